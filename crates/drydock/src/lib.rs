@@ -1,1 +1,17 @@
+//! drydock: small, safe, reproducible container images for Go (Gin) and Rust services.
+//!
+//! The pipeline, one module per step: [`context`] (what the build may see) → [`compile`] (the
+//! build stage) → [`image`] (the runtime stage: layers, config, manifest) → [`publish`] (where
+//! the image goes). [`build`] runs them in order; [`cache`] keeps what can be reused.
+
+pub mod build;
+pub mod cache;
+pub mod compile;
+pub mod config;
 pub mod context;
+pub mod digest;
+pub mod fsutil;
+pub mod image;
+pub mod project;
+pub mod publish;
+pub mod ui;

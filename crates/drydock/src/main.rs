@@ -1,1 +1,228 @@
-fn main(){}
+//! The drydock command line. Errors are reported here, with exit codes CI systems understand:
+//! 0 success, 1 a build or tool failed, 2 bad usage, configuration or input.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use drydock::build::{self, BuildOptions, BuildReport};
+use drydock::context::{self, EntryKind};
+use drydock::project::Overrides;
+use drydock::publish::{self, Engine, EngineLoad, Publisher};
+use drydock::ui::Ui;
+
+#[derive(Parser)]
+#[command(name = "drydock", version, about = "Small, safe, reproducible container images for Go (Gin) and Rust services, without a Docker daemon")]
+struct Cli {
+    /// Print nothing but errors (and the result with --format json).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Compile a static binary and assemble a minimal OCI image from it, reproducibly.
+    #[command(after_help = "Examples:
+  drydock build examples/gin-api --output docker-archive:gin-api.tar
+  drydock build . --load docker --tag registry.example.com/api:1.4.2
+  drydock build . --output oci:out/api --format json
+  drydock build . --binary ./dist/api --port 9000 --load podman
+
+Go projects build in module mode, or in GOPATH mode when GO111MODULE=off (your GOPATH,
+GOFLAGS, GOPROXY and the rest of the Go environment pass through). Rust projects build with
+cargo for a static target. The same sources give the same image digest, wherever and whenever
+they are built; set SOURCE_DATE_EPOCH to choose the creation time (default: the last commit's
+time, or 1970 outside git).")]
+    Build(BuildArgs),
+    /// List what a build of DIR would see: the files .dockerignore lets through.
+    #[command(after_help = "Examples:
+  drydock context .
+  drydock context examples/gin-api --format json | jq '.total_size'")]
+    Context {
+        /// The project directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(clap::Args)]
+struct BuildArgs {
+    /// The project directory.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Where to write the image: oci:DIR (an OCI image layout) or docker-archive:FILE (for
+    /// `docker load` / `podman load`). Repeatable.
+    #[arg(long, short, value_name = "SPEC")]
+    output: Vec<String>,
+    /// Load the image into a local engine. Repeatable.
+    #[arg(long, value_enum, value_name = "ENGINE")]
+    load: Vec<Engine>,
+    /// The image reference to tag (default: NAME:latest).
+    #[arg(long, short)]
+    tag: Option<String>,
+    /// Image and binary name (overrides drydock.toml).
+    #[arg(long)]
+    name: Option<String>,
+    /// The service port, the only one exposed (overrides drydock.toml).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    port: Option<u16>,
+    /// Go main package or Rust binary target (overrides drydock.toml).
+    #[arg(long)]
+    main: Option<String>,
+    /// Package this prebuilt binary instead of compiling.
+    #[arg(long, value_name = "PATH")]
+    binary: Option<PathBuf>,
+    /// Numeric uid[:gid] to run as (default 65532:65532).
+    #[arg(long)]
+    user: Option<String>,
+    /// Cache directory (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ui = Ui::new(cli.quiet);
+    match cli.command {
+        Cmd::Build(args) => cmd_build(args, &ui),
+        Cmd::Context { dir, format } => cmd_context(&dir, format, &ui),
+    }
+}
+
+fn fail(ui: &Ui, err: &dyn std::fmt::Display, code: u8) -> ExitCode {
+    if ui.color {
+        eprintln!("\x1b[31merror\x1b[0m: {err}");
+    } else {
+        eprintln!("error: {err}");
+    }
+    ExitCode::from(code)
+}
+
+fn cmd_build(a: BuildArgs, ui: &Ui) -> ExitCode {
+    let mut outputs: Vec<Box<dyn Publisher>> = Vec::new();
+    for spec in &a.output {
+        match publish::parse_output(spec) {
+            Ok(p) => outputs.push(p),
+            Err(e) => return fail(ui, &e, 2),
+        }
+    }
+    outputs.extend(a.load.iter().map(|&engine| Box::new(EngineLoad { engine }) as Box<dyn Publisher>));
+    let opts = BuildOptions {
+        dir: a.dir,
+        overrides: Overrides { name: a.name, port: a.port, main: a.main, binary: a.binary, tag: a.tag, user: a.user },
+        outputs,
+        cache_dir: a.cache_dir,
+    };
+    match build::build(opts, ui) {
+        Ok(built) => {
+            match a.format {
+                Format::Json => match serde_json::to_string_pretty(&built.report) {
+                    Ok(s) => println!("{s}"),
+                    Err(e) => return fail(ui, &e, 1),
+                },
+                Format::Text if !ui.quiet => print_report(&built.report, ui),
+                Format::Text => {}
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let code = if e.is_usage() { 2 } else { 1 };
+            fail(ui, &e, code)
+        }
+    }
+}
+
+pub fn human(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u < UNITS.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 { format!("{bytes} B") } else { format!("{v:.1} {}", UNITS[u]) }
+}
+
+fn secs(ms: u128) -> String {
+    if ms < 1000 { format!("{ms} ms") } else { format!("{:.2} s", ms as f64 / 1000.0) }
+}
+
+fn print_report(r: &BuildReport, ui: &Ui) {
+    for a in &r.assumptions {
+        println!("assumed {a}");
+    }
+    println!("{} {}", ui.bold(&format!("built {}", r.reference)), r.digest);
+    println!("  {:<12} {:>10}  {:<8} {}", "layer", "size", "cache", "digest");
+    for l in &r.layers {
+        println!("  {:<12} {:>10}  {:<8} {}", l.name, human(l.stored.size), if l.cached { "cached" } else { "built" }, &l.stored.digest.as_str()[..19]);
+    }
+    println!("  image {} compressed; binary {} ({}, {})", human(r.compressed_size), human(r.binary.size), r.binary.linkage, r.binary.tool);
+    let t = &r.times;
+    println!("  time: context {}, compile {}, layers {}, outputs {}; total {}", secs(t.context_ms), secs(t.compile_ms), secs(t.layers_ms), secs(t.publish_ms), secs(t.total_ms));
+    for o in &r.outputs {
+        println!("  wrote {o}");
+    }
+    if r.outputs.is_empty() {
+        println!("  (image kept in the cache only: add --output oci:DIR, --output docker-archive:FILE or --load docker|podman)");
+    }
+}
+
+fn cmd_context(dir: &std::path::Path, format: Format, ui: &Ui) -> ExitCode {
+    let allowed = match drydock::config::Config::load(dir) {
+        Ok((c, _)) => c.context.allow_secrets,
+        Err(e) => return fail(ui, &e, 2),
+    };
+    let ctx = match context::load(dir, &allowed) {
+        Ok(c) => c,
+        Err(e @ context::ContextError::Dockerignore { .. }) => return fail(ui, &e, 2),
+        Err(e) => return fail(ui, &e, 1),
+    };
+    if format == Format::Json {
+        let v = serde_json::json!({
+            "root": ctx.root,
+            "dockerignore": ctx.dockerignore,
+            "files": ctx.file_count(),
+            "total_size": ctx.total_size(),
+            "entries": ctx.entries,
+            "secrets_excluded": ctx.secrets_excluded,
+            "secrets_allowed": ctx.secrets_allowed,
+        });
+        match serde_json::to_string_pretty(&v) {
+            Ok(s) => println!("{s}"),
+            Err(e) => return fail(ui, &e, 1),
+        }
+        return ExitCode::SUCCESS;
+    }
+    for e in &ctx.entries {
+        match &e.kind {
+            EntryKind::File { size, .. } => println!("{:>10}  {}", human(*size), e.path),
+            EntryKind::Dir => println!("{:>10}  {}/", "", e.path),
+            EntryKind::Symlink { target } => println!("{:>10}  {} -> {target}", "", e.path),
+        }
+    }
+    let mut largest: Vec<(u64, &str)> = ctx.entries.iter().filter_map(|e| if let EntryKind::File { size, .. } = e.kind { Some((size, e.path.as_str())) } else { None }).collect();
+    largest.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    if !ui.quiet {
+        println!("{} files, {} in the context{}", ctx.file_count(), human(ctx.total_size()), if ctx.dockerignore.is_some() { "" } else { " (no .dockerignore)" });
+        if let Some((size, path)) = largest.first() {
+            println!("largest: {path} ({})", human(*size));
+        }
+    }
+    if !ctx.secrets_excluded.is_empty() {
+        ui.warn(&format!("left out because they look like secrets: {}", ctx.secrets_excluded.join(", ")));
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,260 @@
+//! `drydock build`: context → compile → assemble → publish, timed, with a report.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::cache::Cache;
+use crate::compile::{self, Compiled};
+use crate::config::{Config, Language};
+use crate::context::{self, BuildContext, EntryKind};
+use crate::image::layer::{BuiltLayer, Content, Entry, EntryKind as LayerKind, LayerSpec};
+use crate::image::{self, rootfs, Image, ImageSettings};
+use crate::project::{Overrides, Project};
+use crate::publish::{PublishRequest, Publisher};
+use crate::ui::Ui;
+
+pub const APP_DIR: &str = "app";
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Context(#[from] context::ContextError),
+    #[error(transparent)]
+    Project(#[from] crate::project::ProjectError),
+    #[error(transparent)]
+    Compile(#[from] compile::CompileError),
+    #[error(transparent)]
+    Layer(#[from] image::layer::LayerError),
+    #[error(transparent)]
+    Image(#[from] image::ImageError),
+    #[error(transparent)]
+    Publish(#[from] crate::publish::PublishError),
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
+    #[error("SOURCE_DATE_EPOCH={0:?} is not a number of seconds\n  fix: set it to a Unix timestamp, e.g. $(git log -1 --format=%ct)")]
+    SourceDateEpoch(String),
+    #[error("base image {0:?} is not supported yet\n  fix: use base = \"scratch\" (the default)")]
+    Base(String),
+}
+
+impl BuildError {
+    /// Whether the user's input, rather than a tool or the machine, is at fault (exit code 2).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, BuildError::Config(_) | BuildError::Project(_) | BuildError::SourceDateEpoch(_) | BuildError::Base(_) | BuildError::Context(context::ContextError::Dockerignore { .. }))
+    }
+}
+
+pub struct BuildOptions {
+    pub dir: PathBuf,
+    pub overrides: Overrides,
+    pub outputs: Vec<Box<dyn Publisher>>,
+    pub cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StageTimes {
+    pub context_ms: u128,
+    pub compile_ms: u128,
+    pub layers_ms: u128,
+    pub publish_ms: u128,
+    pub total_ms: u128,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BinaryReport {
+    pub path: PathBuf,
+    pub tool: String,
+    pub command: Option<String>,
+    pub linkage: &'static str,
+    pub size: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BuildReport {
+    pub reference: String,
+    pub digest: String,
+    pub config_digest: String,
+    pub compressed_size: u64,
+    pub created: String,
+    pub language: Language,
+    pub gin: bool,
+    pub layers: Vec<BuiltLayer>,
+    pub binary: BinaryReport,
+    pub outputs: Vec<String>,
+    pub times: StageTimes,
+    pub assumptions: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+pub struct Built {
+    pub report: BuildReport,
+    pub image: Image,
+}
+
+pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
+    let started = Instant::now();
+    let dir = &opts.dir;
+    let (cfg, cfg_path) = Config::load(dir)?;
+    let ctx = context::load(dir, &cfg.context.allow_secrets)?;
+    let project = Project::resolve(dir, cfg, cfg_path, &ctx, &opts.overrides)?;
+    if project.base != "scratch" {
+        return Err(BuildError::Base(project.base.clone()));
+    }
+    let mut warnings = Vec::new();
+    if !ctx.secrets_excluded.is_empty() {
+        warnings.push(format!(
+            "left out of the build: {} (they look like secrets; name them under [context] allow_secrets in drydock.toml if the build needs them, and pass secrets at run time instead)",
+            ctx.secrets_excluded.join(", ")
+        ));
+    }
+    if ctx.dockerignore.is_none() {
+        warnings.push(format!("{} has no .dockerignore: the whole directory is the build context (`drydock init` writes one)", dir.display()));
+    }
+    for w in &warnings {
+        ui.warn(w);
+    }
+    let t_context = started.elapsed();
+
+    let cache = Cache::open(opts.cache_dir.as_deref())?;
+    let t0 = Instant::now();
+    let compiled = compile::compile(&project, &ctx, &cache, ui)?;
+    let t_compile = t0.elapsed();
+
+    let t0 = Instant::now();
+    let meta = SourceMeta::read(dir)?;
+    let step = ui.step("assembling layers");
+    let layers = build_layers(&project, &ctx, &compiled, meta.created, &cache)?;
+    drop(step);
+    let settings = image_settings(&project, &meta);
+    let image = image::assemble(&cache, &settings, layers)?;
+    drop(compiled._stage);
+    let t_layers = t0.elapsed();
+
+    let t0 = Instant::now();
+    let mut outputs = Vec::new();
+    for p in &opts.outputs {
+        let step = ui.step(&format!("writing {}", p.destination()));
+        let req = PublishRequest { cache: &cache, image: &image, tag: &project.tag, created: meta.created };
+        outputs.push(p.publish(&req)?);
+        drop(step);
+    }
+    let t_publish = t0.elapsed();
+
+    let report = BuildReport {
+        reference: project.tag.clone(),
+        digest: image.manifest_digest.to_string(),
+        config_digest: image.config_digest.to_string(),
+        compressed_size: image.compressed_size(),
+        created: image::rfc3339(meta.created),
+        language: project.language,
+        gin: project.gin,
+        layers: image.layers.clone(),
+        binary: BinaryReport { path: compiled.binary.clone(), tool: compiled.tool.clone(), command: compiled.command.clone(), linkage: compiled.info.kind, size: compiled.info.size },
+        outputs,
+        times: StageTimes {
+            context_ms: t_context.as_millis(),
+            compile_ms: t_compile.as_millis(),
+            layers_ms: t_layers.as_millis(),
+            publish_ms: t_publish.as_millis(),
+            total_ms: started.elapsed().as_millis(),
+        },
+        assumptions: project.assumptions.clone(),
+        warnings,
+    };
+    Ok(Built { report, image })
+}
+
+/// Version-control facts for labels and the creation time.
+struct SourceMeta {
+    created: u64,
+    revision: Option<String>,
+    source: Option<String>,
+}
+
+impl SourceMeta {
+    fn read(dir: &Path) -> Result<SourceMeta, BuildError> {
+        let git = |args: &[&str]| -> Option<String> {
+            let out = Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
+            out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()).filter(|s| !s.is_empty())
+        };
+        let in_repo = git(&["rev-parse", "--is-inside-work-tree"]).as_deref() == Some("true");
+        let revision = if in_repo { git(&["rev-parse", "HEAD"]) } else { None };
+        let source = if in_repo { git(&["remote", "get-url", "origin"]).map(|u| strip_credentials(&u)) } else { None };
+        let created = match std::env::var("SOURCE_DATE_EPOCH") {
+            Ok(v) if !v.trim().is_empty() => v.trim().parse::<u64>().map_err(|_| BuildError::SourceDateEpoch(v))?,
+            _ => revision.as_ref().and_then(|_| git(&["log", "-1", "--format=%ct"])).and_then(|s| s.parse().ok()).unwrap_or(0),
+        };
+        Ok(SourceMeta { created, revision, source })
+    }
+}
+
+fn strip_credentials(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}{}", &url[..s + 3], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+fn build_layers(project: &Project, ctx: &BuildContext, compiled: &Compiled, mtime: u64, cache: &Cache) -> Result<Vec<BuiltLayer>, BuildError> {
+    let mut specs = vec![rootfs::root_files_layer(mtime)];
+    if !project.assets.is_empty() {
+        let mut l = LayerSpec::new("assets", mtime);
+        for a in &project.assets {
+            let src = a.src.trim_end_matches('/');
+            let dst = a.dst.trim_matches('/');
+            for e in ctx.under(src) {
+                let rel = &e.path[src.len()..];
+                let path = format!("{dst}{rel}");
+                let full = ctx.root.join(&e.path);
+                l.push(match &e.kind {
+                    EntryKind::Dir => Entry::dir(&path, 0o755),
+                    EntryKind::File { executable, .. } => Entry::file(&path, if *executable { 0o755 } else { 0o644 }, Content::Path(full)),
+                    EntryKind::Symlink { target } => Entry { path: path.trim_matches('/').to_string(), kind: LayerKind::Symlink(target.clone()), mode: 0o777, uid: 0, gid: 0 },
+                });
+            }
+        }
+        specs.push(l);
+    }
+    let mut bin = LayerSpec::new("binary", mtime);
+    bin.push(Entry::dir(APP_DIR, 0o755));
+    bin.push(Entry::file(&format!("{APP_DIR}/{}", project.name), 0o555, Content::Path(compiled.binary.clone())));
+    specs.push(bin);
+    specs.iter().map(|s| s.build(cache).map_err(BuildError::from)).collect()
+}
+
+fn image_settings(project: &Project, meta: &SourceMeta) -> ImageSettings {
+    let mut labels = BTreeMap::new();
+    labels.insert("org.opencontainers.image.title".to_string(), project.name.clone());
+    labels.insert("org.opencontainers.image.created".to_string(), image::rfc3339(meta.created));
+    if let Some(r) = &meta.revision {
+        labels.insert("org.opencontainers.image.revision".to_string(), r.clone());
+    }
+    if let Some(s) = &meta.source {
+        labels.insert("org.opencontainers.image.source".to_string(), s.clone());
+    }
+    if let Some((_, v)) = project.tag.rsplit_once(':').filter(|(_, t)| !t.contains('/') && *t != "latest") {
+        labels.insert("org.opencontainers.image.version".to_string(), v.to_string());
+    }
+    labels.extend(project.labels.clone());
+    let mut env = vec![format!("PATH=/{APP_DIR}:/usr/local/bin:/usr/bin:/bin")];
+    if project.gin && !project.env.contains_key("GIN_MODE") {
+        env.push("GIN_MODE=release".into());
+    }
+    env.extend(project.env.iter().map(|(k, v)| format!("{k}={v}")));
+    ImageSettings {
+        created: meta.created,
+        user: format!("{}:{}", project.user.0, project.user.1),
+        port: project.port,
+        env,
+        entrypoint: vec![format!("/{APP_DIR}/{}", project.name)],
+        workdir: format!("/{APP_DIR}"),
+        annotations: labels.iter().filter(|(k, _)| k.starts_with("org.opencontainers.image.")).map(|(k, v)| (k.clone(), v.clone())).collect(),
+        labels,
+    }
+}

@@ -1,0 +1,217 @@
+//! drydock's cache: a content-addressed blob store and a layer index, in the user's cache
+//! directory.
+//!
+//! Blobs live at `blobs/sha256/<hex>` and are only ever written whole (temp file + rename), so
+//! concurrent builds may race to write the same blob and both win. The layer index maps a layer's
+//! input key (what went into it) to the blob that holds it, so an unchanged layer is never
+//! re-tarred or re-compressed. Every read is verified against its digest; a corrupt entry is
+//! dropped and rebuilt, never served.
+
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::{sha256_file, Digest};
+use crate::fsutil::write_atomic;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("cache {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("cache blob {digest} is missing")]
+    Missing { digest: Digest },
+    #[error("cache blob {digest} is corrupt (its content hashes to {actual}); it was removed, run the build again")]
+    Corrupt { digest: Digest, actual: Digest },
+    #[error("no cache directory: set DRYDOCK_CACHE_DIR, XDG_CACHE_HOME or HOME")]
+    NoCacheDir,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> CacheError + '_ {
+    move |source| CacheError::Io { path: path.to_path_buf(), source }
+}
+
+/// A layer as stored: its compressed blob and the digest of its uncompressed tar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredLayer {
+    pub digest: Digest,
+    pub diff_id: Digest,
+    pub size: u64,
+    /// Size of the uncompressed tar.
+    pub diff_size: u64,
+    pub media_type: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cache {
+    root: PathBuf,
+}
+
+impl Cache {
+    /// The cache under `dir`, or the default location.
+    pub fn open(dir: Option<&Path>) -> Result<Cache, CacheError> {
+        let root = match dir {
+            Some(d) => d.to_path_buf(),
+            None => default_dir().ok_or(CacheError::NoCacheDir)?,
+        };
+        for sub in ["blobs/sha256", "layers", "stage"] {
+            let p = root.join(sub);
+            fs::create_dir_all(&p).map_err(io_err(&p))?;
+        }
+        Ok(Cache { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.root.join("blobs/sha256").join(digest.hex())
+    }
+
+    pub fn has_blob(&self, digest: &Digest) -> bool {
+        self.blob_path(digest).is_file()
+    }
+
+    /// Stores bytes as a blob and returns their digest.
+    pub fn put_bytes(&self, bytes: &[u8]) -> Result<Digest, CacheError> {
+        let d = Digest::of(bytes);
+        let path = self.blob_path(&d);
+        if !path.is_file() {
+            crate::fsutil::write_bytes_atomic(&path, bytes).map_err(io_err(&path))?;
+        }
+        Ok(d)
+    }
+
+    /// A temporary file in the blob directory, to be filled and then handed to [`Cache::commit_blob`].
+    pub fn temp_blob(&self) -> Result<tempfile::NamedTempFile, CacheError> {
+        let dir = self.root.join("blobs/sha256");
+        tempfile::Builder::new().prefix(".tmp-").tempfile_in(&dir).map_err(io_err(&dir))
+    }
+
+    pub fn commit_blob(&self, tmp: tempfile::NamedTempFile, digest: &Digest) -> Result<(), CacheError> {
+        let path = self.blob_path(digest);
+        tmp.as_file().sync_data().map_err(io_err(&path))?;
+        tmp.persist(&path).map_err(|e| CacheError::Io { path: path.clone(), source: e.error })?;
+        Ok(())
+    }
+
+    /// Opens a blob after checking that its content still has its digest.
+    pub fn open_verified(&self, digest: &Digest) -> Result<fs::File, CacheError> {
+        self.verify(digest)?;
+        let path = self.blob_path(digest);
+        fs::File::open(&path).map_err(io_err(&path))
+    }
+
+    pub fn read_verified(&self, digest: &Digest) -> Result<Vec<u8>, CacheError> {
+        let mut buf = Vec::new();
+        let path = self.blob_path(digest);
+        self.open_verified(digest)?.read_to_end(&mut buf).map_err(io_err(&path))?;
+        Ok(buf)
+    }
+
+    /// Checks a blob; a corrupt one is removed so the next build rewrites it.
+    pub fn verify(&self, digest: &Digest) -> Result<(), CacheError> {
+        let path = self.blob_path(digest);
+        let (actual, _) = match sha256_file(&path) {
+            Ok(r) => r,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(CacheError::Missing { digest: digest.clone() }),
+            Err(e) => return Err(CacheError::Io { path, source: e }),
+        };
+        if &actual != digest {
+            let _ = fs::remove_file(&path);
+            return Err(CacheError::Corrupt { digest: digest.clone(), actual });
+        }
+        Ok(())
+    }
+
+    /// The stored layer for an input key, if its blob is present and intact.
+    pub fn lookup_layer(&self, key: &str) -> Option<StoredLayer> {
+        let path = self.root.join("layers").join(format!("{key}.json"));
+        let text = fs::read(&path).ok()?;
+        let stored: StoredLayer = match serde_json::from_slice(&text) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = fs::remove_file(&path);
+                return None;
+            }
+        };
+        if self.verify(&stored.digest).is_err() {
+            let _ = fs::remove_file(&path);
+            return None;
+        }
+        Some(stored)
+    }
+
+    pub fn record_layer(&self, key: &str, layer: &StoredLayer) -> Result<(), CacheError> {
+        let path = self.root.join("layers").join(format!("{key}.json"));
+        let json = serde_json::to_vec(layer).map_err(|e| CacheError::Io { path: path.clone(), source: e.into() })?;
+        write_atomic(&path, |w| w.write_all(&json)).map_err(io_err(&path))
+    }
+
+    /// A private work directory for one project's build stage, held under an exclusive lock so
+    /// that concurrent builds of the same project take turns instead of trampling each other.
+    pub fn stage_dir(&self, name: &str) -> Result<StageDir, CacheError> {
+        let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect();
+        let dir = self.root.join("stage").join(&safe);
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        let lock_path = self.root.join("stage").join(format!("{safe}.lock"));
+        let lock = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io_err(&lock_path))?;
+        lock.lock().map_err(io_err(&lock_path))?;
+        Ok(StageDir { dir, _lock: lock })
+    }
+}
+
+/// A locked build-stage directory; the lock is released on drop.
+pub struct StageDir {
+    pub dir: PathBuf,
+    _lock: fs::File,
+}
+
+fn default_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("DRYDOCK_CACHE_DIR").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(d).join("drydock"));
+    }
+    std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".cache/drydock"))
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corrupt_blobs_are_detected_and_dropped() {
+        let t = tempfile::tempdir().unwrap();
+        let c = Cache::open(Some(t.path())).unwrap();
+        let d = c.put_bytes(b"hello").unwrap();
+        assert_eq!(c.read_verified(&d).unwrap(), b"hello");
+        let layer = StoredLayer { digest: d.clone(), diff_id: d.clone(), size: 5, diff_size: 5, media_type: "x".into() };
+        c.record_layer("k", &layer).unwrap();
+        assert_eq!(c.lookup_layer("k"), Some(layer));
+        fs::write(c.blob_path(&d), b"hellO").unwrap();
+        assert!(matches!(c.read_verified(&d), Err(CacheError::Corrupt { .. })));
+        assert!(!c.has_blob(&d), "corrupt blob removed");
+        assert_eq!(c.lookup_layer("k"), None);
+    }
+
+    #[test]
+    fn concurrent_writers_of_one_blob_agree() {
+        let t = tempfile::tempdir().unwrap();
+        let c = Cache::open(Some(t.path())).unwrap();
+        let data = vec![7u8; 1 << 20];
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| c.put_bytes(&data).unwrap());
+            }
+        });
+        let d = Digest::of(&data);
+        assert_eq!(c.read_verified(&d).unwrap().len(), data.len());
+        let leftovers: Vec<_> = fs::read_dir(t.path().join("blobs/sha256")).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with('.')).collect();
+        assert!(leftovers.is_empty(), "no temp files left behind");
+    }
+}

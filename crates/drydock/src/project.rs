@@ -1,0 +1,230 @@
+//! A project as drydock will build it: drydock.toml, command-line overrides and what can be
+//! detected from the sources, merged into one resolved description. Every value that was
+//! detected rather than configured is recorded as an assumption, so the report can say so.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::{self, Asset, Config, ConfigError, Language};
+use crate::context::{BuildContext, EntryKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{dir}: no Go or Rust project found (no go.mod, *.go files or Cargo.toml)\n  fix: run drydock in the service's directory, or pass --binary PATH to package a prebuilt binary")]
+    NotFound { dir: PathBuf },
+    #[error("{dir}: several Go main packages ({found}); drydock cannot tell which one is the service\n  fix: set `main` under [build] in drydock.toml, e.g. main = \"./cmd/api\"")]
+    AmbiguousGoMain { dir: PathBuf, found: String },
+    #[error("{path}: {message}\n  fix: {fix}")]
+    Manifest { path: PathBuf, message: String, fix: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Command-line values that take precedence over drydock.toml.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub name: Option<String>,
+    pub port: Option<u16>,
+    pub main: Option<String>,
+    pub binary: Option<PathBuf>,
+    pub tag: Option<String>,
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Project {
+    pub root: PathBuf,
+    pub config_path: Option<PathBuf>,
+    pub name: String,
+    pub port: u16,
+    pub language: Language,
+    /// Go main package (`.`, `./cmd/api`) or Rust binary target.
+    pub main: String,
+    /// Go module path from go.mod, when there is one.
+    pub go_module: Option<String>,
+    pub gin: bool,
+    /// A prebuilt binary to package instead of compiling.
+    pub binary: Option<PathBuf>,
+    pub tag: String,
+    pub user: (u32, u32),
+    pub base: String,
+    pub env: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip)]
+    pub assets: Vec<Asset>,
+    pub build_env: BTreeMap<String, String>,
+    pub allow_secrets: Vec<String>,
+    pub assumptions: Vec<String>,
+}
+
+impl Project {
+    /// Loads drydock.toml from `root` and resolves the project against its context.
+    pub fn resolve(root: &Path, cfg: Config, config_path: Option<PathBuf>, ctx: &BuildContext, o: &Overrides) -> Result<Project, ProjectError> {
+        let mut assumptions = Vec::new();
+        let binary = o.binary.clone().or(cfg.build.binary.clone()).map(|b| if b.is_relative() { root.join(b) } else { b });
+
+        let has = |p: &str| ctx.contains(p);
+        let language = match cfg.build.language {
+            Some(l) => l,
+            None if has("Cargo.toml") => Language::Rust,
+            None if has("go.mod") || go_files(ctx).next().is_some() => Language::Go,
+            None if binary.is_some() => {
+                assumptions.push("language: not detected; packaging the prebuilt binary as is".into());
+                Language::Go
+            }
+            None => return Err(ProjectError::NotFound { dir: root.to_path_buf() }),
+        };
+
+        let mut go_module = None;
+        let mut gin = false;
+        let mut detected_name = None;
+        let main = match language {
+            Language::Go => {
+                if has("go.mod") {
+                    go_module = read_go_module(&root.join("go.mod"))?;
+                    detected_name = go_module.as_deref().and_then(|m| m.rsplit('/').next()).map(str::to_string);
+                }
+                gin = go_files(ctx).any(|p| std::fs::read_to_string(root.join(p)).is_ok_and(|s| s.contains("\"github.com/gin-gonic/gin\"")));
+                match o.main.clone().or(cfg.build.main.clone()) {
+                    Some(m) => m,
+                    None if binary.is_some() => ".".into(),
+                    None => {
+                        let m = detect_go_main(root, ctx)?;
+                        assumptions.push(format!("main package: {m} (the only `package main` found)"));
+                        m
+                    }
+                }
+            }
+            Language::Rust => {
+                let (pkg, bins) = read_cargo_bins(&root.join("Cargo.toml"))?;
+                detected_name = Some(pkg.clone());
+                match o.main.clone().or(cfg.build.main.clone()) {
+                    Some(m) => m,
+                    None if bins.len() == 1 => bins[0].clone(),
+                    None if bins.is_empty() && binary.is_some() => pkg,
+                    None if bins.is_empty() => {
+                        return Err(ProjectError::Manifest {
+                            path: root.join("Cargo.toml"),
+                            message: "the package has no binary target".into(),
+                            fix: "add src/main.rs or a [[bin]] section".into(),
+                        })
+                    }
+                    None => {
+                        return Err(ProjectError::Manifest {
+                            path: root.join("Cargo.toml"),
+                            message: format!("several binary targets ({})", bins.join(", ")),
+                            fix: "set `main` under [build] in drydock.toml to the one to package".into(),
+                        })
+                    }
+                }
+            }
+        };
+
+        let name = match o.name.clone().or(cfg.name.clone()) {
+            Some(n) => n,
+            None => {
+                let raw = detected_name.unwrap_or_else(|| root.canonicalize().ok().and_then(|p| p.file_name().map(|s| s.to_string_lossy().into_owned())).unwrap_or_else(|| "app".into()));
+                let n = sanitize_name(&raw);
+                assumptions.push(format!("name: {n} (from the project; set `name` in drydock.toml)"));
+                n
+            }
+        };
+        if !config::valid_name(&name) {
+            return Err(ProjectError::Invalid(format!("name {name:?} is not a valid image name: use lowercase letters, digits, `.`, `_` and `-`")));
+        }
+        let port = match (o.port, cfg.port) {
+            (Some(p), _) => p,
+            (None, Some(p)) => config::validate_port(p).map_err(ProjectError::Invalid)?,
+            (None, None) => {
+                assumptions.push("port: 8080 (set `port` in drydock.toml)".into());
+                8080
+            }
+        };
+        let user_s = o.user.clone().or(cfg.image.user.clone()).unwrap_or_else(|| "65532:65532".into());
+        let user = config::parse_user(&user_s).map_err(|p| ProjectError::Invalid(format!("--user {p}: use a numeric uid[:gid]")))?;
+        if user.0 == 0 {
+            return Err(ProjectError::Invalid("image.user is root (uid 0): drydock images run as a non-root user; use 65532:65532 (the default)".into()));
+        }
+        let tag = o.tag.clone().or(cfg.image.tag.clone()).unwrap_or_else(|| format!("{name}:latest"));
+        for a in &cfg.image.assets {
+            if !has(a.src.trim_end_matches('/')) {
+                return Err(ProjectError::Invalid(format!(
+                    "{}: asset source {:?} is not in the build context\n  fix: create it, or check that .dockerignore does not exclude it",
+                    config_path.as_deref().unwrap_or(Path::new(config::FILE_NAME)).display(),
+                    a.src
+                )));
+            }
+        }
+        Ok(Project {
+            root: root.to_path_buf(),
+            config_path,
+            name,
+            port,
+            language,
+            main,
+            go_module,
+            gin,
+            binary,
+            tag,
+            user,
+            base: cfg.image.base.clone().unwrap_or_else(|| "scratch".into()),
+            env: cfg.image.env.clone(),
+            labels: cfg.image.labels.clone(),
+            assets: cfg.image.assets.clone(),
+            build_env: cfg.build.env.clone(),
+            allow_secrets: cfg.context.allow_secrets.clone(),
+            assumptions,
+        })
+    }
+}
+
+fn go_files(ctx: &BuildContext) -> impl Iterator<Item = &str> {
+    ctx.entries.iter().filter(|e| matches!(e.kind, EntryKind::File { .. }) && e.path.ends_with(".go") && !e.path.ends_with("_test.go") && !e.path.starts_with("vendor/")).map(|e| e.path.as_str())
+}
+
+fn is_main_package(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|s| s.lines().any(|l| l.trim() == "package main"))
+}
+
+fn detect_go_main(root: &Path, ctx: &BuildContext) -> Result<String, ProjectError> {
+    let mut dirs: Vec<String> = go_files(ctx)
+        .filter(|p| is_main_package(&root.join(p)))
+        .map(|p| match p.rfind('/') {
+            Some(i) => format!("./{}", &p[..i]),
+            None => ".".into(),
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    match dirs.len() {
+        0 => Err(ProjectError::NotFound { dir: root.to_path_buf() }),
+        1 => Ok(dirs.remove(0)),
+        _ if dirs.iter().any(|d| d == ".") => Ok(".".into()),
+        _ => Err(ProjectError::AmbiguousGoMain { dir: root.to_path_buf(), found: dirs.join(", ") }),
+    }
+}
+
+fn read_go_module(path: &Path) -> Result<Option<String>, ProjectError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ProjectError::Manifest { path: path.to_path_buf(), message: e.to_string(), fix: "make go.mod readable".into() })?;
+    Ok(text.lines().find_map(|l| l.trim().strip_prefix("module ").map(|m| m.trim().trim_matches('"').to_string())))
+}
+
+fn read_cargo_bins(path: &Path) -> Result<(String, Vec<String>), ProjectError> {
+    let bad = |message: String| ProjectError::Manifest { path: path.to_path_buf(), message, fix: "check Cargo.toml with `cargo metadata`".into() };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let doc: toml::Value = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let pkg = doc.get("package").and_then(|p| p.get("name")).and_then(|n| n.as_str()).ok_or_else(|| bad("no [package] name (workspace roots are not supported; run drydock in the member's directory)".into()))?.to_string();
+    let mut bins: Vec<String> = doc.get("bin").and_then(|b| b.as_array()).map(|a| a.iter().filter_map(|b| b.get("name").and_then(|n| n.as_str()).map(str::to_string)).collect()).unwrap_or_default();
+    if bins.is_empty() && path.with_file_name("src/main.rs").is_file() {
+        bins.push(pkg.clone());
+    }
+    Ok((pkg, bins))
+}
+
+fn sanitize_name(raw: &str) -> String {
+    let s: String = raw.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' }).collect();
+    let s = s.trim_start_matches(|c: char| !c.is_ascii_alphanumeric()).to_string();
+    if s.is_empty() { "app".into() } else { s }
+}

@@ -1,0 +1,72 @@
+//! Terminal output: progress spinners on a TTY only, warnings on stderr, nothing at all with
+//! `--quiet`, and nothing but the final JSON on stdout with `--format json`.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Ui {
+    pub quiet: bool,
+    pub color: bool,
+    progress: bool,
+}
+
+impl Ui {
+    pub fn new(quiet: bool) -> Ui {
+        let tty = std::io::stderr().is_terminal();
+        let color = tty && std::env::var_os("NO_COLOR").is_none();
+        Ui { quiet, color, progress: tty && !quiet }
+    }
+
+    /// A spinner for a slow step; a no-op when not on a terminal.
+    pub fn step(&self, msg: &str) -> Step {
+        if !self.progress {
+            return Step(None);
+        }
+        let pb = ProgressBar::new_spinner();
+        pb.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        pb.set_message(msg.to_string());
+        pb.enable_steady_tick(Duration::from_millis(100));
+        Step(Some(pb))
+    }
+
+    pub fn warn(&self, msg: &str) {
+        if !self.quiet {
+            if self.color {
+                eprintln!("\x1b[33mwarning\x1b[0m: {msg}");
+            } else {
+                eprintln!("warning: {msg}");
+            }
+        }
+    }
+
+    pub fn note(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("{msg}");
+        }
+    }
+
+    pub fn bold(&self, s: &str) -> String {
+        if self.color { format!("\x1b[1m{s}\x1b[0m") } else { s.to_string() }
+    }
+}
+
+pub struct Step(Option<ProgressBar>);
+
+impl Step {
+    pub fn set(&self, msg: &str) {
+        if let Some(pb) = &self.0 {
+            pb.set_message(msg.to_string());
+        }
+    }
+}
+
+impl Drop for Step {
+    fn drop(&mut self) {
+        if let Some(pb) = &self.0 {
+            pb.finish_and_clear();
+        }
+    }
+}
