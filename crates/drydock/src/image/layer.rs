@@ -2,8 +2,8 @@
 //!
 //! Entries are written sorted, with fixed owners, modes and mtimes and no host metadata (no
 //! user or group names, no atime/ctime, no xattrs). The compressor is pinned (zlib-rs through
-//! flate2 at a fixed level, a gzip header with no name and mtime 0), so compressed digests are
-//! as stable as the Cargo.lock. A layer's cache key covers everything that reaches the tar;
+//! flate2 at a fixed level, in fixed-size chunks, a gzip header with no name and mtime 0), so compressed digests are
+//! as stable as the Cargo.lock; see [`super::gzip`]. A layer's cache key covers everything that reaches the tar;
 //! when it is in the cache, nothing is tarred or compressed again.
 
 use std::io::{self, Write};
@@ -12,11 +12,14 @@ use std::path::PathBuf;
 use sha2::{Digest as _, Sha256};
 
 use crate::cache::{Cache, CacheError, StoredLayer};
+use super::gzip::ParallelGzWriter;
 use crate::digest::{sha256_file, HashingWriter};
 
 /// Bump when the tar or gzip encoding changes, so old cache entries are not reused.
-const LAYER_FORMAT: &str = "drydock-layer-v2;gzip-zlib-rs-6";
-pub const GZIP_LEVEL: u32 = 6;
+const LAYER_FORMAT: &str = "drydock-layer-v2;pgzip-1MiB-zlib-rs-3";
+/// Measured on the gin-api binary (6.9 MB, two cores): level 3 takes 50 ms for 2.92 MB, level 6
+/// 74 ms for 2.84 MB. A 3% larger layer is worth a third less time on every rebuild.
+pub const GZIP_LEVEL: u32 = 3;
 pub const MEDIA_TYPE_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 
 #[derive(Debug, Clone)]
@@ -151,7 +154,7 @@ impl LayerSpec {
         let tmp = cache.temp_blob()?;
         let file = tmp.reopen().map_err(werr)?;
         let compressed = HashingWriter::new(io::BufWriter::new(file));
-        let gz = flate2::GzBuilder::new().mtime(0).operating_system(255).write(compressed, flate2::Compression::new(GZIP_LEVEL));
+        let gz = ParallelGzWriter::new(compressed, GZIP_LEVEL).map_err(werr)?;
         let uncompressed = HashingWriter::new(gz);
         let uncompressed = self.write_tar(uncompressed)?;
         let (gz, diff_id, diff_size) = uncompressed.finish();

@@ -4,6 +4,7 @@
 //! order (least to most often changed). JSON is serialised with sorted keys and no whitespace,
 //! so the same inputs always give the same config and manifest digests.
 
+pub mod gzip;
 pub mod layer;
 pub mod rootfs;
 
