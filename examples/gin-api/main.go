@@ -9,6 +9,8 @@
 //	GET  /api/v1/whoami    the client address as Gin sees it (through trusted proxies)
 //	GET  /static/*         files from STATIC_DIR
 //	POST /admin/fail-health  only when ADMIN_ENABLED=true: makes /healthz fail (for probe tests)
+//	POST /admin/orphan       only when ADMIN_ENABLED=true: leaves an orphaned grandchild that
+//	                         exits soon after, for init tests (who reaps it?)
 //
 // Configuration comes from the environment: PORT (8080), API_TOKEN or API_TOKEN_FILE (required),
 // READY_ADDR, STATIC_DIR (static), TRUSTED_PROXIES (comma-separated CIDRs), SHUTDOWN_TIMEOUT (10s).
@@ -22,6 +24,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"sync"
@@ -137,11 +140,41 @@ func newRouter(token string, st *store, healthy *atomic.Bool) (*gin.Engine, erro
 			healthy.Store(false)
 			c.JSON(http.StatusOK, gin.H{"healthz": "failing"})
 		})
+		r.POST("/admin/orphan", func(c *gin.Context) {
+			cmd := exec.Command(os.Args[0])
+			cmd.Env = append(os.Environ(), "GIN_API_ROLE=orphan-parent")
+			if err := cmd.Run(); err != nil {
+				c.JSON(http.StatusInternalServerError, gin.H{"error": err.Error()})
+				return
+			}
+			c.JSON(http.StatusOK, gin.H{"orphan": "started"})
+		})
 	}
 	return r, nil
 }
 
+// runRole handles the helper processes of /admin/orphan: a parent that starts a child and exits
+// at once, so the child is re-parented to PID 1 and becomes a zombie when it exits.
+func runRole(role string) {
+	switch role {
+	case "orphan-parent":
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), "GIN_API_ROLE=orphan-child")
+		if err := cmd.Start(); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	case "orphan-child":
+		time.Sleep(200 * time.Millisecond)
+		os.Exit(0)
+	}
+}
+
 func main() {
+	if role := os.Getenv("GIN_API_ROLE"); role != "" {
+		runRole(role)
+		return
+	}
 	log.SetFlags(0)
 	log.SetPrefix("gin-api: ")
 	token, err := readSecret()

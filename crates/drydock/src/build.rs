@@ -12,7 +12,9 @@ use crate::compile::{self, Compiled};
 use crate::config::{Config, Language};
 use crate::context::{self, BuildContext, EntryKind};
 use crate::image::layer::{BuiltLayer, Content, Entry, EntryKind as LayerKind, LayerSpec};
-use crate::image::{self, rootfs, Image, ImageSettings};
+use crate::compile::goinfo::{self, GoInfo};
+use crate::image::helper::{helper_layer, HELPER, HELPER_PATH};
+use crate::image::{self, rootfs, Healthcheck, Image, ImageSettings};
 use crate::project::{Overrides, Project};
 use crate::publish::{PublishRequest, Publisher};
 use crate::ui::Ui;
@@ -69,6 +71,8 @@ pub struct StageTimes {
 #[derive(Debug, Serialize)]
 pub struct BinaryReport {
     pub path: PathBuf,
+    /// Go version and build settings, for Go binaries.
+    pub go: Option<GoInfo>,
     pub tool: String,
     pub command: Option<String>,
     pub linkage: &'static str,
@@ -86,6 +90,8 @@ pub struct BuildReport {
     pub gin: bool,
     pub layers: Vec<BuiltLayer>,
     pub binary: BinaryReport,
+    /// Size of drydock-helper in the image, when it is there.
+    pub helper_size: Option<u64>,
     pub outputs: Vec<String>,
     pub times: StageTimes,
     pub assumptions: Vec<String>,
@@ -95,6 +101,7 @@ pub struct BuildReport {
 pub struct Built {
     pub report: BuildReport,
     pub image: Image,
+    pub project: Project,
 }
 
 pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
@@ -128,10 +135,15 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
 
     let t0 = Instant::now();
     let meta = SourceMeta::read(dir)?;
+    let go = std::fs::read(&compiled.binary).ok().and_then(|d| goinfo::read(&d));
+    if !project.helper {
+        warnings.push("no helper in the image (helper = false): no init reaping zombies, no GOMAXPROCS/GOMEMLIMIT from the limits, and no HEALTHCHECK, since scratch has nothing to probe with".into());
+        ui.warn(warnings.last().map(String::as_str).unwrap_or_default());
+    }
     let step = ui.step("assembling layers");
     let layers = build_layers(&project, &ctx, &compiled, meta.created, &cache)?;
     drop(step);
-    let settings = image_settings(&project, &meta);
+    let settings = image_settings(&project, &meta, go.as_ref());
     let image = image::assemble(&cache, &settings, layers)?;
     drop(compiled._stage);
     let t_layers = t0.elapsed();
@@ -155,7 +167,8 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         language: project.language,
         gin: project.gin,
         layers: image.layers.clone(),
-        binary: BinaryReport { path: compiled.binary.clone(), tool: compiled.tool.clone(), command: compiled.command.clone(), linkage: compiled.info.kind, size: compiled.info.size },
+        helper_size: project.helper.then_some(HELPER.len() as u64),
+        binary: BinaryReport { go: go.clone(), path: compiled.binary.clone(), tool: compiled.tool.clone(), command: compiled.command.clone(), linkage: compiled.info.kind, size: compiled.info.size },
         outputs,
         times: StageTimes {
             context_ms: t_context.as_millis(),
@@ -167,7 +180,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         assumptions: project.assumptions.clone(),
         warnings,
     };
-    Ok(Built { report, image })
+    Ok(Built { report, image, project })
 }
 
 /// Version-control facts for labels and the creation time.
@@ -203,6 +216,9 @@ fn strip_credentials(url: &str) -> String {
 
 fn build_layers(project: &Project, ctx: &BuildContext, compiled: &Compiled, mtime: u64, cache: &Cache) -> Result<Vec<BuiltLayer>, BuildError> {
     let mut specs = vec![rootfs::root_files_layer(mtime)];
+    if project.helper {
+        specs.push(helper_layer(mtime));
+    }
     if !project.assets.is_empty() {
         let mut l = LayerSpec::new("assets", mtime);
         for a in &project.assets {
@@ -228,7 +244,46 @@ fn build_layers(project: &Project, ctx: &BuildContext, compiled: &Compiled, mtim
     specs.iter().map(|s| s.build(cache).map_err(BuildError::from)).collect()
 }
 
-fn image_settings(project: &Project, meta: &SourceMeta) -> ImageSettings {
+/// The helper runs the app as its child; for Go apps it also sets GOMAXPROCS (unless the Go
+/// runtime does it itself) and GOMEMLIMIT.
+fn entrypoint(project: &Project, go: Option<&GoInfo>) -> Vec<String> {
+    let app = format!("/{APP_DIR}/{}", project.name);
+    if !project.helper {
+        return vec![app];
+    }
+    let mut e = vec![HELPER_PATH.to_string()];
+    if let Some(g) = go {
+        e.push("--go".into());
+        if g.runtime_sets_maxprocs() {
+            e.push("--go-runtime-maxprocs".into());
+        }
+    }
+    e.push("--".into());
+    e.push(app);
+    e
+}
+
+fn healthcheck(project: &Project) -> Healthcheck {
+    let h = &project.health;
+    // The probe gives up a little before Docker would kill it, so it reports why.
+    let probe_timeout = h.timeout.saturating_sub(std::time::Duration::from_millis(500)).max(std::time::Duration::from_millis(500));
+    Healthcheck {
+        test: vec![
+            "CMD".into(),
+            HELPER_PATH.into(),
+            "probe".into(),
+            format!("http://127.0.0.1:{}{}", project.port, h.path),
+            "--timeout".into(),
+            format!("{}ms", probe_timeout.as_millis()),
+        ],
+        interval: h.interval.as_nanos() as u64,
+        timeout: h.timeout.as_nanos() as u64,
+        start_period: h.start_period.as_nanos() as u64,
+        retries: h.retries,
+    }
+}
+
+fn image_settings(project: &Project, meta: &SourceMeta, go: Option<&GoInfo>) -> ImageSettings {
     let mut labels = BTreeMap::new();
     labels.insert("org.opencontainers.image.title".to_string(), project.name.clone());
     labels.insert("org.opencontainers.image.created".to_string(), image::rfc3339(meta.created));
@@ -252,7 +307,8 @@ fn image_settings(project: &Project, meta: &SourceMeta) -> ImageSettings {
         user: format!("{}:{}", project.user.0, project.user.1),
         port: project.port,
         env,
-        entrypoint: vec![format!("/{APP_DIR}/{}", project.name)],
+        entrypoint: entrypoint(project, go),
+        healthcheck: project.helper.then(|| healthcheck(project)),
         workdir: format!("/{APP_DIR}"),
         annotations: labels.iter().filter(|(k, _)| k.starts_with("org.opencontainers.image.")).map(|(k, v)| (k.clone(), v.clone())).collect(),
         labels,

@@ -40,6 +40,33 @@ pub struct Config {
     pub image: ImageSection,
     #[serde(default)]
     pub context: ContextSection,
+    #[serde(default)]
+    pub health: HealthSection,
+    #[serde(default)]
+    pub resources: ResourcesSection,
+}
+
+/// CPU and memory, as Kubernetes quantities: requests are what the scheduler reserves, limits
+/// what the container may use (and what `drydock run` applies).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcesSection {
+    pub cpu_request: Option<String>,
+    pub cpu_limit: Option<String>,
+    pub memory_request: Option<String>,
+    pub memory_limit: Option<String>,
+}
+
+/// The image's health check (run by drydock-helper's probe).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthSection {
+    /// Liveness path, probed on the service port (default /healthz).
+    pub path: Option<String>,
+    pub interval: Option<String>,
+    pub timeout: Option<String>,
+    pub start_period: Option<String>,
+    pub retries: Option<i64>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -70,6 +97,8 @@ pub struct ImageSection {
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub assets: Vec<Asset>,
+    /// Put drydock-helper in the image (init, GOMAXPROCS/GOMEMLIMIT, health probe). Default true.
+    pub helper: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -134,6 +163,36 @@ impl Config {
                 return Err(invalid(&format!("image.assets[{i}].src"), format!("is {:?}, not a path inside the build context", a.src), "use a path relative to the project directory, e.g. \"static\""));
             }
         }
+        if let Some(p) = &self.health.path {
+            if !p.starts_with('/') {
+                return Err(invalid("health.path", format!("is {p:?}"), "use an absolute URL path such as \"/healthz\""));
+            }
+        }
+        for (key, v) in [("health.interval", &self.health.interval), ("health.timeout", &self.health.timeout), ("health.start_period", &self.health.start_period)] {
+            if let Some(v) = v {
+                parse_duration(v).map_err(|p| invalid(key, p, "write a duration such as \"500ms\", \"10s\" or \"1m\""))?;
+            }
+        }
+        if let Some(r) = self.health.retries {
+            if !(1..=100).contains(&r) {
+                return Err(invalid("health.retries", format!("is {r}"), "use a number of consecutive failures between 1 and 100, e.g. 3"));
+            }
+        }
+        let r = &self.resources;
+        let cpu = |key: &str, v: &Option<String>| v.as_deref().map(|s| crate::quantity::parse_cpu(s).map_err(|p| invalid(key, p, "e.g. cpu_limit = \"1\" or cpu_request = \"250m\""))).transpose();
+        let mem = |key: &str, v: &Option<String>| v.as_deref().map(|s| crate::quantity::parse_memory(s).map_err(|p| invalid(key, p, "e.g. memory_limit = \"256Mi\""))).transpose();
+        let (cr, cl) = (cpu("resources.cpu_request", &r.cpu_request)?, cpu("resources.cpu_limit", &r.cpu_limit)?);
+        let (mr, ml) = (mem("resources.memory_request", &r.memory_request)?, mem("resources.memory_limit", &r.memory_limit)?);
+        if let (Some(req), Some(lim)) = (cr, cl) {
+            if lim < req {
+                return Err(invalid("resources.cpu_limit", format!("({lim}m) is below cpu_request ({req}m)"), "raise the limit or lower the request: a limit can never be below the request"));
+            }
+        }
+        if let (Some(req), Some(lim)) = (mr, ml) {
+            if lim < req {
+                return Err(invalid("resources.memory_limit", format!("({lim} bytes) is below memory_request ({req} bytes)"), "raise the limit or lower the request: a limit can never be below the request"));
+            }
+        }
         for k in self.image.env.keys().chain(self.build.env.keys()) {
             if k.is_empty() || k.contains('=') || k.chars().next().is_some_and(|c| c.is_ascii_digit()) {
                 return Err(invalid("env", format!("has the variable name {k:?}"), "use names of letters, digits and `_`, not starting with a digit"));
@@ -141,6 +200,25 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Durations: `500ms`, `10s`, `2m`, `1h`.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let v: f64 = num.parse().map_err(|_| format!("is {s:?}, not a duration"))?;
+    let secs = match unit {
+        "ms" => v / 1000.0,
+        "s" => v,
+        "m" => v * 60.0,
+        "h" => v * 3600.0,
+        _ => return Err(format!("is {s:?}: the unit must be ms, s, m or h")),
+    };
+    if !(secs > 0.0 && secs.is_finite()) {
+        return Err(format!("is {s:?}, not a positive duration"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 pub fn validate_port(port: i64) -> Result<u16, String> {
@@ -188,6 +266,12 @@ mod tests {
         assert!(err("name = \"Bad Name\"").contains("`name`"));
         assert!(err("[image]\nassets = [{ src = \"../x\", dst = \"/a\" }]").contains("assets[0].src"));
         assert!(err("[image]\nassets = [{ src = \"x\", dst = \"a\" }]").contains("assets[0].dst"));
+        assert!(err("[health]\ninterval = \"10x\"").contains("`health.interval`"));
+        assert!(err("[health]\nretries = 0").contains("`health.retries`"));
+        assert!(err("[resources]\ncpu_limit = \"500x\"").contains("`resources.cpu_limit`"));
+        let e = err("[resources]\nmemory_request = \"512Mi\"\nmemory_limit = \"256Mi\"");
+        assert!(e.contains("`resources.memory_limit`") && e.contains("below memory_request"), "{e}");
+        assert!(err("[health]\npath = \"healthz\"").contains("`health.path`"));
     }
 
     #[test]

@@ -14,4 +14,6 @@ pub mod fsutil;
 pub mod image;
 pub mod project;
 pub mod publish;
+pub mod quantity;
+pub mod run;
 pub mod ui;

@@ -43,6 +43,16 @@ cargo for a static target. The same sources give the same image digest, wherever
 they are built; set SOURCE_DATE_EPOCH to choose the creation time (default: the last commit's
 time, or 1970 outside git).")]
     Build(BuildArgs),
+    /// Build, then run the service locally with production limits and wait until it is healthy.
+    #[command(after_help = "Examples:
+  drydock run examples/gin-api -e API_TOKEN=dev-token
+  drydock run . --engine podman --host-port 18080 -e API_TOKEN
+
+The container gets the CPU and memory limits of drydock.toml's [resources], a read-only root
+filesystem with a tmpfs /tmp, no capabilities and no-new-privileges, and its port is published
+on 127.0.0.1 only. Ctrl-C stops it gracefully (SIGTERM first). Exit code: 0 when the service
+stopped cleanly, 1 when it failed, exited non-zero or never became healthy.")]
+    Run(RunArgs),
     /// List what a build of DIR would see: the files .dockerignore lets through.
     #[command(after_help = "Examples:
   drydock context .
@@ -86,6 +96,9 @@ struct BuildArgs {
     /// Numeric uid[:gid] to run as (default 65532:65532).
     #[arg(long)]
     user: Option<String>,
+    /// Leave drydock-helper (init, GOMAXPROCS/GOMEMLIMIT, health probe) out of the image.
+    #[arg(long)]
+    no_helper: bool,
     /// Cache directory (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
@@ -93,11 +106,44 @@ struct BuildArgs {
     format: Format,
 }
 
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The project directory.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// docker or podman (default: Docker when it answers, else podman).
+    #[arg(long, value_enum)]
+    engine: Option<Engine>,
+    /// Environment for the container: KEY=VALUE, or KEY to pass it from your environment.
+    #[arg(long = "env", short = 'e', value_name = "KEY[=VALUE]")]
+    env: Vec<String>,
+    /// Host port on 127.0.0.1 (default: the service port when free, else any free port).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    host_port: Option<u16>,
+    /// How long to wait for the service to become healthy.
+    #[arg(long, default_value = "60s", value_parser = parse_wait)]
+    wait: std::time::Duration,
+    /// The image reference to tag (default: NAME:latest).
+    #[arg(long, short)]
+    tag: Option<String>,
+    /// Leave drydock-helper out of the image.
+    #[arg(long)]
+    no_helper: bool,
+    /// Cache directory (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+}
+
+fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
+    drydock::config::parse_duration(s).map_err(|e| format!("--wait {e}"))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let ui = Ui::new(cli.quiet);
     match cli.command {
         Cmd::Build(args) => cmd_build(args, &ui),
+        Cmd::Run(args) => cmd_run(args, &ui),
         Cmd::Context { dir, format } => cmd_context(&dir, format, &ui),
     }
 }
@@ -122,7 +168,7 @@ fn cmd_build(a: BuildArgs, ui: &Ui) -> ExitCode {
     outputs.extend(a.load.iter().map(|&engine| Box::new(EngineLoad { engine }) as Box<dyn Publisher>));
     let opts = BuildOptions {
         dir: a.dir,
-        overrides: Overrides { name: a.name, port: a.port, main: a.main, binary: a.binary, tag: a.tag, user: a.user },
+        overrides: Overrides { name: a.name, port: a.port, main: a.main, binary: a.binary, tag: a.tag, user: a.user, no_helper: a.no_helper },
         outputs,
         cache_dir: a.cache_dir,
     };
@@ -142,6 +188,45 @@ fn cmd_build(a: BuildArgs, ui: &Ui) -> ExitCode {
             let code = if e.is_usage() { 2 } else { 1 };
             fail(ui, &e, code)
         }
+    }
+}
+
+fn cmd_run(a: RunArgs, ui: &Ui) -> ExitCode {
+    use drydock::run;
+    let engine = match run::pick_engine(a.engine) {
+        Ok(e) => e,
+        Err(e) => return fail(ui, &e, 1),
+    };
+    let env = match run::resolve_env(&a.env) {
+        Ok(e) => e,
+        Err(e) => return fail(ui, &e, 2),
+    };
+    let opts = BuildOptions {
+        dir: a.dir,
+        overrides: Overrides { tag: a.tag, no_helper: a.no_helper, ..Default::default() },
+        outputs: vec![Box::new(EngineLoad { engine })],
+        cache_dir: a.cache_dir,
+    };
+    let built = match build::build(opts, ui) {
+        Ok(b) => b,
+        Err(e) => return fail(ui, &e, if e.is_usage() { 2 } else { 1 }),
+    };
+    let project = built.project;
+    ui.note(&format!("built {} {}", built.report.reference, built.report.digest));
+    let image = match engine {
+        Engine::Podman if !built.report.reference.contains('/') => format!("localhost/{}", built.report.reference),
+        _ => built.report.reference.clone(),
+    };
+    let host_port = a.host_port.unwrap_or_else(|| {
+        if std::net::TcpListener::bind(("127.0.0.1", project.port)).is_ok() {
+            project.port
+        } else {
+            std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(project.port)
+        }
+    });
+    match run::run(&project, &run::RunOptions { engine, image, host_port, env, wait: a.wait }, ui) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => fail(ui, &e, 1),
     }
 }
 

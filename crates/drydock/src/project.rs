@@ -31,6 +31,7 @@ pub struct Overrides {
     pub binary: Option<PathBuf>,
     pub tag: Option<String>,
     pub user: Option<String>,
+    pub no_helper: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -56,7 +57,57 @@ pub struct Project {
     pub assets: Vec<Asset>,
     pub build_env: BTreeMap<String, String>,
     pub allow_secrets: Vec<String>,
+    /// Whether drydock-helper goes into the image.
+    pub helper: bool,
+    pub health: Health,
+    pub resources: Resources,
     pub assumptions: Vec<String>,
+}
+
+/// Requests and limits, with drydock's defaults for what drydock.toml leaves out.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Resources {
+    pub cpu_request_milli: u64,
+    pub cpu_limit_milli: u64,
+    pub memory_request: u64,
+    pub memory_limit: u64,
+}
+
+impl Resources {
+    fn from_config(r: &crate::config::ResourcesSection) -> Resources {
+        use crate::quantity::{parse_cpu, parse_memory};
+        let cpu_limit = r.cpu_limit.as_deref().and_then(|s| parse_cpu(s).ok()).unwrap_or(1000);
+        let memory_limit = r.memory_limit.as_deref().and_then(|s| parse_memory(s).ok()).unwrap_or(256 << 20);
+        Resources {
+            cpu_request_milli: r.cpu_request.as_deref().and_then(|s| parse_cpu(s).ok()).unwrap_or(cpu_limit.min(250)),
+            cpu_limit_milli: cpu_limit,
+            memory_request: r.memory_request.as_deref().and_then(|s| parse_memory(s).ok()).unwrap_or(memory_limit.min(128 << 20)),
+            memory_limit,
+        }
+    }
+}
+
+/// The health check, resolved with defaults.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Health {
+    pub path: String,
+    pub interval: std::time::Duration,
+    pub timeout: std::time::Duration,
+    pub start_period: std::time::Duration,
+    pub retries: u32,
+}
+
+impl Health {
+    fn from_config(h: &crate::config::HealthSection) -> Health {
+        let d = |v: &Option<String>, def: u64| v.as_deref().and_then(|s| config::parse_duration(s).ok()).unwrap_or(std::time::Duration::from_secs(def));
+        Health {
+            path: h.path.clone().unwrap_or_else(|| "/healthz".into()),
+            interval: d(&h.interval, 10),
+            timeout: d(&h.timeout, 3),
+            start_period: d(&h.start_period, 5),
+            retries: h.retries.unwrap_or(3) as u32,
+        }
+    }
 }
 
 impl Project {
@@ -175,6 +226,9 @@ impl Project {
             assets: cfg.image.assets.clone(),
             build_env: cfg.build.env.clone(),
             allow_secrets: cfg.context.allow_secrets.clone(),
+            helper: !o.no_helper && cfg.image.helper.unwrap_or(true),
+            health: Health::from_config(&cfg.health),
+            resources: Resources::from_config(&cfg.resources),
             assumptions,
         })
     }

@@ -8,6 +8,7 @@
 
 pub mod elf;
 mod go;
+pub mod goinfo;
 mod rust;
 
 use std::path::{Path, PathBuf};

@@ -5,6 +5,7 @@
 //! so the same inputs always give the same config and manifest digests.
 
 pub mod gzip;
+pub mod helper;
 pub mod layer;
 pub mod rootfs;
 
@@ -42,6 +43,23 @@ pub struct ImageSettings {
     pub labels: BTreeMap<String, String>,
     /// Manifest annotations (the same `org.opencontainers.image.*` set as the labels).
     pub annotations: BTreeMap<String, String>,
+    pub healthcheck: Option<Healthcheck>,
+}
+
+/// Docker's `config.Healthcheck` (durations in nanoseconds). The OCI spec reserves the key for
+/// compatibility; Docker and podman (for docker-format images) run it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Healthcheck {
+    #[serde(rename = "Test")]
+    pub test: Vec<String>,
+    #[serde(rename = "Interval")]
+    pub interval: u64,
+    #[serde(rename = "Timeout")]
+    pub timeout: u64,
+    #[serde(rename = "StartPeriod")]
+    pub start_period: u64,
+    #[serde(rename = "Retries")]
+    pub retries: u32,
 }
 
 /// An image in the cache: its manifest, config and layers are all blobs there.
@@ -104,7 +122,12 @@ pub fn assemble(cache: &Cache, settings: &ImageSettings, layers: Vec<BuiltLayer>
         .history(history)
         .build()
         .map_err(spec("config"))?;
-    let config_bytes = canonical_json(&image_config).map_err(|e| ImageError::Spec { what: "config", message: e.to_string() })?;
+    let json_err = |e: serde_json::Error| ImageError::Spec { what: "config", message: e.to_string() };
+    let mut config_value = serde_json::to_value(&image_config).map_err(json_err)?;
+    if let (Some(hc), Some(cfg)) = (&settings.healthcheck, config_value.get_mut("config").and_then(|c| c.as_object_mut())) {
+        cfg.insert("Healthcheck".into(), serde_json::to_value(hc).map_err(json_err)?);
+    }
+    let config_bytes = canonical_json(&config_value).map_err(json_err)?;
     let config_digest = cache.put_bytes(&config_bytes)?;
 
     let descriptor = |media: MediaType, digest: &Digest, size: u64| {

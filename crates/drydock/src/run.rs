@@ -1,0 +1,232 @@
+//! `drydock run`: build, load into the local engine, and run the service the way production
+//! does: limits from drydock.toml, read-only root filesystem, all capabilities dropped,
+//! no-new-privileges, the port bound to 127.0.0.1 only. Waits until the health probe passes
+//! (or says why not, with the last log lines), streams the logs, and on Ctrl-C stops the
+//! container gracefully and reports how it ended.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::image::helper::HELPER_PATH;
+use crate::project::Project;
+use crate::publish::Engine;
+use crate::quantity::cpus_flag;
+use crate::ui::Ui;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("no container engine answers: neither `docker info` nor `podman info` succeeded\n  fix: start the Docker Engine, or install podman")]
+    NoEngine,
+    #[error("`{command}` failed: {output}")]
+    Engine { command: String, output: String },
+    #[error("{name} exited with code {code} before it became healthy; its last log lines:\n{logs}")]
+    Exited { name: String, code: i64, logs: String },
+    #[error("{name} did not become healthy within {secs} s (last probe: {probe}); its last log lines:\n{logs}\n  fix: check the logs above, the health path ({path}) and the port ({port})")]
+    Unhealthy { name: String, secs: u64, probe: String, logs: String, path: String, port: u16 },
+    #[error("cannot install the Ctrl-C handler: {0}")]
+    Signal(String),
+    #[error("-e {0:?}: write KEY=VALUE, or KEY to pass KEY from your environment")]
+    BadEnv(String),
+}
+
+pub struct RunOptions {
+    pub engine: Engine,
+    pub image: String,
+    pub host_port: u16,
+    pub env: Vec<String>,
+    pub wait: Duration,
+}
+
+/// The engine to use: the one asked for, else Docker when it answers, else podman.
+pub fn pick_engine(asked: Option<Engine>) -> Result<Engine, RunError> {
+    if let Some(e) = asked {
+        return Ok(e);
+    }
+    for e in [Engine::Docker, Engine::Podman] {
+        if Command::new(e.program()).arg("info").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success()) {
+            return Ok(e);
+        }
+    }
+    Err(RunError::NoEngine)
+}
+
+/// `-e KEY=VALUE` as is; `-e KEY` takes KEY from drydock's own environment.
+pub fn resolve_env(specs: &[String]) -> Result<Vec<String>, RunError> {
+    specs
+        .iter()
+        .map(|s| match s.split_once('=') {
+            Some((k, _)) if !k.is_empty() => Ok(s.clone()),
+            None if !s.is_empty() => std::env::var(s).map(|v| format!("{s}={v}")).map_err(|_| RunError::BadEnv(s.clone())),
+            _ => Err(RunError::BadEnv(s.clone())),
+        })
+        .collect()
+}
+
+fn engine_cmd(engine: Engine, args: &[&str]) -> Result<String, RunError> {
+    let out = Command::new(engine.program()).args(args).output().map_err(|e| RunError::Engine { command: format!("{} {}", engine.program(), args.join(" ")), output: e.to_string() })?;
+    if !out.status.success() {
+        return Err(RunError::Engine {
+            command: format!("{} {}", engine.program(), args.join(" ")),
+            output: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn last_logs(engine: Engine, id: &str) -> String {
+    let out = Command::new(engine.program()).args(["logs", "--tail", "20", id]).output();
+    out.map(|o| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))).unwrap_or_default().trim_end().to_string()
+}
+
+/// Runs until the container exits or the user interrupts; returns drydock's exit code.
+pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst)).map_err(|e| RunError::Signal(e.to_string()))?;
+    }
+    let engine = opts.engine;
+    let name = format!("drydock-{}-{}", project.name, std::process::id());
+    let r = &project.resources;
+    let memory = format!("{}b", r.memory_limit);
+    let cpus = cpus_flag(r.cpu_limit_milli);
+    let publish = format!("127.0.0.1:{}:{}", opts.host_port, project.port);
+    let mut args: Vec<String> = ["run", "-d", "--name", &name, "--read-only", "--tmpfs", "/tmp:rw,mode=1777,size=64m", "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--memory", &memory, "--cpus", &cpus, "-p", &publish]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for e in &opts.env {
+        args.push("-e".into());
+        args.push(e.clone());
+    }
+    args.push(opts.image.clone());
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let id = engine_cmd(engine, &argv)?;
+    ui.note(&format!("started {name} ({}, --cpus {cpus} --memory {}, read-only, no capabilities) on http://127.0.0.1:{}", engine.program(), memory, opts.host_port));
+    // Its own process group, so the terminal's Ctrl-C does not end the stream before the
+    // app's shutdown lines are shown.
+    let mut logs = Command::new(engine.program()).args(["logs", "-f", &id]).stdin(Stdio::null()).process_group(0).spawn().ok();
+
+    let result = wait_healthy(project, opts, &id, &name, &stop, ui).and_then(|stopped_early| {
+        if stopped_early {
+            return Ok(());
+        }
+        ui.note(&format!("{} is healthy on http://127.0.0.1:{}{} (Ctrl-C stops it)", project.name, opts.host_port, project.health.path));
+        while !stop.load(Ordering::SeqCst) {
+            if state(engine, &id).0 != "running" {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Ok(())
+    });
+    let grace = project.health.timeout.as_secs().max(10);
+    if state(engine, &id).0 == "running" {
+        ui.note(&format!("stopping {name}: SIGTERM, then SIGKILL after {grace} s"));
+        let _ = engine_cmd(engine, &["stop", "-t", &grace.to_string(), &id]);
+    }
+    let (_, code) = state(engine, &id);
+    finish_logs(&mut logs);
+    let _ = engine_cmd(engine, &["rm", "-f", &id]);
+    result?;
+    ui.note(&format!("{name} exited with code {code}"));
+    Ok(if code == 0 { 0 } else { 1 })
+}
+
+fn finish_logs(logs: &mut Option<Child>) {
+    if let Some(mut c) = logs.take() {
+        // `logs -f` ends when the container does; give it a moment to flush, then stop it.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            if c.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
+
+/// (status, exit code) of a container.
+fn state(engine: Engine, id: &str) -> (String, i64) {
+    let s = engine_cmd(engine, &["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", id]).unwrap_or_default();
+    let mut it = s.split_whitespace();
+    (it.next().unwrap_or("gone").to_string(), it.next().and_then(|c| c.parse().ok()).unwrap_or(-1))
+}
+
+/// Polls the same probe the image's health check runs, inside the container. Returns true when
+/// the user interrupted before the service became healthy.
+fn wait_healthy(project: &Project, opts: &RunOptions, id: &str, name: &str, stop: &AtomicBool, ui: &Ui) -> Result<bool, RunError> {
+    let engine = opts.engine;
+    let start = Instant::now();
+    let url = format!("http://127.0.0.1:{}{}", project.port, project.health.path);
+    let step = ui.step(&format!("waiting for {url} to answer"));
+    let mut probe = String::from("none yet");
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return Ok(true);
+        }
+        let (status, code) = state(engine, id);
+        if status != "running" && status != "created" {
+            drop(step);
+            return Err(RunError::Exited { name: name.to_string(), code, logs: last_logs(engine, id) });
+        }
+        let ok = if project.helper {
+            let out = Command::new(engine.program()).args(["exec", id, HELPER_PATH, "probe", &url, "--timeout", "2s"]).output();
+            match out {
+                Ok(o) => {
+                    probe = String::from_utf8_lossy(&o.stdout).trim().to_string();
+                    o.status.success()
+                }
+                Err(e) => {
+                    probe = e.to_string();
+                    false
+                }
+            }
+        } else {
+            crate::run::host_probe(opts.host_port, &project.health.path, &mut probe)
+        };
+        if ok {
+            return Ok(false);
+        }
+        if start.elapsed() > opts.wait {
+            drop(step);
+            return Err(RunError::Unhealthy {
+                name: name.to_string(),
+                secs: opts.wait.as_secs(),
+                probe,
+                logs: last_logs(engine, id),
+                path: project.health.path.clone(),
+                port: project.port,
+            });
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// Without the helper in the image, probe from the host through the published port.
+pub fn host_probe(port: u16, path: &str, last: &mut String) -> bool {
+    use std::io::{Read, Write};
+    let attempt = || -> std::io::Result<u16> {
+        let mut s = std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2))?;
+        s.set_read_timeout(Some(Duration::from_secs(2)))?;
+        s.write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())?;
+        let mut buf = [0u8; 32];
+        let n = s.read(&mut buf)?;
+        String::from_utf8_lossy(&buf[..n]).split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| std::io::Error::other("not HTTP"))
+    };
+    match attempt() {
+        Ok(code) => {
+            *last = format!("GET {path} answered {code}");
+            (200..400).contains(&code)
+        }
+        Err(e) => {
+            *last = format!("GET {path}: {e}");
+            false
+        }
+    }
+}
