@@ -32,7 +32,13 @@ fn check_example_serves(example: &str) {
     assert_eq!(entry["RepoTags"][0], tag.as_str());
     assert_eq!(config["config"]["User"], "65532:65532");
     assert_eq!(config["config"]["ExposedPorts"], serde_json::json!({"8080/tcp": {}}));
-    assert_eq!(config["config"]["Entrypoint"], serde_json::json!([format!("/app/{example}")]));
+    let entrypoint = config["config"]["Entrypoint"].as_array().unwrap().clone();
+    assert_eq!(entrypoint.first().unwrap(), "/usr/local/bin/drydock-helper");
+    assert_eq!(entrypoint.last().unwrap(), &serde_json::json!(format!("/app/{example}")));
+    assert_eq!(entrypoint.contains(&serde_json::json!("--go")), example == "gin-api", "Go apps get GOMAXPROCS/GOMEMLIMIT handling");
+    assert_eq!(config["config"]["Healthcheck"]["Test"][3], "http://127.0.0.1:8080/healthz");
+    let helper = &files["/usr/local/bin/drydock-helper"];
+    assert_eq!(helper.mode, 0o555);
     let bin = &files[&format!("/app/{example}")];
     assert_eq!((bin.mode, bin.uid), (0o555, 0), "binary is root-owned and read-only");
     assert_eq!(files["/tmp"].mode, 0o1777);
@@ -142,13 +148,15 @@ fn one_line_change_rebuilds_only_the_binary_layer() {
     assert_eq!(by_name("root files")["cached"], true);
     assert_eq!(by_name("assets")["cached"], true);
     assert_eq!(by_name("binary")["cached"], false);
-    assert_ne!(by_name("binary")["digest"], first["layers"][2]["digest"]);
+    assert_eq!(by_name("helper")["cached"], true);
+    let first_binary = first["layers"].as_array().unwrap().iter().find(|l| l["name"] == "binary").unwrap();
+    assert_ne!(by_name("binary")["digest"], first_binary["digest"]);
     assert_ne!(changed["digest"], first["digest"]);
 
     // The text report says the same.
     let out = run_ok(drydock().arg("build").arg(&dir).arg("--cache-dir").arg(cache.path()));
     let line = |n: &str| out.lines().find(|l| l.trim_start().starts_with(n)).unwrap_or_else(|| panic!("{n} in {out}")).to_string();
-    assert!(line("root files").contains("cached") && line("binary").contains("cached"), "{out}");
+    assert!(line("root files").contains("cached") && line("helper").contains("cached") && line("binary").contains("cached"), "{out}");
 }
 
 #[test]
@@ -164,7 +172,7 @@ fn skopeo_reads_the_layout_and_structure_test_checks_the_archive() {
     let raw = run_ok(Command::new("skopeo").args(["inspect", "--raw"]).arg(format!("oci:{}", oci.display())));
     let manifest: serde_json::Value = serde_json::from_str(&raw).unwrap();
     assert_eq!(manifest["mediaType"], "application/vnd.oci.image.manifest.v1+json");
-    assert_eq!(manifest["layers"].as_array().unwrap().len(), 3);
+    assert_eq!(manifest["layers"].as_array().unwrap().len(), 4, "root files, helper, assets, binary");
     assert_eq!(manifest["annotations"]["org.opencontainers.image.title"], "gin-api");
     let info: serde_json::Value = serde_json::from_str(&run_ok(Command::new("skopeo").arg("inspect").arg(format!("oci:{}:latest", oci.display())))).unwrap();
     assert_eq!(info["Digest"], r["digest"]);
@@ -178,7 +186,7 @@ fn skopeo_reads_the_layout_and_structure_test_checks_the_archive() {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "container-structure-test failed:\n{text}");
     let count = |label: &str| text.lines().find_map(|l| l.strip_prefix(label)).and_then(|n| n.trim().parse::<u32>().ok());
-    assert_eq!((count("Passes:"), count("Failures:")), (Some(10), Some(0)), "{text}");
+    assert_eq!((count("Passes:"), count("Failures:")), (Some(11), Some(0)), "{text}");
 }
 
 #[test]
