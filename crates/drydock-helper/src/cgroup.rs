@@ -8,7 +8,9 @@
 //! that has the controller wins over the unified v2 one. Everything is read below a root
 //! directory, `/` in production and a fixture tree in tests. Nothing is ever written.
 
-use std::path::{Path, PathBuf};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limits {
@@ -84,7 +86,7 @@ fn parse_mountinfo(text: &str) -> Vec<Mount> {
 }
 
 /// The directories to read, leaf first, up to and including the mount point.
-fn levels(root: &Path, mount: &Mount, cgroup_path: &str) -> Option<Vec<PathBuf>> {
+fn levels(root: &str, mount: &Mount, cgroup_path: &str) -> Option<Vec<String>> {
     let mroot = mount.root.trim_end_matches('/');
     let rel = if mroot.is_empty() {
         cgroup_path.trim_start_matches('/')
@@ -93,21 +95,26 @@ fn levels(root: &Path, mount: &Mount, cgroup_path: &str) -> Option<Vec<PathBuf>>
     } else {
         cgroup_path.strip_prefix(&format!("{mroot}/"))?
     };
-    let base = root.join(mount.point.trim_start_matches('/'));
+    let base = format!("{}/{}", root.trim_end_matches('/'), mount.point.trim_start_matches('/'));
     let mut dirs = Vec::new();
     let parts: Vec<&str> = rel.split('/').filter(|s| !s.is_empty() && *s != "..").collect();
     for n in (0..=parts.len()).rev() {
-        let mut d = base.clone();
+        let mut d = base.trim_end_matches('/').to_string();
         for p in &parts[..n] {
-            d.push(p);
+            d.push('/');
+            d.push_str(p);
         }
         dirs.push(d);
     }
     Some(dirs)
 }
 
-fn read(path: PathBuf) -> Option<String> {
-    std::fs::read_to_string(path).ok()
+fn read(path: String) -> Option<String> {
+    crate::sys::read_file(&path)
+}
+
+fn file(dir: &str, name: &str) -> String {
+    format!("{dir}/{name}")
 }
 
 fn min_f(a: Option<f64>, b: Option<f64>) -> Option<f64> {
@@ -127,8 +134,8 @@ fn min_u(a: Option<u64>, b: Option<u64>) -> Option<u64> {
 }
 
 /// `cpu.max`: "max 100000" or "150000 100000" (a lone quota means the default period).
-fn v2_cpu(dir: &Path) -> Option<f64> {
-    let text = read(dir.join("cpu.max"))?;
+fn v2_cpu(dir: &str) -> Option<f64> {
+    let text = read(file(dir, "cpu.max"))?;
     let mut f = text.split_whitespace();
     let quota = f.next()?;
     let period: f64 = f.next().and_then(|p| p.parse().ok()).unwrap_or(100_000.0);
@@ -136,31 +143,32 @@ fn v2_cpu(dir: &Path) -> Option<f64> {
     (quota > 0.0 && period > 0.0).then(|| quota / period)
 }
 
-fn v2_memory(dir: &Path) -> Option<u64> {
-    read(dir.join("memory.max"))?.trim().parse().ok()
+fn v2_memory(dir: &str) -> Option<u64> {
+    read(file(dir, "memory.max"))?.trim().parse().ok()
 }
 
-fn v1_cpu(dir: &Path) -> Option<f64> {
-    let quota: i64 = read(dir.join("cpu.cfs_quota_us"))?.trim().parse().ok()?;
-    let period: i64 = read(dir.join("cpu.cfs_period_us"))?.trim().parse().ok()?;
+fn v1_cpu(dir: &str) -> Option<f64> {
+    let quota: i64 = read(file(dir, "cpu.cfs_quota_us"))?.trim().parse().ok()?;
+    let period: i64 = read(file(dir, "cpu.cfs_period_us"))?.trim().parse().ok()?;
     (quota > 0 && period > 0).then(|| quota as f64 / period as f64)
 }
 
-fn v1_memory(dir: &Path) -> Option<u64> {
-    let limit = read(dir.join("memory.limit_in_bytes")).and_then(|s| s.trim().parse::<u64>().ok()).filter(|v| *v < V1_UNLIMITED);
-    let hierarchical = read(dir.join("memory.stat"))
+fn v1_memory(dir: &str) -> Option<u64> {
+    let limit = read(file(dir, "memory.limit_in_bytes")).and_then(|s| s.trim().parse::<u64>().ok()).filter(|v| *v < V1_UNLIMITED);
+    let hierarchical = read(file(dir, "memory.stat"))
         .and_then(|s| s.lines().find_map(|l| l.strip_prefix("hierarchical_memory_limit ").and_then(|v| v.trim().parse::<u64>().ok())))
         .filter(|v| *v < V1_UNLIMITED);
     min_u(limit, hierarchical)
 }
 
 /// Reads the limits of the calling process, with `/proc` and `/sys` under `root`.
-pub fn read_limits(root: &Path) -> Limits {
-    let cgroups = read(root.join("proc/self/cgroup")).map(|t| parse_cgroup(&t)).unwrap_or_default();
-    let mounts = read(root.join("proc/self/mountinfo")).map(|t| parse_mountinfo(&t)).unwrap_or_default();
+pub fn read_limits(root: &str) -> Limits {
+    let root = root.trim_end_matches('/');
+    let cgroups = read(format!("{root}/proc/self/cgroup")).map(|t| parse_cgroup(&t)).unwrap_or_default();
+    let mounts = read(format!("{root}/proc/self/mountinfo")).map(|t| parse_mountinfo(&t)).unwrap_or_default();
 
     // One resolver per controller: v1 first (a hierarchy that has it), then v2's unified one.
-    let resolve = |controller: &str| -> Option<(Vec<PathBuf>, bool)> {
+    let resolve = |controller: &str| -> Option<(Vec<String>, bool)> {
         if let Some(line) = cgroups.iter().find(|c| c.id != "0" && c.controllers.iter().any(|x| x == controller)) {
             if let Some(m) = mounts.iter().find(|m| m.fstype == "cgroup" && m.super_opts.iter().any(|o| o == controller)) {
                 return levels(root, m, &line.path).map(|l| (l, false));
@@ -220,7 +228,7 @@ mod tests {
             ("sys/fs/cgroup/cpu.max", "150000 100000\n"),
             ("sys/fs/cgroup/memory.max", "268435456\n"),
         ]);
-        assert_eq!(read_limits(&t.0), Limits { cpu: Some(1.5), memory: Some(268435456) });
+        assert_eq!(read_limits(t.0.to_str().unwrap()), Limits { cpu: Some(1.5), memory: Some(268435456) });
     }
 
     #[test]
@@ -234,13 +242,13 @@ mod tests {
             ("sys/fs/cgroup/kubepods/memory.max", "1073741824\n"),
             ("sys/fs/cgroup/kubepods/pod1/ctr/memory.max", "max\n"),
         ]);
-        assert_eq!(read_limits(&t.0), Limits { cpu: Some(0.5), memory: Some(1073741824) });
+        assert_eq!(read_limits(t.0.to_str().unwrap()), Limits { cpu: Some(0.5), memory: Some(1073741824) });
     }
 
     #[test]
     fn v2_lone_quota_uses_the_default_period() {
         let t = tree(&[("proc/self/cgroup", "0::/a\n"), ("proc/self/mountinfo", V2_MOUNT), ("sys/fs/cgroup/a/cpu.max", "250000\n")]);
-        assert_eq!(read_limits(&t.0).cpu, Some(2.5));
+        assert_eq!(read_limits(t.0.to_str().unwrap()).cpu, Some(2.5));
     }
 
     #[test]
@@ -259,7 +267,7 @@ mod tests {
             ("sys/fs/cgroup/memory/memory.limit_in_bytes", "268435456\n"),
             ("sys/fs/cgroup/memory/memory.stat", "cache 0\nhierarchical_memory_limit 9223372036854771712\n"),
         ]);
-        assert_eq!(read_limits(&t.0), Limits { cpu: Some(1.5), memory: Some(268435456) });
+        assert_eq!(read_limits(t.0.to_str().unwrap()), Limits { cpu: Some(1.5), memory: Some(268435456) });
     }
 
     #[test]
@@ -277,7 +285,7 @@ mod tests {
             ("sys/fs/cgroup/memory/kube/pod/ctr/memory.limit_in_bytes", "9223372036854771712\n"),
             ("sys/fs/cgroup/memory/kube/pod/ctr/memory.stat", "hierarchical_memory_limit 536870912\n"),
         ]);
-        assert_eq!(read_limits(&t.0), Limits { cpu: Some(1.0), memory: Some(536870912) });
+        assert_eq!(read_limits(t.0.to_str().unwrap()), Limits { cpu: Some(1.0), memory: Some(536870912) });
     }
 
     #[test]
@@ -294,7 +302,7 @@ mod tests {
             ("sys/fs/cgroup/unified/memory.max", "1048576\n"),
         ]);
         // CPU from the v1 hierarchy; memory has no v1 hierarchy, so the unified one answers.
-        assert_eq!(read_limits(&t.0), Limits { cpu: Some(0.5), memory: Some(1048576) });
+        assert_eq!(read_limits(t.0.to_str().unwrap()), Limits { cpu: Some(0.5), memory: Some(1048576) });
     }
 
     #[test]
@@ -305,9 +313,9 @@ mod tests {
             ("sys/fs/cgroup/cpu.max", "max 100000\n"),
             ("sys/fs/cgroup/memory.max", "max\n"),
         ]);
-        assert_eq!(read_limits(&t.0), Limits { cpu: None, memory: None });
+        assert_eq!(read_limits(t.0.to_str().unwrap()), Limits { cpu: None, memory: None });
         let empty = tree(&[]);
-        assert_eq!(read_limits(&empty.0), Limits { cpu: None, memory: None });
+        assert_eq!(read_limits(empty.0.to_str().unwrap()), Limits { cpu: None, memory: None });
     }
 
     #[test]
@@ -319,6 +327,6 @@ mod tests {
             ("sys/fs/cgroup/cpu/cpu.cfs_quota_us", "100000\n"),
             ("sys/fs/cgroup/cpu/cpu.cfs_period_us", "100000\n"),
         ]);
-        assert_eq!(read_limits(&t.0).cpu, None);
+        assert_eq!(read_limits(t.0.to_str().unwrap()).cpu, None);
     }
 }

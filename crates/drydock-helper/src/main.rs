@@ -8,29 +8,48 @@
 //! - `drydock-helper probe URL [--timeout D]`: the image's health check.
 //!
 //! It must stay small and must never take the app down: when it cannot read a limit, it leaves
-//! the variable alone and says so.
+//! the variable alone and says so. It uses no libc (see `sys` and `rt`), which keeps it a few
+//! dozen kilobytes; its unit tests run on std.
+
+#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(test), no_main)]
+// The init path only exists in the real binary; unit tests exercise the rest.
+#![cfg_attr(test, allow(dead_code))]
+
+extern crate alloc;
 
 mod cgroup;
 mod probe;
+#[cfg(not(test))]
+mod rt;
 mod sys;
 
-use std::path::Path;
-use std::process::Command;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// Silences the one line the helper prints at start.
 const QUIET_ENV: &str = "DRYDOCK_HELPER_QUIET";
-const MEMLIMIT_RATIO: f64 = 0.9;
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("probe") {
-        std::process::exit(probe::main(&args[1..]));
+const USAGE: &str = "usage: drydock-helper [--go] [--go-runtime-maxprocs] -- APP [ARGS...]\n       drydock-helper probe URL [--timeout 2s]\n";
+
+/// Entry point, called by `rt` with the process arguments in place.
+#[cfg(not(test))]
+fn main() -> i32 {
+    let argv = rt::argv_ptrs();
+    let args: Vec<&[u8]> = argv.iter().map(|p| rt::arg(*p)).collect();
+    fn text(b: &[u8]) -> &str {
+        core::str::from_utf8(b).unwrap_or("")
+    }
+    if args.get(1).map(|a| text(a)) == Some("probe") {
+        let rest: Vec<&str> = args[2..].iter().map(|a| text(a)).collect();
+        return probe::main(&rest);
     }
     let mut go = false;
     let mut runtime_maxprocs = false;
-    let mut i = 0;
+    let mut i = 1;
     while i < args.len() {
-        match args[i].as_str() {
+        match text(args[i]) {
             "--go" => go = true,
             "--go-runtime-maxprocs" => runtime_maxprocs = true,
             "--" => {
@@ -38,58 +57,77 @@ fn main() {
                 break;
             }
             "-h" | "--help" => {
-                println!("usage: drydock-helper [--go] [--go-runtime-maxprocs] -- APP [ARGS...]\n       drydock-helper probe URL [--timeout 2s]");
-                return;
+                sys::write_all(1, USAGE.as_bytes());
+                return 0;
             }
             s if s.starts_with('-') => {
-                eprintln!("drydock-helper: unknown option {s:?}");
-                std::process::exit(2);
+                sys::write_all(2, format!("drydock-helper: unknown option {s:?}\n{USAGE}").as_bytes());
+                return 2;
             }
             _ => break,
         }
         i += 1;
     }
-    let app = &args[i..];
-    if app.is_empty() {
-        eprintln!("drydock-helper: no program to run (usage: drydock-helper [--go] -- APP [ARGS...])");
-        std::process::exit(2);
+    if i >= args.len() {
+        sys::write_all(2, format!("drydock-helper: no program to run\n{USAGE}").as_bytes());
+        return 2;
     }
-    let env = if go { go_env(runtime_maxprocs) } else { Vec::new() };
-    std::process::exit(init(app, &env));
+    let envp = rt::env_ptrs();
+    let getenv = |name: &str| -> Option<&'static [u8]> {
+        envp.iter().map(|p| rt::arg(*p)).find_map(|kv| kv.strip_prefix(name.as_bytes()).and_then(|r| r.strip_prefix(b"=")))
+    };
+    let mut set = Vec::new();
+    if go {
+        let user = |k: &str| getenv(k).map(|v| String::from_utf8_lossy(v).into_owned()).filter(|v| !v.is_empty());
+        let limits = cgroup::read_limits("/");
+        let (vars, said) = go_env(runtime_maxprocs, user("GOMAXPROCS"), user("GOMEMLIMIT"), limits, sys::affinity_cpus());
+        if getenv(QUIET_ENV).is_none() {
+            sys::write_all(2, format!("drydock-helper: {said}\n").as_bytes());
+        }
+        set = vars;
+    }
+    // The child's environment: ours, minus empty values we replace, plus what we set.
+    let added: Vec<Vec<u8>> = set.iter().map(|(k, v)| sys::cstr(format!("{k}={v}").as_bytes())).collect();
+    let mut child_env: Vec<*const u8> = envp
+        .iter()
+        .copied()
+        .filter(|p| !set.iter().any(|(k, _)| rt::arg(*p).strip_prefix(k.as_bytes()).is_some_and(|r| r.starts_with(b"="))))
+        .collect();
+    child_env.extend(added.iter().map(|v| v.as_ptr()));
+    child_env.push(core::ptr::null());
+    let mut child_argv: Vec<*const u8> = argv[i..].to_vec();
+    child_argv.push(core::ptr::null());
+    init(args[i], &child_argv, &child_env, getenv("PATH"))
 }
 
 /// What to set for a Go app, and one line saying why.
-fn go_env(runtime_maxprocs: bool) -> Vec<(String, String)> {
-    let limits = cgroup::read_limits(Path::new("/"));
+pub fn go_env(runtime_maxprocs: bool, user_maxprocs: Option<String>, user_memlimit: Option<String>, limits: cgroup::Limits, affinity: Option<u32>) -> (Vec<(String, String)>, String) {
     let mut set = Vec::new();
-    let mut said = Vec::new();
-    match std::env::var("GOMAXPROCS") {
-        Ok(v) if !v.is_empty() => said.push(format!("GOMAXPROCS={v} kept (set by the user)")),
-        _ if runtime_maxprocs => said.push("GOMAXPROCS left to the Go runtime (Go 1.25+ follows the CPU limit itself)".into()),
-        _ => match limits.cpu {
+    let mut said: Vec<String> = Vec::new();
+    match user_maxprocs {
+        Some(v) => said.push(format!("GOMAXPROCS={v} kept (set by the user)")),
+        None if runtime_maxprocs => said.push("GOMAXPROCS left to the Go runtime (Go 1.25+ follows the CPU limit itself)".into()),
+        None => match limits.cpu {
             Some(cores) => {
-                let n = gomaxprocs(cores, sys::affinity_cpus());
+                let n = gomaxprocs(cores, affinity);
                 said.push(format!("GOMAXPROCS={n} (CPU limit {cores:.2})"));
-                set.push(("GOMAXPROCS".into(), n.to_string()));
+                set.push(("GOMAXPROCS".into(), format!("{n}")));
             }
             None => said.push("GOMAXPROCS unset (no CPU limit)".into()),
         },
     }
-    match std::env::var("GOMEMLIMIT") {
-        Ok(v) if !v.is_empty() => said.push(format!("GOMEMLIMIT={v} kept (set by the user)")),
-        _ => match limits.memory {
+    match user_memlimit {
+        Some(v) => said.push(format!("GOMEMLIMIT={v} kept (set by the user)")),
+        None => match limits.memory {
             Some(bytes) => {
                 let v = gomemlimit(bytes);
                 said.push(format!("GOMEMLIMIT={v} (90% of the {bytes}-byte memory limit)"));
-                set.push(("GOMEMLIMIT".into(), v.to_string()));
+                set.push(("GOMEMLIMIT".into(), format!("{v}")));
             }
             None => said.push("GOMEMLIMIT unset (no memory limit)".into()),
         },
     }
-    if std::env::var_os(QUIET_ENV).is_none() {
-        eprintln!("drydock-helper: {}", said.join(", "));
-    }
-    set
+    (set, said.join(", "))
 }
 
 /// CPU quota to GOMAXPROCS: rounded up, at least 1, at most the CPUs we may run on.
@@ -99,46 +137,42 @@ fn go_env(runtime_maxprocs: bool) -> Vec<(String, String)> {
 /// at the end of a period under full load. Unlike the runtime's minimum of 2, a limit below one
 /// core gives 1: two busy threads on half a core are throttled every period.
 pub fn gomaxprocs(cores: f64, affinity: Option<u32>) -> u32 {
-    let n = (cores.ceil() as u32).max(1);
+    let whole = cores as u32;
+    let n = if (whole as f64) < cores { whole + 1 } else { whole }.max(1);
     affinity.map_or(n, |a| n.min(a.max(1)))
 }
 
 /// About 90% of the limit, leaving headroom for memory the Go runtime does not manage
 /// (the Go GC guide's advice, and automemlimit's default).
 pub fn gomemlimit(limit: u64) -> u64 {
-    (limit as f64 * MEMLIMIT_RATIO) as u64
+    // 0.9 × limit in integers, without overflow.
+    limit / 10 * 9 + limit % 10 * 9 / 10
 }
 
 /// Runs the app as a child and behaves as init until it exits. Returns the exit code.
-fn init(app: &[String], env: &[(String, String)]) -> i32 {
+#[cfg(not(test))]
+fn init(app: &[u8], argv: &[*const u8], envp: &[*const u8], path: Option<&[u8]>) -> i32 {
     use sys::*;
     let forwarded = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH];
     let mut all = forwarded.to_vec();
     all.push(SIGCHLD);
     let set = SigSet::of(&all);
-    // Blocked before the child exists, so no signal is lost in between. std's Command gives the
-    // child an empty signal mask and default dispositions before exec.
-    if let Err(e) = block(&set) {
-        eprintln!("drydock-helper: cannot block signals: {e}");
+    // Blocked before the child exists, so no signal is lost in between; the child unblocks
+    // everything before exec, and its dispositions are the defaults (we install no handlers).
+    if block(&set).is_err() {
+        write_all(2, b"drydock-helper: cannot block signals\n");
         return 1;
     }
-    if sys::pid() != 1 {
+    if pid() != 1 {
         become_subreaper();
     }
-    let child = match Command::new(&app[0]).args(&app[1..]).envs(env.iter().map(|(k, v)| (k, v))).spawn() {
-        Ok(c) => c,
+    let main_pid = match spawn(app, argv, envp, path) {
+        Ok(p) => p,
         Err(e) => {
-            eprintln!("drydock-helper: cannot start {}: {e}", app[0]);
-            return match e.kind() {
-                std::io::ErrorKind::NotFound => 127,
-                std::io::ErrorKind::PermissionDenied => 126,
-                _ => 1,
-            };
+            write_all(2, format!("drydock-helper: cannot start {}: {}\n", String::from_utf8_lossy(app), errno_text(e)).as_bytes());
+            return 1;
         }
     };
-    let main_pid = child.id() as i32;
-    // The child is reaped below with waitpid(-1), not through `child`.
-    std::mem::forget(child);
     loop {
         let sig = wait_signal(&set);
         if sig != SIGCHLD {
@@ -167,5 +201,20 @@ mod tests {
         assert_eq!(gomaxprocs(2.0, Some(8)), 2);
         assert_eq!(gomaxprocs(6.0, Some(4)), 4);
         assert_eq!(gomemlimit(256 << 20), 241591910);
+    }
+
+    #[test]
+    fn decisions() {
+        let limited = cgroup::Limits { cpu: Some(1.5), memory: Some(256 << 20) };
+        let (set, said) = go_env(false, None, None, limited, Some(2));
+        assert_eq!(set, vec![("GOMAXPROCS".into(), "2".into()), ("GOMEMLIMIT".into(), "241591910".into())]);
+        assert!(said.contains("GOMAXPROCS=2 (CPU limit 1.50)"), "{said}");
+        let (set, said) = go_env(false, Some("4".into()), Some("1GiB".into()), limited, Some(2));
+        assert!(set.is_empty() && said.contains("kept (set by the user)"), "{said}");
+        let (set, said) = go_env(true, None, None, limited, Some(2));
+        assert_eq!(set, vec![("GOMEMLIMIT".into(), "241591910".into())]);
+        assert!(said.contains("left to the Go runtime"), "{said}");
+        let (set, _) = go_env(false, None, None, cgroup::Limits { cpu: None, memory: None }, Some(2));
+        assert!(set.is_empty());
     }
 }

@@ -2,9 +2,12 @@
 //! One HTTP/1.1 GET; healthy (exit 0) on 2xx and 3xx, unhealthy (exit 1) on anything else,
 //! including a refused connection or a timeout. Never exit 2, which Docker reserves.
 
-use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use alloc::format;
+use alloc::string::{String, ToString};
+use core::net::{IpAddr, Ipv4Addr, SocketAddr};
+use core::time::Duration;
+
+use crate::sys;
 
 pub struct Target {
     pub host: String,
@@ -49,50 +52,31 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 
 /// Returns the HTTP status, or why there is none.
 pub fn get(t: &Target, timeout: Duration) -> Result<u16, String> {
-    let deadline = Instant::now() + timeout;
-    // IP literals and localhost only: name resolution would pull glibc's resolver and NSS into a
-    // static binary (hundreds of KB), and a probe talks to its own container anyway.
-    let ip: IpAddr = if t.host == "localhost" { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { t.host.parse().map_err(|_| format!("{:?} is not an IP address (use 127.0.0.1 or localhost)", t.host))? };
-    let addrs = [SocketAddr::new(ip, t.port)];
-    let mut last = String::from("no address");
-    for addr in addrs {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(format!("timed out after {timeout:?}"));
-        }
-        match TcpStream::connect_timeout(&addr, left) {
-            Ok(mut s) => {
-                let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
-                s.set_read_timeout(Some(left)).map_err(|e| e.to_string())?;
-                s.set_write_timeout(Some(left)).map_err(|e| e.to_string())?;
-                let host = if t.host.contains(':') { format!("[{}]", t.host) } else { t.host.clone() };
-                let req = format!("GET {} HTTP/1.1\r\nHost: {host}:{}\r\nUser-Agent: drydock-helper/probe\r\nConnection: close\r\n\r\n", t.path, t.port);
-                s.write_all(req.as_bytes()).map_err(|e| format!("sending to {addr}: {e}"))?;
-                let mut buf = [0u8; 64];
-                let mut n = 0;
-                while n < 12 {
-                    match s.read(&mut buf[n..]) {
-                        Ok(0) => break,
-                        Ok(k) => n += k,
-                        Err(e) => return Err(format!("reading from {addr}: {e}")),
-                    }
-                }
-                let head = String::from_utf8_lossy(&buf[..n]);
-                return head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| format!("{addr} did not answer HTTP ({head:?})"));
-            }
-            Err(e) => last = format!("connecting to {addr}: {e}"),
-        }
-    }
-    Err(last)
+    let deadline = sys::now_ms() + timeout.as_millis() as u64;
+    // IP literals and localhost only: a probe talks to its own container, and a resolver would
+    // be most of the helper's size.
+    let ip: IpAddr = if t.host == "localhost" {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        t.host.parse().map_err(|_| format!("{:?} is not an IP address (use 127.0.0.1 or localhost)", t.host))?
+    };
+    let addr = SocketAddr::new(ip, t.port);
+    let s = sys::connect(addr, deadline).map_err(|e| format!("connecting to {addr}: {e}"))?;
+    let host = if t.host.contains(':') { format!("[{}]", t.host) } else { t.host.clone() };
+    let req = format!("GET {} HTTP/1.1\r\nHost: {host}:{}\r\nUser-Agent: drydock-helper/probe\r\nConnection: close\r\n\r\n", t.path, t.port);
+    s.send_all(req.as_bytes(), deadline).map_err(|e| format!("sending to {addr}: {e}"))?;
+    let head = s.recv_some(12, deadline).map_err(|e| format!("reading from {addr}: {e}"))?;
+    let head = String::from_utf8_lossy(&head);
+    head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| format!("{addr} did not answer HTTP ({head:?})"))
 }
 
 /// Runs the probe command; returns the process exit code.
-pub fn main(args: &[String]) -> i32 {
+pub fn main(args: &[&str]) -> i32 {
     let mut url = None;
     let mut timeout = Duration::from_secs(2);
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        match a.as_str() {
+        match *a {
             "--timeout" => match it.next().map(|v| parse_duration(v)) {
                 Some(Ok(d)) => timeout = d,
                 Some(Err(e)) => return usage(&e),
@@ -102,33 +86,26 @@ pub fn main(args: &[String]) -> i32 {
                 Ok(d) => timeout = d,
                 Err(e) => return usage(&e),
             },
-            s if url.is_none() => url = Some(s.to_string()),
+            s if url.is_none() => url = Some(s),
             s => return usage(&format!("unexpected argument {s:?}")),
         }
     }
     let Some(url) = url else { return usage("a URL is required") };
-    let target = match parse_url(&url) {
+    let target = match parse_url(url) {
         Ok(t) => t,
         Err(e) => return usage(&e),
     };
-    match get(&target, timeout) {
-        Ok(code) if (200..400).contains(&code) => {
-            println!("healthy: GET {url} answered {code}");
-            0
-        }
-        Ok(code) => {
-            println!("unhealthy: GET {url} answered {code}");
-            1
-        }
-        Err(e) => {
-            println!("unhealthy: GET {url}: {e}");
-            1
-        }
-    }
+    let (code, line) = match get(&target, timeout) {
+        Ok(c) if (200..400).contains(&c) => (0, format!("healthy: GET {url} answered {c}\n")),
+        Ok(c) => (1, format!("unhealthy: GET {url} answered {c}\n")),
+        Err(e) => (1, format!("unhealthy: GET {url}: {e}\n")),
+    };
+    sys::write_all(1, line.as_bytes());
+    code
 }
 
 fn usage(msg: &str) -> i32 {
-    eprintln!("drydock-helper probe: {msg}\nusage: drydock-helper probe http://127.0.0.1:8080/healthz [--timeout 2s]");
+    sys::write_all(2, format!("drydock-helper probe: {msg}\nusage: drydock-helper probe http://127.0.0.1:8080/healthz [--timeout 2s]\n").as_bytes());
     // 1, not 2: Docker reserves 2, and a broken probe is an unhealthy container.
     1
 }
@@ -136,6 +113,8 @@ fn usage(msg: &str) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
+    use std::time::Instant;
 
     #[test]
     fn urls_and_durations() {
@@ -173,11 +152,14 @@ mod tests {
     fn statuses_map_to_exit_codes() {
         for (resp, want) in [("HTTP/1.1 200 OK\r\n\r\n", 0), ("HTTP/1.1 302 Found\r\n\r\n", 0), ("HTTP/1.1 503 Service Unavailable\r\n\r\n", 1), ("garbage", 1)] {
             let port = serve_once(resp);
-            assert_eq!(main(&[format!("http://127.0.0.1:{port}/healthz")]), want, "{resp:?}");
+            let url = format!("http://127.0.0.1:{port}/healthz");
+            assert_eq!(main(&[&url]), want, "{resp:?}");
         }
         // Nothing listening: unhealthy, not an error code Docker reserves.
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        assert_eq!(main(&[format!("http://127.0.0.1:{port}/"), "--timeout".into(), "1s".into()]), 1);
+        let url = format!("http://127.0.0.1:{port}/");
+        assert_eq!(main(&[&url, "--timeout", "1s"]), 1);
+        assert_eq!(main(&["http://example.invalid/"]), 1, "names are not resolved");
     }
 
     #[test]
@@ -185,8 +167,9 @@ mod tests {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let start = Instant::now();
-        assert_eq!(main(&[format!("http://127.0.0.1:{port}/"), "--timeout=300ms".into()]), 1);
-        assert!(start.elapsed() < Duration::from_secs(5));
+        let url = format!("http://127.0.0.1:{port}/");
+        assert_eq!(main(&[&url, "--timeout=300ms"]), 1);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
         drop(l);
     }
 }

@@ -1,0 +1,169 @@
+//! The runtime of a program without libc: the entry point, the process arguments and
+//! environment, a heap, the panic handler, and the memory functions the compiler calls.
+//! Only in the real binary; unit tests run on std.
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::arch::{asm, global_asm};
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+// The kernel starts us with the stack pointer at argc, then argv[], NULL, envp[], NULL.
+global_asm!(
+    ".globl _start",
+    "_start:",
+    "xor rbp, rbp",
+    "mov rdi, rsp",
+    "and rsp, -16",
+    "call {entry}",
+    "ud2",
+    entry = sym entry,
+);
+
+static mut ARGC: usize = 0;
+static mut ARGV: *const *const u8 = core::ptr::null();
+static mut ENVP: *const *const u8 = core::ptr::null();
+
+unsafe extern "C" fn entry(sp: *const usize) -> ! {
+    // SAFETY: the layout the kernel guarantees for a new process.
+    unsafe {
+        ARGC = *sp;
+        ARGV = sp.add(1) as *const *const u8;
+        ENVP = ARGV.add(ARGC + 1);
+    }
+    crate::sys::exit(crate::main())
+}
+
+fn c_len(p: *const u8) -> usize {
+    let mut n = 0;
+    // SAFETY: p points to a NUL-terminated string from the kernel. Volatile, or LLVM turns
+    // the loop into a call to strlen, which does not exist here.
+    unsafe {
+        while core::ptr::read_volatile(p.add(n)) != 0 {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The raw argv pointers (NUL-terminated strings), so they can be handed to execve as they are.
+pub fn argv_ptrs() -> &'static [*const u8] {
+    // SAFETY: set once in `entry` before anything else runs.
+    unsafe { core::slice::from_raw_parts(ARGV, ARGC) }
+}
+
+pub fn arg(p: *const u8) -> &'static [u8] {
+    // SAFETY: p comes from argv or envp.
+    unsafe { core::slice::from_raw_parts(p, c_len(p)) }
+}
+
+pub fn env_ptrs() -> alloc::vec::Vec<*const u8> {
+    let mut v = alloc::vec::Vec::new();
+    // SAFETY: envp is NULL-terminated.
+    unsafe {
+        let mut p = ENVP;
+        while !(*p).is_null() {
+            v.push(*p);
+            p = p.add(1);
+        }
+    }
+    v
+}
+
+// A bump allocator over a region in .bss (no file size; untouched pages cost nothing). The
+// helper allocates a few kilobytes while reading cgroup files and never frees in a loop.
+const HEAP_SIZE: usize = 16 << 20;
+#[repr(align(4096))]
+#[allow(dead_code)] // only its address is used
+struct Heap([u8; HEAP_SIZE]);
+static mut HEAP: Heap = Heap([0; HEAP_SIZE]);
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+struct Bump;
+
+unsafe impl GlobalAlloc for Bump {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let base = core::ptr::addr_of_mut!(HEAP) as usize;
+        let mut cur = NEXT.load(Ordering::Relaxed);
+        loop {
+            let start = (base + cur).next_multiple_of(l.align()) - base;
+            let end = start + l.size();
+            if end > HEAP_SIZE {
+                return core::ptr::null_mut();
+            }
+            match NEXT.compare_exchange(cur, end, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return (base + start) as *mut u8,
+                Err(c) => cur = c,
+            }
+        }
+    }
+    unsafe fn dealloc(&self, _: *mut u8, _: Layout) {}
+}
+
+#[global_allocator]
+static ALLOC: Bump = Bump;
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    crate::sys::write_all(2, b"drydock-helper: internal error\n");
+    crate::sys::exit(101)
+}
+
+// The memory functions LLVM emits calls to. Written with string instructions, so the compiler
+// cannot turn them back into calls to themselves.
+#[no_mangle]
+unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    // SAFETY: the caller's contract is memcpy's.
+    unsafe { asm!("rep movsb", inout("rcx") n => _, inout("rdi") dst => _, inout("rsi") src => _, options(nostack, preserves_flags)) };
+    dst
+}
+
+#[no_mangle]
+unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    if n == 0 {
+        return dst;
+    }
+    if (dst as usize) <= (src as usize) || (dst as usize) >= (src as usize) + n {
+        // SAFETY: a forward copy is correct when dst does not start inside src.
+        unsafe { asm!("rep movsb", inout("rcx") n => _, inout("rdi") dst => _, inout("rsi") src => _, options(nostack, preserves_flags)) };
+    } else {
+        // SAFETY: copy backwards from the last byte.
+        unsafe {
+            asm!("std", "rep movsb", "cld", inout("rcx") n => _, inout("rdi") dst.add(n - 1) => _, inout("rsi") src.add(n - 1) => _, options(nostack));
+        }
+    }
+    dst
+}
+
+#[no_mangle]
+unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
+    // SAFETY: the caller's contract is memset's.
+    unsafe { asm!("rep stosb", inout("rcx") n => _, inout("rdi") dst => _, in("al") c as u8, options(nostack, preserves_flags)) };
+    dst
+}
+
+#[no_mangle]
+unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    for i in 0..n {
+        // SAFETY: both regions are n bytes long; volatile keeps this a loop.
+        let (x, y) = unsafe { (core::ptr::read_volatile(a.add(i)), core::ptr::read_volatile(b.add(i))) };
+        if x != y {
+            return x as i32 - y as i32;
+        }
+    }
+    0
+}
+
+#[no_mangle]
+unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    // SAFETY: same contract as memcmp.
+    unsafe { memcmp(a, b, n) }
+}
+
+// The prebuilt alloc library refers to the unwinder even when nothing can unwind (panics
+// abort). Without optimisation those references survive to the link, so they need a target.
+#[no_mangle]
+extern "C" fn rust_eh_personality() {}
+
+#[no_mangle]
+extern "C" fn _Unwind_Resume() -> ! {
+    crate::sys::exit(134)
+}
