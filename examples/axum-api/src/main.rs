@@ -233,17 +233,18 @@ async fn main() -> ExitCode {
         }
     };
     eprintln!("axum-api: listening on :{port}");
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let serve = tokio::spawn(async move {
-        let r = server.await;
-        let _ = tx.send(());
-        r
+    let (sig_tx, sig_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = sig_tx.send(());
     });
-    // The drain after the signal is bounded, as http.Server.Shutdown's context is in gin-api.
-    let _ = rx.await;
-    match tokio::time::timeout(Duration::from_secs(shutdown_timeout), serve).await {
+    let mut serve = tokio::spawn(async move { server.await });
+    // After the signal, the drain is bounded, as http.Server.Shutdown's context is in gin-api.
+    let result = tokio::select! {
+        r = &mut serve => Ok(r),
+        _ = sig_rx => tokio::time::timeout(Duration::from_secs(shutdown_timeout), &mut serve).await,
+    };
+    match result {
         Ok(Ok(Ok(()))) => {
             eprintln!("axum-api: shut down cleanly");
             ExitCode::SUCCESS
@@ -252,8 +253,12 @@ async fn main() -> ExitCode {
             eprintln!("axum-api: serve: {e}");
             ExitCode::from(1)
         }
-        _ => {
-            eprintln!("axum-api: shutdown timed out");
+        Ok(Err(e)) => {
+            eprintln!("axum-api: server task failed: {e}");
+            ExitCode::from(1)
+        }
+        Err(_) => {
+            eprintln!("axum-api: shutdown timed out after {shutdown_timeout} s");
             ExitCode::from(1)
         }
     }

@@ -4,7 +4,7 @@
 //! Deliberately not the hybrid with an OCI `index.json`: podman would load that as an OCI image
 //! and drop the config's Healthcheck, which only the Docker image format carries.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -94,6 +94,3 @@ impl Publisher for DockerArchive {
         Ok(self.destination())
     }
 }
-
-#[allow(dead_code)]
-fn _assert_read<R: Read>(_: R) {}
