@@ -44,6 +44,46 @@ pub struct Config {
     pub health: HealthSection,
     #[serde(default)]
     pub resources: ResourcesSection,
+    #[serde(default)]
+    pub scaling: ScalingSection,
+    #[serde(default)]
+    pub ingress: IngressSection,
+    /// Secrets the app reads from its environment, by reference: never their values.
+    #[serde(default)]
+    pub secrets: Vec<SecretRef>,
+}
+
+/// Horizontal scaling (a HorizontalPodAutoscaler and a PodDisruptionBudget in Kubernetes).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScalingSection {
+    pub min_replicas: Option<i64>,
+    pub max_replicas: Option<i64>,
+    /// Target average CPU use, in percent of the CPU request.
+    pub cpu_target: Option<i64>,
+}
+
+/// How the service is reached from outside: an Ingress with TLS.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngressSection {
+    pub host: Option<String>,
+    /// The Kubernetes Secret that holds the TLS certificate and key.
+    pub tls_secret: Option<String>,
+    /// The ingress class (e.g. "nginx").
+    pub class: Option<String>,
+    /// A cert-manager ClusterIssuer to request the certificate from.
+    pub cert_manager_issuer: Option<String>,
+}
+
+/// One secret, by reference: the variable the app reads, and where the value lives (a
+/// Kubernetes Secret and key; a Compose secret file of the same name).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRef {
+    pub env: String,
+    pub secret: String,
+    pub key: String,
 }
 
 /// CPU and memory, as Kubernetes quantities: requests are what the scheduler reserves, limits
@@ -63,6 +103,8 @@ pub struct ResourcesSection {
 pub struct HealthSection {
     /// Liveness path, probed on the service port (default /healthz).
     pub path: Option<String>,
+    /// Readiness path (default /readyz).
+    pub ready_path: Option<String>,
     pub interval: Option<String>,
     pub timeout: Option<String>,
     pub start_period: Option<String>,
@@ -163,9 +205,59 @@ impl Config {
                 return Err(invalid(&format!("image.assets[{i}].src"), format!("is {:?}, not a path inside the build context", a.src), "use a path relative to the project directory, e.g. \"static\""));
             }
         }
-        if let Some(p) = &self.health.path {
-            if !p.starts_with('/') {
-                return Err(invalid("health.path", format!("is {p:?}"), "use an absolute URL path such as \"/healthz\""));
+        for (key, p) in [("health.path", &self.health.path), ("health.ready_path", &self.health.ready_path)] {
+            if let Some(p) = p {
+                if !p.starts_with('/') || p.contains(char::is_whitespace) {
+                    return Err(invalid(key, format!("is {p:?}"), "use an absolute URL path such as \"/healthz\""));
+                }
+            }
+        }
+        let sc = &self.scaling;
+        for (key, v) in [("scaling.min_replicas", sc.min_replicas), ("scaling.max_replicas", sc.max_replicas)] {
+            if let Some(v) = v {
+                if !(1..=1000).contains(&v) {
+                    return Err(invalid(key, format!("is {v}"), "use a replica count between 1 and 1000"));
+                }
+            }
+        }
+        if let (Some(min), Some(max)) = (sc.min_replicas, sc.max_replicas) {
+            if max < min {
+                return Err(invalid("scaling.max_replicas", format!("({max}) is below min_replicas ({min})"), "raise max_replicas or lower min_replicas"));
+            }
+        }
+        if let Some(t) = sc.cpu_target {
+            if !(1..=100).contains(&t) {
+                return Err(invalid("scaling.cpu_target", format!("is {t}"), "use a percentage of the CPU request between 1 and 100, e.g. 70"));
+            }
+        }
+        if let Some(h) = &self.ingress.host {
+            if !valid_dns_name(h, true) {
+                return Err(invalid("ingress.host", format!("is {h:?}, not a DNS name"), "use a host name such as \"api.example.com\""));
+            }
+        }
+        for (key, v) in [("ingress.tls_secret", &self.ingress.tls_secret), ("ingress.class", &self.ingress.class), ("ingress.cert_manager_issuer", &self.ingress.cert_manager_issuer)] {
+            if let Some(v) = v {
+                if !valid_dns_name(v, false) {
+                    return Err(invalid(key, format!("is {v:?}, not a Kubernetes object name"), "use lowercase letters, digits, `-` and `.`"));
+                }
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, s) in self.secrets.iter().enumerate() {
+            if !valid_env_name(&s.env) {
+                return Err(invalid(&format!("secrets[{i}].env"), format!("is {:?}", s.env), "use the environment variable name the app reads, e.g. \"API_TOKEN\""));
+            }
+            if !seen.insert(s.env.clone()) {
+                return Err(invalid(&format!("secrets[{i}].env"), format!("{:?} is listed twice", s.env), "keep one entry per variable"));
+            }
+            if !valid_dns_name(&s.secret, false) {
+                return Err(invalid(&format!("secrets[{i}].secret"), format!("is {:?}, not a Kubernetes Secret name", s.secret), "use lowercase letters, digits, `-` and `.`"));
+            }
+            if s.key.is_empty() || !s.key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+                return Err(invalid(&format!("secrets[{i}].key"), format!("is {:?}", s.key), "use letters, digits, `-`, `_` and `.`"));
+            }
+            if self.image.env.contains_key(&s.env) {
+                return Err(invalid(&format!("secrets[{i}].env"), format!("{:?} also has a literal value in [image.env]", s.env), "remove it from [image.env]: secrets never go into the image"));
             }
         }
         for (key, v) in [("health.interval", &self.health.interval), ("health.timeout", &self.health.timeout), ("health.start_period", &self.health.start_period)] {
@@ -194,7 +286,7 @@ impl Config {
             }
         }
         for k in self.image.env.keys().chain(self.build.env.keys()) {
-            if k.is_empty() || k.contains('=') || k.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+            if !valid_env_name(k) {
                 return Err(invalid("env", format!("has the variable name {k:?}"), "use names of letters, digits and `_`, not starting with a digit"));
             }
         }
@@ -234,6 +326,20 @@ pub fn parse_user(user: &str) -> Result<(u32, u32), String> {
     }
 }
 
+pub fn valid_env_name(k: &str) -> bool {
+    !k.is_empty() && !k.starts_with(|c: char| c.is_ascii_digit()) && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// RFC 1123 names (Kubernetes object names); `host` also allows a leading `*.` wildcard.
+pub fn valid_dns_name(s: &str, host: bool) -> bool {
+    let s = if host { s.strip_prefix("*.").unwrap_or(s) } else { s };
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
+}
+
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 128
@@ -269,6 +375,11 @@ mod tests {
         assert!(err("[health]\ninterval = \"10x\"").contains("`health.interval`"));
         assert!(err("[health]\nretries = 0").contains("`health.retries`"));
         assert!(err("[resources]\ncpu_limit = \"500x\"").contains("`resources.cpu_limit`"));
+        assert!(err("[scaling]\nmin_replicas = 3\nmax_replicas = 2").contains("`scaling.max_replicas`"));
+        assert!(err("[scaling]\ncpu_target = 0").contains("`scaling.cpu_target`"));
+        assert!(err("[ingress]\nhost = \"Bad Host\"").contains("`ingress.host`"));
+        assert!(err("[[secrets]]\nenv = \"1X\"\nsecret = \"s\"\nkey = \"k\"").contains("secrets[0].env"));
+        assert!(err("[image.env]\nAPI_TOKEN = \"x\"\n[[secrets]]\nenv = \"API_TOKEN\"\nsecret = \"s\"\nkey = \"k\"").contains("also has a literal value"));
         let e = err("[resources]\nmemory_request = \"512Mi\"\nmemory_limit = \"256Mi\"");
         assert!(e.contains("`resources.memory_limit`") && e.contains("below memory_request"), "{e}");
         assert!(err("[health]\npath = \"healthz\"").contains("`health.path`"));

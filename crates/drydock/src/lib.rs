@@ -12,6 +12,7 @@ pub mod context;
 pub mod digest;
 pub mod fsutil;
 pub mod image;
+pub mod init;
 pub mod project;
 pub mod publish;
 pub mod quantity;

@@ -43,6 +43,25 @@ cargo for a static target. The same sources give the same image digest, wherever
 they are built; set SOURCE_DATE_EPOCH to choose the creation time (default: the last commit's
 time, or 1970 outside git).")]
     Build(BuildArgs),
+    /// Detect the project and write a commented drydock.toml and a .dockerignore.
+    #[command(after_help = "Examples:
+  drydock init
+  drydock init services/api --force
+
+Detects the language, name, main package or binary, service port, health paths, asset folders
+and the secrets the app reads from its environment, and writes drydock.toml (every key
+commented) and a .dockerignore suited to the language. Existing files are never replaced
+without --force; when one exists, nothing is written.")]
+    Init {
+        /// The project directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Replace an existing drydock.toml and .dockerignore.
+        #[arg(long)]
+        force: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Build, then run the service locally with production limits and wait until it is healthy.
     #[command(after_help = "Examples:
   drydock run examples/gin-api -e API_TOKEN=dev-token
@@ -144,6 +163,7 @@ fn main() -> ExitCode {
     match cli.command {
         Cmd::Build(args) => cmd_build(args, &ui),
         Cmd::Run(args) => cmd_run(args, &ui),
+        Cmd::Init { dir, force, format } => cmd_init(&dir, force, format, &ui),
         Cmd::Context { dir, format } => cmd_context(&dir, format, &ui),
     }
 }
@@ -188,6 +208,46 @@ fn cmd_build(a: BuildArgs, ui: &Ui) -> ExitCode {
             let code = if e.is_usage() { 2 } else { 1 };
             fail(ui, &e, code)
         }
+    }
+}
+
+fn cmd_init(dir: &std::path::Path, force: bool, format: Format, ui: &Ui) -> ExitCode {
+    use drydock::init::{init, InitError};
+    match init(dir, force) {
+        Ok(r) => {
+            if format == Format::Json {
+                match serde_json::to_string_pretty(&r) {
+                    Ok(s) => println!("{s}"),
+                    Err(e) => return fail(ui, &e, 1),
+                }
+            } else if !ui.quiet {
+                println!(
+                    "detected a {} project: {} (main {}{}), port {}, health {} / ready {}",
+                    match r.language {
+                        drydock::config::Language::Go => "Go",
+                        drydock::config::Language::Rust => "Rust",
+                    },
+                    r.name,
+                    r.main,
+                    if r.gin { ", Gin" } else { "" },
+                    r.port,
+                    r.health_path,
+                    r.ready_path
+                );
+                if !r.assets.is_empty() {
+                    println!("assets: {}", r.assets.join(", "));
+                }
+                if !r.secrets.is_empty() {
+                    println!("secrets, by reference: {}", r.secrets.join(", "));
+                }
+                for w in &r.written {
+                    println!("wrote {}", w.display());
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e @ InitError::Exists(_)) => fail(ui, &e, 2),
+        Err(e) => fail(ui, &e, 1),
     }
 }
 

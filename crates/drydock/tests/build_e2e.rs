@@ -282,12 +282,12 @@ fn context_lists_what_the_build_sees() {
     std::fs::create_dir_all(dir.join(".git/objects")).unwrap();
     std::fs::write(dir.join(".git/objects/big"), vec![0u8; 4096]).unwrap();
     std::fs::write(dir.join(".env"), "X=1").unwrap(); // excluded by the example's .dockerignore
-    std::fs::write(dir.join("id_rsa"), "key").unwrap(); // not excluded there: the secret filter drops it
+    std::fs::write(dir.join("credentials.json"), "{}").unwrap(); // not excluded there: the secret filter drops it
     let out = run_ok(drydock().arg("context").arg(&dir).args(["--format", "json"]));
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let paths: Vec<&str> = v["entries"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap()).collect();
     assert_eq!(paths, vec![".dockerignore", "drydock.toml", "go.mod", "main.go", "static", "static/index.html"]);
-    assert_eq!(v["secrets_excluded"], serde_json::json!(["id_rsa"]));
+    assert_eq!(v["secrets_excluded"], serde_json::json!(["credentials.json"]));
     let total: u64 = ["drydock.toml", "go.mod", "main.go", ".dockerignore", "static/index.html"].iter().map(|p| std::fs::metadata(dir.join(p)).unwrap().len()).sum();
     assert_eq!(v["total_size"], total);
     let text = run_ok(drydock().arg("context").arg(&dir));

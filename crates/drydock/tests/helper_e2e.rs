@@ -122,7 +122,9 @@ fn docker_and_podman_report_health_from_the_helper_probe() {
     require_tool("go");
     let (_t, dir) = copy_example("gin-api");
     let cfg = std::fs::read_to_string(dir.join("drydock.toml")).unwrap();
-    std::fs::write(dir.join("drydock.toml"), format!("{cfg}\n[health]\ninterval = \"1s\"\ntimeout = \"2s\"\nstart_period = \"1s\"\nretries = 1\n")).unwrap();
+    let fast = cfg.replace("interval = \"10s\"", "interval = \"1s\"").replace("timeout = \"3s\"", "timeout = \"2s\"").replace("start_period = \"5s\"", "start_period = \"1s\"").replace("retries = 3", "retries = 1");
+    assert_ne!(fast, cfg, "the example's [health] settings are where this test expects them");
+    std::fs::write(dir.join("drydock.toml"), fast).unwrap();
     let cache = tempfile::tempdir().unwrap();
     let (docker_ref, podman_ref) = build_and_load(&dir, cache.path(), "gin-api-health");
 

@@ -1,0 +1,224 @@
+//! `drydock init`: detect the project and write a commented drydock.toml and a .dockerignore
+//! suited to its language. Never overwrites an existing file unless asked to; writes nothing
+//! at all when it refuses.
+
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+use serde::Serialize;
+
+use crate::config::{Config, Language};
+use crate::context::{self, BuildContext, EntryKind};
+use crate::project::{Overrides, Project};
+
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("{} already exist{}; drydock init does not overwrite\n  fix: pass --force to replace {}", .0.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" and "), if .0.len() == 1 { "s" } else { "" }, if .0.len() == 1 { "it" } else { "them" })]
+    Exists(Vec<PathBuf>),
+    #[error(transparent)]
+    Context(#[from] context::ContextError),
+    #[error(transparent)]
+    Project(#[from] crate::project::ProjectError),
+    #[error("writing {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// What init found and wrote.
+#[derive(Debug, Serialize)]
+pub struct InitReport {
+    pub language: Language,
+    pub name: String,
+    pub port: u16,
+    pub main: String,
+    pub gin: bool,
+    pub health_path: String,
+    pub ready_path: String,
+    pub assets: Vec<String>,
+    pub secrets: Vec<String>,
+    pub written: Vec<PathBuf>,
+}
+
+pub fn init(dir: &Path, force: bool) -> Result<InitReport, InitError> {
+    let toml_path = dir.join(crate::config::FILE_NAME);
+    let ignore_path = dir.join(".dockerignore");
+    let existing: Vec<PathBuf> = [&toml_path, &ignore_path].into_iter().filter(|p| p.exists()).cloned().collect();
+    if !existing.is_empty() && !force {
+        return Err(InitError::Exists(existing));
+    }
+    // Detect from what a build would see, with the .dockerignore we are about to write.
+    let ctx = context::load(dir, &[])?;
+    let project = Project::resolve(dir, Config::default(), None, &ctx, &Overrides::default())?;
+    let sources = source_texts(&ctx, project.language);
+    let port = detect_port(&sources).unwrap_or(project.port);
+    let health_path = first_literal(&sources, &["/healthz", "/livez", "/health", "/healthcheck", "/ping"]).unwrap_or("/healthz").to_string();
+    let ready_path = first_literal(&sources, &["/readyz", "/ready", "/readiness"]).unwrap_or(&health_path).to_string();
+    let assets: Vec<String> = ["static", "public", "assets", "web", "templates"]
+        .iter()
+        .filter(|d| ctx.entries.iter().any(|e| e.path == **d && e.kind == EntryKind::Dir))
+        .map(|d| d.to_string())
+        .collect();
+    let secrets = detect_secret_envs(&sources);
+    let report = InitReport {
+        language: project.language,
+        name: project.name.clone(),
+        port,
+        main: project.main.clone(),
+        gin: project.gin,
+        health_path,
+        ready_path,
+        assets,
+        secrets,
+        written: vec![toml_path.clone(), ignore_path.clone()],
+    };
+    let toml = render_toml(&report);
+    // What we write must be what drydock reads.
+    Config::parse(&toml, &toml_path).map_err(|e| InitError::Io { path: toml_path.clone(), source: std::io::Error::other(format!("generated an invalid drydock.toml: {e}")) })?;
+    let ignore = render_dockerignore(report.language);
+    for (path, text) in [(&toml_path, toml), (&ignore_path, ignore)] {
+        crate::fsutil::write_bytes_atomic(path, text.as_bytes()).map_err(|source| InitError::Io { path: path.clone(), source })?;
+    }
+    Ok(report)
+}
+
+fn source_texts(ctx: &BuildContext, lang: Language) -> Vec<String> {
+    let ext = match lang {
+        Language::Go => ".go",
+        Language::Rust => ".rs",
+    };
+    ctx.entries
+        .iter()
+        .filter(|e| matches!(e.kind, EntryKind::File { size, .. } if size < 1 << 20) && e.path.ends_with(ext) && !e.path.ends_with("_test.go") && !e.path.starts_with("vendor/"))
+        .filter_map(|e| std::fs::read_to_string(ctx.root.join(&e.path)).ok())
+        .collect()
+}
+
+/// The port the service listens on by default: a PORT variable's default, or a listen address.
+fn detect_port(sources: &[String]) -> Option<u16> {
+    let env_default = Regex::new(r#""PORT"[^\n]*?"(\d{2,5})""#).ok()?;
+    let listen = Regex::new(r#"["'](?:0\.0\.0\.0|127\.0\.0\.1|\[::\]|localhost)?:(\d{2,5})["']"#).ok()?;
+    for re in [&env_default, &listen] {
+        for s in sources {
+            if let Some(p) = re.captures(s).and_then(|c| c[1].parse::<u16>().ok()).filter(|p| *p > 0) {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+fn first_literal<'a>(sources: &[String], candidates: &[&'a str]) -> Option<&'a str> {
+    candidates.iter().copied().find(|c| sources.iter().any(|s| s.contains(&format!("\"{c}\""))))
+}
+
+/// Environment variables the app reads whose names say they hold secrets.
+fn detect_secret_envs(sources: &[String]) -> Vec<String> {
+    let Ok(read) = Regex::new(r#"(?:Getenv|LookupEnv|env::var|env|var_os|getenv)\(\s*"([A-Z][A-Z0-9_]*)""#) else { return Vec::new() };
+    let Ok(secretish) = Regex::new(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY|CREDENTIALS|DSN)") else { return Vec::new() };
+    let mut found: Vec<String> = sources
+        .iter()
+        .flat_map(|s| read.captures_iter(s).map(|c| c[1].to_string()).collect::<Vec<_>>())
+        .filter(|n| secretish.is_match(n) && !n.ends_with("_FILE"))
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn q(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+fn render_toml(r: &InitReport) -> String {
+    let lang = match r.language {
+        Language::Go => "go",
+        Language::Rust => "rust",
+    };
+    let main_note = match r.language {
+        Language::Go => "the main package",
+        Language::Rust => "the binary target",
+    };
+    let mut t = format!(
+        "# drydock configuration for {name}, written by `drydock init`.\n\
+         # Every key is optional: what you delete, drydock detects or defaults.\n\
+         # Unknown keys are errors, so a typo never goes unnoticed. See README.md, \"drydock.toml\".\n\n\
+         name = {qname}\n\
+         port = {port}  # the service port, the only one exposed\n\n\
+         [build]\n\
+         language = {qlang}\n\
+         main = {qmain}  # {main_note}\n\
+         # env = {{ GOFLAGS = \"-mod=vendor\" }}  # extra environment for the compiler\n\n\
+         [image]\n\
+         user = \"65532:65532\"  # numeric and non-root\n",
+        name = r.name,
+        qname = q(&r.name),
+        port = r.port,
+        qlang = q(lang),
+        qmain = q(&r.main),
+    );
+    if r.assets.is_empty() {
+        t.push_str("# assets = [{ src = \"static\", dst = \"/app/static\" }]\n");
+    } else {
+        let list: Vec<String> = r.assets.iter().map(|a| format!("{{ src = {}, dst = {} }}", q(a), q(&format!("/app/{a}")))).collect();
+        t.push_str(&format!("assets = [{}]\n", list.join(", ")));
+    }
+    t.push_str("# env = { TZ = \"UTC\" }  # plain settings only: secrets go under [[secrets]]\n\n");
+    t.push_str(&format!(
+        "[health]\n\
+         path = {}  # liveness: the process serves\n\
+         ready_path = {}  # readiness: what it depends on answers\n\
+         interval = \"10s\"\n\
+         timeout = \"3s\"\n\
+         start_period = \"5s\"\n\
+         retries = 3\n\n",
+        q(&r.health_path),
+        q(&r.ready_path)
+    ));
+    t.push_str(
+        "[resources]  # Kubernetes quantities; `drydock run` applies the limits\n\
+         cpu_request = \"250m\"\n\
+         cpu_limit = \"1\"\n\
+         memory_request = \"128Mi\"\n\
+         memory_limit = \"256Mi\"\n\n\
+         [scaling]\n\
+         min_replicas = 2\n\
+         max_replicas = 5\n\
+         cpu_target = 70  # percent of cpu_request\n\n",
+    );
+    t.push_str(&format!(
+        "[ingress]\n\
+         # host = \"{name}.example.com\"\n\
+         # tls_secret = \"{name}-tls\"\n\
+         # class = \"nginx\"\n\
+         # cert_manager_issuer = \"letsencrypt\"\n",
+        name = r.name
+    ));
+    if r.secrets.is_empty() {
+        t.push_str(&format!("\n# Secrets the app reads from its environment, by reference, never by value:\n# [[secrets]]\n# env = \"API_TOKEN\"\n# secret = \"{}\"\n# key = \"api-token\"\n", r.name));
+    } else {
+        t.push_str("\n# Secrets the app reads from its environment, by reference, never by value.\n");
+        for s in &r.secrets {
+            t.push_str(&format!("[[secrets]]\nenv = {}\nsecret = {}\nkey = {}\n", q(s), q(&r.name), q(&s.to_ascii_lowercase().replace('_', "-"))));
+        }
+    }
+    t
+}
+
+fn render_dockerignore(lang: Language) -> String {
+    let mut t = String::from(
+        "# Written by `drydock init`: the build context holds only what the build needs.\n\
+         # Version control, editors and local tooling\n\
+         .git\n.gitignore\n.idea\n.vscode\n*.swp\n\
+         # Secrets and local environment files\n\
+         .env\n.env.*\n*.pem\n*.key\n*.p12\nid_rsa*\n.netrc\n\
+         # Logs, test output and build outputs\n\
+         *.log\ncoverage.*\ntmp/\nbin/\ndist/\n\
+         # Container files that the image does not need\n\
+         Dockerfile*\n*.Dockerfile\ndocker-compose*.y*ml\ncompose*.y*ml\n\
+         node_modules\n",
+    );
+    match lang {
+        Language::Go => t.push_str("# Go\n*.test\n*.out\n"),
+        Language::Rust => t.push_str("# Rust\ntarget/\n**/*.rs.bk\n"),
+    }
+    t
+}
