@@ -48,6 +48,8 @@ pub struct Config {
     pub scaling: ScalingSection,
     #[serde(default)]
     pub ingress: IngressSection,
+    #[serde(default)]
+    pub lifecycle: LifecycleSection,
     /// Secrets the app reads from its environment, by reference: never their values.
     #[serde(default)]
     pub secrets: Vec<SecretRef>,
@@ -64,7 +66,7 @@ pub struct ScalingSection {
 }
 
 /// How the service is reached from outside: an Ingress with TLS.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IngressSection {
     pub host: Option<String>,
@@ -74,11 +76,21 @@ pub struct IngressSection {
     pub class: Option<String>,
     /// A cert-manager ClusterIssuer to request the certificate from.
     pub cert_manager_issuer: Option<String>,
+    /// The namespace of the ingress controller, the only one the NetworkPolicy admits.
+    pub controller_namespace: Option<String>,
+}
+
+/// How the app stops.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleSection {
+    /// How long the app may take to shut down after SIGTERM before it is killed.
+    pub shutdown_grace: Option<String>,
 }
 
 /// One secret, by reference: the variable the app reads, and where the value lives (a
 /// Kubernetes Secret and key; a Compose secret file of the same name).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecretRef {
     pub env: String,
@@ -235,7 +247,7 @@ impl Config {
                 return Err(invalid("ingress.host", format!("is {h:?}, not a DNS name"), "use a host name such as \"api.example.com\""));
             }
         }
-        for (key, v) in [("ingress.tls_secret", &self.ingress.tls_secret), ("ingress.class", &self.ingress.class), ("ingress.cert_manager_issuer", &self.ingress.cert_manager_issuer)] {
+        for (key, v) in [("ingress.tls_secret", &self.ingress.tls_secret), ("ingress.class", &self.ingress.class), ("ingress.cert_manager_issuer", &self.ingress.cert_manager_issuer), ("ingress.controller_namespace", &self.ingress.controller_namespace)] {
             if let Some(v) = v {
                 if !valid_dns_name(v, false) {
                     return Err(invalid(key, format!("is {v:?}, not a Kubernetes object name"), "use lowercase letters, digits, `-` and `.`"));
@@ -260,7 +272,7 @@ impl Config {
                 return Err(invalid(&format!("secrets[{i}].env"), format!("{:?} also has a literal value in [image.env]", s.env), "remove it from [image.env]: secrets never go into the image"));
             }
         }
-        for (key, v) in [("health.interval", &self.health.interval), ("health.timeout", &self.health.timeout), ("health.start_period", &self.health.start_period)] {
+        for (key, v) in [("health.interval", &self.health.interval), ("health.timeout", &self.health.timeout), ("health.start_period", &self.health.start_period), ("lifecycle.shutdown_grace", &self.lifecycle.shutdown_grace)] {
             if let Some(v) = v {
                 parse_duration(v).map_err(|p| invalid(key, p, "write a duration such as \"500ms\", \"10s\" or \"1m\""))?;
             }

@@ -189,7 +189,10 @@ fn render_toml(r: &InitReport) -> String {
          # host = \"{name}.example.com\"\n\
          # tls_secret = \"{name}-tls\"\n\
          # class = \"nginx\"\n\
-         # cert_manager_issuer = \"letsencrypt\"\n",
+         # cert_manager_issuer = \"letsencrypt\"\n\
+         # controller_namespace = \"ingress-nginx\"  # the only namespace allowed to reach the app\n\n\
+         [lifecycle]\n\
+         shutdown_grace = \"15s\"  # SIGTERM, then this long to drain before SIGKILL\n",
         name = r.name
     ));
     if r.secrets.is_empty() {
@@ -203,7 +206,7 @@ fn render_toml(r: &InitReport) -> String {
     t
 }
 
-fn render_dockerignore(lang: Language) -> String {
+pub fn render_dockerignore(lang: Language) -> String {
     let mut t = String::from(
         "# Written by `drydock init`: the build context holds only what the build needs.\n\
          # Version control, editors and local tooling\n\
@@ -213,7 +216,7 @@ fn render_dockerignore(lang: Language) -> String {
          # Logs, test output and build outputs\n\
          *.log\ncoverage.*\ntmp/\nbin/\ndist/\n\
          # Container files that the image does not need\n\
-         Dockerfile*\n*.Dockerfile\ndocker-compose*.y*ml\ncompose*.y*ml\n\
+         Dockerfile*\n*.Dockerfile\ndocker-compose*.y*ml\ncompose*.y*ml\ndeploy/\n\
          node_modules\n",
     );
     match lang {

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod compile;
 pub mod config;
 pub mod context;
+pub mod deploy;
 pub mod digest;
 pub mod fsutil;
 pub mod image;

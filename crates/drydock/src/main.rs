@@ -62,6 +62,36 @@ without --force; when one exists, nothing is written.")]
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Write what runs the image: Kubernetes manifests, and a Dockerfile for `docker build`.
+    #[command(after_help = "Examples:
+  drydock deploy examples/gin-api
+  drydock deploy . --target k8s --image registry.example.com/api:1.4.2 --out deploy
+  drydock deploy . --target dockerfile
+
+Without --image, drydock builds the image first (from its cache when nothing changed) and
+refers to it by digest. Files go to DIR/deploy unless --out says otherwise:
+  kubernetes/  Deployment, Service, HorizontalPodAutoscaler, PodDisruptionBudget,
+               NetworkPolicy, and an Ingress with TLS when [ingress] names a host
+  docker/      Dockerfile and Dockerfile.dockerignore")]
+    Deploy {
+        /// The project directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// What to write (repeatable; default: all).
+        #[arg(long, value_enum)]
+        target: Vec<drydock::deploy::Target>,
+        /// Output directory (default: DIR/deploy).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The image reference to deploy, instead of building it to learn its digest.
+        #[arg(long)]
+        image: Option<String>,
+        /// Cache directory for the build (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Build, then run the service locally with production limits and wait until it is healthy.
     #[command(after_help = "Examples:
   drydock run examples/gin-api -e API_TOKEN=dev-token
@@ -164,6 +194,7 @@ fn main() -> ExitCode {
         Cmd::Build(args) => cmd_build(args, &ui),
         Cmd::Run(args) => cmd_run(args, &ui),
         Cmd::Init { dir, force, format } => cmd_init(&dir, force, format, &ui),
+        Cmd::Deploy { dir, target, out, image, cache_dir, format } => cmd_deploy(dir, target, out, image, cache_dir, format, &ui),
         Cmd::Context { dir, format } => cmd_context(&dir, format, &ui),
     }
 }
@@ -247,6 +278,54 @@ fn cmd_init(dir: &std::path::Path, force: bool, format: Format, ui: &Ui) -> Exit
             ExitCode::SUCCESS
         }
         Err(e @ InitError::Exists(_)) => fail(ui, &e, 2),
+        Err(e) => fail(ui, &e, 1),
+    }
+}
+
+fn cmd_deploy(dir: PathBuf, targets: Vec<drydock::deploy::Target>, out: Option<PathBuf>, image: Option<String>, cache_dir: Option<PathBuf>, format: Format, ui: &Ui) -> ExitCode {
+    use drydock::deploy::{self, Target};
+    let targets = if targets.is_empty() { vec![Target::K8s, Target::Dockerfile] } else { targets };
+    let (project, image) = match image {
+        Some(img) => {
+            let load = || -> Result<drydock::project::Project, Box<dyn std::error::Error>> {
+                let (cfg, cfg_path) = drydock::config::Config::load(&dir)?;
+                let ctx = context::load(&dir, &cfg.context.allow_secrets)?;
+                Ok(drydock::project::Project::resolve(&dir, cfg, cfg_path, &ctx, &Overrides::default())?)
+            };
+            match load() {
+                Ok(p) => (p, img),
+                Err(e) => return fail(ui, &e, 2),
+            }
+        }
+        None => {
+            let opts = BuildOptions { dir: dir.clone(), overrides: Overrides::default(), outputs: Vec::new(), cache_dir };
+            match build::build(opts, ui) {
+                Ok(b) => {
+                    let reference = format!("{}@{}", b.report.reference, b.report.digest);
+                    (b.project, reference)
+                }
+                Err(e) => return fail(ui, &e, if e.is_usage() { 2 } else { 1 }),
+            }
+        }
+    };
+    let out = out.unwrap_or_else(|| dir.join("deploy"));
+    match deploy::deploy(&project, &image, &targets, &out) {
+        Ok(r) => {
+            match format {
+                Format::Json => match serde_json::to_string_pretty(&r) {
+                    Ok(s) => println!("{s}"),
+                    Err(e) => return fail(ui, &e, 1),
+                },
+                Format::Text if !ui.quiet => {
+                    println!("image {}", r.image);
+                    for w in &r.written {
+                        println!("wrote {}", w.display());
+                    }
+                }
+                Format::Text => {}
+            }
+            ExitCode::SUCCESS
+        }
         Err(e) => fail(ui, &e, 1),
     }
 }

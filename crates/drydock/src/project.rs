@@ -61,7 +61,18 @@ pub struct Project {
     pub helper: bool,
     pub health: Health,
     pub resources: Resources,
+    pub scaling: Scaling,
+    pub ingress: crate::config::IngressSection,
+    pub secrets: Vec<crate::config::SecretRef>,
+    pub shutdown_grace: std::time::Duration,
     pub assumptions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Scaling {
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub cpu_target: u32,
 }
 
 /// Requests and limits, with drydock's defaults for what drydock.toml leaves out.
@@ -91,6 +102,7 @@ impl Resources {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Health {
     pub path: String,
+    pub ready_path: String,
     pub interval: std::time::Duration,
     pub timeout: std::time::Duration,
     pub start_period: std::time::Duration,
@@ -100,8 +112,10 @@ pub struct Health {
 impl Health {
     fn from_config(h: &crate::config::HealthSection) -> Health {
         let d = |v: &Option<String>, def: u64| v.as_deref().and_then(|s| config::parse_duration(s).ok()).unwrap_or(std::time::Duration::from_secs(def));
+        let path = h.path.clone().unwrap_or_else(|| "/healthz".into());
         Health {
-            path: h.path.clone().unwrap_or_else(|| "/healthz".into()),
+            ready_path: h.ready_path.clone().unwrap_or_else(|| if path == "/healthz" { "/readyz".into() } else { path.clone() }),
+            path,
             interval: d(&h.interval, 10),
             timeout: d(&h.timeout, 3),
             start_period: d(&h.start_period, 5),
@@ -229,6 +243,14 @@ impl Project {
             helper: !o.no_helper && cfg.image.helper.unwrap_or(true),
             health: Health::from_config(&cfg.health),
             resources: Resources::from_config(&cfg.resources),
+            scaling: Scaling {
+                min_replicas: cfg.scaling.min_replicas.unwrap_or(2) as u32,
+                max_replicas: cfg.scaling.max_replicas.unwrap_or(cfg.scaling.min_replicas.unwrap_or(2).max(5)) as u32,
+                cpu_target: cfg.scaling.cpu_target.unwrap_or(70) as u32,
+            },
+            ingress: cfg.ingress.clone(),
+            secrets: cfg.secrets.clone(),
+            shutdown_grace: cfg.lifecycle.shutdown_grace.as_deref().and_then(|s| config::parse_duration(s).ok()).unwrap_or(std::time::Duration::from_secs(15)),
             assumptions,
         })
     }

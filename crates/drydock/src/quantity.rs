@@ -49,6 +49,21 @@ pub fn cpus_flag(milli: u64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// Millicores as a Kubernetes quantity: whole cores plainly, else millicores.
+pub fn format_cpu(milli: u64) -> String {
+    if milli % 1000 == 0 { format!("{}", milli / 1000) } else { format!("{milli}m") }
+}
+
+/// Bytes as a Kubernetes quantity, in the largest binary unit that divides them.
+pub fn format_memory(bytes: u64) -> String {
+    for (unit, size) in [("Gi", 1u64 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)] {
+        if bytes % size == 0 {
+            return format!("{}{unit}", bytes / size);
+        }
+    }
+    bytes.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +79,11 @@ mod tests {
         assert_eq!(cpus_flag(1500), "1.5");
         assert_eq!(cpus_flag(1000), "1");
         assert_eq!(cpus_flag(250), "0.25");
+        assert_eq!(format_cpu(1000), "1");
+        assert_eq!(format_cpu(250), "250m");
+        assert_eq!(format_memory(256 << 20), "256Mi");
+        assert_eq!(format_memory(1 << 30), "1Gi");
+        assert_eq!(format_memory(1000), "1000");
     }
 
     #[test]

@@ -1,0 +1,96 @@
+//! A best-practice Dockerfile, for teams that keep `docker build`: multi-stage, a static binary,
+//! dependency layers before sources, a minimal non-root base, the service port only.
+
+use crate::config::Language;
+use crate::project::Project;
+
+/// The minimal runtime base: CA certificates, tzdata, /tmp and the nonroot user (65532).
+pub const RUNTIME_BASE: &str = "gcr.io/distroless/static-debian12:nonroot";
+
+fn go_version(p: &Project) -> String {
+    std::fs::read_to_string(p.root.join("go.mod"))
+        .ok()
+        .and_then(|t| t.lines().find_map(|l| l.trim().strip_prefix("go ").map(|v| v.trim().split('.').take(2).collect::<Vec<_>>().join("."))))
+        .unwrap_or_else(|| "1.22".into())
+}
+
+fn rust_version() -> String {
+    std::process::Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().nth(1).map(|v| v.split('.').take(2).collect::<Vec<_>>().join(".")))
+        .unwrap_or_else(|| "1.85".into())
+}
+
+pub fn dockerfile(p: &Project, has_go_sum: bool) -> String {
+    let name = &p.name;
+    let mut d = format!(
+        "# Dockerfile for {name}, written by `drydock deploy`, for teams that build with `docker build`:\n\
+         #   docker build -f deploy/docker/Dockerfile -t {name} .\n\
+         # The toolchain stays in the build stage; the image holds the static binary, the assets and\n\
+         # nothing else, and runs as a numeric non-root user.\n"
+    );
+    match p.language {
+        Language::Go => {
+            let sum = if has_go_sum { " go.sum" } else { "" };
+            d.push_str(&format!(
+                "FROM golang:{v}-bookworm AS build\n\
+                 WORKDIR /src\n\
+                 # Dependencies first: this layer is rebuilt only when go.mod or go.sum change.\n\
+                 COPY go.mod{sum} ./\n\
+                 RUN go mod download\n\
+                 COPY . .\n\
+                 RUN CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags=\"-s -w\" -o /out/{name} {main}\n\n",
+                v = go_version(p),
+                main = p.main,
+            ));
+        }
+        Language::Rust => {
+            let flags = "RUSTFLAGS=\"-C target-feature=+crt-static\"";
+            let target = "x86_64-unknown-linux-gnu";
+            d.push_str(&format!(
+                "FROM rust:{v}-bookworm AS build\n\
+                 WORKDIR /src\n\
+                 # Dependencies first: a stub main builds them, cached until Cargo.toml or Cargo.lock change.\n\
+                 COPY Cargo.toml Cargo.lock ./\n\
+                 RUN mkdir src && echo 'fn main() {{}}' > src/main.rs \\\n    && {flags} cargo build --release --locked --target {target} \\\n    && rm -rf src\n\
+                 COPY . .\n\
+                 RUN touch src/main.rs \\\n    && {flags} cargo build --release --locked --target {target} --bin {bin} \\\n    && mkdir -p /out && cp target/{target}/release/{bin} /out/{name}\n\n",
+                v = rust_version(),
+                bin = p.main,
+            ));
+        }
+    }
+    d.push_str(&format!("FROM {RUNTIME_BASE}\nWORKDIR /app\n"));
+    // Assets change less often than the binary: their layer comes first.
+    for a in &p.assets {
+        d.push_str(&format!("COPY {} {}\n", a.src.trim_end_matches('/'), a.dst));
+    }
+    d.push_str(&format!("COPY --from=build /out/{name} /app/{name}\n"));
+    let mut env: Vec<String> = Vec::new();
+    if p.gin && !p.env.contains_key("GIN_MODE") {
+        env.push("GIN_MODE=release".into());
+    }
+    env.extend(p.env.iter().map(|(k, v)| format!("{k}={}", quote_env(v))));
+    if !env.is_empty() {
+        d.push_str(&format!("ENV {}\n", env.join(" ")));
+    }
+    d.push_str(&format!(
+        "USER {}:{}\n\
+         EXPOSE {}\n\
+         # Exec form: the app is PID 1 and gets SIGTERM. The base has no shell and no curl, so the\n\
+         # health checks are the orchestrator's (the Kubernetes probes, the Compose healthcheck).\n\
+         ENTRYPOINT [\"/app/{name}\"]\n",
+        p.user.0, p.user.1, p.port
+    ));
+    d
+}
+
+fn quote_env(v: &str) -> String {
+    if !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:@,+".contains(c)) {
+        v.to_string()
+    } else {
+        format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}

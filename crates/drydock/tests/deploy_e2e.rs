@@ -1,0 +1,218 @@
+//! `drydock deploy`: Kubernetes manifests that validate against the official schemas (through
+//! kubernetes-validate) and pass a Pod Security "restricted" check, snapshots of every generated
+//! file for both examples, and a Dockerfile that hadolint parses.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use serde_json::Value;
+
+const IMAGE: &str = "registry.example.com/team/app@sha256:0000000000000000000000000000000000000000000000000000000000000000";
+
+/// An example with its Ingress switched on, deployed to a temporary directory.
+fn deployed(ex: &str, extra: &[&str]) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let (t, dir) = copy_example(ex);
+    let cfg = std::fs::read_to_string(dir.join("drydock.toml")).unwrap();
+    let cfg = cfg
+        .replace(&format!("# host = \"{ex}.example.com\""), &format!("host = \"{ex}.example.com\""))
+        .replace(&format!("# tls_secret = \"{ex}-tls\""), &format!("tls_secret = \"{ex}-tls\""))
+        .replace("# class = \"nginx\"", "class = \"nginx\"")
+        .replace("# cert_manager_issuer = \"letsencrypt\"", "cert_manager_issuer = \"letsencrypt\"");
+    std::fs::write(dir.join("drydock.toml"), cfg).unwrap();
+    let out = dir.join("deploy");
+    run_ok(drydock().arg("deploy").arg(&dir).args(["--image", IMAGE, "--out"]).arg(&out).args(extra));
+    (t, dir, out)
+}
+
+fn yaml(path: &Path) -> Value {
+    serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn manifests_validate_against_the_kubernetes_schemas() {
+    require_tool("kubernetes-validate");
+    for ex in ["gin-api", "axum-api"] {
+        let (_t, _dir, out) = deployed(ex, &["--target", "k8s"]);
+        let k8s = out.join("kubernetes");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&k8s).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        let kinds: Vec<String> = files.iter().map(|f| yaml(f)["kind"].as_str().unwrap().to_string()).collect();
+        assert_eq!(kinds, ["Deployment", "HorizontalPodAutoscaler", "Ingress", "NetworkPolicy", "PodDisruptionBudget", "Service"]);
+        let out = run(Command::new("kubernetes-validate").args(["--strict", "-k", "1.34.0"]).args(&files));
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{ex}: {text}");
+        assert_eq!(text.matches("passed for resource").count(), files.len(), "{ex}: {text}");
+        // The validator does catch a broken manifest.
+        let broken = k8s.join("broken.yaml");
+        std::fs::write(&broken, std::fs::read_to_string(k8s.join("deployment.yaml")).unwrap().replace("replicas: 2", "replicas: two")).unwrap();
+        assert!(!run(Command::new("kubernetes-validate").args(["--strict", "-k", "1.34.0"]).arg(&broken)).status.success());
+    }
+}
+
+/// The Pod Security Standards "restricted" profile (with baseline), as the admission controller
+/// checks it (../shared/research/container-runtime.md, section 8). Returns the violations.
+fn restricted_violations(pod: &Value) -> Vec<String> {
+    let mut v = Vec::new();
+    let psc = &pod["securityContext"];
+    for host in ["hostNetwork", "hostPID", "hostIPC"] {
+        if pod[host] == true {
+            v.push(format!("{host} is set"));
+        }
+    }
+    let allowed_volumes = ["configMap", "downwardAPI", "emptyDir", "projected", "secret", "csi", "persistentVolumeClaim", "ephemeral", "image"];
+    for vol in pod["volumes"].as_array().into_iter().flatten() {
+        for k in vol.as_object().unwrap().keys().filter(|k| *k != "name") {
+            if !allowed_volumes.contains(&k.as_str()) {
+                v.push(format!("volume type {k}"));
+            }
+        }
+    }
+    if psc["runAsUser"] == 0 {
+        v.push("pod runAsUser 0".into());
+    }
+    let seccomp_ok = |sc: &Value| matches!(sc["seccompProfile"]["type"].as_str(), Some("RuntimeDefault" | "Localhost"));
+    for c in ["initContainers", "containers", "ephemeralContainers"].iter().flat_map(|k| pod[*k].as_array().into_iter().flatten()) {
+        let name = c["name"].as_str().unwrap_or("?");
+        let sc = &c["securityContext"];
+        if sc["privileged"] == true {
+            v.push(format!("{name}: privileged"));
+        }
+        if sc["allowPrivilegeEscalation"] != false {
+            v.push(format!("{name}: allowPrivilegeEscalation is not false"));
+        }
+        if sc["runAsNonRoot"] != true && !(sc["runAsNonRoot"].is_null() && psc["runAsNonRoot"] == true) {
+            v.push(format!("{name}: runAsNonRoot is not true"));
+        }
+        if sc["runAsUser"] == 0 {
+            v.push(format!("{name}: runAsUser 0"));
+        }
+        if !seccomp_ok(sc) && !(sc["seccompProfile"].is_null() && seccomp_ok(psc)) {
+            v.push(format!("{name}: seccompProfile is not RuntimeDefault or Localhost"));
+        }
+        let drops: Vec<&str> = sc["capabilities"]["drop"].as_array().into_iter().flatten().filter_map(|d| d.as_str()).collect();
+        if !drops.contains(&"ALL") {
+            v.push(format!("{name}: capabilities do not drop ALL"));
+        }
+        for add in sc["capabilities"]["add"].as_array().into_iter().flatten() {
+            if add != "NET_BIND_SERVICE" {
+                v.push(format!("{name}: adds capability {add}"));
+            }
+        }
+        for p in c["ports"].as_array().into_iter().flatten() {
+            if p["hostPort"].as_i64().unwrap_or(0) != 0 {
+                v.push(format!("{name}: hostPort"));
+            }
+        }
+        if sc["procMount"].as_str().is_some_and(|m| m != "Default") {
+            v.push(format!("{name}: procMount"));
+        }
+    }
+    v
+}
+
+#[test]
+fn the_deployment_passes_pod_security_restricted_and_more() {
+    for ex in ["gin-api", "axum-api"] {
+        let (_t, _dir, out) = deployed(ex, &["--target", "k8s"]);
+        let d = yaml(&out.join("kubernetes/deployment.yaml"));
+        let pod = &d["spec"]["template"]["spec"];
+        assert_eq!(restricted_violations(pod), Vec::<String>::new(), "{ex}");
+        let c = &pod["containers"][0];
+        // Beyond "restricted": read-only root with a writable /tmp, no service account token,
+        // requests and limits, distinct probes, a rollout that keeps capacity.
+        assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+        assert_eq!(c["volumeMounts"][0]["mountPath"], "/tmp");
+        assert_eq!(pod["automountServiceAccountToken"], false);
+        assert_eq!(c["resources"]["requests"]["cpu"], "250m");
+        assert_eq!(c["resources"]["limits"]["memory"], "256Mi");
+        assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/healthz");
+        assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz");
+        assert!(c["startupProbe"].is_object());
+        assert_ne!(c["livenessProbe"], c["readinessProbe"]);
+        assert_eq!(d["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"], 0);
+        assert_eq!(c["image"], IMAGE);
+        assert_eq!(c["env"][0]["valueFrom"]["secretKeyRef"]["name"], ex, "secrets by reference");
+        assert!(std::fs::read_to_string(out.join("kubernetes/deployment.yaml")).unwrap().find("value: ").is_none(), "no literal values");
+        // The image has the helper, so no Downward API variables.
+        assert!(!serde_json::to_string(c).unwrap().contains("GOMAXPROCS"));
+    }
+    // The checker can fail: a pod that breaks the profile is caught on every count.
+    let bad: Value = serde_json::json!({
+        "hostNetwork": true,
+        "volumes": [{"name": "h", "hostPath": {"path": "/"}}],
+        "containers": [{"name": "c", "securityContext": {"privileged": true, "runAsUser": 0, "capabilities": {"add": ["SYS_ADMIN"]}}, "ports": [{"containerPort": 80, "hostPort": 80}]}],
+    });
+    assert_eq!(restricted_violations(&bad).len(), 10, "{:?}", restricted_violations(&bad));
+}
+
+#[test]
+fn go_without_the_helper_gets_gomaxprocs_from_the_downward_api() {
+    let (_t, dir) = copy_example("gin-api");
+    let cfg = std::fs::read_to_string(dir.join("drydock.toml")).unwrap();
+    std::fs::write(dir.join("drydock.toml"), cfg.replace("[image]\n", "[image]\nhelper = false\n")).unwrap();
+    let out = dir.join("deploy");
+    run_ok(drydock().arg("deploy").arg(&dir).args(["--image", IMAGE, "--target", "k8s", "--out"]).arg(&out));
+    let d = yaml(&out.join("kubernetes/deployment.yaml"));
+    let env = d["spec"]["template"]["spec"]["containers"][0]["env"].as_array().unwrap().clone();
+    let field = |n: &str| env.iter().find(|e| e["name"] == n).map(|e| e["valueFrom"]["resourceFieldRef"]["resource"].clone());
+    assert_eq!(field("GOMAXPROCS"), Some("limits.cpu".into()));
+    assert_eq!(field("GOMEMLIMIT"), Some("limits.memory".into()));
+}
+
+#[test]
+fn generated_files_match_their_snapshots() {
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/deploy");
+    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
+    for ex in ["gin-api", "axum-api"] {
+        let (_t, _dir, out) = deployed(ex, &[]);
+        let mut files = Vec::new();
+        for sub in ["kubernetes", "docker"] {
+            for e in std::fs::read_dir(out.join(sub)).unwrap() {
+                files.push(e.unwrap().path());
+            }
+        }
+        files.sort();
+        assert_eq!(files.len(), 8, "{ex}: {files:?}");
+        for f in files {
+            let rel = f.strip_prefix(&out).unwrap();
+            let snap = snapshots.join(ex).join(rel);
+            let got = std::fs::read_to_string(&f).unwrap().replace(&rust_minor(), "RUST_VERSION");
+            if update {
+                std::fs::create_dir_all(snap.parent().unwrap()).unwrap();
+                std::fs::write(&snap, &got).unwrap();
+                continue;
+            }
+            let want = std::fs::read_to_string(&snap).unwrap_or_else(|_| panic!("no snapshot {}: run with UPDATE_SNAPSHOTS=1", snap.display()));
+            assert_eq!(got, want, "{} changed; if intended, rerun with UPDATE_SNAPSHOTS=1 and review the diff", snap.display());
+        }
+    }
+}
+
+/// The Rust toolchain's version appears in the Rust Dockerfile; snapshots hold a placeholder.
+fn rust_minor() -> String {
+    let v = run_ok(Command::new("rustc").arg("--version"));
+    let v = v.split_whitespace().nth(1).unwrap().split('.').take(2).collect::<Vec<_>>().join(".");
+    format!("rust:{v}-")
+}
+
+#[test]
+fn the_dockerfiles_parse() {
+    require_tool("hadolint");
+    for ex in ["gin-api", "axum-api"] {
+        let (_t, _dir, out) = deployed(ex, &["--target", "dockerfile"]);
+        let df = out.join("docker/Dockerfile");
+        let o = run(Command::new("hadolint").args(["--no-fail", "-f", "json"]).arg(&df));
+        let findings: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{ex}: hadolint output {e}: {}", String::from_utf8_lossy(&o.stdout)));
+        let codes: Vec<&str> = findings.as_array().unwrap().iter().filter_map(|f| f["code"].as_str()).collect();
+        assert!(!codes.contains(&"DL1000"), "{ex}: hadolint cannot parse it: {findings}");
+        let text = std::fs::read_to_string(&df).unwrap();
+        assert_eq!(text.lines().filter(|l| l.starts_with("FROM ")).count(), 2, "multi-stage");
+        assert!(text.contains("USER 65532:65532") && text.contains("EXPOSE 8080\n") && text.contains("ENTRYPOINT [\""), "{text}");
+        // Dependency manifests are copied before the sources.
+        let deps = text.find(if ex == "gin-api" { "COPY go.mod" } else { "COPY Cargo.toml Cargo.lock" }).unwrap();
+        assert!(deps < text.find("COPY . .").unwrap());
+    }
+}
