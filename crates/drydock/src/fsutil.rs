@@ -14,6 +14,9 @@ pub fn write_atomic(path: &Path, f: impl FnOnce(&mut dyn Write) -> io::Result<()
         f(&mut w)?;
         w.flush()?;
     }
+    // Temporary files are created 0600; outputs get the usual 0644.
+    use std::os::unix::fs::PermissionsExt;
+    tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
     tmp.as_file().sync_data()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
@@ -29,6 +32,10 @@ pub fn replace_dir_atomic(dest: &Path, fill: impl FnOnce(&Path) -> io::Result<()
     let parent = parent_dir(dest);
     std::fs::create_dir_all(&parent)?;
     let tmp = tempfile::Builder::new().prefix(".drydock-tmp-").tempdir_in(&parent)?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))?;
+    }
     fill(tmp.path())?;
     let tmp_path = tmp.keep();
     if dest.exists() {

@@ -62,16 +62,20 @@ without --force; when one exists, nothing is written.")]
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Write what runs the image: Kubernetes manifests, and a Dockerfile for `docker build`.
+    /// Write what runs the image: Kubernetes manifests, a Compose bundle behind a TLS proxy, and
+    /// a Dockerfile for `docker build`.
     #[command(after_help = "Examples:
   drydock deploy examples/gin-api
   drydock deploy . --target k8s --image registry.example.com/api:1.4.2 --out deploy
+  drydock deploy . --target compose --tls self-signed
   drydock deploy . --target dockerfile
 
 Without --image, drydock builds the image first (from its cache when nothing changed) and
 refers to it by digest. Files go to DIR/deploy unless --out says otherwise:
   kubernetes/  Deployment, Service, HorizontalPodAutoscaler, PodDisruptionBudget,
                NetworkPolicy, and an Ingress with TLS when [ingress] names a host
+  compose/     compose.yaml (the app behind nginx, which terminates TLS) and nginx.conf;
+               with --tls self-signed also certs/tls.crt and certs/tls.key
   docker/      Dockerfile and Dockerfile.dockerignore")]
     Deploy {
         /// The project directory.
@@ -86,6 +90,10 @@ refers to it by digest. Files go to DIR/deploy unless --out says otherwise:
         /// The image reference to deploy, instead of building it to learn its digest.
         #[arg(long)]
         image: Option<String>,
+        /// TLS for the Compose bundle's proxy: your own certificate, or a self-signed one for
+        /// development.
+        #[arg(long, value_enum, default_value = "provided")]
+        tls: drydock::deploy::Tls,
         /// Cache directory for the build (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
         #[arg(long, value_name = "DIR")]
         cache_dir: Option<PathBuf>,
@@ -194,7 +202,7 @@ fn main() -> ExitCode {
         Cmd::Build(args) => cmd_build(args, &ui),
         Cmd::Run(args) => cmd_run(args, &ui),
         Cmd::Init { dir, force, format } => cmd_init(&dir, force, format, &ui),
-        Cmd::Deploy { dir, target, out, image, cache_dir, format } => cmd_deploy(dir, target, out, image, cache_dir, format, &ui),
+        Cmd::Deploy { dir, target, out, image, tls, cache_dir, format } => cmd_deploy(DeployArgs { dir, targets: target, out, image, tls, cache_dir, format }, &ui),
         Cmd::Context { dir, format } => cmd_context(&dir, format, &ui),
     }
 }
@@ -282,9 +290,20 @@ fn cmd_init(dir: &std::path::Path, force: bool, format: Format, ui: &Ui) -> Exit
     }
 }
 
-fn cmd_deploy(dir: PathBuf, targets: Vec<drydock::deploy::Target>, out: Option<PathBuf>, image: Option<String>, cache_dir: Option<PathBuf>, format: Format, ui: &Ui) -> ExitCode {
+struct DeployArgs {
+    dir: PathBuf,
+    targets: Vec<drydock::deploy::Target>,
+    out: Option<PathBuf>,
+    image: Option<String>,
+    tls: drydock::deploy::Tls,
+    cache_dir: Option<PathBuf>,
+    format: Format,
+}
+
+fn cmd_deploy(a: DeployArgs, ui: &Ui) -> ExitCode {
     use drydock::deploy::{self, Target};
-    let targets = if targets.is_empty() { vec![Target::K8s, Target::Dockerfile] } else { targets };
+    let DeployArgs { dir, targets, out, image, tls, cache_dir, format } = a;
+    let targets = if targets.is_empty() { vec![Target::K8s, Target::Compose, Target::Dockerfile] } else { targets };
     let (project, image) = match image {
         Some(img) => {
             let load = || -> Result<drydock::project::Project, Box<dyn std::error::Error>> {
@@ -309,7 +328,7 @@ fn cmd_deploy(dir: PathBuf, targets: Vec<drydock::deploy::Target>, out: Option<P
         }
     };
     let out = out.unwrap_or_else(|| dir.join("deploy"));
-    match deploy::deploy(&project, &image, &targets, &out) {
+    match deploy::deploy(&project, &image, &targets, &out, tls) {
         Ok(r) => {
             match format {
                 Format::Json => match serde_json::to_string_pretty(&r) {

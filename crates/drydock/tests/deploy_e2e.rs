@@ -169,13 +169,13 @@ fn generated_files_match_their_snapshots() {
     for ex in ["gin-api", "axum-api"] {
         let (_t, _dir, out) = deployed(ex, &[]);
         let mut files = Vec::new();
-        for sub in ["kubernetes", "docker"] {
+        for sub in ["kubernetes", "compose", "docker"] {
             for e in std::fs::read_dir(out.join(sub)).unwrap() {
                 files.push(e.unwrap().path());
             }
         }
         files.sort();
-        assert_eq!(files.len(), 8, "{ex}: {files:?}");
+        assert_eq!(files.len(), 10, "{ex}: {files:?}");
         for f in files {
             let rel = f.strip_prefix(&out).unwrap();
             let snap = snapshots.join(ex).join(rel);
