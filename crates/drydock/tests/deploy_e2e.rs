@@ -41,10 +41,13 @@ fn manifests_validate_against_the_kubernetes_schemas() {
         files.sort();
         let kinds: Vec<String> = files.iter().map(|f| yaml(f)["kind"].as_str().unwrap().to_string()).collect();
         assert_eq!(kinds, ["Deployment", "HorizontalPodAutoscaler", "Ingress", "NetworkPolicy", "PodDisruptionBudget", "Service"]);
-        let out = run(Command::new("kubernetes-validate").args(["--strict", "-k", "1.34.0"]).args(&files));
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(out.status.success(), "{ex}: {text}");
-        assert_eq!(text.matches("passed for resource").count(), files.len(), "{ex}: {text}");
+        // The API version drydock's types are generated for, and the newest the validator knows.
+        for version in ["1.34.0", "1.37.0"] {
+            let out = run(Command::new("kubernetes-validate").args(["--strict", "-k", version]).args(&files));
+            let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert!(out.status.success(), "{ex} on {version}: {text}");
+            assert_eq!(text.matches("passed for resource").count(), files.len(), "{ex} on {version}: {text}");
+        }
         // The validator does catch a broken manifest.
         let broken = k8s.join("broken.yaml");
         std::fs::write(&broken, std::fs::read_to_string(k8s.join("deployment.yaml")).unwrap().replace("replicas: 2", "replicas: two")).unwrap();
@@ -215,4 +218,27 @@ fn the_dockerfiles_parse() {
         let deps = text.find(if ex == "gin-api" { "COPY go.mod" } else { "COPY Cargo.toml Cargo.lock" }).unwrap();
         assert!(deps < text.find("COPY . .").unwrap());
     }
+}
+
+#[test]
+fn bad_config_names_the_key_and_the_fix() {
+    for (bad, key) in [
+        ("[resources]\ncpu_limit = \"500x\"\n", "resources.cpu_limit"),
+        ("[resources]\nmemory_request = \"512Mi\"\nmemory_limit = \"256Mi\"\n", "resources.memory_limit"),
+        ("[scaling]\nmin_replicas = 4\nmax_replicas = 2\n", "scaling.max_replicas"),
+        ("[ingres]\nhost = \"x.example.com\"\n", "ingres"),
+    ] {
+        let (_t, dir) = copy_example("gin-api");
+        std::fs::write(dir.join("drydock.toml"), format!("name = \"gin-api\"\nport = 8080\n{bad}")).unwrap();
+        let out = run(drydock().arg("deploy").arg(&dir).args(["--image", IMAGE]));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains(key) && err.contains("drydock.toml"), "{bad}: {err}");
+        assert!(!dir.join("deploy").exists(), "nothing written for bad config");
+    }
+    let (_t, dir) = copy_example("gin-api");
+    std::fs::write(dir.join("drydock.toml"), "port = 70000\n").unwrap();
+    let out = run(drydock().arg("deploy").arg(&dir).args(["--image", IMAGE]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`port` is 70000"));
 }
