@@ -14,6 +14,7 @@ pub mod digest;
 pub mod fsutil;
 pub mod image;
 pub mod init;
+pub mod lint;
 pub mod project;
 pub mod publish;
 pub mod quantity;

@@ -213,6 +213,12 @@ fn the_dockerfiles_parse() {
         assert!(!codes.contains(&"DL1000"), "{ex}: hadolint cannot parse it: {findings}");
         let text = std::fs::read_to_string(&df).unwrap();
         assert_eq!(text.lines().filter(|l| l.starts_with("FROM ")).count(), 2, "multi-stage");
+        // drydock's own BuildKit-compatible parser reads it too.
+        let parsed = drydock::lint::dockerfile::parse(&text).unwrap();
+        let names: Vec<String> = parsed.instructions.iter().map(|i| i.name()).collect();
+        assert_eq!(names.first().map(String::as_str), Some("from"));
+        assert_eq!(names.last().map(String::as_str), Some("entrypoint"));
+        assert!(parsed.instructions.last().unwrap().json, "exec form");
         assert!(text.contains("USER 65532:65532") && text.contains("EXPOSE 8080\n") && text.contains("ENTRYPOINT [\""), "{text}");
         // Dependency manifests are copied before the sources.
         let deps = text.find(if ex == "gin-api" { "COPY go.mod" } else { "COPY Cargo.toml Cargo.lock" }).unwrap();

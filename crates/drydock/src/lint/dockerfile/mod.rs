@@ -1,0 +1,5 @@
+//! Dockerfiles: parsing them exactly as BuildKit does.
+
+pub mod parser;
+
+pub use parser::{parse, Dockerfile, Instruction, ParseError};
