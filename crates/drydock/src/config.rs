@@ -53,6 +53,22 @@ pub struct Config {
     /// Secrets the app reads from its environment, by reference: never their values.
     #[serde(default)]
     pub secrets: Vec<SecretRef>,
+    #[serde(default)]
+    pub lint: LintSection,
+}
+
+/// `drydock lint` settings: which rules, how severe, what fails the run.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintSection {
+    #[serde(default)]
+    pub select: Vec<String>,
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    #[serde(default)]
+    pub severity: BTreeMap<String, crate::lint::Severity>,
+    /// The lowest severity that makes `drydock lint` exit 1 (default: warning).
+    pub fail_on: Option<crate::lint::Severity>,
 }
 
 /// Horizontal scaling (a HorizontalPodAutoscaler and a PodDisruptionBudget in Kubernetes).

@@ -100,6 +100,37 @@ refers to it by digest. Files go to DIR/deploy unless --out says otherwise:
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Check Dockerfiles against the practices.
+    #[command(after_help = "Examples:
+  drydock lint                          # every Dockerfile below here (honouring .gitignore)
+  drydock lint Dockerfile build/api.Dockerfile
+  drydock lint . --format sarif > drydock.sarif
+  drydock lint . --format github        # annotations in a GitHub Actions log
+  drydock lint . --ignore DF006 --fail-on error
+
+Suppress a finding with a comment on the line above the instruction:
+  # drydock:ignore DF004 the init container must run as root
+or for the whole file with `# drydock:ignore-file CODE reason`. drydock.toml's [lint] section
+sets select, ignore, severity and fail_on for a project. Exit codes: 0 no findings at or above
+--fail-on, 1 findings, 2 bad usage or a file that does not parse.")]
+    Lint(LintArgs),
+    /// List the lint rules.
+    #[command(after_help = "Examples:
+  drydock rules
+  drydock rules --format json
+  drydock rules --write-docs docs/rules")]
+    Rules {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Write one Markdown page per rule into DIR.
+        #[arg(long, value_name = "DIR")]
+        write_docs: Option<PathBuf>,
+    },
+    /// Explain one lint rule.
+    Rule {
+        /// A rule code (DF004) or name (runs-as-root).
+        code: String,
+    },
     /// Build, then run the service locally with production limits and wait until it is healthy.
     #[command(after_help = "Examples:
   drydock run examples/gin-api -e API_TOKEN=dev-token
@@ -164,6 +195,26 @@ struct BuildArgs {
 }
 
 #[derive(clap::Args)]
+struct LintArgs {
+    /// Files or directories (default: the current directory).
+    paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = drydock::lint::output::Format::Text)]
+    format: drydock::lint::output::Format,
+    /// The lowest severity that fails the run (default: drydock.toml's, else warning).
+    #[arg(long, value_enum)]
+    fail_on: Option<drydock::lint::Severity>,
+    /// Only these rules (comma-separated codes).
+    #[arg(long, value_delimiter = ',')]
+    select: Vec<String>,
+    /// Skip these rules (comma-separated codes).
+    #[arg(long, value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// Ignore `# drydock:ignore` comments (for organisations that forbid them).
+    #[arg(long)]
+    no_suppressions: bool,
+}
+
+#[derive(clap::Args)]
 struct RunArgs {
     /// The project directory.
     #[arg(default_value = ".")]
@@ -202,6 +253,15 @@ fn main() -> ExitCode {
         Cmd::Build(args) => cmd_build(args, &ui),
         Cmd::Run(args) => cmd_run(args, &ui),
         Cmd::Init { dir, force, format } => cmd_init(&dir, force, format, &ui),
+        Cmd::Lint(args) => cmd_lint(args, &ui),
+        Cmd::Rules { format, write_docs } => cmd_rules(format, write_docs, &ui),
+        Cmd::Rule { code } => match drydock::lint::catalog::find(&code) {
+            Some(r) => {
+                print!("{}", r.markdown());
+                ExitCode::SUCCESS
+            }
+            None => fail(&ui, &format!("no rule {code:?}: `drydock rules` lists them"), 2),
+        },
         Cmd::Deploy { dir, target, out, image, tls, cache_dir, format } => cmd_deploy(DeployArgs { dir, targets: target, out, image, tls, cache_dir, format }, &ui),
         Cmd::Context { dir, format } => cmd_context(&dir, format, &ui),
     }
@@ -347,6 +407,90 @@ fn cmd_deploy(a: DeployArgs, ui: &Ui) -> ExitCode {
         }
         Err(e) => fail(ui, &e, 1),
     }
+}
+
+fn cmd_lint(a: LintArgs, ui: &Ui) -> ExitCode {
+    use drydock::lint::{self, LintOptions, Severity};
+    let paths = if a.paths.is_empty() { vec![PathBuf::from(".")] } else { a.paths };
+    // drydock.toml of the first directory given, else of the current directory.
+    let cfg_dir = paths.iter().find(|p| p.is_dir()).cloned().unwrap_or_else(|| PathBuf::from("."));
+    let cfg = match drydock::config::Config::load(&cfg_dir) {
+        Ok((c, _)) => c.lint,
+        Err(e) => return fail(ui, &e, 2),
+    };
+    let upper = |v: Vec<String>| v.into_iter().map(|s| s.trim().to_ascii_uppercase()).filter(|s| !s.is_empty()).collect::<std::collections::BTreeSet<_>>();
+    let opts = LintOptions {
+        select: if a.select.is_empty() { upper(cfg.select) } else { upper(a.select) },
+        ignore: upper(cfg.ignore).into_iter().chain(upper(a.ignore)).collect(),
+        severity: cfg.severity.into_iter().map(|(k, v)| (k.to_ascii_uppercase(), v)).collect(),
+        no_suppressions: a.no_suppressions,
+    };
+    if let Err(e) = opts.validate() {
+        return fail(ui, &e, 2);
+    }
+    let fail_on = a.fail_on.or(cfg.fail_on).unwrap_or(Severity::Warning);
+    let files = match lint::discover(&paths) {
+        Ok(f) => f,
+        Err(e) => return fail(ui, &e, 2),
+    };
+    let mut diags = Vec::new();
+    let mut sources = std::collections::BTreeMap::new();
+    let mut broken = false;
+    for f in &files {
+        match lint::lint_file(f, &opts) {
+            Ok(d) => {
+                if let Ok(t) = std::fs::read_to_string(f) {
+                    sources.insert(f.display().to_string(), t);
+                }
+                diags.extend(d);
+            }
+            Err(e) => {
+                broken = true;
+                let _ = fail(ui, &e, 2);
+            }
+        }
+    }
+    print!("{}", lint::output::render(a.format, &diags, &sources, ui.color && a.format == lint::output::Format::Text && std::io::IsTerminal::is_terminal(&std::io::stdout())));
+    if broken {
+        ExitCode::from(2)
+    } else if diags.iter().any(|d| d.severity >= fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn cmd_rules(format: Format, write_docs: Option<PathBuf>, ui: &Ui) -> ExitCode {
+    use drydock::lint::catalog::RULES;
+    if let Some(dir) = write_docs {
+        for r in RULES {
+            let path = dir.join(format!("{}.md", r.code));
+            if let Err(e) = drydock::fsutil::write_bytes_atomic(&path, r.markdown().as_bytes()) {
+                return fail(ui, &format!("writing {}: {e}", path.display()), 1);
+            }
+        }
+        let mut index = String::from("# drydock lint rules\n\nGenerated by `drydock rules --write-docs docs/rules`; do not edit by hand.\n\n| code | name | practice | severity | hadolint | what it does |\n|---|---|---|---|---|---|\n");
+        for r in RULES {
+            index.push_str(&format!("| [{c}]({c}.md) | {} | {} | {} | {} | {} |\n", r.name, r.practice, r.severity.as_str(), r.hadolint.join(", "), r.summary(), c = r.code));
+        }
+        if let Err(e) = drydock::fsutil::write_bytes_atomic(&dir.join("README.md"), index.as_bytes()) {
+            return fail(ui, &format!("writing {}: {e}", dir.display()), 1);
+        }
+        ui.note(&format!("wrote {} rule pages and README.md into {}", RULES.len(), dir.display()));
+        return ExitCode::SUCCESS;
+    }
+    if format == Format::Json {
+        let v: Vec<serde_json::Value> = RULES
+            .iter()
+            .map(|r| serde_json::json!({"code": r.code, "name": r.name, "practice": r.practice, "severity": r.severity, "hadolint": r.hadolint, "summary": r.summary()}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
+    for r in RULES {
+        println!("{:<6} {:<36} {:<12} {:<8} {}", r.code, r.name, r.practice, r.severity.as_str(), r.summary());
+    }
+    ExitCode::SUCCESS
 }
 
 fn cmd_run(a: RunArgs, ui: &Ui) -> ExitCode {

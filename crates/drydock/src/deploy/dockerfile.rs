@@ -62,7 +62,10 @@ pub fn dockerfile(p: &Project, has_go_sum: bool) -> String {
             ));
         }
     }
-    d.push_str(&format!("FROM {RUNTIME_BASE}\nWORKDIR /app\n"));
+    d.push_str(&format!(
+        "# drydock:ignore DF006 distroless has no shell or curl to probe with; the Kubernetes probes and the Compose healthcheck check health\n\
+         FROM {RUNTIME_BASE}\nWORKDIR /app\n"
+    ));
     // Assets change less often than the binary: their layer comes first.
     for a in &p.assets {
         d.push_str(&format!("COPY {} {}\n", a.src.trim_end_matches('/'), a.dst));

@@ -1,4 +1,142 @@
-//! `drydock lint`'s building blocks. So far: a Dockerfile parser that behaves like BuildKit's.
-//! The rule engine, the catalog and the outputs come next (issue 5).
+//! `drydock lint`: checks files against the practices. The engine runs the rules of the
+//! catalog on each file, applies the configuration and the suppressions, and hands the
+//! diagnostics to an output format. Rules never read the filesystem: they see a parsed file.
+//!
+//! So far it checks Dockerfiles; .dockerignore, Compose and Kubernetes rules come next.
 
+pub mod catalog;
+pub mod diagnostic;
 pub mod dockerfile;
+pub mod output;
+pub mod rules;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+pub use diagnostic::{Diagnostic, Severity, Span};
+use dockerfile::parser::Dockerfile;
+use dockerfile::stages::{stages, Stage};
+
+/// What a Dockerfile rule sees.
+pub struct DockerfileCtx<'a> {
+    pub path: &'a str,
+    pub lines: Vec<&'a str>,
+    pub df: &'a Dockerfile,
+    pub stages: Vec<Stage>,
+}
+
+/// Which rules run and how severe they are: drydock.toml's [lint] and the command line.
+#[derive(Debug, Clone, Default)]
+pub struct LintOptions {
+    /// Only these codes (empty: all).
+    pub select: BTreeSet<String>,
+    pub ignore: BTreeSet<String>,
+    pub severity: BTreeMap<String, Severity>,
+    /// Ignore `# drydock:ignore` comments in the files.
+    pub no_suppressions: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LintError {
+    #[error("{path}:{line}: {message}\n  fix: make it a Dockerfile BuildKit can parse")]
+    Parse { path: String, line: usize, message: String },
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{0} does not exist")]
+    Missing(PathBuf),
+    #[error("unknown rule code {0:?} (see `drydock rules`)")]
+    UnknownRule(String),
+}
+
+impl LintOptions {
+    /// Checks that every code named exists.
+    pub fn validate(&self) -> Result<(), LintError> {
+        for c in self.select.iter().chain(&self.ignore).chain(self.severity.keys()) {
+            if catalog::find(c).is_none() {
+                return Err(LintError::UnknownRule(c.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    fn enabled(&self, code: &str) -> bool {
+        (self.select.is_empty() || self.select.contains(code)) && !self.ignore.contains(code)
+    }
+}
+
+/// Codes suppressed by `# drydock:ignore CODE[,CODE] reason` or, file-wide,
+/// `# drydock:ignore-file CODE reason`.
+fn suppressed_codes(comment: &str, marker: &str) -> Vec<String> {
+    let c = comment.trim().trim_start_matches('#').trim();
+    let Some(rest) = c.strip_prefix(marker) else { return vec![] };
+    if !rest.starts_with(char::is_whitespace) {
+        return vec![];
+    }
+    rest.split_whitespace().next().unwrap_or("").split(',').filter(|s| !s.is_empty()).map(|s| s.to_ascii_uppercase()).collect()
+}
+
+/// Lints one Dockerfile's text.
+pub fn lint_dockerfile(path: &str, text: &str, opts: &LintOptions) -> Result<Vec<Diagnostic>, LintError> {
+    let df = dockerfile::parse(text).map_err(|e| LintError::Parse { path: path.to_string(), line: e.line, message: e.message })?;
+    let ctx = DockerfileCtx { path, lines: text.lines().collect(), stages: stages(&df), df: &df };
+    let file_ignored: BTreeSet<String> =
+        if opts.no_suppressions { BTreeSet::new() } else { ctx.lines.iter().flat_map(|l| suppressed_codes(l, "drydock:ignore-file")).collect() };
+    let mut out = Vec::new();
+    for rule in catalog::RULES {
+        if !opts.enabled(rule.code) || file_ignored.contains(rule.code) {
+            continue;
+        }
+        for f in (rule.check)(&ctx) {
+            let inline = !opts.no_suppressions
+                && df.instructions.iter().any(|i| {
+                    (i.start_line..=i.end_line).contains(&f.span.line) && i.comments.iter().any(|c| suppressed_codes(c, "drydock:ignore").iter().any(|s| s == rule.code))
+                });
+            if inline {
+                continue;
+            }
+            out.push(Diagnostic {
+                code: rule.code,
+                name: rule.name,
+                severity: opts.severity.get(rule.code).copied().unwrap_or(rule.severity),
+                path: path.to_string(),
+                span: f.span,
+                message: f.message,
+                fix: f.fix,
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.span.line, a.span.column, a.code).cmp(&(b.span.line, b.span.column, b.code)));
+    Ok(out)
+}
+
+/// Whether a file name is a Dockerfile: `Dockerfile`, `*.Dockerfile`, `Dockerfile.*`.
+pub fn is_dockerfile_name(name: &str) -> bool {
+    name == "Dockerfile" || name.ends_with(".Dockerfile") || (name.starts_with("Dockerfile.") && !name.ends_with(".dockerignore"))
+}
+
+/// The Dockerfiles among `paths`: files as given, directories searched (honouring .gitignore).
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LintError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_file() {
+            out.push(p.clone());
+        } else if p.is_dir() {
+            let walker = ignore::WalkBuilder::new(p).hidden(false).filter_entry(|e| e.file_name() != ".git").build();
+            for entry in walker.flatten() {
+                if entry.file_type().is_some_and(|t| t.is_file()) && is_dockerfile_name(&entry.file_name().to_string_lossy()) {
+                    out.push(entry.into_path());
+                }
+            }
+        } else {
+            return Err(LintError::Missing(p.clone()));
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+pub fn lint_file(path: &Path, opts: &LintOptions) -> Result<Vec<Diagnostic>, LintError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LintError::Io { path: path.to_path_buf(), source })?;
+    lint_dockerfile(&path.display().to_string(), &text, opts)
+}

@@ -1,5 +1,7 @@
 //! Dockerfiles: parsing them exactly as BuildKit does.
 
+pub mod expand;
 pub mod parser;
+pub mod stages;
 
 pub use parser::{parse, Dockerfile, Instruction, ParseError};

@@ -1,0 +1,50 @@
+use super::{at, run_text};
+use crate::lint::catalog::Rule;
+use crate::lint::diagnostic::{Finding, Severity};
+use crate::lint::DockerfileCtx;
+
+pub static RULE: Rule = Rule {
+    code: "DF002",
+    name: "apk-add-without-no-cache",
+    practice: "P2",
+    severity: Severity::Warning,
+    hadolint: &["DL3019"],
+    doc: r#"
+## What it does
+Flags `apk add` without `--no-cache`.
+
+## Why is this bad?
+Without it, apk keeps its package index in `/var/cache/apk` and the layer ships it: megabytes
+that the running container never uses.
+
+## Example
+```dockerfile
+RUN apk add ca-certificates
+```
+
+Use instead:
+```dockerfile
+RUN apk add --no-cache ca-certificates
+```
+
+## References
+- https://github.com/hadolint/hadolint/wiki/DL3019
+"#,
+    check,
+};
+
+fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
+    ctx.df
+        .instructions
+        .iter()
+        .filter(|i| i.name() == "run")
+        .filter(|i| {
+            let t = run_text(i);
+            t.split(|c| c == ';' || c == '&' || c == '|' || c == '\n').any(|cmd| {
+                let w: Vec<&str> = cmd.split_whitespace().collect();
+                w.windows(2).any(|p| p[0] == "apk" && p[1] == "add") && !w.contains(&"--no-cache")
+            })
+        })
+        .map(|i| at(ctx, i, "`apk add` without `--no-cache` leaves the package index in the layer".into(), Some("use `apk add --no-cache ...`".into())))
+        .collect()
+}

@@ -1,0 +1,49 @@
+use super::{at, run_text};
+use crate::lint::catalog::Rule;
+use crate::lint::diagnostic::{Finding, Severity};
+use crate::lint::DockerfileCtx;
+
+pub static RULE: Rule = Rule {
+    code: "DF003",
+    name: "apt-lists-not-removed",
+    practice: "P2",
+    severity: Severity::Warning,
+    hadolint: &["DL3009"],
+    doc: r#"
+## What it does
+Flags a `RUN` that installs with `apt-get install` (or `apt install`) but does not remove
+`/var/lib/apt/lists` in the same instruction.
+
+## Why is this bad?
+The package lists are tens of megabytes. Removed in a later `RUN`, they still ship in the
+earlier layer.
+
+## Example
+```dockerfile
+RUN apt-get update && apt-get install -y curl
+```
+
+Use instead:
+```dockerfile
+RUN apt-get update && apt-get install -y --no-install-recommends curl \
+    && rm -rf /var/lib/apt/lists/*
+```
+
+## References
+- https://docs.docker.com/build/building/best-practices/#apt-get
+"#,
+    check,
+};
+
+fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
+    ctx.df
+        .instructions
+        .iter()
+        .filter(|i| i.name() == "run")
+        .filter(|i| {
+            let t = run_text(i);
+            (t.contains("apt-get install") || t.contains("apt install")) && !t.contains("/var/lib/apt/lists")
+        })
+        .map(|i| at(ctx, i, "packages are installed but /var/lib/apt/lists stays in the layer".into(), Some("end the same RUN with `&& rm -rf /var/lib/apt/lists/*`".into())))
+        .collect()
+}

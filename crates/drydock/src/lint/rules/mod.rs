@@ -1,0 +1,3 @@
+//! The rules, one file each, grouped by the kind of file they check.
+
+pub mod dockerfile;
