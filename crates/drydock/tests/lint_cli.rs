@@ -23,6 +23,8 @@ fn discovery_exit_codes_and_formats() {
     write(d, "Dockerfile.dev", "FROM scratch\nUSER 1\nHEALTHCHECK CMD [\"/p\"]\n");
     write(d, "ignored/Dockerfile", "FROM alpine\n");
     write(d, ".gitignore", "ignored/\n");
+    write(d, ".dockerignore", ".git\n");
+    write(d, "svc/.dockerignore", "*.log\n");
     std::fs::create_dir_all(d.join(".git")).unwrap();
 
     let out = run(drydock().arg("lint").arg(d));

@@ -27,6 +27,18 @@ const CASES: &[(&str, &str, &str)] = &[
     ("DF014", "FROM golang:1.22 AS build\nFROM scratch\nCOPY --from=bulid /a /a\n", "FROM golang:1.22 AS build\nFROM scratch\nCOPY --from=build /a /a\nCOPY --from=0 /b /b\nCOPY --from=nginx:1.27 /c /c\n"),
     ("DF015", "FROM scratch\nWORKDIR app\n", "FROM scratch\nWORKDIR /app\nWORKDIR $HOME/x\n"),
     ("DF016", "FROM golang:1.22\nRUN go build -o /app .\n", "FROM golang:1.22 AS b\nFROM gcr.io/distroless/static-debian12:nonroot\n"),
+    ("DF017", "FROM golang:1.22 AS b\nRUN go build -o /a .\nFROM scratch\n", "FROM golang:1.22 AS b\nENV CGO_ENABLED=0\nRUN go build -o /a .\nFROM scratch\n"),
+    ("DF017", "FROM golang:1.22 AS b\nRUN go build -o /a .\nFROM alpine:3.20\n", "FROM golang:1.22 AS b\nRUN go build -o /a .\nFROM debian:12-slim\n"),
+    ("DF017", "FROM golang:1.22 AS b\nRUN cd x && go build .\nFROM scratch\n", "FROM rust:1.85 AS b\nRUN cargo build --release\nFROM scratch\n"),
+];
+
+/// The .dockerignore rules need a directory: (code, files of the bad context, files of the good one).
+const CONTEXT_CASES: &[(&str, &[(&str, &str)], &[(&str, &str)])] = &[
+    ("DI001", &[("main.go", "")], &[("main.go", ""), (".dockerignore", ".git\n")]),
+    ("DI002", &[(".dockerignore", "*.log\n"), (".git/HEAD", "ref"), ("main.go", "")], &[(".dockerignore", ".git\n"), (".git/HEAD", "ref")]),
+    // `*.key` matches only at the root in Docker's semantics: `**/*.key` is what excludes it.
+    ("DI002", &[(".dockerignore", "*.key\n"), ("deploy/server.key", "k")], &[(".dockerignore", "**/*.key\n"), ("deploy/server.key", "k")]),
+    ("DI003", &[(".dockerignore", "config/\n"), ("config/app.yaml", "x")], &[(".dockerignore", "config/\n!config/app.yaml\n"), ("config/app.yaml", "x")]),
 ];
 
 fn codes(text: &str) -> Vec<&'static str> {
@@ -40,8 +52,33 @@ fn every_rule_triggers_on_its_bad_fixture_and_not_on_its_good_one() {
         assert!(!codes(good).contains(code), "{code} must not trigger on {good:?}");
     }
     for r in catalog::RULES {
-        assert!(CASES.iter().any(|(c, _, _)| *c == r.code), "{} has no fixtures", r.code);
+        assert!(CASES.iter().any(|(c, _, _)| *c == r.code) || CONTEXT_CASES.iter().any(|(c, _, _)| *c == r.code), "{} has no fixtures", r.code);
     }
+}
+
+#[test]
+fn every_context_rule_triggers_on_its_bad_context_and_not_on_its_good_one() {
+    let dockerfile = "FROM scratch\nCOPY config/app.yaml /etc/app.yaml\nUSER 1\nHEALTHCHECK CMD [\"/p\"]\n";
+    let codes_in = |files: &[(&str, &str)]| {
+        let t = tempfile::tempdir().unwrap();
+        for (p, body) in files {
+            let full = t.path().join(p);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, body).unwrap();
+        }
+        std::fs::write(t.path().join("Dockerfile"), dockerfile).unwrap();
+        drydock::lint::lint_file(&t.path().join("Dockerfile"), &LintOptions::default()).unwrap().into_iter().map(|d| (d.code, d.message)).collect::<Vec<_>>()
+    };
+    for (code, bad, good) in CONTEXT_CASES {
+        let b = codes_in(bad);
+        assert!(b.iter().any(|(c, _)| c == code), "{code} must trigger on {bad:?} (got {b:?})");
+        let g = codes_in(good);
+        assert!(!g.iter().any(|(c, _)| c == code), "{code} must not trigger on {good:?} (got {g:?})");
+    }
+    // The message says how much the context sends, and what is largest.
+    let b = codes_in(&[(".dockerignore", "*.log\n"), (".git/objects/big", &"x".repeat(5000)), ("main.go", "")]);
+    let msg = &b.iter().find(|(c, _)| *c == "DI002").unwrap().1;
+    assert!(msg.contains(".git/") && msg.contains("largest: .git 5.0 KB"), "{msg}");
 }
 
 #[test]

@@ -55,6 +55,9 @@ pub struct BuildContext {
     pub secrets_excluded: Vec<String>,
     /// Secret-looking files kept because drydock.toml names them.
     pub secrets_allowed: Vec<String>,
+    /// The compiled ignore file, for asking about paths (e.g. COPY sources).
+    #[serde(skip)]
+    pub matcher: DockerignoreMatcher,
 }
 
 impl BuildContext {
@@ -94,21 +97,27 @@ pub fn looks_like_secret(path: &str) -> bool {
 /// Reads the context of `root`, applying `root/.dockerignore` and the secret filter.
 /// `allowed_secrets` are context-relative paths that may be kept although they look like secrets.
 pub fn load(root: &Path, allowed_secrets: &[String]) -> Result<BuildContext, ContextError> {
+    load_with_ignore_file(root, &root.join(".dockerignore"), allowed_secrets)
+}
+
+/// As [`load`], with another ignore file: BuildKit reads `<Dockerfile>.dockerignore` beside a
+/// Dockerfile in preference to the context's `.dockerignore`.
+pub fn load_with_ignore_file(root: &Path, ignore_path: &Path, allowed_secrets: &[String]) -> Result<BuildContext, ContextError> {
     let meta = fs::metadata(root).map_err(|source| ContextError::Io { path: root.to_path_buf(), source })?;
     if !meta.is_dir() {
         return Err(ContextError::NotADirectory(root.to_path_buf()));
     }
-    let ignore_path = root.join(".dockerignore");
+    let ignore_path = ignore_path.to_path_buf();
     let (matcher, dockerignore) = match fs::read_to_string(&ignore_path) {
         Ok(text) => {
             let m = DockerignoreMatcher::from_file_text(&text)
                 .map_err(|(line, source)| ContextError::Dockerignore { file: ignore_path.clone(), line, source })?;
-            (m, Some(ignore_path))
+            (m, Some(ignore_path.clone()))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (DockerignoreMatcher::default(), None),
         Err(source) => return Err(ContextError::Io { path: ignore_path, source }),
     };
-    let mut ctx = BuildContext { root: root.to_path_buf(), dockerignore, entries: Vec::new(), secrets_excluded: Vec::new(), secrets_allowed: Vec::new() };
+    let mut ctx = BuildContext { root: root.to_path_buf(), dockerignore, entries: Vec::new(), secrets_excluded: Vec::new(), secrets_allowed: Vec::new(), matcher: matcher.clone() };
     let allowed: Vec<String> = allowed_secrets.iter().map(|s| dockerignore::clean_path(s.trim_start_matches('/'))).collect();
     walk(root, "", &matcher, &allowed, &mut ctx)?;
     // Directories that are only implied (an excluded directory with a re-included child) still

@@ -4,6 +4,7 @@
 
 use super::diagnostic::{Finding, Severity};
 use super::rules::dockerfile as df;
+use super::rules::dockerignore as di;
 use super::DockerfileCtx;
 
 pub struct Rule {
@@ -56,6 +57,10 @@ pub static RULES: &[&Rule] = &[
     &df::df014_copy_from_unknown_stage::RULE,
     &df::df015_relative_workdir::RULE,
     &df::df016_compiler_in_final_stage::RULE,
+    &df::df017_go_build_with_cgo::RULE,
+    &di::di001_missing_dockerignore::RULE,
+    &di::di002_context_ships_unwanted::RULE,
+    &di::di003_copy_source_excluded::RULE,
 ];
 
 pub fn find(code: &str) -> Option<&'static Rule> {

@@ -23,6 +23,9 @@ pub struct DockerfileCtx<'a> {
     pub lines: Vec<&'a str>,
     pub df: &'a Dockerfile,
     pub stages: Vec<Stage>,
+    /// The build context (the Dockerfile's directory) with its .dockerignore applied, when the
+    /// Dockerfile was read from disk.
+    pub context: Option<&'a crate::context::BuildContext>,
 }
 
 /// Which rules run and how severe they are: drydock.toml's [lint] and the command line.
@@ -77,8 +80,13 @@ fn suppressed_codes(comment: &str, marker: &str) -> Vec<String> {
 
 /// Lints one Dockerfile's text.
 pub fn lint_dockerfile(path: &str, text: &str, opts: &LintOptions) -> Result<Vec<Diagnostic>, LintError> {
+    lint_dockerfile_in(path, text, None, opts)
+}
+
+/// Lints a Dockerfile with its build context, for the .dockerignore rules.
+pub fn lint_dockerfile_in(path: &str, text: &str, context: Option<&crate::context::BuildContext>, opts: &LintOptions) -> Result<Vec<Diagnostic>, LintError> {
     let df = dockerfile::parse(text).map_err(|e| LintError::Parse { path: path.to_string(), line: e.line, message: e.message })?;
-    let ctx = DockerfileCtx { path, lines: text.lines().collect(), stages: stages(&df), df: &df };
+    let ctx = DockerfileCtx { path, lines: text.lines().collect(), stages: stages(&df), df: &df, context };
     let file_ignored: BTreeSet<String> =
         if opts.no_suppressions { BTreeSet::new() } else { ctx.lines.iter().flat_map(|l| suppressed_codes(l, "drydock:ignore-file")).collect() };
     let mut out = Vec::new();
@@ -136,7 +144,24 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LintError> {
     Ok(out)
 }
 
+/// Lints a Dockerfile on disk. Its build context is taken to be its directory, with
+/// `<Dockerfile>.dockerignore` beside it preferred to the directory's `.dockerignore`, as BuildKit
+/// does.
 pub fn lint_file(path: &Path, opts: &LintOptions) -> Result<Vec<Diagnostic>, LintError> {
     let text = std::fs::read_to_string(path).map_err(|source| LintError::Io { path: path.to_path_buf(), source })?;
-    lint_dockerfile(&path.display().to_string(), &text, opts)
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let specific = PathBuf::from(format!("{}.dockerignore", path.display()));
+    let ignore = if specific.is_file() { specific } else { dir.join(".dockerignore") };
+    let context = match crate::context::load_with_ignore_file(&dir, &ignore, &[]) {
+        Ok(c) => Some(c),
+        Err(crate::context::ContextError::Dockerignore { file, line, source }) => {
+            return Err(LintError::Parse { path: file.display().to_string(), line, message: source.to_string() })
+        }
+        // A context that cannot be read (e.g. a symlink out of it) leaves only the Dockerfile rules.
+        Err(_) => None,
+    };
+    lint_dockerfile_in(&path.display().to_string(), &text, context.as_ref(), opts)
 }

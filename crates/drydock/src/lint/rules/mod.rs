@@ -1,3 +1,4 @@
 //! The rules, one file each, grouped by the kind of file they check.
 
 pub mod dockerfile;
+pub mod dockerignore;

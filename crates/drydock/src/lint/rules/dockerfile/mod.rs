@@ -17,6 +17,7 @@ pub mod df013_duplicate_stage;
 pub mod df014_copy_from_unknown_stage;
 pub mod df015_relative_workdir;
 pub mod df016_compiler_in_final_stage;
+pub mod df017_go_build_with_cgo;
 
 use crate::lint::diagnostic::{Finding, Span};
 use crate::lint::dockerfile::parser::Instruction;
