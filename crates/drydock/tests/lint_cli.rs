@@ -105,3 +105,32 @@ fn rules_and_rule_explain_the_catalog() {
     assert!(doc.starts_with("# DF004 runs-as-root") && doc.contains("## Why is this bad?") && doc.contains("DL3002"), "{doc}");
     assert_eq!(run(drydock().args(["rule", "XX1"])).status.code(), Some(2));
 }
+
+#[test]
+fn malformed_files_give_clear_errors_and_never_panic() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/malformed");
+    let expected = [
+        ("empty.Dockerfile", ":1: file with no instructions"),
+        ("only-comments.Dockerfile", ":1: file with no instructions"),
+        ("env-no-value.Dockerfile", ":2: ENV must have two arguments"),
+        ("label-no-equals.Dockerfile", ":2: Syntax error - can't find ="),
+        ("nested-json.Dockerfile", ":2: dockerfile JSON arrays must contain only strings"),
+        ("unterminated-heredoc.Dockerfile", ":2: unterminated heredoc EOF"),
+        ("repeated-escape.Dockerfile", ":2: only one escape parser directive"),
+        ("bad-escape.Dockerfile", ":1: invalid escape token"),
+        ("binary.Dockerfile", "cannot read"),
+    ];
+    let mut seen = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        let want = expected.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("{name} has no expectation")).1;
+        let out = run(drydock().arg("lint").arg(&p));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(&name) && err.contains(want), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        seen += 1;
+    }
+    assert_eq!(seen, expected.len());
+}

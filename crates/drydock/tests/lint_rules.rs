@@ -30,6 +30,14 @@ const CASES: &[(&str, &str, &str)] = &[
     ("DF017", "FROM golang:1.22 AS b\nRUN go build -o /a .\nFROM scratch\n", "FROM golang:1.22 AS b\nENV CGO_ENABLED=0\nRUN go build -o /a .\nFROM scratch\n"),
     ("DF017", "FROM golang:1.22 AS b\nRUN go build -o /a .\nFROM alpine:3.20\n", "FROM golang:1.22 AS b\nRUN go build -o /a .\nFROM debian:12-slim\n"),
     ("DF017", "FROM golang:1.22 AS b\nRUN cd x && go build .\nFROM scratch\n", "FROM rust:1.85 AS b\nRUN cargo build --release\nFROM scratch\n"),
+    ("DF018", "FROM golang:1.22 AS b\nRUN CGO_ENABLED=0 go build -o /a .\nFROM debian:12\n", "FROM golang:1.22 AS b\nRUN go build -o /a .\nFROM debian:12\n"),
+    ("DF018", "FROM rust:1.85 AS b\nRUN RUSTFLAGS='-C target-feature=+crt-static' cargo build\nFROM ubuntu:24.04\n", "FROM golang:1.22 AS b\nRUN CGO_ENABLED=0 go build -o /a .\nFROM gcr.io/distroless/static-debian12\n"),
+    ("DF019", "FROM golang:1.22 AS b\nFROM scratch\nCOPY --from=b / /\n", "FROM golang:1.22 AS b\nFROM scratch\nCOPY --from=b /out/app /app\n"),
+    ("DF019", "FROM golang:1.22 AS b\nFROM scratch\nCOPY . /app\n", "FROM golang:1.22\nCOPY . /app\n"),
+    ("DF020", "FROM debian:12\nRUN sudo apt-get update\n", "FROM debian:12\nRUN echo pseudo sudoku\n"),
+    ("DF021", "FROM debian:12\nRUN cd /src && make\n", "FROM debian:12\nWORKDIR /src\nRUN make && cd -\n"),
+    ("DF022", "FROM debian:12\nRUN apt-get install -y curl\n", "FROM debian:12\nRUN apt-get install -y --no-install-recommends curl\n"),
+    ("DF023", "FROM debian:12\nMAINTAINER me@example.com\n", "FROM debian:12\nLABEL org.opencontainers.image.authors=me@example.com\n"),
 ];
 
 /// The .dockerignore rules need a directory: (code, files of the bad context, files of the good one).
@@ -133,4 +141,6 @@ fn generated_rule_docs_are_committed_and_current() {
         let committed = std::fs::read_to_string(dir.join(format!("{}.md", r.code))).unwrap_or_else(|_| panic!("docs/rules/{}.md missing: run `drydock rules --write-docs docs/rules`", r.code));
         assert_eq!(committed, r.markdown(), "docs/rules/{}.md is stale: run `drydock rules --write-docs docs/rules`", r.code);
     }
+    let index = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    assert_eq!(index, catalog::index_markdown(), "docs/rules/README.md is stale: run `drydock rules --write-docs docs/rules`");
 }

@@ -18,6 +18,12 @@ pub mod df014_copy_from_unknown_stage;
 pub mod df015_relative_workdir;
 pub mod df016_compiler_in_final_stage;
 pub mod df017_go_build_with_cgo;
+pub mod df018_heavy_base_for_static_binary;
+pub mod df019_final_stage_ships_sources;
+pub mod df020_sudo;
+pub mod df021_cd_instead_of_workdir;
+pub mod df022_apt_recommends;
+pub mod df023_maintainer;
 
 use crate::lint::diagnostic::{Finding, Span};
 use crate::lint::dockerfile::parser::Instruction;

@@ -1,0 +1,47 @@
+use super::{at, run_text};
+use crate::lint::catalog::Rule;
+use crate::lint::diagnostic::{Finding, Severity};
+use crate::lint::DockerfileCtx;
+
+pub static RULE: Rule = Rule {
+    code: "DF022",
+    name: "apt-install-recommends",
+    practice: "P2",
+    severity: Severity::Info,
+    hadolint: &["DL3015"],
+    doc: r#"
+## What it does
+Flags `apt-get install` without `--no-install-recommends`.
+
+## Why is this bad?
+Recommended packages are not dependencies: they roughly double what gets installed, and every
+one is more to download, scan and patch.
+
+## Example
+```dockerfile
+RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
+```
+
+Use instead:
+```dockerfile
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+```
+
+## References
+- https://github.com/hadolint/hadolint/wiki/DL3015
+"#,
+    check,
+};
+
+fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
+    ctx.df
+        .instructions
+        .iter()
+        .filter(|i| i.name() == "run")
+        .filter(|i| {
+            let t = run_text(i);
+            t.contains("apt-get install") && !t.contains("--no-install-recommends") && !t.contains("APT::Install-Recommends")
+        })
+        .map(|i| at(ctx, i, "`apt-get install` without `--no-install-recommends`".into(), Some("add `--no-install-recommends`".into())))
+        .collect()
+}
