@@ -100,9 +100,10 @@ refers to it by digest. Files go to DIR/deploy unless --out says otherwise:
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Check Dockerfiles against the practices.
+    /// Check Dockerfiles, their .dockerignore, and Kubernetes manifests against the practices.
     #[command(after_help = "Examples:
-  drydock lint                          # every Dockerfile below here (honouring .gitignore)
+  drydock lint                          # every Dockerfile and manifest below here (honouring .gitignore)
+  drydock lint deploy/kubernetes/       # Kubernetes YAML: findings at the exact key
   drydock lint Dockerfile build/api.Dockerfile
   drydock lint . --format sarif > drydock.sarif
   drydock lint . --format github        # annotations in a GitHub Actions log
@@ -110,7 +111,8 @@ refers to it by digest. Files go to DIR/deploy unless --out says otherwise:
 
 Suppress a finding with a comment on the line above the instruction:
   # drydock:ignore DF004 the init container must run as root
-or for the whole file with `# drydock:ignore-file CODE reason`. drydock.toml's [lint] section
+or for the whole file with `# drydock:ignore-file CODE reason`; in Kubernetes, with the
+annotation `drydock.dev/ignore: CODE,CODE` on the object or its pod template. drydock.toml's [lint] section
 sets select, ignore, severity and fail_on for a project. Exit codes: 0 no findings at or above
 --fail-on, 1 findings, 2 bad usage or a file that does not parse.")]
     Lint(LintArgs),
@@ -429,26 +431,14 @@ fn cmd_lint(a: LintArgs, ui: &Ui) -> ExitCode {
         return fail(ui, &e, 2);
     }
     let fail_on = a.fail_on.or(cfg.fail_on).unwrap_or(Severity::Warning);
-    let files = match lint::discover(&paths) {
+    let found = match lint::discover(&paths) {
         Ok(f) => f,
         Err(e) => return fail(ui, &e, 2),
     };
-    let mut diags = Vec::new();
-    let mut sources = std::collections::BTreeMap::new();
-    let mut broken = false;
-    for f in &files {
-        match lint::lint_file(f, &opts) {
-            Ok(d) => {
-                if let Ok(t) = std::fs::read_to_string(f) {
-                    sources.insert(f.display().to_string(), t);
-                }
-                diags.extend(d);
-            }
-            Err(e) => {
-                broken = true;
-                let _ = fail(ui, &e, 2);
-            }
-        }
+    let (diags, sources, errors) = lint::lint_paths(&found, &opts);
+    let broken = !errors.is_empty();
+    for e in &errors {
+        let _ = fail(ui, e, 2);
     }
     print!("{}", lint::output::render(a.format, &diags, &sources, ui.color && a.format == lint::output::Format::Text && std::io::IsTerminal::is_terminal(&std::io::stdout())));
     if broken {

@@ -96,10 +96,17 @@ pub fn deployment(p: &Project, image: &str) -> Deployment {
             limits: Some(quantities(r.cpu_limit_milli, r.memory_limit)),
             ..Default::default()
         }),
-        // Startup: up to a minute to come up; then liveness and readiness take over.
-        startup_probe: Some(http_probe(&h.path, 2, secs(h.timeout), 30)),
+        // Startup: up to a minute to come up, probed more often than the period lasts; then
+        // liveness and readiness take over.
+        startup_probe: Some({
+            let period = (secs(h.timeout) + 1).max(2);
+            http_probe(&h.path, period, secs(h.timeout), (60 + period - 1) / period)
+        }),
         liveness_probe: Some(http_probe(&h.path, secs(h.interval), secs(h.timeout), h.retries as i32)),
-        readiness_probe: Some(http_probe(&h.ready_path, (secs(h.interval) / 2).max(1), secs(h.timeout), 3)),
+        readiness_probe: Some({
+            let period = (secs(h.interval) / 2).max(secs(h.timeout) + 1);
+            http_probe(&h.ready_path, period, secs(h.timeout), 3)
+        }),
         security_context: Some(SecurityContext {
             allow_privilege_escalation: Some(false),
             read_only_root_filesystem: Some(true),

@@ -5,6 +5,8 @@
 use super::diagnostic::{Finding, Severity};
 use super::rules::dockerfile as df;
 use super::rules::dockerignore as di;
+use super::rules::kubernetes as ks;
+use super::kubernetes::KubernetesCtx;
 use super::DockerfileCtx;
 
 pub struct Rule {
@@ -17,7 +19,13 @@ pub struct Rule {
     pub hadolint: &'static [&'static str],
     /// Markdown: What it does / Why is this bad? / Example / Use instead / References.
     pub doc: &'static str,
-    pub check: fn(&DockerfileCtx<'_>) -> Vec<Finding>,
+    pub check: Check,
+}
+
+/// What a rule looks at.
+pub enum Check {
+    Dockerfile(fn(&DockerfileCtx<'_>) -> Vec<Finding>),
+    Kubernetes(fn(&KubernetesCtx<'_>) -> Vec<Finding>),
 }
 
 impl Rule {
@@ -67,6 +75,14 @@ pub static RULES: &[&Rule] = &[
     &di::di001_missing_dockerignore::RULE,
     &di::di002_context_ships_unwanted::RULE,
     &di::di003_copy_source_excluded::RULE,
+    &ks::ks001_missing_resources::RULE,
+    &ks::ks002_limits_below_requests::RULE,
+    &ks::ks003_missing_probes::RULE,
+    &ks::ks004_identical_probes::RULE,
+    &ks::ks005_not_restricted::RULE,
+    &ks::ks006_writable_root::RULE,
+    &ks::ks007_ingress_without_tls::RULE,
+    &ks::ks008_literal_secret_env::RULE,
 ];
 
 /// hadolint rules not covered, and why: the other half of the parity statement in the docs.

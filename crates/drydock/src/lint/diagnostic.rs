@@ -35,6 +35,9 @@ pub struct Finding {
     pub span: Span,
     pub message: String,
     pub fix: Option<String>,
+    /// The file, for rules that look at several files at once (Kubernetes); else the file
+    /// being checked.
+    pub path: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

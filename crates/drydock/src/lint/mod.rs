@@ -7,7 +7,9 @@
 pub mod catalog;
 pub mod diagnostic;
 pub mod dockerfile;
+pub mod kubernetes;
 pub mod output;
+pub mod yaml;
 pub mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -94,7 +96,8 @@ pub fn lint_dockerfile_in(path: &str, text: &str, context: Option<&crate::contex
         if !opts.enabled(rule.code) || file_ignored.contains(rule.code) {
             continue;
         }
-        for f in (rule.check)(&ctx) {
+        let catalog::Check::Dockerfile(check) = rule.check else { continue };
+        for f in check(&ctx) {
             let inline = !opts.no_suppressions
                 && df.instructions.iter().any(|i| {
                     (i.start_line..=i.end_line).contains(&f.span.line) && i.comments.iter().any(|c| suppressed_codes(c, "drydock:ignore").iter().any(|s| s == rule.code))
@@ -122,31 +125,91 @@ pub fn is_dockerfile_name(name: &str) -> bool {
     name == "Dockerfile" || name.ends_with(".Dockerfile") || (name.starts_with("Dockerfile.") && !name.ends_with(".dockerignore"))
 }
 
-/// The Dockerfiles among `paths`: files as given, directories searched (honouring .gitignore).
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LintError> {
-    let mut out = Vec::new();
+/// Whether a file name is YAML that may hold Kubernetes objects (Compose files are not).
+pub fn is_manifest_name(name: &str) -> bool {
+    (name.ends_with(".yaml") || name.ends_with(".yml")) && !name.starts_with("compose") && !name.starts_with("docker-compose") && !name.starts_with('.')
+}
+
+/// The files to lint among `paths`: Dockerfiles, and YAML manifests. Files given by name are
+/// always taken; directories are searched, honouring .gitignore.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub dockerfiles: Vec<PathBuf>,
+    pub manifests: Vec<PathBuf>,
+}
+
+pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LintError> {
+    let mut out = Discovered::default();
+    let mut take = |p: PathBuf, explicit: bool| {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if is_manifest_name(&name) {
+            out.manifests.push(p);
+        } else if is_dockerfile_name(&name) || explicit {
+            out.dockerfiles.push(p);
+        }
+    };
     for p in paths {
         if p.is_file() {
-            out.push(p.clone());
+            take(p.clone(), true);
         } else if p.is_dir() {
             let walker = ignore::WalkBuilder::new(p).hidden(false).filter_entry(|e| e.file_name() != ".git").build();
             for entry in walker.flatten() {
-                if entry.file_type().is_some_and(|t| t.is_file()) && is_dockerfile_name(&entry.file_name().to_string_lossy()) {
-                    out.push(entry.into_path());
+                if entry.file_type().is_some_and(|t| t.is_file()) {
+                    take(entry.into_path(), false);
                 }
             }
         } else {
             return Err(LintError::Missing(p.clone()));
         }
     }
-    out.sort();
-    out.dedup();
+    for v in [&mut out.dockerfiles, &mut out.manifests] {
+        v.sort();
+        v.dedup();
+    }
     Ok(out)
 }
 
-/// Lints a Dockerfile on disk. Its build context is taken to be its directory, with
-/// `<Dockerfile>.dockerignore` beside it preferred to the directory's `.dockerignore`, as BuildKit
-/// does.
+/// Lints everything found under `paths`. Returns the diagnostics, the text of each file (for
+/// code frames) and the files that could not be read or parsed.
+pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> (Vec<Diagnostic>, BTreeMap<String, String>, Vec<LintError>) {
+    let mut diags = Vec::new();
+    let mut sources = BTreeMap::new();
+    let mut errors = Vec::new();
+    for f in &found.dockerfiles {
+        match lint_file(f, opts) {
+            Ok(d) => {
+                if let Ok(t) = std::fs::read_to_string(f) {
+                    sources.insert(f.display().to_string(), t);
+                }
+                diags.extend(d);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut yaml_files = Vec::new();
+    for f in &found.manifests {
+        let path = f.display().to_string();
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(source) => {
+                errors.push(LintError::Io { path: f.clone(), source });
+                continue;
+            }
+        };
+        match kubernetes::parse_file(&path, &text) {
+            // YAML that is not Kubernetes (CI configs, Helm values) is not ours to judge.
+            Ok(y) if kubernetes::is_kubernetes(&y.docs) => {
+                sources.insert(path, text);
+                yaml_files.push(y);
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    diags.extend(kubernetes::lint(&yaml_files, opts));
+    (diags, sources, errors)
+}
+
 pub fn lint_file(path: &Path, opts: &LintOptions) -> Result<Vec<Diagnostic>, LintError> {
     let text = std::fs::read_to_string(path).map_err(|source| LintError::Io { path: path.to_path_buf(), source })?;
     let dir = match path.parent() {

@@ -2,3 +2,4 @@
 
 pub mod dockerfile;
 pub mod dockerignore;
+pub mod kubernetes;

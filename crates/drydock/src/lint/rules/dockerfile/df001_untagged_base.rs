@@ -1,5 +1,5 @@
 use super::{at_word, is_stage_ref};
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -31,7 +31,7 @@ FROM alpine:3.20
 ## References
 - https://docs.docker.com/build/building/best-practices/#from
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {

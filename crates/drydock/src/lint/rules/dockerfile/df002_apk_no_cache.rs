@@ -1,5 +1,5 @@
 use super::{at, run_text};
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -30,7 +30,7 @@ RUN apk add --no-cache ca-certificates
 ## References
 - https://github.com/hadolint/hadolint/wiki/DL3019
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {

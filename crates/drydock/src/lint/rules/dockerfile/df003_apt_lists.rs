@@ -1,5 +1,5 @@
 use super::{at, run_text};
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -32,7 +32,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl \
 ## References
 - https://docs.docker.com/build/building/best-practices/#apt-get
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {

@@ -1,5 +1,5 @@
 use super::{at, body, final_stage};
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -34,7 +34,7 @@ USER 65532:65532
 ## References
 - https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 pub fn is_root(user: &str) -> bool {

@@ -1,5 +1,5 @@
 use super::{at, body, final_stage};
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -31,7 +31,7 @@ USER 65532:65532
 ## References
 - https://kubernetes.io/docs/tasks/configure-pod-container/security-context/
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {

@@ -1,5 +1,5 @@
 use super::{at, body, final_stage};
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -32,7 +32,7 @@ ENTRYPOINT ["/app/api"]
 ## References
 - https://docs.docker.com/reference/dockerfile/#healthcheck
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {

@@ -1,5 +1,5 @@
 use super::{at, body, final_stage};
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -32,7 +32,7 @@ CMD ["./server", "--port", "8080"]
 ## References
 - https://docs.docker.com/reference/dockerfile/#shell-and-exec-form
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {

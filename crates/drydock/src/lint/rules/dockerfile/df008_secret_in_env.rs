@@ -1,5 +1,5 @@
 use super::at_word;
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::dockerfile::parser::Arg;
 use crate::lint::DockerfileCtx;
@@ -34,7 +34,7 @@ RUN --mount=type=secret,id=api_token ./fetch-deps
 ## References
 - https://docs.docker.com/build/building/secrets/
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 pub fn secretish(name: &str) -> bool {

@@ -1,5 +1,5 @@
 use super::at;
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -30,7 +30,7 @@ COPY config.yaml /etc/app/
 ## References
 - https://docs.docker.com/build/building/best-practices/#add-or-copy
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {

@@ -1,5 +1,5 @@
 use super::{at, body, run_text};
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -35,7 +35,7 @@ COPY . .
 ## References
 - https://docs.docker.com/build/cache/optimize/
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 const DEPS: &[&str] = &["go mod download", "cargo fetch", "npm ci", "npm install", "yarn install", "pip install -r", "bundle install", "composer install"];

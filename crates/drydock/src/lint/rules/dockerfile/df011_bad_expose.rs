@@ -1,5 +1,5 @@
 use super::at_word;
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -32,7 +32,7 @@ EXPOSE 8080
 ## References
 - https://docs.docker.com/reference/dockerfile/#expose
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 fn valid(p: &str) -> bool {

@@ -1,5 +1,5 @@
 use super::at_word;
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -33,7 +33,7 @@ COPY --from=build /out/app /app
 ## References
 - https://github.com/hadolint/hadolint/wiki/DL3022
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {

@@ -1,5 +1,5 @@
 use super::{at_word, final_stage};
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -41,7 +41,7 @@ CMD ["/app"]
 ## References
 - https://docs.docker.com/build/building/multi-stage/
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 const TOOLCHAINS: &[&str] = &["golang", "rust", "gcc", "maven", "gradle", "openjdk", "node", "python", "buildpack-deps"];

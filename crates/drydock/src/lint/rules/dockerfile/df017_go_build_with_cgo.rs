@@ -1,5 +1,5 @@
 use super::{at, body, run_text};
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -35,7 +35,7 @@ RUN CGO_ENABLED=0 go build -o /out/app .
 ## References
 - https://pkg.go.dev/cmd/cgo
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {

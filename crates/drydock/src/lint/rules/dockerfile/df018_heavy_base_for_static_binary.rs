@@ -1,5 +1,5 @@
 use super::{at_word, body, final_stage, run_text};
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -37,7 +37,7 @@ COPY --from=build /out/app /app
 ## References
 - https://github.com/GoogleContainerTools/distroless
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 const HEAVY: &[&str] = &["debian", "ubuntu", "centos", "fedora", "rockylinux", "almalinux", "amazonlinux", "opensuse/leap", "oraclelinux", "buildpack-deps"];

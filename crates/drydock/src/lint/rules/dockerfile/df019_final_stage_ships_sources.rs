@@ -1,5 +1,5 @@
 use super::{at, body, final_stage};
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -34,7 +34,7 @@ COPY --from=build /out/app /app
 ## References
 - https://docs.docker.com/build/building/multi-stage/
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {

@@ -1,5 +1,5 @@
 use super::{at, run_text};
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -33,7 +33,7 @@ USER 65532:65532
 ## References
 - https://github.com/hadolint/hadolint/wiki/DL3004
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {

@@ -1,5 +1,5 @@
 use super::at;
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -31,7 +31,7 @@ RUN make
 ## References
 - https://github.com/hadolint/hadolint/wiki/DL3003
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {

@@ -1,5 +1,5 @@
 use super::at;
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -29,7 +29,7 @@ LABEL org.opencontainers.image.authors="team@example.com"
 ## References
 - https://docs.docker.com/reference/dockerfile/#maintainer-deprecated
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {

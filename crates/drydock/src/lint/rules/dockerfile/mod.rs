@@ -33,7 +33,7 @@ use crate::lint::DockerfileCtx;
 /// A finding covering an instruction, from its keyword to the end of its last line.
 pub fn at(ctx: &DockerfileCtx<'_>, ins: &Instruction, message: String, fix: Option<String>) -> Finding {
     let last = ctx.lines.get(ins.end_line.saturating_sub(1)).map(|l| l.chars().count()).unwrap_or(0);
-    Finding { span: Span { line: ins.start_line, column: ins.column, end_line: ins.end_line, end_column: last + 1 }, message, fix }
+    Finding { span: Span { line: ins.start_line, column: ins.column, end_line: ins.end_line, end_column: last + 1 }, message, fix, path: None }
 }
 
 /// A finding on one word of an instruction's first line, when it can be found there.
@@ -41,7 +41,7 @@ pub fn at_word(ctx: &DockerfileCtx<'_>, ins: &Instruction, word: &str, message: 
     if let Some(line) = ctx.lines.get(ins.start_line.saturating_sub(1)) {
         if let Some(byte) = line.find(word) {
             let col = line[..byte].chars().count() + 1;
-            return Finding { span: Span { line: ins.start_line, column: col, end_line: ins.start_line, end_column: col + word.chars().count() }, message, fix };
+            return Finding { span: Span { line: ins.start_line, column: col, end_line: ins.start_line, end_column: col + word.chars().count() }, message, fix, path: None };
         }
     }
     at(ctx, ins, message, fix)

@@ -1,5 +1,5 @@
 use super::{file_start, human};
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -37,7 +37,7 @@ node_modules
 ## References
 - https://docs.docker.com/build/concepts/context/#dockerignore-files
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {

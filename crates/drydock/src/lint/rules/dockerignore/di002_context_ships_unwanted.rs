@@ -1,6 +1,6 @@
 use super::{file_start, human};
 use crate::context::{looks_like_secret, EntryKind};
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
 
@@ -40,7 +40,7 @@ target/
 ## References
 - https://docs.docker.com/build/concepts/context/#dockerignore-files
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 const UNWANTED_DIRS: &[&str] = &[".git", "node_modules", "target", "dist", "bin", ".venv", "__pycache__", ".terraform"];

@@ -1,4 +1,4 @@
-use crate::lint::catalog::Rule;
+use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::rules::dockerfile::at_word;
 use crate::lint::DockerfileCtx;
@@ -31,7 +31,7 @@ Use instead: re-include it (`!config/app.yaml`) or stop ignoring `config/`.
 ## References
 - https://docs.docker.com/build/concepts/context/#dockerignore-files
 "#,
-    check,
+    check: Check::Dockerfile(check),
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {

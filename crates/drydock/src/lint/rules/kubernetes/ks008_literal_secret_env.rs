@@ -1,0 +1,59 @@
+use crate::lint::catalog::{Check, Rule};
+use crate::lint::diagnostic::{Finding, Severity};
+use crate::lint::kubernetes::{at, containers, KubernetesCtx};
+use crate::lint::rules::dockerfile::df008_secret_in_env::secretish;
+
+pub static RULE: Rule = Rule {
+    code: "KS008",
+    name: "literal-secret-in-env",
+    practice: "P12",
+    severity: Severity::Error,
+    hadolint: &[],
+    doc: r#"
+## What it does
+Flags an `env` entry with a literal `value` for a variable whose name says it holds a secret
+(`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*API_KEY*`, ...). drydock's stance is that secrets come
+by reference (`valueFrom.secretKeyRef`). Checkov's CKV_K8S_35 takes the opposite one (secrets
+as files, not environment variables); if that is yours, ignore this rule and enable a file-based
+policy instead.
+
+## Why is this bad?
+The value sits in the manifest, in version control and in every `kubectl get -o yaml`.
+
+## Example
+```yaml
+env:
+- name: API_TOKEN
+  value: s3cr3t
+```
+
+Use instead:
+```yaml
+env:
+- name: API_TOKEN
+  valueFrom: { secretKeyRef: { name: api, key: api-token } }
+```
+
+## References
+- https://kubernetes.io/docs/concepts/configuration/secret/
+"#,
+    check: Check::Kubernetes(check),
+};
+
+fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for o in &ctx.objects {
+        let Some(pod) = o.pod else { continue };
+        for (c, _) in containers(pod) {
+            for e in c.at("env").seq() {
+                let name = e.at("name").as_str().unwrap_or("");
+                if let Some(v) = e.get("value") {
+                    if secretish(name) && v.text().is_some_and(|t| !t.is_empty()) {
+                        out.push(at(o.path, v, format!("{} {}: {name} has a literal value in the manifest", o.kind, o.name), Some("use valueFrom.secretKeyRef".into())));
+                    }
+                }
+            }
+        }
+    }
+    out
+}

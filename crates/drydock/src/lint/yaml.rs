@@ -1,0 +1,129 @@
+//! YAML with positions: every node keeps the line and column where it starts, so a finding can
+//! point at the exact key or value (kube-score, kube-linter and Polaris cannot). Multi-document
+//! files give one tree per document. Built on saphyr's marked loader.
+
+use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    /// Keys in document order, each with its own position.
+    Map(Vec<(Node, Node)>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// 1-based line and column.
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub value: Value,
+}
+
+static NULL: Node = Node { line: 0, column: 0, end_line: 0, end_column: 0, value: Value::Null };
+
+impl Node {
+    /// The value under `key` in a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// The key node and the value under `key`.
+    pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
+        match &self.value {
+            Value::Map(m) => m.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(k, v)| (k, v)),
+            _ => None,
+        }
+    }
+
+    /// `get` that yields a null node when absent, for chaining.
+    pub fn at(&self, key: &str) -> &Node {
+        self.get(key).unwrap_or(&NULL)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        if let Value::Str(s) = &self.value { Some(s) } else { None }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        if let Value::Bool(b) = self.value { Some(b) } else { None }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        if let Value::Int(i) = self.value { Some(i) } else { None }
+    }
+
+    pub fn seq(&self) -> &[Node] {
+        if let Value::Seq(s) = &self.value { s } else { &[] }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.value, Value::Null)
+    }
+
+    /// A scalar as text, whatever its type (`8080`, `true`, `"x"`).
+    pub fn text(&self) -> Option<String> {
+        match &self.value {
+            Value::Str(s) => Some(s.clone()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::Float(f) => Some(f.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}, column {column}: {message}")]
+pub struct YamlError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Parses every document of a YAML stream.
+pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
+    let docs = MarkedYaml::load_from_str(text).map_err(|e| YamlError { line: e.marker().line(), column: e.marker().col() + 1, message: e.info().to_string() })?;
+    Ok(docs.iter().map(convert).collect())
+}
+
+fn convert(y: &MarkedYaml<'_>) -> Node {
+    let (s, e) = (y.span.start, y.span.end);
+    let value = match &y.data {
+        YamlData::Value(Scalar::Null) => Value::Null,
+        YamlData::Value(Scalar::Boolean(b)) => Value::Bool(*b),
+        YamlData::Value(Scalar::Integer(i)) => Value::Int(*i),
+        YamlData::Value(Scalar::FloatingPoint(f)) => Value::Float(f.into_inner()),
+        YamlData::Value(Scalar::String(s)) => Value::Str(s.to_string()),
+        YamlData::Representation(s, _, _) => Value::Str(s.to_string()),
+        YamlData::Sequence(items) => Value::Seq(items.iter().map(convert).collect()),
+        YamlData::Mapping(m) => Value::Map(m.iter().map(|(k, v)| (convert(k), convert(v))).collect()),
+        YamlData::Tagged(_, inner) => return convert(inner),
+        _ => Value::Null,
+    };
+    Node { line: s.line(), column: s.col() + 1, end_line: e.line(), end_column: e.col() + 1, value }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_of_keys_and_values() {
+        let docs = parse("a: 1\nb:\n  c: [x, y]\n  d: \"q\"\n---\nkind: Pod\n").unwrap();
+        assert_eq!(docs.len(), 2);
+        let (k, v) = docs[0].at("b").entry("d").unwrap();
+        assert_eq!((k.line, k.column, v.line, v.column), (4, 3, 4, 6));
+        assert_eq!(v.as_str(), Some("q"));
+        assert_eq!(docs[0].at("b").at("c").seq()[1].column, 10);
+        assert_eq!(docs[1].at("kind").as_str(), Some("Pod"));
+        assert_eq!(docs[0].at("a").as_i64(), Some(1));
+        assert!(parse("a: [1, 2\n").is_err());
+    }
+}
