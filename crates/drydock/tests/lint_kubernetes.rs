@@ -34,6 +34,28 @@ spec:
           allowPrivilegeEscalation: false
           readOnlyRootFilesystem: true
           capabilities: { drop: [ALL] }
+        ports: [{ name: http, containerPort: 8080 }]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: { name: api }
+spec: { maxUnavailable: 1, selector: { matchLabels: { app: api } } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: api }
+spec:
+  selector: { app: api }
+  ports: [{ port: 80, targetPort: http }]
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: { name: api }
+spec:
+  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: api }
+  minReplicas: 2
+  maxReplicas: 5
+  metrics: [{ type: Resource, resource: { name: cpu, target: { type: Utilization, averageUtilization: 70 } } }]
 ";
 
 const INGRESS_GOOD: &str = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: { name: api }\nspec:\n  tls: [{ hosts: [api.example.com], secretName: api-tls }]\n  rules: [{ host: api.example.com }]\n";
@@ -66,6 +88,11 @@ fn every_kubernetes_rule_triggers_on_its_bad_fixture_and_not_on_the_good_one() {
         ("KS007", INGRESS_GOOD.replace("  tls: [{ hosts: [api.example.com], secretName: api-tls }]\n", "")),
         ("KS007", INGRESS_GOOD.replace("rules: [{ host: api.example.com }]", "rules: [{ host: other.example.com }]")),
         ("KS008", GOOD.replace("valueFrom: { secretKeyRef: { name: api, key: token } }", "value: s3cr3t")),
+        ("KS009", GOOD.replace("registry.example.com/api:1.0", "registry.example.com/api")),
+        ("KS009", GOOD.replace("registry.example.com/api:1.0", "registry.example.com:5000/api:latest")),
+        ("KS010", GOOD.replace("targetPort: http", "targetPort: 9090")),
+        ("KS011", GOOD.replace("requests: { cpu: 250m, memory: 128Mi }", "requests: { memory: 128Mi }")),
+        ("KS012", GOOD.replace("kind: PodDisruptionBudget", "kind: PodDisruptionBudgetX")),
     ];
     for (code, bad) in cases {
         assert_ne!(bad, GOOD, "{code}: the fixture must change something");

@@ -83,6 +83,10 @@ pub static RULES: &[&Rule] = &[
     &ks::ks006_writable_root::RULE,
     &ks::ks007_ingress_without_tls::RULE,
     &ks::ks008_literal_secret_env::RULE,
+    &ks::ks009_image_tag::RULE,
+    &ks::ks010_service_port::RULE,
+    &ks::ks011_hpa_without_requests::RULE,
+    &ks::ks012_no_pdb::RULE,
 ];
 
 /// hadolint rules not covered, and why: the other half of the parity statement in the docs.

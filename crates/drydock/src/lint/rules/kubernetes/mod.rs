@@ -8,3 +8,7 @@ pub mod ks005_not_restricted;
 pub mod ks006_writable_root;
 pub mod ks007_ingress_without_tls;
 pub mod ks008_literal_secret_env;
+pub mod ks009_image_tag;
+pub mod ks010_service_port;
+pub mod ks011_hpa_without_requests;
+pub mod ks012_no_pdb;
