@@ -50,6 +50,8 @@ pub struct ServiceDef {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_grace_period: Option<String>,
     pub restart: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
@@ -124,6 +126,8 @@ pub fn compose(p: &Project, image: &str) -> ComposeFile {
     proxy.mem_limit = Some("64m".into());
     let condition = if p.helper { "service_healthy" } else { "service_started" };
     proxy.depends_on = BTreeMap::from([("app".to_string(), DependsOn { condition: condition.into() })]);
+    // nginx images carry no probe tool; the header of compose.yaml says so.
+    proxy.labels = BTreeMap::from([("drydock.dev/ignore".to_string(), "CP006".to_string())]);
 
     ComposeFile { services: BTreeMap::from([("app".to_string(), app), ("proxy".to_string(), proxy)]), secrets }
 }

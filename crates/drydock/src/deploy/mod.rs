@@ -60,6 +60,7 @@ pub fn deploy(p: &Project, image: &str, targets: &[Target], out: &Path, tls: Tls
                 let yaml = serde_yaml_ng::to_string(&c).map_err(|e| DeployError::Yaml { what: "the Compose file".into(), message: e.to_string() })?;
                 let mut head = format!("# Compose bundle for {}, written by `drydock deploy`: the app behind an nginx TLS terminator.\n", p.name);
                 head.push_str("#   docker compose up -d   # HTTPS on ${HTTPS_PORT:-443}, a redirect on ${HTTP_PORT:-80}\n");
+                head.push_str("# The proxy has no healthcheck (drydock lint's CP006 is ignored on it): nginx images carry no\n# probe tool. Compose restarts it if it exits, and the app behind it is health-checked.\n");
                 head.push_str("# Put certs/tls.crt and certs/tls.key beside this file (`--tls self-signed` writes a development pair),\n# readable by uid 65532");
                 if p.secrets.is_empty() {
                     head.push_str(".\n");

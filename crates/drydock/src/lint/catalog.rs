@@ -3,6 +3,7 @@
 //! `rules[]` are all generated from it, so they cannot drift. Codes are stable forever.
 
 use super::diagnostic::{Finding, Severity};
+use super::rules::compose as cp;
 use super::rules::dockerfile as df;
 use super::rules::dockerignore as di;
 use super::rules::kubernetes as ks;
@@ -26,6 +27,7 @@ pub struct Rule {
 pub enum Check {
     Dockerfile(fn(&DockerfileCtx<'_>) -> Vec<Finding>),
     Kubernetes(fn(&KubernetesCtx<'_>) -> Vec<Finding>),
+    Compose(fn(&super::compose::ComposeCtx<'_>) -> Vec<Finding>),
 }
 
 impl Rule {
@@ -87,6 +89,14 @@ pub static RULES: &[&Rule] = &[
     &ks::ks010_service_port::RULE,
     &ks::ks011_hpa_without_requests::RULE,
     &ks::ks012_no_pdb::RULE,
+    &cp::cp001_published_app_port::RULE,
+    &cp::cp002_implicit_all_interfaces::RULE,
+    &cp::cp003_privileged::RULE,
+    &cp::cp004_root_user::RULE,
+    &cp::cp005_no_limits::RULE,
+    &cp::cp006_no_healthcheck::RULE,
+    &cp::cp007_literal_secret_env::RULE,
+    &cp::cp008_host_network::RULE,
 ];
 
 /// hadolint rules not covered, and why: the other half of the parity statement in the docs.

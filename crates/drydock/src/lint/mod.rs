@@ -5,6 +5,7 @@
 //! So far it checks Dockerfiles; .dockerignore, Compose and Kubernetes rules come next.
 
 pub mod catalog;
+pub mod compose;
 pub mod diagnostic;
 pub mod dockerfile;
 pub mod kubernetes;
@@ -136,13 +137,16 @@ pub fn is_manifest_name(name: &str) -> bool {
 pub struct Discovered {
     pub dockerfiles: Vec<PathBuf>,
     pub manifests: Vec<PathBuf>,
+    pub compose: Vec<PathBuf>,
 }
 
 pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LintError> {
     let mut out = Discovered::default();
     let mut take = |p: PathBuf, explicit: bool| {
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        if is_manifest_name(&name) {
+        if compose::is_compose_name(&name) {
+            out.compose.push(p);
+        } else if is_manifest_name(&name) {
             out.manifests.push(p);
         } else if is_dockerfile_name(&name) || explicit {
             out.dockerfiles.push(p);
@@ -162,7 +166,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LintError> {
             return Err(LintError::Missing(p.clone()));
         }
     }
-    for v in [&mut out.dockerfiles, &mut out.manifests] {
+    for v in [&mut out.dockerfiles, &mut out.manifests, &mut out.compose] {
         v.sort();
         v.dedup();
     }
@@ -207,6 +211,18 @@ pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> (Vec<Diagnostic>, B
         }
     }
     diags.extend(kubernetes::lint(&yaml_files, opts));
+    let mut compose_files = Vec::new();
+    for f in &found.compose {
+        let path = f.display().to_string();
+        match std::fs::read_to_string(f).map_err(|source| LintError::Io { path: f.clone(), source }).and_then(|t| kubernetes::parse_file(&path, &t).map(|y| (t, y))) {
+            Ok((t, y)) => {
+                sources.insert(path, t);
+                compose_files.push(y);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    diags.extend(compose::lint(&compose_files, opts));
     (diags, sources, errors)
 }
 
