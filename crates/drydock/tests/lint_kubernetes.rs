@@ -93,11 +93,19 @@ fn every_kubernetes_rule_triggers_on_its_bad_fixture_and_not_on_the_good_one() {
         ("KS010", GOOD.replace("targetPort: http", "targetPort: 9090")),
         ("KS011", GOOD.replace("requests: { cpu: 250m, memory: 128Mi }", "requests: { memory: 128Mi }")),
         ("KS012", GOOD.replace("kind: PodDisruptionBudget", "kind: PodDisruptionBudgetX")),
+        ("KS013", GOOD.replace("    metadata: { labels: { app: api } }", "    metadata: { labels: { app: api }, annotations: { drydock.dev/language: go } }")),
+        ("KS013", GOOD.replace("        env:\n", "        env:\n        - { name: GOGC, value: \"50\" }\n")),
     ];
     for (code, bad) in cases {
         assert_ne!(bad, GOOD, "{code}: the fixture must change something");
         assert!(codes(bad).contains(code), "{code} must trigger (got {:?}) on:\n{bad}", codes(bad));
     }
+    // Handled: the Downward API, or the helper.
+    let go = GOOD.replace("    metadata: { labels: { app: api } }", "    metadata: { labels: { app: api }, annotations: { drydock.dev/language: go } }");
+    let downward = go.replace("        env:\n", "        env:\n        - { name: GOMAXPROCS, valueFrom: { resourceFieldRef: { resource: limits.cpu, divisor: \"1\" } } }\n");
+    assert!(!codes(&downward).contains(&"KS013"));
+    let helper = go.replace("annotations: { drydock.dev/language: go }", "annotations: { drydock.dev/language: go, drydock.dev/helper: \"true\" }");
+    assert!(!codes(&helper).contains(&"KS013"));
     for r in drydock::lint::catalog::RULES.iter().filter(|r| r.code.starts_with("KS")) {
         assert!(cases.iter().any(|(c, _)| *c == r.code), "{} has no fixture", r.code);
     }

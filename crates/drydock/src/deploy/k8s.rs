@@ -147,7 +147,18 @@ pub fn deployment(p: &Project, image: &str) -> Deployment {
                 type_: Some("RollingUpdate".into()),
                 rolling_update: Some(RollingUpdateDeployment { max_unavailable: Some(IntOrString::Int(0)), max_surge: Some(IntOrString::Int(1)) }),
             }),
-            template: PodTemplateSpec { metadata: Some(ObjectMeta { labels: Some(labels(p)), ..Default::default() }), spec: Some(pod) },
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels(p)),
+                    // What `drydock lint` needs to judge GOMAXPROCS handling (KS013).
+                    annotations: Some(BTreeMap::from([
+                        ("drydock.dev/language".to_string(), if go { "go" } else { "rust" }.to_string()),
+                        ("drydock.dev/helper".to_string(), p.helper.to_string()),
+                    ])),
+                    ..Default::default()
+                }),
+                spec: Some(pod),
+            },
             ..Default::default()
         }),
         ..Default::default()

@@ -89,6 +89,7 @@ pub static RULES: &[&Rule] = &[
     &ks::ks010_service_port::RULE,
     &ks::ks011_hpa_without_requests::RULE,
     &ks::ks012_no_pdb::RULE,
+    &ks::ks013_go_without_gomaxprocs::RULE,
     &cp::cp001_published_app_port::RULE,
     &cp::cp002_implicit_all_interfaces::RULE,
     &cp::cp003_privileged::RULE,

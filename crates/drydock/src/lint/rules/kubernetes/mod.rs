@@ -12,3 +12,4 @@ pub mod ks009_image_tag;
 pub mod ks010_service_port;
 pub mod ks011_hpa_without_requests;
 pub mod ks012_no_pdb;
+pub mod ks013_go_without_gomaxprocs;
