@@ -69,6 +69,8 @@ pub struct LintSection {
     pub severity: BTreeMap<String, crate::lint::Severity>,
     /// The lowest severity that makes `drydock lint` exit 1 (default: warning).
     pub fail_on: Option<crate::lint::Severity>,
+    /// "reference" (default) or "files": how secrets may reach the environment (KS008).
+    pub secret_env: Option<crate::lint::SecretEnvStance>,
 }
 
 /// Horizontal scaling (a HorizontalPodAutoscaler and a PodDisruptionBudget in Kubernetes).

@@ -214,6 +214,9 @@ struct LintArgs {
     /// Ignore `# drydock:ignore` comments (for organisations that forbid them).
     #[arg(long)]
     no_suppressions: bool,
+    /// How secrets may reach a container's environment: by reference (default) or only as files.
+    #[arg(long, value_enum)]
+    secret_env: Option<drydock::lint::SecretEnvStance>,
 }
 
 #[derive(clap::Args)]
@@ -426,6 +429,7 @@ fn cmd_lint(a: LintArgs, ui: &Ui) -> ExitCode {
         ignore: upper(cfg.ignore).into_iter().chain(upper(a.ignore)).collect(),
         severity: cfg.severity.into_iter().map(|(k, v)| (k.to_ascii_uppercase(), v)).collect(),
         no_suppressions: a.no_suppressions,
+        secret_env: a.secret_env.or(cfg.secret_env).unwrap_or_default(),
     };
     if let Err(e) = opts.validate() {
         return fail(ui, &e, 2);

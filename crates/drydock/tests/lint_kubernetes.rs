@@ -112,6 +112,15 @@ fn every_kubernetes_rule_triggers_on_its_bad_fixture_and_not_on_the_good_one() {
 }
 
 #[test]
+fn the_secret_stance_is_configurable() {
+    assert!(!codes(GOOD).contains(&"KS008"), "by reference is fine by default");
+    let opts = LintOptions { secret_env: drydock::lint::SecretEnvStance::Files, ..Default::default() };
+    let f = kubernetes::parse_file("k.yaml", GOOD).unwrap();
+    let d = kubernetes::lint(&[f], &opts);
+    assert!(d.iter().any(|d| d.code == "KS008" && d.message.contains("through the environment")), "{d:?}");
+}
+
+#[test]
 fn findings_point_at_the_exact_key_or_value() {
     let bad = GOOD.replace("valueFrom: { secretKeyRef: { name: api, key: token } }", "value: s3cr3t");
     let d = lint_text(&bad);

@@ -23,6 +23,7 @@ pub struct Object<'a> {
 
 pub struct KubernetesCtx<'a> {
     pub objects: Vec<Object<'a>>,
+    pub secret_env: super::SecretEnvStance,
 }
 
 /// One parsed YAML file.
@@ -100,7 +101,7 @@ pub fn lint(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
             collect(&f.path, d, &mut objects);
         }
     }
-    let ctx = KubernetesCtx { objects };
+    let ctx = KubernetesCtx { objects, secret_env: opts.secret_env };
     let mut out = Vec::new();
     for rule in RULES {
         let Check::Kubernetes(check) = rule.check else { continue };

@@ -40,6 +40,19 @@ pub struct LintOptions {
     pub severity: BTreeMap<String, Severity>,
     /// Ignore `# drydock:ignore` comments in the files.
     pub no_suppressions: bool,
+    /// How secrets may reach a container's environment (KS008).
+    pub secret_env: SecretEnvStance,
+}
+
+/// drydock's stance on secrets in environment variables, and Checkov's (CKV_K8S_35).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretEnvStance {
+    /// By reference (`valueFrom.secretKeyRef`) is fine; literal values are not.
+    #[default]
+    Reference,
+    /// Secrets only as mounted files: `secretKeyRef` in env is flagged too.
+    Files,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -12,10 +12,11 @@ pub static RULE: Rule = Rule {
     doc: r#"
 ## What it does
 Flags an `env` entry with a literal `value` for a variable whose name says it holds a secret
-(`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*API_KEY*`, ...). drydock's stance is that secrets come
-by reference (`valueFrom.secretKeyRef`). Checkov's CKV_K8S_35 takes the opposite one (secrets
-as files, not environment variables); if that is yours, ignore this rule and enable a file-based
-policy instead.
+(`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*API_KEY*`, ...). drydock's default stance is that
+secrets come by reference (`valueFrom.secretKeyRef`). Checkov's CKV_K8S_35 takes the other one:
+secrets only as mounted files, never in the environment. Set `secret_env = "files"` under
+`[lint]` in drydock.toml (or `--secret-env files`) to take that stance: then every
+`secretKeyRef` in `env` is flagged as well.
 
 ## Why is this bad?
 The value sits in the manifest, in version control and in every `kubectl get -o yaml`.
@@ -50,6 +51,11 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
                 if let Some(v) = e.get("value") {
                     if secretish(name) && v.text().is_some_and(|t| !t.is_empty()) {
                         out.push(at(o.path, v, format!("{} {}: {name} has a literal value in the manifest", o.kind, o.name), Some("use valueFrom.secretKeyRef".into())));
+                    }
+                }
+                if ctx.secret_env == crate::lint::SecretEnvStance::Files {
+                    if let Some((k, _)) = e.at("valueFrom").entry("secretKeyRef") {
+                        out.push(at(o.path, k, format!("{} {}: {name} takes a Secret through the environment (secret_env = \"files\")", o.kind, o.name), Some("mount the Secret as a volume and read the file".into())));
                     }
                 }
             }
