@@ -32,43 +32,50 @@ ports: [{ port: 80, targetPort: http }]   # the container port's name
     check: Check::Kubernetes(check),
 };
 
+/// A label map as owned pairs, computed once per object.
+fn pairs(n: &crate::lint::yaml::Node) -> Vec<(String, String)> {
+    match &n.value {
+        crate::lint::yaml::Value::Map(m) => m.iter().filter_map(|(k, v)| Some((k.text()?, v.text()?))).collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for svc in ctx.objects.iter().filter(|o| o.kind == "Service") {
-        let sel = svc.node.at("spec").at("selector");
-        let crate::lint::yaml::Value::Map(sel_pairs) = &sel.value else { continue };
-        if sel_pairs.is_empty() {
-            continue;
-        }
-        // Pods of the workloads whose template labels match the selector.
-        let pods: Vec<_> = ctx
-            .objects
-            .iter()
-            .filter(|o| o.pod.is_some())
-            .filter(|o| {
-                let labels = if o.kind == "Pod" { o.node.at("metadata").at("labels") } else { o.node.at("spec").at("template").at("metadata").at("labels") };
-                sel_pairs.iter().all(|(k, v)| labels.get(&k.text().unwrap_or_default()).and_then(|l| l.text()) == v.text())
-            })
-            .collect();
-        if pods.is_empty() {
-            continue;
-        }
-        let mut numbers = Vec::new();
-        let mut names = Vec::new();
-        for o in &pods {
-            for (c, _) in containers(o.pod.unwrap_or(o.node)) {
+    // Every pod template once: its labels, and the ports its containers declare.
+    let pods: Vec<(Vec<(String, String)>, Vec<i64>, Vec<String>)> = ctx
+        .objects
+        .iter()
+        .filter_map(|o| {
+            let pod = o.pod?;
+            let labels = if o.kind == "Pod" { o.node.at("metadata").at("labels") } else { o.node.at("spec").at("template").at("metadata").at("labels") };
+            let mut numbers = Vec::new();
+            let mut names = Vec::new();
+            for (c, _) in containers(pod) {
                 for p in c.at("ports").seq() {
                     numbers.extend(p.at("containerPort").as_i64());
                     names.extend(p.at("name").as_str().map(str::to_string));
                 }
             }
+            Some((pairs(labels), numbers, names))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for svc in ctx.objects.iter().filter(|o| o.kind == "Service") {
+        let sel = pairs(svc.node.at("spec").at("selector"));
+        if sel.is_empty() {
+            continue;
         }
+        let selected: Vec<_> = pods.iter().filter(|(labels, _, _)| sel.iter().all(|kv| labels.contains(kv))).collect();
+        if selected.is_empty() {
+            continue;
+        }
+        let numbers: Vec<i64> = selected.iter().flat_map(|(_, n, _)| n.iter().copied()).collect();
+        let names: Vec<&String> = selected.iter().flat_map(|(_, _, n)| n.iter()).collect();
         for p in svc.node.at("spec").at("ports").seq() {
-            let target = p.get("targetPort").or_else(|| p.get("port"));
-            let Some(t) = target else { continue };
+            let Some(t) = p.get("targetPort").or_else(|| p.get("port")) else { continue };
             let served = match (t.as_i64(), t.as_str()) {
                 (Some(n), _) => numbers.contains(&n),
-                (_, Some(name)) => names.iter().any(|x| x == name) || name.parse::<i64>().is_ok_and(|n| numbers.contains(&n)),
+                (_, Some(name)) => names.iter().any(|x| *x == name) || name.parse::<i64>().is_ok_and(|n| numbers.contains(&n)),
                 _ => true,
             };
             if !served {
