@@ -523,16 +523,7 @@ fn cmd_run(a: RunArgs, ui: &Ui) -> ExitCode {
     }
 }
 
-pub fn human(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u < UNITS.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 { format!("{bytes} B") } else { format!("{v:.1} {}", UNITS[u]) }
-}
+use drydock::ui::human_bytes as human;
 
 fn secs(ms: u128) -> String {
     if ms < 1000 { format!("{ms} ms") } else { format!("{:.2} s", ms as f64 / 1000.0) }

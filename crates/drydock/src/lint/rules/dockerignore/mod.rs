@@ -12,13 +12,4 @@ pub fn file_start(message: String, fix: Option<String>) -> Finding {
     Finding { span: Span { line: 1, column: 1, end_line: 1, end_column: 2 }, message, fix, path: None }
 }
 
-pub fn human(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u < UNITS.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 { format!("{bytes} B") } else { format!("{v:.1} {}", UNITS[u]) }
-}
+pub use crate::ui::human_bytes as human;
