@@ -5,12 +5,19 @@ use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 
-fn helper() -> (tempfile::TempDir, std::path::PathBuf) {
-    let t = tempfile::tempdir().unwrap();
-    let p = t.path().join("drydock-helper");
-    std::fs::write(&p, drydock::image::helper::HELPER).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    (t, p)
+/// The helper, written once for the whole test binary. Written per test, a file still open for
+/// writing in one thread can be inherited by a child another thread forks, and exec then fails
+/// with "Text file busy" (ETXTBSY).
+fn helper() -> ((), std::path::PathBuf) {
+    static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let p = PATH.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let p = dir.join("drydock-helper");
+        std::fs::write(&p, drydock::image::helper::HELPER).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    });
+    ((), p.clone())
 }
 
 #[test]
