@@ -153,19 +153,17 @@ fn docker_and_podman_report_health_from_the_helper_probe() {
     let _ = run(engine("podman").args(["rmi", "-f", &podman_ref]));
 }
 
-#[test]
-fn drydock_run_comes_up_healthy_and_stops_cleanly_on_sigint() {
-    require_tool("docker");
-    let (_t, dir) = copy_example("gin-api");
-    let cache = tempfile::tempdir().unwrap();
+/// `drydock run` in `eng`: healthy, then SIGINT, then a clean stop and no container left.
+fn run_and_interrupt(eng: &'static str, dir: &std::path::Path, cache: &std::path::Path) {
+    require_tool(eng);
     let port = free_port();
     let tag = unique("gin-api-run");
     let mut child = drydock()
         .arg("run")
-        .arg(&dir)
-        .args(["--engine", "docker", "-e", "API_TOKEN=dev", "--host-port", &port.to_string(), "--tag", &tag])
+        .arg(dir)
+        .args(["--engine", eng, "-e", "API_TOKEN=dev", "--host-port", &port.to_string(), "--tag", &tag])
         .arg("--cache-dir")
-        .arg(cache.path())
+        .arg(cache)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -184,17 +182,26 @@ fn drydock_run_comes_up_healthy_and_stops_cleanly_on_sigint() {
         }
         all
     });
-    rx.recv_timeout(Duration::from_secs(120)).expect("drydock run reports the service healthy");
-    assert_eq!(http_get(port, "/healthz").map(|r| r.0), Some(200));
+    rx.recv_timeout(Duration::from_secs(120)).unwrap_or_else(|_| panic!("{eng}: drydock run reports the service healthy"));
+    assert_eq!(http_get(port, "/healthz").map(|r| r.0), Some(200), "{eng}");
     run_ok(Command::new("kill").args(["-INT", &child.id().to_string()]));
     let status = child.wait().unwrap();
     let out = reader.join().unwrap();
-    assert!(status.success(), "{status}\n{out}");
-    assert!(out.contains("shut down cleanly") && out.contains("exited with code 0"), "{out}");
+    assert!(status.success(), "{eng}: {status}\n{out}");
+    assert!(out.contains("shut down cleanly") && out.contains("exited with code 0"), "{eng}: {out}");
     assert!(out.contains("--cpus 1 --memory 268435456b"), "limits from drydock.toml's defaults: {out}");
-    let left = run_ok(engine("docker").args(["ps", "-aq", "--filter", &format!("name=drydock-gin-api-{}", child.id())]));
-    assert!(left.trim().is_empty(), "container removed");
-    let _ = run(engine("docker").args(["rmi", "-f", &tag]));
+    let left = run_ok(engine(eng).args(["ps", "-aq", "--filter", &format!("name=drydock-gin-api-{}", child.id())]));
+    assert!(left.trim().is_empty(), "{eng}: container removed");
+    let image = if eng == "podman" { format!("localhost/{tag}") } else { tag };
+    let _ = run(engine(eng).args(["rmi", "-f", &image]));
+}
+
+#[test]
+fn drydock_run_comes_up_healthy_and_stops_cleanly_on_sigint() {
+    let (_t, dir) = copy_example("gin-api");
+    let cache = tempfile::tempdir().unwrap();
+    run_and_interrupt("docker", &dir, cache.path());
+    run_and_interrupt("podman", &dir, cache.path());
 
     // A service that cannot start: drydock says why, with its last log lines.
     let out = run(drydock().arg("run").arg(&dir).args(["--engine", "docker", "--host-port", &free_port().to_string()]).arg("--cache-dir").arg(cache.path()).env_remove("API_TOKEN"));
