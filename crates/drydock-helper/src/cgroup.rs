@@ -43,8 +43,16 @@ fn parse_cgroup(text: &str) -> Vec<CgroupLine> {
             let id = it.next()?.to_string();
             let ctrl = it.next()?;
             let path = it.next()?.to_string();
-            let controllers = ctrl.split(',').filter(|c| !c.is_empty()).map(|c| c.trim_start_matches("name=").to_string()).collect();
-            Some(CgroupLine { id, controllers, path })
+            let controllers = ctrl
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(|c| c.trim_start_matches("name=").to_string())
+                .collect();
+            Some(CgroupLine {
+                id,
+                controllers,
+                path,
+            })
         })
         .collect()
 }
@@ -55,7 +63,10 @@ fn unescape(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
             out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
             i += 4;
         } else {
@@ -95,9 +106,16 @@ fn levels(root: &str, mount: &Mount, cgroup_path: &str) -> Option<Vec<String>> {
     } else {
         cgroup_path.strip_prefix(&format!("{mroot}/"))?
     };
-    let base = format!("{}/{}", root.trim_end_matches('/'), mount.point.trim_start_matches('/'));
+    let base = format!(
+        "{}/{}",
+        root.trim_end_matches('/'),
+        mount.point.trim_start_matches('/')
+    );
     let mut dirs = Vec::new();
-    let parts: Vec<&str> = rel.split('/').filter(|s| !s.is_empty() && *s != "..").collect();
+    let parts: Vec<&str> = rel
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != "..")
+        .collect();
     for n in (0..=parts.len()).rev() {
         let mut d = base.trim_end_matches('/').to_string();
         for p in &parts[..n] {
@@ -154,9 +172,16 @@ fn v1_cpu(dir: &str) -> Option<f64> {
 }
 
 fn v1_memory(dir: &str) -> Option<u64> {
-    let limit = read(file(dir, "memory.limit_in_bytes")).and_then(|s| s.trim().parse::<u64>().ok()).filter(|v| *v < V1_UNLIMITED);
+    let limit = read(file(dir, "memory.limit_in_bytes"))
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|v| *v < V1_UNLIMITED);
     let hierarchical = read(file(dir, "memory.stat"))
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("hierarchical_memory_limit ").and_then(|v| v.trim().parse::<u64>().ok())))
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("hierarchical_memory_limit ")
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+            })
+        })
         .filter(|v| *v < V1_UNLIMITED);
     min_u(limit, hierarchical)
 }
@@ -164,13 +189,23 @@ fn v1_memory(dir: &str) -> Option<u64> {
 /// Reads the limits of the calling process, with `/proc` and `/sys` under `root`.
 pub fn read_limits(root: &str) -> Limits {
     let root = root.trim_end_matches('/');
-    let cgroups = read(format!("{root}/proc/self/cgroup")).map(|t| parse_cgroup(&t)).unwrap_or_default();
-    let mounts = read(format!("{root}/proc/self/mountinfo")).map(|t| parse_mountinfo(&t)).unwrap_or_default();
+    let cgroups = read(format!("{root}/proc/self/cgroup"))
+        .map(|t| parse_cgroup(&t))
+        .unwrap_or_default();
+    let mounts = read(format!("{root}/proc/self/mountinfo"))
+        .map(|t| parse_mountinfo(&t))
+        .unwrap_or_default();
 
     // One resolver per controller: v1 first (a hierarchy that has it), then v2's unified one.
     let resolve = |controller: &str| -> Option<(Vec<String>, bool)> {
-        if let Some(line) = cgroups.iter().find(|c| c.id != "0" && c.controllers.iter().any(|x| x == controller)) {
-            if let Some(m) = mounts.iter().find(|m| m.fstype == "cgroup" && m.super_opts.iter().any(|o| o == controller)) {
+        if let Some(line) = cgroups
+            .iter()
+            .find(|c| c.id != "0" && c.controllers.iter().any(|x| x == controller))
+        {
+            if let Some(m) = mounts
+                .iter()
+                .find(|m| m.fstype == "cgroup" && m.super_opts.iter().any(|o| o == controller))
+            {
                 return levels(root, m, &line.path).map(|l| (l, false));
             }
         }
@@ -179,8 +214,16 @@ pub fn read_limits(root: &str) -> Limits {
         levels(root, m, &line.path).map(|l| (l, true))
     };
 
-    let cpu = resolve("cpu").and_then(|(dirs, v2)| dirs.iter().map(|d| if v2 { v2_cpu(d) } else { v1_cpu(d) }).fold(None, min_f));
-    let memory = resolve("memory").and_then(|(dirs, v2)| dirs.iter().map(|d| if v2 { v2_memory(d) } else { v1_memory(d) }).fold(None, min_u));
+    let cpu = resolve("cpu").and_then(|(dirs, v2)| {
+        dirs.iter()
+            .map(|d| if v2 { v2_cpu(d) } else { v1_cpu(d) })
+            .fold(None, min_f)
+    });
+    let memory = resolve("memory").and_then(|(dirs, v2)| {
+        dirs.iter()
+            .map(|d| if v2 { v2_memory(d) } else { v1_memory(d) })
+            .fold(None, min_u)
+    });
     Limits { cpu, memory }
 }
 
@@ -205,7 +248,8 @@ mod tests {
             pub fn new() -> Dir {
                 static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
                 let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let p = std::env::temp_dir().join(format!("drydock-helper-test-{}-{n}", std::process::id()));
+                let p = std::env::temp_dir()
+                    .join(format!("drydock-helper-test-{}-{n}", std::process::id()));
                 let _ = std::fs::remove_dir_all(&p);
                 std::fs::create_dir_all(&p).unwrap();
                 Dir(p)
@@ -228,7 +272,13 @@ mod tests {
             ("sys/fs/cgroup/cpu.max", "150000 100000\n"),
             ("sys/fs/cgroup/memory.max", "268435456\n"),
         ]);
-        assert_eq!(read_limits(t.0.to_str().unwrap()), Limits { cpu: Some(1.5), memory: Some(268435456) });
+        assert_eq!(
+            read_limits(t.0.to_str().unwrap()),
+            Limits {
+                cpu: Some(1.5),
+                memory: Some(268435456)
+            }
+        );
     }
 
     #[test]
@@ -242,12 +292,22 @@ mod tests {
             ("sys/fs/cgroup/kubepods/memory.max", "1073741824\n"),
             ("sys/fs/cgroup/kubepods/pod1/ctr/memory.max", "max\n"),
         ]);
-        assert_eq!(read_limits(t.0.to_str().unwrap()), Limits { cpu: Some(0.5), memory: Some(1073741824) });
+        assert_eq!(
+            read_limits(t.0.to_str().unwrap()),
+            Limits {
+                cpu: Some(0.5),
+                memory: Some(1073741824)
+            }
+        );
     }
 
     #[test]
     fn v2_lone_quota_uses_the_default_period() {
-        let t = tree(&[("proc/self/cgroup", "0::/a\n"), ("proc/self/mountinfo", V2_MOUNT), ("sys/fs/cgroup/a/cpu.max", "250000\n")]);
+        let t = tree(&[
+            ("proc/self/cgroup", "0::/a\n"),
+            ("proc/self/mountinfo", V2_MOUNT),
+            ("sys/fs/cgroup/a/cpu.max", "250000\n"),
+        ]);
         assert_eq!(read_limits(t.0.to_str().unwrap()).cpu, Some(2.5));
     }
 
@@ -260,21 +320,36 @@ mod tests {
 41 30 0:36 /docker/abc /sys/fs/cgroup/memory ro,nosuid,nodev,noexec,relatime master:18 - cgroup cgroup rw,memory
 ";
         let t = tree(&[
-            ("proc/self/cgroup", "12:memory:/docker/abc\n5:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n"),
+            (
+                "proc/self/cgroup",
+                "12:memory:/docker/abc\n5:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n",
+            ),
             ("proc/self/mountinfo", mountinfo),
             ("sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us", "150000\n"),
             ("sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us", "100000\n"),
             ("sys/fs/cgroup/memory/memory.limit_in_bytes", "268435456\n"),
-            ("sys/fs/cgroup/memory/memory.stat", "cache 0\nhierarchical_memory_limit 9223372036854771712\n"),
+            (
+                "sys/fs/cgroup/memory/memory.stat",
+                "cache 0\nhierarchical_memory_limit 9223372036854771712\n",
+            ),
         ]);
-        assert_eq!(read_limits(t.0.to_str().unwrap()), Limits { cpu: Some(1.5), memory: Some(268435456) });
+        assert_eq!(
+            read_limits(t.0.to_str().unwrap()),
+            Limits {
+                cpu: Some(1.5),
+                memory: Some(268435456)
+            }
+        );
     }
 
     #[test]
     fn v1_nested_below_the_mount_root_and_hierarchical_memory() {
         let mountinfo = "40 30 0:35 /kube /sys/fs/cgroup/cpu ro - cgroup cgroup rw,cpu\n41 30 0:36 / /sys/fs/cgroup/memory ro - cgroup cgroup rw,memory\n";
         let t = tree(&[
-            ("proc/self/cgroup", "3:cpu:/kube/pod/ctr\n4:memory:/kube/pod/ctr\n"),
+            (
+                "proc/self/cgroup",
+                "3:cpu:/kube/pod/ctr\n4:memory:/kube/pod/ctr\n",
+            ),
             ("proc/self/mountinfo", mountinfo),
             ("sys/fs/cgroup/cpu/cpu.cfs_quota_us", "100000\n"),
             ("sys/fs/cgroup/cpu/cpu.cfs_period_us", "100000\n"),
@@ -282,10 +357,22 @@ mod tests {
             ("sys/fs/cgroup/cpu/pod/cpu.cfs_period_us", "100000\n"),
             ("sys/fs/cgroup/cpu/pod/ctr/cpu.cfs_quota_us", "300000\n"),
             ("sys/fs/cgroup/cpu/pod/ctr/cpu.cfs_period_us", "100000\n"),
-            ("sys/fs/cgroup/memory/kube/pod/ctr/memory.limit_in_bytes", "9223372036854771712\n"),
-            ("sys/fs/cgroup/memory/kube/pod/ctr/memory.stat", "hierarchical_memory_limit 536870912\n"),
+            (
+                "sys/fs/cgroup/memory/kube/pod/ctr/memory.limit_in_bytes",
+                "9223372036854771712\n",
+            ),
+            (
+                "sys/fs/cgroup/memory/kube/pod/ctr/memory.stat",
+                "hierarchical_memory_limit 536870912\n",
+            ),
         ]);
-        assert_eq!(read_limits(t.0.to_str().unwrap()), Limits { cpu: Some(1.0), memory: Some(536870912) });
+        assert_eq!(
+            read_limits(t.0.to_str().unwrap()),
+            Limits {
+                cpu: Some(1.0),
+                memory: Some(536870912)
+            }
+        );
     }
 
     #[test]
@@ -302,7 +389,13 @@ mod tests {
             ("sys/fs/cgroup/unified/memory.max", "1048576\n"),
         ]);
         // CPU from the v1 hierarchy; memory has no v1 hierarchy, so the unified one answers.
-        assert_eq!(read_limits(t.0.to_str().unwrap()), Limits { cpu: Some(0.5), memory: Some(1048576) });
+        assert_eq!(
+            read_limits(t.0.to_str().unwrap()),
+            Limits {
+                cpu: Some(0.5),
+                memory: Some(1048576)
+            }
+        );
     }
 
     #[test]
@@ -313,9 +406,21 @@ mod tests {
             ("sys/fs/cgroup/cpu.max", "max 100000\n"),
             ("sys/fs/cgroup/memory.max", "max\n"),
         ]);
-        assert_eq!(read_limits(t.0.to_str().unwrap()), Limits { cpu: None, memory: None });
+        assert_eq!(
+            read_limits(t.0.to_str().unwrap()),
+            Limits {
+                cpu: None,
+                memory: None
+            }
+        );
         let empty = tree(&[]);
-        assert_eq!(read_limits(empty.0.to_str().unwrap()), Limits { cpu: None, memory: None });
+        assert_eq!(
+            read_limits(empty.0.to_str().unwrap()),
+            Limits {
+                cpu: None,
+                memory: None
+            }
+        );
     }
 
     #[test]

@@ -61,7 +61,10 @@ fn main() -> i32 {
                 return 0;
             }
             s if s.starts_with('-') => {
-                sys::write_all(2, format!("drydock-helper: unknown option {s:?}\n{USAGE}").as_bytes());
+                sys::write_all(
+                    2,
+                    format!("drydock-helper: unknown option {s:?}\n{USAGE}").as_bytes(),
+                );
                 return 2;
             }
             _ => break,
@@ -69,29 +72,54 @@ fn main() -> i32 {
         i += 1;
     }
     if i >= args.len() {
-        sys::write_all(2, format!("drydock-helper: no program to run\n{USAGE}").as_bytes());
+        sys::write_all(
+            2,
+            format!("drydock-helper: no program to run\n{USAGE}").as_bytes(),
+        );
         return 2;
     }
     let envp = rt::env_ptrs();
     let getenv = |name: &str| -> Option<&'static [u8]> {
-        envp.iter().map(|p| rt::arg(*p)).find_map(|kv| kv.strip_prefix(name.as_bytes()).and_then(|r| r.strip_prefix(b"=")))
+        envp.iter().map(|p| rt::arg(*p)).find_map(|kv| {
+            kv.strip_prefix(name.as_bytes())
+                .and_then(|r| r.strip_prefix(b"="))
+        })
     };
     let mut set = Vec::new();
     if go {
-        let user = |k: &str| getenv(k).map(|v| String::from_utf8_lossy(v).into_owned()).filter(|v| !v.is_empty());
+        let user = |k: &str| {
+            getenv(k)
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .filter(|v| !v.is_empty())
+        };
         let limits = cgroup::read_limits("/");
-        let (vars, said) = go_env(runtime_maxprocs, user("GOMAXPROCS"), user("GOMEMLIMIT"), limits, sys::affinity_cpus());
+        let (vars, said) = go_env(
+            runtime_maxprocs,
+            user("GOMAXPROCS"),
+            user("GOMEMLIMIT"),
+            limits,
+            sys::affinity_cpus(),
+        );
         if getenv(QUIET_ENV).is_none() {
             sys::write_all(2, format!("drydock-helper: {said}\n").as_bytes());
         }
         set = vars;
     }
     // The child's environment: ours, minus empty values we replace, plus what we set.
-    let added: Vec<Vec<u8>> = set.iter().map(|(k, v)| sys::cstr(format!("{k}={v}").as_bytes())).collect();
+    let added: Vec<Vec<u8>> = set
+        .iter()
+        .map(|(k, v)| sys::cstr(format!("{k}={v}").as_bytes()))
+        .collect();
     let mut child_env: Vec<*const u8> = envp
         .iter()
         .copied()
-        .filter(|p| !set.iter().any(|(k, _)| rt::arg(*p).strip_prefix(k.as_bytes()).is_some_and(|r| r.starts_with(b"="))))
+        .filter(|p| {
+            !set.iter().any(|(k, _)| {
+                rt::arg(*p)
+                    .strip_prefix(k.as_bytes())
+                    .is_some_and(|r| r.starts_with(b"="))
+            })
+        })
         .collect();
     child_env.extend(added.iter().map(|v| v.as_ptr()));
     child_env.push(core::ptr::null());
@@ -101,12 +129,20 @@ fn main() -> i32 {
 }
 
 /// What to set for a Go app, and one line saying why.
-pub fn go_env(runtime_maxprocs: bool, user_maxprocs: Option<String>, user_memlimit: Option<String>, limits: cgroup::Limits, affinity: Option<u32>) -> (Vec<(String, String)>, String) {
+pub fn go_env(
+    runtime_maxprocs: bool,
+    user_maxprocs: Option<String>,
+    user_memlimit: Option<String>,
+    limits: cgroup::Limits,
+    affinity: Option<u32>,
+) -> (Vec<(String, String)>, String) {
     let mut set = Vec::new();
     let mut said: Vec<String> = Vec::new();
     match user_maxprocs {
         Some(v) => said.push(format!("GOMAXPROCS={v} kept (set by the user)")),
-        None if runtime_maxprocs => said.push("GOMAXPROCS left to the Go runtime (Go 1.25+ follows the CPU limit itself)".into()),
+        None if runtime_maxprocs => said.push(
+            "GOMAXPROCS left to the Go runtime (Go 1.25+ follows the CPU limit itself)".into(),
+        ),
         None => match limits.cpu {
             Some(cores) => {
                 let n = gomaxprocs(cores, affinity);
@@ -121,7 +157,9 @@ pub fn go_env(runtime_maxprocs: bool, user_maxprocs: Option<String>, user_memlim
         None => match limits.memory {
             Some(bytes) => {
                 let v = gomemlimit(bytes);
-                said.push(format!("GOMEMLIMIT={v} (90% of the {bytes}-byte memory limit)"));
+                said.push(format!(
+                    "GOMEMLIMIT={v} (90% of the {bytes}-byte memory limit)"
+                ));
                 set.push(("GOMEMLIMIT".into(), format!("{v}")));
             }
             None => said.push("GOMEMLIMIT unset (no memory limit)".into()),
@@ -138,7 +176,12 @@ pub fn go_env(runtime_maxprocs: bool, user_maxprocs: Option<String>, user_memlim
 /// core gives 1: two busy threads on half a core are throttled every period.
 pub fn gomaxprocs(cores: f64, affinity: Option<u32>) -> u32 {
     let whole = cores as u32;
-    let n = if (whole as f64) < cores { whole + 1 } else { whole }.max(1);
+    let n = if (whole as f64) < cores {
+        whole + 1
+    } else {
+        whole
+    }
+    .max(1);
     affinity.map_or(n, |a| n.min(a.max(1)))
 }
 
@@ -169,7 +212,15 @@ fn init(app: &[u8], argv: &[*const u8], envp: &[*const u8], path: Option<&[u8]>)
     let main_pid = match spawn(app, argv, envp, path) {
         Ok(p) => p,
         Err(e) => {
-            write_all(2, format!("drydock-helper: cannot start {}: {}\n", String::from_utf8_lossy(app), errno_text(e)).as_bytes());
+            write_all(
+                2,
+                format!(
+                    "drydock-helper: cannot start {}: {}\n",
+                    String::from_utf8_lossy(app),
+                    errno_text(e)
+                )
+                .as_bytes(),
+            );
             return 1;
         }
     };
@@ -205,16 +256,43 @@ mod tests {
 
     #[test]
     fn decisions() {
-        let limited = cgroup::Limits { cpu: Some(1.5), memory: Some(256 << 20) };
+        let limited = cgroup::Limits {
+            cpu: Some(1.5),
+            memory: Some(256 << 20),
+        };
         let (set, said) = go_env(false, None, None, limited, Some(2));
-        assert_eq!(set, vec![("GOMAXPROCS".into(), "2".into()), ("GOMEMLIMIT".into(), "241591910".into())]);
+        assert_eq!(
+            set,
+            vec![
+                ("GOMAXPROCS".into(), "2".into()),
+                ("GOMEMLIMIT".into(), "241591910".into())
+            ]
+        );
         assert!(said.contains("GOMAXPROCS=2 (CPU limit 1.50)"), "{said}");
-        let (set, said) = go_env(false, Some("4".into()), Some("1GiB".into()), limited, Some(2));
-        assert!(set.is_empty() && said.contains("kept (set by the user)"), "{said}");
+        let (set, said) = go_env(
+            false,
+            Some("4".into()),
+            Some("1GiB".into()),
+            limited,
+            Some(2),
+        );
+        assert!(
+            set.is_empty() && said.contains("kept (set by the user)"),
+            "{said}"
+        );
         let (set, said) = go_env(true, None, None, limited, Some(2));
         assert_eq!(set, vec![("GOMEMLIMIT".into(), "241591910".into())]);
         assert!(said.contains("left to the Go runtime"), "{said}");
-        let (set, _) = go_env(false, None, None, cgroup::Limits { cpu: None, memory: None }, Some(2));
+        let (set, _) = go_env(
+            false,
+            None,
+            None,
+            cgroup::Limits {
+                cpu: None,
+                memory: None,
+            },
+            Some(2),
+        );
         assert!(set.is_empty());
     }
 }

@@ -22,13 +22,24 @@ pub fn parse_url(url: &str) -> Result<Target, String> {
         None => (rest, "/"),
     };
     let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (h, p.parse::<u16>().map_err(|_| format!("{url:?}: bad port {p:?}"))?),
+        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (
+            h,
+            p.parse::<u16>()
+                .map_err(|_| format!("{url:?}: bad port {p:?}"))?,
+        ),
         _ => (authority, 80),
     };
     if host.is_empty() {
         return Err(format!("{url:?}: no host"));
     }
-    Ok(Target { host: host.trim_start_matches('[').trim_end_matches(']').to_string(), port, path: path.to_string() })
+    Ok(Target {
+        host: host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string(),
+        port,
+        path: path.to_string(),
+    })
 }
 
 /// Durations as Docker writes them: `500ms`, `2s`, `1m`, or plain seconds.
@@ -58,16 +69,31 @@ pub fn get(t: &Target, timeout: Duration) -> Result<u16, String> {
     let ip: IpAddr = if t.host == "localhost" {
         IpAddr::V4(Ipv4Addr::LOCALHOST)
     } else {
-        t.host.parse().map_err(|_| format!("{:?} is not an IP address (use 127.0.0.1 or localhost)", t.host))?
+        t.host.parse().map_err(|_| {
+            format!(
+                "{:?} is not an IP address (use 127.0.0.1 or localhost)",
+                t.host
+            )
+        })?
     };
     let addr = SocketAddr::new(ip, t.port);
     let s = sys::connect(addr, deadline).map_err(|e| format!("connecting to {addr}: {e}"))?;
-    let host = if t.host.contains(':') { format!("[{}]", t.host) } else { t.host.clone() };
+    let host = if t.host.contains(':') {
+        format!("[{}]", t.host)
+    } else {
+        t.host.clone()
+    };
     let req = format!("GET {} HTTP/1.1\r\nHost: {host}:{}\r\nUser-Agent: drydock-helper/probe\r\nConnection: close\r\n\r\n", t.path, t.port);
-    s.send_all(req.as_bytes(), deadline).map_err(|e| format!("sending to {addr}: {e}"))?;
-    let head = s.recv_some(12, deadline).map_err(|e| format!("reading from {addr}: {e}"))?;
+    s.send_all(req.as_bytes(), deadline)
+        .map_err(|e| format!("sending to {addr}: {e}"))?;
+    let head = s
+        .recv_some(12, deadline)
+        .map_err(|e| format!("reading from {addr}: {e}"))?;
     let head = String::from_utf8_lossy(&head);
-    head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| format!("{addr} did not answer HTTP ({head:?})"))
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| format!("{addr} did not answer HTTP ({head:?})"))
 }
 
 /// Runs the probe command; returns the process exit code.
@@ -90,7 +116,9 @@ pub fn main(args: &[&str]) -> i32 {
             s => return usage(&format!("unexpected argument {s:?}")),
         }
     }
-    let Some(url) = url else { return usage("a URL is required") };
+    let Some(url) = url else {
+        return usage("a URL is required");
+    };
     let target = match parse_url(url) {
         Ok(t) => t,
         Err(e) => return usage(&e),
@@ -119,9 +147,15 @@ mod tests {
     #[test]
     fn urls_and_durations() {
         let t = parse_url("http://127.0.0.1:8080/healthz").unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.path.as_str()), ("127.0.0.1", 8080, "/healthz"));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.path.as_str()),
+            ("127.0.0.1", 8080, "/healthz")
+        );
         let t = parse_url("http://[::1]:9000").unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.path.as_str()), ("::1", 9000, "/"));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.path.as_str()),
+            ("::1", 9000, "/")
+        );
         assert!(parse_url("https://x/").is_err());
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
@@ -150,16 +184,29 @@ mod tests {
 
     #[test]
     fn statuses_map_to_exit_codes() {
-        for (resp, want) in [("HTTP/1.1 200 OK\r\n\r\n", 0), ("HTTP/1.1 302 Found\r\n\r\n", 0), ("HTTP/1.1 503 Service Unavailable\r\n\r\n", 1), ("garbage", 1)] {
+        for (resp, want) in [
+            ("HTTP/1.1 200 OK\r\n\r\n", 0),
+            ("HTTP/1.1 302 Found\r\n\r\n", 0),
+            ("HTTP/1.1 503 Service Unavailable\r\n\r\n", 1),
+            ("garbage", 1),
+        ] {
             let port = serve_once(resp);
             let url = format!("http://127.0.0.1:{port}/healthz");
             assert_eq!(main(&[&url]), want, "{resp:?}");
         }
         // Nothing listening: unhealthy, not an error code Docker reserves.
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let url = format!("http://127.0.0.1:{port}/");
         assert_eq!(main(&[&url, "--timeout", "1s"]), 1);
-        assert_eq!(main(&["http://example.invalid/"]), 1, "names are not resolved");
+        assert_eq!(
+            main(&["http://example.invalid/"]),
+            1,
+            "names are not resolved"
+        );
     }
 
     #[test]

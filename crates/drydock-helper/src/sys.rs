@@ -60,7 +60,10 @@ fn sc(n: i64, a: [i64; 6]) -> i64 {
 
 pub fn write_all(fd: i32, mut b: &[u8]) {
     while !b.is_empty() {
-        let r = sc(SYS_WRITE, [fd as i64, b.as_ptr() as i64, b.len() as i64, 0, 0, 0]);
+        let r = sc(
+            SYS_WRITE,
+            [fd as i64, b.as_ptr() as i64, b.len() as i64, 0, 0, 0],
+        );
         if r == -EINTR {
             continue;
         }
@@ -88,20 +91,30 @@ pub fn cstr(s: &[u8]) -> Vec<u8> {
 pub fn read_file(path: &str) -> Option<String> {
     let p = cstr(path.as_bytes());
     const O_RDONLY_CLOEXEC: i64 = 0o2000000;
-    let fd = sc(SYS_OPENAT, [-100, p.as_ptr() as i64, O_RDONLY_CLOEXEC, 0, 0, 0]);
+    let fd = sc(
+        SYS_OPENAT,
+        [-100, p.as_ptr() as i64, O_RDONLY_CLOEXEC, 0, 0, 0],
+    );
     if fd < 0 {
         return None;
     }
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
-        let r = sc(SYS_READ, [fd, buf.as_mut_ptr() as i64, buf.len() as i64, 0, 0, 0]);
+        let r = sc(
+            SYS_READ,
+            [fd, buf.as_mut_ptr() as i64, buf.len() as i64, 0, 0, 0],
+        );
         if r == -EINTR {
             continue;
         }
         if r <= 0 {
             sc(SYS_CLOSE, [fd, 0, 0, 0, 0, 0]);
-            return if r == 0 { String::from_utf8(out).ok() } else { None };
+            return if r == 0 {
+                String::from_utf8(out).ok()
+            } else {
+                None
+            };
         }
         out.extend_from_slice(&buf[..r as usize]);
     }
@@ -118,20 +131,54 @@ impl SigSet {
 }
 
 pub fn block(set: &SigSet) -> Result<(), i64> {
-    let r = sc(SYS_RT_SIGPROCMASK, [0 /* SIG_BLOCK */, &set.0 as *const u64 as i64, 0, 8, 0, 0]);
-    if r == 0 { Ok(()) } else { Err(-r) }
+    let r = sc(
+        SYS_RT_SIGPROCMASK,
+        [
+            0, /* SIG_BLOCK */
+            &set.0 as *const u64 as i64,
+            0,
+            8,
+            0,
+            0,
+        ],
+    );
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(-r)
+    }
 }
 
 fn unblock_all() {
     let empty = 0u64;
-    sc(SYS_RT_SIGPROCMASK, [2 /* SIG_SETMASK */, &empty as *const u64 as i64, 0, 8, 0, 0]);
+    sc(
+        SYS_RT_SIGPROCMASK,
+        [
+            2, /* SIG_SETMASK */
+            &empty as *const u64 as i64,
+            0,
+            8,
+            0,
+            0,
+        ],
+    );
 }
 
 /// Waits for one of the (blocked) signals in `set`.
 pub fn wait_signal(set: &SigSet) -> i32 {
     let mut info = [0u64; 16];
     loop {
-        let r = sc(SYS_RT_SIGTIMEDWAIT, [&set.0 as *const u64 as i64, info.as_mut_ptr() as i64, 0, 8, 0, 0]);
+        let r = sc(
+            SYS_RT_SIGTIMEDWAIT,
+            [
+                &set.0 as *const u64 as i64,
+                info.as_mut_ptr() as i64,
+                0,
+                8,
+                0,
+                0,
+            ],
+        );
         if r > 0 {
             return r as i32;
         }
@@ -146,7 +193,17 @@ pub enum Reaped {
 
 pub fn reap_one() -> Reaped {
     let mut status: i32 = 0;
-    let r = sc(SYS_WAIT4, [-1, &mut status as *mut i32 as i64, 1 /* WNOHANG */, 0, 0, 0]);
+    let r = sc(
+        SYS_WAIT4,
+        [
+            -1,
+            &mut status as *mut i32 as i64,
+            1, /* WNOHANG */
+            0,
+            0,
+            0,
+        ],
+    );
     match r {
         p if p > 0 => Reaped::Child(p as i32, status),
         0 => Reaped::None,
@@ -157,7 +214,11 @@ pub fn reap_one() -> Reaped {
 /// The shell's convention: the exit code, or 128 + the signal that killed it.
 pub fn exit_code(status: i32) -> i32 {
     let sig = status & 0x7f;
-    if sig == 0 { (status >> 8) & 0xff } else { 128 + sig }
+    if sig == 0 {
+        (status >> 8) & 0xff
+    } else {
+        128 + sig
+    }
 }
 
 pub fn send(pid: i32, sig: i32) {
@@ -176,22 +237,36 @@ pub fn become_subreaper() {
 /// CPUs this process may run on (the affinity mask), or None when it cannot be read.
 pub fn affinity_cpus() -> Option<u32> {
     let mut set = [0u64; 16];
-    let r = sc(SYS_SCHED_GETAFFINITY, [0, 128, set.as_mut_ptr() as i64, 0, 0, 0]);
-    (r > 0).then(|| set.iter().map(|w| w.count_ones()).sum::<u32>()).filter(|n| *n > 0)
+    let r = sc(
+        SYS_SCHED_GETAFFINITY,
+        [0, 128, set.as_mut_ptr() as i64, 0, 0, 0],
+    );
+    (r > 0)
+        .then(|| set.iter().map(|w| w.count_ones()).sum::<u32>())
+        .filter(|n| *n > 0)
 }
 
 /// Starts `path` (searched in PATH when it has no `/`) as a child with an empty signal mask.
 /// `argv` and `envp` are NUL-terminated pointer arrays. Returns the child's pid or an errno.
-pub fn spawn(path: &[u8], argv: &[*const u8], envp: &[*const u8], search_path: Option<&[u8]>) -> Result<i32, i64> {
+pub fn spawn(
+    path: &[u8],
+    argv: &[*const u8],
+    envp: &[*const u8],
+    search_path: Option<&[u8]>,
+) -> Result<i32, i64> {
     let candidates: Vec<Vec<u8>> = if path.contains(&b'/') {
         alloc::vec![cstr(path)]
     } else {
-        search_path.unwrap_or(b"/usr/local/bin:/usr/bin:/bin").split(|c| *c == b':').map(|d| {
-            let mut p = d.to_vec();
-            p.push(b'/');
-            p.extend_from_slice(path);
-            cstr(&p)
-        }).collect()
+        search_path
+            .unwrap_or(b"/usr/local/bin:/usr/bin:/bin")
+            .split(|c| *c == b':')
+            .map(|d| {
+                let mut p = d.to_vec();
+                p.push(b'/');
+                p.extend_from_slice(path);
+                cstr(&p)
+            })
+            .collect()
     };
     // A pipe would be the classic way to report exec failure; a pre-check is enough here.
     let pid = sc(SYS_FORK, [0; 6]);
@@ -202,14 +277,30 @@ pub fn spawn(path: &[u8], argv: &[*const u8], envp: &[*const u8], search_path: O
         unblock_all();
         let mut err = ENOENT;
         for c in &candidates {
-            let r = sc(SYS_EXECVE, [c.as_ptr() as i64, argv.as_ptr() as i64, envp.as_ptr() as i64, 0, 0, 0]);
+            let r = sc(
+                SYS_EXECVE,
+                [
+                    c.as_ptr() as i64,
+                    argv.as_ptr() as i64,
+                    envp.as_ptr() as i64,
+                    0,
+                    0,
+                    0,
+                ],
+            );
             if r != -ENOENT {
                 err = -r;
             }
         }
         let mut msg = b"drydock-helper: cannot exec ".to_vec();
         msg.extend_from_slice(path);
-        msg.extend_from_slice(if err == ENOENT { b": no such file\n".as_slice() } else if err == EACCES { b": permission denied\n".as_slice() } else { b": exec failed\n".as_slice() });
+        msg.extend_from_slice(if err == ENOENT {
+            b": no such file\n".as_slice()
+        } else if err == EACCES {
+            b": permission denied\n".as_slice()
+        } else {
+            b": exec failed\n".as_slice()
+        });
         write_all(2, &msg);
         exit(if err == EACCES { 126 } else { 127 });
     }
@@ -219,7 +310,17 @@ pub fn spawn(path: &[u8], argv: &[*const u8], envp: &[*const u8], search_path: O
 /// Milliseconds on the monotonic clock.
 pub fn now_ms() -> u64 {
     let mut ts = [0i64; 2];
-    sc(SYS_CLOCK_GETTIME, [1 /* CLOCK_MONOTONIC */, ts.as_mut_ptr() as i64, 0, 0, 0, 0]);
+    sc(
+        SYS_CLOCK_GETTIME,
+        [
+            1, /* CLOCK_MONOTONIC */
+            ts.as_mut_ptr() as i64,
+            0,
+            0,
+            0,
+            0,
+        ],
+    );
     ts[0] as u64 * 1000 + ts[1] as u64 / 1_000_000
 }
 
@@ -238,9 +339,23 @@ fn poll(fd: i64, events: i16, timeout_ms: u64) -> bool {
         events: i16,
         revents: i16,
     }
-    let mut p = PollFd { fd: fd as i32, events, revents: 0 };
+    let mut p = PollFd {
+        fd: fd as i32,
+        events,
+        revents: 0,
+    };
     loop {
-        let r = sc(SYS_POLL, [&mut p as *mut PollFd as i64, 1, timeout_ms.min(i32::MAX as u64) as i64, 0, 0, 0]);
+        let r = sc(
+            SYS_POLL,
+            [
+                &mut p as *mut PollFd as i64,
+                1,
+                timeout_ms.min(i32::MAX as u64) as i64,
+                0,
+                0,
+                0,
+            ],
+        );
         if r == -EINTR {
             continue;
         }
@@ -267,12 +382,18 @@ pub fn connect(addr: core::net::SocketAddr, deadline: u64) -> Result<Socket, Str
         }
     };
     const SOCK_STREAM_NONBLOCK_CLOEXEC: i64 = 1 | 0o4000 | 0o2000000;
-    let fd = sc(SYS_SOCKET, [family, SOCK_STREAM_NONBLOCK_CLOEXEC, 0, 0, 0, 0]);
+    let fd = sc(
+        SYS_SOCKET,
+        [family, SOCK_STREAM_NONBLOCK_CLOEXEC, 0, 0, 0, 0],
+    );
     if fd < 0 {
         return Err(errno_text(-fd));
     }
     let s = Socket(fd);
-    let r = sc(SYS_CONNECT, [fd, sa.as_ptr() as i64, sa.len() as i64, 0, 0, 0]);
+    let r = sc(
+        SYS_CONNECT,
+        [fd, sa.as_ptr() as i64, sa.len() as i64, 0, 0, 0],
+    );
     if r == 0 {
         return Ok(s);
     }
@@ -284,7 +405,17 @@ pub fn connect(addr: core::net::SocketAddr, deadline: u64) -> Result<Socket, Str
     }
     let mut err: i32 = 0;
     let mut len: u32 = 4;
-    sc(SYS_GETSOCKOPT, [fd, 1 /* SOL_SOCKET */, 4 /* SO_ERROR */, &mut err as *mut i32 as i64, &mut len as *mut u32 as i64, 0]);
+    sc(
+        SYS_GETSOCKOPT,
+        [
+            fd,
+            1, /* SOL_SOCKET */
+            4, /* SO_ERROR */
+            &mut err as *mut i32 as i64,
+            &mut len as *mut u32 as i64,
+            0,
+        ],
+    );
     if err != 0 {
         return Err(errno_text(err as i64));
     }
@@ -294,7 +425,10 @@ pub fn connect(addr: core::net::SocketAddr, deadline: u64) -> Result<Socket, Str
 impl Socket {
     pub fn send_all(&self, mut b: &[u8], deadline: u64) -> Result<(), String> {
         while !b.is_empty() {
-            let r = sc(SYS_WRITE, [self.0, b.as_ptr() as i64, b.len() as i64, 0, 0, 0]);
+            let r = sc(
+                SYS_WRITE,
+                [self.0, b.as_ptr() as i64, b.len() as i64, 0, 0, 0],
+            );
             if r == -EAGAIN || r == -EINTR {
                 if !poll(self.0, 4, deadline.saturating_sub(now_ms())) {
                     return Err("timed out".into());
@@ -314,9 +448,16 @@ impl Socket {
         let mut out = Vec::new();
         let mut buf = [0u8; 256];
         while out.len() < want {
-            let r = sc(SYS_READ, [self.0, buf.as_mut_ptr() as i64, buf.len() as i64, 0, 0, 0]);
+            let r = sc(
+                SYS_READ,
+                [self.0, buf.as_mut_ptr() as i64, buf.len() as i64, 0, 0, 0],
+            );
             if r == -EAGAIN || r == -EINTR {
-                if !poll(self.0, 1 /* POLLIN */, deadline.saturating_sub(now_ms())) {
+                if !poll(
+                    self.0,
+                    1, /* POLLIN */
+                    deadline.saturating_sub(now_ms()),
+                ) {
                     return Err("timed out".into());
                 }
                 continue;

@@ -8,12 +8,12 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::cache::Cache;
+use crate::compile::goinfo::{self, GoInfo};
 use crate::compile::{self, Compiled};
 use crate::config::{Config, Language};
 use crate::context::{self, BuildContext, EntryKind};
-use crate::image::layer::{BuiltLayer, Content, Entry, EntryKind as LayerKind, LayerSpec};
-use crate::compile::goinfo::{self, GoInfo};
 use crate::image::helper::{helper_layer, HELPER, HELPER_PATH};
+use crate::image::layer::{BuiltLayer, Content, Entry, EntryKind as LayerKind, LayerSpec};
 use crate::image::{self, rootfs, Healthcheck, Image, ImageSettings};
 use crate::project::{Overrides, Project};
 use crate::publish::{PublishRequest, Publisher};
@@ -48,7 +48,14 @@ pub enum BuildError {
 impl BuildError {
     /// Whether the user's input, rather than a tool or the machine, is at fault (exit code 2).
     pub fn is_usage(&self) -> bool {
-        matches!(self, BuildError::Config(_) | BuildError::Project(_) | BuildError::SourceDateEpoch(_) | BuildError::Base(_) | BuildError::Context(context::ContextError::Dockerignore { .. }))
+        matches!(
+            self,
+            BuildError::Config(_)
+                | BuildError::Project(_)
+                | BuildError::SourceDateEpoch(_)
+                | BuildError::Base(_)
+                | BuildError::Context(context::ContextError::Dockerignore { .. })
+        )
     }
 }
 
@@ -135,7 +142,9 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
 
     let t0 = Instant::now();
     let meta = SourceMeta::read(dir)?;
-    let go = std::fs::read(&compiled.binary).ok().and_then(|d| goinfo::read(&d));
+    let go = std::fs::read(&compiled.binary)
+        .ok()
+        .and_then(|d| goinfo::read(&d));
     if !project.helper {
         warnings.push("no helper in the image (helper = false): no init reaping zombies, no GOMAXPROCS/GOMEMLIMIT from the limits, and no HEALTHCHECK, since scratch has nothing to probe with".into());
         ui.warn(warnings.last().map(String::as_str).unwrap_or_default());
@@ -152,7 +161,12 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     let mut outputs = Vec::new();
     for p in &opts.outputs {
         let step = ui.step(&format!("writing {}", p.destination()));
-        let req = PublishRequest { cache: &cache, image: &image, tag: &project.tag, created: meta.created };
+        let req = PublishRequest {
+            cache: &cache,
+            image: &image,
+            tag: &project.tag,
+            created: meta.created,
+        };
         outputs.push(p.publish(&req)?);
         drop(step);
     }
@@ -168,7 +182,14 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         gin: project.gin,
         layers: image.layers.clone(),
         helper_size: project.helper.then_some(HELPER.len() as u64),
-        binary: BinaryReport { go: go.clone(), path: compiled.binary.clone(), tool: compiled.tool.clone(), command: compiled.command.clone(), linkage: compiled.info.kind, size: compiled.info.size },
+        binary: BinaryReport {
+            go: go.clone(),
+            path: compiled.binary.clone(),
+            tool: compiled.tool.clone(),
+            command: compiled.command.clone(),
+            linkage: compiled.info.kind,
+            size: compiled.info.size,
+        },
         outputs,
         times: StageTimes {
             context_ms: t_context.as_millis(),
@@ -180,7 +201,11 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         assumptions: project.assumptions.clone(),
         warnings,
     };
-    Ok(Built { report, image, project })
+    Ok(Built {
+        report,
+        image,
+        project,
+    })
 }
 
 /// Version-control facts for labels and the creation time.
@@ -193,17 +218,44 @@ struct SourceMeta {
 impl SourceMeta {
     fn read(dir: &Path) -> Result<SourceMeta, BuildError> {
         let git = |args: &[&str]| -> Option<String> {
-            let out = Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
-            out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()).filter(|s| !s.is_empty())
+            let out = Command::new("git")
+                .arg("-C")
+                .arg(dir)
+                .args(args)
+                .output()
+                .ok()?;
+            out.status
+                .success()
+                .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+                .filter(|s| !s.is_empty())
         };
         let in_repo = git(&["rev-parse", "--is-inside-work-tree"]).as_deref() == Some("true");
-        let revision = if in_repo { git(&["rev-parse", "HEAD"]) } else { None };
-        let source = if in_repo { git(&["remote", "get-url", "origin"]).map(|u| strip_credentials(&u)) } else { None };
-        let created = match std::env::var("SOURCE_DATE_EPOCH") {
-            Ok(v) if !v.trim().is_empty() => v.trim().parse::<u64>().map_err(|_| BuildError::SourceDateEpoch(v))?,
-            _ => revision.as_ref().and_then(|_| git(&["log", "-1", "--format=%ct"])).and_then(|s| s.parse().ok()).unwrap_or(0),
+        let revision = if in_repo {
+            git(&["rev-parse", "HEAD"])
+        } else {
+            None
         };
-        Ok(SourceMeta { created, revision, source })
+        let source = if in_repo {
+            git(&["remote", "get-url", "origin"]).map(|u| strip_credentials(&u))
+        } else {
+            None
+        };
+        let created = match std::env::var("SOURCE_DATE_EPOCH") {
+            Ok(v) if !v.trim().is_empty() => v
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| BuildError::SourceDateEpoch(v))?,
+            _ => revision
+                .as_ref()
+                .and_then(|_| git(&["log", "-1", "--format=%ct"]))
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0),
+        };
+        Ok(SourceMeta {
+            created,
+            revision,
+            source,
+        })
     }
 }
 
@@ -214,7 +266,13 @@ fn strip_credentials(url: &str) -> String {
     }
 }
 
-fn build_layers(project: &Project, ctx: &BuildContext, compiled: &Compiled, mtime: u64, cache: &Cache) -> Result<Vec<BuiltLayer>, BuildError> {
+fn build_layers(
+    project: &Project,
+    ctx: &BuildContext,
+    compiled: &Compiled,
+    mtime: u64,
+    cache: &Cache,
+) -> Result<Vec<BuiltLayer>, BuildError> {
     let mut specs = vec![rootfs::root_files_layer(mtime)];
     if project.helper {
         specs.push(helper_layer(mtime));
@@ -230,8 +288,18 @@ fn build_layers(project: &Project, ctx: &BuildContext, compiled: &Compiled, mtim
                 let full = ctx.root.join(&e.path);
                 l.push(match &e.kind {
                     EntryKind::Dir => Entry::dir(&path, 0o755),
-                    EntryKind::File { executable, .. } => Entry::file(&path, if *executable { 0o755 } else { 0o644 }, Content::Path(full)),
-                    EntryKind::Symlink { target } => Entry { path: path.trim_matches('/').to_string(), kind: LayerKind::Symlink(target.clone()), mode: 0o777, uid: 0, gid: 0 },
+                    EntryKind::File { executable, .. } => Entry::file(
+                        &path,
+                        if *executable { 0o755 } else { 0o644 },
+                        Content::Path(full),
+                    ),
+                    EntryKind::Symlink { target } => Entry {
+                        path: path.trim_matches('/').to_string(),
+                        kind: LayerKind::Symlink(target.clone()),
+                        mode: 0o777,
+                        uid: 0,
+                        gid: 0,
+                    },
                 });
             }
         }
@@ -239,9 +307,16 @@ fn build_layers(project: &Project, ctx: &BuildContext, compiled: &Compiled, mtim
     }
     let mut bin = LayerSpec::new("binary", mtime);
     bin.push(Entry::dir(APP_DIR, 0o755));
-    bin.push(Entry::file(&format!("{APP_DIR}/{}", project.name), 0o555, Content::Path(compiled.binary.clone())));
+    bin.push(Entry::file(
+        &format!("{APP_DIR}/{}", project.name),
+        0o555,
+        Content::Path(compiled.binary.clone()),
+    ));
     specs.push(bin);
-    specs.iter().map(|s| s.build(cache).map_err(BuildError::from)).collect()
+    specs
+        .iter()
+        .map(|s| s.build(cache).map_err(BuildError::from))
+        .collect()
 }
 
 /// The helper runs the app as its child; for Go apps it also sets GOMAXPROCS (unless the Go
@@ -266,7 +341,10 @@ fn entrypoint(project: &Project, go: Option<&GoInfo>) -> Vec<String> {
 fn healthcheck(project: &Project) -> Healthcheck {
     let h = &project.health;
     // The probe gives up a little before Docker would kill it, so it reports why.
-    let probe_timeout = h.timeout.saturating_sub(std::time::Duration::from_millis(500)).max(std::time::Duration::from_millis(500));
+    let probe_timeout = h
+        .timeout
+        .saturating_sub(std::time::Duration::from_millis(500))
+        .max(std::time::Duration::from_millis(500));
     Healthcheck {
         test: vec![
             "CMD".into(),
@@ -285,16 +363,29 @@ fn healthcheck(project: &Project) -> Healthcheck {
 
 fn image_settings(project: &Project, meta: &SourceMeta, go: Option<&GoInfo>) -> ImageSettings {
     let mut labels = BTreeMap::new();
-    labels.insert("org.opencontainers.image.title".to_string(), project.name.clone());
-    labels.insert("org.opencontainers.image.created".to_string(), image::rfc3339(meta.created));
+    labels.insert(
+        "org.opencontainers.image.title".to_string(),
+        project.name.clone(),
+    );
+    labels.insert(
+        "org.opencontainers.image.created".to_string(),
+        image::rfc3339(meta.created),
+    );
     if let Some(r) = &meta.revision {
         labels.insert("org.opencontainers.image.revision".to_string(), r.clone());
     }
     if let Some(s) = &meta.source {
         labels.insert("org.opencontainers.image.source".to_string(), s.clone());
     }
-    if let Some((_, v)) = project.tag.rsplit_once(':').filter(|(_, t)| !t.contains('/') && *t != "latest") {
-        labels.insert("org.opencontainers.image.version".to_string(), v.to_string());
+    if let Some((_, v)) = project
+        .tag
+        .rsplit_once(':')
+        .filter(|(_, t)| !t.contains('/') && *t != "latest")
+    {
+        labels.insert(
+            "org.opencontainers.image.version".to_string(),
+            v.to_string(),
+        );
     }
     labels.extend(project.labels.clone());
     let mut env = vec![format!("PATH=/{APP_DIR}:/usr/local/bin:/usr/bin:/bin")];
@@ -310,7 +401,11 @@ fn image_settings(project: &Project, meta: &SourceMeta, go: Option<&GoInfo>) -> 
         entrypoint: entrypoint(project, go),
         healthcheck: project.helper.then(|| healthcheck(project)),
         workdir: format!("/{APP_DIR}"),
-        annotations: labels.iter().filter(|(k, _)| k.starts_with("org.opencontainers.image.")).map(|(k, v)| (k.clone(), v.clone())).collect(),
+        annotations: labels
+            .iter()
+            .filter(|(k, _)| k.starts_with("org.opencontainers.image."))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         labels,
     }
 }

@@ -29,7 +29,10 @@ pub enum CacheError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> CacheError + '_ {
-    move |source| CacheError::Io { path: path.to_path_buf(), source }
+    move |source| CacheError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// A layer as stored: its compressed blob and the digest of its uncompressed tar.
@@ -87,13 +90,23 @@ impl Cache {
     /// A temporary file in the blob directory, to be filled and then handed to [`Cache::commit_blob`].
     pub fn temp_blob(&self) -> Result<tempfile::NamedTempFile, CacheError> {
         let dir = self.root.join("blobs/sha256");
-        tempfile::Builder::new().prefix(".tmp-").tempfile_in(&dir).map_err(io_err(&dir))
+        tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(&dir)
+            .map_err(io_err(&dir))
     }
 
-    pub fn commit_blob(&self, tmp: tempfile::NamedTempFile, digest: &Digest) -> Result<(), CacheError> {
+    pub fn commit_blob(
+        &self,
+        tmp: tempfile::NamedTempFile,
+        digest: &Digest,
+    ) -> Result<(), CacheError> {
         let path = self.blob_path(digest);
         tmp.as_file().sync_data().map_err(io_err(&path))?;
-        tmp.persist(&path).map_err(|e| CacheError::Io { path: path.clone(), source: e.error })?;
+        tmp.persist(&path).map_err(|e| CacheError::Io {
+            path: path.clone(),
+            source: e.error,
+        })?;
         Ok(())
     }
 
@@ -107,7 +120,9 @@ impl Cache {
     pub fn read_verified(&self, digest: &Digest) -> Result<Vec<u8>, CacheError> {
         let mut buf = Vec::new();
         let path = self.blob_path(digest);
-        self.open_verified(digest)?.read_to_end(&mut buf).map_err(io_err(&path))?;
+        self.open_verified(digest)?
+            .read_to_end(&mut buf)
+            .map_err(io_err(&path))?;
         Ok(buf)
     }
 
@@ -116,12 +131,19 @@ impl Cache {
         let path = self.blob_path(digest);
         let (actual, _) = match sha256_file(&path) {
             Ok(r) => r,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(CacheError::Missing { digest: digest.clone() }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(CacheError::Missing {
+                    digest: digest.clone(),
+                })
+            }
             Err(e) => return Err(CacheError::Io { path, source: e }),
         };
         if &actual != digest {
             let _ = fs::remove_file(&path);
-            return Err(CacheError::Corrupt { digest: digest.clone(), actual });
+            return Err(CacheError::Corrupt {
+                digest: digest.clone(),
+                actual,
+            });
         }
         Ok(())
     }
@@ -146,18 +168,35 @@ impl Cache {
 
     pub fn record_layer(&self, key: &str, layer: &StoredLayer) -> Result<(), CacheError> {
         let path = self.root.join("layers").join(format!("{key}.json"));
-        let json = serde_json::to_vec(layer).map_err(|e| CacheError::Io { path: path.clone(), source: e.into() })?;
+        let json = serde_json::to_vec(layer).map_err(|e| CacheError::Io {
+            path: path.clone(),
+            source: e.into(),
+        })?;
         write_atomic(&path, |w| w.write_all(&json)).map_err(io_err(&path))
     }
 
     /// A private work directory for one project's build stage, held under an exclusive lock so
     /// that concurrent builds of the same project take turns instead of trampling each other.
     pub fn stage_dir(&self, name: &str) -> Result<StageDir, CacheError> {
-        let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect();
+        let safe: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
         let dir = self.root.join("stage").join(&safe);
         fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         let lock_path = self.root.join("stage").join(format!("{safe}.lock"));
-        let lock = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io_err(&lock_path))?;
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_err(&lock_path))?;
         lock.lock().map_err(io_err(&lock_path))?;
         Ok(StageDir { dir, _lock: lock })
     }
@@ -176,9 +215,10 @@ fn default_dir() -> Option<PathBuf> {
     if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(d).join("drydock"));
     }
-    std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".cache/drydock"))
+    std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .map(|h| PathBuf::from(h).join(".cache/drydock"))
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -190,11 +230,20 @@ mod tests {
         let c = Cache::open(Some(t.path())).unwrap();
         let d = c.put_bytes(b"hello").unwrap();
         assert_eq!(c.read_verified(&d).unwrap(), b"hello");
-        let layer = StoredLayer { digest: d.clone(), diff_id: d.clone(), size: 5, diff_size: 5, media_type: "x".into() };
+        let layer = StoredLayer {
+            digest: d.clone(),
+            diff_id: d.clone(),
+            size: 5,
+            diff_size: 5,
+            media_type: "x".into(),
+        };
         c.record_layer("k", &layer).unwrap();
         assert_eq!(c.lookup_layer("k"), Some(layer));
         fs::write(c.blob_path(&d), b"hellO").unwrap();
-        assert!(matches!(c.read_verified(&d), Err(CacheError::Corrupt { .. })));
+        assert!(matches!(
+            c.read_verified(&d),
+            Err(CacheError::Corrupt { .. })
+        ));
         assert!(!c.has_blob(&d), "corrupt blob removed");
         assert_eq!(c.lookup_layer("k"), None);
     }
@@ -211,7 +260,11 @@ mod tests {
         });
         let d = Digest::of(&data);
         assert_eq!(c.read_verified(&d).unwrap().len(), data.len());
-        let leftovers: Vec<_> = fs::read_dir(t.path().join("blobs/sha256")).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with('.')).collect();
+        let leftovers: Vec<_> = fs::read_dir(t.path().join("blobs/sha256"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .collect();
         assert!(leftovers.is_empty(), "no temp files left behind");
     }
 }

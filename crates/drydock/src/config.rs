@@ -13,11 +13,19 @@ pub const FILE_NAME: &str = "drydock.toml";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path}: `{key}` {problem}\n  fix: {fix}")]
-    Invalid { path: PathBuf, key: String, problem: String, fix: String },
+    Invalid {
+        path: PathBuf,
+        key: String,
+        problem: String,
+        fix: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -196,7 +204,9 @@ impl Config {
         let path = dir.join(FILE_NAME);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Config::default(), None)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((Config::default(), None))
+            }
             Err(source) => return Err(ConfigError::Io { path, source }),
         };
         let cfg = Config::parse(&text, &path)?;
@@ -204,20 +214,34 @@ impl Config {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string().trim_end().to_string() })?;
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
         cfg.validate(path)?;
         Ok(cfg)
     }
 
     fn validate(&self, path: &Path) -> Result<(), ConfigError> {
-        let invalid = |key: &str, problem: String, fix: &str| ConfigError::Invalid { path: path.to_path_buf(), key: key.into(), problem, fix: fix.into() };
+        let invalid = |key: &str, problem: String, fix: &str| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            key: key.into(),
+            problem,
+            fix: fix.into(),
+        };
         if let Some(name) = &self.name {
             if !valid_name(name) {
                 return Err(invalid("name", format!("is {name:?}, not a valid image name"), "use lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit"));
             }
         }
         if let Some(port) = self.port {
-            validate_port(port).map_err(|p| invalid("port", p, "use a TCP port between 1 and 65535, e.g. port = 8080"))?;
+            validate_port(port).map_err(|p| {
+                invalid(
+                    "port",
+                    p,
+                    "use a TCP port between 1 and 65535, e.g. port = 8080",
+                )
+            })?;
         }
         if let Some(user) = &self.image.user {
             parse_user(user).map_err(|p| invalid("image.user", p, "use a numeric uid[:gid] such as \"65532:65532\"; names need /etc/passwd and defeat runAsNonRoot checks"))?;
@@ -229,95 +253,217 @@ impl Config {
         }
         for (i, a) in self.image.assets.iter().enumerate() {
             if !a.dst.starts_with('/') {
-                return Err(invalid(&format!("image.assets[{i}].dst"), format!("is {:?}, not an absolute path", a.dst), "write where the asset goes in the image, e.g. \"/app/static\""));
+                return Err(invalid(
+                    &format!("image.assets[{i}].dst"),
+                    format!("is {:?}, not an absolute path", a.dst),
+                    "write where the asset goes in the image, e.g. \"/app/static\"",
+                ));
             }
             if a.src.is_empty() || a.src.starts_with('/') || a.src.split('/').any(|s| s == "..") {
-                return Err(invalid(&format!("image.assets[{i}].src"), format!("is {:?}, not a path inside the build context", a.src), "use a path relative to the project directory, e.g. \"static\""));
+                return Err(invalid(
+                    &format!("image.assets[{i}].src"),
+                    format!("is {:?}, not a path inside the build context", a.src),
+                    "use a path relative to the project directory, e.g. \"static\"",
+                ));
             }
         }
-        for (key, p) in [("health.path", &self.health.path), ("health.ready_path", &self.health.ready_path)] {
+        for (key, p) in [
+            ("health.path", &self.health.path),
+            ("health.ready_path", &self.health.ready_path),
+        ] {
             if let Some(p) = p {
                 if !p.starts_with('/') || p.contains(char::is_whitespace) {
-                    return Err(invalid(key, format!("is {p:?}"), "use an absolute URL path such as \"/healthz\""));
+                    return Err(invalid(
+                        key,
+                        format!("is {p:?}"),
+                        "use an absolute URL path such as \"/healthz\"",
+                    ));
                 }
             }
         }
         let sc = &self.scaling;
-        for (key, v) in [("scaling.min_replicas", sc.min_replicas), ("scaling.max_replicas", sc.max_replicas)] {
+        for (key, v) in [
+            ("scaling.min_replicas", sc.min_replicas),
+            ("scaling.max_replicas", sc.max_replicas),
+        ] {
             if let Some(v) = v {
                 if !(1..=1000).contains(&v) {
-                    return Err(invalid(key, format!("is {v}"), "use a replica count between 1 and 1000"));
+                    return Err(invalid(
+                        key,
+                        format!("is {v}"),
+                        "use a replica count between 1 and 1000",
+                    ));
                 }
             }
         }
         if let (Some(min), Some(max)) = (sc.min_replicas, sc.max_replicas) {
             if max < min {
-                return Err(invalid("scaling.max_replicas", format!("({max}) is below min_replicas ({min})"), "raise max_replicas or lower min_replicas"));
+                return Err(invalid(
+                    "scaling.max_replicas",
+                    format!("({max}) is below min_replicas ({min})"),
+                    "raise max_replicas or lower min_replicas",
+                ));
             }
         }
         if let Some(t) = sc.cpu_target {
             if !(1..=100).contains(&t) {
-                return Err(invalid("scaling.cpu_target", format!("is {t}"), "use a percentage of the CPU request between 1 and 100, e.g. 70"));
+                return Err(invalid(
+                    "scaling.cpu_target",
+                    format!("is {t}"),
+                    "use a percentage of the CPU request between 1 and 100, e.g. 70",
+                ));
             }
         }
         if let Some(h) = &self.ingress.host {
             if !valid_dns_name(h, true) {
-                return Err(invalid("ingress.host", format!("is {h:?}, not a DNS name"), "use a host name such as \"api.example.com\""));
+                return Err(invalid(
+                    "ingress.host",
+                    format!("is {h:?}, not a DNS name"),
+                    "use a host name such as \"api.example.com\"",
+                ));
             }
         }
-        for (key, v) in [("ingress.tls_secret", &self.ingress.tls_secret), ("ingress.class", &self.ingress.class), ("ingress.cert_manager_issuer", &self.ingress.cert_manager_issuer), ("ingress.controller_namespace", &self.ingress.controller_namespace)] {
+        for (key, v) in [
+            ("ingress.tls_secret", &self.ingress.tls_secret),
+            ("ingress.class", &self.ingress.class),
+            (
+                "ingress.cert_manager_issuer",
+                &self.ingress.cert_manager_issuer,
+            ),
+            (
+                "ingress.controller_namespace",
+                &self.ingress.controller_namespace,
+            ),
+        ] {
             if let Some(v) = v {
                 if !valid_dns_name(v, false) {
-                    return Err(invalid(key, format!("is {v:?}, not a Kubernetes object name"), "use lowercase letters, digits, `-` and `.`"));
+                    return Err(invalid(
+                        key,
+                        format!("is {v:?}, not a Kubernetes object name"),
+                        "use lowercase letters, digits, `-` and `.`",
+                    ));
                 }
             }
         }
         let mut seen = std::collections::BTreeSet::new();
         for (i, s) in self.secrets.iter().enumerate() {
             if !valid_env_name(&s.env) {
-                return Err(invalid(&format!("secrets[{i}].env"), format!("is {:?}", s.env), "use the environment variable name the app reads, e.g. \"API_TOKEN\""));
+                return Err(invalid(
+                    &format!("secrets[{i}].env"),
+                    format!("is {:?}", s.env),
+                    "use the environment variable name the app reads, e.g. \"API_TOKEN\"",
+                ));
             }
             if !seen.insert(s.env.clone()) {
-                return Err(invalid(&format!("secrets[{i}].env"), format!("{:?} is listed twice", s.env), "keep one entry per variable"));
+                return Err(invalid(
+                    &format!("secrets[{i}].env"),
+                    format!("{:?} is listed twice", s.env),
+                    "keep one entry per variable",
+                ));
             }
             if !valid_dns_name(&s.secret, false) {
-                return Err(invalid(&format!("secrets[{i}].secret"), format!("is {:?}, not a Kubernetes Secret name", s.secret), "use lowercase letters, digits, `-` and `.`"));
+                return Err(invalid(
+                    &format!("secrets[{i}].secret"),
+                    format!("is {:?}, not a Kubernetes Secret name", s.secret),
+                    "use lowercase letters, digits, `-` and `.`",
+                ));
             }
-            if s.key.is_empty() || !s.key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
-                return Err(invalid(&format!("secrets[{i}].key"), format!("is {:?}", s.key), "use letters, digits, `-`, `_` and `.`"));
+            if s.key.is_empty()
+                || !s
+                    .key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                return Err(invalid(
+                    &format!("secrets[{i}].key"),
+                    format!("is {:?}", s.key),
+                    "use letters, digits, `-`, `_` and `.`",
+                ));
             }
             if self.image.env.contains_key(&s.env) {
-                return Err(invalid(&format!("secrets[{i}].env"), format!("{:?} also has a literal value in [image.env]", s.env), "remove it from [image.env]: secrets never go into the image"));
+                return Err(invalid(
+                    &format!("secrets[{i}].env"),
+                    format!("{:?} also has a literal value in [image.env]", s.env),
+                    "remove it from [image.env]: secrets never go into the image",
+                ));
             }
         }
-        for (key, v) in [("health.interval", &self.health.interval), ("health.timeout", &self.health.timeout), ("health.start_period", &self.health.start_period), ("lifecycle.shutdown_grace", &self.lifecycle.shutdown_grace)] {
+        for (key, v) in [
+            ("health.interval", &self.health.interval),
+            ("health.timeout", &self.health.timeout),
+            ("health.start_period", &self.health.start_period),
+            ("lifecycle.shutdown_grace", &self.lifecycle.shutdown_grace),
+        ] {
             if let Some(v) = v {
-                parse_duration(v).map_err(|p| invalid(key, p, "write a duration such as \"500ms\", \"10s\" or \"1m\""))?;
+                parse_duration(v).map_err(|p| {
+                    invalid(
+                        key,
+                        p,
+                        "write a duration such as \"500ms\", \"10s\" or \"1m\"",
+                    )
+                })?;
             }
         }
         if let Some(r) = self.health.retries {
             if !(1..=100).contains(&r) {
-                return Err(invalid("health.retries", format!("is {r}"), "use a number of consecutive failures between 1 and 100, e.g. 3"));
+                return Err(invalid(
+                    "health.retries",
+                    format!("is {r}"),
+                    "use a number of consecutive failures between 1 and 100, e.g. 3",
+                ));
             }
         }
         let r = &self.resources;
-        let cpu = |key: &str, v: &Option<String>| v.as_deref().map(|s| crate::quantity::parse_cpu(s).map_err(|p| invalid(key, p, "e.g. cpu_limit = \"1\" or cpu_request = \"250m\""))).transpose();
-        let mem = |key: &str, v: &Option<String>| v.as_deref().map(|s| crate::quantity::parse_memory(s).map_err(|p| invalid(key, p, "e.g. memory_limit = \"256Mi\""))).transpose();
-        let (cr, cl) = (cpu("resources.cpu_request", &r.cpu_request)?, cpu("resources.cpu_limit", &r.cpu_limit)?);
-        let (mr, ml) = (mem("resources.memory_request", &r.memory_request)?, mem("resources.memory_limit", &r.memory_limit)?);
+        let cpu = |key: &str, v: &Option<String>| {
+            v.as_deref()
+                .map(|s| {
+                    crate::quantity::parse_cpu(s).map_err(|p| {
+                        invalid(key, p, "e.g. cpu_limit = \"1\" or cpu_request = \"250m\"")
+                    })
+                })
+                .transpose()
+        };
+        let mem = |key: &str, v: &Option<String>| {
+            v.as_deref()
+                .map(|s| {
+                    crate::quantity::parse_memory(s)
+                        .map_err(|p| invalid(key, p, "e.g. memory_limit = \"256Mi\""))
+                })
+                .transpose()
+        };
+        let (cr, cl) = (
+            cpu("resources.cpu_request", &r.cpu_request)?,
+            cpu("resources.cpu_limit", &r.cpu_limit)?,
+        );
+        let (mr, ml) = (
+            mem("resources.memory_request", &r.memory_request)?,
+            mem("resources.memory_limit", &r.memory_limit)?,
+        );
         if let (Some(req), Some(lim)) = (cr, cl) {
             if lim < req {
-                return Err(invalid("resources.cpu_limit", format!("({lim}m) is below cpu_request ({req}m)"), "raise the limit or lower the request: a limit can never be below the request"));
+                return Err(invalid(
+                    "resources.cpu_limit",
+                    format!("({lim}m) is below cpu_request ({req}m)"),
+                    "raise the limit or lower the request: a limit can never be below the request",
+                ));
             }
         }
         if let (Some(req), Some(lim)) = (mr, ml) {
             if lim < req {
-                return Err(invalid("resources.memory_limit", format!("({lim} bytes) is below memory_request ({req} bytes)"), "raise the limit or lower the request: a limit can never be below the request"));
+                return Err(invalid(
+                    "resources.memory_limit",
+                    format!("({lim} bytes) is below memory_request ({req} bytes)"),
+                    "raise the limit or lower the request: a limit can never be below the request",
+                ));
             }
         }
         for k in self.image.env.keys().chain(self.build.env.keys()) {
             if !valid_env_name(k) {
-                return Err(invalid("env", format!("has the variable name {k:?}"), "use names of letters, digits and `_`, not starting with a digit"));
+                return Err(invalid(
+                    "env",
+                    format!("has the variable name {k:?}"),
+                    "use names of letters, digits and `_`, not starting with a digit",
+                ));
             }
         }
         Ok(())
@@ -327,9 +473,13 @@ impl Config {
 /// Durations: `500ms`, `10s`, `2m`, `1h`.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let v: f64 = num.parse().map_err(|_| format!("is {s:?}, not a duration"))?;
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("is {s:?}, not a duration"))?;
     let secs = match unit {
         "ms" => v / 1000.0,
         "s" => v,
@@ -344,7 +494,10 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 }
 
 pub fn validate_port(port: i64) -> Result<u16, String> {
-    u16::try_from(port).ok().filter(|p| *p != 0).ok_or_else(|| format!("is {port}, outside 1..65535"))
+    u16::try_from(port)
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or_else(|| format!("is {port}, outside 1..65535"))
 }
 
 /// Parses a numeric `uid[:gid]`.
@@ -357,24 +510,40 @@ pub fn parse_user(user: &str) -> Result<(u32, u32), String> {
 }
 
 pub fn valid_env_name(k: &str) -> bool {
-    !k.is_empty() && !k.starts_with(|c: char| c.is_ascii_digit()) && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    !k.is_empty()
+        && !k.starts_with(|c: char| c.is_ascii_digit())
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// RFC 1123 names (Kubernetes object names); `host` also allows a leading `*.` wildcard.
 pub fn valid_dns_name(s: &str, host: bool) -> bool {
-    let s = if host { s.strip_prefix("*.").unwrap_or(s) } else { s };
+    let s = if host {
+        s.strip_prefix("*.").unwrap_or(s)
+    } else {
+        s
+    };
     !s.is_empty()
         && s.len() <= 253
         && s.split('.').all(|l| {
-            !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         })
 }
 
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 128
-        && name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
 }
 
 #[cfg(test)]
@@ -382,7 +551,9 @@ mod tests {
     use super::*;
 
     fn err(text: &str) -> String {
-        Config::parse(text, Path::new("drydock.toml")).unwrap_err().to_string()
+        Config::parse(text, Path::new("drydock.toml"))
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -400,18 +571,28 @@ mod tests {
         assert!(err("[image]\nuser = \"app\"").contains("`image.user`"));
         assert!(err("[image]\nbase = \"alpine:latest\"").contains("`image.base`"));
         assert!(err("name = \"Bad Name\"").contains("`name`"));
-        assert!(err("[image]\nassets = [{ src = \"../x\", dst = \"/a\" }]").contains("assets[0].src"));
+        assert!(
+            err("[image]\nassets = [{ src = \"../x\", dst = \"/a\" }]").contains("assets[0].src")
+        );
         assert!(err("[image]\nassets = [{ src = \"x\", dst = \"a\" }]").contains("assets[0].dst"));
         assert!(err("[health]\ninterval = \"10x\"").contains("`health.interval`"));
         assert!(err("[health]\nretries = 0").contains("`health.retries`"));
         assert!(err("[resources]\ncpu_limit = \"500x\"").contains("`resources.cpu_limit`"));
-        assert!(err("[scaling]\nmin_replicas = 3\nmax_replicas = 2").contains("`scaling.max_replicas`"));
+        assert!(
+            err("[scaling]\nmin_replicas = 3\nmax_replicas = 2").contains("`scaling.max_replicas`")
+        );
         assert!(err("[scaling]\ncpu_target = 0").contains("`scaling.cpu_target`"));
         assert!(err("[ingress]\nhost = \"Bad Host\"").contains("`ingress.host`"));
-        assert!(err("[[secrets]]\nenv = \"1X\"\nsecret = \"s\"\nkey = \"k\"").contains("secrets[0].env"));
+        assert!(
+            err("[[secrets]]\nenv = \"1X\"\nsecret = \"s\"\nkey = \"k\"")
+                .contains("secrets[0].env")
+        );
         assert!(err("[image.env]\nAPI_TOKEN = \"x\"\n[[secrets]]\nenv = \"API_TOKEN\"\nsecret = \"s\"\nkey = \"k\"").contains("also has a literal value"));
         let e = err("[resources]\nmemory_request = \"512Mi\"\nmemory_limit = \"256Mi\"");
-        assert!(e.contains("`resources.memory_limit`") && e.contains("below memory_request"), "{e}");
+        assert!(
+            e.contains("`resources.memory_limit`") && e.contains("below memory_request"),
+            "{e}"
+        );
         assert!(err("[health]\npath = \"healthz\"").contains("`health.path`"));
     }
 

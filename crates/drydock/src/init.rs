@@ -20,7 +20,10 @@ pub enum InitError {
     #[error(transparent)]
     Project(#[from] crate::project::ProjectError),
     #[error("writing {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// What init found and wrote.
@@ -41,7 +44,11 @@ pub struct InitReport {
 pub fn init(dir: &Path, force: bool) -> Result<InitReport, InitError> {
     let toml_path = dir.join(crate::config::FILE_NAME);
     let ignore_path = dir.join(".dockerignore");
-    let existing: Vec<PathBuf> = [&toml_path, &ignore_path].into_iter().filter(|p| p.exists()).cloned().collect();
+    let existing: Vec<PathBuf> = [&toml_path, &ignore_path]
+        .into_iter()
+        .filter(|p| p.exists())
+        .cloned()
+        .collect();
     if !existing.is_empty() && !force {
         return Err(InitError::Exists(existing));
     }
@@ -50,11 +57,22 @@ pub fn init(dir: &Path, force: bool) -> Result<InitReport, InitError> {
     let project = Project::resolve(dir, Config::default(), None, &ctx, &Overrides::default())?;
     let sources = source_texts(&ctx, project.language);
     let port = detect_port(&sources).unwrap_or(project.port);
-    let health_path = first_literal(&sources, &["/healthz", "/livez", "/health", "/healthcheck", "/ping"]).unwrap_or("/healthz").to_string();
-    let ready_path = first_literal(&sources, &["/readyz", "/ready", "/readiness"]).unwrap_or(&health_path).to_string();
+    let health_path = first_literal(
+        &sources,
+        &["/healthz", "/livez", "/health", "/healthcheck", "/ping"],
+    )
+    .unwrap_or("/healthz")
+    .to_string();
+    let ready_path = first_literal(&sources, &["/readyz", "/ready", "/readiness"])
+        .unwrap_or(&health_path)
+        .to_string();
     let assets: Vec<String> = ["static", "public", "assets", "web", "templates"]
         .iter()
-        .filter(|d| ctx.entries.iter().any(|e| e.path == **d && e.kind == EntryKind::Dir))
+        .filter(|d| {
+            ctx.entries
+                .iter()
+                .any(|e| e.path == **d && e.kind == EntryKind::Dir)
+        })
         .map(|d| d.to_string())
         .collect();
     let secrets = detect_secret_envs(&sources);
@@ -72,10 +90,18 @@ pub fn init(dir: &Path, force: bool) -> Result<InitReport, InitError> {
     };
     let toml = render_toml(&report);
     // What we write must be what drydock reads.
-    Config::parse(&toml, &toml_path).map_err(|e| InitError::Io { path: toml_path.clone(), source: std::io::Error::other(format!("generated an invalid drydock.toml: {e}")) })?;
+    Config::parse(&toml, &toml_path).map_err(|e| InitError::Io {
+        path: toml_path.clone(),
+        source: std::io::Error::other(format!("generated an invalid drydock.toml: {e}")),
+    })?;
     let ignore = render_dockerignore(report.language);
     for (path, text) in [(&toml_path, toml), (&ignore_path, ignore)] {
-        crate::fsutil::write_bytes_atomic(path, text.as_bytes()).map_err(|source| InitError::Io { path: path.clone(), source })?;
+        crate::fsutil::write_bytes_atomic(path, text.as_bytes()).map_err(|source| {
+            InitError::Io {
+                path: path.clone(),
+                source,
+            }
+        })?;
     }
     Ok(report)
 }
@@ -87,7 +113,12 @@ fn source_texts(ctx: &BuildContext, lang: Language) -> Vec<String> {
     };
     ctx.entries
         .iter()
-        .filter(|e| matches!(e.kind, EntryKind::File { size, .. } if size < 1 << 20) && e.path.ends_with(ext) && !e.path.ends_with("_test.go") && !e.path.starts_with("vendor/"))
+        .filter(|e| {
+            matches!(e.kind, EntryKind::File { size, .. } if size < 1 << 20)
+                && e.path.ends_with(ext)
+                && !e.path.ends_with("_test.go")
+                && !e.path.starts_with("vendor/")
+        })
         .filter_map(|e| std::fs::read_to_string(ctx.root.join(&e.path)).ok())
         .collect()
 }
@@ -95,10 +126,15 @@ fn source_texts(ctx: &BuildContext, lang: Language) -> Vec<String> {
 /// The port the service listens on by default: a PORT variable's default, or a listen address.
 fn detect_port(sources: &[String]) -> Option<u16> {
     let env_default = Regex::new(r#""PORT"[^\n]*?"(\d{2,5})""#).ok()?;
-    let listen = Regex::new(r#"["'](?:0\.0\.0\.0|127\.0\.0\.1|\[::\]|localhost)?:(\d{2,5})["']"#).ok()?;
+    let listen =
+        Regex::new(r#"["'](?:0\.0\.0\.0|127\.0\.0\.1|\[::\]|localhost)?:(\d{2,5})["']"#).ok()?;
     for re in [&env_default, &listen] {
         for s in sources {
-            if let Some(p) = re.captures(s).and_then(|c| c[1].parse::<u16>().ok()).filter(|p| *p > 0) {
+            if let Some(p) = re
+                .captures(s)
+                .and_then(|c| c[1].parse::<u16>().ok())
+                .filter(|p| *p > 0)
+            {
                 return Some(p);
             }
         }
@@ -107,16 +143,31 @@ fn detect_port(sources: &[String]) -> Option<u16> {
 }
 
 fn first_literal<'a>(sources: &[String], candidates: &[&'a str]) -> Option<&'a str> {
-    candidates.iter().copied().find(|c| sources.iter().any(|s| s.contains(&format!("\"{c}\""))))
+    candidates
+        .iter()
+        .copied()
+        .find(|c| sources.iter().any(|s| s.contains(&format!("\"{c}\""))))
 }
 
 /// Environment variables the app reads whose names say they hold secrets.
 fn detect_secret_envs(sources: &[String]) -> Vec<String> {
-    let Ok(read) = Regex::new(r#"(?:Getenv|LookupEnv|env::var|env|var_os|getenv)\(\s*"([A-Z][A-Z0-9_]*)""#) else { return Vec::new() };
-    let Ok(secretish) = Regex::new(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY|CREDENTIALS|DSN)") else { return Vec::new() };
+    let Ok(read) =
+        Regex::new(r#"(?:Getenv|LookupEnv|env::var|env|var_os|getenv)\(\s*"([A-Z][A-Z0-9_]*)""#)
+    else {
+        return Vec::new();
+    };
+    let Ok(secretish) =
+        Regex::new(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY|CREDENTIALS|DSN)")
+    else {
+        return Vec::new();
+    };
     let mut found: Vec<String> = sources
         .iter()
-        .flat_map(|s| read.captures_iter(s).map(|c| c[1].to_string()).collect::<Vec<_>>())
+        .flat_map(|s| {
+            read.captures_iter(s)
+                .map(|c| c[1].to_string())
+                .collect::<Vec<_>>()
+        })
         .filter(|n| secretish.is_match(n) && !n.ends_with("_FILE"))
         .collect();
     found.sort();
@@ -158,7 +209,11 @@ fn render_toml(r: &InitReport) -> String {
     if r.assets.is_empty() {
         t.push_str("# assets = [{ src = \"static\", dst = \"/app/static\" }]\n");
     } else {
-        let list: Vec<String> = r.assets.iter().map(|a| format!("{{ src = {}, dst = {} }}", q(a), q(&format!("/app/{a}")))).collect();
+        let list: Vec<String> = r
+            .assets
+            .iter()
+            .map(|a| format!("{{ src = {}, dst = {} }}", q(a), q(&format!("/app/{a}"))))
+            .collect();
         t.push_str(&format!("assets = [{}]\n", list.join(", ")));
     }
     t.push_str("# env = { TZ = \"UTC\" }  # plain settings only: secrets go under [[secrets]]\n\n");
@@ -198,9 +253,16 @@ fn render_toml(r: &InitReport) -> String {
     if r.secrets.is_empty() {
         t.push_str(&format!("\n# Secrets the app reads from its environment, by reference, never by value:\n# [[secrets]]\n# env = \"API_TOKEN\"\n# secret = \"{}\"\n# key = \"api-token\"\n", r.name));
     } else {
-        t.push_str("\n# Secrets the app reads from its environment, by reference, never by value.\n");
+        t.push_str(
+            "\n# Secrets the app reads from its environment, by reference, never by value.\n",
+        );
         for s in &r.secrets {
-            t.push_str(&format!("[[secrets]]\nenv = {}\nsecret = {}\nkey = {}\n", q(s), q(&r.name), q(&s.to_ascii_lowercase().replace('_', "-"))));
+            t.push_str(&format!(
+                "[[secrets]]\nenv = {}\nsecret = {}\nkey = {}\n",
+                q(s),
+                q(&r.name),
+                q(&s.to_ascii_lowercase().replace('_', "-"))
+            ));
         }
     }
     t

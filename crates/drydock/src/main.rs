@@ -13,7 +13,11 @@ use drydock::publish::{self, Engine, EngineLoad, Publisher};
 use drydock::ui::Ui;
 
 #[derive(Parser)]
-#[command(name = "drydock", version, about = "Small, safe, reproducible container images for Go (Gin) and Rust services, without a Docker daemon")]
+#[command(
+    name = "drydock",
+    version,
+    about = "Small, safe, reproducible container images for Go (Gin) and Rust services, without a Docker daemon"
+)]
 struct Cli {
     /// Print nothing but errors (and the result with --format json).
     #[arg(long, short, global = true)]
@@ -265,9 +269,32 @@ fn main() -> ExitCode {
                 print!("{}", r.markdown());
                 ExitCode::SUCCESS
             }
-            None => fail(&ui, &format!("no rule {code:?}: `drydock rules` lists them"), 2),
+            None => fail(
+                &ui,
+                &format!("no rule {code:?}: `drydock rules` lists them"),
+                2,
+            ),
         },
-        Cmd::Deploy { dir, target, out, image, tls, cache_dir, format } => cmd_deploy(DeployArgs { dir, targets: target, out, image, tls, cache_dir, format }, &ui),
+        Cmd::Deploy {
+            dir,
+            target,
+            out,
+            image,
+            tls,
+            cache_dir,
+            format,
+        } => cmd_deploy(
+            DeployArgs {
+                dir,
+                targets: target,
+                out,
+                image,
+                tls,
+                cache_dir,
+                format,
+            },
+            &ui,
+        ),
         Cmd::Context { dir, format } => cmd_context(&dir, format, &ui),
     }
 }
@@ -289,10 +316,22 @@ fn cmd_build(a: BuildArgs, ui: &Ui) -> ExitCode {
             Err(e) => return fail(ui, &e, 2),
         }
     }
-    outputs.extend(a.load.iter().map(|&engine| Box::new(EngineLoad { engine }) as Box<dyn Publisher>));
+    outputs.extend(
+        a.load
+            .iter()
+            .map(|&engine| Box::new(EngineLoad { engine }) as Box<dyn Publisher>),
+    );
     let opts = BuildOptions {
         dir: a.dir,
-        overrides: Overrides { name: a.name, port: a.port, main: a.main, binary: a.binary, tag: a.tag, user: a.user, no_helper: a.no_helper },
+        overrides: Overrides {
+            name: a.name,
+            port: a.port,
+            main: a.main,
+            binary: a.binary,
+            tag: a.tag,
+            user: a.user,
+            no_helper: a.no_helper,
+        },
         outputs,
         cache_dir: a.cache_dir,
     };
@@ -367,14 +406,32 @@ struct DeployArgs {
 
 fn cmd_deploy(a: DeployArgs, ui: &Ui) -> ExitCode {
     use drydock::deploy::{self, Target};
-    let DeployArgs { dir, targets, out, image, tls, cache_dir, format } = a;
-    let targets = if targets.is_empty() { vec![Target::K8s, Target::Compose, Target::Dockerfile] } else { targets };
+    let DeployArgs {
+        dir,
+        targets,
+        out,
+        image,
+        tls,
+        cache_dir,
+        format,
+    } = a;
+    let targets = if targets.is_empty() {
+        vec![Target::K8s, Target::Compose, Target::Dockerfile]
+    } else {
+        targets
+    };
     let (project, image) = match image {
         Some(img) => {
             let load = || -> Result<drydock::project::Project, Box<dyn std::error::Error>> {
                 let (cfg, cfg_path) = drydock::config::Config::load(&dir)?;
                 let ctx = context::load(&dir, &cfg.context.allow_secrets)?;
-                Ok(drydock::project::Project::resolve(&dir, cfg, cfg_path, &ctx, &Overrides::default())?)
+                Ok(drydock::project::Project::resolve(
+                    &dir,
+                    cfg,
+                    cfg_path,
+                    &ctx,
+                    &Overrides::default(),
+                )?)
             };
             match load() {
                 Ok(p) => (p, img),
@@ -382,7 +439,12 @@ fn cmd_deploy(a: DeployArgs, ui: &Ui) -> ExitCode {
             }
         }
         None => {
-            let opts = BuildOptions { dir: dir.clone(), overrides: Overrides::default(), outputs: Vec::new(), cache_dir };
+            let opts = BuildOptions {
+                dir: dir.clone(),
+                overrides: Overrides::default(),
+                outputs: Vec::new(),
+                cache_dir,
+            };
             match build::build(opts, ui) {
                 Ok(b) => {
                     let reference = format!("{}@{}", b.report.reference, b.report.digest);
@@ -416,18 +478,42 @@ fn cmd_deploy(a: DeployArgs, ui: &Ui) -> ExitCode {
 
 fn cmd_lint(a: LintArgs, ui: &Ui) -> ExitCode {
     use drydock::lint::{self, LintOptions, Severity};
-    let paths = if a.paths.is_empty() { vec![PathBuf::from(".")] } else { a.paths };
+    let paths = if a.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        a.paths
+    };
     // drydock.toml of the first directory given, else of the current directory.
-    let cfg_dir = paths.iter().find(|p| p.is_dir()).cloned().unwrap_or_else(|| PathBuf::from("."));
+    let cfg_dir = paths
+        .iter()
+        .find(|p| p.is_dir())
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
     let cfg = match drydock::config::Config::load(&cfg_dir) {
         Ok((c, _)) => c.lint,
         Err(e) => return fail(ui, &e, 2),
     };
-    let upper = |v: Vec<String>| v.into_iter().map(|s| s.trim().to_ascii_uppercase()).filter(|s| !s.is_empty()).collect::<std::collections::BTreeSet<_>>();
+    let upper = |v: Vec<String>| {
+        v.into_iter()
+            .map(|s| s.trim().to_ascii_uppercase())
+            .filter(|s| !s.is_empty())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
     let opts = LintOptions {
-        select: if a.select.is_empty() { upper(cfg.select) } else { upper(a.select) },
-        ignore: upper(cfg.ignore).into_iter().chain(upper(a.ignore)).collect(),
-        severity: cfg.severity.into_iter().map(|(k, v)| (k.to_ascii_uppercase(), v)).collect(),
+        select: if a.select.is_empty() {
+            upper(cfg.select)
+        } else {
+            upper(a.select)
+        },
+        ignore: upper(cfg.ignore)
+            .into_iter()
+            .chain(upper(a.ignore))
+            .collect(),
+        severity: cfg
+            .severity
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_uppercase(), v))
+            .collect(),
         no_suppressions: a.no_suppressions,
         secret_env: a.secret_env.or(cfg.secret_env).unwrap_or_default(),
     };
@@ -444,7 +530,17 @@ fn cmd_lint(a: LintArgs, ui: &Ui) -> ExitCode {
     for e in &errors {
         let _ = fail(ui, e, 2);
     }
-    print!("{}", lint::output::render(a.format, &diags, &sources, ui.color && a.format == lint::output::Format::Text && std::io::IsTerminal::is_terminal(&std::io::stdout())));
+    print!(
+        "{}",
+        lint::output::render(
+            a.format,
+            &diags,
+            &sources,
+            ui.color
+                && a.format == lint::output::Format::Text
+                && std::io::IsTerminal::is_terminal(&std::io::stdout())
+        )
+    );
     if broken {
         ExitCode::from(2)
     } else if diags.iter().any(|d| d.severity >= fail_on) {
@@ -464,10 +560,16 @@ fn cmd_rules(format: Format, write_docs: Option<PathBuf>, ui: &Ui) -> ExitCode {
             }
         }
         let index = drydock::lint::catalog::index_markdown();
-        if let Err(e) = drydock::fsutil::write_bytes_atomic(&dir.join("README.md"), index.as_bytes()) {
+        if let Err(e) =
+            drydock::fsutil::write_bytes_atomic(&dir.join("README.md"), index.as_bytes())
+        {
             return fail(ui, &format!("writing {}: {e}", dir.display()), 1);
         }
-        ui.note(&format!("wrote {} rule pages and README.md into {}", RULES.len(), dir.display()));
+        ui.note(&format!(
+            "wrote {} rule pages and README.md into {}",
+            RULES.len(),
+            dir.display()
+        ));
         return ExitCode::SUCCESS;
     }
     if format == Format::Json {
@@ -479,7 +581,14 @@ fn cmd_rules(format: Format, write_docs: Option<PathBuf>, ui: &Ui) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     for r in RULES {
-        println!("{:<6} {:<36} {:<12} {:<8} {}", r.code, r.name, r.practice, r.severity.as_str(), r.summary());
+        println!(
+            "{:<6} {:<36} {:<12} {:<8} {}",
+            r.code,
+            r.name,
+            r.practice,
+            r.severity.as_str(),
+            r.summary()
+        );
     }
     ExitCode::SUCCESS
 }
@@ -496,7 +605,11 @@ fn cmd_run(a: RunArgs, ui: &Ui) -> ExitCode {
     };
     let opts = BuildOptions {
         dir: a.dir,
-        overrides: Overrides { tag: a.tag, no_helper: a.no_helper, ..Default::default() },
+        overrides: Overrides {
+            tag: a.tag,
+            no_helper: a.no_helper,
+            ..Default::default()
+        },
         outputs: vec![Box::new(EngineLoad { engine })],
         cache_dir: a.cache_dir,
     };
@@ -505,19 +618,37 @@ fn cmd_run(a: RunArgs, ui: &Ui) -> ExitCode {
         Err(e) => return fail(ui, &e, if e.is_usage() { 2 } else { 1 }),
     };
     let project = built.project;
-    ui.note(&format!("built {} {}", built.report.reference, built.report.digest));
+    ui.note(&format!(
+        "built {} {}",
+        built.report.reference, built.report.digest
+    ));
     let image = match engine {
-        Engine::Podman if !built.report.reference.contains('/') => format!("localhost/{}", built.report.reference),
+        Engine::Podman if !built.report.reference.contains('/') => {
+            format!("localhost/{}", built.report.reference)
+        }
         _ => built.report.reference.clone(),
     };
     let host_port = a.host_port.unwrap_or_else(|| {
         if std::net::TcpListener::bind(("127.0.0.1", project.port)).is_ok() {
             project.port
         } else {
-            std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(project.port)
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .unwrap_or(project.port)
         }
     });
-    match run::run(&project, &run::RunOptions { engine, image, host_port, env, wait: a.wait }, ui) {
+    match run::run(
+        &project,
+        &run::RunOptions {
+            engine,
+            image,
+            host_port,
+            env,
+            wait: a.wait,
+        },
+        ui,
+    ) {
         Ok(code) => ExitCode::from(code),
         Err(e) => fail(ui, &e, 1),
     }
@@ -526,21 +657,51 @@ fn cmd_run(a: RunArgs, ui: &Ui) -> ExitCode {
 use drydock::ui::human_bytes as human;
 
 fn secs(ms: u128) -> String {
-    if ms < 1000 { format!("{ms} ms") } else { format!("{:.2} s", ms as f64 / 1000.0) }
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.2} s", ms as f64 / 1000.0)
+    }
 }
 
 fn print_report(r: &BuildReport, ui: &Ui) {
     for a in &r.assumptions {
         println!("assumed {a}");
     }
-    println!("{} {}", ui.bold(&format!("built {}", r.reference)), r.digest);
-    println!("  {:<12} {:>10}  {:<8} {}", "layer", "size", "cache", "digest");
+    println!(
+        "{} {}",
+        ui.bold(&format!("built {}", r.reference)),
+        r.digest
+    );
+    println!(
+        "  {:<12} {:>10}  {:<8} {}",
+        "layer", "size", "cache", "digest"
+    );
     for l in &r.layers {
-        println!("  {:<12} {:>10}  {:<8} {}", l.name, human(l.stored.size), if l.cached { "cached" } else { "built" }, &l.stored.digest.as_str()[..19]);
+        println!(
+            "  {:<12} {:>10}  {:<8} {}",
+            l.name,
+            human(l.stored.size),
+            if l.cached { "cached" } else { "built" },
+            &l.stored.digest.as_str()[..19]
+        );
     }
-    println!("  image {} compressed; binary {} ({}, {})", human(r.compressed_size), human(r.binary.size), r.binary.linkage, r.binary.tool);
+    println!(
+        "  image {} compressed; binary {} ({}, {})",
+        human(r.compressed_size),
+        human(r.binary.size),
+        r.binary.linkage,
+        r.binary.tool
+    );
     let t = &r.times;
-    println!("  time: context {}, compile {}, layers {}, outputs {}; total {}", secs(t.context_ms), secs(t.compile_ms), secs(t.layers_ms), secs(t.publish_ms), secs(t.total_ms));
+    println!(
+        "  time: context {}, compile {}, layers {}, outputs {}; total {}",
+        secs(t.context_ms),
+        secs(t.compile_ms),
+        secs(t.layers_ms),
+        secs(t.publish_ms),
+        secs(t.total_ms)
+    );
     for o in &r.outputs {
         println!("  wrote {o}");
     }
@@ -582,16 +743,38 @@ fn cmd_context(dir: &std::path::Path, format: Format, ui: &Ui) -> ExitCode {
             EntryKind::Symlink { target } => println!("{:>10}  {} -> {target}", "", e.path),
         }
     }
-    let mut largest: Vec<(u64, &str)> = ctx.entries.iter().filter_map(|e| if let EntryKind::File { size, .. } = e.kind { Some((size, e.path.as_str())) } else { None }).collect();
+    let mut largest: Vec<(u64, &str)> = ctx
+        .entries
+        .iter()
+        .filter_map(|e| {
+            if let EntryKind::File { size, .. } = e.kind {
+                Some((size, e.path.as_str()))
+            } else {
+                None
+            }
+        })
+        .collect();
     largest.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
     if !ui.quiet {
-        println!("{} files, {} in the context{}", ctx.file_count(), human(ctx.total_size()), if ctx.dockerignore.is_some() { "" } else { " (no .dockerignore)" });
+        println!(
+            "{} files, {} in the context{}",
+            ctx.file_count(),
+            human(ctx.total_size()),
+            if ctx.dockerignore.is_some() {
+                ""
+            } else {
+                " (no .dockerignore)"
+            }
+        );
         if let Some((size, path)) = largest.first() {
             println!("largest: {path} ({})", human(*size));
         }
     }
     if !ctx.secrets_excluded.is_empty() {
-        ui.warn(&format!("left out because they look like secrets: {}", ctx.secrets_excluded.join(", ")));
+        ui.warn(&format!(
+            "left out because they look like secrets: {}",
+            ctx.secrets_excluded.join(", ")
+        ));
     }
     ExitCode::SUCCESS
 }

@@ -17,7 +17,11 @@ pub enum ProjectError {
     #[error("{dir}: several Go main packages ({found}); drydock cannot tell which one is the service\n  fix: set `main` under [build] in drydock.toml, e.g. main = \"./cmd/api\"")]
     AmbiguousGoMain { dir: PathBuf, found: String },
     #[error("{path}: {message}\n  fix: {fix}")]
-    Manifest { path: PathBuf, message: String, fix: String },
+    Manifest {
+        path: PathBuf,
+        message: String,
+        fix: String,
+    },
     #[error("{0}")]
     Invalid(String),
 }
@@ -87,12 +91,28 @@ pub struct Resources {
 impl Resources {
     fn from_config(r: &crate::config::ResourcesSection) -> Resources {
         use crate::quantity::{parse_cpu, parse_memory};
-        let cpu_limit = r.cpu_limit.as_deref().and_then(|s| parse_cpu(s).ok()).unwrap_or(1000);
-        let memory_limit = r.memory_limit.as_deref().and_then(|s| parse_memory(s).ok()).unwrap_or(256 << 20);
+        let cpu_limit = r
+            .cpu_limit
+            .as_deref()
+            .and_then(|s| parse_cpu(s).ok())
+            .unwrap_or(1000);
+        let memory_limit = r
+            .memory_limit
+            .as_deref()
+            .and_then(|s| parse_memory(s).ok())
+            .unwrap_or(256 << 20);
         Resources {
-            cpu_request_milli: r.cpu_request.as_deref().and_then(|s| parse_cpu(s).ok()).unwrap_or(cpu_limit.min(250)),
+            cpu_request_milli: r
+                .cpu_request
+                .as_deref()
+                .and_then(|s| parse_cpu(s).ok())
+                .unwrap_or(cpu_limit.min(250)),
             cpu_limit_milli: cpu_limit,
-            memory_request: r.memory_request.as_deref().and_then(|s| parse_memory(s).ok()).unwrap_or(memory_limit.min(128 << 20)),
+            memory_request: r
+                .memory_request
+                .as_deref()
+                .and_then(|s| parse_memory(s).ok())
+                .unwrap_or(memory_limit.min(128 << 20)),
             memory_limit,
         }
     }
@@ -111,10 +131,20 @@ pub struct Health {
 
 impl Health {
     fn from_config(h: &crate::config::HealthSection) -> Health {
-        let d = |v: &Option<String>, def: u64| v.as_deref().and_then(|s| config::parse_duration(s).ok()).unwrap_or(std::time::Duration::from_secs(def));
+        let d = |v: &Option<String>, def: u64| {
+            v.as_deref()
+                .and_then(|s| config::parse_duration(s).ok())
+                .unwrap_or(std::time::Duration::from_secs(def))
+        };
         let path = h.path.clone().unwrap_or_else(|| "/healthz".into());
         Health {
-            ready_path: h.ready_path.clone().unwrap_or_else(|| if path == "/healthz" { "/readyz".into() } else { path.clone() }),
+            ready_path: h.ready_path.clone().unwrap_or_else(|| {
+                if path == "/healthz" {
+                    "/readyz".into()
+                } else {
+                    path.clone()
+                }
+            }),
             path,
             interval: d(&h.interval, 10),
             timeout: d(&h.timeout, 3),
@@ -126,9 +156,21 @@ impl Health {
 
 impl Project {
     /// Loads drydock.toml from `root` and resolves the project against its context.
-    pub fn resolve(root: &Path, cfg: Config, config_path: Option<PathBuf>, ctx: &BuildContext, o: &Overrides) -> Result<Project, ProjectError> {
+    pub fn resolve(
+        root: &Path,
+        cfg: Config,
+        config_path: Option<PathBuf>,
+        ctx: &BuildContext,
+        o: &Overrides,
+    ) -> Result<Project, ProjectError> {
         let mut assumptions = Vec::new();
-        let binary = o.binary.clone().or(cfg.build.binary.clone()).map(|b| if b.is_relative() { root.join(b) } else { b });
+        let binary = o.binary.clone().or(cfg.build.binary.clone()).map(|b| {
+            if b.is_relative() {
+                root.join(b)
+            } else {
+                b
+            }
+        });
 
         let has = |p: &str| ctx.contains(p);
         let language = match cfg.build.language {
@@ -136,10 +178,15 @@ impl Project {
             None if has("Cargo.toml") => Language::Rust,
             None if has("go.mod") || go_files(ctx).next().is_some() => Language::Go,
             None if binary.is_some() => {
-                assumptions.push("language: not detected; packaging the prebuilt binary as is".into());
+                assumptions
+                    .push("language: not detected; packaging the prebuilt binary as is".into());
                 Language::Go
             }
-            None => return Err(ProjectError::NotFound { dir: root.to_path_buf() }),
+            None => {
+                return Err(ProjectError::NotFound {
+                    dir: root.to_path_buf(),
+                })
+            }
         };
 
         let mut go_module = None;
@@ -149,15 +196,22 @@ impl Project {
             Language::Go => {
                 if has("go.mod") {
                     go_module = read_go_module(&root.join("go.mod"))?;
-                    detected_name = go_module.as_deref().and_then(|m| m.rsplit('/').next()).map(str::to_string);
+                    detected_name = go_module
+                        .as_deref()
+                        .and_then(|m| m.rsplit('/').next())
+                        .map(str::to_string);
                 }
-                gin = go_files(ctx).any(|p| std::fs::read_to_string(root.join(p)).is_ok_and(|s| s.contains("\"github.com/gin-gonic/gin\"")));
+                gin = go_files(ctx).any(|p| {
+                    std::fs::read_to_string(root.join(p))
+                        .is_ok_and(|s| s.contains("\"github.com/gin-gonic/gin\""))
+                });
                 match o.main.clone().or(cfg.build.main.clone()) {
                     Some(m) => m,
                     None if binary.is_some() => ".".into(),
                     None => {
                         let m = detect_go_main(root, ctx)?;
-                        assumptions.push(format!("main package: {m} (the only `package main` found)"));
+                        assumptions
+                            .push(format!("main package: {m} (the only `package main` found)"));
                         m
                     }
                 }
@@ -180,7 +234,8 @@ impl Project {
                         return Err(ProjectError::Manifest {
                             path: root.join("Cargo.toml"),
                             message: format!("several binary targets ({})", bins.join(", ")),
-                            fix: "set `main` under [build] in drydock.toml to the one to package".into(),
+                            fix: "set `main` under [build] in drydock.toml to the one to package"
+                                .into(),
                         })
                     }
                 }
@@ -190,9 +245,16 @@ impl Project {
         let name = match o.name.clone().or(cfg.name.clone()) {
             Some(n) => n,
             None => {
-                let raw = detected_name.unwrap_or_else(|| root.canonicalize().ok().and_then(|p| p.file_name().map(|s| s.to_string_lossy().into_owned())).unwrap_or_else(|| "app".into()));
+                let raw = detected_name.unwrap_or_else(|| {
+                    root.canonicalize()
+                        .ok()
+                        .and_then(|p| p.file_name().map(|s| s.to_string_lossy().into_owned()))
+                        .unwrap_or_else(|| "app".into())
+                });
                 let n = sanitize_name(&raw);
-                assumptions.push(format!("name: {n} (from the project; set `name` in drydock.toml)"));
+                assumptions.push(format!(
+                    "name: {n} (from the project; set `name` in drydock.toml)"
+                ));
                 n
             }
         };
@@ -207,12 +269,21 @@ impl Project {
                 8080
             }
         };
-        let user_s = o.user.clone().or(cfg.image.user.clone()).unwrap_or_else(|| "65532:65532".into());
-        let user = config::parse_user(&user_s).map_err(|p| ProjectError::Invalid(format!("--user {p}: use a numeric uid[:gid]")))?;
+        let user_s = o
+            .user
+            .clone()
+            .or(cfg.image.user.clone())
+            .unwrap_or_else(|| "65532:65532".into());
+        let user = config::parse_user(&user_s)
+            .map_err(|p| ProjectError::Invalid(format!("--user {p}: use a numeric uid[:gid]")))?;
         if user.0 == 0 {
             return Err(ProjectError::Invalid("image.user is root (uid 0): drydock images run as a non-root user; use 65532:65532 (the default)".into()));
         }
-        let tag = o.tag.clone().or(cfg.image.tag.clone()).unwrap_or_else(|| format!("{name}:latest"));
+        let tag = o
+            .tag
+            .clone()
+            .or(cfg.image.tag.clone())
+            .unwrap_or_else(|| format!("{name}:latest"));
         for a in &cfg.image.assets {
             if !has(a.src.trim_end_matches('/')) {
                 return Err(ProjectError::Invalid(format!(
@@ -245,19 +316,36 @@ impl Project {
             resources: Resources::from_config(&cfg.resources),
             scaling: Scaling {
                 min_replicas: cfg.scaling.min_replicas.unwrap_or(2) as u32,
-                max_replicas: cfg.scaling.max_replicas.unwrap_or(cfg.scaling.min_replicas.unwrap_or(2).max(5)) as u32,
+                max_replicas: cfg
+                    .scaling
+                    .max_replicas
+                    .unwrap_or(cfg.scaling.min_replicas.unwrap_or(2).max(5))
+                    as u32,
                 cpu_target: cfg.scaling.cpu_target.unwrap_or(70) as u32,
             },
             ingress: cfg.ingress.clone(),
             secrets: cfg.secrets.clone(),
-            shutdown_grace: cfg.lifecycle.shutdown_grace.as_deref().and_then(|s| config::parse_duration(s).ok()).unwrap_or(std::time::Duration::from_secs(15)),
+            shutdown_grace: cfg
+                .lifecycle
+                .shutdown_grace
+                .as_deref()
+                .and_then(|s| config::parse_duration(s).ok())
+                .unwrap_or(std::time::Duration::from_secs(15)),
             assumptions,
         })
     }
 }
 
 fn go_files(ctx: &BuildContext) -> impl Iterator<Item = &str> {
-    ctx.entries.iter().filter(|e| matches!(e.kind, EntryKind::File { .. }) && e.path.ends_with(".go") && !e.path.ends_with("_test.go") && !e.path.starts_with("vendor/")).map(|e| e.path.as_str())
+    ctx.entries
+        .iter()
+        .filter(|e| {
+            matches!(e.kind, EntryKind::File { .. })
+                && e.path.ends_with(".go")
+                && !e.path.ends_with("_test.go")
+                && !e.path.starts_with("vendor/")
+        })
+        .map(|e| e.path.as_str())
 }
 
 fn is_main_package(path: &Path) -> bool {
@@ -275,24 +363,49 @@ fn detect_go_main(root: &Path, ctx: &BuildContext) -> Result<String, ProjectErro
     dirs.sort();
     dirs.dedup();
     match dirs.len() {
-        0 => Err(ProjectError::NotFound { dir: root.to_path_buf() }),
+        0 => Err(ProjectError::NotFound {
+            dir: root.to_path_buf(),
+        }),
         1 => Ok(dirs.remove(0)),
         _ if dirs.iter().any(|d| d == ".") => Ok(".".into()),
-        _ => Err(ProjectError::AmbiguousGoMain { dir: root.to_path_buf(), found: dirs.join(", ") }),
+        _ => Err(ProjectError::AmbiguousGoMain {
+            dir: root.to_path_buf(),
+            found: dirs.join(", "),
+        }),
     }
 }
 
 fn read_go_module(path: &Path) -> Result<Option<String>, ProjectError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ProjectError::Manifest { path: path.to_path_buf(), message: e.to_string(), fix: "make go.mod readable".into() })?;
-    Ok(text.lines().find_map(|l| l.trim().strip_prefix("module ").map(|m| m.trim().trim_matches('"').to_string())))
+    let text = std::fs::read_to_string(path).map_err(|e| ProjectError::Manifest {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+        fix: "make go.mod readable".into(),
+    })?;
+    Ok(text.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("module ")
+            .map(|m| m.trim().trim_matches('"').to_string())
+    }))
 }
 
 fn read_cargo_bins(path: &Path) -> Result<(String, Vec<String>), ProjectError> {
-    let bad = |message: String| ProjectError::Manifest { path: path.to_path_buf(), message, fix: "check Cargo.toml with `cargo metadata`".into() };
+    let bad = |message: String| ProjectError::Manifest {
+        path: path.to_path_buf(),
+        message,
+        fix: "check Cargo.toml with `cargo metadata`".into(),
+    };
     let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
     let doc: toml::Value = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
     let pkg = doc.get("package").and_then(|p| p.get("name")).and_then(|n| n.as_str()).ok_or_else(|| bad("no [package] name (workspace roots are not supported; run drydock in the member's directory)".into()))?.to_string();
-    let mut bins: Vec<String> = doc.get("bin").and_then(|b| b.as_array()).map(|a| a.iter().filter_map(|b| b.get("name").and_then(|n| n.as_str()).map(str::to_string)).collect()).unwrap_or_default();
+    let mut bins: Vec<String> = doc
+        .get("bin")
+        .and_then(|b| b.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|b| b.get("name").and_then(|n| n.as_str()).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
     if bins.is_empty() && path.with_file_name("src/main.rs").is_file() {
         bins.push(pkg.clone());
     }
@@ -300,7 +413,23 @@ fn read_cargo_bins(path: &Path) -> Result<(String, Vec<String>), ProjectError> {
 }
 
 fn sanitize_name(raw: &str) -> String {
-    let s: String = raw.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' }).collect();
-    let s = s.trim_start_matches(|c: char| !c.is_ascii_alphanumeric()).to_string();
-    if s.is_empty() { "app".into() } else { s }
+    let s: String = raw
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let s = s
+        .trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string();
+    if s.is_empty() {
+        "app".into()
+    } else {
+        s
+    }
 }

@@ -9,7 +9,11 @@ pub fn parse_cpu(s: &str) -> Result<u64, String> {
         Some(n) => (n, 1.0),
         None => (s, 1000.0),
     };
-    let v: f64 = num.parse().map_err(|_| format!("{s:?} is not a CPU quantity (write cores like \"1.5\" or millicores like \"500m\")"))?;
+    let v: f64 = num.parse().map_err(|_| {
+        format!(
+            "{s:?} is not a CPU quantity (write cores like \"1.5\" or millicores like \"500m\")"
+        )
+    })?;
     let milli = v * mult;
     if !(milli >= 1.0 && milli.is_finite()) || milli.fract() != 0.0 && mult == 1.0 {
         return Err(format!("{s:?} is not a CPU quantity of at least 1m"));
@@ -20,8 +24,11 @@ pub fn parse_cpu(s: &str) -> Result<u64, String> {
 /// Memory in bytes.
 pub fn parse_memory(s: &str) -> Result<u64, String> {
     let s = s.trim();
-    let bad = || format!("{s:?} is not a memory quantity (write e.g. \"256Mi\", \"1Gi\" or \"500M\")");
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let bad =
+        || format!("{s:?} is not a memory quantity (write e.g. \"256Mi\", \"1Gi\" or \"500M\")");
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (num, suffix) = s.split_at(split);
     let mult: f64 = match suffix {
         "" => 1.0,
@@ -51,7 +58,11 @@ pub fn cpus_flag(milli: u64) -> String {
 
 /// Millicores as a Kubernetes quantity: whole cores plainly, else millicores.
 pub fn format_cpu(milli: u64) -> String {
-    if milli % 1000 == 0 { format!("{}", milli / 1000) } else { format!("{milli}m") }
+    if milli % 1000 == 0 {
+        format!("{}", milli / 1000)
+    } else {
+        format!("{milli}m")
+    }
 }
 
 /// Bytes as a Kubernetes quantity, in the largest binary unit that divides them.

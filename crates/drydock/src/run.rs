@@ -22,10 +22,23 @@ pub enum RunError {
     NoEngine,
     #[error("`{command}` failed: {output}")]
     Engine { command: String, output: String },
-    #[error("{name} exited with code {code} before it became healthy; its last log lines:\n{logs}")]
-    Exited { name: String, code: i64, logs: String },
+    #[error(
+        "{name} exited with code {code} before it became healthy; its last log lines:\n{logs}"
+    )]
+    Exited {
+        name: String,
+        code: i64,
+        logs: String,
+    },
     #[error("{name} did not become healthy within {secs} s (last probe: {probe}); its last log lines:\n{logs}\n  fix: check the logs above, the health path ({path}) and the port ({port})")]
-    Unhealthy { name: String, secs: u64, probe: String, logs: String, path: String, port: u16 },
+    Unhealthy {
+        name: String,
+        secs: u64,
+        probe: String,
+        logs: String,
+        path: String,
+        port: u16,
+    },
     #[error("cannot install the Ctrl-C handler: {0}")]
     Signal(String),
     #[error("-e {0:?}: write KEY=VALUE, or KEY to pass KEY from your environment")]
@@ -46,7 +59,13 @@ pub fn pick_engine(asked: Option<Engine>) -> Result<Engine, RunError> {
         return Ok(e);
     }
     for e in [Engine::Docker, Engine::Podman] {
-        if Command::new(e.program()).arg("info").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success()) {
+        if Command::new(e.program())
+            .arg("info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+        {
             return Ok(e);
         }
     }
@@ -59,14 +78,22 @@ pub fn resolve_env(specs: &[String]) -> Result<Vec<String>, RunError> {
         .iter()
         .map(|s| match s.split_once('=') {
             Some((k, _)) if !k.is_empty() => Ok(s.clone()),
-            None if !s.is_empty() => std::env::var(s).map(|v| format!("{s}={v}")).map_err(|_| RunError::BadEnv(s.clone())),
+            None if !s.is_empty() => std::env::var(s)
+                .map(|v| format!("{s}={v}"))
+                .map_err(|_| RunError::BadEnv(s.clone())),
             _ => Err(RunError::BadEnv(s.clone())),
         })
         .collect()
 }
 
 fn engine_cmd(engine: Engine, args: &[&str]) -> Result<String, RunError> {
-    let out = Command::new(engine.program()).args(args).output().map_err(|e| RunError::Engine { command: format!("{} {}", engine.program(), args.join(" ")), output: e.to_string() })?;
+    let out = Command::new(engine.program())
+        .args(args)
+        .output()
+        .map_err(|e| RunError::Engine {
+            command: format!("{} {}", engine.program(), args.join(" ")),
+            output: e.to_string(),
+        })?;
     if !out.status.success() {
         return Err(RunError::Engine {
             command: format!("{} {}", engine.program(), args.join(" ")),
@@ -77,8 +104,19 @@ fn engine_cmd(engine: Engine, args: &[&str]) -> Result<String, RunError> {
 }
 
 fn last_logs(engine: Engine, id: &str) -> String {
-    let out = Command::new(engine.program()).args(["logs", "--tail", "20", id]).output();
-    out.map(|o| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))).unwrap_or_default().trim_end().to_string()
+    let out = Command::new(engine.program())
+        .args(["logs", "--tail", "20", id])
+        .output();
+    out.map(|o| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+    .unwrap_or_default()
+    .trim_end()
+    .to_string()
 }
 
 /// Runs until the container exits or the user interrupts; returns drydock's exit code.
@@ -86,7 +124,8 @@ pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
-        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst)).map_err(|e| RunError::Signal(e.to_string()))?;
+        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
+            .map_err(|e| RunError::Signal(e.to_string()))?;
     }
     let engine = opts.engine;
     let name = format!("drydock-{}-{}", project.name, std::process::id());
@@ -94,10 +133,28 @@ pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError
     let memory = format!("{}b", r.memory_limit);
     let cpus = cpus_flag(r.cpu_limit_milli);
     let publish = format!("127.0.0.1:{}:{}", opts.host_port, project.port);
-    let mut args: Vec<String> = ["run", "-d", "--name", &name, "--read-only", "--tmpfs", "/tmp:rw,mode=1777,size=64m", "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--memory", &memory, "--cpus", &cpus, "-p", &publish]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut args: Vec<String> = [
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--read-only",
+        "--tmpfs",
+        "/tmp:rw,mode=1777,size=64m",
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges",
+        "--memory",
+        &memory,
+        "--cpus",
+        &cpus,
+        "-p",
+        &publish,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     for e in &opts.env {
         args.push("-e".into());
         args.push(e.clone());
@@ -108,13 +165,21 @@ pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError
     ui.note(&format!("started {name} ({}, --cpus {cpus} --memory {}, read-only, no capabilities) on http://127.0.0.1:{}", engine.program(), memory, opts.host_port));
     // Its own process group, so the terminal's Ctrl-C does not end the stream before the
     // app's shutdown lines are shown.
-    let mut logs = Command::new(engine.program()).args(["logs", "-f", &id]).stdin(Stdio::null()).process_group(0).spawn().ok();
+    let mut logs = Command::new(engine.program())
+        .args(["logs", "-f", &id])
+        .stdin(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .ok();
 
     let result = wait_healthy(project, opts, &id, &name, &stop, ui).and_then(|stopped_early| {
         if stopped_early {
             return Ok(());
         }
-        ui.note(&format!("{} is healthy on http://127.0.0.1:{}{} (Ctrl-C stops it)", project.name, opts.host_port, project.health.path));
+        ui.note(&format!(
+            "{} is healthy on http://127.0.0.1:{}{} (Ctrl-C stops it)",
+            project.name, opts.host_port, project.health.path
+        ));
         while !stop.load(Ordering::SeqCst) {
             if state(engine, &id).0 != "running" {
                 break;
@@ -125,7 +190,9 @@ pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError
     });
     let grace = project.health.timeout.as_secs().max(10);
     if state(engine, &id).0 == "running" {
-        ui.note(&format!("stopping {name}: SIGTERM, then SIGKILL after {grace} s"));
+        ui.note(&format!(
+            "stopping {name}: SIGTERM, then SIGKILL after {grace} s"
+        ));
         let _ = engine_cmd(engine, &["stop", "-t", &grace.to_string(), &id]);
     }
     let (_, code) = state(engine, &id);
@@ -153,14 +220,33 @@ fn finish_logs(logs: &mut Option<Child>) {
 
 /// (status, exit code) of a container.
 fn state(engine: Engine, id: &str) -> (String, i64) {
-    let s = engine_cmd(engine, &["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", id]).unwrap_or_default();
+    let s = engine_cmd(
+        engine,
+        &[
+            "inspect",
+            "--format",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            id,
+        ],
+    )
+    .unwrap_or_default();
     let mut it = s.split_whitespace();
-    (it.next().unwrap_or("gone").to_string(), it.next().and_then(|c| c.parse().ok()).unwrap_or(-1))
+    (
+        it.next().unwrap_or("gone").to_string(),
+        it.next().and_then(|c| c.parse().ok()).unwrap_or(-1),
+    )
 }
 
 /// Polls the same probe the image's health check runs, inside the container. Returns true when
 /// the user interrupted before the service became healthy.
-fn wait_healthy(project: &Project, opts: &RunOptions, id: &str, name: &str, stop: &AtomicBool, ui: &Ui) -> Result<bool, RunError> {
+fn wait_healthy(
+    project: &Project,
+    opts: &RunOptions,
+    id: &str,
+    name: &str,
+    stop: &AtomicBool,
+    ui: &Ui,
+) -> Result<bool, RunError> {
     let engine = opts.engine;
     let start = Instant::now();
     let url = format!("http://127.0.0.1:{}{}", project.port, project.health.path);
@@ -173,10 +259,16 @@ fn wait_healthy(project: &Project, opts: &RunOptions, id: &str, name: &str, stop
         let (status, code) = state(engine, id);
         if status != "running" && status != "created" {
             drop(step);
-            return Err(RunError::Exited { name: name.to_string(), code, logs: last_logs(engine, id) });
+            return Err(RunError::Exited {
+                name: name.to_string(),
+                code,
+                logs: last_logs(engine, id),
+            });
         }
         let ok = if project.helper {
-            let out = Command::new(engine.program()).args(["exec", id, HELPER_PATH, "probe", &url, "--timeout", "2s"]).output();
+            let out = Command::new(engine.program())
+                .args(["exec", id, HELPER_PATH, "probe", &url, "--timeout", "2s"])
+                .output();
             match out {
                 Ok(o) => {
                     probe = String::from_utf8_lossy(&o.stdout).trim().to_string();
@@ -212,12 +304,19 @@ fn wait_healthy(project: &Project, opts: &RunOptions, id: &str, name: &str, stop
 pub fn host_probe(port: u16, path: &str, last: &mut String) -> bool {
     use std::io::{Read, Write};
     let attempt = || -> std::io::Result<u16> {
-        let mut s = std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2))?;
+        let mut s = std::net::TcpStream::connect_timeout(
+            &([127, 0, 0, 1], port).into(),
+            Duration::from_secs(2),
+        )?;
         s.set_read_timeout(Some(Duration::from_secs(2)))?;
         s.write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())?;
         let mut buf = [0u8; 32];
         let n = s.read(&mut buf)?;
-        String::from_utf8_lossy(&buf[..n]).split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| std::io::Error::other("not HTTP"))
+        String::from_utf8_lossy(&buf[..n])
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| std::io::Error::other("not HTTP"))
     };
     match attempt() {
         Ok(code) => {

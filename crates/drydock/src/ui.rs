@@ -17,7 +17,11 @@ impl Ui {
     pub fn new(quiet: bool) -> Ui {
         let tty = std::io::stderr().is_terminal();
         let color = tty && std::env::var_os("NO_COLOR").is_none();
-        Ui { quiet, color, progress: tty && !quiet }
+        Ui {
+            quiet,
+            color,
+            progress: tty && !quiet,
+        }
     }
 
     /// A spinner for a slow step; a no-op when not on a terminal.
@@ -26,7 +30,10 @@ impl Ui {
             return Step(None);
         }
         let pb = ProgressBar::new_spinner();
-        pb.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
         pb.set_message(msg.to_string());
         pb.enable_steady_tick(Duration::from_millis(100));
         Step(Some(pb))
@@ -49,7 +56,11 @@ impl Ui {
     }
 
     pub fn bold(&self, s: &str) -> String {
-        if self.color { format!("\x1b[1m{s}\x1b[0m") } else { s.to_string() }
+        if self.color {
+            format!("\x1b[1m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
     }
 }
 
@@ -62,7 +73,11 @@ pub fn human_bytes(bytes: u64) -> String {
         v /= 1000.0;
         u += 1;
     }
-    if u == 0 { format!("{bytes} B") } else { format!("{v:.1} {}", UNITS[u]) }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }
 
 pub struct Step(Option<ProgressBar>);

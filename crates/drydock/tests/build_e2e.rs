@@ -10,7 +10,10 @@ use std::time::Duration;
 use common::*;
 
 fn unique_tag(name: &str) -> String {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("drydock-test/{name}:t{}", n % 1_000_000_000)
 }
 
@@ -25,47 +28,110 @@ fn check_example_serves(example: &str) {
     let cache = tempfile::tempdir().unwrap();
     let archive = cache.path().join("image.tar");
     let tag = unique_tag(example);
-    let report = build_json(&dir, cache.path(), &["--tag", &tag, "--output", &format!("docker-archive:{}", archive.display())]);
+    let report = build_json(
+        &dir,
+        cache.path(),
+        &[
+            "--tag",
+            &tag,
+            "--output",
+            &format!("docker-archive:{}", archive.display()),
+        ],
+    );
     assert_eq!(report["reference"], tag.as_str());
 
     let (entry, config, files) = read_docker_archive(&archive);
     assert_eq!(entry["RepoTags"][0], tag.as_str());
     assert_eq!(config["config"]["User"], "65532:65532");
-    assert_eq!(config["config"]["ExposedPorts"], serde_json::json!({"8080/tcp": {}}));
+    assert_eq!(
+        config["config"]["ExposedPorts"],
+        serde_json::json!({"8080/tcp": {}})
+    );
     let entrypoint = config["config"]["Entrypoint"].as_array().unwrap().clone();
     assert_eq!(entrypoint.first().unwrap(), "/usr/local/bin/drydock-helper");
-    assert_eq!(entrypoint.last().unwrap(), &serde_json::json!(format!("/app/{example}")));
-    assert_eq!(entrypoint.contains(&serde_json::json!("--go")), example == "gin-api", "Go apps get GOMAXPROCS/GOMEMLIMIT handling");
-    assert_eq!(config["config"]["Healthcheck"]["Test"][3], "http://127.0.0.1:8080/healthz");
+    assert_eq!(
+        entrypoint.last().unwrap(),
+        &serde_json::json!(format!("/app/{example}"))
+    );
+    assert_eq!(
+        entrypoint.contains(&serde_json::json!("--go")),
+        example == "gin-api",
+        "Go apps get GOMAXPROCS/GOMEMLIMIT handling"
+    );
+    assert_eq!(
+        config["config"]["Healthcheck"]["Test"][3],
+        "http://127.0.0.1:8080/healthz"
+    );
     let helper = &files["/usr/local/bin/drydock-helper"];
     assert_eq!(helper.mode, 0o555);
     let bin = &files[&format!("/app/{example}")];
-    assert_eq!((bin.mode, bin.uid), (0o555, 0), "binary is root-owned and read-only");
+    assert_eq!(
+        (bin.mode, bin.uid),
+        (0o555, 0),
+        "binary is root-owned and read-only"
+    );
     assert_eq!(files["/tmp"].mode, 0o1777);
     assert!(String::from_utf8_lossy(&files["/etc/passwd"].data).contains("nonroot:x:65532:65532"));
-    assert!(files.contains_key("/app/static/index.html"), "assets layer present");
+    assert!(
+        files.contains_key("/app/static/index.html"),
+        "assets layer present"
+    );
 
     // The CA bundle is where TLS libraries look for it, and openssl reads every certificate.
     let ca = &files["/etc/ssl/certs/ca-certificates.crt"].data;
     let ca_file = cache.path().join("ca.crt");
     std::fs::write(&ca_file, ca).unwrap();
-    let out = run_ok(Command::new("openssl").args(["storeutl", "-noout", "-certs"]).arg(&ca_file));
-    let found: usize = out.lines().find_map(|l| l.strip_prefix("Total found: ")).and_then(|n| n.trim().parse().ok()).expect("openssl count");
+    let out = run_ok(
+        Command::new("openssl")
+            .args(["storeutl", "-noout", "-certs"])
+            .arg(&ca_file),
+    );
+    let found: usize = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Total found: "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("openssl count");
     assert!(found > 100, "{found} certificates parsed");
-    assert_eq!(found, String::from_utf8_lossy(ca).matches("BEGIN CERTIFICATE").count());
+    assert_eq!(
+        found,
+        String::from_utf8_lossy(ca)
+            .matches("BEGIN CERTIFICATE")
+            .count()
+    );
 
     for eng in ["docker", "podman"] {
         let loaded = run_ok(engine(eng).arg("load").arg("-i").arg(&archive));
         assert!(loaded.contains("Loaded image"), "{eng} load: {loaded}");
-        let image = if eng == "podman" { format!("localhost/{tag}") } else { tag.clone() };
+        let image = if eng == "podman" {
+            format!("localhost/{tag}")
+        } else {
+            tag.clone()
+        };
         let port = free_port();
         let publish = format!("127.0.0.1:{port}:8080");
-        let c = Container::run(eng, &["--memory", "128m", "--cpus", "1", "-p", &publish, "-e", "API_TOKEN=test-token", &image]);
+        let c = Container::run(
+            eng,
+            &[
+                "--memory",
+                "128m",
+                "--cpus",
+                "1",
+                "-p",
+                &publish,
+                "-e",
+                "API_TOKEN=test-token",
+                &image,
+            ],
+        );
         if let Err(e) = wait_http(port, "/healthz", 200, Duration::from_secs(30)) {
             panic!("{eng}: {e}\nlogs:\n{}", c.logs());
         }
-        let body = wait_http(port, "/static/index.html", 200, Duration::from_secs(5)).or_else(|_| wait_http(port, "/static/", 200, Duration::from_secs(5)));
-        assert!(body.is_ok_and(|b| b.contains(example)), "{eng}: static asset served");
+        let body = wait_http(port, "/static/index.html", 200, Duration::from_secs(5))
+            .or_else(|_| wait_http(port, "/static/", 200, Duration::from_secs(5)));
+        assert!(
+            body.is_ok_and(|b| b.contains(example)),
+            "{eng}: static asset served"
+        );
         assert_eq!(c.main_uid(), 65532, "{eng}: the service runs as uid 65532");
         drop(c);
         let _ = run(engine(eng).args(["rmi", "-f", &image]));
@@ -92,11 +158,17 @@ fn same_source_gives_same_digest_from_other_directories_times_and_umask() {
     copy_tree(&dir_a, &dir_b);
     let (ca, cb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let oci_a = ca.path().join("oci");
-    let a = build_json(&dir_a, ca.path(), &["--output", &format!("oci:{}", oci_a.display())]);
+    let a = build_json(
+        &dir_a,
+        ca.path(),
+        &["--output", &format!("oci:{}", oci_a.display())],
+    );
     std::thread::sleep(Duration::from_millis(1500));
     // Other mtimes, another umask, another cache, another clock reading.
     for e in std::fs::read_dir(&dir_b).unwrap() {
-        let f = std::fs::File::options().append(true).open(e.unwrap().path());
+        let f = std::fs::File::options()
+            .append(true)
+            .open(e.unwrap().path());
         if let Ok(f) = f {
             f.set_modified(std::time::SystemTime::now()).unwrap();
         }
@@ -104,17 +176,39 @@ fn same_source_gives_same_digest_from_other_directories_times_and_umask() {
     let oci_b = cb.path().join("oci");
     let out = run(Command::new("sh")
         .arg("-c")
-        .arg(format!("umask 077 && exec \"$0\" build '{}' --cache-dir '{}' --format json --output 'oci:{}'", dir_b.display(), cb.path().display(), oci_b.display()))
+        .arg(format!(
+            "umask 077 && exec \"$0\" build '{}' --cache-dir '{}' --format json --output 'oci:{}'",
+            dir_b.display(),
+            cb.path().display(),
+            oci_b.display()
+        ))
         .arg(env!("CARGO_BIN_EXE_drydock"))
-        .envs(test_env(&mut Command::new("x")).get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned())))));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        .envs(
+            test_env(&mut Command::new("x"))
+                .get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+        ));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let b: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(a["digest"], b["digest"], "manifest digests differ");
-    assert_eq!(a["created"], "1970-01-01T00:00:00Z", "outside git and without SOURCE_DATE_EPOCH, created is the epoch");
+    assert_eq!(
+        a["created"], "1970-01-01T00:00:00Z",
+        "outside git and without SOURCE_DATE_EPOCH, created is the epoch"
+    );
     // Byte for byte, the two layouts are the same.
-    assert_eq!(std::fs::read(oci_a.join("index.json")).unwrap(), std::fs::read(oci_b.join("index.json")).unwrap());
+    assert_eq!(
+        std::fs::read(oci_a.join("index.json")).unwrap(),
+        std::fs::read(oci_b.join("index.json")).unwrap()
+    );
     let list = |p: &Path| {
-        let mut v: Vec<_> = std::fs::read_dir(p.join("blobs/sha256")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let mut v: Vec<_> = std::fs::read_dir(p.join("blobs/sha256"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         v.sort();
         v
     };
@@ -123,7 +217,13 @@ fn same_source_gives_same_digest_from_other_directories_times_and_umask() {
     // SOURCE_DATE_EPOCH sets the creation time (and so changes the digest, predictably).
     let c1 = build_json(&dir_a, ca.path(), &[]);
     assert_eq!(c1["digest"], a["digest"]);
-    let out = run(drydock().env("SOURCE_DATE_EPOCH", "1700000000").arg("build").arg(&dir_a).arg("--cache-dir").arg(ca.path()).args(["--format", "json"]));
+    let out = run(drydock()
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .arg("build")
+        .arg(&dir_a)
+        .arg("--cache-dir")
+        .arg(ca.path())
+        .args(["--format", "json"]));
     let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(d["created"], "2023-11-14T22:13:20Z");
     assert_ne!(d["digest"], a["digest"]);
@@ -134,29 +234,73 @@ fn one_line_change_rebuilds_only_the_binary_layer() {
     let (_t, dir) = copy_example("gin-api");
     let cache = tempfile::tempdir().unwrap();
     let first = build_json(&dir, cache.path(), &[]);
-    assert!(first["layers"].as_array().unwrap().iter().all(|l| l["cached"] == false));
+    assert!(first["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["cached"] == false));
     let again = build_json(&dir, cache.path(), &[]);
-    assert!(again["layers"].as_array().unwrap().iter().all(|l| l["cached"] == true), "a no-change rebuild reuses every layer");
+    assert!(
+        again["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["cached"] == true),
+        "a no-change rebuild reuses every layer"
+    );
     assert_eq!(again["digest"], first["digest"]);
 
     let main = dir.join("main.go");
     let src = std::fs::read_to_string(&main).unwrap();
-    std::fs::write(&main, src.replace("log.Printf(\"shut down cleanly\")", "log.Printf(\"shut down cleanly, bye\")")).unwrap();
+    std::fs::write(
+        &main,
+        src.replace(
+            "log.Printf(\"shut down cleanly\")",
+            "log.Printf(\"shut down cleanly, bye\")",
+        ),
+    )
+    .unwrap();
     let changed = build_json(&dir, cache.path(), &[]);
     let layers = changed["layers"].as_array().unwrap();
-    let by_name = |n: &str| layers.iter().find(|l| l["name"] == n).unwrap_or_else(|| panic!("layer {n}"));
+    let by_name = |n: &str| {
+        layers
+            .iter()
+            .find(|l| l["name"] == n)
+            .unwrap_or_else(|| panic!("layer {n}"))
+    };
     assert_eq!(by_name("root files")["cached"], true);
     assert_eq!(by_name("assets")["cached"], true);
     assert_eq!(by_name("binary")["cached"], false);
     assert_eq!(by_name("helper")["cached"], true);
-    let first_binary = first["layers"].as_array().unwrap().iter().find(|l| l["name"] == "binary").unwrap();
+    let first_binary = first["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "binary")
+        .unwrap();
     assert_ne!(by_name("binary")["digest"], first_binary["digest"]);
     assert_ne!(changed["digest"], first["digest"]);
 
     // The text report says the same.
-    let out = run_ok(drydock().arg("build").arg(&dir).arg("--cache-dir").arg(cache.path()));
-    let line = |n: &str| out.lines().find(|l| l.trim_start().starts_with(n)).unwrap_or_else(|| panic!("{n} in {out}")).to_string();
-    assert!(line("root files").contains("cached") && line("helper").contains("cached") && line("binary").contains("cached"), "{out}");
+    let out = run_ok(
+        drydock()
+            .arg("build")
+            .arg(&dir)
+            .arg("--cache-dir")
+            .arg(cache.path()),
+    );
+    let line = |n: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(n))
+            .unwrap_or_else(|| panic!("{n} in {out}"))
+            .to_string()
+    };
+    assert!(
+        line("root files").contains("cached")
+            && line("helper").contains("cached")
+            && line("binary").contains("cached"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -167,45 +311,116 @@ fn skopeo_reads_the_layout_and_structure_test_checks_the_archive() {
     let cache = tempfile::tempdir().unwrap();
     let oci = cache.path().join("oci");
     let archive = cache.path().join("gin.tar");
-    let r = build_json(&dir, cache.path(), &["--output", &format!("oci:{}", oci.display()), "--output", &format!("docker-archive:{}", archive.display())]);
+    let r = build_json(
+        &dir,
+        cache.path(),
+        &[
+            "--output",
+            &format!("oci:{}", oci.display()),
+            "--output",
+            &format!("docker-archive:{}", archive.display()),
+        ],
+    );
 
-    let raw = run_ok(Command::new("skopeo").args(["inspect", "--raw"]).arg(format!("oci:{}", oci.display())));
+    let raw = run_ok(
+        Command::new("skopeo")
+            .args(["inspect", "--raw"])
+            .arg(format!("oci:{}", oci.display())),
+    );
     let manifest: serde_json::Value = serde_json::from_str(&raw).unwrap();
-    assert_eq!(manifest["mediaType"], "application/vnd.oci.image.manifest.v1+json");
-    assert_eq!(manifest["layers"].as_array().unwrap().len(), 4, "root files, helper, assets, binary");
-    assert_eq!(manifest["annotations"]["org.opencontainers.image.title"], "gin-api");
-    let info: serde_json::Value = serde_json::from_str(&run_ok(Command::new("skopeo").arg("inspect").arg(format!("oci:{}:latest", oci.display())))).unwrap();
+    assert_eq!(
+        manifest["mediaType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+    assert_eq!(
+        manifest["layers"].as_array().unwrap().len(),
+        4,
+        "root files, helper, assets, binary"
+    );
+    assert_eq!(
+        manifest["annotations"]["org.opencontainers.image.title"],
+        "gin-api"
+    );
+    let info: serde_json::Value = serde_json::from_str(&run_ok(
+        Command::new("skopeo")
+            .arg("inspect")
+            .arg(format!("oci:{}:latest", oci.display())),
+    ))
+    .unwrap();
     assert_eq!(info["Digest"], r["digest"]);
     assert_eq!(info["Labels"]["org.opencontainers.image.title"], "gin-api");
     // skopeo also copies the layout into a docker archive, which checks every blob's digest.
     let copy = cache.path().join("copy.tar");
-    run_ok(Command::new("skopeo").args(["copy", "--quiet"]).arg(format!("oci:{}", oci.display())).arg(format!("docker-archive:{}:gin-api:copy", copy.display())));
+    run_ok(
+        Command::new("skopeo")
+            .args(["copy", "--quiet"])
+            .arg(format!("oci:{}", oci.display()))
+            .arg(format!("docker-archive:{}:gin-api:copy", copy.display())),
+    );
 
     let cst = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gin-api-structure.yaml");
-    let out = run(Command::new("container-structure-test").args(["test", "--driver", "tar", "--image"]).arg(&archive).arg("--config").arg(&cst));
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "container-structure-test failed:\n{text}");
-    let count = |label: &str| text.lines().find_map(|l| l.strip_prefix(label)).and_then(|n| n.trim().parse::<u32>().ok());
-    assert_eq!((count("Passes:"), count("Failures:")), (Some(11), Some(0)), "{text}");
+    let out = run(Command::new("container-structure-test")
+        .args(["test", "--driver", "tar", "--image"])
+        .arg(&archive)
+        .arg("--config")
+        .arg(&cst));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "container-structure-test failed:\n{text}"
+    );
+    let count = |label: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(label))
+            .and_then(|n| n.trim().parse::<u32>().ok())
+    };
+    assert_eq!(
+        (count("Passes:"), count("Failures:")),
+        (Some(11), Some(0)),
+        "{text}"
+    );
 }
 
 #[test]
 fn dynamically_linked_binaries_are_refused() {
     let (_t, dir) = copy_example("gin-api");
     let cache = tempfile::tempdir().unwrap();
-    let out = run(drydock().arg("build").arg(&dir).arg("--cache-dir").arg(cache.path()).args(["--binary", "/bin/ls"]));
+    let out = run(drydock()
+        .arg("build")
+        .arg(&dir)
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .args(["--binary", "/bin/ls"]));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("/bin/ls is dynamically linked") && err.contains("libc.so.6") && err.contains("fix:"), "{err}");
+    assert!(
+        err.contains("/bin/ls is dynamically linked")
+            && err.contains("libc.so.6")
+            && err.contains("fix:"),
+        "{err}"
+    );
 
     // A Go program built with cgo links libc dynamically: drydock names the fix.
     require_tool("go");
     let t = tempfile::tempdir().unwrap();
     std::fs::write(t.path().join("main.go"), "package main\n\n// #include <stdio.h>\nimport \"C\"\n\nfunc main() { C.puts(C.CString(\"hi\")) }\n").unwrap();
-    let out = run(drydock().env("CGO_ENABLED", "1").arg("build").arg(t.path()).arg("--cache-dir").arg(cache.path()).args(["--name", "cgo-app"]));
+    let out = run(drydock()
+        .env("CGO_ENABLED", "1")
+        .arg("build")
+        .arg(t.path())
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .args(["--name", "cgo-app"]));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("dynamically linked") && err.contains("CGO_ENABLED=0"), "{err}");
+    assert!(
+        err.contains("dynamically linked") && err.contains("CGO_ENABLED=0"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -213,10 +428,17 @@ fn symlinks_out_of_the_context_are_refused() {
     let (_t, dir) = copy_example("gin-api");
     std::os::unix::fs::symlink("/etc/shadow", dir.join("static/shadow")).unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let out = run(drydock().arg("build").arg(&dir).arg("--cache-dir").arg(cache.path()));
+    let out = run(drydock()
+        .arg("build")
+        .arg(&dir)
+        .arg("--cache-dir")
+        .arg(cache.path()));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("symlink static/shadow points to /etc/shadow, outside the build context"), "{err}");
+    assert!(
+        err.contains("symlink static/shadow points to /etc/shadow, outside the build context"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -225,24 +447,65 @@ fn dotenv_files_never_land_in_the_image() {
     // Even without .dockerignore's help, and inside an assets folder.
     std::fs::write(dir.join(".dockerignore"), "*.log\n").unwrap();
     std::fs::write(dir.join(".env"), "API_TOKEN=super-secret-value-1\n").unwrap();
-    std::fs::write(dir.join("static/.env.production"), "API_TOKEN=super-secret-value-2\n").unwrap();
-    std::fs::write(dir.join("static/server.key"), "-----BEGIN PRIVATE KEY-----\nsuper-secret-value-3\n").unwrap();
+    std::fs::write(
+        dir.join("static/.env.production"),
+        "API_TOKEN=super-secret-value-2\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("static/server.key"),
+        "-----BEGIN PRIVATE KEY-----\nsuper-secret-value-3\n",
+    )
+    .unwrap();
     let cache = tempfile::tempdir().unwrap();
     let archive = cache.path().join("img.tar");
-    let out = run(drydock().arg("build").arg(&dir).arg("--cache-dir").arg(cache.path()).arg("--output").arg(format!("docker-archive:{}", archive.display())));
+    let out = run(drydock()
+        .arg("build")
+        .arg(&dir)
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .arg("--output")
+        .arg(format!("docker-archive:{}", archive.display())));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
-    assert!(err.contains("warning") && err.contains(".env") && err.contains("static/.env.production") && err.contains("static/server.key"), "{err}");
+    assert!(
+        err.contains("warning")
+            && err.contains(".env")
+            && err.contains("static/.env.production")
+            && err.contains("static/server.key"),
+        "{err}"
+    );
     let bytes = std::fs::read(&archive).unwrap();
-    assert!(!bytes.windows(19).any(|w| w == b"super-secret-value-"), "a secret's content is in the archive");
+    assert!(
+        !bytes.windows(19).any(|w| w == b"super-secret-value-"),
+        "a secret's content is in the archive"
+    );
     let (_, _, files) = read_docker_archive(&archive);
-    assert!(files.keys().all(|p| !p.contains(".env") && !p.ends_with(".key")), "{:?}", files.keys().collect::<Vec<_>>());
+    assert!(
+        files
+            .keys()
+            .all(|p| !p.contains(".env") && !p.ends_with(".key")),
+        "{:?}",
+        files.keys().collect::<Vec<_>>()
+    );
     assert!(files.contains_key("/app/static/index.html"));
 
     // Named in drydock.toml, the key is packaged on purpose.
     let cfg = std::fs::read_to_string(dir.join("drydock.toml")).unwrap();
-    std::fs::write(dir.join("drydock.toml"), format!("{cfg}\n[context]\nallow_secrets = [\"static/server.key\"]\n")).unwrap();
-    run_ok(drydock().arg("build").arg(&dir).arg("--cache-dir").arg(cache.path()).arg("--output").arg(format!("docker-archive:{}", archive.display())));
+    std::fs::write(
+        dir.join("drydock.toml"),
+        format!("{cfg}\n[context]\nallow_secrets = [\"static/server.key\"]\n"),
+    )
+    .unwrap();
+    run_ok(
+        drydock()
+            .arg("build")
+            .arg(&dir)
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .arg("--output")
+            .arg(format!("docker-archive:{}", archive.display())),
+    );
     let (_, _, files) = read_docker_archive(&archive);
     assert!(files.contains_key("/app/static/server.key"));
     assert!(!files.keys().any(|p| p.contains(".env")));
@@ -252,26 +515,52 @@ fn dotenv_files_never_land_in_the_image() {
 fn bad_input_is_a_clear_error_with_exit_code_2() {
     let (_t, dir) = copy_example("gin-api");
     let cache = tempfile::tempdir().unwrap();
-    std::fs::write(dir.join("drydock.toml"), "name = \"gin-api\"\nport = 99999\n").unwrap();
-    let out = run(drydock().arg("build").arg(&dir).arg("--cache-dir").arg(cache.path()));
+    std::fs::write(
+        dir.join("drydock.toml"),
+        "name = \"gin-api\"\nport = 99999\n",
+    )
+    .unwrap();
+    let out = run(drydock()
+        .arg("build")
+        .arg(&dir)
+        .arg("--cache-dir")
+        .arg(cache.path()));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("drydock.toml") && err.contains("`port` is 99999") && err.contains("fix:"), "{err}");
+    assert!(
+        err.contains("drydock.toml") && err.contains("`port` is 99999") && err.contains("fix:"),
+        "{err}"
+    );
 
-    std::fs::write(dir.join("drydock.toml"), "name = \"gin-api\"\n[image]\nasets = []\n").unwrap();
-    let out = run(drydock().arg("build").arg(&dir).arg("--cache-dir").arg(cache.path()));
+    std::fs::write(
+        dir.join("drydock.toml"),
+        "name = \"gin-api\"\n[image]\nasets = []\n",
+    )
+    .unwrap();
+    let out = run(drydock()
+        .arg("build")
+        .arg(&dir)
+        .arg("--cache-dir")
+        .arg(cache.path()));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("asets") && err.contains("line 3"), "{err}");
 
     std::fs::write(dir.join("drydock.toml"), "name = \"gin-api\"\n").unwrap();
     std::fs::write(dir.join(".dockerignore"), ".git\n[broken\n").unwrap();
-    let out = run(drydock().arg("build").arg(&dir).arg("--cache-dir").arg(cache.path()));
+    let out = run(drydock()
+        .arg("build")
+        .arg(&dir)
+        .arg("--cache-dir")
+        .arg(cache.path()));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains(".dockerignore:2:"), "{err}");
 
-    let out = run(drydock().arg("build").arg(&dir).args(["--output", "tarball:x.tar"]));
+    let out = run(drydock()
+        .arg("build")
+        .arg(&dir)
+        .args(["--output", "tarball:x.tar"]));
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("oci:DIR or docker-archive:FILE"));
 }
@@ -283,15 +572,50 @@ fn context_lists_what_the_build_sees() {
     std::fs::write(dir.join(".git/objects/big"), vec![0u8; 4096]).unwrap();
     std::fs::write(dir.join(".env"), "X=1").unwrap(); // excluded by the example's .dockerignore
     std::fs::write(dir.join("credentials.json"), "{}").unwrap(); // not excluded there: the secret filter drops it
-    let out = run_ok(drydock().arg("context").arg(&dir).args(["--format", "json"]));
+    let out = run_ok(
+        drydock()
+            .arg("context")
+            .arg(&dir)
+            .args(["--format", "json"]),
+    );
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let paths: Vec<&str> = v["entries"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap()).collect();
-    assert_eq!(paths, vec![".dockerignore", "drydock.toml", "go.mod", "main.go", "static", "static/index.html"]);
-    assert_eq!(v["secrets_excluded"], serde_json::json!(["credentials.json"]));
-    let total: u64 = ["drydock.toml", "go.mod", "main.go", ".dockerignore", "static/index.html"].iter().map(|p| std::fs::metadata(dir.join(p)).unwrap().len()).sum();
+    let paths: Vec<&str> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        vec![
+            ".dockerignore",
+            "drydock.toml",
+            "go.mod",
+            "main.go",
+            "static",
+            "static/index.html"
+        ]
+    );
+    assert_eq!(
+        v["secrets_excluded"],
+        serde_json::json!(["credentials.json"])
+    );
+    let total: u64 = [
+        "drydock.toml",
+        "go.mod",
+        "main.go",
+        ".dockerignore",
+        "static/index.html",
+    ]
+    .iter()
+    .map(|p| std::fs::metadata(dir.join(p)).unwrap().len())
+    .sum();
     assert_eq!(v["total_size"], total);
     let text = run_ok(drydock().arg("context").arg(&dir));
-    assert!(text.contains("5 files") && text.contains("largest: main.go"), "{text}");
+    assert!(
+        text.contains("5 files") && text.contains("largest: main.go"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -299,7 +623,9 @@ fn concurrent_builds_share_one_cache_safely() {
     let (_t, dir) = copy_example("gin-api");
     let cache = tempfile::tempdir().unwrap();
     let reports: Vec<serde_json::Value> = std::thread::scope(|s| {
-        let hs: Vec<_> = (0..3).map(|_| s.spawn(|| build_json(&dir, cache.path(), &[]))).collect();
+        let hs: Vec<_> = (0..3)
+            .map(|_| s.spawn(|| build_json(&dir, cache.path(), &[])))
+            .collect();
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert!(reports.windows(2).all(|w| w[0]["digest"] == w[1]["digest"]));

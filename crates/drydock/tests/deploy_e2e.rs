@@ -17,13 +17,29 @@ fn deployed(ex: &str, extra: &[&str]) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let (t, dir) = copy_example(ex);
     let cfg = std::fs::read_to_string(dir.join("drydock.toml")).unwrap();
     let cfg = cfg
-        .replace(&format!("# host = \"{ex}.example.com\""), &format!("host = \"{ex}.example.com\""))
-        .replace(&format!("# tls_secret = \"{ex}-tls\""), &format!("tls_secret = \"{ex}-tls\""))
+        .replace(
+            &format!("# host = \"{ex}.example.com\""),
+            &format!("host = \"{ex}.example.com\""),
+        )
+        .replace(
+            &format!("# tls_secret = \"{ex}-tls\""),
+            &format!("tls_secret = \"{ex}-tls\""),
+        )
         .replace("# class = \"nginx\"", "class = \"nginx\"")
-        .replace("# cert_manager_issuer = \"letsencrypt\"", "cert_manager_issuer = \"letsencrypt\"");
+        .replace(
+            "# cert_manager_issuer = \"letsencrypt\"",
+            "cert_manager_issuer = \"letsencrypt\"",
+        );
     std::fs::write(dir.join("drydock.toml"), cfg).unwrap();
     let out = dir.join("deploy");
-    run_ok(drydock().arg("deploy").arg(&dir).args(["--image", IMAGE, "--out"]).arg(&out).args(extra));
+    run_ok(
+        drydock()
+            .arg("deploy")
+            .arg(&dir)
+            .args(["--image", IMAGE, "--out"])
+            .arg(&out)
+            .args(extra),
+    );
     (t, dir, out)
 }
 
@@ -37,21 +53,57 @@ fn manifests_validate_against_the_kubernetes_schemas() {
     for ex in ["gin-api", "axum-api"] {
         let (_t, _dir, out) = deployed(ex, &["--target", "k8s"]);
         let k8s = out.join("kubernetes");
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&k8s).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&k8s)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         files.sort();
-        let kinds: Vec<String> = files.iter().map(|f| yaml(f)["kind"].as_str().unwrap().to_string()).collect();
-        assert_eq!(kinds, ["Deployment", "HorizontalPodAutoscaler", "Ingress", "NetworkPolicy", "PodDisruptionBudget", "Service"]);
+        let kinds: Vec<String> = files
+            .iter()
+            .map(|f| yaml(f)["kind"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "Deployment",
+                "HorizontalPodAutoscaler",
+                "Ingress",
+                "NetworkPolicy",
+                "PodDisruptionBudget",
+                "Service"
+            ]
+        );
         // The API version drydock's types are generated for, and the newest the validator knows.
         for version in ["1.34.0", "1.37.0"] {
-            let out = run(Command::new("kubernetes-validate").args(["--strict", "-k", version]).args(&files));
-            let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            let out = run(Command::new("kubernetes-validate")
+                .args(["--strict", "-k", version])
+                .args(&files));
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
             assert!(out.status.success(), "{ex} on {version}: {text}");
-            assert_eq!(text.matches("passed for resource").count(), files.len(), "{ex} on {version}: {text}");
+            assert_eq!(
+                text.matches("passed for resource").count(),
+                files.len(),
+                "{ex} on {version}: {text}"
+            );
         }
         // The validator does catch a broken manifest.
         let broken = k8s.join("broken.yaml");
-        std::fs::write(&broken, std::fs::read_to_string(k8s.join("deployment.yaml")).unwrap().replace("replicas: 2", "replicas: two")).unwrap();
-        assert!(!run(Command::new("kubernetes-validate").args(["--strict", "-k", "1.34.0"]).arg(&broken)).status.success());
+        std::fs::write(
+            &broken,
+            std::fs::read_to_string(k8s.join("deployment.yaml"))
+                .unwrap()
+                .replace("replicas: 2", "replicas: two"),
+        )
+        .unwrap();
+        assert!(!run(Command::new("kubernetes-validate")
+            .args(["--strict", "-k", "1.34.0"])
+            .arg(&broken))
+        .status
+        .success());
     }
 }
 
@@ -65,7 +117,17 @@ fn restricted_violations(pod: &Value) -> Vec<String> {
             v.push(format!("{host} is set"));
         }
     }
-    let allowed_volumes = ["configMap", "downwardAPI", "emptyDir", "projected", "secret", "csi", "persistentVolumeClaim", "ephemeral", "image"];
+    let allowed_volumes = [
+        "configMap",
+        "downwardAPI",
+        "emptyDir",
+        "projected",
+        "secret",
+        "csi",
+        "persistentVolumeClaim",
+        "ephemeral",
+        "image",
+    ];
     for vol in pod["volumes"].as_array().into_iter().flatten() {
         for k in vol.as_object().unwrap().keys().filter(|k| *k != "name") {
             if !allowed_volumes.contains(&k.as_str()) {
@@ -76,8 +138,16 @@ fn restricted_violations(pod: &Value) -> Vec<String> {
     if psc["runAsUser"] == 0 {
         v.push("pod runAsUser 0".into());
     }
-    let seccomp_ok = |sc: &Value| matches!(sc["seccompProfile"]["type"].as_str(), Some("RuntimeDefault" | "Localhost"));
-    for c in ["initContainers", "containers", "ephemeralContainers"].iter().flat_map(|k| pod[*k].as_array().into_iter().flatten()) {
+    let seccomp_ok = |sc: &Value| {
+        matches!(
+            sc["seccompProfile"]["type"].as_str(),
+            Some("RuntimeDefault" | "Localhost")
+        )
+    };
+    for c in ["initContainers", "containers", "ephemeralContainers"]
+        .iter()
+        .flat_map(|k| pod[*k].as_array().into_iter().flatten())
+    {
         let name = c["name"].as_str().unwrap_or("?");
         let sc = &c["securityContext"];
         if sc["privileged"] == true {
@@ -86,16 +156,25 @@ fn restricted_violations(pod: &Value) -> Vec<String> {
         if sc["allowPrivilegeEscalation"] != false {
             v.push(format!("{name}: allowPrivilegeEscalation is not false"));
         }
-        if sc["runAsNonRoot"] != true && !(sc["runAsNonRoot"].is_null() && psc["runAsNonRoot"] == true) {
+        if sc["runAsNonRoot"] != true
+            && !(sc["runAsNonRoot"].is_null() && psc["runAsNonRoot"] == true)
+        {
             v.push(format!("{name}: runAsNonRoot is not true"));
         }
         if sc["runAsUser"] == 0 {
             v.push(format!("{name}: runAsUser 0"));
         }
         if !seccomp_ok(sc) && !(sc["seccompProfile"].is_null() && seccomp_ok(psc)) {
-            v.push(format!("{name}: seccompProfile is not RuntimeDefault or Localhost"));
+            v.push(format!(
+                "{name}: seccompProfile is not RuntimeDefault or Localhost"
+            ));
         }
-        let drops: Vec<&str> = sc["capabilities"]["drop"].as_array().into_iter().flatten().filter_map(|d| d.as_str()).collect();
+        let drops: Vec<&str> = sc["capabilities"]["drop"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d.as_str())
+            .collect();
         if !drops.contains(&"ALL") {
             v.push(format!("{name}: capabilities do not drop ALL"));
         }
@@ -137,8 +216,17 @@ fn the_deployment_passes_pod_security_restricted_and_more() {
         assert_ne!(c["livenessProbe"], c["readinessProbe"]);
         assert_eq!(d["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"], 0);
         assert_eq!(c["image"], IMAGE);
-        assert_eq!(c["env"][0]["valueFrom"]["secretKeyRef"]["name"], ex, "secrets by reference");
-        assert!(std::fs::read_to_string(out.join("kubernetes/deployment.yaml")).unwrap().find("value: ").is_none(), "no literal values");
+        assert_eq!(
+            c["env"][0]["valueFrom"]["secretKeyRef"]["name"], ex,
+            "secrets by reference"
+        );
+        assert!(
+            std::fs::read_to_string(out.join("kubernetes/deployment.yaml"))
+                .unwrap()
+                .find("value: ")
+                .is_none(),
+            "no literal values"
+        );
         // The image has the helper, so no Downward API variables.
         assert!(!serde_json::to_string(c).unwrap().contains("GOMAXPROCS"));
     }
@@ -148,19 +236,41 @@ fn the_deployment_passes_pod_security_restricted_and_more() {
         "volumes": [{"name": "h", "hostPath": {"path": "/"}}],
         "containers": [{"name": "c", "securityContext": {"privileged": true, "runAsUser": 0, "capabilities": {"add": ["SYS_ADMIN"]}}, "ports": [{"containerPort": 80, "hostPort": 80}]}],
     });
-    assert_eq!(restricted_violations(&bad).len(), 10, "{:?}", restricted_violations(&bad));
+    assert_eq!(
+        restricted_violations(&bad).len(),
+        10,
+        "{:?}",
+        restricted_violations(&bad)
+    );
 }
 
 #[test]
 fn go_without_the_helper_gets_gomaxprocs_from_the_downward_api() {
     let (_t, dir) = copy_example("gin-api");
     let cfg = std::fs::read_to_string(dir.join("drydock.toml")).unwrap();
-    std::fs::write(dir.join("drydock.toml"), cfg.replace("[image]\n", "[image]\nhelper = false\n")).unwrap();
+    std::fs::write(
+        dir.join("drydock.toml"),
+        cfg.replace("[image]\n", "[image]\nhelper = false\n"),
+    )
+    .unwrap();
     let out = dir.join("deploy");
-    run_ok(drydock().arg("deploy").arg(&dir).args(["--image", IMAGE, "--target", "k8s", "--out"]).arg(&out));
+    run_ok(
+        drydock()
+            .arg("deploy")
+            .arg(&dir)
+            .args(["--image", IMAGE, "--target", "k8s", "--out"])
+            .arg(&out),
+    );
     let d = yaml(&out.join("kubernetes/deployment.yaml"));
-    let env = d["spec"]["template"]["spec"]["containers"][0]["env"].as_array().unwrap().clone();
-    let field = |n: &str| env.iter().find(|e| e["name"] == n).map(|e| e["valueFrom"]["resourceFieldRef"]["resource"].clone());
+    let env = d["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let field = |n: &str| {
+        env.iter()
+            .find(|e| e["name"] == n)
+            .map(|e| e["valueFrom"]["resourceFieldRef"]["resource"].clone())
+    };
     assert_eq!(field("GOMAXPROCS"), Some("limits.cpu".into()));
     assert_eq!(field("GOMEMLIMIT"), Some("limits.memory".into()));
 }
@@ -182,14 +292,26 @@ fn generated_files_match_their_snapshots() {
         for f in files {
             let rel = f.strip_prefix(&out).unwrap();
             let snap = snapshots.join(ex).join(rel);
-            let got = std::fs::read_to_string(&f).unwrap().replace(&rust_minor(), "RUST_VERSION");
+            let got = std::fs::read_to_string(&f)
+                .unwrap()
+                .replace(&rust_minor(), "RUST_VERSION");
             if update {
                 std::fs::create_dir_all(snap.parent().unwrap()).unwrap();
                 std::fs::write(&snap, &got).unwrap();
                 continue;
             }
-            let want = std::fs::read_to_string(&snap).unwrap_or_else(|_| panic!("no snapshot {}: run with UPDATE_SNAPSHOTS=1", snap.display()));
-            assert_eq!(got, want, "{} changed; if intended, rerun with UPDATE_SNAPSHOTS=1 and review the diff", snap.display());
+            let want = std::fs::read_to_string(&snap).unwrap_or_else(|_| {
+                panic!(
+                    "no snapshot {}: run with UPDATE_SNAPSHOTS=1",
+                    snap.display()
+                )
+            });
+            assert_eq!(
+                got,
+                want,
+                "{} changed; if intended, rerun with UPDATE_SNAPSHOTS=1 and review the diff",
+                snap.display()
+            );
         }
     }
 }
@@ -197,7 +319,14 @@ fn generated_files_match_their_snapshots() {
 /// The Rust toolchain's version appears in the Rust Dockerfile; snapshots hold a placeholder.
 fn rust_minor() -> String {
     let v = run_ok(Command::new("rustc").arg("--version"));
-    let v = v.split_whitespace().nth(1).unwrap().split('.').take(2).collect::<Vec<_>>().join(".");
+    let v = v
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .split('.')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(".");
     format!("rust:{v}-")
 }
 
@@ -207,21 +336,51 @@ fn the_dockerfiles_parse() {
     for ex in ["gin-api", "axum-api"] {
         let (_t, _dir, out) = deployed(ex, &["--target", "dockerfile"]);
         let df = out.join("docker/Dockerfile");
-        let o = run(Command::new("hadolint").args(["--no-fail", "-f", "json"]).arg(&df));
-        let findings: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{ex}: hadolint output {e}: {}", String::from_utf8_lossy(&o.stdout)));
-        let codes: Vec<&str> = findings.as_array().unwrap().iter().filter_map(|f| f["code"].as_str()).collect();
-        assert!(!codes.contains(&"DL1000"), "{ex}: hadolint cannot parse it: {findings}");
+        let o = run(Command::new("hadolint")
+            .args(["--no-fail", "-f", "json"])
+            .arg(&df));
+        let findings: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{ex}: hadolint output {e}: {}",
+                String::from_utf8_lossy(&o.stdout)
+            )
+        });
+        let codes: Vec<&str> = findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["code"].as_str())
+            .collect();
+        assert!(
+            !codes.contains(&"DL1000"),
+            "{ex}: hadolint cannot parse it: {findings}"
+        );
         let text = std::fs::read_to_string(&df).unwrap();
-        assert_eq!(text.lines().filter(|l| l.starts_with("FROM ")).count(), 2, "multi-stage");
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("FROM ")).count(),
+            2,
+            "multi-stage"
+        );
         // drydock's own BuildKit-compatible parser reads it too.
         let parsed = drydock::lint::dockerfile::parse(&text).unwrap();
         let names: Vec<String> = parsed.instructions.iter().map(|i| i.name()).collect();
         assert_eq!(names.first().map(String::as_str), Some("from"));
         assert_eq!(names.last().map(String::as_str), Some("entrypoint"));
         assert!(parsed.instructions.last().unwrap().json, "exec form");
-        assert!(text.contains("USER 65532:65532") && text.contains("EXPOSE 8080\n") && text.contains("ENTRYPOINT [\""), "{text}");
+        assert!(
+            text.contains("USER 65532:65532")
+                && text.contains("EXPOSE 8080\n")
+                && text.contains("ENTRYPOINT [\""),
+            "{text}"
+        );
         // Dependency manifests are copied before the sources.
-        let deps = text.find(if ex == "gin-api" { "COPY go.mod" } else { "COPY Cargo.toml Cargo.lock" }).unwrap();
+        let deps = text
+            .find(if ex == "gin-api" {
+                "COPY go.mod"
+            } else {
+                "COPY Cargo.toml Cargo.lock"
+            })
+            .unwrap();
         assert!(deps < text.find("COPY . .").unwrap());
     }
 }
@@ -230,17 +389,33 @@ fn the_dockerfiles_parse() {
 fn bad_config_names_the_key_and_the_fix() {
     for (bad, key) in [
         ("[resources]\ncpu_limit = \"500x\"\n", "resources.cpu_limit"),
-        ("[resources]\nmemory_request = \"512Mi\"\nmemory_limit = \"256Mi\"\n", "resources.memory_limit"),
-        ("[scaling]\nmin_replicas = 4\nmax_replicas = 2\n", "scaling.max_replicas"),
+        (
+            "[resources]\nmemory_request = \"512Mi\"\nmemory_limit = \"256Mi\"\n",
+            "resources.memory_limit",
+        ),
+        (
+            "[scaling]\nmin_replicas = 4\nmax_replicas = 2\n",
+            "scaling.max_replicas",
+        ),
         ("[ingres]\nhost = \"x.example.com\"\n", "ingres"),
     ] {
         let (_t, dir) = copy_example("gin-api");
-        std::fs::write(dir.join("drydock.toml"), format!("name = \"gin-api\"\nport = 8080\n{bad}")).unwrap();
+        std::fs::write(
+            dir.join("drydock.toml"),
+            format!("name = \"gin-api\"\nport = 8080\n{bad}"),
+        )
+        .unwrap();
         let out = run(drydock().arg("deploy").arg(&dir).args(["--image", IMAGE]));
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
-        assert!(err.contains(key) && err.contains("drydock.toml"), "{bad}: {err}");
-        assert!(!dir.join("deploy").exists(), "nothing written for bad config");
+        assert!(
+            err.contains(key) && err.contains("drydock.toml"),
+            "{bad}: {err}"
+        );
+        assert!(
+            !dir.join("deploy").exists(),
+            "nothing written for bad config"
+        );
     }
     let (_t, dir) = copy_example("gin-api");
     std::fs::write(dir.join("drydock.toml"), "port = 70000\n").unwrap();

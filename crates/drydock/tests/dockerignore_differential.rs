@@ -29,17 +29,33 @@ impl Rng {
 
 fn oracle(queries: &serde_json::Value) -> Vec<String> {
     require_tool("go");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/patternmatcher-oracle");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/patternmatcher-oracle");
     let bin = tempfile::tempdir().unwrap();
     let exe = bin.path().join("oracle");
     let mut build = Command::new("go");
-    build.args(["build", "-o"]).arg(&exe).arg(".").current_dir(&dir).env("GO111MODULE", "off").env("CGO_ENABLED", "0");
+    build
+        .args(["build", "-o"])
+        .arg(&exe)
+        .arg(".")
+        .current_dir(&dir)
+        .env("GO111MODULE", "off")
+        .env("CGO_ENABLED", "0");
     if std::env::var_os("GOPATH").is_none() {
         build.env("GOPATH", "/usr/share/gocode");
     }
     run_ok(&mut build);
-    let mut child = Command::new(&exe).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(queries.to_string().as_bytes()).unwrap();
+    let mut child = Command::new(&exe)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(queries.to_string().as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     serde_json::from_slice(&out.stdout).unwrap()
@@ -56,8 +72,24 @@ fn ours(patterns: &[String], path: &str) -> String {
 #[test]
 fn generated_cases_agree_with_moby_patternmatcher() {
     let mut rng = Rng(0x5eed_d0c4_e12a_b1e5);
-    let tokens = ["a", "b", "dir", "x.go", "*", "**", "?", "/", "[a-c]", "[^b]", ".", "..", "\\*", "*.md", "!", "z", "-", "+"];
-    let segs = ["a", "b", "dir", "x.go", "README.md", "ab", "a.b", "*", "zz", "c", "-", "dir2"];
+    let tokens = [
+        "a", "b", "dir", "x.go", "*", "**", "?", "/", "[a-c]", "[^b]", ".", "..", "\\*", "*.md",
+        "!", "z", "-", "+",
+    ];
+    let segs = [
+        "a",
+        "b",
+        "dir",
+        "x.go",
+        "README.md",
+        "ab",
+        "a.b",
+        "*",
+        "zz",
+        "c",
+        "-",
+        "dir2",
+    ];
     let mut cases = Vec::new();
     for _ in 0..4000 {
         let n_pat = 1 + rng.below(3);
@@ -76,17 +108,33 @@ fn generated_cases_agree_with_moby_patternmatcher() {
         let path: Vec<&str> = (0..1 + rng.below(4)).map(|_| rng.pick(&segs)).collect();
         cases.push((patterns, path.join("/")));
     }
-    let queries = serde_json::Value::Array(cases.iter().map(|(p, path)| serde_json::json!({"patterns": p, "path": path})).collect());
+    let queries = serde_json::Value::Array(
+        cases
+            .iter()
+            .map(|(p, path)| serde_json::json!({"patterns": p, "path": path}))
+            .collect(),
+    );
     let want = oracle(&queries);
     let mut diffs = Vec::new();
     for ((patterns, path), want) in cases.iter().zip(&want) {
         let got = ours(patterns, path);
         if &got != want {
-            diffs.push(format!("{patterns:?} on {path:?}: docker says {want}, drydock says {got}"));
+            diffs.push(format!(
+                "{patterns:?} on {path:?}: docker says {want}, drydock says {got}"
+            ));
         }
     }
     let errors = want.iter().filter(|w| *w == "error").count();
     let excluded = want.iter().filter(|w| *w == "excluded").count();
-    assert!(excluded > 400 && errors < 2000, "the generator exercises all outcomes ({excluded} excluded, {errors} errors)");
-    assert!(diffs.is_empty(), "{} of {} differ:\n{}", diffs.len(), cases.len(), diffs[..diffs.len().min(30)].join("\n"));
+    assert!(
+        excluded > 400 && errors < 2000,
+        "the generator exercises all outcomes ({excluded} excluded, {errors} errors)"
+    );
+    assert!(
+        diffs.is_empty(),
+        "{} of {} differ:\n{}",
+        diffs.len(),
+        cases.len(),
+        diffs[..diffs.len().min(30)].join("\n")
+    );
 }

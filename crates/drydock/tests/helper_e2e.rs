@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 use common::*;
 
 fn unique(name: &str) -> String {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("drydock-test/{name}:h{}", n % 1_000_000_000)
 }
 
@@ -22,7 +25,16 @@ fn build_and_load(dir: &Path, cache: &Path, name: &str) -> (String, String) {
     require_tool("podman");
     let tag = unique(name);
     let archive = cache.join(format!("{name}.tar"));
-    build_json(dir, cache, &["--tag", &tag, "--output", &format!("docker-archive:{}", archive.display())]);
+    build_json(
+        dir,
+        cache,
+        &[
+            "--tag",
+            &tag,
+            "--output",
+            &format!("docker-archive:{}", archive.display()),
+        ],
+    );
     run_ok(engine("docker").arg("load").arg("-i").arg(&archive));
     run_ok(engine("podman").arg("load").arg("-i").arg(&archive));
     (tag.clone(), format!("localhost/{tag}"))
@@ -30,10 +42,18 @@ fn build_and_load(dir: &Path, cache: &Path, name: &str) -> (String, String) {
 
 fn goenv(eng: &str, image: &str, flags: &[&str]) -> serde_json::Value {
     let out = run(engine(eng).args(["run", "--rm"]).args(flags).arg(image));
-    assert!(out.status.success(), "{eng} run {flags:?}: {}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    assert!(
+        out.status.success(),
+        "{eng} run {flags:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
     let said = String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains("drydock-helper: "), "the helper says what it decided: {said}");
+    assert!(
+        said.contains("drydock-helper: "),
+        "the helper says what it decided: {said}"
+    );
     v
 }
 
@@ -42,33 +62,67 @@ fn gomaxprocs_and_gomemlimit_follow_the_limits_in_docker_and_podman() {
     require_tool("go");
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("goenv");
-    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/goenv"), &dir);
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/goenv"),
+        &dir,
+    );
     let cache = tempfile::tempdir().unwrap();
     let (docker_ref, podman_ref) = build_and_load(&dir, cache.path(), "goenv");
     let cpus = std::thread::available_parallelism().unwrap().get() as i64;
     let mib256 = 256i64 << 20;
-    for (eng, image) in [("docker", docker_ref.as_str()), ("podman", podman_ref.as_str())] {
+    for (eng, image) in [
+        ("docker", docker_ref.as_str()),
+        ("podman", podman_ref.as_str()),
+    ] {
         // --cpus 1.5 rounds up to 2 (documented: like Go 1.25), capped at the machine's CPUs.
         let v = goenv(eng, image, &["--cpus", "1.5", "--memory", "256m"]);
         let want = 2.min(cpus);
         assert_eq!(v["GOMAXPROCS"], want.to_string(), "{eng}: {v}");
         assert_eq!(v["runtime_gomaxprocs"], want, "{eng}: {v}");
         let limit: i64 = v["GOMEMLIMIT"].as_str().unwrap().parse().unwrap();
-        assert_eq!(limit, (mib256 as f64 * 0.9) as i64, "{eng}: about 0.9 × 256 MiB");
-        assert_eq!(v["runtime_memlimit"], limit, "{eng}: the Go runtime took it");
+        assert_eq!(
+            limit,
+            (mib256 as f64 * 0.9) as i64,
+            "{eng}: about 0.9 × 256 MiB"
+        );
+        assert_eq!(
+            v["runtime_memlimit"], limit,
+            "{eng}: the Go runtime took it"
+        );
 
         let v = goenv(eng, image, &["--cpus", "0.5", "--memory", "256m"]);
         assert_eq!(v["GOMAXPROCS"], "1", "{eng}: {v}");
 
         // Without limits both are left alone.
         let v = goenv(eng, image, &[]);
-        assert_eq!((v["GOMAXPROCS"].as_str(), v["GOMEMLIMIT"].as_str()), (Some(""), Some("")), "{eng}: {v}");
+        assert_eq!(
+            (v["GOMAXPROCS"].as_str(), v["GOMEMLIMIT"].as_str()),
+            (Some(""), Some("")),
+            "{eng}: {v}"
+        );
         assert_eq!(v["runtime_gomaxprocs"], cpus);
         assert_eq!(v["runtime_memlimit"], i64::MAX);
 
         // The user's values win.
-        let v = goenv(eng, image, &["--cpus", "1.5", "--memory", "256m", "-e", "GOMAXPROCS=3", "-e", "GOMEMLIMIT=100MiB"]);
-        assert_eq!((v["GOMAXPROCS"].as_str(), v["GOMEMLIMIT"].as_str()), (Some("3"), Some("100MiB")), "{eng}: {v}");
+        let v = goenv(
+            eng,
+            image,
+            &[
+                "--cpus",
+                "1.5",
+                "--memory",
+                "256m",
+                "-e",
+                "GOMAXPROCS=3",
+                "-e",
+                "GOMEMLIMIT=100MiB",
+            ],
+        );
+        assert_eq!(
+            (v["GOMAXPROCS"].as_str(), v["GOMEMLIMIT"].as_str()),
+            (Some("3"), Some("100MiB")),
+            "{eng}: {v}"
+        );
         assert_eq!(v["runtime_gomaxprocs"], 3);
         let _ = run(engine(eng).args(["rmi", "-f", image]));
     }
@@ -80,27 +134,45 @@ fn stop_is_graceful_and_orphaned_zombies_are_reaped() {
     let (_t, dir) = copy_example("gin-api");
     let cache = tempfile::tempdir().unwrap();
     let (docker_ref, podman_ref) = build_and_load(&dir, cache.path(), "gin-api");
-    for (eng, image) in [("docker", docker_ref.as_str()), ("podman", podman_ref.as_str())] {
+    for (eng, image) in [
+        ("docker", docker_ref.as_str()),
+        ("podman", podman_ref.as_str()),
+    ] {
         for with_helper in [true, false] {
             let port = free_port();
             let publish = format!("127.0.0.1:{port}:8080");
-            let mut args = vec!["-p", publish.as_str(), "-e", "API_TOKEN=t", "-e", "ADMIN_ENABLED=true"];
+            let mut args = vec![
+                "-p",
+                publish.as_str(),
+                "-e",
+                "API_TOKEN=t",
+                "-e",
+                "ADMIN_ENABLED=true",
+            ];
             if !with_helper {
                 // The control: the Go app as PID 1 reaps nobody but its own children.
                 args.extend(["--entrypoint", "/app/gin-api"]);
             }
             args.push(image);
             let c = Container::run(eng, &args);
-            wait_http(port, "/healthz", 200, Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e}\n{}", c.logs()));
+            wait_http(port, "/healthz", 200, Duration::from_secs(30))
+                .unwrap_or_else(|e| panic!("{e}\n{}", c.logs()));
             let init: u32 = c.inspect("{{.State.Pid}}").parse().unwrap();
-            assert_eq!(http_post(port, "/admin/orphan").map(|r| r.0), Some(200), "{eng}");
+            assert_eq!(
+                http_post(port, "/admin/orphan").map(|r| r.0),
+                Some(200),
+                "{eng}"
+            );
             // The grandchild sleeps 200 ms, then exits as an orphan of the container's PID 1.
             std::thread::sleep(Duration::from_millis(1500));
             let z = zombies_of(init);
             if with_helper {
                 assert!(z.is_empty(), "{eng}: zombies left under the helper: {z:?}");
             } else {
-                assert!(!z.is_empty(), "{eng}: the control (no helper) should show the zombie the helper reaps");
+                assert!(
+                    !z.is_empty(),
+                    "{eng}: the control (no helper) should show the zombie the helper reaps"
+                );
                 continue;
             }
             let start = Instant::now();
@@ -110,7 +182,10 @@ fn stop_is_graceful_and_orphaned_zombies_are_reaped() {
             let logs = c.logs();
             eprintln!("{eng}: stop took {took:?}, exit code {code}");
             assert_eq!(code, "0", "{eng}: graceful exit, not 143 or 137\n{logs}");
-            assert!(logs.contains("received terminated") && logs.contains("shut down cleanly"), "{eng}: SIGTERM reached the app\n{logs}");
+            assert!(
+                logs.contains("received terminated") && logs.contains("shut down cleanly"),
+                "{eng}: SIGTERM reached the app\n{logs}"
+            );
             // Well inside the 10 s after which the engine would SIGKILL.
             assert!(took < Duration::from_secs(5), "{eng}: stop took {took:?}");
         }
@@ -122,32 +197,86 @@ fn docker_and_podman_report_health_from_the_helper_probe() {
     require_tool("go");
     let (_t, dir) = copy_example("gin-api");
     let cfg = std::fs::read_to_string(dir.join("drydock.toml")).unwrap();
-    let fast = cfg.replace("interval = \"10s\"", "interval = \"1s\"").replace("timeout = \"3s\"", "timeout = \"2s\"").replace("start_period = \"5s\"", "start_period = \"1s\"").replace("retries = 3", "retries = 1");
-    assert_ne!(fast, cfg, "the example's [health] settings are where this test expects them");
+    let fast = cfg
+        .replace("interval = \"10s\"", "interval = \"1s\"")
+        .replace("timeout = \"3s\"", "timeout = \"2s\"")
+        .replace("start_period = \"5s\"", "start_period = \"1s\"")
+        .replace("retries = 3", "retries = 1");
+    assert_ne!(
+        fast, cfg,
+        "the example's [health] settings are where this test expects them"
+    );
     std::fs::write(dir.join("drydock.toml"), fast).unwrap();
     let cache = tempfile::tempdir().unwrap();
     let (docker_ref, podman_ref) = build_and_load(&dir, cache.path(), "gin-api-health");
 
     let port = free_port();
     let publish = format!("127.0.0.1:{port}:8080");
-    let c = Container::run("docker", &["-p", &publish, "-e", "API_TOKEN=t", "-e", "ADMIN_ENABLED=true", &docker_ref]);
+    let c = Container::run(
+        "docker",
+        &[
+            "-p",
+            &publish,
+            "-e",
+            "API_TOKEN=t",
+            "-e",
+            "ADMIN_ENABLED=true",
+            &docker_ref,
+        ],
+    );
     let hc = c.inspect("{{json .Config.Healthcheck}}");
-    assert!(hc.contains("drydock-helper") && hc.contains("probe"), "{hc}");
-    eventually("docker to report healthy", Duration::from_secs(30), || (c.inspect("{{.State.Health.Status}}") == "healthy").then_some(()));
-    assert_eq!(http_post(port, "/admin/fail-health").map(|r| r.0), Some(200));
-    eventually("docker to report unhealthy", Duration::from_secs(30), || (c.inspect("{{.State.Health.Status}}") == "unhealthy").then_some(()));
+    assert!(
+        hc.contains("drydock-helper") && hc.contains("probe"),
+        "{hc}"
+    );
+    eventually("docker to report healthy", Duration::from_secs(30), || {
+        (c.inspect("{{.State.Health.Status}}") == "healthy").then_some(())
+    });
+    assert_eq!(
+        http_post(port, "/admin/fail-health").map(|r| r.0),
+        Some(200)
+    );
+    eventually(
+        "docker to report unhealthy",
+        Duration::from_secs(30),
+        || (c.inspect("{{.State.Health.Status}}") == "unhealthy").then_some(()),
+    );
     let log = c.inspect("{{json .State.Health.Log}}");
     assert!(log.contains("answered 503"), "{log}");
     drop(c);
 
     let port = free_port();
     let publish = format!("127.0.0.1:{port}:8080");
-    let c = Container::run("podman", &["-p", &publish, "-e", "API_TOKEN=t", "-e", "ADMIN_ENABLED=true", &podman_ref]);
+    let c = Container::run(
+        "podman",
+        &[
+            "-p",
+            &publish,
+            "-e",
+            "API_TOKEN=t",
+            "-e",
+            "ADMIN_ENABLED=true",
+            &podman_ref,
+        ],
+    );
     wait_http(port, "/healthz", 200, Duration::from_secs(30)).unwrap();
     // podman kept the health check: the archive is in the Docker format.
-    assert_eq!(run(engine("podman").args(["healthcheck", "run", &c.id])).status.code(), Some(0));
-    assert_eq!(http_post(port, "/admin/fail-health").map(|r| r.0), Some(200));
-    assert_eq!(run(engine("podman").args(["healthcheck", "run", &c.id])).status.code(), Some(1));
+    assert_eq!(
+        run(engine("podman").args(["healthcheck", "run", &c.id]))
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        http_post(port, "/admin/fail-health").map(|r| r.0),
+        Some(200)
+    );
+    assert_eq!(
+        run(engine("podman").args(["healthcheck", "run", &c.id]))
+            .status
+            .code(),
+        Some(1)
+    );
     drop(c);
     let _ = run(engine("docker").args(["rmi", "-f", &docker_ref]));
     let _ = run(engine("podman").args(["rmi", "-f", &podman_ref]));
@@ -161,7 +290,16 @@ fn run_and_interrupt(eng: &'static str, dir: &std::path::Path, cache: &std::path
     let mut child = drydock()
         .arg("run")
         .arg(dir)
-        .args(["--engine", eng, "-e", "API_TOKEN=dev", "--host-port", &port.to_string(), "--tag", &tag])
+        .args([
+            "--engine",
+            eng,
+            "-e",
+            "API_TOKEN=dev",
+            "--host-port",
+            &port.to_string(),
+            "--tag",
+            &tag,
+        ])
         .arg("--cache-dir")
         .arg(cache)
         .stdout(Stdio::piped())
@@ -182,17 +320,33 @@ fn run_and_interrupt(eng: &'static str, dir: &std::path::Path, cache: &std::path
         }
         all
     });
-    rx.recv_timeout(Duration::from_secs(120)).unwrap_or_else(|_| panic!("{eng}: drydock run reports the service healthy"));
+    rx.recv_timeout(Duration::from_secs(120))
+        .unwrap_or_else(|_| panic!("{eng}: drydock run reports the service healthy"));
     assert_eq!(http_get(port, "/healthz").map(|r| r.0), Some(200), "{eng}");
     run_ok(Command::new("kill").args(["-INT", &child.id().to_string()]));
     let status = child.wait().unwrap();
     let out = reader.join().unwrap();
     assert!(status.success(), "{eng}: {status}\n{out}");
-    assert!(out.contains("shut down cleanly") && out.contains("exited with code 0"), "{eng}: {out}");
-    assert!(out.contains("--cpus 1 --memory 268435456b"), "limits from drydock.toml's defaults: {out}");
-    let left = run_ok(engine(eng).args(["ps", "-aq", "--filter", &format!("name=drydock-gin-api-{}", child.id())]));
+    assert!(
+        out.contains("shut down cleanly") && out.contains("exited with code 0"),
+        "{eng}: {out}"
+    );
+    assert!(
+        out.contains("--cpus 1 --memory 268435456b"),
+        "limits from drydock.toml's defaults: {out}"
+    );
+    let left = run_ok(engine(eng).args([
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("name=drydock-gin-api-{}", child.id()),
+    ]));
     assert!(left.trim().is_empty(), "{eng}: container removed");
-    let image = if eng == "podman" { format!("localhost/{tag}") } else { tag };
+    let image = if eng == "podman" {
+        format!("localhost/{tag}")
+    } else {
+        tag
+    };
     let _ = run(engine(eng).args(["rmi", "-f", &image]));
 }
 
@@ -204,8 +358,23 @@ fn drydock_run_comes_up_healthy_and_stops_cleanly_on_sigint() {
     run_and_interrupt("podman", &dir, cache.path());
 
     // A service that cannot start: drydock says why, with its last log lines.
-    let out = run(drydock().arg("run").arg(&dir).args(["--engine", "docker", "--host-port", &free_port().to_string()]).arg("--cache-dir").arg(cache.path()).env_remove("API_TOKEN"));
+    let out = run(drydock()
+        .arg("run")
+        .arg(&dir)
+        .args([
+            "--engine",
+            "docker",
+            "--host-port",
+            &free_port().to_string(),
+        ])
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .env_remove("API_TOKEN"));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("exited with code 2 before it became healthy") && err.contains("API_TOKEN is not set"), "{err}");
+    assert!(
+        err.contains("exited with code 2 before it became healthy")
+            && err.contains("API_TOKEN is not set"),
+        "{err}"
+    );
 }

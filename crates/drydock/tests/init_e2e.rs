@@ -16,11 +16,15 @@ fn init_writes_the_examples_own_files() {
         let r: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(r["name"], ex);
         assert_eq!(r["port"], 8080);
-        assert_eq!((r["health_path"].as_str(), r["ready_path"].as_str()), (Some("/healthz"), Some("/readyz")));
+        assert_eq!(
+            (r["health_path"].as_str(), r["ready_path"].as_str()),
+            (Some("/healthz"), Some("/readyz"))
+        );
         assert_eq!(r["secrets"], serde_json::json!(["API_TOKEN"]));
         assert_eq!(r["gin"], ex == "gin-api");
         for f in ["drydock.toml", ".dockerignore"] {
-            let want = std::fs::read_to_string(repo_root().join("examples").join(ex).join(f)).unwrap();
+            let want =
+                std::fs::read_to_string(repo_root().join("examples").join(ex).join(f)).unwrap();
             let got = std::fs::read_to_string(dir.join(f)).unwrap();
             assert_eq!(got, want, "{ex}/{f} differs from what `drydock init` writes; if the change is intended, copy the new output into examples/{ex}/");
         }
@@ -35,11 +39,23 @@ fn init_never_overwrites_without_force() {
     let out = run(drydock().arg("init").arg(&dir));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains(".dockerignore already exists") && err.contains("--force"), "{err}");
-    assert_eq!(std::fs::read_to_string(dir.join(".dockerignore")).unwrap(), "mine\n", "untouched");
-    assert!(!dir.join("drydock.toml").exists(), "nothing written when refusing");
+    assert!(
+        err.contains(".dockerignore already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".dockerignore")).unwrap(),
+        "mine\n",
+        "untouched"
+    );
+    assert!(
+        !dir.join("drydock.toml").exists(),
+        "nothing written when refusing"
+    );
     run_ok(drydock().arg("init").arg(&dir).arg("--force"));
-    assert!(std::fs::read_to_string(dir.join(".dockerignore")).unwrap().contains("drydock init"));
+    assert!(std::fs::read_to_string(dir.join(".dockerignore"))
+        .unwrap()
+        .contains("drydock init"));
 }
 
 #[test]
@@ -48,20 +64,33 @@ fn init_on_a_bare_go_service_detects_what_it_can() {
     let dir = t.path().join("Billing_Service");
     std::fs::create_dir_all(dir.join("cmd/billing")).unwrap();
     std::fs::create_dir_all(dir.join("public")).unwrap();
-    std::fs::write(dir.join("go.mod"), "module example.com/billing\n\ngo 1.19\n").unwrap();
+    std::fs::write(
+        dir.join("go.mod"),
+        "module example.com/billing\n\ngo 1.19\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("cmd/billing/main.go"),
         "package main\n\nimport (\"net/http\"; \"os\")\n\nfunc main() {\n\t_ = os.Getenv(\"DB_PASSWORD\")\n\thttp.HandleFunc(\"/health\", nil)\n\thttp.ListenAndServe(\":9090\", nil)\n}\n",
     )
     .unwrap();
     std::fs::write(dir.join("lib.go"), "package billing\n").unwrap();
-    let r: serde_json::Value = serde_json::from_str(&run_ok(drydock().arg("init").arg(&dir).args(["--format", "json"]))).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&run_ok(
+        drydock().arg("init").arg(&dir).args(["--format", "json"]),
+    ))
+    .unwrap();
     assert_eq!(r["name"], "billing");
     assert_eq!(r["main"], "./cmd/billing");
     assert_eq!(r["port"], 9090);
-    assert_eq!((r["health_path"].as_str(), r["ready_path"].as_str()), (Some("/health"), Some("/health")));
+    assert_eq!(
+        (r["health_path"].as_str(), r["ready_path"].as_str()),
+        (Some("/health"), Some("/health"))
+    );
     assert_eq!(r["assets"], serde_json::json!(["public"]));
     assert_eq!(r["secrets"], serde_json::json!(["DB_PASSWORD"]));
     let toml = std::fs::read_to_string(dir.join("drydock.toml")).unwrap();
-    assert!(toml.contains("env = \"DB_PASSWORD\"") && toml.contains("port = 9090"), "{toml}");
+    assert!(
+        toml.contains("env = \"DB_PASSWORD\"") && toml.contains("port = 9090"),
+        "{toml}"
+    );
 }

@@ -18,9 +18,21 @@ fn write(dir: &Path, rel: &str, text: &str) {
 fn discovery_exit_codes_and_formats() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    write(d, "Dockerfile", "FROM alpine\nUSER 1\nHEALTHCHECK CMD [\"/p\"]\n");
-    write(d, "svc/api.Dockerfile", "FROM scratch\nUSER 1\nHEALTHCHECK CMD [\"/p\"]\nCMD ./api\n");
-    write(d, "Dockerfile.dev", "FROM scratch\nUSER 1\nHEALTHCHECK CMD [\"/p\"]\n");
+    write(
+        d,
+        "Dockerfile",
+        "FROM alpine\nUSER 1\nHEALTHCHECK CMD [\"/p\"]\n",
+    );
+    write(
+        d,
+        "svc/api.Dockerfile",
+        "FROM scratch\nUSER 1\nHEALTHCHECK CMD [\"/p\"]\nCMD ./api\n",
+    );
+    write(
+        d,
+        "Dockerfile.dev",
+        "FROM scratch\nUSER 1\nHEALTHCHECK CMD [\"/p\"]\n",
+    );
     write(d, "ignored/Dockerfile", "FROM alpine\n");
     write(d, ".gitignore", "ignored/\n");
     write(d, ".dockerignore", ".git\n");
@@ -30,59 +42,132 @@ fn discovery_exit_codes_and_formats() {
     let out = run(drydock().arg("lint").arg(d));
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("Dockerfile:1:6: DF001") && text.contains("api.Dockerfile:4:1: DF007"), "{text}");
+    assert!(
+        text.contains("Dockerfile:1:6: DF001") && text.contains("api.Dockerfile:4:1: DF007"),
+        "{text}"
+    );
     assert!(!text.contains("ignored"), ".gitignore is honoured: {text}");
-    assert!(text.contains("1 | FROM alpine") && text.contains("^^^^^^"), "code frame with caret: {text}");
+    assert!(
+        text.contains("1 | FROM alpine") && text.contains("^^^^^^"),
+        "code frame with caret: {text}"
+    );
 
     // JSON carries the same findings.
     let out = run(drydock().arg("lint").arg(d).args(["--format", "json"]));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let codes: Vec<&str> = v.as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
     assert_eq!(codes, ["DF001", "DF007"]);
 
     // GitHub annotations.
     let out = run(drydock().arg("lint").arg(d).args(["--format", "github"]));
     let gh = String::from_utf8_lossy(&out.stdout);
-    assert!(gh.lines().any(|l| l.starts_with("::warning file=") && l.contains(",line=1,col=6,endLine=1,endColumn=12,title=DF001 unpinned-base-image::")), "{gh}");
+    assert!(
+        gh.lines().any(|l| l.starts_with("::warning file=")
+            && l.contains(
+                ",line=1,col=6,endLine=1,endColumn=12,title=DF001 unpinned-base-image::"
+            )),
+        "{gh}"
+    );
 
     // Thresholds and selection.
-    assert_eq!(run(drydock().arg("lint").arg(d).args(["--fail-on", "error"])).status.code(), Some(0));
-    assert_eq!(run(drydock().arg("lint").arg(d).args(["--ignore", "DF001,DF007"])).status.code(), Some(0));
-    assert_eq!(run(drydock().arg("lint").arg(d).args(["--select", "DF999"])).status.code(), Some(2));
-    write(d, "drydock.toml", "[lint]\nignore = [\"DF001\"]\nseverity = { DF007 = \"info\" }\n");
-    assert_eq!(run(drydock().arg("lint").arg(d)).status.code(), Some(0), "drydock.toml's [lint] applies");
+    assert_eq!(
+        run(drydock().arg("lint").arg(d).args(["--fail-on", "error"]))
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(drydock()
+            .arg("lint")
+            .arg(d)
+            .args(["--ignore", "DF001,DF007"]))
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(drydock().arg("lint").arg(d).args(["--select", "DF999"]))
+            .status
+            .code(),
+        Some(2)
+    );
+    write(
+        d,
+        "drydock.toml",
+        "[lint]\nignore = [\"DF001\"]\nseverity = { DF007 = \"info\" }\n",
+    );
+    assert_eq!(
+        run(drydock().arg("lint").arg(d)).status.code(),
+        Some(0),
+        "drydock.toml's [lint] applies"
+    );
     std::fs::remove_file(d.join("drydock.toml")).unwrap();
 
     // A file that does not parse is exit 2, with its name and line.
     write(d, "bad/Dockerfile", "FROM x\nENV ONLYKEY\n");
     let out = run(drydock().arg("lint").arg(d.join("bad/Dockerfile")));
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("bad/Dockerfile:2: ENV must have two arguments"));
-    assert_eq!(run(drydock().arg("lint").arg(d.join("nope"))).status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("bad/Dockerfile:2: ENV must have two arguments"));
+    assert_eq!(
+        run(drydock().arg("lint").arg(d.join("nope"))).status.code(),
+        Some(2)
+    );
 }
 
 #[test]
 fn sarif_validates_against_the_schema() {
     let t = tempfile::tempdir().unwrap();
-    write(t.path(), "Dockerfile", "FROM alpine\nENV API_TOKEN=x\nCMD run\n");
-    let out = run(drydock().arg("lint").arg(t.path()).args(["--format", "sarif"]));
+    write(
+        t.path(),
+        "Dockerfile",
+        "FROM alpine\nENV API_TOKEN=x\nCMD run\n",
+    );
+    let out = run(drydock()
+        .arg("lint")
+        .arg(t.path())
+        .args(["--format", "sarif"]));
     assert_eq!(out.status.code(), Some(1));
     let sarif = t.path().join("out.sarif");
     std::fs::write(&sarif, &out.stdout).unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let run0 = &v["runs"][0];
-    assert_eq!(run0["tool"]["driver"]["rules"].as_array().unwrap().len(), drydock::lint::catalog::RULES.len());
+    assert_eq!(
+        run0["tool"]["driver"]["rules"].as_array().unwrap().len(),
+        drydock::lint::catalog::RULES.len()
+    );
     let r = &run0["results"][0]["locations"][0]["physicalLocation"]["region"];
-    assert!(r["startLine"].is_u64() && r["startColumn"].is_u64() && r["endLine"].is_u64() && r["endColumn"].is_u64());
+    assert!(
+        r["startLine"].is_u64()
+            && r["startColumn"].is_u64()
+            && r["endLine"].is_u64()
+            && r["endColumn"].is_u64()
+    );
     let schema = repo_root().join("../shared/conformance/sarif/sarif-2.1.0-rtm.5.json");
     let py = format!(
         "import json,sys,jsonschema; jsonschema.validate(json.load(open('{}')), json.load(open('{}'))); print('valid')",
         sarif.display(),
         schema.display()
     );
-    let python = std::env::var("DRYDOCK_TOOLS").map(|t| format!("{t}/venv/bin/python")).unwrap_or_else(|_| format!("{}/.cache/drydock-tools/venv/bin/python", std::env::var("HOME").unwrap()));
+    let python = std::env::var("DRYDOCK_TOOLS")
+        .map(|t| format!("{t}/venv/bin/python"))
+        .unwrap_or_else(|_| {
+            format!(
+                "{}/.cache/drydock-tools/venv/bin/python",
+                std::env::var("HOME").unwrap()
+            )
+        });
     let o = run(Command::new(python).args(["-c", &py]));
-    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("valid"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success() && String::from_utf8_lossy(&o.stdout).contains("valid"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]
@@ -90,9 +175,23 @@ fn generated_dockerfiles_have_zero_findings() {
     for ex in ["gin-api", "axum-api"] {
         let (_t, dir) = copy_example(ex);
         let out = dir.join("deploy");
-        run_ok(drydock().arg("deploy").arg(&dir).args(["--target", "dockerfile", "--image", "x", "--out"]).arg(&out));
-        let o = run(drydock().arg("lint").arg(out.join("docker/Dockerfile")).args(["--format", "json"]));
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+        run_ok(
+            drydock()
+                .arg("deploy")
+                .arg(&dir)
+                .args(["--target", "dockerfile", "--image", "x", "--out"])
+                .arg(&out),
+        );
+        let o = run(drydock()
+            .arg("lint")
+            .arg(out.join("docker/Dockerfile"))
+            .args(["--format", "json"]));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stdout)
+        );
         assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "[]");
     }
 }
@@ -102,7 +201,12 @@ fn rules_and_rule_explain_the_catalog() {
     let list = run_ok(drydock().arg("rules"));
     assert_eq!(list.lines().count(), drydock::lint::catalog::RULES.len());
     let doc = run_ok(drydock().args(["rule", "DF004"]));
-    assert!(doc.starts_with("# DF004 runs-as-root") && doc.contains("## Why is this bad?") && doc.contains("DL3002"), "{doc}");
+    assert!(
+        doc.starts_with("# DF004 runs-as-root")
+            && doc.contains("## Why is this bad?")
+            && doc.contains("DL3002"),
+        "{doc}"
+    );
     assert_eq!(run(drydock().args(["rule", "XX1"])).status.code(), Some(2));
 }
 
@@ -113,10 +217,22 @@ fn malformed_files_give_clear_errors_and_never_panic() {
         ("empty.Dockerfile", ":1: file with no instructions"),
         ("only-comments.Dockerfile", ":1: file with no instructions"),
         ("env-no-value.Dockerfile", ":2: ENV must have two arguments"),
-        ("label-no-equals.Dockerfile", ":2: Syntax error - can't find ="),
-        ("nested-json.Dockerfile", ":2: dockerfile JSON arrays must contain only strings"),
-        ("unterminated-heredoc.Dockerfile", ":2: unterminated heredoc EOF"),
-        ("repeated-escape.Dockerfile", ":2: only one escape parser directive"),
+        (
+            "label-no-equals.Dockerfile",
+            ":2: Syntax error - can't find =",
+        ),
+        (
+            "nested-json.Dockerfile",
+            ":2: dockerfile JSON arrays must contain only strings",
+        ),
+        (
+            "unterminated-heredoc.Dockerfile",
+            ":2: unterminated heredoc EOF",
+        ),
+        (
+            "repeated-escape.Dockerfile",
+            ":2: only one escape parser directive",
+        ),
         ("bad-escape.Dockerfile", ":1: invalid escape token"),
         ("binary.Dockerfile", "cannot read"),
     ];
@@ -124,7 +240,11 @@ fn malformed_files_give_clear_errors_and_never_panic() {
     for e in std::fs::read_dir(&dir).unwrap() {
         let p = e.unwrap().path();
         let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        let want = expected.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("{name} has no expectation")).1;
+        let want = expected
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("{name} has no expectation"))
+            .1;
         let out = run(drydock().arg("lint").arg(&p));
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{name}: {err}");

@@ -29,7 +29,10 @@ services:
 
 fn codes(text: &str) -> Vec<&'static str> {
     let f = kubernetes::parse_file("compose.yaml", text).unwrap();
-    compose::lint(&[f], &LintOptions::default()).into_iter().map(|d| d.code).collect()
+    compose::lint(&[f], &LintOptions::default())
+        .into_iter()
+        .map(|d| d.code)
+        .collect()
 }
 
 #[test]
@@ -49,13 +52,26 @@ fn every_compose_rule_triggers_on_its_bad_fixture_and_not_on_the_good_one() {
     ];
     for (code, bad) in cases {
         assert_ne!(bad, GOOD, "{code}: the fixture must change something");
-        assert!(codes(bad).contains(code), "{code} must trigger (got {:?}) on:\n{bad}", codes(bad));
+        assert!(
+            codes(bad).contains(code),
+            "{code} must trigger (got {:?}) on:\n{bad}",
+            codes(bad)
+        );
     }
-    for r in drydock::lint::catalog::RULES.iter().filter(|r| r.code.starts_with("CP")) {
-        assert!(cases.iter().any(|(c, _)| *c == r.code), "{} has no fixture", r.code);
+    for r in drydock::lint::catalog::RULES
+        .iter()
+        .filter(|r| r.code.starts_with("CP"))
+    {
+        assert!(
+            cases.iter().any(|(c, _)| *c == r.code),
+            "{} has no fixture",
+            r.code
+        );
     }
     // A variable in the value is not a literal secret.
-    assert!(!codes(&GOOD.replace("LOG_LEVEL: info", "DB_PASSWORD: ${DB_PASSWORD}")).contains(&"CP007"));
+    assert!(
+        !codes(&GOOD.replace("LOG_LEVEL: info", "DB_PASSWORD: ${DB_PASSWORD}")).contains(&"CP007")
+    );
 }
 
 #[test]
@@ -64,12 +80,28 @@ fn positions_and_the_ignore_label() {
     let f = kubernetes::parse_file("compose.yaml", &bad).unwrap();
     let d = compose::lint(&[f], &LintOptions::default());
     let p = d.iter().find(|d| d.code == "CP001").unwrap();
-    let line = bad.lines().position(|l| l.contains("ports: [\"8080:8080\"]")).unwrap() + 1;
-    let col = bad.lines().nth(line - 1).unwrap().find("\"8080:8080\"").unwrap() + 1;
+    let line = bad
+        .lines()
+        .position(|l| l.contains("ports: [\"8080:8080\"]"))
+        .unwrap()
+        + 1;
+    let col = bad
+        .lines()
+        .nth(line - 1)
+        .unwrap()
+        .find("\"8080:8080\"")
+        .unwrap()
+        + 1;
     assert_eq!((p.span.line, p.span.column), (line, col));
-    let ignored = bad.replace("  app:\n", "  app:\n    labels: { drydock.dev/ignore: \"CP001\" }\n");
+    let ignored = bad.replace(
+        "  app:\n",
+        "  app:\n    labels: { drydock.dev/ignore: \"CP001\" }\n",
+    );
     assert!(!codes(&ignored).contains(&"CP001"));
-    let list_label = bad.replace("  app:\n", "  app:\n    labels: [\"drydock.dev/ignore=CP001\"]\n");
+    let list_label = bad.replace(
+        "  app:\n",
+        "  app:\n    labels: [\"drydock.dev/ignore=CP001\"]\n",
+    );
     assert!(!codes(&list_label).contains(&"CP001"));
 }
 
@@ -79,9 +111,21 @@ fn deploy_compose_bundle_lints_clean_and_files_are_found_by_name() {
     let out = dir.join("deploy");
     run_ok(drydock().arg("deploy").arg(&dir).args(["--target", "compose", "--tls", "self-signed", "--image", "registry.example.com/app@sha256:0000000000000000000000000000000000000000000000000000000000000000", "--out"]).arg(&out));
     let o = run(drydock().arg("lint").arg(&out).args(["--format", "json"]));
-    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "[]", "{}", String::from_utf8_lossy(&o.stderr));
-    std::fs::write(out.join("docker-compose.override.yml"), "services:\n  db:\n    image: postgres:16\n    network_mode: host\n").unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "[]",
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::write(
+        out.join("docker-compose.override.yml"),
+        "services:\n  db:\n    image: postgres:16\n    network_mode: host\n",
+    )
+    .unwrap();
     let o = run(drydock().arg("lint").arg(&out));
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("docker-compose.override.yml:4:19: CP008"), "{text}");
+    assert!(
+        text.contains("docker-compose.override.yml:4:19: CP008"),
+        "{text}"
+    );
 }

@@ -71,7 +71,11 @@ fn codes(text: &str) -> Vec<&'static str> {
 
 #[test]
 fn every_kubernetes_rule_triggers_on_its_bad_fixture_and_not_on_the_good_one() {
-    assert_eq!(codes(GOOD), Vec::<&str>::new(), "the good Deployment is clean");
+    assert_eq!(
+        codes(GOOD),
+        Vec::<&str>::new(),
+        "the good Deployment is clean"
+    );
     assert_eq!(codes(INGRESS_GOOD), Vec::<&str>::new());
     let cases: &[(&str, String)] = &[
         ("KS001", GOOD.replace("          limits: { cpu: \"1\", memory: 256Mi }\n", "")),
@@ -98,41 +102,90 @@ fn every_kubernetes_rule_triggers_on_its_bad_fixture_and_not_on_the_good_one() {
     ];
     for (code, bad) in cases {
         assert_ne!(bad, GOOD, "{code}: the fixture must change something");
-        assert!(codes(bad).contains(code), "{code} must trigger (got {:?}) on:\n{bad}", codes(bad));
+        assert!(
+            codes(bad).contains(code),
+            "{code} must trigger (got {:?}) on:\n{bad}",
+            codes(bad)
+        );
     }
     // Handled: the Downward API, or the helper.
-    let go = GOOD.replace("    metadata: { labels: { app: api } }", "    metadata: { labels: { app: api }, annotations: { drydock.dev/language: go } }");
+    let go = GOOD.replace(
+        "    metadata: { labels: { app: api } }",
+        "    metadata: { labels: { app: api }, annotations: { drydock.dev/language: go } }",
+    );
     let downward = go.replace("        env:\n", "        env:\n        - { name: GOMAXPROCS, valueFrom: { resourceFieldRef: { resource: limits.cpu, divisor: \"1\" } } }\n");
     assert!(!codes(&downward).contains(&"KS013"));
-    let helper = go.replace("annotations: { drydock.dev/language: go }", "annotations: { drydock.dev/language: go, drydock.dev/helper: \"true\" }");
+    let helper = go.replace(
+        "annotations: { drydock.dev/language: go }",
+        "annotations: { drydock.dev/language: go, drydock.dev/helper: \"true\" }",
+    );
     assert!(!codes(&helper).contains(&"KS013"));
-    for r in drydock::lint::catalog::RULES.iter().filter(|r| r.code.starts_with("KS")) {
-        assert!(cases.iter().any(|(c, _)| *c == r.code), "{} has no fixture", r.code);
+    for r in drydock::lint::catalog::RULES
+        .iter()
+        .filter(|r| r.code.starts_with("KS"))
+    {
+        assert!(
+            cases.iter().any(|(c, _)| *c == r.code),
+            "{} has no fixture",
+            r.code
+        );
     }
 }
 
 #[test]
 fn the_secret_stance_is_configurable() {
-    assert!(!codes(GOOD).contains(&"KS008"), "by reference is fine by default");
-    let opts = LintOptions { secret_env: drydock::lint::SecretEnvStance::Files, ..Default::default() };
+    assert!(
+        !codes(GOOD).contains(&"KS008"),
+        "by reference is fine by default"
+    );
+    let opts = LintOptions {
+        secret_env: drydock::lint::SecretEnvStance::Files,
+        ..Default::default()
+    };
     let f = kubernetes::parse_file("k.yaml", GOOD).unwrap();
     let d = kubernetes::lint(&[f], &opts);
-    assert!(d.iter().any(|d| d.code == "KS008" && d.message.contains("through the environment")), "{d:?}");
+    assert!(
+        d.iter()
+            .any(|d| d.code == "KS008" && d.message.contains("through the environment")),
+        "{d:?}"
+    );
 }
 
 #[test]
 fn findings_point_at_the_exact_key_or_value() {
-    let bad = GOOD.replace("valueFrom: { secretKeyRef: { name: api, key: token } }", "value: s3cr3t");
+    let bad = GOOD.replace(
+        "valueFrom: { secretKeyRef: { name: api, key: token } }",
+        "value: s3cr3t",
+    );
     let d = lint_text(&bad);
     let f = d.iter().find(|d| d.code == "KS008").unwrap();
-    let line = bad.lines().position(|l| l.contains("value: s3cr3t")).unwrap() + 1;
+    let line = bad
+        .lines()
+        .position(|l| l.contains("value: s3cr3t"))
+        .unwrap()
+        + 1;
     let col = bad.lines().nth(line - 1).unwrap().find("s3cr3t").unwrap() + 1;
-    assert_eq!((f.span.line, f.span.column, f.span.end_column), (line, col, col + 6));
+    assert_eq!(
+        (f.span.line, f.span.column, f.span.end_column),
+        (line, col, col + 6)
+    );
     let lim = GOOD.replace("memory: 256Mi", "memory: 64Mi");
-    let f = lint_text(&lim).into_iter().find(|d| d.code == "KS002").unwrap();
-    let line = lim.lines().position(|l| l.contains("memory: 64Mi")).unwrap() + 1;
+    let f = lint_text(&lim)
+        .into_iter()
+        .find(|d| d.code == "KS002")
+        .unwrap();
+    let line = lim
+        .lines()
+        .position(|l| l.contains("memory: 64Mi"))
+        .unwrap()
+        + 1;
     assert_eq!(f.span.line, line);
-    assert_eq!(lim.lines().nth(line - 1).unwrap()[f.span.column - 1..].split_whitespace().next(), Some("64Mi"));
+    assert_eq!(
+        lim.lines().nth(line - 1).unwrap()[f.span.column - 1..]
+            .split_whitespace()
+            .next(),
+        Some("64Mi")
+    );
 }
 
 #[test]
@@ -141,38 +194,76 @@ fn list_kinds_multi_documents_and_unknown_kinds() {
         "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {{ name: p }}\n  spec:\n    containers: [{{ name: c, image: x:1 }}]\n---\napiVersion: example.com/v1\nkind: Widget\nspec: {{ anything: true }}\n---\n{GOOD}"
     );
     let d = lint_text(&text);
-    assert!(d.iter().any(|d| d.code == "KS001" && d.message.starts_with("Pod p")), "{d:?}");
+    assert!(
+        d.iter()
+            .any(|d| d.code == "KS001" && d.message.starts_with("Pod p")),
+        "{d:?}"
+    );
     assert!(d.iter().all(|d| !d.message.contains("Widget")));
 }
 
 #[test]
 fn the_ignore_annotation_suppresses_on_the_object_or_its_template() {
-    let bad = GOOD.replace("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false");
-    let on_template = bad.replace("    metadata: { labels: { app: api } }", "    metadata: { labels: { app: api }, annotations: { drydock.dev/ignore: \"KS006\" } }");
+    let bad = GOOD.replace(
+        "readOnlyRootFilesystem: true",
+        "readOnlyRootFilesystem: false",
+    );
+    let on_template = bad.replace(
+        "    metadata: { labels: { app: api } }",
+        "    metadata: { labels: { app: api }, annotations: { drydock.dev/ignore: \"KS006\" } }",
+    );
     assert!(!codes(&on_template).contains(&"KS006"));
-    let on_object = bad.replace("  name: api\nspec:", "  name: api\n  annotations: { drydock.dev/ignore: \"KS001,KS006\" }\nspec:");
+    let on_object = bad.replace(
+        "  name: api\nspec:",
+        "  name: api\n  annotations: { drydock.dev/ignore: \"KS001,KS006\" }\nspec:",
+    );
     assert!(!codes(&on_object).contains(&"KS006"));
-    let opts = LintOptions { no_suppressions: true, ..Default::default() };
+    let opts = LintOptions {
+        no_suppressions: true,
+        ..Default::default()
+    };
     let f = kubernetes::parse_file("k.yaml", &on_object).unwrap();
-    assert!(kubernetes::lint(&[f], &opts).iter().any(|d| d.code == "KS006"));
+    assert!(kubernetes::lint(&[f], &opts)
+        .iter()
+        .any(|d| d.code == "KS006"));
 }
 
 #[test]
 fn deploy_output_lints_clean_through_the_cli() {
     for ex in ["gin-api", "axum-api"] {
         let (_t, dir) = copy_example(ex);
-        let cfg = std::fs::read_to_string(dir.join("drydock.toml")).unwrap().replace(&format!("# host = \"{ex}.example.com\""), &format!("host = \"{ex}.example.com\""));
+        let cfg = std::fs::read_to_string(dir.join("drydock.toml"))
+            .unwrap()
+            .replace(
+                &format!("# host = \"{ex}.example.com\""),
+                &format!("host = \"{ex}.example.com\""),
+            );
         std::fs::write(dir.join("drydock.toml"), cfg).unwrap();
         let out = dir.join("deploy");
         run_ok(drydock().arg("deploy").arg(&dir).args(["--image", "registry.example.com/app@sha256:0000000000000000000000000000000000000000000000000000000000000000", "--out"]).arg(&out));
         let o = run(drydock().arg("lint").arg(&out).args(["--format", "json"]));
-        assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "[]", "{ex}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).trim(),
+            "[]",
+            "{ex}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         assert_eq!(o.status.code(), Some(0));
         // And a broken manifest in the same directory is found, at its line.
-        std::fs::write(out.join("kubernetes/extra.yaml"), GOOD.replace("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false")).unwrap();
+        std::fs::write(
+            out.join("kubernetes/extra.yaml"),
+            GOOD.replace(
+                "readOnlyRootFilesystem: true",
+                "readOnlyRootFilesystem: false",
+            ),
+        )
+        .unwrap();
         let o = run(drydock().arg("lint").arg(&out));
         let text = String::from_utf8_lossy(&o.stdout);
         assert_eq!(o.status.code(), Some(1), "{text}");
-        assert!(text.contains("extra.yaml:") && text.contains("KS006"), "{text}");
+        assert!(
+            text.contains("extra.yaml:") && text.contains("KS006"),
+            "{text}"
+        );
     }
 }

@@ -42,32 +42,75 @@ const CASES: &[(&str, &str, &str)] = &[
 
 /// The .dockerignore rules need a directory: (code, files of the bad context, files of the good one).
 const CONTEXT_CASES: &[(&str, &[(&str, &str)], &[(&str, &str)])] = &[
-    ("DI001", &[("main.go", "")], &[("main.go", ""), (".dockerignore", ".git\n")]),
-    ("DI002", &[(".dockerignore", "*.log\n"), (".git/HEAD", "ref"), ("main.go", "")], &[(".dockerignore", ".git\n"), (".git/HEAD", "ref")]),
+    (
+        "DI001",
+        &[("main.go", "")],
+        &[("main.go", ""), (".dockerignore", ".git\n")],
+    ),
+    (
+        "DI002",
+        &[
+            (".dockerignore", "*.log\n"),
+            (".git/HEAD", "ref"),
+            ("main.go", ""),
+        ],
+        &[(".dockerignore", ".git\n"), (".git/HEAD", "ref")],
+    ),
     // `*.key` matches only at the root in Docker's semantics: `**/*.key` is what excludes it.
-    ("DI002", &[(".dockerignore", "*.key\n"), ("deploy/server.key", "k")], &[(".dockerignore", "**/*.key\n"), ("deploy/server.key", "k")]),
-    ("DI003", &[(".dockerignore", "config/\n"), ("config/app.yaml", "x")], &[(".dockerignore", "config/\n!config/app.yaml\n"), ("config/app.yaml", "x")]),
+    (
+        "DI002",
+        &[(".dockerignore", "*.key\n"), ("deploy/server.key", "k")],
+        &[(".dockerignore", "**/*.key\n"), ("deploy/server.key", "k")],
+    ),
+    (
+        "DI003",
+        &[(".dockerignore", "config/\n"), ("config/app.yaml", "x")],
+        &[
+            (".dockerignore", "config/\n!config/app.yaml\n"),
+            ("config/app.yaml", "x"),
+        ],
+    ),
 ];
 
 fn codes(text: &str) -> Vec<&'static str> {
-    lint_dockerfile("Dockerfile", text, &LintOptions::default()).unwrap_or_else(|e| panic!("{text:?}: {e}")).into_iter().map(|d| d.code).collect()
+    lint_dockerfile("Dockerfile", text, &LintOptions::default())
+        .unwrap_or_else(|e| panic!("{text:?}: {e}"))
+        .into_iter()
+        .map(|d| d.code)
+        .collect()
 }
 
 #[test]
 fn every_rule_triggers_on_its_bad_fixture_and_not_on_its_good_one() {
     for (code, bad, good) in CASES {
-        assert!(codes(bad).contains(code), "{code} must trigger on {bad:?} (got {:?})", codes(bad));
-        assert!(!codes(good).contains(code), "{code} must not trigger on {good:?}");
+        assert!(
+            codes(bad).contains(code),
+            "{code} must trigger on {bad:?} (got {:?})",
+            codes(bad)
+        );
+        assert!(
+            !codes(good).contains(code),
+            "{code} must not trigger on {good:?}"
+        );
     }
     // Kubernetes and Compose rules have theirs in lint_kubernetes.rs and lint_compose.rs.
-    for r in catalog::RULES.iter().filter(|r| r.code.starts_with("DF") || r.code.starts_with("DI")) {
-        assert!(CASES.iter().any(|(c, _, _)| *c == r.code) || CONTEXT_CASES.iter().any(|(c, _, _)| *c == r.code), "{} has no fixtures", r.code);
+    for r in catalog::RULES
+        .iter()
+        .filter(|r| r.code.starts_with("DF") || r.code.starts_with("DI"))
+    {
+        assert!(
+            CASES.iter().any(|(c, _, _)| *c == r.code)
+                || CONTEXT_CASES.iter().any(|(c, _, _)| *c == r.code),
+            "{} has no fixtures",
+            r.code
+        );
     }
 }
 
 #[test]
 fn every_context_rule_triggers_on_its_bad_context_and_not_on_its_good_one() {
-    let dockerfile = "FROM scratch\nCOPY config/app.yaml /etc/app.yaml\nUSER 1\nHEALTHCHECK CMD [\"/p\"]\n";
+    let dockerfile =
+        "FROM scratch\nCOPY config/app.yaml /etc/app.yaml\nUSER 1\nHEALTHCHECK CMD [\"/p\"]\n";
     let codes_in = |files: &[(&str, &str)]| {
         let t = tempfile::tempdir().unwrap();
         for (p, body) in files {
@@ -76,18 +119,35 @@ fn every_context_rule_triggers_on_its_bad_context_and_not_on_its_good_one() {
             std::fs::write(full, body).unwrap();
         }
         std::fs::write(t.path().join("Dockerfile"), dockerfile).unwrap();
-        drydock::lint::lint_file(&t.path().join("Dockerfile"), &LintOptions::default()).unwrap().into_iter().map(|d| (d.code, d.message)).collect::<Vec<_>>()
+        drydock::lint::lint_file(&t.path().join("Dockerfile"), &LintOptions::default())
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.code, d.message))
+            .collect::<Vec<_>>()
     };
     for (code, bad, good) in CONTEXT_CASES {
         let b = codes_in(bad);
-        assert!(b.iter().any(|(c, _)| c == code), "{code} must trigger on {bad:?} (got {b:?})");
+        assert!(
+            b.iter().any(|(c, _)| c == code),
+            "{code} must trigger on {bad:?} (got {b:?})"
+        );
         let g = codes_in(good);
-        assert!(!g.iter().any(|(c, _)| c == code), "{code} must not trigger on {good:?} (got {g:?})");
+        assert!(
+            !g.iter().any(|(c, _)| c == code),
+            "{code} must not trigger on {good:?} (got {g:?})"
+        );
     }
     // The message says how much the context sends, and what is largest.
-    let b = codes_in(&[(".dockerignore", "*.log\n"), (".git/objects/big", &"x".repeat(5000)), ("main.go", "")]);
+    let b = codes_in(&[
+        (".dockerignore", "*.log\n"),
+        (".git/objects/big", &"x".repeat(5000)),
+        ("main.go", ""),
+    ]);
     let msg = &b.iter().find(|(c, _)| *c == "DI002").unwrap().1;
-    assert!(msg.contains(".git/") && msg.contains("largest: .git 5.0 KB"), "{msg}");
+    assert!(
+        msg.contains(".git/") && msg.contains("largest: .git 5.0 KB"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -114,24 +174,61 @@ ENTRYPOINT [\"/app/api\"]
 
 #[test]
 fn spans_point_at_the_offending_text() {
-    let d = lint_dockerfile("Dockerfile", "FROM scratch\nUSER 1\nEXPOSE 8080 99999\n", &LintOptions::default()).unwrap();
+    let d = lint_dockerfile(
+        "Dockerfile",
+        "FROM scratch\nUSER 1\nEXPOSE 8080 99999\n",
+        &LintOptions::default(),
+    )
+    .unwrap();
     let e = d.iter().find(|d| d.code == "DF011").unwrap();
-    assert_eq!((e.span.line, e.span.column, e.span.end_line, e.span.end_column), (3, 13, 3, 18));
-    let d = lint_dockerfile("Dockerfile", "FROM scratch\nUSER 1\n  CMD ./a \\\n    --flag\n", &LintOptions::default()).unwrap();
+    assert_eq!(
+        (
+            e.span.line,
+            e.span.column,
+            e.span.end_line,
+            e.span.end_column
+        ),
+        (3, 13, 3, 18)
+    );
+    let d = lint_dockerfile(
+        "Dockerfile",
+        "FROM scratch\nUSER 1\n  CMD ./a \\\n    --flag\n",
+        &LintOptions::default(),
+    )
+    .unwrap();
     let c = d.iter().find(|d| d.code == "DF007").unwrap();
-    assert_eq!((c.span.line, c.span.column, c.span.end_line, c.span.end_column), (3, 3, 4, 11));
+    assert_eq!(
+        (
+            c.span.line,
+            c.span.column,
+            c.span.end_line,
+            c.span.end_column
+        ),
+        (3, 3, 4, 11)
+    );
 }
 
 #[test]
 fn suppressions_inline_file_level_and_forbidden() {
-    let inline = "FROM scratch\n# drydock:ignore DF004,DF006 a sidecar that must run as root\nUSER root\n";
+    let inline =
+        "FROM scratch\n# drydock:ignore DF004,DF006 a sidecar that must run as root\nUSER root\n";
     assert!(!codes(inline).contains(&"DF004"));
     let not_above = "FROM scratch\n# drydock:ignore DF004 reason\n\nUSER root\n";
-    assert!(codes(not_above).contains(&"DF004"), "only the instruction directly below is covered");
+    assert!(
+        codes(not_above).contains(&"DF004"),
+        "only the instruction directly below is covered"
+    );
     let file = "# drydock:ignore-file DF006 images for Kubernetes only\nFROM scratch\nUSER 1\n";
     assert!(!codes(file).contains(&"DF006"));
-    let opts = LintOptions { no_suppressions: true, ..Default::default() };
-    let d: Vec<_> = lint_dockerfile("Dockerfile", inline, &opts).unwrap().into_iter().map(|d| d.code).collect();
+    let opts = LintOptions {
+        no_suppressions: true,
+        ..Default::default()
+    };
+    let d: Vec<_> = lint_dockerfile("Dockerfile", inline, &opts)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.code)
+        .collect();
     assert!(d.contains(&"DF004"), "--no-suppressions keeps it");
 }
 
@@ -139,9 +236,24 @@ fn suppressions_inline_file_level_and_forbidden() {
 fn generated_rule_docs_are_committed_and_current() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules");
     for r in catalog::RULES {
-        let committed = std::fs::read_to_string(dir.join(format!("{}.md", r.code))).unwrap_or_else(|_| panic!("docs/rules/{}.md missing: run `drydock rules --write-docs docs/rules`", r.code));
-        assert_eq!(committed, r.markdown(), "docs/rules/{}.md is stale: run `drydock rules --write-docs docs/rules`", r.code);
+        let committed =
+            std::fs::read_to_string(dir.join(format!("{}.md", r.code))).unwrap_or_else(|_| {
+                panic!(
+                    "docs/rules/{}.md missing: run `drydock rules --write-docs docs/rules`",
+                    r.code
+                )
+            });
+        assert_eq!(
+            committed,
+            r.markdown(),
+            "docs/rules/{}.md is stale: run `drydock rules --write-docs docs/rules`",
+            r.code
+        );
     }
     let index = std::fs::read_to_string(dir.join("README.md")).unwrap();
-    assert_eq!(index, catalog::index_markdown(), "docs/rules/README.md is stale: run `drydock rules --write-docs docs/rules`");
+    assert_eq!(
+        index,
+        catalog::index_markdown(),
+        "docs/rules/README.md is stale: run `drydock rules --write-docs docs/rules`"
+    );
 }

@@ -11,13 +11,21 @@ use object::Endianness;
 #[derive(Debug, thiserror::Error)]
 pub enum StaticError {
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not a 64-bit ELF executable ({reason})\n  fix: build for linux/amd64 (GOOS=linux GOARCH=amd64, or the x86_64-unknown-linux-* Rust targets)")]
     NotElf { path: PathBuf, reason: String },
     #[error("{path} is built for {machine}, not x86-64\n  fix: build for linux/amd64")]
     WrongMachine { path: PathBuf, machine: String },
     #[error("{path} is dynamically linked (interpreter {interp}{needed}); it cannot run in a scratch image\n  fix: {fix}")]
-    Dynamic { path: PathBuf, interp: String, needed: String, fix: &'static str },
+    Dynamic {
+        path: PathBuf,
+        interp: String,
+        needed: String,
+        fix: &'static str,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -30,17 +38,28 @@ pub struct StaticInfo {
 /// The fix to suggest, by language.
 pub const FIX_GO: &str = "build with CGO_ENABLED=0 (drydock sets it unless your environment sets CGO_ENABLED), or link statically: -ldflags '-extldflags \"-static\"'";
 pub const FIX_RUST: &str = "build with RUSTFLAGS='-C target-feature=+crt-static' (drydock does) or for a musl target; a crate linking a system library dynamically needs its static build feature";
-pub const FIX_ANY: &str = "rebuild the binary statically linked (Go: CGO_ENABLED=0; Rust: -C target-feature=+crt-static)";
+pub const FIX_ANY: &str =
+    "rebuild the binary statically linked (Go: CGO_ENABLED=0; Rust: -C target-feature=+crt-static)";
 
 pub fn verify_static(path: &Path, fix: &'static str) -> Result<StaticInfo, StaticError> {
-    let data = std::fs::read(path).map_err(|source| StaticError::Io { path: path.to_path_buf(), source })?;
-    let not_elf = |reason: String| StaticError::NotElf { path: path.to_path_buf(), reason };
-    let file = ElfFile64::<Endianness>::parse(data.as_slice()).map_err(|e| not_elf(e.to_string()))?;
+    let data = std::fs::read(path).map_err(|source| StaticError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let not_elf = |reason: String| StaticError::NotElf {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file =
+        ElfFile64::<Endianness>::parse(data.as_slice()).map_err(|e| not_elf(e.to_string()))?;
     let endian = file.endian();
     let header = file.elf_header();
     let machine = header.e_machine(endian);
     if machine != elf::EM_X86_64 {
-        return Err(StaticError::WrongMachine { path: path.to_path_buf(), machine: format!("ELF machine {machine}") });
+        return Err(StaticError::WrongMachine {
+            path: path.to_path_buf(),
+            machine: format!("ELF machine {machine}"),
+        });
     }
     let etype = header.e_type(endian);
     if etype != elf::ET_EXEC && etype != elf::ET_DYN {
@@ -52,7 +71,11 @@ pub fn verify_static(path: &Path, fix: &'static str) -> Result<StaticInfo, Stati
         match ph.p_type(endian) {
             elf::PT_INTERP => {
                 let bytes = ph.data(endian, data.as_slice()).unwrap_or_default();
-                interp = Some(String::from_utf8_lossy(bytes).trim_end_matches('\0').to_string());
+                interp = Some(
+                    String::from_utf8_lossy(bytes)
+                        .trim_end_matches('\0')
+                        .to_string(),
+                );
             }
             elf::PT_DYNAMIC => has_dynamic = true,
             _ => {}
@@ -77,11 +100,22 @@ pub fn verify_static(path: &Path, fix: &'static str) -> Result<StaticInfo, Stati
         return Err(StaticError::Dynamic {
             path: path.to_path_buf(),
             interp: interp.unwrap_or_else(|| "none".into()),
-            needed: if needed.is_empty() { String::new() } else { format!(", needs {}", needed.join(", ")) },
+            needed: if needed.is_empty() {
+                String::new()
+            } else {
+                format!(", needs {}", needed.join(", "))
+            },
             fix,
         });
     }
-    Ok(StaticInfo { kind: if etype == elf::ET_DYN && has_dynamic { "static-pie" } else { "static" }, size: data.len() as u64 })
+    Ok(StaticInfo {
+        kind: if etype == elf::ET_DYN && has_dynamic {
+            "static-pie"
+        } else {
+            "static"
+        },
+        size: data.len() as u64,
+    })
 }
 
 #[cfg(test)]
@@ -91,14 +125,22 @@ mod tests {
     #[test]
     fn host_tools_are_dynamic_and_named() {
         // Debian's coreutils are dynamically linked against glibc.
-        let err = verify_static(Path::new("/bin/ls"), FIX_ANY).unwrap_err().to_string();
-        assert!(err.contains("dynamically linked") && err.contains("libc.so.6") && err.contains("fix:"), "{err}");
+        let err = verify_static(Path::new("/bin/ls"), FIX_ANY)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("dynamically linked") && err.contains("libc.so.6") && err.contains("fix:"),
+            "{err}"
+        );
     }
 
     #[test]
     fn non_elf_is_refused() {
         let t = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(t.path(), b"#!/bin/sh\necho hi\n").unwrap();
-        assert!(matches!(verify_static(t.path(), FIX_ANY), Err(StaticError::NotElf { .. })));
+        assert!(matches!(
+            verify_static(t.path(), FIX_ANY),
+            Err(StaticError::NotElf { .. })
+        ));
     }
 }

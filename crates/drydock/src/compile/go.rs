@@ -14,26 +14,42 @@ use crate::ui::Ui;
 
 const FIX: &str = "install Go (Debian: apt-get install golang-go) or pass --binary PATH";
 
-pub fn build(project: &Project, ctx: &BuildContext, cache: &Cache, ui: &Ui) -> Result<Compiled, CompileError> {
+pub fn build(
+    project: &Project,
+    ctx: &BuildContext,
+    cache: &Cache,
+    ui: &Ui,
+) -> Result<Compiled, CompileError> {
     let guard = cache.stage_dir(&format!("go-{}", project.name))?;
-    let gopath_mode = env_value(project, "GO111MODULE").as_deref() == Some("off") || !ctx.contains("go.mod");
+    let gopath_mode =
+        env_value(project, "GO111MODULE").as_deref() == Some("off") || !ctx.contains("go.mod");
     let (src_dir, gopath) = if gopath_mode {
-        let import = project.go_module.clone().unwrap_or_else(|| project.name.clone());
+        let import = project
+            .go_module
+            .clone()
+            .unwrap_or_else(|| project.name.clone());
         let gopath = guard.dir.join("gopath");
         (gopath.join("src").join(import), Some(gopath))
     } else {
         (guard.dir.join("src"), None)
     };
     // Only one of the two layouts may hold sources.
-    let other = if gopath_mode { guard.dir.join("src") } else { guard.dir.join("gopath") };
+    let other = if gopath_mode {
+        guard.dir.join("src")
+    } else {
+        guard.dir.join("gopath")
+    };
     if other.exists() {
-        std::fs::remove_dir_all(&other).map_err(|e| CompileError::Io(format!("cleaning {}: {e}", other.display())))?;
+        std::fs::remove_dir_all(&other)
+            .map_err(|e| CompileError::Io(format!("cleaning {}: {e}", other.display())))?;
     }
     stage(ctx, &src_dir, &[])?;
     let out = guard.dir.join("out").join(&project.name);
 
     let mut cmd = Command::new("go");
-    cmd.args(["build", "-trimpath", "-ldflags=-s -w", "-o"]).arg(&out).arg(&project.main);
+    cmd.args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
+        .arg(&out)
+        .arg(&project.main);
     cmd.envs(&project.build_env);
     if env_value(project, "CGO_ENABLED").is_none() {
         cmd.env("CGO_ENABLED", "0");
@@ -43,12 +59,28 @@ pub fn build(project: &Project, ctx: &BuildContext, cache: &Cache, ui: &Ui) -> R
         cmd.env("GOARCH", "amd64");
     }
     if let Some(gp) = &gopath {
-        let user = env_value(project, "GOPATH").or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/go"))).unwrap_or_default();
-        let joined = if user.is_empty() { gp.display().to_string() } else { format!("{}:{user}", gp.display()) };
+        let user = env_value(project, "GOPATH")
+            .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/go")))
+            .unwrap_or_default();
+        let joined = if user.is_empty() {
+            gp.display().to_string()
+        } else {
+            format!("{}:{user}", gp.display())
+        };
         cmd.env("GOPATH", joined).env("GO111MODULE", "off");
     }
-    let display = format!("go build -trimpath -ldflags='-s -w' -o {} {}", out.display(), project.main);
+    let display = format!(
+        "go build -trimpath -ldflags='-s -w' -o {} {}",
+        out.display(),
+        project.main
+    );
     run(cmd, &display, &src_dir, ui, FIX)?;
     let info = verify_static(&out, super::elf::FIX_GO)?;
-    Ok(Compiled { binary: out, info, tool: "go build".into(), command: Some(display), _stage: Some(guard) })
+    Ok(Compiled {
+        binary: out,
+        info,
+        tool: "go build".into(),
+        command: Some(display),
+        _stage: Some(guard),
+    })
 }

@@ -18,12 +18,18 @@ impl GoInfo {
     /// the module's go line keeps the old default (`containermaxprocs=0`).
     pub fn runtime_sets_maxprocs(&self) -> bool {
         let newer = version_at_least(&self.version, 1, 25);
-        newer && !self.default_godebug.as_deref().is_some_and(|g| g.split(',').any(|kv| kv == "containermaxprocs=0"))
+        newer
+            && !self
+                .default_godebug
+                .as_deref()
+                .is_some_and(|g| g.split(',').any(|kv| kv == "containermaxprocs=0"))
     }
 }
 
 fn version_at_least(v: &str, major: u32, minor: u32) -> bool {
-    let Some(rest) = v.strip_prefix("go") else { return false };
+    let Some(rest) = v.strip_prefix("go") else {
+        return false;
+    };
     let mut parts = rest.split(|c: char| !c.is_ascii_digit());
     let ma: u32 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
     let mi: u32 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
@@ -57,8 +63,14 @@ pub fn read(data: &[u8]) -> Option<GoInfo> {
     rest = &rest[k + n..];
     let (n, k) = uvarint(rest)?;
     let modinfo = String::from_utf8_lossy(rest.get(k..k + n)?).into_owned();
-    let default_godebug = modinfo.lines().find_map(|l| l.strip_prefix("build\tDefaultGODEBUG=")).map(str::to_string);
-    Some(GoInfo { version, default_godebug })
+    let default_godebug = modinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("build\tDefaultGODEBUG="))
+        .map(str::to_string);
+    Some(GoInfo {
+        version,
+        default_godebug,
+    })
 }
 
 #[cfg(test)]
@@ -67,12 +79,17 @@ mod tests {
 
     #[test]
     fn versions_and_godebug() {
-        let g = |v: &str, d: Option<&str>| GoInfo { version: v.into(), default_godebug: d.map(str::to_string) };
+        let g = |v: &str, d: Option<&str>| GoInfo {
+            version: v.into(),
+            default_godebug: d.map(str::to_string),
+        };
         assert!(!g("go1.19.8", None).runtime_sets_maxprocs());
         assert!(!g("go1.24.3", None).runtime_sets_maxprocs());
         assert!(g("go1.25.0", None).runtime_sets_maxprocs());
         assert!(g("go1.26rc1", Some("httpmuxgo121=0")).runtime_sets_maxprocs());
-        assert!(!g("go1.25.1", Some("containermaxprocs=0,updatemaxprocs=0")).runtime_sets_maxprocs());
+        assert!(
+            !g("go1.25.1", Some("containermaxprocs=0,updatemaxprocs=0")).runtime_sets_maxprocs()
+        );
         assert!(!g("devel", None).runtime_sets_maxprocs());
     }
 

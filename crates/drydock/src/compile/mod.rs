@@ -28,7 +28,12 @@ pub enum CompileError {
     #[error("`{tool}` was not found on PATH\n  fix: {fix}")]
     ToolMissing { tool: String, fix: &'static str },
     #[error("{command} failed ({status}) in {dir}:\n{output}")]
-    Failed { command: String, status: String, dir: PathBuf, output: String },
+    Failed {
+        command: String,
+        status: String,
+        dir: PathBuf,
+        output: String,
+    },
     #[error("{0}")]
     Io(String),
     #[error(transparent)]
@@ -51,10 +56,21 @@ pub struct Compiled {
     pub _stage: Option<StageDir>,
 }
 
-pub fn compile(project: &Project, ctx: &BuildContext, cache: &Cache, ui: &Ui) -> Result<Compiled, CompileError> {
+pub fn compile(
+    project: &Project,
+    ctx: &BuildContext,
+    cache: &Cache,
+    ui: &Ui,
+) -> Result<Compiled, CompileError> {
     if let Some(bin) = &project.binary {
         let info = verify_static(bin, elf::FIX_ANY)?;
-        return Ok(Compiled { binary: bin.clone(), info, tool: "prebuilt".into(), command: None, _stage: None });
+        return Ok(Compiled {
+            binary: bin.clone(),
+            info,
+            tool: "prebuilt".into(),
+            command: None,
+            _stage: None,
+        });
     }
     match project.language {
         Language::Go => go::build(project, ctx, cache, ui),
@@ -63,12 +79,21 @@ pub fn compile(project: &Project, ctx: &BuildContext, cache: &Cache, ui: &Ui) ->
 }
 
 /// Runs a toolchain command, showing a spinner, and returns its captured output on failure.
-fn run(mut cmd: Command, display: &str, dir: &Path, ui: &Ui, missing_fix: &'static str) -> Result<(), CompileError> {
+fn run(
+    mut cmd: Command,
+    display: &str,
+    dir: &Path,
+    ui: &Ui,
+    missing_fix: &'static str,
+) -> Result<(), CompileError> {
     let step = ui.step(&format!("compiling: {display}"));
     let started = Instant::now();
     let out = cmd.current_dir(dir).output().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            CompileError::ToolMissing { tool: cmd.get_program().to_string_lossy().into_owned(), fix: missing_fix }
+            CompileError::ToolMissing {
+                tool: cmd.get_program().to_string_lossy().into_owned(),
+                fix: missing_fix,
+            }
         } else {
             CompileError::Io(format!("cannot run {display}: {e}"))
         }
@@ -93,5 +118,10 @@ fn run(mut cmd: Command, display: &str, dir: &Path, ui: &Ui, missing_fix: &'stat
 /// An environment variable as the compiler will see it: drydock.toml's [build.env] wins over
 /// the process environment.
 fn env_value(project: &Project, key: &str) -> Option<String> {
-    project.build_env.get(key).cloned().or_else(|| std::env::var(key).ok()).filter(|v| !v.is_empty())
+    project
+        .build_env
+        .get(key)
+        .cloned()
+        .or_else(|| std::env::var(key).ok())
+        .filter(|v| !v.is_empty())
 }

@@ -19,35 +19,71 @@ fn target_installed(triple: &str) -> bool {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
-        .is_some_and(|d| std::fs::read_dir(&d).is_ok_and(|mut r| r.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("libstd")))))
+        .is_some_and(|d| {
+            std::fs::read_dir(&d).is_ok_and(|mut r| {
+                r.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("libstd")))
+            })
+        })
 }
 
-pub fn build(project: &Project, ctx: &BuildContext, cache: &Cache, ui: &Ui) -> Result<Compiled, CompileError> {
+pub fn build(
+    project: &Project,
+    ctx: &BuildContext,
+    cache: &Cache,
+    ui: &Ui,
+) -> Result<Compiled, CompileError> {
     let guard = cache.stage_dir(&format!("rust-{}", project.name))?;
     let src_dir = guard.dir.join("src");
     stage(ctx, &src_dir, &["target"])?;
-    let triple = if target_installed("x86_64-unknown-linux-musl") { "x86_64-unknown-linux-musl" } else { "x86_64-unknown-linux-gnu" };
+    let triple = if target_installed("x86_64-unknown-linux-musl") {
+        "x86_64-unknown-linux-musl"
+    } else {
+        "x86_64-unknown-linux-gnu"
+    };
 
     let mut cmd = Command::new("cargo");
-    cmd.args(["build", "--release", "--target", triple, "--bin", &project.main]);
+    cmd.args([
+        "build",
+        "--release",
+        "--target",
+        triple,
+        "--bin",
+        &project.main,
+    ]);
     if ctx.contains("Cargo.lock") {
         cmd.arg("--locked");
     }
     cmd.envs(&project.build_env);
     let mut rustflags = env_value(project, "RUSTFLAGS").unwrap_or_default();
     // Paths in panic messages and debug info must not depend on where the stage lives.
-    rustflags.push_str(&format!(" -C target-feature=+crt-static --remap-path-prefix={}=/build", src_dir.display()));
-    if let Some(home) = env_value(project, "CARGO_HOME").or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/.cargo"))) {
+    rustflags.push_str(&format!(
+        " -C target-feature=+crt-static --remap-path-prefix={}=/build",
+        src_dir.display()
+    ));
+    if let Some(home) = env_value(project, "CARGO_HOME")
+        .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/.cargo")))
+    {
         rustflags.push_str(&format!(" --remap-path-prefix={home}=/cargo"));
     }
     cmd.env("RUSTFLAGS", rustflags.trim());
     if env_value(project, "CARGO_PROFILE_RELEASE_STRIP").is_none() {
         cmd.env("CARGO_PROFILE_RELEASE_STRIP", "symbols");
     }
-    let target_dir = env_value(project, "CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| src_dir.join("target"));
-    let display = format!("cargo build --release --target {triple} --bin {}", project.main);
+    let target_dir = env_value(project, "CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| src_dir.join("target"));
+    let display = format!(
+        "cargo build --release --target {triple} --bin {}",
+        project.main
+    );
     run(cmd, &display, &src_dir, ui, FIX)?;
     let out = target_dir.join(triple).join("release").join(&project.main);
     let info = verify_static(&out, super::elf::FIX_RUST)?;
-    Ok(Compiled { binary: out, info, tool: "cargo build".into(), command: Some(display), _stage: Some(guard) })
+    Ok(Compiled {
+        binary: out,
+        info,
+        tool: "cargo build".into(),
+        command: Some(display),
+        _stage: Some(guard),
+    })
 }

@@ -17,7 +17,10 @@ pub enum PatternError {
     #[error("illegal exclusion pattern \"!\" (a `!` must be followed by a pattern)")]
     BareExclusion,
     #[error("malformed pattern {pattern:?}: {reason}")]
-    Malformed { pattern: String, reason: &'static str },
+    Malformed {
+        pattern: String,
+        reason: &'static str,
+    },
 }
 
 /// One pattern of a `.dockerignore` file, with the line it came from (1-based; 0 when the
@@ -47,14 +50,21 @@ pub fn parse_ignore_file(text: &str) -> Vec<PatternLine> {
             invert = true;
             pattern = rest.trim();
         }
-        let mut cleaned = if pattern.is_empty() { String::new() } else { clean_path(pattern) };
+        let mut cleaned = if pattern.is_empty() {
+            String::new()
+        } else {
+            clean_path(pattern)
+        };
         if let Some(rest) = cleaned.strip_prefix('/') {
             cleaned = rest.to_string();
         }
         if invert {
             cleaned.insert(0, '!');
         }
-        out.push(PatternLine { line: idx + 1, pattern: cleaned });
+        out.push(PatternLine {
+            line: idx + 1,
+            pattern: cleaned,
+        });
     }
     out
 }
@@ -142,10 +152,31 @@ impl DockerignoreMatcher {
                 exclusion = true;
                 p = rest.to_string();
             }
-            validate_glob(&p).map_err(|reason| (pl.line, PatternError::Malformed { pattern: pl.pattern.clone(), reason }))?;
-            let matcher = compile(&p).map_err(|reason| (pl.line, PatternError::Malformed { pattern: pl.pattern.clone(), reason }))?;
+            validate_glob(&p).map_err(|reason| {
+                (
+                    pl.line,
+                    PatternError::Malformed {
+                        pattern: pl.pattern.clone(),
+                        reason,
+                    },
+                )
+            })?;
+            let matcher = compile(&p).map_err(|reason| {
+                (
+                    pl.line,
+                    PatternError::Malformed {
+                        pattern: pl.pattern.clone(),
+                        reason,
+                    },
+                )
+            })?;
             out.has_exclusions |= exclusion;
-            out.patterns.push(Pattern { cleaned: p, exclusion, matcher, line: pl.line });
+            out.patterns.push(Pattern {
+                cleaned: p,
+                exclusion,
+                matcher,
+                line: pl.line,
+            });
         }
         Ok(out)
     }
@@ -163,7 +194,10 @@ impl DockerignoreMatcher {
 
     /// `MatchesOrParentMatches`: is this slash-separated, context-relative path excluded?
     pub fn matches(&self, path: &str) -> MatchResult {
-        let mut res = MatchResult { excluded: false, line: None };
+        let mut res = MatchResult {
+            excluded: false,
+            line: None,
+        };
         let parent = match path.rfind('/') {
             Some(i) => &path[..i],
             None => ".",
@@ -186,7 +220,10 @@ impl DockerignoreMatcher {
                 }
             }
             if hit {
-                res = MatchResult { excluded: !pat.exclusion, line: Some(pat.line) };
+                res = MatchResult {
+                    excluded: !pat.exclusion,
+                    line: Some(pat.line),
+                };
             }
         }
         res
@@ -199,13 +236,19 @@ impl DockerignoreMatcher {
 
 impl From<&str> for PatternLine {
     fn from(s: &str) -> Self {
-        PatternLine { line: 0, pattern: s.to_string() }
+        PatternLine {
+            line: 0,
+            pattern: s.to_string(),
+        }
     }
 }
 
 impl From<String> for PatternLine {
     fn from(s: String) -> Self {
-        PatternLine { line: 0, pattern: s }
+        PatternLine {
+            line: 0,
+            pattern: s,
+        }
     }
 }
 
@@ -398,7 +441,9 @@ mod tests {
     use super::*;
 
     fn excluded(patterns: &[&str], path: &str) -> bool {
-        DockerignoreMatcher::new(patterns.iter().copied()).expect("valid").is_excluded(path)
+        DockerignoreMatcher::new(patterns.iter().copied())
+            .expect("valid")
+            .is_excluded(path)
     }
 
     #[test]
@@ -409,25 +454,50 @@ mod tests {
             path: String,
             excluded: bool,
         }
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/conformance/dockerignore/cases.json");
-        let text = std::fs::read_to_string(path).expect("conformance cases are beside the repository");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/conformance/dockerignore/cases.json"
+        );
+        let text =
+            std::fs::read_to_string(path).expect("conformance cases are beside the repository");
         let cases: Vec<Case> = serde_json::from_str(&text).expect("cases parse");
         assert!(cases.len() >= 70);
         let mut failures = Vec::new();
         for c in &cases {
             let m = DockerignoreMatcher::new(c.patterns.iter().map(|s| s.as_str())).expect("valid");
             if m.is_excluded(&c.path) != c.excluded {
-                failures.push(format!("{:?} on {:?}: expected excluded={}", c.patterns, c.path, c.excluded));
+                failures.push(format!(
+                    "{:?} on {:?}: expected excluded={}",
+                    c.patterns, c.path, c.excluded
+                ));
             }
         }
-        assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} failures:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 
     #[test]
     fn file_reading_rules() {
         let text = "\u{feff}# comment\n  # not a comment\n/foo/bar\n./baz/\n! /inverted/abs/path\n\n  spaced  \n!\n";
-        let got: Vec<String> = parse_ignore_file(text).into_iter().map(|p| p.pattern).collect();
-        assert_eq!(got, vec!["# not a comment", "foo/bar", "baz", "!inverted/abs/path", "spaced", "!"]);
+        let got: Vec<String> = parse_ignore_file(text)
+            .into_iter()
+            .map(|p| p.pattern)
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                "# not a comment",
+                "foo/bar",
+                "baz",
+                "!inverted/abs/path",
+                "spaced",
+                "!"
+            ]
+        );
         let err = DockerignoreMatcher::from_file_text(text).unwrap_err();
         assert_eq!(err, (8, PatternError::BareExclusion));
     }
@@ -435,10 +505,16 @@ mod tests {
     #[test]
     fn malformed_patterns_are_rejected() {
         for p in ["[", "[^", "a[", "a\\", "[x-]", "[-x]", "[]", "[a-"] {
-            assert!(DockerignoreMatcher::new([p]).is_err(), "{p:?} should be rejected");
+            assert!(
+                DockerignoreMatcher::new([p]).is_err(),
+                "{p:?} should be rejected"
+            );
         }
         for p in ["[a-z]", "[^a]", "[\\]]", "a\\*b", "[a&&b]"] {
-            assert!(DockerignoreMatcher::new([p]).is_ok(), "{p:?} should be accepted");
+            assert!(
+                DockerignoreMatcher::new([p]).is_ok(),
+                "{p:?} should be accepted"
+            );
         }
     }
 
@@ -462,7 +538,14 @@ mod tests {
 
     #[test]
     fn clean_matches_go() {
-        for (i, o) in [("a/../b", "b"), ("/../a", "/a"), ("../a", "../a"), ("a//b/./", "a/b"), ("", "."), ("/", "/")] {
+        for (i, o) in [
+            ("a/../b", "b"),
+            ("/../a", "/a"),
+            ("../a", "../a"),
+            ("a//b/./", "a/b"),
+            ("", "."),
+            ("/", "/"),
+        ] {
             assert_eq!(clean_path(i), o, "{i}");
         }
     }

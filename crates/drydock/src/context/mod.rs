@@ -18,11 +18,22 @@ pub use dockerignore::DockerignoreMatcher;
 #[derive(Debug, thiserror::Error)]
 pub enum ContextError {
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{file}:{line}: {source}\n  fix the pattern on that line (see https://docs.docker.com/build/concepts/context/#dockerignore-files)")]
-    Dockerignore { file: PathBuf, line: usize, source: dockerignore::PatternError },
+    Dockerignore {
+        file: PathBuf,
+        line: usize,
+        source: dockerignore::PatternError,
+    },
     #[error("symlink {path} points to {target}, outside the build context {root}\n  a build may only see files inside its context: copy the file in, or exclude the link in .dockerignore")]
-    SymlinkEscapes { root: PathBuf, path: String, target: PathBuf },
+    SymlinkEscapes {
+        root: PathBuf,
+        path: String,
+        target: PathBuf,
+    },
     #[error("{0} is not a directory")]
     NotADirectory(PathBuf),
 }
@@ -62,21 +73,37 @@ pub struct BuildContext {
 
 impl BuildContext {
     pub fn total_size(&self) -> u64 {
-        self.entries.iter().map(|e| if let EntryKind::File { size, .. } = e.kind { size } else { 0 }).sum()
+        self.entries
+            .iter()
+            .map(|e| {
+                if let EntryKind::File { size, .. } = e.kind {
+                    size
+                } else {
+                    0
+                }
+            })
+            .sum()
     }
 
     pub fn file_count(&self) -> usize {
-        self.entries.iter().filter(|e| matches!(e.kind, EntryKind::File { .. })).count()
+        self.entries
+            .iter()
+            .filter(|e| matches!(e.kind, EntryKind::File { .. }))
+            .count()
     }
 
     pub fn contains(&self, path: &str) -> bool {
-        self.entries.binary_search_by(|e| e.path.as_str().cmp(path)).is_ok()
+        self.entries
+            .binary_search_by(|e| e.path.as_str().cmp(path))
+            .is_ok()
     }
 
     /// Entries at or below `dir` (a context-relative path; `""` or `"."` for everything).
     pub fn under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = &'a ContextEntry> + 'a {
         let dir = dir.trim_matches('/');
-        self.entries.iter().filter(move |e| dir.is_empty() || dir == "." || e.path == dir || e.path.starts_with(&format!("{dir}/")))
+        self.entries.iter().filter(move |e| {
+            dir.is_empty() || dir == "." || e.path == dir || e.path.starts_with(&format!("{dir}/"))
+        })
     }
 }
 
@@ -86,9 +113,32 @@ pub fn looks_like_secret(path: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower == ".env"
         || lower.starts_with(".env.")
-        || [".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".kdbx", ".ppk"].iter().any(|ext| lower.ends_with(ext))
-        || ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"].iter().any(|k| lower.starts_with(k))
-        || [".netrc", ".npmrc", ".pypirc", ".git-credentials", ".dockercfg", "credentials", "credentials.json", ".htpasswd"].contains(&lower.as_str())
+        || [
+            ".pem",
+            ".key",
+            ".p12",
+            ".pfx",
+            ".jks",
+            ".keystore",
+            ".kdbx",
+            ".ppk",
+        ]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
+        || ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"]
+            .iter()
+            .any(|k| lower.starts_with(k))
+        || [
+            ".netrc",
+            ".npmrc",
+            ".pypirc",
+            ".git-credentials",
+            ".dockercfg",
+            "credentials",
+            "credentials.json",
+            ".htpasswd",
+        ]
+        .contains(&lower.as_str())
         || path.ends_with(".docker/config.json")
         || path.ends_with(".aws/credentials")
         || (lower.contains("service-account") && lower.ends_with(".json"))
@@ -102,23 +152,52 @@ pub fn load(root: &Path, allowed_secrets: &[String]) -> Result<BuildContext, Con
 
 /// As [`load`], with another ignore file: BuildKit reads `<Dockerfile>.dockerignore` beside a
 /// Dockerfile in preference to the context's `.dockerignore`.
-pub fn load_with_ignore_file(root: &Path, ignore_path: &Path, allowed_secrets: &[String]) -> Result<BuildContext, ContextError> {
-    let meta = fs::metadata(root).map_err(|source| ContextError::Io { path: root.to_path_buf(), source })?;
+pub fn load_with_ignore_file(
+    root: &Path,
+    ignore_path: &Path,
+    allowed_secrets: &[String],
+) -> Result<BuildContext, ContextError> {
+    let meta = fs::metadata(root).map_err(|source| ContextError::Io {
+        path: root.to_path_buf(),
+        source,
+    })?;
     if !meta.is_dir() {
         return Err(ContextError::NotADirectory(root.to_path_buf()));
     }
     let ignore_path = ignore_path.to_path_buf();
     let (matcher, dockerignore) = match fs::read_to_string(&ignore_path) {
         Ok(text) => {
-            let m = DockerignoreMatcher::from_file_text(&text)
-                .map_err(|(line, source)| ContextError::Dockerignore { file: ignore_path.clone(), line, source })?;
+            let m = DockerignoreMatcher::from_file_text(&text).map_err(|(line, source)| {
+                ContextError::Dockerignore {
+                    file: ignore_path.clone(),
+                    line,
+                    source,
+                }
+            })?;
             (m, Some(ignore_path.clone()))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (DockerignoreMatcher::default(), None),
-        Err(source) => return Err(ContextError::Io { path: ignore_path, source }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            (DockerignoreMatcher::default(), None)
+        }
+        Err(source) => {
+            return Err(ContextError::Io {
+                path: ignore_path,
+                source,
+            })
+        }
     };
-    let mut ctx = BuildContext { root: root.to_path_buf(), dockerignore, entries: Vec::new(), secrets_excluded: Vec::new(), secrets_allowed: Vec::new(), matcher: matcher.clone() };
-    let allowed: Vec<String> = allowed_secrets.iter().map(|s| dockerignore::clean_path(s.trim_start_matches('/'))).collect();
+    let mut ctx = BuildContext {
+        root: root.to_path_buf(),
+        dockerignore,
+        entries: Vec::new(),
+        secrets_excluded: Vec::new(),
+        secrets_allowed: Vec::new(),
+        matcher: matcher.clone(),
+    };
+    let allowed: Vec<String> = allowed_secrets
+        .iter()
+        .map(|s| dockerignore::clean_path(s.trim_start_matches('/')))
+        .collect();
     walk(root, "", &matcher, &allowed, &mut ctx)?;
     // Directories that are only implied (an excluded directory with a re-included child) still
     // exist in the context.
@@ -132,7 +211,10 @@ pub fn load_with_ignore_file(root: &Path, ignore_path: &Path, allowed_secrets: &
     }
     for dir in implied {
         if !ctx.entries.iter().any(|e| e.path == dir) {
-            ctx.entries.push(ContextEntry { path: dir, kind: EntryKind::Dir });
+            ctx.entries.push(ContextEntry {
+                path: dir,
+                kind: EntryKind::Dir,
+            });
         }
     }
     ctx.entries.sort_by(|a, b| a.path.cmp(&b.path));
@@ -140,34 +222,63 @@ pub fn load_with_ignore_file(root: &Path, ignore_path: &Path, allowed_secrets: &
     Ok(ctx)
 }
 
-fn walk(root: &Path, rel: &str, matcher: &DockerignoreMatcher, allowed: &[String], ctx: &mut BuildContext) -> Result<(), ContextError> {
-    let dir = if rel.is_empty() { root.to_path_buf() } else { root.join(rel) };
-    let rd = fs::read_dir(&dir).map_err(|source| ContextError::Io { path: dir.clone(), source })?;
+fn walk(
+    root: &Path,
+    rel: &str,
+    matcher: &DockerignoreMatcher,
+    allowed: &[String],
+    ctx: &mut BuildContext,
+) -> Result<(), ContextError> {
+    let dir = if rel.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(rel)
+    };
+    let rd = fs::read_dir(&dir).map_err(|source| ContextError::Io {
+        path: dir.clone(),
+        source,
+    })?;
     let mut names = Vec::new();
     for entry in rd {
-        let entry = entry.map_err(|source| ContextError::Io { path: dir.clone(), source })?;
+        let entry = entry.map_err(|source| ContextError::Io {
+            path: dir.clone(),
+            source,
+        })?;
         match entry.file_name().into_string() {
             Ok(n) => names.push(n),
             Err(n) => {
                 return Err(ContextError::Io {
                     path: dir.join(&n),
-                    source: std::io::Error::new(std::io::ErrorKind::InvalidData, "file name is not UTF-8"),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "file name is not UTF-8",
+                    ),
                 })
             }
         }
     }
     names.sort();
     for name in names {
-        let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+        let path = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
         let full = root.join(&path);
-        let meta = fs::symlink_metadata(&full).map_err(|source| ContextError::Io { path: full.clone(), source })?;
+        let meta = fs::symlink_metadata(&full).map_err(|source| ContextError::Io {
+            path: full.clone(),
+            source,
+        })?;
         let excluded = matcher.is_excluded(&path);
         if meta.is_dir() {
             if excluded && !matcher.has_exclusions() {
                 continue;
             }
             if !excluded {
-                ctx.entries.push(ContextEntry { path: path.clone(), kind: EntryKind::Dir });
+                ctx.entries.push(ContextEntry {
+                    path: path.clone(),
+                    kind: EntryKind::Dir,
+                });
             }
             walk(root, &path, matcher, allowed, ctx)?;
             continue;
@@ -184,16 +295,32 @@ fn walk(root: &Path, rel: &str, matcher: &DockerignoreMatcher, allowed: &[String
             }
         }
         if meta.file_type().is_symlink() {
-            let target = fs::read_link(&full).map_err(|source| ContextError::Io { path: full.clone(), source })?;
+            let target = fs::read_link(&full).map_err(|source| ContextError::Io {
+                path: full.clone(),
+                source,
+            })?;
             if !symlink_stays_inside(&path, &target) {
-                return Err(ContextError::SymlinkEscapes { root: root.to_path_buf(), path, target });
+                return Err(ContextError::SymlinkEscapes {
+                    root: root.to_path_buf(),
+                    path,
+                    target,
+                });
             }
             let target = target.to_string_lossy().into_owned();
-            ctx.entries.push(ContextEntry { path, kind: EntryKind::Symlink { target } });
+            ctx.entries.push(ContextEntry {
+                path,
+                kind: EntryKind::Symlink { target },
+            });
         } else if meta.is_file() {
             use std::os::unix::fs::PermissionsExt;
             let executable = meta.permissions().mode() & 0o111 != 0;
-            ctx.entries.push(ContextEntry { path, kind: EntryKind::File { size: meta.len(), executable } });
+            ctx.entries.push(ContextEntry {
+                path,
+                kind: EntryKind::File {
+                    size: meta.len(),
+                    executable,
+                },
+            });
         }
         // Sockets, fifos and devices are not sent, as with `docker build`.
     }
@@ -257,18 +384,27 @@ pub fn stage(ctx: &BuildContext, dest: &Path, keep: &[&str]) -> Result<StageStat
             EntryKind::File { .. } => {
                 let src_meta = fs::metadata(&src).map_err(io(&src))?;
                 let unchanged = existing.as_ref().is_some_and(|m| {
-                    m.is_file() && m.len() == src_meta.len() && m.modified().ok() == src_meta.modified().ok() && m.permissions() == src_meta.permissions()
+                    m.is_file()
+                        && m.len() == src_meta.len()
+                        && m.modified().ok() == src_meta.modified().ok()
+                        && m.permissions() == src_meta.permissions()
                 });
                 if unchanged {
                     continue;
                 }
                 if existing.as_ref().is_some_and(|m| m.is_dir()) {
                     fs::remove_dir_all(&dst).map_err(io(&dst))?;
-                } else if existing.as_ref().is_some_and(|m| m.file_type().is_symlink()) {
+                } else if existing
+                    .as_ref()
+                    .is_some_and(|m| m.file_type().is_symlink())
+                {
                     fs::remove_file(&dst).map_err(io(&dst))?;
                 }
                 fs::copy(&src, &dst).map_err(io(&dst))?;
-                let f = fs::OpenOptions::new().write(true).open(&dst).map_err(io(&dst))?;
+                let f = fs::OpenOptions::new()
+                    .write(true)
+                    .open(&dst)
+                    .map_err(io(&dst))?;
                 if let Ok(mtime) = src_meta.modified() {
                     f.set_modified(mtime).map_err(io(&dst))?;
                 }
@@ -287,21 +423,51 @@ pub struct StageStats {
     pub removed: usize,
 }
 
-fn remove_extraneous(ctx: &BuildContext, dest: &Path, rel: &str, keep: &[&str], stats: &mut StageStats) -> Result<(), ContextError> {
-    let dir = if rel.is_empty() { dest.to_path_buf() } else { dest.join(rel) };
-    let rd = fs::read_dir(&dir).map_err(|source| ContextError::Io { path: dir.clone(), source })?;
+fn remove_extraneous(
+    ctx: &BuildContext,
+    dest: &Path,
+    rel: &str,
+    keep: &[&str],
+    stats: &mut StageStats,
+) -> Result<(), ContextError> {
+    let dir = if rel.is_empty() {
+        dest.to_path_buf()
+    } else {
+        dest.join(rel)
+    };
+    let rd = fs::read_dir(&dir).map_err(|source| ContextError::Io {
+        path: dir.clone(),
+        source,
+    })?;
     for entry in rd {
-        let entry = entry.map_err(|source| ContextError::Io { path: dir.clone(), source })?;
+        let entry = entry.map_err(|source| ContextError::Io {
+            path: dir.clone(),
+            source,
+        })?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if rel.is_empty() && keep.contains(&name.as_str()) {
             continue;
         }
-        let path = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+        let path = if rel.is_empty() {
+            name
+        } else {
+            format!("{rel}/{name}")
+        };
         let full = dest.join(&path);
-        let ft = entry.file_type().map_err(|source| ContextError::Io { path: full.clone(), source })?;
+        let ft = entry.file_type().map_err(|source| ContextError::Io {
+            path: full.clone(),
+            source,
+        })?;
         if !ctx.contains(&path) {
-            let r = if ft.is_dir() { fs::remove_dir_all(&full) } else { fs::remove_file(&full) };
-            r.map_err(|source| ContextError::Io { path: full.clone(), source })?;
+            let r = if ft.is_dir() {
+                fs::remove_dir_all(&full)
+            } else {
+                fs::remove_file(&full)
+            };
+            r.map_err(|source| ContextError::Io {
+                path: full.clone(),
+                source,
+            })?;
             stats.removed += 1;
         } else if ft.is_dir() {
             remove_extraneous(ctx, dest, &path, keep, stats)?;
@@ -328,7 +494,11 @@ mod tests {
     fn applies_dockerignore_and_secret_filter() {
         let t = tempfile::tempdir().unwrap();
         let r = t.path();
-        write(r, ".dockerignore", "node_modules\n*.log\ndocs\n!docs/keep.md\n");
+        write(
+            r,
+            ".dockerignore",
+            "node_modules\n*.log\ndocs\n!docs/keep.md\n",
+        );
         write(r, "main.go", "package main");
         write(r, "node_modules/x/y.js", "");
         write(r, "a.log", "");
@@ -338,7 +508,17 @@ mod tests {
         write(r, "certs/tls.key", "k");
         write(r, "certs/ca.pem", "c");
         let ctx = load(r, &["certs/ca.pem".into()]).unwrap();
-        assert_eq!(paths(&ctx), vec![".dockerignore", "certs", "certs/ca.pem", "docs", "docs/keep.md", "main.go"]);
+        assert_eq!(
+            paths(&ctx),
+            vec![
+                ".dockerignore",
+                "certs",
+                "certs/ca.pem",
+                "docs",
+                "docs/keep.md",
+                "main.go"
+            ]
+        );
         assert_eq!(ctx.secrets_excluded, vec![".env", "certs/tls.key"]);
         assert_eq!(ctx.secrets_allowed, vec!["certs/ca.pem"]);
     }
@@ -352,10 +532,16 @@ mod tests {
         assert!(load(r, &[]).is_ok());
         std::os::unix::fs::symlink("../../etc/passwd", r.join("a/escape")).unwrap();
         let err = load(r, &[]).unwrap_err().to_string();
-        assert!(err.contains("a/escape") && err.contains("outside the build context"), "{err}");
+        assert!(
+            err.contains("a/escape") && err.contains("outside the build context"),
+            "{err}"
+        );
         fs::remove_file(r.join("a/escape")).unwrap();
         std::os::unix::fs::symlink("/etc/passwd", r.join("abs")).unwrap();
-        assert!(matches!(load(r, &[]), Err(ContextError::SymlinkEscapes { .. })));
+        assert!(matches!(
+            load(r, &[]),
+            Err(ContextError::SymlinkEscapes { .. })
+        ));
         // An excluded link is not part of the context, so it is no error.
         write(r, ".dockerignore", "abs\n");
         assert!(load(r, &[]).is_ok());

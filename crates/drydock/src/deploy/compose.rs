@@ -74,7 +74,11 @@ pub struct SecretDef {
 }
 
 fn dur(d: std::time::Duration) -> String {
-    if d.subsec_millis() == 0 { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) }
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
 }
 
 fn hardened(image: String) -> ServiceDef {
@@ -101,15 +105,26 @@ pub fn compose(p: &Project, image: &str) -> ComposeFile {
     let mut secrets = BTreeMap::new();
     for s in &p.secrets {
         // Compose mounts secrets as files; the app reads <VAR>_FILE (as the examples do).
-        app.environment.insert(format!("{}_FILE", s.env), format!("/run/secrets/{}", s.key));
+        app.environment
+            .insert(format!("{}_FILE", s.env), format!("/run/secrets/{}", s.key));
         app.secrets.push(s.key.clone());
-        secrets.insert(s.key.clone(), SecretDef { file: format!("./secrets/{}", s.key) });
+        secrets.insert(
+            s.key.clone(),
+            SecretDef {
+                file: format!("./secrets/{}", s.key),
+            },
+        );
     }
     app.expose = vec![p.port.to_string()];
     if p.helper {
         let h = &p.health;
         app.healthcheck = Some(HealthcheckDef {
-            test: vec!["CMD".into(), HELPER_PATH.into(), "probe".into(), format!("http://127.0.0.1:{}{}", p.port, h.path)],
+            test: vec![
+                "CMD".into(),
+                HELPER_PATH.into(),
+                "probe".into(),
+                format!("http://127.0.0.1:{}{}", p.port, h.path),
+            ],
             interval: dur(h.interval),
             timeout: dur(h.timeout),
             start_period: dur(h.start_period),
@@ -120,16 +135,34 @@ pub fn compose(p: &Project, image: &str) -> ComposeFile {
 
     let mut proxy = hardened("${NGINX_IMAGE:-nginx:1.27}".into());
     proxy.tmpfs = vec!["/tmp:size=16m,mode=1777".into()];
-    proxy.ports = vec!["${BIND_ADDRESS:-0.0.0.0}:${HTTPS_PORT:-443}:8443".into(), "${BIND_ADDRESS:-0.0.0.0}:${HTTP_PORT:-80}:8080".into()];
-    proxy.volumes = vec!["./nginx.conf:/etc/nginx/nginx.conf:ro".into(), "./certs:/etc/nginx/certs:ro".into()];
+    proxy.ports = vec![
+        "${BIND_ADDRESS:-0.0.0.0}:${HTTPS_PORT:-443}:8443".into(),
+        "${BIND_ADDRESS:-0.0.0.0}:${HTTP_PORT:-80}:8080".into(),
+    ];
+    proxy.volumes = vec![
+        "./nginx.conf:/etc/nginx/nginx.conf:ro".into(),
+        "./certs:/etc/nginx/certs:ro".into(),
+    ];
     proxy.cpus = Some("0.5".into());
     proxy.mem_limit = Some("64m".into());
-    let condition = if p.helper { "service_healthy" } else { "service_started" };
-    proxy.depends_on = BTreeMap::from([("app".to_string(), DependsOn { condition: condition.into() })]);
+    let condition = if p.helper {
+        "service_healthy"
+    } else {
+        "service_started"
+    };
+    proxy.depends_on = BTreeMap::from([(
+        "app".to_string(),
+        DependsOn {
+            condition: condition.into(),
+        },
+    )]);
     // nginx images carry no probe tool; the header of compose.yaml says so.
     proxy.labels = BTreeMap::from([("drydock.dev/ignore".to_string(), "CP006".to_string())]);
 
-    ComposeFile { services: BTreeMap::from([("app".to_string(), app), ("proxy".to_string(), proxy)]), secrets }
+    ComposeFile {
+        services: BTreeMap::from([("app".to_string(), app), ("proxy".to_string(), proxy)]),
+        secrets,
+    }
 }
 
 pub fn nginx_conf(p: &Project) -> String {
@@ -195,7 +228,11 @@ http {{
 
 /// A development certificate and key for localhost, 127.0.0.1 and `hosts`.
 pub fn self_signed(hosts: &[String]) -> Result<(String, String), rcgen::Error> {
-    let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    let mut names = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ];
     names.extend(hosts.iter().cloned());
     let ck = rcgen::generate_simple_self_signed(names)?;
     Ok((ck.cert.pem(), ck.signing_key.serialize_pem()))
@@ -204,7 +241,11 @@ pub fn self_signed(hosts: &[String]) -> Result<(String, String), rcgen::Error> {
 /// Quotes plain scalars like `65532:65532`: YAML 1.2 reads them as strings, but YAML 1.1
 /// parsers (PyYAML, and so docker-compose v1) read them as base-60 integers.
 pub fn quote_sexagesimal(yaml: &str) -> String {
-    let is_sexagesimal = |v: &str| v.contains(':') && v.split(':').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let is_sexagesimal = |v: &str| {
+        v.contains(':')
+            && v.split(':')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    };
     yaml.lines()
         .map(|line| {
             let (head, value) = match line.rsplit_once(": ") {
@@ -214,7 +255,11 @@ pub fn quote_sexagesimal(yaml: &str) -> String {
                     None => return line.to_string(),
                 },
             };
-            if is_sexagesimal(value) { format!("{head}'{value}'") } else { line.to_string() }
+            if is_sexagesimal(value) {
+                format!("{head}'{value}'")
+            } else {
+                line.to_string()
+            }
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -228,6 +273,9 @@ mod tests {
     #[test]
     fn sexagesimal_values_are_quoted() {
         let y = "a:\n  user: 65532:65532\n  ports:\n  - 8080:80\n  - ${X:-1}:2\n  name: app\n";
-        assert_eq!(quote_sexagesimal(y), "a:\n  user: '65532:65532'\n  ports:\n  - '8080:80'\n  - ${X:-1}:2\n  name: app\n");
+        assert_eq!(
+            quote_sexagesimal(y),
+            "a:\n  user: '65532:65532'\n  ports:\n  - '8080:80'\n  - ${X:-1}:2\n  name: app\n"
+        );
     }
 }

@@ -10,7 +10,13 @@ pub const RUNTIME_BASE: &str = "gcr.io/distroless/static-debian12:nonroot";
 fn go_version(p: &Project) -> String {
     std::fs::read_to_string(p.root.join("go.mod"))
         .ok()
-        .and_then(|t| t.lines().find_map(|l| l.trim().strip_prefix("go ").map(|v| v.trim().split('.').take(2).collect::<Vec<_>>().join("."))))
+        .and_then(|t| {
+            t.lines().find_map(|l| {
+                l.trim()
+                    .strip_prefix("go ")
+                    .map(|v| v.trim().split('.').take(2).collect::<Vec<_>>().join("."))
+            })
+        })
         .unwrap_or_else(|| "1.22".into())
 }
 
@@ -19,7 +25,12 @@ fn rust_version() -> String {
         .arg("--version")
         .output()
         .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().nth(1).map(|v| v.split('.').take(2).collect::<Vec<_>>().join(".")))
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .nth(1)
+                .map(|v| v.split('.').take(2).collect::<Vec<_>>().join("."))
+        })
         .unwrap_or_else(|| "1.85".into())
 }
 
@@ -91,7 +102,10 @@ pub fn dockerfile(p: &Project, has_go_sum: bool) -> String {
 }
 
 fn quote_env(v: &str) -> String {
-    if !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:@,+".contains(c)) {
+    if !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@,+".contains(c))
+    {
         v.to_string()
     } else {
         format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))

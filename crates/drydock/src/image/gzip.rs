@@ -29,8 +29,19 @@ impl<W: Write> ParallelGzWriter<W> {
     pub fn new(mut inner: W, level: u32) -> io::Result<Self> {
         // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=255 (unknown): nothing from the host.
         inner.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255])?;
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
-        Ok(ParallelGzWriter { inner, level, threads, current: Vec::with_capacity(CHUNK), pending: Vec::new(), crc: crc32fast::Hasher::new(), len: 0 })
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 8);
+        Ok(ParallelGzWriter {
+            inner,
+            level,
+            threads,
+            current: Vec::with_capacity(CHUNK),
+            pending: Vec::new(),
+            crc: crc32fast::Hasher::new(),
+            len: 0,
+        })
     }
 
     /// Compresses what is pending; `last` marks the end of the stream.
@@ -45,11 +56,22 @@ impl<W: Write> ParallelGzWriter<W> {
                 .enumerate()
                 .map(|(g, group)| {
                     s.spawn(move || {
-                        group.iter().enumerate().map(|(i, c)| deflate_chunk(c, level, last && g * per + i == n - 1)).collect::<Vec<_>>()
+                        group
+                            .iter()
+                            .enumerate()
+                            .map(|(i, c)| deflate_chunk(c, level, last && g * per + i == n - 1))
+                            .collect::<Vec<_>>()
                     })
                 })
                 .collect();
-            handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| vec![Err(io::Error::other("compressor thread panicked"))])).collect()
+            handles
+                .into_iter()
+                .flat_map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        vec![Err(io::Error::other("compressor thread panicked"))]
+                    })
+                })
+                .collect()
         });
         for o in outputs {
             self.inner.write_all(&o?)?;
@@ -72,13 +94,19 @@ impl<W: Write> ParallelGzWriter<W> {
 fn deflate_chunk(input: &[u8], level: u32, last: bool) -> io::Result<Vec<u8>> {
     let mut c = Compress::new(Compression::new(level), false);
     let mut out = Vec::with_capacity(input.len() / 2 + 1024);
-    let flush = if last { FlushCompress::Finish } else { FlushCompress::Sync };
+    let flush = if last {
+        FlushCompress::Finish
+    } else {
+        FlushCompress::Sync
+    };
     loop {
         let consumed = c.total_in() as usize;
         if out.capacity() - out.len() < 1024 {
             out.reserve(out.capacity().max(4096));
         }
-        let status = c.compress_vec(&input[consumed..], &mut out, flush).map_err(io::Error::other)?;
+        let status = c
+            .compress_vec(&input[consumed..], &mut out, flush)
+            .map_err(io::Error::other)?;
         let done_input = c.total_in() as usize == input.len();
         match status {
             Status::StreamEnd => break,
@@ -133,7 +161,9 @@ mod tests {
 
     fn gunzip(data: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(data).read_to_end(&mut out).unwrap();
+        flate2::read::GzDecoder::new(data)
+            .read_to_end(&mut out)
+            .unwrap();
         out
     }
 
@@ -142,7 +172,9 @@ mod tests {
         let mut data = Vec::new();
         let mut x = 1u64;
         while data.len() < 5 * CHUNK + 12345 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             // Half compressible text, half noise.
             if (x >> 60) % 2 == 0 {
                 data.extend_from_slice(b"the quick brown fox jumps over the lazy dog ");

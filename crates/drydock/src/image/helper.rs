@@ -8,6 +8,10 @@ pub const HELPER_PATH: &str = "/usr/local/bin/drydock-helper";
 
 pub fn helper_layer(mtime: u64) -> LayerSpec {
     let mut l = LayerSpec::new("helper", mtime);
-    l.push(Entry::file(HELPER_PATH, 0o555, Content::Bytes(HELPER.to_vec())));
+    l.push(Entry::file(
+        HELPER_PATH,
+        0o555,
+        Content::Bytes(HELPER.to_vec()),
+    ));
     l
 }

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::cache::{Cache, CacheError, StoredLayer};
 use super::gzip::ParallelGzWriter;
+use crate::cache::{Cache, CacheError, StoredLayer};
 use crate::digest::{sha256_file, HashingWriter};
 
 /// Bump when the tar or gzip encoding changes, so old cache entries are not reused.
@@ -47,11 +47,23 @@ pub struct Entry {
 
 impl Entry {
     pub fn dir(path: &str, mode: u32) -> Entry {
-        Entry { path: path.trim_matches('/').to_string(), kind: EntryKind::Dir, mode, uid: 0, gid: 0 }
+        Entry {
+            path: path.trim_matches('/').to_string(),
+            kind: EntryKind::Dir,
+            mode,
+            uid: 0,
+            gid: 0,
+        }
     }
 
     pub fn file(path: &str, mode: u32, content: Content) -> Entry {
-        Entry { path: path.trim_matches('/').to_string(), kind: EntryKind::File(content), mode, uid: 0, gid: 0 }
+        Entry {
+            path: path.trim_matches('/').to_string(),
+            kind: EntryKind::File(content),
+            mode,
+            uid: 0,
+            gid: 0,
+        }
     }
 
     pub fn owned(mut self, uid: u64, gid: u64) -> Entry {
@@ -81,7 +93,11 @@ pub struct BuiltLayer {
 #[derive(Debug, thiserror::Error)]
 pub enum LayerError {
     #[error("reading {path} for layer {layer}: {source}")]
-    Read { layer: String, path: PathBuf, source: io::Error },
+    Read {
+        layer: String,
+        path: PathBuf,
+        source: io::Error,
+    },
     #[error("writing layer {layer}: {source}")]
     Write { layer: String, source: io::Error },
     #[error(transparent)]
@@ -90,7 +106,11 @@ pub enum LayerError {
 
 impl LayerSpec {
     pub fn new(name: &str, mtime: u64) -> LayerSpec {
-        LayerSpec { name: name.to_string(), entries: Vec::new(), mtime }
+        LayerSpec {
+            name: name.to_string(),
+            entries: Vec::new(),
+            mtime,
+        }
     }
 
     pub fn push(&mut self, e: Entry) {
@@ -101,7 +121,8 @@ impl LayerSpec {
     /// 0755, so extraction never depends on the engine inventing them.
     fn with_parents(&self) -> Vec<Entry> {
         let mut all = self.entries.clone();
-        let mut have: std::collections::BTreeSet<String> = all.iter().map(|e| e.path.clone()).collect();
+        let mut have: std::collections::BTreeSet<String> =
+            all.iter().map(|e| e.path.clone()).collect();
         for e in &self.entries {
             let mut p = e.path.as_str();
             while let Some(i) = p.rfind('/') {
@@ -135,7 +156,11 @@ impl LayerSpec {
                     h.update(crate::digest::Digest::of(b).as_str().as_bytes());
                 }
                 EntryKind::File(Content::Path(p)) => {
-                    let (d, _) = sha256_file(p).map_err(|source| LayerError::Read { layer: self.name.clone(), path: p.clone(), source })?;
+                    let (d, _) = sha256_file(p).map_err(|source| LayerError::Read {
+                        layer: self.name.clone(),
+                        path: p.clone(),
+                        source,
+                    })?;
                     h.update(b"file\0");
                     h.update(d.as_str().as_bytes());
                 }
@@ -148,9 +173,16 @@ impl LayerSpec {
     pub fn build(&self, cache: &Cache) -> Result<BuiltLayer, LayerError> {
         let key = self.cache_key()?;
         if let Some(stored) = cache.lookup_layer(&key) {
-            return Ok(BuiltLayer { name: self.name.clone(), stored, cached: true });
+            return Ok(BuiltLayer {
+                name: self.name.clone(),
+                stored,
+                cached: true,
+            });
         }
-        let werr = |source| LayerError::Write { layer: self.name.clone(), source };
+        let werr = |source| LayerError::Write {
+            layer: self.name.clone(),
+            source,
+        };
         let tmp = cache.temp_blob()?;
         let file = tmp.reopen().map_err(werr)?;
         let compressed = HashingWriter::new(io::BufWriter::new(file));
@@ -163,14 +195,27 @@ impl LayerSpec {
         buf.flush().map_err(werr)?;
         drop(buf);
         cache.commit_blob(tmp, &digest)?;
-        let stored = StoredLayer { digest, diff_id, size, diff_size, media_type: MEDIA_TYPE_GZIP.into() };
+        let stored = StoredLayer {
+            digest,
+            diff_id,
+            size,
+            diff_size,
+            media_type: MEDIA_TYPE_GZIP.into(),
+        };
         cache.record_layer(&key, &stored)?;
-        Ok(BuiltLayer { name: self.name.clone(), stored, cached: false })
+        Ok(BuiltLayer {
+            name: self.name.clone(),
+            stored,
+            cached: false,
+        })
     }
 
     /// Writes the uncompressed tar to `w`.
     pub fn write_tar<W: Write>(&self, w: W) -> Result<W, LayerError> {
-        let werr = |source| LayerError::Write { layer: self.name.clone(), source };
+        let werr = |source| LayerError::Write {
+            layer: self.name.clone(),
+            source,
+        };
         let mut b = tar::Builder::new(w);
         b.mode(tar::HeaderMode::Deterministic);
         for e in self.with_parents() {
@@ -183,7 +228,8 @@ impl LayerSpec {
                 EntryKind::Dir => {
                     h.set_entry_type(tar::EntryType::Directory);
                     h.set_size(0);
-                    b.append_data(&mut h, format!("{}/", e.path), io::empty()).map_err(werr)?;
+                    b.append_data(&mut h, format!("{}/", e.path), io::empty())
+                        .map_err(werr)?;
                 }
                 EntryKind::Symlink(target) => {
                     h.set_entry_type(tar::EntryType::Symlink);
@@ -193,10 +239,15 @@ impl LayerSpec {
                 EntryKind::File(Content::Bytes(bytes)) => {
                     h.set_entry_type(tar::EntryType::Regular);
                     h.set_size(bytes.len() as u64);
-                    b.append_data(&mut h, &e.path, bytes.as_slice()).map_err(werr)?;
+                    b.append_data(&mut h, &e.path, bytes.as_slice())
+                        .map_err(werr)?;
                 }
                 EntryKind::File(Content::Path(p)) => {
-                    let rerr = |source| LayerError::Read { layer: self.name.clone(), path: p.clone(), source };
+                    let rerr = |source| LayerError::Read {
+                        layer: self.name.clone(),
+                        path: p.clone(),
+                        source,
+                    };
                     let f = std::fs::File::open(p).map_err(rerr)?;
                     let len = f.metadata().map_err(rerr)?.len();
                     h.set_entry_type(tar::EntryType::Regular);
@@ -216,7 +267,11 @@ mod tests {
     fn spec(extra: &str) -> LayerSpec {
         let mut s = LayerSpec::new("t", 0);
         s.push(Entry::file("etc/b", 0o644, Content::Bytes(b"b".to_vec())));
-        s.push(Entry::file("app/bin", 0o555, Content::Bytes(extra.as_bytes().to_vec())));
+        s.push(Entry::file(
+            "app/bin",
+            0o555,
+            Content::Bytes(extra.as_bytes().to_vec()),
+        ));
         s.push(Entry::dir("tmp", 0o1777));
         s
     }
@@ -246,12 +301,22 @@ mod tests {
             .unwrap()
             .map(|e| {
                 let e = e.unwrap();
-                (e.path().unwrap().to_string_lossy().into_owned(), e.header().mode().unwrap(), e.header().mtime().unwrap())
+                (
+                    e.path().unwrap().to_string_lossy().into_owned(),
+                    e.header().mode().unwrap(),
+                    e.header().mtime().unwrap(),
+                )
             })
             .collect();
         assert_eq!(
             got,
-            vec![("app/".into(), 0o755, 0), ("app/bin".into(), 0o555, 0), ("etc/".into(), 0o755, 0), ("etc/b".into(), 0o644, 0), ("tmp/".into(), 0o1777, 0)]
+            vec![
+                ("app/".into(), 0o755, 0),
+                ("app/bin".into(), 0o555, 0),
+                ("etc/".into(), 0o755, 0),
+                ("etc/b".into(), 0o644, 0),
+                ("tmp/".into(), 0o1777, 0)
+            ]
         );
     }
 }

@@ -12,7 +12,8 @@ pub mod rootfs;
 use std::collections::BTreeMap;
 
 use oci_spec::image::{
-    Arch, ConfigBuilder, DescriptorBuilder, HistoryBuilder, ImageConfigurationBuilder, ImageManifestBuilder, MediaType, Os, RootFsBuilder,
+    Arch, ConfigBuilder, DescriptorBuilder, HistoryBuilder, ImageConfigurationBuilder,
+    ImageManifestBuilder, MediaType, Os, RootFsBuilder,
 };
 use serde::Serialize;
 
@@ -91,12 +92,24 @@ pub fn canonical_json<T: Serialize>(v: &T) -> Result<Vec<u8>, serde_json::Error>
 pub fn rfc3339(secs: u64) -> String {
     time::OffsetDateTime::from_unix_timestamp(secs as i64)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }
 
-pub fn assemble(cache: &Cache, settings: &ImageSettings, layers: Vec<BuiltLayer>) -> Result<Image, ImageError> {
-    let spec = |what: &'static str| move |e: oci_spec::OciSpecError| ImageError::Spec { what, message: e.to_string() };
+pub fn assemble(
+    cache: &Cache,
+    settings: &ImageSettings,
+    layers: Vec<BuiltLayer>,
+) -> Result<Image, ImageError> {
+    let spec = |what: &'static str| {
+        move |e: oci_spec::OciSpecError| ImageError::Spec {
+            what,
+            message: e.to_string(),
+        }
+    };
     let created = rfc3339(settings.created);
     let config = ConfigBuilder::default()
         .user(settings.user.clone())
@@ -104,15 +117,36 @@ pub fn assemble(cache: &Cache, settings: &ImageSettings, layers: Vec<BuiltLayer>
         .env(settings.env.clone())
         .entrypoint(settings.entrypoint.clone())
         .working_dir(settings.workdir.clone())
-        .labels(settings.labels.clone().into_iter().collect::<std::collections::HashMap<_, _>>())
+        .labels(
+            settings
+                .labels
+                .clone()
+                .into_iter()
+                .collect::<std::collections::HashMap<_, _>>(),
+        )
         .stop_signal("SIGTERM".to_string())
         .build()
         .map_err(spec("config"))?;
     let history = layers
         .iter()
-        .map(|l| HistoryBuilder::default().created(created.clone()).created_by(format!("drydock: {}", l.name)).build().map_err(spec("history")))
+        .map(|l| {
+            HistoryBuilder::default()
+                .created(created.clone())
+                .created_by(format!("drydock: {}", l.name))
+                .build()
+                .map_err(spec("history"))
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    let rootfs = RootFsBuilder::default().typ("layers").diff_ids(layers.iter().map(|l| l.stored.diff_id.to_string()).collect::<Vec<_>>()).build().map_err(spec("rootfs"))?;
+    let rootfs = RootFsBuilder::default()
+        .typ("layers")
+        .diff_ids(
+            layers
+                .iter()
+                .map(|l| l.stored.diff_id.to_string())
+                .collect::<Vec<_>>(),
+        )
+        .build()
+        .map_err(spec("rootfs"))?;
     let image_config = ImageConfigurationBuilder::default()
         .created(created)
         .architecture(Arch::Amd64)
@@ -122,28 +156,67 @@ pub fn assemble(cache: &Cache, settings: &ImageSettings, layers: Vec<BuiltLayer>
         .history(history)
         .build()
         .map_err(spec("config"))?;
-    let json_err = |e: serde_json::Error| ImageError::Spec { what: "config", message: e.to_string() };
+    let json_err = |e: serde_json::Error| ImageError::Spec {
+        what: "config",
+        message: e.to_string(),
+    };
     let mut config_value = serde_json::to_value(&image_config).map_err(json_err)?;
-    if let (Some(hc), Some(cfg)) = (&settings.healthcheck, config_value.get_mut("config").and_then(|c| c.as_object_mut())) {
-        cfg.insert("Healthcheck".into(), serde_json::to_value(hc).map_err(json_err)?);
+    if let (Some(hc), Some(cfg)) = (
+        &settings.healthcheck,
+        config_value
+            .get_mut("config")
+            .and_then(|c| c.as_object_mut()),
+    ) {
+        cfg.insert(
+            "Healthcheck".into(),
+            serde_json::to_value(hc).map_err(json_err)?,
+        );
     }
     let config_bytes = canonical_json(&config_value).map_err(json_err)?;
     let config_digest = cache.put_bytes(&config_bytes)?;
 
     let descriptor = |media: MediaType, digest: &Digest, size: u64| {
         let d: oci_spec::image::Digest = digest.as_str().parse().map_err(spec("descriptor"))?;
-        DescriptorBuilder::default().media_type(media).digest(d).size(size).build().map_err(spec("descriptor"))
+        DescriptorBuilder::default()
+            .media_type(media)
+            .digest(d)
+            .size(size)
+            .build()
+            .map_err(spec("descriptor"))
     };
-    let layer_descs = layers.iter().map(|l| descriptor(MediaType::ImageLayerGzip, &l.stored.digest, l.stored.size)).collect::<Result<Vec<_>, _>>()?;
+    let layer_descs = layers
+        .iter()
+        .map(|l| descriptor(MediaType::ImageLayerGzip, &l.stored.digest, l.stored.size))
+        .collect::<Result<Vec<_>, _>>()?;
     let manifest = ImageManifestBuilder::default()
         .schema_version(2u32)
         .media_type(MediaType::ImageManifest)
-        .config(descriptor(MediaType::ImageConfig, &config_digest, config_bytes.len() as u64)?)
+        .config(descriptor(
+            MediaType::ImageConfig,
+            &config_digest,
+            config_bytes.len() as u64,
+        )?)
         .layers(layer_descs)
-        .annotations(settings.annotations.clone().into_iter().collect::<std::collections::HashMap<_, _>>())
+        .annotations(
+            settings
+                .annotations
+                .clone()
+                .into_iter()
+                .collect::<std::collections::HashMap<_, _>>(),
+        )
         .build()
         .map_err(spec("manifest"))?;
-    let manifest_bytes = canonical_json(&manifest).map_err(|e| ImageError::Spec { what: "manifest", message: e.to_string() })?;
+    let manifest_bytes = canonical_json(&manifest).map_err(|e| ImageError::Spec {
+        what: "manifest",
+        message: e.to_string(),
+    })?;
     let manifest_digest = cache.put_bytes(&manifest_bytes)?;
-    Ok(Image { manifest_digest, manifest_size: manifest_bytes.len() as u64, config_digest, layers, manifest: manifest_bytes, config: config_bytes })
+    Ok(Image {
+        manifest_digest,
+        manifest_size: manifest_bytes.len() as u64,
+        config_digest,
+        layers,
+        manifest: manifest_bytes,
+        config: config_bytes,
+    })
 }

@@ -16,7 +16,8 @@ pub const CA_BUNDLE_PATH: &str = "etc/ssl/certs/ca-certificates.crt";
 
 const PASSWD: &str = "root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n";
 const GROUP: &str = "root:x:0:\nnonroot:x:65532:\n";
-const NSSWITCH: &str = "# Written by drydock: look names up in /etc/hosts, then DNS.\nhosts: files dns\n";
+const NSSWITCH: &str =
+    "# Written by drydock: look names up in /etc/hosts, then DNS.\nhosts: files dns\n";
 
 /// The CA bundle in PEM, one certificate after another.
 pub fn ca_bundle_pem() -> String {
@@ -36,10 +37,26 @@ pub fn ca_bundle_pem() -> String {
 pub fn root_files_layer(mtime: u64) -> LayerSpec {
     let mut l = LayerSpec::new("root files", mtime);
     l.push(Entry::dir("etc", 0o755));
-    l.push(Entry::file("etc/passwd", 0o644, Content::Bytes(PASSWD.into())));
-    l.push(Entry::file("etc/group", 0o644, Content::Bytes(GROUP.into())));
-    l.push(Entry::file("etc/nsswitch.conf", 0o644, Content::Bytes(NSSWITCH.into())));
-    l.push(Entry::file(CA_BUNDLE_PATH, 0o644, Content::Bytes(ca_bundle_pem().into_bytes())));
+    l.push(Entry::file(
+        "etc/passwd",
+        0o644,
+        Content::Bytes(PASSWD.into()),
+    ));
+    l.push(Entry::file(
+        "etc/group",
+        0o644,
+        Content::Bytes(GROUP.into()),
+    ));
+    l.push(Entry::file(
+        "etc/nsswitch.conf",
+        0o644,
+        Content::Bytes(NSSWITCH.into()),
+    ));
+    l.push(Entry::file(
+        CA_BUNDLE_PATH,
+        0o644,
+        Content::Bytes(ca_bundle_pem().into_bytes()),
+    ));
     l.push(Entry::dir("home", 0o755));
     l.push(Entry::dir("home/nonroot", 0o700).owned(NONROOT_UID, NONROOT_UID));
     l.push(Entry::dir("tmp", 0o1777));
@@ -53,11 +70,22 @@ mod tests {
     #[test]
     fn ca_bundle_is_pem_that_decodes() {
         let pem = ca_bundle_pem();
-        let blocks: Vec<&str> = pem.split("-----END CERTIFICATE-----\n").filter(|b| !b.is_empty()).collect();
-        assert!(blocks.len() > 100, "Mozilla's store has well over 100 roots");
+        let blocks: Vec<&str> = pem
+            .split("-----END CERTIFICATE-----\n")
+            .filter(|b| !b.is_empty())
+            .collect();
+        assert!(
+            blocks.len() > 100,
+            "Mozilla's store has well over 100 roots"
+        );
         for b in blocks {
-            let body: String = b.trim_start_matches("-----BEGIN CERTIFICATE-----\n").lines().collect();
-            let der = base64::engine::general_purpose::STANDARD.decode(body).unwrap();
+            let body: String = b
+                .trim_start_matches("-----BEGIN CERTIFICATE-----\n")
+                .lines()
+                .collect();
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .unwrap();
             assert_eq!(der[0], 0x30, "DER SEQUENCE");
         }
     }

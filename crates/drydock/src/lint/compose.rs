@@ -22,9 +22,20 @@ pub struct Service<'a> {
 impl Service<'_> {
     /// Reverse proxies are the services that are meant to publish ports.
     pub fn is_proxy(&self) -> bool {
-        let image = self.node.at("image").as_str().unwrap_or("").to_ascii_lowercase();
+        let image = self
+            .node
+            .at("image")
+            .as_str()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let name = self.name.to_ascii_lowercase();
-        ["nginx", "traefik", "caddy", "haproxy", "envoy"].iter().any(|p| image.contains(p)) || matches!(name.as_str(), "proxy" | "nginx" | "traefik" | "caddy" | "gateway" | "ingress")
+        ["nginx", "traefik", "caddy", "haproxy", "envoy"]
+            .iter()
+            .any(|p| image.contains(p))
+            || matches!(
+                name.as_str(),
+                "proxy" | "nginx" | "traefik" | "caddy" | "gateway" | "ingress"
+            )
     }
 }
 
@@ -33,17 +44,27 @@ pub struct ComposeCtx<'a> {
 }
 
 pub fn is_compose_name(name: &str) -> bool {
-    (name.starts_with("compose") || name.starts_with("docker-compose")) && (name.ends_with(".yaml") || name.ends_with(".yml"))
+    (name.starts_with("compose") || name.starts_with("docker-compose"))
+        && (name.ends_with(".yaml") || name.ends_with(".yml"))
 }
 
 fn labels_ignore(node: &Node) -> BTreeSet<String> {
     let labels = node.at("labels");
     let raw = match &labels.value {
         Value::Map(_) => labels.at("drydock.dev/ignore").as_str().map(str::to_string),
-        Value::Seq(items) => items.iter().filter_map(|i| i.as_str()).find_map(|s| s.strip_prefix("drydock.dev/ignore=").map(str::to_string)),
+        Value::Seq(items) => items
+            .iter()
+            .filter_map(|i| i.as_str())
+            .find_map(|s| s.strip_prefix("drydock.dev/ignore=").map(str::to_string)),
         _ => None,
     };
-    raw.map(|s| s.split(',').map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()).collect()).unwrap_or_default()
+    raw.map(|s| {
+        s.split(',')
+            .map(|c| c.trim().to_ascii_uppercase())
+            .filter(|c| !c.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 pub fn lint(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
@@ -52,7 +73,13 @@ pub fn lint(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
         for d in &f.docs {
             if let Value::Map(entries) = &d.at("services").value {
                 for (k, v) in entries {
-                    services.push(Service { path: &f.path, name: k.as_str().unwrap_or(""), key: k, node: v, ignored: labels_ignore(v) });
+                    services.push(Service {
+                        path: &f.path,
+                        name: k.as_str().unwrap_or(""),
+                        key: k,
+                        node: v,
+                        ignored: labels_ignore(v),
+                    });
                 }
             }
         }
@@ -60,21 +87,48 @@ pub fn lint(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
     let ctx = ComposeCtx { services };
     let mut out = Vec::new();
     for rule in RULES {
-        let Check::Compose(check) = rule.check else { continue };
-        if !opts.select.is_empty() && !opts.select.contains(rule.code) || opts.ignore.contains(rule.code) {
+        let Check::Compose(check) = rule.check else {
+            continue;
+        };
+        if !opts.select.is_empty() && !opts.select.contains(rule.code)
+            || opts.ignore.contains(rule.code)
+        {
             continue;
         }
         for f in check(&ctx) {
             let path = f.path.clone().unwrap_or_default();
             let suppressed = !opts.no_suppressions
-                && ctx.services.iter().any(|s| s.path == path && (s.key.line..=s.node.end_line.max(s.key.line)).contains(&f.span.line) && s.ignored.contains(rule.code));
+                && ctx.services.iter().any(|s| {
+                    s.path == path
+                        && (s.key.line..=s.node.end_line.max(s.key.line)).contains(&f.span.line)
+                        && s.ignored.contains(rule.code)
+                });
             if suppressed {
                 continue;
             }
-            out.push(Diagnostic { code: rule.code, name: rule.name, severity: opts.severity.get(rule.code).copied().unwrap_or(rule.severity), path, span: f.span, message: f.message, fix: f.fix });
+            out.push(Diagnostic {
+                code: rule.code,
+                name: rule.name,
+                severity: opts
+                    .severity
+                    .get(rule.code)
+                    .copied()
+                    .unwrap_or(rule.severity),
+                path,
+                span: f.span,
+                message: f.message,
+                fix: f.fix,
+            });
         }
     }
-    out.sort_by(|a, b| (&a.path, a.span.line, a.span.column, a.code).cmp(&(&b.path, b.span.line, b.span.column, b.code)));
+    out.sort_by(|a, b| {
+        (&a.path, a.span.line, a.span.column, a.code).cmp(&(
+            &b.path,
+            b.span.line,
+            b.span.column,
+            b.code,
+        ))
+    });
     out
 }
 
@@ -89,7 +143,11 @@ pub fn published<'a>(s: &Service<'a>) -> Vec<(&'a Node, Option<String>, String)>
             match parts.as_slice() {
                 [c] => out.push((p, None, c.to_string())),
                 [_, c] => out.push((p, None, c.to_string())),
-                [ip, _, c] => out.push((p, Some(ip.trim_matches(['[', ']']).to_string()), c.to_string())),
+                [ip, _, c] => out.push((
+                    p,
+                    Some(ip.trim_matches(['[', ']']).to_string()),
+                    c.to_string(),
+                )),
                 _ => {}
             }
         } else if p.get("target").is_some() {

@@ -33,11 +33,22 @@ pub struct YamlFile {
 }
 
 fn ignored(meta: &Node) -> BTreeSet<String> {
-    meta.at("annotations").at("drydock.dev/ignore").as_str().map(|s| s.split(',').map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()).collect()).unwrap_or_default()
+    meta.at("annotations")
+        .at("drydock.dev/ignore")
+        .as_str()
+        .map(|s| {
+            s.split(',')
+                .map(|c| c.trim().to_ascii_uppercase())
+                .filter(|c| !c.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn collect<'a>(path: &'a str, node: &'a Node, out: &mut Vec<Object<'a>>) {
-    let Some(kind) = node.at("kind").as_str() else { return };
+    let Some(kind) = node.at("kind").as_str() else {
+        return;
+    };
     if kind.ends_with("List") {
         for item in node.at("items").seq() {
             collect(path, item, out);
@@ -46,7 +57,10 @@ fn collect<'a>(path: &'a str, node: &'a Node, out: &mut Vec<Object<'a>>) {
     }
     let (pod, template_meta) = match kind {
         "Pod" => (node.get("spec"), None),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => (node.at("spec").at("template").get("spec"), node.at("spec").at("template").get("metadata")),
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => (
+            node.at("spec").at("template").get("spec"),
+            node.at("spec").at("template").get("metadata"),
+        ),
         "CronJob" => {
             let t = node.at("spec").at("jobTemplate").at("spec").at("template");
             (t.get("spec"), t.get("metadata"))
@@ -57,39 +71,83 @@ fn collect<'a>(path: &'a str, node: &'a Node, out: &mut Vec<Object<'a>>) {
     if let Some(m) = template_meta {
         ign.extend(ignored(m));
     }
-    out.push(Object { path, node, kind: kind.to_string(), name: node.at("metadata").at("name").as_str().unwrap_or("").to_string(), pod, ignored: ign });
+    out.push(Object {
+        path,
+        node,
+        kind: kind.to_string(),
+        name: node
+            .at("metadata")
+            .at("name")
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+        pod,
+        ignored: ign,
+    });
 }
 
 /// Whether a YAML document looks like a Kubernetes object.
 pub fn is_kubernetes(docs: &[Node]) -> bool {
-    docs.iter().any(|d| d.get("apiVersion").is_some() && d.get("kind").is_some())
+    docs.iter()
+        .any(|d| d.get("apiVersion").is_some() && d.get("kind").is_some())
 }
 
 pub fn parse_file(path: &str, text: &str) -> Result<YamlFile, LintError> {
-    let docs = yaml::parse(text).map_err(|e| LintError::Parse { path: path.to_string(), line: e.line, message: e.message })?;
-    Ok(YamlFile { path: path.to_string(), docs })
+    let docs = yaml::parse(text).map_err(|e| LintError::Parse {
+        path: path.to_string(),
+        line: e.line,
+        message: e.message,
+    })?;
+    Ok(YamlFile {
+        path: path.to_string(),
+        docs,
+    })
 }
 
 /// A finding on a node (a key or a value).
 pub fn at(path: &str, node: &Node, message: String, fix: Option<String>) -> Finding {
-    let (end_line, end_column) = if node.end_line == node.line && node.end_column > node.column { (node.end_line, node.end_column) } else { (node.line, node.column + 1) };
-    Finding { span: Span { line: node.line, column: node.column, end_line, end_column }, message, fix, path: Some(path.to_string()) }
+    let (end_line, end_column) = if node.end_line == node.line && node.end_column > node.column {
+        (node.end_line, node.end_column)
+    } else {
+        (node.line, node.column + 1)
+    };
+    Finding {
+        span: Span {
+            line: node.line,
+            column: node.column,
+            end_line,
+            end_column,
+        },
+        message,
+        fix,
+        path: Some(path.to_string()),
+    }
 }
 
 /// The containers of a pod spec, init containers included, with whether each is an init one.
 pub fn containers(pod: &Node) -> impl Iterator<Item = (&Node, bool)> {
-    pod.at("containers").seq().iter().map(|c| (c, false)).chain(pod.at("initContainers").seq().iter().map(|c| (c, true)))
+    pod.at("containers")
+        .seq()
+        .iter()
+        .map(|c| (c, false))
+        .chain(pod.at("initContainers").seq().iter().map(|c| (c, true)))
 }
 
 /// A stable text for a node's value, ignoring positions (to compare two probes).
 pub fn canonical(n: &Node) -> String {
     match &n.value {
         yaml::Value::Map(m) => {
-            let mut items: Vec<String> = m.iter().map(|(k, v)| format!("{}={}", k.text().unwrap_or_default(), canonical(v))).collect();
+            let mut items: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{}={}", k.text().unwrap_or_default(), canonical(v)))
+                .collect();
             items.sort();
             format!("{{{}}}", items.join(","))
         }
-        yaml::Value::Seq(s) => format!("[{}]", s.iter().map(canonical).collect::<Vec<_>>().join(",")),
+        yaml::Value::Seq(s) => format!(
+            "[{}]",
+            s.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
         _ => n.text().unwrap_or_default(),
     }
 }
@@ -101,24 +159,39 @@ pub fn lint(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
             collect(&f.path, d, &mut objects);
         }
     }
-    let ctx = KubernetesCtx { objects, secret_env: opts.secret_env };
+    let ctx = KubernetesCtx {
+        objects,
+        secret_env: opts.secret_env,
+    };
     let mut out = Vec::new();
     for rule in RULES {
-        let Check::Kubernetes(check) = rule.check else { continue };
-        if !opts.select.is_empty() && !opts.select.contains(rule.code) || opts.ignore.contains(rule.code) {
+        let Check::Kubernetes(check) = rule.check else {
+            continue;
+        };
+        if !opts.select.is_empty() && !opts.select.contains(rule.code)
+            || opts.ignore.contains(rule.code)
+        {
             continue;
         }
         for f in check(&ctx) {
             let path = f.path.clone().unwrap_or_default();
             let suppressed = !opts.no_suppressions
-                && ctx.objects.iter().any(|o| o.path == path && (o.node.line..=o.node.end_line).contains(&f.span.line) && o.ignored.contains(rule.code));
+                && ctx.objects.iter().any(|o| {
+                    o.path == path
+                        && (o.node.line..=o.node.end_line).contains(&f.span.line)
+                        && o.ignored.contains(rule.code)
+                });
             if suppressed {
                 continue;
             }
             out.push(Diagnostic {
                 code: rule.code,
                 name: rule.name,
-                severity: opts.severity.get(rule.code).copied().unwrap_or(rule.severity),
+                severity: opts
+                    .severity
+                    .get(rule.code)
+                    .copied()
+                    .unwrap_or(rule.severity),
                 path,
                 span: f.span,
                 message: f.message,
@@ -126,6 +199,13 @@ pub fn lint(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
             });
         }
     }
-    out.sort_by(|a, b| (&a.path, a.span.line, a.span.column, a.code).cmp(&(&b.path, b.span.line, b.span.column, b.code)));
+    out.sort_by(|a, b| {
+        (&a.path, a.span.line, a.span.column, a.code).cmp(&(
+            &b.path,
+            b.span.line,
+            b.span.column,
+            b.code,
+        ))
+    });
     out
 }

@@ -10,8 +10,8 @@ pub mod diagnostic;
 pub mod dockerfile;
 pub mod kubernetes;
 pub mod output;
-pub mod yaml;
 pub mod rules;
+pub mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -58,9 +58,16 @@ pub enum SecretEnvStance {
 #[derive(Debug, thiserror::Error)]
 pub enum LintError {
     #[error("{path}:{line}: {message}\n  fix: make it a Dockerfile BuildKit can parse")]
-    Parse { path: String, line: usize, message: String },
+    Parse {
+        path: String,
+        line: usize,
+        message: String,
+    },
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{0} does not exist")]
     Missing(PathBuf),
     #[error("unknown rule code {0:?} (see `drydock rules`)")]
@@ -70,7 +77,12 @@ pub enum LintError {
 impl LintOptions {
     /// Checks that every code named exists.
     pub fn validate(&self) -> Result<(), LintError> {
-        for c in self.select.iter().chain(&self.ignore).chain(self.severity.keys()) {
+        for c in self
+            .select
+            .iter()
+            .chain(&self.ignore)
+            .chain(self.severity.keys())
+        {
             if catalog::find(c).is_none() {
                 return Err(LintError::UnknownRule(c.clone()));
             }
@@ -87,34 +99,74 @@ impl LintOptions {
 /// `# drydock:ignore-file CODE reason`.
 fn suppressed_codes(comment: &str, marker: &str) -> Vec<String> {
     let c = comment.trim().trim_start_matches('#').trim();
-    let Some(rest) = c.strip_prefix(marker) else { return vec![] };
+    let Some(rest) = c.strip_prefix(marker) else {
+        return vec![];
+    };
     if !rest.starts_with(char::is_whitespace) {
         return vec![];
     }
-    rest.split_whitespace().next().unwrap_or("").split(',').filter(|s| !s.is_empty()).map(|s| s.to_ascii_uppercase()).collect()
+    rest.split_whitespace()
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.to_ascii_uppercase())
+        .collect()
 }
 
 /// Lints one Dockerfile's text.
-pub fn lint_dockerfile(path: &str, text: &str, opts: &LintOptions) -> Result<Vec<Diagnostic>, LintError> {
+pub fn lint_dockerfile(
+    path: &str,
+    text: &str,
+    opts: &LintOptions,
+) -> Result<Vec<Diagnostic>, LintError> {
     lint_dockerfile_in(path, text, None, opts)
 }
 
 /// Lints a Dockerfile with its build context, for the .dockerignore rules.
-pub fn lint_dockerfile_in(path: &str, text: &str, context: Option<&crate::context::BuildContext>, opts: &LintOptions) -> Result<Vec<Diagnostic>, LintError> {
-    let df = dockerfile::parse(text).map_err(|e| LintError::Parse { path: path.to_string(), line: e.line, message: e.message })?;
-    let ctx = DockerfileCtx { path, lines: text.lines().collect(), stages: stages(&df), df: &df, context };
-    let file_ignored: BTreeSet<String> =
-        if opts.no_suppressions { BTreeSet::new() } else { ctx.lines.iter().flat_map(|l| suppressed_codes(l, "drydock:ignore-file")).collect() };
+pub fn lint_dockerfile_in(
+    path: &str,
+    text: &str,
+    context: Option<&crate::context::BuildContext>,
+    opts: &LintOptions,
+) -> Result<Vec<Diagnostic>, LintError> {
+    let df = dockerfile::parse(text).map_err(|e| LintError::Parse {
+        path: path.to_string(),
+        line: e.line,
+        message: e.message,
+    })?;
+    let ctx = DockerfileCtx {
+        path,
+        lines: text.lines().collect(),
+        stages: stages(&df),
+        df: &df,
+        context,
+    };
+    let file_ignored: BTreeSet<String> = if opts.no_suppressions {
+        BTreeSet::new()
+    } else {
+        ctx.lines
+            .iter()
+            .flat_map(|l| suppressed_codes(l, "drydock:ignore-file"))
+            .collect()
+    };
     let mut out = Vec::new();
     for rule in catalog::RULES {
         if !opts.enabled(rule.code) || file_ignored.contains(rule.code) {
             continue;
         }
-        let catalog::Check::Dockerfile(check) = rule.check else { continue };
+        let catalog::Check::Dockerfile(check) = rule.check else {
+            continue;
+        };
         for f in check(&ctx) {
             let inline = !opts.no_suppressions
                 && df.instructions.iter().any(|i| {
-                    (i.start_line..=i.end_line).contains(&f.span.line) && i.comments.iter().any(|c| suppressed_codes(c, "drydock:ignore").iter().any(|s| s == rule.code))
+                    (i.start_line..=i.end_line).contains(&f.span.line)
+                        && i.comments.iter().any(|c| {
+                            suppressed_codes(c, "drydock:ignore")
+                                .iter()
+                                .any(|s| s == rule.code)
+                        })
                 });
             if inline {
                 continue;
@@ -122,7 +174,11 @@ pub fn lint_dockerfile_in(path: &str, text: &str, context: Option<&crate::contex
             out.push(Diagnostic {
                 code: rule.code,
                 name: rule.name,
-                severity: opts.severity.get(rule.code).copied().unwrap_or(rule.severity),
+                severity: opts
+                    .severity
+                    .get(rule.code)
+                    .copied()
+                    .unwrap_or(rule.severity),
                 path: path.to_string(),
                 span: f.span,
                 message: f.message,
@@ -130,18 +186,25 @@ pub fn lint_dockerfile_in(path: &str, text: &str, context: Option<&crate::contex
             });
         }
     }
-    out.sort_by(|a, b| (a.span.line, a.span.column, a.code).cmp(&(b.span.line, b.span.column, b.code)));
+    out.sort_by(|a, b| {
+        (a.span.line, a.span.column, a.code).cmp(&(b.span.line, b.span.column, b.code))
+    });
     Ok(out)
 }
 
 /// Whether a file name is a Dockerfile: `Dockerfile`, `*.Dockerfile`, `Dockerfile.*`.
 pub fn is_dockerfile_name(name: &str) -> bool {
-    name == "Dockerfile" || name.ends_with(".Dockerfile") || (name.starts_with("Dockerfile.") && !name.ends_with(".dockerignore"))
+    name == "Dockerfile"
+        || name.ends_with(".Dockerfile")
+        || (name.starts_with("Dockerfile.") && !name.ends_with(".dockerignore"))
 }
 
 /// Whether a file name is YAML that may hold Kubernetes objects (Compose files are not).
 pub fn is_manifest_name(name: &str) -> bool {
-    (name.ends_with(".yaml") || name.ends_with(".yml")) && !name.starts_with("compose") && !name.starts_with("docker-compose") && !name.starts_with('.')
+    (name.ends_with(".yaml") || name.ends_with(".yml"))
+        && !name.starts_with("compose")
+        && !name.starts_with("docker-compose")
+        && !name.starts_with('.')
 }
 
 /// The files to lint among `paths`: Dockerfiles, and YAML manifests. Files given by name are
@@ -156,7 +219,10 @@ pub struct Discovered {
 pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LintError> {
     let mut out = Discovered::default();
     let mut take = |p: PathBuf, explicit: bool| {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if compose::is_compose_name(&name) {
             out.compose.push(p);
         } else if is_manifest_name(&name) {
@@ -169,7 +235,10 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LintError> {
         if p.is_file() {
             take(p.clone(), true);
         } else if p.is_dir() {
-            let walker = ignore::WalkBuilder::new(p).hidden(false).filter_entry(|e| e.file_name() != ".git").build();
+            let walker = ignore::WalkBuilder::new(p)
+                .hidden(false)
+                .filter_entry(|e| e.file_name() != ".git")
+                .build();
             for entry in walker.flatten() {
                 if entry.file_type().is_some_and(|t| t.is_file()) {
                     take(entry.into_path(), false);
@@ -188,7 +257,10 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LintError> {
 
 /// Lints everything found under `paths`. Returns the diagnostics, the text of each file (for
 /// code frames) and the files that could not be read or parsed.
-pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> (Vec<Diagnostic>, BTreeMap<String, String>, Vec<LintError>) {
+pub fn lint_paths(
+    found: &Discovered,
+    opts: &LintOptions,
+) -> (Vec<Diagnostic>, BTreeMap<String, String>, Vec<LintError>) {
     let mut diags = Vec::new();
     let mut sources = BTreeMap::new();
     let mut errors = Vec::new();
@@ -209,7 +281,10 @@ pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> (Vec<Diagnostic>, B
         let text = match std::fs::read_to_string(f) {
             Ok(t) => t,
             Err(source) => {
-                errors.push(LintError::Io { path: f.clone(), source });
+                errors.push(LintError::Io {
+                    path: f.clone(),
+                    source,
+                });
                 continue;
             }
         };
@@ -227,7 +302,13 @@ pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> (Vec<Diagnostic>, B
     let mut compose_files = Vec::new();
     for f in &found.compose {
         let path = f.display().to_string();
-        match std::fs::read_to_string(f).map_err(|source| LintError::Io { path: f.clone(), source }).and_then(|t| kubernetes::parse_file(&path, &t).map(|y| (t, y))) {
+        match std::fs::read_to_string(f)
+            .map_err(|source| LintError::Io {
+                path: f.clone(),
+                source,
+            })
+            .and_then(|t| kubernetes::parse_file(&path, &t).map(|y| (t, y)))
+        {
             Ok((t, y)) => {
                 sources.insert(path, t);
                 compose_files.push(y);
@@ -240,17 +321,28 @@ pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> (Vec<Diagnostic>, B
 }
 
 pub fn lint_file(path: &Path, opts: &LintOptions) -> Result<Vec<Diagnostic>, LintError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LintError::Io { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| LintError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let specific = PathBuf::from(format!("{}.dockerignore", path.display()));
-    let ignore = if specific.is_file() { specific } else { dir.join(".dockerignore") };
+    let ignore = if specific.is_file() {
+        specific
+    } else {
+        dir.join(".dockerignore")
+    };
     let context = match crate::context::load_with_ignore_file(&dir, &ignore, &[]) {
         Ok(c) => Some(c),
         Err(crate::context::ContextError::Dockerignore { file, line, source }) => {
-            return Err(LintError::Parse { path: file.display().to_string(), line, message: source.to_string() })
+            return Err(LintError::Parse {
+                path: file.display().to_string(),
+                line,
+                message: source.to_string(),
+            })
         }
         // A context that cannot be read (e.g. a symlink out of it) leaves only the Dockerfile rules.
         Err(_) => None,

@@ -26,7 +26,13 @@ pub struct Node {
     pub value: Value,
 }
 
-static NULL: Node = Node { line: 0, column: 0, end_line: 0, end_column: 0, value: Value::Null };
+static NULL: Node = Node {
+    line: 0,
+    column: 0,
+    end_line: 0,
+    end_column: 0,
+    value: Value::Null,
+};
 
 impl Node {
     /// The value under `key` in a mapping.
@@ -37,7 +43,10 @@ impl Node {
     /// The key node and the value under `key`.
     pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
         match &self.value {
-            Value::Map(m) => m.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(k, v)| (k, v)),
+            Value::Map(m) => m
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(k, v)| (k, v)),
             _ => None,
         }
     }
@@ -48,19 +57,35 @@ impl Node {
     }
 
     pub fn as_str(&self) -> Option<&str> {
-        if let Value::Str(s) = &self.value { Some(s) } else { None }
+        if let Value::Str(s) = &self.value {
+            Some(s)
+        } else {
+            None
+        }
     }
 
     pub fn as_bool(&self) -> Option<bool> {
-        if let Value::Bool(b) = self.value { Some(b) } else { None }
+        if let Value::Bool(b) = self.value {
+            Some(b)
+        } else {
+            None
+        }
     }
 
     pub fn as_i64(&self) -> Option<i64> {
-        if let Value::Int(i) = self.value { Some(i) } else { None }
+        if let Value::Int(i) = self.value {
+            Some(i)
+        } else {
+            None
+        }
     }
 
     pub fn seq(&self) -> &[Node] {
-        if let Value::Seq(s) = &self.value { s } else { &[] }
+        if let Value::Seq(s) = &self.value {
+            s
+        } else {
+            &[]
+        }
     }
 
     pub fn is_null(&self) -> bool {
@@ -89,7 +114,11 @@ pub struct YamlError {
 
 /// Parses every document of a YAML stream.
 pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
-    let docs = MarkedYaml::load_from_str(text).map_err(|e| YamlError { line: e.marker().line(), column: e.marker().col() + 1, message: e.info().to_string() })?;
+    let docs = MarkedYaml::load_from_str(text).map_err(|e| YamlError {
+        line: e.marker().line(),
+        column: e.marker().col() + 1,
+        message: e.info().to_string(),
+    })?;
     Ok(docs.iter().map(convert).collect())
 }
 
@@ -103,11 +132,19 @@ fn convert(y: &MarkedYaml<'_>) -> Node {
         YamlData::Value(Scalar::String(s)) => Value::Str(s.to_string()),
         YamlData::Representation(s, _, _) => Value::Str(s.to_string()),
         YamlData::Sequence(items) => Value::Seq(items.iter().map(convert).collect()),
-        YamlData::Mapping(m) => Value::Map(m.iter().map(|(k, v)| (convert(k), convert(v))).collect()),
+        YamlData::Mapping(m) => {
+            Value::Map(m.iter().map(|(k, v)| (convert(k), convert(v))).collect())
+        }
         YamlData::Tagged(_, inner) => return convert(inner),
         _ => Value::Null,
     };
-    Node { line: s.line(), column: s.col() + 1, end_line: e.line(), end_column: e.col() + 1, value }
+    Node {
+        line: s.line(),
+        column: s.col() + 1,
+        end_line: e.line(),
+        end_column: e.col() + 1,
+        value,
+    }
 }
 
 #[cfg(test)]

@@ -30,7 +30,10 @@ struct ManifestEntry<'a> {
 /// Writes the archive to any writer (a file, or an engine's stdin).
 pub fn write_archive<W: Write>(req: &PublishRequest<'_>, w: W) -> Result<W, PublishError> {
     let image = req.image;
-    let ioe = |source: io::Error| PublishError::Io { path: PathBuf::from("docker archive"), source };
+    let ioe = |source: io::Error| PublishError::Io {
+        path: PathBuf::from("docker archive"),
+        source,
+    };
     let mut tar = tar::Builder::new(w);
     tar.mode(tar::HeaderMode::Deterministic);
     let header = |size: u64, kind: tar::EntryType, mode: u32| {
@@ -46,7 +49,12 @@ pub fn write_archive<W: Write>(req: &PublishRequest<'_>, w: W) -> Result<W, Publ
     for l in &image.layers {
         let dir = l.stored.diff_id.hex().to_string();
         let name = format!("{dir}/layer.tar");
-        tar.append_data(&mut header(0, tar::EntryType::Directory, 0o755), format!("{dir}/"), io::empty()).map_err(ioe)?;
+        tar.append_data(
+            &mut header(0, tar::EntryType::Directory, 0o755),
+            format!("{dir}/"),
+            io::empty(),
+        )
+        .map_err(ioe)?;
         let blob = req.cache.open_verified(&l.stored.digest)?;
         let mut gz = flate2::read::GzDecoder::new(io::BufReader::new(blob));
         // Decompress through a hashing check so a layer that does not match its diff ID
@@ -58,20 +66,47 @@ pub fn write_archive<W: Write>(req: &PublishRequest<'_>, w: W) -> Result<W, Publ
             let (_, d, _) = hw.finish();
             if d != l.stored.diff_id {
                 let _ = std::fs::remove_file(req.cache.blob_path(&l.stored.digest));
-                return Err(PublishError::LayerMismatch { digest: l.stored.digest.to_string(), diff_id: l.stored.diff_id.to_string() });
+                return Err(PublishError::LayerMismatch {
+                    digest: l.stored.digest.to_string(),
+                    diff_id: l.stored.diff_id.to_string(),
+                });
             }
         }
-        tar.append_data(&mut header(checked.len() as u64, tar::EntryType::Regular, 0o644), &name, checked.as_slice()).map_err(ioe)?;
+        tar.append_data(
+            &mut header(checked.len() as u64, tar::EntryType::Regular, 0o644),
+            &name,
+            checked.as_slice(),
+        )
+        .map_err(ioe)?;
         layer_names.push(name);
     }
-    tar.append_data(&mut header(image.config.len() as u64, tar::EntryType::Regular, 0o644), &config_name, image.config.as_slice()).map_err(ioe)?;
-    let manifest = vec![ManifestEntry { config: config_name, repo_tags: vec![req.tag], layers: layer_names }];
+    tar.append_data(
+        &mut header(image.config.len() as u64, tar::EntryType::Regular, 0o644),
+        &config_name,
+        image.config.as_slice(),
+    )
+    .map_err(ioe)?;
+    let manifest = vec![ManifestEntry {
+        config: config_name,
+        repo_tags: vec![req.tag],
+        layers: layer_names,
+    }];
     let manifest = canonical_json(&manifest).map_err(|e| ioe(e.into()))?;
-    tar.append_data(&mut header(manifest.len() as u64, tar::EntryType::Regular, 0o644), "manifest.json", manifest.as_slice()).map_err(ioe)?;
+    tar.append_data(
+        &mut header(manifest.len() as u64, tar::EntryType::Regular, 0o644),
+        "manifest.json",
+        manifest.as_slice(),
+    )
+    .map_err(ioe)?;
     if let Some((repo, tag)) = req.tag.rsplit_once(':').filter(|(_, t)| !t.contains('/')) {
         let repos = serde_json::json!({ repo: { tag: image.config_digest.hex() } });
         let repos = canonical_json(&repos).map_err(|e| ioe(e.into()))?;
-        tar.append_data(&mut header(repos.len() as u64, tar::EntryType::Regular, 0o644), "repositories", repos.as_slice()).map_err(ioe)?;
+        tar.append_data(
+            &mut header(repos.len() as u64, tar::EntryType::Regular, 0o644),
+            "repositories",
+            repos.as_slice(),
+        )
+        .map_err(ioe)?;
     }
     tar.into_inner().map_err(ioe)
 }
@@ -90,7 +125,12 @@ impl Publisher for DockerArchive {
                 io::Error::other(msg)
             })
         })
-        .map_err(|source| inner_err.take().unwrap_or(PublishError::Io { path: self.file.clone(), source }))?;
+        .map_err(|source| {
+            inner_err.take().unwrap_or(PublishError::Io {
+                path: self.file.clone(),
+                source,
+            })
+        })?;
         Ok(self.destination())
     }
 }

@@ -33,24 +33,55 @@ impl Publisher for EngineLoad {
 
     fn publish(&self, req: &PublishRequest<'_>) -> Result<String, PublishError> {
         let prog = self.engine.program();
-        let mut child = Command::new(prog).arg("load").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| PublishError::EngineMissing {
-            engine: prog.into(),
-            reason: e.to_string(),
-            fix: format!("install {prog}, or write the image with --output docker-archive:FILE"),
-        })?;
+        let mut child = Command::new(prog)
+            .arg("load")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| PublishError::EngineMissing {
+                engine: prog.into(),
+                reason: e.to_string(),
+                fix: format!(
+                    "install {prog}, or write the image with --output docker-archive:FILE"
+                ),
+            })?;
         let written = match child.stdin.take() {
-            Some(stdin) => write_archive(req, std::io::BufWriter::new(stdin)).and_then(|mut w| w.flush().map_err(|source| PublishError::Io { path: prog.into(), source })),
+            Some(stdin) => write_archive(req, std::io::BufWriter::new(stdin)).and_then(|mut w| {
+                w.flush().map_err(|source| PublishError::Io {
+                    path: prog.into(),
+                    source,
+                })
+            }),
             None => Ok(()),
         };
-        let out = child.wait_with_output().map_err(|source| PublishError::Io { path: prog.into(), source })?;
+        let out = child
+            .wait_with_output()
+            .map_err(|source| PublishError::Io {
+                path: prog.into(),
+                source,
+            })?;
         if !out.status.success() {
             return Err(PublishError::EngineFailed {
                 command: format!("{prog} load"),
                 status: out.status.to_string(),
-                output: format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)).trim().to_string(),
+                output: format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                )
+                .trim()
+                .to_string(),
             });
         }
         written?;
-        Ok(format!("{prog} ({})", String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or("loaded").trim()))
+        Ok(format!(
+            "{prog} ({})",
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .last()
+                .unwrap_or("loaded")
+                .trim()
+        ))
     }
 }

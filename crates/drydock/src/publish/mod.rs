@@ -19,13 +19,24 @@ use crate::image::Image;
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     #[error("writing {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Cache(#[from] CacheError),
     #[error("{engine} is not available: {reason}\n  fix: {fix}")]
-    EngineMissing { engine: String, reason: String, fix: String },
+    EngineMissing {
+        engine: String,
+        reason: String,
+        fix: String,
+    },
     #[error("`{command}` failed ({status}): {output}")]
-    EngineFailed { command: String, status: String, output: String },
+    EngineFailed {
+        command: String,
+        status: String,
+        output: String,
+    },
     #[error("layer {digest} in the cache does not decompress to its diff ID {diff_id}; it was removed, run the build again")]
     LayerMismatch { digest: String, diff_id: String },
     #[error("bad output {spec:?}\n  fix: use oci:DIR or docker-archive:FILE")]
@@ -52,9 +63,14 @@ pub trait Publisher {
 pub fn parse_output(spec: &str) -> Result<Box<dyn Publisher>, PublishError> {
     if let Some(dir) = spec.strip_prefix("oci:").filter(|s| !s.is_empty()) {
         Ok(Box::new(OciLayout { dir: dir.into() }))
-    } else if let Some(file) = spec.strip_prefix("docker-archive:").filter(|s| !s.is_empty()) {
+    } else if let Some(file) = spec
+        .strip_prefix("docker-archive:")
+        .filter(|s| !s.is_empty())
+    {
         Ok(Box::new(DockerArchive { file: file.into() }))
     } else {
-        Err(PublishError::BadTarget { spec: spec.to_string() })
+        Err(PublishError::BadTarget {
+            spec: spec.to_string(),
+        })
     }
 }

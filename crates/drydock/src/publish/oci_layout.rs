@@ -29,7 +29,12 @@ impl Publisher for OciLayout {
         for d in &blobs {
             req.cache.verify(d)?;
         }
-        let ref_name = req.tag.rsplit_once(':').filter(|(_, t)| !t.contains('/')).map(|(_, t)| t).unwrap_or("latest");
+        let ref_name = req
+            .tag
+            .rsplit_once(':')
+            .filter(|(_, t)| !t.contains('/'))
+            .map(|(_, t)| t)
+            .unwrap_or("latest");
         let index = serde_json::json!({
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.index.v1+json",
@@ -43,7 +48,10 @@ impl Publisher for OciLayout {
                 },
             }],
         });
-        let index = canonical_json(&index).map_err(|e| PublishError::Io { path: self.dir.clone(), source: e.into() })?;
+        let index = canonical_json(&index).map_err(|e| PublishError::Io {
+            path: self.dir.clone(),
+            source: e.into(),
+        })?;
         crate::fsutil::replace_dir_atomic(&self.dir, |tmp| {
             std::fs::write(tmp.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)?;
             std::fs::write(tmp.join("index.json"), &index)?;

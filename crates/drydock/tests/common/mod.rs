@@ -11,7 +11,10 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
 }
 
 /// The environment every engine and toolchain command gets: Go in GOPATH mode against
@@ -25,14 +28,21 @@ pub fn test_env(cmd: &mut Command) -> &mut Command {
         cmd.env("GO111MODULE", "off");
     }
     if std::env::var_os("CONTAINERS_CONF").is_none() {
-        cmd.env("CONTAINERS_CONF", Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/containers.conf"));
+        cmd.env(
+            "CONTAINERS_CONF",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/containers.conf"),
+        );
     }
     cmd
 }
 
 pub fn require_tool(tool: &str) {
-    let found = std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
-    assert!(found, "`{tool}` is not installed: run ./scripts/setup (and source scripts/env.sh) first");
+    let found = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
+    assert!(
+        found,
+        "`{tool}` is not installed: run ./scripts/setup (and source scripts/env.sh) first"
+    );
 }
 
 pub fn drydock() -> Command {
@@ -42,13 +52,21 @@ pub fn drydock() -> Command {
 }
 
 pub fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     out
 }
 
 pub fn run_ok(cmd: &mut Command) -> String {
     let out = run(cmd);
-    assert!(out.status.success(), "{cmd:?} failed: {}\nstdout: {}\nstderr: {}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -79,24 +97,43 @@ pub fn copy_tree(src: &Path, dst: &Path) {
 
 /// `drydock build DIR --format json ARGS...`, which must succeed; returns the report.
 pub fn build_json(dir: &Path, cache: &Path, args: &[&str]) -> serde_json::Value {
-    let out = run(drydock().arg("build").arg(dir).arg("--cache-dir").arg(cache).args(["--format", "json"]).args(args));
-    assert!(out.status.success(), "drydock build failed: {}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    let out = run(drydock()
+        .arg("build")
+        .arg(dir)
+        .arg("--cache-dir")
+        .arg(cache)
+        .args(["--format", "json"])
+        .args(args));
+    assert!(
+        out.status.success(),
+        "drydock build failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("JSON report")
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A minimal HTTP/1.0 GET against 127.0.0.1: (status, body).
 pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2)).ok()?;
+    let mut s =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
     let status = buf.split_whitespace().nth(1)?.parse().ok()?;
-    let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = buf
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     Some((status, body))
 }
 
@@ -110,7 +147,9 @@ pub fn wait_http(port: u16, path: &str, want: u16, timeout: Duration) -> Result<
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    Err(format!("GET {path} on port {port}: wanted {want}, last answer {last:?}"))
+    Err(format!(
+        "GET {path} on port {port}: wanted {want}, last answer {last:?}"
+    ))
 }
 
 /// A container that is removed when dropped.
@@ -123,28 +162,40 @@ impl Container {
     pub fn run(engine: &'static str, args: &[&str]) -> Container {
         let mut cmd = Command::new(engine);
         test_env(&mut cmd);
-        let id = run_ok(cmd.args(["run", "-d"]).args(args)).trim().to_string();
+        let id = run_ok(cmd.args(["run", "-d"]).args(args))
+            .trim()
+            .to_string();
         Container { engine, id }
     }
 
     pub fn inspect(&self, format: &str) -> String {
         let mut cmd = Command::new(self.engine);
         test_env(&mut cmd);
-        run_ok(cmd.args(["inspect", "--format", format, &self.id])).trim().to_string()
+        run_ok(cmd.args(["inspect", "--format", format, &self.id]))
+            .trim()
+            .to_string()
     }
 
     pub fn logs(&self) -> String {
         let mut cmd = Command::new(self.engine);
         test_env(&mut cmd);
         let out = run(cmd.args(["logs", &self.id]));
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
     }
 
     /// The uid the container's main process runs as, read from the host's /proc.
     pub fn main_uid(&self) -> u32 {
         let pid = self.inspect("{{.State.Pid}}");
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("container process status");
-        let line = status.lines().find(|l| l.starts_with("Uid:")).expect("Uid line");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .expect("container process status");
+        let line = status
+            .lines()
+            .find(|l| l.starts_with("Uid:"))
+            .expect("Uid line");
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
     }
 }
@@ -174,7 +225,13 @@ pub struct ImageFile {
 }
 
 /// Reads a docker archive: its manifest.json entry, config and flattened files.
-pub fn read_docker_archive(path: &Path) -> (serde_json::Value, serde_json::Value, BTreeMap<String, ImageFile>) {
+pub fn read_docker_archive(
+    path: &Path,
+) -> (
+    serde_json::Value,
+    serde_json::Value,
+    BTreeMap<String, ImageFile>,
+) {
     let mut members = BTreeMap::new();
     let mut ar = tar::Archive::new(std::fs::File::open(path).unwrap());
     for e in ar.entries().unwrap() {
@@ -186,18 +243,31 @@ pub fn read_docker_archive(path: &Path) -> (serde_json::Value, serde_json::Value
     }
     let manifest: serde_json::Value = serde_json::from_slice(&members["manifest.json"]).unwrap();
     let entry = manifest[0].clone();
-    let config: serde_json::Value = serde_json::from_slice(&members[entry["Config"].as_str().unwrap()]).unwrap();
+    let config: serde_json::Value =
+        serde_json::from_slice(&members[entry["Config"].as_str().unwrap()]).unwrap();
     let mut files = BTreeMap::new();
     for layer in entry["Layers"].as_array().unwrap() {
         let data = &members[layer.as_str().unwrap()];
         let mut lt = tar::Archive::new(data.as_slice());
         for e in lt.entries().unwrap() {
             let mut e = e.unwrap();
-            let p = format!("/{}", e.path().unwrap().to_string_lossy().trim_end_matches('/'));
+            let p = format!(
+                "/{}",
+                e.path().unwrap().to_string_lossy().trim_end_matches('/')
+            );
             let h = e.header().clone();
             let mut d = Vec::new();
             e.read_to_end(&mut d).unwrap();
-            files.insert(p, ImageFile { mode: h.mode().unwrap(), uid: h.uid().unwrap(), gid: h.gid().unwrap(), kind: h.entry_type(), data: d });
+            files.insert(
+                p,
+                ImageFile {
+                    mode: h.mode().unwrap(),
+                    uid: h.uid().unwrap(),
+                    gid: h.gid().unwrap(),
+                    kind: h.entry_type(),
+                    data: d,
+                },
+            );
         }
     }
     (entry, config, files)
@@ -205,13 +275,23 @@ pub fn read_docker_archive(path: &Path) -> (serde_json::Value, serde_json::Value
 
 /// A minimal HTTP/1.0 POST with an empty body against 127.0.0.1.
 pub fn http_post(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2)).ok()?;
+    let mut s =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "POST {path} HTTP/1.0\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n").ok()?;
+    write!(
+        s,
+        "POST {path} HTTP/1.0\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n"
+    )
+    .ok()?;
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
     let status = buf.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()))
+    Some((
+        status,
+        buf.split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default(),
+    ))
 }
 
 /// Polls `f` until it returns Some, or panics with `what` after `timeout`.
@@ -230,10 +310,16 @@ pub fn eventually<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Optio
 pub fn zombies_of(ppid: u32) -> Vec<u32> {
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
         // Fields after the command name, which is in parentheses and may hold spaces.
-        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { continue };
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
         let f: Vec<&str> = rest.split_whitespace().collect();
         if f.len() > 2 && f[0] == "Z" && f[1].parse::<u32>().ok() == Some(ppid) {
             out.push(pid);

@@ -29,26 +29,47 @@ pub fn expand(word: &str, vars: &BTreeMap<String, Option<String>>, escape: char)
             };
             let inner: String = chars[i + 2..i + 2 + close].iter().collect();
             i += close + 3;
-            let name_len = inner.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(inner.len());
+            let name_len = inner
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(inner.len());
             let (name, op) = inner.split_at(name_len);
             let val = get(name);
             let set = vars.get(name).is_some_and(|v| v.is_some());
             let nonempty = val.as_deref().is_some_and(|v| !v.is_empty());
             let piece = if let Some(d) = op.strip_prefix(":-") {
-                if nonempty { val.unwrap_or_default() } else { expand(d, vars, escape) }
+                if nonempty {
+                    val.unwrap_or_default()
+                } else {
+                    expand(d, vars, escape)
+                }
             } else if let Some(d) = op.strip_prefix('-') {
-                if set { val.unwrap_or_default() } else { expand(d, vars, escape) }
+                if set {
+                    val.unwrap_or_default()
+                } else {
+                    expand(d, vars, escape)
+                }
             } else if let Some(a) = op.strip_prefix(":+") {
-                if nonempty { expand(a, vars, escape) } else { String::new() }
+                if nonempty {
+                    expand(a, vars, escape)
+                } else {
+                    String::new()
+                }
             } else if let Some(a) = op.strip_prefix('+') {
-                if set { expand(a, vars, escape) } else { String::new() }
+                if set {
+                    expand(a, vars, escape)
+                } else {
+                    String::new()
+                }
             } else {
                 val.unwrap_or_default()
             };
             out.push_str(&piece);
             continue;
         }
-        let len = chars[i + 1..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == '_').count();
+        let len = chars[i + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
+            .count();
         if len == 0 {
             out.push('$');
             i += 1;

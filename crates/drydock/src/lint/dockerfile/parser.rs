@@ -62,7 +62,16 @@ impl Instruction {
 
     /// Its plain argument values.
     pub fn values(&self) -> Vec<&str> {
-        self.args.iter().filter_map(|a| if let Arg::Value(v) = a { Some(v.as_str()) } else { None }).collect()
+        self.args
+            .iter()
+            .filter_map(|a| {
+                if let Arg::Value(v) = a {
+                    Some(v.as_str())
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 
     /// BuildKit's `Node.Dump` format, e.g. `(copy ["--from=x"] "a" "b")`.
@@ -100,7 +109,10 @@ pub struct Dockerfile {
 impl Dockerfile {
     /// The whole file in BuildKit's dump format, one instruction per line.
     pub fn dump(&self) -> String {
-        self.instructions.iter().map(|i| format!("({})\n", i.dump())).collect()
+        self.instructions
+            .iter()
+            .map(|i| format!("({})\n", i.dump()))
+            .collect()
     }
 }
 
@@ -137,7 +149,8 @@ pub fn go_quote(s: &str) -> String {
 fn is_go_printable(c: char) -> bool {
     // Close enough to unicode.IsPrint for Dockerfiles: everything but controls and the
     // separator/format characters Go escapes.
-    !c.is_control() && !matches!(c as u32, 0x80..=0x9f | 0xad | 0x2028 | 0x2029 | 0xfeff | 0x200b..=0x200f)
+    !c.is_control()
+        && !matches!(c as u32, 0x80..=0x9f | 0xad | 0x2028 | 0x2029 | 0xfeff | 0x200b..=0x200f)
 }
 
 /// Whitespace as Go's regexp `[\t\v\f\r ]`.
@@ -188,10 +201,20 @@ fn directive(line: &str) -> Option<(String, String)> {
 /// Parses a Dockerfile's text.
 pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let lines: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+    let lines: Vec<&str> = text
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect();
     // split('\n') yields a last empty piece after a final newline: it is not a line.
-    let n_lines = if text.ends_with('\n') { lines.len() - 1 } else { lines.len() };
-    let mut df = Dockerfile { escape: '\\', ..Default::default() };
+    let n_lines = if text.ends_with('\n') {
+        lines.len() - 1
+    } else {
+        lines.len()
+    };
+    let mut df = Dockerfile {
+        escape: '\\',
+        ..Default::default()
+    };
     let mut directives_done = false;
     let mut comments: Vec<String> = Vec::new();
     let mut i = 0;
@@ -203,13 +226,23 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
             match directive(raw) {
                 Some((k, v)) if matches!(k.as_str(), "syntax" | "escape" | "check") => {
                     if df.directives.iter().any(|(seen, _)| *seen == k) {
-                        return Err(ParseError { line: line_no, message: format!("only one {k} parser directive can be used") });
+                        return Err(ParseError {
+                            line: line_no,
+                            message: format!("only one {k} parser directive can be used"),
+                        });
                     }
                     if k == "escape" {
                         df.escape = match v.as_str() {
                             "`" => '`',
                             "\\" => '\\',
-                            _ => return Err(ParseError { line: line_no, message: format!("invalid escape token '{v}' does not match ` or \\") }),
+                            _ => {
+                                return Err(ParseError {
+                                    line: line_no,
+                                    message: format!(
+                                        "invalid escape token '{v}' does not match ` or \\"
+                                    ),
+                                })
+                            }
                         };
                     }
                     df.directives.push((k, v));
@@ -245,7 +278,10 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
             ended = e;
         }
         if empty_continuation {
-            df.warnings.push(ParseError { line: line_no, message: format!("empty continuation line found in: {}", line.trim()) });
+            df.warnings.push(ParseError {
+                line: line_no,
+                message: format!("empty continuation line found in: {}", line.trim()),
+            });
         }
         let mut ins = node_from_line(&line, df.escape, line_no)?;
         ins.start_line = line_no;
@@ -268,16 +304,27 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
                     content.push('\n');
                 }
                 if !closed {
-                    return Err(ParseError { line: line_no, message: format!("unterminated heredoc {name}") });
+                    return Err(ParseError {
+                        line: line_no,
+                        message: format!("unterminated heredoc {name}"),
+                    });
                 }
-                ins.heredocs.push(Heredoc { name, content, expand, chomp });
+                ins.heredocs.push(Heredoc {
+                    name,
+                    content,
+                    expand,
+                    chomp,
+                });
             }
         }
         ins.end_line = i.max(line_no);
         df.instructions.push(ins);
     }
     if df.instructions.is_empty() {
-        return Err(ParseError { line: 1, message: "file with no instructions".into() });
+        return Err(ParseError {
+            line: 1,
+            message: "file with no instructions".into(),
+        });
     }
     Ok(df)
 }
@@ -288,7 +335,9 @@ fn heredoc_markers(line: &str) -> Vec<(String, bool, bool)> {
     let mut out = Vec::new();
     for word in shell_words(line) {
         let digits = word.bytes().take_while(|b| b.is_ascii_digit()).count();
-        let Some(rest) = word[digits..].strip_prefix("<<") else { continue };
+        let Some(rest) = word[digits..].strip_prefix("<<") else {
+            continue;
+        };
         let (chomp, rest) = match rest.strip_prefix('-') {
             Some(r) => (true, r),
             None => (false, rest),
@@ -347,18 +396,38 @@ fn node_from_line(line: &str, escape: char, line_no: usize) -> Result<Instructio
         Some(p) => (&trimmed[..p], trimmed[p..].trim_start_matches(is_ws)),
         None => (trimmed, ""),
     };
-    let (rest, flags) = if rest.is_empty() { (String::new(), Vec::new()) } else { extract_flags(rest) };
+    let (rest, flags) = if rest.is_empty() {
+        (String::new(), Vec::new())
+    } else {
+        extract_flags(rest)
+    };
     let rest = rest.trim().to_string();
-    let err = |message: String| ParseError { line: line_no, message };
+    let err = |message: String| ParseError {
+        line: line_no,
+        message,
+    };
     let lower = keyword.to_ascii_lowercase();
     let (args, json) = match lower.as_str() {
         "add" | "copy" | "volume" => maybe_json_to_list(&rest).map_err(err)?,
-        "arg" => (words(&rest, escape).into_iter().map(Arg::Value).collect(), false),
+        "arg" => (
+            words(&rest, escape).into_iter().map(Arg::Value).collect(),
+            false,
+        ),
         "cmd" | "entrypoint" | "run" | "shell" => maybe_json(&rest).map_err(err)?,
-        "env" | "label" => (name_val(&rest, &lower.to_ascii_uppercase(), escape).map_err(err)?, false),
+        "env" | "label" => (
+            name_val(&rest, &lower.to_ascii_uppercase(), escape).map_err(err)?,
+            false,
+        ),
         "expose" | "from" => (split_ws(&rest), false),
         "healthcheck" => health(&rest).map_err(err)?,
-        "maintainer" | "stopsignal" | "user" | "workdir" => (if rest.is_empty() { vec![] } else { vec![Arg::Value(rest.clone())] }, false),
+        "maintainer" | "stopsignal" | "user" | "workdir" => (
+            if rest.is_empty() {
+                vec![]
+            } else {
+                vec![Arg::Value(rest.clone())]
+            },
+            false,
+        ),
         "onbuild" => {
             if rest.is_empty() {
                 (vec![], false)
@@ -390,7 +459,10 @@ fn split_ws(rest: &str) -> Vec<Arg> {
     if rest.is_empty() {
         return vec![];
     }
-    rest.split(is_ws).filter(|s| !s.is_empty()).map(|s| Arg::Value(s.to_string())).collect()
+    rest.split(is_ws)
+        .filter(|s| !s.is_empty())
+        .map(|s| Arg::Value(s.to_string()))
+        .collect()
 }
 
 enum JsonErr {
@@ -404,11 +476,12 @@ fn parse_json(rest: &str) -> Result<Vec<Arg>, JsonErr> {
         return Err(JsonErr::NotJson);
     }
     let v: Vec<serde_json::Value> = serde_json::from_str(rest).map_err(|_| JsonErr::NotJson)?;
-    v.into_iter().map(|x| match x {
-        serde_json::Value::String(s) => Ok(Arg::Value(s)),
-        _ => Err(JsonErr::NotStringArray),
-    })
-    .collect()
+    v.into_iter()
+        .map(|x| match x {
+            serde_json::Value::String(s) => Ok(Arg::Value(s)),
+            _ => Err(JsonErr::NotStringArray),
+        })
+        .collect()
 }
 
 const NOT_STRING_ARRAY: &str = "dockerfile JSON arrays must contain only strings";
@@ -455,16 +528,32 @@ fn name_val(rest: &str, key: &str, escape: char) -> Result<Vec<Arg>, String> {
     if !ws[0].contains('=') {
         let mut parts = rest.splitn(2, is_ws);
         let name = parts.next().unwrap_or_default();
-        let value = parts.next().map(|v| v.trim_start_matches(is_ws)).filter(|v| !v.is_empty());
-        let Some(value) = value else { return Err(format!("{key} must have two arguments")) };
-        return Ok(vec![Arg::Value(name.to_string()), Arg::Value(value.to_string()), Arg::Value(String::new())]);
+        let value = parts
+            .next()
+            .map(|v| v.trim_start_matches(is_ws))
+            .filter(|v| !v.is_empty());
+        let Some(value) = value else {
+            return Err(format!("{key} must have two arguments"));
+        };
+        return Ok(vec![
+            Arg::Value(name.to_string()),
+            Arg::Value(value.to_string()),
+            Arg::Value(String::new()),
+        ]);
     }
     let mut out = Vec::new();
     for w in ws {
         let Some((k, v)) = w.split_once('=') else {
-            return Err(format!("Syntax error - can't find = in {}. Must be of the form: name=value", go_quote(&w)));
+            return Err(format!(
+                "Syntax error - can't find = in {}. Must be of the form: name=value",
+                go_quote(&w)
+            ));
         };
-        out.extend([Arg::Value(k.to_string()), Arg::Value(v.to_string()), Arg::Value("=".into())]);
+        out.extend([
+            Arg::Value(k.to_string()),
+            Arg::Value(v.to_string()),
+            Arg::Value("=".into()),
+        ]);
     }
     Ok(out)
 }
@@ -647,26 +736,38 @@ mod tests {
     use super::*;
 
     fn conformance_dir() -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/buildkit-dockerfile-parser")
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/conformance/buildkit-dockerfile-parser")
     }
 
     #[test]
     fn buildkit_positive_cases_dump_identically() {
         let mut failures = Vec::new();
         let mut n = 0;
-        for e in std::fs::read_dir(conformance_dir().join("testfiles")).expect("conformance data beside the repository") {
+        for e in std::fs::read_dir(conformance_dir().join("testfiles"))
+            .expect("conformance data beside the repository")
+        {
             let dir = e.unwrap().path();
             let text = std::fs::read_to_string(dir.join("Dockerfile")).unwrap();
             let want = std::fs::read_to_string(dir.join("result")).unwrap();
             n += 1;
             match parse(&text) {
                 Ok(df) if df.dump() == want => {}
-                Ok(df) => failures.push(format!("{}:\n--- want\n{want}--- got\n{}", dir.display(), df.dump())),
+                Ok(df) => failures.push(format!(
+                    "{}:\n--- want\n{want}--- got\n{}",
+                    dir.display(),
+                    df.dump()
+                )),
                 Err(e) => failures.push(format!("{}: {e}", dir.display())),
             }
         }
         assert_eq!(n, 33);
-        assert!(failures.is_empty(), "{} of {n} differ:\n{}", failures.len(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} of {n} differ:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 
     #[test]
@@ -682,21 +783,70 @@ mod tests {
     fn spans_and_heredocs() {
         let df = parse("# syntax=docker/dockerfile:1\nFROM alpine AS build\n  RUN <<EOF\necho hi\nEOF\nCOPY --chmod=644 <<-'CFG' /etc/x\n\tkey=$v\n\tCFG\nRUN a \\\n  b\n").unwrap();
         let i = &df.instructions;
-        assert_eq!(df.directives, vec![("syntax".to_string(), "docker/dockerfile:1".to_string())]);
+        assert_eq!(
+            df.directives,
+            vec![("syntax".to_string(), "docker/dockerfile:1".to_string())]
+        );
         assert_eq!((i[1].start_line, i[1].end_line, i[1].column), (3, 5, 3));
         assert_eq!(i[1].heredocs[0].content, "echo hi\n");
-        assert_eq!(i[2].heredocs[0], Heredoc { name: "CFG".into(), content: "key=$v\n".into(), expand: false, chomp: true });
+        assert_eq!(
+            i[2].heredocs[0],
+            Heredoc {
+                name: "CFG".into(),
+                content: "key=$v\n".into(),
+                expand: false,
+                chomp: true
+            }
+        );
         assert_eq!((i[3].start_line, i[3].end_line), (9, 10));
         assert!(parse("RUN <<EOF\nnever closed\n").is_err());
-        assert!(parse("RUN echo \"<<EOF\"\n").unwrap().instructions[0].heredocs.is_empty());
+        assert!(parse("RUN echo \"<<EOF\"\n").unwrap().instructions[0]
+            .heredocs
+            .is_empty());
     }
 
     /// Never a panic, whatever the input: Dockerfile-shaped noise from a fixed-seed generator.
     #[test]
     fn arbitrary_input_never_panics() {
         let pieces = [
-            "FROM ", "RUN ", "COPY ", "ENV ", "LABEL ", "ARG ", "ONBUILD ", "HEALTHCHECK ", "CMD ", "# escape=`", "#", "\\", "`", "\n", "\r\n", " ", "\t", "[", "]", "\"", "'", "=",
-            "--from=a", "--", "<<EOF", "<<-'E'", "EOF", "\u{feff}", "é", "☃", "a", "b=c", "${X:-y}", "$", ",", "[\"a\",", "{}", "\\\n",
+            "FROM ",
+            "RUN ",
+            "COPY ",
+            "ENV ",
+            "LABEL ",
+            "ARG ",
+            "ONBUILD ",
+            "HEALTHCHECK ",
+            "CMD ",
+            "# escape=`",
+            "#",
+            "\\",
+            "`",
+            "\n",
+            "\r\n",
+            " ",
+            "\t",
+            "[",
+            "]",
+            "\"",
+            "'",
+            "=",
+            "--from=a",
+            "--",
+            "<<EOF",
+            "<<-'E'",
+            "EOF",
+            "\u{feff}",
+            "é",
+            "☃",
+            "a",
+            "b=c",
+            "${X:-y}",
+            "$",
+            ",",
+            "[\"a\",",
+            "{}",
+            "\\\n",
         ];
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut ok = 0;
@@ -706,7 +856,9 @@ mod tests {
             x ^= x >> 7;
             x ^= x << 17;
             for k in 0..(x % 24) {
-                let r = x.rotate_left(k as u32 * 5).wrapping_mul(0x2545_f491_4f6c_dd1d);
+                let r = x
+                    .rotate_left(k as u32 * 5)
+                    .wrapping_mul(0x2545_f491_4f6c_dd1d);
                 text.push_str(pieces[(r % pieces.len() as u64) as usize]);
             }
             if let Ok(df) = parse(&text) {

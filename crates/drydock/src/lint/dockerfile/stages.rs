@@ -44,10 +44,18 @@ pub fn stages(df: &Dockerfile) -> Vec<Stage> {
                 let vals = ins.values();
                 let base_raw = vals.first().map(|s| s.to_string()).unwrap_or_default();
                 let alias = match vals.as_slice() {
-                    [_, as_kw, name, ..] if as_kw.eq_ignore_ascii_case("as") => Some(name.to_ascii_lowercase()),
+                    [_, as_kw, name, ..] if as_kw.eq_ignore_ascii_case("as") => {
+                        Some(name.to_ascii_lowercase())
+                    }
                     _ => None,
                 };
-                out.push(Stage { from: idx, base: expand(&base_raw, &global, df.escape), base_raw, alias, body: Vec::new() });
+                out.push(Stage {
+                    from: idx,
+                    base: expand(&base_raw, &global, df.escape),
+                    base_raw,
+                    alias,
+                    body: Vec::new(),
+                });
             }
             _ => {
                 if let Some(s) = out.last_mut() {
@@ -61,7 +69,9 @@ pub fn stages(df: &Dockerfile) -> Vec<Stage> {
 
 fn unquote(v: &str) -> String {
     let t = v.trim();
-    if t.len() >= 2 && ((t.starts_with('"') && t.ends_with('"')) || (t.starts_with('\'') && t.ends_with('\''))) {
+    if t.len() >= 2
+        && ((t.starts_with('"') && t.ends_with('"')) || (t.starts_with('\'') && t.ends_with('\'')))
+    {
         t[1..t.len() - 1].to_string()
     } else {
         t.to_string()
@@ -69,7 +79,12 @@ fn unquote(v: &str) -> String {
 }
 
 /// The instructions of a stage, FROM first.
-pub fn stage_instructions<'a>(df: &'a Dockerfile, s: &Stage) -> impl Iterator<Item = &'a Instruction> + 'a {
-    let idx: Vec<usize> = std::iter::once(s.from).chain(s.body.iter().copied()).collect();
+pub fn stage_instructions<'a>(
+    df: &'a Dockerfile,
+    s: &Stage,
+) -> impl Iterator<Item = &'a Instruction> + 'a {
+    let idx: Vec<usize> = std::iter::once(s.from)
+        .chain(s.body.iter().copied())
+        .collect();
     idx.into_iter().map(move |i| &df.instructions[i])
 }

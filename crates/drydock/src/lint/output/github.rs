@@ -4,8 +4,15 @@ use crate::lint::{Diagnostic, Severity};
 
 /// Workflow-command escaping: `%`, CR and LF in messages; also `:` and `,` in properties.
 fn esc(s: &str, property: bool) -> String {
-    let s = s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
-    if property { s.replace(':', "%3A").replace(',', "%2C") } else { s }
+    let s = s
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    if property {
+        s.replace(':', "%3A").replace(',', "%2C")
+    } else {
+        s
+    }
 }
 
 pub fn render(diags: &[Diagnostic]) -> String {

@@ -16,7 +16,12 @@ pub enum Format {
 }
 
 /// Renders the diagnostics; `sources` gives each file's text, for code frames.
-pub fn render(format: Format, diags: &[Diagnostic], sources: &std::collections::BTreeMap<String, String>, color: bool) -> String {
+pub fn render(
+    format: Format,
+    diags: &[Diagnostic],
+    sources: &std::collections::BTreeMap<String, String>,
+    color: bool,
+) -> String {
     match format {
         Format::Text => text::render(diags, sources, color),
         Format::Json => serde_json::to_string_pretty(diags).unwrap_or_else(|_| "[]".into()) + "\n",

@@ -6,7 +6,13 @@ use std::fmt::Write as _;
 use crate::lint::{Diagnostic, Severity};
 
 pub fn render(diags: &[Diagnostic], sources: &BTreeMap<String, String>, color: bool) -> String {
-    let paint = |code: &str, s: &str| if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() };
+    let paint = |code: &str, s: &str| {
+        if color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    };
     let mut out = String::new();
     for d in diags {
         let sev = match d.severity {
@@ -14,18 +20,45 @@ pub fn render(diags: &[Diagnostic], sources: &BTreeMap<String, String>, color: b
             Severity::Warning => paint("1;33", "warning"),
             Severity::Info => paint("1;36", "info"),
         };
-        let _ = writeln!(out, "{}:{}:{}: {} {sev}: {}", d.path, d.span.line, d.span.column, paint("1", d.code), d.message);
-        if let Some(line) = sources.get(&d.path).and_then(|t| t.lines().nth(d.span.line.saturating_sub(1))) {
+        let _ = writeln!(
+            out,
+            "{}:{}:{}: {} {sev}: {}",
+            d.path,
+            d.span.line,
+            d.span.column,
+            paint("1", d.code),
+            d.message
+        );
+        if let Some(line) = sources
+            .get(&d.path)
+            .and_then(|t| t.lines().nth(d.span.line.saturating_sub(1)))
+        {
             let num = d.span.line.to_string();
             let pad = " ".repeat(num.len());
-            let width = if d.span.end_line == d.span.line { d.span.end_column.saturating_sub(d.span.column).max(1) } else { line.chars().count().saturating_sub(d.span.column - 1).max(1) };
+            let width = if d.span.end_line == d.span.line {
+                d.span.end_column.saturating_sub(d.span.column).max(1)
+            } else {
+                line.chars()
+                    .count()
+                    .saturating_sub(d.span.column - 1)
+                    .max(1)
+            };
             let _ = writeln!(out, "{pad} |");
             let _ = writeln!(out, "{num} | {line}");
-            let _ = writeln!(out, "{pad} | {}{}", " ".repeat(d.span.column.saturating_sub(1)), paint("1;31", &"^".repeat(width)));
+            let _ = writeln!(
+                out,
+                "{pad} | {}{}",
+                " ".repeat(d.span.column.saturating_sub(1)),
+                paint("1;31", &"^".repeat(width))
+            );
             if let Some(fix) = &d.fix {
                 let _ = writeln!(out, "{pad} = fix: {fix}");
             }
-            let _ = writeln!(out, "{pad} = rule: {} ({}); `drydock rule {}` explains it", d.name, d.code, d.code);
+            let _ = writeln!(
+                out,
+                "{pad} = rule: {} ({}); `drydock rule {}` explains it",
+                d.name, d.code, d.code
+            );
         }
         out.push('\n');
     }
@@ -33,7 +66,14 @@ pub fn render(diags: &[Diagnostic], sources: &BTreeMap<String, String>, color: b
     if diags.is_empty() {
         out.push_str("no findings\n");
     } else {
-        let _ = writeln!(out, "{} findings: {} errors, {} warnings, {} info", diags.len(), count(Severity::Error), count(Severity::Warning), count(Severity::Info));
+        let _ = writeln!(
+            out,
+            "{} findings: {} errors, {} warnings, {} info",
+            diags.len(),
+            count(Severity::Error),
+            count(Severity::Warning),
+            count(Severity::Info)
+        );
     }
     out
 }

@@ -42,7 +42,9 @@ fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in ctx.services.iter().filter(|s| !s.is_proxy()) {
         for (node, ip, port) in crate::lint::compose::published(s) {
-            let loopback = ip.as_deref().is_some_and(|i| i.starts_with("127.") || i == "::1" || i == "localhost");
+            let loopback = ip
+                .as_deref()
+                .is_some_and(|i| i.starts_with("127.") || i == "::1" || i == "localhost");
             if !loopback {
                 out.push(at(s.path, node, format!("service `{}` publishes port {port}: application ports belong behind the proxy", s.name), Some("remove `ports` (use `expose`), or bind it to 127.0.0.1 for local use".into())));
             }

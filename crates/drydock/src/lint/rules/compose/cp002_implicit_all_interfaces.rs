@@ -37,7 +37,15 @@ fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
     for s in &ctx.services {
         for (node, ip, port) in crate::lint::compose::published(s) {
             if ip.is_none() {
-                out.push(at(s.path, node, format!("service `{}` publishes port {port} on all interfaces without saying so", s.name), Some("prefix the host address, e.g. \"127.0.0.1:8080:8080\"".into())));
+                out.push(at(
+                    s.path,
+                    node,
+                    format!(
+                        "service `{}` publishes port {port} on all interfaces without saying so",
+                        s.name
+                    ),
+                    Some("prefix the host address, e.g. \"127.0.0.1:8080:8080\"".into()),
+                ));
             }
         }
     }

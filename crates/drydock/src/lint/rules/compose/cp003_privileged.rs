@@ -35,6 +35,18 @@ cap_drop: [ALL]
 fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
     ctx.services
         .iter()
-        .filter_map(|s| s.node.get("privileged").filter(|n| n.as_bool() == Some(true)).map(|n| at(s.path, n, format!("service `{}` is privileged", s.name), Some("remove privileged; add only the capabilities it needs".into()))))
+        .filter_map(|s| {
+            s.node
+                .get("privileged")
+                .filter(|n| n.as_bool() == Some(true))
+                .map(|n| {
+                    at(
+                        s.path,
+                        n,
+                        format!("service `{}` is privileged", s.name),
+                        Some("remove privileged; add only the capabilities it needs".into()),
+                    )
+                })
+        })
         .collect()
 }

@@ -39,7 +39,14 @@ fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
             let u = s.node.get("user")?;
             let t = u.text()?;
             let first = t.split(':').next().unwrap_or("");
-            (first == "root" || first == "0").then(|| at(s.path, u, format!("service `{}` runs as root", s.name), Some("use a numeric non-root user, e.g. \"65532:65532\"".into())))
+            (first == "root" || first == "0").then(|| {
+                at(
+                    s.path,
+                    u,
+                    format!("service `{}` runs as root", s.name),
+                    Some("use a numeric non-root user, e.g. \"65532:65532\"".into()),
+                )
+            })
         })
         .collect()
 }

@@ -50,7 +50,12 @@ fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
                 (false, true) => "a CPU limit",
                 _ => "a memory limit",
             };
-            out.push(at(s.path, s.key, format!("service `{}` has no {missing}", s.name), Some("set `cpus` and `mem_limit`".into())));
+            out.push(at(
+                s.path,
+                s.key,
+                format!("service `{}` has no {missing}", s.name),
+                Some("set `cpus` and `mem_limit`".into()),
+            ));
         }
     }
     out

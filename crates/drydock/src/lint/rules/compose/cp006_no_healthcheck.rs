@@ -41,7 +41,17 @@ services:
 fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
     ctx.services
         .iter()
-        .filter(|s| s.node.get("healthcheck").is_none() || s.node.at("healthcheck").at("disable").as_bool() == Some(true))
-        .map(|s| at(s.path, s.key, format!("service `{}` has no health check", s.name), Some("add a healthcheck (exec form)".into())))
+        .filter(|s| {
+            s.node.get("healthcheck").is_none()
+                || s.node.at("healthcheck").at("disable").as_bool() == Some(true)
+        })
+        .map(|s| {
+            at(
+                s.path,
+                s.key,
+                format!("service `{}` has no health check", s.name),
+                Some("add a healthcheck (exec form)".into()),
+            )
+        })
         .collect()
 }

@@ -42,16 +42,31 @@ fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
     for s in &ctx.services {
         let env = s.node.at("environment");
         let pairs: Vec<(String, &crate::lint::yaml::Node, Option<String>)> = match &env.value {
-            Value::Map(m) => m.iter().map(|(k, v)| (k.text().unwrap_or_default(), v, v.text())).collect(),
-            Value::Seq(items) => items.iter().filter_map(|i| i.as_str().map(|t| (i, t))).map(|(i, t)| match t.split_once('=') {
-                Some((k, v)) => (k.to_string(), i, Some(v.to_string())),
-                None => (t.to_string(), i, None),
-            }).collect(),
+            Value::Map(m) => m
+                .iter()
+                .map(|(k, v)| (k.text().unwrap_or_default(), v, v.text()))
+                .collect(),
+            Value::Seq(items) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(|t| (i, t)))
+                .map(|(i, t)| match t.split_once('=') {
+                    Some((k, v)) => (k.to_string(), i, Some(v.to_string())),
+                    None => (t.to_string(), i, None),
+                })
+                .collect(),
             _ => Vec::new(),
         };
         for (name, node, value) in pairs {
             if secretish(&name) && value.is_some_and(|v| !v.is_empty() && !v.starts_with('$')) {
-                out.push(at(s.path, node, format!("service `{}`: {name} has a literal value", s.name), Some("use a Compose secret (a file) or pass it from the environment with ${VAR}".into())));
+                out.push(at(
+                    s.path,
+                    node,
+                    format!("service `{}`: {name} has a literal value", s.name),
+                    Some(
+                        "use a Compose secret (a file) or pass it from the environment with ${VAR}"
+                            .into(),
+                    ),
+                ));
             }
         }
     }

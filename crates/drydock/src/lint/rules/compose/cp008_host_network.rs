@@ -35,6 +35,18 @@ ports: ["127.0.0.1:8080:8080"]
 fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
     ctx.services
         .iter()
-        .filter_map(|s| s.node.get("network_mode").filter(|n| n.as_str() == Some("host")).map(|n| at(s.path, n, format!("service `{}` uses the host network", s.name), Some("use the Compose network and publish what must be published".into()))))
+        .filter_map(|s| {
+            s.node
+                .get("network_mode")
+                .filter(|n| n.as_str() == Some("host"))
+                .map(|n| {
+                    at(
+                        s.path,
+                        n,
+                        format!("service `{}` uses the host network", s.name),
+                        Some("use the Compose network and publish what must be published".into()),
+                    )
+                })
+        })
         .collect()
 }

@@ -38,7 +38,11 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in &ctx.stages {
         let base = s.base.as_str();
-        if base.is_empty() || base.eq_ignore_ascii_case("scratch") || base.contains('@') || is_stage_ref(ctx, base) {
+        if base.is_empty()
+            || base.eq_ignore_ascii_case("scratch")
+            || base.contains('@')
+            || is_stage_ref(ctx, base)
+        {
             continue;
         }
         let last = base.rsplit('/').next().unwrap_or(base);
@@ -49,7 +53,16 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
             Some(_) => continue,
         };
         let ins = &ctx.df.instructions[s.from];
-        out.push(at_word(ctx, ins, &s.base_raw, format!("base image `{base}` {problem}"), Some(format!("pin a version: `FROM {}:<version>` (or a digest)", base.split(':').next().unwrap_or(base)))));
+        out.push(at_word(
+            ctx,
+            ins,
+            &s.base_raw,
+            format!("base image `{base}` {problem}"),
+            Some(format!(
+                "pin a version: `FROM {}:<version>` (or a digest)",
+                base.split(':').next().unwrap_or(base)
+            )),
+        ));
     }
     out
 }

@@ -40,11 +40,20 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         .filter(|i| i.name() == "run")
         .filter(|i| {
             let t = run_text(i);
-            t.split(|c| c == ';' || c == '&' || c == '|' || c == '\n').any(|cmd| {
-                let w: Vec<&str> = cmd.split_whitespace().collect();
-                w.windows(2).any(|p| p[0] == "apk" && p[1] == "add") && !w.contains(&"--no-cache")
-            })
+            t.split(|c| c == ';' || c == '&' || c == '|' || c == '\n')
+                .any(|cmd| {
+                    let w: Vec<&str> = cmd.split_whitespace().collect();
+                    w.windows(2).any(|p| p[0] == "apk" && p[1] == "add")
+                        && !w.contains(&"--no-cache")
+                })
         })
-        .map(|i| at(ctx, i, "`apk add` without `--no-cache` leaves the package index in the layer".into(), Some("use `apk add --no-cache ...`".into())))
+        .map(|i| {
+            at(
+                ctx,
+                i,
+                "`apk add` without `--no-cache` leaves the package index in the layer".into(),
+                Some("use `apk add --no-cache ...`".into()),
+            )
+        })
         .collect()
 }

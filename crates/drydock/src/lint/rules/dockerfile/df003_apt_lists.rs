@@ -42,8 +42,16 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         .filter(|i| i.name() == "run")
         .filter(|i| {
             let t = run_text(i);
-            (t.contains("apt-get install") || t.contains("apt install")) && !t.contains("/var/lib/apt/lists")
+            (t.contains("apt-get install") || t.contains("apt install"))
+                && !t.contains("/var/lib/apt/lists")
         })
-        .map(|i| at(ctx, i, "packages are installed but /var/lib/apt/lists stays in the layer".into(), Some("end the same RUN with `&& rm -rf /var/lib/apt/lists/*`".into())))
+        .map(|i| {
+            at(
+                ctx,
+                i,
+                "packages are installed but /var/lib/apt/lists stays in the layer".into(),
+                Some("end the same RUN with `&& rm -rf /var/lib/apt/lists/*`".into()),
+            )
+        })
         .collect()
 }

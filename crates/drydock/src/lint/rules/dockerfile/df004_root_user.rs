@@ -43,17 +43,33 @@ pub fn is_root(user: &str) -> bool {
 }
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
-    let Some(s) = final_stage(ctx) else { return vec![] };
+    let Some(s) = final_stage(ctx) else {
+        return vec![];
+    };
     // A final stage built FROM another stage inherits its USER.
-    if ctx.stages.iter().any(|o| o.alias.as_deref() == Some(&s.base.to_ascii_lowercase())) {
+    if ctx
+        .stages
+        .iter()
+        .any(|o| o.alias.as_deref() == Some(&s.base.to_ascii_lowercase()))
+    {
         return vec![];
     }
     let last_user = body(ctx, s).filter(|i| i.name() == "user").last();
     match last_user {
         Some(u) if u.values().first().is_some_and(|v| is_root(v)) => {
-            vec![at(ctx, u, "the final stage runs as root".into(), Some("`USER 65532:65532` (a numeric non-root user)".into()))]
+            vec![at(
+                ctx,
+                u,
+                "the final stage runs as root".into(),
+                Some("`USER 65532:65532` (a numeric non-root user)".into()),
+            )]
         }
         Some(_) => vec![],
-        None => vec![at(ctx, &ctx.df.instructions[s.from], "the final stage sets no USER, so it runs as root".into(), Some("add `USER 65532:65532` before CMD/ENTRYPOINT".into()))],
+        None => vec![at(
+            ctx,
+            &ctx.df.instructions[s.from],
+            "the final stage sets no USER, so it runs as root".into(),
+            Some("add `USER 65532:65532` before CMD/ENTRYPOINT".into()),
+        )],
     }
 }

@@ -35,10 +35,29 @@ USER 65532:65532
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
-    let Some(s) = final_stage(ctx) else { return vec![] };
+    let Some(s) = final_stage(ctx) else {
+        return vec![];
+    };
     body(ctx, s)
         .filter(|i| i.name() == "user")
-        .filter(|i| i.values().first().is_some_and(|v| !super::df004_root_user::is_root(v) && !v.split(':').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))))
-        .map(|i| at(ctx, i, format!("USER `{}` is a name; Kubernetes cannot verify it is not root", i.values().join(" ")), Some("use the numeric uid:gid, e.g. `USER 65532:65532`".into())))
+        .filter(|i| {
+            i.values().first().is_some_and(|v| {
+                !super::df004_root_user::is_root(v)
+                    && !v
+                        .split(':')
+                        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            })
+        })
+        .map(|i| {
+            at(
+                ctx,
+                i,
+                format!(
+                    "USER `{}` is a name; Kubernetes cannot verify it is not root",
+                    i.values().join(" ")
+                ),
+                Some("use the numeric uid:gid, e.g. `USER 65532:65532`".into()),
+            )
+        })
         .collect()
 }

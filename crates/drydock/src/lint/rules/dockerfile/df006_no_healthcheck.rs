@@ -36,9 +36,16 @@ ENTRYPOINT ["/app/api"]
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
-    let Some(s) = final_stage(ctx) else { return vec![] };
+    let Some(s) = final_stage(ctx) else {
+        return vec![];
+    };
     if body(ctx, s).any(|i| i.name() == "healthcheck") {
         return vec![];
     }
-    vec![at(ctx, &ctx.df.instructions[s.from], "the final stage has no HEALTHCHECK".into(), Some("add an exec-form HEALTHCHECK that probes the service".into()))]
+    vec![at(
+        ctx,
+        &ctx.df.instructions[s.from],
+        "the final stage has no HEALTHCHECK".into(),
+        Some("add an exec-form HEALTHCHECK that probes the service".into()),
+    )]
 }

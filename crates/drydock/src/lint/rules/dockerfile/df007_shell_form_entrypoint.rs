@@ -36,12 +36,33 @@ CMD ["./server", "--port", "8080"]
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
-    let Some(s) = final_stage(ctx) else { return vec![] };
+    let Some(s) = final_stage(ctx) else {
+        return vec![];
+    };
     body(ctx, s)
-        .filter(|i| matches!(i.name().as_str(), "cmd" | "entrypoint") && !i.json && !i.args.is_empty())
+        .filter(|i| {
+            matches!(i.name().as_str(), "cmd" | "entrypoint") && !i.json && !i.args.is_empty()
+        })
         .map(|i| {
-            let words: Vec<String> = i.values().join(" ").split_whitespace().map(|w| format!("\"{w}\"")).collect();
-            at(ctx, i, format!("{} in shell form: /bin/sh is PID 1 and the app never gets SIGTERM", i.keyword.to_ascii_uppercase()), Some(format!("exec form: `{} [{}]`", i.keyword.to_ascii_uppercase(), words.join(", "))))
+            let words: Vec<String> = i
+                .values()
+                .join(" ")
+                .split_whitespace()
+                .map(|w| format!("\"{w}\""))
+                .collect();
+            at(
+                ctx,
+                i,
+                format!(
+                    "{} in shell form: /bin/sh is PID 1 and the app never gets SIGTERM",
+                    i.keyword.to_ascii_uppercase()
+                ),
+                Some(format!(
+                    "exec form: `{} [{}]`",
+                    i.keyword.to_ascii_uppercase(),
+                    words.join(", ")
+                )),
+            )
         })
         .collect()
 }

@@ -40,16 +40,55 @@ RUN --mount=type=secret,id=api_token ./fetch-deps
 pub fn secretish(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
     // Names that point at a secret, or describe one, are not one.
-    let about = ["_FILE", "_PATH", "_DIR", "_URL", "_URI", "_HOST", "_PORT", "_ENDPOINT", "_NAME", "_USER", "_TYPE", "_HEADER"];
-    ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "CREDENTIALS"].iter().any(|k| n.contains(k)) && !about.iter().any(|s| n.ends_with(s))
+    let about = [
+        "_FILE",
+        "_PATH",
+        "_DIR",
+        "_URL",
+        "_URI",
+        "_HOST",
+        "_PORT",
+        "_ENDPOINT",
+        "_NAME",
+        "_USER",
+        "_TYPE",
+        "_HEADER",
+    ];
+    [
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "API_KEY",
+        "APIKEY",
+        "PRIVATE_KEY",
+        "CREDENTIALS",
+    ]
+    .iter()
+    .any(|k| n.contains(k))
+        && !about.iter().any(|s| n.ends_with(s))
 }
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ins in &ctx.df.instructions {
-        let vals: Vec<&str> = ins.args.iter().filter_map(|a| if let Arg::Value(v) = a { Some(v.as_str()) } else { None }).collect();
+        let vals: Vec<&str> = ins
+            .args
+            .iter()
+            .filter_map(|a| {
+                if let Arg::Value(v) = a {
+                    Some(v.as_str())
+                } else {
+                    None
+                }
+            })
+            .collect();
         let pairs: Vec<(&str, &str)> = match ins.name().as_str() {
-            "env" => vals.chunks(3).filter(|c| c.len() == 3).map(|c| (c[0], c[1])).collect(),
+            "env" => vals
+                .chunks(3)
+                .filter(|c| c.len() == 3)
+                .map(|c| (c[0], c[1]))
+                .collect(),
             "arg" => vals.iter().filter_map(|v| v.split_once('=')).collect(),
             _ => continue,
         };

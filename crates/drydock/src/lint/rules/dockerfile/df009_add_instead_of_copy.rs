@@ -34,7 +34,13 @@ COPY config.yaml /etc/app/
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
-    let archive = |s: &str| [".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar.zst", ".txz"].iter().any(|e| s.ends_with(e));
+    let archive = |s: &str| {
+        [
+            ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar.zst", ".txz",
+        ]
+        .iter()
+        .any(|e| s.ends_with(e))
+    };
     let remote = |s: &str| s.contains("://") || s.starts_with("git@");
     ctx.df
         .instructions
@@ -44,6 +50,13 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
             let v = i.values();
             v.len() >= 2 && v[..v.len() - 1].iter().all(|s| !archive(s) && !remote(s))
         })
-        .map(|i| at(ctx, i, "ADD copies local files here: COPY says exactly that".into(), Some("use COPY".into())))
+        .map(|i| {
+            at(
+                ctx,
+                i,
+                "ADD copies local files here: COPY says exactly that".into(),
+                Some("use COPY".into()),
+            )
+        })
         .collect()
 }

@@ -38,7 +38,16 @@ COPY . .
     check: Check::Dockerfile(check),
 };
 
-const DEPS: &[&str] = &["go mod download", "cargo fetch", "npm ci", "npm install", "yarn install", "pip install -r", "bundle install", "composer install"];
+const DEPS: &[&str] = &[
+    "go mod download",
+    "cargo fetch",
+    "npm ci",
+    "npm install",
+    "yarn install",
+    "pip install -r",
+    "bundle install",
+    "composer install",
+];
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -46,9 +55,15 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         let mut copy_all = None;
         for i in body(ctx, s) {
             match i.name().as_str() {
-                "copy" | "add" if copy_all.is_none() && i.flags.iter().all(|f| !f.starts_with("--from")) => {
+                "copy" | "add"
+                    if copy_all.is_none() && i.flags.iter().all(|f| !f.starts_with("--from")) =>
+                {
                     let v = i.values();
-                    if v.len() >= 2 && v[..v.len() - 1].iter().any(|src| matches!(*src, "." | "./" | "*")) {
+                    if v.len() >= 2
+                        && v[..v.len() - 1]
+                            .iter()
+                            .any(|src| matches!(*src, "." | "./" | "*"))
+                    {
                         copy_all = Some(i);
                     }
                 }

@@ -39,10 +39,11 @@ fn valid(p: &str) -> bool {
     let (port, proto) = p.split_once('/').unwrap_or((p, "tcp"));
     let ok_proto = matches!(proto.to_ascii_lowercase().as_str(), "tcp" | "udp" | "sctp");
     let ok_port = |s: &str| s.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n));
-    ok_proto && match port.split_once('-') {
-        Some((a, b)) => ok_port(a) && ok_port(b),
-        None => port.starts_with('$') || ok_port(port),
-    }
+    ok_proto
+        && match port.split_once('-') {
+            Some((a, b)) => ok_port(a) && ok_port(b),
+            None => port.starts_with('$') || ok_port(port),
+        }
 }
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
@@ -53,10 +54,17 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         if ins.name() != "expose" {
             continue;
         }
-        let in_final = ctx.stages.last().is_some_and(|s| s.body.contains(&idx)) && final_from.is_some();
+        let in_final =
+            ctx.stages.last().is_some_and(|s| s.body.contains(&idx)) && final_from.is_some();
         for p in ins.values() {
             if !valid(p) {
-                out.push(at_word(ctx, ins, p, format!("`{p}` is not a valid port (1-65535, optionally /tcp or /udp)"), None));
+                out.push(at_word(
+                    ctx,
+                    ins,
+                    p,
+                    format!("`{p}` is not a valid port (1-65535, optionally /tcp or /udp)"),
+                    None,
+                ));
             } else if in_final {
                 final_ports.push((ins, p));
             }
@@ -64,7 +72,16 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     }
     if final_ports.len() > 1 {
         for (ins, p) in &final_ports[1..] {
-            out.push(at_word(ctx, ins, p, format!("`{p}` is exposed besides `{}`: expose only the service port", final_ports[0].1), Some("remove the extra EXPOSE".into())));
+            out.push(at_word(
+                ctx,
+                ins,
+                p,
+                format!(
+                    "`{p}` is exposed besides `{}`: expose only the service port",
+                    final_ports[0].1
+                ),
+                Some("remove the extra EXPOSE".into()),
+            ));
         }
     }
     out

@@ -39,7 +39,16 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         for name in ["cmd", "entrypoint", "healthcheck"] {
             let all: Vec<_> = body(ctx, s).filter(|i| i.name() == name).collect();
             for i in all.iter().take(all.len().saturating_sub(1)) {
-                out.push(at(ctx, i, format!("{} is overridden by a later one in the same stage (line {})", name.to_ascii_uppercase(), all.last().map(|l| l.start_line).unwrap_or(0)), Some("remove it".into())));
+                out.push(at(
+                    ctx,
+                    i,
+                    format!(
+                        "{} is overridden by a later one in the same stage (line {})",
+                        name.to_ascii_uppercase(),
+                        all.last().map(|l| l.start_line).unwrap_or(0)
+                    ),
+                    Some("remove it".into()),
+                ));
             }
         }
     }

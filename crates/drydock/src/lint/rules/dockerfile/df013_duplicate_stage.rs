@@ -40,7 +40,12 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         if let Some(a) = &s.alias {
             if let Some(first) = ctx.stages[..n].iter().find(|o| o.alias.as_ref() == Some(a)) {
                 let line = ctx.df.instructions[first.from].start_line;
-                out.push(at(ctx, &ctx.df.instructions[s.from], format!("stage name `{a}` is already used on line {line}"), Some("give each stage its own name".into())));
+                out.push(at(
+                    ctx,
+                    &ctx.df.instructions[s.from],
+                    format!("stage name `{a}` is already used on line {line}"),
+                    Some("give each stage its own name".into()),
+                ));
             }
         }
     }

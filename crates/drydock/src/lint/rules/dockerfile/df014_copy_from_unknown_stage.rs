@@ -45,15 +45,30 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
                 continue;
             }
             for f in &ins.flags {
-                let Some(from) = f.strip_prefix("--from=") else { continue };
+                let Some(from) = f.strip_prefix("--from=") else {
+                    continue;
+                };
                 let lower = from.to_ascii_lowercase();
                 let earlier = &ctx.stages[..n];
-                let known = earlier.iter().any(|e| e.alias.as_deref() == Some(&lower)) || from.parse::<usize>().is_ok_and(|k| k < n);
+                let known = earlier.iter().any(|e| e.alias.as_deref() == Some(&lower))
+                    || from.parse::<usize>().is_ok_and(|k| k < n);
                 let image_like = from.contains('/') || from.contains(':') || from.contains('$');
                 if s.alias.as_deref() == Some(&lower) {
-                    out.push(at_word(ctx, ins, from, format!("COPY --from={from} names the stage it is in"), None));
+                    out.push(at_word(
+                        ctx,
+                        ins,
+                        from,
+                        format!("COPY --from={from} names the stage it is in"),
+                        None,
+                    ));
                 } else if !known && !image_like {
-                    out.push(at_word(ctx, ins, from, format!("no earlier stage is called `{from}`"), Some("use an earlier stage's name (FROM ... AS name) or index".into())));
+                    out.push(at_word(
+                        ctx,
+                        ins,
+                        from,
+                        format!("no earlier stage is called `{from}`"),
+                        Some("use an earlier stage's name (FROM ... AS name) or index".into()),
+                    ));
                 }
             }
         }

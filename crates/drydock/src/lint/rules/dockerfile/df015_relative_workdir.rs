@@ -38,10 +38,24 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         .instructions
         .iter()
         .filter(|i| i.name() == "workdir")
-        .filter(|i| i.values().first().is_some_and(|p| {
-            let p = p.trim_matches('"');
-            !p.starts_with('/') && !p.starts_with('$') && !(p.len() > 2 && p.as_bytes()[1] == b':')
-        }))
-        .map(|i| at(ctx, i, format!("WORKDIR `{}` is relative", i.values().join(" ")), Some(format!("use an absolute path, e.g. `WORKDIR /{}`", i.values().join(" ").trim_matches('"')))))
+        .filter(|i| {
+            i.values().first().is_some_and(|p| {
+                let p = p.trim_matches('"');
+                !p.starts_with('/')
+                    && !p.starts_with('$')
+                    && !(p.len() > 2 && p.as_bytes()[1] == b':')
+            })
+        })
+        .map(|i| {
+            at(
+                ctx,
+                i,
+                format!("WORKDIR `{}` is relative", i.values().join(" ")),
+                Some(format!(
+                    "use an absolute path, e.g. `WORKDIR /{}`",
+                    i.values().join(" ").trim_matches('"')
+                )),
+            )
+        })
         .collect()
 }

@@ -44,10 +44,22 @@ CMD ["/app"]
     check: Check::Dockerfile(check),
 };
 
-const TOOLCHAINS: &[&str] = &["golang", "rust", "gcc", "maven", "gradle", "openjdk", "node", "python", "buildpack-deps"];
+const TOOLCHAINS: &[&str] = &[
+    "golang",
+    "rust",
+    "gcc",
+    "maven",
+    "gradle",
+    "openjdk",
+    "node",
+    "python",
+    "buildpack-deps",
+];
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
-    let Some(s) = final_stage(ctx) else { return vec![] };
+    let Some(s) = final_stage(ctx) else {
+        return vec![];
+    };
     let repo = s.base.split(['@', ':']).next().unwrap_or("");
     let name = repo.rsplit('/').next().unwrap_or(repo);
     if TOOLCHAINS.contains(&name) && !s.base.contains("-slim") && !s.base.contains("distroless") {

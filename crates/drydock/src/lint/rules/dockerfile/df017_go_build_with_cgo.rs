@@ -39,17 +39,32 @@ RUN CGO_ENABLED=0 go build -o /out/app .
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
-    let Some(last) = ctx.stages.last() else { return vec![] };
+    let Some(last) = ctx.stages.last() else {
+        return vec![];
+    };
     let base = last.base.to_ascii_lowercase();
-    if !(base == "scratch" || base.contains("distroless/static") || base.starts_with("alpine") || base.contains("/alpine")) {
+    if !(base == "scratch"
+        || base.contains("distroless/static")
+        || base.starts_with("alpine")
+        || base.contains("/alpine"))
+    {
         return vec![];
     }
     let mut out = Vec::new();
     for s in &ctx.stages {
-        let env_off = body(ctx, s).any(|i| matches!(i.name().as_str(), "env" | "arg") && i.values().windows(2).any(|w| w[0] == "CGO_ENABLED" && w[1] == "0") || i.values().iter().any(|v| *v == "CGO_ENABLED=0"));
+        let env_off = body(ctx, s).any(|i| {
+            matches!(i.name().as_str(), "env" | "arg")
+                && i.values()
+                    .windows(2)
+                    .any(|w| w[0] == "CGO_ENABLED" && w[1] == "0")
+                || i.values().iter().any(|v| *v == "CGO_ENABLED=0")
+        });
         for i in body(ctx, s).filter(|i| i.name() == "run") {
             let t = run_text(i);
-            let words: Vec<&str> = t.split(|c: char| c.is_whitespace() || ";&|()".contains(c)).filter(|w| !w.is_empty()).collect();
+            let words: Vec<&str> = t
+                .split(|c: char| c.is_whitespace() || ";&|()".contains(c))
+                .filter(|w| !w.is_empty())
+                .collect();
             let go_build = words.windows(2).any(|w| w[0] == "go" && w[1] == "build");
             if go_build && !t.contains("CGO_ENABLED=0") && !env_off {
                 out.push(at(ctx, i, format!("`go build` with cgo enabled feeds a `{}` final stage: the binary will link libc dynamically", last.base), Some("set CGO_ENABLED=0 (e.g. `RUN CGO_ENABLED=0 go build ...`)".into())));

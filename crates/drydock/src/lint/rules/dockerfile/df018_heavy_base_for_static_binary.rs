@@ -40,24 +40,53 @@ COPY --from=build /out/app /app
     check: Check::Dockerfile(check),
 };
 
-const HEAVY: &[&str] = &["debian", "ubuntu", "centos", "fedora", "rockylinux", "almalinux", "amazonlinux", "opensuse/leap", "oraclelinux", "buildpack-deps"];
+const HEAVY: &[&str] = &[
+    "debian",
+    "ubuntu",
+    "centos",
+    "fedora",
+    "rockylinux",
+    "almalinux",
+    "amazonlinux",
+    "opensuse/leap",
+    "oraclelinux",
+    "buildpack-deps",
+];
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
-    let Some(last) = final_stage(ctx) else { return vec![] };
+    let Some(last) = final_stage(ctx) else {
+        return vec![];
+    };
     let repo = last.base.split([':', '@']).next().unwrap_or("");
-    let repo = repo.trim_start_matches("docker.io/").trim_start_matches("library/");
+    let repo = repo
+        .trim_start_matches("docker.io/")
+        .trim_start_matches("library/");
     if !HEAVY.contains(&repo) {
         return vec![];
     }
     let static_build = ctx.stages[..ctx.stages.len() - 1].iter().any(|s| {
         body(ctx, s).filter(|i| i.name() == "run").any(|i| {
             let t = run_text(i);
-            (t.contains("CGO_ENABLED=0") && t.contains("go build")) || t.contains("+crt-static") || t.contains("-linux-musl")
+            (t.contains("CGO_ENABLED=0") && t.contains("go build"))
+                || t.contains("+crt-static")
+                || t.contains("-linux-musl")
         })
     });
     if !static_build {
         return vec![];
     }
     let ins = &ctx.df.instructions[last.from];
-    vec![at_word(ctx, ins, &last.base_raw, format!("`{}` carries a whole distribution for a static binary", last.base), Some("use `scratch` (plus CA certificates) or `gcr.io/distroless/static-debian12:nonroot`".into()))]
+    vec![at_word(
+        ctx,
+        ins,
+        &last.base_raw,
+        format!(
+            "`{}` carries a whole distribution for a static binary",
+            last.base
+        ),
+        Some(
+            "use `scratch` (plus CA certificates) or `gcr.io/distroless/static-debian12:nonroot`"
+                .into(),
+        ),
+    )]
 }

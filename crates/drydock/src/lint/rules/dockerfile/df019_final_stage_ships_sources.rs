@@ -41,7 +41,9 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     if ctx.stages.len() < 2 {
         return vec![];
     }
-    let Some(last) = final_stage(ctx) else { return vec![] };
+    let Some(last) = final_stage(ctx) else {
+        return vec![];
+    };
     body(ctx, last)
         .filter(|i| matches!(i.name().as_str(), "copy" | "add") && i.heredocs.is_empty())
         .filter_map(|i| {
@@ -52,9 +54,24 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
             let from = i.flags.iter().any(|f| f.starts_with("--from"));
             let srcs = &v[..v.len() - 1];
             if !from && srcs.iter().any(|s| matches!(*s, "." | "./")) {
-                Some(at(ctx, i, "the final stage copies the whole build context".into(), Some("copy only what the app needs at run time (the binary, its assets)".into())))
+                Some(at(
+                    ctx,
+                    i,
+                    "the final stage copies the whole build context".into(),
+                    Some(
+                        "copy only what the app needs at run time (the binary, its assets)".into(),
+                    ),
+                ))
             } else if from && srcs.iter().any(|s| *s == "/") {
-                Some(at(ctx, i, "the final stage copies another stage's whole filesystem".into(), Some("copy only the built artifact, e.g. `COPY --from=build /out/app /app`".into())))
+                Some(at(
+                    ctx,
+                    i,
+                    "the final stage copies another stage's whole filesystem".into(),
+                    Some(
+                        "copy only the built artifact, e.g. `COPY --from=build /out/app /app`"
+                            .into(),
+                    ),
+                ))
             } else {
                 None
             }

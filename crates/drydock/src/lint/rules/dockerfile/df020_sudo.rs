@@ -40,7 +40,19 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     ctx.df
         .instructions
         .iter()
-        .filter(|i| i.name() == "run" && run_text(i).split(|c: char| c.is_whitespace() || ";&|(".contains(c)).any(|w| w == "sudo"))
-        .map(|i| at(ctx, i, "`sudo` in a build step".into(), Some("use `USER root` for the steps that need it".into())))
+        .filter(|i| {
+            i.name() == "run"
+                && run_text(i)
+                    .split(|c: char| c.is_whitespace() || ";&|(".contains(c))
+                    .any(|w| w == "sudo")
+        })
+        .map(|i| {
+            at(
+                ctx,
+                i,
+                "`sudo` in a build step".into(),
+                Some("use `USER root` for the steps that need it".into()),
+            )
+        })
         .collect()
 }

@@ -39,7 +39,18 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         .instructions
         .iter()
         .filter(|i| i.name() == "run" && !i.json)
-        .filter(|i| i.values().first().is_some_and(|t| t.trim_start().starts_with("cd ") && t.contains("&&")))
-        .map(|i| at(ctx, i, "RUN starts with `cd`; the change lasts for this instruction only".into(), Some("use WORKDIR".into())))
+        .filter(|i| {
+            i.values()
+                .first()
+                .is_some_and(|t| t.trim_start().starts_with("cd ") && t.contains("&&"))
+        })
+        .map(|i| {
+            at(
+                ctx,
+                i,
+                "RUN starts with `cd`; the change lasts for this instruction only".into(),
+                Some("use WORKDIR".into()),
+            )
+        })
         .collect()
 }

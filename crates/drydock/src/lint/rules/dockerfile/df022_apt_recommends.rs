@@ -40,8 +40,17 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         .filter(|i| i.name() == "run")
         .filter(|i| {
             let t = run_text(i);
-            t.contains("apt-get install") && !t.contains("--no-install-recommends") && !t.contains("APT::Install-Recommends")
+            t.contains("apt-get install")
+                && !t.contains("--no-install-recommends")
+                && !t.contains("APT::Install-Recommends")
         })
-        .map(|i| at(ctx, i, "`apt-get install` without `--no-install-recommends`".into(), Some("add `--no-install-recommends`".into())))
+        .map(|i| {
+            at(
+                ctx,
+                i,
+                "`apt-get install` without `--no-install-recommends`".into(),
+                Some("add `--no-install-recommends`".into()),
+            )
+        })
         .collect()
 }

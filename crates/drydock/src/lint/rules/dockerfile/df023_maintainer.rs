@@ -37,6 +37,16 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         .instructions
         .iter()
         .filter(|i| i.name() == "maintainer")
-        .map(|i| at(ctx, i, "MAINTAINER is deprecated".into(), Some(format!("`LABEL org.opencontainers.image.authors=\"{}\"`", i.values().join(" ").replace('"', "")))))
+        .map(|i| {
+            at(
+                ctx,
+                i,
+                "MAINTAINER is deprecated".into(),
+                Some(format!(
+                    "`LABEL org.opencontainers.image.authors=\"{}\"`",
+                    i.values().join(" ").replace('"', "")
+                )),
+            )
+        })
         .collect()
 }

@@ -31,17 +31,52 @@ use crate::lint::dockerfile::stages::Stage;
 use crate::lint::DockerfileCtx;
 
 /// A finding covering an instruction, from its keyword to the end of its last line.
-pub fn at(ctx: &DockerfileCtx<'_>, ins: &Instruction, message: String, fix: Option<String>) -> Finding {
-    let last = ctx.lines.get(ins.end_line.saturating_sub(1)).map(|l| l.chars().count()).unwrap_or(0);
-    Finding { span: Span { line: ins.start_line, column: ins.column, end_line: ins.end_line, end_column: last + 1 }, message, fix, path: None }
+pub fn at(
+    ctx: &DockerfileCtx<'_>,
+    ins: &Instruction,
+    message: String,
+    fix: Option<String>,
+) -> Finding {
+    let last = ctx
+        .lines
+        .get(ins.end_line.saturating_sub(1))
+        .map(|l| l.chars().count())
+        .unwrap_or(0);
+    Finding {
+        span: Span {
+            line: ins.start_line,
+            column: ins.column,
+            end_line: ins.end_line,
+            end_column: last + 1,
+        },
+        message,
+        fix,
+        path: None,
+    }
 }
 
 /// A finding on one word of an instruction's first line, when it can be found there.
-pub fn at_word(ctx: &DockerfileCtx<'_>, ins: &Instruction, word: &str, message: String, fix: Option<String>) -> Finding {
+pub fn at_word(
+    ctx: &DockerfileCtx<'_>,
+    ins: &Instruction,
+    word: &str,
+    message: String,
+    fix: Option<String>,
+) -> Finding {
     if let Some(line) = ctx.lines.get(ins.start_line.saturating_sub(1)) {
         if let Some(byte) = line.find(word) {
             let col = line[..byte].chars().count() + 1;
-            return Finding { span: Span { line: ins.start_line, column: col, end_line: ins.start_line, end_column: col + word.chars().count() }, message, fix, path: None };
+            return Finding {
+                span: Span {
+                    line: ins.start_line,
+                    column: col,
+                    end_line: ins.start_line,
+                    end_column: col + word.chars().count(),
+                },
+                message,
+                fix,
+                path: None,
+            };
         }
     }
     at(ctx, ins, message, fix)
@@ -51,7 +86,10 @@ pub fn final_stage<'a>(ctx: &'a DockerfileCtx<'_>) -> Option<&'a Stage> {
     ctx.stages.last()
 }
 
-pub fn body<'a>(ctx: &'a DockerfileCtx<'_>, s: &Stage) -> impl Iterator<Item = &'a Instruction> + 'a {
+pub fn body<'a>(
+    ctx: &'a DockerfileCtx<'_>,
+    s: &Stage,
+) -> impl Iterator<Item = &'a Instruction> + 'a {
     let idx = s.body.clone();
     idx.into_iter().map(move |i| &ctx.df.instructions[i])
 }
@@ -68,5 +106,7 @@ pub fn run_text(ins: &Instruction) -> String {
 
 /// Stage names that are other stages, not images.
 pub fn is_stage_ref(ctx: &DockerfileCtx<'_>, name: &str) -> bool {
-    ctx.stages.iter().any(|s| s.alias.as_deref() == Some(&name.to_ascii_lowercase()))
+    ctx.stages
+        .iter()
+        .any(|s| s.alias.as_deref() == Some(&name.to_ascii_lowercase()))
 }

@@ -43,7 +43,12 @@ node_modules
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     match ctx.context {
         Some(c) if c.dockerignore.is_none() => vec![file_start(
-            format!("the build context {} has no .dockerignore: all {} files ({}) are sent", c.root.display(), c.file_count() + c.secrets_excluded.len(), human(c.total_size())),
+            format!(
+                "the build context {} has no .dockerignore: all {} files ({}) are sent",
+                c.root.display(),
+                c.file_count() + c.secrets_excluded.len(),
+                human(c.total_size())
+            ),
             Some("add a .dockerignore (`drydock init` writes one)".into()),
         )],
         _ => vec![],

@@ -43,19 +43,36 @@ target/
     check: Check::Dockerfile(check),
 };
 
-const UNWANTED_DIRS: &[&str] = &[".git", "node_modules", "target", "dist", "bin", ".venv", "__pycache__", ".terraform"];
+const UNWANTED_DIRS: &[&str] = &[
+    ".git",
+    "node_modules",
+    "target",
+    "dist",
+    "bin",
+    ".venv",
+    "__pycache__",
+    ".terraform",
+];
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     let Some(c) = ctx.context else { return vec![] };
     let top = |p: &str| p.split('/').next().unwrap_or(p).to_string();
     let mut found: Vec<String> = Vec::new();
     for d in UNWANTED_DIRS {
-        if c.entries.iter().any(|e| e.path == *d && e.kind == EntryKind::Dir) {
+        if c.entries
+            .iter()
+            .any(|e| e.path == *d && e.kind == EntryKind::Dir)
+        {
             found.push(format!("{d}/"));
         }
     }
     // Secret-looking files: the context's own filter moved them aside, but docker build would send them.
-    let secrets: Vec<&String> = c.secrets_excluded.iter().chain(c.secrets_allowed.iter()).filter(|p| looks_like_secret(p)).collect();
+    let secrets: Vec<&String> = c
+        .secrets_excluded
+        .iter()
+        .chain(c.secrets_allowed.iter())
+        .filter(|p| looks_like_secret(p))
+        .collect();
     found.extend(secrets.iter().map(|s| s.to_string()));
     if found.is_empty() {
         return vec![];
@@ -69,9 +86,18 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     }
     let mut largest: Vec<(String, u64)> = sizes.into_iter().collect();
     largest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let largest: Vec<String> = largest.iter().take(3).map(|(p, s)| format!("{p} {}", human(*s))).collect();
+    let largest: Vec<String> = largest
+        .iter()
+        .take(3)
+        .map(|(p, s)| format!("{p} {}", human(*s)))
+        .collect();
     vec![file_start(
-        format!("the build context sends {}: {} in total; largest: {}", found.join(", "), human(c.total_size()), largest.join(", ")),
+        format!(
+            "the build context sends {}: {} in total; largest: {}",
+            found.join(", "),
+            human(c.total_size()),
+            largest.join(", ")
+        ),
         Some(format!("add to .dockerignore: {}", found.join(" "))),
     )]
 }

@@ -38,7 +38,10 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     let Some(c) = ctx.context else { return vec![] };
     let mut out = Vec::new();
     for ins in &ctx.df.instructions {
-        if !matches!(ins.name().as_str(), "copy" | "add") || ins.flags.iter().any(|f| f.starts_with("--from")) || !ins.heredocs.is_empty() {
+        if !matches!(ins.name().as_str(), "copy" | "add")
+            || ins.flags.iter().any(|f| f.starts_with("--from"))
+            || !ins.heredocs.is_empty()
+        {
             continue;
         }
         let v = ins.values();

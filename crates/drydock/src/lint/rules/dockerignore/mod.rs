@@ -9,7 +9,17 @@ use crate::lint::diagnostic::{Finding, Span};
 
 /// Findings about the context as a whole point at the Dockerfile's first line.
 pub fn file_start(message: String, fix: Option<String>) -> Finding {
-    Finding { span: Span { line: 1, column: 1, end_line: 1, end_column: 2 }, message, fix, path: None }
+    Finding {
+        span: Span {
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 2,
+        },
+        message,
+        fix,
+        path: None,
+    }
 }
 
 pub use crate::ui::human_bytes as human;

@@ -46,16 +46,48 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
         let Some(pod) = o.pod else { continue };
         for (c, _) in containers(pod) {
             let r = c.at("resources");
-            let missing: Vec<&str> = [("requests", "cpu"), ("requests", "memory"), ("limits", "cpu"), ("limits", "memory")]
-                .iter()
-                .filter(|(k, res)| r.at(k).get(res).is_none())
-                .map(|(k, res)| if *k == "requests" { if *res == "cpu" { "requests.cpu" } else { "requests.memory" } } else if *res == "cpu" { "limits.cpu" } else { "limits.memory" })
-                .collect();
+            let missing: Vec<&str> = [
+                ("requests", "cpu"),
+                ("requests", "memory"),
+                ("limits", "cpu"),
+                ("limits", "memory"),
+            ]
+            .iter()
+            .filter(|(k, res)| r.at(k).get(res).is_none())
+            .map(|(k, res)| {
+                if *k == "requests" {
+                    if *res == "cpu" {
+                        "requests.cpu"
+                    } else {
+                        "requests.memory"
+                    }
+                } else if *res == "cpu" {
+                    "limits.cpu"
+                } else {
+                    "limits.memory"
+                }
+            })
+            .collect();
             if missing.is_empty() {
                 continue;
             }
-            let anchor = c.entry("resources").map(|(k, _)| k).or_else(|| c.entry("name").map(|(_, v)| v)).unwrap_or(c);
-            out.push(at(o.path, anchor, format!("{} {}: container `{}` has no {}", o.kind, o.name, c.at("name").as_str().unwrap_or("?"), missing.join(", ")), Some("set resources.requests and resources.limits for cpu and memory".into())));
+            let anchor = c
+                .entry("resources")
+                .map(|(k, _)| k)
+                .or_else(|| c.entry("name").map(|(_, v)| v))
+                .unwrap_or(c);
+            out.push(at(
+                o.path,
+                anchor,
+                format!(
+                    "{} {}: container `{}` has no {}",
+                    o.kind,
+                    o.name,
+                    c.at("name").as_str().unwrap_or("?"),
+                    missing.join(", ")
+                ),
+                Some("set resources.requests and resources.limits for cpu and memory".into()),
+            ));
         }
     }
     out

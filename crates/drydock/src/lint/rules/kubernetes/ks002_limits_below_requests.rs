@@ -43,7 +43,10 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
         let Some(pod) = o.pod else { continue };
         for (c, _) in containers(pod) {
             let r = c.at("resources");
-            for (res, parse) in [("cpu", parse_cpu as fn(&str) -> Result<u64, String>), ("memory", parse_memory)] {
+            for (res, parse) in [
+                ("cpu", parse_cpu as fn(&str) -> Result<u64, String>),
+                ("memory", parse_memory),
+            ] {
                 let req = r.at("requests").get(res);
                 let lim = r.at("limits").get(res);
                 for n in [req, lim].into_iter().flatten() {
@@ -54,9 +57,20 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
                     }
                 }
                 if let (Some(rq), Some(lm)) = (req, lim) {
-                    if let (Some(Ok(a)), Some(Ok(b))) = (rq.text().map(|t| parse(&t)), lm.text().map(|t| parse(&t))) {
+                    if let (Some(Ok(a)), Some(Ok(b))) =
+                        (rq.text().map(|t| parse(&t)), lm.text().map(|t| parse(&t)))
+                    {
                         if b < a {
-                            out.push(at(o.path, lm, format!("{res} limit {} is below the request {}", lm.text().unwrap_or_default(), rq.text().unwrap_or_default()), Some("raise the limit or lower the request".into())));
+                            out.push(at(
+                                o.path,
+                                lm,
+                                format!(
+                                    "{res} limit {} is below the request {}",
+                                    lm.text().unwrap_or_default(),
+                                    rq.text().unwrap_or_default()
+                                ),
+                                Some("raise the limit or lower the request".into()),
+                            ));
                         }
                     }
                 }

@@ -39,16 +39,34 @@ Use instead:
 
 fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for o in ctx.objects.iter().filter(|o| !matches!(o.kind.as_str(), "Job" | "CronJob")) {
+    for o in ctx
+        .objects
+        .iter()
+        .filter(|o| !matches!(o.kind.as_str(), "Job" | "CronJob"))
+    {
         let Some(pod) = o.pod else { continue };
         for (c, init) in containers(pod) {
             if init {
                 continue;
             }
-            let missing: Vec<&str> = ["livenessProbe", "readinessProbe"].into_iter().filter(|p| c.get(p).is_none()).collect();
+            let missing: Vec<&str> = ["livenessProbe", "readinessProbe"]
+                .into_iter()
+                .filter(|p| c.get(p).is_none())
+                .collect();
             if !missing.is_empty() {
                 let anchor = c.entry("name").map(|(_, v)| v).unwrap_or(c);
-                out.push(at(o.path, anchor, format!("{} {}: container `{}` has no {}", o.kind, o.name, c.at("name").as_str().unwrap_or("?"), missing.join(" or ")), Some("add HTTP probes: liveness on /healthz, readiness on /readyz".into())));
+                out.push(at(
+                    o.path,
+                    anchor,
+                    format!(
+                        "{} {}: container `{}` has no {}",
+                        o.kind,
+                        o.name,
+                        c.at("name").as_str().unwrap_or("?"),
+                        missing.join(" or ")
+                    ),
+                    Some("add HTTP probes: liveness on /healthz, readiness on /readyz".into()),
+                ));
             }
         }
     }

@@ -51,7 +51,15 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
                 let period = probe.at("periodSeconds").as_i64().unwrap_or(10);
                 if let Some(t) = probe.get("timeoutSeconds") {
                     if t.as_i64().is_some_and(|t| t >= period) {
-                        out.push(at(o.path, t, format!("{p} timeoutSeconds {} is not below periodSeconds {period}", t.as_i64().unwrap_or(0)), Some("make the timeout shorter than the period".into())));
+                        out.push(at(
+                            o.path,
+                            t,
+                            format!(
+                                "{p} timeoutSeconds {} is not below periodSeconds {period}",
+                                t.as_i64().unwrap_or(0)
+                            ),
+                            Some("make the timeout shorter than the period".into()),
+                        ));
                     }
                 }
             }

@@ -47,16 +47,35 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
         let who = format!("{} {}", o.kind, o.name);
         for host in ["hostNetwork", "hostPID", "hostIPC"] {
             if let Some(n) = pod.get(host).filter(|n| n.as_bool() == Some(true)) {
-                out.push(at(o.path, n, format!("{who}: {host} shares the node's namespace"), Some(format!("remove {host}"))));
+                out.push(at(
+                    o.path,
+                    n,
+                    format!("{who}: {host} shares the node's namespace"),
+                    Some(format!("remove {host}")),
+                ));
             }
         }
         if let Some(n) = psc.get("runAsUser").filter(|n| n.as_i64() == Some(0)) {
-            out.push(at(o.path, n, format!("{who}: runAsUser 0 is root"), Some("run as a non-zero uid, e.g. 65532".into())));
+            out.push(at(
+                o.path,
+                n,
+                format!("{who}: runAsUser 0 is root"),
+                Some("run as a non-zero uid, e.g. 65532".into()),
+            ));
         }
-        let seccomp_ok = |sc: &crate::lint::yaml::Node| matches!(sc.at("seccompProfile").at("type").as_str(), Some("RuntimeDefault" | "Localhost"));
+        let seccomp_ok = |sc: &crate::lint::yaml::Node| {
+            matches!(
+                sc.at("seccompProfile").at("type").as_str(),
+                Some("RuntimeDefault" | "Localhost")
+            )
+        };
         for (c, _) in containers(pod) {
             let sc = c.at("securityContext");
-            let anchor = c.entry("securityContext").map(|(k, _)| k).or_else(|| c.entry("name").map(|(_, v)| v)).unwrap_or(c);
+            let anchor = c
+                .entry("securityContext")
+                .map(|(k, _)| k)
+                .or_else(|| c.entry("name").map(|(_, v)| v))
+                .unwrap_or(c);
             let name = c.at("name").as_str().unwrap_or("?");
             let mut problems = Vec::new();
             if sc.at("privileged").as_bool() == Some(true) {
@@ -65,22 +84,41 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
             if sc.at("allowPrivilegeEscalation").as_bool() != Some(false) {
                 problems.push("allowPrivilegeEscalation is not false");
             }
-            if sc.at("runAsNonRoot").as_bool() != Some(true) && !(sc.get("runAsNonRoot").is_none() && psc.at("runAsNonRoot").as_bool() == Some(true)) {
+            if sc.at("runAsNonRoot").as_bool() != Some(true)
+                && !(sc.get("runAsNonRoot").is_none()
+                    && psc.at("runAsNonRoot").as_bool() == Some(true))
+            {
                 problems.push("runAsNonRoot is not true");
             }
             if sc.at("runAsUser").as_i64() == Some(0) {
                 problems.push("runAsUser 0");
             }
-            if !sc.at("capabilities").at("drop").seq().iter().any(|d| d.as_str() == Some("ALL")) {
+            if !sc
+                .at("capabilities")
+                .at("drop")
+                .seq()
+                .iter()
+                .any(|d| d.as_str() == Some("ALL"))
+            {
                 problems.push("capabilities do not drop ALL");
             }
-            if sc.at("capabilities").at("add").seq().iter().any(|a| a.as_str() != Some("NET_BIND_SERVICE")) {
+            if sc
+                .at("capabilities")
+                .at("add")
+                .seq()
+                .iter()
+                .any(|a| a.as_str() != Some("NET_BIND_SERVICE"))
+            {
                 problems.push("capabilities add more than NET_BIND_SERVICE");
             }
             if !seccomp_ok(sc) && !(sc.get("seccompProfile").is_none() && seccomp_ok(psc)) {
                 problems.push("no RuntimeDefault seccomp profile");
             }
-            if c.at("ports").seq().iter().any(|p| p.at("hostPort").as_i64().unwrap_or(0) != 0) {
+            if c.at("ports")
+                .seq()
+                .iter()
+                .any(|p| p.at("hostPort").as_i64().unwrap_or(0) != 0)
+            {
                 problems.push("hostPort");
             }
             if !problems.is_empty() {

@@ -38,9 +38,30 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     for o in &ctx.objects {
         let Some(pod) = o.pod else { continue };
         for (c, _) in containers(pod) {
-            if c.at("securityContext").at("readOnlyRootFilesystem").as_bool() != Some(true) {
-                let anchor = c.entry("securityContext").map(|(k, _)| k).or_else(|| c.entry("name").map(|(_, v)| v)).unwrap_or(c);
-                out.push(at(o.path, anchor, format!("{} {}: container `{}` has a writable root filesystem", o.kind, o.name, c.at("name").as_str().unwrap_or("?")), Some("set readOnlyRootFilesystem: true and mount an emptyDir where it writes".into())));
+            if c.at("securityContext")
+                .at("readOnlyRootFilesystem")
+                .as_bool()
+                != Some(true)
+            {
+                let anchor = c
+                    .entry("securityContext")
+                    .map(|(k, _)| k)
+                    .or_else(|| c.entry("name").map(|(_, v)| v))
+                    .unwrap_or(c);
+                out.push(at(
+                    o.path,
+                    anchor,
+                    format!(
+                        "{} {}: container `{}` has a writable root filesystem",
+                        o.kind,
+                        o.name,
+                        c.at("name").as_str().unwrap_or("?")
+                    ),
+                    Some(
+                        "set readOnlyRootFilesystem: true and mount an emptyDir where it writes"
+                            .into(),
+                    ),
+                ));
             }
         }
     }

@@ -38,16 +38,35 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for o in ctx.objects.iter().filter(|o| o.kind == "Ingress") {
         let spec = o.node.at("spec");
-        let tls_hosts: Vec<&str> = spec.at("tls").seq().iter().flat_map(|t| t.at("hosts").seq().iter().filter_map(|h| h.as_str())).collect();
+        let tls_hosts: Vec<&str> = spec
+            .at("tls")
+            .seq()
+            .iter()
+            .flat_map(|t| t.at("hosts").seq().iter().filter_map(|h| h.as_str()))
+            .collect();
         if spec.at("tls").seq().is_empty() {
             let anchor = o.node.entry("spec").map(|(k, _)| k).unwrap_or(o.node);
-            out.push(at(o.path, anchor, format!("Ingress {} has no TLS", o.name), Some("add spec.tls with the hosts and a certificate Secret".into())));
+            out.push(at(
+                o.path,
+                anchor,
+                format!("Ingress {} has no TLS", o.name),
+                Some("add spec.tls with the hosts and a certificate Secret".into()),
+            ));
             continue;
         }
         for r in spec.at("rules").seq() {
             if let Some(h) = r.get("host") {
                 if h.as_str().is_some_and(|h| !tls_hosts.contains(&h)) {
-                    out.push(at(o.path, h, format!("Ingress {}: host {} is not covered by spec.tls", o.name, h.as_str().unwrap_or("")), Some("list it under spec.tls[].hosts".into())));
+                    out.push(at(
+                        o.path,
+                        h,
+                        format!(
+                            "Ingress {}: host {} is not covered by spec.tls",
+                            o.name,
+                            h.as_str().unwrap_or("")
+                        ),
+                        Some("list it under spec.tls[].hosts".into()),
+                    ));
                 }
             }
         }

@@ -50,7 +50,15 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
                 let name = e.at("name").as_str().unwrap_or("");
                 if let Some(v) = e.get("value") {
                     if secretish(name) && v.text().is_some_and(|t| !t.is_empty()) {
-                        out.push(at(o.path, v, format!("{} {}: {name} has a literal value in the manifest", o.kind, o.name), Some("use valueFrom.secretKeyRef".into())));
+                        out.push(at(
+                            o.path,
+                            v,
+                            format!(
+                                "{} {}: {name} has a literal value in the manifest",
+                                o.kind, o.name
+                            ),
+                            Some("use valueFrom.secretKeyRef".into()),
+                        ));
                     }
                 }
                 if ctx.secret_env == crate::lint::SecretEnvStance::Files {

@@ -44,8 +44,18 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
             }
             let last = s.rsplit('/').next().unwrap_or(s);
             match last.split_once(':').map(|(_, t)| t) {
-                None => out.push(at(o.path, img, format!("image `{s}` has no tag, so it means `latest`"), Some("pin a version tag or a digest".into()))),
-                Some("latest") => out.push(at(o.path, img, format!("image `{s}` uses the `latest` tag"), Some("pin a version tag or a digest".into()))),
+                None => out.push(at(
+                    o.path,
+                    img,
+                    format!("image `{s}` has no tag, so it means `latest`"),
+                    Some("pin a version tag or a digest".into()),
+                )),
+                Some("latest") => out.push(at(
+                    o.path,
+                    img,
+                    format!("image `{s}` uses the `latest` tag"),
+                    Some("pin a version tag or a digest".into()),
+                )),
                 Some(_) => {}
             }
         }

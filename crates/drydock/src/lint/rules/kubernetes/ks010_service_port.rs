@@ -35,7 +35,10 @@ ports: [{ port: 80, targetPort: http }]   # the container port's name
 /// A label map as owned pairs, computed once per object.
 fn pairs(n: &crate::lint::yaml::Node) -> Vec<(String, String)> {
     match &n.value {
-        crate::lint::yaml::Value::Map(m) => m.iter().filter_map(|(k, v)| Some((k.text()?, v.text()?))).collect(),
+        crate::lint::yaml::Value::Map(m) => m
+            .iter()
+            .filter_map(|(k, v)| Some((k.text()?, v.text()?)))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -47,7 +50,11 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
         .iter()
         .filter_map(|o| {
             let pod = o.pod?;
-            let labels = if o.kind == "Pod" { o.node.at("metadata").at("labels") } else { o.node.at("spec").at("template").at("metadata").at("labels") };
+            let labels = if o.kind == "Pod" {
+                o.node.at("metadata").at("labels")
+            } else {
+                o.node.at("spec").at("template").at("metadata").at("labels")
+            };
             let mut numbers = Vec::new();
             let mut names = Vec::new();
             for (c, _) in containers(pod) {
@@ -65,21 +72,41 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
         if sel.is_empty() {
             continue;
         }
-        let selected: Vec<_> = pods.iter().filter(|(labels, _, _)| sel.iter().all(|kv| labels.contains(kv))).collect();
+        let selected: Vec<_> = pods
+            .iter()
+            .filter(|(labels, _, _)| sel.iter().all(|kv| labels.contains(kv)))
+            .collect();
         if selected.is_empty() {
             continue;
         }
-        let numbers: Vec<i64> = selected.iter().flat_map(|(_, n, _)| n.iter().copied()).collect();
+        let numbers: Vec<i64> = selected
+            .iter()
+            .flat_map(|(_, n, _)| n.iter().copied())
+            .collect();
         let names: Vec<&String> = selected.iter().flat_map(|(_, _, n)| n.iter()).collect();
         for p in svc.node.at("spec").at("ports").seq() {
-            let Some(t) = p.get("targetPort").or_else(|| p.get("port")) else { continue };
+            let Some(t) = p.get("targetPort").or_else(|| p.get("port")) else {
+                continue;
+            };
             let served = match (t.as_i64(), t.as_str()) {
                 (Some(n), _) => numbers.contains(&n),
-                (_, Some(name)) => names.iter().any(|x| *x == name) || name.parse::<i64>().is_ok_and(|n| numbers.contains(&n)),
+                (_, Some(name)) => {
+                    names.iter().any(|x| *x == name)
+                        || name.parse::<i64>().is_ok_and(|n| numbers.contains(&n))
+                }
                 _ => true,
             };
             if !served {
-                out.push(at(svc.path, t, format!("Service {}: no selected container serves port {}", svc.name, t.text().unwrap_or_default()), Some("point targetPort at a containerPort (or its name)".into())));
+                out.push(at(
+                    svc.path,
+                    t,
+                    format!(
+                        "Service {}: no selected container serves port {}",
+                        svc.name,
+                        t.text().unwrap_or_default()
+                    ),
+                    Some("point targetPort at a containerPort (or its name)".into()),
+                ));
             }
         }
     }

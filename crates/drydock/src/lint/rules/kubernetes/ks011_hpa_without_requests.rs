@@ -34,17 +34,38 @@ resources:
 
 fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for hpa in ctx.objects.iter().filter(|o| o.kind == "HorizontalPodAutoscaler") {
+    for hpa in ctx
+        .objects
+        .iter()
+        .filter(|o| o.kind == "HorizontalPodAutoscaler")
+    {
         let spec = hpa.node.at("spec");
-        let cpu = spec.at("metrics").seq().iter().any(|m| m.at("resource").at("name").as_str() == Some("cpu")) || spec.get("targetCPUUtilizationPercentage").is_some();
+        let cpu = spec
+            .at("metrics")
+            .seq()
+            .iter()
+            .any(|m| m.at("resource").at("name").as_str() == Some("cpu"))
+            || spec.get("targetCPUUtilizationPercentage").is_some();
         if !cpu {
             continue;
         }
         let target = spec.at("scaleTargetRef");
-        let (kind, name) = (target.at("kind").as_str().unwrap_or(""), target.at("name").as_str().unwrap_or(""));
-        let Some(w) = ctx.objects.iter().find(|o| o.kind == kind && o.name == name) else { continue };
+        let (kind, name) = (
+            target.at("kind").as_str().unwrap_or(""),
+            target.at("name").as_str().unwrap_or(""),
+        );
+        let Some(w) = ctx
+            .objects
+            .iter()
+            .find(|o| o.kind == kind && o.name == name)
+        else {
+            continue;
+        };
         let Some(pod) = w.pod else { continue };
-        let missing: Vec<String> = containers(pod).filter(|(c, init)| !init && c.at("resources").at("requests").get("cpu").is_none()).map(|(c, _)| c.at("name").as_str().unwrap_or("?").to_string()).collect();
+        let missing: Vec<String> = containers(pod)
+            .filter(|(c, init)| !init && c.at("resources").at("requests").get("cpu").is_none())
+            .map(|(c, _)| c.at("name").as_str().unwrap_or("?").to_string())
+            .collect();
         if !missing.is_empty() {
             let anchor = target.entry("name").map(|(_, v)| v).unwrap_or(target);
             out.push(at(hpa.path, anchor, format!("HorizontalPodAutoscaler {} scales {kind} {name} on CPU, but container(s) {} request no CPU", hpa.name, missing.join(", ")), Some("set resources.requests.cpu on every container".into())));

@@ -36,20 +36,49 @@ spec:
 };
 
 fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
-    let pdb_selectors: Vec<_> = ctx.objects.iter().filter(|o| o.kind == "PodDisruptionBudget").map(|o| o.node.at("spec").at("selector").at("matchLabels")).collect();
+    let pdb_selectors: Vec<_> = ctx
+        .objects
+        .iter()
+        .filter(|o| o.kind == "PodDisruptionBudget")
+        .map(|o| o.node.at("spec").at("selector").at("matchLabels"))
+        .collect();
     let mut out = Vec::new();
-    for o in ctx.objects.iter().filter(|o| matches!(o.kind.as_str(), "Deployment" | "StatefulSet")) {
-        let Some(replicas) = o.node.at("spec").get("replicas") else { continue };
+    for o in ctx
+        .objects
+        .iter()
+        .filter(|o| matches!(o.kind.as_str(), "Deployment" | "StatefulSet"))
+    {
+        let Some(replicas) = o.node.at("spec").get("replicas") else {
+            continue;
+        };
         if replicas.as_i64().unwrap_or(1) < 2 {
             continue;
         }
         let labels = o.node.at("spec").at("template").at("metadata").at("labels");
         let covered = pdb_selectors.iter().any(|sel| match &sel.value {
-            crate::lint::yaml::Value::Map(pairs) => !pairs.is_empty() && pairs.iter().all(|(k, v)| labels.get(&k.text().unwrap_or_default()).and_then(|l| l.text()) == v.text()),
+            crate::lint::yaml::Value::Map(pairs) => {
+                !pairs.is_empty()
+                    && pairs.iter().all(|(k, v)| {
+                        labels
+                            .get(&k.text().unwrap_or_default())
+                            .and_then(|l| l.text())
+                            == v.text()
+                    })
+            }
             _ => false,
         });
         if !covered {
-            out.push(at(o.path, replicas, format!("{} {} runs {} replicas and no PodDisruptionBudget selects them", o.kind, o.name, replicas.as_i64().unwrap_or(0)), Some("add a PodDisruptionBudget with maxUnavailable: 1".into())));
+            out.push(at(
+                o.path,
+                replicas,
+                format!(
+                    "{} {} runs {} replicas and no PodDisruptionBudget selects them",
+                    o.kind,
+                    o.name,
+                    replicas.as_i64().unwrap_or(0)
+                ),
+                Some("add a PodDisruptionBudget with maxUnavailable: 1".into()),
+            ));
         }
     }
     out

@@ -48,16 +48,47 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for o in &ctx.objects {
         let Some(pod) = o.pod else { continue };
-        let meta = if o.kind == "Pod" { o.node.at("metadata") } else if o.kind == "CronJob" { o.node.at("spec").at("jobTemplate").at("spec").at("template").at("metadata") } else { o.node.at("spec").at("template").at("metadata") };
+        let meta = if o.kind == "Pod" {
+            o.node.at("metadata")
+        } else if o.kind == "CronJob" {
+            o.node
+                .at("spec")
+                .at("jobTemplate")
+                .at("spec")
+                .at("template")
+                .at("metadata")
+        } else {
+            o.node.at("spec").at("template").at("metadata")
+        };
         let ann = meta.at("annotations");
         let annotated_go = ann.at("drydock.dev/language").as_str() == Some("go");
-        let helper = ann.at("drydock.dev/helper").text().as_deref() == Some("true") || ann.at("drydock.dev/gomaxprocs").as_str() == Some("runtime");
+        let helper = ann.at("drydock.dev/helper").text().as_deref() == Some("true")
+            || ann.at("drydock.dev/gomaxprocs").as_str() == Some("runtime");
         for (c, _) in containers(pod) {
-            let Some(limit) = c.at("resources").at("limits").get("cpu") else { continue };
-            let env_names: Vec<&str> = c.at("env").seq().iter().filter_map(|e| e.at("name").as_str()).collect();
-            let go = annotated_go || env_names.iter().any(|n| matches!(*n, "GOGC" | "GOMEMLIMIT" | "GODEBUG" | "GOTRACEBACK"));
-            let command: Vec<String> = c.at("command").seq().iter().chain(c.at("args").seq()).filter_map(|n| n.text()).collect();
-            let handled = helper || env_names.contains(&"GOMAXPROCS") || (command.iter().any(|a| a.contains("drydock-helper")) && command.iter().any(|a| a == "--go"));
+            let Some(limit) = c.at("resources").at("limits").get("cpu") else {
+                continue;
+            };
+            let env_names: Vec<&str> = c
+                .at("env")
+                .seq()
+                .iter()
+                .filter_map(|e| e.at("name").as_str())
+                .collect();
+            let go = annotated_go
+                || env_names
+                    .iter()
+                    .any(|n| matches!(*n, "GOGC" | "GOMEMLIMIT" | "GODEBUG" | "GOTRACEBACK"));
+            let command: Vec<String> = c
+                .at("command")
+                .seq()
+                .iter()
+                .chain(c.at("args").seq())
+                .filter_map(|n| n.text())
+                .collect();
+            let handled = helper
+                || env_names.contains(&"GOMAXPROCS")
+                || (command.iter().any(|a| a.contains("drydock-helper"))
+                    && command.iter().any(|a| a == "--go"));
             if go && !handled {
                 out.push(at(o.path, limit, format!("{} {}: Go container `{}` has a CPU limit of {} but nothing sets GOMAXPROCS", o.kind, o.name, c.at("name").as_str().unwrap_or("?"), limit.text().unwrap_or_default()), Some("set GOMAXPROCS from the Downward API (resourceFieldRef limits.cpu), or build the image with drydock-helper".into())));
             }
