@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::cache::Cache;
-use crate::compile::goinfo::{self, GoInfo};
+use crate::compile::goinfo::GoInfo;
 use crate::compile::{self, Compiled};
 use crate::config::{Config, Language};
 use crate::context::{self, BuildContext, EntryKind};
@@ -111,12 +111,21 @@ pub struct Built {
     pub project: Project,
 }
 
+/// drydock.toml, the build context and detection, resolved into a project.
+pub fn load_project(
+    dir: &Path,
+    overrides: &Overrides,
+) -> Result<(Project, BuildContext), BuildError> {
+    let (cfg, cfg_path) = Config::load(dir)?;
+    let ctx = context::load(dir, &cfg.context.allow_secrets)?;
+    let project = Project::resolve(dir, cfg, cfg_path, &ctx, overrides)?;
+    Ok((project, ctx))
+}
+
 pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     let started = Instant::now();
     let dir = &opts.dir;
-    let (cfg, cfg_path) = Config::load(dir)?;
-    let ctx = context::load(dir, &cfg.context.allow_secrets)?;
-    let project = Project::resolve(dir, cfg, cfg_path, &ctx, &opts.overrides)?;
+    let (project, ctx) = load_project(dir, &opts.overrides)?;
     if project.base != "scratch" {
         return Err(BuildError::Base(project.base.clone()));
     }
@@ -142,9 +151,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
 
     let t0 = Instant::now();
     let meta = SourceMeta::read(dir)?;
-    let go = std::fs::read(&compiled.binary)
-        .ok()
-        .and_then(|d| goinfo::read(&d));
+    let go = compiled.info.go.clone();
     if !project.helper {
         warnings.push("no helper in the image (helper = false): no init reaping zombies, no GOMAXPROCS/GOMEMLIMIT from the limits, and no HEALTHCHECK, since scratch has nothing to probe with".into());
         ui.warn(warnings.last().map(String::as_str).unwrap_or_default());

@@ -421,23 +421,10 @@ fn cmd_deploy(a: DeployArgs, ui: &Ui) -> ExitCode {
         targets
     };
     let (project, image) = match image {
-        Some(img) => {
-            let load = || -> Result<drydock::project::Project, Box<dyn std::error::Error>> {
-                let (cfg, cfg_path) = drydock::config::Config::load(&dir)?;
-                let ctx = context::load(&dir, &cfg.context.allow_secrets)?;
-                Ok(drydock::project::Project::resolve(
-                    &dir,
-                    cfg,
-                    cfg_path,
-                    &ctx,
-                    &Overrides::default(),
-                )?)
-            };
-            match load() {
-                Ok(p) => (p, img),
-                Err(e) => return fail(ui, &e, 2),
-            }
-        }
+        Some(img) => match build::load_project(&dir, &Overrides::default()) {
+            Ok((p, _)) => (p, img),
+            Err(e) => return fail(ui, &e, if e.is_usage() { 2 } else { 1 }),
+        },
         None => {
             let opts = BuildOptions {
                 dir: dir.clone(),

@@ -33,6 +33,8 @@ pub struct StaticInfo {
     /// `static` or `static-pie`.
     pub kind: &'static str,
     pub size: u64,
+    /// Go version and build settings, for Go binaries (read from the same bytes).
+    pub go: Option<super::goinfo::GoInfo>,
 }
 
 /// The fix to suggest, by language.
@@ -115,6 +117,7 @@ pub fn verify_static(path: &Path, fix: &'static str) -> Result<StaticInfo, Stati
             "static"
         },
         size: data.len() as u64,
+        go: super::goinfo::read(&data),
     })
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::catalog::{Check, RULES};
+use super::catalog::Check;
 use super::diagnostic::Diagnostic;
 use super::kubernetes::YamlFile;
 use super::yaml::{Node, Value};
@@ -58,13 +58,7 @@ fn labels_ignore(node: &Node) -> BTreeSet<String> {
             .find_map(|s| s.strip_prefix("drydock.dev/ignore=").map(str::to_string)),
         _ => None,
     };
-    raw.map(|s| {
-        s.split(',')
-            .map(|c| c.trim().to_ascii_uppercase())
-            .filter(|c| !c.is_empty())
-            .collect()
-    })
-    .unwrap_or_default()
+    raw.map(|s| super::parse_codes(&s)).unwrap_or_default()
 }
 
 pub fn lint(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
@@ -85,51 +79,21 @@ pub fn lint(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
         }
     }
     let ctx = ComposeCtx { services };
-    let mut out = Vec::new();
-    for rule in RULES {
-        let Check::Compose(check) = rule.check else {
-            continue;
-        };
-        if !opts.select.is_empty() && !opts.select.contains(rule.code)
-            || opts.ignore.contains(rule.code)
-        {
-            continue;
-        }
-        for f in check(&ctx) {
-            let path = f.path.clone().unwrap_or_default();
-            let suppressed = !opts.no_suppressions
-                && ctx.services.iter().any(|s| {
-                    s.path == path
-                        && (s.key.line..=s.node.end_line.max(s.key.line)).contains(&f.span.line)
-                        && s.ignored.contains(rule.code)
-                });
-            if suppressed {
-                continue;
-            }
-            out.push(Diagnostic {
-                code: rule.code,
-                name: rule.name,
-                severity: opts
-                    .severity
-                    .get(rule.code)
-                    .copied()
-                    .unwrap_or(rule.severity),
-                path,
-                span: f.span,
-                message: f.message,
-                fix: f.fix,
-            });
-        }
-    }
-    out.sort_by(|a, b| {
-        (&a.path, a.span.line, a.span.column, a.code).cmp(&(
-            &b.path,
-            b.span.line,
-            b.span.column,
-            b.code,
-        ))
-    });
-    out
+    super::run_rules(
+        opts,
+        "",
+        |rule| match rule.check {
+            Check::Compose(check) => Some(check(&ctx)),
+            _ => None,
+        },
+        |rule, f, path| {
+            ctx.services.iter().any(|s| {
+                s.path == path
+                    && (s.key.line..=s.node.end_line.max(s.key.line)).contains(&f.span.line)
+                    && s.ignored.contains(rule.code)
+            })
+        },
+    )
 }
 
 /// Published ports as (node, host ip if given, container port) from short or long syntax.

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use super::catalog::{Check, RULES};
+use super::catalog::Check;
 use super::diagnostic::{Diagnostic, Finding, Span};
 use super::yaml::{self, Node};
 use super::{LintError, LintOptions};
@@ -36,12 +36,7 @@ fn ignored(meta: &Node) -> BTreeSet<String> {
     meta.at("annotations")
         .at("drydock.dev/ignore")
         .as_str()
-        .map(|s| {
-            s.split(',')
-                .map(|c| c.trim().to_ascii_uppercase())
-                .filter(|c| !c.is_empty())
-                .collect()
-        })
+        .map(super::parse_codes)
         .unwrap_or_default()
 }
 
@@ -104,6 +99,17 @@ pub fn parse_file(path: &str, text: &str) -> Result<YamlFile, LintError> {
     })
 }
 
+/// A label map (or selector) as owned pairs, to compare selectors with labels.
+pub fn label_pairs(n: &Node) -> Vec<(String, String)> {
+    match &n.value {
+        yaml::Value::Map(m) => m
+            .iter()
+            .filter_map(|(k, v)| Some((k.text()?, v.text()?)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// A finding on a node (a key or a value).
 pub fn at(path: &str, node: &Node, message: String, fix: Option<String>) -> Finding {
     let (end_line, end_column) = if node.end_line == node.line && node.end_column > node.column {
@@ -163,49 +169,19 @@ pub fn lint(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
         objects,
         secret_env: opts.secret_env,
     };
-    let mut out = Vec::new();
-    for rule in RULES {
-        let Check::Kubernetes(check) = rule.check else {
-            continue;
-        };
-        if !opts.select.is_empty() && !opts.select.contains(rule.code)
-            || opts.ignore.contains(rule.code)
-        {
-            continue;
-        }
-        for f in check(&ctx) {
-            let path = f.path.clone().unwrap_or_default();
-            let suppressed = !opts.no_suppressions
-                && ctx.objects.iter().any(|o| {
-                    o.path == path
-                        && (o.node.line..=o.node.end_line).contains(&f.span.line)
-                        && o.ignored.contains(rule.code)
-                });
-            if suppressed {
-                continue;
-            }
-            out.push(Diagnostic {
-                code: rule.code,
-                name: rule.name,
-                severity: opts
-                    .severity
-                    .get(rule.code)
-                    .copied()
-                    .unwrap_or(rule.severity),
-                path,
-                span: f.span,
-                message: f.message,
-                fix: f.fix,
-            });
-        }
-    }
-    out.sort_by(|a, b| {
-        (&a.path, a.span.line, a.span.column, a.code).cmp(&(
-            &b.path,
-            b.span.line,
-            b.span.column,
-            b.code,
-        ))
-    });
-    out
+    super::run_rules(
+        opts,
+        "",
+        |rule| match rule.check {
+            Check::Kubernetes(check) => Some(check(&ctx)),
+            _ => None,
+        },
+        |rule, f, path| {
+            ctx.objects.iter().any(|o| {
+                o.path == path
+                    && (o.node.line..=o.node.end_line).contains(&f.span.line)
+                    && o.ignored.contains(rule.code)
+            })
+        },
+    )
 }

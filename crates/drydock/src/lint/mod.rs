@@ -97,21 +97,70 @@ impl LintOptions {
 
 /// Codes suppressed by `# drydock:ignore CODE[,CODE] reason` or, file-wide,
 /// `# drydock:ignore-file CODE reason`.
-fn suppressed_codes(comment: &str, marker: &str) -> Vec<String> {
+fn suppressed_codes(comment: &str, marker: &str) -> BTreeSet<String> {
     let c = comment.trim().trim_start_matches('#').trim();
-    let Some(rest) = c.strip_prefix(marker) else {
-        return vec![];
-    };
-    if !rest.starts_with(char::is_whitespace) {
-        return vec![];
+    match c.strip_prefix(marker) {
+        Some(rest) if rest.starts_with(char::is_whitespace) => {
+            parse_codes(rest.split_whitespace().next().unwrap_or(""))
+        }
+        _ => BTreeSet::new(),
     }
-    rest.split_whitespace()
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(|s| s.to_ascii_uppercase())
+}
+
+/// `DF004,ks001` as a set of upper-case codes: the value of every suppression form.
+pub(crate) fn parse_codes(list: &str) -> BTreeSet<String> {
+    list.split(',')
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty())
         .collect()
+}
+
+/// The engine every file kind shares. It runs each enabled rule that `findings_of` answers for,
+/// drops findings that `suppressed` silences (unless suppressions are forbidden), stamps the
+/// rest with their rule and configured severity, and sorts them.
+pub(crate) fn run_rules(
+    opts: &LintOptions,
+    default_path: &str,
+    mut findings_of: impl FnMut(&catalog::Rule) -> Option<Vec<diagnostic::Finding>>,
+    suppressed: impl Fn(&catalog::Rule, &diagnostic::Finding, &str) -> bool,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for rule in catalog::RULES {
+        if !opts.enabled(rule.code) {
+            continue;
+        }
+        let Some(findings) = findings_of(rule) else {
+            continue;
+        };
+        for f in findings {
+            let path = f.path.clone().unwrap_or_else(|| default_path.to_string());
+            if !opts.no_suppressions && suppressed(rule, &f, &path) {
+                continue;
+            }
+            out.push(Diagnostic {
+                code: rule.code,
+                name: rule.name,
+                severity: opts
+                    .severity
+                    .get(rule.code)
+                    .copied()
+                    .unwrap_or(rule.severity),
+                path,
+                span: f.span,
+                message: f.message,
+                fix: f.fix,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (&a.path, a.span.line, a.span.column, a.code).cmp(&(
+            &b.path,
+            b.span.line,
+            b.span.column,
+            b.code,
+        ))
+    });
+    out
 }
 
 /// Lints one Dockerfile's text.
@@ -150,45 +199,24 @@ pub fn lint_dockerfile_in(
             .flat_map(|l| suppressed_codes(l, "drydock:ignore-file"))
             .collect()
     };
-    let mut out = Vec::new();
-    for rule in catalog::RULES {
-        if !opts.enabled(rule.code) || file_ignored.contains(rule.code) {
-            continue;
-        }
-        let catalog::Check::Dockerfile(check) = rule.check else {
-            continue;
-        };
-        for f in check(&ctx) {
-            let inline = !opts.no_suppressions
-                && df.instructions.iter().any(|i| {
-                    (i.start_line..=i.end_line).contains(&f.span.line)
-                        && i.comments.iter().any(|c| {
-                            suppressed_codes(c, "drydock:ignore")
-                                .iter()
-                                .any(|s| s == rule.code)
-                        })
-                });
-            if inline {
-                continue;
+    let out = run_rules(
+        opts,
+        path,
+        |rule| match rule.check {
+            catalog::Check::Dockerfile(check) if !file_ignored.contains(rule.code) => {
+                Some(check(&ctx))
             }
-            out.push(Diagnostic {
-                code: rule.code,
-                name: rule.name,
-                severity: opts
-                    .severity
-                    .get(rule.code)
-                    .copied()
-                    .unwrap_or(rule.severity),
-                path: path.to_string(),
-                span: f.span,
-                message: f.message,
-                fix: f.fix,
-            });
-        }
-    }
-    out.sort_by(|a, b| {
-        (a.span.line, a.span.column, a.code).cmp(&(b.span.line, b.span.column, b.code))
-    });
+            _ => None,
+        },
+        |rule, f, _| {
+            df.instructions.iter().any(|i| {
+                (i.start_line..=i.end_line).contains(&f.span.line)
+                    && i.comments
+                        .iter()
+                        .any(|c| suppressed_codes(c, "drydock:ignore").contains(rule.code))
+            })
+        },
+    );
     Ok(out)
 }
 
@@ -265,11 +293,9 @@ pub fn lint_paths(
     let mut sources = BTreeMap::new();
     let mut errors = Vec::new();
     for f in &found.dockerfiles {
-        match lint_file(f, opts) {
-            Ok(d) => {
-                if let Ok(t) = std::fs::read_to_string(f) {
-                    sources.insert(f.display().to_string(), t);
-                }
+        match lint_file_with_text(f, opts) {
+            Ok((d, text)) => {
+                sources.insert(f.display().to_string(), text);
                 diags.extend(d);
             }
             Err(e) => errors.push(e),
@@ -321,6 +347,14 @@ pub fn lint_paths(
 }
 
 pub fn lint_file(path: &Path, opts: &LintOptions) -> Result<Vec<Diagnostic>, LintError> {
+    lint_file_with_text(path, opts).map(|(d, _)| d)
+}
+
+/// As [`lint_file`], also returning the file's text (for code frames), read once.
+fn lint_file_with_text(
+    path: &Path,
+    opts: &LintOptions,
+) -> Result<(Vec<Diagnostic>, String), LintError> {
     let text = std::fs::read_to_string(path).map_err(|source| LintError::Io {
         path: path.to_path_buf(),
         source,
@@ -347,5 +381,6 @@ pub fn lint_file(path: &Path, opts: &LintOptions) -> Result<Vec<Diagnostic>, Lin
         // A context that cannot be read (e.g. a symlink out of it) leaves only the Dockerfile rules.
         Err(_) => None,
     };
-    lint_dockerfile_in(&path.display().to_string(), &text, context.as_ref(), opts)
+    let diags = lint_dockerfile_in(&path.display().to_string(), &text, context.as_ref(), opts)?;
+    Ok((diags, text))
 }

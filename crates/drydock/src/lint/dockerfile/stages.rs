@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::expand::expand;
-use super::parser::{Dockerfile, Instruction};
+use super::parser::Dockerfile;
 
 #[derive(Debug, Clone)]
 pub struct Stage {
@@ -17,12 +17,6 @@ pub struct Stage {
     pub alias: Option<String>,
     /// Indices of this stage's instructions after FROM.
     pub body: Vec<usize>,
-}
-
-impl Stage {
-    pub fn is_final(&self, stages: &[Stage]) -> bool {
-        stages.last().is_some_and(|l| l.from == self.from)
-    }
 }
 
 /// Splits into stages. Global ARGs (before the first FROM) supply defaults for FROM lines.
@@ -76,15 +70,4 @@ fn unquote(v: &str) -> String {
     } else {
         t.to_string()
     }
-}
-
-/// The instructions of a stage, FROM first.
-pub fn stage_instructions<'a>(
-    df: &'a Dockerfile,
-    s: &Stage,
-) -> impl Iterator<Item = &'a Instruction> + 'a {
-    let idx: Vec<usize> = std::iter::once(s.from)
-        .chain(s.body.iter().copied())
-        .collect();
-    idx.into_iter().map(move |i| &df.instructions[i])
 }

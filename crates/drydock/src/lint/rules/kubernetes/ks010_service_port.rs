@@ -1,6 +1,6 @@
 use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
-use crate::lint::kubernetes::{at, containers, KubernetesCtx};
+use crate::lint::kubernetes::{at, containers, label_pairs, KubernetesCtx};
 
 pub static RULE: Rule = Rule {
     code: "KS010",
@@ -32,17 +32,6 @@ ports: [{ port: 80, targetPort: http }]   # the container port's name
     check: Check::Kubernetes(check),
 };
 
-/// A label map as owned pairs, computed once per object.
-fn pairs(n: &crate::lint::yaml::Node) -> Vec<(String, String)> {
-    match &n.value {
-        crate::lint::yaml::Value::Map(m) => m
-            .iter()
-            .filter_map(|(k, v)| Some((k.text()?, v.text()?)))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     // Every pod template once: its labels, and the ports its containers declare.
     let pods: Vec<(Vec<(String, String)>, Vec<i64>, Vec<String>)> = ctx
@@ -63,12 +52,12 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
                     names.extend(p.at("name").as_str().map(str::to_string));
                 }
             }
-            Some((pairs(labels), numbers, names))
+            Some((label_pairs(labels), numbers, names))
         })
         .collect();
     let mut out = Vec::new();
     for svc in ctx.objects.iter().filter(|o| o.kind == "Service") {
-        let sel = pairs(svc.node.at("spec").at("selector"));
+        let sel = label_pairs(svc.node.at("spec").at("selector"));
         if sel.is_empty() {
             continue;
         }

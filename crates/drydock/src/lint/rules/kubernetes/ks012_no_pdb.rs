@@ -1,6 +1,6 @@
 use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
-use crate::lint::kubernetes::{at, KubernetesCtx};
+use crate::lint::kubernetes::{at, label_pairs, KubernetesCtx};
 
 pub static RULE: Rule = Rule {
     code: "KS012",
@@ -40,7 +40,8 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
         .objects
         .iter()
         .filter(|o| o.kind == "PodDisruptionBudget")
-        .map(|o| o.node.at("spec").at("selector").at("matchLabels"))
+        .map(|o| label_pairs(o.node.at("spec").at("selector").at("matchLabels")))
+        .filter(|sel| !sel.is_empty())
         .collect();
     let mut out = Vec::new();
     for o in ctx
@@ -55,18 +56,10 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
             continue;
         }
         let labels = o.node.at("spec").at("template").at("metadata").at("labels");
-        let covered = pdb_selectors.iter().any(|sel| match &sel.value {
-            crate::lint::yaml::Value::Map(pairs) => {
-                !pairs.is_empty()
-                    && pairs.iter().all(|(k, v)| {
-                        labels
-                            .get(&k.text().unwrap_or_default())
-                            .and_then(|l| l.text())
-                            == v.text()
-                    })
-            }
-            _ => false,
-        });
+        let labels = label_pairs(labels);
+        let covered = pdb_selectors
+            .iter()
+            .any(|sel| sel.iter().all(|kv| labels.contains(kv)));
         if !covered {
             out.push(at(
                 o.path,
