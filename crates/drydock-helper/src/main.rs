@@ -170,10 +170,13 @@ pub fn go_env(
 
 /// CPU quota to GOMAXPROCS: rounded up, at least 1, at most the CPUs we may run on.
 ///
-/// Up, as Go 1.25's runtime does, not down as automaxprocs does: with `--cpus 1.5`, flooring
-/// to 1 leaves a third of the quota unused for good, while 2 threads only risk brief throttling
-/// at the end of a period under full load. Unlike the runtime's minimum of 2, a limit below one
-/// core gives 1: two busy threads on half a core are throttled every period.
+/// Go 1.25's runtime uses min(CPUs, max(2, ceil(quota/period))). The helper rounds up the same
+/// way, not down as automaxprocs does: with `--cpus 1.5`, flooring to 1 leaves a third of the
+/// quota unused for good, while 2 threads only risk brief throttling at the end of a period.
+/// It differs below one core, on purpose: the runtime's floor of 2 (kept so that a GC worker
+/// can run beside the application, golang/go#73193) puts two busy threads on, say, half a
+/// core, which the CFS quota then throttles every period; the helper gives 1 there, as
+/// automaxprocs does. So `--cpus 0.5` gives 1 here and 2 under Go 1.25.
 pub fn gomaxprocs(cores: f64, affinity: Option<u32>) -> u32 {
     let whole = cores as u32;
     let n = if (whole as f64) < cores {

@@ -111,14 +111,35 @@ pub struct Built {
     pub project: Project,
 }
 
-/// drydock.toml, the build context and detection, resolved into a project.
+/// drydock.toml, the build context and detection, resolved into a project. `dir` may be inside
+/// the project (`cmd/api` of a Go module): the root is found upward, and a Go main package
+/// at `dir` becomes the one to build unless drydock.toml names another.
 pub fn load_project(
     dir: &Path,
     overrides: &Overrides,
 ) -> Result<(Project, BuildContext), BuildError> {
-    let (cfg, cfg_path) = Config::load(dir)?;
-    let ctx = context::load(dir, &cfg.context.allow_secrets)?;
-    let project = Project::resolve(dir, cfg, cfg_path, &ctx, overrides)?;
+    let (root, found_above) = crate::project::find_root(dir)?;
+    let (cfg, cfg_path) = Config::load(&root)?;
+    let ctx = context::load(&root, &cfg.context.allow_secrets)?;
+    let mut overrides = overrides.clone();
+    if found_above.is_some() && overrides.main.is_none() && cfg.build.main.is_none() {
+        if let (Ok(a), Ok(b)) = (dir.canonicalize(), root.canonicalize()) {
+            if let Ok(rel) = a.strip_prefix(&b) {
+                let rel = rel.to_string_lossy();
+                let has_go = ctx.under(&rel).any(|e| {
+                    e.path.ends_with(".go")
+                        && e.path.matches('/').count() == rel.matches('/').count() + 1
+                });
+                if has_go {
+                    overrides.main = Some(format!("./{rel}"));
+                }
+            }
+        }
+    }
+    let mut project = Project::resolve(&root, cfg, cfg_path, &ctx, &overrides)?;
+    if let Some(f) = found_above {
+        project.assumptions.insert(0, f);
+    }
     Ok((project, ctx))
 }
 
@@ -129,11 +150,20 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     if project.base != "scratch" {
         return Err(BuildError::Base(project.base.clone()));
     }
+    for p in &opts.outputs {
+        p.check()?;
+    }
     let mut warnings = Vec::new();
     if !ctx.secrets_excluded.is_empty() {
         warnings.push(format!(
             "left out of the build: {} (they look like secrets; name them under [context] allow_secrets in drydock.toml if the build needs them, and pass secrets at run time instead)",
             ctx.secrets_excluded.join(", ")
+        ));
+    }
+    if !ctx.special_skipped.is_empty() {
+        warnings.push(format!(
+            "not in the build context: {} (sockets, FIFOs or devices, which docker build does not send either)",
+            ctx.special_skipped.join(", ")
         ));
     }
     if ctx.dockerignore.is_none() {
@@ -161,6 +191,10 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     drop(step);
     let settings = image_settings(&project, &meta, go.as_ref());
     let image = image::assemble(&cache, &settings, layers)?;
+    for r in cache.repairs() {
+        ui.warn(&r);
+        warnings.push(r);
+    }
     drop(compiled._stage);
     let t_layers = t0.elapsed();
 
@@ -180,7 +214,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     let t_publish = t0.elapsed();
 
     let report = BuildReport {
-        reference: project.tag.clone(),
+        reference: project.tag.tagged(),
         digest: image.manifest_digest.to_string(),
         config_digest: image.config_digest.to_string(),
         compressed_size: image.compressed_size(),
@@ -384,11 +418,7 @@ fn image_settings(project: &Project, meta: &SourceMeta, go: Option<&GoInfo>) -> 
     if let Some(s) = &meta.source {
         labels.insert("org.opencontainers.image.source".to_string(), s.clone());
     }
-    if let Some((_, v)) = project
-        .tag
-        .rsplit_once(':')
-        .filter(|(_, t)| !t.contains('/') && *t != "latest")
-    {
+    if let Some(v) = project.tag.tag().filter(|t| *t != "latest") {
         labels.insert(
             "org.opencontainers.image.version".to_string(),
             v.to_string(),

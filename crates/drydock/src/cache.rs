@@ -26,6 +26,8 @@ pub enum CacheError {
     Corrupt { digest: Digest, actual: Digest },
     #[error("no cache directory: set DRYDOCK_CACHE_DIR, XDG_CACHE_HOME or HOME")]
     NoCacheDir,
+    #[error("cache directory {path} cannot be used: {why}\n  fix: point --cache-dir or DRYDOCK_CACHE_DIR at a writable directory")]
+    Unusable { path: PathBuf, why: String },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> CacheError + '_ {
@@ -49,6 +51,8 @@ pub struct StoredLayer {
 #[derive(Debug, Clone)]
 pub struct Cache {
     root: PathBuf,
+    /// What was found broken and repaired, for the build's warnings.
+    repairs: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Cache {
@@ -58,11 +62,33 @@ impl Cache {
             Some(d) => d.to_path_buf(),
             None => default_dir().ok_or(CacheError::NoCacheDir)?,
         };
+        // Relative to the working directory, whatever directory the compiler later runs in.
+        let root = std::path::absolute(&root).map_err(io_err(&root))?;
+        let unusable = |why: String| CacheError::Unusable {
+            path: root.clone(),
+            why,
+        };
+        if root.exists() && !root.is_dir() {
+            return Err(unusable("it is not a directory".into()));
+        }
         for sub in ["blobs/sha256", "layers", "stage"] {
             let p = root.join(sub);
-            fs::create_dir_all(&p).map_err(io_err(&p))?;
+            fs::create_dir_all(&p).map_err(|e| unusable(e.to_string()))?;
         }
-        Ok(Cache { root })
+        // A read-only cache fails here, not halfway through a build.
+        tempfile::Builder::new()
+            .prefix(".probe-")
+            .tempfile_in(root.join("blobs/sha256"))
+            .map_err(|e| unusable(format!("cannot write in it ({e})")))?;
+        Ok(Cache {
+            root,
+            repairs: Default::default(),
+        })
+    }
+
+    /// What this cache found broken and repaired so far (one line each).
+    pub fn repairs(&self) -> Vec<String> {
+        self.repairs.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
     pub fn root(&self) -> &Path {
@@ -159,8 +185,11 @@ impl Cache {
                 return None;
             }
         };
-        if self.verify(&stored.digest).is_err() {
+        if let Err(e) = self.verify(&stored.digest) {
             let _ = fs::remove_file(&path);
+            if let Ok(mut r) = self.repairs.lock() {
+                r.push(format!("{e}: rebuilding that layer"));
+            }
             return None;
         }
         Some(stored)
@@ -246,6 +275,19 @@ mod tests {
         ));
         assert!(!c.has_blob(&d), "corrupt blob removed");
         assert_eq!(c.lookup_layer("k"), None);
+        assert_eq!(c.repairs().len(), 1, "the repair is reported");
+        assert!(c.repairs()[0].contains("rebuilding"), "{:?}", c.repairs());
+    }
+
+    #[test]
+    fn unusable_directories_are_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let file = t.path().join("f");
+        fs::write(&file, "x").unwrap();
+        assert!(matches!(
+            Cache::open(Some(&file)),
+            Err(CacheError::Unusable { .. })
+        ));
     }
 
     #[test]

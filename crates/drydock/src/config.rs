@@ -216,7 +216,7 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: e.to_string().trim_end().to_string(),
+            message: plain_types(e.to_string().trim_end()),
         })?;
         cfg.validate(path)?;
         Ok(cfg)
@@ -244,7 +244,14 @@ impl Config {
             })?;
         }
         if let Some(user) = &self.image.user {
-            parse_user(user).map_err(|p| invalid("image.user", p, "use a numeric uid[:gid] such as \"65532:65532\"; names need /etc/passwd and defeat runAsNonRoot checks"))?;
+            let (uid, _) = parse_user(user).map_err(|p| invalid("image.user", p, "use a numeric uid[:gid] such as \"65532:65532\"; names need /etc/passwd and defeat runAsNonRoot checks"))?;
+            if uid == 0 {
+                return Err(invalid(
+                    "image.user",
+                    format!("is {user:?}, the root user"),
+                    "use a numeric non-root uid[:gid] such as \"65532:65532\" (the default): drydock images never run as root",
+                ));
+            }
         }
         if let Some(base) = &self.image.base {
             if base != "scratch" && !base.starts_with("oci:") {
@@ -404,6 +411,33 @@ impl Config {
                 })?;
             }
         }
+        if let (Some(t), Some(i)) = (&self.health.timeout, &self.health.interval) {
+            if let (Ok(td), Ok(id)) = (parse_duration(t), parse_duration(i)) {
+                if td >= id {
+                    return Err(invalid(
+                        "health.timeout",
+                        format!("({t}) is not shorter than health.interval ({i})"),
+                        "make the timeout shorter than the interval, e.g. timeout = \"3s\" with interval = \"10s\": a probe must end before the next one starts",
+                    ));
+                }
+            }
+        } else if let Some(t) = &self.health.timeout {
+            if parse_duration(t).is_ok_and(|d| d >= std::time::Duration::from_secs(10)) {
+                return Err(invalid(
+                    "health.timeout",
+                    format!("({t}) is not shorter than the default interval (10s)"),
+                    "shorten the timeout, or set a longer health.interval",
+                ));
+            }
+        } else if let Some(i) = &self.health.interval {
+            if parse_duration(i).is_ok_and(|d| d <= std::time::Duration::from_secs(3)) {
+                return Err(invalid(
+                    "health.interval",
+                    format!("({i}) is not longer than the default timeout (3s)"),
+                    "lengthen the interval, or set a shorter health.timeout",
+                ));
+            }
+        }
         if let Some(r) = self.health.retries {
             if !(1..=100).contains(&r) {
                 return Err(invalid(
@@ -443,7 +477,11 @@ impl Config {
             if lim < req {
                 return Err(invalid(
                     "resources.cpu_limit",
-                    format!("({lim}m) is below cpu_request ({req}m)"),
+                    format!(
+                        "({}) is below cpu_request ({})",
+                        r.cpu_limit.as_deref().unwrap_or_default(),
+                        r.cpu_request.as_deref().unwrap_or_default()
+                    ),
                     "raise the limit or lower the request: a limit can never be below the request",
                 ));
             }
@@ -452,7 +490,11 @@ impl Config {
             if lim < req {
                 return Err(invalid(
                     "resources.memory_limit",
-                    format!("({lim} bytes) is below memory_request ({req} bytes)"),
+                    format!(
+                        "({}) is below memory_request ({})",
+                        r.memory_limit.as_deref().unwrap_or_default(),
+                        r.memory_request.as_deref().unwrap_or_default()
+                    ),
                     "raise the limit or lower the request: a limit can never be below the request",
                 ));
             }
@@ -468,6 +510,21 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// serde's type names, in words: "expected i64" means nothing to someone writing TOML.
+fn plain_types(message: &str) -> String {
+    [
+        ("expected i64", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected u16", "expected a whole number"),
+        ("expected a boolean", "expected true or false"),
+        ("expected a string", "expected a quoted string"),
+        ("expected a sequence", "expected a list [...]"),
+        ("expected a map", "expected a table"),
+    ]
+    .iter()
+    .fold(message.to_string(), |m, (from, to)| m.replace(from, to))
 }
 
 /// Durations: `500ms`, `10s`, `2m`, `1h`.
@@ -594,6 +651,25 @@ mod tests {
             "{e}"
         );
         assert!(err("[health]\npath = \"healthz\"").contains("`health.path`"));
+        let e = err("[image]\nuser = \"0\"");
+        assert!(
+            e.contains("drydock.toml: `image.user` is \"0\", the root user") && e.contains("fix:"),
+            "{e}"
+        );
+        let e = err("[health]\ninterval = \"2s\"\ntimeout = \"2s\"");
+        assert!(
+            e.contains("`health.timeout` (2s) is not shorter than health.interval (2s)"),
+            "{e}"
+        );
+        assert!(err("[health]\ntimeout = \"30s\"").contains("`health.timeout`"));
+        assert!(err("[health]\ninterval = \"1s\"").contains("`health.interval`"));
+        let e = err("[resources]\nmemory_request = \"1Gi\"\nmemory_limit = \"512Mi\"");
+        assert!(e.contains("(512Mi) is below memory_request (1Gi)"), "{e}");
+        let e = err("port = \"8080\"");
+        assert!(
+            e.contains("expected a whole number") && !e.contains("i64"),
+            "{e}"
+        );
     }
 
     #[test]

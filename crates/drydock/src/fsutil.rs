@@ -4,10 +4,19 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-/// Writes a file through a temporary sibling and renames it into place.
+/// Writes a file through a temporary sibling and renames it into place, mode 0644.
 pub fn write_atomic(
     path: &Path,
     f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    write_atomic_mode(path, f, 0o644)
+}
+
+/// As [`write_atomic`], with the final mode: the file never exists under another mode.
+pub fn write_atomic_mode(
+    path: &Path,
+    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    mode: u32,
 ) -> io::Result<()> {
     let dir = parent_dir(path);
     std::fs::create_dir_all(&dir)?;
@@ -19,10 +28,10 @@ pub fn write_atomic(
         f(&mut w)?;
         w.flush()?;
     }
-    // Temporary files are created 0600; outputs get the usual 0644.
+    // Temporary files are created 0600; outputs get the mode asked for (usually 0644).
     use std::os::unix::fs::PermissionsExt;
     tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        .set_permissions(std::fs::Permissions::from_mode(mode))?;
     tmp.as_file().sync_data()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
@@ -32,41 +41,8 @@ pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic(path, |w| w.write_all(bytes))
 }
 
-/// Fills a fresh temporary directory next to `dest`, then swaps it into place; an existing
-/// `dest` is replaced only after the new one is complete.
-pub fn replace_dir_atomic(
-    dest: &Path,
-    fill: impl FnOnce(&Path) -> io::Result<()>,
-) -> io::Result<()> {
-    let parent = parent_dir(dest);
-    std::fs::create_dir_all(&parent)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".drydock-tmp-")
-        .tempdir_in(&parent)?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))?;
-    }
-    fill(tmp.path())?;
-    let tmp_path = tmp.keep();
-    if dest.exists() {
-        let old = tempfile::Builder::new()
-            .prefix(".drydock-old-")
-            .tempdir_in(&parent)?
-            .keep();
-        std::fs::remove_dir(&old)?;
-        std::fs::rename(dest, &old)?;
-        if let Err(e) = std::fs::rename(&tmp_path, dest) {
-            let _ = std::fs::rename(&old, dest);
-            let _ = std::fs::remove_dir_all(&tmp_path);
-            return Err(e);
-        }
-        std::fs::remove_dir_all(&old)?;
-    } else if let Err(e) = std::fs::rename(&tmp_path, dest) {
-        let _ = std::fs::remove_dir_all(&tmp_path);
-        return Err(e);
-    }
-    Ok(())
+pub fn write_bytes_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    write_atomic_mode(path, |w| w.write_all(bytes), mode)
 }
 
 fn parent_dir(path: &Path) -> PathBuf {

@@ -2,13 +2,13 @@
 //! suited to its language. Never overwrites an existing file unless asked to; writes nothing
 //! at all when it refuses.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use regex::Regex;
 use serde::Serialize;
 
 use crate::config::{Config, Language};
-use crate::context::{self, BuildContext, EntryKind};
+use crate::context::{self, EntryKind};
+use crate::detect;
 use crate::project::{Overrides, Project};
 
 #[derive(Debug, thiserror::Error)]
@@ -38,34 +38,42 @@ pub struct InitReport {
     pub ready_path: String,
     pub assets: Vec<String>,
     pub secrets: Vec<String>,
+    /// For each value drydock chose: detected where, or assumed why.
+    pub detection: Vec<String>,
     pub written: Vec<PathBuf>,
+    /// Files that exist and were left alone (no --force).
+    pub kept: Vec<PathBuf>,
 }
 
-pub fn init(dir: &Path, force: bool) -> Result<InitReport, InitError> {
+pub struct InitOptions {
+    pub dir: PathBuf,
+    pub force: bool,
+    /// Values given on the command line instead of detected.
+    pub port: Option<u16>,
+    pub main: Option<String>,
+}
+
+pub fn init(o: &InitOptions) -> Result<InitReport, InitError> {
+    let dir = &o.dir;
+    crate::project::find_root(dir)?;
     let toml_path = dir.join(crate::config::FILE_NAME);
     let ignore_path = dir.join(".dockerignore");
-    let existing: Vec<PathBuf> = [&toml_path, &ignore_path]
+    let (to_write, kept): (Vec<PathBuf>, Vec<PathBuf>) = [&toml_path, &ignore_path]
         .into_iter()
-        .filter(|p| p.exists())
         .cloned()
-        .collect();
-    if !existing.is_empty() && !force {
-        return Err(InitError::Exists(existing));
+        .partition(|p| o.force || !p.exists());
+    if to_write.is_empty() {
+        return Err(InitError::Exists(kept));
     }
-    // Detect from what a build would see, with the .dockerignore we are about to write.
+    // Detect from what a build would see: the same detection `drydock build` runs.
     let ctx = context::load(dir, &[])?;
-    let project = Project::resolve(dir, Config::default(), None, &ctx, &Overrides::default())?;
-    let sources = source_texts(&ctx, project.language);
-    let port = detect_port(&sources).unwrap_or(project.port);
-    let health_path = first_literal(
-        &sources,
-        &["/healthz", "/livez", "/health", "/healthcheck", "/ping"],
-    )
-    .unwrap_or("/healthz")
-    .to_string();
-    let ready_path = first_literal(&sources, &["/readyz", "/ready", "/readiness"])
-        .unwrap_or(&health_path)
-        .to_string();
+    let overrides = Overrides {
+        port: o.port,
+        main: o.main.clone(),
+        ..Overrides::default()
+    };
+    let project = Project::resolve(dir, Config::default(), None, &ctx, &overrides)?;
+    let sources = detect::sources(&ctx, project.language);
     let assets: Vec<String> = ["static", "public", "assets", "web", "templates"]
         .iter()
         .filter(|d| {
@@ -75,18 +83,19 @@ pub fn init(dir: &Path, force: bool) -> Result<InitReport, InitError> {
         })
         .map(|d| d.to_string())
         .collect();
-    let secrets = detect_secret_envs(&sources);
     let report = InitReport {
         language: project.language,
         name: project.name.clone(),
-        port,
+        port: project.port,
         main: project.main.clone(),
         gin: project.gin,
-        health_path,
-        ready_path,
+        health_path: project.health.path.clone(),
+        ready_path: project.health.ready_path.clone(),
         assets,
-        secrets,
-        written: vec![toml_path.clone(), ignore_path.clone()],
+        secrets: detect::secret_envs(&sources),
+        detection: project.assumptions.clone(),
+        written: to_write.clone(),
+        kept,
     };
     let toml = render_toml(&report);
     // What we write must be what drydock reads.
@@ -96,6 +105,9 @@ pub fn init(dir: &Path, force: bool) -> Result<InitReport, InitError> {
     })?;
     let ignore = render_dockerignore(report.language);
     for (path, text) in [(&toml_path, toml), (&ignore_path, ignore)] {
+        if !to_write.contains(path) {
+            continue;
+        }
         crate::fsutil::write_bytes_atomic(path, text.as_bytes()).map_err(|source| {
             InitError::Io {
                 path: path.clone(),
@@ -104,75 +116,6 @@ pub fn init(dir: &Path, force: bool) -> Result<InitReport, InitError> {
         })?;
     }
     Ok(report)
-}
-
-fn source_texts(ctx: &BuildContext, lang: Language) -> Vec<String> {
-    let ext = match lang {
-        Language::Go => ".go",
-        Language::Rust => ".rs",
-    };
-    ctx.entries
-        .iter()
-        .filter(|e| {
-            matches!(e.kind, EntryKind::File { size, .. } if size < 1 << 20)
-                && e.path.ends_with(ext)
-                && !e.path.ends_with("_test.go")
-                && !e.path.starts_with("vendor/")
-        })
-        .filter_map(|e| std::fs::read_to_string(ctx.root.join(&e.path)).ok())
-        .collect()
-}
-
-/// The port the service listens on by default: a PORT variable's default, or a listen address.
-fn detect_port(sources: &[String]) -> Option<u16> {
-    let env_default = Regex::new(r#""PORT"[^\n]*?"(\d{2,5})""#).ok()?;
-    let listen =
-        Regex::new(r#"["'](?:0\.0\.0\.0|127\.0\.0\.1|\[::\]|localhost)?:(\d{2,5})["']"#).ok()?;
-    for re in [&env_default, &listen] {
-        for s in sources {
-            if let Some(p) = re
-                .captures(s)
-                .and_then(|c| c[1].parse::<u16>().ok())
-                .filter(|p| *p > 0)
-            {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
-fn first_literal<'a>(sources: &[String], candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .copied()
-        .find(|c| sources.iter().any(|s| s.contains(&format!("\"{c}\""))))
-}
-
-/// Environment variables the app reads whose names say they hold secrets.
-fn detect_secret_envs(sources: &[String]) -> Vec<String> {
-    let Ok(read) =
-        Regex::new(r#"(?:Getenv|LookupEnv|env::var|env|var_os|getenv)\(\s*"([A-Z][A-Z0-9_]*)""#)
-    else {
-        return Vec::new();
-    };
-    let Ok(secretish) =
-        Regex::new(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY|CREDENTIALS|DSN)")
-    else {
-        return Vec::new();
-    };
-    let mut found: Vec<String> = sources
-        .iter()
-        .flat_map(|s| {
-            read.captures_iter(s)
-                .map(|c| c[1].to_string())
-                .collect::<Vec<_>>()
-        })
-        .filter(|n| secretish.is_match(n) && !n.ends_with("_FILE"))
-        .collect();
-    found.sort();
-    found.dedup();
-    found
 }
 
 fn q(s: &str) -> String {

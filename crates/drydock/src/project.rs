@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{self, Asset, Config, ConfigError, Language};
 use crate::context::{BuildContext, EntryKind};
+use crate::detect;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
@@ -24,6 +25,18 @@ pub enum ProjectError {
     },
     #[error("{0}")]
     Invalid(String),
+    #[error("{dir}: {why}\n  fix: pass the directory of a Go or Rust service (default: the current directory)")]
+    NoDir { dir: PathBuf, why: String },
+    #[error("{dir} has both go.mod and Cargo.toml; drydock cannot tell whether to build the Go or the Rust service\n  fix: set `language = \"go\"` or `language = \"rust\"` under [build] in drydock.toml")]
+    TwoLanguages { dir: PathBuf },
+    #[error("--binary {path}: {why}\n  fix: {fix}")]
+    Binary {
+        path: PathBuf,
+        why: String,
+        fix: &'static str,
+    },
+    #[error(transparent)]
+    Reference(#[from] crate::reference::ReferenceError),
 }
 
 /// Command-line values that take precedence over drydock.toml.
@@ -52,7 +65,7 @@ pub struct Project {
     pub gin: bool,
     /// A prebuilt binary to package instead of compiling.
     pub binary: Option<PathBuf>,
-    pub tag: String,
+    pub tag: crate::reference::Reference,
     pub user: (u32, u32),
     pub base: String,
     pub env: BTreeMap<String, String>,
@@ -130,21 +143,36 @@ pub struct Health {
 }
 
 impl Health {
-    fn from_config(h: &crate::config::HealthSection) -> Health {
+    /// drydock.toml's values; paths it leaves out come from the sources (with what was
+    /// detected or assumed recorded in `assumptions`).
+    fn resolve(
+        h: &crate::config::HealthSection,
+        sources: &[detect::Source],
+        assumptions: &mut Vec<String>,
+    ) -> Health {
         let d = |v: &Option<String>, def: u64| {
             v.as_deref()
                 .and_then(|s| config::parse_duration(s).ok())
                 .unwrap_or(std::time::Duration::from_secs(def))
         };
-        let path = h.path.clone().unwrap_or_else(|| "/healthz".into());
+        let path = match &h.path {
+            Some(p) => p.clone(),
+            None => {
+                let f = detect::health_path(sources);
+                assumptions.push(f.how);
+                f.value
+            }
+        };
+        let ready_path = match &h.ready_path {
+            Some(p) => p.clone(),
+            None => {
+                let f = detect::ready_path(sources, &path);
+                assumptions.push(f.how);
+                f.value
+            }
+        };
         Health {
-            ready_path: h.ready_path.clone().unwrap_or_else(|| {
-                if path == "/healthz" {
-                    "/readyz".into()
-                } else {
-                    path.clone()
-                }
-            }),
+            ready_path,
             path,
             interval: d(&h.interval, 10),
             timeout: d(&h.timeout, 3),
@@ -164,17 +192,29 @@ impl Project {
         o: &Overrides,
     ) -> Result<Project, ProjectError> {
         let mut assumptions = Vec::new();
-        let binary = o.binary.clone().or(cfg.build.binary.clone()).map(|b| {
-            if b.is_relative() {
-                root.join(b)
-            } else {
-                b
+        // --binary is relative to the working directory, as every command-line path is;
+        // drydock.toml's `binary` to the project.
+        let binary = match (&o.binary, &cfg.build.binary) {
+            (Some(b), _) => Some(b.clone()),
+            (None, Some(b)) if b.is_relative() => Some(root.join(b)),
+            (None, b) => b.clone(),
+        };
+        if let Some(b) = &binary {
+            match std::fs::metadata(b) {
+                Ok(m) if m.is_file() => {}
+                Ok(_) => return Err(ProjectError::Binary { path: b.clone(), why: "is not a file".into(), fix: "name the compiled executable itself" }),
+                Err(e) => return Err(ProjectError::Binary { path: b.clone(), why: e.to_string(), fix: "check the path (relative paths are from the current directory; `binary` in drydock.toml is relative to the project)" }),
             }
-        });
+        }
 
         let has = |p: &str| ctx.contains(p);
         let language = match cfg.build.language {
             Some(l) => l,
+            None if has("Cargo.toml") && has("go.mod") => {
+                return Err(ProjectError::TwoLanguages {
+                    dir: root.to_path_buf(),
+                })
+            }
             None if has("Cargo.toml") => Language::Rust,
             None if has("go.mod") || go_files(ctx).next().is_some() => Language::Go,
             None if binary.is_some() => {
@@ -261,29 +301,43 @@ impl Project {
         if !config::valid_name(&name) {
             return Err(ProjectError::Invalid(format!("name {name:?} is not a valid image name: use lowercase letters, digits, `.`, `_` and `-`")));
         }
+        let sources = detect::sources(ctx, language);
         let port = match (o.port, cfg.port) {
             (Some(p), _) => p,
             (None, Some(p)) => config::validate_port(p).map_err(ProjectError::Invalid)?,
             (None, None) => {
-                assumptions.push("port: 8080 (set `port` in drydock.toml)".into());
-                8080
+                let f = detect::port(&sources);
+                assumptions.push(f.how);
+                f.value
             }
         };
-        let user_s = o
-            .user
-            .clone()
-            .or(cfg.image.user.clone())
-            .unwrap_or_else(|| "65532:65532".into());
-        let user = config::parse_user(&user_s)
-            .map_err(|p| ProjectError::Invalid(format!("--user {p}: use a numeric uid[:gid]")))?;
+        let user = match &o.user {
+            Some(u) => config::parse_user(u).map_err(|p| {
+                ProjectError::Invalid(format!(
+                    "--user {p}\n  fix: use a numeric uid[:gid] such as 65532:65532"
+                ))
+            })?,
+            None => cfg
+                .image
+                .user
+                .as_deref()
+                .map(config::parse_user)
+                .transpose()
+                .map_err(|p| ProjectError::Invalid(format!("image.user {p}")))?
+                .unwrap_or((65532, 65532)),
+        };
         if user.0 == 0 {
-            return Err(ProjectError::Invalid("image.user is root (uid 0): drydock images run as a non-root user; use 65532:65532 (the default)".into()));
+            return Err(ProjectError::Invalid("--user 0 is root: drydock images run as a non-root user\n  fix: use a numeric non-root uid[:gid], e.g. 65532:65532 (the default)".into()));
         }
-        let tag = o
-            .tag
-            .clone()
-            .or(cfg.image.tag.clone())
-            .unwrap_or_else(|| format!("{name}:latest"));
+        let tag = crate::reference::Reference::parse(
+            &o.tag
+                .clone()
+                .or(cfg.image.tag.clone())
+                .unwrap_or_else(|| format!("{name}:latest")),
+        )?;
+        if tag.digest().is_some() {
+            return Err(ProjectError::Invalid(format!("the tag {tag} names a digest; a build's digest is what it computes\n  fix: tag with a name and an optional tag, e.g. {}", tag.tagged())));
+        }
         for a in &cfg.image.assets {
             if !has(a.src.trim_end_matches('/')) {
                 return Err(ProjectError::Invalid(format!(
@@ -312,7 +366,7 @@ impl Project {
             build_env: cfg.build.env.clone(),
             allow_secrets: cfg.context.allow_secrets.clone(),
             helper: !o.no_helper && cfg.image.helper.unwrap_or(true),
-            health: Health::from_config(&cfg.health),
+            health: Health::resolve(&cfg.health, &sources, &mut assumptions),
             resources: Resources::from_config(&cfg.resources),
             scaling: Scaling {
                 min_replicas: cfg.scaling.min_replicas.unwrap_or(2) as u32,
@@ -334,6 +388,58 @@ impl Project {
             assumptions,
         })
     }
+}
+
+/// The project a command run in `dir` is about: the nearest directory at or above `dir` with a
+/// drydock.toml, else with a go.mod or Cargo.toml (as go and cargo look upward), else `dir`.
+/// The search stops at the top of a git work tree. Returns the root and, when it is above
+/// `dir`, what was found there.
+pub fn find_root(dir: &Path) -> Result<(PathBuf, Option<String>), ProjectError> {
+    let meta = std::fs::metadata(dir).map_err(|e| ProjectError::NoDir {
+        dir: dir.to_path_buf(),
+        why: if e.kind() == std::io::ErrorKind::NotFound {
+            "no such directory".into()
+        } else {
+            e.to_string()
+        },
+    })?;
+    if !meta.is_dir() {
+        return Err(ProjectError::NoDir {
+            dir: dir.to_path_buf(),
+            why: "is a file, not a directory".into(),
+        });
+    }
+    let abs = dir.canonicalize().map_err(|e| ProjectError::NoDir {
+        dir: dir.to_path_buf(),
+        why: e.to_string(),
+    })?;
+    let ancestors = || {
+        let mut stop = false;
+        abs.ancestors().take_while(move |a| {
+            let go_on = !stop;
+            stop = stop || a.join(".git").exists();
+            go_on
+        })
+    };
+    for markers in [&[config::FILE_NAME][..], &["go.mod", "Cargo.toml"][..]] {
+        for a in ancestors() {
+            if let Some(m) = markers.iter().find(|m| a.join(m).is_file()) {
+                if a == abs {
+                    return Ok((dir.to_path_buf(), None));
+                }
+                let root = a.to_path_buf();
+                return Ok((
+                    root,
+                    Some(format!(
+                        "project root {} (its {m} is above {})",
+                        a.display(),
+                        dir.display()
+                    )),
+                ));
+            }
+        }
+    }
+    Ok((dir.to_path_buf(), None))
 }
 
 fn go_files(ctx: &BuildContext) -> impl Iterator<Item = &str> {

@@ -43,6 +43,10 @@ pub enum RunError {
     Signal(String),
     #[error("-e {0:?}: write KEY=VALUE, or KEY to pass KEY from your environment")]
     BadEnv(String),
+    #[error("port {port} on 127.0.0.1 is already in use, so {engine} could not publish the service there\n  fix: pick another with --host-port PORT, or stop what listens on {port}")]
+    PortInUse { port: u16, engine: &'static str },
+    #[error("interrupted before {name} became healthy; the container was stopped and removed")]
+    Interrupted { name: String },
 }
 
 pub struct RunOptions {
@@ -53,21 +57,34 @@ pub struct RunOptions {
     pub wait: Duration,
 }
 
-/// The engine to use: the one asked for, else Docker when it answers, else podman.
-pub fn pick_engine(asked: Option<Engine>) -> Result<Engine, RunError> {
+/// The engine to use: the one asked for, else Docker when it answers, else podman. The second
+/// value is a warning when drydock fell back to podman.
+pub fn pick_engine(asked: Option<Engine>) -> Result<(Engine, Option<String>), RunError> {
     if let Some(e) = asked {
-        return Ok(e);
+        return Ok((e, None));
     }
-    for e in [Engine::Docker, Engine::Podman] {
-        if Command::new(e.program())
+    let answers = |e: Engine| {
+        Command::new(e.program())
             .arg("info")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
-        {
-            return Ok(e);
-        }
+    };
+    if answers(Engine::Docker) {
+        return Ok((Engine::Docker, None));
+    }
+    if answers(Engine::Podman) {
+        let why = match std::env::var("DOCKER_HOST") {
+            Ok(h) if !h.is_empty() => format!("Docker does not answer at DOCKER_HOST={h}"),
+            _ => "Docker does not answer".into(),
+        };
+        return Ok((
+            Engine::Podman,
+            Some(format!(
+                "{why}; using podman instead (pass --engine docker to insist, or fix DOCKER_HOST)"
+            )),
+        ));
     }
     Err(RunError::NoEngine)
 }
@@ -89,6 +106,7 @@ pub fn resolve_env(specs: &[String]) -> Result<Vec<String>, RunError> {
 fn engine_cmd(engine: Engine, args: &[&str]) -> Result<String, RunError> {
     let out = Command::new(engine.program())
         .args(args)
+        .process_group(0)
         .output()
         .map_err(|e| RunError::Engine {
             command: format!("{} {}", engine.program(), args.join(" ")),
@@ -161,7 +179,20 @@ pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError
     }
     args.push(opts.image.clone());
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let id = engine_cmd(engine, &argv)?;
+    let id = match engine_cmd(engine, &argv) {
+        Ok(id) => id,
+        Err(e) => {
+            // A failed `run -d` can leave the container behind in "Created".
+            let _ = engine_cmd(engine, &["rm", "-f", &name]);
+            return Err(match e {
+                RunError::Engine { output, .. } if port_taken(&output) => RunError::PortInUse {
+                    port: opts.host_port,
+                    engine: engine.program(),
+                },
+                e => e,
+            });
+        }
+    };
     ui.note(&format!("started {name} ({}, --cpus {cpus} --memory {}, read-only, no capabilities) on http://127.0.0.1:{}", engine.program(), memory, opts.host_port));
     // Its own process group, so the terminal's Ctrl-C does not end the stream before the
     // app's shutdown lines are shown.
@@ -174,7 +205,7 @@ pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError
 
     let result = wait_healthy(project, opts, &id, &name, &stop, ui).and_then(|stopped_early| {
         if stopped_early {
-            return Ok(());
+            return Err(RunError::Interrupted { name: name.clone() });
         }
         ui.note(&format!(
             "{} is healthy on http://127.0.0.1:{}{} (Ctrl-C stops it)",
@@ -188,7 +219,9 @@ pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError
         }
         Ok(())
     });
-    let grace = project.health.timeout.as_secs().max(10);
+    // The app's own drain time ([lifecycle] shutdown_grace), as in production; the engines take
+    // whole seconds.
+    let grace = project.shutdown_grace.as_secs_f64().ceil().max(1.0) as u64;
     if state(engine, &id).0 == "running" {
         ui.note(&format!(
             "stopping {name}: SIGTERM, then SIGKILL after {grace} s"
@@ -216,6 +249,12 @@ fn finish_logs(logs: &mut Option<Child>) {
         let _ = c.kill();
         let _ = c.wait();
     }
+}
+
+/// What Docker and podman say when the host port is taken.
+fn port_taken(output: &str) -> bool {
+    let o = output.to_ascii_lowercase();
+    o.contains("address already in use") || o.contains("port is already allocated")
 }
 
 /// (status, exit code) of a container.
@@ -266,8 +305,11 @@ fn wait_healthy(
             });
         }
         let ok = if project.helper {
+            // Its own process group: the terminal's Ctrl-C is drydock's to handle, and must not
+            // end a probe in a way that could read as a pass.
             let out = Command::new(engine.program())
                 .args(["exec", id, HELPER_PATH, "probe", &url, "--timeout", "2s"])
+                .process_group(0)
                 .output();
             match out {
                 Ok(o) => {
@@ -282,6 +324,9 @@ fn wait_healthy(
         } else {
             crate::run::host_probe(opts.host_port, &project.health.path, &mut probe)
         };
+        if stop.load(Ordering::SeqCst) {
+            return Ok(true);
+        }
         if ok {
             return Ok(false);
         }

@@ -1,7 +1,7 @@
 //! Terminal output: progress spinners on a TTY only, warnings on stderr, nothing at all with
 //! `--quiet`, and nothing but the final JSON on stdout with `--format json`.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -39,19 +39,22 @@ impl Ui {
         Step(Some(pb))
     }
 
+    // stderr writes ignore errors: a closed stderr is no reason to stop a build (and
+    // `eprintln!` would panic on it).
     pub fn warn(&self, msg: &str) {
         if !self.quiet {
-            if self.color {
-                eprintln!("\x1b[33mwarning\x1b[0m: {msg}");
+            let label = if self.color {
+                "\x1b[33mwarning\x1b[0m"
             } else {
-                eprintln!("warning: {msg}");
-            }
+                "warning"
+            };
+            let _ = writeln!(std::io::stderr(), "{label}: {msg}");
         }
     }
 
     pub fn note(&self, msg: &str) {
         if !self.quiet {
-            eprintln!("{msg}");
+            let _ = writeln!(std::io::stderr(), "{msg}");
         }
     }
 

@@ -434,7 +434,7 @@ fn symlinks_out_of_the_context_are_refused() {
         .arg("--cache-dir")
         .arg(cache.path()));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
         err.contains("symlink static/shadow points to /etc/shadow, outside the build context"),
         "{err}"

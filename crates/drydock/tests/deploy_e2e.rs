@@ -373,15 +373,17 @@ fn the_dockerfiles_parse() {
                 && text.contains("ENTRYPOINT [\""),
             "{text}"
         );
-        // Dependency manifests are copied before the sources.
-        let deps = text
-            .find(if ex == "gin-api" {
-                "COPY go.mod"
-            } else {
-                "COPY Cargo.toml Cargo.lock"
-            })
-            .unwrap();
-        assert!(deps < text.find("COPY . .").unwrap());
+        // Dependency manifests are copied before the sources; a GOPATH-mode build (as the
+        // tests build gin-api) has none and says so.
+        if ex == "gin-api" {
+            assert!(
+                text.contains("ENV GO111MODULE=off") && !text.contains("go mod download"),
+                "{text}"
+            );
+        } else {
+            let deps = text.find("COPY Cargo.toml Cargo.lock").unwrap();
+            assert!(deps < text.find("COPY . .").unwrap());
+        }
     }
 }
 

@@ -199,7 +199,7 @@ fn docker_and_podman_report_health_from_the_helper_probe() {
     let cfg = std::fs::read_to_string(dir.join("drydock.toml")).unwrap();
     let fast = cfg
         .replace("interval = \"10s\"", "interval = \"1s\"")
-        .replace("timeout = \"3s\"", "timeout = \"2s\"")
+        .replace("timeout = \"3s\"", "timeout = \"900ms\"")
         .replace("start_period = \"5s\"", "start_period = \"1s\"")
         .replace("retries = 3", "retries = 1");
     assert_ne!(

@@ -36,21 +36,38 @@ fn init_never_overwrites_without_force() {
     let (_t, dir) = copy_example("gin-api");
     std::fs::write(dir.join(".dockerignore"), "mine\n").unwrap();
     std::fs::remove_file(dir.join("drydock.toml")).unwrap();
+    // The missing drydock.toml is written; the existing .dockerignore is kept and reported.
     let out = run(drydock().arg("init").arg(&dir));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
-        err.contains(".dockerignore already exists") && err.contains("--force"),
-        "{err}"
+        text.contains("kept ") && text.contains(".dockerignore (it exists; --force replaces it)"),
+        "{text}"
+    );
+    assert!(
+        dir.join("drydock.toml").is_file(),
+        "the missing file is written"
     );
     assert_eq!(
         std::fs::read_to_string(dir.join(".dockerignore")).unwrap(),
         "mine\n",
         "untouched"
     );
+    // With both there, nothing is written: exit 2, naming both.
+    std::fs::write(dir.join("drydock.toml"), "name = \"mine\"\n").unwrap();
+    let out = run(drydock().arg("init").arg(&dir));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        !dir.join("drydock.toml").exists(),
-        "nothing written when refusing"
+        err.contains("drydock.toml and")
+            && err.contains(".dockerignore already exist")
+            && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("drydock.toml")).unwrap(),
+        "name = \"mine\"\n",
+        "untouched"
     );
     run_ok(drydock().arg("init").arg(&dir).arg("--force"));
     assert!(std::fs::read_to_string(dir.join(".dockerignore"))

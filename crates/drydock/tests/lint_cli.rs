@@ -234,7 +234,7 @@ fn malformed_files_give_clear_errors_and_never_panic() {
             ":2: only one escape parser directive",
         ),
         ("bad-escape.Dockerfile", ":1: invalid escape token"),
-        ("binary.Dockerfile", "cannot read"),
+        ("binary.Dockerfile", "is a binary file"),
     ];
     let mut seen = 0;
     for e in std::fs::read_dir(&dir).unwrap() {

@@ -27,12 +27,14 @@ pub use elf::{verify_static, StaticError, StaticInfo};
 pub enum CompileError {
     #[error("`{tool}` was not found on PATH\n  fix: {fix}")]
     ToolMissing { tool: String, fix: &'static str },
-    #[error("{command} failed ({status}) in {dir}:\n{output}")]
+    #[error("{command} failed ({status}) in {dir}:\n{output}{}", .hint.as_ref().map(|h| format!("\n  fix: {h}")).unwrap_or_default())]
     Failed {
         command: String,
         status: String,
         dir: PathBuf,
         output: String,
+        /// What drydock knows about this failure: cgo, a missing go.sum, excluded files.
+        hint: Option<String>,
     },
     #[error("{0}")]
     Io(String),
@@ -76,6 +78,90 @@ pub fn compile(
         Language::Go => go::build(project, ctx, cache, ui),
         Language::Rust => rust::build(project, ctx, cache, ui),
     }
+    .map_err(|e| explain(e, project, ctx))
+}
+
+/// A compiler failure in the user's terms: paths in the user's tree instead of drydock's stage
+/// copy, and what drydock can tell about the cause.
+fn explain(e: CompileError, project: &Project, ctx: &BuildContext) -> CompileError {
+    let CompileError::Failed {
+        command,
+        status,
+        dir,
+        output,
+        ..
+    } = e
+    else {
+        return e;
+    };
+    let stage = dir.display().to_string();
+    let root = project.root.display().to_string();
+    let output = output.replace(&stage, &root);
+    let mut hints = Vec::new();
+    if project.language == Language::Go {
+        let sources = crate::detect::sources(ctx, Language::Go);
+        let cgo = crate::detect::cgo_files(&sources);
+        if !cgo.is_empty()
+            && (output.contains("build constraints exclude all Go files")
+                || output.contains("undefined: C")
+                || output.contains("cgo"))
+        {
+            hints.push(format!("{} uses cgo (`import \"C\"`), and drydock builds Go with CGO_ENABLED=0 so that the binary is static for a scratch image; remove the cgo dependency (e.g. a pure-Go driver such as modernc.org/sqlite instead of mattn/go-sqlite3), or build a static cgo binary yourself and pass it with --binary", cgo.join(", ")));
+        }
+        if output.contains("missing go.sum entry")
+            || output.contains("go.sum") && output.contains("missing")
+        {
+            hints.push("the module has no go.sum entries for its dependencies: run `go mod tidy` where a Go module proxy is reachable and commit go.sum; or build in GOPATH mode against packaged sources with GO111MODULE=off and GOPATH set (e.g. GOPATH=/usr/share/gocode with Debian's golang-*-dev packages)".into());
+        }
+    }
+    let excluded = excluded_sources(project, ctx);
+    if !excluded.is_empty() {
+        hints.push(format!(
+            ".dockerignore keeps {} out of the build context, and the compiler only sees the context: un-ignore what the build needs",
+            excluded.join(", ")
+        ));
+    }
+    CompileError::Failed {
+        command: command.replace(&stage, &root),
+        status,
+        dir: project.root.clone(),
+        output,
+        hint: (!hints.is_empty()).then(|| hints.join("\n  fix: ")),
+    }
+}
+
+/// Source files of the project's language (and its manifests) that `.dockerignore` excludes.
+fn excluded_sources(project: &Project, ctx: &BuildContext) -> Vec<String> {
+    let wanted = |name: &str| match project.language {
+        Language::Go => name.ends_with(".go") || name == "go.mod" || name == "go.sum",
+        Language::Rust => name.ends_with(".rs") || name == "Cargo.toml" || name == "Cargo.lock",
+    };
+    let mut found = Vec::new();
+    let walker = ignore::WalkBuilder::new(&project.root)
+        .hidden(false)
+        .git_ignore(false)
+        .filter_entry(|e| !matches!(e.file_name().to_str(), Some(".git" | "target" | "vendor")))
+        .build();
+    for entry in walker.flatten().take(20_000) {
+        let Ok(rel) = entry.path().strip_prefix(&project.root) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy();
+        let name = entry.file_name().to_string_lossy();
+        if entry.file_type().is_some_and(|t| t.is_file())
+            && wanted(&name)
+            && !rel.ends_with("_test.go")
+            && !ctx.contains(&rel)
+            && ctx.matcher.is_excluded(&rel)
+        {
+            found.push(rel.into_owned());
+            if found.len() == 5 {
+                found.push("…".into());
+                break;
+            }
+        }
+    }
+    found
 }
 
 /// Runs a toolchain command, showing a spinner, and returns its captured output on failure.
@@ -109,6 +195,7 @@ fn run(
             status: out.status.to_string(),
             dir: dir.to_path_buf(),
             output: tail,
+            hint: None,
         });
     }
     let _ = started;

@@ -36,6 +36,8 @@ pub enum ContextError {
     },
     #[error("{0} is not a directory")]
     NotADirectory(PathBuf),
+    #[error("{}/{name}: the file name is not UTF-8, and drydock packages only UTF-8 paths\n  fix: rename it, or exclude it in .dockerignore", .dir.display())]
+    NotUtf8 { dir: PathBuf, name: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -66,6 +68,8 @@ pub struct BuildContext {
     pub secrets_excluded: Vec<String>,
     /// Secret-looking files kept because drydock.toml names them.
     pub secrets_allowed: Vec<String>,
+    /// Sockets, FIFOs and devices: not sent, as with `docker build`.
+    pub special_skipped: Vec<String>,
     /// The compiled ignore file, for asking about paths (e.g. COPY sources).
     #[serde(skip)]
     pub matcher: DockerignoreMatcher,
@@ -192,6 +196,7 @@ pub fn load_with_ignore_file(
         entries: Vec::new(),
         secrets_excluded: Vec::new(),
         secrets_allowed: Vec::new(),
+        special_skipped: Vec::new(),
         matcher: matcher.clone(),
     };
     let allowed: Vec<String> = allowed_secrets
@@ -246,14 +251,27 @@ fn walk(
         })?;
         match entry.file_name().into_string() {
             Ok(n) => names.push(n),
-            Err(n) => {
-                return Err(ContextError::Io {
-                    path: dir.join(&n),
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        "file name is not UTF-8",
-                    ),
-                })
+            Err(raw) => {
+                // Matched by its lossy form; excluded, it is never read, included, it is refused
+                // (naming it with its bytes escaped) rather than packaged under another name.
+                let lossy = raw.to_string_lossy().into_owned();
+                let path = if rel.is_empty() {
+                    lossy
+                } else {
+                    format!("{rel}/{lossy}")
+                };
+                if matcher.is_excluded(&path) && !matcher.has_exclusions() {
+                    continue;
+                }
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                if matcher.is_excluded(&path) && !is_dir {
+                    continue;
+                }
+                use std::os::unix::ffi::OsStrExt;
+                return Err(ContextError::NotUtf8 {
+                    dir: dir.clone(),
+                    name: raw.as_bytes().escape_ascii().to_string(),
+                });
             }
         }
     }
@@ -321,8 +339,10 @@ fn walk(
                     executable,
                 },
             });
+        } else {
+            // Sockets, fifos and devices are not sent, as with `docker build`.
+            ctx.special_skipped.push(path);
         }
-        // Sockets, fifos and devices are not sent, as with `docker build`.
     }
     Ok(())
 }
@@ -400,7 +420,17 @@ pub fn stage(ctx: &BuildContext, dest: &Path, keep: &[&str]) -> Result<StageStat
                 {
                     fs::remove_file(&dst).map_err(io(&dst))?;
                 }
-                fs::copy(&src, &dst).map_err(io(&dst))?;
+                // Name the user's file when it is the one that cannot be read.
+                fs::copy(&src, &dst).map_err(|e| match fs::File::open(&src) {
+                    Err(_) => ContextError::Io {
+                        path: src.clone(),
+                        source: e,
+                    },
+                    Ok(_) => ContextError::Io {
+                        path: dst.clone(),
+                        source: e,
+                    },
+                })?;
                 let f = fs::OpenOptions::new()
                     .write(true)
                     .open(&dst)

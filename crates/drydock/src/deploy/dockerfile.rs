@@ -34,7 +34,19 @@ fn rust_version() -> String {
         .unwrap_or_else(|| "1.85".into())
 }
 
-pub fn dockerfile(p: &Project, has_go_sum: bool) -> String {
+/// Whether the project builds in GOPATH mode, as drydock's own build decides it: no go.mod, or
+/// GO111MODULE=off in [build] env or in the environment.
+fn gopath_mode(p: &Project) -> bool {
+    let off = p
+        .build_env
+        .get("GO111MODULE")
+        .cloned()
+        .or_else(|| std::env::var("GO111MODULE").ok())
+        .is_some_and(|v| v == "off");
+    off || !p.root.join("go.mod").is_file()
+}
+
+pub fn dockerfile(p: &Project) -> String {
     let name = &p.name;
     let mut d = format!(
         "# Dockerfile for {name}, written by `drydock deploy`, for teams that build with `docker build`:\n\
@@ -43,12 +55,31 @@ pub fn dockerfile(p: &Project, has_go_sum: bool) -> String {
          # nothing else, and runs as a numeric non-root user.\n"
     );
     match p.language {
+        Language::Go if gopath_mode(p) => {
+            let import = p.go_module.clone().unwrap_or_else(|| name.clone());
+            d.push_str(&format!(
+                "FROM golang:{v}-bookworm AS build\n\
+                 # GOPATH mode, as this project builds: imports resolve from vendor/ and GOPATH.\n\
+                 ENV GO111MODULE=off\n\
+                 WORKDIR /go/src/{import}\n\
+                 COPY . .\n\
+                 RUN CGO_ENABLED=0 GOOS=linux GOPATH=\"/go:$GOPATH\" go build -trimpath -ldflags=\"-s -w\" -o /out/{name} {main}\n\n",
+                v = go_version(p),
+                main = p.main,
+            ));
+        }
         Language::Go => {
-            let sum = if has_go_sum { " go.sum" } else { "" };
+            let has_sum = p.root.join("go.sum").is_file();
+            let (sum, note) = if has_sum {
+                (" go.sum", "")
+            } else {
+                ("", "# There is no go.sum yet: run `go mod tidy` and add it here, so builds are verified.\n")
+            };
             d.push_str(&format!(
                 "FROM golang:{v}-bookworm AS build\n\
                  WORKDIR /src\n\
                  # Dependencies first: this layer is rebuilt only when go.mod or go.sum change.\n\
+                 {note}\
                  COPY go.mod{sum} ./\n\
                  RUN go mod download\n\
                  COPY . .\n\
@@ -60,14 +91,20 @@ pub fn dockerfile(p: &Project, has_go_sum: bool) -> String {
         Language::Rust => {
             let flags = "RUSTFLAGS=\"-C target-feature=+crt-static\"";
             let target = "x86_64-unknown-linux-gnu";
+            // With a Cargo.lock, builds use exactly it; without one, cargo resolves afresh.
+            let (lock, locked) = if p.root.join("Cargo.lock").is_file() {
+                (" Cargo.lock", " --locked")
+            } else {
+                ("", "")
+            };
             d.push_str(&format!(
                 "FROM rust:{v}-bookworm AS build\n\
                  WORKDIR /src\n\
                  # Dependencies first: a stub main builds them, cached until Cargo.toml or Cargo.lock change.\n\
-                 COPY Cargo.toml Cargo.lock ./\n\
-                 RUN mkdir src && echo 'fn main() {{}}' > src/main.rs \\\n    && {flags} cargo build --release --locked --target {target} \\\n    && rm -rf src\n\
+                 COPY Cargo.toml{lock} ./\n\
+                 RUN mkdir src && echo 'fn main() {{}}' > src/main.rs \\\n    && {flags} cargo build --release{locked} --target {target} \\\n    && rm -rf src\n\
                  COPY . .\n\
-                 RUN touch src/main.rs \\\n    && {flags} cargo build --release --locked --target {target} --bin {bin} \\\n    && mkdir -p /out && cp target/{target}/release/{bin} /out/{name}\n\n",
+                 RUN touch src/main.rs \\\n    && {flags} cargo build --release{locked} --target {target} --bin {bin} \\\n    && mkdir -p /out && cp target/{target}/release/{bin} /out/{name}\n\n",
                 v = rust_version(),
                 bin = p.main,
             ));

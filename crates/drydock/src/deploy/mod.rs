@@ -6,6 +6,7 @@ pub mod compose;
 pub mod dockerfile;
 pub mod k8s;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -42,42 +43,108 @@ pub enum DeployError {
     Certificate(String),
 }
 
+/// The image the files refer to.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeployImage {
+    /// For Kubernetes: what a cluster pulls (`name:tag@sha256:…`, or `--image` as given).
+    pub reference: String,
+    /// For Compose against the local engine: what that engine has (`name:tag`).
+    pub local: String,
+    /// The manifest digest, when drydock built the image.
+    pub digest: Option<String>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct DeployReport {
     pub image: String,
     pub written: Vec<PathBuf>,
+    /// Files left as they were: unchanged, or edited by someone since drydock wrote them.
+    pub kept: Vec<Kept>,
 }
 
-/// Writes the files of `targets` under `out`; returns what was written.
+#[derive(Debug, Serialize)]
+pub struct Kept {
+    pub path: PathBuf,
+    pub why: String,
+}
+
+/// The record of what drydock wrote under the output directory (path → SHA-256 of the
+/// content), so that a later deploy rewrites only files nobody changed since.
+const RECORD: &str = ".drydock-deploy.json";
+
+fn sha(bytes: &[u8]) -> String {
+    crate::digest::Digest::of(bytes).to_string()
+}
+
+fn read_record(out: &Path) -> BTreeMap<String, String> {
+    std::fs::read(out.join(RECORD))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
+        .map(|r| r.files)
+        .unwrap_or_default()
+}
+
+#[derive(Serialize, serde::Deserialize, Default)]
+struct Record {
+    files: BTreeMap<String, String>,
+}
+
+/// One file to write, with its mode.
+struct Output {
+    path: PathBuf,
+    text: String,
+    mode: u32,
+}
+
+/// Writes the files of `targets` under `out`; returns what was written and what was kept.
 pub fn deploy(
     p: &Project,
-    image: &str,
+    image: &DeployImage,
     targets: &[Target],
     out: &Path,
     tls: Tls,
+    force: bool,
 ) -> Result<DeployReport, DeployError> {
-    let mut files: Vec<(PathBuf, String)> = Vec::new();
-    let mut private: Vec<(PathBuf, String)> = Vec::new();
+    let mut files: Vec<Output> = Vec::new();
+    let mut push = |path: PathBuf, text: String| {
+        files.push(Output {
+            path,
+            text,
+            mode: 0o644,
+        })
+    };
+    let record = read_record(out);
+    let rel = |path: &Path| {
+        path.strip_prefix(out)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let mut kept = Vec::new();
+    let mut key_pair = None;
     for t in targets {
         match t {
             Target::K8s => {
-                let m = k8s::manifests(p, image).map_err(|e| DeployError::Yaml {
+                let m = k8s::manifests(p, &image.reference).map_err(|e| DeployError::Yaml {
                     what: "Kubernetes manifests".into(),
                     message: e.to_string(),
                 })?;
-                files.extend(
-                    m.into_iter()
-                        .map(|(n, y)| (out.join("kubernetes").join(n), y)),
-                );
+                for (n, y) in m {
+                    push(out.join("kubernetes").join(n), y);
+                }
             }
             Target::Compose => {
-                let c = compose::compose(p, image);
+                let c = compose::compose(p, &image.local);
                 let yaml = serde_yaml_ng::to_string(&c).map_err(|e| DeployError::Yaml {
                     what: "the Compose file".into(),
                     message: e.to_string(),
                 })?;
                 let mut head = format!("# Compose bundle for {}, written by `drydock deploy`: the app behind an nginx TLS terminator.\n", p.name);
                 head.push_str("#   docker compose up -d   # HTTPS on ${HTTPS_PORT:-443}, a redirect on ${HTTP_PORT:-80}\n");
+                match &image.digest {
+                    Some(d) => head.push_str(&format!("# The app image is the local engine's {} ({d}): load it first with\n#   drydock build --load docker\n", image.local)),
+                    None => head.push_str(&format!("# The app image: {}\n", image.local)),
+                }
                 head.push_str("# The proxy has no healthcheck (drydock lint's CP006 is ignored on it): nginx images carry no\n# probe tool. Compose restarts it if it exits, and the app behind it is health-checked.\n");
                 head.push_str("# Put certs/tls.crt and certs/tls.key beside this file (`--tls self-signed` writes a development pair),\n# readable by uid 65532");
                 if p.secrets.is_empty() {
@@ -91,64 +158,104 @@ pub fn deploy(
                         ));
                     }
                 }
-                files.push((
+                push(
                     out.join("compose/compose.yaml"),
                     format!("{head}{}", compose::quote_sexagesimal(&yaml)),
-                ));
-                files.push((out.join("compose/nginx.conf"), compose::nginx_conf(p)));
+                );
+                push(out.join("compose/nginx.conf"), compose::nginx_conf(p));
                 if tls == Tls::SelfSigned {
-                    let hosts: Vec<String> = p.ingress.host.iter().cloned().collect();
-                    let (cert, key) = compose::self_signed(&hosts)
-                        .map_err(|e| DeployError::Certificate(e.to_string()))?;
-                    files.push((out.join("compose/certs/tls.crt"), cert));
-                    private.push((out.join("compose/certs/tls.key"), key));
+                    let crt = out.join("compose/certs/tls.crt");
+                    let key = out.join("compose/certs/tls.key");
+                    if crt.is_file() && key.is_file() && !force {
+                        // A pair already there is kept: a new one on every deploy would break
+                        // every client that trusts the old certificate.
+                        kept.push(Kept {
+                            path: key.clone(),
+                            why: "a key pair is already there (--force makes a new one)".into(),
+                        });
+                    } else {
+                        let hosts: Vec<String> = p.ingress.host.iter().cloned().collect();
+                        let (cert, k) = compose::self_signed(&hosts)
+                            .map_err(|e| DeployError::Certificate(e.to_string()))?;
+                        key_pair = Some((crt, cert, key, k));
+                    }
                 }
             }
             Target::Dockerfile => {
-                let has_sum = p.root.join("go.sum").is_file();
-                files.push((
-                    out.join("docker/Dockerfile"),
-                    dockerfile::dockerfile(p, has_sum),
-                ));
+                push(out.join("docker/Dockerfile"), dockerfile::dockerfile(p));
                 // BuildKit reads <Dockerfile>.dockerignore beside the Dockerfile before the
                 // context's own .dockerignore.
-                files.push((
+                push(
                     out.join("docker/Dockerfile.dockerignore"),
                     crate::init::render_dockerignore(p.language),
-                ));
+                );
             }
         }
     }
-    let mut written = Vec::new();
-    for (path, text) in files {
-        crate::fsutil::write_bytes_atomic(&path, text.as_bytes()).map_err(|source| {
-            DeployError::Io {
-                path: path.clone(),
-                source,
-            }
-        })?;
-        written.push(path);
+    if let Some((crt, cert, key, k)) = key_pair {
+        files.push(Output {
+            path: crt,
+            text: cert,
+            mode: 0o644,
+        });
+        files.push(Output {
+            path: key,
+            text: k,
+            mode: 0o600,
+        });
     }
-    for (path, text) in private {
-        // A development key: readable by the proxy's non-root user (65532) through the bind
-        // mount. Mount production keys owned by that user instead.
-        use std::os::unix::fs::PermissionsExt;
-        crate::fsutil::write_bytes_atomic(&path, text.as_bytes()).map_err(|source| {
-            DeployError::Io {
-                path: path.clone(),
-                source,
+    let mut new_record = record.clone();
+    let mut written = Vec::new();
+    for f in files {
+        let name = rel(&f.path);
+        let current = std::fs::read(&f.path).ok();
+        if let Some(cur) = &current {
+            let ours = record.get(&name).is_some_and(|h| *h == sha(cur));
+            if cur == f.text.as_bytes() && (ours || force) {
+                new_record.insert(name, sha(cur));
+                continue;
+            }
+            if !ours && !force {
+                kept.push(Kept {
+                    path: f.path.clone(),
+                    why: if record.contains_key(&name) {
+                        "edited since drydock wrote it (--force replaces it)".into()
+                    } else {
+                        "not written by drydock (--force replaces it)".into()
+                    },
+                });
+                continue;
+            }
+        }
+        let io = |source| DeployError::Io {
+            path: f.path.clone(),
+            source,
+        };
+        crate::fsutil::write_bytes_atomic_mode(&f.path, f.text.as_bytes(), f.mode).map_err(io)?;
+        if f.mode == 0o600 {
+            // The proxy reads the key as uid 65532 through the bind mount. As root, hand it
+            // over; otherwise the header of compose.yaml says what to do.
+            let _ = std::os::unix::fs::chown(&f.path, Some(65532), Some(65532));
+        }
+        new_record.insert(name, sha(f.text.as_bytes()));
+        written.push(f.path);
+    }
+    if new_record != record {
+        let json = serde_json::to_vec_pretty(&Record { files: new_record }).map_err(|e| {
+            DeployError::Yaml {
+                what: "the deploy record".into(),
+                message: e.to_string(),
             }
         })?;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).map_err(
-            |source| DeployError::Io {
-                path: path.clone(),
-                source,
-            },
-        )?;
-        written.push(path);
+        let path = out.join(RECORD);
+        crate::fsutil::write_bytes_atomic(&path, &json).map_err(|source| DeployError::Io {
+            path: path.clone(),
+            source,
+        })?;
     }
     Ok(DeployReport {
-        image: image.to_string(),
+        image: image.reference.clone(),
         written,
+        kept,
     })
 }

@@ -88,9 +88,10 @@ pub fn is_kubernetes(docs: &[Node]) -> bool {
 }
 
 pub fn parse_file(path: &str, text: &str) -> Result<YamlFile, LintError> {
-    let docs = yaml::parse(text).map_err(|e| LintError::Parse {
+    let docs = yaml::parse(text).map_err(|e| LintError::Yaml {
         path: path.to_string(),
         line: e.line,
+        column: e.column,
         message: e.message,
     })?;
     Ok(YamlFile {

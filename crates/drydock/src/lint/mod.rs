@@ -63,6 +63,19 @@ pub enum LintError {
         line: usize,
         message: String,
     },
+    #[error("{path}:{line}:{column}: {message}\n  fix: make it valid YAML (check the indentation, quoting and `key: value` pairs around that position)")]
+    Yaml {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {why}\n  fix: {fix}")]
+    NotText {
+        path: PathBuf,
+        why: &'static str,
+        fix: &'static str,
+    },
     #[error("cannot read {path}: {source}")]
     Io {
         path: PathBuf,
@@ -242,6 +255,63 @@ pub struct Discovered {
     pub dockerfiles: Vec<PathBuf>,
     pub manifests: Vec<PathBuf>,
     pub compose: Vec<PathBuf>,
+    /// Files named on the command line that are none of these, with why.
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// What an explicitly named file with an unknown name holds, judged from its first lines.
+#[derive(Debug, PartialEq, Eq)]
+enum Sniffed {
+    Dockerfile,
+    Manifest,
+    Compose,
+    Other(&'static str),
+}
+
+fn sniff(path: &Path) -> Sniffed {
+    let mut head = vec![0u8; 8192];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    head.truncate(n);
+    if head.is_empty() {
+        // Empty: the Dockerfile parser says why that is an error.
+        return Sniffed::Dockerfile;
+    }
+    if head.contains(&0) {
+        return Sniffed::Other("a binary file");
+    }
+    let text = String::from_utf8_lossy(&head);
+    let mut yaml_keys = (false, false, false);
+    for l in text.lines() {
+        let t = l.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if let Some(c) = t.strip_prefix('#') {
+            let c = c.trim_start().to_ascii_lowercase();
+            if c.starts_with("syntax=") || c.starts_with("escape=") || c.starts_with("check=") {
+                return Sniffed::Dockerfile;
+            }
+            continue;
+        }
+        let word = t
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        if matches!(word.as_str(), "FROM" | "ARG") && yaml_keys == (false, false, false) {
+            return Sniffed::Dockerfile;
+        }
+        yaml_keys.0 |= l.starts_with("apiVersion:");
+        yaml_keys.1 |= l.starts_with("kind:");
+        yaml_keys.2 |= l.starts_with("services:");
+    }
+    match yaml_keys {
+        (true, true, _) => Sniffed::Manifest,
+        (_, _, true) => Sniffed::Compose,
+        _ => Sniffed::Other("not a Dockerfile, Kubernetes manifest or Compose file"),
+    }
 }
 
 pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LintError> {
@@ -255,8 +325,15 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LintError> {
             out.compose.push(p);
         } else if is_manifest_name(&name) {
             out.manifests.push(p);
-        } else if is_dockerfile_name(&name) || explicit {
+        } else if is_dockerfile_name(&name) {
             out.dockerfiles.push(p);
+        } else if explicit {
+            match sniff(&p) {
+                Sniffed::Dockerfile => out.dockerfiles.push(p),
+                Sniffed::Manifest => out.manifests.push(p),
+                Sniffed::Compose => out.compose.push(p),
+                Sniffed::Other(why) => out.skipped.push((p, why.to_string())),
+            }
         }
     };
     for p in paths {
@@ -283,67 +360,132 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LintError> {
     Ok(out)
 }
 
-/// Lints everything found under `paths`. Returns the diagnostics, the text of each file (for
-/// code frames) and the files that could not be read or parsed.
-pub fn lint_paths(
-    found: &Discovered,
-    opts: &LintOptions,
-) -> (Vec<Diagnostic>, BTreeMap<String, String>, Vec<LintError>) {
-    let mut diags = Vec::new();
-    let mut sources = BTreeMap::new();
-    let mut errors = Vec::new();
+/// What one `drydock lint` run looked at and found.
+#[derive(Debug, Default)]
+pub struct LintRun {
+    pub diagnostics: Vec<Diagnostic>,
+    /// The text of each linted file, for code frames.
+    pub sources: BTreeMap<String, String>,
+    /// Files that could not be read or parsed.
+    pub errors: Vec<LintError>,
+    pub dockerfiles: usize,
+    pub manifests: usize,
+    pub compose: usize,
+    /// Files not linted, with why (YAML that is not Kubernetes, files of no known kind).
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+impl LintRun {
+    /// `linted 3 files (1 Dockerfile, 2 Kubernetes manifests)`, and what was skipped.
+    pub fn summary(&self) -> String {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let kinds: Vec<String> = [
+            (self.dockerfiles, "Dockerfile", "Dockerfiles"),
+            (
+                self.manifests,
+                "Kubernetes manifest",
+                "Kubernetes manifests",
+            ),
+            (self.compose, "Compose file", "Compose files"),
+        ]
+        .iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, one, many)| plural(*n, one, many))
+        .collect();
+        let total = self.dockerfiles + self.manifests + self.compose;
+        let mut s = if total == 0 {
+            "linted nothing: no Dockerfile, Kubernetes manifest or Compose file was found"
+                .to_string()
+        } else {
+            format!(
+                "linted {} ({})",
+                plural(total, "file", "files"),
+                kinds.join(", ")
+            )
+        };
+        if !self.errors.is_empty() {
+            s.push_str(&format!(
+                "; {} could not be linted",
+                plural(self.errors.len(), "file", "files")
+            ));
+        }
+        for (p, why) in &self.skipped {
+            s.push_str(&format!("\nskipped {}: {why}", p.display()));
+        }
+        s
+    }
+}
+
+/// Reads a file to lint as text: binary and non-UTF-8 files are errors that say so.
+fn read_text(path: &Path) -> Result<String, LintError> {
+    let bytes = std::fs::read(path).map_err(|source| LintError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    // UTF-8 with a BOM is still UTF-8.
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    if body.iter().take(8192).any(|b| *b == 0) {
+        return Err(LintError::NotText {
+            path: path.to_path_buf(),
+            why: "is a binary file",
+            fix: "lint Dockerfiles, Kubernetes manifests and Compose files only",
+        });
+    }
+    String::from_utf8(body.to_vec()).map_err(|_| LintError::NotText {
+        path: path.to_path_buf(),
+        why: "is not UTF-8 text",
+        fix: "save it as UTF-8",
+    })
+}
+
+/// Lints everything found under `paths`.
+pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> LintRun {
+    let mut run = LintRun {
+        skipped: found.skipped.clone(),
+        ..LintRun::default()
+    };
     for f in &found.dockerfiles {
         match lint_file_with_text(f, opts) {
             Ok((d, text)) => {
-                sources.insert(f.display().to_string(), text);
-                diags.extend(d);
+                run.sources.insert(f.display().to_string(), text);
+                run.diagnostics.extend(d);
+                run.dockerfiles += 1;
             }
-            Err(e) => errors.push(e),
+            Err(e) => run.errors.push(e),
         }
     }
     let mut yaml_files = Vec::new();
     for f in &found.manifests {
         let path = f.display().to_string();
-        let text = match std::fs::read_to_string(f) {
-            Ok(t) => t,
-            Err(source) => {
-                errors.push(LintError::Io {
-                    path: f.clone(),
-                    source,
-                });
-                continue;
-            }
-        };
-        match kubernetes::parse_file(&path, &text) {
+        match read_text(f).and_then(|t| kubernetes::parse_file(&path, &t).map(|y| (t, y))) {
             // YAML that is not Kubernetes (CI configs, Helm values) is not ours to judge.
-            Ok(y) if kubernetes::is_kubernetes(&y.docs) => {
-                sources.insert(path, text);
+            Ok((text, y)) if kubernetes::is_kubernetes(&y.docs) => {
+                run.sources.insert(path, text);
                 yaml_files.push(y);
+                run.manifests += 1;
             }
-            Ok(_) => {}
-            Err(e) => errors.push(e),
+            Ok(_) => run
+                .skipped
+                .push((f.clone(), "YAML without Kubernetes objects".into())),
+            Err(e) => run.errors.push(e),
         }
     }
-    diags.extend(kubernetes::lint(&yaml_files, opts));
+    run.diagnostics.extend(kubernetes::lint(&yaml_files, opts));
     let mut compose_files = Vec::new();
     for f in &found.compose {
         let path = f.display().to_string();
-        match std::fs::read_to_string(f)
-            .map_err(|source| LintError::Io {
-                path: f.clone(),
-                source,
-            })
-            .and_then(|t| kubernetes::parse_file(&path, &t).map(|y| (t, y)))
-        {
+        match read_text(f).and_then(|t| kubernetes::parse_file(&path, &t).map(|y| (t, y))) {
             Ok((t, y)) => {
-                sources.insert(path, t);
+                run.sources.insert(path, t);
                 compose_files.push(y);
+                run.compose += 1;
             }
-            Err(e) => errors.push(e),
+            Err(e) => run.errors.push(e),
         }
     }
-    diags.extend(compose::lint(&compose_files, opts));
-    (diags, sources, errors)
+    run.diagnostics.extend(compose::lint(&compose_files, opts));
+    run
 }
 
 pub fn lint_file(path: &Path, opts: &LintOptions) -> Result<Vec<Diagnostic>, LintError> {
@@ -355,10 +497,7 @@ fn lint_file_with_text(
     path: &Path,
     opts: &LintOptions,
 ) -> Result<(Vec<Diagnostic>, String), LintError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LintError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = read_text(path)?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

@@ -112,14 +112,65 @@ pub struct YamlError {
     pub message: String,
 }
 
+/// Deeper nesting is refused: the tree is walked recursively, here and by the rules.
+pub const MAX_DEPTH: usize = 512;
+
 /// Parses every document of a YAML stream.
 pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
+    check_depth(text)?;
     let docs = MarkedYaml::load_from_str(text).map_err(|e| YamlError {
         line: e.marker().line(),
         column: e.marker().col() + 1,
         message: e.info().to_string(),
     })?;
     Ok(docs.iter().map(convert).collect())
+}
+
+/// Block nesting needs indentation (or a `- `, `? `, `: ` prefix) per level, so text whose
+/// lines never reach column 200 cannot nest past [`MAX_DEPTH`]; only deeper-looking text pays
+/// for an exact count over the parser's events. (Flow nesting is limited by the parser itself.)
+fn check_depth(text: &str) -> Result<(), YamlError> {
+    let widest = text.lines().map(block_column).max().unwrap_or(0);
+    if widest < 200 {
+        return Ok(());
+    }
+    use saphyr_parser::{Event, Parser};
+    let mut depth = 0usize;
+    for ev in Parser::new_from_str(text) {
+        match ev {
+            Ok((Event::MappingStart(..) | Event::SequenceStart(..), span)) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(YamlError {
+                        line: span.start.line(),
+                        column: span.start.col() + 1,
+                        message: format!("nesting deeper than {MAX_DEPTH} levels"),
+                    });
+                }
+            }
+            Ok((Event::MappingEnd | Event::SequenceEnd, _)) => depth = depth.saturating_sub(1),
+            Ok(_) => {}
+            // The loader reports syntax errors, with its own position.
+            Err(_) => return Ok(()),
+        }
+    }
+    Ok(())
+}
+
+/// The column a line's block content starts at, counting compact `- `/`? `/`: ` prefixes.
+fn block_column(line: &str) -> usize {
+    let b = line.as_bytes();
+    let mut i = 0;
+    loop {
+        while i < b.len() && b[i] == b' ' {
+            i += 1;
+        }
+        if i + 1 < b.len() && matches!(b[i], b'-' | b'?' | b':') && b[i + 1] == b' ' {
+            i += 2;
+        } else {
+            return i;
+        }
+    }
 }
 
 fn convert(y: &MarkedYaml<'_>) -> Node {
@@ -162,5 +213,23 @@ mod tests {
         assert_eq!(docs[1].at("kind").as_str(), Some("Pod"));
         assert_eq!(docs[0].at("a").as_i64(), Some(1));
         assert!(parse("a: [1, 2\n").is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let mut block = String::new();
+        for i in 0..3_000 {
+            block.push_str(&" ".repeat(i));
+            block.push_str("a:\n");
+        }
+        let e = parse(&block).unwrap_err();
+        assert!(e.message.contains("nesting deeper than"), "{e}");
+        let compact = format!("{}x\n", "- ".repeat(10_000));
+        assert!(parse(&compact).unwrap_err().message.contains("nesting"));
+        let flow = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(parse(&flow).is_err());
+        // Deep indentation without deep nesting is fine.
+        let scalar = format!("a: |\n{}text\n", " ".repeat(300));
+        assert!(parse(&scalar).is_ok());
     }
 }

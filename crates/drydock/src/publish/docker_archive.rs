@@ -18,11 +18,11 @@ pub struct DockerArchive {
 }
 
 #[derive(Serialize)]
-struct ManifestEntry<'a> {
+struct ManifestEntry {
     #[serde(rename = "Config")]
     config: String,
     #[serde(rename = "RepoTags")]
-    repo_tags: Vec<&'a str>,
+    repo_tags: Vec<String>,
     #[serde(rename = "Layers")]
     layers: Vec<String>,
 }
@@ -88,7 +88,7 @@ pub fn write_archive<W: Write>(req: &PublishRequest<'_>, w: W) -> Result<W, Publ
     .map_err(ioe)?;
     let manifest = vec![ManifestEntry {
         config: config_name,
-        repo_tags: vec![req.tag],
+        repo_tags: vec![req.tag.tagged()],
         layers: layer_names,
     }];
     let manifest = canonical_json(&manifest).map_err(|e| ioe(e.into()))?;
@@ -98,8 +98,8 @@ pub fn write_archive<W: Write>(req: &PublishRequest<'_>, w: W) -> Result<W, Publ
         manifest.as_slice(),
     )
     .map_err(ioe)?;
-    if let Some((repo, tag)) = req.tag.rsplit_once(':').filter(|(_, t)| !t.contains('/')) {
-        let repos = serde_json::json!({ repo: { tag: image.config_digest.hex() } });
+    {
+        let repos = serde_json::json!({ req.tag.name(): { req.tag.tag().unwrap_or("latest"): image.config_digest.hex() } });
         let repos = canonical_json(&repos).map_err(|e| ioe(e.into()))?;
         tar.append_data(
             &mut header(repos.len() as u64, tar::EntryType::Regular, 0o644),
@@ -116,7 +116,12 @@ impl Publisher for DockerArchive {
         format!("docker-archive:{}", self.file.display())
     }
 
+    fn check(&self) -> Result<(), PublishError> {
+        refuse_foreign_file(&self.file)
+    }
+
     fn publish(&self, req: &PublishRequest<'_>) -> Result<String, PublishError> {
+        refuse_foreign_file(&self.file)?;
         let mut inner_err = None;
         crate::fsutil::write_atomic(&self.file, |w| {
             write_archive(req, w).map(|_| ()).map_err(|e| {
@@ -132,5 +137,44 @@ impl Publisher for DockerArchive {
             })
         })?;
         Ok(self.destination())
+    }
+}
+
+/// An existing FILE is replaced only when it is a docker archive (drydock's or another tool's):
+/// never a directory, a source file or anything else drydock did not write.
+fn refuse_foreign_file(file: &std::path::Path) -> Result<(), PublishError> {
+    let meta = match std::fs::symlink_metadata(file) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(PublishError::Io {
+                path: file.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let refuse = |why: &str| PublishError::Refused {
+        path: file.to_path_buf(),
+        why: why.to_string(),
+        fix: "name a new file, or remove this one yourself".into(),
+    };
+    if !meta.is_file() {
+        return Err(refuse("exists and is not a regular file"));
+    }
+    let is_archive = std::fs::File::open(file).ok().is_some_and(|f| {
+        tar::Archive::new(f).entries().is_ok_and(|mut es| {
+            es.any(|e| {
+                e.ok()
+                    .and_then(|e| e.path().ok().map(|p| p.as_os_str() == "manifest.json"))
+                    .unwrap_or(false)
+            })
+        })
+    });
+    if is_archive {
+        Ok(())
+    } else {
+        Err(refuse(
+            "exists and is not a docker archive, so drydock will not replace it",
+        ))
     }
 }

@@ -41,6 +41,12 @@ pub enum PublishError {
     LayerMismatch { digest: String, diff_id: String },
     #[error("bad output {spec:?}\n  fix: use oci:DIR or docker-archive:FILE")]
     BadTarget { spec: String },
+    #[error("{path} {why}\n  fix: {fix}")]
+    Refused {
+        path: PathBuf,
+        why: String,
+        fix: String,
+    },
 }
 
 /// What a publisher needs to know about the image beyond its blobs.
@@ -48,7 +54,7 @@ pub struct PublishRequest<'a> {
     pub cache: &'a Cache,
     pub image: &'a Image,
     /// The reference to tag it with, e.g. `gin-api:latest`.
-    pub tag: &'a str,
+    pub tag: &'a crate::reference::Reference,
     /// Seconds since the epoch, for file times inside archives.
     pub created: u64,
 }
@@ -56,6 +62,10 @@ pub struct PublishRequest<'a> {
 pub trait Publisher {
     /// Where the image goes, for the report (`oci:out/`, `docker`, ...).
     fn destination(&self) -> String;
+    /// Refuses a destination that must not be written (before the build starts).
+    fn check(&self) -> Result<(), PublishError> {
+        Ok(())
+    }
     fn publish(&self, req: &PublishRequest<'_>) -> Result<String, PublishError>;
 }
 

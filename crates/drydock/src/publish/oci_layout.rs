@@ -1,7 +1,12 @@
 //! `--output oci:DIR`: an OCI image layout (`oci-layout`, `index.json`, `blobs/`), readable by
-//! skopeo, umoci, podman and crane. The directory is replaced as a whole, atomically.
+//! skopeo, umoci, podman and crane.
+//!
+//! DIR is written only when it is missing, empty, or already an OCI layout; then the image is
+//! added the way skopeo and umoci do it: blobs first (each written whole), then `index.json`
+//! replaced atomically, keeping the other images and their blobs. An image with the same ref
+//! name replaces the old entry. Anything else in DIR (a project's sources, unrelated files, a
+//! plain file) is refused before a byte is written.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{PublishError, PublishRequest, Publisher};
@@ -12,16 +17,116 @@ pub struct OciLayout {
     pub dir: PathBuf,
 }
 
+const LAYOUT_FILE: &str = "oci-layout";
+const INDEX_MEDIA_TYPE: &str = "application/vnd.oci.image.index.v1+json";
+const REF_NAME: &str = "org.opencontainers.image.ref.name";
+
+/// What is at the destination before anything is written.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Existing {
+    Nothing,
+    EmptyDir,
+    /// A layout, with its index.
+    Layout(serde_json::Value),
+}
+
+/// Decides whether `dir` may be written, reading only `oci-layout` and `index.json`.
+pub fn inspect_destination(dir: &Path) -> Result<Existing, PublishError> {
+    let refuse = |why: String| PublishError::Refused {
+        path: dir.to_path_buf(),
+        why,
+        fix: "name a missing or empty directory, or an existing OCI layout to add the image to"
+            .into(),
+    };
+    let meta = match std::fs::symlink_metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Existing::Nothing),
+        Err(source) => {
+            return Err(PublishError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })
+        }
+    };
+    if !meta.is_dir() {
+        return Err(refuse("exists and is not a directory".into()));
+    }
+    let io = |source| PublishError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries = std::fs::read_dir(dir).map_err(io)?;
+    if entries.next().is_none() {
+        return Ok(Existing::EmptyDir);
+    }
+    let layout = match std::fs::read(dir.join(LAYOUT_FILE)) {
+        Ok(b) => b,
+        Err(_) => {
+            return Err(refuse(
+                "is not empty and is not an OCI image layout (it has no oci-layout file), so drydock will not write into it".into(),
+            ))
+        }
+    };
+    let version = serde_json::from_slice::<serde_json::Value>(&layout)
+        .ok()
+        .and_then(|v| v.get("imageLayoutVersion")?.as_str().map(str::to_string));
+    if version.is_none() {
+        return Err(refuse(
+            "has an oci-layout file without an imageLayoutVersion".into(),
+        ));
+    }
+    let index = match std::fs::read(dir.join("index.json")) {
+        Ok(b) => parse_index(&b).map_err(|e| {
+            refuse(format!(
+                "has an index.json that is not an image index ({e})"
+            ))
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => empty_index(),
+        Err(source) => {
+            return Err(PublishError::Io {
+                path: dir.join("index.json"),
+                source,
+            })
+        }
+    };
+    Ok(Existing::Layout(index))
+}
+
+fn empty_index() -> serde_json::Value {
+    serde_json::json!({"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": []})
+}
+
+/// Reads an `index.json`: a JSON object with schemaVersion 2 and a `manifests` array whose
+/// entries each have a valid digest. Other fields are kept as they are.
+pub fn parse_index(bytes: &[u8]) -> Result<serde_json::Value, String> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    if v.get("schemaVersion").and_then(|s| s.as_u64()) != Some(2) {
+        return Err("schemaVersion is not 2".into());
+    }
+    let manifests = v
+        .get("manifests")
+        .and_then(|m| m.as_array())
+        .ok_or("no manifests array")?;
+    for m in manifests {
+        let d = m.get("digest").and_then(|d| d.as_str()).unwrap_or("");
+        if Digest::parse(d).is_none() {
+            return Err(format!("manifest digest {d:?} is not sha256:<64 hex>"));
+        }
+    }
+    Ok(v)
+}
+
 impl Publisher for OciLayout {
     fn destination(&self) -> String {
         format!("oci:{}", self.dir.display())
     }
 
+    fn check(&self) -> Result<(), PublishError> {
+        inspect_destination(&self.dir).map(|_| ())
+    }
+
     fn publish(&self, req: &PublishRequest<'_>) -> Result<String, PublishError> {
-        let ioe = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| PublishError::Io { path, source }
-        };
+        let existing = inspect_destination(&self.dir)?;
         let image = req.image;
         let mut blobs: Vec<&Digest> = vec![&image.manifest_digest, &image.config_digest];
         blobs.extend(image.layers.iter().map(|l| &l.stored.digest));
@@ -29,43 +134,109 @@ impl Publisher for OciLayout {
         for d in &blobs {
             req.cache.verify(d)?;
         }
-        let ref_name = req
-            .tag
-            .rsplit_once(':')
-            .filter(|(_, t)| !t.contains('/'))
-            .map(|(_, t)| t)
-            .unwrap_or("latest");
-        let index = serde_json::json!({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.index.v1+json",
-            "manifests": [{
-                "mediaType": MEDIA_TYPE_MANIFEST,
-                "digest": image.manifest_digest.as_str(),
-                "size": image.manifest_size,
-                "annotations": {
-                    "org.opencontainers.image.ref.name": ref_name,
-                    "io.containerd.image.name": req.tag,
-                },
-            }],
+        let ref_name = req.tag.tag().unwrap_or("latest");
+        let entry = serde_json::json!({
+            "mediaType": MEDIA_TYPE_MANIFEST,
+            "digest": image.manifest_digest.as_str(),
+            "size": image.manifest_size,
+            "annotations": {
+                REF_NAME: ref_name,
+                "io.containerd.image.name": req.tag.tagged(),
+            },
         });
+        let fresh = !matches!(existing, Existing::Layout(_));
+        let mut index = match existing {
+            Existing::Layout(i) => i,
+            _ => empty_index(),
+        };
+        if let Some(list) = index.get_mut("manifests").and_then(|m| m.as_array_mut()) {
+            list.retain(|m| {
+                m.get("annotations")
+                    .and_then(|a| a.get(REF_NAME))
+                    .and_then(|r| r.as_str())
+                    != Some(ref_name)
+            });
+            list.push(entry);
+        }
         let index = canonical_json(&index).map_err(|e| PublishError::Io {
-            path: self.dir.clone(),
+            path: self.dir.join("index.json"),
             source: e.into(),
         })?;
-        crate::fsutil::replace_dir_atomic(&self.dir, |tmp| {
-            std::fs::write(tmp.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)?;
-            std::fs::write(tmp.join("index.json"), &index)?;
-            let bdir = tmp.join("blobs/sha256");
-            std::fs::create_dir_all(&bdir)?;
-            for d in &blobs {
-                let mut src = std::fs::File::open(req.cache.blob_path(d))?;
-                let mut dst = std::fs::File::create(bdir.join(d.hex()))?;
-                std::io::copy(&mut src, &mut dst)?;
-                dst.flush()?;
-            }
-            Ok(())
-        })
-        .map_err(ioe(&self.dir))?;
+        let result = write_layout(&self.dir, req, &blobs, &index);
+        if result.is_err() && fresh {
+            // Leave a missing or empty destination as it was.
+            let _ = std::fs::remove_dir_all(self.dir.join("blobs"));
+            let _ = std::fs::remove_file(self.dir.join(LAYOUT_FILE));
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+        result?;
         Ok(self.destination())
+    }
+}
+
+/// Blobs first, each whole; the index last, atomically: a reader of the layout sees the old
+/// index or the new one, and every blob either names.
+fn write_layout(
+    dir: &Path,
+    req: &PublishRequest<'_>,
+    blobs: &[&Digest],
+    index: &[u8],
+) -> Result<(), PublishError> {
+    let ioe = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PublishError::Io { path, source }
+    };
+    let bdir = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&bdir).map_err(ioe(&bdir))?;
+    for d in blobs {
+        let dst = bdir.join(d.hex());
+        if dst.is_file() && crate::digest::sha256_file(&dst).is_ok_and(|(h, _)| &h == *d) {
+            continue;
+        }
+        let src = req.cache.blob_path(d);
+        crate::fsutil::write_atomic(&dst, |w| {
+            let mut f = std::fs::File::open(&src)?;
+            std::io::copy(&mut f, w).map(|_| ())
+        })
+        .map_err(ioe(&dst))?;
+    }
+    let layout = dir.join(LAYOUT_FILE);
+    if !layout.is_file() {
+        crate::fsutil::write_bytes_atomic(&layout, br#"{"imageLayoutVersion":"1.0.0"}"#)
+            .map_err(ioe(&layout))?;
+    }
+    let index_path = dir.join("index.json");
+    crate::fsutil::write_bytes_atomic(&index_path, index).map_err(ioe(&index_path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations() {
+        let t = tempfile::tempdir().unwrap();
+        assert_eq!(
+            inspect_destination(&t.path().join("new")).unwrap(),
+            Existing::Nothing
+        );
+        assert_eq!(inspect_destination(t.path()).unwrap(), Existing::EmptyDir);
+        std::fs::write(t.path().join("main.go"), "package main").unwrap();
+        let e = inspect_destination(t.path()).unwrap_err().to_string();
+        assert!(e.contains("not an OCI image layout"), "{e}");
+        let e = inspect_destination(&t.path().join("main.go"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a directory"), "{e}");
+    }
+
+    #[test]
+    fn index_parsing() {
+        assert!(parse_index(br#"{"schemaVersion":2,"manifests":[]}"#).is_ok());
+        assert!(parse_index(br#"{"schemaVersion":1,"manifests":[]}"#).is_err());
+        assert!(
+            parse_index(br#"{"schemaVersion":2,"manifests":[{"digest":"sha256:x"}]}"#).is_err()
+        );
+        assert!(parse_index(b"\xff").is_err());
     }
 }

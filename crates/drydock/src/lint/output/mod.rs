@@ -15,15 +15,17 @@ pub enum Format {
     Github,
 }
 
-/// Renders the diagnostics; `sources` gives each file's text, for code frames.
+/// Renders the diagnostics; `sources` gives each file's text, for code frames. `failed` is the
+/// number of files that could not be linted: then "no findings" would not be the whole truth.
 pub fn render(
     format: Format,
     diags: &[Diagnostic],
     sources: &std::collections::BTreeMap<String, String>,
     color: bool,
+    failed: usize,
 ) -> String {
     match format {
-        Format::Text => text::render(diags, sources, color),
+        Format::Text => text::render(diags, sources, color, failed),
         Format::Json => serde_json::to_string_pretty(diags).unwrap_or_else(|_| "[]".into()) + "\n",
         Format::Sarif => sarif::render(diags),
         Format::Github => github::render(diags),

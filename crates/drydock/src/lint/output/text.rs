@@ -5,7 +5,12 @@ use std::fmt::Write as _;
 
 use crate::lint::{Diagnostic, Severity};
 
-pub fn render(diags: &[Diagnostic], sources: &BTreeMap<String, String>, color: bool) -> String {
+pub fn render(
+    diags: &[Diagnostic],
+    sources: &BTreeMap<String, String>,
+    color: bool,
+    failed: usize,
+) -> String {
     let paint = |code: &str, s: &str| {
         if color {
             format!("\x1b[{code}m{s}\x1b[0m")
@@ -63,15 +68,22 @@ pub fn render(diags: &[Diagnostic], sources: &BTreeMap<String, String>, color: b
         out.push('\n');
     }
     let count = |s: Severity| diags.iter().filter(|d| d.severity == s).count();
-    if diags.is_empty() {
+    let n = |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
+    if diags.is_empty() && failed > 0 {
+        let _ = writeln!(
+            out,
+            "no findings in the files that could be linted ({} could not be)",
+            n(failed, "file", "files")
+        );
+    } else if diags.is_empty() {
         out.push_str("no findings\n");
     } else {
         let _ = writeln!(
             out,
-            "{} findings: {} errors, {} warnings, {} info",
-            diags.len(),
-            count(Severity::Error),
-            count(Severity::Warning),
+            "{}: {}, {}, {} info",
+            n(diags.len(), "finding", "findings"),
+            n(count(Severity::Error), "error", "errors"),
+            n(count(Severity::Warning), "warning", "warnings"),
             count(Severity::Info)
         );
     }

@@ -1,0 +1,300 @@
+//! The command line's shape: every command, flag and help text. (Help texts are wrapped by
+//! clap to the terminal; their own lines stay under 80 columns so that wrapping never splits a
+//! sentence mid-line on a standard terminal.)
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use drydock::publish::Engine;
+
+#[derive(Parser)]
+#[command(
+    name = "drydock",
+    version,
+    about = "Small, safe, reproducible container images for Go (Gin) and Rust services, without a Docker daemon",
+    after_help = "Exit codes, for every command: 0 success; 1 findings, or a build or tool
+failed; 2 bad usage, configuration or input; 130 interrupted."
+)]
+pub struct Cli {
+    /// Print nothing but errors and the requested output.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+pub enum Cmd {
+    /// Compile a static binary and assemble a minimal OCI image from it, reproducibly.
+    #[command(after_help = "Examples:
+  drydock build examples/gin-api --output docker-archive:gin-api.tar
+  drydock build . --load docker --tag registry.example.com/api:1.4.2
+  drydock build . --output oci:out/api --format json
+  drydock build . --binary ./dist/api --port 9000 --load podman
+
+DIR may be inside the project: its root is the nearest directory above with
+a drydock.toml, else a go.mod or Cargo.toml.
+
+Go projects build in module mode, or in GOPATH mode when GO111MODULE=off (your
+GOPATH, GOFLAGS, GOPROXY and the rest of the Go environment pass through).
+Rust projects build with cargo for a static target. The same sources give the
+same image digest, wherever and whenever they are built; SOURCE_DATE_EPOCH
+sets the creation time (default: the last commit's time, or 1970).
+
+oci:DIR must be missing, empty or an OCI layout (the image is added to it);
+docker-archive:FILE must be missing or a docker archive. Anything else is
+refused before the build starts.")]
+    Build(BuildArgs),
+    /// Detect the project and write a commented drydock.toml and a .dockerignore.
+    #[command(after_help = "Examples:
+  drydock init
+  drydock init services/api --port 9000 --main ./cmd/api
+  drydock init services/api --force
+
+Detects the language, name, main package or binary, service port, health
+paths, asset folders and the secrets the app reads from its environment, and
+says for each value whether it was detected (and where) or assumed. Writes
+drydock.toml (every key commented) and a .dockerignore suited to the language.
+A file that exists is kept and reported; --force replaces it.")]
+    Init(InitArgs),
+    /// Write what runs the image: Kubernetes manifests, a Compose bundle behind a TLS proxy,
+    /// and a Dockerfile for `docker build`.
+    #[command(after_help = "Examples:
+  drydock deploy examples/gin-api
+  drydock deploy . --target k8s --image registry.example.com/api:1.4.2
+  drydock deploy . --target compose --tls self-signed
+  drydock deploy . --target dockerfile --out ops/
+
+Without --image, drydock builds the image first (from its cache when nothing
+changed). Kubernetes refers to it by digest; Compose, which runs on the local
+engine, by its local tag (load it with `drydock build --load docker`).
+Files go to DIR/deploy unless --out says otherwise:
+  kubernetes/  Deployment, Service, HorizontalPodAutoscaler,
+               PodDisruptionBudget, NetworkPolicy, and an Ingress with TLS
+               when [ingress] names a host
+  compose/     compose.yaml (the app behind nginx, which terminates TLS) and
+               nginx.conf; with --tls self-signed also certs/tls.crt and
+               certs/tls.key (kept when they exist; the key is 0600)
+  docker/      Dockerfile and Dockerfile.dockerignore
+drydock records what it wrote in .drydock-deploy.json: a file edited since
+is kept and reported, and --force replaces it.")]
+    Deploy(DeployArgs),
+    /// Check Dockerfiles, their .dockerignore, Kubernetes manifests and Compose files against
+    /// the practices.
+    #[command(after_help = "Examples:
+  drydock lint                     # everything below here (honours .gitignore)
+  drydock lint deploy/kubernetes/  # Kubernetes YAML: findings at the exact key
+  drydock lint Dockerfile build/api.Dockerfile compose.yaml
+  drydock lint . --format sarif > drydock.sarif
+  drydock lint . --format github   # annotations in a GitHub Actions log
+  drydock lint . --ignore DF006 --fail-on error
+
+A file named on the command line whose kind is not known from its name is
+judged by its content, and skipped with a note when it is none of the three.
+
+Suppress a finding with a comment on the line above the instruction:
+  # drydock:ignore DF004 the init container must run as root
+or for the whole file with `# drydock:ignore-file CODE reason`. In Kubernetes,
+use the annotation `drydock.dev/ignore: CODE,CODE` on the object or its pod
+template; in Compose, the label `drydock.dev/ignore: CODE` on the service.
+drydock.toml's [lint] section sets select, ignore, severity and fail_on.
+
+Exit codes: 0 no findings at or above --fail-on; 1 findings; 2 bad usage or
+a file that cannot be read or parsed.")]
+    Lint(LintArgs),
+    /// List the lint rules.
+    #[command(after_help = "Examples:
+  drydock rules
+  drydock rules --format json
+  drydock rules --write-docs docs/rules")]
+    Rules(RulesArgs),
+    /// Explain one lint rule.
+    #[command(after_help = "Examples:
+  drydock rule DF004
+  drydock rule runs-as-root")]
+    Rule {
+        /// A rule code (DF004) or name (runs-as-root).
+        code: String,
+    },
+    /// Build, then run the service locally with production limits and wait until it is healthy.
+    #[command(after_help = "Examples:
+  drydock run examples/gin-api -e API_TOKEN=dev-token
+  drydock run . --engine podman --host-port 18080 -e API_TOKEN
+
+The container gets the CPU and memory limits of drydock.toml's [resources], a
+read-only root filesystem with a tmpfs /tmp, no capabilities and
+no-new-privileges, and its port is published on 127.0.0.1 only. Ctrl-C stops
+it gracefully: SIGTERM, then SIGKILL after [lifecycle] shutdown_grace.
+Exit codes: 0 the service stopped cleanly; 1 it failed, exited non-zero or
+never became healthy; 2 bad usage (a port in use, a bad -e); 130 interrupted
+before it became healthy.")]
+    Run(RunArgs),
+    /// List what a build of DIR would see: the files .dockerignore lets through.
+    #[command(after_help = "Examples:
+  drydock context .
+  drydock context examples/gin-api --format json | jq '.total_size'")]
+    Context {
+        /// The project directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct BuildArgs {
+    /// The project directory.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Where to write the image: oci:DIR (an OCI image layout) or docker-archive:FILE (for
+    /// `docker load` / `podman load`). Repeatable.
+    #[arg(long, short, value_name = "SPEC")]
+    pub output: Vec<String>,
+    /// Load the image into a local engine. Repeatable.
+    #[arg(long, value_enum, value_name = "ENGINE")]
+    pub load: Vec<Engine>,
+    /// The image reference to tag (default: NAME:latest).
+    #[arg(long, short)]
+    pub tag: Option<String>,
+    /// Image and binary name (overrides drydock.toml).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The service port, the only one exposed (overrides drydock.toml).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+    /// Go main package or Rust binary target (overrides drydock.toml).
+    #[arg(long)]
+    pub main: Option<String>,
+    /// Package this prebuilt binary instead of compiling (relative to the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub binary: Option<PathBuf>,
+    /// Numeric uid[:gid] to run as (default 65532:65532).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Leave drydock-helper (init, GOMAXPROCS/GOMEMLIMIT, health probe) out of the image.
+    #[arg(long)]
+    pub no_helper: bool,
+    /// Cache directory (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(clap::Args)]
+pub struct InitArgs {
+    /// The project directory.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Replace an existing drydock.toml and .dockerignore.
+    #[arg(long)]
+    pub force: bool,
+    /// The service port, instead of detecting it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+    /// Go main package or Rust binary target, instead of detecting it.
+    #[arg(long)]
+    pub main: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(clap::Args)]
+pub struct DeployArgs {
+    /// The project directory.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// What to write (repeatable; default: all).
+    #[arg(long, value_enum)]
+    pub target: Vec<drydock::deploy::Target>,
+    /// Output directory (default: DIR/deploy).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The image reference to deploy, instead of building it to learn its digest.
+    #[arg(long)]
+    pub image: Option<String>,
+    /// TLS for the Compose bundle's proxy: your own certificate, or a self-signed one for
+    /// development.
+    #[arg(long, value_enum, default_value = "provided")]
+    pub tls: drydock::deploy::Tls,
+    /// Replace files edited since drydock wrote them (and a kept key pair).
+    #[arg(long)]
+    pub force: bool,
+    /// Cache directory for the build (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(clap::Args)]
+pub struct LintArgs {
+    /// Files or directories (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = drydock::lint::output::Format::Text)]
+    pub format: drydock::lint::output::Format,
+    /// The lowest severity that fails the run (default: drydock.toml's, else warning).
+    #[arg(long, value_enum)]
+    pub fail_on: Option<drydock::lint::Severity>,
+    /// Only these rules (comma-separated codes).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Skip these rules (comma-separated codes).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Ignore `# drydock:ignore` comments (for organisations that forbid them).
+    #[arg(long)]
+    pub no_suppressions: bool,
+    /// How secrets may reach a container's environment: by reference (default) or only as files.
+    #[arg(long, value_enum)]
+    pub secret_env: Option<drydock::lint::SecretEnvStance>,
+}
+
+#[derive(clap::Args)]
+pub struct RulesArgs {
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write one Markdown page per rule into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub write_docs: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// The project directory.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// docker or podman (default: Docker when it answers, else podman).
+    #[arg(long, value_enum)]
+    pub engine: Option<Engine>,
+    /// Environment for the container: KEY=VALUE, or KEY to pass it from your environment.
+    #[arg(long = "env", short = 'e', value_name = "KEY[=VALUE]")]
+    pub env: Vec<String>,
+    /// Host port on 127.0.0.1 (default: the service port when free, else any free port).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub host_port: Option<u16>,
+    /// How long to wait for the service to become healthy.
+    #[arg(long, default_value = "60s", value_parser = parse_wait)]
+    pub wait: std::time::Duration,
+    /// The image reference to tag (default: NAME:latest).
+    #[arg(long, short)]
+    pub tag: Option<String>,
+    /// Leave drydock-helper out of the image.
+    #[arg(long)]
+    pub no_helper: bool,
+    /// Cache directory (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
+    drydock::config::parse_duration(s).map_err(|e| format!("--wait {e}"))
+}

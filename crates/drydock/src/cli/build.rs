@@ -1,0 +1,100 @@
+//! `drydock build`.
+
+use drydock::build::{self, BuildOptions, BuildReport};
+use drydock::project::Overrides;
+use drydock::publish::{self, EngineLoad, Publisher};
+use drydock::ui::{human_bytes as human, Ui};
+
+use super::args::{BuildArgs, Format};
+use super::{failure, out, out_json, Outcome};
+
+pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
+    let mut outputs: Vec<Box<dyn Publisher>> = Vec::new();
+    for spec in &a.output {
+        outputs.push(publish::parse_output(spec).map_err(failure)?);
+    }
+    outputs.extend(
+        a.load
+            .iter()
+            .map(|&engine| Box::new(EngineLoad { engine }) as Box<dyn Publisher>),
+    );
+    let opts = BuildOptions {
+        dir: a.dir,
+        overrides: Overrides {
+            name: a.name,
+            port: a.port,
+            main: a.main,
+            binary: a.binary,
+            tag: a.tag,
+            user: a.user,
+            no_helper: a.no_helper,
+        },
+        outputs,
+        cache_dir: a.cache_dir,
+    };
+    let built = build::build(opts, ui).map_err(failure)?;
+    match a.format {
+        Format::Json => out_json(&built.report),
+        Format::Text if !ui.quiet => {
+            print_report(&built.report, ui);
+            Ok(0)
+        }
+        Format::Text => Ok(0),
+    }
+}
+
+fn secs(ms: u128) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.2} s", ms as f64 / 1000.0)
+    }
+}
+
+fn print_report(r: &BuildReport, ui: &Ui) {
+    let mut s = String::new();
+    for a in &r.assumptions {
+        s.push_str(&format!("{a}\n"));
+    }
+    s.push_str(&format!(
+        "{} {}\n",
+        ui.bold(&format!("built {}", r.reference)),
+        r.digest
+    ));
+    s.push_str(&format!(
+        "  {:<12} {:>10}  {:<8} {}\n",
+        "layer", "size", "cache", "digest"
+    ));
+    for l in &r.layers {
+        s.push_str(&format!(
+            "  {:<12} {:>10}  {:<8} {}\n",
+            l.name,
+            human(l.stored.size),
+            if l.cached { "cached" } else { "built" },
+            &l.stored.digest.as_str()[..19]
+        ));
+    }
+    s.push_str(&format!(
+        "  image {} compressed; binary {} ({}, {})\n",
+        human(r.compressed_size),
+        human(r.binary.size),
+        r.binary.linkage,
+        r.binary.tool
+    ));
+    let t = &r.times;
+    s.push_str(&format!(
+        "  time: context {}, compile {}, layers {}, outputs {}; total {}\n",
+        secs(t.context_ms),
+        secs(t.compile_ms),
+        secs(t.layers_ms),
+        secs(t.publish_ms),
+        secs(t.total_ms)
+    ));
+    for o in &r.outputs {
+        s.push_str(&format!("  wrote {o}\n"));
+    }
+    if r.outputs.is_empty() {
+        s.push_str("  (image kept in the cache only: add --output oci:DIR, --output docker-archive:FILE or --load docker|podman)\n");
+    }
+    out(&s);
+}

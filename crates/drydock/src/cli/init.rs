@@ -1,0 +1,56 @@
+//! `drydock init`.
+
+use drydock::init::{init, InitOptions};
+use drydock::ui::Ui;
+
+use super::args::{Format, InitArgs};
+use super::{failure, out, out_json, Outcome};
+
+pub fn run(a: InitArgs, ui: &Ui) -> Outcome {
+    let r = init(&InitOptions {
+        dir: a.dir,
+        force: a.force,
+        port: a.port,
+        main: a.main,
+    })
+    .map_err(failure)?;
+    if a.format == Format::Json {
+        return out_json(&r);
+    }
+    if ui.quiet {
+        return Ok(0);
+    }
+    let mut s = format!(
+        "{} project {} (main {}{})\n",
+        match r.language {
+            drydock::config::Language::Go => "Go",
+            drydock::config::Language::Rust => "Rust",
+        },
+        r.name,
+        r.main,
+        if r.gin { ", Gin" } else { "" },
+    );
+    for d in &r.detection {
+        s.push_str(&format!("{d}\n"));
+    }
+    if !r.assets.is_empty() {
+        s.push_str(&format!("assets: {}\n", r.assets.join(", ")));
+    }
+    if !r.secrets.is_empty() {
+        s.push_str(&format!(
+            "secrets, by reference: {}\n",
+            r.secrets.join(", ")
+        ));
+    }
+    for w in &r.written {
+        s.push_str(&format!("wrote {}\n", w.display()));
+    }
+    for k in &r.kept {
+        s.push_str(&format!(
+            "kept {} (it exists; --force replaces it)\n",
+            k.display()
+        ));
+    }
+    out(&s);
+    Ok(0)
+}

@@ -1,0 +1,87 @@
+//! `drydock lint`.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use drydock::lint::{self, LintOptions, Severity};
+use drydock::ui::Ui;
+
+use super::args::LintArgs;
+use super::{failure, out, Outcome};
+
+pub fn run(a: LintArgs, ui: &Ui) -> Outcome {
+    let paths = if a.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        a.paths
+    };
+    // drydock.toml of the first directory given, else of the current directory.
+    let cfg_dir = paths
+        .iter()
+        .find(|p| p.is_dir())
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let cfg = drydock::config::Config::load(&cfg_dir)
+        .map_err(failure)?
+        .0
+        .lint;
+    let upper = |v: Vec<String>| {
+        v.into_iter()
+            .map(|s| s.trim().to_ascii_uppercase())
+            .filter(|s| !s.is_empty())
+            .collect::<BTreeSet<_>>()
+    };
+    let opts = LintOptions {
+        select: if a.select.is_empty() {
+            upper(cfg.select)
+        } else {
+            upper(a.select)
+        },
+        ignore: upper(cfg.ignore)
+            .into_iter()
+            .chain(upper(a.ignore))
+            .collect(),
+        severity: cfg
+            .severity
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_uppercase(), v))
+            .collect(),
+        no_suppressions: a.no_suppressions,
+        secret_env: a.secret_env.or(cfg.secret_env).unwrap_or_default(),
+    };
+    opts.validate().map_err(failure)?;
+    let fail_on = a.fail_on.or(cfg.fail_on).unwrap_or(Severity::Warning);
+    let found = lint::discover(&paths).map_err(failure)?;
+    let run = lint::lint_paths(&found, &opts);
+    let label = if ui.color {
+        "\x1b[31merror\x1b[0m"
+    } else {
+        "error"
+    };
+    for e in &run.errors {
+        eprintln_quiet(&format!("{label}: {e}"));
+    }
+    let color = ui.color
+        && a.format == lint::output::Format::Text
+        && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    out(&lint::output::render(
+        a.format,
+        &run.diagnostics,
+        &run.sources,
+        color,
+        run.errors.len(),
+    ));
+    ui.note(&run.summary());
+    if !run.errors.is_empty() {
+        Ok(2)
+    } else if run.diagnostics.iter().any(|d| d.severity >= fail_on) {
+        Ok(1)
+    } else {
+        Ok(0)
+    }
+}
+
+fn eprintln_quiet(s: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{s}");
+}

@@ -1,0 +1,393 @@
+//! One mapping from errors to exit codes and to the JSON error object, for every command.
+//!
+//! Each error type says what kind of failure it is ([`Classify`]); the CLI turns that into the
+//! exit code (0 ok, 1 a failed build or tool, 2 bad usage, configuration or input, 130
+//! interrupted) and, with `--format json`, into `{"error": {"kind", "message", "path", "line",
+//! "fix"}}`. Nothing else in drydock picks an exit code.
+
+use std::fmt::Display;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorKind {
+    /// Bad flags or arguments.
+    Usage,
+    /// drydock.toml, or a value that should have been in it.
+    Config,
+    /// The files drydock was pointed at: a missing directory, a bad .dockerignore, a Dockerfile
+    /// that does not parse.
+    Input,
+    /// A compiler, an engine or the machine failed.
+    Failed,
+    /// Ctrl-C.
+    Interrupted,
+}
+
+impl ErrorKind {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorKind::Usage | ErrorKind::Config | ErrorKind::Input => 2,
+            ErrorKind::Failed => 1,
+            ErrorKind::Interrupted => 130,
+        }
+    }
+}
+
+/// What an error knows about itself beyond its message.
+pub trait Classify {
+    fn kind(&self) -> ErrorKind;
+    /// The file the error is about, when there is one.
+    fn path(&self) -> Option<PathBuf> {
+        None
+    }
+    /// The 1-based line in [`Classify::path`], when known.
+    fn line(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// An error ready to be shown: as text on stderr, or as the JSON error object.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub path: Option<PathBuf>,
+    pub line: Option<usize>,
+    pub fix: Option<String>,
+}
+
+impl Failure {
+    pub fn new(kind: ErrorKind, message: impl Display) -> Failure {
+        let (message, fix) = split_fix(&message.to_string());
+        Failure {
+            kind,
+            message,
+            path: None,
+            line: None,
+            fix,
+        }
+    }
+
+    pub fn of<E: Classify + Display + ?Sized>(e: &E) -> Failure {
+        Failure {
+            path: e.path(),
+            line: e.line(),
+            ..Failure::new(e.kind(), e)
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        self.kind.exit_code()
+    }
+
+    /// The text form: the message, then the fix on its own line.
+    pub fn text(&self) -> String {
+        match &self.fix {
+            Some(f) => format!("{}\n  fix: {f}", self.message),
+            None => self.message.clone(),
+        }
+    }
+
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(&serde_json::json!({ "error": self }))
+            .unwrap_or_else(|_| "{\"error\": {}}".into())
+    }
+}
+
+/// Messages carry their fix after a `\n  fix: ` line; the JSON object keeps it apart.
+fn split_fix(text: &str) -> (String, Option<String>) {
+    match text.rsplit_once("\n  fix: ") {
+        Some((m, f)) => (m.to_string(), Some(f.trim().to_string())),
+        None => (text.to_string(), None),
+    }
+}
+
+/// `path:line:` or `path:` at the start of a message, for errors that only carry their
+/// location in the text (toml's messages say "at line N").
+pub fn toml_line(message: &str) -> Option<usize> {
+    let i = message.find("line ")?;
+    message[i + 5..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fix_is_split_out() {
+        let f = Failure::new(ErrorKind::Config, "x is bad\n  fix: make it good");
+        assert_eq!(f.message, "x is bad");
+        assert_eq!(f.fix.as_deref(), Some("make it good"));
+        assert_eq!(f.text(), "x is bad\n  fix: make it good");
+        assert_eq!(f.exit_code(), 2);
+        let j: serde_json::Value = serde_json::from_str(&f.json()).unwrap();
+        assert_eq!(j["error"]["kind"], "config");
+        assert_eq!(j["error"]["fix"], "make it good");
+    }
+
+    #[test]
+    fn codes() {
+        assert_eq!(ErrorKind::Failed.exit_code(), 1);
+        assert_eq!(ErrorKind::Usage.exit_code(), 2);
+        assert_eq!(ErrorKind::Input.exit_code(), 2);
+        assert_eq!(ErrorKind::Interrupted.exit_code(), 130);
+        assert_eq!(toml_line("TOML parse error at line 3, column 1"), Some(3));
+    }
+}
+
+// The one table: which error is which kind. Kept here, beside the exit codes, so that a new
+// error variant is classified where the whole mapping can be read at once.
+
+use crate::build::BuildError;
+use crate::cache::CacheError;
+use crate::compile::{CompileError, StaticError};
+use crate::config::ConfigError;
+use crate::context::ContextError;
+use crate::deploy::DeployError;
+use crate::init::InitError;
+use crate::lint::LintError;
+use crate::project::ProjectError;
+use crate::publish::PublishError;
+use crate::run::RunError;
+
+impl Classify for ConfigError {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Config
+    }
+    fn path(&self) -> Option<PathBuf> {
+        match self {
+            ConfigError::Io { path, .. }
+            | ConfigError::Parse { path, .. }
+            | ConfigError::Invalid { path, .. } => Some(path.clone()),
+        }
+    }
+    fn line(&self) -> Option<usize> {
+        match self {
+            ConfigError::Parse { message, .. } => toml_line(message),
+            _ => None,
+        }
+    }
+}
+
+impl Classify for ContextError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ContextError::Io { source, .. }
+                if source.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                ErrorKind::Input
+            }
+            ContextError::Io { .. } => ErrorKind::Failed,
+            _ => ErrorKind::Input,
+        }
+    }
+    fn path(&self) -> Option<PathBuf> {
+        match self {
+            ContextError::Io { path, .. } => Some(path.clone()),
+            ContextError::Dockerignore { file, .. } => Some(file.clone()),
+            ContextError::SymlinkEscapes { root, path, .. } => Some(root.join(path)),
+            ContextError::NotUtf8 { dir, .. } | ContextError::NotADirectory(dir) => {
+                Some(dir.clone())
+            }
+        }
+    }
+    fn line(&self) -> Option<usize> {
+        match self {
+            ContextError::Dockerignore { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+}
+
+impl Classify for ProjectError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ProjectError::Config(e) => e.kind(),
+            ProjectError::Reference(_) => ErrorKind::Config,
+            _ => ErrorKind::Input,
+        }
+    }
+    fn path(&self) -> Option<PathBuf> {
+        match self {
+            ProjectError::Config(e) => e.path(),
+            ProjectError::NotFound { dir }
+            | ProjectError::NoDir { dir, .. }
+            | ProjectError::AmbiguousGoMain { dir, .. }
+            | ProjectError::TwoLanguages { dir } => Some(dir.clone()),
+            ProjectError::Manifest { path, .. } | ProjectError::Binary { path, .. } => {
+                Some(path.clone())
+            }
+            _ => None,
+        }
+    }
+    fn line(&self) -> Option<usize> {
+        match self {
+            ProjectError::Config(e) => e.line(),
+            _ => None,
+        }
+    }
+}
+
+impl Classify for CacheError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            CacheError::Unusable { .. } | CacheError::NoCacheDir => ErrorKind::Config,
+            _ => ErrorKind::Failed,
+        }
+    }
+    fn path(&self) -> Option<PathBuf> {
+        match self {
+            CacheError::Io { path, .. } | CacheError::Unusable { path, .. } => Some(path.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl Classify for StaticError {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Failed
+    }
+}
+
+impl Classify for CompileError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            CompileError::Context(e) => e.kind(),
+            CompileError::Cache(e) => e.kind(),
+            _ => ErrorKind::Failed,
+        }
+    }
+}
+
+impl Classify for PublishError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            PublishError::BadTarget { .. } | PublishError::Refused { .. } => ErrorKind::Usage,
+            PublishError::Cache(e) => e.kind(),
+            _ => ErrorKind::Failed,
+        }
+    }
+    fn path(&self) -> Option<PathBuf> {
+        match self {
+            PublishError::Io { path, .. } | PublishError::Refused { path, .. } => {
+                Some(path.clone())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Classify for BuildError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            BuildError::Config(e) => e.kind(),
+            BuildError::Context(e) => e.kind(),
+            BuildError::Project(e) => e.kind(),
+            BuildError::Compile(e) => e.kind(),
+            BuildError::Publish(e) => e.kind(),
+            BuildError::Cache(e) => e.kind(),
+            BuildError::SourceDateEpoch(_) | BuildError::Base(_) => ErrorKind::Config,
+            BuildError::Layer(_) | BuildError::Image(_) => ErrorKind::Failed,
+        }
+    }
+    fn path(&self) -> Option<PathBuf> {
+        match self {
+            BuildError::Config(e) => e.path(),
+            BuildError::Context(e) => e.path(),
+            BuildError::Project(e) => e.path(),
+            BuildError::Publish(e) => e.path(),
+            BuildError::Cache(e) => e.path(),
+            _ => None,
+        }
+    }
+    fn line(&self) -> Option<usize> {
+        match self {
+            BuildError::Config(e) => e.line(),
+            BuildError::Context(e) => e.line(),
+            BuildError::Project(e) => e.line(),
+            _ => None,
+        }
+    }
+}
+
+impl Classify for DeployError {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Failed
+    }
+    fn path(&self) -> Option<PathBuf> {
+        match self {
+            DeployError::Io { path, .. } => Some(path.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl Classify for crate::reference::ReferenceError {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Usage
+    }
+}
+
+impl Classify for InitError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            InitError::Context(e) => e.kind(),
+            InitError::Project(e) => e.kind(),
+            InitError::Io { .. } => ErrorKind::Failed,
+            InitError::Exists(_) => ErrorKind::Usage,
+        }
+    }
+    fn path(&self) -> Option<PathBuf> {
+        match self {
+            InitError::Context(e) => e.path(),
+            InitError::Project(e) => e.path(),
+            InitError::Io { path, .. } => Some(path.clone()),
+            InitError::Exists(p) => p.first().cloned(),
+        }
+    }
+}
+
+impl Classify for RunError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            RunError::BadEnv(_) => ErrorKind::Usage,
+            RunError::PortInUse { .. } => ErrorKind::Usage,
+            RunError::Interrupted { .. } => ErrorKind::Interrupted,
+            _ => ErrorKind::Failed,
+        }
+    }
+}
+
+impl Classify for LintError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            LintError::Io { .. } => ErrorKind::Input,
+            LintError::UnknownRule(_) => ErrorKind::Usage,
+            _ => ErrorKind::Input,
+        }
+    }
+    fn path(&self) -> Option<PathBuf> {
+        match self {
+            LintError::Parse { path, .. } | LintError::Yaml { path, .. } => {
+                Some(PathBuf::from(path))
+            }
+            LintError::Io { path, .. }
+            | LintError::Missing(path)
+            | LintError::NotText { path, .. } => Some(path.clone()),
+            _ => None,
+        }
+    }
+    fn line(&self) -> Option<usize> {
+        match self {
+            LintError::Parse { line, .. } | LintError::Yaml { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+}
