@@ -108,9 +108,10 @@ fn explain(e: CompileError, project: &Project, ctx: &BuildContext) -> CompileErr
         {
             hints.push(format!("{} uses cgo (`import \"C\"`), and drydock builds Go with CGO_ENABLED=0 so that the binary is static for a scratch image; remove the cgo dependency (e.g. a pure-Go driver such as modernc.org/sqlite instead of mattn/go-sqlite3), or build a static cgo binary yourself and pass it with --binary", cgo.join(", ")));
         }
-        if output.contains("missing go.sum entry")
-            || output.contains("go.sum") && output.contains("missing")
-        {
+        let module_download = output.contains("missing go.sum entry")
+            || output.contains("module lookup disabled")
+            || (output.contains("proxy.golang.org") && output.contains("dial tcp"));
+        if module_download {
             hints.push("the module has no go.sum entries for its dependencies: run `go mod tidy` where a Go module proxy is reachable and commit go.sum; or build in GOPATH mode against packaged sources with GO111MODULE=off and GOPATH set (e.g. GOPATH=/usr/share/gocode with Debian's golang-*-dev packages)".into());
         }
     }

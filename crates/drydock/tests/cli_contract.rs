@@ -1,0 +1,672 @@
+//! The command line's contract, command by command, on the real binary: exit codes (0 ok, 1 a
+//! failed build or tool, 2 bad usage, configuration or input), the JSON error object, a quiet
+//! exit on a closed pipe, and the cases a new user hit in the first hour (issue 9).
+
+mod common;
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::*;
+
+fn code(cmd: &mut Command) -> (i32, String, String) {
+    let out = run(cmd);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn go_project(dir: &Path, main: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("main.go"), main).unwrap();
+}
+
+const HELLO: &str = "package main\n\nimport \"net/http\"\n\nfunc main() {\n\thttp.HandleFunc(\"/ping\", func(w http.ResponseWriter, r *http.Request) {})\n\thttp.ListenAndServe(\":7070\", nil)\n}\n";
+
+/// The exit-code table: each command, each kind of bad input.
+#[test]
+fn exit_codes_command_by_command() {
+    let t = tempfile::tempdir().unwrap();
+    let cache = t.path().join("cache");
+    let missing = t.path().join("missing");
+    let file = t.path().join("file.txt");
+    std::fs::write(&file, "x").unwrap();
+    let empty = t.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let cases: Vec<(&str, Vec<String>, i32, &str)> = vec![
+        // (what, args, exit code, part of the message)
+        (
+            "build, missing DIR",
+            vec!["build".into(), missing.display().to_string()],
+            2,
+            "no such directory",
+        ),
+        (
+            "context, missing DIR",
+            vec!["context".into(), missing.display().to_string()],
+            2,
+            "no such directory",
+        ),
+        (
+            "deploy, missing DIR",
+            vec!["deploy".into(), missing.display().to_string()],
+            2,
+            "no such directory",
+        ),
+        (
+            "run, missing DIR",
+            vec!["run".into(), missing.display().to_string()],
+            2,
+            "no such directory",
+        ),
+        (
+            "init, missing DIR",
+            vec!["init".into(), missing.display().to_string()],
+            2,
+            "no such directory",
+        ),
+        (
+            "lint, missing path",
+            vec!["lint".into(), missing.display().to_string()],
+            2,
+            "does not exist",
+        ),
+        (
+            "build, a file as DIR",
+            vec!["build".into(), file.display().to_string()],
+            2,
+            "is a file, not a directory",
+        ),
+        (
+            "init, a file as DIR",
+            vec!["init".into(), file.display().to_string()],
+            2,
+            "is a file, not a directory",
+        ),
+        (
+            "build, an empty dir",
+            vec!["build".into(), empty.display().to_string()],
+            2,
+            "no Go or Rust project found",
+        ),
+        (
+            "build, a bad --output",
+            vec![
+                "build".into(),
+                empty.display().to_string(),
+                "--output".into(),
+                "tar:x".into(),
+            ],
+            2,
+            "bad output",
+        ),
+        (
+            "build, a missing --binary",
+            vec![
+                "build".into(),
+                empty.display().to_string(),
+                "--binary".into(),
+                "nope".into(),
+            ],
+            2,
+            "--binary nope",
+        ),
+        (
+            "rule, unknown code",
+            vec!["rule".into(), "XX999".into()],
+            2,
+            "no rule",
+        ),
+        (
+            "lint, unknown rule",
+            vec![
+                "lint".into(),
+                empty.display().to_string(),
+                "--select".into(),
+                "XX1".into(),
+            ],
+            2,
+            "unknown rule code",
+        ),
+    ];
+    for (what, args, want, msg) in cases {
+        let (c, _, err) = code(
+            drydock()
+                .args(&args)
+                .arg("--cache-dir")
+                .arg(&cache)
+                .env("DRYDOCK_CACHE_DIR", &cache),
+        );
+        // --cache-dir is not a flag of every command: such runs are usage errors (2), which
+        // would pass for the wrong reason, so run again without it where clap refused it.
+        let (c, err) = if err.contains("unexpected argument '--cache-dir'") {
+            let (c, _, err) = code(drydock().args(&args).env("DRYDOCK_CACHE_DIR", &cache));
+            (c, err)
+        } else {
+            (c, err)
+        };
+        assert_eq!(c, want, "{what}: {err}");
+        assert!(err.contains(msg), "{what}: {err}");
+        assert!(!err.contains("panicked"), "{what}: {err}");
+    }
+    // A cache dir that is a file, or that cannot be written: configuration, 2.
+    let proj = t.path().join("proj");
+    go_project(&proj, HELLO);
+    let (c, _, err) = code(
+        drydock()
+            .arg("build")
+            .arg(&proj)
+            .arg("--cache-dir")
+            .arg(&file),
+    );
+    assert_eq!(c, 2, "{err}");
+    assert!(
+        err.contains("cannot be used: it is not a directory"),
+        "{err}"
+    );
+    // A failed compile is a failed tool: 1.
+    go_project(&proj, "package main\n\nfunc main() { undefined() }\n");
+    let (c, _, err) = code(test_env(
+        drydock()
+            .arg("build")
+            .arg(&proj)
+            .arg("--cache-dir")
+            .arg(&cache),
+    ));
+    assert_eq!(c, 1, "{err}");
+    // ... and names the user's file, not drydock's staging copy.
+    assert!(
+        err.contains(&format!("in {}", proj.display()))
+            && !err.contains("/stage/go-proj/src")
+            && !err.contains("gopath/src"),
+        "{err}"
+    );
+}
+
+#[test]
+fn json_errors_on_stdout() {
+    let t = tempfile::tempdir().unwrap();
+    for cmd in ["build", "context", "init", "deploy"] {
+        let (c, out, _) = code(
+            drydock()
+                .arg(cmd)
+                .arg(t.path().join("nope"))
+                .arg("--format")
+                .arg("json"),
+        );
+        assert_eq!(c, 2, "{cmd}");
+        let v: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{cmd}: {e}: {out}"));
+        let e = &v["error"];
+        assert_eq!(e["kind"], "input", "{cmd}: {out}");
+        assert!(
+            e["message"].as_str().unwrap().contains("no such directory"),
+            "{out}"
+        );
+        assert!(e["path"].as_str().unwrap().ends_with("nope"), "{out}");
+        assert!(e["fix"].as_str().is_some(), "{out}");
+    }
+    // A config error carries its file and line.
+    let proj = t.path().join("p");
+    go_project(&proj, HELLO);
+    std::fs::write(
+        proj.join("drydock.toml"),
+        "name = \"p\"\n[image]\nusr = 1\n",
+    )
+    .unwrap();
+    let (c, out, _) = code(
+        drydock()
+            .arg("build")
+            .arg(&proj)
+            .arg("--format")
+            .arg("json"),
+    );
+    assert_eq!(c, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["error"]["kind"], "config");
+    assert_eq!(v["error"]["line"], 3, "{out}");
+    assert!(v["error"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("drydock.toml"));
+}
+
+/// `drydock … | head -1`: no panic, no backtrace, exit 0.
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let root = repo_root();
+    for args in [
+        // The repository root: a listing well past a pipe buffer.
+        vec!["context".to_string(), root.display().to_string()],
+        vec![
+            "lint".into(),
+            root.join("crates/drydock/tests/fixtures")
+                .display()
+                .to_string(),
+            "--format".into(),
+            "sarif".into(),
+        ],
+        vec!["rules".into()],
+    ] {
+        let mut child = drydock()
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read a few bytes, then close our end, as `head -c 10` does.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut buf = [0u8; 10];
+        let _ = stdout.read(&mut buf);
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(1)),
+            "{args:?}: {:?} {err}",
+            out.status
+        );
+    }
+}
+
+#[test]
+fn bad_references_are_refused_with_why() {
+    let t = tempfile::tempdir().unwrap();
+    let proj = t.path().join("p");
+    go_project(&proj, HELLO);
+    for (tag, why) in [
+        ("Foo:bar:baz", "more than one `:`"),
+        ("", "it is empty"),
+        ("x@sha256:abc", "not 64"),
+        (&format!("x@sha256:{}", "a".repeat(64)), "names a digest"),
+    ] {
+        let (c, _, err) = code(drydock().arg("build").arg(&proj).arg("--tag").arg(tag));
+        assert_eq!(c, 2, "{tag:?}: {err}");
+        assert!(err.contains(why), "{tag:?}: {err}");
+    }
+    std::fs::write(
+        proj.join("drydock.toml"),
+        "[image]\ntag = \"Foo:bar:baz\"\n",
+    )
+    .unwrap();
+    let (c, _, err) = code(drydock().arg("build").arg(&proj));
+    assert_eq!(c, 2, "{err}");
+    std::fs::remove_file(proj.join("drydock.toml")).unwrap();
+    let (c, _, err) = code(
+        drydock()
+            .arg("deploy")
+            .arg(&proj)
+            .arg("--image")
+            .arg("Bad Ref!!"),
+    );
+    assert_eq!(c, 2, "{err}");
+    assert!(
+        err.contains("not a valid image reference") && err.contains("contains ' '"),
+        "{err}"
+    );
+    assert!(!proj.join("deploy").exists(), "nothing written");
+}
+
+/// Build and init share one detection, and say what was detected and what assumed.
+#[test]
+fn build_detects_what_init_detects() {
+    let t = tempfile::tempdir().unwrap();
+    let cache = t.path().join("cache");
+    let proj = t.path().join("svc");
+    go_project(&proj, HELLO);
+    let v = build_json(&proj, &cache, &[]);
+    let assumed: Vec<String> = serde_json::from_value(v["assumptions"].clone()).unwrap();
+    assert!(
+        assumed.contains(&"detected port 7070 from main.go:7".to_string()),
+        "{assumed:?}"
+    );
+    assert!(
+        assumed.contains(&"detected health path /ping from main.go:6".to_string()),
+        "{assumed:?}"
+    );
+    let out = run_ok(test_env(
+        drydock()
+            .arg("build")
+            .arg(&proj)
+            .arg("--cache-dir")
+            .arg(&cache)
+            .arg("--output")
+            .arg(format!("oci:{}", t.path().join("oci").display())),
+    ));
+    let _ = out;
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path().join("oci/index.json")).unwrap()).unwrap();
+    let manifest_digest = index["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:")
+        .to_string();
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(t.path().join("oci/blobs/sha256").join(manifest_digest)).unwrap(),
+    )
+    .unwrap();
+    let cfg_digest = manifest["config"]["digest"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:")
+        .to_string();
+    let cfg: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(t.path().join("oci/blobs/sha256").join(cfg_digest)).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        cfg["config"]["ExposedPorts"].get("7070/tcp").is_some(),
+        "{cfg}"
+    );
+    // init writes the same values.
+    let out = run_ok(drydock().arg("init").arg(&proj));
+    assert!(out.contains("detected port 7070 from main.go:7"), "{out}");
+    let toml = std::fs::read_to_string(proj.join("drydock.toml")).unwrap();
+    assert!(
+        toml.contains("port = 7070") && toml.contains("path = \"/ping\""),
+        "{toml}"
+    );
+    // A PORT variable without a default is assumed, and says so.
+    let other = t.path().join("envport");
+    go_project(&other, "package main\n\nimport (\n\t\"net/http\"\n\t\"os\"\n)\n\nfunc main() { http.ListenAndServe(\":\"+os.Getenv(\"PORT\"), nil) }\n");
+    let v = build_json(&other, &cache, &[]);
+    let assumed = v["assumptions"].to_string();
+    assert!(
+        assumed.contains("assumed port 8080: PORT is read at main.go:8 with no default"),
+        "{assumed}"
+    );
+}
+
+#[test]
+fn two_languages_are_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let proj = t.path().join("both");
+    go_project(&proj, HELLO);
+    std::fs::write(proj.join("go.mod"), "module both\n\ngo 1.19\n").unwrap();
+    std::fs::write(
+        proj.join("Cargo.toml"),
+        "[package]\nname = \"both\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    let (c, _, err) = code(drydock().arg("build").arg(&proj));
+    assert_eq!(c, 2, "{err}");
+    assert!(
+        err.contains("has both go.mod and Cargo.toml") && err.contains("language = \\\"go\\\"")
+            || err.contains("language = \"go\""),
+        "{err}"
+    );
+}
+
+/// Relative --cache-dir, DRYDOCK_CACHE_DIR and --binary are relative to the working directory.
+#[test]
+fn relative_paths_are_from_the_working_directory() {
+    let t = tempfile::tempdir().unwrap();
+    let proj = t.path().join("binproj");
+    std::fs::create_dir(&proj).unwrap();
+    // Any static binary will do: the helper drydock's build script made.
+    let helper = std::fs::read_dir(repo_root().join("target/release/build"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("out/drydock-helper"))
+        .find(|p| p.is_file())
+        .expect("the helper built by build.rs");
+    std::fs::copy(&helper, proj.join("run.bin")).unwrap();
+    let out = run_ok(drydock().current_dir(t.path()).args([
+        "build",
+        "binproj",
+        "--binary",
+        "binproj/run.bin",
+        "--cache-dir",
+        "relc",
+        "--format",
+        "json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["binary"]["tool"], "prebuilt", "{out}");
+    assert!(
+        t.path().join("relc/blobs").is_dir(),
+        "cache in the working directory"
+    );
+    assert!(!proj.join("relc").exists(), "not in the project");
+    run_ok(
+        drydock()
+            .current_dir(t.path())
+            .env("DRYDOCK_CACHE_DIR", "envc")
+            .args(["build", "binproj", "--binary", "binproj/run.bin"]),
+    );
+    assert!(t.path().join("envc/blobs").is_dir());
+}
+
+/// Run inside cmd/api of a module: the module is the project, cmd/api the main package.
+#[test]
+fn the_project_root_is_found_upward() {
+    let t = tempfile::tempdir().unwrap();
+    let cache = t.path().join("cache");
+    let proj = t.path().join("mod");
+    std::fs::create_dir_all(proj.join("cmd/api")).unwrap();
+    std::fs::create_dir_all(proj.join("cmd/tool")).unwrap();
+    std::fs::write(proj.join("go.mod"), "module example.com/mod\n\ngo 1.19\n").unwrap();
+    std::fs::write(proj.join("cmd/api/main.go"), HELLO).unwrap();
+    std::fs::write(
+        proj.join("cmd/tool/main.go"),
+        "package main\n\nfunc main() {}\n",
+    )
+    .unwrap();
+    let v = build_json(&proj.join("cmd/api"), &cache, &[]);
+    assert_eq!(v["reference"], "mod:latest", "{v}");
+    let assumed = v["assumptions"].to_string();
+    assert!(assumed.contains("its go.mod is above"), "{assumed}");
+    assert!(
+        v["binary"]["command"]
+            .as_str()
+            .unwrap()
+            .ends_with("./cmd/api"),
+        "{v}"
+    );
+}
+
+#[test]
+fn file_names_that_are_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let t = tempfile::tempdir().unwrap();
+    let cache = t.path().join("cache");
+    let proj = t.path().join("p");
+    go_project(&proj, HELLO);
+    let bad = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+    std::fs::write(proj.join(bad), "x").unwrap();
+    // Included: refused, naming it with its bytes escaped.
+    let (c, _, err) = code(test_env(
+        drydock()
+            .arg("build")
+            .arg(&proj)
+            .arg("--cache-dir")
+            .arg(&cache),
+    ));
+    assert_eq!(c, 2, "{err}");
+    assert!(
+        err.contains("caf\\xe9.txt") && err.contains("not UTF-8"),
+        "{err}"
+    );
+    // Excluded: never read, the build works.
+    std::fs::write(proj.join(".dockerignore"), "*.txt\n").unwrap();
+    build_json(&proj, &cache, &[]);
+}
+
+#[test]
+fn special_files_in_the_context_are_reported() {
+    let t = tempfile::tempdir().unwrap();
+    let cache = t.path().join("cache");
+    let proj = t.path().join("p");
+    go_project(&proj, HELLO);
+    let status = Command::new("mkfifo")
+        .arg(proj.join("pipe"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = run(test_env(
+        drydock()
+            .arg("build")
+            .arg(&proj)
+            .arg("--cache-dir")
+            .arg(&cache),
+    ));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning: not in the build context: pipe (sockets, FIFOs"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_corrupt_cache_blob_is_rebuilt_with_a_warning() {
+    let t = tempfile::tempdir().unwrap();
+    let cache = t.path().join("cache");
+    let proj = t.path().join("p");
+    go_project(&proj, HELLO);
+    let v = build_json(&proj, &cache, &[]);
+    let digest = v["layers"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:")
+        .to_string();
+    std::fs::write(cache.join("blobs/sha256").join(&digest), "garbage").unwrap();
+    let out = run(test_env(
+        drydock()
+            .arg("build")
+            .arg(&proj)
+            .arg("--cache-dir")
+            .arg(&cache),
+    ));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("is corrupt") && err.contains("rebuilding that layer"),
+        "{err}"
+    );
+}
+
+/// cgo and a module without go.sum: say what is wrong and the ways out.
+#[test]
+fn go_failures_are_explained() {
+    let t = tempfile::tempdir().unwrap();
+    let cache = t.path().join("cache");
+    let proj = t.path().join("cgo");
+    go_project(&proj, "package main\n\n// int two() { return 2; }\nimport \"C\"\n\nfunc main() { println(C.two()) }\n");
+    let (c, _, err) = code(test_env(
+        drydock()
+            .arg("build")
+            .arg(&proj)
+            .arg("--cache-dir")
+            .arg(&cache),
+    ));
+    assert_eq!(c, 1, "{err}");
+    assert!(
+        err.contains("main.go uses cgo (`import \"C\"`)") && err.contains("CGO_ENABLED=0"),
+        "{err}"
+    );
+    // gin-api in module mode, as shipped (no go.sum), with no proxy.
+    let (_t2, gin) = copy_example("gin-api");
+    let (c, _, err) = code(
+        drydock()
+            .arg("build")
+            .arg(&gin)
+            .arg("--cache-dir")
+            .arg(&cache)
+            .env("GO111MODULE", "on")
+            .env("GOPROXY", "off"),
+    );
+    assert_eq!(c, 1, "{err}");
+    assert!(
+        err.contains("go mod tidy") && err.contains("GO111MODULE=off"),
+        "{err}"
+    );
+    // Sources excluded by .dockerignore: say so.
+    let ex = t.path().join("excluded");
+    go_project(&ex, HELLO);
+    std::fs::create_dir_all(ex.join("internal")).unwrap();
+    std::fs::write(ex.join("go.mod"), "module ex\n\ngo 1.19\n").unwrap();
+    std::fs::write(
+        ex.join("main.go"),
+        "package main\n\nimport \"ex/internal\"\n\nfunc main() { internal.Run() }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ex.join("internal/run.go"),
+        "package internal\n\nfunc Run() {}\n",
+    )
+    .unwrap();
+    std::fs::write(ex.join(".dockerignore"), "internal\n").unwrap();
+    let (c, _, err) = code(
+        drydock()
+            .arg("build")
+            .arg(&ex)
+            .arg("--cache-dir")
+            .arg(&cache)
+            .env("GO111MODULE", "on")
+            .env("GOPROXY", "off"),
+    );
+    assert_eq!(c, 1, "{err}");
+    assert!(
+        err.contains(".dockerignore keeps internal/run.go out of the build context"),
+        "{err}"
+    );
+}
+
+#[test]
+fn config_messages() {
+    let t = tempfile::tempdir().unwrap();
+    let proj = t.path().join("p");
+    go_project(&proj, HELLO);
+    for (toml, want) in [
+        (
+            "[image]\nuser = \"0\"\n",
+            "`image.user` is \"0\", the root user",
+        ),
+        (
+            "[health]\ninterval = \"3s\"\ntimeout = \"5s\"\n",
+            "`health.timeout` (5s) is not shorter than health.interval (3s)",
+        ),
+        (
+            "[resources]\nmemory_request = \"1Gi\"\nmemory_limit = \"512Mi\"\n",
+            "(512Mi) is below memory_request (1Gi)",
+        ),
+        ("port = \"8080\"\n", "expected a whole number"),
+    ] {
+        std::fs::write(proj.join("drydock.toml"), toml).unwrap();
+        let (c, _, err) = code(drydock().arg("build").arg(&proj));
+        assert_eq!(c, 2, "{toml}: {err}");
+        assert!(
+            err.contains(want) && err.contains("drydock.toml"),
+            "{toml}: {err}"
+        );
+        assert!(!err.contains("i64"), "{err}");
+    }
+}
+
+#[test]
+fn help_texts() {
+    let help = |args: &[&str]| run_ok(drydock().args(args).env("COLUMNS", "80"));
+    let lint = help(&["lint", "--help"]);
+    assert!(lint.contains("Compose"), "{lint}");
+    for l in lint.lines() {
+        assert!(l.chars().count() <= 80, "wrapped past 80: {l:?}");
+    }
+    for cmd in ["rule", "run"] {
+        let h = help(&[cmd, "--help"]);
+        assert!(!h.contains("--format"), "{cmd}: {h}");
+    }
+    assert!(help(&["rule", "--help"]).contains("Examples:"));
+    let init = help(&["init", "--help"]);
+    assert!(
+        init.contains("--port") && init.contains("--main") && !init.contains("--binary"),
+        "{init}"
+    );
+}
