@@ -378,3 +378,137 @@ fn drydock_run_comes_up_healthy_and_stops_cleanly_on_sigint() {
         "{err}"
     );
 }
+
+/// Ctrl-C before the service is healthy: "interrupted", exit 130, the container removed. A
+/// host port in use: which port and how to pick another, exit 2, no container left. And the
+/// stop honours [lifecycle] shutdown_grace.
+#[test]
+fn drydock_run_interrupted_port_in_use_and_grace() {
+    let (_t, dir) = copy_example("gin-api");
+    let cache = tempfile::tempdir().unwrap();
+    let toml = dir.join("drydock.toml");
+    let cfg = std::fs::read_to_string(&toml).unwrap();
+    let cfg = cfg.replace("shutdown_grace = \"15s\"", "shutdown_grace = \"2s\"");
+    // Probed on a port the app does not listen on: it never becomes healthy.
+    std::fs::write(&toml, cfg.replace("port = 8080", "port = 9999")).unwrap();
+    let port = free_port();
+    let mut child = drydock()
+        .arg("run")
+        .arg(&dir)
+        .args([
+            "--engine",
+            "docker",
+            "-e",
+            "API_TOKEN=dev",
+            "-e",
+            "PORT=8080",
+        ])
+        .args(["--host-port", &port.to_string()])
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap_or_default();
+            if line.starts_with("started ") {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    rx.recv_timeout(Duration::from_secs(120))
+        .expect("drydock run starts the container");
+    std::thread::sleep(Duration::from_secs(2));
+    run_ok(Command::new("kill").args(["-INT", &child.id().to_string()]));
+    let status = child.wait().unwrap();
+    let out = reader.join().unwrap();
+    assert_eq!(status.code(), Some(130), "{out}");
+    assert!(
+        out.contains("interrupted before") && !out.contains("is healthy"),
+        "{out}"
+    );
+    let left = run_ok(engine("docker").args([
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("name=drydock-gin-api-{}", child.id()),
+    ]));
+    assert!(left.trim().is_empty(), "container removed: {left}");
+
+    // The grace period: healthy this time, then SIGINT.
+    std::fs::write(&toml, &cfg).unwrap();
+    let mut child = drydock()
+        .arg("run")
+        .arg(&dir)
+        .args(["--engine", "docker", "-e", "API_TOKEN=dev"])
+        .args(["--host-port", &port.to_string()])
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap_or_default();
+            if line.contains("is healthy on") {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    rx.recv_timeout(Duration::from_secs(120)).expect("healthy");
+    run_ok(Command::new("kill").args(["-INT", &child.id().to_string()]));
+    let status = child.wait().unwrap();
+    let out = reader.join().unwrap();
+    assert!(status.success(), "{out}");
+    assert!(out.contains("SIGTERM, then SIGKILL after 2 s"), "{out}");
+
+    // A port in use.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy_port = busy.local_addr().unwrap().port();
+    let child = drydock()
+        .arg("run")
+        .arg(&dir)
+        .args(["--engine", "docker", "-e", "API_TOKEN=dev"])
+        .args(["--host-port", &busy_port.to_string()])
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("port {busy_port} on 127.0.0.1 is already in use"))
+            && err.contains("--host-port"),
+        "{err}"
+    );
+    let left = run_ok(engine("docker").args([
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("name=drydock-gin-api-{pid}"),
+    ]));
+    assert!(
+        left.trim().is_empty(),
+        "no container left in Created: {left}"
+    );
+    drop(busy);
+}
