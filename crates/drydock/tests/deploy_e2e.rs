@@ -425,3 +425,86 @@ fn bad_config_names_the_key_and_the_fix() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`port` is 70000"));
 }
+
+/// The generated Dockerfile builds with `docker build` and the image serves, for the project as
+/// it is: gin-api as the tests build it (GOPATH mode against Debian's Gin) and a GOPATH project
+/// with no go.mod at all. Base images are made locally by bench/make-base-images (nothing can
+/// be pulled here). The Rust Dockerfile is checked by text only: no Rust builder image can be
+/// made here (crates.io is reachable from the host, but a rust:*-bookworm toolchain image is not).
+#[test]
+fn generated_go_dockerfiles_build_with_docker() {
+    let status = Command::new("bash")
+        .arg(repo_root().join("bench/make-base-images"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "bench/make-base-images");
+    let t = tempfile::tempdir().unwrap();
+    let gopath = t.path().join("hello");
+    std::fs::create_dir(&gopath).unwrap();
+    std::fs::write(
+        gopath.join("main.go"),
+        "package main\n\nimport (\n\t\"net/http\"\n\n\t\"github.com/gin-gonic/gin\"\n)\n\nfunc main() {\n\tr := gin.New()\n\tr.GET(\"/healthz\", func(c *gin.Context) { c.String(http.StatusOK, \"ok\") })\n\tr.Run(\":8080\")\n}\n",
+    )
+    .unwrap();
+    let (_g, gin) = copy_example("gin-api");
+    for (name, dir, env) in [
+        ("gopath-hello", gopath.as_path(), vec![]),
+        ("gin-api", gin.as_path(), vec!["API_TOKEN=t"]),
+    ] {
+        run_ok(test_env(drydock().arg("deploy").arg(dir).args([
+            "--target",
+            "dockerfile",
+            "--image",
+            "unused:1",
+        ])));
+        let df = dir.join("deploy/docker/Dockerfile");
+        let text = std::fs::read_to_string(&df).unwrap();
+        assert!(
+            !text.contains("go mod download") && !text.contains("COPY go.mod"),
+            "{name}: {text}"
+        );
+        let tag = format!("drydock-df-{name}:{}", std::process::id());
+        let out = Command::new("/usr/bin/docker")
+            .env("DOCKER_BUILDKIT", "1")
+            .args(["build", "-q", "-f"])
+            .arg(&df)
+            .args(["-t", &tag])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: docker build: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = free_port();
+        let mut args = vec!["-p".to_string(), format!("127.0.0.1:{port}:8080")];
+        for e in &env {
+            args.push("-e".into());
+            args.push(e.to_string());
+        }
+        args.push(tag.clone());
+        let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let c = Container::run("docker", &arg_refs);
+        let got = wait_http(port, "/healthz", 200, std::time::Duration::from_secs(30));
+        assert!(got.is_ok(), "{name}: {got:?}\n{}", c.logs());
+        assert_eq!(c.inspect("{{.Config.User}}"), "65532:65532");
+        drop(c);
+        let _ = run(engine("docker").args(["rmi", "-f", &tag]));
+    }
+    // Rust without a Cargo.lock: no --locked, no COPY of a missing file.
+    let (_r, axum) = copy_example("axum-api");
+    std::fs::remove_file(axum.join("Cargo.lock")).unwrap();
+    run_ok(drydock().arg("deploy").arg(&axum).args([
+        "--target",
+        "dockerfile",
+        "--image",
+        "unused:1",
+    ]));
+    let text = std::fs::read_to_string(axum.join("deploy/docker/Dockerfile")).unwrap();
+    assert!(
+        !text.contains("Cargo.lock") && !text.contains("--locked"),
+        "{text}"
+    );
+    assert!(text.contains("COPY Cargo.toml ./"), "{text}");
+}

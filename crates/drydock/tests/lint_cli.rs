@@ -254,3 +254,87 @@ fn malformed_files_give_clear_errors_and_never_panic() {
     }
     assert_eq!(seen, expected.len());
 }
+
+/// Bad input says what it is; what was linted and skipped is always said.
+#[test]
+fn lint_says_what_it_linted_and_skipped() {
+    let t = tempfile::tempdir().unwrap();
+    let lint = |args: &[&std::path::Path]| {
+        let out = run(drydock().arg("lint").args(args));
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // An empty directory: exit 0, and it says nothing was found.
+    let empty = t.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (c, out, err) = lint(&[&empty]);
+    assert_eq!(c, Some(0));
+    assert_eq!(out, "no findings\n");
+    assert!(
+        err.contains(
+            "linted nothing: no Dockerfile, Kubernetes manifest or Compose file was found"
+        ),
+        "{err}"
+    );
+    // A README named explicitly: skipped with a note, not linted as a Dockerfile.
+    let readme = t.path().join("README.md");
+    std::fs::write(&readme, "# My service\n\nRun it with make.\n").unwrap();
+    let (c, _, err) = lint(&[&readme]);
+    assert_eq!(c, Some(0), "{err}");
+    assert!(
+        err.contains("README.md: not a Dockerfile, Kubernetes manifest or Compose file"),
+        "{err}"
+    );
+    assert!(!err.contains("error"), "{err}");
+    // A Dockerfile by content, under another name, is linted as one.
+    let build = t.path().join("build.txt");
+    std::fs::write(
+        &build,
+        "FROM scratch\nCOPY app /app\nUSER 65532\nENTRYPOINT [\"/app\"]\n",
+    )
+    .unwrap();
+    let (_, _, err) = lint(&[&build]);
+    assert!(err.contains("linted 1 file (1 Dockerfile)"), "{err}");
+    // Invalid UTF-8 and YAML errors: their own messages and hints, exit 2, never "no findings".
+    let latin = t.path().join("Dockerfile");
+    std::fs::write(&latin, b"FROM x\n# caf\xe9\n").unwrap();
+    let (c, out, err) = lint(&[&latin]);
+    assert_eq!(c, Some(2));
+    assert!(
+        err.contains("is not UTF-8 text") && err.contains("save it as UTF-8"),
+        "{err}"
+    );
+    assert!(out.contains("could not be"), "{out}");
+    let yaml = t.path().join("deploy.yaml");
+    std::fs::write(&yaml, "apiVersion: v1\nkind: Pod\nmetadata: [1\n").unwrap();
+    let (c, _, err) = lint(&[&yaml]);
+    assert_eq!(c, Some(2));
+    assert!(
+        err.contains("deploy.yaml:4:1:") && err.contains("make it valid YAML"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Dockerfile BuildKit"),
+        "no Dockerfile hint on YAML: {err}"
+    );
+    // Counts by kind, and YAML that is not Kubernetes is skipped with why.
+    std::fs::write(
+        &yaml,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+    )
+    .unwrap();
+    let ci = t.path().join("ci.yml");
+    std::fs::write(&ci, "jobs:\n  test: {}\n").unwrap();
+    let (_, _, err) = lint(&[&yaml, &ci, &build]);
+    assert!(
+        err.contains("linted 2 files (1 Dockerfile, 1 Kubernetes manifest)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("skipped") && err.contains("ci.yml: YAML without Kubernetes objects"),
+        "{err}"
+    );
+}

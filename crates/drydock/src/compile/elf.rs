@@ -48,12 +48,20 @@ pub fn verify_static(path: &Path, fix: &'static str) -> Result<StaticInfo, Stati
         path: path.to_path_buf(),
         source,
     })?;
+    verify_static_bytes(path, &data, fix)
+}
+
+/// As [`verify_static`], on bytes already read (`path` names them in errors).
+pub fn verify_static_bytes(
+    path: &Path,
+    data: &[u8],
+    fix: &'static str,
+) -> Result<StaticInfo, StaticError> {
     let not_elf = |reason: String| StaticError::NotElf {
         path: path.to_path_buf(),
         reason,
     };
-    let file =
-        ElfFile64::<Endianness>::parse(data.as_slice()).map_err(|e| not_elf(e.to_string()))?;
+    let file = ElfFile64::<Endianness>::parse(data).map_err(|e| not_elf(e.to_string()))?;
     let endian = file.endian();
     let header = file.elf_header();
     let machine = header.e_machine(endian);
@@ -72,7 +80,7 @@ pub fn verify_static(path: &Path, fix: &'static str) -> Result<StaticInfo, Stati
     for ph in file.elf_program_headers() {
         match ph.p_type(endian) {
             elf::PT_INTERP => {
-                let bytes = ph.data(endian, data.as_slice()).unwrap_or_default();
+                let bytes = ph.data(endian, data).unwrap_or_default();
                 interp = Some(
                     String::from_utf8_lossy(bytes)
                         .trim_end_matches('\0')
@@ -85,8 +93,8 @@ pub fn verify_static(path: &Path, fix: &'static str) -> Result<StaticInfo, Stati
     }
     let mut needed = Vec::new();
     let sections = file.elf_section_table();
-    if let Ok(Some((dyns, link))) = sections.dynamic(endian, data.as_slice()) {
-        let strings = sections.strings(endian, data.as_slice(), link).ok();
+    if let Ok(Some((dyns, link))) = sections.dynamic(endian, data) {
+        let strings = sections.strings(endian, data, link).ok();
         for d in dyns {
             if d.tag(endian) == elf::DT_NEEDED {
                 let name = strings
@@ -117,7 +125,7 @@ pub fn verify_static(path: &Path, fix: &'static str) -> Result<StaticInfo, Stati
             "static"
         },
         size: data.len() as u64,
-        go: super::goinfo::read(&data),
+        go: super::goinfo::read(data),
     })
 }
 

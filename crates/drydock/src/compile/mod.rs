@@ -21,7 +21,7 @@ use crate::context::{BuildContext, ContextError};
 use crate::project::Project;
 use crate::ui::Ui;
 
-pub use elf::{verify_static, StaticError, StaticInfo};
+pub use elf::{verify_static, verify_static_bytes, StaticError, StaticInfo};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {

@@ -7,8 +7,9 @@ use crate::project::Project;
 /// The minimal runtime base: CA certificates, tzdata, /tmp and the nonroot user (65532).
 pub const RUNTIME_BASE: &str = "gcr.io/distroless/static-debian12:nonroot";
 
+/// The Go version: go.mod's `go` directive, else the local toolchain's, else a current one.
 fn go_version(p: &Project) -> String {
-    std::fs::read_to_string(p.root.join("go.mod"))
+    let from_mod = std::fs::read_to_string(p.root.join("go.mod"))
         .ok()
         .and_then(|t| {
             t.lines().find_map(|l| {
@@ -16,6 +17,16 @@ fn go_version(p: &Project) -> String {
                     .strip_prefix("go ")
                     .map(|v| v.trim().split('.').take(2).collect::<Vec<_>>().join("."))
             })
+        });
+    from_mod
+        .or_else(|| {
+            let out = std::process::Command::new("go")
+                .args(["env", "GOVERSION"])
+                .output()
+                .ok()?;
+            let v = String::from_utf8_lossy(&out.stdout);
+            let v = v.trim().strip_prefix("go")?;
+            Some(v.split('.').take(2).collect::<Vec<_>>().join("."))
         })
         .unwrap_or_else(|| "1.22".into())
 }
@@ -92,15 +103,19 @@ pub fn dockerfile(p: &Project) -> String {
             let flags = "RUSTFLAGS=\"-C target-feature=+crt-static\"";
             let target = "x86_64-unknown-linux-gnu";
             // With a Cargo.lock, builds use exactly it; without one, cargo resolves afresh.
-            let (lock, locked) = if p.root.join("Cargo.lock").is_file() {
-                (" Cargo.lock", " --locked")
+            let (lock, locked, until) = if p.root.join("Cargo.lock").is_file() {
+                (
+                    " Cargo.lock",
+                    " --locked",
+                    "Cargo.toml or Cargo.lock change",
+                )
             } else {
-                ("", "")
+                ("", "", "Cargo.toml changes")
             };
             d.push_str(&format!(
                 "FROM rust:{v}-bookworm AS build\n\
                  WORKDIR /src\n\
-                 # Dependencies first: a stub main builds them, cached until Cargo.toml or Cargo.lock change.\n\
+                 # Dependencies first: a stub main builds them, cached until {until}.\n\
                  COPY Cargo.toml{lock} ./\n\
                  RUN mkdir src && echo 'fn main() {{}}' > src/main.rs \\\n    && {flags} cargo build --release{locked} --target {target} \\\n    && rm -rf src\n\
                  COPY . .\n\

@@ -410,8 +410,11 @@ impl LintRun {
                 plural(self.errors.len(), "file", "files")
             ));
         }
-        for (p, why) in &self.skipped {
+        for (p, why) in self.skipped.iter().take(5) {
             s.push_str(&format!("\nskipped {}: {why}", p.display()));
+        }
+        if self.skipped.len() > 5 {
+            s.push_str(&format!("\nskipped {} more", self.skipped.len() - 5));
         }
         s
     }

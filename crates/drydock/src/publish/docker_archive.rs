@@ -161,20 +161,30 @@ fn refuse_foreign_file(file: &std::path::Path) -> Result<(), PublishError> {
     if !meta.is_file() {
         return Err(refuse("exists and is not a regular file"));
     }
-    let is_archive = std::fs::File::open(file).ok().is_some_and(|f| {
-        tar::Archive::new(f).entries().is_ok_and(|mut es| {
-            es.any(|e| {
-                e.ok()
-                    .and_then(|e| e.path().ok().map(|p| p.as_os_str() == "manifest.json"))
-                    .unwrap_or(false)
-            })
-        })
-    });
-    if is_archive {
+    if std::fs::File::open(file).is_ok_and(is_docker_archive) {
         Ok(())
     } else {
         Err(refuse(
             "exists and is not a docker archive, so drydock will not replace it",
         ))
     }
+}
+
+/// Whether a tar stream is a docker archive: it holds a `manifest.json` that is a JSON array.
+pub fn is_docker_archive(r: impl io::Read) -> bool {
+    let mut archive = tar::Archive::new(r);
+    let Ok(entries) = archive.entries() else {
+        return false;
+    };
+    for e in entries {
+        let Ok(mut e) = e else {
+            return false;
+        };
+        if e.path().is_ok_and(|p| p.as_os_str() == "manifest.json") {
+            let mut buf = Vec::new();
+            return io::Read::read_to_end(&mut io::Read::take(&mut e, 1 << 20), &mut buf).is_ok()
+                && serde_json::from_slice::<Vec<serde_json::Value>>(&buf).is_ok();
+        }
+    }
+    false
 }

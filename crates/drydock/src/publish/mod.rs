@@ -9,9 +9,9 @@ mod oci_layout;
 
 use std::path::PathBuf;
 
-pub use docker_archive::DockerArchive;
+pub use docker_archive::{is_docker_archive, DockerArchive};
 pub use engine::{Engine, EngineLoad};
-pub use oci_layout::OciLayout;
+pub use oci_layout::{parse_index, OciLayout};
 
 use crate::cache::{Cache, CacheError};
 use crate::image::Image;

@@ -1,0 +1,14 @@
+//! The .dockerignore matcher: parsing any file, then matching paths made from the same bytes.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(m) = drydock::context::DockerignoreMatcher::from_file_text(text) {
+            for line in text.lines().take(16) {
+                let _ = m.is_excluded(line.trim_start_matches('!'));
+            }
+            let _ = m.is_excluded("a/b/c.go");
+        }
+    }
+});
