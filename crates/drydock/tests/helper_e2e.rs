@@ -379,6 +379,45 @@ fn drydock_run_comes_up_healthy_and_stops_cleanly_on_sigint() {
     );
 }
 
+/// `drydock run DIR ARGS` in the background: the child, a signal when a stderr line contains
+/// `marker`, and the whole of stderr once it exits.
+fn spawn_run(
+    dir: &std::path::Path,
+    cache: &std::path::Path,
+    args: &[&str],
+    marker: &'static str,
+) -> (
+    std::process::Child,
+    std::sync::mpsc::Receiver<()>,
+    std::thread::JoinHandle<String>,
+) {
+    let mut child = drydock()
+        .arg("run")
+        .arg(dir)
+        .args(args)
+        .arg("--cache-dir")
+        .arg(cache)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap_or_default();
+            if line.contains(marker) {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    (child, rx, reader)
+}
+
 /// Ctrl-C before the service is healthy: "interrupted", exit 130, the container removed. A
 /// host port in use: which port and how to pick another, exit 2, no container left. And the
 /// stop honours [lifecycle] shutdown_grace.
@@ -392,38 +431,22 @@ fn drydock_run_interrupted_port_in_use_and_grace() {
     // Probed on a port the app does not listen on: it never becomes healthy.
     std::fs::write(&toml, cfg.replace("port = 8080", "port = 9999")).unwrap();
     let port = free_port();
-    let mut child = drydock()
-        .arg("run")
-        .arg(&dir)
-        .args([
+    let hp = port.to_string();
+    let (mut child, rx, reader) = spawn_run(
+        &dir,
+        cache.path(),
+        &[
             "--engine",
             "docker",
             "-e",
             "API_TOKEN=dev",
             "-e",
             "PORT=8080",
-        ])
-        .args(["--host-port", &port.to_string()])
-        .arg("--cache-dir")
-        .arg(cache.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines() {
-            let line = line.unwrap_or_default();
-            if line.starts_with("started ") {
-                let _ = tx.send(());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
+            "--host-port",
+            &hp,
+        ],
+        "started ",
+    );
     rx.recv_timeout(Duration::from_secs(120))
         .expect("drydock run starts the container");
     std::thread::sleep(Duration::from_secs(2));
@@ -445,31 +468,19 @@ fn drydock_run_interrupted_port_in_use_and_grace() {
 
     // The grace period: healthy this time, then SIGINT.
     std::fs::write(&toml, &cfg).unwrap();
-    let mut child = drydock()
-        .arg("run")
-        .arg(&dir)
-        .args(["--engine", "docker", "-e", "API_TOKEN=dev"])
-        .args(["--host-port", &port.to_string()])
-        .arg("--cache-dir")
-        .arg(cache.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines() {
-            let line = line.unwrap_or_default();
-            if line.contains("is healthy on") {
-                let _ = tx.send(());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
+    let (mut child, rx, reader) = spawn_run(
+        &dir,
+        cache.path(),
+        &[
+            "--engine",
+            "docker",
+            "-e",
+            "API_TOKEN=dev",
+            "--host-port",
+            &hp,
+        ],
+        "is healthy on",
+    );
     rx.recv_timeout(Duration::from_secs(120)).expect("healthy");
     run_ok(Command::new("kill").args(["-INT", &child.id().to_string()]));
     let status = child.wait().unwrap();
