@@ -226,3 +226,45 @@ fn compose_bundle_serves_through_the_tls_proxy() {
     assert!(nets.trim().is_empty(), "networks left: {nets}");
     let _ = run(engine("docker").args(["rmi", "-f", &tag]));
 }
+
+/// Without --image, the Compose bundle names what the local engine has after `build --load
+/// docker`: the tag, with the digest in a comment, never `name:tag@digest`.
+#[test]
+fn compose_refers_to_the_local_tag() {
+    let (_t, dir) = copy_example("gin-api");
+    let cache = tempfile::tempdir().unwrap();
+    let tag = format!("drydock-compose-ref:{}", std::process::id());
+    let toml = dir.join("drydock.toml");
+    let cfg = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(
+        &toml,
+        cfg.replace("[image]\n", &format!("[image]\ntag = \"{tag}\"\n")),
+    )
+    .unwrap();
+    let built = build_json(&dir, cache.path(), &["--load", "docker"]);
+    run_ok(test_env(
+        drydock()
+            .arg("deploy")
+            .arg(&dir)
+            .args(["--target", "compose"])
+            .arg("--cache-dir")
+            .arg(cache.path()),
+    ));
+    let text = std::fs::read_to_string(dir.join("deploy/compose/compose.yaml")).unwrap();
+    let compose: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    let image = compose["services"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter_map(|s| s["image"].as_str())
+        .find(|i| i.starts_with("drydock-compose-ref"))
+        .unwrap()
+        .to_string();
+    assert_eq!(image, tag, "{text}");
+    assert!(
+        text.contains(built["digest"].as_str().unwrap()),
+        "digest in a comment: {text}"
+    );
+    run_ok(engine("docker").args(["image", "inspect", &image]));
+    let _ = run(engine("docker").args(["rmi", "-f", &tag]));
+}
