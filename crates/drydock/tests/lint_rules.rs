@@ -37,6 +37,15 @@ const CASES: &[(&str, &str, &str)] = &[
     ("DF020", "FROM debian:12\nRUN sudo apt-get update\n", "FROM debian:12\nRUN echo pseudo sudoku\n"),
     ("DF021", "FROM debian:12\nRUN cd /src && make\n", "FROM debian:12\nWORKDIR /src\nRUN make && cd -\n"),
     ("DF022", "FROM debian:12\nRUN apt-get install -y curl\n", "FROM debian:12\nRUN apt-get install -y --no-install-recommends curl\n"),
+    // The shell model: options before the subcommand, bundled short flags, words inside quotes,
+    // `dist-clean`, a package named sudo, `--no-network`, dry runs.
+    ("DF002", "FROM alpine:3.20\nRUN apk -U add curl\n", "FROM alpine:3.20\nRUN apk add --no-network /pkgs/x.apk && apk --no-cache add curl\n"),
+    ("DF003", "FROM debian:12\nRUN apt-get -y install curl\n", "FROM debian:12\nRUN apt-get -y install --no-install-recommends curl && apt-get dist-clean\n"),
+    ("DF003", "FROM debian:12\nRUN sudo apt-get -yf install curl\n", "FROM debian:12\nRUN echo \"apt-get install is mentioned\"\n"),
+    ("DF003", "FROM debian:12\nRUN if true; then apt install -y x; fi\n", "FROM debian:12\nRUN apt-get install -s curl\n"),
+    ("DF020", "FROM debian:12\nRUN apt-get update; sudo -u app make\n", "FROM debian:12\nRUN apt-get install -y --no-install-recommends sudo && rm -rf /var/lib/apt/lists/*\n"),
+    ("DF022", "FROM debian:12\nRUN apt-get -y install curl && rm -rf /var/lib/apt/lists/*\n", "FROM debian:12\nRUN echo \"apt-get install is mentioned\"\n"),
+    ("DF022", "FROM debian:12\nRUN apt-get -yf install curl\n", "FROM debian:12\nRUN apt-get -o APT::Install-Recommends=false install -y curl\n"),
     ("DF023", "FROM debian:12\nMAINTAINER me@example.com\n", "FROM debian:12\nLABEL org.opencontainers.image.authors=me@example.com\n"),
 ];
 

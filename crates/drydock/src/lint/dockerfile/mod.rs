@@ -2,6 +2,7 @@
 
 pub mod expand;
 pub mod parser;
+pub mod shell;
 pub mod stages;
 
 pub use parser::{parse, Dockerfile, Instruction, ParseError};

@@ -1,4 +1,4 @@
-use super::{at, run_text};
+use super::{at, run_commands};
 use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
@@ -39,13 +39,11 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         .iter()
         .filter(|i| i.name() == "run")
         .filter(|i| {
-            let t = run_text(i);
-            t.split(|c| c == ';' || c == '&' || c == '|' || c == '\n')
-                .any(|cmd| {
-                    let w: Vec<&str> = cmd.split_whitespace().collect();
-                    w.windows(2).any(|p| p[0] == "apk" && p[1] == "add")
-                        && !w.contains(&"--no-cache")
-                })
+            run_commands(i).iter().any(|c| {
+                let c = c.unwrapped();
+                // --no-network fetches no index, so there is none to leave behind.
+                c.has_args("apk", "add") && !c.has_flag(&["no-cache", "no-network"], &[])
+            })
         })
         .map(|i| {
             at(

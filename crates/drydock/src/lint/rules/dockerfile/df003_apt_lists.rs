@@ -1,4 +1,4 @@
-use super::{at, run_text};
+use super::{at, run_commands};
 use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
@@ -41,9 +41,11 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         .iter()
         .filter(|i| i.name() == "run")
         .filter(|i| {
-            let t = run_text(i);
-            (t.contains("apt-get install") || t.contains("apt install"))
-                && !t.contains("/var/lib/apt/lists")
+            let cmds = run_commands(i);
+            cmds.iter().any(|c| c.is_apt_install())
+                && !cmds.iter().any(|c| c.removes_apt_lists())
+                // A cache mount keeps the lists out of the layer.
+                && !i.flags.iter().any(|f| f.contains("/var/lib/apt"))
         })
         .map(|i| {
             at(

@@ -1,4 +1,4 @@
-use super::{at, run_text};
+use super::{at, run_commands};
 use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
@@ -40,12 +40,8 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     ctx.df
         .instructions
         .iter()
-        .filter(|i| {
-            i.name() == "run"
-                && run_text(i)
-                    .split(|c: char| c.is_whitespace() || ";&|(".contains(c))
-                    .any(|w| w == "sudo")
-        })
+        // Running sudo, not installing a package named sudo.
+        .filter(|i| i.name() == "run" && run_commands(i).iter().any(|c| c.is("sudo")))
         .map(|i| {
             at(
                 ctx,

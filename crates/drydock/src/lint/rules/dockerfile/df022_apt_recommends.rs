@@ -1,4 +1,4 @@
-use super::{at, run_text};
+use super::{at, run_commands};
 use crate::lint::catalog::{Check, Rule};
 use crate::lint::diagnostic::{Finding, Severity};
 use crate::lint::DockerfileCtx;
@@ -39,10 +39,14 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         .iter()
         .filter(|i| i.name() == "run")
         .filter(|i| {
-            let t = run_text(i);
-            t.contains("apt-get install")
-                && !t.contains("--no-install-recommends")
-                && !t.contains("APT::Install-Recommends")
+            run_commands(i).iter().any(|c| {
+                c.is_apt_install()
+                    && !c.has_flag(&["no-install-recommends"], &[])
+                    && !c
+                        .words
+                        .iter()
+                        .any(|w| w.contains("APT::Install-Recommends"))
+            })
         })
         .map(|i| {
             at(

@@ -104,6 +104,11 @@ pub fn run_text(ins: &Instruction) -> String {
     t
 }
 
+/// The RUN's commands, read by the one shell model.
+pub fn run_commands(ins: &Instruction) -> Vec<crate::lint::dockerfile::shell::Command> {
+    crate::lint::dockerfile::shell::commands(&run_text(ins))
+}
+
 /// Stage names that are other stages, not images.
 pub fn is_stage_ref(ctx: &DockerfileCtx<'_>, name: &str) -> bool {
     ctx.stages
