@@ -105,8 +105,8 @@ fn split_fix(text: &str) -> (String, Option<String>) {
     }
 }
 
-/// `path:line:` or `path:` at the start of a message, for errors that only carry their
-/// location in the text (toml's messages say "at line N").
+/// The line number in a toml error message ("TOML parse error at line 3, column 1"), which
+/// carries its location only in the text.
 pub fn toml_line(message: &str) -> Option<usize> {
     let i = message.find("line ")?;
     message[i + 5..]
@@ -210,7 +210,7 @@ impl Classify for ProjectError {
     fn kind(&self) -> ErrorKind {
         match self {
             ProjectError::Config(e) => e.kind(),
-            ProjectError::Reference(_) => ErrorKind::Config,
+            ProjectError::Reference(_) | ProjectError::Invalid(_) => ErrorKind::Config,
             _ => ErrorKind::Input,
         }
     }
