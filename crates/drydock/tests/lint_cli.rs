@@ -338,3 +338,54 @@ fn lint_says_what_it_linted_and_skipped() {
         "{err}"
     );
 }
+
+/// Helm charts and templates are skipped with a note and never make the run exit 2;
+/// Containerfile and the other Dockerfile names are found.
+#[test]
+fn templates_are_skipped_and_dockerfile_names_found() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    let chart = root.join("charts/api");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: api\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/deployment.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n{{- if .Values.x }}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("loose.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name }}\n",
+    )
+    .unwrap();
+    // A quoted action is just text: this one is linted.
+    std::fs::write(root.join("rules.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rules\ndata:\n  a: \"{{ $labels.x }}\"\n").unwrap();
+    for name in [
+        "Containerfile",
+        "api.dockerfile",
+        "Dockerfile-prod",
+        "Dockerfile_dev",
+        "Dockerfile.ci",
+    ] {
+        std::fs::write(root.join(name), "FROM scratch\nCOPY app /app\nUSER 65532:65532\nEXPOSE 8080\nHEALTHCHECK CMD [\"/app\", \"probe\"]\nENTRYPOINT [\"/app\"]\n").unwrap();
+    }
+    std::fs::write(root.join("Dockerfile.template"), "FROM %%BASE%%\n").unwrap();
+    std::fs::write(root.join(".dockerignore"), ".git\n").unwrap();
+    let out = run(drydock().arg("lint").arg(root));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("linted 6 files (5 Dockerfiles, 1 Kubernetes manifest)"),
+        "{err}"
+    );
+    assert!(err.contains("charts/api: a Helm chart: render it"), "{err}");
+    assert!(err.contains("loose.yaml: a template"), "{err}");
+    assert!(
+        err.contains("Dockerfile.template: a Dockerfile template"),
+        "{err}"
+    );
+}

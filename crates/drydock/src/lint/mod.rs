@@ -234,11 +234,42 @@ pub fn lint_dockerfile_in(
 }
 
 /// Whether a file name is a Dockerfile: `Dockerfile`, `*.Dockerfile`, `Dockerfile.*`.
+/// Whether a file name is a Dockerfile: `Dockerfile`, `Containerfile`, `*.Dockerfile`,
+/// `*.dockerfile`, `*.containerfile`, and `Dockerfile.*`, `Dockerfile-*`, `Dockerfile_*` (and the
+/// same for Containerfile); not their `.dockerignore` files, nor `*.template` (docker-library's
+/// jq templates, which are not Dockerfiles until rendered).
 pub fn is_dockerfile_name(name: &str) -> bool {
-    name == "Dockerfile"
-        || name.ends_with(".Dockerfile")
-        || (name.starts_with("Dockerfile.") && !name.ends_with(".dockerignore"))
+    if name.ends_with(".dockerignore") || name.ends_with(".template") {
+        return false;
+    }
+    let lower = name.to_ascii_lowercase();
+    ["dockerfile", "containerfile"].iter().any(|base| {
+        name.eq_ignore_ascii_case(base)
+            || lower.ends_with(&format!(".{base}"))
+            || [".", "-", "_"]
+                .iter()
+                .any(|sep| name.starts_with(&format!("{}{sep}", capitalised(base))))
+    })
 }
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// A template, not YAML yet: Helm's and other Go-template files. An action that is YAML
+/// structure (a line of its own, or an unquoted value) makes a template; `{{ … }}` inside a
+/// quoted string (a Prometheus rule's `"{{ $labels.x }}"`) is just text.
+fn is_template(text: &str) -> bool {
+    text.lines().any(|l| {
+        let t = l.trim_start().trim_start_matches("- ");
+        t.starts_with("{{") || l.contains(": {{") || l.contains(":{{")
+    })
+}
+
+const TEMPLATE_NOTE: &str = "a template ({{ … }}), not YAML until rendered: render it and lint the output (e.g. helm template CHART > rendered.yaml && drydock lint rendered.yaml)";
 
 /// Whether a file name is YAML that may hold Kubernetes objects (Compose files are not).
 pub fn is_manifest_name(name: &str) -> bool {
@@ -316,6 +347,7 @@ fn sniff(path: &Path) -> Sniffed {
 
 pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LintError> {
     let mut out = Discovered::default();
+    let mut chart_dirs = Vec::new();
     let mut take = |p: PathBuf, explicit: bool| {
         let name = p
             .file_name()
@@ -327,6 +359,11 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LintError> {
             out.manifests.push(p);
         } else if is_dockerfile_name(&name) {
             out.dockerfiles.push(p);
+        } else if name.starts_with("Dockerfile") && name.ends_with(".template") {
+            out.skipped.push((
+                p,
+                "a Dockerfile template (render it, then lint the result)".into(),
+            ));
         } else if explicit {
             match sniff(&p) {
                 Sniffed::Dockerfile => out.dockerfiles.push(p),
@@ -340,18 +377,38 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LintError> {
         if p.is_file() {
             take(p.clone(), true);
         } else if p.is_dir() {
+            // A Helm chart (Chart.yaml beside templates/) is skipped whole, with one note.
+            let charts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let seen = charts.clone();
             let walker = ignore::WalkBuilder::new(p)
                 .hidden(false)
-                .filter_entry(|e| e.file_name() != ".git")
+                .filter_entry(move |e| {
+                    if e.file_name() == ".git" {
+                        return false;
+                    }
+                    let chart = e.file_type().is_some_and(|t| t.is_dir())
+                        && e.path().join("Chart.yaml").is_file()
+                        && e.path().join("templates").is_dir();
+                    if chart {
+                        if let Ok(mut c) = seen.lock() {
+                            c.push(e.path().to_path_buf());
+                        }
+                    }
+                    !chart
+                })
                 .build();
             for entry in walker.flatten() {
                 if entry.file_type().is_some_and(|t| t.is_file()) {
                     take(entry.into_path(), false);
                 }
             }
+            chart_dirs.extend(charts.lock().map(|c| c.clone()).unwrap_or_default());
         } else {
             return Err(LintError::Missing(p.clone()));
         }
+    }
+    for c in chart_dirs {
+        out.skipped.push((c, "a Helm chart: render it and lint the output (helm template CHART > rendered.yaml && drydock lint rendered.yaml)".into()));
     }
     for v in [&mut out.dockerfiles, &mut out.manifests, &mut out.compose] {
         v.sort();
@@ -461,9 +518,15 @@ pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> LintRun {
     let mut yaml_files = Vec::new();
     for f in &found.manifests {
         let path = f.display().to_string();
-        match read_text(f).and_then(|t| kubernetes::parse_file(&path, &t).map(|y| (t, y))) {
+        match read_text(f).and_then(|t| {
+            if is_template(&t) {
+                return Ok((t, None));
+            }
+            kubernetes::parse_file(&path, &t).map(|y| (t, Some(y)))
+        }) {
+            Ok((_, None)) => run.skipped.push((f.clone(), TEMPLATE_NOTE.into())),
             // YAML that is not Kubernetes (CI configs, Helm values) is not ours to judge.
-            Ok((text, y)) if kubernetes::is_kubernetes(&y.docs) => {
+            Ok((text, Some(y))) if kubernetes::is_kubernetes(&y.docs) => {
                 run.sources.insert(path, text);
                 yaml_files.push(y);
                 run.manifests += 1;
