@@ -232,6 +232,8 @@ impl Project {
         let mut go_module = None;
         let mut gin = false;
         let mut detected_name = None;
+        // The sources are read once, for Gin, the port and the health paths.
+        let sources = detect::sources(ctx, language);
         let main = match language {
             Language::Go => {
                 if has("go.mod") {
@@ -241,10 +243,9 @@ impl Project {
                         .and_then(|m| m.rsplit('/').next())
                         .map(str::to_string);
                 }
-                gin = go_files(ctx).any(|p| {
-                    std::fs::read_to_string(root.join(p))
-                        .is_ok_and(|s| s.contains("\"github.com/gin-gonic/gin\""))
-                });
+                gin = sources
+                    .iter()
+                    .any(|s| s.text.contains("\"github.com/gin-gonic/gin\""));
                 match o.main.clone().or(cfg.build.main.clone()) {
                     Some(m) => m,
                     None if binary.is_some() => ".".into(),
@@ -301,7 +302,6 @@ impl Project {
         if !config::valid_name(&name) {
             return Err(ProjectError::Invalid(format!("name {name:?} is not a valid image name: use lowercase letters, digits, `.`, `_` and `-`")));
         }
-        let sources = detect::sources(ctx, language);
         let port = match (o.port, cfg.port) {
             (Some(p), _) => p,
             (None, Some(p)) => config::validate_port(p).map_err(ProjectError::Invalid)?,

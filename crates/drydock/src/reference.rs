@@ -147,10 +147,7 @@ fn explain(s: &str, e: &ParseError) -> String {
     if last.matches(':').count() > 1 {
         return format!("{last:?} has more than one `:` (one separates the tag)");
     }
-    let (repo, tag) = match last.split_once(':') {
-        Some((r, t)) => (r, Some(t)),
-        None => (last, None),
-    };
+    let tag = last.split_once(':').map(|(_, t)| t);
     if let Some(t) = tag {
         if t.is_empty() {
             return "the tag after `:` is empty".into();
@@ -174,13 +171,11 @@ fn explain(s: &str, e: &ParseError) -> String {
         {
             rest.rsplit_once(':').map_or(rest, |(p, _)| p).to_string()
         }
-        _ => {
-            let _ = repo;
-            name.rsplit_once(':')
-                .filter(|(_, t)| !t.contains('/'))
-                .map_or(name, |(p, _)| p)
-                .to_string()
-        }
+        _ => name
+            .rsplit_once(':')
+            .filter(|(_, t)| !t.contains('/'))
+            .map_or(name, |(p, _)| p)
+            .to_string(),
     };
     if path.chars().any(|c| c.is_ascii_uppercase()) {
         return format!("the repository {path:?} must be lowercase");

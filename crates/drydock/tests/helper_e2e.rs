@@ -287,39 +287,22 @@ fn run_and_interrupt(eng: &'static str, dir: &std::path::Path, cache: &std::path
     require_tool(eng);
     let port = free_port();
     let tag = unique("gin-api-run");
-    let mut child = drydock()
-        .arg("run")
-        .arg(dir)
-        .args([
+    let hp = port.to_string();
+    let (mut child, rx, reader) = spawn_run(
+        dir,
+        cache,
+        &[
             "--engine",
             eng,
             "-e",
             "API_TOKEN=dev",
             "--host-port",
-            &port.to_string(),
+            &hp,
             "--tag",
             &tag,
-        ])
-        .arg("--cache-dir")
-        .arg(cache)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines() {
-            let line = line.unwrap_or_default();
-            if line.contains("is healthy on") {
-                let _ = tx.send(());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
+        ],
+        "is healthy on",
+    );
     rx.recv_timeout(Duration::from_secs(120))
         .unwrap_or_else(|_| panic!("{eng}: drydock run reports the service healthy"));
     assert_eq!(http_get(port, "/healthz").map(|r| r.0), Some(200), "{eng}");

@@ -53,13 +53,8 @@ pub fn run(a: LintArgs, ui: &Ui) -> Outcome {
     let fail_on = a.fail_on.or(cfg.fail_on).unwrap_or(Severity::Warning);
     let found = lint::discover(&paths).map_err(failure)?;
     let run = lint::lint_paths(&found, &opts);
-    let label = if ui.color {
-        "\x1b[31merror\x1b[0m"
-    } else {
-        "error"
-    };
     for e in &run.errors {
-        eprintln_quiet(&format!("{label}: {e}"));
+        super::error_line(ui, &e.to_string());
     }
     let color = ui.color
         && a.format == lint::output::Format::Text
@@ -79,9 +74,4 @@ pub fn run(a: LintArgs, ui: &Ui) -> Outcome {
     } else {
         Ok(0)
     }
-}
-
-fn eprintln_quiet(s: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{s}");
 }

@@ -56,15 +56,20 @@ pub fn finish(outcome: Outcome, format: Format, ui: &Ui) -> ExitCode {
             if format == Format::Json {
                 out(&format!("{}\n", f.json()));
             }
-            let label = if ui.color {
-                "\x1b[31merror\x1b[0m"
-            } else {
-                "error"
-            };
-            let _ = writeln!(std::io::stderr(), "{label}: {}", f.text());
+            error_line(ui, &f.text());
             ExitCode::from(f.exit_code())
         }
     }
+}
+
+/// `error: …` on stderr (red on a terminal); a closed stderr is ignored.
+pub fn error_line(ui: &Ui, text: &str) {
+    let label = if ui.color {
+        "\x1b[31merror\x1b[0m"
+    } else {
+        "error"
+    };
+    let _ = writeln!(std::io::stderr(), "{label}: {text}");
 }
 
 /// Writes to stdout. A reader that went away (`drydock lint | head`) ends drydock quietly with
