@@ -4,11 +4,11 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        if let Ok(f) = drydock::lint::kubernetes::parse_file("x.yaml", text) {
+        if let Ok(f) = drydock_lint::yaml::parse_file("x.yaml", text) {
             let opts = drydock::lint::LintOptions::default();
             let files = [f];
-            let _ = drydock::lint::kubernetes::lint(&files, &opts);
-            let _ = drydock::lint::compose::lint(&files, &opts);
+            let _ = drydock_lint::lint_kubernetes(&files, &opts);
+            let _ = drydock_lint::lint_compose(&files, &opts);
         }
     }
 });

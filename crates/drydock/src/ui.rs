@@ -67,21 +67,7 @@ impl Ui {
     }
 }
 
-/// Bytes for people: `812 B`, `3.1 MB` (decimal units, as registries and Docker report them).
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u < UNITS.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
+pub use drydock_lint::units::human_bytes;
 
 pub struct Step(Option<ProgressBar>);
 

@@ -362,7 +362,7 @@ fn the_dockerfiles_parse() {
             "multi-stage"
         );
         // drydock's own BuildKit-compatible parser reads it too.
-        let parsed = drydock::lint::dockerfile::parse(&text).unwrap();
+        let parsed = drydock_dockerfile::parse(&text).unwrap();
         let names: Vec<String> = parsed.instructions.iter().map(|i| i.name()).collect();
         assert_eq!(names.first().map(String::as_str), Some("from"));
         assert_eq!(names.last().map(String::as_str), Some("entrypoint"));

@@ -4,7 +4,8 @@
 mod common;
 
 use common::*;
-use drydock::lint::{compose, kubernetes, LintOptions};
+use drydock_lint::yaml::parse_file;
+use drydock_lint::{lint_compose, LintOptions};
 
 const GOOD: &str = "\
 services:
@@ -28,8 +29,8 @@ services:
 ";
 
 fn codes(text: &str) -> Vec<&'static str> {
-    let f = kubernetes::parse_file("compose.yaml", text).unwrap();
-    compose::lint(&[f], &LintOptions::default())
+    let f = parse_file("compose.yaml", text).unwrap();
+    lint_compose(&[f], &LintOptions::default())
         .into_iter()
         .map(|d| d.code)
         .collect()
@@ -77,8 +78,8 @@ fn every_compose_rule_triggers_on_its_bad_fixture_and_not_on_the_good_one() {
 #[test]
 fn positions_and_the_ignore_label() {
     let bad = GOOD.replace("expose: [\"8080\"]", "ports: [\"8080:8080\"]");
-    let f = kubernetes::parse_file("compose.yaml", &bad).unwrap();
-    let d = compose::lint(&[f], &LintOptions::default());
+    let f = parse_file("compose.yaml", &bad).unwrap();
+    let d = lint_compose(&[f], &LintOptions::default());
     let p = d.iter().find(|d| d.code == "CP001").unwrap();
     let line = bad
         .lines()

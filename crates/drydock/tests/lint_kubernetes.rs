@@ -4,7 +4,8 @@
 mod common;
 
 use common::*;
-use drydock::lint::{kubernetes, LintOptions};
+use drydock_lint::yaml::parse_file;
+use drydock_lint::{lint_kubernetes, LintOptions};
 
 /// A Deployment that passes every Kubernetes rule; fixtures change one thing in it.
 const GOOD: &str = "\
@@ -61,8 +62,8 @@ spec:
 const INGRESS_GOOD: &str = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: { name: api }\nspec:\n  tls: [{ hosts: [api.example.com], secretName: api-tls }]\n  rules: [{ host: api.example.com }]\n";
 
 fn lint_text(text: &str) -> Vec<drydock::lint::Diagnostic> {
-    let f = kubernetes::parse_file("k.yaml", text).unwrap();
-    kubernetes::lint(&[f], &LintOptions::default())
+    let f = parse_file("k.yaml", text).unwrap();
+    lint_kubernetes(&[f], &LintOptions::default())
 }
 
 fn codes(text: &str) -> Vec<&'static str> {
@@ -142,8 +143,8 @@ fn the_secret_stance_is_configurable() {
         secret_env: drydock::lint::SecretEnvStance::Files,
         ..Default::default()
     };
-    let f = kubernetes::parse_file("k.yaml", GOOD).unwrap();
-    let d = kubernetes::lint(&[f], &opts);
+    let f = parse_file("k.yaml", GOOD).unwrap();
+    let d = lint_kubernetes(&[f], &opts);
     assert!(
         d.iter()
             .any(|d| d.code == "KS008" && d.message.contains("through the environment")),
@@ -222,8 +223,8 @@ fn the_ignore_annotation_suppresses_on_the_object_or_its_template() {
         no_suppressions: true,
         ..Default::default()
     };
-    let f = kubernetes::parse_file("k.yaml", &on_object).unwrap();
-    assert!(kubernetes::lint(&[f], &opts)
+    let f = parse_file("k.yaml", &on_object).unwrap();
+    assert!(lint_kubernetes(&[f], &opts)
         .iter()
         .any(|d| d.code == "KS006"));
 }

@@ -153,7 +153,7 @@ fn excluded_sources(project: &Project, ctx: &BuildContext) -> Vec<String> {
             && wanted(&name)
             && !rel.ends_with("_test.go")
             && !ctx.contains(&rel)
-            && ctx.matcher.is_excluded(&rel)
+            && ctx.matcher.matched(&rel)
         {
             found.push(rel.into_owned());
             if found.len() == 5 {

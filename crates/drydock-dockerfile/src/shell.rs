@@ -1,0 +1,398 @@
+//! One shell model for RUN: the text split into simple commands (on `;`, `&&`, `||`, `|`, `&`,
+//! newlines and grouping), each a list of words with quotes and escapes resolved. Rules ask it
+//! questions (`is`, `subcommand`, `has_flag`, `args`) instead of searching the text, as hadolint
+//! asks ShellCheck's parser.
+//!
+//! Hand-written on purpose: the rules need commands and words, not a full POSIX AST, and the
+//! full parsers (brush-parser, yash-syntax, conch-parser) reject much of what real RUN lines
+//! hold (BuildKit variables, half-written heredocs, shells other than sh) where a rule should
+//! still see the commands. This model never fails: odd text gives odd words, never an error.
+
+use crate::keyword::Keyword;
+use crate::parser::Instruction;
+
+/// Shells whose `-c` argument is a script, and which read a heredoc on stdin as one.
+const SHELLS: &[&str] = &["sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"];
+
+/// The commands a RUN runs, read by this model.
+///
+/// Shell form: its text. Exec form: the `-c` script when the program is a shell
+/// (`["sh", "-c", "apk add x"]`), otherwise the words as one command. A heredoc body is read as
+/// script when it is what the shell runs (`RUN <<EOF`, `RUN bash <<EOF`), and left alone when it is
+/// another program's input (`RUN python3 <<EOF`). Anything but RUN has no commands.
+pub fn run_commands(ins: &Instruction) -> Vec<Command> {
+    if !ins.is(Keyword::Run) {
+        return Vec::new();
+    }
+    let values = ins.values();
+    if ins.json {
+        let words: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        let Some(first) = Command::from_words(words.clone()) else {
+            return Vec::new();
+        };
+        if SHELLS.contains(&first.name()) {
+            if let Some(i) = words
+                .iter()
+                .position(|w| w == "-c" || w.starts_with("-c") && w.len() == 2)
+            {
+                if let Some(script) = words.get(i + 1) {
+                    return commands(script);
+                }
+            }
+        }
+        return vec![first];
+    }
+    let text = values.join(" ");
+    let mut out = commands(&text);
+    for h in &ins.heredocs {
+        // The command the heredoc feeds: the one whose words hold its `<<NAME` marker.
+        let feeds = out.iter().find(|c| {
+            c.words
+                .iter()
+                .any(|w| w.starts_with("<<") && w.contains(&h.name))
+        });
+        let is_script = match feeds {
+            None => true,
+            Some(c) => c.words.iter().all(|w| w.starts_with("<<")) || SHELLS.contains(&c.name()),
+        };
+        if is_script {
+            out.extend(commands(&h.content));
+        }
+    }
+    out
+}
+
+/// One simple command, without its leading `VAR=value` assignments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub words: Vec<String>,
+}
+
+/// Words that start a compound command or are keywords: a command follows them.
+const KEYWORDS: &[&str] = &[
+    "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "for", "case", "esac", "!",
+    "{", "}", "time",
+];
+
+/// Commands that run their arguments as another command.
+const WRAPPERS: &[&str] = &[
+    "sudo", "env", "nice", "nohup", "command", "exec", "xargs", "doas",
+];
+
+/// Options of the package managers that take a value, so that the value is not mistaken for the
+/// subcommand (`apt-get -o Dpkg::Options::=--force-confnew install`).
+const VALUE_OPTS: &[&str] = &[
+    "-o",
+    "-c",
+    "-t",
+    "-X",
+    "--option",
+    "--config-file",
+    "--target-release",
+    "--repository",
+    "--root",
+];
+
+pub fn commands(text: &str) -> Vec<Command> {
+    let mut out = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = text.chars().peekable();
+    let end_word = |word: &mut String, in_word: &mut bool, words: &mut Vec<String>| {
+        if *in_word {
+            words.push(std::mem::take(word));
+            *in_word = false;
+        }
+    };
+    let end_command = |words: &mut Vec<String>, out: &mut Vec<Command>| {
+        if let Some(c) = Command::from_words(std::mem::take(words)) {
+            out.push(c);
+        }
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('\n') => {}
+                Some(n) => {
+                    word.push(n);
+                    in_word = true;
+                }
+                None => {}
+            },
+            '\'' => {
+                in_word = true;
+                for n in chars.by_ref() {
+                    if n == '\'' {
+                        break;
+                    }
+                    word.push(n);
+                }
+            }
+            '"' => {
+                in_word = true;
+                while let Some(n) = chars.next() {
+                    match n {
+                        '"' => break,
+                        '\\' => {
+                            if let Some(&m) = chars.peek() {
+                                if matches!(m, '"' | '\\' | '$' | '`') {
+                                    word.push(m);
+                                    chars.next();
+                                } else if m == '\n' {
+                                    chars.next();
+                                } else {
+                                    word.push('\\');
+                                }
+                            }
+                        }
+                        _ => word.push(n),
+                    }
+                }
+            }
+            '#' if !in_word => {
+                for n in chars.by_ref() {
+                    if n == '\n' {
+                        break;
+                    }
+                }
+                end_word(&mut word, &mut in_word, &mut words);
+                end_command(&mut words, &mut out);
+            }
+            ';' | '&' | '|' | '\n' | '(' | ')' | '`' => {
+                end_word(&mut word, &mut in_word, &mut words);
+                end_command(&mut words, &mut out);
+            }
+            c if c.is_whitespace() => end_word(&mut word, &mut in_word, &mut words),
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    end_word(&mut word, &mut in_word, &mut words);
+    end_command(&mut words, &mut out);
+    out
+}
+
+fn is_assignment(w: &str) -> bool {
+    match w.split_once('=') {
+        Some((k, _)) => {
+            !k.is_empty()
+                && !k.starts_with(|c: char| c.is_ascii_digit())
+                && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        }
+        None => false,
+    }
+}
+
+impl Command {
+    fn from_words(mut words: Vec<String>) -> Option<Command> {
+        while let Some(w) = words.first() {
+            if KEYWORDS.contains(&w.as_str()) || is_assignment(w) {
+                words.remove(0);
+            } else {
+                break;
+            }
+        }
+        (!words.is_empty()).then_some(Command { words })
+    }
+
+    /// The program, by its base name (`/usr/bin/apt-get` is `apt-get`).
+    pub fn name(&self) -> &str {
+        let w = self.words[0].as_str();
+        w.rsplit('/').next().unwrap_or(w)
+    }
+
+    pub fn is(&self, name: &str) -> bool {
+        self.name() == name
+    }
+
+    /// The command a wrapper (`sudo`, `env A=b`, `nice -n 5`, ...) runs, or this one.
+    pub fn unwrapped(&self) -> Command {
+        let mut c = self.clone();
+        while WRAPPERS.contains(&c.name()) && c.words.len() > 1 {
+            let mut rest: Vec<String> = c.words[1..].to_vec();
+            while rest
+                .first()
+                .is_some_and(|w| w.starts_with('-') || is_assignment(w))
+            {
+                let flag = rest.remove(0);
+                // sudo -u USER, nice -n N: the value goes too.
+                if matches!(flag.as_str(), "-u" | "-g" | "-n" | "-C") && !rest.is_empty() {
+                    rest.remove(0);
+                }
+            }
+            match Command::from_words(rest) {
+                Some(n) => c = n,
+                None => break,
+            }
+        }
+        c
+    }
+
+    /// The first argument that is not an option (`install` in `apt-get -y install curl`).
+    pub fn subcommand(&self) -> Option<&str> {
+        self.positional().next()
+    }
+
+    /// The arguments after the subcommand that are not options (the packages of an install).
+    pub fn args(&self) -> impl Iterator<Item = &str> {
+        self.positional().skip(1)
+    }
+
+    fn positional(&self) -> impl Iterator<Item = &str> {
+        let mut skip_value = false;
+        self.words[1..].iter().filter_map(move |w| {
+            if skip_value {
+                skip_value = false;
+                return None;
+            }
+            if w == "--" {
+                return None;
+            }
+            if w.starts_with('-') && w.len() > 1 {
+                skip_value = VALUE_OPTS.contains(&w.as_str());
+                return None;
+            }
+            Some(w.as_str())
+        })
+    }
+
+    /// `name subcommand`, whatever options come between or after.
+    pub fn has_args(&self, name: &str, sub: &str) -> bool {
+        self.is(name) && self.subcommand() == Some(sub)
+    }
+
+    /// Whether any of `long` (`--no-cache`, also as `--no-cache=…`) or `short` (`y`, also
+    /// bundled as in `-yq`) is given.
+    pub fn has_flag(&self, long: &[&str], short: &[char]) -> bool {
+        self.words[1..].iter().any(|w| {
+            if let Some(l) = w.strip_prefix("--") {
+                let l = l.split('=').next().unwrap_or(l);
+                long.iter().any(|f| f.trim_start_matches('-') == l)
+            } else if let Some(s) = w.strip_prefix('-') {
+                !s.is_empty()
+                    && !s.starts_with('-')
+                    && s.chars().all(|c| c.is_ascii_alphanumeric())
+                    && s.chars().any(|c| short.contains(&c))
+            } else {
+                false
+            }
+        })
+    }
+}
+
+/// Package-manager questions the rules share.
+impl Command {
+    /// `apt-get install`, `apt install` (through sudo and the like), not a dry run.
+    pub fn is_apt_install(&self) -> bool {
+        let c = self.unwrapped();
+        (c.has_args("apt-get", "install") || c.has_args("apt", "install"))
+            && !c.has_flag(
+                &["simulate", "just-print", "dry-run", "recon", "no-act"],
+                &['s'],
+            )
+    }
+
+    /// A command that empties /var/lib/apt/lists: `rm` of it, or `apt-get dist-clean`.
+    pub fn removes_apt_lists(&self) -> bool {
+        let c = self.unwrapped();
+        (c.is("rm") && c.args_all().any(|a| a.starts_with("/var/lib/apt/lists")))
+            || c.has_args("apt-get", "dist-clean")
+            || c.has_args("apt", "dist-clean")
+    }
+
+    /// Every argument that is not an option, the first included.
+    fn args_all(&self) -> impl Iterator<Item = &str> {
+        self.positional()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(t: &str) -> Vec<String> {
+        commands(t).iter().map(|c| c.words.join(" ")).collect()
+    }
+
+    #[test]
+    fn splits_commands_and_words() {
+        assert_eq!(
+            names("apt-get update && apt-get install -y curl; rm -rf /var/lib/apt/lists/* || true | cat"),
+            ["apt-get update", "apt-get install -y curl", "rm -rf /var/lib/apt/lists/*", "true", "cat"]
+        );
+        assert_eq!(
+            names("echo \"apt-get install is mentioned\""),
+            ["echo apt-get install is mentioned"]
+        );
+        assert_eq!(names("A=1 B='x y' make -j2"), ["make -j2"]);
+        assert_eq!(
+            names("if true; then apt-get install x; fi"),
+            ["true", "apt-get install x"]
+        );
+        assert_eq!(
+            names("apt-get \\\n  install \\\n  curl"),
+            ["apt-get install curl"]
+        );
+        assert_eq!(
+            names("echo a # apt-get install b\necho c"),
+            ["echo a", "echo c"]
+        );
+        assert_eq!(names("(cd /x && make) &"), ["cd /x", "make"]);
+        assert_eq!(names("echo 'unterminated"), ["echo unterminated"]);
+    }
+
+    #[test]
+    fn questions() {
+        let c = |t: &str| commands(t).remove(0);
+        assert!(c("apt-get -y install curl").is_apt_install());
+        assert!(c("apt-get -yf install curl").is_apt_install());
+        assert!(c("apt-get -o Dpkg::Options::=--force-confnew install x").is_apt_install());
+        assert!(c("sudo apt-get install x").is_apt_install());
+        assert!(!c("apt-get install -s curl").is_apt_install());
+        assert!(!c("echo apt-get install").is_apt_install());
+        assert!(c("apt-get dist-clean").removes_apt_lists());
+        assert!(c("rm -rf /var/lib/apt/lists/*").removes_apt_lists());
+        assert!(c("apk add --no-cache curl").has_flag(&["no-cache"], &[]));
+        assert!(c("apt-get install -qy x").has_flag(&["yes"], &['y']));
+        assert!(!c("apt-get install --yes-not x").has_flag(&["yes"], &[]));
+        let s = c("apt-get install -y sudo");
+        assert!(!s.is("sudo") && s.args().any(|a| a == "sudo"));
+        assert_eq!(
+            c("sudo -u app env A=b /usr/bin/make all")
+                .unwrapped()
+                .name(),
+            "make"
+        );
+        assert_eq!(c("/usr/bin/apt-get update").name(), "apt-get");
+    }
+
+    fn run(text: &str) -> Vec<Vec<String>> {
+        let df = crate::parse(text).unwrap();
+        run_commands(&df.instructions[0])
+            .into_iter()
+            .map(|c| c.words)
+            .collect()
+    }
+
+    #[test]
+    fn exec_form_and_heredocs() {
+        assert_eq!(
+            run(r#"RUN ["sh", "-c", "apk add x && rm y"]"#),
+            [vec!["apk", "add", "x"], vec!["rm", "y"]]
+        );
+        assert_eq!(run(r#"RUN ["apk", "add", "x"]"#), [vec!["apk", "add", "x"]]);
+        assert_eq!(
+            run("RUN <<EOF\napk add curl\nEOF\n")[1..],
+            [vec!["apk", "add", "curl"]]
+        );
+        let py = run("RUN python3 <<EOF\nimport os; os.system('sudo x')\nEOF\n");
+        assert!(py.iter().all(|c| c[0] != "import"), "{py:?}");
+        assert!(run("RUN bash <<'EOF'\nsudo true\nEOF\n")
+            .iter()
+            .any(|c| c[0] == "sudo"));
+        assert!(run("CMD echo hi").is_empty());
+    }
+}

@@ -1,0 +1,196 @@
+//! Which files to lint: discovery in directories (honouring .gitignore), names, and sniffing of
+//! files named on the command line.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::LintError;
+
+/// Whether a file name is a Dockerfile: `Dockerfile`, `*.Dockerfile`, `Dockerfile.*`.
+/// Whether a file name is a Dockerfile: `Dockerfile`, `Containerfile`, `*.Dockerfile`,
+/// `*.dockerfile`, `*.containerfile`, and `Dockerfile.*`, `Dockerfile-*`, `Dockerfile_*` (and the
+/// same for Containerfile); not their `.dockerignore` files, nor `*.template` (docker-library's
+/// jq templates, which are not Dockerfiles until rendered).
+pub fn is_dockerfile_name(name: &str) -> bool {
+    if name.ends_with(".dockerignore") || name.ends_with(".template") {
+        return false;
+    }
+    let lower = name.to_ascii_lowercase();
+    ["dockerfile", "containerfile"].iter().any(|base| {
+        name.eq_ignore_ascii_case(base)
+            || lower.ends_with(&format!(".{base}"))
+            || [".", "-", "_"]
+                .iter()
+                .any(|sep| name.starts_with(&format!("{}{sep}", capitalised(base))))
+    })
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// A template, not YAML yet: Helm's and other Go-template files. An action that is YAML
+/// structure (a line of its own, or an unquoted value) makes a template; `{{ … }}` inside a
+/// quoted string (a Prometheus rule's `"{{ $labels.x }}"`) is just text.
+pub(crate) fn is_template(text: &str) -> bool {
+    text.lines().any(|l| {
+        let t = l.trim_start().trim_start_matches("- ");
+        t.starts_with("{{") || l.contains(": {{") || l.contains(":{{")
+    })
+}
+
+pub(crate) const TEMPLATE_NOTE: &str = "a template ({{ … }}), not YAML until rendered: render it and lint the output (e.g. helm template CHART > rendered.yaml && drydock lint rendered.yaml)";
+
+/// Whether a file name is a Compose file's.
+pub fn is_compose_name(name: &str) -> bool {
+    (name.starts_with("compose") || name.starts_with("docker-compose"))
+        && (name.ends_with(".yaml") || name.ends_with(".yml"))
+}
+
+/// Whether a file name is YAML that may hold Kubernetes objects (Compose files are not).
+pub fn is_manifest_name(name: &str) -> bool {
+    (name.ends_with(".yaml") || name.ends_with(".yml"))
+        && !name.starts_with("compose")
+        && !name.starts_with("docker-compose")
+        && !name.starts_with('.')
+}
+
+/// The files to lint among `paths`: Dockerfiles, and YAML manifests. Files given by name are
+/// always taken; directories are searched, honouring .gitignore.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub dockerfiles: Vec<PathBuf>,
+    pub manifests: Vec<PathBuf>,
+    pub compose: Vec<PathBuf>,
+    /// Files named on the command line that are none of these, with why.
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// What an explicitly named file with an unknown name holds, judged from its first lines.
+#[derive(Debug, PartialEq, Eq)]
+enum Sniffed {
+    Dockerfile,
+    Manifest,
+    Compose,
+    Other(&'static str),
+}
+
+fn sniff(path: &Path) -> Sniffed {
+    let mut head = vec![0u8; 8192];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    head.truncate(n);
+    if head.is_empty() {
+        // Empty: the Dockerfile parser says why that is an error.
+        return Sniffed::Dockerfile;
+    }
+    if head.contains(&0) {
+        return Sniffed::Other("a binary file");
+    }
+    let text = String::from_utf8_lossy(&head);
+    let mut yaml_keys = (false, false, false);
+    for l in text.lines() {
+        let t = l.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if let Some(c) = t.strip_prefix('#') {
+            let c = c.trim_start().to_ascii_lowercase();
+            if c.starts_with("syntax=") || c.starts_with("escape=") || c.starts_with("check=") {
+                return Sniffed::Dockerfile;
+            }
+            continue;
+        }
+        let word = t
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        if matches!(word.as_str(), "FROM" | "ARG") && yaml_keys == (false, false, false) {
+            return Sniffed::Dockerfile;
+        }
+        yaml_keys.0 |= l.starts_with("apiVersion:");
+        yaml_keys.1 |= l.starts_with("kind:");
+        yaml_keys.2 |= l.starts_with("services:");
+    }
+    match yaml_keys {
+        (true, true, _) => Sniffed::Manifest,
+        (_, _, true) => Sniffed::Compose,
+        _ => Sniffed::Other("not a Dockerfile, Kubernetes manifest or Compose file"),
+    }
+}
+
+pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LintError> {
+    let mut out = Discovered::default();
+    let mut chart_dirs = Vec::new();
+    let mut take = |p: PathBuf, explicit: bool| {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if is_compose_name(&name) {
+            out.compose.push(p);
+        } else if is_manifest_name(&name) {
+            out.manifests.push(p);
+        } else if is_dockerfile_name(&name) {
+            out.dockerfiles.push(p);
+        } else if name.starts_with("Dockerfile") && name.ends_with(".template") {
+            out.skipped.push((
+                p,
+                "a Dockerfile template (render it, then lint the result)".into(),
+            ));
+        } else if explicit {
+            match sniff(&p) {
+                Sniffed::Dockerfile => out.dockerfiles.push(p),
+                Sniffed::Manifest => out.manifests.push(p),
+                Sniffed::Compose => out.compose.push(p),
+                Sniffed::Other(why) => out.skipped.push((p, why.to_string())),
+            }
+        }
+    };
+    for p in paths {
+        if p.is_file() {
+            take(p.clone(), true);
+        } else if p.is_dir() {
+            // A Helm chart (Chart.yaml beside templates/) is skipped whole, with one note.
+            let charts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let seen = charts.clone();
+            let walker = ignore::WalkBuilder::new(p)
+                .hidden(false)
+                .filter_entry(move |e| {
+                    if e.file_name() == ".git" {
+                        return false;
+                    }
+                    let chart = e.file_type().is_some_and(|t| t.is_dir())
+                        && e.path().join("Chart.yaml").is_file()
+                        && e.path().join("templates").is_dir();
+                    if chart {
+                        if let Ok(mut c) = seen.lock() {
+                            c.push(e.path().to_path_buf());
+                        }
+                    }
+                    !chart
+                })
+                .build();
+            for entry in walker.flatten() {
+                if entry.file_type().is_some_and(|t| t.is_file()) {
+                    take(entry.into_path(), false);
+                }
+            }
+            chart_dirs.extend(charts.lock().map(|c| c.clone()).unwrap_or_default());
+        } else {
+            return Err(LintError::Missing(p.clone()));
+        }
+    }
+    for c in chart_dirs {
+        out.skipped.push((c, "a Helm chart: render it and lint the output (helm template CHART > rendered.yaml && drydock lint rendered.yaml)".into()));
+    }
+    for v in [&mut out.dockerfiles, &mut out.manifests, &mut out.compose] {
+        v.sort();
+        v.dedup();
+    }
+    Ok(out)
+}

@@ -1,0 +1,335 @@
+//! The engine: runs the catalog's rules on a parsed file, applies the options and the
+//! suppressions, and returns sorted diagnostics. Rules never read the filesystem; this module
+//! reads the files [`crate::discover`] found.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use drydock_dockerfile::stages;
+use drydock_dockerignore::context::{self, BuildContext, ContextError};
+
+use crate::catalog::{self, Check};
+use crate::diagnostic::{Diagnostic, Finding};
+use crate::discover::{is_template, Discovered, TEMPLATE_NOTE};
+use crate::error::LintError;
+use crate::options::LintOptions;
+use crate::suppress::suppressed_codes;
+use crate::view::kubernetes::is_kubernetes;
+use crate::view::{ComposeCtx, DockerfileCtx, KubernetesCtx};
+use crate::yaml::{parse_file, YamlFile};
+
+/// The engine every file kind shares. It runs each enabled rule that `findings_of` answers for,
+/// drops findings that `suppressed` silences (unless suppressions are forbidden), stamps the
+/// rest with their rule and configured severity, and sorts them.
+pub(crate) fn run_rules(
+    opts: &LintOptions,
+    default_path: &str,
+    mut findings_of: impl FnMut(&catalog::Rule) -> Option<Vec<Finding>>,
+    suppressed: impl Fn(&catalog::Rule, &Finding, &str) -> bool,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for rule in catalog::RULES {
+        if !opts.enabled(rule.code) {
+            continue;
+        }
+        let Some(findings) = findings_of(rule) else {
+            continue;
+        };
+        for f in findings {
+            let path = f.path.clone().unwrap_or_else(|| default_path.to_string());
+            if !opts.no_suppressions && suppressed(rule, &f, &path) {
+                continue;
+            }
+            out.push(Diagnostic {
+                code: rule.code,
+                name: rule.name,
+                severity: opts
+                    .severity
+                    .get(rule.code)
+                    .copied()
+                    .unwrap_or(rule.severity),
+                path,
+                span: f.span,
+                message: f.message,
+                fix: f.fix,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (&a.path, a.span.line, a.span.column, a.code).cmp(&(
+            &b.path,
+            b.span.line,
+            b.span.column,
+            b.code,
+        ))
+    });
+    out
+}
+
+/// Lints one Dockerfile's text.
+pub fn lint_dockerfile(
+    path: &str,
+    text: &str,
+    opts: &LintOptions,
+) -> Result<Vec<Diagnostic>, LintError> {
+    lint_dockerfile_in(path, text, None, opts)
+}
+
+/// Lints a Dockerfile with its build context, for the .dockerignore rules.
+pub fn lint_dockerfile_in(
+    path: &str,
+    text: &str,
+    context: Option<&BuildContext>,
+    opts: &LintOptions,
+) -> Result<Vec<Diagnostic>, LintError> {
+    let df = drydock_dockerfile::parse(text).map_err(|e| LintError::Parse {
+        path: path.to_string(),
+        line: e.line,
+        message: e.message,
+    })?;
+    let ctx = DockerfileCtx {
+        path,
+        lines: text.lines().collect(),
+        stages: stages(&df),
+        df: &df,
+        context,
+    };
+    let file_ignored: BTreeSet<String> = if opts.no_suppressions {
+        BTreeSet::new()
+    } else {
+        ctx.lines
+            .iter()
+            .flat_map(|l| suppressed_codes(l, "drydock:ignore-file"))
+            .collect()
+    };
+    let out = run_rules(
+        opts,
+        path,
+        |rule| match rule.check {
+            Check::Dockerfile(check) if !file_ignored.contains(rule.code) => Some(check(&ctx)),
+            _ => None,
+        },
+        |rule, f, _| {
+            df.instructions.iter().any(|i| {
+                (i.start_line..=i.end_line).contains(&f.span.line)
+                    && i.comments
+                        .iter()
+                        .any(|c| suppressed_codes(c, "drydock:ignore").contains(rule.code))
+            })
+        },
+    );
+    Ok(out)
+}
+
+/// What one `drydock lint` run looked at and found.
+#[derive(Debug, Default)]
+pub struct LintRun {
+    pub diagnostics: Vec<Diagnostic>,
+    /// The text of each linted file, for code frames.
+    pub sources: BTreeMap<String, String>,
+    /// Files that could not be read or parsed.
+    pub errors: Vec<LintError>,
+    pub dockerfiles: usize,
+    pub manifests: usize,
+    pub compose: usize,
+    /// Files not linted, with why (YAML that is not Kubernetes, files of no known kind).
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+impl LintRun {
+    /// `linted 3 files (1 Dockerfile, 2 Kubernetes manifests)`, and what was skipped.
+    pub fn summary(&self) -> String {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let kinds: Vec<String> = [
+            (self.dockerfiles, "Dockerfile", "Dockerfiles"),
+            (
+                self.manifests,
+                "Kubernetes manifest",
+                "Kubernetes manifests",
+            ),
+            (self.compose, "Compose file", "Compose files"),
+        ]
+        .iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, one, many)| plural(*n, one, many))
+        .collect();
+        let total = self.dockerfiles + self.manifests + self.compose;
+        let mut s = if total == 0 {
+            "linted nothing: no Dockerfile, Kubernetes manifest or Compose file was found"
+                .to_string()
+        } else {
+            format!(
+                "linted {} ({})",
+                plural(total, "file", "files"),
+                kinds.join(", ")
+            )
+        };
+        if !self.errors.is_empty() {
+            s.push_str(&format!(
+                "; {} could not be linted",
+                plural(self.errors.len(), "file", "files")
+            ));
+        }
+        for (p, why) in self.skipped.iter().take(5) {
+            s.push_str(&format!("\nskipped {}: {why}", p.display()));
+        }
+        if self.skipped.len() > 5 {
+            s.push_str(&format!("\nskipped {} more", self.skipped.len() - 5));
+        }
+        s
+    }
+}
+
+/// Reads a file to lint as text: binary and non-UTF-8 files are errors that say so.
+fn read_text(path: &Path) -> Result<String, LintError> {
+    let bytes = std::fs::read(path).map_err(|source| LintError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    // UTF-8 with a BOM is still UTF-8.
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    if body.iter().take(8192).any(|b| *b == 0) {
+        return Err(LintError::NotText {
+            path: path.to_path_buf(),
+            why: "is a binary file",
+            fix: "lint Dockerfiles, Kubernetes manifests and Compose files only",
+        });
+    }
+    String::from_utf8(body.to_vec()).map_err(|_| LintError::NotText {
+        path: path.to_path_buf(),
+        why: "is not UTF-8 text",
+        fix: "save it as UTF-8",
+    })
+}
+
+/// Lints everything found under `paths`.
+pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> LintRun {
+    let mut run = LintRun {
+        skipped: found.skipped.clone(),
+        ..LintRun::default()
+    };
+    for f in &found.dockerfiles {
+        match lint_file_with_text(f, opts) {
+            Ok((d, text)) => {
+                run.sources.insert(f.display().to_string(), text);
+                run.diagnostics.extend(d);
+                run.dockerfiles += 1;
+            }
+            Err(e) => run.errors.push(e),
+        }
+    }
+    let mut yaml_files = Vec::new();
+    for f in &found.manifests {
+        let path = f.display().to_string();
+        match read_text(f).and_then(|t| {
+            if is_template(&t) {
+                return Ok((t, None));
+            }
+            parse_file(&path, &t).map(|y| (t, Some(y)))
+        }) {
+            Ok((_, None)) => run.skipped.push((f.clone(), TEMPLATE_NOTE.into())),
+            // YAML that is not Kubernetes (CI configs, Helm values) is not ours to judge.
+            Ok((text, Some(y))) if is_kubernetes(&y.docs) => {
+                run.sources.insert(path, text);
+                yaml_files.push(y);
+                run.manifests += 1;
+            }
+            Ok(_) => run
+                .skipped
+                .push((f.clone(), "YAML without Kubernetes objects".into())),
+            Err(e) => run.errors.push(e),
+        }
+    }
+    run.diagnostics.extend(lint_kubernetes(&yaml_files, opts));
+    let mut compose_files = Vec::new();
+    for f in &found.compose {
+        let path = f.display().to_string();
+        match read_text(f).and_then(|t| parse_file(&path, &t).map(|y| (t, y))) {
+            Ok((t, y)) => {
+                run.sources.insert(path, t);
+                compose_files.push(y);
+                run.compose += 1;
+            }
+            Err(e) => run.errors.push(e),
+        }
+    }
+    run.diagnostics.extend(lint_compose(&compose_files, opts));
+    run
+}
+
+pub fn lint_file(path: &Path, opts: &LintOptions) -> Result<Vec<Diagnostic>, LintError> {
+    lint_file_with_text(path, opts).map(|(d, _)| d)
+}
+
+/// As [`lint_file`], also returning the file's text (for code frames), read once.
+fn lint_file_with_text(
+    path: &Path,
+    opts: &LintOptions,
+) -> Result<(Vec<Diagnostic>, String), LintError> {
+    let text = read_text(path)?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let specific = PathBuf::from(format!("{}.dockerignore", path.display()));
+    let ignore = if specific.is_file() {
+        specific
+    } else {
+        dir.join(".dockerignore")
+    };
+    let context = match context::load_with_ignore_file(&dir, &ignore, &[]) {
+        Ok(c) => Some(c),
+        Err(ContextError::Dockerignore { file, line, source }) => {
+            return Err(LintError::Dockerignore {
+                path: file,
+                line,
+                source,
+            })
+        }
+        // A context that cannot be read (e.g. a symlink out of it) leaves only the Dockerfile rules.
+        Err(_) => None,
+    };
+    let diags = lint_dockerfile_in(&path.display().to_string(), &text, context.as_ref(), opts)?;
+    Ok((diags, text))
+}
+
+/// Lints Kubernetes manifests, all files at once.
+pub fn lint_kubernetes(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
+    let ctx = KubernetesCtx::new(files, opts.secret_env);
+    run_rules(
+        opts,
+        "",
+        |rule| match rule.check {
+            Check::Kubernetes(check) => Some(check(&ctx)),
+            _ => None,
+        },
+        |rule, f, path| {
+            ctx.objects.iter().any(|o| {
+                o.path == path
+                    && (o.node.line..=o.node.end_line).contains(&f.span.line)
+                    && o.ignored.contains(rule.code)
+            })
+        },
+    )
+}
+
+/// Lints Compose files.
+pub fn lint_compose(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
+    let ctx = ComposeCtx::new(files);
+    run_rules(
+        opts,
+        "",
+        |rule| match rule.check {
+            Check::Compose(check) => Some(check(&ctx)),
+            _ => None,
+        },
+        |rule, f, path| {
+            ctx.services.iter().any(|s| {
+                s.path == path
+                    && (s.key.line..=s.node.end_line.max(s.key.line)).contains(&f.span.line)
+                    && s.ignored.contains(rule.code)
+            })
+        },
+    )
+}

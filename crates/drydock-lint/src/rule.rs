@@ -1,0 +1,57 @@
+//! What a rule is: its catalog entry (code, name, practice, severity, doc) and its check, which
+//! sees one typed view of the input.
+
+use crate::diagnostic::{Finding, Severity};
+use crate::view::{ComposeCtx, DockerfileCtx, KubernetesCtx};
+
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    /// The practice it enforces (P1–P14 of PRODUCT.md), or "correctness".
+    pub practice: &'static str,
+    pub severity: Severity,
+    /// hadolint rules it covers, for users coming from there.
+    pub hadolint: &'static [&'static str],
+    /// Markdown: What it does / Why is this bad? / Example / Use instead / References.
+    pub doc: &'static str,
+    pub check: Check,
+}
+
+/// What a rule looks at.
+pub enum Check {
+    Dockerfile(fn(&DockerfileCtx<'_>) -> Vec<Finding>),
+    Kubernetes(fn(&KubernetesCtx<'_>) -> Vec<Finding>),
+    Compose(fn(&ComposeCtx<'_>) -> Vec<Finding>),
+}
+
+impl Rule {
+    /// The first paragraph of "What it does", for one-line listings.
+    pub fn summary(&self) -> String {
+        self.doc
+            .split("## What it does")
+            .nth(1)
+            .unwrap_or("")
+            .trim()
+            .split("\n\n")
+            .next()
+            .unwrap_or("")
+            .replace('\n', " ")
+    }
+
+    /// The rule's page, as written to docs/rules/CODE.md.
+    pub fn markdown(&self) -> String {
+        let hadolint = if self.hadolint.is_empty() {
+            String::new()
+        } else {
+            format!("Covers hadolint {}.\n\n", self.hadolint.join(", "))
+        };
+        format!(
+            "# {code} {name}\n\nPractice: {practice}. Default severity: {sev}.\n\n{hadolint}{doc}\n",
+            code = self.code,
+            name = self.name,
+            practice = self.practice,
+            sev = self.severity.as_str(),
+            doc = self.doc.trim()
+        )
+    }
+}

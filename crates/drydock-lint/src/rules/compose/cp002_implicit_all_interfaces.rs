@@ -1,0 +1,53 @@
+use crate::diagnostic::{Finding, Severity};
+use crate::rule::{Check, Rule};
+use crate::view::ComposeCtx;
+use crate::yaml::at;
+
+pub static RULE: Rule = Rule {
+    code: "CP002",
+    name: "port-on-all-interfaces",
+    practice: "P9",
+    severity: Severity::Info,
+    hadolint: &[],
+    doc: r#"
+## What it does
+Flags a published port that names no host address, so Docker binds it on every interface.
+
+## Why is this bad?
+A port published on all interfaces is reachable from every network the host is on, and Docker's rules bypass the host firewall. Say which address: 127.0.0.1 for local use, or an explicit address (or a variable) for the proxy.
+
+## Example
+```yaml
+ports: ["443:8443"]
+```
+
+Use instead:
+```yaml
+ports: ["${BIND_ADDRESS:-127.0.0.1}:443:8443"]
+```
+
+## References
+- https://docs.docker.com/reference/compose-file/services/
+"#,
+    check: Check::Compose(check),
+};
+
+fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for s in &ctx.services {
+        for (node, ip, port) in crate::view::compose::published(s) {
+            if ip.is_none() {
+                out.push(at(
+                    s.path,
+                    node,
+                    format!(
+                        "service `{}` publishes port {port} on all interfaces without saying so",
+                        s.name
+                    ),
+                    Some("prefix the host address, e.g. \"127.0.0.1:8080:8080\"".into()),
+                ));
+            }
+        }
+    }
+    out
+}

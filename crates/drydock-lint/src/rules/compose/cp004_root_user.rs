@@ -1,0 +1,52 @@
+use crate::diagnostic::{Finding, Severity};
+use crate::rule::{Check, Rule};
+use crate::view::ComposeCtx;
+use crate::yaml::at;
+
+pub static RULE: Rule = Rule {
+    code: "CP004",
+    name: "root-user",
+    practice: "P11",
+    severity: Severity::Error,
+    hadolint: &[],
+    doc: r#"
+## What it does
+Flags a service that sets `user` to root (`root`, `0`, `0:0`).
+
+## Why is this bad?
+A process running as root in the container is root on the host's kernel: an escape becomes a host compromise.
+
+## Example
+```yaml
+user: root
+```
+
+Use instead:
+```yaml
+user: "65532:65532"
+```
+
+## References
+- https://docs.docker.com/reference/compose-file/services/
+"#,
+    check: Check::Compose(check),
+};
+
+fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
+    ctx.services
+        .iter()
+        .filter_map(|s| {
+            let u = s.node.get("user")?;
+            let t = u.text()?;
+            let first = t.split(':').next().unwrap_or("");
+            (first == "root" || first == "0").then(|| {
+                at(
+                    s.path,
+                    u,
+                    format!("service `{}` runs as root", s.name),
+                    Some("use a numeric non-root user, e.g. \"65532:65532\"".into()),
+                )
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,74 @@
+use crate::diagnostic::{Finding, Severity};
+use crate::rule::{Check, Rule};
+use crate::view::ComposeCtx;
+use crate::yaml::at;
+
+pub static RULE: Rule = Rule {
+    code: "CP007",
+    name: "literal-secret-env",
+    practice: "P12",
+    severity: Severity::Error,
+    hadolint: &[],
+    doc: r#"
+## What it does
+Flags an `environment` entry with a literal value for a variable whose name says it holds a secret (`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, ...).
+
+## Why is this bad?
+The value sits in the Compose file, in version control and in `docker inspect`. Compose secrets mount it as a file instead.
+
+## Example
+```yaml
+environment:
+  API_TOKEN: s3cr3t
+```
+
+Use instead:
+```yaml
+environment:
+  API_TOKEN_FILE: /run/secrets/api-token
+secrets: [api-token]
+```
+
+## References
+- https://docs.docker.com/reference/compose-file/services/
+"#,
+    check: Check::Compose(check),
+};
+
+fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
+    use crate::rules::helpers::secretish;
+    use crate::yaml::Value;
+    let mut out = Vec::new();
+    for s in &ctx.services {
+        let env = s.node.at("environment");
+        let pairs: Vec<(String, &crate::yaml::Node, Option<String>)> = match &env.value {
+            Value::Map(m) => m
+                .iter()
+                .map(|(k, v)| (k.text().unwrap_or_default(), v, v.text()))
+                .collect(),
+            Value::Seq(items) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(|t| (i, t)))
+                .map(|(i, t)| match t.split_once('=') {
+                    Some((k, v)) => (k.to_string(), i, Some(v.to_string())),
+                    None => (t.to_string(), i, None),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (name, node, value) in pairs {
+            if secretish(&name) && value.is_some_and(|v| !v.is_empty() && !v.starts_with('$')) {
+                out.push(at(
+                    s.path,
+                    node,
+                    format!("service `{}`: {name} has a literal value", s.name),
+                    Some(
+                        "use a Compose secret (a file) or pass it from the environment with ${VAR}"
+                            .into(),
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}

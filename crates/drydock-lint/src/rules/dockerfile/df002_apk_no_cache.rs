@@ -1,0 +1,57 @@
+use super::{at, run_commands};
+use crate::diagnostic::{Finding, Severity};
+use crate::rule::{Check, Rule};
+use crate::view::DockerfileCtx;
+
+pub static RULE: Rule = Rule {
+    code: "DF002",
+    name: "apk-add-without-no-cache",
+    practice: "P2",
+    severity: Severity::Warning,
+    hadolint: &["DL3019"],
+    doc: r#"
+## What it does
+Flags `apk add` without `--no-cache`.
+
+## Why is this bad?
+Without it, apk keeps its package index in `/var/cache/apk` and the layer ships it: megabytes
+that the running container never uses.
+
+## Example
+```dockerfile
+RUN apk add ca-certificates
+```
+
+Use instead:
+```dockerfile
+RUN apk add --no-cache ca-certificates
+```
+
+## References
+- https://github.com/hadolint/hadolint/wiki/DL3019
+"#,
+    check: Check::Dockerfile(check),
+};
+
+fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
+    ctx.df
+        .instructions
+        .iter()
+        .filter(|i| i.name() == "run")
+        .filter(|i| {
+            run_commands(i).iter().any(|c| {
+                let c = c.unwrapped();
+                // --no-network fetches no index, so there is none to leave behind.
+                c.has_args("apk", "add") && !c.has_flag(&["no-cache", "no-network"], &[])
+            })
+        })
+        .map(|i| {
+            at(
+                ctx,
+                i,
+                "`apk add` without `--no-cache` leaves the package index in the layer".into(),
+                Some("use `apk add --no-cache ...`".into()),
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,72 @@
+use super::at_word;
+use crate::diagnostic::{Finding, Severity};
+use crate::rule::{Check, Rule};
+use crate::rules::helpers::secretish;
+use crate::view::DockerfileCtx;
+use drydock_dockerfile::parser::Arg;
+
+pub static RULE: Rule = Rule {
+    code: "DF008",
+    name: "secret-in-env-or-arg",
+    practice: "P12",
+    severity: Severity::Error,
+    hadolint: &[],
+    doc: r#"
+## What it does
+Flags `ENV` and `ARG` that give a literal value to a variable whose name says it holds a secret
+(`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*API_KEY*`, `*PRIVATE_KEY*`, `*CREDENTIALS*`).
+
+## Why is this bad?
+ENV values are stored in the image config and ARG values in its history: anyone who can pull
+the image can read them, forever, whatever later layers do.
+
+## Example
+```dockerfile
+ENV API_TOKEN=s3cr3t
+```
+
+Use instead:
+```dockerfile
+# Pass it at run time: docker run -e API_TOKEN, a Kubernetes secretKeyRef,
+# or a BuildKit secret mount for build-time use:
+RUN --mount=type=secret,id=api_token ./fetch-deps
+```
+
+## References
+- https://docs.docker.com/build/building/secrets/
+"#,
+    check: Check::Dockerfile(check),
+};
+
+fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for ins in &ctx.df.instructions {
+        let vals: Vec<&str> = ins
+            .args
+            .iter()
+            .filter_map(|a| {
+                if let Arg::Value(v) = a {
+                    Some(v.as_str())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let pairs: Vec<(&str, &str)> = match ins.name().as_str() {
+            "env" => vals
+                .chunks(3)
+                .filter(|c| c.len() == 3)
+                .map(|c| (c[0], c[1]))
+                .collect(),
+            "arg" => vals.iter().filter_map(|v| v.split_once('=')).collect(),
+            _ => continue,
+        };
+        for (k, v) in pairs {
+            let v = v.trim_matches(|c| c == '"' || c == '\'');
+            if secretish(k) && !v.is_empty() && !v.starts_with('$') {
+                out.push(at_word(ctx, ins, k, format!("{} {k} has a literal value: it is readable by anyone who can pull the image", ins.keyword.to_ascii_uppercase()), Some("pass it at run time (docker run -e, Kubernetes secretKeyRef) or use a BuildKit secret mount".into())));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,84 @@
+use super::{at, body, run_text};
+use crate::diagnostic::{Finding, Severity};
+use crate::rule::{Check, Rule};
+use crate::view::DockerfileCtx;
+
+pub static RULE: Rule = Rule {
+    code: "DF010",
+    name: "copy-all-before-dependencies",
+    practice: "P5",
+    severity: Severity::Warning,
+    hadolint: &[],
+    doc: r#"
+## What it does
+Flags `COPY . .` (the whole context) that comes before the dependency download in the same
+stage (`go mod download`, `cargo fetch`, `npm ci`, `pip install -r`, ...).
+
+## Why is this bad?
+Any change to any file invalidates the cache from that COPY on, so every one-line change
+downloads and builds all dependencies again. Copy the dependency manifests first, download,
+then copy the sources.
+
+## Example
+```dockerfile
+COPY . .
+RUN go mod download
+```
+
+Use instead:
+```dockerfile
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+```
+
+## References
+- https://docs.docker.com/build/cache/optimize/
+"#,
+    check: Check::Dockerfile(check),
+};
+
+const DEPS: &[&str] = &[
+    "go mod download",
+    "cargo fetch",
+    "npm ci",
+    "npm install",
+    "yarn install",
+    "pip install -r",
+    "bundle install",
+    "composer install",
+];
+
+fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for s in &ctx.stages {
+        let mut copy_all = None;
+        for i in body(ctx, s) {
+            match i.name().as_str() {
+                "copy" | "add"
+                    if copy_all.is_none() && i.flags.iter().all(|f| !f.starts_with("--from")) =>
+                {
+                    let v = i.values();
+                    if v.len() >= 2
+                        && v[..v.len() - 1]
+                            .iter()
+                            .any(|src| matches!(*src, "." | "./" | "*"))
+                    {
+                        copy_all = Some(i);
+                    }
+                }
+                "run" => {
+                    if let Some(c) = copy_all {
+                        let t = run_text(i);
+                        if let Some(dep) = DEPS.iter().find(|d| t.contains(*d)) {
+                            out.push(at(ctx, c, format!("the whole context is copied before `{dep}`: every source change downloads the dependencies again"), Some("copy the dependency manifests first, download, then `COPY . .`".into())));
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,88 @@
+use super::at_word;
+use crate::diagnostic::{Finding, Severity};
+use crate::rule::{Check, Rule};
+use crate::view::DockerfileCtx;
+
+pub static RULE: Rule = Rule {
+    code: "DF011",
+    name: "invalid-expose",
+    practice: "P9",
+    severity: Severity::Error,
+    hadolint: &["DL3011"],
+    doc: r#"
+## What it does
+Flags `EXPOSE` of ports outside 1–65535, of malformed ports, and of more than one port in the
+final stage.
+
+## Why is this bad?
+An invalid port fails the build or the run. Every extra exposed port is one more way in: `-P`
+publishes them all, and readers assume each is meant to be reachable. A service exposes its one
+service port.
+
+## Example
+```dockerfile
+EXPOSE 8080 9090 70000
+```
+
+Use instead:
+```dockerfile
+EXPOSE 8080
+```
+
+## References
+- https://docs.docker.com/reference/dockerfile/#expose
+"#,
+    check: Check::Dockerfile(check),
+};
+
+fn valid(p: &str) -> bool {
+    let (port, proto) = p.split_once('/').unwrap_or((p, "tcp"));
+    let ok_proto = matches!(proto.to_ascii_lowercase().as_str(), "tcp" | "udp" | "sctp");
+    let ok_port = |s: &str| s.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n));
+    ok_proto
+        && match port.split_once('-') {
+            Some((a, b)) => ok_port(a) && ok_port(b),
+            None => port.starts_with('$') || ok_port(port),
+        }
+}
+
+fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let final_from = ctx.stages.last().map(|s| s.from);
+    let mut final_ports = Vec::new();
+    for (idx, ins) in ctx.df.instructions.iter().enumerate() {
+        if ins.name() != "expose" {
+            continue;
+        }
+        let in_final =
+            ctx.stages.last().is_some_and(|s| s.body.contains(&idx)) && final_from.is_some();
+        for p in ins.values() {
+            if !valid(p) {
+                out.push(at_word(
+                    ctx,
+                    ins,
+                    p,
+                    format!("`{p}` is not a valid port (1-65535, optionally /tcp or /udp)"),
+                    None,
+                ));
+            } else if in_final {
+                final_ports.push((ins, p));
+            }
+        }
+    }
+    if final_ports.len() > 1 {
+        for (ins, p) in &final_ports[1..] {
+            out.push(at_word(
+                ctx,
+                ins,
+                p,
+                format!(
+                    "`{p}` is exposed besides `{}`: expose only the service port",
+                    final_ports[0].1
+                ),
+                Some("remove the extra EXPOSE".into()),
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,54 @@
+use super::{at, run_commands};
+use crate::diagnostic::{Finding, Severity};
+use crate::rule::{Check, Rule};
+use crate::view::DockerfileCtx;
+
+pub static RULE: Rule = Rule {
+    code: "DF020",
+    name: "sudo-in-run",
+    practice: "P11",
+    severity: Severity::Warning,
+    hadolint: &["DL3004"],
+    doc: r#"
+## What it does
+Flags `sudo` in `RUN`.
+
+## Why is this bad?
+Build steps already run as the current `USER`; switch with `USER root` for the steps that need
+it and back. `sudo` in an image means a setuid binary and a sudoers policy that the running
+container keeps.
+
+## Example
+```dockerfile
+RUN sudo apt-get update
+```
+
+Use instead:
+```dockerfile
+USER root
+RUN apt-get update
+USER 65532:65532
+```
+
+## References
+- https://github.com/hadolint/hadolint/wiki/DL3004
+"#,
+    check: Check::Dockerfile(check),
+};
+
+fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
+    ctx.df
+        .instructions
+        .iter()
+        // Running sudo, not installing a package named sudo.
+        .filter(|i| i.name() == "run" && run_commands(i).iter().any(|c| c.is("sudo")))
+        .map(|i| {
+            at(
+                ctx,
+                i,
+                "`sudo` in a build step".into(),
+                Some("use `USER root` for the steps that need it".into()),
+            )
+        })
+        .collect()
+}

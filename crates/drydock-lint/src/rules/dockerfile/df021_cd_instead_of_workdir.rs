@@ -1,0 +1,56 @@
+use super::at;
+use crate::diagnostic::{Finding, Severity};
+use crate::rule::{Check, Rule};
+use crate::view::DockerfileCtx;
+
+pub static RULE: Rule = Rule {
+    code: "DF021",
+    name: "cd-instead-of-workdir",
+    practice: "correctness",
+    severity: Severity::Info,
+    hadolint: &["DL3003"],
+    doc: r#"
+## What it does
+Flags a `RUN` that starts with `cd DIR && ...`.
+
+## Why is this bad?
+The directory change lasts for that one RUN only, which misleads readers of the next
+instruction. `WORKDIR` says it once, for every instruction after it.
+
+## Example
+```dockerfile
+RUN cd /src && make
+```
+
+Use instead:
+```dockerfile
+WORKDIR /src
+RUN make
+```
+
+## References
+- https://github.com/hadolint/hadolint/wiki/DL3003
+"#,
+    check: Check::Dockerfile(check),
+};
+
+fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
+    ctx.df
+        .instructions
+        .iter()
+        .filter(|i| i.name() == "run" && !i.json)
+        .filter(|i| {
+            i.values()
+                .first()
+                .is_some_and(|t| t.trim_start().starts_with("cd ") && t.contains("&&"))
+        })
+        .map(|i| {
+            at(
+                ctx,
+                i,
+                "RUN starts with `cd`; the change lasts for this instruction only".into(),
+                Some("use WORKDIR".into()),
+            )
+        })
+        .collect()
+}

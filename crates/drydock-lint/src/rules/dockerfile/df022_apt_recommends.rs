@@ -1,0 +1,60 @@
+use super::{at, run_commands};
+use crate::diagnostic::{Finding, Severity};
+use crate::rule::{Check, Rule};
+use crate::view::DockerfileCtx;
+
+pub static RULE: Rule = Rule {
+    code: "DF022",
+    name: "apt-install-recommends",
+    practice: "P2",
+    severity: Severity::Info,
+    hadolint: &["DL3015"],
+    doc: r#"
+## What it does
+Flags `apt-get install` without `--no-install-recommends`.
+
+## Why is this bad?
+Recommended packages are not dependencies: they roughly double what gets installed, and every
+one is more to download, scan and patch.
+
+## Example
+```dockerfile
+RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
+```
+
+Use instead:
+```dockerfile
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+```
+
+## References
+- https://github.com/hadolint/hadolint/wiki/DL3015
+"#,
+    check: Check::Dockerfile(check),
+};
+
+fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
+    ctx.df
+        .instructions
+        .iter()
+        .filter(|i| i.name() == "run")
+        .filter(|i| {
+            run_commands(i).iter().any(|c| {
+                c.is_apt_install()
+                    && !c.has_flag(&["no-install-recommends"], &[])
+                    && !c
+                        .words
+                        .iter()
+                        .any(|w| w.contains("APT::Install-Recommends"))
+            })
+        })
+        .map(|i| {
+            at(
+                ctx,
+                i,
+                "`apt-get install` without `--no-install-recommends`".into(),
+                Some("add `--no-install-recommends`".into()),
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,117 @@
+//! Dockerfile rules. Each file holds one rule: its catalog entry (code, name, practice,
+//! severity, doc) and its check.
+
+pub mod df001_untagged_base;
+pub mod df002_apk_no_cache;
+pub mod df003_apt_lists;
+pub mod df004_root_user;
+pub mod df005_non_numeric_user;
+pub mod df006_no_healthcheck;
+pub mod df007_shell_form_entrypoint;
+pub mod df008_secret_in_env;
+pub mod df009_add_instead_of_copy;
+pub mod df010_copy_all_before_deps;
+pub mod df011_bad_expose;
+pub mod df012_repeated_instruction;
+pub mod df013_duplicate_stage;
+pub mod df014_copy_from_unknown_stage;
+pub mod df015_relative_workdir;
+pub mod df016_compiler_in_final_stage;
+pub mod df017_go_build_with_cgo;
+pub mod df018_heavy_base_for_static_binary;
+pub mod df019_final_stage_ships_sources;
+pub mod df020_sudo;
+pub mod df021_cd_instead_of_workdir;
+pub mod df022_apt_recommends;
+pub mod df023_maintainer;
+
+use crate::diagnostic::{Finding, Span};
+use crate::view::DockerfileCtx;
+use drydock_dockerfile::parser::Instruction;
+use drydock_dockerfile::stages::Stage;
+
+/// A finding covering an instruction, from its keyword to the end of its last line.
+pub fn at(
+    ctx: &DockerfileCtx<'_>,
+    ins: &Instruction,
+    message: String,
+    fix: Option<String>,
+) -> Finding {
+    let last = ctx
+        .lines
+        .get(ins.end_line.saturating_sub(1))
+        .map(|l| l.chars().count())
+        .unwrap_or(0);
+    Finding {
+        span: Span {
+            line: ins.start_line,
+            column: ins.column,
+            end_line: ins.end_line,
+            end_column: last + 1,
+        },
+        message,
+        fix,
+        path: None,
+    }
+}
+
+/// A finding on one word of an instruction's first line, when it can be found there.
+pub fn at_word(
+    ctx: &DockerfileCtx<'_>,
+    ins: &Instruction,
+    word: &str,
+    message: String,
+    fix: Option<String>,
+) -> Finding {
+    if let Some(line) = ctx.lines.get(ins.start_line.saturating_sub(1)) {
+        if let Some(byte) = line.find(word) {
+            let col = line[..byte].chars().count() + 1;
+            return Finding {
+                span: Span {
+                    line: ins.start_line,
+                    column: col,
+                    end_line: ins.start_line,
+                    end_column: col + word.chars().count(),
+                },
+                message,
+                fix,
+                path: None,
+            };
+        }
+    }
+    at(ctx, ins, message, fix)
+}
+
+pub fn final_stage<'a>(ctx: &'a DockerfileCtx<'_>) -> Option<&'a Stage> {
+    ctx.stages.last()
+}
+
+pub fn body<'a>(
+    ctx: &'a DockerfileCtx<'_>,
+    s: &Stage,
+) -> impl Iterator<Item = &'a Instruction> + 'a {
+    let idx = s.body.clone();
+    idx.into_iter().map(move |i| &ctx.df.instructions[i])
+}
+
+/// The shell text of a RUN (shell form, or the exec form's words joined).
+pub fn run_text(ins: &Instruction) -> String {
+    let mut t = ins.values().join(" ");
+    for h in &ins.heredocs {
+        t.push('\n');
+        t.push_str(&h.content);
+    }
+    t
+}
+
+/// The RUN's commands, read by the one shell model.
+pub fn run_commands(ins: &Instruction) -> Vec<drydock_dockerfile::shell::Command> {
+    drydock_dockerfile::shell::commands(&run_text(ins))
+}
+
+/// Stage names that are other stages, not images.
+pub fn is_stage_ref(ctx: &DockerfileCtx<'_>, name: &str) -> bool {
+    ctx.stages
+        .iter()
+        .any(|s| s.alias.as_deref() == Some(&name.to_ascii_lowercase()))
+}

@@ -1,0 +1,56 @@
+use super::{file_start, human};
+use crate::diagnostic::{Finding, Severity};
+use crate::rule::{Check, Rule};
+use crate::view::DockerfileCtx;
+
+pub static RULE: Rule = Rule {
+    code: "DI001",
+    name: "missing-dockerignore",
+    practice: "P3",
+    severity: Severity::Warning,
+    hadolint: &[],
+    doc: r#"
+## What it does
+Flags a Dockerfile whose build context (its directory) has no `.dockerignore` (nor a
+`<Dockerfile>.dockerignore` beside it).
+
+## Why is this bad?
+Without one, `docker build` sends everything: `.git`, local environment files, keys, build
+outputs. The upload is slow, the cache breaks on files the image never uses, and `COPY . .`
+puts secrets into layers.
+
+## Example
+A directory with a Dockerfile and no .dockerignore.
+
+Use instead:
+```
+# .dockerignore
+.git
+.env*
+*.pem
+*.key
+target/
+node_modules
+```
+(`drydock init` writes one suited to the language.)
+
+## References
+- https://docs.docker.com/build/concepts/context/#dockerignore-files
+"#,
+    check: Check::Dockerfile(check),
+};
+
+fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
+    match ctx.context {
+        Some(c) if c.dockerignore.is_none() => vec![file_start(
+            format!(
+                "the build context {} has no .dockerignore: all {} files ({}) are sent",
+                c.root.display(),
+                c.file_count() + c.secrets_excluded.len(),
+                human(c.total_size())
+            ),
+            Some("add a .dockerignore (`drydock init` writes one)".into()),
+        )],
+        _ => vec![],
+    }
+}

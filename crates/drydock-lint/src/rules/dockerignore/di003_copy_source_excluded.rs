@@ -1,0 +1,63 @@
+use crate::diagnostic::{Finding, Severity};
+use crate::rule::{Check, Rule};
+use crate::rules::dockerfile::at_word;
+use crate::view::DockerfileCtx;
+
+pub static RULE: Rule = Rule {
+    code: "DI003",
+    name: "copy-source-excluded",
+    practice: "P3",
+    severity: Severity::Error,
+    hadolint: &[],
+    doc: r#"
+## What it does
+Flags a `COPY` or `ADD` whose source exists in the directory but is excluded by
+`.dockerignore` (judged with Docker's own matching rules).
+
+## Why is this bad?
+The build fails with "not found", or a wildcard silently copies less than you think.
+
+## Example
+```
+# .dockerignore
+config/
+```
+```dockerfile
+COPY config/app.yaml /etc/app/
+```
+
+Use instead: re-include it (`!config/app.yaml`) or stop ignoring `config/`.
+
+## References
+- https://docs.docker.com/build/concepts/context/#dockerignore-files
+"#,
+    check: Check::Dockerfile(check),
+};
+
+fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
+    let Some(c) = ctx.context else { return vec![] };
+    let mut out = Vec::new();
+    for ins in &ctx.df.instructions {
+        if !matches!(ins.name().as_str(), "copy" | "add")
+            || ins.flags.iter().any(|f| f.starts_with("--from"))
+            || !ins.heredocs.is_empty()
+        {
+            continue;
+        }
+        let v = ins.values();
+        if v.len() < 2 {
+            continue;
+        }
+        for src in &v[..v.len() - 1] {
+            let rel = drydock_dockerignore::clean_path(src.trim_start_matches('/'));
+            if rel == "." || rel.contains(['*', '?', '[', '$']) || src.contains("://") {
+                continue;
+            }
+            if c.root.join(&rel).exists() && c.matcher.matched(&rel) {
+                let line = c.matcher.decision(&rel).line.unwrap_or(0);
+                out.push(at_word(ctx, ins, src, format!("`{src}` is excluded by .dockerignore (line {line}), so the build cannot see it"), Some(format!("re-include it with `!{rel}` in .dockerignore, or stop excluding it"))));
+            }
+        }
+    }
+    out
+}

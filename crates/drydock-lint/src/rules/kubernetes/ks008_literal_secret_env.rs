@@ -1,0 +1,74 @@
+use crate::diagnostic::{Finding, Severity};
+use crate::rule::{Check, Rule};
+use crate::rules::helpers::secretish;
+use crate::view::{Container, KubernetesCtx};
+use crate::yaml::at;
+
+pub static RULE: Rule = Rule {
+    code: "KS008",
+    name: "literal-secret-in-env",
+    practice: "P12",
+    severity: Severity::Error,
+    hadolint: &[],
+    doc: r#"
+## What it does
+Flags an `env` entry with a literal `value` for a variable whose name says it holds a secret
+(`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*API_KEY*`, ...). drydock's default stance is that
+secrets come by reference (`valueFrom.secretKeyRef`). Checkov's CKV_K8S_35 takes the other one:
+secrets only as mounted files, never in the environment. Set `secret_env = "files"` under
+`[lint]` in drydock.toml (or `--secret-env files`) to take that stance: then every
+`secretKeyRef` in `env` is flagged as well.
+
+## Why is this bad?
+The value sits in the manifest, in version control and in every `kubectl get -o yaml`.
+
+## Example
+```yaml
+env:
+- name: API_TOKEN
+  value: s3cr3t
+```
+
+Use instead:
+```yaml
+env:
+- name: API_TOKEN
+  valueFrom: { secretKeyRef: { name: api, key: api-token } }
+```
+
+## References
+- https://kubernetes.io/docs/concepts/configuration/secret/
+"#,
+    check: Check::Kubernetes(check),
+};
+
+fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for Container {
+        object: o, node: c, ..
+    } in ctx.containers()
+    {
+        for e in c.at("env").seq() {
+            let name = e.at("name").as_str().unwrap_or("");
+            if let Some(v) = e.get("value") {
+                if secretish(name) && v.text().is_some_and(|t| !t.is_empty()) {
+                    out.push(at(
+                        o.path,
+                        v,
+                        format!(
+                            "{} {}: {name} has a literal value in the manifest",
+                            o.kind, o.name
+                        ),
+                        Some("use valueFrom.secretKeyRef".into()),
+                    ));
+                }
+            }
+            if ctx.secret_env == crate::SecretEnvStance::Files {
+                if let Some((k, _)) = e.at("valueFrom").entry("secretKeyRef") {
+                    out.push(at(o.path, k, format!("{} {}: {name} takes a Secret through the environment (secret_env = \"files\")", o.kind, o.name), Some("mount the Secret as a volume and read the file".into())));
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,105 @@
+use crate::diagnostic::{Finding, Severity};
+use crate::rule::{Check, Rule};
+use crate::view::kubernetes::pod_containers;
+use crate::view::KubernetesCtx;
+use crate::yaml::{at, label_pairs};
+
+pub static RULE: Rule = Rule {
+    code: "KS010",
+    name: "service-port-not-served",
+    practice: "P9",
+    severity: Severity::Error,
+    hadolint: &[],
+    doc: r#"
+## What it does
+Flags a Service `targetPort` that no container of the pods it selects declares (by number or
+by name), when those pods are in the files linted.
+
+## Why is this bad?
+Traffic to the Service goes nowhere: connections are refused and the Service has no endpoints.
+
+## Example
+```yaml
+ports: [{ port: 80, targetPort: 8000 }]   # the container listens on 8080
+```
+
+Use instead:
+```yaml
+ports: [{ port: 80, targetPort: http }]   # the container port's name
+```
+
+## References
+- https://kubernetes.io/docs/concepts/services-networking/service/#defining-a-service
+"#,
+    check: Check::Kubernetes(check),
+};
+
+fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
+    // Every pod template once: its labels, and the ports its containers declare.
+    let pods: Vec<(Vec<(String, String)>, Vec<i64>, Vec<String>)> = ctx
+        .objects
+        .iter()
+        .filter_map(|o| {
+            let pod = o.pod?;
+            let labels = if o.kind == "Pod" {
+                o.node.at("metadata").at("labels")
+            } else {
+                o.node.at("spec").at("template").at("metadata").at("labels")
+            };
+            let mut numbers = Vec::new();
+            let mut names = Vec::new();
+            for (c, _) in pod_containers(pod) {
+                for p in c.at("ports").seq() {
+                    numbers.extend(p.at("containerPort").as_i64());
+                    names.extend(p.at("name").as_str().map(str::to_string));
+                }
+            }
+            Some((label_pairs(labels), numbers, names))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for svc in ctx.objects.iter().filter(|o| o.kind == "Service") {
+        let sel = label_pairs(svc.node.at("spec").at("selector"));
+        if sel.is_empty() {
+            continue;
+        }
+        let selected: Vec<_> = pods
+            .iter()
+            .filter(|(labels, _, _)| sel.iter().all(|kv| labels.contains(kv)))
+            .collect();
+        if selected.is_empty() {
+            continue;
+        }
+        let numbers: Vec<i64> = selected
+            .iter()
+            .flat_map(|(_, n, _)| n.iter().copied())
+            .collect();
+        let names: Vec<&String> = selected.iter().flat_map(|(_, _, n)| n.iter()).collect();
+        for p in svc.node.at("spec").at("ports").seq() {
+            let Some(t) = p.get("targetPort").or_else(|| p.get("port")) else {
+                continue;
+            };
+            let served = match (t.as_i64(), t.as_str()) {
+                (Some(n), _) => numbers.contains(&n),
+                (_, Some(name)) => {
+                    names.iter().any(|x| *x == name)
+                        || name.parse::<i64>().is_ok_and(|n| numbers.contains(&n))
+                }
+                _ => true,
+            };
+            if !served {
+                out.push(at(
+                    svc.path,
+                    t,
+                    format!(
+                        "Service {}: no selected container serves port {}",
+                        svc.name,
+                        t.text().unwrap_or_default()
+                    ),
+                    Some("point targetPort at a containerPort (or its name)".into()),
+                ));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,7 @@
+//! The rules, one file each, grouped by the kind of file they check.
+
+pub mod compose;
+pub mod dockerfile;
+pub mod dockerignore;
+pub mod helpers;
+pub mod kubernetes;

@@ -1,0 +1,128 @@
+//! The view Kubernetes rules see: every object of every document (and of `List` kinds) across
+//! the files given, with the pod spec of workloads found wherever its kind keeps it, and each
+//! container. Unknown kinds and custom resources are objects without a pod. Rules see all files
+//! at once, so a Deployment and the PodDisruptionBudget in another file meet.
+
+use std::collections::BTreeSet;
+
+use crate::options::SecretEnvStance;
+use crate::yaml::{Node, YamlFile};
+
+pub struct Object<'a> {
+    pub path: &'a str,
+    pub node: &'a Node,
+    pub kind: String,
+    pub name: String,
+    /// The PodSpec of Pods and workload templates.
+    pub pod: Option<&'a Node>,
+    /// Codes suppressed by `drydock.dev/ignore` on the object or its pod template.
+    pub ignored: BTreeSet<String>,
+}
+
+pub struct KubernetesCtx<'a> {
+    pub objects: Vec<Object<'a>>,
+    pub secret_env: SecretEnvStance,
+}
+
+/// One container of a pod, with the object it belongs to.
+#[derive(Clone, Copy)]
+pub struct Container<'a> {
+    pub object: &'a Object<'a>,
+    pub node: &'a Node,
+    /// An init container (runs to completion before the others start).
+    pub init: bool,
+}
+
+impl<'a> KubernetesCtx<'a> {
+    /// Reads the objects of the files.
+    pub fn new(files: &'a [YamlFile], secret_env: SecretEnvStance) -> KubernetesCtx<'a> {
+        let mut objects = Vec::new();
+        for f in files {
+            for d in &f.docs {
+                collect(&f.path, d, &mut objects);
+            }
+        }
+        KubernetesCtx {
+            objects,
+            secret_env,
+        }
+    }
+
+    /// Every container of every pod, init containers included.
+    pub fn containers(&self) -> impl Iterator<Item = Container<'_>> + '_ {
+        self.objects.iter().flat_map(|o| {
+            o.pod
+                .into_iter()
+                .flat_map(pod_containers)
+                .map(move |(node, init)| Container {
+                    object: o,
+                    node,
+                    init,
+                })
+        })
+    }
+}
+
+fn ignored(meta: &Node) -> BTreeSet<String> {
+    meta.at("annotations")
+        .at("drydock.dev/ignore")
+        .as_str()
+        .map(crate::options::parse_codes)
+        .unwrap_or_default()
+}
+
+fn collect<'a>(path: &'a str, node: &'a Node, out: &mut Vec<Object<'a>>) {
+    let Some(kind) = node.at("kind").as_str() else {
+        return;
+    };
+    if kind.ends_with("List") {
+        for item in node.at("items").seq() {
+            collect(path, item, out);
+        }
+        return;
+    }
+    let (pod, template_meta) = match kind {
+        "Pod" => (node.get("spec"), None),
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => (
+            node.at("spec").at("template").get("spec"),
+            node.at("spec").at("template").get("metadata"),
+        ),
+        "CronJob" => {
+            let t = node.at("spec").at("jobTemplate").at("spec").at("template");
+            (t.get("spec"), t.get("metadata"))
+        }
+        _ => (None, None),
+    };
+    let mut ign = ignored(node.at("metadata"));
+    if let Some(m) = template_meta {
+        ign.extend(ignored(m));
+    }
+    out.push(Object {
+        path,
+        node,
+        kind: kind.to_string(),
+        name: node
+            .at("metadata")
+            .at("name")
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+        pod,
+        ignored: ign,
+    });
+}
+
+/// Whether YAML documents look like Kubernetes objects.
+pub fn is_kubernetes(docs: &[Node]) -> bool {
+    docs.iter()
+        .any(|d| d.get("apiVersion").is_some() && d.get("kind").is_some())
+}
+
+/// The containers of one pod spec, init containers included, with whether each is an init one.
+pub fn pod_containers(pod: &Node) -> impl Iterator<Item = (&Node, bool)> {
+    pod.at("containers")
+        .seq()
+        .iter()
+        .map(|c| (c, false))
+        .chain(pod.at("initContainers").seq().iter().map(|c| (c, true)))
+}
