@@ -4,7 +4,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let opts = drydock::lint::LintOptions::default();
-        let _ = drydock::lint::lint_dockerfile("Dockerfile", text, &opts);
+        let opts = drydock_lint::LintOptions::default();
+        let _ = drydock_lint::lint_dockerfile("Dockerfile", text, &opts);
     }
 });

@@ -3,6 +3,6 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = drydock::publish::parse_index(data);
-    let _ = drydock::publish::is_docker_archive(data);
+    let _ = drydock_oci::layout::parse_index(data);
+    let _ = drydock_oci::archive::is_docker_archive(data);
 });

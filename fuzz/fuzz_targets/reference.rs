@@ -4,11 +4,11 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(s) = std::str::from_utf8(data) {
-        if let Ok(r) = drydock::reference::Reference::parse(s) {
+        if let Ok(r) = drydock_oci::Reference::parse(s) {
             let _ = (r.name(), r.tag(), r.digest(), r.registry(), r.repository());
             let _ = r.tagged();
             let _ = r.with_digest("sha256:0000000000000000000000000000000000000000000000000000000000000000");
-            let again = drydock::reference::Reference::parse(&r.tagged());
+            let again = drydock_oci::Reference::parse(&r.tagged());
             assert!(again.is_ok(), "{s:?} parses but its tagged form {:?} does not", r.tagged());
         }
     }

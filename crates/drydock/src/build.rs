@@ -203,21 +203,21 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     for p in &opts.outputs {
         let step = ui.step(&format!("writing {}", p.destination()));
         let req = PublishRequest {
-            cache: &cache,
-            image: &image,
+            store: &cache,
+            image: &image.oci,
             tag: &project.tag,
             created: meta.created,
         };
-        outputs.push(p.publish(&req)?);
+        outputs.push(p.publish(&req)?.destination);
         drop(step);
     }
     let t_publish = t0.elapsed();
 
     let report = BuildReport {
         reference: project.tag.tagged(),
-        digest: image.manifest_digest.to_string(),
-        config_digest: image.config_digest.to_string(),
-        compressed_size: image.compressed_size(),
+        digest: image.oci.manifest_digest.to_string(),
+        config_digest: image.oci.config_digest.to_string(),
+        compressed_size: image.oci.compressed_size(),
         created: image::rfc3339(meta.created),
         language: project.language,
         gin: project.gin,

@@ -13,17 +13,17 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::digest::{sha256_file, Digest};
+use drydock_oci::store::{BlobStore, DirStore, StoreError};
+
+use crate::digest::Digest;
 use crate::fsutil::write_atomic;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
     #[error("cache {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
-    #[error("cache blob {digest} is missing")]
-    Missing { digest: Digest },
-    #[error("cache blob {digest} is corrupt (its content hashes to {actual}); it was removed, run the build again")]
-    Corrupt { digest: Digest, actual: Digest },
+    #[error("cache: {0}")]
+    Store(#[from] StoreError),
     #[error("no cache directory: set DRYDOCK_CACHE_DIR, XDG_CACHE_HOME or HOME")]
     NoCacheDir,
     #[error("cache directory {path} cannot be used: {why}\n  fix: point --cache-dir or DRYDOCK_CACHE_DIR at a writable directory")]
@@ -51,6 +51,7 @@ pub struct StoredLayer {
 #[derive(Debug, Clone)]
 pub struct Cache {
     root: PathBuf,
+    blobs: DirStore,
     /// What was found broken and repaired, for the build's warnings.
     repairs: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
@@ -81,6 +82,7 @@ impl Cache {
             .tempfile_in(root.join("blobs/sha256"))
             .map_err(|e| unusable(format!("cannot write in it ({e})")))?;
         Ok(Cache {
+            blobs: DirStore::open_existing(&root.join("blobs")),
             root,
             repairs: Default::default(),
         })
@@ -95,83 +97,9 @@ impl Cache {
         &self.root
     }
 
-    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
-        self.root.join("blobs/sha256").join(digest.hex())
-    }
-
-    pub fn has_blob(&self, digest: &Digest) -> bool {
-        self.blob_path(digest).is_file()
-    }
-
-    /// Stores bytes as a blob and returns their digest.
-    pub fn put_bytes(&self, bytes: &[u8]) -> Result<Digest, CacheError> {
-        let d = Digest::of(bytes);
-        let path = self.blob_path(&d);
-        if !path.is_file() {
-            crate::fsutil::write_bytes_atomic(&path, bytes).map_err(io_err(&path))?;
-        }
-        Ok(d)
-    }
-
-    /// A temporary file in the blob directory, to be filled and then handed to [`Cache::commit_blob`].
-    pub fn temp_blob(&self) -> Result<tempfile::NamedTempFile, CacheError> {
-        let dir = self.root.join("blobs/sha256");
-        tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempfile_in(&dir)
-            .map_err(io_err(&dir))
-    }
-
-    pub fn commit_blob(
-        &self,
-        tmp: tempfile::NamedTempFile,
-        digest: &Digest,
-    ) -> Result<(), CacheError> {
-        let path = self.blob_path(digest);
-        tmp.as_file().sync_data().map_err(io_err(&path))?;
-        tmp.persist(&path).map_err(|e| CacheError::Io {
-            path: path.clone(),
-            source: e.error,
-        })?;
-        Ok(())
-    }
-
-    /// Opens a blob after checking that its content still has its digest.
-    pub fn open_verified(&self, digest: &Digest) -> Result<fs::File, CacheError> {
-        self.verify(digest)?;
-        let path = self.blob_path(digest);
-        fs::File::open(&path).map_err(io_err(&path))
-    }
-
-    pub fn read_verified(&self, digest: &Digest) -> Result<Vec<u8>, CacheError> {
-        let mut buf = Vec::new();
-        let path = self.blob_path(digest);
-        self.open_verified(digest)?
-            .read_to_end(&mut buf)
-            .map_err(io_err(&path))?;
-        Ok(buf)
-    }
-
-    /// Checks a blob; a corrupt one is removed so the next build rewrites it.
-    pub fn verify(&self, digest: &Digest) -> Result<(), CacheError> {
-        let path = self.blob_path(digest);
-        let (actual, _) = match sha256_file(&path) {
-            Ok(r) => r,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(CacheError::Missing {
-                    digest: digest.clone(),
-                })
-            }
-            Err(e) => return Err(CacheError::Io { path, source: e }),
-        };
-        if &actual != digest {
-            let _ = fs::remove_file(&path);
-            return Err(CacheError::Corrupt {
-                digest: digest.clone(),
-                actual,
-            });
-        }
-        Ok(())
+    /// The blob store inside the cache.
+    pub fn blobs(&self) -> &DirStore {
+        &self.blobs
     }
 
     /// The stored layer for an input key, if its blob is present and intact.
@@ -185,7 +113,7 @@ impl Cache {
                 return None;
             }
         };
-        if let Err(e) = self.verify(&stored.digest) {
+        if let Err(e) = self.blobs.verify(&stored.digest) {
             let _ = fs::remove_file(&path);
             if let Ok(mut r) = self.repairs.lock() {
                 r.push(format!("{e}: rebuilding that layer"));
@@ -231,6 +159,29 @@ impl Cache {
     }
 }
 
+/// The cache is a blob store: builds put layers, configs and manifests in it, and publishers
+/// read them back from it, verified.
+impl BlobStore for Cache {
+    fn has(&self, digest: &Digest) -> bool {
+        self.blobs.has(digest)
+    }
+    fn put(&self, bytes: &[u8]) -> Result<Digest, StoreError> {
+        self.blobs.put(bytes)
+    }
+    fn verify(&self, digest: &Digest) -> Result<(), StoreError> {
+        self.blobs.verify(digest)
+    }
+    fn open(&self, digest: &Digest) -> Result<Box<dyn Read + Send>, StoreError> {
+        self.blobs.open(digest)
+    }
+    fn path(&self, digest: &Digest) -> Option<PathBuf> {
+        self.blobs.path(digest)
+    }
+    fn discard(&self, digest: &Digest) {
+        self.blobs.discard(digest)
+    }
+}
+
 /// A locked build-stage directory; the lock is released on drop.
 pub struct StageDir {
     pub dir: PathBuf,
@@ -257,8 +208,8 @@ mod tests {
     fn corrupt_blobs_are_detected_and_dropped() {
         let t = tempfile::tempdir().unwrap();
         let c = Cache::open(Some(t.path())).unwrap();
-        let d = c.put_bytes(b"hello").unwrap();
-        assert_eq!(c.read_verified(&d).unwrap(), b"hello");
+        let d = c.put(b"hello").unwrap();
+        assert_eq!(c.read(&d).unwrap(), b"hello");
         let layer = StoredLayer {
             digest: d.clone(),
             diff_id: d.clone(),
@@ -268,12 +219,9 @@ mod tests {
         };
         c.record_layer("k", &layer).unwrap();
         assert_eq!(c.lookup_layer("k"), Some(layer));
-        fs::write(c.blob_path(&d), b"hellO").unwrap();
-        assert!(matches!(
-            c.read_verified(&d),
-            Err(CacheError::Corrupt { .. })
-        ));
-        assert!(!c.has_blob(&d), "corrupt blob removed");
+        fs::write(c.blobs().blob_path(&d), b"hellO").unwrap();
+        assert!(matches!(c.read(&d), Err(StoreError::Corrupt { .. })));
+        assert!(!c.has(&d), "corrupt blob removed");
         assert_eq!(c.lookup_layer("k"), None);
         assert_eq!(c.repairs().len(), 1, "the repair is reported");
         assert!(c.repairs()[0].contains("rebuilding"), "{:?}", c.repairs());
@@ -297,11 +245,11 @@ mod tests {
         let data = vec![7u8; 1 << 20];
         std::thread::scope(|s| {
             for _ in 0..8 {
-                s.spawn(|| c.put_bytes(&data).unwrap());
+                s.spawn(|| c.put(&data).unwrap());
             }
         });
         let d = Digest::of(&data);
-        assert_eq!(c.read_verified(&d).unwrap().len(), data.len());
+        assert_eq!(c.read(&d).unwrap().len(), data.len());
         let leftovers: Vec<_> = fs::read_dir(t.path().join("blobs/sha256"))
             .unwrap()
             .filter_map(|e| e.ok())

@@ -270,7 +270,6 @@ impl Classify for PublishError {
     fn kind(&self) -> ErrorKind {
         match self {
             PublishError::BadTarget { .. } | PublishError::Refused { .. } => ErrorKind::Usage,
-            PublishError::Cache(e) => e.kind(),
             _ => ErrorKind::Failed,
         }
     }

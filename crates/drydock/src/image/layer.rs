@@ -102,6 +102,8 @@ pub enum LayerError {
     Write { layer: String, source: io::Error },
     #[error(transparent)]
     Cache(#[from] CacheError),
+    #[error(transparent)]
+    Store(#[from] drydock_oci::StoreError),
 }
 
 impl LayerSpec {
@@ -183,7 +185,7 @@ impl LayerSpec {
             layer: self.name.clone(),
             source,
         };
-        let tmp = cache.temp_blob()?;
+        let tmp = cache.blobs().temp()?;
         let file = tmp.reopen().map_err(werr)?;
         let compressed = HashingWriter::new(io::BufWriter::new(file));
         let gz = ParallelGzWriter::new(compressed, GZIP_LEVEL).map_err(werr)?;
@@ -194,7 +196,7 @@ impl LayerSpec {
         let (mut buf, digest, size) = compressed.finish();
         buf.flush().map_err(werr)?;
         drop(buf);
-        cache.commit_blob(tmp, &digest)?;
+        cache.blobs().commit(tmp, &digest)?;
         let stored = StoredLayer {
             digest,
             diff_id,

@@ -3,8 +3,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use super::docker_archive::write_archive;
-use super::{PublishError, PublishRequest, Publisher};
+use super::{write_archive, PublishError, PublishRequest, Published, Publisher};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -31,7 +30,7 @@ impl Publisher for EngineLoad {
         self.engine.program().to_string()
     }
 
-    fn publish(&self, req: &PublishRequest<'_>) -> Result<String, PublishError> {
+    fn publish(&self, req: &PublishRequest<'_>) -> Result<Published, PublishError> {
         let prog = self.engine.program();
         let mut child = Command::new(prog)
             .arg("load")
@@ -47,18 +46,19 @@ impl Publisher for EngineLoad {
                 ),
             })?;
         let written = match child.stdin.take() {
-            Some(stdin) => write_archive(req, std::io::BufWriter::new(stdin)).and_then(|mut w| {
-                w.flush().map_err(|source| PublishError::Io {
-                    path: prog.into(),
-                    source,
-                })
-            }),
+            Some(stdin) => write_archive(req, &self.destination(), std::io::BufWriter::new(stdin))
+                .and_then(|mut w| {
+                    w.flush().map_err(|source| PublishError::Stream {
+                        destination: format!("{prog} load"),
+                        source,
+                    })
+                }),
             None => Ok(()),
         };
         let out = child
             .wait_with_output()
-            .map_err(|source| PublishError::Io {
-                path: prog.into(),
+            .map_err(|source| PublishError::Stream {
+                destination: format!("{prog} load"),
                 source,
             })?;
         if !out.status.success() {
@@ -75,13 +75,17 @@ impl Publisher for EngineLoad {
             });
         }
         written?;
-        Ok(format!(
-            "{prog} ({})",
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .last()
-                .unwrap_or("loaded")
-                .trim()
-        ))
+        Ok(Published {
+            destination: format!(
+                "{prog} ({})",
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .last()
+                    .unwrap_or("loaded")
+                    .trim()
+            ),
+            reference: req.tag.clone(),
+            digest: req.image.manifest_digest.clone(),
+        })
     }
 }

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::{PublishError, PublishRequest, Publisher};
 use crate::digest::HashingWriter;
 use crate::image::canonical_json;
+use crate::publish::{PublishError, PublishRequest, Published, Publisher};
 
 pub struct DockerArchive {
     pub file: PathBuf,
@@ -28,10 +28,15 @@ struct ManifestEntry {
 }
 
 /// Writes the archive to any writer (a file, or an engine's stdin).
-pub fn write_archive<W: Write>(req: &PublishRequest<'_>, w: W) -> Result<W, PublishError> {
+/// `destination` names the writer in errors.
+pub fn write_archive<W: Write>(
+    req: &PublishRequest<'_>,
+    destination: &str,
+    w: W,
+) -> Result<W, PublishError> {
     let image = req.image;
-    let ioe = |source: io::Error| PublishError::Io {
-        path: PathBuf::from("docker archive"),
+    let ioe = |source: io::Error| PublishError::Stream {
+        destination: destination.to_string(),
         source,
     };
     let mut tar = tar::Builder::new(w);
@@ -47,7 +52,7 @@ pub fn write_archive<W: Write>(req: &PublishRequest<'_>, w: W) -> Result<W, Publ
     let config_name = format!("{}.json", image.config_digest.hex());
     let mut layer_names = Vec::new();
     for l in &image.layers {
-        let dir = l.stored.diff_id.hex().to_string();
+        let dir = l.diff_id.hex().to_string();
         let name = format!("{dir}/layer.tar");
         tar.append_data(
             &mut header(0, tar::EntryType::Directory, 0o755),
@@ -55,20 +60,20 @@ pub fn write_archive<W: Write>(req: &PublishRequest<'_>, w: W) -> Result<W, Publ
             io::empty(),
         )
         .map_err(ioe)?;
-        let blob = req.cache.open_verified(&l.stored.digest)?;
+        let blob = req.store.open(&l.digest)?;
         let mut gz = flate2::read::GzDecoder::new(io::BufReader::new(blob));
         // Decompress through a hashing check so a layer that does not match its diff ID
         // never reaches an engine.
-        let mut checked = Vec::with_capacity(l.stored.diff_size as usize);
+        let mut checked = Vec::new();
         {
             let mut hw = HashingWriter::new(&mut checked);
             io::copy(&mut gz, &mut hw).map_err(ioe)?;
             let (_, d, _) = hw.finish();
-            if d != l.stored.diff_id {
-                let _ = std::fs::remove_file(req.cache.blob_path(&l.stored.digest));
+            if d != l.diff_id {
+                req.store.discard(&l.digest);
                 return Err(PublishError::LayerMismatch {
-                    digest: l.stored.digest.to_string(),
-                    diff_id: l.stored.diff_id.to_string(),
+                    digest: l.digest.to_string(),
+                    diff_id: l.diff_id.to_string(),
                 });
             }
         }
@@ -120,15 +125,17 @@ impl Publisher for DockerArchive {
         refuse_foreign_file(&self.file)
     }
 
-    fn publish(&self, req: &PublishRequest<'_>) -> Result<String, PublishError> {
+    fn publish(&self, req: &PublishRequest<'_>) -> Result<Published, PublishError> {
         refuse_foreign_file(&self.file)?;
         let mut inner_err = None;
         crate::fsutil::write_atomic(&self.file, |w| {
-            write_archive(req, w).map(|_| ()).map_err(|e| {
-                let msg = e.to_string();
-                inner_err = Some(e);
-                io::Error::other(msg)
-            })
+            write_archive(req, &self.destination(), w)
+                .map(|_| ())
+                .map_err(|e| {
+                    let msg = e.to_string();
+                    inner_err = Some(e);
+                    io::Error::other(msg)
+                })
         })
         .map_err(|source| {
             inner_err.take().unwrap_or(PublishError::Io {
@@ -136,7 +143,11 @@ impl Publisher for DockerArchive {
                 source,
             })
         })?;
-        Ok(self.destination())
+        Ok(Published {
+            destination: self.destination(),
+            reference: req.tag.clone(),
+            digest: req.image.manifest_digest.clone(),
+        })
     }
 }
 

@@ -9,16 +9,17 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{PublishError, PublishRequest, Publisher};
 use crate::digest::Digest;
-use crate::image::{canonical_json, MEDIA_TYPE_MANIFEST};
+use crate::image::{canonical_json, DOCKER_MANIFEST_LIST, OCI_INDEX};
+use crate::platform::Platform;
+use crate::publish::{PublishError, PublishRequest, Published, Publisher};
+use crate::store::{BlobStore, DirStore};
 
 pub struct OciLayout {
     pub dir: PathBuf,
 }
 
 const LAYOUT_FILE: &str = "oci-layout";
-const INDEX_MEDIA_TYPE: &str = "application/vnd.oci.image.index.v1+json";
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
 /// What is at the destination before anything is written.
@@ -93,7 +94,7 @@ pub fn inspect_destination(dir: &Path) -> Result<Existing, PublishError> {
 }
 
 fn empty_index() -> serde_json::Value {
-    serde_json::json!({"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": []})
+    serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []})
 }
 
 /// Reads an `index.json`: a JSON object with schemaVersion 2 and a `manifests` array whose
@@ -125,18 +126,18 @@ impl Publisher for OciLayout {
         inspect_destination(&self.dir).map(|_| ())
     }
 
-    fn publish(&self, req: &PublishRequest<'_>) -> Result<String, PublishError> {
+    fn publish(&self, req: &PublishRequest<'_>) -> Result<Published, PublishError> {
         let existing = inspect_destination(&self.dir)?;
         let image = req.image;
         let mut blobs: Vec<&Digest> = vec![&image.manifest_digest, &image.config_digest];
-        blobs.extend(image.layers.iter().map(|l| &l.stored.digest));
+        blobs.extend(image.layers.iter().map(|l| &l.digest));
         // Verify before writing anything, so a corrupt cache never yields an output.
         for d in &blobs {
-            req.cache.verify(d)?;
+            req.store.verify(d)?;
         }
         let ref_name = req.tag.tag().unwrap_or("latest");
         let entry = serde_json::json!({
-            "mediaType": MEDIA_TYPE_MANIFEST,
+            "mediaType": image.format.manifest_media_type(),
             "digest": image.manifest_digest.as_str(),
             "size": image.manifest_size,
             "annotations": {
@@ -170,7 +171,11 @@ impl Publisher for OciLayout {
             let _ = std::fs::remove_dir(&self.dir);
         }
         result?;
-        Ok(self.destination())
+        Ok(Published {
+            destination: self.destination(),
+            reference: req.tag.clone(),
+            digest: image.manifest_digest.clone(),
+        })
     }
 }
 
@@ -193,12 +198,9 @@ fn write_layout(
         if dst.is_file() && crate::digest::sha256_file(&dst).is_ok_and(|(h, _)| &h == *d) {
             continue;
         }
-        let src = req.cache.blob_path(d);
-        crate::fsutil::write_atomic(&dst, |w| {
-            let mut f = std::fs::File::open(&src)?;
-            std::io::copy(&mut f, w).map(|_| ())
-        })
-        .map_err(ioe(&dst))?;
+        let mut src = req.store.open(d)?;
+        crate::fsutil::write_atomic(&dst, |w| std::io::copy(&mut src, w).map(|_| ()))
+            .map_err(ioe(&dst))?;
     }
     let layout = dir.join(LAYOUT_FILE);
     if !layout.is_file() {
@@ -207,6 +209,131 @@ fn write_layout(
     }
     let index_path = dir.join("index.json");
     crate::fsutil::write_bytes_atomic(&index_path, index).map_err(ioe(&index_path))
+}
+
+/// Why an image could not be read from a layout.
+#[derive(Debug, thiserror::Error)]
+pub enum LayoutReadError {
+    #[error("{}: {why}\n  fix: {fix}", .dir.display())]
+    Layout {
+        dir: PathBuf,
+        why: String,
+        fix: &'static str,
+    },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Finds an image in the OCI layout at `dir`: the index entry whose ref name is `ref_name`
+/// (or the only one when none is asked for), and in an image index the manifest for
+/// `platform`, skipping attestations (`unknown/unknown`). Returns the layout's blobs as a store
+/// and the manifest's digest, for [`crate::ImageBuilder::from_image`].
+pub fn read_image(
+    dir: &Path,
+    ref_name: Option<&str>,
+    platform: &Platform,
+) -> Result<(DirStore, Digest), LayoutReadError> {
+    let fail = |why: String, fix: &'static str| LayoutReadError::Layout {
+        dir: dir.to_path_buf(),
+        why,
+        fix,
+    };
+    let index = std::fs::read(dir.join("index.json")).map_err(|e| {
+        fail(
+            format!("cannot read index.json ({e})"),
+            "name an OCI image layout (a directory with oci-layout and index.json)",
+        )
+    })?;
+    let index = parse_index(&index).map_err(|e| {
+        fail(
+            format!("index.json is not an image index ({e})"),
+            "name an OCI image layout",
+        )
+    })?;
+    let store = DirStore::open_existing(&dir.join("blobs"));
+    let entries = index["manifests"].as_array().cloned().unwrap_or_default();
+    let chosen: Vec<&serde_json::Value> = entries
+        .iter()
+        .filter(|m| match ref_name {
+            Some(r) => {
+                m.pointer("/annotations/org.opencontainers.image.ref.name")
+                    .and_then(|v| v.as_str())
+                    == Some(r)
+            }
+            None => true,
+        })
+        .collect();
+    let entry = match (chosen.as_slice(), ref_name) {
+        ([one], _) => *one,
+        ([], Some(r)) => {
+            return Err(fail(
+                format!("has no image named {r:?}"),
+                "name one of the ref names in its index.json",
+            ))
+        }
+        ([], None) => {
+            return Err(fail(
+                "holds no image".into(),
+                "name a layout that holds an image",
+            ))
+        }
+        (_, _) => {
+            return Err(fail(
+                "holds several images".into(),
+                "add :REF to say which (the org.opencontainers.image.ref.name of one)",
+            ))
+        }
+    };
+    let mut digest = entry
+        .get("digest")
+        .and_then(|d| d.as_str())
+        .and_then(Digest::parse)
+        .ok_or_else(|| fail("has an entry without a digest".into(), "repair the layout"))?;
+    let mut media = entry
+        .get("mediaType")
+        .and_then(|m| m.as_str())
+        .unwrap_or("")
+        .to_string();
+    // Nested indexes (a multi-platform image in a layout): pick the platform's manifest.
+    for _ in 0..4 {
+        if media != OCI_INDEX && media != DOCKER_MANIFEST_LIST {
+            break;
+        }
+        let nested: serde_json::Value =
+            serde_json::from_slice(&store.read(&digest)?).map_err(|e| {
+                fail(
+                    format!("index {digest} is not JSON ({e})"),
+                    "repair the layout",
+                )
+            })?;
+        let pick = nested["manifests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m.get("platform").is_some_and(|p| platform.matches(p)))
+            .ok_or_else(|| {
+                fail(
+                    format!("has no image for {platform}"),
+                    "choose a platform the image is built for (--platform)",
+                )
+            })?;
+        digest = pick
+            .get("digest")
+            .and_then(|d| d.as_str())
+            .and_then(Digest::parse)
+            .ok_or_else(|| {
+                fail(
+                    "has an index entry without a digest".into(),
+                    "repair the layout",
+                )
+            })?;
+        media = pick
+            .get("mediaType")
+            .and_then(|m| m.as_str())
+            .unwrap_or("")
+            .to_string();
+    }
+    Ok((store, digest))
 }
 
 #[cfg(test)]
