@@ -279,6 +279,7 @@ fn go_without_the_helper_gets_gomaxprocs_from_the_downward_api() {
 fn generated_files_match_their_snapshots() {
     let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/deploy");
     let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
+    let mut written = Vec::new();
     for ex in ["gin-api", "axum-api"] {
         let (_t, _dir, out) = deployed(ex, &[]);
         let mut files = Vec::new();
@@ -296,8 +297,12 @@ fn generated_files_match_their_snapshots() {
                 .unwrap()
                 .replace(&rust_minor(), "RUST_VERSION");
             if update {
-                std::fs::create_dir_all(snap.parent().unwrap()).unwrap();
-                std::fs::write(&snap, &got).unwrap();
+                // Written and still failed below: a changed snapshot is always a reviewed diff.
+                if std::fs::read_to_string(&snap).ok().as_deref() != Some(got.as_str()) {
+                    std::fs::create_dir_all(snap.parent().unwrap()).unwrap();
+                    std::fs::write(&snap, &got).unwrap();
+                    written.push(snap.display().to_string());
+                }
                 continue;
             }
             let want = std::fs::read_to_string(&snap).unwrap_or_else(|_| {
@@ -314,6 +319,10 @@ fn generated_files_match_their_snapshots() {
             );
         }
     }
+    assert!(
+        written.is_empty(),
+        "snapshots written, review the diff and run again: {written:?}"
+    );
 }
 
 /// The Rust toolchain's version appears in the Rust Dockerfile; snapshots hold a placeholder.

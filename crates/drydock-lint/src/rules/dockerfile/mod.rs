@@ -104,10 +104,8 @@ pub fn run_text(ins: &Instruction) -> String {
     t
 }
 
-/// The RUN's commands, read by the one shell model.
-pub fn run_commands(ins: &Instruction) -> Vec<drydock_dockerfile::shell::Command> {
-    drydock_dockerfile::shell::commands(&run_text(ins))
-}
+/// The RUN's commands, read by the one shell model (exec form and heredoc scripts included).
+pub use drydock_dockerfile::shell::run_commands;
 
 /// Stage names that are other stages, not images.
 pub fn is_stage_ref(ctx: &DockerfileCtx<'_>, name: &str) -> bool {
