@@ -41,8 +41,6 @@ pub enum BuildError {
     Cache(#[from] crate::cache::CacheError),
     #[error("SOURCE_DATE_EPOCH={0:?} is not a number of seconds\n  fix: set it to a Unix timestamp, e.g. $(git log -1 --format=%ct)")]
     SourceDateEpoch(String),
-    #[error("base image {0:?} is not supported yet\n  fix: use base = \"scratch\" (the default)")]
-    Base(String),
 }
 
 impl BuildError {
@@ -53,7 +51,6 @@ impl BuildError {
             BuildError::Config(_)
                 | BuildError::Project(_)
                 | BuildError::SourceDateEpoch(_)
-                | BuildError::Base(_)
                 | BuildError::Context(context::ContextError::Dockerignore { .. })
         )
     }
@@ -147,9 +144,6 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     let started = Instant::now();
     let dir = &opts.dir;
     let (project, ctx) = load_project(dir, &opts.overrides)?;
-    if project.base != "scratch" {
-        return Err(BuildError::Base(project.base.clone()));
-    }
     for p in &opts.outputs {
         p.check()?;
     }

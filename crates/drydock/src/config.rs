@@ -254,8 +254,11 @@ impl Config {
             }
         }
         if let Some(base) = &self.image.base {
-            if base != "scratch" && !base.starts_with("oci:") {
-                return Err(invalid("image.base", format!("is {base:?}"), "use \"scratch\" (the default) or \"oci:PATH\" for a local OCI image layout; drydock pulls nothing"));
+            // The image core can build on a base (drydock-oci's ImageBuilder::from_image); the
+            // build accepts one once base images are resolved and merged (users, CA bundle,
+            // dynamic binaries), so until then a base is refused here, not halfway into a build.
+            if base != "scratch" {
+                return Err(invalid("image.base", format!("is {base:?}: drydock builds on scratch only, for now"), "remove `base` or set it to \"scratch\" (the default)"));
             }
         }
         for (i, a) in self.image.assets.iter().enumerate() {

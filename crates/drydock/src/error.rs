@@ -210,7 +210,7 @@ impl Classify for ProjectError {
     fn kind(&self) -> ErrorKind {
         match self {
             ProjectError::Config(e) => e.kind(),
-            ProjectError::Reference(_) | ProjectError::Invalid(_) => ErrorKind::Config,
+            ProjectError::Reference(_) | ProjectError::Invalid { .. } => ErrorKind::Config,
             _ => ErrorKind::Input,
         }
     }
@@ -292,7 +292,7 @@ impl Classify for BuildError {
             BuildError::Compile(e) => e.kind(),
             BuildError::Publish(e) => e.kind(),
             BuildError::Cache(e) => e.kind(),
-            BuildError::SourceDateEpoch(_) | BuildError::Base(_) => ErrorKind::Config,
+            BuildError::SourceDateEpoch(_) => ErrorKind::Config,
             BuildError::Layer(_) | BuildError::Image(_) => ErrorKind::Failed,
         }
     }

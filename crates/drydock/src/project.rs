@@ -23,8 +23,13 @@ pub enum ProjectError {
         message: String,
         fix: String,
     },
-    #[error("{0}")]
-    Invalid(String),
+    /// A project value that cannot be used: which one, what is wrong, what to do.
+    #[error("{what} {problem}\n  fix: {fix}")]
+    Invalid {
+        what: String,
+        problem: String,
+        fix: String,
+    },
     #[error("{dir}: {why}\n  fix: pass the directory of a Go or Rust service (default: the current directory)")]
     NoDir { dir: PathBuf, why: String },
     #[error("{dir} has both go.mod and Cargo.toml; drydock cannot tell whether to build the Go or the Rust service\n  fix: set `language = \"go\"` or `language = \"rust\"` under [build] in drydock.toml")]
@@ -300,11 +305,19 @@ impl Project {
             }
         };
         if !config::valid_name(&name) {
-            return Err(ProjectError::Invalid(format!("name {name:?} is not a valid image name: use lowercase letters, digits, `.`, `_` and `-`")));
+            return Err(ProjectError::Invalid {
+                what: format!("name {name:?}"),
+                problem: "is not a valid image name".into(),
+                fix: "use lowercase letters, digits, `.`, `_` and `-` (set `name` in drydock.toml)".into(),
+            });
         }
         let port = match (o.port, cfg.port) {
             (Some(p), _) => p,
-            (None, Some(p)) => config::validate_port(p).map_err(ProjectError::Invalid)?,
+            (None, Some(p)) => config::validate_port(p).map_err(|problem| ProjectError::Invalid {
+                what: "port".into(),
+                problem,
+                fix: "set `port` in drydock.toml to the port the service listens on".into(),
+            })?,
             (None, None) => {
                 let f = detect::port(&sources);
                 assumptions.push(f.how);
@@ -312,10 +325,10 @@ impl Project {
             }
         };
         let user = match &o.user {
-            Some(u) => config::parse_user(u).map_err(|p| {
-                ProjectError::Invalid(format!(
-                    "--user {p}\n  fix: use a numeric uid[:gid] such as 65532:65532"
-                ))
+            Some(u) => config::parse_user(u).map_err(|problem| ProjectError::Invalid {
+                what: "--user".into(),
+                problem,
+                fix: "use a numeric uid[:gid] such as 65532:65532".into(),
             })?,
             None => cfg
                 .image
@@ -323,11 +336,19 @@ impl Project {
                 .as_deref()
                 .map(config::parse_user)
                 .transpose()
-                .map_err(|p| ProjectError::Invalid(format!("image.user {p}")))?
+                .map_err(|problem| ProjectError::Invalid {
+                    what: "image.user".into(),
+                    problem,
+                    fix: "use a numeric uid[:gid] such as 65532:65532".into(),
+                })?
                 .unwrap_or((65532, 65532)),
         };
         if user.0 == 0 {
-            return Err(ProjectError::Invalid("--user 0 is root: drydock images run as a non-root user\n  fix: use a numeric non-root uid[:gid], e.g. 65532:65532 (the default)".into()));
+            return Err(ProjectError::Invalid {
+                what: "user 0".into(),
+                problem: "is root: drydock images run as a non-root user".into(),
+                fix: "use a numeric non-root uid[:gid], e.g. 65532:65532 (the default)".into(),
+            });
         }
         let tag = crate::reference::Reference::parse(
             &o.tag
@@ -336,15 +357,26 @@ impl Project {
                 .unwrap_or_else(|| format!("{name}:latest")),
         )?;
         if tag.digest().is_some() {
-            return Err(ProjectError::Invalid(format!("the tag {tag} names a digest; a build's digest is what it computes\n  fix: tag with a name and an optional tag, e.g. {}", tag.tagged())));
+            return Err(ProjectError::Invalid {
+                what: format!("the tag {tag}"),
+                problem: "names a digest; a build's digest is what it computes".into(),
+                fix: format!("tag with a name and an optional tag, e.g. {}", tag.tagged()),
+            });
         }
         for a in &cfg.image.assets {
             if !has(a.src.trim_end_matches('/')) {
-                return Err(ProjectError::Invalid(format!(
-                    "{}: asset source {:?} is not in the build context\n  fix: create it, or check that .dockerignore does not exclude it",
-                    config_path.as_deref().unwrap_or(Path::new(config::FILE_NAME)).display(),
-                    a.src
-                )));
+                return Err(ProjectError::Invalid {
+                    what: format!(
+                        "{}: asset source {:?}",
+                        config_path
+                            .as_deref()
+                            .unwrap_or(Path::new(config::FILE_NAME))
+                            .display(),
+                        a.src
+                    ),
+                    problem: "is not in the build context".into(),
+                    fix: "create it, or check that .dockerignore does not exclude it".into(),
+                });
             }
         }
         Ok(Project {

@@ -41,7 +41,11 @@ pub fn build(
     };
     if other.exists() {
         std::fs::remove_dir_all(&other)
-            .map_err(|e| CompileError::Io(format!("cleaning {}: {e}", other.display())))?;
+            .map_err(|source| CompileError::Io {
+                what: "cleaning",
+                path: other.clone(),
+                source,
+            })?;
     }
     stage(ctx, &src_dir, &[])?;
     let out = guard.dir.join("out").join(&project.name);

@@ -36,8 +36,17 @@ pub enum CompileError {
         /// What drydock knows about this failure: cgo, a missing go.sum, excluded files.
         hint: Option<String>,
     },
-    #[error("{0}")]
-    Io(String),
+    #[error("cannot run {command}: {source}")]
+    Run {
+        command: String,
+        source: std::io::Error,
+    },
+    #[error("{what} {}: {source}", .path.display())]
+    Io {
+        what: &'static str,
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Static(#[from] StaticError),
     #[error(transparent)]
@@ -182,7 +191,10 @@ fn run(
                 fix: missing_fix,
             }
         } else {
-            CompileError::Io(format!("cannot run {display}: {e}"))
+            CompileError::Run {
+                command: display.to_string(),
+                source: e,
+            }
         }
     })?;
     drop(step);
