@@ -411,7 +411,8 @@ fn relative_paths_are_from_the_working_directory() {
     let proj = t.path().join("binproj");
     std::fs::create_dir(&proj).unwrap();
     // Any static binary will do: the helper drydock's build script made.
-    let helper = std::fs::read_dir(repo_root().join("target/release/build"))
+    let target = Path::new(env!("CARGO_BIN_EXE_drydock")).parent().unwrap();
+    let helper = std::fs::read_dir(target.join("build"))
         .unwrap()
         .filter_map(|e| e.ok())
         .map(|e| e.path().join("out/drydock-helper"))
