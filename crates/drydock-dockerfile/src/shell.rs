@@ -62,10 +62,12 @@ pub fn run_commands(ins: &Instruction) -> Vec<Command> {
     out
 }
 
-/// One simple command, without its leading `VAR=value` assignments.
+/// One simple command: its words, and apart from them the `VAR=value` assignments written
+/// before it (`CGO_ENABLED=0 go build`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
     pub words: Vec<String>,
+    pub env: Vec<String>,
 }
 
 /// Words that start a compound command or are keywords: a command follows them.
@@ -188,14 +190,27 @@ fn is_assignment(w: &str) -> bool {
 
 impl Command {
     fn from_words(mut words: Vec<String>) -> Option<Command> {
+        let mut env = Vec::new();
         while let Some(w) = words.first() {
-            if KEYWORDS.contains(&w.as_str()) || is_assignment(w) {
+            if is_assignment(w) {
+                env.push(words.remove(0));
+            } else if KEYWORDS.contains(&w.as_str()) {
                 words.remove(0);
             } else {
                 break;
             }
         }
-        (!words.is_empty()).then_some(Command { words })
+        (!words.is_empty()).then_some(Command { words, env })
+    }
+
+    /// Whether `NAME=value` is set for this command: before it, or through `env NAME=value`
+    /// (or `export NAME=value` when this command is the export).
+    pub fn sets(&self, name: &str, value: &str) -> bool {
+        let want = format!("{name}={value}");
+        let quoted = |w: &String| w.trim_matches(['"', '\'']) == want || w == &want;
+        self.env.iter().any(quoted)
+            || self.unwrapped().env.iter().any(quoted)
+            || (self.is("export") && self.words[1..].iter().any(quoted))
     }
 
     /// The program, by its base name (`/usr/bin/apt-get` is `apt-get`).
@@ -213,18 +228,27 @@ impl Command {
         let mut c = self.clone();
         while WRAPPERS.contains(&c.name()) && c.words.len() > 1 {
             let mut rest: Vec<String> = c.words[1..].to_vec();
+            let mut env = std::mem::take(&mut c.env);
             while rest
                 .first()
                 .is_some_and(|w| w.starts_with('-') || is_assignment(w))
             {
                 let flag = rest.remove(0);
+                if is_assignment(&flag) {
+                    env.push(flag);
+                    continue;
+                }
                 // sudo -u USER, nice -n N: the value goes too.
                 if matches!(flag.as_str(), "-u" | "-g" | "-n" | "-C") && !rest.is_empty() {
                     rest.remove(0);
                 }
             }
             match Command::from_words(rest) {
-                Some(n) => c = n,
+                Some(mut n) => {
+                    env.append(&mut n.env);
+                    n.env = env;
+                    c = n;
+                }
                 None => break,
             }
         }

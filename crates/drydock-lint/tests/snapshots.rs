@@ -16,7 +16,9 @@ use drydock_lint::{
 };
 
 fn dir(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(sub)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(sub)
 }
 
 /// One case: its title and its text, with the lines before it blanked so that line numbers are
@@ -170,7 +172,10 @@ fn every_rule_matches_its_snapshot() {
             if update {
                 std::fs::create_dir_all(&snaps).unwrap();
                 std::fs::write(&path, &got).unwrap();
-                failures.push(format!("{}: snapshot written, review the diff and run again", rule.code));
+                failures.push(format!(
+                    "{}: snapshot written, review the diff and run again",
+                    rule.code
+                ));
             } else {
                 failures.push(format!(
                     "{}: the findings differ from {} (UPDATE_SNAPSHOTS=1 writes the new ones)\n--- snapshot\n{want}--- now\n{got}",

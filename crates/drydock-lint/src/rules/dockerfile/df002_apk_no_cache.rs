@@ -2,6 +2,7 @@ use super::{at, run_commands};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DF002",
@@ -37,7 +38,7 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     ctx.df
         .instructions
         .iter()
-        .filter(|i| i.name() == "run")
+        .filter(|i| i.is(Keyword::Run))
         .filter(|i| {
             run_commands(i).iter().any(|c| {
                 let c = c.unwrapped();

@@ -3,6 +3,7 @@ use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::rules::helpers::is_root;
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DF004",
@@ -50,7 +51,7 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     {
         return vec![];
     }
-    let last_user = body(ctx, s).filter(|i| i.name() == "user").last();
+    let last_user = body(ctx, s).filter(|i| i.is(Keyword::User)).last();
     match last_user {
         Some(u) if u.values().first().is_some_and(|v| is_root(v)) => {
             vec![at(

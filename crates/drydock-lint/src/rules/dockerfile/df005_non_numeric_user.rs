@@ -2,6 +2,7 @@ use super::{at, body, final_stage};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DF005",
@@ -39,7 +40,7 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         return vec![];
     };
     body(ctx, s)
-        .filter(|i| i.name() == "user")
+        .filter(|i| i.is(Keyword::User))
         .filter(|i| {
             i.values().first().is_some_and(|v| {
                 !crate::rules::helpers::is_root(v)

@@ -2,6 +2,7 @@ use super::{at, body, final_stage};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DF006",
@@ -39,7 +40,7 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     let Some(s) = final_stage(ctx) else {
         return vec![];
     };
-    if body(ctx, s).any(|i| i.name() == "healthcheck") {
+    if body(ctx, s).any(|i| i.is(Keyword::Healthcheck)) {
         return vec![];
     }
     vec![at(

@@ -2,6 +2,7 @@ use super::{at, body, final_stage};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DF007",
@@ -41,7 +42,7 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     };
     body(ctx, s)
         .filter(|i| {
-            matches!(i.name().as_str(), "cmd" | "entrypoint") && !i.json && !i.args.is_empty()
+            matches!(i.kind(), Keyword::Cmd | Keyword::Entrypoint) && !i.json && !i.args.is_empty()
         })
         .map(|i| {
             let words: Vec<String> = i

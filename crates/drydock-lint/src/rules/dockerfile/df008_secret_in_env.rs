@@ -4,6 +4,7 @@ use crate::rule::{Check, Rule};
 use crate::rules::helpers::secretish;
 use crate::view::DockerfileCtx;
 use drydock_dockerfile::parser::Arg;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DF008",
@@ -52,19 +53,19 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
                 }
             })
             .collect();
-        let pairs: Vec<(&str, &str)> = match ins.name().as_str() {
-            "env" => vals
+        let pairs: Vec<(&str, &str)> = match ins.kind() {
+            Keyword::Env => vals
                 .chunks(3)
                 .filter(|c| c.len() == 3)
                 .map(|c| (c[0], c[1]))
                 .collect(),
-            "arg" => vals.iter().filter_map(|v| v.split_once('=')).collect(),
+            Keyword::Arg => vals.iter().filter_map(|v| v.split_once('=')).collect(),
             _ => continue,
         };
         for (k, v) in pairs {
             let v = v.trim_matches(|c| c == '"' || c == '\'');
             if secretish(k) && !v.is_empty() && !v.starts_with('$') {
-                out.push(at_word(ctx, ins, k, format!("{} {k} has a literal value: it is readable by anyone who can pull the image", ins.keyword.to_ascii_uppercase()), Some("pass it at run time (docker run -e, Kubernetes secretKeyRef) or use a BuildKit secret mount".into())));
+                out.push(at_word(ctx, ins, k, format!("{} {k} has a literal value: it is readable by anyone who can pull the image", ins.kind()), Some("pass it at run time (docker run -e, Kubernetes secretKeyRef) or use a BuildKit secret mount".into())));
             }
         }
     }

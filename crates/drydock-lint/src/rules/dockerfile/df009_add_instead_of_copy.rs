@@ -2,6 +2,7 @@ use super::at;
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DF009",
@@ -45,7 +46,7 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     ctx.df
         .instructions
         .iter()
-        .filter(|i| i.name() == "add" && i.heredocs.is_empty())
+        .filter(|i| i.is(Keyword::Add) && i.heredocs.is_empty())
         .filter(|i| {
             let v = i.values();
             v.len() >= 2 && v[..v.len() - 1].iter().all(|s| !archive(s) && !remote(s))

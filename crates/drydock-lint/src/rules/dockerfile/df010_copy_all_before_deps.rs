@@ -1,7 +1,8 @@
-use super::{at, body, run_text};
+use super::{at, body, run_commands};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DF010",
@@ -54,8 +55,8 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     for s in &ctx.stages {
         let mut copy_all = None;
         for i in body(ctx, s) {
-            match i.name().as_str() {
-                "copy" | "add"
+            match i.kind() {
+                Keyword::Copy | Keyword::Add
                     if copy_all.is_none() && i.flags.iter().all(|f| !f.starts_with("--from")) =>
                 {
                     let v = i.values();
@@ -67,10 +68,15 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
                         copy_all = Some(i);
                     }
                 }
-                "run" => {
+                Keyword::Run => {
                     if let Some(c) = copy_all {
-                        let t = run_text(i);
-                        if let Some(dep) = DEPS.iter().find(|d| t.contains(*d)) {
+                        let cmds: Vec<String> = run_commands(i)
+                            .iter()
+                            .map(|c| c.unwrapped().words.join(" "))
+                            .collect();
+                        if let Some(dep) =
+                            DEPS.iter().find(|d| cmds.iter().any(|c| c.starts_with(*d)))
+                        {
                             out.push(at(ctx, c, format!("the whole context is copied before `{dep}`: every source change downloads the dependencies again"), Some("copy the dependency manifests first, download, then `COPY . .`".into())));
                             break;
                         }

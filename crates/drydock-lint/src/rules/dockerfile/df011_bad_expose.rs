@@ -2,6 +2,7 @@ use super::at_word;
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DF011",
@@ -51,7 +52,7 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     let final_from = ctx.stages.last().map(|s| s.from);
     let mut final_ports = Vec::new();
     for (idx, ins) in ctx.df.instructions.iter().enumerate() {
-        if ins.name() != "expose" {
+        if !ins.is(Keyword::Expose) {
             continue;
         }
         let in_final =

@@ -2,6 +2,7 @@ use super::{at, body};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DF012",
@@ -36,15 +37,15 @@ CMD ["./b"]
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in &ctx.stages {
-        for name in ["cmd", "entrypoint", "healthcheck"] {
-            let all: Vec<_> = body(ctx, s).filter(|i| i.name() == name).collect();
+        for kw in [Keyword::Cmd, Keyword::Entrypoint, Keyword::Healthcheck] {
+            let all: Vec<_> = body(ctx, s).filter(|i| i.is(kw)).collect();
             for i in all.iter().take(all.len().saturating_sub(1)) {
                 out.push(at(
                     ctx,
                     i,
                     format!(
                         "{} is overridden by a later one in the same stage (line {})",
-                        name.to_ascii_uppercase(),
+                        kw,
                         all.last().map(|l| l.start_line).unwrap_or(0)
                     ),
                     Some("remove it".into()),

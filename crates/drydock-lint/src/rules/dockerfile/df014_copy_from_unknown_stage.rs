@@ -2,6 +2,7 @@ use super::at_word;
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DF014",
@@ -41,7 +42,7 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     for (n, s) in ctx.stages.iter().enumerate() {
         for &idx in &s.body {
             let ins = &ctx.df.instructions[idx];
-            if ins.name() != "copy" {
+            if !ins.is(Keyword::Copy) {
                 continue;
             }
             for f in &ins.flags {

@@ -2,6 +2,7 @@ use super::at;
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DF015",
@@ -37,7 +38,7 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     ctx.df
         .instructions
         .iter()
-        .filter(|i| i.name() == "workdir")
+        .filter(|i| i.is(Keyword::Workdir))
         .filter(|i| {
             i.values().first().is_some_and(|p| {
                 let p = p.trim_matches('"');

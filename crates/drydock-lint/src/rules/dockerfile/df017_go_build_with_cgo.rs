@@ -1,7 +1,8 @@
-use super::{at, body, run_text};
+use super::{at, body, run_commands};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DF017",
@@ -53,20 +54,21 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in &ctx.stages {
         let env_off = body(ctx, s).any(|i| {
-            matches!(i.name().as_str(), "env" | "arg")
+            matches!(i.kind(), Keyword::Env | Keyword::Arg)
                 && i.values()
                     .windows(2)
                     .any(|w| w[0] == "CGO_ENABLED" && w[1] == "0")
                 || i.values().iter().any(|v| *v == "CGO_ENABLED=0")
         });
-        for i in body(ctx, s).filter(|i| i.name() == "run") {
-            let t = run_text(i);
-            let words: Vec<&str> = t
-                .split(|c: char| c.is_whitespace() || ";&|()".contains(c))
-                .filter(|w| !w.is_empty())
-                .collect();
-            let go_build = words.windows(2).any(|w| w[0] == "go" && w[1] == "build");
-            if go_build && !t.contains("CGO_ENABLED=0") && !env_off {
+        for i in body(ctx, s).filter(|i| i.is(Keyword::Run)) {
+            let cmds = run_commands(i);
+            let exported = cmds
+                .iter()
+                .any(|c| c.is("export") && c.sets("CGO_ENABLED", "0"));
+            let cgo_build = cmds
+                .iter()
+                .any(|c| c.unwrapped().has_args("go", "build") && !c.sets("CGO_ENABLED", "0"));
+            if cgo_build && !exported && !env_off {
                 out.push(at(ctx, i, format!("`go build` with cgo enabled feeds a `{}` final stage: the binary will link libc dynamically", last.base), Some("set CGO_ENABLED=0 (e.g. `RUN CGO_ENABLED=0 go build ...`)".into())));
             }
         }

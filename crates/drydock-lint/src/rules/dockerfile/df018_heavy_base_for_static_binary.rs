@@ -1,7 +1,8 @@
-use super::{at_word, body, final_stage, run_text};
+use super::{at_word, body, final_stage, run_commands, run_text};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DF018",
@@ -65,10 +66,16 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         return vec![];
     }
     let static_build = ctx.stages[..ctx.stages.len() - 1].iter().any(|s| {
-        body(ctx, s).filter(|i| i.name() == "run").any(|i| {
+        body(ctx, s).filter(|i| i.is(Keyword::Run)).any(|i| {
+            let cmds = run_commands(i);
+            let exported = cmds
+                .iter()
+                .any(|c| c.is("export") && c.sets("CGO_ENABLED", "0"));
+            // Rust's static flags are values (RUSTFLAGS, --target), not command structure.
             let t = run_text(i);
-            (t.contains("CGO_ENABLED=0") && t.contains("go build"))
-                || t.contains("+crt-static")
+            cmds.iter().any(|c| {
+                c.unwrapped().has_args("go", "build") && (exported || c.sets("CGO_ENABLED", "0"))
+            }) || t.contains("+crt-static")
                 || t.contains("-linux-musl")
         })
     });

@@ -2,6 +2,7 @@ use super::{at, body, final_stage};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DF019",
@@ -45,7 +46,7 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         return vec![];
     };
     body(ctx, last)
-        .filter(|i| matches!(i.name().as_str(), "copy" | "add") && i.heredocs.is_empty())
+        .filter(|i| matches!(i.kind(), Keyword::Copy | Keyword::Add) && i.heredocs.is_empty())
         .filter_map(|i| {
             let v = i.values();
             if v.len() < 2 {

@@ -2,6 +2,7 @@ use super::{at, run_commands};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DF020",
@@ -41,7 +42,7 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         .instructions
         .iter()
         // Running sudo, not installing a package named sudo.
-        .filter(|i| i.name() == "run" && run_commands(i).iter().any(|c| c.is("sudo")))
+        .filter(|i| i.is(Keyword::Run) && run_commands(i).iter().any(|c| c.is("sudo")))
         .map(|i| {
             at(
                 ctx,

@@ -1,7 +1,8 @@
-use super::at;
+use super::{at, run_commands};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DF021",
@@ -38,11 +39,10 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     ctx.df
         .instructions
         .iter()
-        .filter(|i| i.name() == "run" && !i.json)
+        .filter(|i| i.is(Keyword::Run) && !i.json)
         .filter(|i| {
-            i.values()
-                .first()
-                .is_some_and(|t| t.trim_start().starts_with("cd ") && t.contains("&&"))
+            let cmds = run_commands(i);
+            cmds.len() > 1 && cmds[0].is("cd")
         })
         .map(|i| {
             at(

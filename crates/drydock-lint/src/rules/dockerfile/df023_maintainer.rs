@@ -2,6 +2,7 @@ use super::at;
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DF023",
@@ -36,7 +37,7 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     ctx.df
         .instructions
         .iter()
-        .filter(|i| i.name() == "maintainer")
+        .filter(|i| i.is(Keyword::Maintainer))
         .map(|i| {
             at(
                 ctx,

@@ -2,6 +2,7 @@ use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::rules::dockerfile::at_word;
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
     code: "DI003",
@@ -38,7 +39,7 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     let Some(c) = ctx.context else { return vec![] };
     let mut out = Vec::new();
     for ins in &ctx.df.instructions {
-        if !matches!(ins.name().as_str(), "copy" | "add")
+        if !matches!(ins.kind(), Keyword::Copy | Keyword::Add)
             || ins.flags.iter().any(|f| f.starts_with("--from"))
             || !ins.heredocs.is_empty()
         {
