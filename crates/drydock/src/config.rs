@@ -222,31 +222,44 @@ impl Config {
         Ok(cfg)
     }
 
+    /// Checks every section; the first problem found is the error, naming its key.
     fn validate(&self, path: &Path) -> Result<(), ConfigError> {
-        let invalid = |key: &str, problem: String, fix: &str| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            key: key.into(),
-            problem,
-            fix: fix.into(),
-        };
+        let inv = Invalid { path };
+        self.validate_top(&inv)?;
+        self.validate_image(&inv)?;
+        self.validate_health(&inv)?;
+        self.validate_scaling(&inv)?;
+        self.validate_ingress(&inv)?;
+        self.validate_secrets(&inv)?;
+        self.validate_resources(&inv)?;
+        self.validate_env(&inv)
+    }
+
+    /// `name` and `port`.
+    fn validate_top(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
         if let Some(name) = &self.name {
             if !valid_name(name) {
-                return Err(invalid("name", format!("is {name:?}, not a valid image name"), "use lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit"));
+                return Err(inv.at("name", format!("is {name:?}, not a valid image name"), "use lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit"));
             }
         }
         if let Some(port) = self.port {
             validate_port(port).map_err(|p| {
-                invalid(
+                inv.at(
                     "port",
                     p,
                     "use a TCP port between 1 and 65535, e.g. port = 8080",
                 )
             })?;
         }
+        Ok(())
+    }
+
+    /// [image]: user, base, assets.
+    fn validate_image(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
         if let Some(user) = &self.image.user {
-            let (uid, _) = parse_user(user).map_err(|p| invalid("image.user", p, "use a numeric uid[:gid] such as \"65532:65532\"; names need /etc/passwd and defeat runAsNonRoot checks"))?;
+            let (uid, _) = parse_user(user).map_err(|p| inv.at("image.user", p, "use a numeric uid[:gid] such as \"65532:65532\"; names need /etc/passwd and defeat runAsNonRoot checks"))?;
             if uid == 0 {
-                return Err(invalid(
+                return Err(inv.at(
                     "image.user",
                     format!("is {user:?}, the root user"),
                     "use a numeric non-root uid[:gid] such as \"65532:65532\" (the default): drydock images never run as root",
@@ -258,32 +271,41 @@ impl Config {
             // build accepts one once base images are resolved and merged (users, CA bundle,
             // dynamic binaries), so until then a base is refused here, not halfway into a build.
             if base != "scratch" {
-                return Err(invalid("image.base", format!("is {base:?}: drydock builds on scratch only, for now"), "remove `base` or set it to \"scratch\" (the default)"));
+                return Err(inv.at(
+                    "image.base",
+                    format!("is {base:?}: drydock builds on scratch only, for now"),
+                    "remove `base` or set it to \"scratch\" (the default)",
+                ));
             }
         }
         for (i, a) in self.image.assets.iter().enumerate() {
             if !a.dst.starts_with('/') {
-                return Err(invalid(
+                return Err(inv.at(
                     &format!("image.assets[{i}].dst"),
                     format!("is {:?}, not an absolute path", a.dst),
                     "write where the asset goes in the image, e.g. \"/app/static\"",
                 ));
             }
             if a.src.is_empty() || a.src.starts_with('/') || a.src.split('/').any(|s| s == "..") {
-                return Err(invalid(
+                return Err(inv.at(
                     &format!("image.assets[{i}].src"),
                     format!("is {:?}, not a path inside the build context", a.src),
                     "use a path relative to the project directory, e.g. \"static\"",
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// [health] and [lifecycle]: paths, durations, retries.
+    fn validate_health(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
         for (key, p) in [
             ("health.path", &self.health.path),
             ("health.ready_path", &self.health.ready_path),
         ] {
             if let Some(p) = p {
                 if !p.starts_with('/') || p.contains(char::is_whitespace) {
-                    return Err(invalid(
+                    return Err(inv.at(
                         key,
                         format!("is {p:?}"),
                         "use an absolute URL path such as \"/healthz\"",
@@ -291,6 +313,63 @@ impl Config {
                 }
             }
         }
+        for (key, v) in [
+            ("health.interval", &self.health.interval),
+            ("health.timeout", &self.health.timeout),
+            ("health.start_period", &self.health.start_period),
+            ("lifecycle.shutdown_grace", &self.lifecycle.shutdown_grace),
+        ] {
+            if let Some(v) = v {
+                parse_duration(v).map_err(|p| {
+                    inv.at(
+                        key,
+                        p,
+                        "write a duration such as \"500ms\", \"10s\" or \"1m\"",
+                    )
+                })?;
+            }
+        }
+        if let (Some(t), Some(i)) = (&self.health.timeout, &self.health.interval) {
+            if let (Ok(td), Ok(id)) = (parse_duration(t), parse_duration(i)) {
+                if td >= id {
+                    return Err(inv.at(
+                        "health.timeout",
+                        format!("({t}) is not shorter than health.interval ({i})"),
+                        "make the timeout shorter than the interval, e.g. timeout = \"3s\" with interval = \"10s\": a probe must end before the next one starts",
+                    ));
+                }
+            }
+        } else if let Some(t) = &self.health.timeout {
+            if parse_duration(t).is_ok_and(|d| d >= std::time::Duration::from_secs(10)) {
+                return Err(inv.at(
+                    "health.timeout",
+                    format!("({t}) is not shorter than the default interval (10s)"),
+                    "shorten the timeout, or set a longer health.interval",
+                ));
+            }
+        } else if let Some(i) = &self.health.interval {
+            if parse_duration(i).is_ok_and(|d| d <= std::time::Duration::from_secs(3)) {
+                return Err(inv.at(
+                    "health.interval",
+                    format!("({i}) is not longer than the default timeout (3s)"),
+                    "lengthen the interval, or set a shorter health.timeout",
+                ));
+            }
+        }
+        if let Some(r) = self.health.retries {
+            if !(1..=100).contains(&r) {
+                return Err(inv.at(
+                    "health.retries",
+                    format!("is {r}"),
+                    "use a number of consecutive failures between 1 and 100, e.g. 3",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// [scaling]: replica counts and the CPU target.
+    fn validate_scaling(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
         let sc = &self.scaling;
         for (key, v) in [
             ("scaling.min_replicas", sc.min_replicas),
@@ -298,7 +377,7 @@ impl Config {
         ] {
             if let Some(v) = v {
                 if !(1..=1000).contains(&v) {
-                    return Err(invalid(
+                    return Err(inv.at(
                         key,
                         format!("is {v}"),
                         "use a replica count between 1 and 1000",
@@ -308,7 +387,7 @@ impl Config {
         }
         if let (Some(min), Some(max)) = (sc.min_replicas, sc.max_replicas) {
             if max < min {
-                return Err(invalid(
+                return Err(inv.at(
                     "scaling.max_replicas",
                     format!("({max}) is below min_replicas ({min})"),
                     "raise max_replicas or lower min_replicas",
@@ -317,16 +396,21 @@ impl Config {
         }
         if let Some(t) = sc.cpu_target {
             if !(1..=100).contains(&t) {
-                return Err(invalid(
+                return Err(inv.at(
                     "scaling.cpu_target",
                     format!("is {t}"),
                     "use a percentage of the CPU request between 1 and 100, e.g. 70",
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// [ingress]: host and object names.
+    fn validate_ingress(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
         if let Some(h) = &self.ingress.host {
             if !valid_dns_name(h, true) {
-                return Err(invalid(
+                return Err(inv.at(
                     "ingress.host",
                     format!("is {h:?}, not a DNS name"),
                     "use a host name such as \"api.example.com\"",
@@ -347,7 +431,7 @@ impl Config {
         ] {
             if let Some(v) = v {
                 if !valid_dns_name(v, false) {
-                    return Err(invalid(
+                    return Err(inv.at(
                         key,
                         format!("is {v:?}, not a Kubernetes object name"),
                         "use lowercase letters, digits, `-` and `.`",
@@ -355,24 +439,29 @@ impl Config {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// [[secrets]]: names, keys, no literal twin in [image.env].
+    fn validate_secrets(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
         let mut seen = std::collections::BTreeSet::new();
         for (i, s) in self.secrets.iter().enumerate() {
             if !valid_env_name(&s.env) {
-                return Err(invalid(
+                return Err(inv.at(
                     &format!("secrets[{i}].env"),
                     format!("is {:?}", s.env),
                     "use the environment variable name the app reads, e.g. \"API_TOKEN\"",
                 ));
             }
             if !seen.insert(s.env.clone()) {
-                return Err(invalid(
+                return Err(inv.at(
                     &format!("secrets[{i}].env"),
                     format!("{:?} is listed twice", s.env),
                     "keep one entry per variable",
                 ));
             }
             if !valid_dns_name(&s.secret, false) {
-                return Err(invalid(
+                return Err(inv.at(
                     &format!("secrets[{i}].secret"),
                     format!("is {:?}, not a Kubernetes Secret name", s.secret),
                     "use lowercase letters, digits, `-` and `.`",
@@ -384,78 +473,31 @@ impl Config {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
             {
-                return Err(invalid(
+                return Err(inv.at(
                     &format!("secrets[{i}].key"),
                     format!("is {:?}", s.key),
                     "use letters, digits, `-`, `_` and `.`",
                 ));
             }
             if self.image.env.contains_key(&s.env) {
-                return Err(invalid(
+                return Err(inv.at(
                     &format!("secrets[{i}].env"),
                     format!("{:?} also has a literal value in [image.env]", s.env),
                     "remove it from [image.env]: secrets never go into the image",
                 ));
             }
         }
-        for (key, v) in [
-            ("health.interval", &self.health.interval),
-            ("health.timeout", &self.health.timeout),
-            ("health.start_period", &self.health.start_period),
-            ("lifecycle.shutdown_grace", &self.lifecycle.shutdown_grace),
-        ] {
-            if let Some(v) = v {
-                parse_duration(v).map_err(|p| {
-                    invalid(
-                        key,
-                        p,
-                        "write a duration such as \"500ms\", \"10s\" or \"1m\"",
-                    )
-                })?;
-            }
-        }
-        if let (Some(t), Some(i)) = (&self.health.timeout, &self.health.interval) {
-            if let (Ok(td), Ok(id)) = (parse_duration(t), parse_duration(i)) {
-                if td >= id {
-                    return Err(invalid(
-                        "health.timeout",
-                        format!("({t}) is not shorter than health.interval ({i})"),
-                        "make the timeout shorter than the interval, e.g. timeout = \"3s\" with interval = \"10s\": a probe must end before the next one starts",
-                    ));
-                }
-            }
-        } else if let Some(t) = &self.health.timeout {
-            if parse_duration(t).is_ok_and(|d| d >= std::time::Duration::from_secs(10)) {
-                return Err(invalid(
-                    "health.timeout",
-                    format!("({t}) is not shorter than the default interval (10s)"),
-                    "shorten the timeout, or set a longer health.interval",
-                ));
-            }
-        } else if let Some(i) = &self.health.interval {
-            if parse_duration(i).is_ok_and(|d| d <= std::time::Duration::from_secs(3)) {
-                return Err(invalid(
-                    "health.interval",
-                    format!("({i}) is not longer than the default timeout (3s)"),
-                    "lengthen the interval, or set a shorter health.timeout",
-                ));
-            }
-        }
-        if let Some(r) = self.health.retries {
-            if !(1..=100).contains(&r) {
-                return Err(invalid(
-                    "health.retries",
-                    format!("is {r}"),
-                    "use a number of consecutive failures between 1 and 100, e.g. 3",
-                ));
-            }
-        }
+        Ok(())
+    }
+
+    /// [resources]: quantities, limits not below requests.
+    fn validate_resources(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
         let r = &self.resources;
         let cpu = |key: &str, v: &Option<String>| {
             v.as_deref()
                 .map(|s| {
                     crate::quantity::parse_cpu(s).map_err(|p| {
-                        invalid(key, p, "e.g. cpu_limit = \"1\" or cpu_request = \"250m\"")
+                        inv.at(key, p, "e.g. cpu_limit = \"1\" or cpu_request = \"250m\"")
                     })
                 })
                 .transpose()
@@ -464,7 +506,7 @@ impl Config {
             v.as_deref()
                 .map(|s| {
                     crate::quantity::parse_memory(s)
-                        .map_err(|p| invalid(key, p, "e.g. memory_limit = \"256Mi\""))
+                        .map_err(|p| inv.at(key, p, "e.g. memory_limit = \"256Mi\""))
                 })
                 .transpose()
         };
@@ -478,7 +520,7 @@ impl Config {
         );
         if let (Some(req), Some(lim)) = (cr, cl) {
             if lim < req {
-                return Err(invalid(
+                return Err(inv.at(
                     "resources.cpu_limit",
                     format!(
                         "({}) is below cpu_request ({})",
@@ -491,7 +533,7 @@ impl Config {
         }
         if let (Some(req), Some(lim)) = (mr, ml) {
             if lim < req {
-                return Err(invalid(
+                return Err(inv.at(
                     "resources.memory_limit",
                     format!(
                         "({}) is below memory_request ({})",
@@ -502,9 +544,14 @@ impl Config {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// [image.env] and [build.env] variable names.
+    fn validate_env(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
         for k in self.image.env.keys().chain(self.build.env.keys()) {
             if !valid_env_name(k) {
-                return Err(invalid(
+                return Err(inv.at(
                     "env",
                     format!("has the variable name {k:?}"),
                     "use names of letters, digits and `_`, not starting with a digit",
@@ -512,6 +559,22 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+/// Builds the error for one key of one file.
+struct Invalid<'a> {
+    path: &'a Path,
+}
+
+impl Invalid<'_> {
+    fn at(&self, key: &str, problem: String, fix: &str) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            key: key.into(),
+            problem,
+            fix: fix.into(),
+        }
     }
 }
 

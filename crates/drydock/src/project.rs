@@ -308,16 +308,19 @@ impl Project {
             return Err(ProjectError::Invalid {
                 what: format!("name {name:?}"),
                 problem: "is not a valid image name".into(),
-                fix: "use lowercase letters, digits, `.`, `_` and `-` (set `name` in drydock.toml)".into(),
+                fix: "use lowercase letters, digits, `.`, `_` and `-` (set `name` in drydock.toml)"
+                    .into(),
             });
         }
         let port = match (o.port, cfg.port) {
             (Some(p), _) => p,
-            (None, Some(p)) => config::validate_port(p).map_err(|problem| ProjectError::Invalid {
-                what: "port".into(),
-                problem,
-                fix: "set `port` in drydock.toml to the port the service listens on".into(),
-            })?,
+            (None, Some(p)) => {
+                config::validate_port(p).map_err(|problem| ProjectError::Invalid {
+                    what: "port".into(),
+                    problem,
+                    fix: "set `port` in drydock.toml to the port the service listens on".into(),
+                })?
+            }
             (None, None) => {
                 let f = detect::port(&sources);
                 assumptions.push(f.how);

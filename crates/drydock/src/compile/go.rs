@@ -40,12 +40,11 @@ pub fn build(
         guard.dir.join("gopath")
     };
     if other.exists() {
-        std::fs::remove_dir_all(&other)
-            .map_err(|source| CompileError::Io {
-                what: "cleaning",
-                path: other.clone(),
-                source,
-            })?;
+        std::fs::remove_dir_all(&other).map_err(|source| CompileError::Io {
+            what: "cleaning",
+            path: other.clone(),
+            source,
+        })?;
     }
     stage(ctx, &src_dir, &[])?;
     let out = guard.dir.join("out").join(&project.name);
