@@ -187,6 +187,88 @@ impl Health {
     }
 }
 
+/// What a language's project files say: the main package or binary target, and for Go the
+/// module and whether it is a Gin service.
+struct Entry {
+    main: String,
+    go_module: Option<String>,
+    gin: bool,
+    detected_name: Option<String>,
+}
+
+/// Go: go.mod's module (for the name), Gin from the imports, the one `package main`.
+fn go_entry(
+    root: &Path,
+    ctx: &BuildContext,
+    sources: &[detect::Source],
+    main_override: Option<String>,
+    prebuilt: bool,
+    assumptions: &mut Vec<String>,
+) -> Result<Entry, ProjectError> {
+    let go_module = if ctx.contains("go.mod") {
+        read_go_module(&root.join("go.mod"))?
+    } else {
+        None
+    };
+    let detected_name = go_module
+        .as_deref()
+        .and_then(|m| m.rsplit('/').next())
+        .map(str::to_string);
+    let gin = sources
+        .iter()
+        .any(|s| s.text.contains("\"github.com/gin-gonic/gin\""));
+    let main = match main_override {
+        Some(m) => m,
+        None if prebuilt => ".".into(),
+        None => {
+            let m = detect_go_main(root, ctx)?;
+            assumptions.push(format!("main package: {m} (the only `package main` found)"));
+            m
+        }
+    };
+    Ok(Entry {
+        main,
+        go_module,
+        gin,
+        detected_name,
+    })
+}
+
+/// Rust: Cargo.toml's package (for the name) and its one binary target.
+fn rust_entry(
+    root: &Path,
+    main_override: Option<String>,
+    prebuilt: bool,
+) -> Result<Entry, ProjectError> {
+    let (pkg, bins) = read_cargo_bins(&root.join("Cargo.toml"))?;
+    let detected_name = Some(pkg.clone());
+    let main = match main_override {
+        Some(m) => m,
+        None if bins.len() == 1 => bins[0].clone(),
+        None if bins.is_empty() && prebuilt => pkg,
+        None if bins.is_empty() => {
+            return Err(ProjectError::Manifest {
+                path: root.join("Cargo.toml"),
+                message: "the package has no binary target".into(),
+                fix: "add src/main.rs or a [[bin]] section".into(),
+            })
+        }
+        None => {
+            return Err(ProjectError::Manifest {
+                path: root.join("Cargo.toml"),
+                message: format!("several binary targets ({})", bins.join(", ")),
+                fix: "set `main` under [build] in drydock.toml to the one to package".into(),
+            })
+        }
+    };
+    Ok(Entry {
+        main,
+        go_module: None,
+        gin: false,
+        detected_name,
+    })
+}
+
 impl Project {
     /// Loads drydock.toml from `root` and resolves the project against its context.
     pub fn resolve(
@@ -234,58 +316,25 @@ impl Project {
             }
         };
 
-        let mut go_module = None;
-        let mut gin = false;
-        let mut detected_name = None;
         // The sources are read once, for Gin, the port and the health paths.
         let sources = detect::sources(ctx, language);
-        let main = match language {
-            Language::Go => {
-                if has("go.mod") {
-                    go_module = read_go_module(&root.join("go.mod"))?;
-                    detected_name = go_module
-                        .as_deref()
-                        .and_then(|m| m.rsplit('/').next())
-                        .map(str::to_string);
-                }
-                gin = sources
-                    .iter()
-                    .any(|s| s.text.contains("\"github.com/gin-gonic/gin\""));
-                match o.main.clone().or(cfg.build.main.clone()) {
-                    Some(m) => m,
-                    None if binary.is_some() => ".".into(),
-                    None => {
-                        let m = detect_go_main(root, ctx)?;
-                        assumptions
-                            .push(format!("main package: {m} (the only `package main` found)"));
-                        m
-                    }
-                }
-            }
-            Language::Rust => {
-                let (pkg, bins) = read_cargo_bins(&root.join("Cargo.toml"))?;
-                detected_name = Some(pkg.clone());
-                match o.main.clone().or(cfg.build.main.clone()) {
-                    Some(m) => m,
-                    None if bins.len() == 1 => bins[0].clone(),
-                    None if bins.is_empty() && binary.is_some() => pkg,
-                    None if bins.is_empty() => {
-                        return Err(ProjectError::Manifest {
-                            path: root.join("Cargo.toml"),
-                            message: "the package has no binary target".into(),
-                            fix: "add src/main.rs or a [[bin]] section".into(),
-                        })
-                    }
-                    None => {
-                        return Err(ProjectError::Manifest {
-                            path: root.join("Cargo.toml"),
-                            message: format!("several binary targets ({})", bins.join(", ")),
-                            fix: "set `main` under [build] in drydock.toml to the one to package"
-                                .into(),
-                        })
-                    }
-                }
-            }
+        let main_override = o.main.clone().or(cfg.build.main.clone());
+        let prebuilt = binary.is_some();
+        let Entry {
+            main,
+            go_module,
+            gin,
+            detected_name,
+        } = match language {
+            Language::Go => go_entry(
+                root,
+                ctx,
+                &sources,
+                main_override,
+                prebuilt,
+                &mut assumptions,
+            )?,
+            Language::Rust => rust_entry(root, main_override, prebuilt)?,
         };
 
         let name = match o.name.clone().or(cfg.name.clone()) {
