@@ -1,8 +1,19 @@
-//! The image readers: an OCI layout's index.json and a docker archive's tar and manifest.json.
+//! The image readers: an OCI layout's index.json, a docker archive's tar and manifest.json, and
+//! importing a docker archive into a blob store as a base image.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let _ = drydock_oci::layout::parse_index(data);
     let _ = drydock_oci::archive::is_docker_archive(data);
+    if let Ok(dir) = tempfile::tempdir() {
+        let file = dir.path().join("image.tar");
+        if std::fs::write(&file, data).is_ok() {
+            if let Ok(store) = drydock_oci::DirStore::create(&dir.path().join("blobs")) {
+                if let Ok(m) = drydock_oci::archive::read_image(&file, None, &store) {
+                    let _ = drydock_oci::ImageBuilder::from_image(&store, &m);
+                }
+            }
+        }
+    }
 });

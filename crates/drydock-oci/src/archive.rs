@@ -1,4 +1,5 @@
-//! `--output docker-archive:FILE`: the `docker save` format (`manifest.json`, the config, one
+//! Docker archives. Reading one ([`read_image`]) imports its image into a blob store so that it
+//! can be a base; writing (`--output docker-archive:FILE`) produces the `docker save` format (`manifest.json`, the config, one
 //! uncompressed `layer.tar` per layer), which both `docker load` and `podman load` accept.
 //!
 //! Deliberately not the hybrid with an OCI `index.json`: podman would load that as an OCI image
@@ -198,4 +199,194 @@ pub fn is_docker_archive(r: impl io::Read) -> bool {
         }
     }
     false
+}
+/// Why an image could not be read from a docker archive.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveReadError {
+    #[error("{}: {why}\n  fix: {fix}", .file.display())]
+    Archive {
+        file: PathBuf,
+        why: String,
+        fix: &'static str,
+    },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+#[derive(serde::Deserialize)]
+struct ArchiveEntry {
+    #[serde(rename = "Config")]
+    config: String,
+    #[serde(rename = "RepoTags", default)]
+    repo_tags: Option<Vec<String>>,
+    #[serde(rename = "Layers")]
+    layers: Vec<String>,
+}
+
+/// Imports the image of a `docker save` / `podman save` / `skopeo copy docker-archive:`
+/// archive into `store` and returns the digest of a Docker schema 2 manifest for it, for
+/// [`crate::ImageBuilder::from_image`]. `tag` picks the image when the archive holds several
+/// (`RepoTags`). Layers are kept byte for byte: an uncompressed layer becomes a blob whose digest
+/// is its diff ID, a gzip-compressed one keeps its compression.
+pub fn read_image(
+    file: &std::path::Path,
+    tag: Option<&str>,
+    store: &crate::store::DirStore,
+) -> Result<crate::Digest, ArchiveReadError> {
+    use crate::store::BlobStore;
+    use std::io::Read;
+    let fail = |why: String, fix: &'static str| ArchiveReadError::Archive {
+        file: file.to_path_buf(),
+        why,
+        fix,
+    };
+    let open = || {
+        std::fs::File::open(file)
+            .map(|f| tar::Archive::new(io::BufReader::new(f)))
+            .map_err(|e| fail(format!("cannot be read ({e})"), "name a docker archive (docker save -o FILE IMAGE)"))
+    };
+    let not_tar = |e: io::Error| fail(format!("is not a tar archive ({e})"), "name a docker archive (docker save -o FILE IMAGE)");
+    // manifest.json may come last (docker save writes it after the layers): find it first.
+    let mut manifest = None;
+    for e in open()?.entries().map_err(not_tar)? {
+        let mut e = e.map_err(not_tar)?;
+        if e.path().is_ok_and(|p| p.as_os_str() == "manifest.json") {
+            let mut buf = Vec::new();
+            e.by_ref().take(1 << 22).read_to_end(&mut buf).map_err(not_tar)?;
+            manifest = Some(buf);
+            break;
+        }
+    }
+    let manifest = manifest.ok_or_else(|| fail("has no manifest.json".into(), "name a docker archive (docker save -o FILE IMAGE)"))?;
+    let entries: Vec<ArchiveEntry> = serde_json::from_slice(&manifest)
+        .map_err(|e| fail(format!("has a manifest.json that is not a docker archive manifest ({e})"), "re-create it with docker save"))?;
+    let entry = match tag {
+        Some(t) => entries
+            .iter()
+            .find(|e| e.repo_tags.iter().flatten().any(|r| r == t))
+            .ok_or_else(|| fail(format!("has no image tagged {t}"), "name one of its RepoTags (tar -xOf FILE manifest.json)"))?,
+        None if entries.len() == 1 => &entries[0],
+        None if entries.is_empty() => return Err(fail("holds no image".into(), "name an archive with an image")),
+        None => return Err(fail("holds several images".into(), "add :TAG to say which")),
+    };
+    // Second pass: the config and the layers, streamed into the store.
+    let mut wanted: std::collections::BTreeMap<String, Option<(crate::Digest, crate::Digest, u64, bool)>> =
+        std::iter::once(entry.config.clone())
+            .chain(entry.layers.iter().cloned())
+            .map(|p| (p, None))
+            .collect();
+    for e in open()?.entries().map_err(not_tar)? {
+        let mut e = e.map_err(not_tar)?;
+        let Some(path) = e.path().ok().map(|p| p.to_string_lossy().into_owned()) else { continue };
+        let Some(slot) = wanted.get_mut(&path) else { continue };
+        if slot.is_some() {
+            continue;
+        }
+        let tmp = store.temp()?;
+        let f = tmp.reopen().map_err(|e| not_tar(e))?;
+        let mut w = crate::digest::HashingWriter::new(io::BufWriter::new(f));
+        // Hash the content as it is, and its decompressed form when it is gzip.
+        let mut head = [0u8; 2];
+        let n = e.read(&mut head).map_err(not_tar)?;
+        w.write_all(&head[..n]).map_err(not_tar)?;
+        io::copy(&mut e, &mut w).map_err(not_tar)?;
+        let (mut buf, digest, size) = w.finish();
+        buf.flush().map_err(not_tar)?;
+        drop(buf);
+        let gzip = n == 2 && head == [0x1f, 0x8b];
+        let diff_id = if gzip {
+            let mut gz = flate2::read::GzDecoder::new(std::fs::File::open(tmp.path()).map_err(not_tar)?);
+            crate::digest::sha256_reader(&mut gz)
+                .map_err(|e| fail(format!("layer {path} does not decompress ({e})"), "re-create the archive"))?
+                .0
+        } else {
+            digest.clone()
+        };
+        store.commit(tmp, &digest)?;
+        *slot = Some((digest, diff_id, size, gzip));
+    }
+    let got = |p: &String| {
+        wanted
+            .get(p)
+            .cloned()
+            .flatten()
+            .ok_or_else(|| fail(format!("lacks {p}, which its manifest.json names"), "re-create the archive"))
+    };
+    let (config_digest, _, config_size, _) = got(&entry.config)?;
+    let config: serde_json::Value = serde_json::from_slice(&store.read(&config_digest)?)
+        .map_err(|e| fail(format!("has a config that is not JSON ({e})"), "re-create the archive"))?;
+    let diff_ids: Vec<&str> = config
+        .pointer("/rootfs/diff_ids")
+        .and_then(|d| d.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    let mut layers = Vec::new();
+    for (i, p) in entry.layers.iter().enumerate() {
+        let (digest, diff_id, size, gzip) = got(p)?;
+        if diff_ids.get(i) != Some(&diff_id.as_str()) {
+            return Err(fail(format!("layer {p} has diff ID {diff_id}, not the {} its config names", diff_ids.get(i).unwrap_or(&"none")), "re-create the archive"));
+        }
+        let media = if gzip { crate::image::DOCKER_LAYER_GZIP } else { "application/vnd.docker.image.rootfs.diff.tar" };
+        layers.push(serde_json::json!({"mediaType": media, "digest": digest.as_str(), "size": size}));
+    }
+    let m = canonical_json(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": crate::image::DOCKER_MANIFEST,
+        "config": {"mediaType": crate::image::DOCKER_CONFIG, "digest": config_digest.as_str(), "size": config_size},
+        "layers": layers,
+    }))
+    .map_err(|e| fail(e.to_string(), "re-create the archive"))?;
+    Ok(store.put(&m)?)
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{BlobStore, DirStore};
+    use crate::{ImageBuilder, Layer, Platform, Reference};
+
+    #[test]
+    fn an_archive_written_reads_back_as_a_base() {
+        let t = tempfile::tempdir().unwrap();
+        let store = DirStore::create(&t.path().join("a")).unwrap();
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_size(2);
+        h.set_mode(0o644);
+        tar.append_data(&mut h, "etc/x", &b"hi"[..]).unwrap();
+        let raw = tar.into_inner().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&raw).unwrap();
+        let gz = gz.finish().unwrap();
+        let layer = Layer {
+            digest: store.put(&gz).unwrap(),
+            diff_id: crate::Digest::of(&raw),
+            size: gz.len() as u64,
+            media_type: crate::image::OCI_LAYER_GZIP.into(),
+        };
+        let mut b = ImageBuilder::scratch(&Platform::linux_amd64());
+        b.append_layer(layer.clone(), "2024-01-01T00:00:00Z", "x");
+        let image = b.build(&store).unwrap();
+        let file = t.path().join("img.tar");
+        let tag = Reference::parse("base:1").unwrap();
+        DockerArchive { file: file.clone() }
+            .publish(&PublishRequest { store: &store, image: &image, tag: &tag, created: 0 })
+            .unwrap();
+
+        let imported = DirStore::create(&t.path().join("b")).unwrap();
+        let m = read_image(&file, Some("base:1"), &imported).unwrap();
+        let base = ImageBuilder::from_image(&imported, &m).unwrap();
+        assert_eq!(base.format(), crate::Format::Docker);
+        assert_eq!(base.layers().len(), 1);
+        let l = &base.layers()[0];
+        assert_eq!(l.diff_id, layer.diff_id);
+        assert_eq!(l.digest, layer.diff_id, "an uncompressed layer's digest is its diff ID");
+        assert_eq!(l.media_type, "application/vnd.docker.image.rootfs.diff.tar");
+        imported.verify(&l.digest).unwrap();
+        let e = read_image(&file, Some("other:1"), &imported).unwrap_err();
+        assert!(e.to_string().contains("no image tagged other:1"), "{e}");
+        std::fs::write(t.path().join("junk.tar"), b"not a tar").unwrap();
+        assert!(read_image(&t.path().join("junk.tar"), None, &imported).is_err());
+    }
 }
