@@ -148,6 +148,7 @@ impl Publisher for DockerArchive {
             destination: self.destination(),
             reference: req.tag.clone(),
             digest: req.image.manifest_digest.clone(),
+            push: None,
         })
     }
 }

@@ -115,6 +115,27 @@ pub struct Image {
 }
 
 impl Image {
+    /// An image whose manifest and config are in `store` (as a pull leaves them).
+    pub fn read(store: &dyn BlobStore, manifest: &Digest) -> Result<Image, ImageError> {
+        let b = ImageBuilder::from_image(store, manifest)?;
+        let manifest_bytes = store.read(manifest)?;
+        let m: Value = serde_json::from_slice(&manifest_bytes).map_err(|source| ImageError::Json { what: "manifest", source })?;
+        let config_digest = m
+            .pointer("/config/digest")
+            .and_then(Value::as_str)
+            .and_then(Digest::parse)
+            .ok_or_else(|| ImageError::Invalid { digest: manifest.clone(), problem: "no config digest".into() })?;
+        Ok(Image {
+            format: b.format,
+            manifest_digest: manifest.clone(),
+            manifest_size: manifest_bytes.len() as u64,
+            config: store.read(&config_digest)?,
+            config_digest,
+            layers: b.layers,
+            manifest: manifest_bytes,
+        })
+    }
+
     /// The size as a registry stores it: config plus compressed layers.
     pub fn compressed_size(&self) -> u64 {
         self.config.len() as u64 + self.layers.iter().map(|l| l.size).sum::<u64>()

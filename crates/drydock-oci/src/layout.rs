@@ -175,6 +175,7 @@ impl Publisher for OciLayout {
             destination: self.destination(),
             reference: req.tag.clone(),
             digest: image.manifest_digest.clone(),
+            push: None,
         })
     }
 }

@@ -46,6 +46,7 @@ pub mod layout;
 pub mod platform;
 pub mod publish;
 pub mod reference;
+pub mod registry;
 pub mod store;
 
 pub use digest::Digest;

@@ -26,6 +26,8 @@ pub enum PublishError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
     #[error("{engine} is not available: {reason}\n  fix: {fix}")]
     EngineMissing {
         engine: String,
@@ -69,6 +71,8 @@ pub struct Published {
     pub destination: String,
     pub reference: Reference,
     pub digest: Digest,
+    /// For a registry: what was uploaded, mounted or already there.
+    pub push: Option<crate::registry::push::PushReport>,
 }
 
 pub trait Publisher {

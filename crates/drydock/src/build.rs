@@ -97,6 +97,9 @@ pub struct BuildReport {
     /// Size of drydock-helper in the image, when it is there.
     pub helper_size: Option<u64>,
     pub outputs: Vec<String>,
+    /// What each push sent, with the digest reference it produced.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pushed: Vec<drydock_oci::registry::push::PushReport>,
     pub times: StageTimes,
     pub assumptions: Vec<String>,
     pub warnings: Vec<String>,
@@ -194,6 +197,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
 
     let t0 = Instant::now();
     let mut outputs = Vec::new();
+    let mut pushed = Vec::new();
     for p in &opts.outputs {
         let step = ui.step(&format!("writing {}", p.destination()));
         let req = PublishRequest {
@@ -202,7 +206,9 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
             tag: &project.tag,
             created: meta.created,
         };
-        outputs.push(p.publish(&req)?.destination);
+        let published = p.publish(&req)?;
+        outputs.push(published.destination);
+        pushed.extend(published.push);
         drop(step);
     }
     let t_publish = t0.elapsed();
@@ -226,6 +232,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
             size: compiled.info.size,
         },
         outputs,
+        pushed,
         times: StageTimes {
             context_ms: t_context.as_millis(),
             compile_ms: t_compile.as_millis(),

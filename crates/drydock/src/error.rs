@@ -155,6 +155,7 @@ use crate::init::InitError;
 use crate::lint::LintError;
 use crate::project::ProjectError;
 use crate::publish::PublishError;
+use drydock_oci::registry::RegistryError;
 use crate::run::RunError;
 
 impl Classify for ConfigError {
@@ -270,6 +271,7 @@ impl Classify for PublishError {
     fn kind(&self) -> ErrorKind {
         match self {
             PublishError::BadTarget { .. } | PublishError::Refused { .. } => ErrorKind::Usage,
+            PublishError::Registry(e) => e.kind(),
             _ => ErrorKind::Failed,
         }
     }
@@ -280,6 +282,28 @@ impl Classify for PublishError {
             }
             _ => None,
         }
+    }
+}
+
+impl Classify for RegistryError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            // A CA file that cannot be used is bad input; the rest is the registry failing.
+            RegistryError::Ca(_) => ErrorKind::Input,
+            _ => ErrorKind::Failed,
+        }
+    }
+}
+
+impl Classify for drydock_oci::platform::PlatformError {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Usage
+    }
+}
+
+impl Classify for drydock_oci::ImageError {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Failed
     }
 }
 

@@ -38,6 +38,7 @@ pub enum Cmd {
   drydock build . --load docker --tag registry.example.com/api:1.4.2
   drydock build . --output oci:out/api --format json
   drydock build . --binary ./dist/api --port 9000 --load podman
+  drydock build . --push registry.example.com/team/api:1.4.2
 
 DIR may be inside the project: its root is the nearest directory above with
 a drydock.toml, else a go.mod or Cargo.toml.
@@ -136,6 +137,24 @@ Exit codes: 0 the service stopped cleanly; 1 it failed, exited non-zero or
 never became healthy; 2 bad usage (a port in use, a bad -e); 130 interrupted
 before it became healthy.")]
     Run(RunArgs),
+    /// Pull an image from a registry, daemonless, into an OCI layout or a docker archive.
+    #[command(after_help = "Examples:
+  drydock pull 127.0.0.1:5000/team/api:1.4.2 --output oci:out/api
+  drydock pull registry.example.com/base@sha256:0123… -o docker-archive:base.tar
+  drydock pull registry.example.com/base:1 --platform linux/arm64 -o oci:base
+
+Every blob is verified against its digest and kept in drydock's cache, so a
+second pull of the same image does not download it again.")]
+    Pull(PullArgs),
+    /// Store credentials for a registry where `docker login` does.
+    #[command(after_help = "Examples:
+  printf '%s' \"$TOKEN\" | drydock login registry.example.com -u ci --password-stdin
+
+The credentials are checked against the registry first, then written to
+$DOCKER_CONFIG/config.json (default ~/.docker/config.json, mode 0600), or to
+its credsStore helper when one is configured. docker, podman and drydock
+all read them from there.")]
+    Login(LoginArgs),
     /// List what a build of DIR would see: the files .dockerignore lets through.
     #[command(after_help = "Examples:
   drydock context .
@@ -182,11 +201,74 @@ pub struct BuildArgs {
     /// Leave drydock-helper (init, GOMAXPROCS/GOMEMLIMIT, health probe) out of the image.
     #[arg(long)]
     pub no_helper: bool,
+    /// Push the image to a registry, daemonless, as REF (default: the image's tag).
+    #[arg(long, value_name = "REF", num_args = 0..=1, default_missing_value = "")]
+    pub push: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     /// Cache directory (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// How to reach a registry: shared by build, deploy, pull and login.
+#[derive(clap::Args, Clone, Default)]
+pub struct RegistryArgs {
+    /// Talk plain HTTP to the registry (automatic for localhost, 127.0.0.0/8 and ::1).
+    #[arg(long)]
+    pub allow_http: bool,
+    /// Accept any TLS certificate from the registry (a separate switch from --allow-http).
+    #[arg(long)]
+    pub skip_tls_verify: bool,
+    /// Also trust this CA certificate (PEM) for the registry. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub registry_ca: Vec<PathBuf>,
+}
+
+impl RegistryArgs {
+    pub fn options(&self) -> drydock_oci::registry::Options {
+        drydock_oci::registry::Options {
+            allow_http: self.allow_http,
+            skip_tls_verify: self.skip_tls_verify,
+            ca_files: self.registry_ca.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct PullArgs {
+    /// The image to pull: NAME[:TAG] or NAME@sha256:DIGEST.
+    pub reference: String,
+    /// Where to write it: oci:DIR or docker-archive:FILE. Repeatable.
+    #[arg(long, short, value_name = "SPEC", required = true)]
+    pub output: Vec<String>,
+    /// The platform to pick from a multi-platform image.
+    #[arg(long, default_value = "linux/amd64")]
+    pub platform: String,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Cache directory (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(clap::Args)]
+pub struct LoginArgs {
+    /// The registry host, e.g. registry.example.com or 127.0.0.1:5000.
+    pub registry: String,
+    /// The user name.
+    #[arg(long, short)]
+    pub username: String,
+    /// Read the password from standard input (the only way: never on the command line).
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    pub registry_args: RegistryArgs,
 }
 
 #[derive(clap::Args)]

@@ -13,6 +13,18 @@ pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
     for spec in &a.output {
         outputs.push(publish::parse_output(spec).map_err(failure)?);
     }
+    if let Some(p) = &a.push {
+        let reference = if p.is_empty() {
+            None
+        } else {
+            Some(drydock::reference::Reference::parse(p).map_err(failure)?)
+        };
+        outputs.push(Box::new(drydock_oci::registry::push::RegistryPush {
+            reference,
+            options: a.registry.options(),
+            mount_from: Vec::new(),
+        }));
+    }
     outputs.extend(
         a.load
             .iter()
@@ -90,11 +102,21 @@ fn print_report(r: &BuildReport, ui: &Ui) {
         secs(t.publish_ms),
         secs(t.total_ms)
     ));
-    for o in &r.outputs {
+    for o in r.outputs.iter().filter(|o| !o.starts_with("registry ")) {
         s.push_str(&format!("  wrote {o}\n"));
     }
+    for p in &r.pushed {
+        s.push_str(&format!(
+            "  pushed {}\n    {} uploaded ({}), {} already there, {} mounted\n",
+            p.reference,
+            p.uploaded.len(),
+            human(p.uploaded_bytes()),
+            p.existing.len(),
+            p.mounted.len()
+        ));
+    }
     if r.outputs.is_empty() {
-        s.push_str("  (image kept in the cache only: add --output oci:DIR, --output docker-archive:FILE or --load docker|podman)\n");
+        s.push_str("  (image kept in the cache only: add --output oci:DIR, --output docker-archive:FILE, --load docker|podman or --push REF)\n");
     }
     out(&s);
 }

@@ -9,6 +9,8 @@ mod context;
 mod deploy;
 mod init;
 mod lint;
+mod login;
+mod pull;
 mod rules;
 mod run;
 
@@ -44,6 +46,8 @@ pub fn main() -> ExitCode {
         Cmd::Rule { code } => (Format::Text, rules::explain(&code)),
         Cmd::Deploy(a) => (a.format, deploy::run(a, &ui)),
         Cmd::Context { dir, format } => (format, context::run(&dir, format, &ui)),
+        Cmd::Pull(a) => (a.format, pull::run(a, &ui)),
+        Cmd::Login(a) => (Format::Text, login::run(a, &ui)),
     };
     finish(outcome, format, &ui)
 }

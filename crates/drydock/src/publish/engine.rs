@@ -86,6 +86,7 @@ impl Publisher for EngineLoad {
             ),
             reference: req.tag.clone(),
             digest: req.image.manifest_digest.clone(),
+            push: None,
         })
     }
 }

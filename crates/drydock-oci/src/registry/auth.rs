@@ -1,0 +1,233 @@
+//! Registry credentials and the authentication handshake.
+//!
+//! Credentials come from where `docker login` and `podman login` leave them: Docker's
+//! `config.json` (`$DOCKER_CONFIG` or `~/.docker`: `auths`, `credHelpers`, `credsStore`, through
+//! the docker_credential crate, which runs `docker-credential-*` helpers), then podman's
+//! `auth.json` (`$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`). The handshake
+//! follows the distribution spec: a 401's `WWW-Authenticate` says `Basic` (send the credentials
+//! on every request) or `Bearer realm=…,service=…,scope=…` (trade them for a token at the realm,
+//! cached per scope). A credential is never written into an error, a log or a report: [`Secret`]
+//! prints as `***`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use base64::Engine as _;
+
+/// A value that must never be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// What to authenticate with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    Anonymous,
+    Basic { username: String, password: Secret },
+    /// An identity token (`docker login` with an OAuth2 flow): a refresh token for the realm.
+    IdentityToken(Secret),
+}
+
+impl Credential {
+    /// The credential stored for `host` (`127.0.0.1:5000`, `ghcr.io`, `docker.io`), or
+    /// anonymous when there is none.
+    pub fn lookup(host: &str) -> Credential {
+        let keys: Vec<String> = if host == "docker.io" || host == "registry-1.docker.io" {
+            vec!["https://index.docker.io/v1/".into(), "docker.io".into(), "index.docker.io".into()]
+        } else {
+            vec![host.to_string(), format!("https://{host}"), format!("http://{host}")]
+        };
+        for k in &keys {
+            for found in [docker_credential::get_credential(k), docker_credential::get_podman_credential(k)] {
+                match found {
+                    Ok(docker_credential::DockerCredential::UsernamePassword(u, p)) => {
+                        return Credential::Basic { username: u, password: Secret(p) }
+                    }
+                    Ok(docker_credential::DockerCredential::IdentityToken(t)) => {
+                        return Credential::IdentityToken(Secret(t))
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+        Credential::Anonymous
+    }
+
+    /// The `Authorization` header value for Basic auth, if this is a username and password.
+    pub(crate) fn basic_header(&self) -> Option<String> {
+        match self {
+            Credential::Basic { username, password } => Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", password.0))
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// A parsed `WWW-Authenticate` challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Challenge {
+    Basic,
+    Bearer { realm: String, service: Option<String>, scope: Option<String> },
+    /// No challenge, or one drydock does not speak.
+    None,
+}
+
+impl Challenge {
+    /// Parses `Bearer realm="https://auth.example.com/token",service="registry",scope="…"`.
+    pub fn parse(header: &str) -> Challenge {
+        let h = header.trim();
+        let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
+        if scheme.eq_ignore_ascii_case("basic") {
+            return Challenge::Basic;
+        }
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Challenge::None;
+        }
+        let params = parse_params(rest);
+        match params.get("realm") {
+            Some(realm) => Challenge::Bearer {
+                realm: realm.clone(),
+                service: params.get("service").cloned(),
+                scope: params.get("scope").cloned(),
+            },
+            None => Challenge::None,
+        }
+    }
+}
+
+/// `k="v",k2=v2`, with commas inside quotes kept (scopes hold them).
+fn parse_params(s: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+        let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        if key.is_empty() {
+            break;
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            let mut escaped = false;
+            for c in chars.by_ref() {
+                match (escaped, c) {
+                    (false, '\\') => escaped = true,
+                    (false, '"') => break,
+                    (_, c) => {
+                        value.push(c);
+                        escaped = false;
+                    }
+                }
+            }
+        } else {
+            while let Some(c) = chars.peek() {
+                if *c == ',' {
+                    break;
+                }
+                value.push(*c);
+                chars.next();
+            }
+        }
+        out.insert(key.trim().to_ascii_lowercase(), value.trim().to_string());
+    }
+    out
+}
+
+/// Where `docker login` keeps credentials: `$DOCKER_CONFIG/config.json`, else
+/// `~/.docker/config.json`.
+pub fn docker_config_path() -> Option<std::path::PathBuf> {
+    std::env::var_os("DOCKER_CONFIG")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".docker")))
+        .map(|d| d.join("config.json"))
+}
+
+/// Stores a username and password for `registry` as `docker login` does: through the
+/// configured `credsStore` helper, or base64 in `auths` (the file written whole, mode 0600).
+/// Returns where they went.
+pub fn store_credential(registry: &str, username: &str, password: &Secret) -> Result<String, String> {
+    let path = docker_config_path().ok_or("no home directory: set DOCKER_CONFIG")?;
+    let mut config: serde_json::Value = match std::fs::read(&path) {
+        Ok(b) => serde_json::from_slice(&b).map_err(|e| format!("{}: not JSON ({e}); fix or move it, then log in again", path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => serde_json::json!({}),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    if !config.is_object() {
+        return Err(format!("{}: not a JSON object; fix or move it, then log in again", path.display()));
+    }
+    let helper = config
+        .get("credHelpers")
+        .and_then(|h| h.get(registry))
+        .or_else(|| config.get("credsStore"))
+        .and_then(|h| h.as_str())
+        .map(str::to_string);
+    if let Some(h) = helper {
+        let prog = format!("docker-credential-{h}");
+        let mut child = std::process::Command::new(&prog)
+            .arg("store")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("{prog}: {e} (config.json names it as the credential store)"))?;
+        let input = serde_json::json!({"ServerURL": registry, "Username": username, "Secret": password.0});
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write;
+            stdin.write_all(input.to_string().as_bytes()).map_err(|e| format!("{prog}: {e}"))?;
+        }
+        let out = child.wait_with_output().map_err(|e| format!("{prog}: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("{prog} store failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        }
+        return Ok(prog);
+    }
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", password.0));
+    let obj = config.as_object_mut().expect("checked above");
+    let auths = obj.entry("auths").or_insert_with(|| serde_json::json!({}));
+    if !auths.is_object() {
+        *auths = serde_json::json!({});
+    }
+    auths[registry] = serde_json::json!({ "auth": auth });
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let text = serde_json::to_vec_pretty(&config).map_err(|e| e.to_string())?;
+    crate::fsutil::write_bytes_atomic_mode(&path, &text, 0o600).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges() {
+        assert_eq!(Challenge::parse("Basic realm=\"Registry Realm\""), Challenge::Basic);
+        assert_eq!(
+            Challenge::parse("Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\",scope=\"repository:library/alpine:pull,push\""),
+            Challenge::Bearer {
+                realm: "https://auth.docker.io/token".into(),
+                service: Some("registry.docker.io".into()),
+                scope: Some("repository:library/alpine:pull,push".into()),
+            }
+        );
+        assert_eq!(Challenge::parse("Negotiate abc"), Challenge::None);
+        assert_eq!(Challenge::parse("Bearer service=x"), Challenge::None);
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let c = Credential::Basic { username: "u".into(), password: Secret("hunter2".into()) };
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert_eq!(c.basic_header().unwrap(), "Basic dTpodW50ZXIy");
+    }
+}

@@ -1,0 +1,583 @@
+//! A client for registries that speak the OCI distribution API, and push and pull on top of it.
+//!
+//! Hand-written over ureq rather than taken from oci-client, on purpose: oci-client is async
+//! only (tokio and reqwest for a pipeline that is otherwise synchronous), has no retries, pushes
+//! every blob without asking whether the registry has it, and reads no Docker or podman
+//! credentials. What drydock needs from the API is small: `HEAD`/`GET` of blobs and manifests,
+//! the upload session (`POST`, `PATCH`, `PUT ?digest=`), cross-repository mounts, and the token
+//! handshake ([`auth`]). Credentials are docker_credential's.
+//!
+//! Transport rules, as Docker applies them: HTTPS with the system roots, plus
+//! `/etc/docker/certs.d/<host>/*.crt` and `--registry-ca` files; plain HTTP only with
+//! `allow_http` or for loopback hosts (`localhost`, 127.0.0.0/8, `::1`), where HTTPS is tried
+//! first. Skipping TLS verification is a separate switch. Transient failures (connection refused,
+//! reset or cut, timeouts, 408, 429, 5xx) are retried with backoff, honouring `Retry-After`;
+//! 401, 403 and 404 never are.
+
+pub mod auth;
+pub mod pull;
+pub mod push;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub use auth::{Challenge, Credential, Secret};
+
+use crate::store::StoreError;
+
+/// How to reach a registry.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Plain HTTP for this registry (automatic for loopback hosts).
+    pub allow_http: bool,
+    /// Accept any certificate (a separate choice from plain HTTP, never implied by it).
+    pub skip_tls_verify: bool,
+    /// Extra CA certificates (PEM) to trust.
+    pub ca_files: Vec<PathBuf>,
+    /// Blobs transferred at once.
+    pub jobs: usize,
+    /// Attempts per request for transient failures (at least 1).
+    pub attempts: u32,
+    /// The first wait between attempts; each next one is three times longer.
+    pub backoff: Duration,
+    /// The credential to use; `None` looks it up in Docker's and podman's files.
+    pub credential: Option<Credential>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            allow_http: false,
+            skip_tls_verify: false,
+            ca_files: Vec::new(),
+            jobs: 4,
+            attempts: 4,
+            backoff: Duration::from_millis(500),
+            credential: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("{registry}: {what} in {repository}: HTTP {status}{}\n  fix: {fix}", if .message.is_empty() { String::new() } else { format!(" ({})", .message) })]
+    Status {
+        registry: String,
+        repository: String,
+        what: String,
+        status: u16,
+        message: String,
+        fix: String,
+    },
+    #[error("{registry}: authentication failed (HTTP {status}){}\n  fix: {fix}", if .message.is_empty() { String::new() } else { format!(": {}", .message) })]
+    Auth {
+        registry: String,
+        status: u16,
+        message: String,
+        fix: String,
+    },
+    #[error("{registry}: TLS: {message}\n  fix: trust its CA (--registry-ca FILE, or /etc/docker/certs.d/{registry}/ca.crt); --skip-tls-verify only for a registry you control")]
+    Tls { registry: String, message: String },
+    #[error("{registry}: cannot connect ({message}) after {attempts} attempts\n  fix: check that the registry is running and reachable at that address")]
+    Connect {
+        registry: String,
+        message: String,
+        attempts: u32,
+    },
+    #[error("{registry}: {problem}")]
+    Invalid { registry: String, problem: String },
+    #[error("{0}")]
+    Ca(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Whether a registry host is this machine (Docker treats these as insecure registries).
+pub fn is_loopback(host: &str) -> bool {
+    let h = host
+        .rsplit_once(':')
+        .filter(|(h, p)| !h.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && !h.ends_with(':'))
+        .map_or(host, |(h, _)| h);
+    let h = h.trim_start_matches('[').trim_end_matches(']');
+    h == "localhost"
+        || h.ends_with(".localhost")
+        || h == "::1"
+        || h.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The host to talk to for a reference's registry (`docker.io` is served by registry-1).
+pub fn api_host(registry: &str) -> &str {
+    match registry {
+        "docker.io" | "index.docker.io" => "registry-1.docker.io",
+        r => r,
+    }
+}
+
+/// A connection to one registry.
+pub struct Client {
+    agent: ureq::Agent,
+    /// The registry as references name it (for messages and credentials).
+    pub registry: String,
+    base: String,
+    credential: Credential,
+    /// Basic auth was asked for: send the credentials on every request.
+    basic: Mutex<bool>,
+    /// Bearer tokens by scope list.
+    tokens: Mutex<BTreeMap<String, String>>,
+    pub options: Options,
+}
+
+/// What came back from a request.
+pub struct Reply {
+    pub status: u16,
+    pub headers: ureq::http::HeaderMap,
+    pub body: ureq::Body,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
+
+    /// The body, up to `limit` bytes.
+    pub fn bytes(mut self, limit: u64) -> Result<Vec<u8>, ureq::Error> {
+        self.body.with_config().limit(limit).read_to_vec()
+    }
+
+    /// The registry's own error text (`{"errors":[{"code","message"}]}`), for messages.
+    fn message(self) -> String {
+        let bytes = self.bytes(64 * 1024).unwrap_or_default();
+        serde_json::from_slice::<Value>(&bytes)
+            .ok()
+            .and_then(|v| {
+                let e = v.get("errors")?.as_array()?.first()?.clone();
+                Some(format!(
+                    "{}: {}",
+                    e.get("code")?.as_str().unwrap_or(""),
+                    e.get("message").and_then(|m| m.as_str()).unwrap_or("")
+                ))
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// One request, described so that it can be sent again.
+pub struct Req<'a> {
+    pub method: &'a str,
+    pub url: String,
+    pub headers: Vec<(&'a str, String)>,
+    pub body: Option<&'a [u8]>,
+    /// The token scopes it needs.
+    pub scopes: Vec<String>,
+    /// What it is about, for errors (`blob sha256:…`, `manifest latest`).
+    pub what: String,
+    pub repository: &'a str,
+}
+
+fn roots(registry: &str, options: &Options) -> Result<Vec<ureq::tls::Certificate<'static>>, RegistryError> {
+    let mut certs = Vec::new();
+    let mut add_pem = |bytes: &[u8], from: &str, required: bool| -> Result<(), RegistryError> {
+        let mut n = 0;
+        for item in ureq::tls::parse_pem(bytes) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => {
+                    certs.push(c.to_owned());
+                    n += 1;
+                }
+                Ok(_) => {}
+                Err(e) if required => return Err(RegistryError::Ca(format!("{from}: not a PEM certificate ({e})\n  fix: name a PEM file with the registry's CA certificate"))),
+                Err(_) => {}
+            }
+        }
+        if required && n == 0 {
+            return Err(RegistryError::Ca(format!("{from}: holds no PEM certificate\n  fix: name a PEM file with the registry's CA certificate")));
+        }
+        Ok(())
+    };
+    match std::fs::read("/etc/ssl/certs/ca-certificates.crt") {
+        Ok(b) => add_pem(&b, "/etc/ssl/certs/ca-certificates.crt", false)?,
+        Err(_) => {}
+    }
+    // Docker's per-registry CAs: every *.crt in /etc/docker/certs.d/<host>/.
+    let dir = PathBuf::from("/etc/docker/certs.d").join(registry);
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "crt")).collect();
+        files.sort();
+        for f in files {
+            if let Ok(b) = std::fs::read(&f) {
+                add_pem(&b, &f.display().to_string(), false)?;
+            }
+        }
+    }
+    for f in &options.ca_files {
+        let b = std::fs::read(f).map_err(|e| RegistryError::Ca(format!("{}: {e}\n  fix: name a readable PEM file", f.display())))?;
+        add_pem(&b, &f.display().to_string(), true)?;
+    }
+    if certs.is_empty() {
+        certs.extend(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()));
+    }
+    Ok(certs)
+}
+
+/// Whether an error is worth another attempt.
+fn transient(e: &ureq::Error) -> bool {
+    match e {
+        ureq::Error::Io(io) => matches!(
+            io.kind(),
+            std::io::ErrorKind::ConnectionRefused
+                | std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::UnexpectedEof
+                | std::io::ErrorKind::TimedOut
+                | std::io::ErrorKind::Interrupted
+        ),
+        ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed | ureq::Error::Protocol(_) => true,
+        _ => false,
+    }
+}
+
+fn is_tls(e: &ureq::Error) -> bool {
+    matches!(e, ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_))
+        || e.to_string().to_ascii_lowercase().contains("certificate")
+}
+
+impl Client {
+    /// Connects to `registry` (as a reference names it), choosing HTTPS or HTTP and learning how
+    /// it wants to be authenticated.
+    pub fn connect(registry: &str, options: Options) -> Result<Client, RegistryError> {
+        let host = api_host(registry);
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(ureq::tls::RootCerts::new_with_certs(&roots(registry, &options)?))
+            .disable_verification(options.skip_tls_verify)
+            .build();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .tls_config(tls)
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_recv_response(Some(Duration::from_secs(120)))
+            .max_redirects(5)
+            .user_agent(concat!("drydock/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        let credential = options.credential.clone().unwrap_or_else(|| Credential::lookup(registry));
+        let mut client = Client {
+            agent,
+            registry: registry.to_string(),
+            base: format!("https://{host}"),
+            credential,
+            basic: Mutex::new(false),
+            tokens: Mutex::new(BTreeMap::new()),
+            options,
+        };
+        if client.options.allow_http {
+            client.base = format!("http://{host}");
+            client.ping()?;
+        } else if is_loopback(host) {
+            // Docker's rule for insecure registries: HTTPS first, then plain HTTP.
+            if let Err(https) = client.ping() {
+                // Nothing listens there, or it answered: plain HTTP would not do better.
+                if matches!(https, RegistryError::Auth { .. } | RegistryError::Connect { .. }) {
+                    return Err(https);
+                }
+                client.base = format!("http://{host}");
+                if client.ping().is_err() {
+                    return Err(https);
+                }
+            }
+        } else {
+            client.ping()?;
+        }
+        Ok(client)
+    }
+
+    /// `GET /v2/`: reachable, a registry, and which challenge it sends.
+    fn ping(&self) -> Result<(), RegistryError> {
+        let r = self.raw(&Req {
+            method: "GET",
+            url: format!("{}/v2/", self.base),
+            headers: vec![],
+            body: None,
+            scopes: vec![],
+            what: "the API root".into(),
+            repository: "",
+        }, false)?;
+        match r.status {
+            200 => Ok(()),
+            401 => {
+                if let Some(Challenge::Basic) = r.header("www-authenticate").map(|h| Challenge::parse(&h)) {
+                    *self.basic.lock().unwrap() = true;
+                }
+                Ok(())
+            }
+            s => Err(RegistryError::Invalid {
+                registry: self.registry.clone(),
+                problem: format!("{}/v2/ answered HTTP {s}: not an OCI distribution registry", self.base),
+            }),
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Checks that the credential is accepted: `GET /v2/` answered 200 once authenticated.
+    pub fn check_login(&self) -> Result<(), RegistryError> {
+        let req = Req {
+            method: "GET",
+            url: format!("{}/v2/", self.base),
+            headers: vec![],
+            body: None,
+            scopes: vec![],
+            what: "the API root".into(),
+            repository: "",
+        };
+        let r = self.send(&req)?;
+        if r.status == 200 {
+            Ok(())
+        } else {
+            Err(self.status_error(&req, r, "check the registry address"))
+        }
+    }
+
+    /// Sends a request once per attempt until it is not a transient failure.
+    fn raw(&self, req: &Req<'_>, auth: bool) -> Result<Reply, RegistryError> {
+        let attempts = self.options.attempts.max(1);
+        let mut wait = self.options.backoff;
+        let mut last = String::new();
+        for attempt in 1..=attempts {
+            let mut b = ureq::http::Request::builder().method(req.method).uri(&req.url);
+            for (k, v) in &req.headers {
+                b = b.header(*k, v);
+            }
+            if auth {
+                if let Some(h) = self.authorization(&req.scopes) {
+                    b = b.header("authorization", h);
+                }
+            }
+            let request = b.body(req.body.map(|b| b.to_vec()).unwrap_or_default()).map_err(|e| RegistryError::Invalid {
+                registry: self.registry.clone(),
+                problem: format!("bad request {}: {e}", req.url),
+            })?;
+            match self.agent.run(request) {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let (parts, body) = resp.into_parts();
+                    let reply = Reply { status, headers: parts.headers, body };
+                    let retryable = matches!(status, 408 | 429 | 500 | 502 | 503 | 504);
+                    if retryable && attempt < attempts {
+                        let after = reply
+                            .header("retry-after")
+                            .and_then(|s| s.trim().parse::<u64>().ok())
+                            .map(|s| Duration::from_secs(s.min(30)));
+                        std::thread::sleep(after.unwrap_or(wait));
+                        wait *= 3;
+                        continue;
+                    }
+                    return Ok(reply);
+                }
+                Err(e) if is_tls(&e) => {
+                    return Err(RegistryError::Tls { registry: self.registry.clone(), message: e.to_string() })
+                }
+                Err(e) if transient(&e) && attempt < attempts => {
+                    last = e.to_string();
+                    std::thread::sleep(wait);
+                    wait *= 3;
+                }
+                Err(e) => {
+                    last = e.to_string();
+                    if !transient(&e) {
+                        return Err(RegistryError::Connect { registry: self.registry.clone(), message: last, attempts: attempt });
+                    }
+                }
+            }
+        }
+        Err(RegistryError::Connect { registry: self.registry.clone(), message: last, attempts })
+    }
+
+    fn authorization(&self, scopes: &[String]) -> Option<String> {
+        if let Some(t) = self.tokens.lock().unwrap().get(&scopes.join(" ")) {
+            return Some(format!("Bearer {t}"));
+        }
+        if *self.basic.lock().unwrap() {
+            return self.credential.basic_header();
+        }
+        None
+    }
+
+    /// Sends a request with authentication, answering one challenge.
+    pub fn send(&self, req: &Req<'_>) -> Result<Reply, RegistryError> {
+        let r = self.raw(req, true)?;
+        if r.status != 401 {
+            return self.check_denied(r, req);
+        }
+        let challenge = r.header("www-authenticate").map(|h| Challenge::parse(&h)).unwrap_or(Challenge::None);
+        let had_auth = self.authorization(&req.scopes).is_some();
+        match challenge {
+            Challenge::Basic if !had_auth && self.credential != Credential::Anonymous => {
+                *self.basic.lock().unwrap() = true;
+            }
+            Challenge::Bearer { realm, service, .. } if !self.tokens.lock().unwrap().contains_key(&req.scopes.join(" ")) => {
+                let token = self.token(&realm, service.as_deref(), &req.scopes)?;
+                self.tokens.lock().unwrap().insert(req.scopes.join(" "), token);
+            }
+            _ => return Err(self.auth_error(r)),
+        }
+        let r = self.raw(req, true)?;
+        if r.status == 401 {
+            return Err(self.auth_error(r));
+        }
+        self.check_denied(r, req)
+    }
+
+    fn check_denied(&self, r: Reply, _req: &Req<'_>) -> Result<Reply, RegistryError> {
+        if r.status == 403 {
+            return Err(self.auth_error(r));
+        }
+        Ok(r)
+    }
+
+    fn auth_error(&self, r: Reply) -> RegistryError {
+        let status = r.status;
+        let fix = match (&self.credential, status) {
+            (Credential::Anonymous, _) => format!("log in first: drydock login {} -u USER --password-stdin", self.registry),
+            (_, 403) => "the account may not push or pull this repository: check its permissions".into(),
+            _ => format!("the stored credentials were refused: log in again (drydock login {} -u USER --password-stdin)", self.registry),
+        };
+        RegistryError::Auth { registry: self.registry.clone(), status, message: r.message(), fix }
+    }
+
+    /// The bearer-token flow: trade the credentials for a token for these scopes.
+    fn token(&self, realm: &str, service: Option<&str>, scopes: &[String]) -> Result<String, RegistryError> {
+        let mut url = realm.to_string();
+        let mut params: Vec<String> = Vec::new();
+        if let Some(s) = service {
+            params.push(format!("service={}", urlencode(s)));
+        }
+        for s in scopes {
+            params.push(format!("scope={}", urlencode(s)));
+        }
+        if !params.is_empty() {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&params.join("&"));
+        }
+        let mut headers = vec![];
+        let (method, body) = match &self.credential {
+            Credential::IdentityToken(t) => {
+                headers.push(("content-type", "application/x-www-form-urlencoded".to_string()));
+                let mut form = format!("grant_type=refresh_token&client_id=drydock&refresh_token={}", urlencode(&t.0));
+                if let Some(s) = service {
+                    form.push_str(&format!("&service={}", urlencode(s)));
+                }
+                form.push_str(&format!("&scope={}", urlencode(&scopes.join(" "))));
+                url = realm.to_string();
+                ("POST", Some(form.into_bytes()))
+            }
+            c => {
+                if let Some(h) = c.basic_header() {
+                    headers.push(("authorization", h));
+                }
+                ("GET", None)
+            }
+        };
+        let r = self.raw(&Req { method, url, headers, body: body.as_deref(), scopes: vec![], what: "a token".into(), repository: "" }, false)?;
+        if r.status != 200 {
+            return Err(self.auth_error(r));
+        }
+        let v: Value = serde_json::from_slice(&r.bytes(1 << 20).unwrap_or_default()).unwrap_or(Value::Null);
+        v.get("token")
+            .or_else(|| v.get("access_token"))
+            .and_then(|t| t.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| RegistryError::Invalid { registry: self.registry.clone(), problem: format!("the token server {realm} sent no token") })
+    }
+
+    /// A URL under `/v2/<repository>/`.
+    pub fn url(&self, repository: &str, rest: &str) -> String {
+        format!("{}/v2/{repository}/{rest}", self.base)
+    }
+
+    /// An absolute URL for a `Location` header (which may be relative).
+    pub fn location(&self, loc: &str) -> String {
+        if loc.starts_with("http://") || loc.starts_with("https://") {
+            loc.to_string()
+        } else if loc.starts_with('/') {
+            format!("{}{loc}", self.base)
+        } else {
+            format!("{}/{loc}", self.base)
+        }
+    }
+
+    /// An error for an unexpected status.
+    pub fn status_error(&self, req: &Req<'_>, r: Reply, fix: &str) -> RegistryError {
+        RegistryError::Status {
+            registry: self.registry.clone(),
+            repository: req.repository.to_string(),
+            what: req.what.clone(),
+            status: r.status,
+            message: r.message(),
+            fix: fix.to_string(),
+        }
+    }
+
+    /// Streams a reply's body into a writer, hashing it; returns its digest and size.
+    pub fn read_into(mut reply: Reply, w: &mut dyn std::io::Write) -> std::io::Result<(crate::Digest, u64)> {
+        let mut hw = crate::digest::HashingWriter::new(w);
+        let mut r = reply.body.as_reader();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = r.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            std::io::Write::write_all(&mut hw, &buf[..n])?;
+        }
+        let (_, d, n) = hw.finish();
+        Ok((d, n))
+    }
+}
+
+pub(crate) fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The scopes to push to `repository` (and to mount from `from`).
+pub fn push_scopes(repository: &str, from: &[&str]) -> Vec<String> {
+    let mut s = vec![format!("repository:{repository}:pull,push")];
+    s.extend(from.iter().filter(|f| **f != repository).map(|f| format!("repository:{f}:pull")));
+    s
+}
+
+pub fn pull_scopes(repository: &str) -> Vec<String> {
+    vec![format!("repository:{repository}:pull")]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for h in ["localhost", "localhost:5000", "127.0.0.1:5000", "127.1.2.3", "[::1]:5000", "::1", "reg.localhost"] {
+            assert!(is_loopback(h), "{h}");
+        }
+        for h in ["registry.example.com", "10.0.0.1:5000", "ghcr.io", "127.0.0.1.nip.io"] {
+            assert!(!is_loopback(h), "{h}");
+        }
+        assert_eq!(api_host("docker.io"), "registry-1.docker.io");
+        assert_eq!(urlencode("repository:a/b:pull,push"), "repository%3Aa%2Fb%3Apull%2Cpush");
+    }
+}

@@ -1,0 +1,316 @@
+//! Pushing an image: every blob first (HEAD, then a cross-repository mount when the registry
+//! has it elsewhere, then an upload: monolithic when small, chunked when large; several at once),
+//! the manifest last, so that a reader never sees a manifest whose blobs are missing. A push that
+//! was cut off is simply run again: what arrived is found by HEAD and not sent twice.
+
+use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use super::{push_scopes, Client, RegistryError, Req};
+use crate::digest::Digest;
+use crate::image::Image;
+use crate::store::BlobStore;
+
+/// Blobs up to this size go up in one request; larger ones in chunks of it.
+pub const CHUNK: u64 = 8 << 20;
+
+/// What a push did, blob by blob.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PushReport {
+    /// `registry/repository:tag@sha256:…`.
+    pub reference: String,
+    pub digest: String,
+    /// Blobs sent, with their sizes.
+    pub uploaded: Vec<(String, u64)>,
+    /// Blobs the registry took from another repository.
+    pub mounted: Vec<String>,
+    /// Blobs the registry already had.
+    pub existing: Vec<String>,
+}
+
+impl PushReport {
+    pub fn uploaded_bytes(&self) -> u64 {
+        self.uploaded.iter().map(|(_, n)| n).sum()
+    }
+}
+
+enum Outcome {
+    Existing,
+    Mounted,
+    Uploaded(u64),
+}
+
+/// Pushes `image` (its blobs read from `store`) as `repository:tag`. `mount_from` names other
+/// repositories of the same registry that may hold some of the blobs (a base image's).
+pub fn push(
+    client: &Client,
+    repository: &str,
+    tag: &str,
+    image: &Image,
+    store: &dyn BlobStore,
+    mount_from: &[&str],
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<PushReport, RegistryError> {
+    let scopes = push_scopes(repository, mount_from);
+    let mut blobs: Vec<(Digest, u64)> = vec![(image.config_digest.clone(), image.config.len() as u64)];
+    blobs.extend(image.layers.iter().map(|l| (l.digest.clone(), l.size)));
+    // Verify everything first: a corrupt store never reaches a registry.
+    for (d, _) in &blobs {
+        store.verify(d)?;
+    }
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, Result<Outcome, RegistryError>)>> = Mutex::new(Vec::new());
+    let done = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..client.options.jobs.clamp(1, 16).min(blobs.len()) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some((d, size)) = blobs.get(i) else { break };
+                let r = push_blob(client, repository, d, *size, store, mount_from, &scopes);
+                let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+                progress(&format!("pushing blobs {n}/{}", blobs.len()));
+                let failed = r.is_err();
+                results.lock().unwrap().push((i, r));
+                if failed {
+                    // Stop handing out work; the running uploads finish.
+                    next.store(blobs.len(), Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap();
+    results.sort_by_key(|(i, _)| *i);
+    let mut report = PushReport::default();
+    for (i, r) in results {
+        let d = blobs[i].0.to_string();
+        match r? {
+            Outcome::Existing => report.existing.push(d),
+            Outcome::Mounted => report.mounted.push(d),
+            Outcome::Uploaded(n) => report.uploaded.push((d, n)),
+        }
+    }
+    progress("pushing the manifest");
+    let req = Req {
+        method: "PUT",
+        url: client.url(repository, &format!("manifests/{tag}")),
+        headers: vec![("content-type", image.format.manifest_media_type().to_string())],
+        body: Some(&image.manifest),
+        scopes: scopes.clone(),
+        what: format!("manifest {tag}"),
+        repository,
+    };
+    let r = client.send(&req)?;
+    if r.status != 201 && r.status != 200 {
+        return Err(client.status_error(&req, r, "the registry refused the manifest; check that it accepts this media type"));
+    }
+    if let Some(d) = r.header("docker-content-digest") {
+        if d != image.manifest_digest.as_str() {
+            return Err(RegistryError::Invalid {
+                registry: client.registry.clone(),
+                problem: format!("stored the manifest as {d}, not {}", image.manifest_digest),
+            });
+        }
+    }
+    report.digest = image.manifest_digest.to_string();
+    report.reference = format!("{}/{repository}:{tag}@{}", client.registry, image.manifest_digest);
+    Ok(report)
+}
+
+fn push_blob(
+    client: &Client,
+    repository: &str,
+    digest: &Digest,
+    size: u64,
+    store: &dyn BlobStore,
+    mount_from: &[&str],
+    scopes: &[String],
+) -> Result<Outcome, RegistryError> {
+    let what = format!("blob {digest}");
+    let head = Req {
+        method: "HEAD",
+        url: client.url(repository, &format!("blobs/{digest}")),
+        headers: vec![],
+        body: None,
+        scopes: scopes.to_vec(),
+        what: what.clone(),
+        repository,
+    };
+    let r = client.send(&head)?;
+    match r.status {
+        200 => return Ok(Outcome::Existing),
+        404 => {}
+        _ => return Err(client.status_error(&head, r, "check the registry's logs")),
+    }
+    // A mount, when another repository may hold it; a refusal (202) still opens an upload.
+    let mut location = None;
+    for from in mount_from.iter().filter(|f| **f != repository) {
+        let req = Req {
+            method: "POST",
+            url: client.url(repository, &format!("blobs/uploads/?mount={digest}&from={}", super::urlencode(from))),
+            headers: vec![("content-length", "0".into())],
+            body: None,
+            scopes: scopes.to_vec(),
+            what: what.clone(),
+            repository,
+        };
+        let r = client.send(&req)?;
+        match r.status {
+            201 => return Ok(Outcome::Mounted),
+            202 => {
+                location = r.header("location");
+                break;
+            }
+            _ => {}
+        }
+    }
+    let location = match location {
+        Some(l) => l,
+        None => {
+            let req = Req {
+                method: "POST",
+                url: client.url(repository, "blobs/uploads/"),
+                headers: vec![("content-length", "0".into())],
+                body: None,
+                scopes: scopes.to_vec(),
+                what: what.clone(),
+                repository,
+            };
+            let r = client.send(&req)?;
+            if r.status != 202 {
+                return Err(client.status_error(&req, r, "the registry would not start an upload; check that it accepts pushes"));
+            }
+            r.header("location").ok_or_else(|| RegistryError::Invalid {
+                registry: client.registry.clone(),
+                problem: "started an upload without a Location".into(),
+            })?
+        }
+    };
+    let mut reader = store.open(digest)?;
+    let mut location = client.location(&location);
+    let mut sent = 0u64;
+    let finish = |loc: &str| {
+        let sep = if loc.contains('?') { '&' } else { '?' };
+        format!("{loc}{sep}digest={digest}")
+    };
+    if size <= CHUNK {
+        let mut body = Vec::with_capacity(size as usize);
+        reader.read_to_end(&mut body).map_err(|e| io_err(client, digest, e))?;
+        let req = Req {
+            method: "PUT",
+            url: finish(&location),
+            headers: vec![("content-type", "application/octet-stream".into())],
+            body: Some(&body),
+            scopes: scopes.to_vec(),
+            what: what.clone(),
+            repository,
+        };
+        let r = client.send(&req)?;
+        if r.status != 201 {
+            return Err(client.status_error(&req, r, "the registry refused the blob"));
+        }
+        return Ok(Outcome::Uploaded(body.len() as u64));
+    }
+    let mut chunk = vec![0u8; CHUNK as usize];
+    loop {
+        let mut n = 0;
+        while n < chunk.len() {
+            let k = reader.read(&mut chunk[n..]).map_err(|e| io_err(client, digest, e))?;
+            if k == 0 {
+                break;
+            }
+            n += k;
+        }
+        if n == 0 {
+            break;
+        }
+        let req = Req {
+            method: "PATCH",
+            url: location.clone(),
+            headers: vec![
+                ("content-type", "application/octet-stream".into()),
+                ("content-range", format!("{sent}-{}", sent + n as u64 - 1)),
+            ],
+            body: Some(&chunk[..n]),
+            scopes: scopes.to_vec(),
+            what: what.clone(),
+            repository,
+        };
+        let r = client.send(&req)?;
+        if r.status != 202 {
+            return Err(client.status_error(&req, r, "the registry refused a chunk of the blob"));
+        }
+        if let Some(l) = r.header("location") {
+            location = client.location(&l);
+        }
+        sent += n as u64;
+    }
+    let req = Req {
+        method: "PUT",
+        url: finish(&location),
+        headers: vec![("content-length", "0".into())],
+        body: None,
+        scopes: scopes.to_vec(),
+        what,
+        repository,
+    };
+    let r = client.send(&req)?;
+    if r.status != 201 {
+        return Err(client.status_error(&req, r, "the registry refused the blob"));
+    }
+    Ok(Outcome::Uploaded(sent))
+}
+
+fn io_err(client: &Client, digest: &Digest, e: std::io::Error) -> RegistryError {
+    RegistryError::Invalid {
+        registry: client.registry.clone(),
+        problem: format!("reading blob {digest} to push it: {e}"),
+    }
+}
+
+/// `--push REF`: a registry as a publisher. Without a reference it pushes under the build's tag.
+pub struct RegistryPush {
+    pub reference: Option<crate::Reference>,
+    pub options: super::Options,
+    /// Other repositories of the same registry that may hold some blobs (a base image's).
+    pub mount_from: Vec<String>,
+}
+
+impl crate::publish::Publisher for RegistryPush {
+    fn destination(&self) -> String {
+        match &self.reference {
+            Some(r) => format!("registry {r}"),
+            None => "registry".into(),
+        }
+    }
+
+    fn check(&self) -> Result<(), crate::publish::PublishError> {
+        if let Some(r) = &self.reference {
+            if r.digest().is_some() {
+                return Err(crate::publish::PublishError::BadTarget {
+                    spec: format!("--push {r}: a push names a tag; the digest is what it computes"),
+                });
+            }
+            // Reachable, and the credentials accepted, before a build spends minutes.
+            Client::connect(r.registry(), self.options.clone())?;
+        }
+        Ok(())
+    }
+
+    fn publish(
+        &self,
+        req: &crate::publish::PublishRequest<'_>,
+    ) -> Result<crate::publish::Published, crate::publish::PublishError> {
+        let r = self.reference.clone().unwrap_or_else(|| req.tag.clone());
+        let client = Client::connect(r.registry(), self.options.clone())?;
+        let tag = r.tag().unwrap_or("latest").to_string();
+        let from: Vec<&str> = self.mount_from.iter().map(String::as_str).collect();
+        let report = push(&client, r.repository(), &tag, req.image, req.store, &from, &|_| {})?;
+        Ok(crate::publish::Published {
+            destination: format!("registry {}", report.reference),
+            reference: r,
+            digest: req.image.manifest_digest.clone(),
+            push: Some(report),
+        })
+    }
+}
