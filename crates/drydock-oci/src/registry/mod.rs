@@ -243,7 +243,9 @@ fn transient(e: &ureq::Error) -> bool {
 }
 
 fn is_tls(e: &ureq::Error) -> bool {
+    // rustls reports a peer that does not speak TLS (a plain-HTTP server) as invalid data.
     matches!(e, ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_))
+        || matches!(e, ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData)
         || e.to_string().to_ascii_lowercase().contains("certificate")
 }
 

@@ -327,3 +327,101 @@ pub fn zombies_of(ppid: u32) -> Vec<u32> {
     }
     out
 }
+
+/// A real registry (Debian's docker-registry, CNCF distribution 2.8) on 127.0.0.1, with its
+/// storage in a temporary directory; stopped when dropped. With `auth`, it serves TLS with a
+/// CA made for the test and asks for htpasswd (bcrypt) basic auth.
+pub struct Registry {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    /// The CA certificate to trust, for the TLS variant.
+    pub ca: Option<PathBuf>,
+    child: Option<std::process::Child>,
+}
+
+impl Registry {
+    pub fn start(auth: Option<(&str, &str)>) -> Registry {
+        require_tool("docker-registry");
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let port = free_port();
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            d.join("data").display()
+        );
+        let mut ca = None;
+        if let Some((user, pass)) = auth {
+            require_tool("openssl");
+            require_tool("htpasswd");
+            let sh = format!(
+                "set -e; cd {d}; openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj '/CN=drydock test CA' 2>/dev/null; \
+                 openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj '/CN=127.0.0.1' 2>/dev/null; \
+                 printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > ext; \
+                 openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile ext 2>/dev/null",
+                d = d.display()
+            );
+            run_ok(Command::new("sh").args(["-c", &sh]));
+            let hp = run_ok(Command::new("htpasswd").args(["-Bbn", user, pass]));
+            std::fs::write(d.join("htpasswd"), hp).unwrap();
+            config.push_str(&format!(
+                "  tls:\n    certificate: {0}/srv.crt\n    key: {0}/srv.key\nauth:\n  htpasswd:\n    realm: drydock-test\n    path: {0}/htpasswd\n",
+                d.display()
+            ));
+            ca = Some(d.join("ca.crt"));
+        }
+        std::fs::write(d.join("config.yml"), config).unwrap();
+        let mut r = Registry { port, dir, ca, child: None };
+        r.resume();
+        r
+    }
+
+    /// Starts it (again, on the same port and storage).
+    pub fn resume(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("registry.log"))
+            .unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(self.dir.path().join("config.yml"))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("docker-registry starts");
+        self.child = Some(child);
+        eventually("the registry listens", Duration::from_secs(20), || {
+            TcpStream::connect(("127.0.0.1", self.port)).ok()
+        });
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The registry's log so far (its access log included).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
+    }
+
+    /// How many blob uploads the log shows (POSTs that start one).
+    pub fn uploads(&self) -> usize {
+        self.log()
+            .lines()
+            .filter(|l| l.contains("\"POST /v2/") && l.contains("/blobs/uploads/"))
+            .count()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
