@@ -121,6 +121,13 @@ fn unchanged_push_uploads_nothing_and_a_one_line_change_only_the_binary() {
     assert!(uploaded.contains(&binary));
     assert!(uploaded.contains(&changed["config_digest"].as_str().unwrap()));
     assert_eq!(p["existing"].as_array().unwrap().len(), 3);
+
+    // deploy --push: the Deployment names what the registry serves, by digest.
+    let out = tempfile::tempdir().unwrap();
+    run_ok(drydock().arg("deploy").arg(&dir).args(["--target", "k8s", "--push", &r, "--out"]).arg(out.path()).arg("--cache-dir").arg(cache.path()));
+    let want = format!("{r}@{}", changed["digest"].as_str().unwrap());
+    let deployment = std::fs::read_to_string(out.path().join("kubernetes/deployment.yaml")).unwrap();
+    assert!(deployment.contains(&format!("image: {want}")), "{deployment}");
 }
 
 #[test]

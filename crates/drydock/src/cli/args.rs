@@ -70,11 +70,13 @@ A file that exists is kept and reported; --force replaces it.")]
     #[command(after_help = "Examples:
   drydock deploy examples/gin-api
   drydock deploy . --target k8s --image registry.example.com/api:1.4.2
+  drydock deploy . --target k8s --push registry.example.com/api:1.4.2
   drydock deploy . --target compose --tls self-signed
   drydock deploy . --target dockerfile --out ops/
 
 Without --image, drydock builds the image first (from its cache when nothing
-changed). Kubernetes refers to it by digest; Compose, which runs on the local
+changed); with --push it also pushes it, and Kubernetes refers to the pushed
+REF@sha256:… . Kubernetes refers to it by digest; Compose, which runs on the local
 engine, by its local tag (load it with `drydock build --load docker`).
 Files go to DIR/deploy unless --out says otherwise:
   kubernetes/  Deployment, Service, HorizontalPodAutoscaler,
@@ -310,6 +312,12 @@ pub struct DeployArgs {
     /// Replace files edited since drydock wrote them (and a kept key pair).
     #[arg(long)]
     pub force: bool,
+    /// Build and push the image as REF (default: the image's tag); the manifests then refer to
+    /// the pushed REF@sha256:… that a cluster can pull.
+    #[arg(long, value_name = "REF", num_args = 0..=1, default_missing_value = "", conflicts_with = "image")]
+    pub push: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     /// Cache directory for the build (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,

@@ -27,18 +27,36 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
             (p, image)
         }
         None => {
+            let mut outputs: Vec<Box<dyn drydock::publish::Publisher>> = Vec::new();
+            if let Some(p) = &a.push {
+                let reference = if p.is_empty() {
+                    None
+                } else {
+                    Some(Reference::parse(p).map_err(failure)?)
+                };
+                outputs.push(Box::new(drydock_oci::registry::push::RegistryPush {
+                    reference,
+                    options: a.registry.options(),
+                    mount_from: Vec::new(),
+                }));
+            }
             let b = build::build(
                 BuildOptions {
                     dir: a.dir.clone(),
                     overrides: Overrides::default(),
-                    outputs: Vec::new(),
+                    outputs,
                     cache_dir: a.cache_dir,
                 },
                 ui,
             )
             .map_err(failure)?;
+            // A pushed image is deployed as the registry serves it.
+            let reference = match b.report.pushed.first() {
+                Some(p) => p.reference.clone(),
+                None => b.project.tag.with_digest(&b.report.digest),
+            };
             let image = DeployImage {
-                reference: b.project.tag.with_digest(&b.report.digest),
+                reference,
                 local: b.project.tag.tagged(),
                 digest: Some(b.report.digest.clone()),
             };
