@@ -61,14 +61,23 @@ pub fn write_archive<W: Write>(
             io::empty(),
         )
         .map_err(ioe)?;
-        let blob = req.store.open(&l.digest)?;
-        let mut gz = flate2::read::GzDecoder::new(io::BufReader::new(blob));
+        let mut blob = io::BufReader::new(req.store.open(&l.digest)?);
+        // Layers are gzip (drydock's, most registries') or plain tar (a docker archive's):
+        // the bytes say which, whatever the media type claims.
+        let gzip = io::BufRead::fill_buf(&mut blob)
+            .map_err(ioe)?
+            .starts_with(&[0x1f, 0x8b]);
+        let mut tar_stream: Box<dyn io::Read> = if gzip {
+            Box::new(flate2::read::GzDecoder::new(blob))
+        } else {
+            Box::new(blob)
+        };
         // Decompress through a hashing check so a layer that does not match its diff ID
         // never reaches an engine.
         let mut checked = Vec::new();
         {
             let mut hw = HashingWriter::new(&mut checked);
-            io::copy(&mut gz, &mut hw).map_err(ioe)?;
+            io::copy(&mut tar_stream, &mut hw).map_err(ioe)?;
             let (_, d, _) = hw.finish();
             if d != l.diff_id {
                 req.store.discard(&l.digest);
@@ -244,42 +253,80 @@ pub fn read_image(
     let open = || {
         std::fs::File::open(file)
             .map(|f| tar::Archive::new(io::BufReader::new(f)))
-            .map_err(|e| fail(format!("cannot be read ({e})"), "name a docker archive (docker save -o FILE IMAGE)"))
+            .map_err(|e| {
+                fail(
+                    format!("cannot be read ({e})"),
+                    "name a docker archive (docker save -o FILE IMAGE)",
+                )
+            })
     };
-    let not_tar = |e: io::Error| fail(format!("is not a tar archive ({e})"), "name a docker archive (docker save -o FILE IMAGE)");
+    let not_tar = |e: io::Error| {
+        fail(
+            format!("is not a tar archive ({e})"),
+            "name a docker archive (docker save -o FILE IMAGE)",
+        )
+    };
     // manifest.json may come last (docker save writes it after the layers): find it first.
     let mut manifest = None;
     for e in open()?.entries().map_err(not_tar)? {
         let mut e = e.map_err(not_tar)?;
         if e.path().is_ok_and(|p| p.as_os_str() == "manifest.json") {
             let mut buf = Vec::new();
-            e.by_ref().take(1 << 22).read_to_end(&mut buf).map_err(not_tar)?;
+            e.by_ref()
+                .take(1 << 22)
+                .read_to_end(&mut buf)
+                .map_err(not_tar)?;
             manifest = Some(buf);
             break;
         }
     }
-    let manifest = manifest.ok_or_else(|| fail("has no manifest.json".into(), "name a docker archive (docker save -o FILE IMAGE)"))?;
-    let entries: Vec<ArchiveEntry> = serde_json::from_slice(&manifest)
-        .map_err(|e| fail(format!("has a manifest.json that is not a docker archive manifest ({e})"), "re-create it with docker save"))?;
+    let manifest = manifest.ok_or_else(|| {
+        fail(
+            "has no manifest.json".into(),
+            "name a docker archive (docker save -o FILE IMAGE)",
+        )
+    })?;
+    let entries: Vec<ArchiveEntry> = serde_json::from_slice(&manifest).map_err(|e| {
+        fail(
+            format!("has a manifest.json that is not a docker archive manifest ({e})"),
+            "re-create it with docker save",
+        )
+    })?;
     let entry = match tag {
         Some(t) => entries
             .iter()
             .find(|e| e.repo_tags.iter().flatten().any(|r| r == t))
-            .ok_or_else(|| fail(format!("has no image tagged {t}"), "name one of its RepoTags (tar -xOf FILE manifest.json)"))?,
+            .ok_or_else(|| {
+                fail(
+                    format!("has no image tagged {t}"),
+                    "name one of its RepoTags (tar -xOf FILE manifest.json)",
+                )
+            })?,
         None if entries.len() == 1 => &entries[0],
-        None if entries.is_empty() => return Err(fail("holds no image".into(), "name an archive with an image")),
+        None if entries.is_empty() => {
+            return Err(fail(
+                "holds no image".into(),
+                "name an archive with an image",
+            ))
+        }
         None => return Err(fail("holds several images".into(), "add :TAG to say which")),
     };
     // Second pass: the config and the layers, streamed into the store.
-    let mut wanted: std::collections::BTreeMap<String, Option<(crate::Digest, crate::Digest, u64, bool)>> =
-        std::iter::once(entry.config.clone())
-            .chain(entry.layers.iter().cloned())
-            .map(|p| (p, None))
-            .collect();
+    let mut wanted: std::collections::BTreeMap<
+        String,
+        Option<(crate::Digest, crate::Digest, u64, bool)>,
+    > = std::iter::once(entry.config.clone())
+        .chain(entry.layers.iter().cloned())
+        .map(|p| (p, None))
+        .collect();
     for e in open()?.entries().map_err(not_tar)? {
         let mut e = e.map_err(not_tar)?;
-        let Some(path) = e.path().ok().map(|p| p.to_string_lossy().into_owned()) else { continue };
-        let Some(slot) = wanted.get_mut(&path) else { continue };
+        let Some(path) = e.path().ok().map(|p| p.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        let Some(slot) = wanted.get_mut(&path) else {
+            continue;
+        };
         if slot.is_some() {
             continue;
         }
@@ -296,9 +343,15 @@ pub fn read_image(
         drop(buf);
         let gzip = n == 2 && head == [0x1f, 0x8b];
         let diff_id = if gzip {
-            let mut gz = flate2::read::GzDecoder::new(std::fs::File::open(tmp.path()).map_err(not_tar)?);
+            let mut gz =
+                flate2::read::GzDecoder::new(std::fs::File::open(tmp.path()).map_err(not_tar)?);
             crate::digest::sha256_reader(&mut gz)
-                .map_err(|e| fail(format!("layer {path} does not decompress ({e})"), "re-create the archive"))?
+                .map_err(|e| {
+                    fail(
+                        format!("layer {path} does not decompress ({e})"),
+                        "re-create the archive",
+                    )
+                })?
                 .0
         } else {
             digest.clone()
@@ -307,15 +360,21 @@ pub fn read_image(
         *slot = Some((digest, diff_id, size, gzip));
     }
     let got = |p: &String| {
-        wanted
-            .get(p)
-            .cloned()
-            .flatten()
-            .ok_or_else(|| fail(format!("lacks {p}, which its manifest.json names"), "re-create the archive"))
+        wanted.get(p).cloned().flatten().ok_or_else(|| {
+            fail(
+                format!("lacks {p}, which its manifest.json names"),
+                "re-create the archive",
+            )
+        })
     };
     let (config_digest, _, config_size, _) = got(&entry.config)?;
-    let config: serde_json::Value = serde_json::from_slice(&store.read(&config_digest)?)
-        .map_err(|e| fail(format!("has a config that is not JSON ({e})"), "re-create the archive"))?;
+    let config: serde_json::Value =
+        serde_json::from_slice(&store.read(&config_digest)?).map_err(|e| {
+            fail(
+                format!("has a config that is not JSON ({e})"),
+                "re-create the archive",
+            )
+        })?;
     let diff_ids: Vec<&str> = config
         .pointer("/rootfs/diff_ids")
         .and_then(|d| d.as_array())
@@ -325,10 +384,21 @@ pub fn read_image(
     for (i, p) in entry.layers.iter().enumerate() {
         let (digest, diff_id, size, gzip) = got(p)?;
         if diff_ids.get(i) != Some(&diff_id.as_str()) {
-            return Err(fail(format!("layer {p} has diff ID {diff_id}, not the {} its config names", diff_ids.get(i).unwrap_or(&"none")), "re-create the archive"));
+            return Err(fail(
+                format!(
+                    "layer {p} has diff ID {diff_id}, not the {} its config names",
+                    diff_ids.get(i).unwrap_or(&"none")
+                ),
+                "re-create the archive",
+            ));
         }
-        let media = if gzip { crate::image::DOCKER_LAYER_GZIP } else { "application/vnd.docker.image.rootfs.diff.tar" };
-        layers.push(serde_json::json!({"mediaType": media, "digest": digest.as_str(), "size": size}));
+        let media = if gzip {
+            crate::image::DOCKER_LAYER_GZIP
+        } else {
+            "application/vnd.docker.image.rootfs.diff.tar"
+        };
+        layers
+            .push(serde_json::json!({"mediaType": media, "digest": digest.as_str(), "size": size}));
     }
     let m = canonical_json(&serde_json::json!({
         "schemaVersion": 2,
@@ -339,7 +409,6 @@ pub fn read_image(
     .map_err(|e| fail(e.to_string(), "re-create the archive"))?;
     Ok(store.put(&m)?)
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -372,7 +441,12 @@ mod tests {
         let file = t.path().join("img.tar");
         let tag = Reference::parse("base:1").unwrap();
         DockerArchive { file: file.clone() }
-            .publish(&PublishRequest { store: &store, image: &image, tag: &tag, created: 0 })
+            .publish(&PublishRequest {
+                store: &store,
+                image: &image,
+                tag: &tag,
+                created: 0,
+            })
             .unwrap();
 
         let imported = DirStore::create(&t.path().join("b")).unwrap();
@@ -382,7 +456,10 @@ mod tests {
         assert_eq!(base.layers().len(), 1);
         let l = &base.layers()[0];
         assert_eq!(l.diff_id, layer.diff_id);
-        assert_eq!(l.digest, layer.diff_id, "an uncompressed layer's digest is its diff ID");
+        assert_eq!(
+            l.digest, layer.diff_id,
+            "an uncompressed layer's digest is its diff ID"
+        );
         assert_eq!(l.media_type, "application/vnd.docker.image.rootfs.diff.tar");
         imported.verify(&l.digest).unwrap();
         let e = read_image(&file, Some("other:1"), &imported).unwrap_err();

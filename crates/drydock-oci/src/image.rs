@@ -119,12 +119,19 @@ impl Image {
     pub fn read(store: &dyn BlobStore, manifest: &Digest) -> Result<Image, ImageError> {
         let b = ImageBuilder::from_image(store, manifest)?;
         let manifest_bytes = store.read(manifest)?;
-        let m: Value = serde_json::from_slice(&manifest_bytes).map_err(|source| ImageError::Json { what: "manifest", source })?;
+        let m: Value =
+            serde_json::from_slice(&manifest_bytes).map_err(|source| ImageError::Json {
+                what: "manifest",
+                source,
+            })?;
         let config_digest = m
             .pointer("/config/digest")
             .and_then(Value::as_str)
             .and_then(Digest::parse)
-            .ok_or_else(|| ImageError::Invalid { digest: manifest.clone(), problem: "no config digest".into() })?;
+            .ok_or_else(|| ImageError::Invalid {
+                digest: manifest.clone(),
+                problem: "no config digest".into(),
+            })?;
         Ok(Image {
             format: b.format,
             manifest_digest: manifest.clone(),

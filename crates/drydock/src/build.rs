@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::base::{Base, BaseSpec};
 use crate::cache::Cache;
 use crate::compile::goinfo::GoInfo;
 use crate::compile::{self, Compiled};
@@ -18,6 +19,7 @@ use crate::image::{self, rootfs, Healthcheck, Image, ImageSettings};
 use crate::project::{Overrides, Project};
 use crate::publish::{PublishRequest, Publisher};
 use crate::ui::Ui;
+use drydock_oci::Platform;
 
 pub const APP_DIR: &str = "app";
 
@@ -39,6 +41,8 @@ pub enum BuildError {
     Publish(#[from] crate::publish::PublishError),
     #[error(transparent)]
     Cache(#[from] crate::cache::CacheError),
+    #[error(transparent)]
+    Base(#[from] crate::base::BaseError),
     #[error("SOURCE_DATE_EPOCH={0:?} is not a number of seconds\n  fix: set it to a Unix timestamp, e.g. $(git log -1 --format=%ct)")]
     SourceDateEpoch(String),
 }
@@ -61,6 +65,10 @@ pub struct BuildOptions {
     pub overrides: Overrides,
     pub outputs: Vec<Box<dyn Publisher>>,
     pub cache_dir: Option<PathBuf>,
+    /// Resolve a registry base's tag again, ignoring drydock.lock.
+    pub refresh_base: bool,
+    /// How to reach registries, for the base.
+    pub registry: drydock_oci::registry::Options,
 }
 
 #[derive(Debug, Serialize)]
@@ -97,12 +105,23 @@ pub struct BuildReport {
     /// Size of drydock-helper in the image, when it is there.
     pub helper_size: Option<u64>,
     pub outputs: Vec<String>,
+    /// The base image, when it is not scratch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<BaseReport>,
     /// What each push sent, with the digest reference it produced.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pushed: Vec<drydock_oci::registry::push::PushReport>,
     pub times: StageTimes,
     pub assumptions: Vec<String>,
     pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BaseReport {
+    pub name: String,
+    pub digest: String,
+    /// How it was resolved (pinned by drydock.lock, pulled, from a layout).
+    pub how: String,
 }
 
 pub struct Built {
@@ -172,6 +191,21 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     let t_context = started.elapsed();
 
     let cache = Cache::open(opts.cache_dir.as_deref())?;
+    let base = {
+        let spec = BaseSpec::parse(&project.base, &project.root)?;
+        let step = ui.step(&format!("resolving the base {}", project.base));
+        let b = crate::base::resolve(
+            &spec,
+            &project.base,
+            &Platform::linux_amd64(),
+            &cache,
+            &project.root,
+            opts.refresh_base,
+            &opts.registry,
+        )?;
+        drop(step);
+        b
+    };
     let t0 = Instant::now();
     let compiled = compile::compile(&project, &ctx, &cache, ui)?;
     let t_compile = t0.elapsed();
@@ -184,10 +218,17 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         ui.warn(warnings.last().map(String::as_str).unwrap_or_default());
     }
     let step = ui.step("assembling layers");
-    let layers = build_layers(&project, &ctx, &compiled, meta.created, &cache)?;
+    let layers = build_layers(
+        &project,
+        &ctx,
+        &compiled,
+        meta.created,
+        &cache,
+        base.as_ref(),
+    )?;
     drop(step);
     let settings = image_settings(&project, &meta, go.as_ref());
-    let image = image::assemble(&cache, &settings, layers)?;
+    let image = image::assemble(&cache, &settings, layers, base.as_ref())?;
     for r in cache.repairs() {
         ui.warn(&r);
         warnings.push(r);
@@ -233,6 +274,11 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         },
         outputs,
         pushed,
+        base: base.as_ref().map(|b| BaseReport {
+            name: b.name.clone(),
+            digest: b.digest.to_string(),
+            how: b.how.clone(),
+        }),
         times: StageTimes {
             context_ms: t_context.as_millis(),
             compile_ms: t_compile.as_millis(),
@@ -314,8 +360,9 @@ fn build_layers(
     compiled: &Compiled,
     mtime: u64,
     cache: &Cache,
+    base: Option<&Base>,
 ) -> Result<Vec<BuiltLayer>, BuildError> {
-    let mut specs = vec![rootfs::root_files_layer(mtime)];
+    let mut specs = vec![rootfs::root_files_layer(mtime, base.map(|b| &b.files))];
     if project.helper {
         specs.push(helper_layer(mtime));
     }

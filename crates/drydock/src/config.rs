@@ -267,15 +267,10 @@ impl Config {
             }
         }
         if let Some(base) = &self.image.base {
-            // The image core can build on a base (drydock-oci's ImageBuilder::from_image); the
-            // build accepts one once base images are resolved and merged (users, CA bundle,
-            // dynamic binaries), so until then a base is refused here, not halfway into a build.
-            if base != "scratch" {
-                return Err(inv.at(
-                    "image.base",
-                    format!("is {base:?}: drydock builds on scratch only, for now"),
-                    "remove `base` or set it to \"scratch\" (the default)",
-                ));
+            if let Err(crate::base::BaseError::Spec { problem, fix, .. }) =
+                crate::base::BaseSpec::parse(base, Path::new("."))
+            {
+                return Err(inv.at("image.base", format!("is {base:?}: {problem}"), &fix));
             }
         }
         for (i, a) in self.image.assets.iter().enumerate() {
@@ -692,7 +687,7 @@ mod tests {
         assert!(e.contains("`port` is 70000") && e.contains("fix:"), "{e}");
         assert!(err("port = 0").contains("`port`"));
         assert!(err("[image]\nuser = \"app\"").contains("`image.user`"));
-        assert!(err("[image]\nbase = \"alpine:latest\"").contains("`image.base`"));
+        assert!(err("[image]\nbase = \"Not A Ref\"").contains("`image.base`"));
         assert!(err("name = \"Bad Name\"").contains("`name`"));
         assert!(
             err("[image]\nassets = [{ src = \"../x\", dst = \"/a\" }]").contains("assets[0].src")

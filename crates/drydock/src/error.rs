@@ -155,8 +155,8 @@ use crate::init::InitError;
 use crate::lint::LintError;
 use crate::project::ProjectError;
 use crate::publish::PublishError;
-use drydock_oci::registry::RegistryError;
 use crate::run::RunError;
+use drydock_oci::registry::RegistryError;
 
 impl Classify for ConfigError {
     fn kind(&self) -> ErrorKind {
@@ -307,6 +307,24 @@ impl Classify for drydock_oci::ImageError {
     }
 }
 
+impl Classify for crate::base::BaseError {
+    fn kind(&self) -> ErrorKind {
+        use crate::base::BaseError;
+        match self {
+            BaseError::Spec { .. } => ErrorKind::Config,
+            BaseError::Lock { .. } => ErrorKind::Input,
+            BaseError::Registry(e) => e.kind(),
+            _ => ErrorKind::Failed,
+        }
+    }
+    fn path(&self) -> Option<PathBuf> {
+        match self {
+            crate::base::BaseError::Lock { path, .. } => Some(path.clone()),
+            _ => None,
+        }
+    }
+}
+
 impl Classify for BuildError {
     fn kind(&self) -> ErrorKind {
         match self {
@@ -317,6 +335,7 @@ impl Classify for BuildError {
             BuildError::Publish(e) => e.kind(),
             BuildError::Cache(e) => e.kind(),
             BuildError::SourceDateEpoch(_) => ErrorKind::Config,
+            BuildError::Base(e) => e.kind(),
             BuildError::Layer(_) | BuildError::Image(_) => ErrorKind::Failed,
         }
     }

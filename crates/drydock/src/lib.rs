@@ -4,6 +4,7 @@
 //! build stage) → [`image`] (the runtime stage: layers, config, manifest) → [`publish`] (where
 //! the image goes). [`build`] runs them in order; [`cache`] keeps what can be reused.
 
+pub mod base;
 pub mod build;
 pub mod cache;
 pub mod compile;

@@ -54,6 +54,8 @@ pub struct Overrides {
     pub tag: Option<String>,
     pub user: Option<String>,
     pub no_helper: bool,
+    /// The base image (overrides `[image] base`).
+    pub base: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -443,7 +445,11 @@ impl Project {
             binary,
             tag,
             user,
-            base: cfg.image.base.clone().unwrap_or_else(|| "scratch".into()),
+            base: o
+                .base
+                .clone()
+                .or(cfg.image.base.clone())
+                .unwrap_or_else(|| "scratch".into()),
             env: cfg.image.env.clone(),
             labels: cfg.image.labels.clone(),
             assets: cfg.image.assets.clone(),

@@ -30,7 +30,11 @@ fn push_over_http_is_read_back_by_skopeo_docker_and_podman() {
     let digest = report["digest"].as_str().unwrap();
     assert_eq!(p["digest"], digest);
     assert_eq!(p["reference"].as_str().unwrap(), format!("{r}@{digest}"));
-    assert_eq!(p["uploaded"].as_array().unwrap().len(), 5, "config and four layers: {p}");
+    assert_eq!(
+        p["uploaded"].as_array().unwrap().len(),
+        5,
+        "config and four layers: {p}"
+    );
 
     // skopeo reads it and verifies every blob as it copies.
     let inspect: serde_json::Value = serde_json::from_str(&run_ok(Command::new("skopeo").args([
@@ -76,20 +80,38 @@ fn push_over_http_is_read_back_by_skopeo_docker_and_podman() {
     // drydock pull gets the same image back, and a second pull downloads nothing.
     let out = tempfile::tempdir().unwrap();
     let pull = |dest: &str| -> serde_json::Value {
-        serde_json::from_str(&run_ok(drydock().args(["pull", &r, "-o", dest, "--format", "json", "--cache-dir"]).arg(cache.path()))).unwrap()
+        serde_json::from_str(&run_ok(
+            drydock()
+                .args(["pull", &r, "-o", dest, "--format", "json", "--cache-dir"])
+                .arg(cache.path()),
+        ))
+        .unwrap()
     };
     let first = pull(&format!("oci:{}", out.path().join("a").display()));
     assert_eq!(first["digest"], digest);
-    assert_eq!(first["fetched"], 0, "every blob was in the cache already: {first}");
+    assert_eq!(
+        first["fetched"], 0,
+        "every blob was in the cache already: {first}"
+    );
     let fresh = tempfile::tempdir().unwrap();
-    let pulled: serde_json::Value = serde_json::from_str(&run_ok(drydock()
-        .args(["pull", &r, "-o"])
-        .arg(format!("docker-archive:{}", out.path().join("b.tar").display()))
-        .args(["--format", "json", "--cache-dir"])
-        .arg(fresh.path())))
+    let pulled: serde_json::Value = serde_json::from_str(&run_ok(
+        drydock()
+            .args(["pull", &r, "-o"])
+            .arg(format!(
+                "docker-archive:{}",
+                out.path().join("b.tar").display()
+            ))
+            .args(["--format", "json", "--cache-dir"])
+            .arg(fresh.path()),
+    ))
     .unwrap();
     assert_eq!(pulled["fetched"], 5);
-    let loaded = run_ok(engine("docker").arg("load").arg("-i").arg(out.path().join("b.tar")));
+    let loaded = run_ok(
+        engine("docker")
+            .arg("load")
+            .arg("-i")
+            .arg(out.path().join("b.tar")),
+    );
     assert!(loaded.contains("Loaded image"), "{loaded}");
 }
 
@@ -112,11 +134,27 @@ fn unchanged_push_uploads_nothing_and_a_one_line_change_only_the_binary() {
 
     let main = dir.join("main.go");
     let src = std::fs::read_to_string(&main).unwrap();
-    std::fs::write(&main, src.replacen("shut down cleanly", "shut down cleanly (changed)", 1)).unwrap();
+    std::fs::write(
+        &main,
+        src.replacen("shut down cleanly", "shut down cleanly (changed)", 1),
+    )
+    .unwrap();
     let changed = push_json(&dir, cache.path(), &["--push", &r]);
     let p = pushed(&changed);
-    let uploaded: Vec<&str> = p["uploaded"].as_array().unwrap().iter().map(|u| u[0].as_str().unwrap()).collect();
-    let binary = changed["layers"].as_array().unwrap().iter().find(|l| l["name"] == "binary").unwrap()["digest"].as_str().unwrap();
+    let uploaded: Vec<&str> = p["uploaded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u[0].as_str().unwrap())
+        .collect();
+    let binary = changed["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "binary")
+        .unwrap()["digest"]
+        .as_str()
+        .unwrap();
     assert_eq!(uploaded.len(), 2, "the binary layer and the config: {p}");
     assert!(uploaded.contains(&binary));
     assert!(uploaded.contains(&changed["config_digest"].as_str().unwrap()));
@@ -124,10 +162,22 @@ fn unchanged_push_uploads_nothing_and_a_one_line_change_only_the_binary() {
 
     // deploy --push: the Deployment names what the registry serves, by digest.
     let out = tempfile::tempdir().unwrap();
-    run_ok(drydock().arg("deploy").arg(&dir).args(["--target", "k8s", "--push", &r, "--out"]).arg(out.path()).arg("--cache-dir").arg(cache.path()));
+    run_ok(
+        drydock()
+            .arg("deploy")
+            .arg(&dir)
+            .args(["--target", "k8s", "--push", &r, "--out"])
+            .arg(out.path())
+            .arg("--cache-dir")
+            .arg(cache.path()),
+    );
     let want = format!("{r}@{}", changed["digest"].as_str().unwrap());
-    let deployment = std::fs::read_to_string(out.path().join("kubernetes/deployment.yaml")).unwrap();
-    assert!(deployment.contains(&format!("image: {want}")), "{deployment}");
+    let deployment =
+        std::fs::read_to_string(out.path().join("kubernetes/deployment.yaml")).unwrap();
+    assert!(
+        deployment.contains(&format!("image: {want}")),
+        "{deployment}"
+    );
 }
 
 #[test]
@@ -139,7 +189,10 @@ fn tls_basic_auth_login_and_failures() {
     let docker_config = home.path().join("docker");
     let dd = || {
         let mut c = drydock();
-        c.env("DOCKER_CONFIG", &docker_config).env("HOME", home.path()).env_remove("REGISTRY_AUTH_FILE").env_remove("XDG_RUNTIME_DIR");
+        c.env("DOCKER_CONFIG", &docker_config)
+            .env("HOME", home.path())
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("XDG_RUNTIME_DIR");
         c
     };
     let (_t, dir) = copy_example("gin-api");
@@ -152,10 +205,20 @@ fn tls_basic_auth_login_and_failures() {
     };
 
     // Not logged in: refused before the build, exit 1, told to log in.
-    let o = run(dd().arg("build").arg(&dir).args(["--push", &r, "--registry-ca"]).arg(&ca).arg("--cache-dir").arg(cache.path()));
+    let o = run(dd()
+        .arg("build")
+        .arg(&dir)
+        .args(["--push", &r, "--registry-ca"])
+        .arg(&ca)
+        .arg("--cache-dir")
+        .arg(cache.path()));
     record(&o);
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("drydock login"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("drydock login"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 
     let login = |pw: &str, ca: Option<&Path>| {
         let mut c = dd();
@@ -163,7 +226,9 @@ fn tls_basic_auth_login_and_failures() {
         if let Some(ca) = ca {
             c.arg("--registry-ca").arg(ca);
         }
-        c.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        c.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
         let mut child = c.spawn().unwrap();
         std::io::Write::write_all(&mut child.stdin.take().unwrap(), pw.as_bytes()).unwrap();
         child.wait_with_output().unwrap()
@@ -174,8 +239,14 @@ fn tls_basic_auth_login_and_failures() {
     record(&o);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("authentication failed") && err.contains(&reg.host()), "{err}");
-    assert!(reg.log().matches("\" 401 ").count() - log_before <= 3, "no retry loop on 401");
+    assert!(
+        err.contains("authentication failed") && err.contains(&reg.host()),
+        "{err}"
+    );
+    assert!(
+        reg.log().matches("\" 401 ").count() - log_before <= 3,
+        "no retry loop on 401"
+    );
     // Wrong CA: a TLS error naming the host.
     let o = login(PASSWORD, None);
     record(&o);
@@ -188,11 +259,20 @@ fn tls_basic_auth_login_and_failures() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let cfg = docker_config.join("config.json");
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&cfg).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&cfg).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&cfg).unwrap()).unwrap();
     assert!(written["auths"][reg.host()]["auth"].is_string());
 
-    let o = run(dd().arg("build").arg(&dir).args(["--push", &r, "--format", "json", "--registry-ca"]).arg(&ca).arg("--cache-dir").arg(cache.path()));
+    let o = run(dd()
+        .arg("build")
+        .arg(&dir)
+        .args(["--push", &r, "--format", "json", "--registry-ca"])
+        .arg(&ca)
+        .arg("--cache-dir")
+        .arg(cache.path()));
     record(&o);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -200,18 +280,44 @@ fn tls_basic_auth_login_and_failures() {
     // skopeo, with the same credentials and CA, reads it back.
     let certs = tempfile::tempdir().unwrap();
     std::fs::copy(&ca, certs.path().join("ca.crt")).unwrap();
-    let inspect = run_ok(Command::new("skopeo").args(["inspect", "--cert-dir"]).arg(certs.path()).arg("--creds").arg(format!("alice:{PASSWORD}")).arg(format!("docker://{r}")));
+    let inspect = run_ok(
+        Command::new("skopeo")
+            .args(["inspect", "--cert-dir"])
+            .arg(certs.path())
+            .arg("--creds")
+            .arg(format!("alice:{PASSWORD}"))
+            .arg(format!("docker://{r}")),
+    );
     assert!(inspect.contains(digest), "{inspect}");
-    let o = run(dd().args(["pull", &r, "-o"]).arg(format!("oci:{}", home.path().join("pulled").display())).arg("--registry-ca").arg(&ca).arg("--cache-dir").arg(home.path().join("c2")));
+    let o = run(dd()
+        .args(["pull", &r, "-o"])
+        .arg(format!("oci:{}", home.path().join("pulled").display()))
+        .arg("--registry-ca")
+        .arg(&ca)
+        .arg("--cache-dir")
+        .arg(home.path().join("c2")));
     record(&o);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     // The password is nowhere: not in any output, the report, the cache, or the image's blobs.
-    assert!(!outputs.contains(PASSWORD), "a command printed the password");
-    for root in [cache.path(), &home.path().join("pulled"), &home.path().join("c2")] {
+    assert!(
+        !outputs.contains(PASSWORD),
+        "a command printed the password"
+    );
+    for root in [
+        cache.path(),
+        &home.path().join("pulled"),
+        &home.path().join("c2"),
+    ] {
         for e in walk(root) {
             let bytes = std::fs::read(&e).unwrap_or_default();
-            assert!(!bytes.windows(PASSWORD.len()).any(|w| w == PASSWORD.as_bytes()), "{} holds the password", e.display());
+            assert!(
+                !bytes
+                    .windows(PASSWORD.len())
+                    .any(|w| w == PASSWORD.as_bytes()),
+                "{} holds the password",
+                e.display()
+            );
         }
     }
 }
@@ -250,7 +356,13 @@ fn a_killed_push_completes_when_run_again_and_a_down_registry_is_a_clear_error()
     let r = format!("{}/team/big:1", reg.host());
     // Build once (no push), so the killed run spends its time pushing.
     build_json(&dir, cache.path(), &[]);
-    let mut child = drydock().arg("build").arg(&dir).args(["--push", &r, "--quiet", "--cache-dir"]).arg(cache.path()).spawn().unwrap();
+    let mut child = drydock()
+        .arg("build")
+        .arg(&dir)
+        .args(["--push", &r, "--quiet", "--cache-dir"])
+        .arg(cache.path())
+        .spawn()
+        .unwrap();
     eventually("the push starts", Duration::from_secs(60), || {
         (reg.uploads() > 0).then_some(())
     });
@@ -268,8 +380,15 @@ fn a_killed_push_completes_when_run_again_and_a_down_registry_is_a_clear_error()
     ]));
 
     reg.stop();
-    let o = run(drydock().arg("build").arg(&dir).args(["--push", &r, "--cache-dir"]).arg(cache.path()));
+    let o = run(drydock()
+        .arg("build")
+        .arg(&dir)
+        .args(["--push", &r, "--cache-dir"])
+        .arg(cache.path()));
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("cannot connect") && err.contains(&reg.host()) && err.contains("attempts"), "{err}");
+    assert!(
+        err.contains("cannot connect") && err.contains(&reg.host()) && err.contains("attempts"),
+        "{err}"
+    );
 }

@@ -28,7 +28,10 @@ impl fmt::Debug for Secret {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
     Anonymous,
-    Basic { username: String, password: Secret },
+    Basic {
+        username: String,
+        password: Secret,
+    },
     /// An identity token (`docker login` with an OAuth2 flow): a refresh token for the realm.
     IdentityToken(Secret),
 }
@@ -38,15 +41,29 @@ impl Credential {
     /// anonymous when there is none.
     pub fn lookup(host: &str) -> Credential {
         let keys: Vec<String> = if host == "docker.io" || host == "registry-1.docker.io" {
-            vec!["https://index.docker.io/v1/".into(), "docker.io".into(), "index.docker.io".into()]
+            vec![
+                "https://index.docker.io/v1/".into(),
+                "docker.io".into(),
+                "index.docker.io".into(),
+            ]
         } else {
-            vec![host.to_string(), format!("https://{host}"), format!("http://{host}")]
+            vec![
+                host.to_string(),
+                format!("https://{host}"),
+                format!("http://{host}"),
+            ]
         };
         for k in &keys {
-            for found in [docker_credential::get_credential(k), docker_credential::get_podman_credential(k)] {
+            for found in [
+                docker_credential::get_credential(k),
+                docker_credential::get_podman_credential(k),
+            ] {
                 match found {
                     Ok(docker_credential::DockerCredential::UsernamePassword(u, p)) => {
-                        return Credential::Basic { username: u, password: Secret(p) }
+                        return Credential::Basic {
+                            username: u,
+                            password: Secret(p),
+                        }
                     }
                     Ok(docker_credential::DockerCredential::IdentityToken(t)) => {
                         return Credential::IdentityToken(Secret(t))
@@ -63,7 +80,8 @@ impl Credential {
         match self {
             Credential::Basic { username, password } => Some(format!(
                 "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", password.0))
+                base64::engine::general_purpose::STANDARD
+                    .encode(format!("{username}:{}", password.0))
             )),
             _ => None,
         }
@@ -74,7 +92,11 @@ impl Credential {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Challenge {
     Basic,
-    Bearer { realm: String, service: Option<String>, scope: Option<String> },
+    Bearer {
+        realm: String,
+        service: Option<String>,
+        scope: Option<String>,
+    },
     /// No challenge, or one drydock does not speak.
     None,
 }
@@ -154,15 +176,27 @@ pub fn docker_config_path() -> Option<std::path::PathBuf> {
 /// Stores a username and password for `registry` as `docker login` does: through the
 /// configured `credsStore` helper, or base64 in `auths` (the file written whole, mode 0600).
 /// Returns where they went.
-pub fn store_credential(registry: &str, username: &str, password: &Secret) -> Result<String, String> {
+pub fn store_credential(
+    registry: &str,
+    username: &str,
+    password: &Secret,
+) -> Result<String, String> {
     let path = docker_config_path().ok_or("no home directory: set DOCKER_CONFIG")?;
     let mut config: serde_json::Value = match std::fs::read(&path) {
-        Ok(b) => serde_json::from_slice(&b).map_err(|e| format!("{}: not JSON ({e}); fix or move it, then log in again", path.display()))?,
+        Ok(b) => serde_json::from_slice(&b).map_err(|e| {
+            format!(
+                "{}: not JSON ({e}); fix or move it, then log in again",
+                path.display()
+            )
+        })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => serde_json::json!({}),
         Err(e) => return Err(format!("{}: {e}", path.display())),
     };
     if !config.is_object() {
-        return Err(format!("{}: not a JSON object; fix or move it, then log in again", path.display()));
+        return Err(format!(
+            "{}: not a JSON object; fix or move it, then log in again",
+            path.display()
+        ));
     }
     let helper = config
         .get("credHelpers")
@@ -179,18 +213,27 @@ pub fn store_credential(registry: &str, username: &str, password: &Secret) -> Re
             .stderr(std::process::Stdio::piped())
             .spawn()
             .map_err(|e| format!("{prog}: {e} (config.json names it as the credential store)"))?;
-        let input = serde_json::json!({"ServerURL": registry, "Username": username, "Secret": password.0});
+        let input =
+            serde_json::json!({"ServerURL": registry, "Username": username, "Secret": password.0});
         if let Some(mut stdin) = child.stdin.take() {
             use std::io::Write;
-            stdin.write_all(input.to_string().as_bytes()).map_err(|e| format!("{prog}: {e}"))?;
+            stdin
+                .write_all(input.to_string().as_bytes())
+                .map_err(|e| format!("{prog}: {e}"))?;
         }
-        let out = child.wait_with_output().map_err(|e| format!("{prog}: {e}"))?;
+        let out = child
+            .wait_with_output()
+            .map_err(|e| format!("{prog}: {e}"))?;
         if !out.status.success() {
-            return Err(format!("{prog} store failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+            return Err(format!(
+                "{prog} store failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
         }
         return Ok(prog);
     }
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", password.0));
+    let auth =
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", password.0));
     let obj = config.as_object_mut().expect("checked above");
     let auths = obj.entry("auths").or_insert_with(|| serde_json::json!({}));
     if !auths.is_object() {
@@ -201,7 +244,8 @@ pub fn store_credential(registry: &str, username: &str, password: &Secret) -> Re
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
     let text = serde_json::to_vec_pretty(&config).map_err(|e| e.to_string())?;
-    crate::fsutil::write_bytes_atomic_mode(&path, &text, 0o600).map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::fsutil::write_bytes_atomic_mode(&path, &text, 0o600)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path.display().to_string())
 }
 
@@ -211,7 +255,10 @@ mod tests {
 
     #[test]
     fn challenges() {
-        assert_eq!(Challenge::parse("Basic realm=\"Registry Realm\""), Challenge::Basic);
+        assert_eq!(
+            Challenge::parse("Basic realm=\"Registry Realm\""),
+            Challenge::Basic
+        );
         assert_eq!(
             Challenge::parse("Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\",scope=\"repository:library/alpine:pull,push\""),
             Challenge::Bearer {
@@ -226,7 +273,10 @@ mod tests {
 
     #[test]
     fn secrets_never_print() {
-        let c = Credential::Basic { username: "u".into(), password: Secret("hunter2".into()) };
+        let c = Credential::Basic {
+            username: "u".into(),
+            password: Secret("hunter2".into()),
+        };
         assert!(!format!("{c:?}").contains("hunter2"));
         assert_eq!(c.basic_header().unwrap(), "Basic dTpodW50ZXIy");
     }

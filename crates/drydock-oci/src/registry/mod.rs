@@ -101,13 +101,16 @@ pub enum RegistryError {
 pub fn is_loopback(host: &str) -> bool {
     let h = host
         .rsplit_once(':')
-        .filter(|(h, p)| !h.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && !h.ends_with(':'))
+        .filter(|(h, p)| {
+            !h.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && !h.ends_with(':')
+        })
         .map_or(host, |(h, _)| h);
     let h = h.trim_start_matches('[').trim_end_matches(']');
     h == "localhost"
         || h.ends_with(".localhost")
         || h == "::1"
-        || h.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+        || h.parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The host to talk to for a reference's registry (`docker.io` is served by registry-1).
@@ -141,7 +144,10 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     }
 
     /// The body, up to `limit` bytes.
@@ -179,7 +185,10 @@ pub struct Req<'a> {
     pub repository: &'a str,
 }
 
-fn roots(registry: &str, options: &Options) -> Result<Vec<ureq::tls::Certificate<'static>>, RegistryError> {
+fn roots(
+    registry: &str,
+    options: &Options,
+) -> Result<Vec<ureq::tls::Certificate<'static>>, RegistryError> {
     let mut certs = Vec::new();
     let mut add_pem = |bytes: &[u8], from: &str, required: bool| -> Result<(), RegistryError> {
         let mut n = 0;
@@ -206,7 +215,11 @@ fn roots(registry: &str, options: &Options) -> Result<Vec<ureq::tls::Certificate
     // Docker's per-registry CAs: every *.crt in /etc/docker/certs.d/<host>/.
     let dir = PathBuf::from("/etc/docker/certs.d").join(registry);
     if let Ok(entries) = std::fs::read_dir(&dir) {
-        let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "crt")).collect();
+        let mut files: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "crt"))
+            .collect();
         files.sort();
         for f in files {
             if let Ok(b) = std::fs::read(&f) {
@@ -215,11 +228,20 @@ fn roots(registry: &str, options: &Options) -> Result<Vec<ureq::tls::Certificate
         }
     }
     for f in &options.ca_files {
-        let b = std::fs::read(f).map_err(|e| RegistryError::Ca(format!("{}: {e}\n  fix: name a readable PEM file", f.display())))?;
+        let b = std::fs::read(f).map_err(|e| {
+            RegistryError::Ca(format!(
+                "{}: {e}\n  fix: name a readable PEM file",
+                f.display()
+            ))
+        })?;
         add_pem(&b, &f.display().to_string(), true)?;
     }
     if certs.is_empty() {
-        certs.extend(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()));
+        certs.extend(
+            webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                .iter()
+                .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()),
+        );
     }
     Ok(certs)
 }
@@ -244,8 +266,10 @@ fn transient(e: &ureq::Error) -> bool {
 
 fn is_tls(e: &ureq::Error) -> bool {
     // rustls reports a peer that does not speak TLS (a plain-HTTP server) as invalid data.
-    matches!(e, ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_))
-        || matches!(e, ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData)
+    matches!(
+        e,
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_)
+    ) || matches!(e, ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData)
         || e.to_string().to_ascii_lowercase().contains("certificate")
 }
 
@@ -255,7 +279,9 @@ impl Client {
     pub fn connect(registry: &str, options: Options) -> Result<Client, RegistryError> {
         let host = api_host(registry);
         let tls = ureq::tls::TlsConfig::builder()
-            .root_certs(ureq::tls::RootCerts::new_with_certs(&roots(registry, &options)?))
+            .root_certs(ureq::tls::RootCerts::new_with_certs(&roots(
+                registry, &options,
+            )?))
             .disable_verification(options.skip_tls_verify)
             .build();
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -267,7 +293,10 @@ impl Client {
             .user_agent(concat!("drydock/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
-        let credential = options.credential.clone().unwrap_or_else(|| Credential::lookup(registry));
+        let credential = options
+            .credential
+            .clone()
+            .unwrap_or_else(|| Credential::lookup(registry));
         let mut client = Client {
             agent,
             registry: registry.to_string(),
@@ -284,7 +313,10 @@ impl Client {
             // Docker's rule for insecure registries: HTTPS first, then plain HTTP.
             if let Err(https) = client.ping() {
                 // Nothing listens there, or it answered: plain HTTP would not do better.
-                if matches!(https, RegistryError::Auth { .. } | RegistryError::Connect { .. }) {
+                if matches!(
+                    https,
+                    RegistryError::Auth { .. } | RegistryError::Connect { .. }
+                ) {
                     return Err(https);
                 }
                 client.base = format!("http://{host}");
@@ -300,26 +332,34 @@ impl Client {
 
     /// `GET /v2/`: reachable, a registry, and which challenge it sends.
     fn ping(&self) -> Result<(), RegistryError> {
-        let r = self.raw(&Req {
-            method: "GET",
-            url: format!("{}/v2/", self.base),
-            headers: vec![],
-            body: None,
-            scopes: vec![],
-            what: "the API root".into(),
-            repository: "",
-        }, false)?;
+        let r = self.raw(
+            &Req {
+                method: "GET",
+                url: format!("{}/v2/", self.base),
+                headers: vec![],
+                body: None,
+                scopes: vec![],
+                what: "the API root".into(),
+                repository: "",
+            },
+            false,
+        )?;
         match r.status {
             200 => Ok(()),
             401 => {
-                if let Some(Challenge::Basic) = r.header("www-authenticate").map(|h| Challenge::parse(&h)) {
+                if let Some(Challenge::Basic) =
+                    r.header("www-authenticate").map(|h| Challenge::parse(&h))
+                {
                     *self.basic.lock().unwrap() = true;
                 }
                 Ok(())
             }
             s => Err(RegistryError::Invalid {
                 registry: self.registry.clone(),
-                problem: format!("{}/v2/ answered HTTP {s}: not an OCI distribution registry", self.base),
+                problem: format!(
+                    "{}/v2/ answered HTTP {s}: not an OCI distribution registry",
+                    self.base
+                ),
             }),
         }
     }
@@ -353,7 +393,9 @@ impl Client {
         let mut wait = self.options.backoff;
         let mut last = String::new();
         for attempt in 1..=attempts {
-            let mut b = ureq::http::Request::builder().method(req.method).uri(&req.url);
+            let mut b = ureq::http::Request::builder()
+                .method(req.method)
+                .uri(&req.url);
             for (k, v) in &req.headers {
                 b = b.header(*k, v);
             }
@@ -362,15 +404,21 @@ impl Client {
                     b = b.header("authorization", h);
                 }
             }
-            let request = b.body(req.body.map(|b| b.to_vec()).unwrap_or_default()).map_err(|e| RegistryError::Invalid {
-                registry: self.registry.clone(),
-                problem: format!("bad request {}: {e}", req.url),
-            })?;
+            let request = b
+                .body(req.body.map(|b| b.to_vec()).unwrap_or_default())
+                .map_err(|e| RegistryError::Invalid {
+                    registry: self.registry.clone(),
+                    problem: format!("bad request {}: {e}", req.url),
+                })?;
             match self.agent.run(request) {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let (parts, body) = resp.into_parts();
-                    let reply = Reply { status, headers: parts.headers, body };
+                    let reply = Reply {
+                        status,
+                        headers: parts.headers,
+                        body,
+                    };
                     let retryable = matches!(status, 408 | 429 | 500 | 502 | 503 | 504);
                     if retryable && attempt < attempts {
                         let after = reply
@@ -384,7 +432,10 @@ impl Client {
                     return Ok(reply);
                 }
                 Err(e) if is_tls(&e) => {
-                    return Err(RegistryError::Tls { registry: self.registry.clone(), message: e.to_string() })
+                    return Err(RegistryError::Tls {
+                        registry: self.registry.clone(),
+                        message: e.to_string(),
+                    })
                 }
                 Err(e) if transient(&e) && attempt < attempts => {
                     last = e.to_string();
@@ -394,12 +445,20 @@ impl Client {
                 Err(e) => {
                     last = e.to_string();
                     if !transient(&e) {
-                        return Err(RegistryError::Connect { registry: self.registry.clone(), message: last, attempts: attempt });
+                        return Err(RegistryError::Connect {
+                            registry: self.registry.clone(),
+                            message: last,
+                            attempts: attempt,
+                        });
                     }
                 }
             }
         }
-        Err(RegistryError::Connect { registry: self.registry.clone(), message: last, attempts })
+        Err(RegistryError::Connect {
+            registry: self.registry.clone(),
+            message: last,
+            attempts,
+        })
     }
 
     fn authorization(&self, scopes: &[String]) -> Option<String> {
@@ -418,15 +477,27 @@ impl Client {
         if r.status != 401 {
             return self.check_denied(r, req);
         }
-        let challenge = r.header("www-authenticate").map(|h| Challenge::parse(&h)).unwrap_or(Challenge::None);
+        let challenge = r
+            .header("www-authenticate")
+            .map(|h| Challenge::parse(&h))
+            .unwrap_or(Challenge::None);
         let had_auth = self.authorization(&req.scopes).is_some();
         match challenge {
             Challenge::Basic if !had_auth && self.credential != Credential::Anonymous => {
                 *self.basic.lock().unwrap() = true;
             }
-            Challenge::Bearer { realm, service, .. } if !self.tokens.lock().unwrap().contains_key(&req.scopes.join(" ")) => {
+            Challenge::Bearer { realm, service, .. }
+                if !self
+                    .tokens
+                    .lock()
+                    .unwrap()
+                    .contains_key(&req.scopes.join(" ")) =>
+            {
                 let token = self.token(&realm, service.as_deref(), &req.scopes)?;
-                self.tokens.lock().unwrap().insert(req.scopes.join(" "), token);
+                self.tokens
+                    .lock()
+                    .unwrap()
+                    .insert(req.scopes.join(" "), token);
             }
             _ => return Err(self.auth_error(r)),
         }
@@ -451,11 +522,21 @@ impl Client {
             (_, 403) => "the account may not push or pull this repository: check its permissions".into(),
             _ => format!("the stored credentials were refused: log in again (drydock login {} -u USER --password-stdin)", self.registry),
         };
-        RegistryError::Auth { registry: self.registry.clone(), status, message: r.message(), fix }
+        RegistryError::Auth {
+            registry: self.registry.clone(),
+            status,
+            message: r.message(),
+            fix,
+        }
     }
 
     /// The bearer-token flow: trade the credentials for a token for these scopes.
-    fn token(&self, realm: &str, service: Option<&str>, scopes: &[String]) -> Result<String, RegistryError> {
+    fn token(
+        &self,
+        realm: &str,
+        service: Option<&str>,
+        scopes: &[String],
+    ) -> Result<String, RegistryError> {
         let mut url = realm.to_string();
         let mut params: Vec<String> = Vec::new();
         if let Some(s) = service {
@@ -471,8 +552,14 @@ impl Client {
         let mut headers = vec![];
         let (method, body) = match &self.credential {
             Credential::IdentityToken(t) => {
-                headers.push(("content-type", "application/x-www-form-urlencoded".to_string()));
-                let mut form = format!("grant_type=refresh_token&client_id=drydock&refresh_token={}", urlencode(&t.0));
+                headers.push((
+                    "content-type",
+                    "application/x-www-form-urlencoded".to_string(),
+                ));
+                let mut form = format!(
+                    "grant_type=refresh_token&client_id=drydock&refresh_token={}",
+                    urlencode(&t.0)
+                );
                 if let Some(s) = service {
                     form.push_str(&format!("&service={}", urlencode(s)));
                 }
@@ -487,16 +574,31 @@ impl Client {
                 ("GET", None)
             }
         };
-        let r = self.raw(&Req { method, url, headers, body: body.as_deref(), scopes: vec![], what: "a token".into(), repository: "" }, false)?;
+        let r = self.raw(
+            &Req {
+                method,
+                url,
+                headers,
+                body: body.as_deref(),
+                scopes: vec![],
+                what: "a token".into(),
+                repository: "",
+            },
+            false,
+        )?;
         if r.status != 200 {
             return Err(self.auth_error(r));
         }
-        let v: Value = serde_json::from_slice(&r.bytes(1 << 20).unwrap_or_default()).unwrap_or(Value::Null);
+        let v: Value =
+            serde_json::from_slice(&r.bytes(1 << 20).unwrap_or_default()).unwrap_or(Value::Null);
         v.get("token")
             .or_else(|| v.get("access_token"))
             .and_then(|t| t.as_str())
             .map(str::to_string)
-            .ok_or_else(|| RegistryError::Invalid { registry: self.registry.clone(), problem: format!("the token server {realm} sent no token") })
+            .ok_or_else(|| RegistryError::Invalid {
+                registry: self.registry.clone(),
+                problem: format!("the token server {realm} sent no token"),
+            })
     }
 
     /// A URL under `/v2/<repository>/`.
@@ -528,7 +630,10 @@ impl Client {
     }
 
     /// Streams a reply's body into a writer, hashing it; returns its digest and size.
-    pub fn read_into(mut reply: Reply, w: &mut dyn std::io::Write) -> std::io::Result<(crate::Digest, u64)> {
+    pub fn read_into(
+        mut reply: Reply,
+        w: &mut dyn std::io::Write,
+    ) -> std::io::Result<(crate::Digest, u64)> {
         let mut hw = crate::digest::HashingWriter::new(w);
         let mut r = reply.body.as_reader();
         let mut buf = vec![0u8; 1 << 16];
@@ -559,7 +664,11 @@ pub(crate) fn urlencode(s: &str) -> String {
 /// The scopes to push to `repository` (and to mount from `from`).
 pub fn push_scopes(repository: &str, from: &[&str]) -> Vec<String> {
     let mut s = vec![format!("repository:{repository}:pull,push")];
-    s.extend(from.iter().filter(|f| **f != repository).map(|f| format!("repository:{f}:pull")));
+    s.extend(
+        from.iter()
+            .filter(|f| **f != repository)
+            .map(|f| format!("repository:{f}:pull")),
+    );
     s
 }
 
@@ -573,13 +682,29 @@ mod tests {
 
     #[test]
     fn loopback_hosts() {
-        for h in ["localhost", "localhost:5000", "127.0.0.1:5000", "127.1.2.3", "[::1]:5000", "::1", "reg.localhost"] {
+        for h in [
+            "localhost",
+            "localhost:5000",
+            "127.0.0.1:5000",
+            "127.1.2.3",
+            "[::1]:5000",
+            "::1",
+            "reg.localhost",
+        ] {
             assert!(is_loopback(h), "{h}");
         }
-        for h in ["registry.example.com", "10.0.0.1:5000", "ghcr.io", "127.0.0.1.nip.io"] {
+        for h in [
+            "registry.example.com",
+            "10.0.0.1:5000",
+            "ghcr.io",
+            "127.0.0.1.nip.io",
+        ] {
             assert!(!is_loopback(h), "{h}");
         }
         assert_eq!(api_host("docker.io"), "registry-1.docker.io");
-        assert_eq!(urlencode("repository:a/b:pull,push"), "repository%3Aa%2Fb%3Apull%2Cpush");
+        assert_eq!(
+            urlencode("repository:a/b:pull,push"),
+            "repository%3Aa%2Fb%3Apull%2Cpush"
+        );
     }
 }

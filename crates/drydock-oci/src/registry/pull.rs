@@ -28,7 +28,12 @@ pub struct Pulled {
     pub cached: usize,
 }
 
-fn get_manifest(client: &Client, repository: &str, reference: &str, store: &DirStore) -> Result<(Digest, String, Value), RegistryError> {
+fn get_manifest(
+    client: &Client,
+    repository: &str,
+    reference: &str,
+    store: &DirStore,
+) -> Result<(Digest, String, Value), RegistryError> {
     let req = Req {
         method: "GET",
         url: client.url(repository, &format!("manifests/{reference}")),
@@ -40,23 +45,45 @@ fn get_manifest(client: &Client, repository: &str, reference: &str, store: &DirS
     };
     let r = client.send(&req)?;
     if r.status != 200 {
-        let fix = if r.status == 404 { "check the name and tag (or push the image first)" } else { "check the registry's logs" };
+        let fix = if r.status == 404 {
+            "check the name and tag (or push the image first)"
+        } else {
+            "check the registry's logs"
+        };
         return Err(client.status_error(&req, r, fix));
     }
     let content_type = r.header("content-type").unwrap_or_default();
-    let bytes = r.bytes(4 << 20).map_err(|e| RegistryError::Invalid { registry: client.registry.clone(), problem: format!("reading manifest {reference}: {e}") })?;
+    let bytes = r.bytes(4 << 20).map_err(|e| RegistryError::Invalid {
+        registry: client.registry.clone(),
+        problem: format!("reading manifest {reference}: {e}"),
+    })?;
     let digest = Digest::of(&bytes);
     if let Some(want) = Digest::parse(reference) {
         if want != digest {
-            return Err(RegistryError::Invalid { registry: client.registry.clone(), problem: format!("sent a manifest for {reference} whose content hashes to {digest}") });
+            return Err(RegistryError::Invalid {
+                registry: client.registry.clone(),
+                problem: format!(
+                    "sent a manifest for {reference} whose content hashes to {digest}"
+                ),
+            });
         }
     }
-    let v: Value = serde_json::from_slice(&bytes).map_err(|e| RegistryError::Invalid { registry: client.registry.clone(), problem: format!("manifest {reference} is not JSON ({e})") })?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|e| RegistryError::Invalid {
+        registry: client.registry.clone(),
+        problem: format!("manifest {reference} is not JSON ({e})"),
+    })?;
     let media = v
         .get("mediaType")
         .and_then(|m| m.as_str())
         .map(str::to_string)
-        .unwrap_or_else(|| content_type.split(';').next().unwrap_or("").trim().to_string());
+        .unwrap_or_else(|| {
+            content_type
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        });
     store.put(&bytes)?;
     Ok((digest, media, v))
 }
@@ -78,27 +105,47 @@ pub fn pull(
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|m| m.get("platform").is_some_and(|p| p.get("os").and_then(|o| o.as_str()) != Some("unknown")))
+            .filter(|m| {
+                m.get("platform")
+                    .is_some_and(|p| p.get("os").and_then(|o| o.as_str()) != Some("unknown"))
+            })
             .find(|m| m.get("platform").is_some_and(|p| platform.matches(p)))
             .ok_or_else(|| RegistryError::Invalid {
                 registry: client.registry.clone(),
                 problem: format!("{repository}:{reference} has no image for {platform}"),
             })?;
-        let d = entry.get("digest").and_then(|d| d.as_str()).unwrap_or("").to_string();
+        let d = entry
+            .get("digest")
+            .and_then(|d| d.as_str())
+            .unwrap_or("")
+            .to_string();
         index = Some(digest);
         (digest, media, manifest) = get_manifest(client, repository, &d, store)?;
     }
     let format = match media.as_str() {
         OCI_MANIFEST => Format::Oci,
         DOCKER_MANIFEST => Format::Docker,
-        m => return Err(RegistryError::Invalid { registry: client.registry.clone(), problem: format!("{repository}:{reference} is a {m:?}, not an image manifest drydock can build on") }),
+        m => {
+            return Err(RegistryError::Invalid {
+                registry: client.registry.clone(),
+                problem: format!(
+                "{repository}:{reference} is a {m:?}, not an image manifest drydock can build on"
+            ),
+            })
+        }
     };
     let mut blobs: Vec<Digest> = Vec::new();
-    for d in std::iter::once(&manifest["config"]).chain(manifest["layers"].as_array().into_iter().flatten()) {
-        let d = d.get("digest").and_then(|d| d.as_str()).and_then(Digest::parse).ok_or_else(|| RegistryError::Invalid {
-            registry: client.registry.clone(),
-            problem: format!("manifest {digest} lists a blob without a valid digest"),
-        })?;
+    for d in std::iter::once(&manifest["config"])
+        .chain(manifest["layers"].as_array().into_iter().flatten())
+    {
+        let d = d
+            .get("digest")
+            .and_then(|d| d.as_str())
+            .and_then(Digest::parse)
+            .ok_or_else(|| RegistryError::Invalid {
+                registry: client.registry.clone(),
+                problem: format!("manifest {digest} lists a blob without a valid digest"),
+            })?;
         blobs.push(d);
     }
     let missing: Vec<&Digest> = blobs.iter().filter(|d| store.verify(d).is_err()).collect();
@@ -127,10 +174,22 @@ pub fn pull(
     if let Some(e) = errors.into_inner().unwrap().into_iter().next() {
         return Err(e);
     }
-    Ok(Pulled { manifest: digest, index, format, fetched_bytes: bytes.into_inner() as u64, fetched: missing.len(), cached })
+    Ok(Pulled {
+        manifest: digest,
+        index,
+        format,
+        fetched_bytes: bytes.into_inner() as u64,
+        fetched: missing.len(),
+        cached,
+    })
 }
 
-fn fetch_blob(client: &Client, repository: &str, digest: &Digest, store: &DirStore) -> Result<u64, RegistryError> {
+fn fetch_blob(
+    client: &Client,
+    repository: &str,
+    digest: &Digest,
+    store: &DirStore,
+) -> Result<u64, RegistryError> {
     let req = Req {
         method: "GET",
         url: client.url(repository, &format!("blobs/{digest}")),
@@ -145,23 +204,43 @@ fn fetch_blob(client: &Client, repository: &str, digest: &Digest, store: &DirSto
     for _ in 0..attempts {
         let r = client.send(&req)?;
         if r.status != 200 {
-            return Err(client.status_error(&req, r, "the registry lacks a blob its manifest names"));
+            return Err(client.status_error(
+                &req,
+                r,
+                "the registry lacks a blob its manifest names",
+            ));
         }
         let tmp = store.temp()?;
-        let mut f = std::io::BufWriter::new(tmp.reopen().map_err(|e| RegistryError::Invalid { registry: client.registry.clone(), problem: e.to_string() })?);
+        let mut f = std::io::BufWriter::new(tmp.reopen().map_err(|e| RegistryError::Invalid {
+            registry: client.registry.clone(),
+            problem: e.to_string(),
+        })?);
         match Client::read_into(r, &mut f) {
             Ok((got, n)) if &got == digest => {
-                std::io::Write::flush(&mut f).map_err(|e| RegistryError::Invalid { registry: client.registry.clone(), problem: e.to_string() })?;
+                std::io::Write::flush(&mut f).map_err(|e| RegistryError::Invalid {
+                    registry: client.registry.clone(),
+                    problem: e.to_string(),
+                })?;
                 drop(f);
                 store.commit(tmp, digest)?;
                 return Ok(n);
             }
             Ok((got, _)) => {
-                return Err(RegistryError::Invalid { registry: client.registry.clone(), problem: format!("sent blob {digest} with content that hashes to {got}") })
+                return Err(RegistryError::Invalid {
+                    registry: client.registry.clone(),
+                    problem: format!("sent blob {digest} with content that hashes to {got}"),
+                })
             }
             // A body cut off midway: fetch it again.
             Err(e) => last = Some(e),
         }
     }
-    Err(RegistryError::Connect { registry: client.registry.clone(), message: format!("reading blob {digest}: {}", last.map(|e| e.to_string()).unwrap_or_default()), attempts })
+    Err(RegistryError::Connect {
+        registry: client.registry.clone(),
+        message: format!(
+            "reading blob {digest}: {}",
+            last.map(|e| e.to_string()).unwrap_or_default()
+        ),
+        attempts,
+    })
 }

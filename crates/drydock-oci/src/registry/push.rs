@@ -53,7 +53,8 @@ pub fn push(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<PushReport, RegistryError> {
     let scopes = push_scopes(repository, mount_from);
-    let mut blobs: Vec<(Digest, u64)> = vec![(image.config_digest.clone(), image.config.len() as u64)];
+    let mut blobs: Vec<(Digest, u64)> =
+        vec![(image.config_digest.clone(), image.config.len() as u64)];
     blobs.extend(image.layers.iter().map(|l| (l.digest.clone(), l.size)));
     // Verify everything first: a corrupt store never reaches a registry.
     for (d, _) in &blobs {
@@ -94,7 +95,10 @@ pub fn push(
     let req = Req {
         method: "PUT",
         url: client.url(repository, &format!("manifests/{tag}")),
-        headers: vec![("content-type", image.format.manifest_media_type().to_string())],
+        headers: vec![(
+            "content-type",
+            image.format.manifest_media_type().to_string(),
+        )],
         body: Some(&image.manifest),
         scopes: scopes.clone(),
         what: format!("manifest {tag}"),
@@ -102,7 +106,11 @@ pub fn push(
     };
     let r = client.send(&req)?;
     if r.status != 201 && r.status != 200 {
-        return Err(client.status_error(&req, r, "the registry refused the manifest; check that it accepts this media type"));
+        return Err(client.status_error(
+            &req,
+            r,
+            "the registry refused the manifest; check that it accepts this media type",
+        ));
     }
     if let Some(d) = r.header("docker-content-digest") {
         if d != image.manifest_digest.as_str() {
@@ -113,7 +121,10 @@ pub fn push(
         }
     }
     report.digest = image.manifest_digest.to_string();
-    report.reference = format!("{}/{repository}:{tag}@{}", client.registry, image.manifest_digest);
+    report.reference = format!(
+        "{}/{repository}:{tag}@{}",
+        client.registry, image.manifest_digest
+    );
     Ok(report)
 }
 
@@ -147,7 +158,13 @@ fn push_blob(
     for from in mount_from.iter().filter(|f| **f != repository) {
         let req = Req {
             method: "POST",
-            url: client.url(repository, &format!("blobs/uploads/?mount={digest}&from={}", super::urlencode(from))),
+            url: client.url(
+                repository,
+                &format!(
+                    "blobs/uploads/?mount={digest}&from={}",
+                    super::urlencode(from)
+                ),
+            ),
             headers: vec![("content-length", "0".into())],
             body: None,
             scopes: scopes.to_vec(),
@@ -178,7 +195,11 @@ fn push_blob(
             };
             let r = client.send(&req)?;
             if r.status != 202 {
-                return Err(client.status_error(&req, r, "the registry would not start an upload; check that it accepts pushes"));
+                return Err(client.status_error(
+                    &req,
+                    r,
+                    "the registry would not start an upload; check that it accepts pushes",
+                ));
             }
             r.header("location").ok_or_else(|| RegistryError::Invalid {
                 registry: client.registry.clone(),
@@ -195,7 +216,9 @@ fn push_blob(
     };
     if size <= CHUNK {
         let mut body = Vec::with_capacity(size as usize);
-        reader.read_to_end(&mut body).map_err(|e| io_err(client, digest, e))?;
+        reader
+            .read_to_end(&mut body)
+            .map_err(|e| io_err(client, digest, e))?;
         let req = Req {
             method: "PUT",
             url: finish(&location),
@@ -215,7 +238,9 @@ fn push_blob(
     loop {
         let mut n = 0;
         while n < chunk.len() {
-            let k = reader.read(&mut chunk[n..]).map_err(|e| io_err(client, digest, e))?;
+            let k = reader
+                .read(&mut chunk[n..])
+                .map_err(|e| io_err(client, digest, e))?;
             if k == 0 {
                 break;
             }
@@ -305,7 +330,15 @@ impl crate::publish::Publisher for RegistryPush {
         let client = Client::connect(r.registry(), self.options.clone())?;
         let tag = r.tag().unwrap_or("latest").to_string();
         let from: Vec<&str> = self.mount_from.iter().map(String::as_str).collect();
-        let report = push(&client, r.repository(), &tag, req.image, req.store, &from, &|_| {})?;
+        let report = push(
+            &client,
+            r.repository(),
+            &tag,
+            req.image,
+            req.store,
+            &from,
+            &|_| {},
+        )?;
         Ok(crate::publish::Published {
             destination: format!("registry {}", report.reference),
             reference: r,

@@ -203,6 +203,13 @@ pub struct BuildArgs {
     /// Leave drydock-helper (init, GOMAXPROCS/GOMEMLIMIT, health probe) out of the image.
     #[arg(long)]
     pub no_helper: bool,
+    /// Build on this base image: scratch, a registry reference, oci:DIR[:REF] or
+    /// docker-archive:FILE[:TAG] (overrides [image] base).
+    #[arg(long, value_name = "BASE")]
+    pub base: Option<String>,
+    /// Resolve the base's tag again instead of using the digest pinned in drydock.lock.
+    #[arg(long)]
+    pub refresh_base: bool,
     /// Push the image to a registry, daemonless, as REF (default: the image's tag).
     #[arg(long, value_name = "REF", num_args = 0..=1, default_missing_value = "")]
     pub push: Option<String>,

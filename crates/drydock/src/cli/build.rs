@@ -40,9 +40,12 @@ pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
             tag: a.tag,
             user: a.user,
             no_helper: a.no_helper,
+            base: a.base,
         },
         outputs,
         cache_dir: a.cache_dir,
+        refresh_base: a.refresh_base,
+        registry: a.registry.options(),
     };
     let built = build::build(opts, ui).map_err(failure)?;
     match a.format {
@@ -73,6 +76,9 @@ fn print_report(r: &BuildReport, ui: &Ui) {
         ui.bold(&format!("built {}", r.reference)),
         r.digest
     ));
+    if let Some(b) = &r.base {
+        s.push_str(&format!("  base {}@{} ({})\n", b.name, b.digest, b.how));
+    }
     s.push_str(&format!(
         "  {:<12} {:>10}  {:<8} {}\n",
         "layer", "size", "cache", "digest"

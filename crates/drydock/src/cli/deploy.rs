@@ -46,6 +46,8 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
                     overrides: Overrides::default(),
                     outputs,
                     cache_dir: a.cache_dir,
+                    refresh_base: false,
+                    registry: a.registry.options(),
                 },
                 ui,
             )

@@ -35,13 +35,25 @@ pub fn run(a: PullArgs, ui: &Ui) -> Outcome {
     let step = ui.step(&format!("pulling {r}"));
     let client = Client::connect(r.registry(), a.registry.options()).map_err(failure)?;
     let reference = r.digest().or(r.tag()).unwrap_or("latest").to_string();
-    let pulled = pull::pull(&client, r.repository(), &reference, &platform, cache.blobs(), &|m| step.set(m))
-        .map_err(failure)?;
+    let pulled = pull::pull(
+        &client,
+        r.repository(),
+        &reference,
+        &platform,
+        cache.blobs(),
+        &|m| step.set(m),
+    )
+    .map_err(failure)?;
     drop(step);
     let image = Image::read(cache.blobs(), &pulled.manifest).map_err(failure)?;
     let mut written = Vec::new();
     for p in &outputs {
-        let req = PublishRequest { store: &cache, image: &image, tag: &r, created: 0 };
+        let req = PublishRequest {
+            store: &cache,
+            image: &image,
+            tag: &r,
+            created: 0,
+        };
         written.push(p.publish(&req).map_err(failure)?.destination);
     }
     let report = PullReport {

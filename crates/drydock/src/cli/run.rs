@@ -25,6 +25,8 @@ pub fn run(a: RunArgs, ui: &Ui) -> Outcome {
             },
             outputs: vec![Box::new(EngineLoad { engine })],
             cache_dir: a.cache_dir,
+            refresh_base: false,
+            registry: Default::default(),
         },
         ui,
     )

@@ -67,14 +67,22 @@ pub fn rfc3339(secs: u64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }
 
-/// drydock's image: scratch plus its layers, with the settings as the runtime config.
+/// drydock's image: its layers on the base (scratch when there is none), with the settings as
+/// the runtime config. On a base, its `Env` is kept with drydock's added (`PATH` gets `/app`
+/// in front of the base's), its labels merged; drydock's user, entrypoint, working directory,
+/// exposed port and health check replace the base's, and the base's `Cmd` is dropped (it would
+/// become arguments of drydock's entrypoint).
 pub fn assemble(
     cache: &Cache,
     settings: &ImageSettings,
     layers: Vec<BuiltLayer>,
+    base: Option<&crate::base::Base>,
 ) -> Result<Image, ImageError> {
     let created = rfc3339(settings.created);
-    let mut b = ImageBuilder::scratch(&Platform::linux_amd64());
+    let mut b = match base {
+        Some(base) => base.builder.clone(),
+        None => ImageBuilder::scratch(&Platform::linux_amd64()),
+    };
     b.created(&created);
     for l in &layers {
         b.append_layer(
@@ -88,8 +96,27 @@ pub fn assemble(
             &format!("drydock: {}", l.name),
         );
     }
-    b.merge_env(&settings.env).merge_labels(&settings.labels);
+    let mut env = settings.env.clone();
+    if let Some(base_path) = b
+        .runtime()
+        .get("Env")
+        .and_then(|e| e.as_array())
+        .and_then(|e| {
+            e.iter()
+                .filter_map(|v| v.as_str())
+                .find_map(|v| v.strip_prefix("PATH="))
+        })
+        .map(str::to_string)
+    {
+        for v in env.iter_mut().filter(|v| v.starts_with("PATH=")) {
+            *v = format!("PATH=/{}:{base_path}", crate::build::APP_DIR);
+        }
+    }
+    b.merge_env(&env).merge_labels(&settings.labels);
     let rt = b.runtime_mut();
+    for k in ["Cmd", "Healthcheck", "ExposedPorts", "OnBuild"] {
+        rt.remove(k);
+    }
     rt.insert("User".into(), settings.user.clone().into());
     rt.insert(
         "ExposedPorts".into(),
@@ -106,6 +133,10 @@ pub fn assemble(
     }
     for (k, v) in &settings.annotations {
         b.annotate(k, v);
+    }
+    if let Some(base) = base {
+        b.annotate("org.opencontainers.image.base.name", &base.name);
+        b.annotate("org.opencontainers.image.base.digest", base.digest.as_str());
     }
     let oci = b.build(cache)?;
     Ok(Image { oci, layers })

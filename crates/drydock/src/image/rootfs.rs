@@ -34,29 +34,59 @@ pub fn ca_bundle_pem() -> String {
     out
 }
 
-pub fn root_files_layer(mtime: u64) -> LayerSpec {
+/// The root files: drydock's own on scratch. On a base, the base's `/etc/passwd` and
+/// `/etc/group` get the nonroot user and group added (when they lack them) instead of being
+/// replaced, and its CA bundle and nsswitch.conf are kept when it has them.
+pub fn root_files_layer(mtime: u64, base: Option<&crate::base::BaseFiles>) -> LayerSpec {
     let mut l = LayerSpec::new("root files", mtime);
     l.push(Entry::dir("etc", 0o755));
+    let merged = |path: &str, ours: &str, entry: &str, id: &str| -> Vec<u8> {
+        match base.and_then(|b| b.text(path)) {
+            Some(mut theirs) => {
+                let has = theirs.lines().any(|l| {
+                    let f: Vec<&str> = l.split(':').collect();
+                    f.first() == Some(&"nonroot") || f.get(2) == Some(&id)
+                });
+                if !has {
+                    if !theirs.is_empty() && !theirs.ends_with('\n') {
+                        theirs.push('\n');
+                    }
+                    theirs.push_str(entry);
+                }
+                theirs.into_bytes()
+            }
+            None => ours.as_bytes().to_vec(),
+        }
+    };
     l.push(Entry::file(
         "etc/passwd",
         0o644,
-        Content::Bytes(PASSWD.into()),
+        Content::Bytes(merged(
+            "etc/passwd",
+            PASSWD,
+            "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n",
+            "65532",
+        )),
     ));
     l.push(Entry::file(
         "etc/group",
         0o644,
-        Content::Bytes(GROUP.into()),
+        Content::Bytes(merged("etc/group", GROUP, "nonroot:x:65532:\n", "65532")),
     ));
-    l.push(Entry::file(
-        "etc/nsswitch.conf",
-        0o644,
-        Content::Bytes(NSSWITCH.into()),
-    ));
-    l.push(Entry::file(
-        CA_BUNDLE_PATH,
-        0o644,
-        Content::Bytes(ca_bundle_pem().into_bytes()),
-    ));
+    if !base.is_some_and(|b| b.exists("etc/nsswitch.conf")) {
+        l.push(Entry::file(
+            "etc/nsswitch.conf",
+            0o644,
+            Content::Bytes(NSSWITCH.into()),
+        ));
+    }
+    if !base.is_some_and(|b| b.exists(CA_BUNDLE_PATH)) {
+        l.push(Entry::file(
+            CA_BUNDLE_PATH,
+            0o644,
+            Content::Bytes(ca_bundle_pem().into_bytes()),
+        ));
+    }
     l.push(Entry::dir("home", 0o755));
     l.push(Entry::dir("home/nonroot", 0o700).owned(NONROOT_UID, NONROOT_UID));
     l.push(Entry::dir("tmp", 0o1777));

@@ -370,7 +370,12 @@ impl Registry {
             ca = Some(d.join("ca.crt"));
         }
         std::fs::write(d.join("config.yml"), config).unwrap();
-        let mut r = Registry { port, dir, ca, child: None };
+        let mut r = Registry {
+            port,
+            dir,
+            ca,
+            child: None,
+        };
         r.resume();
         r
     }

@@ -1,0 +1,575 @@
+//! Base images: `[image] base` (or `--base`) resolved to an image to build on, daemonless.
+//!
+//! A base is `scratch` (the empty image, the default), a registry reference (a tag or a digest),
+//! `oci:DIR[:REF]` (an OCI image layout) or `docker-archive:FILE[:TAG]`. From an index the
+//! platform's image is picked, attestations skipped. Every blob is verified and kept in drydock's
+//! cache by digest; a registry base resolved from a tag is pinned in `drydock.lock`, so that the
+//! next build (or one with the registry down) uses the same image without the network, until
+//! `--refresh-base`. The base's files are read (whiteouts applied) for what drydock must merge
+//! with rather than replace: `/etc/passwd`, `/etc/group`, the CA bundle.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use drydock_oci::registry::{pull, Client, Options, RegistryError};
+use drydock_oci::{BlobStore, Digest, ImageBuilder, ImageError, Platform, Reference};
+use serde::{Deserialize, Serialize};
+
+use crate::cache::Cache;
+
+pub const LOCK_FILE: &str = "drydock.lock";
+
+#[derive(Debug, thiserror::Error)]
+pub enum BaseError {
+    #[error("base {spec:?}: {problem}\n  fix: {fix}")]
+    Spec {
+        spec: String,
+        problem: String,
+        fix: String,
+    },
+    #[error("{}: {problem}\n  fix: {fix}", .path.display())]
+    Lock {
+        path: PathBuf,
+        problem: String,
+        fix: &'static str,
+    },
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    #[error(transparent)]
+    Store(#[from] drydock_oci::StoreError),
+    #[error("reading the base's layer {digest}: {message}")]
+    Layer { digest: String, message: String },
+}
+
+/// Where a base comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaseSpec {
+    Scratch,
+    Registry(Reference),
+    Layout { dir: PathBuf, name: Option<String> },
+    Archive { file: PathBuf, tag: Option<String> },
+}
+
+impl BaseSpec {
+    /// Parses a base as drydock.toml writes it; paths are relative to `root`.
+    pub fn parse(s: &str, root: &Path) -> Result<BaseSpec, BaseError> {
+        let s = s.trim();
+        // PATH[:NAME]: the path is the longest prefix that exists (a path may hold `:`, and so
+        // may a NAME such as `base:1`); when none does, the whole is the path.
+        let split = |rest: &str| -> (PathBuf, Option<String>) {
+            if root.join(rest).exists() {
+                return (root.join(rest), None);
+            }
+            for (i, _) in rest.match_indices(':') {
+                let (p, name) = (&rest[..i], &rest[i + 1..]);
+                if !p.is_empty() && !name.is_empty() && root.join(p).exists() {
+                    return (root.join(p), Some(name.to_string()));
+                }
+            }
+            match rest.rsplit_once(':') {
+                Some((p, r)) if !p.is_empty() && !r.is_empty() && !r.contains('/') => {
+                    (root.join(p), Some(r.to_string()))
+                }
+                _ => (root.join(rest), None),
+            }
+        };
+        if s.is_empty() || s == "scratch" {
+            Ok(BaseSpec::Scratch)
+        } else if let Some(rest) = s.strip_prefix("oci:") {
+            let (dir, name) = split(rest);
+            Ok(BaseSpec::Layout { dir, name })
+        } else if let Some(rest) = s.strip_prefix("docker-archive:") {
+            let (file, tag) = split(rest);
+            Ok(BaseSpec::Archive { file, tag })
+        } else {
+            Reference::parse(s).map(BaseSpec::Registry).map_err(|e| BaseError::Spec {
+                spec: s.to_string(),
+                problem: e.problem.clone(),
+                fix: "write scratch, a reference (registry.example.com/base:1 or …@sha256:…), oci:DIR[:REF] or docker-archive:FILE[:TAG]".into(),
+            })
+        }
+    }
+}
+
+/// One pinned base in drydock.lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pin {
+    pub name: String,
+    pub platform: String,
+    pub digest: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lock {
+    pub version: u32,
+    #[serde(default)]
+    pub bases: Vec<Pin>,
+}
+
+impl Lock {
+    pub fn read(root: &Path) -> Result<Lock, BaseError> {
+        let path = root.join(LOCK_FILE);
+        match std::fs::read(&path) {
+            Ok(b) => serde_json::from_slice(&b).map_err(|e| BaseError::Lock {
+                path,
+                problem: format!("is not a drydock lock file ({e})"),
+                fix:
+                    "remove it (the next build writes it again) or restore it from version control",
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Lock {
+                version: 1,
+                bases: vec![],
+            }),
+            Err(e) => Err(BaseError::Lock {
+                path,
+                problem: e.to_string(),
+                fix: "make it readable",
+            }),
+        }
+    }
+
+    fn pin(&self, name: &str, platform: &str) -> Option<&Pin> {
+        self.bases
+            .iter()
+            .find(|p| p.name == name && p.platform == platform)
+    }
+
+    /// Records a pin; writes the file (whole, atomically) only when it changed.
+    fn record(&mut self, root: &Path, pin: Pin) -> Result<bool, BaseError> {
+        if self.pin(&pin.name, &pin.platform) == Some(&pin) {
+            return Ok(false);
+        }
+        self.bases
+            .retain(|p| !(p.name == pin.name && p.platform == pin.platform));
+        self.bases.push(pin);
+        self.bases
+            .sort_by(|a, b| (&a.name, &a.platform).cmp(&(&b.name, &b.platform)));
+        self.version = 1;
+        let path = root.join(LOCK_FILE);
+        let mut text = serde_json::to_vec_pretty(self).expect("a lock serialises");
+        text.push(b'\n');
+        crate::fsutil::write_bytes_atomic(&path, &text).map_err(|e| BaseError::Lock {
+            path,
+            problem: e.to_string(),
+            fix: "make the project directory writable",
+        })?;
+        Ok(true)
+    }
+}
+
+/// A resolved base.
+pub struct Base {
+    /// As written (`127.0.0.1:5000/base:1`), for `org.opencontainers.image.base.name`.
+    pub name: String,
+    /// The platform's image manifest, for `org.opencontainers.image.base.digest`.
+    pub digest: Digest,
+    pub builder: ImageBuilder,
+    pub files: BaseFiles,
+    /// What resolving it did, for the report (`pinned by drydock.lock`, `pulled 3 blobs`).
+    pub how: String,
+}
+
+/// Resolves `spec` for `platform`, keeping every blob in `cache`.
+pub fn resolve(
+    spec: &BaseSpec,
+    written: &str,
+    platform: &Platform,
+    cache: &Cache,
+    root: &Path,
+    refresh: bool,
+    options: &Options,
+) -> Result<Option<Base>, BaseError> {
+    let (digest, how) = match spec {
+        BaseSpec::Scratch => return Ok(None),
+        BaseSpec::Registry(r) => {
+            let mut lock = Lock::read(root)?;
+            let plat = platform.to_string();
+            let pinned = match r.digest() {
+                Some(d) => Digest::parse(d),
+                None if refresh => None,
+                None => lock
+                    .pin(written, &plat)
+                    .and_then(|p| Digest::parse(&p.digest)),
+            };
+            // Pinned and every blob in the cache: no network at all.
+            if let Some(d) = pinned.as_ref().filter(|d| complete(cache, d)) {
+                (
+                    d.clone(),
+                    format!(
+                        "{} from the cache",
+                        if r.digest().is_some() {
+                            "by digest"
+                        } else {
+                            "pinned by drydock.lock"
+                        }
+                    ),
+                )
+            } else {
+                let client = Client::connect(r.registry(), options.clone())?;
+                let want = pinned
+                    .as_ref()
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| r.tag().unwrap_or("latest").to_string());
+                let p = pull::pull(
+                    &client,
+                    r.repository(),
+                    &want,
+                    platform,
+                    cache.blobs(),
+                    &|_| {},
+                )?;
+                if r.digest().is_none() {
+                    lock.record(
+                        root,
+                        Pin {
+                            name: written.to_string(),
+                            platform: plat,
+                            digest: p.manifest.to_string(),
+                            index: p.index.as_ref().map(|d| d.to_string()),
+                        },
+                    )?;
+                }
+                (
+                    p.manifest,
+                    format!("pulled {} blobs, {} from the cache", p.fetched, p.cached),
+                )
+            }
+        }
+        BaseSpec::Layout { dir, name } => {
+            let (store, d) = drydock_oci::layout::read_image(dir, name.as_deref(), platform)
+                .map_err(|e| BaseError::Spec {
+                    spec: written.to_string(),
+                    problem: e.to_string(),
+                    fix: "name an OCI image layout (skopeo copy … oci:DIR:REF)".into(),
+                })?;
+            import(&store, cache, &d)?;
+            (d, format!("from the OCI layout {}", dir.display()))
+        }
+        BaseSpec::Archive { file, tag } => {
+            let d = drydock_oci::archive::read_image(file, tag.as_deref(), cache.blobs()).map_err(
+                |e| BaseError::Spec {
+                    spec: written.to_string(),
+                    problem: e.to_string(),
+                    fix: "name a docker archive (docker save -o FILE IMAGE)".into(),
+                },
+            )?;
+            (d, format!("from the docker archive {}", file.display()))
+        }
+    };
+    let builder = ImageBuilder::from_image(cache, &digest)?;
+    if builder.platform().os != platform.os
+        || builder.platform().architecture != platform.architecture
+    {
+        return Err(BaseError::Spec {
+            spec: written.to_string(),
+            problem: format!("is built for {}, not {platform}", builder.platform()),
+            fix: "choose a base for the platform you build for".into(),
+        });
+    }
+    let files = BaseFiles::read(cache, &builder)?;
+    Ok(Some(Base {
+        name: written.to_string(),
+        digest,
+        builder,
+        files,
+        how,
+    }))
+}
+
+/// Whether the manifest, its config and its layers are all in the cache, intact.
+fn complete(cache: &Cache, manifest: &Digest) -> bool {
+    let Ok(b) = ImageBuilder::from_image(cache, manifest) else {
+        return false;
+    };
+    cache.verify(manifest).is_ok() && b.layers().iter().all(|l| cache.verify(&l.digest).is_ok())
+}
+
+/// Copies an image's blobs from another store into the cache, verified.
+fn import(from: &dyn BlobStore, cache: &Cache, manifest: &Digest) -> Result<(), BaseError> {
+    let b = ImageBuilder::from_image(from, manifest)?;
+    let m: serde_json::Value = serde_json::from_slice(&from.read(manifest)?).unwrap_or_default();
+    let mut digests = vec![manifest.clone()];
+    digests.extend(
+        m.pointer("/config/digest")
+            .and_then(|d| d.as_str())
+            .and_then(Digest::parse),
+    );
+    digests.extend(b.layers().iter().map(|l| l.digest.clone()));
+    for d in digests {
+        if cache.verify(&d).is_ok() {
+            continue;
+        }
+        let mut r = from.open(&d)?;
+        let tmp = cache.blobs().temp()?;
+        let mut f = tmp.reopen().map_err(|e| BaseError::Layer {
+            digest: d.to_string(),
+            message: e.to_string(),
+        })?;
+        std::io::copy(&mut r, &mut f).map_err(|e| BaseError::Layer {
+            digest: d.to_string(),
+            message: e.to_string(),
+        })?;
+        cache.blobs().commit(tmp, &d)?;
+        cache.verify(&d)?;
+    }
+    Ok(())
+}
+
+/// A base's file tree, as its layers leave it: which paths exist, symlink targets, and the
+/// contents of the few files drydock merges with.
+#[derive(Debug, Default, Clone)]
+pub struct BaseFiles {
+    nodes: BTreeMap<String, Node>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    File { content: Option<Vec<u8>> },
+    Dir,
+    Symlink(String),
+}
+
+/// Files whose content is kept when reading a base.
+const KEPT: &[&str] = &["etc/passwd", "etc/group", "etc/ld.so.conf"];
+
+impl BaseFiles {
+    pub fn read(cache: &Cache, base: &ImageBuilder) -> Result<BaseFiles, BaseError> {
+        let mut files = BaseFiles::default();
+        for l in base.layers() {
+            let lerr = |e: std::io::Error| BaseError::Layer {
+                digest: l.digest.to_string(),
+                message: e.to_string(),
+            };
+            let mut raw = cache.open(&l.digest)?;
+            let mut head = [0u8; 2];
+            let n = raw.read(&mut head).map_err(lerr)?;
+            let rest = std::io::Cursor::new(head[..n].to_vec()).chain(raw);
+            let reader: Box<dyn Read> = if n == 2 && head == [0x1f, 0x8b] {
+                Box::new(flate2::read::GzDecoder::new(rest))
+            } else {
+                Box::new(rest)
+            };
+            files.apply(reader).map_err(lerr)?;
+        }
+        Ok(files)
+    }
+
+    /// Applies one layer's tar, whiteouts included.
+    fn apply(&mut self, r: impl Read) -> std::io::Result<()> {
+        let mut tar = tar::Archive::new(r);
+        for e in tar.entries()? {
+            let mut e = e?;
+            let path = clean(&e.path()?.to_string_lossy());
+            if path.is_empty() {
+                continue;
+            }
+            let (dir, name) = match path.rsplit_once('/') {
+                Some((d, n)) => (d.to_string(), n.to_string()),
+                None => (String::new(), path.clone()),
+            };
+            if name == ".wh..wh..opq" {
+                let prefix = format!("{dir}/");
+                self.nodes.retain(|p, _| !p.starts_with(&prefix));
+                continue;
+            }
+            if let Some(gone) = name.strip_prefix(".wh.") {
+                let target = if dir.is_empty() {
+                    gone.to_string()
+                } else {
+                    format!("{dir}/{gone}")
+                };
+                let prefix = format!("{target}/");
+                self.nodes
+                    .retain(|p, _| p != &target && !p.starts_with(&prefix));
+                continue;
+            }
+            let node = match e.header().entry_type() {
+                tar::EntryType::Directory => Node::Dir,
+                tar::EntryType::Symlink => Node::Symlink(
+                    e.link_name()?
+                        .map(|l| l.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                ),
+                tar::EntryType::Link => {
+                    let target = clean(
+                        &e.link_name()?
+                            .map(|l| l.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                    );
+                    self.nodes
+                        .get(&target)
+                        .cloned()
+                        .unwrap_or(Node::File { content: None })
+                }
+                _ => {
+                    let content = if KEPT.contains(&path.as_str()) {
+                        let mut b = Vec::new();
+                        e.by_ref().take(1 << 20).read_to_end(&mut b)?;
+                        Some(b)
+                    } else {
+                        None
+                    };
+                    Node::File { content }
+                }
+            };
+            self.nodes.insert(path, node);
+        }
+        Ok(())
+    }
+
+    /// A path with every symlink on the way followed (absolute targets from the root), or
+    /// `None` when it does not exist.
+    pub fn resolve(&self, path: &str) -> Option<String> {
+        let mut todo: Vec<String> = clean(path)
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .rev()
+            .collect();
+        let mut cur: Vec<String> = Vec::new();
+        let mut hops = 0;
+        while let Some(part) = todo.pop() {
+            match part.as_str() {
+                "." => continue,
+                ".." => {
+                    cur.pop();
+                    continue;
+                }
+                _ => {}
+            }
+            cur.push(part);
+            let p = cur.join("/");
+            match self.nodes.get(&p) {
+                Some(Node::Symlink(t)) => {
+                    hops += 1;
+                    if hops > 40 {
+                        return None;
+                    }
+                    cur.pop();
+                    if t.starts_with('/') {
+                        cur.clear();
+                    }
+                    for s in t.split('/').filter(|s| !s.is_empty()).rev() {
+                        todo.push(s.to_string());
+                    }
+                }
+                Some(_) => {}
+                None => return None,
+            }
+        }
+        Some(cur.join("/"))
+    }
+
+    pub fn exists(&self, path: &str) -> bool {
+        self.resolve(path).is_some()
+    }
+
+    /// The content of a kept file (`etc/passwd`, …), through symlinks.
+    pub fn text(&self, path: &str) -> Option<String> {
+        let p = self.resolve(path)?;
+        match self.nodes.get(&p) {
+            Some(Node::File { content: Some(c) }) => Some(String::from_utf8_lossy(c).into_owned()),
+            _ => None,
+        }
+    }
+}
+
+fn clean(p: &str) -> String {
+    p.trim_start_matches("./")
+        .trim_start_matches('/')
+        .trim_end_matches('/')
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(entries: &[(&str, Option<&str>, Option<&str>)]) -> Vec<u8> {
+        let mut t = tar::Builder::new(Vec::new());
+        for (path, body, link) in entries {
+            let mut h = tar::Header::new_gnu();
+            match (body, link) {
+                (_, Some(l)) => {
+                    h.set_entry_type(tar::EntryType::Symlink);
+                    h.set_size(0);
+                    t.append_link(&mut h, path, l).unwrap();
+                }
+                (Some(b), None) => {
+                    h.set_size(b.len() as u64);
+                    h.set_mode(0o644);
+                    t.append_data(&mut h, path, b.as_bytes()).unwrap();
+                }
+                (None, None) => {
+                    h.set_entry_type(tar::EntryType::Directory);
+                    h.set_size(0);
+                    h.set_mode(0o755);
+                    t.append_data(&mut h, path, std::io::empty()).unwrap();
+                }
+            }
+        }
+        t.into_inner().unwrap()
+    }
+
+    #[test]
+    fn whiteouts_symlinks_and_kept_files() {
+        let mut f = BaseFiles::default();
+        f.apply(
+            &layer(&[
+                ("etc", None, None),
+                ("etc/passwd", Some("root:x:0:0::/root:/bin/sh\n"), None),
+                ("usr/lib/x86_64-linux-gnu/libc.so.6", Some("elf"), None),
+                ("lib", None, Some("usr/lib")),
+                ("tmp/junk", Some("x"), None),
+                ("opt/a/b", Some("x"), None),
+            ])[..],
+        )
+        .unwrap();
+        f.apply(
+            &layer(&[
+                ("tmp/.wh.junk", Some(""), None),
+                ("opt/a/.wh..wh..opq", Some(""), None),
+            ])[..],
+        )
+        .unwrap();
+        assert!(f.exists("/lib/x86_64-linux-gnu/libc.so.6"));
+        assert_eq!(
+            f.resolve("lib/x86_64-linux-gnu/libc.so.6").as_deref(),
+            Some("usr/lib/x86_64-linux-gnu/libc.so.6")
+        );
+        assert!(!f.exists("tmp/junk"), "whiteout");
+        assert!(!f.exists("opt/a/b"), "opaque directory");
+        assert!(f.text("etc/passwd").unwrap().starts_with("root:"));
+        assert!(f.text("etc/group").is_none());
+    }
+
+    #[test]
+    fn specs() {
+        let root = Path::new("/p");
+        assert_eq!(BaseSpec::parse("scratch", root).unwrap(), BaseSpec::Scratch);
+        assert_eq!(
+            BaseSpec::parse("oci:base:3.20", root).unwrap(),
+            BaseSpec::Layout {
+                dir: "/p/base".into(),
+                name: Some("3.20".into())
+            }
+        );
+        assert_eq!(
+            BaseSpec::parse("docker-archive:/x/b.tar", root).unwrap(),
+            BaseSpec::Archive {
+                file: "/x/b.tar".into(),
+                tag: None
+            }
+        );
+        assert!(matches!(
+            BaseSpec::parse("127.0.0.1:5000/base:1", root).unwrap(),
+            BaseSpec::Registry(_)
+        ));
+        assert!(BaseSpec::parse("Not A Ref", root).is_err());
+    }
+}
