@@ -40,6 +40,12 @@ pub enum BaseError {
     Image(#[from] ImageError),
     #[error(transparent)]
     Store(#[from] drydock_oci::StoreError),
+    #[error("{binary} is dynamically linked and the base {base} lacks {}\n  fix: build on a base that provides {} (for a Debian base, install the package that ships it), or link statically (Go: CGO_ENABLED=0; Rust: -C target-feature=+crt-static)", .missing.join(", "), if .missing.len() == 1 { "it" } else { "them" })]
+    Libraries {
+        binary: String,
+        base: String,
+        missing: Vec<String>,
+    },
     #[error("reading the base's layer {digest}: {message}")]
     Layer { digest: String, message: String },
 }
@@ -337,6 +343,17 @@ pub enum Node {
 /// Files whose content is kept when reading a base.
 const KEPT: &[&str] = &["etc/passwd", "etc/group", "etc/ld.so.conf"];
 
+/// Where the dynamic loader looks when nothing else says (glibc's trusted directories on
+/// x86-64, Debian's multiarch ones first).
+const LIB_DIRS: &[&str] = &[
+    "lib/x86_64-linux-gnu",
+    "usr/lib/x86_64-linux-gnu",
+    "lib64",
+    "usr/lib64",
+    "lib",
+    "usr/lib",
+];
+
 impl BaseFiles {
     pub fn read(cache: &Cache, base: &ImageBuilder) -> Result<BaseFiles, BaseError> {
         let mut files = BaseFiles::default();
@@ -407,7 +424,9 @@ impl BaseFiles {
                         .unwrap_or(Node::File { content: None })
                 }
                 _ => {
-                    let content = if KEPT.contains(&path.as_str()) {
+                    let content = if KEPT.contains(&path.as_str())
+                        || (path.starts_with("etc/ld.so.conf.d/") && path.ends_with(".conf"))
+                    {
                         let mut b = Vec::new();
                         e.by_ref().take(1 << 20).read_to_end(&mut b)?;
                         Some(b)
@@ -459,6 +478,12 @@ impl BaseFiles {
                     }
                 }
                 Some(_) => {}
+                // A directory only implied by what is below it (layers need not list parents).
+                None if self
+                    .nodes
+                    .range(format!("{p}/")..)
+                    .next()
+                    .is_some_and(|(k, _)| k.starts_with(&format!("{p}/"))) => {}
                 None => return None,
             }
         }
@@ -467,6 +492,73 @@ impl BaseFiles {
 
     pub fn exists(&self, path: &str) -> bool {
         self.resolve(path).is_some()
+    }
+
+    /// The directories the base's dynamic loader searches: /etc/ld.so.conf and its includes,
+    /// then the defaults.
+    fn lib_dirs(&self) -> Vec<String> {
+        let mut dirs = Vec::new();
+        let mut confs = vec!["etc/ld.so.conf".to_string()];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(c) = confs.pop() {
+            if !seen.insert(c.clone()) {
+                continue;
+            }
+            let Some(text) = self.text(&c) else { continue };
+            for line in text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            {
+                if let Some(pattern) = line.strip_prefix("include") {
+                    // `include /etc/ld.so.conf.d/*.conf`: every kept file under that directory.
+                    let dir = clean(pattern.trim().rsplit_once('/').map_or("", |(d, _)| d));
+                    confs.extend(
+                        self.nodes
+                            .keys()
+                            .filter(|k| k.starts_with(&format!("{dir}/")) && k.ends_with(".conf"))
+                            .cloned(),
+                    );
+                } else {
+                    dirs.push(clean(line));
+                }
+            }
+        }
+        dirs.extend(LIB_DIRS.iter().map(|d| d.to_string()));
+        dirs
+    }
+
+    /// What a dynamic binary needs that this base lacks: its interpreter and each DT_NEEDED
+    /// library, looked up as the loader would (RUNPATH, ld.so.conf, the default directories).
+    pub fn missing(
+        &self,
+        interp: Option<&str>,
+        needed: &[String],
+        runpath: &[String],
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(i) = interp {
+            if !self.exists(i) {
+                out.push(format!("the ELF interpreter {i}"));
+            }
+        }
+        let mut dirs: Vec<String> = runpath
+            .iter()
+            .filter(|p| !p.contains("$ORIGIN"))
+            .map(|p| clean(p))
+            .collect();
+        dirs.extend(self.lib_dirs());
+        for lib in needed {
+            let found = if lib.contains('/') {
+                self.exists(lib)
+            } else {
+                dirs.iter().any(|d| self.exists(&format!("{d}/{lib}")))
+            };
+            if !found {
+                out.push(lib.clone());
+            }
+        }
+        out
     }
 
     /// The content of a kept file (`etc/passwd`, …), through symlinks.
@@ -546,6 +638,64 @@ mod tests {
         assert!(!f.exists("opt/a/b"), "opaque directory");
         assert!(f.text("etc/passwd").unwrap().starts_with("root:"));
         assert!(f.text("etc/group").is_none());
+    }
+
+    #[test]
+    fn libraries_are_looked_up_as_the_loader_does() {
+        let mut f = BaseFiles::default();
+        f.apply(
+            &layer(&[
+                ("usr/lib/x86_64-linux-gnu/libc.so.6", Some("elf"), None),
+                (
+                    "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+                    Some("elf"),
+                    None,
+                ),
+                (
+                    "usr/lib64/ld-linux-x86-64.so.2",
+                    None,
+                    Some("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"),
+                ),
+                ("lib", None, Some("usr/lib")),
+                ("lib64", None, Some("usr/lib64")),
+                ("opt/vendor/libv.so.1", Some("elf"), None),
+                (
+                    "etc/ld.so.conf",
+                    Some("include /etc/ld.so.conf.d/*.conf\n"),
+                    None,
+                ),
+                ("etc/ld.so.conf.d/vendor.conf", Some("/opt/vendor\n"), None),
+            ])[..],
+        )
+        .unwrap();
+        let needed = |libs: &[&str]| libs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(f
+            .missing(
+                Some("/lib64/ld-linux-x86-64.so.2"),
+                &needed(&["libc.so.6", "libv.so.1"]),
+                &[]
+            )
+            .is_empty());
+        assert_eq!(
+            f.missing(
+                Some("/lib64/ld-linux-x86-64.so.2"),
+                &needed(&["libc.so.6", "libsqlite3.so.0"]),
+                &[]
+            ),
+            ["libsqlite3.so.0"]
+        );
+        let empty = BaseFiles::default();
+        assert_eq!(
+            empty.missing(
+                Some("/lib64/ld-linux-x86-64.so.2"),
+                &needed(&["libc.so.6"]),
+                &[]
+            ),
+            [
+                "the ELF interpreter /lib64/ld-linux-x86-64.so.2",
+                "libc.so.6"
+            ]
+        );
     }
 
     #[test]

@@ -207,7 +207,27 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         b
     };
     let t0 = Instant::now();
-    let compiled = compile::compile(&project, &ctx, &cache, ui)?;
+    let linking = if base.is_some() {
+        compile::Linking::DynamicAllowed
+    } else {
+        compile::Linking::StaticOnly
+    };
+    let compiled = compile::compile(&project, &ctx, &cache, ui, linking)?;
+    if let (Some(b), "dynamic") = (&base, compiled.info.kind) {
+        let missing = b.files.missing(
+            compiled.info.interp.as_deref(),
+            &compiled.info.needed,
+            &compiled.info.runpath,
+        );
+        if !missing.is_empty() {
+            return Err(crate::base::BaseError::Libraries {
+                binary: project.name.clone(),
+                base: b.name.clone(),
+                missing,
+            }
+            .into());
+        }
+    }
     let t_compile = t0.elapsed();
 
     let t0 = Instant::now();

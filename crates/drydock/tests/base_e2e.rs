@@ -314,3 +314,128 @@ fn read_docker_archive_from_oci(oci: &Path) -> String {
     }
     String::new()
 }
+
+/// A Gin service with cgo (Debian's mattn/go-sqlite3, which links the system libsqlite3).
+fn cgo_service(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("go.mod"),
+        "module example.com/cgo-api\n\ngo 1.19\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("main.go"),
+        r#"package main
+
+import (
+	"database/sql"
+
+	"github.com/gin-gonic/gin"
+	_ "github.com/mattn/go-sqlite3"
+)
+
+func main() {
+	db, err := sql.Open("sqlite3", ":memory:")
+	if err != nil {
+		panic(err)
+	}
+	r := gin.New()
+	r.GET("/healthz", func(c *gin.Context) {
+		var v string
+		if err := db.QueryRow("select sqlite_version()").Scan(&v); err != nil {
+			c.String(500, err.Error())
+			return
+		}
+		c.String(200, "sqlite "+v)
+	})
+	r.Run(":8080")
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("drydock.toml"),
+        "name = \"cgo-api\"\nport = 8080\n\n[build]\nlanguage = \"go\"\nmain = \".\"\nenv = { CGO_ENABLED = \"1\" }\n\n[health]\npath = \"/healthz\"\nready_path = \"/healthz\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join(".dockerignore"), "*.tar\n").unwrap();
+}
+
+#[test]
+fn a_cgo_service_ships_on_a_base_with_its_libraries_and_is_refused_elsewhere() {
+    run_ok(&mut Command::new(
+        repo_root().join("bench/make-base-images"),
+    ));
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("cgo-api");
+    cgo_service(&dir);
+    let cache = tempfile::tempdir().unwrap();
+    let archive = |image: &str, name: &str| {
+        let f = work.path().join(format!("{name}.tar"));
+        run_ok(engine("docker").args(["save", "-o"]).arg(&f).arg(image));
+        format!("docker-archive:{}", f.display())
+    };
+    let build = |base: Option<&str>, extra: &[&str]| {
+        let mut c = drydock();
+        c.arg("build")
+            .arg(&dir)
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .args(extra);
+        if let Some(b) = base {
+            c.args(["--base", b]);
+        }
+        run(&mut c)
+    };
+    // On scratch: refused, naming libc.
+    let o = build(None, &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("dynamically linked") && err.contains("libc.so.6"),
+        "{err}"
+    );
+    // On a Debian base without SQLite: refused, naming the library (and only it).
+    let debian = archive("drydock-test/debian:12", "debian");
+    let o = build(Some(&debian), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("libsqlite3.so.0")
+            && !err.contains("libc.so.6,")
+            && !err.contains("interpreter"),
+        "{err}"
+    );
+    // On a base that has it: builds, and serves a query through the C library.
+    let sqlite = archive("drydock-test/debian-sqlite:12", "debian-sqlite");
+    let out = work.path().join("cgo.tar");
+    let o = build(
+        Some(&sqlite),
+        &[
+            "--tag",
+            "drydock-test/cgo-api:1",
+            "--output",
+            &format!("docker-archive:{}", out.display()),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["binary"]["linkage"], "dynamic");
+    run_ok(engine("docker").arg("load").arg("-i").arg(&out));
+    let port = free_port();
+    let publish = format!("127.0.0.1:{port}:8080");
+    let c = Container::run("docker", &["-p", &publish, "drydock-test/cgo-api:1"]);
+    let body = wait_http(port, "/healthz", 200, Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{e}\n{}", c.logs()));
+    assert!(body.contains("sqlite 3."), "{body}");
+    assert_eq!(c.main_uid(), 65532);
+    drop(c);
+    let _ = run(engine("docker").args(["rmi", "-f", "drydock-test/cgo-api:1"]));
+}

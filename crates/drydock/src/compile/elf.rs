@@ -30,9 +30,17 @@ pub enum StaticError {
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StaticInfo {
-    /// `static` or `static-pie`.
+    /// `static`, `static-pie`, or `dynamic` (allowed only on a base that provides its libraries).
     pub kind: &'static str,
     pub size: u64,
+    /// For a dynamic binary: its program interpreter, the libraries it needs and where it asks
+    /// for them to be looked up (DT_RUNPATH / DT_RPATH).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interp: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub needed: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub runpath: Vec<String>,
     /// Go version and build settings, for Go binaries (read from the same bytes).
     pub go: Option<super::goinfo::GoInfo>,
 }
@@ -57,6 +65,34 @@ pub fn verify_static_bytes(
     data: &[u8],
     fix: &'static str,
 ) -> Result<StaticInfo, StaticError> {
+    let info = read_elf(path, data)?;
+    if info.kind == "dynamic" {
+        return Err(StaticError::Dynamic {
+            path: path.to_path_buf(),
+            interp: info.interp.unwrap_or_else(|| "none".into()),
+            needed: if info.needed.is_empty() {
+                String::new()
+            } else {
+                format!(", needs {}", info.needed.join(", "))
+            },
+            fix,
+        });
+    }
+    Ok(info)
+}
+
+/// Reads a binary's linkage, whatever it is: a file that is not an x86-64 ELF executable is
+/// the only error.
+pub fn read_elf_file(path: &Path) -> Result<StaticInfo, StaticError> {
+    let data = std::fs::read(path).map_err(|source| StaticError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_elf(path, &data)
+}
+
+/// As [`read_elf_file`], on bytes already read.
+pub fn read_elf(path: &Path, data: &[u8]) -> Result<StaticInfo, StaticError> {
     let not_elf = |reason: String| StaticError::NotElf {
         path: path.to_path_buf(),
         reason,
@@ -92,39 +128,43 @@ pub fn verify_static_bytes(
         }
     }
     let mut needed = Vec::new();
+    let mut runpath = Vec::new();
     let sections = file.elf_section_table();
     if let Ok(Some((dyns, link))) = sections.dynamic(endian, data) {
         let strings = sections.strings(endian, data, link).ok();
         for d in dyns {
-            if d.tag(endian) == elf::DT_NEEDED {
-                let name = strings
+            let text = || {
+                strings
                     .as_ref()
                     .and_then(|s| d.string(endian, *s).ok())
                     .map(|b| String::from_utf8_lossy(b).into_owned())
-                    .unwrap_or_else(|| "?".into());
-                needed.push(name);
+                    .unwrap_or_else(|| "?".into())
+            };
+            match d.tag(endian) {
+                elf::DT_NEEDED => needed.push(text()),
+                elf::DT_RUNPATH | elf::DT_RPATH => runpath.extend(
+                    text()
+                        .split(':')
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_string),
+                ),
+                _ => {}
             }
         }
     }
-    if interp.is_some() || !needed.is_empty() {
-        return Err(StaticError::Dynamic {
-            path: path.to_path_buf(),
-            interp: interp.unwrap_or_else(|| "none".into()),
-            needed: if needed.is_empty() {
-                String::new()
-            } else {
-                format!(", needs {}", needed.join(", "))
-            },
-            fix,
-        });
-    }
+    let dynamic = interp.is_some() || !needed.is_empty();
     Ok(StaticInfo {
-        kind: if etype == elf::ET_DYN && has_dynamic {
+        kind: if dynamic {
+            "dynamic"
+        } else if etype == elf::ET_DYN && has_dynamic {
             "static-pie"
         } else {
             "static"
         },
         size: data.len() as u64,
+        interp,
+        needed,
+        runpath,
         go: super::goinfo::read(data),
     })
 }

@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-use super::{env_value, run, verify_static, CompileError, Compiled};
+use super::{env_value, run, CompileError, Compiled, Linking};
 use crate::cache::Cache;
 use crate::context::{stage, BuildContext};
 use crate::project::Project;
@@ -19,6 +19,7 @@ pub fn build(
     ctx: &BuildContext,
     cache: &Cache,
     ui: &Ui,
+    linking: Linking,
 ) -> Result<Compiled, CompileError> {
     let guard = cache.stage_dir(&format!("go-{}", project.name))?;
     let gopath_mode =
@@ -78,7 +79,7 @@ pub fn build(
         project.main
     );
     run(cmd, &display, &src_dir, ui, FIX)?;
-    let info = verify_static(&out, super::elf::FIX_GO)?;
+    let info = linking.check(&out, super::elf::FIX_GO)?;
     Ok(Compiled {
         binary: out,
         info,

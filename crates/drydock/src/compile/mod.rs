@@ -67,14 +67,32 @@ pub struct Compiled {
     pub _stage: Option<StageDir>,
 }
 
+/// How a binary may link: static always; dynamically only on a base image, which must then
+/// provide the libraries (the build checks that against the base's files).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Linking {
+    StaticOnly,
+    DynamicAllowed,
+}
+
+impl Linking {
+    fn check(self, path: &std::path::Path, fix: &'static str) -> Result<StaticInfo, StaticError> {
+        match self {
+            Linking::StaticOnly => verify_static(path, fix),
+            Linking::DynamicAllowed => elf::read_elf_file(path),
+        }
+    }
+}
+
 pub fn compile(
     project: &Project,
     ctx: &BuildContext,
     cache: &Cache,
     ui: &Ui,
+    linking: Linking,
 ) -> Result<Compiled, CompileError> {
     if let Some(bin) = &project.binary {
-        let info = verify_static(bin, elf::FIX_ANY)?;
+        let info = linking.check(bin, elf::FIX_ANY)?;
         return Ok(Compiled {
             binary: bin.clone(),
             info,
@@ -84,8 +102,8 @@ pub fn compile(
         });
     }
     match project.language {
-        Language::Go => go::build(project, ctx, cache, ui),
-        Language::Rust => rust::build(project, ctx, cache, ui),
+        Language::Go => go::build(project, ctx, cache, ui, linking),
+        Language::Rust => rust::build(project, ctx, cache, ui, linking),
     }
     .map_err(|e| explain(e, project, ctx))
 }
@@ -115,7 +133,7 @@ fn explain(e: CompileError, project: &Project, ctx: &BuildContext) -> CompileErr
                 || output.contains("undefined: C")
                 || output.contains("cgo"))
         {
-            hints.push(format!("{} uses cgo (`import \"C\"`), and drydock builds Go with CGO_ENABLED=0 so that the binary is static for a scratch image; remove the cgo dependency (e.g. a pure-Go driver such as modernc.org/sqlite instead of mattn/go-sqlite3), or build a static cgo binary yourself and pass it with --binary", cgo.join(", ")));
+            hints.push(format!("{} uses cgo (`import \"C\"`), and drydock builds Go with CGO_ENABLED=0 so that the binary is static for a scratch image; remove the cgo dependency (e.g. a pure-Go driver such as modernc.org/sqlite instead of mattn/go-sqlite3), build on a base image with a libc and set CGO_ENABLED = \"1\" under [build.env], or build a static cgo binary yourself and pass it with --binary", cgo.join(", ")));
         }
         let module_download = output.contains("missing go.sum entry")
             || output.contains("module lookup disabled")

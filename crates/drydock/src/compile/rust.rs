@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use super::{env_value, run, verify_static, CompileError, Compiled};
+use super::{env_value, run, CompileError, Compiled, Linking};
 use crate::cache::Cache;
 use crate::context::{stage, BuildContext};
 use crate::project::Project;
@@ -31,6 +31,7 @@ pub fn build(
     ctx: &BuildContext,
     cache: &Cache,
     ui: &Ui,
+    linking: Linking,
 ) -> Result<Compiled, CompileError> {
     let guard = cache.stage_dir(&format!("rust-{}", project.name))?;
     let src_dir = guard.dir.join("src");
@@ -78,7 +79,7 @@ pub fn build(
     );
     run(cmd, &display, &src_dir, ui, FIX)?;
     let out = target_dir.join(triple).join("release").join(&project.main);
-    let info = verify_static(&out, super::elf::FIX_RUST)?;
+    let info = linking.check(&out, super::elf::FIX_RUST)?;
     Ok(Compiled {
         binary: out,
         info,
