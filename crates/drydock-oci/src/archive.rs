@@ -446,6 +446,7 @@ mod tests {
                 image: &image,
                 tag: &tag,
                 created: 0,
+                sources: &[],
             })
             .unwrap();
 

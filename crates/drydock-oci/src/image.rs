@@ -590,6 +590,7 @@ mod tests {
                 image: &image,
                 tag: &tag,
                 created: 0,
+                sources: &[],
             })
             .unwrap();
         assert_eq!(p.digest, image.manifest_digest);

@@ -26,7 +26,7 @@
 //! let tag = Reference::parse("example/base:1").unwrap();
 //! let out = dir.path().join("layout");
 //! let published = OciLayout { dir: out.clone() }
-//!     .publish(&PublishRequest { store: &store, image: &image, tag: &tag, created: 0 })
+//!     .publish(&PublishRequest { store: &store, image: &image, tag: &tag, created: 0, sources: &[] })
 //!     .unwrap();
 //! assert_eq!(published.digest, image.manifest_digest);
 //!

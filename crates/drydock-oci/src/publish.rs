@@ -61,6 +61,9 @@ pub struct PublishRequest<'a> {
     pub tag: &'a Reference,
     /// Seconds since the epoch, for file times inside archives.
     pub created: u64,
+    /// Where some of the blobs may already be in a registry (the base image's repository), so
+    /// that a push to the same registry can mount them instead of uploading.
+    pub sources: &'a [Reference],
 }
 
 /// What a publisher produced: the reference it wrote the image under and the manifest digest,

@@ -259,6 +259,12 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     let t0 = Instant::now();
     let mut outputs = Vec::new();
     let mut pushed = Vec::new();
+    // A registry base's repository may already hold its layers: a push there mounts them.
+    let sources: Vec<drydock_oci::Reference> = base
+        .as_ref()
+        .and_then(|b| drydock_oci::Reference::parse(&b.name).ok())
+        .into_iter()
+        .collect();
     for p in &opts.outputs {
         let step = ui.step(&format!("writing {}", p.destination()));
         let req = PublishRequest {
@@ -266,6 +272,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
             image: &image.oci,
             tag: &project.tag,
             created: meta.created,
+            sources: &sources,
         };
         let published = p.publish(&req)?;
         outputs.push(published.destination);

@@ -392,3 +392,72 @@ fn a_killed_push_completes_when_run_again_and_a_down_registry_is_a_clear_error()
         "{err}"
     );
 }
+
+#[test]
+fn credentials_from_podmans_auth_file_and_from_a_credential_helper() {
+    const PASSWORD: &str = "helper-pa55";
+    let reg = Registry::start(Some(("bob", PASSWORD)));
+    let ca = reg.ca.clone().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let (_t, dir) = copy_example("gin-api");
+    let cache = tempfile::tempdir().unwrap();
+    let certs = home.path().join("certs");
+    std::fs::create_dir_all(&certs).unwrap();
+    std::fs::copy(&ca, certs.join("ca.crt")).unwrap();
+
+    // podman login writes auth.json; drydock reads it through REGISTRY_AUTH_FILE.
+    let auth_file = home.path().join("auth.json");
+    let mut login = engine("podman");
+    login.args(["login", "--authfile"]).arg(&auth_file).arg("--cert-dir").arg(&certs).args(["-u", "bob", "--password-stdin", &reg.host()]);
+    login.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = login.spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), PASSWORD.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "podman login: {}", String::from_utf8_lossy(&o.stderr));
+    let o = run(drydock()
+        .env("HOME", home.path())
+        .env("DOCKER_CONFIG", home.path().join("empty"))
+        .env("REGISTRY_AUTH_FILE", &auth_file)
+        .arg("build").arg(&dir)
+        .args(["--push", &format!("{}/team/podman:1", reg.host()), "--registry-ca"]).arg(&ca)
+        .arg("--cache-dir").arg(cache.path()));
+    assert!(o.status.success(), "push with podman's credentials: {}", String::from_utf8_lossy(&o.stderr));
+
+    // A credsStore helper: `drydock login` stores through it, a push gets the secret from it.
+    let bin = home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let store = home.path().join("helper-store.json");
+    let helper = bin.join("docker-credential-drytest");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\ncase \"$1\" in\n  store) cat > {store} ;;\n  get) cat > /dev/null; cat {store} ;;\n  *) exit 1 ;;\nesac\n",
+            store = store.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let docker_config = home.path().join("docker");
+    std::fs::create_dir_all(&docker_config).unwrap();
+    std::fs::write(docker_config.join("config.json"), r#"{"credsStore": "drytest"}"#).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let dd = || {
+        let mut c = drydock();
+        c.env("HOME", home.path()).env("DOCKER_CONFIG", &docker_config).env("PATH", &path).env_remove("REGISTRY_AUTH_FILE");
+        c
+    };
+    let mut c = dd();
+    c.args(["login", &reg.host(), "-u", "bob", "--password-stdin", "--registry-ca"]).arg(&ca);
+    c.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), PASSWORD.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stored: serde_json::Value = serde_json::from_slice(&std::fs::read(&store).unwrap()).unwrap();
+    assert_eq!(stored["Username"], "bob");
+    let config = std::fs::read_to_string(docker_config.join("config.json")).unwrap();
+    assert!(!config.contains("auths"), "the helper holds it, config.json does not: {config}");
+    let o = run(dd().arg("build").arg(&dir).args(["--push", &format!("{}/team/helper:1", reg.host()), "--registry-ca"]).arg(&ca).arg("--cache-dir").arg(cache.path()));
+    assert!(o.status.success(), "push with the helper's credentials: {}", String::from_utf8_lossy(&o.stderr));
+}

@@ -329,7 +329,17 @@ impl crate::publish::Publisher for RegistryPush {
         let r = self.reference.clone().unwrap_or_else(|| req.tag.clone());
         let client = Client::connect(r.registry(), self.options.clone())?;
         let tag = r.tag().unwrap_or("latest").to_string();
-        let from: Vec<&str> = self.mount_from.iter().map(String::as_str).collect();
+        let from: Vec<&str> = self
+            .mount_from
+            .iter()
+            .map(String::as_str)
+            .chain(
+                req.sources
+                    .iter()
+                    .filter(|s| s.registry() == r.registry())
+                    .map(|s| s.repository()),
+            )
+            .collect();
         let report = push(
             &client,
             r.repository(),

@@ -53,6 +53,7 @@ pub fn run(a: PullArgs, ui: &Ui) -> Outcome {
             image: &image,
             tag: &r,
             created: 0,
+            sources: &[],
         };
         written.push(p.publish(&req).map_err(failure)?.destination);
     }
