@@ -708,3 +708,79 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod retry_tests {
+    //! The retry policy against a scripted HTTP peer: no registry can be made to answer 503 or
+    //! to drop a connection on demand, so these few cases use a socket that does.
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// Serves one scripted response per connection, in order; counts requests.
+    fn peer(responses: Vec<&'static str>) -> (String, Arc<AtomicUsize>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        let n = Arc::new(AtomicUsize::new(0));
+        let count = n.clone();
+        std::thread::spawn(move || {
+            for (resp, stream) in responses.into_iter().zip(l.incoming()) {
+                let mut s = stream.unwrap();
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut line = String::new();
+                while r.read_line(&mut line).is_ok_and(|k| k > 2) {
+                    line.clear();
+                }
+                count.fetch_add(1, Ordering::SeqCst);
+                let _ = s.write_all(resp.as_bytes());
+            }
+        });
+        (addr, n)
+    }
+
+    fn options() -> Options {
+        Options {
+            allow_http: true,
+            backoff: Duration::from_millis(10),
+            credential: Some(Credential::Basic { username: "u".into(), password: Secret("p".into()) }),
+            ..Options::default()
+        }
+    }
+
+    const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+
+    #[test]
+    fn transient_statuses_are_retried_honouring_retry_after() {
+        let (addr, n) = peer(vec![
+            "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            OK,
+        ]);
+        Client::connect(&addr, options()).unwrap();
+        assert_eq!(n.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn refused_credentials_are_never_retried() {
+        let challenge = "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"r\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        let (addr, n) = peer(vec![challenge, challenge, challenge, challenge, challenge, challenge]);
+        let c = Client::connect(&addr, options()).unwrap();
+        let e = c.check_login().unwrap_err();
+        assert!(matches!(e, RegistryError::Auth { status: 401, .. }), "{e}");
+        // The ping (which learns the Basic challenge), then the request with the credentials,
+        // refused: an error at once, no loop.
+        assert_eq!(n.load(Ordering::SeqCst), 2);
+        assert!(!e.to_string().contains("u:p") && !format!("{e:?}").contains("dTpw"));
+    }
+
+    #[test]
+    fn a_dead_peer_is_retried_a_bounded_number_of_times() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        drop(l);
+        let Err(e) = Client::connect(&addr, options()) else { panic!("connected to nothing") };
+        assert!(matches!(e, RegistryError::Connect { attempts: 4, .. }), "{e}");
+    }
+}
