@@ -277,7 +277,7 @@ pub fn resolve(
             fix: "choose a base for the platform you build for".into(),
         });
     }
-    let files = BaseFiles::read(cache, &builder)?;
+    let files = BaseFiles::cached(cache, &digest, &builder)?;
     Ok(Some(Base {
         name: written.to_string(),
         digest,
@@ -328,12 +328,12 @@ fn import(from: &dyn BlobStore, cache: &Cache, manifest: &Digest) -> Result<(), 
 
 /// A base's file tree, as its layers leave it: which paths exist, symlink targets, and the
 /// contents of the few files drydock merges with.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct BaseFiles {
     nodes: BTreeMap<String, Node>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Node {
     File { content: Option<Vec<u8>> },
     Dir,
@@ -355,6 +355,32 @@ const LIB_DIRS: &[&str] = &[
 ];
 
 impl BaseFiles {
+    /// The file tree of the base `digest`, read once and then kept in the cache beside its
+    /// blobs (reading a large base's layers takes longer than the rest of a build).
+    pub fn cached(
+        cache: &Cache,
+        digest: &Digest,
+        base: &ImageBuilder,
+    ) -> Result<BaseFiles, BaseError> {
+        let path = cache
+            .root()
+            .join("bases")
+            .join(format!("{}.json", digest.hex()));
+        if let Some(f) = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+        {
+            return Ok(f);
+        }
+        let files = BaseFiles::read(cache, base)?;
+        // A failure to keep it only costs the next build the time to read it again.
+        if let Ok(json) = serde_json::to_vec(&files) {
+            let _ = std::fs::create_dir_all(cache.root().join("bases"));
+            let _ = crate::fsutil::write_bytes_atomic(&path, &json);
+        }
+        Ok(files)
+    }
+
     pub fn read(cache: &Cache, base: &ImageBuilder) -> Result<BaseFiles, BaseError> {
         let mut files = BaseFiles::default();
         for l in base.layers() {
@@ -371,13 +397,13 @@ impl BaseFiles {
             } else {
                 Box::new(rest)
             };
-            files.apply(reader).map_err(lerr)?;
+            files.apply_layer(reader).map_err(lerr)?;
         }
         Ok(files)
     }
 
     /// Applies one layer's tar, whiteouts included.
-    fn apply(&mut self, r: impl Read) -> std::io::Result<()> {
+    pub fn apply_layer(&mut self, r: impl Read) -> std::io::Result<()> {
         let mut tar = tar::Archive::new(r);
         for e in tar.entries()? {
             let mut e = e?;
@@ -611,7 +637,7 @@ mod tests {
     #[test]
     fn whiteouts_symlinks_and_kept_files() {
         let mut f = BaseFiles::default();
-        f.apply(
+        f.apply_layer(
             &layer(&[
                 ("etc", None, None),
                 ("etc/passwd", Some("root:x:0:0::/root:/bin/sh\n"), None),
@@ -622,7 +648,7 @@ mod tests {
             ])[..],
         )
         .unwrap();
-        f.apply(
+        f.apply_layer(
             &layer(&[
                 ("tmp/.wh.junk", Some(""), None),
                 ("opt/a/.wh..wh..opq", Some(""), None),
@@ -643,7 +669,7 @@ mod tests {
     #[test]
     fn libraries_are_looked_up_as_the_loader_does() {
         let mut f = BaseFiles::default();
-        f.apply(
+        f.apply_layer(
             &layer(&[
                 ("usr/lib/x86_64-linux-gnu/libc.so.6", Some("elf"), None),
                 (

@@ -181,9 +181,22 @@ fn both_examples_build_on_registry_bases_and_run_offline_rebuilds() {
     }
     // A push to the base's registry mounts the base's layers from its repository.
     let (dir, base, _, _) = &built[0];
-    let report = build_json(dir, cache.path(), &["--base", base, "--push", &format!("{}/apps/gin:1", reg.host())]);
+    let report = build_json(
+        dir,
+        cache.path(),
+        &[
+            "--base",
+            base,
+            "--push",
+            &format!("{}/apps/gin:1", reg.host()),
+        ],
+    );
     let p = &report["pushed"][0];
-    assert_eq!(p["mounted"].as_array().unwrap().len(), 1, "the busybox layer is mounted: {p}");
+    assert_eq!(
+        p["mounted"].as_array().unwrap().len(),
+        1,
+        "the busybox layer is mounted: {p}"
+    );
     assert!(reg.log().contains("mount=sha256"), "a mount request");
 
     // The registry stopped: the pinned bases come from the cache, and the digests are the same.

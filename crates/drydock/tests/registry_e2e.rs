@@ -106,6 +106,16 @@ fn push_over_http_is_read_back_by_skopeo_docker_and_podman() {
     ))
     .unwrap();
     assert_eq!(pulled["fetched"], 5);
+    // drydock push sends a layout written earlier, and the registry gets the same manifest.
+    let pushed: serde_json::Value = serde_json::from_str(&run_ok(
+        drydock()
+            .arg("push")
+            .arg(format!("oci:{}", out.path().join("a").display()))
+            .arg(format!("{}/copy/gin-api:1", reg.host()))
+            .args(["--format", "json"]),
+    ))
+    .unwrap();
+    assert_eq!(pushed["digest"], digest);
     let loaded = run_ok(
         engine("docker")
             .arg("load")
@@ -408,20 +418,43 @@ fn credentials_from_podmans_auth_file_and_from_a_credential_helper() {
     // podman login writes auth.json; drydock reads it through REGISTRY_AUTH_FILE.
     let auth_file = home.path().join("auth.json");
     let mut login = engine("podman");
-    login.args(["login", "--authfile"]).arg(&auth_file).arg("--cert-dir").arg(&certs).args(["-u", "bob", "--password-stdin", &reg.host()]);
-    login.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    login
+        .args(["login", "--authfile"])
+        .arg(&auth_file)
+        .arg("--cert-dir")
+        .arg(&certs)
+        .args(["-u", "bob", "--password-stdin", &reg.host()]);
+    login
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let mut child = login.spawn().unwrap();
     std::io::Write::write_all(&mut child.stdin.take().unwrap(), PASSWORD.as_bytes()).unwrap();
     let o = child.wait_with_output().unwrap();
-    assert!(o.status.success(), "podman login: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "podman login: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let o = run(drydock()
         .env("HOME", home.path())
         .env("DOCKER_CONFIG", home.path().join("empty"))
         .env("REGISTRY_AUTH_FILE", &auth_file)
-        .arg("build").arg(&dir)
-        .args(["--push", &format!("{}/team/podman:1", reg.host()), "--registry-ca"]).arg(&ca)
-        .arg("--cache-dir").arg(cache.path()));
-    assert!(o.status.success(), "push with podman's credentials: {}", String::from_utf8_lossy(&o.stderr));
+        .arg("build")
+        .arg(&dir)
+        .args([
+            "--push",
+            &format!("{}/team/podman:1", reg.host()),
+            "--registry-ca",
+        ])
+        .arg(&ca)
+        .arg("--cache-dir")
+        .arg(cache.path()));
+    assert!(
+        o.status.success(),
+        "push with podman's credentials: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 
     // A credsStore helper: `drydock login` stores through it, a push gets the secret from it.
     let bin = home.path().join("bin");
@@ -440,24 +473,63 @@ fn credentials_from_podmans_auth_file_and_from_a_credential_helper() {
     std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
     let docker_config = home.path().join("docker");
     std::fs::create_dir_all(&docker_config).unwrap();
-    std::fs::write(docker_config.join("config.json"), r#"{"credsStore": "drytest"}"#).unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    std::fs::write(
+        docker_config.join("config.json"),
+        r#"{"credsStore": "drytest"}"#,
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let dd = || {
         let mut c = drydock();
-        c.env("HOME", home.path()).env("DOCKER_CONFIG", &docker_config).env("PATH", &path).env_remove("REGISTRY_AUTH_FILE");
+        c.env("HOME", home.path())
+            .env("DOCKER_CONFIG", &docker_config)
+            .env("PATH", &path)
+            .env_remove("REGISTRY_AUTH_FILE");
         c
     };
     let mut c = dd();
-    c.args(["login", &reg.host(), "-u", "bob", "--password-stdin", "--registry-ca"]).arg(&ca);
-    c.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    c.args([
+        "login",
+        &reg.host(),
+        "-u",
+        "bob",
+        "--password-stdin",
+        "--registry-ca",
+    ])
+    .arg(&ca);
+    c.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let mut child = c.spawn().unwrap();
     std::io::Write::write_all(&mut child.stdin.take().unwrap(), PASSWORD.as_bytes()).unwrap();
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let stored: serde_json::Value = serde_json::from_slice(&std::fs::read(&store).unwrap()).unwrap();
+    let stored: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&store).unwrap()).unwrap();
     assert_eq!(stored["Username"], "bob");
     let config = std::fs::read_to_string(docker_config.join("config.json")).unwrap();
-    assert!(!config.contains("auths"), "the helper holds it, config.json does not: {config}");
-    let o = run(dd().arg("build").arg(&dir).args(["--push", &format!("{}/team/helper:1", reg.host()), "--registry-ca"]).arg(&ca).arg("--cache-dir").arg(cache.path()));
-    assert!(o.status.success(), "push with the helper's credentials: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        !config.contains("auths"),
+        "the helper holds it, config.json does not: {config}"
+    );
+    let o = run(dd()
+        .arg("build")
+        .arg(&dir)
+        .args([
+            "--push",
+            &format!("{}/team/helper:1", reg.host()),
+            "--registry-ca",
+        ])
+        .arg(&ca)
+        .arg("--cache-dir")
+        .arg(cache.path()));
+    assert!(
+        o.status.success(),
+        "push with the helper's credentials: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

@@ -744,7 +744,10 @@ mod retry_tests {
         Options {
             allow_http: true,
             backoff: Duration::from_millis(10),
-            credential: Some(Credential::Basic { username: "u".into(), password: Secret("p".into()) }),
+            credential: Some(Credential::Basic {
+                username: "u".into(),
+                password: Secret("p".into()),
+            }),
             ..Options::default()
         }
     }
@@ -765,7 +768,9 @@ mod retry_tests {
     #[test]
     fn refused_credentials_are_never_retried() {
         let challenge = "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"r\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-        let (addr, n) = peer(vec![challenge, challenge, challenge, challenge, challenge, challenge]);
+        let (addr, n) = peer(vec![
+            challenge, challenge, challenge, challenge, challenge, challenge,
+        ]);
         let c = Client::connect(&addr, options()).unwrap();
         let e = c.check_login().unwrap_err();
         assert!(matches!(e, RegistryError::Auth { status: 401, .. }), "{e}");
@@ -780,7 +785,12 @@ mod retry_tests {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap().to_string();
         drop(l);
-        let Err(e) = Client::connect(&addr, options()) else { panic!("connected to nothing") };
-        assert!(matches!(e, RegistryError::Connect { attempts: 4, .. }), "{e}");
+        let Err(e) = Client::connect(&addr, options()) else {
+            panic!("connected to nothing")
+        };
+        assert!(
+            matches!(e, RegistryError::Connect { attempts: 4, .. }),
+            "{e}"
+        );
     }
 }

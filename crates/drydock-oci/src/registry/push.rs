@@ -56,9 +56,30 @@ pub fn push(
     let mut blobs: Vec<(Digest, u64)> =
         vec![(image.config_digest.clone(), image.config.len() as u64)];
     blobs.extend(image.layers.iter().map(|l| (l.digest.clone(), l.size)));
-    // Verify everything first: a corrupt store never reaches a registry.
-    for (d, _) in &blobs {
-        store.verify(d)?;
+    // The tag already names this very manifest: its blobs are there (a registry accepts a
+    // manifest only when they are), and there is nothing to send.
+    let head = Req {
+        method: "HEAD",
+        url: client.url(repository, &format!("manifests/{tag}")),
+        headers: vec![("accept", image.format.manifest_media_type().to_string())],
+        body: None,
+        scopes: scopes.clone(),
+        what: format!("manifest {tag}"),
+        repository,
+    };
+    let r = client.send(&head)?;
+    if r.status == 200
+        && r.header("docker-content-digest").as_deref() == Some(image.manifest_digest.as_str())
+    {
+        return Ok(PushReport {
+            reference: format!(
+                "{}/{repository}:{tag}@{}",
+                client.registry, image.manifest_digest
+            ),
+            digest: image.manifest_digest.to_string(),
+            existing: blobs.iter().map(|(d, _)| d.to_string()).collect(),
+            ..PushReport::default()
+        });
     }
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, Result<Outcome, RegistryError>)>> = Mutex::new(Vec::new());
@@ -207,6 +228,8 @@ fn push_blob(
             })?
         }
     };
+    // Opening verifies the blob: a corrupt store never reaches a registry.
+    // Opening verifies the blob: a corrupt store never reaches a registry.
     let mut reader = store.open(digest)?;
     let mut location = client.location(&location);
     let mut sent = 0u64;

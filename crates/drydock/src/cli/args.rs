@@ -148,6 +148,14 @@ before it became healthy.")]
 Every blob is verified against its digest and kept in drydock's cache, so a
 second pull of the same image does not download it again.")]
     Pull(PullArgs),
+    /// Push an image written earlier (an OCI layout or a docker archive) to a registry.
+    #[command(after_help = "Examples:
+  drydock push oci:out/api 127.0.0.1:5000/team/api:1.4.2
+  drydock push docker-archive:api.tar:api:1.4.2 registry.example.com/team/api:1.4.2
+
+As build --push does: blobs the registry has are not sent again, the manifest
+goes last, and the report gives REF@sha256:….")]
+    Push(PushArgs),
     /// Store credentials for a registry where `docker login` does.
     #[command(after_help = "Examples:
   printf '%s' \"$TOKEN\" | drydock login registry.example.com -u ci --password-stdin
@@ -260,6 +268,21 @@ pub struct PullArgs {
     #[command(flatten)]
     pub registry: RegistryArgs,
     /// Cache directory (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(clap::Args)]
+pub struct PushArgs {
+    /// The image to push: oci:DIR[:REF] or docker-archive:FILE[:TAG].
+    pub source: String,
+    /// Where: REGISTRY/REPOSITORY[:TAG].
+    pub reference: String,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Cache directory, where a docker archive's blobs are imported (default: as for build).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]

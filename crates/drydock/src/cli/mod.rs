@@ -11,6 +11,7 @@ mod init;
 mod lint;
 mod login;
 mod pull;
+mod push;
 mod rules;
 mod run;
 
@@ -47,6 +48,7 @@ pub fn main() -> ExitCode {
         Cmd::Deploy(a) => (a.format, deploy::run(a, &ui)),
         Cmd::Context { dir, format } => (format, context::run(&dir, format, &ui)),
         Cmd::Pull(a) => (a.format, pull::run(a, &ui)),
+        Cmd::Push(a) => (a.format, push::run(a, &ui)),
         Cmd::Login(a) => (Format::Text, login::run(a, &ui)),
     };
     finish(outcome, format, &ui)

@@ -1,0 +1,80 @@
+//! `drydock push`: an image already written (an OCI layout or a docker archive) to a registry.
+
+use std::path::Path;
+
+use drydock::base::BaseSpec;
+use drydock::cache::Cache;
+use drydock::error::{ErrorKind, Failure};
+use drydock::publish::{PublishRequest, Publisher};
+use drydock::reference::Reference;
+use drydock::ui::{human_bytes as human, Ui};
+use drydock_oci::registry::push::RegistryPush;
+use drydock_oci::{BlobStore, DirStore, Image, Platform};
+
+use super::args::{Format, PushArgs};
+use super::{failure, out, out_json, Outcome};
+
+pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
+    let r = Reference::parse(&a.reference).map_err(failure)?;
+    let platform = Platform::linux_amd64();
+    let cache = Cache::open(a.cache_dir.as_deref()).map_err(failure)?;
+    let (store, digest): (Box<dyn BlobStore>, _) = match BaseSpec::parse(&a.source, Path::new(".")).map_err(failure)? {
+        BaseSpec::Layout { dir, name } => {
+            let (s, d) = drydock_oci::layout::read_image(&dir, name.as_deref(), &platform)
+                .map_err(|e| Failure::new(ErrorKind::Input, e))?;
+            (Box::new(s) as Box<dyn BlobStore>, d)
+        }
+        BaseSpec::Archive { file, tag } => {
+            let d = drydock_oci::archive::read_image(&file, tag.as_deref(), cache.blobs())
+                .map_err(|e| Failure::new(ErrorKind::Input, e))?;
+            (Box::new(DirStore::clone(cache.blobs())) as Box<dyn BlobStore>, d)
+        }
+        _ => {
+            return Err(Failure::new(
+                ErrorKind::Usage,
+                format!("{:?} is not an image on disk\n  fix: name oci:DIR[:REF] or docker-archive:FILE[:TAG]", a.source),
+            ))
+        }
+    };
+    let image = Image::read(store.as_ref(), &digest).map_err(failure)?;
+    let target = RegistryPush {
+        reference: Some(r.clone()),
+        options: a.registry.options(),
+        mount_from: Vec::new(),
+    };
+    if r.digest().is_some() {
+        return Err(Failure::new(
+            ErrorKind::Usage,
+            format!(
+                "{r} names a digest\n  fix: push to a tag: the digest is what the push computes"
+            ),
+        ));
+    }
+    let step = ui.step(&format!("pushing {r}"));
+    let published = target
+        .publish(&PublishRequest {
+            store: store.as_ref(),
+            image: &image,
+            tag: &r,
+            created: 0,
+            sources: &[],
+        })
+        .map_err(failure)?;
+    drop(step);
+    let report = published.push.unwrap_or_default();
+    match a.format {
+        Format::Json => out_json(&report),
+        Format::Text if !ui.quiet => {
+            out(&format!(
+                "pushed {}\n  {} uploaded ({}), {} already there, {} mounted\n",
+                report.reference,
+                report.uploaded.len(),
+                human(report.uploaded_bytes()),
+                report.existing.len(),
+                report.mounted.len()
+            ));
+            Ok(0)
+        }
+        Format::Text => Ok(0),
+    }
+}
