@@ -6,7 +6,8 @@
 //	GET  /readyz           readiness: 200 when READY_ADDR (a TCP address) is reachable, or when unset
 //	GET  /api/v1/items     the item list (JSON)
 //	POST /api/v1/items     add an item; needs "Authorization: Bearer $API_TOKEN"
-//	GET  /api/v1/whoami    the client address as Gin sees it (through trusted proxies)
+//	GET  /api/v1/whoami    the client address as Gin sees it (through trusted proxies), and
+//	                       the host name of the replica that answered
 //	GET  /static/*         files from STATIC_DIR
 //	POST /admin/fail-health  only when ADMIN_ENABLED=true: makes /healthz fail (for probe tests)
 //	POST /admin/orphan       only when ADMIN_ENABLED=true: leaves an orphaned grandchild that
@@ -130,7 +131,8 @@ func newRouter(token string, st *store, healthy *atomic.Bool) (*gin.Engine, erro
 		c.JSON(http.StatusCreated, st.add(in.Name))
 	})
 	api.GET("/whoami", func(c *gin.Context) {
-		c.JSON(http.StatusOK, gin.H{"client_ip": c.ClientIP(), "remote_addr": c.Request.RemoteAddr})
+		host, _ := os.Hostname()
+		c.JSON(http.StatusOK, gin.H{"client_ip": c.ClientIP(), "remote_addr": c.Request.RemoteAddr, "hostname": host})
 	})
 
 	r.Static("/static", getenv("STATIC_DIR", "static"))

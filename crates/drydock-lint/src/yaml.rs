@@ -201,42 +201,6 @@ fn convert(y: &MarkedYaml<'_>) -> Node {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn positions_of_keys_and_values() {
-        let docs = parse("a: 1\nb:\n  c: [x, y]\n  d: \"q\"\n---\nkind: Pod\n").unwrap();
-        assert_eq!(docs.len(), 2);
-        let (k, v) = docs[0].at("b").entry("d").unwrap();
-        assert_eq!((k.line, k.column, v.line, v.column), (4, 3, 4, 6));
-        assert_eq!(v.as_str(), Some("q"));
-        assert_eq!(docs[0].at("b").at("c").seq()[1].column, 10);
-        assert_eq!(docs[1].at("kind").as_str(), Some("Pod"));
-        assert_eq!(docs[0].at("a").as_i64(), Some(1));
-        assert!(parse("a: [1, 2\n").is_err());
-    }
-
-    #[test]
-    fn deep_nesting_is_an_error_not_a_crash() {
-        let mut block = String::new();
-        for i in 0..3_000 {
-            block.push_str(&" ".repeat(i));
-            block.push_str("a:\n");
-        }
-        let e = parse(&block).unwrap_err();
-        assert!(e.message.contains("nesting deeper than"), "{e}");
-        let compact = format!("{}x\n", "- ".repeat(10_000));
-        assert!(parse(&compact).unwrap_err().message.contains("nesting"));
-        let flow = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-        assert!(parse(&flow).is_err());
-        // Deep indentation without deep nesting is fine.
-        let scalar = format!("a: |\n{}text\n", " ".repeat(300));
-        assert!(parse(&scalar).is_ok());
-    }
-}
-
 /// One parsed YAML file.
 pub struct YamlFile {
     pub path: String,
@@ -303,5 +267,41 @@ pub fn label_pairs(n: &Node) -> Vec<(String, String)> {
             .filter_map(|(k, v)| Some((k.text()?, v.text()?)))
             .collect(),
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_of_keys_and_values() {
+        let docs = parse("a: 1\nb:\n  c: [x, y]\n  d: \"q\"\n---\nkind: Pod\n").unwrap();
+        assert_eq!(docs.len(), 2);
+        let (k, v) = docs[0].at("b").entry("d").unwrap();
+        assert_eq!((k.line, k.column, v.line, v.column), (4, 3, 4, 6));
+        assert_eq!(v.as_str(), Some("q"));
+        assert_eq!(docs[0].at("b").at("c").seq()[1].column, 10);
+        assert_eq!(docs[1].at("kind").as_str(), Some("Pod"));
+        assert_eq!(docs[0].at("a").as_i64(), Some(1));
+        assert!(parse("a: [1, 2\n").is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let mut block = String::new();
+        for i in 0..3_000 {
+            block.push_str(&" ".repeat(i));
+            block.push_str("a:\n");
+        }
+        let e = parse(&block).unwrap_err();
+        assert!(e.message.contains("nesting deeper than"), "{e}");
+        let compact = format!("{}x\n", "- ".repeat(10_000));
+        assert!(parse(&compact).unwrap_err().message.contains("nesting"));
+        let flow = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(parse(&flow).is_err());
+        // Deep indentation without deep nesting is fine.
+        let scalar = format!("a: |\n{}text\n", " ".repeat(300));
+        assert!(parse(&scalar).is_ok());
     }
 }

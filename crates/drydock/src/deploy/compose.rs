@@ -73,7 +73,7 @@ pub struct SecretDef {
     pub file: String,
 }
 
-fn dur(d: std::time::Duration) -> String {
+pub fn dur(d: std::time::Duration) -> String {
     if d.subsec_millis() == 0 {
         format!("{}s", d.as_secs())
     } else {

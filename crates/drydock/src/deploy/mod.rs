@@ -5,6 +5,7 @@
 pub mod compose;
 pub mod dockerfile;
 pub mod k8s;
+pub mod swarm;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,8 @@ pub enum Target {
     K8s,
     Compose,
     Dockerfile,
+    /// A Docker Swarm stack (`docker stack deploy`).
+    Swarm,
 }
 
 /// Where the Compose bundle's TLS certificate comes from.
@@ -121,7 +124,7 @@ pub fn deploy(
             .into_owned()
     };
     let mut kept = Vec::new();
-    let mut key_pair = None;
+    let mut key_pairs = Vec::new();
     for t in targets {
         match t {
             Target::K8s => {
@@ -164,21 +167,37 @@ pub fn deploy(
                 );
                 push(out.join("compose/nginx.conf"), compose::nginx_conf(p));
                 if tls == Tls::SelfSigned {
-                    let crt = out.join("compose/certs/tls.crt");
-                    let key = out.join("compose/certs/tls.key");
-                    if crt.is_file() && key.is_file() && !force {
-                        // A pair already there is kept: a new one on every deploy would break
-                        // every client that trusts the old certificate.
-                        kept.push(Kept {
-                            path: key.clone(),
-                            why: "a key pair is already there (--force makes a new one)".into(),
-                        });
-                    } else {
-                        let hosts: Vec<String> = p.ingress.host.iter().cloned().collect();
-                        let (cert, k) = compose::self_signed(&hosts)
-                            .map_err(|e| DeployError::Certificate(e.to_string()))?;
-                        key_pair = Some((crt, cert, key, k));
+                    key_pairs.push(out.join("compose/certs"));
+                }
+            }
+            Target::Swarm => {
+                let stack = swarm::stack(p, &image.local);
+                let yaml = serde_yaml_ng::to_string(&stack).map_err(|e| DeployError::Yaml {
+                    what: "the Swarm stack".into(),
+                    message: e.to_string(),
+                })?;
+                let mut head = format!("# Docker Swarm stack for {}, written by `drydock deploy`: the app's replicas behind an nginx TLS terminator.\n", p.name);
+                head.push_str(&format!("#   docker stack deploy -c stack.yaml {}   # HTTPS on ${{HTTPS_PORT:-443}} of the node running nginx\n", p.name));
+                head.push_str(&format!("# The app image: {} (on one node a local image works: add --resolve-image never; on\n# several, push it: drydock build --push REF, and deploy with --image REF@sha256:…).\n", image.local));
+                head.push_str("# nginx publishes its ports in host mode and finds the replicas through Swarm's DNS: the\n# routing mesh is not needed. Put certs/tls.crt and certs/tls.key beside this file\n# (`--tls self-signed` writes a development pair)");
+                if p.secrets.is_empty() {
+                    head.push_str(".\n");
+                } else {
+                    head.push_str(", and each secret's value in secrets/<key>\n# (they become Swarm secrets):\n");
+                    for s in &p.secrets {
+                        head.push_str(&format!(
+                            "#   secrets/{}  ->  {} (the app reads {}_FILE)\n",
+                            s.key, s.env, s.env
+                        ));
                     }
+                }
+                push(
+                    out.join("swarm/stack.yaml"),
+                    format!("{head}{}", compose::quote_sexagesimal(&yaml)),
+                );
+                push(out.join("swarm/nginx.conf"), swarm::nginx_conf(p));
+                if tls == Tls::SelfSigned {
+                    key_pairs.push(out.join("swarm/certs"));
                 }
             }
             Target::Dockerfile => {
@@ -192,7 +211,21 @@ pub fn deploy(
             }
         }
     }
-    if let Some((crt, cert, key, k)) = key_pair {
+    for dir in key_pairs {
+        let crt = dir.join("tls.crt");
+        let key = dir.join("tls.key");
+        if crt.is_file() && key.is_file() && !force {
+            // A pair already there is kept: a new one on every deploy would break every
+            // client that trusts the old certificate.
+            kept.push(Kept {
+                path: key.clone(),
+                why: "a key pair is already there (--force makes a new one)".into(),
+            });
+            continue;
+        }
+        let hosts: Vec<String> = p.ingress.host.iter().cloned().collect();
+        let (cert, k) =
+            compose::self_signed(&hosts).map_err(|e| DeployError::Certificate(e.to_string()))?;
         files.push(Output {
             path: crt,
             text: cert,

@@ -1,0 +1,141 @@
+//! The Docker Swarm stack: the compose bundle's app and TLS proxy as Swarm services, with what a
+//! cluster adds: replicas with reservations and limits, restarts, rolling updates that start the
+//! new task first and roll back on failure, secrets as Swarm secrets (read through `<VAR>_FILE`),
+//! nginx's configuration as a Swarm config.
+//!
+//! Networking for what this project's machines can run: the routing mesh (IPVS) is not
+//! available, so nginx publishes its ports in `mode: host`, and reaches the app's replicas
+//! through Swarm's DNS: the app uses `endpoint_mode: dnsrr`, and nginx resolves `tasks.app`
+//! again every few seconds, sending each request to one of the replicas and the next one when a
+//! replica refuses (a task stopping during an update). On a multi-node swarm with the routing
+//! mesh, publish nginx's ports in `mode: ingress` and run it with `mode: global` or several
+//! replicas; the app can then keep the default `endpoint_mode: vip`.
+
+use serde_json::{json, Value};
+
+use super::compose::{dur, HealthcheckDef};
+use crate::image::helper::HELPER_PATH;
+use crate::project::Project;
+
+fn hardened(image: &str, user: &str) -> Value {
+    json!({
+        "image": image,
+        "user": user,
+        "read_only": true,
+        "cap_drop": ["ALL"],
+        "networks": ["backend"],
+    })
+}
+
+fn tmpfs(size: u64) -> Value {
+    json!({"type": "tmpfs", "target": "/tmp", "tmpfs": {"size": size}})
+}
+
+/// The stack file (`docker stack deploy -c stack.yaml NAME`).
+pub fn stack(p: &Project, image: &str) -> Value {
+    let r = &p.resources;
+    let mut app = hardened(image, &format!("{}:{}", p.user.0, p.user.1));
+    let mut env: serde_json::Map<String, Value> =
+        p.env.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let mut secrets = serde_json::Map::new();
+    let mut app_secrets = Vec::new();
+    for s in &p.secrets {
+        env.insert(
+            format!("{}_FILE", s.env),
+            json!(format!("/run/secrets/{}", s.key)),
+        );
+        app_secrets.push(json!(s.key));
+        secrets.insert(
+            s.key.clone(),
+            json!({"file": format!("./secrets/{}", s.key)}),
+        );
+    }
+    app["environment"] = Value::Object(env);
+    if !app_secrets.is_empty() {
+        app["secrets"] = json!(app_secrets);
+    }
+    app["volumes"] = json!([tmpfs(64 << 20)]);
+    if p.helper {
+        let h = &p.health;
+        let hc = HealthcheckDef {
+            test: vec![
+                "CMD".into(),
+                HELPER_PATH.into(),
+                "probe".into(),
+                format!("http://127.0.0.1:{}{}", p.port, h.path),
+            ],
+            interval: dur(h.interval),
+            timeout: dur(h.timeout),
+            start_period: dur(h.start_period),
+            retries: h.retries,
+        };
+        app["healthcheck"] = serde_json::to_value(hc).expect("a health check serialises");
+    }
+    app["stop_grace_period"] = json!(dur(p.shutdown_grace));
+    app["deploy"] = json!({
+        "mode": "replicated",
+        "replicas": p.scaling.min_replicas,
+        "endpoint_mode": "dnsrr",
+        "resources": {
+            "limits": {"cpus": crate::quantity::cpus_flag(r.cpu_limit_milli), "memory": format!("{}b", r.memory_limit)},
+            "reservations": {"cpus": crate::quantity::cpus_flag(r.cpu_request_milli), "memory": format!("{}b", r.memory_request)},
+        },
+        "restart_policy": {"condition": "any", "delay": "1s", "window": "10s"},
+        "update_config": {
+            "parallelism": 1,
+            "delay": "2s",
+            "order": "start-first",
+            "failure_action": "rollback",
+            "monitor": "15s",
+        },
+        "rollback_config": {"parallelism": 1, "order": "start-first"},
+    });
+
+    let mut proxy = hardened("${NGINX_IMAGE:-nginx:1.27}", "65532:65532");
+    proxy["ports"] = json!([
+        {"target": 8443, "published": "${HTTPS_PORT:-443}", "protocol": "tcp", "mode": "host"},
+        {"target": 8080, "published": "${HTTP_PORT:-80}", "protocol": "tcp", "mode": "host"},
+    ]);
+    proxy["configs"] = json!([{"source": "nginx_conf", "target": "/etc/nginx/nginx.conf"}]);
+    proxy["secrets"] = json!([
+        {"source": "tls_crt", "target": "tls.crt", "uid": "65532", "gid": "65532", "mode": 0o444},
+        {"source": "tls_key", "target": "tls.key", "uid": "65532", "gid": "65532", "mode": 0o400},
+    ]);
+    proxy["volumes"] = json!([tmpfs(16 << 20)]);
+    proxy["deploy"] = json!({
+        "replicas": 1,
+        "resources": {"limits": {"cpus": "0.5", "memory": "64M"}},
+        "restart_policy": {"condition": "any", "delay": "1s"},
+    });
+    // nginx images carry no probe tool (as in the Compose bundle).
+    proxy["labels"] = json!({"drydock.dev/ignore": "CP006"});
+
+    secrets.insert("tls_crt".into(), json!({"file": "./certs/tls.crt"}));
+    secrets.insert("tls_key".into(), json!({"file": "./certs/tls.key"}));
+    json!({
+        "version": "3.8",
+        "services": {"app": app, "proxy": proxy},
+        "networks": {"backend": {"driver": "overlay"}},
+        "configs": {"nginx_conf": {"file": "./nginx.conf"}},
+        "secrets": secrets,
+    })
+}
+
+/// nginx for the stack: the Compose bundle's, with the app's replicas found through Swarm's DNS.
+pub fn nginx_conf(p: &Project) -> String {
+    super::compose::nginx_conf(p)
+        .replace(
+            "# It runs as a non-root user on a read-only filesystem, so everything it writes goes to /tmp.",
+            "# It runs as a non-root user on a read-only filesystem, so everything it writes goes to /tmp.\n# In the Swarm stack it finds the app's replicas through Swarm's DNS (tasks.app), resolved\n# again every 2 s, and tries the next replica when one refuses (a task stopping in an update).",
+        )
+        .replace(
+            &format!("    upstream app {{\n        server app:{};\n        keepalive 16;\n    }}\n\n", p.port),
+            "    resolver 127.0.0.11 valid=2s ipv6=off;\n\n",
+        )
+        .replace("/etc/nginx/certs/tls.crt", "/run/secrets/tls.crt")
+        .replace("/etc/nginx/certs/tls.key", "/run/secrets/tls.key")
+        .replace(
+            "            proxy_pass http://app;\n            proxy_http_version 1.1;\n            proxy_set_header Connection \"\";\n",
+            &format!("            # A variable makes nginx resolve the name at run time, as replicas come and go.\n            set $app http://tasks.app:{};\n            proxy_pass $app;\n            proxy_next_upstream error timeout http_502 http_503;\n            proxy_next_upstream_tries 3;\n            proxy_connect_timeout 2s;\n", p.port),
+        )
+}
