@@ -5,6 +5,7 @@
 //! the image goes). [`build`] runs them in order; [`cache`] keeps what can be reused.
 
 pub mod base;
+pub mod bench;
 pub mod build;
 pub mod cache;
 pub mod compile;

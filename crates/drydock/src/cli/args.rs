@@ -148,6 +148,22 @@ before it became healthy.")]
 Every blob is verified against its digest and kept in drydock's cache, so a
 second pull of the same image does not download it again.")]
     Pull(PullArgs),
+    /// Measure the service as a process, in Docker and in podman: latency, throughput, CPU,
+    /// memory, cold start and recovery from a kill.
+    #[command(after_help = "Examples:
+  drydock bench examples/gin-api
+  drydock bench . --modes process,docker --rate 500 --duration 30s --format markdown
+  drydock bench . --path /api/v1/items --connections 16 --format json
+
+Builds the image first (from the cache when nothing changed) and loads it into
+each engine. Each mode runs the service alone, with drydock.toml's limits for the
+engines, on 127.0.0.1 only; on two cores or more the service gets core 1 and the
+load generator core 0. The fixed-rate run measures latency from each request's
+intended send time (no coordinated omission); the maximum run uses closed-loop
+connections. Then the service is killed with SIGKILL under load, and the time
+until it answers again is measured under each engine's restart policy (a bare
+process does not come back).")]
+    Bench(BenchArgs),
     /// Push an image written earlier (an OCI layout or a docker archive) to a registry.
     #[command(after_help = "Examples:
   drydock push oci:out/api 127.0.0.1:5000/team/api:1.4.2
@@ -272,6 +288,49 @@ pub struct PullArgs {
     pub cache_dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// The project directory.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Where to run it (comma-separated; default: process, and each engine that answers).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub modes: Vec<drydock::bench::Mode>,
+    /// The path to load (default: the health path).
+    #[arg(long)]
+    pub path: Option<String>,
+    /// Requests per second of the fixed-rate (open-loop) run.
+    #[arg(long, default_value_t = 200)]
+    pub rate: u64,
+    /// Connections, for both runs.
+    #[arg(long, default_value_t = 8)]
+    pub connections: usize,
+    /// How long each run measures, e.g. 10s.
+    #[arg(long, default_value = "10s")]
+    pub duration: String,
+    /// Warm-up before each run, not measured.
+    #[arg(long, default_value = "2s")]
+    pub warmup: String,
+    /// Environment for the service, KEY=VALUE (repeatable; secrets get a stand-in otherwise).
+    #[arg(long, short)]
+    pub env: Vec<String>,
+    /// Skip the fault-recovery measurement (SIGKILL under load).
+    #[arg(long)]
+    pub no_fault: bool,
+    /// Cache directory (default: as for build).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = BenchFormat::Text)]
+    pub format: BenchFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum BenchFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 #[derive(clap::Args)]

@@ -4,6 +4,7 @@
 //! stdout end the process quietly, as `ls | head` does.
 
 mod args;
+mod bench;
 mod build;
 mod context;
 mod deploy;
@@ -48,6 +49,14 @@ pub fn main() -> ExitCode {
         Cmd::Deploy(a) => (a.format, deploy::run(a, &ui)),
         Cmd::Context { dir, format } => (format, context::run(&dir, format, &ui)),
         Cmd::Pull(a) => (a.format, pull::run(a, &ui)),
+        Cmd::Bench(a) => (
+            if a.format == args::BenchFormat::Json {
+                Format::Json
+            } else {
+                Format::Text
+            },
+            bench::run(a, &ui),
+        ),
         Cmd::Push(a) => (a.format, push::run(a, &ui)),
         Cmd::Login(a) => (Format::Text, login::run(a, &ui)),
     };

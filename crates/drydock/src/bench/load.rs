@@ -1,0 +1,417 @@
+//! The load generator: HTTP/1.1 GETs over kept-alive connections to a loopback port.
+//!
+//! Two ways to load. Open loop: requests are scheduled at a constant rate, and each one's
+//! latency is measured from the moment it was *meant* to be sent, so that a stalled service
+//! cannot hide its stall by slowing the generator down (no coordinated omission). Closed loop:
+//! N connections send as fast as answers come back, for the maximum throughput. Latencies go
+//! into an HdrHistogram (microseconds, 3 significant digits). Hand-written rather than wrk's
+//! or oha's because the numbers must come from inside drydock's own run, with its own CPU use
+//! measured alongside (to say when the generator, not the service, was the limit).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+/// What to load and how.
+#[derive(Debug, Clone)]
+pub struct Load {
+    pub port: u16,
+    pub path: String,
+    pub connections: usize,
+    pub duration: Duration,
+    pub warmup: Duration,
+    /// Requests per second for the open loop; `None` is the closed loop (as fast as possible).
+    pub rate: Option<u64>,
+    /// At most this many requests (a bound on the run, whatever the duration).
+    pub max_requests: u64,
+    pub timeout: Duration,
+}
+
+/// Errors by kind.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct Errors {
+    pub connect: u64,
+    pub timeout: u64,
+    pub io: u64,
+    /// Answers that were not 2xx.
+    pub status: u64,
+}
+
+impl Errors {
+    pub fn total(&self) -> u64 {
+        self.connect + self.timeout + self.io + self.status
+    }
+}
+
+/// What a load run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub requests: u64,
+    pub errors: Errors,
+    /// Successful answers per second over the measured period.
+    pub throughput: f64,
+    pub latency_ms: Percentiles,
+    /// CPU the generator itself used, in cores (1.0 = one core busy all the time).
+    pub generator_cpu: f64,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Percentiles {
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+/// One kept-alive connection, reconnecting when the server closes it.
+struct Conn {
+    addr: SocketAddr,
+    stream: Option<BufReader<TcpStream>>,
+    request: Vec<u8>,
+    timeout: Duration,
+}
+
+enum Failure {
+    Connect,
+    Timeout,
+    Io,
+}
+
+impl Conn {
+    fn new(port: u16, path: &str, timeout: Duration) -> Conn {
+        Conn {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            stream: None,
+            request: format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: drydock-bench\r\n\r\n").into_bytes(),
+            timeout,
+        }
+    }
+
+    /// Sends one request and reads the answer; returns its status.
+    fn get(&mut self) -> Result<u16, Failure> {
+        for attempt in 0..2 {
+            if self.stream.is_none() {
+                let s = TcpStream::connect_timeout(&self.addr, self.timeout)
+                    .map_err(|_| Failure::Connect)?;
+                let _ = s.set_nodelay(true);
+                let _ = s.set_read_timeout(Some(self.timeout));
+                let _ = s.set_write_timeout(Some(self.timeout));
+                self.stream = Some(BufReader::new(s));
+            }
+            match self.exchange() {
+                Ok(status) => return Ok(status),
+                // A kept-alive connection the server closed: once more on a new one.
+                Err(Failure::Io) if attempt == 0 => self.stream = None,
+                Err(e) => {
+                    self.stream = None;
+                    return Err(e);
+                }
+            }
+        }
+        Err(Failure::Io)
+    }
+
+    fn exchange(&mut self) -> Result<u16, Failure> {
+        let io = |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => Failure::Timeout,
+            _ => Failure::Io,
+        };
+        let s = self.stream.as_mut().ok_or(Failure::Io)?;
+        s.get_mut().write_all(&self.request).map_err(io)?;
+        let mut line = String::new();
+        if s.read_line(&mut line).map_err(io)? == 0 {
+            return Err(Failure::Io);
+        }
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .ok_or(Failure::Io)?;
+        let (mut length, mut chunked, mut close) = (0usize, false, false);
+        loop {
+            line.clear();
+            if s.read_line(&mut line).map_err(io)? == 0 {
+                return Err(Failure::Io);
+            }
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            let (k, v) = l.split_once(':').unwrap_or((l, ""));
+            let v = v.trim();
+            if k.eq_ignore_ascii_case("content-length") {
+                length = v.parse().map_err(|_| Failure::Io)?;
+            } else if k.eq_ignore_ascii_case("transfer-encoding")
+                && v.eq_ignore_ascii_case("chunked")
+            {
+                chunked = true;
+            } else if k.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close") {
+                close = true;
+            }
+        }
+        let mut sink = vec![0u8; 8192];
+        if chunked {
+            loop {
+                line.clear();
+                s.read_line(&mut line).map_err(io)?;
+                let n = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
+                    .map_err(|_| Failure::Io)?;
+                let mut left = n + 2;
+                while left > 0 {
+                    let k = s.read(&mut sink[..left.min(8192)]).map_err(io)?;
+                    if k == 0 {
+                        return Err(Failure::Io);
+                    }
+                    left -= k;
+                }
+                if n == 0 {
+                    break;
+                }
+            }
+        } else {
+            let mut left = length;
+            while left > 0 {
+                let k = s.read(&mut sink[..left.min(8192)]).map_err(io)?;
+                if k == 0 {
+                    return Err(Failure::Io);
+                }
+                left -= k;
+            }
+        }
+        if close {
+            self.stream = None;
+        }
+        Ok(status)
+    }
+}
+
+/// CPU seconds this process has used (user + system), from /proc/self/stat.
+pub fn own_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // Fields 14 and 15 of stat (utime, stime), 0-based 11 and 12 after the command.
+    (ticks(11) + ticks(12)) / clock_ticks()
+}
+
+fn clock_ticks() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 {
+        t as f64
+    } else {
+        100.0
+    }
+}
+
+/// Runs the load and returns what it measured.
+pub fn run(load: &Load) -> Outcome {
+    let hist =
+        Mutex::new(Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds"));
+    let errors = Mutex::new(Errors::default());
+    let issued = AtomicU64::new(0);
+    let ok = AtomicU64::new(0);
+    let start = Instant::now();
+    let measure_from = start + load.warmup;
+    let end = measure_from + load.duration;
+    let cpu0 = own_cpu_seconds();
+    std::thread::scope(|s| {
+        for _ in 0..load.connections.max(1) {
+            s.spawn(|| {
+                let mut conn = Conn::new(load.port, &load.path, load.timeout);
+                let mut local =
+                    Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
+                let mut local_err = Errors::default();
+                let mut local_ok = 0u64;
+                loop {
+                    let i = issued.fetch_add(1, Ordering::SeqCst);
+                    if i >= load.max_requests {
+                        break;
+                    }
+                    // Open loop: the request's own send time; closed loop: now.
+                    let intended = match load.rate {
+                        Some(rate) => start + Duration::from_secs_f64(i as f64 / rate as f64),
+                        None => Instant::now(),
+                    };
+                    if intended >= end {
+                        break;
+                    }
+                    let now = Instant::now();
+                    if intended > now {
+                        std::thread::sleep(intended - now);
+                    }
+                    let result = conn.get();
+                    let done = Instant::now();
+                    if intended < measure_from {
+                        continue;
+                    }
+                    match result {
+                        Ok(code) if (200..300).contains(&code) => {
+                            local_ok += 1;
+                            let us = done.duration_since(intended).as_micros().max(1) as u64;
+                            let _ = local.record(us.min(60_000_000));
+                        }
+                        Ok(_) => local_err.status += 1,
+                        Err(Failure::Connect) => local_err.connect += 1,
+                        Err(Failure::Timeout) => local_err.timeout += 1,
+                        Err(Failure::Io) => local_err.io += 1,
+                    }
+                }
+                if let Ok(mut h) = hist.lock() {
+                    let _ = h.add(&local);
+                }
+                if let Ok(mut e) = errors.lock() {
+                    e.connect += local_err.connect;
+                    e.timeout += local_err.timeout;
+                    e.io += local_err.io;
+                    e.status += local_err.status;
+                }
+                ok.fetch_add(local_ok, Ordering::SeqCst);
+            });
+        }
+    });
+    let finished = Instant::now().min(end.max(measure_from));
+    let seconds = finished
+        .saturating_duration_since(measure_from)
+        .as_secs_f64()
+        .max(0.001);
+    let wall = start.elapsed().as_secs_f64().max(0.001);
+    let h = hist.into_inner().unwrap_or_else(|e| e.into_inner());
+    let ms = |v: u64| v as f64 / 1000.0;
+    let errors = errors.into_inner().unwrap_or_default();
+    let ok = ok.load(Ordering::SeqCst);
+    Outcome {
+        requests: ok + errors.total(),
+        throughput: ok as f64 / seconds,
+        latency_ms: if h.is_empty() {
+            Percentiles::default()
+        } else {
+            Percentiles {
+                mean: h.mean() / 1000.0,
+                p50: ms(h.value_at_quantile(0.5)),
+                p90: ms(h.value_at_quantile(0.9)),
+                p99: ms(h.value_at_quantile(0.99)),
+                p999: ms(h.value_at_quantile(0.999)),
+                max: ms(h.max()),
+            }
+        },
+        errors,
+        generator_cpu: (own_cpu_seconds() - cpu0) / wall,
+        seconds,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// A tiny keep-alive HTTP server answering 200 (or 503 for /bad), slow on /slow.
+    fn server() -> u16 {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for s in l.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let mut r = BufReader::new(s.try_clone().unwrap());
+                    let mut w = s;
+                    loop {
+                        let mut line = String::new();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                        loop {
+                            let mut h = String::new();
+                            if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                                break;
+                            }
+                        }
+                        if path == "/slow" {
+                            std::thread::sleep(Duration::from_millis(50));
+                        }
+                        let (code, body) = if path == "/bad" {
+                            (503, "no")
+                        } else {
+                            (200, "{\"ok\":true}")
+                        };
+                        let resp = if path == "/chunked" {
+                            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n".to_string()
+                        } else {
+                            format!(
+                                "HTTP/1.1 {code} X\r\nContent-Length: {}\r\n\r\n{body}",
+                                body.len()
+                            )
+                        };
+                        if w.write_all(resp.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        port
+    }
+
+    fn load(port: u16, path: &str, rate: Option<u64>) -> Load {
+        Load {
+            port,
+            path: path.into(),
+            connections: 4,
+            duration: Duration::from_millis(500),
+            warmup: Duration::from_millis(100),
+            rate,
+            max_requests: 1_000_000,
+            timeout: Duration::from_secs(2),
+        }
+    }
+
+    #[test]
+    fn open_loop_holds_the_rate_and_counts_errors() {
+        let port = server();
+        let o = run(&load(port, "/", Some(400)));
+        assert_eq!(o.errors.total(), 0, "{o:?}");
+        assert!(
+            (150.0..=450.0).contains(&o.throughput),
+            "about 400/s: {o:?}"
+        );
+        assert!(o.latency_ms.p50 > 0.0 && o.latency_ms.max >= o.latency_ms.p99);
+        let bad = run(&load(port, "/bad", Some(200)));
+        assert!(bad.errors.status > 0 && bad.throughput == 0.0, "{bad:?}");
+        let chunked = run(&load(port, "/chunked", Some(100)));
+        assert_eq!(chunked.errors.total(), 0, "{chunked:?}");
+    }
+
+    #[test]
+    fn open_loop_latency_includes_the_wait_a_stall_causes() {
+        // 4 connections, 50 ms per answer: at most 80/s get served, and 200/s are asked for. A
+        // closed loop would report 50 ms; measured from the intended send times, the queue shows.
+        let port = server();
+        let o = run(&load(port, "/slow", Some(200)));
+        assert!(
+            o.latency_ms.p99 > 100.0,
+            "coordinated omission corrected: {:?}",
+            o.latency_ms
+        );
+        let closed = run(&load(port, "/slow", None));
+        assert!(closed.latency_ms.p50 < 100.0, "{:?}", closed.latency_ms);
+    }
+
+    #[test]
+    fn nothing_listening_is_connect_errors() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        let o = run(&load(port, "/", Some(100)));
+        assert!(o.errors.connect > 0 && o.throughput == 0.0, "{o:?}");
+    }
+}
