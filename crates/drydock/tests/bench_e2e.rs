@@ -65,3 +65,65 @@ fn bench_measures_a_process_and_a_container_and_their_recovery() {
     }
     assert!(modes[1]["image_size_bytes"].as_u64().unwrap() > 1 << 20);
 }
+
+#[test]
+fn recommend_write_updates_resources_and_keeps_the_rest() {
+    let (_t, dir) = copy_example("gin-api");
+    let before = std::fs::read_to_string(dir.join("drydock.toml")).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let out = run_ok(
+        drydock()
+            .arg("bench")
+            .arg(&dir)
+            .args([
+                "--modes",
+                "docker",
+                "--duration",
+                "1s",
+                "--warmup",
+                "300ms",
+                "--no-fault",
+                "--recommend",
+                "--write",
+                "--format",
+                "json",
+                "--cache-dir",
+            ])
+            .arg(cache.path()),
+    );
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rec = &r["recommendation"];
+    assert_eq!(rec["from_mode"], "docker", "{r}");
+    let m = &r["modes"][0];
+    // Limits above the measured peak, requests above the use at the fixed rate.
+    assert!(
+        rec["memory_limit"].as_u64().unwrap() as f64
+            >= m["peak_memory_bytes"].as_f64().unwrap() * 1.5
+    );
+    assert!(
+        rec["cpu_request_milli"].as_f64().unwrap() >= m["cpu_at_rate"].as_f64().unwrap() * 1000.0
+    );
+    assert!(
+        m["throttled_periods"].is_u64() && m["oom_kills"].is_u64(),
+        "the cgroup's counters are read: {m}"
+    );
+    let after = std::fs::read_to_string(dir.join("drydock.toml")).unwrap();
+    assert_ne!(after, before);
+    assert!(
+        after.contains("[resources]  # Kubernetes quantities"),
+        "comments kept"
+    );
+    let strip = |t: &str| {
+        t.lines()
+            .filter(|l| !l.starts_with("cpu_") && !l.starts_with("memory_"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        strip(&after),
+        strip(&before),
+        "only [resources] values changed"
+    );
+    // The project still builds with the new values.
+    build_json(&dir, cache.path(), &[]);
+}

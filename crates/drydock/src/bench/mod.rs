@@ -63,7 +63,15 @@ pub struct ModeReport {
     pub max: load::Outcome,
     /// CPU the service used during the two loads, in cores, on average.
     pub service_cpu: f64,
+    /// CPU in cores during the fixed-rate run (the typical load) and the maximum run.
+    pub cpu_at_rate: f64,
+    pub cpu_at_max: f64,
+    /// Memory in use at the end of the fixed-rate run, and the peak.
+    pub memory_at_rate_bytes: u64,
     pub peak_memory_bytes: u64,
+    /// CPU periods the kernel throttled, and OOM kills, during the runs (engines only).
+    pub throttled_periods: Option<u64>,
+    pub oom_kills: Option<u64>,
     pub image_size_bytes: Option<u64>,
     pub recovery: Option<Recovery>,
     pub notes: Vec<String>,
@@ -71,6 +79,8 @@ pub struct ModeReport {
 
 #[derive(Debug, Serialize)]
 pub struct BenchReport {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommendation: Option<Recommendation>,
     pub project: String,
     pub path: String,
     pub rate: u64,
@@ -200,6 +210,84 @@ fn usage(pid: u32, own_cgroup: bool) -> (f64, u64) {
         })
         .unwrap_or(0);
     ((t(11) + t(12) + t(13) + t(14)) / hz, hwm * 1024)
+}
+
+/// The service's own cgroup directory and its version, when it has one.
+fn cgroup_dir(pid: u32, controller: &str) -> Option<(std::path::PathBuf, u8)> {
+    let cg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    for line in cg.lines() {
+        let parts: Vec<&str> = line.splitn(3, ':').collect();
+        if parts.len() != 3 {
+            continue;
+        }
+        if parts[1].is_empty() {
+            let d = std::path::PathBuf::from(format!("/sys/fs/cgroup{}", parts[2]));
+            if d.join("cpu.stat").is_file() {
+                return Some((d, 2));
+            }
+        } else if parts[1].split(',').any(|c| c == controller) {
+            return Some((
+                std::path::PathBuf::from(format!("/sys/fs/cgroup/{controller}{}", parts[2])),
+                1,
+            ));
+        }
+    }
+    None
+}
+
+/// CPU throttling periods and OOM kills the kernel counted for the service's cgroup.
+fn pressure(pid: u32) -> (Option<u64>, Option<u64>) {
+    let field = |text: &str, key: &str| {
+        text.lines().find_map(|l| {
+            l.strip_prefix(key)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        })
+    };
+    let throttled = cgroup_dir(pid, "cpu").and_then(|(d, _)| {
+        std::fs::read_to_string(d.join("cpu.stat"))
+            .ok()
+            .and_then(|t| field(&t, "nr_throttled "))
+    });
+    let oom = cgroup_dir(pid, "memory").and_then(|(d, v)| {
+        let file = if v == 2 {
+            "memory.events"
+        } else {
+            "memory.oom_control"
+        };
+        std::fs::read_to_string(d.join(file))
+            .ok()
+            .and_then(|t| field(&t, "oom_kill "))
+    });
+    (throttled, oom)
+}
+
+/// The service's memory in use now (its cgroup's, else the process's resident set).
+fn memory_now(pid: u32, own_cgroup: bool) -> u64 {
+    if own_cgroup {
+        if let Some((d, v)) = cgroup_dir(pid, "memory") {
+            let file = if v == 2 {
+                "memory.current"
+            } else {
+                "memory.usage_in_bytes"
+            };
+            if let Some(m) = std::fs::read_to_string(d.join(file))
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+            {
+                return m;
+            }
+        }
+    }
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("VmRSS:")
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            })
+        })
+        .unwrap_or(0)
+        * 1024
 }
 
 fn healthy(port: u16, path: &str) -> bool {
@@ -369,14 +457,22 @@ pub fn bench(
             max_requests: 10_000_000,
             timeout: Duration::from_secs(5),
         };
+        let (thr0, oom0) = pressure(pid);
         let t0 = Instant::now();
         let fixed_rate = load::run(&base);
+        let t1 = Instant::now();
+        let (cpu_mid, _) = usage(pid, own_cgroup);
+        let memory_at_rate_bytes = memory_now(pid, own_cgroup);
         let max = load::run(&load::Load {
             rate: None,
             ..base.clone()
         });
         let (cpu1, peak) = usage(pid, own_cgroup);
+        let (thr1, oom1) = pressure(pid);
         let service_cpu = (cpu1 - cpu0).max(0.0) / t0.elapsed().as_secs_f64().max(0.001);
+        let cpu_at_rate = (cpu_mid - cpu0).max(0.0) / (t1 - t0).as_secs_f64().max(0.001);
+        let cpu_at_max = (cpu1 - cpu_mid).max(0.0) / t1.elapsed().as_secs_f64().max(0.001);
+        let delta = |a: Option<u64>, b: Option<u64>| Some(b?.saturating_sub(a?));
         if max.generator_cpu > 0.9 && split {
             notes.push(format!("the generator used {:.2} cores at maximum: it may have been the limit, not the service", max.generator_cpu));
         }
@@ -392,13 +488,19 @@ pub fn bench(
             fixed_rate,
             max,
             service_cpu,
+            cpu_at_rate,
+            cpu_at_max,
+            memory_at_rate_bytes,
             peak_memory_bytes: peak,
+            throttled_periods: if own_cgroup { delta(thr0, thr1) } else { None },
+            oom_kills: if own_cgroup { delta(oom0, oom1) } else { None },
             image_size_bytes: (mode != Mode::Process).then_some(image_size),
             recovery,
             notes,
         });
     }
     Ok(BenchReport {
+        recommendation: None,
         project: project.name.clone(),
         path: opts.path.clone(),
         rate: opts.rate,
@@ -509,4 +611,134 @@ pub fn markdown(r: &BenchReport) -> String {
     }
     s.push('\n');
     s
+}
+
+/// `[resources]` values proposed from what was measured, and why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Recommendation {
+    pub from_mode: Mode,
+    pub cpu_request_milli: u64,
+    pub cpu_limit_milli: u64,
+    pub memory_request: u64,
+    pub memory_limit: u64,
+    pub reasons: Vec<String>,
+}
+
+const MIB: u64 = 1 << 20;
+
+/// The brief's loop, closed: requests near what the service used at the given rate, limits
+/// above what it used at its peak, with margins (20 % over the mean, 50 % over the peak), in
+/// round steps. Prefers a container's measurement (its cgroup counts everything).
+pub fn recommend(r: &BenchReport, current: &crate::project::Resources) -> Option<Recommendation> {
+    let m = r
+        .modes
+        .iter()
+        .find(|m| m.mode != Mode::Process)
+        .or_else(|| r.modes.first())?;
+    let up = |v: f64, step: u64| ((v / step as f64).ceil() as u64).max(1) * step;
+    let cpu_request = up(m.cpu_at_rate * 1000.0 * 1.2, 50).max(50);
+    let cpu_limit = up(m.cpu_at_max * 1000.0 * 1.5, 100).max(cpu_request);
+    let memory_request = up(m.memory_at_rate_bytes as f64 * 1.2, MIB).max(16 * MIB);
+    let memory_limit = up(m.peak_memory_bytes as f64 * 1.5, MIB)
+        .max(memory_request)
+        .max(32 * MIB);
+    let mut reasons = vec![
+        format!("from {:?}: {:.3} cores at {} req/s, {:.3} at the maximum ({:.0} req/s); {} in use at {} req/s, {} at peak", m.mode, m.cpu_at_rate, r.rate, m.cpu_at_max, m.max.throughput, crate::ui::human_bytes(m.memory_at_rate_bytes), r.rate, crate::ui::human_bytes(m.peak_memory_bytes)),
+        "requests: 20 % above the use at the fixed rate; limits: 50 % above the peak".into(),
+        format!("the helper sets GOMEMLIMIT to 90 % of the memory limit ({}), so the Go heap stays below it", crate::ui::human_bytes(memory_limit * 9 / 10)),
+    ];
+    if let Some(t) = m.throttled_periods.filter(|t| *t > 0) {
+        reasons.push(format!("the kernel throttled the service {t} times at the current CPU limit ({}m): the maximum run was capped by it", current.cpu_limit_milli));
+    }
+    if let Some(o) = m.oom_kills.filter(|o| *o > 0) {
+        reasons.push(format!(
+            "{o} OOM kills at the current memory limit ({}): raise it",
+            crate::ui::human_bytes(current.memory_limit)
+        ));
+    }
+    Some(Recommendation {
+        from_mode: m.mode,
+        cpu_request_milli: cpu_request,
+        cpu_limit_milli: cpu_limit,
+        memory_request,
+        memory_limit,
+        reasons,
+    })
+}
+
+/// Writes a recommendation into drydock.toml's `[resources]`, keeping everything else (comments
+/// included) as it is; the file is replaced whole (temp file and rename).
+pub fn write_resources(path: &std::path::Path, rec: &Recommendation) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if !doc.contains_key("resources") {
+        doc["resources"] = toml_edit::table();
+    }
+    let t = doc["resources"]
+        .as_table_mut()
+        .ok_or_else(|| format!("{}: [resources] is not a table", path.display()))?;
+    let mib = |b: u64| format!("{}Mi", b / MIB);
+    for (k, v) in [
+        (
+            "cpu_request",
+            crate::quantity::format_cpu(rec.cpu_request_milli),
+        ),
+        (
+            "cpu_limit",
+            crate::quantity::format_cpu(rec.cpu_limit_milli),
+        ),
+        ("memory_request", mib(rec.memory_request)),
+        ("memory_limit", mib(rec.memory_limit)),
+    ] {
+        match t.get_mut(k).and_then(|i| i.as_value_mut()) {
+            // Keep the key's decoration (its trailing comment) and change only the value.
+            Some(old) => {
+                let decor = old.decor().clone();
+                *old = toml_edit::Value::from(v);
+                *old.decor_mut() = decor;
+            }
+            None => {
+                t.insert(k, toml_edit::value(v));
+            }
+        }
+    }
+    crate::fsutil::write_bytes_atomic(path, doc.to_string().as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writing_keeps_comments_and_other_keys() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("drydock.toml");
+        std::fs::write(&p, "# top\nname = \"api\"\n\n[resources]  # limits\ncpu_request = \"250m\"  # the request\nmemory_limit = \"256Mi\"\n\n[health]\npath = \"/healthz\"\n").unwrap();
+        let rec = Recommendation {
+            from_mode: Mode::Docker,
+            cpu_request_milli: 100,
+            cpu_limit_milli: 1500,
+            memory_request: 32 * MIB,
+            memory_limit: 64 * MIB,
+            reasons: vec![],
+        };
+        write_resources(&p, &rec).unwrap();
+        let out = std::fs::read_to_string(&p).unwrap();
+        assert!(out.starts_with("# top\nname = \"api\""), "{out}");
+        assert!(
+            out.contains("cpu_request = \"100m\"  # the request"),
+            "{out}"
+        );
+        assert!(out.contains("memory_limit = \"64Mi\""), "{out}");
+        assert!(
+            out.contains("cpu_limit = \"1500m\"") || out.contains("cpu_limit = \"1.5\""),
+            "{out}"
+        );
+        assert!(out.contains("[health]\npath = \"/healthz\""), "{out}");
+        let cfg = crate::config::Config::parse(&out, &p).unwrap();
+        assert_eq!(cfg.resources.memory_request.as_deref(), Some("32Mi"));
+    }
 }

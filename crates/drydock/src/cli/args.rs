@@ -154,6 +154,7 @@ second pull of the same image does not download it again.")]
   drydock bench examples/gin-api
   drydock bench . --modes process,docker --rate 500 --duration 30s --format markdown
   drydock bench . --path /api/v1/items --connections 16 --format json
+  drydock bench . --modes docker --rate 300 --recommend --write
 
 Builds the image first (from the cache when nothing changed) and loads it into
 each engine. Each mode runs the service alone, with drydock.toml's limits for the
@@ -319,6 +320,12 @@ pub struct BenchArgs {
     /// Skip the fault-recovery measurement (SIGKILL under load).
     #[arg(long)]
     pub no_fault: bool,
+    /// Propose [resources] values from what was measured (and the throttling and OOM kills seen).
+    #[arg(long)]
+    pub recommend: bool,
+    /// With --recommend: write them into drydock.toml, keeping its comments.
+    #[arg(long, requires = "recommend")]
+    pub write: bool,
     /// Cache directory (default: as for build).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,

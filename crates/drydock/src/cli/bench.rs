@@ -84,7 +84,7 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
         fault: !a.no_fault,
     };
     let step = ui.step("benchmarking");
-    let report = bench::bench(
+    let mut report = bench::bench(
         &built.project,
         &built.report.binary.path,
         &built.project.tag.tagged(),
@@ -94,10 +94,39 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
     )
     .map_err(|e| Failure::new(ErrorKind::Failed, e))?;
     drop(step);
+    let mut wrote = None;
+    if a.recommend {
+        report.recommendation = bench::recommend(&report, &built.project.resources);
+        if let (true, Some(rec)) = (a.write, &report.recommendation) {
+            let path = built
+                .project
+                .config_path
+                .clone()
+                .unwrap_or_else(|| built.project.root.join(drydock::config::FILE_NAME));
+            bench::write_resources(&path, rec).map_err(|e| Failure::new(ErrorKind::Failed, e))?;
+            wrote = Some(path);
+        }
+    }
     match a.format {
         BenchFormat::Json => out_json(&report),
         BenchFormat::Markdown | BenchFormat::Text => {
-            out(&bench::markdown(&report));
+            let mut s = bench::markdown(&report);
+            if let Some(r) = &report.recommendation {
+                s.push_str(&format!(
+                    "\nrecommended [resources]: cpu_request = \"{}\", cpu_limit = \"{}\", memory_request = \"{}Mi\", memory_limit = \"{}Mi\"\n",
+                    drydock::quantity::format_cpu(r.cpu_request_milli),
+                    drydock::quantity::format_cpu(r.cpu_limit_milli),
+                    r.memory_request >> 20,
+                    r.memory_limit >> 20
+                ));
+                for why in &r.reasons {
+                    s.push_str(&format!("  {why}\n"));
+                }
+                if let Some(p) = &wrote {
+                    s.push_str(&format!("  written to {}\n", p.display()));
+                }
+            }
+            out(&s);
             Ok(0)
         }
     }
