@@ -5,8 +5,16 @@ mod common;
 
 use common::*;
 
+/// The tests take turns: each counts the containers it leaves, and shares the machine's cores.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn bench_measures_a_process_and_a_container_and_their_recovery() {
+    let _turn = serial();
     let (_t, dir) = copy_example("gin-api");
     let cache = tempfile::tempdir().unwrap();
     let out = run_ok(
@@ -68,6 +76,7 @@ fn bench_measures_a_process_and_a_container_and_their_recovery() {
 
 #[test]
 fn recommend_write_updates_resources_and_keeps_the_rest() {
+    let _turn = serial();
     let (_t, dir) = copy_example("gin-api");
     let before = std::fs::read_to_string(dir.join("drydock.toml")).unwrap();
     let cache = tempfile::tempdir().unwrap();
@@ -126,4 +135,52 @@ fn recommend_write_updates_resources_and_keeps_the_rest() {
     );
     // The project still builds with the new values.
     build_json(&dir, cache.path(), &[]);
+}
+
+#[test]
+fn a_tiny_cpu_limit_is_seen_throttling_and_the_proposal_raises_it() {
+    let _turn = serial();
+    let (_t, dir) = copy_example("gin-api");
+    let cfg = std::fs::read_to_string(dir.join("drydock.toml")).unwrap();
+    let cfg = cfg
+        .replace("cpu_request = \"250m\"", "cpu_request = \"50m\"")
+        .replace("cpu_limit = \"1\"", "cpu_limit = \"50m\"");
+    assert!(cfg.contains("cpu_limit = \"50m\""));
+    std::fs::write(dir.join("drydock.toml"), cfg).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let out = run_ok(
+        drydock()
+            .arg("bench")
+            .arg(&dir)
+            .args([
+                "--modes",
+                "docker",
+                "--duration",
+                "2s",
+                "--warmup",
+                "300ms",
+                "--no-fault",
+                "--recommend",
+                "--format",
+                "json",
+                "--cache-dir",
+            ])
+            .arg(cache.path()),
+    );
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let m = &r["modes"][0];
+    assert!(
+        m["throttled_periods"].as_u64().unwrap() > 0,
+        "the kernel throttled it: {m}"
+    );
+    let rec = &r["recommendation"];
+    assert!(rec["cpu_limit_milli"].as_u64().unwrap() > 50, "{rec}");
+    assert!(
+        rec["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("throttled")),
+        "{rec}"
+    );
 }

@@ -339,6 +339,9 @@ mod tests {
                         if path == "/slow" {
                             std::thread::sleep(Duration::from_millis(50));
                         }
+                        if path == "/delay20" {
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
                         let (code, body) = if path == "/bad" {
                             (503, "no")
                         } else {
@@ -404,6 +407,23 @@ mod tests {
         );
         let closed = run(&load(port, "/slow", None));
         assert!(closed.latency_ms.p50 < 100.0, "{:?}", closed.latency_ms);
+    }
+
+    #[test]
+    fn open_loop_latency_matches_a_known_delay() {
+        // 20 ms per answer, 4 connections: 200/s of capacity, 50/s asked: no queue, so the
+        // median is the delay itself.
+        let port = server();
+        let o = run(&Load {
+            duration: Duration::from_secs(1),
+            ..load(port, "/delay20", Some(50))
+        });
+        assert_eq!(o.errors.total(), 0);
+        assert!(
+            (19.5..=24.0).contains(&o.latency_ms.p50),
+            "p50 about 20 ms: {:?}",
+            o.latency_ms
+        );
     }
 
     #[test]

@@ -742,3 +742,79 @@ mod tests {
         assert_eq!(cfg.resources.memory_request.as_deref(), Some("32Mi"));
     }
 }
+
+/// An SVG of the results: latency percentiles at the fixed rate, and maximum throughput, per
+/// mode. Written by hand (a few rectangles and labels), so bench needs no plotting library.
+pub fn svg(r: &BenchReport) -> String {
+    let (w, h, pad) = (900.0, 360.0, 50.0);
+    let panel = (w - 3.0 * pad) / 2.0;
+    let plot_h = h - 2.0 * pad - 30.0;
+    let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+    s.push_str(&format!("<text x=\"{pad}\" y=\"24\" font-size=\"14\">drydock bench {}: GET {} ({} req/s open loop; closed loop, {} connections)</text>\n", esc(&r.project), esc(&r.path), r.rate, r.connections));
+    let colors = ["#4e79a7", "#f28e2b", "#e15759"];
+    // Left: latency percentiles.
+    let lat: Vec<[f64; 3]> = r
+        .modes
+        .iter()
+        .map(|m| {
+            let l = &m.fixed_rate.latency_ms;
+            [l.p50, l.p99, l.p999]
+        })
+        .collect();
+    let max_lat = lat.iter().flatten().cloned().fold(0.001, f64::max);
+    let group = panel / r.modes.len().max(1) as f64;
+    let base_y = pad + 30.0 + plot_h;
+    s.push_str(&format!(
+        "<text x=\"{pad}\" y=\"{}\">latency at {} req/s (ms): p50, p99, p99.9</text>\n",
+        pad + 20.0,
+        r.rate
+    ));
+    for (i, (m, l)) in r.modes.iter().zip(&lat).enumerate() {
+        let x0 = pad + i as f64 * group;
+        for (j, v) in l.iter().enumerate() {
+            let bh = v / max_lat * plot_h;
+            let x = x0 + 8.0 + j as f64 * (group - 16.0) / 3.0;
+            s.push_str(&format!("<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{}\"><title>{v:.3} ms</title></rect>\n", base_y - bh, (group - 16.0) / 3.0 - 2.0, colors[j]));
+            s.push_str(&format!(
+                "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"9\">{v:.2}</text>\n",
+                base_y - bh - 3.0
+            ));
+        }
+        s.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\">{:?}</text>\n",
+            x0 + 8.0,
+            base_y + 16.0,
+            m.mode
+        ));
+    }
+    // Right: throughput at maximum.
+    let x_right = 2.0 * pad + panel;
+    let max_tp = r.modes.iter().map(|m| m.max.throughput).fold(1.0, f64::max);
+    s.push_str(&format!(
+        "<text x=\"{x_right}\" y=\"{}\">throughput at maximum (req/s)</text>\n",
+        pad + 20.0
+    ));
+    for (i, m) in r.modes.iter().enumerate() {
+        let bh = m.max.throughput / max_tp * plot_h;
+        let x = x_right + i as f64 * group + 8.0;
+        s.push_str(&format!("<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"#59a14f\"/>\n", base_y - bh, group - 16.0));
+        s.push_str(&format!(
+            "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"10\">{:.0}</text>\n",
+            base_y - bh - 3.0,
+            m.max.throughput
+        ));
+        s.push_str(&format!(
+            "<text x=\"{x:.1}\" y=\"{:.1}\">{:?}</text>\n",
+            base_y + 16.0,
+            m.mode
+        ));
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+fn esc(t: &str) -> String {
+    t.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

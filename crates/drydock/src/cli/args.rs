@@ -326,6 +326,9 @@ pub struct BenchArgs {
     /// With --recommend: write them into drydock.toml, keeping its comments.
     #[arg(long, requires = "recommend")]
     pub write: bool,
+    /// Also draw the results (latency percentiles and throughput per mode) as an SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
     /// Cache directory (default: as for build).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,

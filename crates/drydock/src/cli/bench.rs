@@ -31,6 +31,11 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
     };
     let duration = dur(&a.duration, "duration")?;
     let warmup = dur(&a.warmup, "warmup")?;
+    if let Some(p) = &a.plot {
+        if p.extension().is_none_or(|e| e != "svg") {
+            return Err(Failure::new(ErrorKind::Usage, format!("--plot {}: only SVG is drawn\n  fix: name a .svg file (convert it to PNG with rsvg-convert or a browser)", p.display())));
+        }
+    }
     if a.rate == 0 || a.connections == 0 {
         return Err(Failure::new(
             ErrorKind::Usage,
@@ -106,6 +111,11 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
             bench::write_resources(&path, rec).map_err(|e| Failure::new(ErrorKind::Failed, e))?;
             wrote = Some(path);
         }
+    }
+    if let Some(p) = &a.plot {
+        drydock::fsutil::write_bytes_atomic(p, bench::svg(&report).as_bytes()).map_err(|e| {
+            Failure::new(ErrorKind::Failed, format!("writing {}: {e}", p.display()))
+        })?;
     }
     match a.format {
         BenchFormat::Json => out_json(&report),
