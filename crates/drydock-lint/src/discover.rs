@@ -70,7 +70,7 @@ pub struct Discovered {
 
 /// What an explicitly named file with an unknown name holds, judged from its first lines.
 #[derive(Debug, PartialEq, Eq)]
-enum Sniffed {
+pub(crate) enum Sniffed {
     Dockerfile,
     Manifest,
     Compose,
@@ -90,7 +90,11 @@ fn sniff(path: &Path) -> Sniffed {
     if head.contains(&0) {
         return Sniffed::Other("a binary file");
     }
-    let text = String::from_utf8_lossy(&head);
+    sniff_text(&String::from_utf8_lossy(&head))
+}
+
+/// What text holds, judged from its first lines (a name said nothing).
+pub(crate) fn sniff_text(text: &str) -> Sniffed {
     let mut yaml_keys = (false, false, false);
     for l in text.lines() {
         let t = l.trim();

@@ -10,7 +10,10 @@ use drydock_dockerignore::context::{self, BuildContext, ContextError};
 
 use crate::catalog::{self, Check};
 use crate::diagnostic::{Diagnostic, Finding};
-use crate::discover::{is_template, Discovered, TEMPLATE_NOTE};
+use crate::discover::{
+    is_compose_name, is_dockerfile_name, is_manifest_name, is_template, sniff_text, Discovered,
+    Sniffed, TEMPLATE_NOTE,
+};
 use crate::error::LintError;
 use crate::options::LintOptions;
 use crate::suppress::suppressed_codes;
@@ -332,4 +335,49 @@ pub fn lint_compose(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
             })
         },
     )
+}
+
+/// Lints text that did not come from a file (`drydock lint -`): `name` says what it is, as a
+/// file name would (`Dockerfile`, `compose.yaml`, `k8s.yaml`), else its first lines do.
+pub fn lint_text(name: &str, text: &str, opts: &LintOptions) -> LintRun {
+    let mut run = LintRun::default();
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let kind = if is_compose_name(base) {
+        Sniffed::Compose
+    } else if is_manifest_name(base) {
+        Sniffed::Manifest
+    } else if is_dockerfile_name(base) {
+        Sniffed::Dockerfile
+    } else {
+        sniff_text(text)
+    };
+    run.sources.insert(name.to_string(), text.to_string());
+    match kind {
+        Sniffed::Dockerfile => match lint_dockerfile(name, text, opts) {
+            Ok(d) => {
+                run.diagnostics = d;
+                run.dockerfiles = 1;
+            }
+            Err(e) => run.errors.push(e),
+        },
+        Sniffed::Manifest | Sniffed::Compose if is_template(text) => {
+            run.skipped.push((name.into(), TEMPLATE_NOTE.into()));
+        }
+        Sniffed::Manifest | Sniffed::Compose => match parse_file(name, text) {
+            Ok(y) if kind == Sniffed::Compose => {
+                run.diagnostics = lint_compose(std::slice::from_ref(&y), opts);
+                run.compose = 1;
+            }
+            Ok(y) if is_kubernetes(&y.docs) => {
+                run.diagnostics = lint_kubernetes(std::slice::from_ref(&y), opts);
+                run.manifests = 1;
+            }
+            Ok(_) => run
+                .skipped
+                .push((name.into(), "YAML without Kubernetes objects".into())),
+            Err(e) => run.errors.push(e),
+        },
+        Sniffed::Other(why) => run.skipped.push((name.into(), why.to_string())),
+    }
+    run
 }

@@ -34,7 +34,7 @@ pub use diagnostic::{Diagnostic, Severity, Span};
 pub use discover::{discover, is_dockerfile_name, is_manifest_name, Discovered};
 pub use engine::{
     lint_compose, lint_dockerfile, lint_dockerfile_in, lint_file, lint_kubernetes, lint_paths,
-    LintRun,
+    lint_text, LintRun,
 };
 pub use error::LintError;
 pub use options::{LintOptions, SecretEnvStance};

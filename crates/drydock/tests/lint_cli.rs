@@ -389,3 +389,56 @@ fn templates_are_skipped_and_dockerfile_names_found() {
         "{err}"
     );
 }
+
+#[test]
+fn standard_input_is_linted_by_its_stated_or_sniffed_kind() {
+    let lint_stdin = |args: &[&str], input: &str| {
+        let mut c = drydock();
+        c.arg("lint").args(args).args(["--format", "json"]);
+        c.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+        let o = child.wait_with_output().unwrap();
+        let codes: Vec<String> = serde_json::from_slice::<serde_json::Value>(&o.stdout)
+            .map(|v| {
+                v.as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|d| d["code"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        (
+            o.status.code(),
+            codes,
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    // A Dockerfile, known from its first line.
+    let (code, codes, _) = lint_stdin(&["-"], "FROM alpine:3.20\nRUN apk add curl\nUSER 1\n");
+    assert_eq!(code, Some(1));
+    assert!(codes.contains(&"DF002".to_string()), "{codes:?}");
+    // Compose, from --stdin-filename; the findings name that file.
+    let (_, codes, err) = lint_stdin(
+        &["-", "--stdin-filename", "compose.yaml", "--select", "CP003"],
+        "services:\n  app:\n    image: x:1\n    privileged: true\n",
+    );
+    assert_eq!(codes, ["CP003"], "{err}");
+    // A Kubernetes manifest, sniffed.
+    let (_, codes, _) = lint_stdin(&["-", "--select", "KS009"], "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n  - {name: c, image: nginx}\n");
+    assert_eq!(codes, ["KS009"]);
+    // Broken YAML on stdin: exit 2 with a YAML hint.
+    let (code, _, err) = lint_stdin(
+        &["-", "--stdin-filename", "k.yaml"],
+        "apiVersion: v1\nkind: [\n",
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("k.yaml") && err.contains("YAML"), "{err}");
+    // `-` with paths is a usage error.
+    let (code, _, err) = lint_stdin(&["-", "."], "FROM x\n");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("standard input"), "{err}");
+}

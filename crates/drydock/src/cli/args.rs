@@ -98,6 +98,7 @@ is kept and reported, and --force replaces it.")]
   drydock lint . --format sarif > drydock.sarif
   drydock lint . --format github   # annotations in a GitHub Actions log
   drydock lint . --ignore DF006 --fail-on error
+  helm template charts/api | drydock lint - --stdin-filename api.yaml
 
 A file named on the command line whose kind is not known from its name is
 judged by its content, and skipped with a note when it is none of the three.
@@ -426,8 +427,12 @@ pub struct DeployArgs {
 
 #[derive(clap::Args)]
 pub struct LintArgs {
-    /// Files or directories (default: the current directory).
+    /// Files or directories (default: the current directory); `-` reads standard input.
     pub paths: Vec<PathBuf>,
+    /// With `-`: the name the input stands for, which says its kind (Dockerfile, compose.yaml,
+    /// deploy.yaml); without it, the input's first lines do.
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<String>,
     #[arg(long, value_enum, default_value_t = drydock::lint::output::Format::Text)]
     pub format: drydock::lint::output::Format,
     /// The lowest severity that fails the run (default: drydock.toml's, else warning).

@@ -51,8 +51,26 @@ pub fn run(a: LintArgs, ui: &Ui) -> Outcome {
     };
     opts.validate().map_err(failure)?;
     let fail_on = a.fail_on.or(cfg.fail_on).unwrap_or(Severity::Warning);
-    let found = lint::discover(&paths).map_err(failure)?;
-    let run = lint::lint_paths(&found, &opts);
+    let run = if paths.len() == 1 && paths[0].as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+            drydock::error::Failure::new(
+                drydock::error::ErrorKind::Input,
+                format!("standard input is not UTF-8 text ({e})"),
+            )
+        })?;
+        let name = a.stdin_filename.clone().unwrap_or_else(|| "-".into());
+        lint::lint_text(&name, &text, &opts)
+    } else {
+        if paths.iter().any(|p| p.as_os_str() == "-") {
+            return Err(drydock::error::Failure::new(
+                drydock::error::ErrorKind::Usage,
+                "`-` (standard input) cannot be mixed with paths\n  fix: lint standard input alone: drydock lint - --stdin-filename NAME",
+            ));
+        }
+        let found = lint::discover(&paths).map_err(failure)?;
+        lint::lint_paths(&found, &opts)
+    };
     for e in &run.errors {
         super::error_line(ui, &e.to_string());
     }
