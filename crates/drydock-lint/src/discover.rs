@@ -87,10 +87,37 @@ fn sniff(path: &Path) -> Sniffed {
         // Empty: the Dockerfile parser says why that is an error.
         return Sniffed::Dockerfile;
     }
+    if let Some(text) = utf16(&head) {
+        return sniff_text(&text.unwrap_or_default());
+    }
     if head.contains(&0) {
         return Sniffed::Other("a binary file");
     }
     sniff_text(&String::from_utf8_lossy(&head))
+}
+
+/// Text that starts with a UTF-16 byte-order mark, decoded (`Some(None)`: the mark, then
+/// something that is not UTF-16; `None`: no such mark). An odd last byte (a cut-off head) is
+/// dropped.
+pub(crate) fn utf16(bytes: &[u8]) -> Option<Option<String>> {
+    let (rest, le) = if let Some(r) = bytes.strip_prefix(b"\xFF\xFE") {
+        (r, true)
+    } else if let Some(r) = bytes.strip_prefix(b"\xFE\xFF") {
+        (r, false)
+    } else {
+        return None;
+    };
+    let units: Vec<u16> = rest
+        .chunks_exact(2)
+        .map(|c| {
+            if le {
+                u16::from_le_bytes([c[0], c[1]])
+            } else {
+                u16::from_be_bytes([c[0], c[1]])
+            }
+        })
+        .collect();
+    Some(String::from_utf16(&units).ok())
 }
 
 /// What text holds, judged from its first lines (a name said nothing).

@@ -190,6 +190,14 @@ fn read_text(path: &Path) -> Result<String, LintError> {
         path: path.to_path_buf(),
         source,
     })?;
+    // UTF-16 with a byte-order mark, as kubectl and Compose (through Go's YAML) read it.
+    if let Some(text) = crate::discover::utf16(&bytes) {
+        return text.ok_or_else(|| LintError::NotText {
+            path: path.to_path_buf(),
+            why: "starts with a UTF-16 byte-order mark but is not valid UTF-16",
+            fix: "save it as UTF-8 (or valid UTF-16)",
+        });
+    }
     // UTF-8 with a BOM is still UTF-8.
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     if body.iter().take(8192).any(|b| *b == 0) {

@@ -442,3 +442,64 @@ fn standard_input_is_linted_by_its_stated_or_sniffed_kind() {
     assert_eq!(code, Some(2));
     assert!(err.contains("standard input"), "{err}");
 }
+
+#[test]
+fn utf16_files_with_a_byte_order_mark_are_read_as_kubectl_reads_them() {
+    let t = tempfile::tempdir().unwrap();
+    let utf16 = |text: &str, le: bool| {
+        let mut b = if le {
+            vec![0xFF, 0xFE]
+        } else {
+            vec![0xFE, 0xFF]
+        };
+        for u in text.encode_utf16() {
+            b.extend(if le { u.to_le_bytes() } else { u.to_be_bytes() });
+        }
+        b
+    };
+    std::fs::write(t.path().join("pod.yaml"), utf16("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n  - {name: c, image: nginx}\n", true)).unwrap();
+    // Named on the command line with no telling name: sniffed through the UTF-16.
+    std::fs::write(
+        t.path().join("services"),
+        utf16(
+            "services:\n  app:\n    image: x:1\n    privileged: true\n",
+            false,
+        ),
+    )
+    .unwrap();
+    let o = run(drydock()
+        .arg("lint")
+        .arg(t.path().join("pod.yaml"))
+        .arg(t.path().join("services"))
+        .args(["--select", "KS009,CP003", "--format", "json"]));
+    let codes: Vec<String> = serde_json::from_slice::<serde_json::Value>(&o.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        codes,
+        ["KS009", "CP003"],
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Positions are in characters of the decoded text.
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (d[0]["line"].as_u64(), d[0]["column"].as_u64()),
+        (Some(6), Some(22))
+    );
+    // A UTF-16 mark followed by something else: an input error naming the file.
+    let mut bad = vec![0xFF, 0xFE];
+    bad.extend([0x00, 0xD8, 0x41, 0x00]); // a lone surrogate
+    std::fs::write(t.path().join("bad.yaml"), bad).unwrap();
+    let o = run(drydock().arg("lint").arg(t.path().join("bad.yaml")));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("UTF-16"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
