@@ -97,8 +97,8 @@ fn sniff(path: &Path) -> Sniffed {
 }
 
 /// Text that starts with a UTF-16 byte-order mark, decoded (`Some(None)`: the mark, then
-/// something that is not UTF-16; `None`: no such mark). An odd last byte (a cut-off head) is
-/// dropped.
+/// something that is not UTF-16; `None`: no such mark, or what follows it is not text). An odd
+/// last byte (a cut-off head) is dropped.
 pub(crate) fn utf16(bytes: &[u8]) -> Option<Option<String>> {
     let (rest, le) = if let Some(r) = bytes.strip_prefix(b"\xFF\xFE") {
         (r, true)
@@ -117,7 +117,15 @@ pub(crate) fn utf16(bytes: &[u8]) -> Option<Option<String>> {
             }
         })
         .collect();
-    Some(String::from_utf16(&units).ok())
+    match String::from_utf16(&units) {
+        // Dockerfiles, manifests and Compose files are mostly ASCII: bytes that only happen to
+        // start like a mark (a binary file) decode to anything but that.
+        Ok(t) => {
+            let ascii = t.chars().filter(|c| c.is_ascii() && *c != '\0').count();
+            (!t.contains('\0') && ascii * 2 >= t.chars().count()).then_some(Some(t))
+        }
+        Err(_) => Some(None),
+    }
 }
 
 /// What text holds, judged from its first lines (a name said nothing).
