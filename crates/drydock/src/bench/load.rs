@@ -195,12 +195,23 @@ impl Conn {
 
 /// CPU seconds this process has used (user + system), from /proc/self/stat.
 pub fn own_cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    cpu_seconds("self", false)
+}
+
+/// CPU seconds of a process (`pid`, or `self`) from /proc/PID/stat: user and system time, and
+/// with `children` also that of its waited-for children (a service started through taskset).
+pub fn cpu_seconds(pid: &str, children: bool) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let f: Vec<&str> = after.split_whitespace().collect();
     let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // Fields 14 and 15 of stat (utime, stime), 0-based 11 and 12 after the command.
-    (ticks(11) + ticks(12)) / clock_ticks()
+    // Fields 14 to 17 of stat (utime, stime, cutime, cstime), 0-based 11 to 14 after the command.
+    let own = ticks(11) + ticks(12);
+    (if children {
+        own + ticks(13) + ticks(14)
+    } else {
+        own
+    }) / clock_ticks()
 }
 
 fn clock_ticks() -> f64 {

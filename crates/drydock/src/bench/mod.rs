@@ -147,69 +147,56 @@ fn free_port() -> u16 {
 /// CPU seconds and peak memory of the service: its cgroup when it has its own (v2, then v1),
 /// else the process from /proc.
 fn usage(pid: u32, own_cgroup: bool) -> (f64, u64) {
+    let read = |p: std::path::PathBuf| std::fs::read_to_string(p).ok();
     if own_cgroup {
-        if let Ok(cg) = std::fs::read_to_string(format!("/proc/{pid}/cgroup")) {
-            for line in cg.lines() {
-                let parts: Vec<&str> = line.splitn(3, ':').collect();
-                let (controllers, path) = match parts.as_slice() {
-                    [_, c, p] => (*c, *p),
-                    _ => continue,
-                };
-                if controllers.is_empty() {
-                    let base = format!("/sys/fs/cgroup{path}");
-                    let cpu = std::fs::read_to_string(format!("{base}/cpu.stat"))
-                        .ok()
-                        .and_then(|s| {
-                            s.lines().find_map(|l| {
-                                l.strip_prefix("usage_usec ")
-                                    .and_then(|v| v.trim().parse::<f64>().ok())
-                            })
-                        });
-                    let mem = std::fs::read_to_string(format!("{base}/memory.peak"))
-                        .ok()
-                        .and_then(|s| s.trim().parse().ok());
-                    if let (Some(c), Some(m)) = (cpu, mem) {
-                        return (c / 1e6, m);
-                    }
-                }
-            }
-            let v1 = |ctl: &str, file: &str| {
-                cg.lines()
-                    .find_map(|l| {
-                        let parts: Vec<&str> = l.splitn(3, ':').collect();
-                        (parts.len() == 3 && parts[1].split(',').any(|c| c == ctl))
-                            .then(|| format!("/sys/fs/cgroup/{ctl}{}/{file}", parts[2]))
-                    })
-                    .and_then(|p| std::fs::read_to_string(p).ok())
-                    .and_then(|s| s.trim().parse::<f64>().ok())
+        if let (Some((cpu, v)), Some((mem, _))) =
+            (cgroup_dir(pid, "cpuacct"), cgroup_dir(pid, "memory"))
+        {
+            let found = if v == 2 {
+                (
+                    read(cpu.join("cpu.stat"))
+                        .and_then(|t| field(&t, "usage_usec "))
+                        .map(|u| u as f64 / 1e6),
+                    read(mem.join("memory.peak")).and_then(|t| t.trim().parse().ok()),
+                )
+            } else {
+                (
+                    read(cpu.join("cpuacct.usage"))
+                        .and_then(|t| t.trim().parse::<f64>().ok())
+                        .map(|n| n / 1e9),
+                    read(mem.join("memory.max_usage_in_bytes")).and_then(|t| t.trim().parse().ok()),
+                )
             };
-            if let (Some(c), Some(m)) = (
-                v1("cpuacct", "cpuacct.usage"),
-                v1("memory", "memory.max_usage_in_bytes"),
-            ) {
-                return (c / 1e9, m as u64);
+            if let (Some(c), Some(m)) = found {
+                return (c, m);
             }
         }
     }
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let f: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, r)| r)
-        .split_whitespace()
-        .collect();
-    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-    let hwm = std::fs::read_to_string(format!("/proc/{pid}/status"))
+    (
+        load::cpu_seconds(&pid.to_string(), true),
+        status_kb(pid, "VmHWM:") * 1024,
+    )
+}
+
+/// A `KEY value` line's number in a cgroup file (`nr_throttled 12`).
+fn field(text: &str, key: &str) -> Option<u64> {
+    text.lines().find_map(|l| {
+        l.strip_prefix(key)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    })
+}
+
+/// A `Key: N kB` value of /proc/PID/status, in kB.
+fn status_kb(pid: u32, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines().find_map(|l| {
-                l.strip_prefix("VmHWM:")
+                l.strip_prefix(key)
                     .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
             })
         })
-        .unwrap_or(0);
-    ((t(11) + t(12) + t(13) + t(14)) / hz, hwm * 1024)
+        .unwrap_or(0)
 }
 
 /// The service's own cgroup directory and its version, when it has one.
@@ -237,12 +224,6 @@ fn cgroup_dir(pid: u32, controller: &str) -> Option<(std::path::PathBuf, u8)> {
 
 /// CPU throttling periods and OOM kills the kernel counted for the service's cgroup.
 fn pressure(pid: u32) -> (Option<u64>, Option<u64>) {
-    let field = |text: &str, key: &str| {
-        text.lines().find_map(|l| {
-            l.strip_prefix(key)
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        })
-    };
     let throttled = cgroup_dir(pid, "cpu").and_then(|(d, _)| {
         std::fs::read_to_string(d.join("cpu.stat"))
             .ok()
@@ -278,16 +259,7 @@ fn memory_now(pid: u32, own_cgroup: bool) -> u64 {
             }
         }
     }
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines().find_map(|l| {
-                l.strip_prefix("VmRSS:")
-                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            })
-        })
-        .unwrap_or(0)
-        * 1024
+    status_kb(pid, "VmRSS:") * 1024
 }
 
 fn healthy(port: u16, path: &str) -> bool {
@@ -398,12 +370,11 @@ pub fn bench(
                 for e in &env {
                     args.extend(["-e".into(), e.clone()]);
                 }
-                args.push(if mode == Mode::Podman && !image.contains('/') {
-                    format!("localhost/{image}")
-                } else if mode == Mode::Podman
-                    && !image.starts_with("localhost/")
-                    && !image.split('/').next().unwrap_or("").contains(['.', ':'])
-                {
+                // podman names images it loaded without a registry `localhost/…`.
+                let first = image.split('/').next().unwrap_or("");
+                let has_registry =
+                    image.contains('/') && (first.contains(['.', ':']) || first == "localhost");
+                args.push(if mode == Mode::Podman && !has_registry {
                     format!("localhost/{image}")
                 } else {
                     image.to_string()

@@ -99,6 +99,22 @@ struct Output {
     mode: u32,
 }
 
+/// The end of a bundle's header sentence: where each secret's value goes, and the variable the
+/// app reads it through (`lead` introduces the list).
+fn secrets_comment(p: &Project, lead: &str) -> String {
+    if p.secrets.is_empty() {
+        return ".\n".into();
+    }
+    let mut out = format!(", and each secret's value in secrets/<key>{lead}");
+    for s in &p.secrets {
+        out.push_str(&format!(
+            "#   secrets/{}  ->  {} (the app reads {}_FILE)\n",
+            s.key, s.env, s.env
+        ));
+    }
+    out
+}
+
 /// Writes the files of `targets` under `out`; returns what was written and what was kept.
 pub fn deploy(
     p: &Project,
@@ -150,17 +166,7 @@ pub fn deploy(
                 }
                 head.push_str("# The proxy has no healthcheck (drydock lint's CP006 is ignored on it): nginx images carry no\n# probe tool. Compose restarts it if it exits, and the app behind it is health-checked.\n");
                 head.push_str("# Put certs/tls.crt and certs/tls.key beside this file (`--tls self-signed` writes a development pair),\n# readable by uid 65532");
-                if p.secrets.is_empty() {
-                    head.push_str(".\n");
-                } else {
-                    head.push_str(", and each secret's value in secrets/<key>:\n");
-                    for s in &p.secrets {
-                        head.push_str(&format!(
-                            "#   secrets/{}  ->  {} (the app reads {}_FILE)\n",
-                            s.key, s.env, s.env
-                        ));
-                    }
-                }
+                head.push_str(&secrets_comment(p, ":\n"));
                 push(
                     out.join("compose/compose.yaml"),
                     format!("{head}{}", compose::quote_sexagesimal(&yaml)),
@@ -180,17 +186,7 @@ pub fn deploy(
                 head.push_str(&format!("#   docker stack deploy -c stack.yaml {}   # HTTPS on ${{HTTPS_PORT:-443}} of the node running nginx\n", p.name));
                 head.push_str(&format!("# The app image: {} (on one node a local image works: add --resolve-image never; on\n# several, push it: drydock build --push REF, and deploy with --image REF@sha256:…).\n", image.local));
                 head.push_str("# nginx publishes its ports in host mode and finds the replicas through Swarm's DNS: the\n# routing mesh is not needed. Put certs/tls.crt and certs/tls.key beside this file\n# (`--tls self-signed` writes a development pair)");
-                if p.secrets.is_empty() {
-                    head.push_str(".\n");
-                } else {
-                    head.push_str(", and each secret's value in secrets/<key>\n# (they become Swarm secrets):\n");
-                    for s in &p.secrets {
-                        head.push_str(&format!(
-                            "#   secrets/{}  ->  {} (the app reads {}_FILE)\n",
-                            s.key, s.env, s.env
-                        ));
-                    }
-                }
+                head.push_str(&secrets_comment(p, "\n# (they become Swarm secrets):\n"));
                 push(
                     out.join("swarm/stack.yaml"),
                     format!("{head}{}", compose::quote_sexagesimal(&yaml)),
