@@ -307,12 +307,13 @@ fn lint_file_with_text(
 
 /// Lints Kubernetes manifests, all files at once.
 pub fn lint_kubernetes(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
-    let ctx = KubernetesCtx::new(files, opts.secret_env);
+    let ctx = KubernetesCtx::new(files, opts);
     run_rules(
         opts,
         "",
         |rule| match rule.check {
             Check::Kubernetes(check) => Some(check(&ctx)),
+            Check::Yaml(check) => Some(files.iter().flat_map(check).collect()),
             _ => None,
         },
         |rule, f, path| {
@@ -333,6 +334,7 @@ pub fn lint_compose(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
         "",
         |rule| match rule.check {
             Check::Compose(check) => Some(check(&ctx)),
+            Check::Yaml(check) => Some(files.iter().flat_map(check).collect()),
             _ => None,
         },
         |rule, f, path| {

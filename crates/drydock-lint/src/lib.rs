@@ -37,4 +37,4 @@ pub use engine::{
     lint_text, LintRun,
 };
 pub use error::LintError;
-pub use options::{LintOptions, SecretEnvStance};
+pub use options::{LintOptions, PodSecurity, SecretEnvStance};

@@ -2,7 +2,9 @@
 //! sees one typed view of the input.
 
 use crate::diagnostic::{Finding, Severity};
+use crate::options::PodSecurity;
 use crate::view::{ComposeCtx, DockerfileCtx, KubernetesCtx};
+use crate::yaml::YamlFile;
 
 pub struct Rule {
     pub code: &'static str,
@@ -12,6 +14,8 @@ pub struct Rule {
     pub severity: Severity,
     /// hadolint rules it covers, for users coming from there.
     pub hadolint: &'static [&'static str],
+    /// For a Pod Security Standards control: the lowest profile that requires it.
+    pub pod_security: Option<PodSecurity>,
     /// Markdown: What it does / Why is this bad? / Example / Use instead / References.
     pub doc: &'static str,
     pub check: Check,
@@ -22,6 +26,8 @@ pub enum Check {
     Dockerfile(fn(&DockerfileCtx<'_>) -> Vec<Finding>),
     Kubernetes(fn(&KubernetesCtx<'_>) -> Vec<Finding>),
     Compose(fn(&ComposeCtx<'_>) -> Vec<Finding>),
+    /// Any YAML file, Kubernetes or Compose, as read.
+    Yaml(fn(&YamlFile) -> Vec<Finding>),
 }
 
 impl Rule {
@@ -45,8 +51,20 @@ impl Rule {
         } else {
             format!("Covers hadolint {}.\n\n", self.hadolint.join(", "))
         };
+        let level = match self.pod_security {
+            Some(l) => format!(
+                "Pod Security Standards: required by the {} profile{}.\n\n",
+                l.as_str(),
+                if l == PodSecurity::Baseline {
+                    " (and so by restricted)"
+                } else {
+                    ""
+                }
+            ),
+            None => String::new(),
+        };
         format!(
-            "# {code} {name}\n\nPractice: {practice}. Default severity: {sev}.\n\n{hadolint}{doc}\n",
+            "# {code} {name}\n\nPractice: {practice}. Default severity: {sev}.\n\n{level}{hadolint}{doc}\n",
             code = self.code,
             name = self.name,
             practice = self.practice,

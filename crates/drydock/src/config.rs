@@ -79,6 +79,8 @@ pub struct LintSection {
     pub fail_on: Option<crate::lint::Severity>,
     /// "reference" (default) or "files": how secrets may reach the environment (KS008).
     pub secret_env: Option<crate::lint::SecretEnvStance>,
+    /// "restricted" (default), "baseline" or "privileged": the Pod Security Standards profile.
+    pub pod_security: Option<crate::lint::PodSecurity>,
 }
 
 /// Horizontal scaling (a HorizontalPodAutoscaler and a PodDisruptionBudget in Kubernetes).

@@ -18,6 +18,12 @@ pub fn render(diags: &[Diagnostic]) -> String {
     let rules: Vec<Value> = RULES
         .iter()
         .map(|r| {
+            let mut properties = json!({ "tags": [r.practice], "precision": "high" });
+            if let Some(level) = r.pod_security {
+                properties["pod_security"] = json!(level.as_str());
+                properties["tags"] =
+                    json!([r.practice, format!("pod-security/{}", level.as_str())]);
+            }
             json!({
                 "id": r.code,
                 "name": r.name,
@@ -25,7 +31,7 @@ pub fn render(diags: &[Diagnostic]) -> String {
                 "fullDescription": { "text": r.summary() },
                 "help": { "text": r.summary(), "markdown": r.markdown() },
                 "defaultConfiguration": { "level": level(r.severity) },
-                "properties": { "tags": [r.practice], "precision": "high" },
+                "properties": properties,
             })
         })
         .collect();

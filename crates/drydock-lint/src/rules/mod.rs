@@ -5,3 +5,5 @@ pub mod dockerfile;
 pub mod dockerignore;
 pub mod helpers;
 pub mod kubernetes;
+pub mod pod_security;
+pub mod yaml;

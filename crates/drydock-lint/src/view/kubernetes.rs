@@ -3,18 +3,25 @@
 //! container. Unknown kinds and custom resources are objects without a pod. Rules see all files
 //! at once, so a Deployment and the PodDisruptionBudget in another file meet.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-use crate::options::SecretEnvStance;
+use crate::options::{LintOptions, PodSecurity, SecretEnvStance};
 use crate::yaml::{Node, YamlFile};
+
+/// The label by which a Namespace tells the admission controller which profile to enforce.
+pub const ENFORCE_LABEL: &str = "pod-security.kubernetes.io/enforce";
 
 pub struct Object<'a> {
     pub path: &'a str,
     pub node: &'a Node,
     pub kind: String,
     pub name: String,
+    /// `metadata.namespace`.
+    pub namespace: Option<String>,
     /// The PodSpec of Pods and workload templates.
     pub pod: Option<&'a Node>,
+    /// The pod's metadata: the object's own for a Pod, the template's for a workload.
+    pub pod_meta: Option<&'a Node>,
     /// Codes suppressed by `drydock.dev/ignore` on the object or its pod template.
     pub ignored: BTreeSet<String>,
 }
@@ -22,6 +29,10 @@ pub struct Object<'a> {
 pub struct KubernetesCtx<'a> {
     pub objects: Vec<Object<'a>>,
     pub secret_env: SecretEnvStance,
+    /// The profile of objects in no labelled Namespace.
+    pub pod_security: PodSecurity,
+    /// Namespaces of the input whose enforce label names a profile.
+    pub namespaces: HashMap<String, PodSecurity>,
 }
 
 /// One container of a pod, with the object it belongs to.
@@ -35,17 +46,41 @@ pub struct Container<'a> {
 
 impl<'a> KubernetesCtx<'a> {
     /// Reads the objects of the files.
-    pub fn new(files: &'a [YamlFile], secret_env: SecretEnvStance) -> KubernetesCtx<'a> {
+    pub fn new(files: &'a [YamlFile], opts: &LintOptions) -> KubernetesCtx<'a> {
         let mut objects = Vec::new();
         for f in files {
             for d in &f.docs {
                 collect(&f.path, d, &mut objects);
             }
         }
+        let namespaces = objects
+            .iter()
+            .filter(|o| o.kind == "Namespace")
+            .filter_map(|o| {
+                let level = o
+                    .node
+                    .at("metadata")
+                    .at("labels")
+                    .at(ENFORCE_LABEL)
+                    .as_str()?;
+                Some((o.name.clone(), PodSecurity::from_label(level)?))
+            })
+            .collect();
         KubernetesCtx {
             objects,
-            secret_env,
+            secret_env: opts.secret_env,
+            pod_security: opts.pod_security,
+            namespaces,
         }
+    }
+
+    /// The Pod Security profile an object is held to: its Namespace's enforce label when the
+    /// Namespace is in the input, as the admission controller applies it, else the configured one.
+    pub fn profile(&self, o: &Object<'_>) -> PodSecurity {
+        o.namespace
+            .as_deref()
+            .and_then(|n| self.namespaces.get(n).copied())
+            .unwrap_or(self.pod_security)
     }
 
     /// Every container of every pod, init containers included.
@@ -83,7 +118,16 @@ fn collect<'a>(path: &'a str, node: &'a Node, out: &mut Vec<Object<'a>>) {
     }
     let (pod, template_meta) = match kind {
         "Pod" => (node.get("spec"), None),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => (
+        "PodTemplate" => (
+            node.at("template").get("spec"),
+            node.at("template").get("metadata"),
+        ),
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => (
             node.at("spec").at("template").get("spec"),
             node.at("spec").at("template").get("metadata"),
         ),
@@ -97,6 +141,11 @@ fn collect<'a>(path: &'a str, node: &'a Node, out: &mut Vec<Object<'a>>) {
     if let Some(m) = template_meta {
         ign.extend(ignored(m));
     }
+    let pod_meta = if kind == "Pod" {
+        node.get("metadata")
+    } else {
+        template_meta
+    };
     out.push(Object {
         path,
         node,
@@ -107,7 +156,13 @@ fn collect<'a>(path: &'a str, node: &'a Node, out: &mut Vec<Object<'a>>) {
             .as_str()
             .unwrap_or("")
             .to_string(),
+        namespace: node
+            .at("metadata")
+            .at("namespace")
+            .as_str()
+            .map(str::to_string),
         pod,
+        pod_meta,
         ignored: ign,
     });
 }

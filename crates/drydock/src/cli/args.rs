@@ -450,6 +450,10 @@ pub struct LintArgs {
     /// How secrets may reach a container's environment: by reference (default) or only as files.
     #[arg(long, value_enum)]
     pub secret_env: Option<drydock::lint::SecretEnvStance>,
+    /// The Pod Security Standards profile pods are held to (default: restricted; a Namespace in
+    /// the input labelled pod-security.kubernetes.io/enforce sets its own objects').
+    #[arg(long, value_enum)]
+    pub pod_security: Option<drydock::lint::PodSecurity>,
 }
 
 #[derive(clap::Args)]

@@ -31,7 +31,7 @@ pub fn run(a: LintArgs, ui: &Ui) -> Outcome {
             .filter(|s| !s.is_empty())
             .collect::<BTreeSet<_>>()
     };
-    let opts = LintOptions {
+    let mut opts = LintOptions {
         select: if a.select.is_empty() {
             upper(cfg.select)
         } else {
@@ -48,6 +48,7 @@ pub fn run(a: LintArgs, ui: &Ui) -> Outcome {
             .collect(),
         no_suppressions: a.no_suppressions,
         secret_env: a.secret_env.or(cfg.secret_env).unwrap_or_default(),
+        pod_security: a.pod_security.or(cfg.pod_security).unwrap_or_default(),
     };
     opts.validate().map_err(failure)?;
     let fail_on = a.fail_on.or(cfg.fail_on).unwrap_or(Severity::Warning);

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     practice: "P9",
     severity: Severity::Error,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags an application service (not a reverse proxy such as nginx, traefik or caddy) that publishes a port on an interface other than loopback.

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     practice: "P9",
     severity: Severity::Info,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a published port that names no host address, so Docker binds it on every interface.

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     practice: "P11",
     severity: Severity::Error,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags `privileged: true`.

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     practice: "P6",
     severity: Severity::Warning,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a service with no CPU or no memory limit (`cpus`/`mem_limit`, or `deploy.resources.limits`).

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     practice: "P8",
     severity: Severity::Warning,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a service with no `healthcheck`, or with `healthcheck: { disable: true }` (an image's own HEALTHCHECK counts only when Compose can see it, so say it here).

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     practice: "P12",
     severity: Severity::Error,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags an `environment` entry with a literal value for a variable whose name says it holds a secret (`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, ...).

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     practice: "P2",
     severity: Severity::Warning,
     hadolint: &["DL3006", "DL3007"],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a `FROM` whose image has no tag, or the `latest` tag, after expanding ARG defaults (so

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P2",
     severity: Severity::Warning,
     hadolint: &["DL3019"],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags `apk add` without `--no-cache`.

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P2",
     severity: Severity::Warning,
     hadolint: &["DL3009"],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a `RUN` that installs with `apt-get install` (or `apt install`) but does not remove

@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     practice: "P11",
     severity: Severity::Error,
     hadolint: &["DL3002"],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a final stage that sets no `USER`, or whose last `USER` is root (`root`, `0`, `0:0`).

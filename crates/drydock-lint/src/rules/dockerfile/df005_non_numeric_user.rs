@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P11",
     severity: Severity::Warning,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a `USER` in the final stage given by name rather than by number.

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P8",
     severity: Severity::Info,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a final stage with no `HEALTHCHECK`.

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P13",
     severity: Severity::Warning,
     hadolint: &["DL3025"],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags `CMD` and `ENTRYPOINT` in shell form in the final stage.

@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     practice: "P12",
     severity: Severity::Error,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags `ENV` and `ARG` that give a literal value to a variable whose name says it holds a secret

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P1",
     severity: Severity::Warning,
     hadolint: &["DL3020"],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags `ADD` of local files that are not archives.

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P5",
     severity: Severity::Warning,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags `COPY . .` (the whole context) that comes before the dependency download in the same

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P9",
     severity: Severity::Error,
     hadolint: &["DL3011"],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags `EXPOSE` of ports outside 1–65535, of malformed ports, and of more than one port in the

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "correctness",
     severity: Severity::Warning,
     hadolint: &["DL4003", "DL4004"],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a stage with more than one `CMD`, `ENTRYPOINT` or `HEALTHCHECK`.

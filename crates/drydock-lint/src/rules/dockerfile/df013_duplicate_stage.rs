@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     practice: "correctness",
     severity: Severity::Error,
     hadolint: &["DL3024"],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags two stages with the same name (`FROM ... AS build` twice).

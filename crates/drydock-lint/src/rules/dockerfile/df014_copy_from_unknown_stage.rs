@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "correctness",
     severity: Severity::Error,
     hadolint: &["DL3022", "DL3023"],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags `COPY --from=NAME` where NAME is neither an earlier stage's name nor an earlier stage's

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "correctness",
     severity: Severity::Warning,
     hadolint: &["DL3000"],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags `WORKDIR` with a relative path.

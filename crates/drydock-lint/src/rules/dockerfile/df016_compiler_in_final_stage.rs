@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     practice: "P1",
     severity: Severity::Warning,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a final stage built on a compiler image (`golang`, `rust`, `gcc`, `maven`, `node`, ...):

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P4",
     severity: Severity::Error,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags `go build` without `CGO_ENABLED=0` in a build whose final stage is `scratch`, distroless

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P2",
     severity: Severity::Warning,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a final stage on a full distribution image (debian, ubuntu, centos, fedora, ...) when an

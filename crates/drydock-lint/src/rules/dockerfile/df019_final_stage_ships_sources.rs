@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P1",
     severity: Severity::Warning,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags, in a multi-stage build, a final stage that copies the whole build context (`COPY . ...`)

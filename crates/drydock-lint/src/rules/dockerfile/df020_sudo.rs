@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P11",
     severity: Severity::Warning,
     hadolint: &["DL3004"],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags `sudo` in `RUN`.

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "correctness",
     severity: Severity::Info,
     hadolint: &["DL3003"],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a `RUN` that starts with `cd DIR && ...`.

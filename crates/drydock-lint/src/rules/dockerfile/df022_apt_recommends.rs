@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P2",
     severity: Severity::Info,
     hadolint: &["DL3015"],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags `apt-get install` without `--no-install-recommends`.

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "correctness",
     severity: Severity::Info,
     hadolint: &["DL4000"],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags the deprecated `MAINTAINER` instruction.

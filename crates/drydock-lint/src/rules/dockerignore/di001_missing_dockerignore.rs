@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     practice: "P3",
     severity: Severity::Warning,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a Dockerfile whose build context (its directory) has no `.dockerignore` (nor a

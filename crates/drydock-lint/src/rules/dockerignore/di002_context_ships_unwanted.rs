@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P3",
     severity: Severity::Warning,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a build context (after `.dockerignore`) that still holds version control (`.git`),

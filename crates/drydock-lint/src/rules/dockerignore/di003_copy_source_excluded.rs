@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P3",
     severity: Severity::Error,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a `COPY` or `ADD` whose source exists in the directory but is excluded by

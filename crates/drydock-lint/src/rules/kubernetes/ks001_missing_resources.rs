@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     practice: "P6",
     severity: Severity::Warning,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a container without CPU and memory requests and a memory limit (and, unless the project

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P6",
     severity: Severity::Error,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a container whose CPU or memory limit is below its request, or whose quantities do not

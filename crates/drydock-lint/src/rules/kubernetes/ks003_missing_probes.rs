@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P8",
     severity: Severity::Warning,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a long-running container (not an init container, not a Job's) without a liveness or a

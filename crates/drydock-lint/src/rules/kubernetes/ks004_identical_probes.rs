@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     practice: "P8",
     severity: Severity::Warning,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a container whose liveness and readiness probes are identical, and probes whose

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     practice: "P10",
     severity: Severity::Error,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags an Ingress with no `tls` section, or whose rules name hosts that no `tls` entry covers.

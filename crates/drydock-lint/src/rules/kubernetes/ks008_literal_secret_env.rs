@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P12",
     severity: Severity::Error,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags an `env` entry with a literal `value` for a variable whose name says it holds a secret

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     practice: "P2",
     severity: Severity::Warning,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a container image with no tag, or the `latest` tag, and no digest.

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P9",
     severity: Severity::Error,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a Service `targetPort` that no container of the pods it selects declares (by number or

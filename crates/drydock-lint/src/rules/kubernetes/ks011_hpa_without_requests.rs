@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P13",
     severity: Severity::Error,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a HorizontalPodAutoscaler that scales on CPU utilisation a workload (in the files linted)

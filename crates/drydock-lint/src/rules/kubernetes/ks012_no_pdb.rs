@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     practice: "P13",
     severity: Severity::Info,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a Deployment or StatefulSet with more than one replica that no PodDisruptionBudget in the

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     practice: "P7",
     severity: Severity::Warning,
     hadolint: &[],
+    pod_security: None,
     doc: r#"
 ## What it does
 Flags a Go container with a CPU limit and nothing that sets GOMAXPROCS: no `GOMAXPROCS`

@@ -4,7 +4,6 @@ pub mod ks001_missing_resources;
 pub mod ks002_limits_below_requests;
 pub mod ks003_missing_probes;
 pub mod ks004_identical_probes;
-pub mod ks005_not_restricted;
 pub mod ks006_writable_root;
 pub mod ks007_ingress_without_tls;
 pub mod ks008_literal_secret_env;

@@ -1,0 +1,57 @@
+use crate::diagnostic::{Finding, Severity};
+use crate::options::PodSecurity;
+use crate::rule::{Check, Rule};
+use crate::view::KubernetesCtx;
+
+use super::{name, pods};
+
+pub static RULE: Rule = Rule {
+    code: "PS005",
+    name: "pod-security-host-path",
+    practice: "P11",
+    severity: Severity::Error,
+    hadolint: &[],
+    pod_security: Some(PodSecurity::Baseline),
+    doc: r#"
+## What it does
+Flags a `hostPath` volume (Pod Security baseline, "HostPath Volumes").
+
+## Why is this bad?
+A hostPath volume mounts the node's own files into the pod: the container runtime's socket,
+kubelet's credentials, other pods' data.
+
+## Example
+```yaml
+volumes:
+  - name: data
+    hostPath: { path: /var/lib/app }
+```
+
+Use instead:
+```yaml
+volumes:
+  - name: data
+    persistentVolumeClaim: { claimName: app-data }
+```
+
+## References
+- https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline
+"#,
+    check: Check::Kubernetes(check),
+};
+
+fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for pod in pods(ctx, PodSecurity::Baseline) {
+        for v in pod.spec.at("volumes").seq() {
+            if let Some((k, _)) = v.entry("hostPath") {
+                out.push(pod.finding(
+                    k,
+                    format!("volume `{}` is a hostPath volume", name(v)),
+                    "use a persistentVolumeClaim, emptyDir, configMap or secret volume",
+                ));
+            }
+        }
+    }
+    out
+}

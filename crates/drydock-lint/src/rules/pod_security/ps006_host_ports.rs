@@ -1,0 +1,64 @@
+use crate::diagnostic::{Finding, Severity};
+use crate::options::PodSecurity;
+use crate::rule::{Check, Rule};
+use crate::view::KubernetesCtx;
+
+use super::{name, pods};
+
+pub static RULE: Rule = Rule {
+    code: "PS006",
+    name: "pod-security-host-ports",
+    practice: "P11",
+    severity: Severity::Error,
+    hadolint: &[],
+    pod_security: Some(PodSecurity::Baseline),
+    doc: r#"
+## What it does
+Flags a container port with a `hostPort` other than 0 (Pod Security baseline, "Host Ports").
+
+## Why is this bad?
+A host port binds the node's own address, bypassing Services and NetworkPolicies, and limits
+the pod to one per node.
+
+## Example
+```yaml
+ports:
+  - containerPort: 8080
+    hostPort: 8080
+```
+
+Use instead:
+```yaml
+ports:
+  - containerPort: 8080   # and a Service in front
+```
+
+## References
+- https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline
+"#,
+    check: Check::Kubernetes(check),
+};
+
+fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for pod in pods(ctx, PodSecurity::Baseline) {
+        for c in pod.containers() {
+            for p in c.at("ports").seq() {
+                if let Some((k, v)) = p.entry("hostPort") {
+                    if v.text().is_some_and(|t| t != "0") {
+                        out.push(pod.finding(
+                            k,
+                            format!(
+                                "container `{}` binds host port {}",
+                                name(c),
+                                v.text().unwrap_or_default()
+                            ),
+                            "remove hostPort and reach the pod through a Service",
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}

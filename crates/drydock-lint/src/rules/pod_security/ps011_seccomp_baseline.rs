@@ -1,0 +1,57 @@
+use crate::diagnostic::{Finding, Severity};
+use crate::options::PodSecurity;
+use crate::rule::{Check, Rule};
+use crate::view::KubernetesCtx;
+
+use super::{contexts, pods, set_str};
+
+pub static RULE: Rule = Rule {
+    code: "PS011",
+    name: "pod-security-seccomp-unconfined",
+    practice: "P11",
+    severity: Severity::Error,
+    hadolint: &[],
+    pod_security: Some(PodSecurity::Baseline),
+    doc: r#"
+## What it does
+Flags a seccomp profile other than `RuntimeDefault` or `Localhost` (i.e. `Unconfined`) on the
+pod or a container (Pod Security baseline, "Seccomp").
+
+## Why is this bad?
+Without seccomp every system call reaches the kernel, including the ones container escapes use.
+
+## Example
+```yaml
+securityContext:
+  seccompProfile: { type: Unconfined }
+```
+
+Use instead:
+```yaml
+securityContext:
+  seccompProfile: { type: RuntimeDefault }
+```
+
+## References
+- https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline
+"#,
+    check: Check::Kubernetes(check),
+};
+
+fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for pod in pods(ctx, PodSecurity::Baseline) {
+        for (who, sc) in contexts(&pod) {
+            if let Some((v, t)) = set_str(sc.at("seccompProfile"), "type") {
+                if !matches!(t, "RuntimeDefault" | "Localhost") {
+                    out.push(pod.finding(
+                        v,
+                        format!("{who} sets seccomp profile {t}"),
+                        "use seccompProfile type RuntimeDefault (or Localhost)",
+                    ));
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,70 @@
+use crate::diagnostic::{Finding, Severity};
+use crate::options::PodSecurity;
+use crate::rule::{Check, Rule};
+use crate::view::KubernetesCtx;
+
+use super::{name, name_anchor, pods};
+
+pub static RULE: Rule = Rule {
+    code: "PS014",
+    name: "pod-security-privilege-escalation",
+    practice: "P11",
+    severity: Severity::Error,
+    hadolint: &[],
+    pod_security: Some(PodSecurity::Restricted),
+    doc: r#"
+## What it does
+Flags a container that does not set `allowPrivilegeEscalation: false` (Pod Security
+restricted, "Privilege Escalation"). Windows pods are exempt.
+
+## Why is this bad?
+Unless it is false, a setuid binary in the image (or one the process writes) can gain
+privileges the container was not started with.
+
+## Example
+```yaml
+securityContext:
+  runAsNonRoot: true
+```
+
+Use instead:
+```yaml
+securityContext:
+  runAsNonRoot: true
+  allowPrivilegeEscalation: false
+```
+
+## References
+- https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
+"#,
+    check: Check::Kubernetes(check),
+};
+
+fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for pod in pods(ctx, PodSecurity::Restricted) {
+        if pod.is_windows() {
+            continue;
+        }
+        for c in pod.containers() {
+            let sc = c.at("securityContext");
+            match sc.entry("allowPrivilegeEscalation") {
+                Some((_, v)) if v.as_bool() == Some(false) => {}
+                Some((k, _)) => out.push(pod.finding(
+                    k,
+                    format!("container `{}` allows privilege escalation", name(c)),
+                    "set allowPrivilegeEscalation: false",
+                )),
+                None => out.push(pod.finding(
+                    name_anchor(c),
+                    format!(
+                        "container `{}` does not set allowPrivilegeEscalation: false",
+                        name(c)
+                    ),
+                    "set securityContext.allowPrivilegeEscalation: false",
+                )),
+            }
+        }
+    }
+    out
+}
