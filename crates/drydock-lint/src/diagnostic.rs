@@ -49,6 +49,17 @@ pub struct Finding {
     /// The file, for rules that look at several files at once (Kubernetes); else the file
     /// being checked.
     pub path: Option<String>,
+    /// A severity below the rule's for this one finding (a placeholder where a secret would
+    /// be); a severity configured for the rule still wins.
+    pub severity: Option<Severity>,
+}
+
+impl Finding {
+    /// The same finding at a lower severity.
+    pub fn downgraded(mut self, to: Severity) -> Finding {
+        self.severity = Some(to);
+        self
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

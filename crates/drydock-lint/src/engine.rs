@@ -50,6 +50,7 @@ pub(crate) fn run_rules(
                     .severity
                     .get(rule.code)
                     .copied()
+                    .or(f.severity)
                     .unwrap_or(rule.severity),
                 path,
                 span: f.span,

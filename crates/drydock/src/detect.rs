@@ -181,17 +181,13 @@ pub fn ready_path(sources: &[Source], health: &str) -> Found<String> {
     f
 }
 
-/// Environment variables the app reads whose names say they hold secrets.
+/// Environment variables the app reads whose names say they hold secrets, judged as the lint
+/// rules judge them (and DSNs, which carry a password).
 pub fn secret_envs(sources: &[Source]) -> Vec<String> {
     static READ: OnceLock<Regex> = OnceLock::new();
-    static SECRETISH: OnceLock<Regex> = OnceLock::new();
     let read = re(
         &READ,
         r#"(?:Getenv|LookupEnv|env::var|env|var_os|getenv)\(\s*"([A-Z][A-Z0-9_]*)""#,
-    );
-    let secretish = re(
-        &SECRETISH,
-        r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY|CREDENTIALS|DSN)",
     );
     let mut found: Vec<String> = sources
         .iter()
@@ -200,7 +196,7 @@ pub fn secret_envs(sources: &[Source]) -> Vec<String> {
                 .map(|c| c[1].to_string())
                 .collect::<Vec<_>>()
         })
-        .filter(|n| secretish.is_match(n) && !n.ends_with("_FILE"))
+        .filter(|n| crate::lint::rules::helpers::secretish(n) || n.ends_with("DSN"))
         .collect();
     found.sort();
     found.dedup();

@@ -1,42 +1,345 @@
 //! Judgements the rules of several kinds share, so that a Dockerfile, a Compose file and a
 //! Kubernetes manifest are held to the same standard.
 
-/// Whether an environment variable's name says it holds a secret (`DB_PASSWORD`, `API_TOKEN`),
-/// as opposed to pointing at one (`DB_PASSWORD_FILE`, `TOKEN_URL`).
+/// What a literal environment value is, for the secret rules (DF008, KS008, CP007).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secret {
+    /// A credential written into the file.
+    Literal,
+    /// A secret-named variable with an obvious placeholder (`changeme`, `xxx`, `000…`): worth
+    /// a note, not an error.
+    Placeholder,
+}
+
+/// Whether `name=value` puts a secret in the file: a secret-named variable with a literal
+/// value, or any value that is a URL with a password in it (`postgres://app:s3cr3t@db/app`).
+/// References (`$VAR`, `${VAR}`), empty values and booleans are not literals.
+pub fn secret_literal(name: &str, value: &str) -> Option<Secret> {
+    let v = value.trim().trim_matches(|c| c == '"' || c == '\'');
+    if v.is_empty() || v.starts_with('$') {
+        return None;
+    }
+    if let Some(password) = url_password(v) {
+        return Some(if placeholder(password) {
+            Secret::Placeholder
+        } else {
+            Secret::Literal
+        });
+    }
+    if !secretish(name)
+        || matches!(
+            v.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off"
+        )
+    {
+        return None;
+    }
+    // A path to a credentials file is not the credential.
+    if v.starts_with('/') || v.starts_with("./") || v.ends_with(".json") || v.ends_with(".pem") {
+        return None;
+    }
+    Some(if placeholder(v) {
+        Secret::Placeholder
+    } else {
+        Secret::Literal
+    })
+}
+
+/// What a secret finding says about `name=value`: the literal, the placeholder or the URL.
+pub fn secret_problem(name: &str, value: &str, kind: Secret) -> String {
+    let in_url = url_password(value.trim().trim_matches(|c| c == '"' || c == '\'')).is_some();
+    match (kind, in_url) {
+        (Secret::Literal, true) => format!("{name} has a password in its URL"),
+        (Secret::Literal, false) => format!("{name} has a literal value"),
+        (Secret::Placeholder, _) => {
+            format!("{name} has a literal value (it looks like a placeholder)")
+        }
+    }
+}
+
+/// A secret finding, at info severity when the value is a placeholder.
+pub fn secret_finding(f: crate::diagnostic::Finding, kind: Secret) -> crate::diagnostic::Finding {
+    match kind {
+        Secret::Literal => f,
+        Secret::Placeholder => f.downgraded(crate::diagnostic::Severity::Info),
+    }
+}
+
+/// Whether an environment variable's name says it holds a secret (`DB_PASSWORD`, `API_TOKEN`,
+/// `AWS_SECRET_ACCESS_KEY`), as opposed to pointing at one (`DB_PASSWORD_FILE`, `TOKEN_URL`),
+/// naming or identifying one (`SECRET_NAME`, `SECRET_ID`, `DB_USERNAME`), counting or limiting
+/// (`MAX_TOTAL_TOKENS`, `PASSWORD_MIN_LENGTH`) or switching behaviour
+/// (`MYSQL_ALLOW_EMPTY_PASSWORD`, `MYSQL_RANDOM_ROOT_PASSWORD`, `VNC_NO_PASSWORD`).
 pub fn secretish(name: &str) -> bool {
-    let n = name.to_ascii_uppercase();
-    // Names that point at a secret, or describe one, are not one.
-    let about = [
-        "_FILE",
-        "_PATH",
-        "_DIR",
-        "_URL",
-        "_URI",
-        "_HOST",
-        "_PORT",
-        "_ENDPOINT",
-        "_NAME",
-        "_USER",
-        "_TYPE",
-        "_HEADER",
-    ];
-    [
-        "PASSWORD",
-        "PASSWD",
-        "SECRET",
-        "TOKEN",
-        "API_KEY",
-        "APIKEY",
-        "PRIVATE_KEY",
-        "CREDENTIALS",
-    ]
-    .iter()
-    .any(|k| n.contains(k))
-        && !about.iter().any(|s| n.ends_with(s))
+    let upper = name.to_ascii_uppercase();
+    let words: Vec<&str> = upper
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    // The words that make a name a secret's: the last one that does decides.
+    let secret_at = words
+        .iter()
+        .rposition(|w| {
+            matches!(
+                *w,
+                "PASSWORD"
+                    | "PASSWD"
+                    | "PASS"
+                    | "PWD"
+                    | "SECRET"
+                    | "TOKEN"
+                    | "APIKEY"
+                    | "PASSPHRASE"
+                    | "CREDENTIALS"
+                    | "AUTHTOKEN"
+                    | "SECRETKEY"
+                    | "PRIVATEKEY"
+            )
+        })
+        .or_else(|| {
+            // Two-word ones: API_KEY, PRIVATE_KEY, ACCESS_KEY, SIGNING_KEY, ENCRYPTION_KEY.
+            words
+                .windows(2)
+                .rposition(|w| {
+                    w[1] == "KEY"
+                        && matches!(
+                            w[0],
+                            "API"
+                                | "PRIVATE"
+                                | "ACCESS"
+                                | "SIGNING"
+                                | "ENCRYPTION"
+                                | "MASTER"
+                                | "LICENSE"
+                        )
+                })
+                .map(|i| i + 1)
+        });
+    let Some(at) = secret_at else {
+        return false;
+    };
+    // `PWD` alone is the shell's working directory.
+    if words == ["PWD"] {
+        return false;
+    }
+    // What follows the secret word says what the variable is about.
+    let about = |w: &str| {
+        matches!(
+            w,
+            "FILE"
+                | "PATH"
+                | "DIR"
+                | "URL"
+                | "URI"
+                | "HOST"
+                | "PORT"
+                | "ENDPOINT"
+                | "NAME"
+                | "USER"
+                | "USERNAME"
+                | "ID"
+                | "TYPE"
+                | "HEADER"
+                | "LENGTH"
+                | "LEN"
+                | "SIZE"
+                | "MIN"
+                | "MAX"
+                | "COUNT"
+                | "LIMIT"
+                | "TTL"
+                | "EXPIRY"
+                | "EXPIRES"
+                | "EXPIRATION"
+                | "LIFETIME"
+                | "TIMEOUT"
+                | "ENABLED"
+                | "DISABLED"
+                | "REQUIRED"
+                | "ALGORITHM"
+                | "ALG"
+                | "FORMAT"
+                | "POLICY"
+                | "ROTATION"
+                | "REALM"
+                | "ISSUER"
+                | "AUDIENCE"
+                | "SCOPE"
+                | "SCOPES"
+                | "PREFIX"
+                | "REF"
+                | "ARN"
+                | "VERSION"
+                | "MODE"
+                | "METHOD"
+                | "KIND"
+                | "COMMAND"
+                | "CMD"
+                | "FIELD"
+                | "PARAM"
+                | "LOCATION"
+                | "STORE"
+                | "PROVIDER"
+                | "SOURCE"
+                | "HASH"
+                | "SALT_ROUNDS"
+                | "ROUNDS"
+                | "STRENGTH"
+        )
+    };
+    if words[at + 1..].iter().any(|w| about(w)) {
+        return false;
+    }
+    // Counts, limits, flags and switches anywhere in the name.
+    let not_a_value = |w: &str| {
+        matches!(
+            w,
+            "MAX"
+                | "MIN"
+                | "TOTAL"
+                | "COUNT"
+                | "NUM"
+                | "NUMBER"
+                | "LIMIT"
+                | "TOKENS"
+                | "ALLOW"
+                | "ALLOWED"
+                | "NO"
+                | "RANDOM"
+                | "EMPTY"
+                | "SKIP"
+                | "DISABLE"
+                | "ENABLE"
+                | "USE"
+                | "REQUIRE"
+                | "GENERATE"
+                | "RESET"
+                | "CHANGE"
+                | "EXPIRE"
+                | "FORCE"
+                | "ONETIME"
+        )
+    };
+    !words.iter().any(|w| not_a_value(w))
+}
+
+/// The password of a URL with credentials in it (`scheme://user:password@host`).
+pub fn url_password(value: &str) -> Option<&str> {
+    let (_, rest) = value.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let (_, password) = userinfo.split_once(':')?;
+    (!password.is_empty() && !password.starts_with('$')).then_some(password)
+}
+
+/// An obvious placeholder: `changeme`, `xxx`, `000000`, `<password>`, `your-token-here`…
+pub fn placeholder(value: &str) -> bool {
+    let v = value.to_ascii_lowercase();
+    let same = |c: char| v.len() >= 3 && v.chars().all(|x| x == c);
+    same('x')
+        || same('0')
+        || same('*')
+        || same('.')
+        || same('-')
+        || (v.starts_with('<') && v.ends_with('>'))
+        || [
+            "changeme",
+            "change_me",
+            "change-me",
+            "changeit",
+            "replaceme",
+            "replace_me",
+            "replace-me",
+            "your",
+            "placeholder",
+            "example",
+            "dummy",
+            "todo",
+            "fixme",
+            "redacted",
+            "notasecret",
+            "not-a-secret",
+        ]
+        .iter()
+        .any(|p| v.contains(p))
+        || matches!(
+            v.as_str(),
+            "password" | "secret" | "token" | "pass" | "test" | "none" | "null" | "default"
+        )
 }
 
 /// Whether a user (`root`, `0`, `0:0`, `root:staff`) is root.
 pub fn is_root(user: &str) -> bool {
     let u = user.split(':').next().unwrap_or(user).trim();
     u == "root" || u == "0"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_names() {
+        for yes in [
+            "DB_PASSWORD",
+            "API_TOKEN",
+            "AWS_SECRET_ACCESS_KEY",
+            "STRIPE_API_KEY",
+            "DB_PASS",
+            "GITHUB_TOKEN",
+            "JWT_SECRET",
+            "client_secret",
+        ] {
+            assert!(secretish(yes), "{yes}");
+        }
+        for no in [
+            "MAX_TOTAL_TOKENS",
+            "MYSQL_ALLOW_EMPTY_PASSWORD",
+            "MYSQL_RANDOM_ROOT_PASSWORD",
+            "VNC_NO_PASSWORD",
+            "DB_PASSWORD_FILE",
+            "SECRET_ID",
+            "SECRET_NAME",
+            "TOKEN_URL",
+            "PASSWORD_MIN_LENGTH",
+            "TOKEN_REALM",
+            "PWD",
+            "LOG_LEVEL",
+            "TOKEN_TTL",
+        ] {
+            assert!(!secretish(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn secret_values() {
+        assert_eq!(
+            secret_literal("DB_PASSWORD", "hunter2"),
+            Some(Secret::Literal)
+        );
+        assert_eq!(
+            secret_literal("DB_PASSWORD", "changeme"),
+            Some(Secret::Placeholder)
+        );
+        assert_eq!(
+            secret_literal("DB_PASSWORD", "000000"),
+            Some(Secret::Placeholder)
+        );
+        assert_eq!(secret_literal("DB_PASSWORD", "${DB_PASSWORD}"), None);
+        assert_eq!(secret_literal("DB_PASSWORD", ""), None);
+        assert_eq!(
+            secret_literal("DATABASE_URL", "postgres://u:p4ss@db/x"),
+            Some(Secret::Literal)
+        );
+        assert_eq!(secret_literal("DATABASE_URL", "postgres://u@db/x"), None);
+        assert_eq!(
+            secret_literal("DATABASE_URL", "postgres://u:$PW@db/x"),
+            None
+        );
+        assert_eq!(
+            secret_literal("GOOGLE_APPLICATION_CREDENTIALS", "/var/run/key.json"),
+            None
+        );
+        assert_eq!(secret_literal("USE_TOKEN", "true"), None);
+    }
 }

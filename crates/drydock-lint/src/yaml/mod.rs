@@ -813,6 +813,7 @@ pub fn at(path: &str, node: &Node, message: String, fix: Option<String>) -> Find
         message,
         fix,
         path: Some(path.to_string()),
+        severity: None,
     }
 }
 

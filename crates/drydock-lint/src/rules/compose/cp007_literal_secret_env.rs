@@ -37,7 +37,7 @@ secrets: [api-token]
 };
 
 fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
-    use crate::rules::helpers::secretish;
+    use crate::rules::helpers::{secret_finding, secret_literal, secret_problem};
     use crate::yaml::Value;
     let mut out = Vec::new();
     for s in &ctx.services {
@@ -58,16 +58,22 @@ fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
             _ => Vec::new(),
         };
         for (name, node, value) in pairs {
-            if secretish(&name) && value.is_some_and(|v| !v.is_empty() && !v.starts_with('$')) {
-                out.push(at(
+            let Some(value) = value else { continue };
+            if let Some(kind) = secret_literal(&name, &value) {
+                let f = at(
                     s.path,
                     node,
-                    format!("service `{}`: {name} has a literal value", s.name),
+                    format!(
+                        "service `{}`: {}",
+                        s.name,
+                        secret_problem(&name, &value, kind)
+                    ),
                     Some(
                         "use a Compose secret (a file) or pass it from the environment with ${VAR}"
                             .into(),
                     ),
-                ));
+                );
+                out.push(secret_finding(f, kind));
             }
         }
     }

@@ -1,7 +1,7 @@
 use super::at_word;
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
-use crate::rules::helpers::secretish;
+use crate::rules::helpers::{secret_finding, secret_literal, secret_problem};
 use crate::view::DockerfileCtx;
 use drydock_dockerfile::parser::Arg;
 use drydock_dockerfile::Keyword;
@@ -64,9 +64,10 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
             _ => continue,
         };
         for (k, v) in pairs {
-            let v = v.trim_matches(|c| c == '"' || c == '\'');
-            if secretish(k) && !v.is_empty() && !v.starts_with('$') {
-                out.push(at_word(ctx, ins, k, format!("{} {k} has a literal value: it is readable by anyone who can pull the image", ins.kind()), Some("pass it at run time (docker run -e, Kubernetes secretKeyRef) or use a BuildKit secret mount".into())));
+            if let Some(kind) = secret_literal(k, v) {
+                let problem = secret_problem(k, v, kind);
+                let f = at_word(ctx, ins, k, format!("{} {problem}: it is readable by anyone who can pull the image", ins.kind()), Some("pass it at run time (docker run -e, Kubernetes secretKeyRef) or use a BuildKit secret mount".into()));
+                out.push(secret_finding(f, kind));
             }
         }
     }

@@ -52,6 +52,7 @@ pub fn at(
         message,
         fix,
         path: None,
+        severity: None,
     }
 }
 
@@ -76,6 +77,7 @@ pub fn at_word(
                 message,
                 fix,
                 path: None,
+                severity: None,
             };
         }
     }

@@ -19,6 +19,7 @@ pub fn file_start(message: String, fix: Option<String>) -> Finding {
         message,
         fix,
         path: None,
+        severity: None,
     }
 }
 

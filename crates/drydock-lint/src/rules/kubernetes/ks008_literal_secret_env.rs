@@ -1,6 +1,6 @@
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
-use crate::rules::helpers::secretish;
+use crate::rules::helpers::{secret_finding, secret_literal, secret_problem};
 use crate::view::{Container, KubernetesCtx};
 use crate::yaml::at;
 
@@ -52,16 +52,20 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
         for e in c.at("env").seq() {
             let name = e.at("name").as_str().unwrap_or("");
             if let Some(v) = e.get("value") {
-                if secretish(name) && v.text().is_some_and(|t| !t.is_empty()) {
-                    out.push(at(
+                let text = v.text().unwrap_or_default();
+                if let Some(kind) = secret_literal(name, &text) {
+                    let f = at(
                         o.path,
                         v,
                         format!(
-                            "{} {}: {name} has a literal value in the manifest",
-                            o.kind, o.name
+                            "{} {}: {} in the manifest",
+                            o.kind,
+                            o.name,
+                            secret_problem(name, &text, kind)
                         ),
                         Some("use valueFrom.secretKeyRef".into()),
-                    ));
+                    );
+                    out.push(secret_finding(f, kind));
                 }
             }
             if ctx.secret_env == crate::SecretEnvStance::Files {
