@@ -93,6 +93,9 @@ const VALUE_OPTS: &[&str] = &[
     "--target-release",
     "--repository",
     "--root",
+    "--virtual",
+    "--enablerepo",
+    "--disablerepo",
 ];
 
 pub fn commands(text: &str) -> Vec<Command> {
@@ -325,6 +328,41 @@ impl Command {
         (c.is("rm") && c.args_all().any(|a| a.starts_with("/var/lib/apt/lists")))
             || c.has_args("apt-get", "dist-clean")
             || c.has_args("apt", "dist-clean")
+    }
+
+    /// The packages a package manager installs (`apt-get install`, `apk add`, `yum`/`dnf`/
+    /// `microdnf`/`zypper install`), with versions cut (`gcc=12.2*` is `gcc`); none for a dry
+    /// run.
+    pub fn installed_packages(&self) -> Vec<String> {
+        let c = &self.unwrapped();
+        let installs = c.is_apt_install()
+            || c.has_args("apk", "add")
+            || ["yum", "dnf", "microdnf", "zypper", "tdnf"]
+                .iter()
+                .any(|m| c.has_args(m, "install") || c.has_args(m, "in"));
+        if !installs {
+            return Vec::new();
+        }
+        c.args()
+            .map(|p| p.split(['=', '>', '<', '~']).next().unwrap_or(p))
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// A command that uninstalls packages (`apk del`, `apt-get purge|remove|autoremove`, `yum`/
+    /// `dnf remove`): the build-dependencies pattern, where what was installed is gone again.
+    pub fn removes_packages(&self) -> bool {
+        let c = &self.unwrapped();
+        c.has_args("apk", "del")
+            || ["apt-get", "apt"].iter().any(|m| {
+                ["purge", "remove", "autoremove"]
+                    .iter()
+                    .any(|s| c.has_args(m, s))
+            })
+            || ["yum", "dnf", "microdnf", "zypper"]
+                .iter()
+                .any(|m| c.has_args(m, "remove") || c.has_args(m, "erase") || c.has_args(m, "rm"))
     }
 
     /// Every argument that is not an option, the first included.

@@ -91,10 +91,16 @@ pub fn lint_dockerfile_in(
         line: e.line,
         message: e.message,
     })?;
+    let stages = stages(&df);
+    rejected_by_buildkit(&df, &stages).map_err(|(line, message)| LintError::Parse {
+        path: path.to_string(),
+        line,
+        message,
+    })?;
     let ctx = DockerfileCtx {
         path,
         lines: text.lines().collect(),
-        stages: stages(&df),
+        stages,
         df: &df,
         context,
     };
@@ -123,6 +129,39 @@ pub fn lint_dockerfile_in(
         },
     );
     Ok(out)
+}
+
+/// What BuildKit refuses to build although the parser reads it: an instruction it does not
+/// know, and a FROM that is not an image reference (`FROM image:sha256:…`), a stage or
+/// `scratch`. Such a file is an input error, as `docker build` makes it one.
+fn rejected_by_buildkit(
+    df: &drydock_dockerfile::Dockerfile,
+    stages: &[drydock_dockerfile::stages::Stage],
+) -> Result<(), (usize, String)> {
+    use drydock_dockerfile::Keyword;
+    if let Some(i) = df.instructions.iter().find(|i| i.is(Keyword::Unknown)) {
+        return Err((
+            i.start_line,
+            format!("unknown instruction: {}", i.keyword.to_ascii_uppercase()),
+        ));
+    }
+    for (n, s) in stages.iter().enumerate() {
+        let base = s.base.as_str();
+        let earlier_stage = stages[..n]
+            .iter()
+            .any(|o| o.alias.as_deref() == Some(base.to_ascii_lowercase().as_str()));
+        // A base still holding a variable is decided at build time.
+        if base.contains('$') || base.eq_ignore_ascii_case("scratch") || earlier_stage {
+            continue;
+        }
+        if let Err(e) = drydock_oci::reference::Reference::parse(base) {
+            return Err((
+                df.instructions[s.from].start_line,
+                format!("FROM {base}: not a valid image reference ({})", e.problem),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What one `drydock lint` run looked at and found.

@@ -503,3 +503,129 @@ fn utf16_files_with_a_byte_order_mark_are_read_as_kubectl_reads_them() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// The Pod Security profile: strict by default, `--pod-security`, `[lint] pod_security`, a
+/// Namespace's enforce label; the retired KS005 standing for its successors.
+#[test]
+fn pod_security_profiles_and_the_retired_code() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    // Baseline-clean, restricted-dirty: no runAsNonRoot, no seccomp, nothing dropped.
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: apps\nspec:\n  containers:\n  - name: app\n    image: app:1.0\n";
+    write(d, "k8s/pod.yaml", pod);
+    let codes = |args: &[&str], dir: &Path| -> Vec<String> {
+        let out = run(drydock()
+            .arg("lint")
+            .arg(dir)
+            .args([
+                "--format",
+                "json",
+                "--select",
+                "PS001,PS002,PS003,PS014,PS015,PS017,PS018",
+            ])
+            .args(args));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut c: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_string())
+            .collect();
+        c.dedup();
+        c
+    };
+    assert_eq!(codes(&[], d), ["PS014", "PS015", "PS017", "PS018"]);
+    assert!(codes(&["--pod-security", "baseline"], d).is_empty());
+    write(d, "drydock.toml", "[lint]\npod_security = \"baseline\"\n");
+    assert!(codes(&[], d).is_empty());
+    std::fs::remove_file(d.join("drydock.toml")).unwrap();
+    // A Namespace in the input labelled baseline, as the admission controller reads it.
+    write(
+        d,
+        "k8s/ns.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n",
+    );
+    assert!(codes(&[], d).is_empty());
+    std::fs::remove_file(d.join("k8s/ns.yaml")).unwrap();
+    // `--ignore KS005` still works: it ignores every Pod Security rule.
+    let out = run(drydock().arg("lint").arg(d).args([
+        "--format",
+        "json",
+        "--ignore",
+        "KS005,KS001,KS003,KS006,KS009",
+    ]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .all(|x| !x["code"].as_str().unwrap().starts_with("PS")),
+        "{v}"
+    );
+    // rules --format json says each rule's level.
+    let out = run(drydock().args(["rules", "--format", "json"]));
+    let rules: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let level = |code: &str| {
+        rules
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["code"] == code)
+            .unwrap()["pod_security"]
+            .clone()
+    };
+    assert_eq!(level("PS003"), "baseline");
+    assert_eq!(level("PS015"), "restricted");
+    assert_eq!(level("KS001"), serde_json::Value::Null);
+}
+
+/// What BuildKit refuses is an input error (exit 2), not a finding; YAML as kubectl reads it.
+#[test]
+fn rejected_dockerfiles_and_yaml_as_kubectl_reads_it() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    write(d, "a/Dockerfile", "FROM alpine:3.20\nFOO bar\n");
+    let out = run(drydock().arg("lint").arg(d.join("a/Dockerfile")));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("Dockerfile:2: unknown instruction: FOO"),
+        "{err}"
+    );
+    write(d, "b/Dockerfile", "FROM image:sha256:0123abcd\n");
+    let out = run(drydock().arg("lint").arg(d.join("b/Dockerfile")));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("Dockerfile:1: FROM image:sha256:0123abcd: not a valid image reference"),
+        "{err}"
+    );
+    // A duplicate key is a warning at the duplicate, and the last value is the one judged;
+    // a merge key brings a service's settings from an anchor.
+    write(
+        d,
+        "c/compose.yaml",
+        "x-common: &common\n  read_only: true\n  user: \"65532\"\nservices:\n  app:\n    <<: *common\n    image: app:1.0\n    image: app:1.1\n",
+    );
+    let out = run(drydock()
+        .arg("lint")
+        .arg(d.join("c/compose.yaml"))
+        .args(["--format", "json"]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, u64)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["code"].as_str().unwrap().to_string(),
+                x["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(found.contains(&("YM001".into(), 8)), "{found:?}");
+    assert!(
+        !found.iter().any(|(c, _)| c == "CP004"),
+        "the merged user is seen: {found:?}"
+    );
+}

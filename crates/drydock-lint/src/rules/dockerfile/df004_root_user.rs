@@ -1,4 +1,4 @@
-use super::{at, body, final_stage};
+use super::{at, body, final_stage, is_windows};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::rules::helpers::is_root;
@@ -44,6 +44,10 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     let Some(s) = final_stage(ctx) else {
         return vec![];
     };
+    // Windows images have accounts, not uids; root does not apply.
+    if is_windows(ctx) {
+        return vec![];
+    }
     // A final stage built FROM another stage inherits its USER.
     if ctx
         .stages

@@ -1,4 +1,4 @@
-use super::{at, body, final_stage};
+use super::{at, body, final_stage, is_windows};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
@@ -40,6 +40,10 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     let Some(s) = final_stage(ctx) else {
         return vec![];
     };
+    // Windows images have accounts, not uids; root does not apply.
+    if is_windows(ctx) {
+        return vec![];
+    }
     body(ctx, s)
         .filter(|i| i.is(Keyword::User))
         .filter(|i| {

@@ -45,10 +45,24 @@ const DEPS: &[&str] = &[
     "cargo fetch",
     "npm ci",
     "npm install",
+    "npm i",
     "yarn install",
+    "yarn --frozen-lockfile",
+    "pnpm install",
     "pip install -r",
+    "pip3 install -r",
+    "python -m pip install -r",
+    "python3 -m pip install -r",
+    "poetry install",
+    "pipenv install",
+    "uv sync",
     "bundle install",
     "composer install",
+    "mvn dependency:go-offline",
+    "mvn -B dependency:go-offline",
+    "gradle dependencies",
+    "dotnet restore",
+    "mix deps.get",
 ];
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
@@ -71,13 +85,11 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
                 }
                 Keyword::Run => {
                     if let Some(c) = copy_all {
-                        let cmds: Vec<String> = run_commands(i)
+                        let cmds: Vec<Vec<String>> = run_commands(i)
                             .iter()
-                            .map(|c| c.unwrapped().words.join(" "))
+                            .map(|c| c.unwrapped().words)
                             .collect();
-                        if let Some(dep) =
-                            DEPS.iter().find(|d| cmds.iter().any(|c| c.starts_with(*d)))
-                        {
+                        if let Some(dep) = DEPS.iter().find(|d| cmds.iter().any(|c| runs(c, d))) {
                             out.push(at(ctx, c, format!("the whole context is copied before `{dep}`: every source change downloads the dependencies again"), Some("copy the dependency manifests first, download, then `COPY . .`".into())));
                             break;
                         }
@@ -88,4 +100,21 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Whether a command's words run `dep` (`pip install -r`): the same program, then the other
+/// words in order, options allowed between them (`pip install --no-cache-dir -r req.txt`).
+fn runs(words: &[String], dep: &str) -> bool {
+    let mut want = dep.split(' ');
+    let Some(program) = want.next() else {
+        return false;
+    };
+    let Some(first) = words.first() else {
+        return false;
+    };
+    if first.rsplit('/').next() != Some(program) {
+        return false;
+    }
+    let mut rest = words[1..].iter();
+    want.all(|w| rest.any(|x| x == w))
 }

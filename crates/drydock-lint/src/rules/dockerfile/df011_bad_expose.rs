@@ -13,8 +13,8 @@ pub static RULE: Rule = Rule {
     pod_security: None,
     doc: r#"
 ## What it does
-Flags `EXPOSE` of ports outside 1–65535, of malformed ports, and of more than one port in the
-final stage.
+Flags `EXPOSE` of ports outside 1–65535 and of malformed ports (errors), and notes more than one
+port in the final stage (info: `EXPOSE 80 443` is valid, but a service usually serves one).
 
 ## Why is this bad?
 An invalid port fails the build or the run. Every extra exposed port is one more way in: `-P`
@@ -73,17 +73,21 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         }
     }
     if final_ports.len() > 1 {
+        // Valid, and common (`EXPOSE 80 443`): a note, never an error.
         for (ins, p) in &final_ports[1..] {
-            out.push(at_word(
-                ctx,
-                ins,
-                p,
-                format!(
-                    "`{p}` is exposed besides `{}`: expose only the service port",
-                    final_ports[0].1
-                ),
-                Some("remove the extra EXPOSE".into()),
-            ));
+            out.push(
+                at_word(
+                    ctx,
+                    ins,
+                    p,
+                    format!(
+                        "`{p}` is exposed besides `{}`: a service usually listens on one port",
+                        final_ports[0].1
+                    ),
+                    Some("expose only the ports the service really serves".into()),
+                )
+                .downgraded(crate::diagnostic::Severity::Info),
+            );
         }
     }
     out

@@ -1,4 +1,4 @@
-use super::{at_word, final_stage};
+use super::{at_word, final_stage, reaches_final, run_commands};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
@@ -13,7 +13,10 @@ pub static RULE: Rule = Rule {
     doc: r#"
 ## What it does
 Flags a final stage built on a compiler image (`golang`, `rust`, `gcc`, `maven`, `node`, ...):
-a single-stage build that ships its toolchain.
+a single-stage build that ships its toolchain. Also flags a compiler installed by the package
+manager in a stage whose layers reach the final image, in any language's image (`apt-get install
+gcc` in a Python runtime, `apk add build-base`), unless the same RUN removes packages again (the
+build-dependencies pattern: `apk add --virtual .build-deps gcc … && apk del .build-deps`).
 
 ## Why is this bad?
 The compiler, the sources and the caches end up in production: hundreds of megabytes to pull,
@@ -57,15 +60,72 @@ const TOOLCHAINS: &[&str] = &[
     "buildpack-deps",
 ];
 
+/// Packages that are compilers (or pull one in).
+const COMPILERS: &[&str] = &[
+    "gcc",
+    "g++",
+    "cc",
+    "c++",
+    "clang",
+    "build-essential",
+    "build-base",
+    "gfortran",
+    "golang",
+    "golang-go",
+    "go",
+    "rustc",
+    "cargo",
+    "rust",
+    "gcc-c++",
+    "llvm",
+    "tcc",
+];
+
+fn is_compiler(pkg: &str) -> bool {
+    // Versioned names too: gcc-12, g++-12, clang-17, golang-1.22.
+    COMPILERS.contains(&pkg)
+        || ["gcc-", "g++-", "clang-", "golang-1", "llvm-"]
+            .iter()
+            .any(|p| {
+                pkg.strip_prefix(p)
+                    .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+            })
+}
+
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     let Some(s) = final_stage(ctx) else {
         return vec![];
     };
+    let mut out = Vec::new();
+    for (idx, ins) in ctx.df.instructions.iter().enumerate() {
+        if !reaches_final(ctx, idx) {
+            continue;
+        }
+        let cmds = run_commands(ins);
+        if cmds.iter().any(|c| c.removes_packages()) {
+            continue;
+        }
+        let compilers: Vec<String> = cmds
+            .iter()
+            .flat_map(|c| c.installed_packages())
+            .filter(|p| is_compiler(p))
+            .collect();
+        if let Some(first) = compilers.first() {
+            out.push(at_word(ctx, ins, first, format!("`{}` is installed in a stage the final image is built from: the compiler ships to production", compilers.join("`, `")), Some("install it in a build stage and COPY --from only what it builds, or remove it in the same RUN".into())));
+        }
+    }
     let repo = s.base.split(['@', ':']).next().unwrap_or("");
     let name = repo.rsplit('/').next().unwrap_or(repo);
-    if TOOLCHAINS.contains(&name) && !s.base.contains("-slim") && !s.base.contains("distroless") {
+    let tag = s.base.rsplit_once(':').map_or("", |(_, t)| t);
+    // The interpreters' slim and alpine variants carry no compiler (the full ones are built on
+    // buildpack-deps, gcc included); a JRE is not a JDK. Go's and Rust's are compilers in every
+    // variant.
+    let runtime_variant = (matches!(name, "python" | "node")
+        && (tag.contains("slim") || tag.contains("alpine")))
+        || (name == "openjdk" && tag.contains("jre"));
+    if TOOLCHAINS.contains(&name) && !runtime_variant && !s.base.contains("distroless") {
         let ins = &ctx.df.instructions[s.from];
-        return vec![at_word(ctx, ins, &s.base_raw, format!("the final stage is built on `{}`, a toolchain image", s.base), Some("build in a named stage and COPY --from it into a minimal base (scratch, distroless)".into()))];
+        out.insert(0, at_word(ctx, ins, &s.base_raw, format!("the final stage is built on `{}`, a toolchain image", s.base), Some("build in a named stage and COPY --from it into a minimal base (scratch, distroless)".into())));
     }
-    vec![]
+    out
 }

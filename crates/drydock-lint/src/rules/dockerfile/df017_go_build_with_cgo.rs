@@ -14,7 +14,10 @@ pub static RULE: Rule = Rule {
     doc: r#"
 ## What it does
 Flags `go build` without `CGO_ENABLED=0` in a build whose final stage is `scratch`, distroless
-static or alpine.
+static or alpine, each such command of a RUN on its own. Not flagged: a build on a
+`golang:*-alpine` image of Go 1.20 or later with no C compiler installed (Go then turns cgo off
+by itself), and a musl build on alpine whose final stage is alpine too (the binary finds musl
+there).
 
 ## Why is this bad?
 With cgo on (Go's default wherever a C compiler exists, as in the `golang` images), the binary
@@ -52,8 +55,29 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     {
         return vec![];
     }
+    let final_alpine = base.starts_with("alpine") || base.contains("/alpine");
     let mut out = Vec::new();
     for s in &ctx.stages {
+        let builder = s.base.to_ascii_lowercase();
+        let alpine_go = is_alpine_golang(&builder);
+        let has_c_compiler = body(ctx, s).any(|i| {
+            run_commands(i).iter().any(|c| {
+                c.installed_packages().iter().any(|p| {
+                    matches!(
+                        p.as_str(),
+                        "gcc" | "build-base" | "clang" | "musl-dev" | "g++"
+                    )
+                })
+            })
+        });
+        // Go ≥ 1.20 disables cgo when no C compiler is found, and golang:*-alpine has none.
+        if alpine_go && !has_c_compiler && go_at_least_1_20(&builder) {
+            continue;
+        }
+        // Linked against musl on alpine, run on alpine: the loader and libc are there.
+        if alpine_go && final_alpine {
+            continue;
+        }
         let env_off = body(ctx, s).any(|i| {
             matches!(i.kind(), Keyword::Env | Keyword::Arg)
                 && i.values()
@@ -75,4 +99,27 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// `golang:1.22-alpine`, `golang:alpine3.20`, `docker.io/library/golang:1-alpine`.
+fn is_alpine_golang(base: &str) -> bool {
+    let (repo, tag) = base.split_once(':').unwrap_or((base, ""));
+    repo.rsplit('/').next() == Some("golang") && tag.contains("alpine")
+}
+
+/// Whether a golang image tag is Go 1.20 or later (`1.22-alpine`, `1-alpine` and `alpine`, the
+/// newest, included).
+fn go_at_least_1_20(base: &str) -> bool {
+    let tag = base.split_once(':').map_or("", |(_, t)| t);
+    let version = tag.split('-').next().unwrap_or("");
+    if version.starts_with("alpine") || version.is_empty() {
+        return true;
+    }
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(1), Some(minor)) => minor >= 20,
+        (Some(1), None) => true,
+        (Some(major), _) => major > 1,
+        _ => false,
+    }
 }

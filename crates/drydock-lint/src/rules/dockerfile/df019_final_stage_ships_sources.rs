@@ -1,7 +1,8 @@
-use super::{at, body, final_stage};
+use super::{at, body, final_stage, stage_named};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
+use drydock_dockerfile::stages::Stage;
 use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
@@ -13,8 +14,10 @@ pub static RULE: Rule = Rule {
     pod_security: None,
     doc: r#"
 ## What it does
-Flags, in a multi-stage build, a final stage that copies the whole build context (`COPY . ...`)
-or a whole filesystem from another stage (`COPY --from=build / ...`).
+Flags, in a multi-stage build, a final stage that copies the whole build context (`COPY . ...`),
+a whole filesystem from another stage (`COPY --from=build / ...`), or the source tree a build
+stage copied the context into (`WORKDIR /src` + `COPY . .` there, then `COPY --from=build /src
+/app` here).
 
 ## Why is this bad?
 The point of the build stage is that only the artifact reaches the image. Copying everything
@@ -64,6 +67,27 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
                         "copy only what the app needs at run time (the binary, its assets)".into(),
                     ),
                 ))
+            } else if let Some(src) = from
+                .then(|| {
+                    let stage = i
+                        .flags
+                        .iter()
+                        .find_map(|f| f.strip_prefix("--from="))
+                        .and_then(|n| stage_named(ctx, n))?;
+                    let trees = source_trees(ctx, stage);
+                    srcs.iter().find(|s| trees.contains(&normalize(s))).copied()
+                })
+                .flatten()
+            {
+                Some(at(
+                    ctx,
+                    i,
+                    format!("the final stage copies {src}, the build stage's copy of the sources"),
+                    Some(
+                        "copy only the built artifact, e.g. `COPY --from=build /out/app /app`"
+                            .into(),
+                    ),
+                ))
             } else if from && srcs.iter().any(|s| *s == "/") {
                 Some(at(
                     ctx,
@@ -79,4 +103,52 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
             }
         })
         .collect()
+}
+
+/// `/src/` and `/src/.` as `/src`.
+fn normalize(p: &str) -> String {
+    let t = p.trim_end_matches("/.").trim_end_matches('/');
+    if t.is_empty() {
+        "/".into()
+    } else {
+        t.to_string()
+    }
+}
+
+/// The directories a stage copies the whole build context into (`COPY . /src`, or `COPY . .`
+/// under a WORKDIR), absolute.
+fn source_trees(ctx: &DockerfileCtx<'_>, stage: &Stage) -> Vec<String> {
+    let mut workdir = String::from("/");
+    let mut out = Vec::new();
+    for i in body(ctx, stage) {
+        match i.kind() {
+            Keyword::Workdir => {
+                if let Some(w) = i.values().first() {
+                    workdir = if w.starts_with('/') {
+                        normalize(w)
+                    } else {
+                        normalize(&format!("{}/{w}", workdir.trim_end_matches('/')))
+                    };
+                }
+            }
+            Keyword::Copy | Keyword::Add if !i.flags.iter().any(|f| f.starts_with("--from")) => {
+                let v = i.values();
+                if v.len() >= 2 && v[..v.len() - 1].iter().any(|s| matches!(*s, "." | "./")) {
+                    let dest = v[v.len() - 1];
+                    let abs = if dest.starts_with('/') {
+                        normalize(dest)
+                    } else if matches!(dest, "." | "./") {
+                        workdir.clone()
+                    } else {
+                        normalize(&format!("{}/{dest}", workdir.trim_end_matches('/')))
+                    };
+                    if abs != "/" {
+                        out.push(abs);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }

@@ -1,4 +1,4 @@
-use super::{at, run_commands};
+use super::{at, reaches_final, run_commands};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
@@ -39,7 +39,10 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     ctx.df
         .instructions
         .iter()
-        .filter(|i| i.is(Keyword::Run))
+        .enumerate()
+        // A builder stage's caches never reach the final image.
+        .filter(|(idx, i)| i.is(Keyword::Run) && reaches_final(ctx, *idx))
+        .map(|(_, i)| i)
         .filter(|i| {
             run_commands(i).iter().any(|c| {
                 c.is_apt_install()

@@ -88,6 +88,55 @@ pub fn final_stage<'a>(ctx: &'a DockerfileCtx<'_>) -> Option<&'a Stage> {
     ctx.stages.last()
 }
 
+/// The stage a `FROM` or `--from` names: an earlier stage's alias or its index.
+pub fn stage_named<'a>(ctx: &'a DockerfileCtx<'_>, name: &str) -> Option<&'a Stage> {
+    let name = name.to_ascii_lowercase();
+    ctx.stages
+        .iter()
+        .find(|s| s.alias.as_deref() == Some(name.as_str()))
+        .or_else(|| name.parse::<usize>().ok().and_then(|i| ctx.stages.get(i)))
+}
+
+/// The stages whose layers are the final image's: the final stage and the stages it is built
+/// FROM, in turn. (A stage COPY --from'ed ships only the files copied, not its layers.)
+pub fn final_chain<'a>(ctx: &'a DockerfileCtx<'_>) -> Vec<&'a Stage> {
+    let mut chain = Vec::new();
+    let mut next = final_stage(ctx);
+    while let Some(s) = next {
+        if chain.iter().any(|c: &&Stage| c.from == s.from) {
+            break;
+        }
+        chain.push(s);
+        next = stage_named(ctx, &s.base).filter(|b| b.from < s.from);
+    }
+    chain
+}
+
+/// Whether a RUN (or any instruction) is in a stage whose layers reach the final image.
+pub fn reaches_final(ctx: &DockerfileCtx<'_>, index: usize) -> bool {
+    final_chain(ctx).iter().any(|s| s.body.contains(&index))
+}
+
+/// A Windows image: a Windows base (servercore, nanoserver, mcr.microsoft.com/windows) along the
+/// final chain, or a Windows account as USER. Unix users and uids do not apply to it.
+pub fn is_windows(ctx: &DockerfileCtx<'_>) -> bool {
+    final_chain(ctx).iter().any(|s| {
+        let b = s.base.to_ascii_lowercase();
+        b.contains("windows")
+            || b.contains("nanoserver")
+            || b.contains("servercore")
+            || body(ctx, s).any(|i| {
+                i.is(drydock_dockerfile::Keyword::User)
+                    && i.values().first().is_some_and(|u| {
+                        matches!(
+                            u.to_ascii_lowercase().as_str(),
+                            "containeruser" | "containeradministrator"
+                        )
+                    })
+            })
+    })
+}
+
 pub fn body<'a>(
     ctx: &'a DockerfileCtx<'_>,
     s: &Stage,
