@@ -25,12 +25,13 @@ impl Service<'_> {
             .unwrap_or("")
             .to_ascii_lowercase();
         let name = self.name.to_ascii_lowercase();
-        ["nginx", "traefik", "caddy", "haproxy", "envoy"]
+        ["nginx", "openresty", "traefik", "caddy", "haproxy", "envoy"]
             .iter()
             .any(|p| image.contains(p))
             || matches!(
                 name.as_str(),
-                "proxy" | "nginx" | "traefik" | "caddy" | "gateway" | "ingress"
+                "proxy" | "nginx" | "openresty" | "traefik" | "caddy" | "haproxy" | "envoy"
+                    | "gateway" | "ingress"
             )
     }
 }

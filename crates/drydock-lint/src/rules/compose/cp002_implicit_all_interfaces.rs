@@ -12,7 +12,8 @@ pub static RULE: Rule = Rule {
     pod_security: None,
     doc: r#"
 ## What it does
-Flags a published port that names no host address, so Docker binds it on every interface.
+Flags a reverse proxy's published port that names no host address, so Docker binds it on every
+interface. (An application service's published port is CP001's, once.)
 
 ## Why is this bad?
 A port published on all interfaces is reachable from every network the host is on, and Docker's rules bypass the host firewall. Say which address: 127.0.0.1 for local use, or an explicit address (or a variable) for the proxy.
@@ -35,7 +36,8 @@ ports: ["${BIND_ADDRESS:-127.0.0.1}:443:8443"]
 
 fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for s in &ctx.services {
+    // An application's published ports are CP001's: one finding per port.
+    for s in ctx.services.iter().filter(|s| s.is_proxy()) {
         for (node, ip, port) in crate::view::compose::published(s) {
             if ip.is_none() {
                 out.push(at(

@@ -14,7 +14,8 @@ pub static RULE: Rule = Rule {
     doc: r#"
 ## What it does
 Flags a Service `targetPort` that no container of the pods it selects declares (by number or
-by name), when those pods are in the files linted.
+by name), when those pods are in the files linted and declare ports at all (`containerPort` is
+optional; a pod that declares none is not judged).
 
 ## Why is this bad?
 Traffic to the Service goes nowhere: connections are refused and the Service has no endpoints.
@@ -76,6 +77,11 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
             .flat_map(|(_, n, _)| n.iter().copied())
             .collect();
         let names: Vec<&String> = selected.iter().flat_map(|(_, _, n)| n.iter()).collect();
+        // containerPort is optional (informational): with none declared there is nothing to
+        // check the Service against.
+        if numbers.is_empty() && names.is_empty() {
+            continue;
+        }
         for p in svc.node.at("spec").at("ports").seq() {
             let Some(t) = p.get("targetPort").or_else(|| p.get("port")) else {
                 continue;
