@@ -271,13 +271,18 @@ pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> LintRun {
         }
     }
     let mut yaml_files = Vec::new();
+    let patches = crate::kustomize::patch_files(&found.manifests);
     for f in &found.manifests {
         let path = f.display().to_string();
+        let partial = patches.contains(&crate::kustomize::normalize(f));
         match read_text(f).and_then(|t| {
             if is_template(&t) {
                 return Ok((t, None));
             }
-            parse_file(&path, &t).map(|y| (t, Some(y)))
+            parse_file(&path, &t).map(|mut y| {
+                y.partial = partial;
+                (t, Some(y))
+            })
         }) {
             Ok((_, None)) => run.skipped.push((f.clone(), TEMPLATE_NOTE.into())),
             // YAML that is not Kubernetes (CI configs, Helm values) is not ours to judge.

@@ -21,6 +21,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod engine;
 pub mod error;
+pub mod kustomize;
 pub mod options;
 pub mod output;
 pub mod rule;

@@ -629,3 +629,58 @@ fn rejected_dockerfiles_and_yaml_as_kubectl_reads_it() {
         "the merged user is seen: {found:?}"
     );
 }
+
+/// A kustomize patch is a partial object: nothing is reported missing from it, but what it
+/// sets is still judged.
+#[test]
+fn kustomize_patches_are_partial_objects() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    write(
+        d,
+        "overlay/kustomization.yaml",
+        "resources: [../base]\npatches:\n- path: replicas.yaml\npatchesStrategicMerge:\n- privileged.yaml\n",
+    );
+    write(
+        d,
+        "overlay/replicas.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: api }\nspec:\n  replicas: 3\n  template:\n    spec:\n      containers:\n      - name: api\n        image: registry.example.com/api:1.1\n",
+    );
+    write(
+        d,
+        "overlay/privileged.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: api }\nspec:\n  template:\n    spec:\n      containers:\n      - name: api\n        securityContext: { privileged: true }\n",
+    );
+    let out = run(drydock()
+        .arg("lint")
+        .arg(d.join("overlay"))
+        .args(["--format", "json"]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, String)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["code"].as_str().unwrap().to_string(),
+                x["path"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [("PS003".to_string(), "privileged.yaml".to_string())],
+        "only what a patch sets is judged"
+    );
+    // The same file outside a kustomization is a whole object, and incomplete.
+    std::fs::remove_file(d.join("overlay/kustomization.yaml")).unwrap();
+    let out = run(drydock().arg("lint").arg(d.join("overlay/replicas.yaml")));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("KS001") && text.contains("PS014"), "{text}");
+}

@@ -30,8 +30,15 @@ impl Service<'_> {
             .any(|p| image.contains(p))
             || matches!(
                 name.as_str(),
-                "proxy" | "nginx" | "openresty" | "traefik" | "caddy" | "haproxy" | "envoy"
-                    | "gateway" | "ingress"
+                "proxy"
+                    | "nginx"
+                    | "openresty"
+                    | "traefik"
+                    | "caddy"
+                    | "haproxy"
+                    | "envoy"
+                    | "gateway"
+                    | "ingress"
             )
     }
 }

@@ -24,6 +24,8 @@ pub struct Object<'a> {
     pub pod_meta: Option<&'a Node>,
     /// Codes suppressed by `drydock.dev/ignore` on the object or its pod template.
     pub ignored: BTreeSet<String>,
+    /// From a kustomize patch: a partial object, so rules about absent fields skip it.
+    pub partial: bool,
 }
 
 pub struct KubernetesCtx<'a> {
@@ -50,7 +52,11 @@ impl<'a> KubernetesCtx<'a> {
         let mut objects = Vec::new();
         for f in files {
             for d in &f.docs {
+                let from = objects.len();
                 collect(&f.path, d, &mut objects);
+                for o in &mut objects[from..] {
+                    o.partial = f.partial;
+                }
             }
         }
         let namespaces = objects
@@ -164,6 +170,7 @@ fn collect<'a>(path: &'a str, node: &'a Node, out: &mut Vec<Object<'a>>) {
         pod,
         pod_meta,
         ignored: ign,
+        partial: false,
     });
 }
 

@@ -780,6 +780,9 @@ pub struct YamlFile {
     pub docs: Vec<Node>,
     /// Keys given twice in a mapping (the later value is kept).
     pub duplicates: Vec<Duplicate>,
+    /// A kustomize patch: partial objects, whose absent fields come from the resources they
+    /// patch.
+    pub partial: bool,
 }
 
 pub fn parse_file(path: &str, text: &str) -> Result<YamlFile, LintError> {
@@ -793,6 +796,7 @@ pub fn parse_file(path: &str, text: &str) -> Result<YamlFile, LintError> {
         path: path.to_string(),
         docs: parsed.docs,
         duplicates: parsed.duplicates,
+        partial: false,
     })
 }
 

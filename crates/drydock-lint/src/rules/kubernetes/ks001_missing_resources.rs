@@ -46,7 +46,7 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for Container {
         object: o, node: c, ..
-    } in ctx.containers()
+    } in ctx.containers().filter(|c| !c.object.partial)
     {
         let r = c.at("resources");
         let missing: Vec<&str> = [

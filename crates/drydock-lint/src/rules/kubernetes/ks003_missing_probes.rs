@@ -45,7 +45,7 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     for o in ctx
         .objects
         .iter()
-        .filter(|o| !matches!(o.kind.as_str(), "Job" | "CronJob"))
+        .filter(|o| !o.partial && !matches!(o.kind.as_str(), "Job" | "CronJob"))
     {
         let Some(pod) = o.pod else { continue };
         for (c, init) in pod_containers(pod) {

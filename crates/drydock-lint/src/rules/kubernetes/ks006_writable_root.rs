@@ -39,7 +39,7 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for Container {
         object: o, node: c, ..
-    } in ctx.containers()
+    } in ctx.containers().filter(|c| !c.object.partial)
     {
         if c.at("securityContext")
             .at("readOnlyRootFilesystem")

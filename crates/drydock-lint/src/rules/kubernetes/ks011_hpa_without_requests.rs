@@ -64,7 +64,9 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
         else {
             continue;
         };
-        let Some(pod) = w.pod else { continue };
+        let Some(pod) = w.pod.filter(|_| !w.partial) else {
+            continue;
+        };
         let missing: Vec<String> = pod_containers(pod)
             .filter(|(c, init)| !init && c.at("resources").at("requests").get("cpu").is_none())
             .map(|(c, _)| c.at("name").as_str().unwrap_or("?").to_string())

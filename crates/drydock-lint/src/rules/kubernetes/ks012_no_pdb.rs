@@ -49,7 +49,7 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     for o in ctx
         .objects
         .iter()
-        .filter(|o| matches!(o.kind.as_str(), "Deployment" | "StatefulSet"))
+        .filter(|o| !o.partial && matches!(o.kind.as_str(), "Deployment" | "StatefulSet"))
     {
         let Some(replicas) = o.node.at("spec").get("replicas") else {
             continue;

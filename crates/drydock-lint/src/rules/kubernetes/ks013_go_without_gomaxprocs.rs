@@ -49,7 +49,7 @@ env:
 
 fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for o in &ctx.objects {
+    for o in ctx.objects.iter().filter(|o| !o.partial) {
         let Some(pod) = o.pod else { continue };
         let meta = if o.kind == "Pod" {
             o.node.at("metadata")

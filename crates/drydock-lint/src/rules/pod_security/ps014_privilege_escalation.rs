@@ -55,6 +55,7 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
                     format!("container `{}` allows privilege escalation", name(c)),
                     "set allowPrivilegeEscalation: false",
                 )),
+                None if pod.object.partial => {}
                 None => out.push(pod.finding(
                     name_anchor(c),
                     format!(

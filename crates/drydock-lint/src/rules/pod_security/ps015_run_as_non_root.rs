@@ -68,7 +68,7 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
                 Some((_, v)) if v.as_bool() == Some(true) => {}
                 Some((k, _)) => out.push(pod.finding(k, format!("container `{}` sets runAsNonRoot to false", name(c)), "set runAsNonRoot: true")),
                 // A pod-level false is reported once, above.
-                None if pod_true || pod_value.is_some() => {}
+                None if pod_true || pod_value.is_some() || pod.object.partial => {}
                 None => out.push(pod.finding(name_anchor(c), format!("container `{}` may run as root: runAsNonRoot is set neither on it nor on the pod", name(c)), "set securityContext.runAsNonRoot: true on the pod or the container")),
             }
         }

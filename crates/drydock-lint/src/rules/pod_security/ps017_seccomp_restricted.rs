@@ -44,7 +44,7 @@ securityContext:
 fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for pod in pods(ctx, PodSecurity::Restricted) {
-        if pod.is_windows() {
+        if pod.is_windows() || pod.object.partial {
             continue;
         }
         let has_profile = |sc: &crate::yaml::Node| sc.at("seccompProfile").get("type").is_some();

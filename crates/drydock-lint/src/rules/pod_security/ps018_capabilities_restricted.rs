@@ -57,6 +57,7 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
                     format!("container `{}` does not drop ALL capabilities", name(c)),
                     "add ALL to capabilities.drop",
                 )),
+                None if pod.object.partial => {}
                 None => out.push(pod.finding(
                     name_anchor(c),
                     format!("container `{}` does not drop ALL capabilities", name(c)),
