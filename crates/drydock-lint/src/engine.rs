@@ -310,7 +310,14 @@ pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> LintRun {
             Err(e) => run.errors.push(e),
         }
     }
-    run.diagnostics.extend(lint_compose(&compose_files, opts));
+    // A base and its override are judged together, as docker compose runs them; a base with
+    // several variants is judged once with each, so its own findings are reported once.
+    let units = crate::compose::combine(compose_files);
+    let mut diags = lint_compose(&units, opts);
+    diags.dedup_by(|a, b| {
+        (&a.path, &a.span, a.code, &a.message) == (&b.path, &b.span, b.code, &b.message)
+    });
+    run.diagnostics.extend(diags);
     run
 }
 

@@ -17,6 +17,7 @@
 //! ```
 
 pub mod catalog;
+pub mod compose;
 pub mod diagnostic;
 pub mod discover;
 pub mod engine;

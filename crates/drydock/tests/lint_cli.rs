@@ -684,3 +684,49 @@ fn kustomize_patches_are_partial_objects() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("KS001") && text.contains("PS014"), "{text}");
 }
+
+/// A Compose file and its override are judged together, as `docker compose up` runs them, and a
+/// finding on what the override brings names the override.
+#[test]
+fn compose_overrides_are_merged_with_their_base() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    write(
+        d,
+        "compose.yaml",
+        "services:\n  app:\n    image: registry.example.com/api:1.0\n    user: \"65532:65532\"\n    read_only: true\n    cpus: \"1\"\n    mem_limit: 256m\n    expose: [\"8080\"]\n",
+    );
+    write(
+        d,
+        "compose.override.yaml",
+        "services:\n  app:\n    ports: [\"8080:8080\"]\n    healthcheck:\n      test: [\"CMD\", \"/probe\"]\n",
+    );
+    let out = run(drydock().arg("lint").arg(d).args(["--format", "json"]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, String, u64)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["code"].as_str().unwrap().to_string(),
+                x["path"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                x["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&("CP001".into(), "compose.override.yaml".into(), 3)),
+        "the published port is reported in the override: {found:?}"
+    );
+    assert!(
+        !found.iter().any(|(c, _, _)| c == "CP006"),
+        "the override's healthcheck counts: {found:?}"
+    );
+}

@@ -40,6 +40,9 @@ pub struct Node {
     pub end_line: usize,
     pub end_column: usize,
     pub value: Value,
+    /// The file the node was read from when it is not the file its tree belongs to (a Compose
+    /// override merged into its base), so that a finding on it names the right file.
+    pub file: Option<std::sync::Arc<str>>,
 }
 
 static NULL: Node = Node {
@@ -48,6 +51,7 @@ static NULL: Node = Node {
     end_line: 0,
     end_column: 0,
     value: Value::Null,
+    file: None,
 };
 
 impl Node {
@@ -376,6 +380,7 @@ fn leaf(start: Mark, end: Mark, value: Value) -> Node {
         end_line: end.line + 1,
         end_column: end.column + 1,
         value,
+        file: None,
     }
 }
 
@@ -816,7 +821,7 @@ pub fn at(path: &str, node: &Node, message: String, fix: Option<String>) -> Find
         },
         message,
         fix,
-        path: Some(path.to_string()),
+        path: Some(node.file.as_deref().unwrap_or(path).to_string()),
         severity: None,
     }
 }

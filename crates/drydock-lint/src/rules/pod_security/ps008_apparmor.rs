@@ -2,15 +2,7 @@ use crate::diagnostic::{Finding, Severity};
 use crate::options::PodSecurity;
 use crate::rule::{Check, Rule};
 use crate::view::KubernetesCtx;
-use crate::yaml::{Node, Value};
-
-static NULL: Node = Node {
-    line: 0,
-    column: 0,
-    end_line: 0,
-    end_column: 0,
-    value: Value::Null,
-};
+use crate::yaml::Value;
 
 use super::{contexts, pods, set_str};
 
@@ -63,13 +55,8 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
                 }
             }
         }
-        if let Value::Map(annotations) = &pod
-            .object
-            .pod_meta
-            .map(|m| m.at("annotations"))
-            .unwrap_or(&NULL)
-            .value
-        {
+        let annotations = pod.object.pod_meta.map(|m| &m.at("annotations").value);
+        if let Some(Value::Map(annotations)) = annotations {
             for (k, v) in annotations {
                 let key = k.as_str().unwrap_or("");
                 let value = v.as_str().unwrap_or("");
