@@ -260,8 +260,25 @@ pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> LintRun {
         skipped: found.skipped.clone(),
         ..LintRun::default()
     };
+    let mut compose_files = Vec::new();
+    for f in &found.compose {
+        let path = f.display().to_string();
+        match read_text(f).and_then(|t| parse_file(&path, &t).map(|y| (t, y))) {
+            Ok((t, y)) => {
+                run.sources.insert(path, t);
+                compose_files.push(y);
+                run.compose += 1;
+            }
+            Err(e) => run.errors.push(e),
+        }
+    }
+    // Compose's `build:` says where its Dockerfiles are built from.
+    let contexts = build_contexts(&compose_files, &found.dockerfiles);
     for f in &found.dockerfiles {
-        match lint_file_with_text(f, opts) {
+        let known = contexts
+            .get(&crate::kustomize::normalize(f))
+            .map(PathBuf::as_path);
+        match lint_dockerfile_file(f, known, opts) {
             Ok((d, text)) => {
                 run.sources.insert(f.display().to_string(), text);
                 run.diagnostics.extend(d);
@@ -298,18 +315,6 @@ pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> LintRun {
         }
     }
     run.diagnostics.extend(lint_kubernetes(&yaml_files, opts));
-    let mut compose_files = Vec::new();
-    for f in &found.compose {
-        let path = f.display().to_string();
-        match read_text(f).and_then(|t| parse_file(&path, &t).map(|y| (t, y))) {
-            Ok((t, y)) => {
-                run.sources.insert(path, t);
-                compose_files.push(y);
-                run.compose += 1;
-            }
-            Err(e) => run.errors.push(e),
-        }
-    }
     // A base and its override are judged together, as docker compose runs them; a base with
     // several variants is judged once with each, so its own findings are reported once.
     let units = crate::compose::combine(compose_files);
@@ -330,10 +335,30 @@ fn lint_file_with_text(
     path: &Path,
     opts: &LintOptions,
 ) -> Result<(Vec<Diagnostic>, String), LintError> {
+    lint_dockerfile_file(path, None, opts)
+}
+
+/// Lints a Dockerfile file. The build context is `known_context` when a Compose file or
+/// drydock.toml says it; else the Dockerfile's folder, unless the Dockerfile copies paths that
+/// are not there (it is built from elsewhere, and the .dockerignore rules do not guess where).
+fn lint_dockerfile_file(
+    path: &Path,
+    known_context: Option<&Path>,
+    opts: &LintOptions,
+) -> Result<(Vec<Diagnostic>, String), LintError> {
     let text = read_text(path)?;
-    let dir = match path.parent() {
+    let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
+    };
+    let dir = match known_context {
+        Some(c) if c.as_os_str().is_empty() => PathBuf::from("."),
+        Some(c) => c.to_path_buf(),
+        None if copies_from_elsewhere(&text, &folder) => {
+            let diags = lint_dockerfile_in(&path.display().to_string(), &text, None, opts)?;
+            return Ok((diags, text));
+        }
+        None => folder,
     };
     let specific = PathBuf::from(format!("{}.dockerignore", path.display()));
     let ignore = if specific.is_file() {
@@ -355,6 +380,89 @@ fn lint_file_with_text(
     };
     let diags = lint_dockerfile_in(&path.display().to_string(), &text, context.as_ref(), opts)?;
     Ok((diags, text))
+}
+
+/// The build context of each Dockerfile that a Compose service's `build:` names (`build: DIR`,
+/// or `context:` and `dockerfile:`), and of drydock's own `deploy/docker/Dockerfile`, which is
+/// built from the project root (the folder with drydock.toml).
+fn build_contexts(
+    compose: &[YamlFile],
+    dockerfiles: &[PathBuf],
+) -> std::collections::HashMap<PathBuf, PathBuf> {
+    use crate::kustomize::normalize;
+    let mut out = std::collections::HashMap::new();
+    for f in compose {
+        let dir = Path::new(&f.path).parent().unwrap_or(Path::new(""));
+        for d in &f.docs {
+            let crate::yaml::Value::Map(services) = &d.at("services").value else {
+                continue;
+            };
+            for (_, svc) in services {
+                let build = svc.at("build");
+                let (ctx, dockerfile) = match (build.as_str(), build.at("context").as_str()) {
+                    (Some(c), _) => (c, "Dockerfile"),
+                    (None, c)
+                        if build.get("context").is_some() || build.get("dockerfile").is_some() =>
+                    {
+                        (
+                            c.unwrap_or("."),
+                            build.at("dockerfile").as_str().unwrap_or("Dockerfile"),
+                        )
+                    }
+                    _ => continue,
+                };
+                // A remote context (git URL) has no local files to judge.
+                if ctx.contains("://") || ctx.starts_with("git@") {
+                    continue;
+                }
+                let ctx = normalize(&dir.join(ctx));
+                out.insert(normalize(&ctx.join(dockerfile)), ctx);
+            }
+        }
+    }
+    for df in dockerfiles {
+        let n = normalize(df);
+        let Some(docker_dir) = n.parent() else {
+            continue;
+        };
+        if docker_dir.ends_with("deploy/docker") {
+            if let Some(root) = docker_dir.parent().and_then(Path::parent) {
+                if root.join("drydock.toml").is_file() {
+                    out.entry(n.clone()).or_insert_with(|| root.to_path_buf());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether a Dockerfile COPYs or ADDs a local path that its folder does not hold: then its
+/// folder is not its build context.
+fn copies_from_elsewhere(text: &str, folder: &Path) -> bool {
+    use drydock_dockerfile::Keyword;
+    let Ok(df) = drydock_dockerfile::parse(text) else {
+        return false;
+    };
+    df.instructions
+        .iter()
+        .filter(|i| matches!(i.kind(), Keyword::Copy | Keyword::Add))
+        .filter(|i| i.heredocs.is_empty() && !i.flags.iter().any(|f| f.starts_with("--from")))
+        .any(|i| {
+            let v = i.values();
+            v.len() >= 2
+                && v[..v.len() - 1].iter().any(|src| {
+                    // URLs and variables are not judged; of a glob, the folder before it.
+                    let literal = match src.find(['*', '?', '[']) {
+                        Some(g) => src[..g].rsplit_once('/').map_or("", |(d, _)| d),
+                        None => src,
+                    };
+                    let literal = literal.trim_start_matches('/');
+                    !src.contains("://")
+                        && !src.contains('$')
+                        && !literal.is_empty()
+                        && !folder.join(literal).exists()
+                })
+        })
 }
 
 /// Lints Kubernetes manifests, all files at once.

@@ -730,3 +730,41 @@ fn compose_overrides_are_merged_with_their_base() {
         "the override's healthcheck counts: {found:?}"
     );
 }
+
+/// The .dockerignore rules judge the context a Dockerfile is really built from: Compose's
+/// `build:` says it; unknown, a Dockerfile that copies what its folder lacks is not guessed at.
+#[test]
+fn dockerignore_rules_use_the_real_build_context() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    write(d, "src/main.go", "package main\n");
+    write(d, ".dockerignore", "src\n");
+    write(
+        d,
+        "docker/app.Dockerfile",
+        "FROM scratch\nUSER 65532:65532\nCOPY src/ /app/\n",
+    );
+    let di = |dir: &Path| -> Vec<String> {
+        let out = run(drydock().arg("lint").arg(dir).args([
+            "--format",
+            "json",
+            "--select",
+            "DI001,DI002,DI003",
+        ]));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Context unknown, and src/ is not beside the Dockerfile: no guess, no finding.
+    assert!(di(d).is_empty(), "{:?}", di(d));
+    // Compose says the context is the root, where .dockerignore excludes what COPY needs.
+    write(
+        d,
+        "compose.yaml",
+        "services:\n  app:\n    build:\n      context: .\n      dockerfile: docker/app.Dockerfile\n",
+    );
+    assert_eq!(di(d), ["DI003"]);
+}
