@@ -46,9 +46,12 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
             .as_bool()
             != Some(true)
         {
-            let anchor = c
-                .entry("securityContext")
+            // At `readOnlyRootFilesystem: false` when it is written, else where it belongs.
+            let sc = c.at("securityContext");
+            let anchor = sc
+                .entry("readOnlyRootFilesystem")
                 .map(|(k, _)| k)
+                .or_else(|| c.entry("securityContext").map(|(k, _)| k))
                 .or_else(|| c.entry("name").map(|(_, v)| v))
                 .unwrap_or(c);
             out.push(at(
