@@ -81,7 +81,10 @@ pub static RULES: &[&Rule] = &[
 /// Codes no longer in the catalog, and what replaced them: selecting, ignoring or suppressing
 /// one means its successors. KS005 (one "not restricted" rule) became one rule per Pod Security
 /// control.
-static RETIRED: &[(&str, fn(&Rule) -> bool)] = &[("KS005", |r| r.pod_security.is_some())];
+/// Which rules succeed a retired code.
+type Successors = fn(&Rule) -> bool;
+
+static RETIRED: &[(&str, Successors)] = &[("KS005", |r| r.pod_security.is_some())];
 
 /// hadolint rules not covered, and why: the other half of the parity statement in the docs.
 pub static HADOLINT_NOT_COVERED: &[(&str, &str)] = &[

@@ -11,7 +11,7 @@ use std::ffi::CStr;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 
-use unsafe_libyaml as sys;
+use unsafe_libyaml as unsafe_sys;
 
 /// A position: byte offset, 0-based line and 0-based column (in characters).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -21,8 +21,8 @@ pub struct Mark {
     pub column: usize,
 }
 
-impl From<sys::yaml_mark_t> for Mark {
-    fn from(m: sys::yaml_mark_t) -> Mark {
+impl From<unsafe_sys::yaml_mark_t> for Mark {
+    fn from(m: unsafe_sys::yaml_mark_t) -> Mark {
         Mark {
             index: m.index as usize,
             line: m.line as usize,
@@ -90,21 +90,21 @@ pub struct ParseError {
 
 /// The events of one YAML stream.
 pub struct Parser<'input> {
-    parser: Box<MaybeUninit<sys::yaml_parser_t>>,
+    parser: Box<MaybeUninit<unsafe_sys::yaml_parser_t>>,
     _input: PhantomData<&'input [u8]>,
 }
 
 impl<'input> Parser<'input> {
     pub fn new(input: &'input [u8]) -> Parser<'input> {
-        let mut parser = Box::new(MaybeUninit::<sys::yaml_parser_t>::uninit());
+        let mut parser = Box::new(MaybeUninit::<unsafe_sys::yaml_parser_t>::uninit());
         // SAFETY: initialize fills the struct (it fails only when allocation fails, which
         // aborts in Rust); the input slice outlives the parser by the 'input borrow.
         unsafe {
             let p = parser.as_mut_ptr();
-            if sys::yaml_parser_initialize(p).fail {
+            if unsafe_sys::yaml_parser_initialize(p).fail {
                 std::process::abort();
             }
-            sys::yaml_parser_set_input_string(p, input.as_ptr(), input.len() as _);
+            unsafe_sys::yaml_parser_set_input_string(p, input.as_ptr(), input.len() as _);
         }
         Parser {
             parser,
@@ -115,23 +115,23 @@ impl<'input> Parser<'input> {
     /// The next event; after an error or the stream's end, do not call again.
     pub fn next_event(&mut self) -> Result<Event, ParseError> {
         let p = self.parser.as_mut_ptr();
-        let mut ev = MaybeUninit::<sys::yaml_event_t>::uninit();
+        let mut ev = MaybeUninit::<unsafe_sys::yaml_event_t>::uninit();
         // SAFETY: the parser is initialised; a successful parse fills the event, which is read
         // according to its type (the union's matching field) and then deleted once.
         unsafe {
-            if sys::yaml_parser_parse(p, ev.as_mut_ptr()).fail {
+            if unsafe_sys::yaml_parser_parse(p, ev.as_mut_ptr()).fail {
                 return Err(self.error());
             }
             let e = ev.as_mut_ptr();
             let kind = match (*e).type_ {
-                sys::YAML_STREAM_START_EVENT => EventKind::StreamStart,
-                sys::YAML_STREAM_END_EVENT => EventKind::StreamEnd,
-                sys::YAML_DOCUMENT_START_EVENT => EventKind::DocumentStart,
-                sys::YAML_DOCUMENT_END_EVENT => EventKind::DocumentEnd,
-                sys::YAML_ALIAS_EVENT => EventKind::Alias {
+                unsafe_sys::YAML_STREAM_START_EVENT => EventKind::StreamStart,
+                unsafe_sys::YAML_STREAM_END_EVENT => EventKind::StreamEnd,
+                unsafe_sys::YAML_DOCUMENT_START_EVENT => EventKind::DocumentStart,
+                unsafe_sys::YAML_DOCUMENT_END_EVENT => EventKind::DocumentEnd,
+                unsafe_sys::YAML_ALIAS_EVENT => EventKind::Alias {
                     anchor: c_string((*e).data.alias.anchor).unwrap_or_default(),
                 },
-                sys::YAML_SCALAR_EVENT => {
+                unsafe_sys::YAML_SCALAR_EVENT => {
                     let s = (*e).data.scalar;
                     let bytes = if s.value.is_null() {
                         &[][..]
@@ -143,29 +143,29 @@ impl<'input> Parser<'input> {
                         tag: c_string(s.tag),
                         value: String::from_utf8_lossy(bytes).into_owned(),
                         style: match s.style {
-                            sys::YAML_SINGLE_QUOTED_SCALAR_STYLE => Style::SingleQuoted,
-                            sys::YAML_DOUBLE_QUOTED_SCALAR_STYLE => Style::DoubleQuoted,
-                            sys::YAML_LITERAL_SCALAR_STYLE => Style::Literal,
-                            sys::YAML_FOLDED_SCALAR_STYLE => Style::Folded,
+                            unsafe_sys::YAML_SINGLE_QUOTED_SCALAR_STYLE => Style::SingleQuoted,
+                            unsafe_sys::YAML_DOUBLE_QUOTED_SCALAR_STYLE => Style::DoubleQuoted,
+                            unsafe_sys::YAML_LITERAL_SCALAR_STYLE => Style::Literal,
+                            unsafe_sys::YAML_FOLDED_SCALAR_STYLE => Style::Folded,
                             _ => Style::Plain,
                         },
                     }
                 }
-                sys::YAML_SEQUENCE_START_EVENT => EventKind::SequenceStart {
+                unsafe_sys::YAML_SEQUENCE_START_EVENT => EventKind::SequenceStart {
                     anchor: c_string((*e).data.sequence_start.anchor),
-                    flow: (*e).data.sequence_start.style == sys::YAML_FLOW_SEQUENCE_STYLE,
+                    flow: (*e).data.sequence_start.style == unsafe_sys::YAML_FLOW_SEQUENCE_STYLE,
                 },
-                sys::YAML_SEQUENCE_END_EVENT => EventKind::SequenceEnd,
-                sys::YAML_MAPPING_START_EVENT => EventKind::MappingStart {
+                unsafe_sys::YAML_SEQUENCE_END_EVENT => EventKind::SequenceEnd,
+                unsafe_sys::YAML_MAPPING_START_EVENT => EventKind::MappingStart {
                     anchor: c_string((*e).data.mapping_start.anchor),
-                    flow: (*e).data.mapping_start.style == sys::YAML_FLOW_MAPPING_STYLE,
+                    flow: (*e).data.mapping_start.style == unsafe_sys::YAML_FLOW_MAPPING_STYLE,
                 },
-                sys::YAML_MAPPING_END_EVENT => EventKind::MappingEnd,
+                unsafe_sys::YAML_MAPPING_END_EVENT => EventKind::MappingEnd,
                 // YAML_NO_EVENT: libyaml gives it only after the stream's end.
                 _ => EventKind::StreamEnd,
             };
             let (start, end) = ((*e).start_mark.into(), (*e).end_mark.into());
-            sys::yaml_event_delete(e);
+            unsafe_sys::yaml_event_delete(e);
             Ok(Event { kind, start, end })
         }
     }
@@ -176,7 +176,7 @@ impl<'input> Parser<'input> {
         unsafe {
             let p = &*self.parser.as_ptr();
             let problem = c_string(p.problem as *mut u8).unwrap_or_else(|| "invalid YAML".into());
-            let has_mark = matches!(p.error, sys::YAML_SCANNER_ERROR | sys::YAML_PARSER_ERROR);
+            let has_mark = matches!(p.error, unsafe_sys::YAML_SCANNER_ERROR | unsafe_sys::YAML_PARSER_ERROR);
             ParseError {
                 problem,
                 mark: has_mark.then(|| p.problem_mark.into()),
@@ -192,7 +192,7 @@ impl<'input> Parser<'input> {
 impl Drop for Parser<'_> {
     fn drop(&mut self) {
         // SAFETY: initialised in new and deleted only here.
-        unsafe { sys::yaml_parser_delete(self.parser.as_mut_ptr()) }
+        unsafe { unsafe_sys::yaml_parser_delete(self.parser.as_mut_ptr()) }
     }
 }
 
