@@ -1,7 +1,7 @@
 //! Which files to lint: discovery in directories (honouring .gitignore), names, and sniffing of
 //! files named on the command line.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::error::LintError;
 
@@ -232,4 +232,19 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LintError> {
         v.dedup();
     }
     Ok(out)
+}
+
+/// `a/./b/../c` as `a/c`, without touching the filesystem.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }

@@ -276,7 +276,7 @@ pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> LintRun {
     let contexts = build_contexts(&compose_files, &found.dockerfiles);
     for f in &found.dockerfiles {
         let known = contexts
-            .get(&crate::kustomize::normalize(f))
+            .get(&crate::discover::normalize(f))
             .map(PathBuf::as_path);
         match lint_dockerfile_file(f, known, opts) {
             Ok((d, text)) => {
@@ -291,7 +291,7 @@ pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> LintRun {
     let patches = crate::kustomize::patch_files(&found.manifests);
     for f in &found.manifests {
         let path = f.display().to_string();
-        let partial = patches.contains(&crate::kustomize::normalize(f));
+        let partial = patches.contains(&crate::discover::normalize(f));
         match read_text(f).and_then(|t| {
             if is_template(&t) {
                 return Ok((t, None));
@@ -389,7 +389,7 @@ fn build_contexts(
     compose: &[YamlFile],
     dockerfiles: &[PathBuf],
 ) -> std::collections::HashMap<PathBuf, PathBuf> {
-    use crate::kustomize::normalize;
+    use crate::discover::normalize;
     let mut out = std::collections::HashMap::new();
     for f in compose {
         let dir = Path::new(&f.path).parent().unwrap_or(Path::new(""));

@@ -3,7 +3,9 @@
 //! patch; the rules must not report those fields missing.
 
 use std::collections::BTreeSet;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+
+use crate::discover::normalize;
 
 use crate::yaml::{parse, Node};
 
@@ -46,21 +48,6 @@ fn patch_paths(k: &Node) -> Vec<&str> {
             // A bare string is a strategic-merge file in kustomize's newest form too.
             p.as_str().or_else(|| p.at("path").as_str())
         }));
-    }
-    out
-}
-
-/// `a/./b/../c` as `a/c`, without touching the filesystem.
-pub fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir if out.file_name().is_some() => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
     }
     out
 }

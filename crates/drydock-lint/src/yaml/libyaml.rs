@@ -176,7 +176,10 @@ impl<'input> Parser<'input> {
         unsafe {
             let p = &*self.parser.as_ptr();
             let problem = c_string(p.problem as *mut u8).unwrap_or_else(|| "invalid YAML".into());
-            let has_mark = matches!(p.error, unsafe_sys::YAML_SCANNER_ERROR | unsafe_sys::YAML_PARSER_ERROR);
+            let has_mark = matches!(
+                p.error,
+                unsafe_sys::YAML_SCANNER_ERROR | unsafe_sys::YAML_PARSER_ERROR
+            );
             ParseError {
                 problem,
                 mark: has_mark.then(|| p.problem_mark.into()),
