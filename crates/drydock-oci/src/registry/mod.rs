@@ -330,20 +330,22 @@ impl Client {
         Ok(client)
     }
 
+    /// `GET /v2/`, the API root.
+    fn api_root(&self) -> Req<'static> {
+        Req {
+            method: "GET",
+            url: format!("{}/v2/", self.base),
+            headers: vec![],
+            body: None,
+            scopes: vec![],
+            what: "the API root".into(),
+            repository: "",
+        }
+    }
+
     /// `GET /v2/`: reachable, a registry, and which challenge it sends.
     fn ping(&self) -> Result<(), RegistryError> {
-        let r = self.raw(
-            &Req {
-                method: "GET",
-                url: format!("{}/v2/", self.base),
-                headers: vec![],
-                body: None,
-                scopes: vec![],
-                what: "the API root".into(),
-                repository: "",
-            },
-            false,
-        )?;
+        let r = self.raw(&self.api_root(), false)?;
         match r.status {
             200 => Ok(()),
             401 => {
@@ -370,15 +372,7 @@ impl Client {
 
     /// Checks that the credential is accepted: `GET /v2/` answered 200 once authenticated.
     pub fn check_login(&self) -> Result<(), RegistryError> {
-        let req = Req {
-            method: "GET",
-            url: format!("{}/v2/", self.base),
-            headers: vec![],
-            body: None,
-            scopes: vec![],
-            what: "the API root".into(),
-            repository: "",
-        };
+        let req = self.api_root();
         let r = self.send(&req)?;
         if r.status == 200 {
             Ok(())

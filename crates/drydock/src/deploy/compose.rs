@@ -63,6 +63,25 @@ pub struct HealthcheckDef {
     pub retries: u32,
 }
 
+impl HealthcheckDef {
+    /// The helper's probe of the app's health path, on the project's timings (Compose and Swarm).
+    pub fn helper_probe(p: &Project) -> HealthcheckDef {
+        let h = &p.health;
+        HealthcheckDef {
+            test: vec![
+                "CMD".into(),
+                HELPER_PATH.into(),
+                "probe".into(),
+                format!("http://127.0.0.1:{}{}", p.port, h.path),
+            ],
+            interval: dur(h.interval),
+            timeout: dur(h.timeout),
+            start_period: dur(h.start_period),
+            retries: h.retries,
+        }
+    }
+}
+
 #[derive(Serialize)]
 pub struct DependsOn {
     pub condition: String,
@@ -117,19 +136,7 @@ pub fn compose(p: &Project, image: &str) -> ComposeFile {
     }
     app.expose = vec![p.port.to_string()];
     if p.helper {
-        let h = &p.health;
-        app.healthcheck = Some(HealthcheckDef {
-            test: vec![
-                "CMD".into(),
-                HELPER_PATH.into(),
-                "probe".into(),
-                format!("http://127.0.0.1:{}{}", p.port, h.path),
-            ],
-            interval: dur(h.interval),
-            timeout: dur(h.timeout),
-            start_period: dur(h.start_period),
-            retries: h.retries,
-        });
+        app.healthcheck = Some(HealthcheckDef::helper_probe(p));
     }
     app.stop_grace_period = Some(dur(p.shutdown_grace));
 

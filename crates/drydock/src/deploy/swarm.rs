@@ -14,7 +14,6 @@
 use serde_json::{json, Value};
 
 use super::compose::{dur, HealthcheckDef};
-use crate::image::helper::HELPER_PATH;
 use crate::project::Project;
 
 fn hardened(image: &str, user: &str) -> Value {
@@ -56,19 +55,7 @@ pub fn stack(p: &Project, image: &str) -> Value {
     }
     app["volumes"] = json!([tmpfs(64 << 20)]);
     if p.helper {
-        let h = &p.health;
-        let hc = HealthcheckDef {
-            test: vec![
-                "CMD".into(),
-                HELPER_PATH.into(),
-                "probe".into(),
-                format!("http://127.0.0.1:{}{}", p.port, h.path),
-            ],
-            interval: dur(h.interval),
-            timeout: dur(h.timeout),
-            start_period: dur(h.start_period),
-            retries: h.retries,
-        };
+        let hc = HealthcheckDef::helper_probe(p);
         app["healthcheck"] = serde_json::to_value(hc).expect("a health check serialises");
     }
     app["stop_grace_period"] = json!(dur(p.shutdown_grace));
