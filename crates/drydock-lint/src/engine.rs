@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use drydock_dockerfile::stages;
 use drydock_dockerignore::context::{self, BuildContext, ContextError};
 
 use crate::catalog::{self, Check};
@@ -86,24 +85,33 @@ pub fn lint_dockerfile_in(
     context: Option<&BuildContext>,
     opts: &LintOptions,
 ) -> Result<Vec<Diagnostic>, LintError> {
-    let df = drydock_dockerfile::parse(text).map_err(|e| LintError::Parse {
+    let df = parse_dockerfile(path, text)?;
+    lint_parsed(path, text, &df, context, opts)
+}
+
+/// Parses a Dockerfile, its errors naming the file.
+fn parse_dockerfile(path: &str, text: &str) -> Result<drydock_dockerfile::Dockerfile, LintError> {
+    drydock_dockerfile::parse(text).map_err(|e| LintError::Parse {
         path: path.to_string(),
         line: e.line,
         message: e.message,
-    })?;
-    let stages = stages(&df);
-    rejected_by_buildkit(&df, &stages).map_err(|(line, message)| LintError::Parse {
+    })
+}
+
+/// Lints a parsed Dockerfile (refusing what BuildKit refuses first).
+fn lint_parsed(
+    path: &str,
+    text: &str,
+    df: &drydock_dockerfile::Dockerfile,
+    context: Option<&BuildContext>,
+    opts: &LintOptions,
+) -> Result<Vec<Diagnostic>, LintError> {
+    let ctx = DockerfileCtx::new(path, text, df, context);
+    rejected_by_buildkit(&ctx).map_err(|(line, message)| LintError::Parse {
         path: path.to_string(),
         line,
         message,
     })?;
-    let ctx = DockerfileCtx {
-        path,
-        lines: text.lines().collect(),
-        stages,
-        df: &df,
-        context,
-    };
     let file_ignored: BTreeSet<String> = if opts.no_suppressions {
         BTreeSet::new()
     } else {
@@ -134,20 +142,18 @@ pub fn lint_dockerfile_in(
 /// What BuildKit refuses to build although the parser reads it: an instruction it does not
 /// know, and a FROM that is not an image reference (`FROM image:sha256:…`), a stage or
 /// `scratch`. Such a file is an input error, as `docker build` makes it one.
-fn rejected_by_buildkit(
-    df: &drydock_dockerfile::Dockerfile,
-    stages: &[drydock_dockerfile::stages::Stage],
-) -> Result<(), (usize, String)> {
+fn rejected_by_buildkit(ctx: &DockerfileCtx<'_>) -> Result<(), (usize, String)> {
     use drydock_dockerfile::Keyword;
+    let df = ctx.df;
     if let Some(i) = df.instructions.iter().find(|i| i.is(Keyword::Unknown)) {
         return Err((
             i.start_line,
             format!("unknown instruction: {}", i.keyword.to_ascii_uppercase()),
         ));
     }
-    for (n, s) in stages.iter().enumerate() {
+    for (n, s) in ctx.stages.iter().enumerate() {
         let base = s.base.as_str();
-        let earlier_stage = stages[..n]
+        let earlier_stage = ctx.stages[..n]
             .iter()
             .any(|o| o.alias.as_deref() == Some(base.to_ascii_lowercase().as_str()));
         // A base still holding a variable is decided at build time.
@@ -327,26 +333,21 @@ pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> LintRun {
 }
 
 pub fn lint_file(path: &Path, opts: &LintOptions) -> Result<Vec<Diagnostic>, LintError> {
-    lint_file_with_text(path, opts).map(|(d, _)| d)
+    lint_dockerfile_file(path, None, opts).map(|(d, _)| d)
 }
 
-/// As [`lint_file`], also returning the file's text (for code frames), read once.
-fn lint_file_with_text(
-    path: &Path,
-    opts: &LintOptions,
-) -> Result<(Vec<Diagnostic>, String), LintError> {
-    lint_dockerfile_file(path, None, opts)
-}
-
-/// Lints a Dockerfile file. The build context is `known_context` when a Compose file or
-/// drydock.toml says it; else the Dockerfile's folder, unless the Dockerfile copies paths that
-/// are not there (it is built from elsewhere, and the .dockerignore rules do not guess where).
+/// Lints a Dockerfile file, returning its text too (for code frames), read and parsed once.
+/// The build context is `known_context` when a Compose file or drydock.toml says it; else the
+/// Dockerfile's folder, unless the Dockerfile copies paths that are not there (it is built from
+/// elsewhere, and the .dockerignore rules do not guess where).
 fn lint_dockerfile_file(
     path: &Path,
     known_context: Option<&Path>,
     opts: &LintOptions,
 ) -> Result<(Vec<Diagnostic>, String), LintError> {
     let text = read_text(path)?;
+    let shown = path.display().to_string();
+    let df = parse_dockerfile(&shown, &text)?;
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -354,8 +355,8 @@ fn lint_dockerfile_file(
     let dir = match known_context {
         Some(c) if c.as_os_str().is_empty() => PathBuf::from("."),
         Some(c) => c.to_path_buf(),
-        None if copies_from_elsewhere(&text, &folder) => {
-            let diags = lint_dockerfile_in(&path.display().to_string(), &text, None, opts)?;
+        None if copies_from_elsewhere(&df, &folder) => {
+            let diags = lint_parsed(&shown, &text, &df, None, opts)?;
             return Ok((diags, text));
         }
         None => folder,
@@ -378,7 +379,7 @@ fn lint_dockerfile_file(
         // A context that cannot be read (e.g. a symlink out of it) leaves only the Dockerfile rules.
         Err(_) => None,
     };
-    let diags = lint_dockerfile_in(&path.display().to_string(), &text, context.as_ref(), opts)?;
+    let diags = lint_parsed(&shown, &text, &df, context.as_ref(), opts)?;
     Ok((diags, text))
 }
 
@@ -438,11 +439,8 @@ fn build_contexts(
 
 /// Whether a Dockerfile COPYs or ADDs a local path that its folder does not hold: then its
 /// folder is not its build context.
-fn copies_from_elsewhere(text: &str, folder: &Path) -> bool {
+fn copies_from_elsewhere(df: &drydock_dockerfile::Dockerfile, folder: &Path) -> bool {
     use drydock_dockerfile::Keyword;
-    let Ok(df) = drydock_dockerfile::parse(text) else {
-        return false;
-    };
     df.instructions
         .iter()
         .filter(|i| matches!(i.kind(), Keyword::Copy | Keyword::Add))

@@ -6,6 +6,8 @@
 pub enum Secret {
     /// A credential written into the file.
     Literal,
+    /// A password inside a URL (`postgres://app:s3cr3t@db/app`).
+    InUrl,
     /// A secret-named variable with an obvious placeholder (`changeme`, `xxx`, `000…`): worth
     /// a note, not an error.
     Placeholder,
@@ -23,7 +25,7 @@ pub fn secret_literal(name: &str, value: &str) -> Option<Secret> {
         return Some(if placeholder(password) {
             Secret::Placeholder
         } else {
-            Secret::Literal
+            Secret::InUrl
         });
     }
     if !secretish(name)
@@ -45,22 +47,19 @@ pub fn secret_literal(name: &str, value: &str) -> Option<Secret> {
     })
 }
 
-/// What a secret finding says about `name=value`: the literal, the placeholder or the URL.
-pub fn secret_problem(name: &str, value: &str, kind: Secret) -> String {
-    let in_url = url_password(value.trim().trim_matches(|c| c == '"' || c == '\'')).is_some();
-    match (kind, in_url) {
-        (Secret::Literal, true) => format!("{name} has a password in its URL"),
-        (Secret::Literal, false) => format!("{name} has a literal value"),
-        (Secret::Placeholder, _) => {
-            format!("{name} has a literal value (it looks like a placeholder)")
-        }
+/// What a secret finding says about variable `name`: the literal, the URL or the placeholder.
+pub fn secret_problem(name: &str, kind: Secret) -> String {
+    match kind {
+        Secret::InUrl => format!("{name} has a password in its URL"),
+        Secret::Literal => format!("{name} has a literal value"),
+        Secret::Placeholder => format!("{name} has a literal value (it looks like a placeholder)"),
     }
 }
 
 /// A secret finding, at info severity when the value is a placeholder.
 pub fn secret_finding(f: crate::diagnostic::Finding, kind: Secret) -> crate::diagnostic::Finding {
     match kind {
-        Secret::Literal => f,
+        Secret::Literal | Secret::InUrl => f,
         Secret::Placeholder => f.downgraded(crate::diagnostic::Severity::Info),
     }
 }
@@ -329,7 +328,7 @@ mod tests {
         assert_eq!(secret_literal("DB_PASSWORD", ""), None);
         assert_eq!(
             secret_literal("DATABASE_URL", "postgres://u:p4ss@db/x"),
-            Some(Secret::Literal)
+            Some(Secret::InUrl)
         );
         assert_eq!(secret_literal("DATABASE_URL", "postgres://u@db/x"), None);
         assert_eq!(

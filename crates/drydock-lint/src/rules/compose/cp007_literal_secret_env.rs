@@ -63,11 +63,7 @@ fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
                 let f = at(
                     s.path,
                     node,
-                    format!(
-                        "service `{}`: {}",
-                        s.name,
-                        secret_problem(&name, &value, kind)
-                    ),
+                    format!("service `{}`: {}", s.name, secret_problem(&name, kind)),
                     Some(
                         "use a Compose secret (a file) or pass it from the environment with ${VAR}"
                             .into(),

@@ -65,7 +65,7 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         };
         for (k, v) in pairs {
             if let Some(kind) = secret_literal(k, v) {
-                let problem = secret_problem(k, v, kind);
+                let problem = secret_problem(k, kind);
                 let f = at_word(ctx, ins, k, format!("{} {problem}: it is readable by anyone who can pull the image", ins.kind()), Some("pass it at run time (docker run -e, Kubernetes secretKeyRef) or use a BuildKit secret mount".into()));
                 out.push(secret_finding(f, kind));
             }

@@ -90,31 +90,19 @@ pub fn final_stage<'a>(ctx: &'a DockerfileCtx<'_>) -> Option<&'a Stage> {
 
 /// The stage a `FROM` or `--from` names: an earlier stage's alias or its index.
 pub fn stage_named<'a>(ctx: &'a DockerfileCtx<'_>, name: &str) -> Option<&'a Stage> {
-    let name = name.to_ascii_lowercase();
-    ctx.stages
-        .iter()
-        .find(|s| s.alias.as_deref() == Some(name.as_str()))
-        .or_else(|| name.parse::<usize>().ok().and_then(|i| ctx.stages.get(i)))
+    ctx.stage_index(name).map(|i| &ctx.stages[i])
 }
 
-/// The stages whose layers are the final image's: the final stage and the stages it is built
-/// FROM, in turn. (A stage COPY --from'ed ships only the files copied, not its layers.)
+/// The stages whose layers are the final image's ([`DockerfileCtx::final_chain`]).
 pub fn final_chain<'a>(ctx: &'a DockerfileCtx<'_>) -> Vec<&'a Stage> {
-    let mut chain = Vec::new();
-    let mut next = final_stage(ctx);
-    while let Some(s) = next {
-        if chain.iter().any(|c: &&Stage| c.from == s.from) {
-            break;
-        }
-        chain.push(s);
-        next = stage_named(ctx, &s.base).filter(|b| b.from < s.from);
-    }
-    chain
+    ctx.final_chain.iter().map(|&i| &ctx.stages[i]).collect()
 }
 
 /// Whether a RUN (or any instruction) is in a stage whose layers reach the final image.
 pub fn reaches_final(ctx: &DockerfileCtx<'_>, index: usize) -> bool {
-    final_chain(ctx).iter().any(|s| s.body.contains(&index))
+    ctx.final_chain
+        .iter()
+        .any(|&i| ctx.stages[i].body.contains(&index))
 }
 
 /// A Windows image: a Windows base (servercore, nanoserver, mcr.microsoft.com/windows) along the

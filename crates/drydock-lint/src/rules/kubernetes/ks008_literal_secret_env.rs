@@ -61,7 +61,7 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
                             "{} {}: {} in the manifest",
                             o.kind,
                             o.name,
-                            secret_problem(name, &text, kind)
+                            secret_problem(name, kind)
                         ),
                         Some("use valueFrom.secretKeyRef".into()),
                     );
