@@ -14,6 +14,36 @@ fn write(dir: &Path, rel: &str, text: &str) {
     std::fs::write(p, text).unwrap();
 }
 
+/// `drydock lint PATH --format json ARGS…`: each finding's code, file name and line.
+fn lint_json(path: &Path, args: &[&str]) -> Vec<(String, String, u64)> {
+    let out = run(drydock()
+        .arg("lint")
+        .arg(path)
+        .args(["--format", "json"])
+        .args(args));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            let file = x["path"].as_str().unwrap().rsplit('/').next().unwrap();
+            (
+                x["code"].as_str().unwrap().to_string(),
+                file.to_string(),
+                x["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The codes of [`lint_json`]'s findings.
+fn lint_codes(path: &Path, args: &[&str]) -> Vec<String> {
+    lint_json(path, args)
+        .into_iter()
+        .map(|(c, _, _)| c)
+        .collect()
+}
+
 #[test]
 fn discovery_exit_codes_and_formats() {
     let t = tempfile::tempdir().unwrap();
@@ -514,23 +544,8 @@ fn pod_security_profiles_and_the_retired_code() {
     let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: apps\nspec:\n  containers:\n  - name: app\n    image: app:1.0\n";
     write(d, "k8s/pod.yaml", pod);
     let codes = |args: &[&str], dir: &Path| -> Vec<String> {
-        let out = run(drydock()
-            .arg("lint")
-            .arg(dir)
-            .args([
-                "--format",
-                "json",
-                "--select",
-                "PS001,PS002,PS003,PS014,PS015,PS017,PS018",
-            ])
-            .args(args));
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let mut c: Vec<String> = v
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["code"].as_str().unwrap().to_string())
-            .collect();
+        let select = ["--select", "PS001,PS002,PS003,PS014,PS015,PS017,PS018"];
+        let mut c = lint_codes(dir, &[&select[..], args].concat());
         c.dedup();
         c
     };
@@ -548,20 +563,8 @@ fn pod_security_profiles_and_the_retired_code() {
     assert!(codes(&[], d).is_empty());
     std::fs::remove_file(d.join("k8s/ns.yaml")).unwrap();
     // `--ignore KS005` still works: it ignores every Pod Security rule.
-    let out = run(drydock().arg("lint").arg(d).args([
-        "--format",
-        "json",
-        "--ignore",
-        "KS005,KS001,KS003,KS006,KS009",
-    ]));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(
-        v.as_array()
-            .unwrap()
-            .iter()
-            .all(|x| !x["code"].as_str().unwrap().starts_with("PS")),
-        "{v}"
-    );
+    let codes = lint_codes(d, &["--ignore", "KS005,KS001,KS003,KS006,KS009"]);
+    assert!(codes.iter().all(|c| !c.starts_with("PS")), "{codes:?}");
     // rules --format json says each rule's level.
     let out = run(drydock().args(["rules", "--format", "json"]));
     let rules: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -607,21 +610,9 @@ fn rejected_dockerfiles_and_yaml_as_kubectl_reads_it() {
         "c/compose.yaml",
         "x-common: &common\n  read_only: true\n  user: \"65532\"\nservices:\n  app:\n    <<: *common\n    image: app:1.0\n    image: app:1.1\n",
     );
-    let out = run(drydock()
-        .arg("lint")
-        .arg(d.join("c/compose.yaml"))
-        .args(["--format", "json"]));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let found: Vec<(String, u64)> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| {
-            (
-                x["code"].as_str().unwrap().to_string(),
-                x["line"].as_u64().unwrap(),
-            )
-        })
+    let found: Vec<(String, u64)> = lint_json(&d.join("c/compose.yaml"), &[])
+        .into_iter()
+        .map(|(c, _, l)| (c, l))
         .collect();
     assert!(found.contains(&("YM001".into(), 8)), "{found:?}");
     assert!(
@@ -651,27 +642,9 @@ fn kustomize_patches_are_partial_objects() {
         "overlay/privileged.yaml",
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: api }\nspec:\n  template:\n    spec:\n      containers:\n      - name: api\n        securityContext: { privileged: true }\n",
     );
-    let out = run(drydock()
-        .arg("lint")
-        .arg(d.join("overlay"))
-        .args(["--format", "json"]));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let found: Vec<(String, String)> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| {
-            (
-                x["code"].as_str().unwrap().to_string(),
-                x["path"]
-                    .as_str()
-                    .unwrap()
-                    .rsplit('/')
-                    .next()
-                    .unwrap()
-                    .to_string(),
-            )
-        })
+    let found: Vec<(String, String)> = lint_json(&d.join("overlay"), &[])
+        .into_iter()
+        .map(|(c, f, _)| (c, f))
         .collect();
     assert_eq!(
         found,
@@ -701,26 +674,7 @@ fn compose_overrides_are_merged_with_their_base() {
         "compose.override.yaml",
         "services:\n  app:\n    ports: [\"8080:8080\"]\n    healthcheck:\n      test: [\"CMD\", \"/probe\"]\n",
     );
-    let out = run(drydock().arg("lint").arg(d).args(["--format", "json"]));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let found: Vec<(String, String, u64)> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| {
-            (
-                x["code"].as_str().unwrap().to_string(),
-                x["path"]
-                    .as_str()
-                    .unwrap()
-                    .rsplit('/')
-                    .next()
-                    .unwrap()
-                    .to_string(),
-                x["line"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let found = lint_json(d, &[]);
     assert!(
         found.contains(&("CP001".into(), "compose.override.yaml".into(), 3)),
         "the published port is reported in the override: {found:?}"
@@ -744,20 +698,7 @@ fn dockerignore_rules_use_the_real_build_context() {
         "docker/app.Dockerfile",
         "FROM scratch\nUSER 65532:65532\nCOPY src/ /app/\n",
     );
-    let di = |dir: &Path| -> Vec<String> {
-        let out = run(drydock().arg("lint").arg(dir).args([
-            "--format",
-            "json",
-            "--select",
-            "DI001,DI002,DI003",
-        ]));
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x["code"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let di = |dir: &Path| lint_codes(dir, &["--select", "DI001,DI002,DI003"]);
     // Context unknown, and src/ is not beside the Dockerfile: no guess, no finding.
     assert!(di(d).is_empty(), "{:?}", di(d));
     // Compose says the context is the root, where .dockerignore excludes what COPY needs.

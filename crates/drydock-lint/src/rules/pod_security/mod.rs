@@ -109,6 +109,21 @@ pub(crate) fn set_str<'n>(map: &'n Node, key: &str) -> Option<(&'n Node, &'n str
     (!s.is_empty()).then_some((v, s))
 }
 
+/// The `FIELD.type` values (`appArmorProfile`, `seccompProfile`) of the pod and its containers
+/// that are neither `RuntimeDefault` nor `Localhost`, with who sets them.
+pub(crate) fn disallowed_profiles<'a>(
+    pod: &Pod<'a>,
+    field: &str,
+) -> Vec<(String, &'a Node, &'a str)> {
+    contexts(pod)
+        .into_iter()
+        .filter_map(|(who, sc)| {
+            let (v, t) = set_str(sc.at(field), "type")?;
+            (!matches!(t, "RuntimeDefault" | "Localhost")).then_some((who, v, t))
+        })
+        .collect()
+}
+
 /// The pod's and each container's security context, with who it belongs to for messages.
 pub(crate) fn contexts<'a>(pod: &Pod<'a>) -> Vec<(String, &'a Node)> {
     let mut out = vec![("the pod".to_string(), pod.security())];

@@ -4,7 +4,7 @@ use crate::rule::{Check, Rule};
 use crate::view::KubernetesCtx;
 use crate::yaml::Value;
 
-use super::{contexts, pods, set_str};
+use super::{disallowed_profiles, pods};
 
 pub static RULE: Rule = Rule {
     code: "PS008",
@@ -44,16 +44,12 @@ securityContext:
 fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for pod in pods(ctx, PodSecurity::Baseline) {
-        for (who, sc) in contexts(&pod) {
-            if let Some((v, t)) = set_str(sc.at("appArmorProfile"), "type") {
-                if !matches!(t, "RuntimeDefault" | "Localhost") {
-                    out.push(pod.finding(
-                        v,
-                        format!("{who} sets AppArmor profile {t}"),
-                        "use appArmorProfile type RuntimeDefault (or Localhost)",
-                    ));
-                }
-            }
+        for (who, v, t) in disallowed_profiles(&pod, "appArmorProfile") {
+            out.push(pod.finding(
+                v,
+                format!("{who} sets AppArmor profile {t}"),
+                "use appArmorProfile type RuntimeDefault (or Localhost)",
+            ));
         }
         let annotations = pod.object.pod_meta.map(|m| &m.at("annotations").value);
         if let Some(Value::Map(annotations)) = annotations {

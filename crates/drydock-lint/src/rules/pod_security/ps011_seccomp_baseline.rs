@@ -3,7 +3,7 @@ use crate::options::PodSecurity;
 use crate::rule::{Check, Rule};
 use crate::view::KubernetesCtx;
 
-use super::{contexts, pods, set_str};
+use super::{disallowed_profiles, pods};
 
 pub static RULE: Rule = Rule {
     code: "PS011",
@@ -41,16 +41,12 @@ securityContext:
 fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for pod in pods(ctx, PodSecurity::Baseline) {
-        for (who, sc) in contexts(&pod) {
-            if let Some((v, t)) = set_str(sc.at("seccompProfile"), "type") {
-                if !matches!(t, "RuntimeDefault" | "Localhost") {
-                    out.push(pod.finding(
-                        v,
-                        format!("{who} sets seccomp profile {t}"),
-                        "use seccompProfile type RuntimeDefault (or Localhost)",
-                    ));
-                }
-            }
+        for (who, v, t) in disallowed_profiles(&pod, "seccompProfile") {
+            out.push(pod.finding(
+                v,
+                format!("{who} sets seccomp profile {t}"),
+                "use seccompProfile type RuntimeDefault (or Localhost)",
+            ));
         }
     }
     out
