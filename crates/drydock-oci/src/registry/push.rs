@@ -322,6 +322,23 @@ pub struct RegistryPush {
     pub options: super::Options,
     /// Other repositories of the same registry that may hold some blobs (a base image's).
     pub mount_from: Vec<String>,
+    /// The client `check` connected, kept for `publish` (one ping and login per push).
+    connected: std::sync::Mutex<Option<Client>>,
+}
+
+impl RegistryPush {
+    pub fn new(
+        reference: Option<crate::Reference>,
+        options: super::Options,
+        mount_from: Vec<String>,
+    ) -> RegistryPush {
+        RegistryPush {
+            reference,
+            options,
+            mount_from,
+            connected: std::sync::Mutex::new(None),
+        }
+    }
 }
 
 impl crate::publish::Publisher for RegistryPush {
@@ -340,7 +357,10 @@ impl crate::publish::Publisher for RegistryPush {
                 });
             }
             // Reachable, and the credentials accepted, before a build spends minutes.
-            Client::connect(r.registry(), self.options.clone())?;
+            let client = Client::connect(r.registry(), self.options.clone())?;
+            if let Ok(mut c) = self.connected.lock() {
+                *c = Some(client);
+            }
         }
         Ok(())
     }
@@ -350,7 +370,11 @@ impl crate::publish::Publisher for RegistryPush {
         req: &crate::publish::PublishRequest<'_>,
     ) -> Result<crate::publish::Published, crate::publish::PublishError> {
         let r = self.reference.clone().unwrap_or_else(|| req.tag.clone());
-        let client = Client::connect(r.registry(), self.options.clone())?;
+        let checked = self.connected.lock().ok().and_then(|mut c| c.take());
+        let client = match checked {
+            Some(c) if c.registry == r.registry() => c,
+            _ => Client::connect(r.registry(), self.options.clone())?,
+        };
         let tag = r.tag().unwrap_or("latest").to_string();
         let from: Vec<&str> = self
             .mount_from

@@ -19,11 +19,11 @@ pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
         } else {
             Some(drydock::reference::Reference::parse(p).map_err(failure)?)
         };
-        outputs.push(Box::new(drydock_oci::registry::push::RegistryPush {
+        outputs.push(Box::new(drydock_oci::registry::push::RegistryPush::new(
             reference,
-            options: a.registry.options(),
-            mount_from: Vec::new(),
-        }));
+            a.registry.options(),
+            Vec::new(),
+        )));
     }
     outputs.extend(
         a.load

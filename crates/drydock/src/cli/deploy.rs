@@ -34,11 +34,11 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
                 } else {
                     Some(Reference::parse(p).map_err(failure)?)
                 };
-                outputs.push(Box::new(drydock_oci::registry::push::RegistryPush {
+                outputs.push(Box::new(drydock_oci::registry::push::RegistryPush::new(
                     reference,
-                    options: a.registry.options(),
-                    mount_from: Vec::new(),
-                }));
+                    a.registry.options(),
+                    Vec::new(),
+                )));
             }
             let b = build::build(
                 BuildOptions {

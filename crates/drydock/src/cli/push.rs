@@ -37,11 +37,7 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
         }
     };
     let image = Image::read(store.as_ref(), &digest).map_err(failure)?;
-    let target = RegistryPush {
-        reference: Some(r.clone()),
-        options: a.registry.options(),
-        mount_from: Vec::new(),
-    };
+    let target = RegistryPush::new(Some(r.clone()), a.registry.options(), Vec::new());
     if r.digest().is_some() {
         return Err(Failure::new(
             ErrorKind::Usage,
