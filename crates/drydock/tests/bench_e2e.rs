@@ -1,5 +1,6 @@
-//! `drydock bench` on examples/gin-api, for real: the binary as a process and the image in
-//! Docker, loaded, measured, killed and (in Docker) restarted.
+//! `drydock bench` on examples/gin-api, for real: the binary as a process, the image in Docker
+//! and podman, the Compose bundle and the Swarm stack behind nginx, each loaded, measured,
+//! killed and brought back by its own mechanism (or not, for the process), then removed.
 
 mod common;
 
@@ -12,18 +13,73 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// What the engines hold, to check that a bench run leaves nothing behind.
+fn engine_state() -> Vec<String> {
+    let list = |e: &str, args: &[&str]| {
+        let mut v: Vec<String> = run_ok(engine(e).args(args))
+            .lines()
+            .map(|l| format!("{e} {}: {l}", args[..args.len() - 2].join(" ")))
+            .collect();
+        v.sort();
+        v
+    };
+    let mut s = Vec::new();
+    s.extend(list(
+        "docker",
+        &["ps", "-a", "--format", "{{.ID}} {{.Names}}"],
+    ));
+    s.extend(list("docker", &["network", "ls", "--format", "{{.Name}}"]));
+    s.extend(list("docker", &["volume", "ls", "--format", "{{.Name}}"]));
+    s.extend(
+        list(
+            "docker",
+            &["images", "--format", "{{.Repository}}:{{.Tag}}"],
+        )
+        .into_iter()
+        .filter(|i| i.contains("drydock-bench")),
+    );
+    s.extend(list(
+        "docker",
+        &["info", "--format", "{{.Swarm.LocalNodeState}}"],
+    ));
+    s.extend(list(
+        "podman",
+        &["ps", "-a", "--format", "{{.ID}} {{.Names}}"],
+    ));
+    s.extend(
+        std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("drydock-bench-")),
+    );
+    s
+}
+
 #[test]
-fn bench_measures_a_process_and_a_container_and_their_recovery() {
+fn bench_measures_every_mode_with_its_recovery_and_leaves_nothing_behind() {
     let _turn = serial();
+    require_tool("docker-compose");
+    run_ok(&mut std::process::Command::new(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/make-nginx-image"),
+    ));
     let (_t, dir) = copy_example("gin-api");
     let cache = tempfile::tempdir().unwrap();
+    // The image is built and loaded first, so that the engines' state is compared without it.
+    build_json(
+        &dir,
+        cache.path(),
+        &["--load", "docker", "--load", "podman"],
+    );
+    let before = engine_state();
+    let plot = dir.join("bench.png");
+    // No --modes: every mode that works here, which on these machines is all of them.
     let out = run_ok(
         drydock()
             .arg("bench")
             .arg(&dir)
+            .env("NGINX_IMAGE", "drydock-test/nginx:debian")
             .args([
-                "--modes",
-                "process,docker",
                 "--duration",
                 "1s",
                 "--warmup",
@@ -32,13 +88,20 @@ fn bench_measures_a_process_and_a_container_and_their_recovery() {
                 "100",
                 "--format",
                 "json",
-                "--cache-dir",
+                "--plot",
             ])
+            .arg(&plot)
+            .arg("--cache-dir")
             .arg(cache.path()),
     );
     let r: serde_json::Value = serde_json::from_str(&out).unwrap();
     let modes = r["modes"].as_array().unwrap();
-    assert_eq!(modes.len(), 2, "{r}");
+    let names: Vec<&str> = modes.iter().map(|m| m["mode"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["process", "docker", "podman", "compose", "swarm"],
+        "{r}"
+    );
     for m in modes {
         let mode = m["mode"].as_str().unwrap();
         let fixed = &m["fixed_rate"];
@@ -62,16 +125,52 @@ fn bench_measures_a_process_and_a_container_and_their_recovery() {
         );
         assert!(m["service_cpu"].as_f64().unwrap() > 0.0);
         assert!(m["cold_start_ms"].as_f64().unwrap() > 0.0);
-        let recovery = &m["recovery"]["serving_again_ms"];
+        assert_eq!(
+            m["tls"].as_bool().unwrap(),
+            matches!(mode, "compose" | "swarm"),
+            "{mode}: through nginx over TLS exactly when there is a proxy"
+        );
+        let rec = &m["recovery"];
+        assert!(
+            rec["requests"].as_u64().unwrap() > 0,
+            "{mode}: loaded while killed: {rec}"
+        );
+        let back = rec["serving_again_ms"].as_f64();
         match mode {
-            "process" => assert!(recovery.is_null(), "a bare process does not come back: {m}"),
+            "process" => {
+                assert!(back.is_none(), "a bare process does not come back: {m}");
+                assert!(rec["failed_requests"].as_u64().unwrap() > 0, "{rec}");
+            }
+            "swarm" => {
+                assert!(back.is_some(), "the other replica serves: {rec}");
+                assert!(
+                    rec["replaced_ms"].as_f64().is_some_and(|ms| ms > 0.0),
+                    "Swarm replaces the killed task: {rec}"
+                );
+                assert_eq!(m["replicas"], 2, "[scaling] min_replicas");
+                let u = &m["update"];
+                assert_eq!(u["state"], "completed", "{u}");
+                assert!(u["requests"].as_u64().unwrap() > 100, "under load: {u}");
+                assert_eq!(
+                    u["failed_requests"], 0,
+                    "a start-first update fails nothing: {u}"
+                );
+            }
             _ => assert!(
-                recovery.as_f64().is_some_and(|ms| ms > 0.0),
-                "docker restarts it: {m}"
+                back.is_some_and(|ms| ms > 0.0),
+                "{mode}: the restart policy brings it back: {m}"
             ),
         }
+        if mode != "process" {
+            assert!(m["image_size_bytes"].as_u64().unwrap() > 1 << 20);
+        }
     }
-    assert!(modes[1]["image_size_bytes"].as_u64().unwrap() > 1 << 20);
+    let png = std::fs::read(&plot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 20_000,
+        "a PNG plot"
+    );
+    assert_eq!(engine_state(), before, "bench removes what it started");
 }
 
 #[test]

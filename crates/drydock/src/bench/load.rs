@@ -7,12 +7,19 @@
 //! into an HdrHistogram (microseconds, 3 significant digits). Hand-written rather than wrk's
 //! or oha's because the numbers must come from inside drydock's own run, with its own CPU use
 //! measured alongside (to say when the generator, not the service, was the limit).
+//!
+//! HTTPS too, for the modes with nginx in front: rustls, trusting exactly the one certificate
+//! the bundle was deployed with (a pinned end-entity certificate, as `curl --cacert` would
+//! with a self-signed one), so the handshake cost nginx pays is measured and nothing is skipped.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -30,6 +37,123 @@ pub struct Load {
     /// At most this many requests (a bound on the run, whatever the duration).
     pub max_requests: u64,
     pub timeout: Duration,
+    /// HTTPS with this client configuration; `None` is plain HTTP.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Set to end the run early (the fault measurement stops its load once the service is back).
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+/// A TLS client that trusts one certificate: the server must present exactly `pem`'s first
+/// certificate, and its handshake signatures are checked against that certificate's key.
+pub fn pinned_tls(pem: &[u8]) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    let cert = CertificateDer::pem_slice_iter(pem)
+        .next()
+        .ok_or("no certificate in it")?
+        .map_err(|e| format!("not a PEM certificate: {e}"))?
+        .into_owned();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = Arc::new(Pinned {
+        cert,
+        provider: provider.clone(),
+    });
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+#[derive(Debug)]
+struct Pinned {
+    cert: CertificateDer<'static>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.cert.as_ref() {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// A connection's byte stream: plain TCP, or TLS over it.
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
+    }
 }
 
 /// Errors by kind.
@@ -51,7 +175,10 @@ impl Errors {
 /// What a load run measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
+    /// Requests answered or failed in the measured period.
     pub requests: u64,
+    /// Open loop stopped early: requests due by then that had no answer yet.
+    pub unanswered: u64,
     pub errors: Errors,
     /// Successful answers per second over the measured period.
     pub throughput: f64,
@@ -76,7 +203,8 @@ pub struct Percentiles {
 /// check, one `read` for most answers.
 struct Conn {
     addr: SocketAddr,
-    stream: Option<TcpStream>,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    stream: Option<Stream>,
     request: Vec<u8>,
     timeout: Duration,
     buf: Vec<u8>,
@@ -95,9 +223,15 @@ enum Failure {
 const MAX_HEADER: usize = 64 * 1024;
 
 impl Conn {
-    fn new(port: u16, path: &str, timeout: Duration) -> Conn {
+    fn new(
+        port: u16,
+        path: &str,
+        timeout: Duration,
+        tls: Option<Arc<rustls::ClientConfig>>,
+    ) -> Conn {
         Conn {
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            tls,
             stream: None,
             request: format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: drydock-bench\r\n\r\n").into_bytes(),
             timeout,
@@ -116,7 +250,16 @@ impl Conn {
                 let _ = s.set_nodelay(true);
                 let _ = s.set_read_timeout(Some(self.timeout));
                 let _ = s.set_write_timeout(Some(self.timeout));
-                self.stream = Some(s);
+                self.stream = Some(match &self.tls {
+                    None => Stream::Plain(s),
+                    Some(config) => {
+                        // The name is only sent (SNI): the verifier pins the certificate.
+                        let name = ServerName::try_from("localhost").expect("a valid name");
+                        let c = rustls::ClientConnection::new(config.clone(), name)
+                            .map_err(|_| Failure::Io)?;
+                        Stream::Tls(Box::new(rustls::StreamOwned::new(c, s)))
+                    }
+                });
                 self.head = 0;
                 self.tail = 0;
             }
@@ -252,6 +395,18 @@ fn io_failure(e: std::io::Error) -> Failure {
     }
 }
 
+/// One GET on a new connection: did it answer 2xx within `timeout`?
+pub fn probe(
+    port: u16,
+    path: &str,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+    timeout: Duration,
+) -> bool {
+    Conn::new(port, path, timeout, tls.cloned())
+        .get()
+        .is_ok_and(|code| (200..300).contains(&code))
+}
+
 /// CPU seconds this process has used (user + system), from /proc/self/stat.
 pub fn own_cpu_seconds() -> f64 {
     cpu_seconds("self", false)
@@ -297,12 +452,19 @@ pub fn run(load: &Load) -> Outcome {
     std::thread::scope(|s| {
         for _ in 0..load.connections.max(1) {
             s.spawn(|| {
-                let mut conn = Conn::new(load.port, &load.path, load.timeout);
+                let mut conn = Conn::new(load.port, &load.path, load.timeout, load.tls.clone());
                 let mut local =
                     Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
                 let mut local_err = Errors::default();
                 let mut local_ok = 0u64;
                 loop {
+                    if load
+                        .stop
+                        .as_ref()
+                        .is_some_and(|s| s.load(Ordering::Relaxed))
+                    {
+                        break;
+                    }
                     let i = issued.fetch_add(1, Ordering::Relaxed);
                     if i >= load.max_requests {
                         break;
@@ -350,6 +512,16 @@ pub fn run(load: &Load) -> Outcome {
         }
     });
     let finished = Instant::now().min(end.max(measure_from));
+    let stopped = load
+        .stop
+        .as_ref()
+        .is_some_and(|s| s.load(Ordering::Relaxed));
+    // Open loop, ended early: the requests that were due by then and got no answer (waiting
+    // behind ones the service had not answered). A run that ends on time sends all it owes.
+    let due = |at: Instant, rate: u64| {
+        ((at.saturating_duration_since(start).as_secs_f64() * rate as f64).ceil() as u64)
+            .min(load.max_requests)
+    };
     let seconds = finished
         .saturating_duration_since(measure_from)
         .as_secs_f64()
@@ -359,8 +531,14 @@ pub fn run(load: &Load) -> Outcome {
     let ms = |v: u64| v as f64 / 1000.0;
     let errors = errors.into_inner().unwrap_or_default();
     let ok = ok.load(Ordering::SeqCst);
+    let unanswered = match load.rate {
+        Some(rate) if stopped => (due(finished, rate).saturating_sub(due(measure_from, rate)))
+            .saturating_sub(ok + errors.total()),
+        _ => 0,
+    };
     Outcome {
         requests: ok + errors.total(),
+        unanswered,
         throughput: ok as f64 / seconds,
         latency_ms: if h.is_empty() {
             Percentiles::default()
@@ -446,6 +624,8 @@ mod tests {
             rate,
             max_requests: 1_000_000,
             timeout: Duration::from_secs(2),
+            tls: None,
+            stop: None,
         }
     }
 
@@ -495,6 +675,98 @@ mod tests {
             "p50 about 20 ms: {:?}",
             o.latency_ms
         );
+    }
+
+    /// A keep-alive HTTPS server with a fresh self-signed certificate; returns its port and
+    /// the certificate's PEM.
+    fn tls_server() -> (u16, String) {
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+        let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
+        let config = Arc::new(
+            rustls::ServerConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![ck.cert.der().clone()], key)
+            .unwrap(),
+        );
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for s in l.incoming().flatten() {
+                let config = config.clone();
+                std::thread::spawn(move || {
+                    let conn = rustls::ServerConnection::new(config).unwrap();
+                    let mut r = BufReader::new(rustls::StreamOwned::new(conn, s));
+                    loop {
+                        let mut line = String::new();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            let body = "{\"tls\":true}";
+                            let resp = format!(
+                                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                                body.len()
+                            );
+                            if r.get_mut().write_all(resp.as_bytes()).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (port, ck.cert.pem())
+    }
+
+    #[test]
+    fn https_trusts_the_pinned_certificate_and_no_other() {
+        let (port, pem) = tls_server();
+        let tls = pinned_tls(pem.as_bytes()).unwrap();
+        assert!(probe(port, "/", Some(&tls), Duration::from_secs(2)));
+        let o = run(&Load {
+            tls: Some(tls),
+            ..load(port, "/", Some(200))
+        });
+        assert_eq!(o.errors.total(), 0, "{o:?}");
+        assert!(o.throughput > 100.0, "{o:?}");
+        // Another certificate, even for the same name, is refused: every request fails.
+        let other = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let wrong = pinned_tls(other.cert.pem().as_bytes()).unwrap();
+        assert!(!probe(port, "/", Some(&wrong), Duration::from_secs(2)));
+        let refused = run(&Load {
+            tls: Some(wrong),
+            ..load(port, "/", Some(100))
+        });
+        assert!(
+            refused.errors.io > 0 && refused.throughput == 0.0,
+            "{refused:?}"
+        );
+        assert!(pinned_tls(b"not a certificate").is_err());
+    }
+
+    #[test]
+    fn a_stopped_open_loop_counts_what_was_still_due() {
+        // 4 connections, 50 ms each: 80/s served of 400/s due; stopped after 0.5 s, most of
+        // what was due has no answer yet.
+        let port = server();
+        let stop = Arc::new(AtomicBool::new(false));
+        let l = Load {
+            warmup: Duration::ZERO,
+            duration: Duration::from_secs(10),
+            stop: Some(stop.clone()),
+            ..load(port, "/slow", Some(400))
+        };
+        let h = std::thread::spawn(move || run(&l));
+        std::thread::sleep(Duration::from_millis(500));
+        stop.store(true, Ordering::Relaxed);
+        let o = h.join().unwrap();
+        assert!(o.seconds < 2.0, "stopped early: {o:?}");
+        assert!(o.unanswered > 100 && o.requests < 80, "{o:?}");
     }
 
     #[test]

@@ -149,22 +149,28 @@ before it became healthy.")]
 Every blob is verified against its digest and kept in drydock's cache, so a
 second pull of the same image does not download it again.")]
     Pull(PullArgs),
-    /// Measure the service as a process, in Docker and in podman: latency, throughput, CPU,
-    /// memory, cold start and recovery from a kill.
+    /// Measure the service as a process, in Docker, podman, Compose and Swarm: latency,
+    /// throughput, CPU, memory, cold start, recovery from a kill and a rolling update.
     #[command(after_help = "Examples:
   drydock bench examples/gin-api
   drydock bench . --modes process,docker --rate 500 --duration 30s --format markdown
   drydock bench . --path /api/v1/items --connections 16 --format json
   drydock bench . --modes docker --rate 300 --recommend --write
+  drydock bench . --modes compose,swarm --replicas 3 --plot bench.png
 
 Builds the image first (from the cache when nothing changed) and loads it into
 each engine. Each mode runs the service alone, with drydock.toml's limits for the
 engines, on 127.0.0.1 only; on two cores or more the service gets core 1 and the
-load generator core 0. The fixed-rate run measures latency from each request's
-intended send time (no coordinated omission); the maximum run uses closed-loop
-connections. Then the service is killed with SIGKILL under load, and the time
-until it answers again is measured under each engine's restart policy (a bare
-process does not come back).")]
+load generator core 0. compose runs the bundle of `drydock deploy --target
+compose` and swarm the stack of `--target swarm` (on a single-node swarm made for
+the run when there is none, and left after it), both through nginx over TLS with a
+fresh self-signed certificate; NGINX_IMAGE names the nginx image (default
+nginx:1.27). The fixed-rate run measures latency from each request's intended send
+time (no coordinated omission); the maximum run uses closed-loop connections. Then
+the service is killed with SIGKILL under load, and the time until it answers again
+is measured under each engine's own mechanism (a bare process does not come
+back); swarm also replaces the task and rolls the service to a new image under load.
+Ctrl-C removes whatever bench started.")]
     Bench(BenchArgs),
     /// Push an image written earlier (an OCI layout or a docker archive) to a registry.
     #[command(after_help = "Examples:
@@ -297,7 +303,7 @@ pub struct BenchArgs {
     /// The project directory.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
-    /// Where to run it (comma-separated; default: process, and each engine that answers).
+    /// Where to run it (comma-separated; default: every mode that works here).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub modes: Vec<drydock::bench::Mode>,
     /// The path to load (default: the health path).
@@ -318,17 +324,20 @@ pub struct BenchArgs {
     /// Environment for the service, KEY=VALUE (repeatable; secrets get a stand-in otherwise).
     #[arg(long, short)]
     pub env: Vec<String>,
-    /// Skip the fault-recovery measurement (SIGKILL under load).
+    /// Skip the fault-recovery measurement (SIGKILL under load; for swarm also the rolling update).
     #[arg(long)]
     pub no_fault: bool,
+    /// Replicas of the swarm stack (default: [scaling] min_replicas).
+    #[arg(long, value_name = "N")]
+    pub replicas: Option<u32>,
     /// Propose [resources] values from what was measured (and the throttling and OOM kills seen).
     #[arg(long)]
     pub recommend: bool,
     /// With --recommend: write them into drydock.toml, keeping its comments.
     #[arg(long, requires = "recommend")]
     pub write: bool,
-    /// Also draw the results (latency percentiles and throughput per mode) as an SVG file.
-    #[arg(long, value_name = "FILE.svg")]
+    /// Also draw the results (latency percentiles and throughput per mode), as SVG or PNG.
+    #[arg(long, value_name = "FILE.svg|png")]
     pub plot: Option<PathBuf>,
     /// Cache directory (default: as for build).
     #[arg(long, value_name = "DIR")]

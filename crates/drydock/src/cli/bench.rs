@@ -20,6 +20,47 @@ fn answers(engine: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Every mode that works here: the process always; each engine that answers; Compose and Swarm
+/// when the Docker Engine answers, a Compose tool runs, the swarm can be used (or made), and
+/// the nginx image the bundles run is in the engine (bench pulls nothing by itself).
+fn default_modes(ui: &Ui) -> Vec<Mode> {
+    let mut m = vec![Mode::Process];
+    let docker = answers("docker");
+    if docker {
+        m.push(Mode::Docker);
+    }
+    if answers("podman") {
+        m.push(Mode::Podman);
+    }
+    if !docker {
+        return m;
+    }
+    let nginx = bench::target::nginx_image();
+    let have_nginx = std::process::Command::new("docker")
+        .args(["image", "inspect", &nginx])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have_nginx {
+        ui.warn(&format!("compose and swarm left out: the nginx image {nginx} is not in the Docker Engine (docker pull {nginx}, or set NGINX_IMAGE to one that is), or name them in --modes"));
+        return m;
+    }
+    if bench::target::compose_command().is_some() {
+        m.push(Mode::Compose);
+    } else {
+        ui.warn("compose left out: neither `docker compose` nor `docker-compose` runs here");
+    }
+    match bench::target::swarm_state().as_deref() {
+        Some("active" | "inactive") => m.push(Mode::Swarm),
+        other => ui.warn(&format!(
+            "swarm left out: this node's swarm is {}",
+            other.unwrap_or("unknown")
+        )),
+    }
+    m
+}
+
 pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
     let dur = |s: &str, what: &str| {
         parse_duration(s).map_err(|p| {
@@ -31,37 +72,46 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
     };
     let duration = dur(&a.duration, "duration")?;
     let warmup = dur(&a.warmup, "warmup")?;
-    if let Some(p) = &a.plot {
-        if p.extension().is_none_or(|e| e != "svg") {
-            return Err(Failure::new(ErrorKind::Usage, format!("--plot {}: only SVG is drawn\n  fix: name a .svg file (convert it to PNG with rsvg-convert or a browser)", p.display())));
-        }
-    }
-    if a.rate == 0 || a.connections == 0 {
+    let plot_png = match &a.plot {
+        None => false,
+        Some(p) => match p.extension().and_then(|e| e.to_str()) {
+            Some("svg") => false,
+            Some("png") => true,
+            _ => {
+                return Err(Failure::new(
+                    ErrorKind::Usage,
+                    format!(
+                    "--plot {}: the plot is drawn as SVG or PNG\n  fix: name a .svg or .png file",
+                    p.display()
+                ),
+                ))
+            }
+        },
+    };
+    if a.rate == 0 || a.connections == 0 || a.replicas == Some(0) {
         return Err(Failure::new(
             ErrorKind::Usage,
-            "--rate and --connections must be at least 1",
+            "--rate, --connections and --replicas must be at least 1",
         ));
     }
     let modes = if a.modes.is_empty() {
-        let mut m = vec![Mode::Process];
-        if answers("docker") {
-            m.push(Mode::Docker);
-        }
-        if answers("podman") {
-            m.push(Mode::Podman);
-        }
-        m
+        default_modes(ui)
     } else {
         a.modes.clone()
     };
     let mut outputs: Vec<Box<dyn Publisher>> = Vec::new();
-    for (mode, engine) in [
-        (Mode::Docker, Engine::Docker),
-        (Mode::Podman, Engine::Podman),
-    ] {
-        if modes.contains(&mode) {
-            outputs.push(Box::new(EngineLoad { engine }));
-        }
+    if modes
+        .iter()
+        .any(|m| matches!(m, Mode::Docker | Mode::Compose | Mode::Swarm))
+    {
+        outputs.push(Box::new(EngineLoad {
+            engine: Engine::Docker,
+        }));
+    }
+    if modes.contains(&Mode::Podman) {
+        outputs.push(Box::new(EngineLoad {
+            engine: Engine::Podman,
+        }));
     }
     let built = build::build(
         BuildOptions {
@@ -87,6 +137,9 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
         warmup,
         env: a.env.clone(),
         fault: !a.no_fault,
+        replicas: a
+            .replicas
+            .unwrap_or(built.project.scaling.min_replicas.max(1)),
     };
     let step = ui.step("benchmarking");
     let mut report = bench::bench(
@@ -113,7 +166,14 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
         }
     }
     if let Some(p) = &a.plot {
-        drydock::fsutil::write_bytes_atomic(p, bench::svg(&report).as_bytes()).map_err(|e| {
+        let bytes = if plot_png {
+            bench::png(&report).map_err(|e| {
+                Failure::new(ErrorKind::Failed, format!("drawing {}: {e}", p.display()))
+            })?
+        } else {
+            bench::svg(&report).into_bytes()
+        };
+        drydock::fsutil::write_bytes_atomic(p, &bytes).map_err(|e| {
             Failure::new(ErrorKind::Failed, format!("writing {}: {e}", p.display()))
         })?;
     }

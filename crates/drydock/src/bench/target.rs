@@ -1,0 +1,701 @@
+//! Where the service under test runs, one way per mode, and how it is taken down again: the
+//! binary as a process, the image in Docker or podman with the project's limits, the Compose
+//! bundle of `drydock deploy --target compose` (nginx terminating TLS in front), and the Swarm
+//! stack of `drydock deploy --target swarm` on a single-node swarm (made for the run when there
+//! is none, and left again). Every mode publishes on 127.0.0.1 only.
+//!
+//! Whatever a mode starts is also registered with [`cleanup`], so that an interrupted bench
+//! (Ctrl-C, SIGTERM) still removes its containers, bundles and swarm.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::{BenchError, Mode};
+use crate::deploy::{self, DeployImage, Tls};
+use crate::project::Project;
+
+/// A started service: where to reach it, and what it runs as.
+pub struct Target {
+    pub running: Running,
+    /// The loopback port the load goes to (nginx's HTTPS port behind a proxy).
+    pub port: u16,
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    pub notes: Vec<String>,
+}
+
+pub enum Running {
+    Process(Child),
+    Container {
+        engine: &'static str,
+        id: String,
+    },
+    Compose {
+        command: Vec<String>,
+        dir: PathBuf,
+        project: String,
+        app: String,
+        _bundle: tempfile::TempDir,
+    },
+    Stack {
+        name: String,
+        created_swarm: bool,
+        /// `swarm init` made the docker_gwbridge network, which `swarm leave` keeps.
+        created_gwbridge: bool,
+        _bundle: tempfile::TempDir,
+    },
+}
+
+/// What starting a mode needs besides the project.
+pub struct Start<'a> {
+    pub binary: &'a Path,
+    pub image: &'a str,
+    /// KEY=VALUE for the service, secrets' stand-ins included.
+    pub env: &'a [String],
+    /// Give the service core 1 (and the generator core 0).
+    pub split: bool,
+    pub replicas: u32,
+}
+
+fn err(mode: Mode, what: impl Into<String>) -> BenchError {
+    BenchError::Mode {
+        mode: format!("{mode:?}").to_lowercase(),
+        what: what.into(),
+    }
+}
+
+/// Runs a command to its end; its stdout, or what it said on failure.
+fn output(cmd: &mut Command) -> Result<String, String> {
+    let shown = format!("{cmd:?}").replace('"', "");
+    let o = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {shown}: {e}"))?;
+    if o.status.success() {
+        Ok(String::from_utf8_lossy(&o.stdout).trim().to_string())
+    } else {
+        Err(format!(
+            "{shown} failed: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        ))
+    }
+}
+
+fn docker(args: &[&str]) -> Result<String, String> {
+    output(Command::new("docker").args(args))
+}
+
+pub fn inspect(engine: &str, id: &str, format: &str) -> Option<String> {
+    output(Command::new(engine).args(["inspect", "--format", format, id])).ok()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(18080)
+}
+
+/// How Compose is run here: the Docker CLI plugin, else the standalone `docker-compose`.
+pub fn compose_command() -> Option<Vec<String>> {
+    let works = |c: &mut Command| {
+        c.stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if works(Command::new("docker").args(["compose", "version"])) {
+        Some(vec!["docker".into(), "compose".into()])
+    } else if works(Command::new("docker-compose").arg("version")) {
+        Some(vec!["docker-compose".into()])
+    } else {
+        None
+    }
+}
+
+/// The nginx image the bundles run: `NGINX_IMAGE`, as the bundles read it, else their default.
+pub fn nginx_image() -> String {
+    std::env::var("NGINX_IMAGE")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "nginx:1.27".into())
+}
+
+/// The swarm's state as this engine sees it (`inactive`, `active`, …).
+pub fn swarm_state() -> Option<String> {
+    docker(&["info", "--format", "{{.Swarm.LocalNodeState}}"]).ok()
+}
+
+impl Target {
+    pub fn start(mode: Mode, p: &Project, s: &Start) -> Result<Target, BenchError> {
+        match mode {
+            Mode::Process => start_process(s),
+            Mode::Docker | Mode::Podman => start_container(mode, p, s),
+            Mode::Compose => start_compose(p, s),
+            Mode::Swarm => start_stack(p, s),
+        }
+    }
+
+    /// The host pids of the service's processes (the app, not a proxy; every replica's).
+    pub fn pids(&self) -> Vec<u32> {
+        self.running.containers().map_or_else(
+            || match &self.running {
+                Running::Process(c) => vec![c.id()],
+                _ => Vec::new(),
+            },
+            |ids| {
+                ids.iter()
+                    .filter_map(|id| {
+                        inspect(self.running.engine(), id, "{{.State.Pid}}")
+                            .and_then(|p| p.parse().ok())
+                            .filter(|p| *p > 0)
+                    })
+                    .collect()
+            },
+        )
+    }
+}
+
+impl Running {
+    fn engine(&self) -> &'static str {
+        match self {
+            Running::Container { engine, .. } => engine,
+            _ => "docker",
+        }
+    }
+
+    /// The app's containers, for the modes that have them.
+    pub fn containers(&self) -> Option<Vec<String>> {
+        match self {
+            Running::Process(_) => None,
+            Running::Container { id, .. } => Some(vec![id.clone()]),
+            Running::Compose { app, .. } => Some(vec![app.clone()]),
+            Running::Stack { name, .. } => Some(stack_app_containers(name, false)),
+        }
+    }
+
+    fn undo(&self) -> Vec<Undo> {
+        match self {
+            Running::Process(c) => vec![Undo::Kill(c.id())],
+            Running::Container { engine, id } => vec![Undo::Run(
+                vec![engine.to_string(), "rm".into(), "-f".into(), id.clone()],
+                None,
+            )],
+            Running::Compose {
+                command,
+                dir,
+                project,
+                ..
+            } => {
+                let mut c = command.clone();
+                c.extend(
+                    [
+                        "-p",
+                        project,
+                        "-f",
+                        "compose.yaml",
+                        "down",
+                        "--volumes",
+                        "--remove-orphans",
+                        "--timeout",
+                        "5",
+                    ]
+                    .map(String::from),
+                );
+                vec![Undo::Run(c, Some(dir.clone()))]
+            }
+            Running::Stack {
+                name,
+                created_swarm,
+                created_gwbridge,
+                ..
+            } => {
+                let mut u = vec![
+                    Undo::Run(
+                        ["docker", "stack", "rm", name].map(String::from).to_vec(),
+                        None,
+                    ),
+                    Undo::StackGone(name.clone()),
+                ];
+                if *created_swarm {
+                    u.push(Undo::Run(
+                        ["docker", "swarm", "leave", "--force"]
+                            .map(String::from)
+                            .to_vec(),
+                        None,
+                    ));
+                }
+                if *created_gwbridge {
+                    u.push(Undo::Run(
+                        ["docker", "network", "rm", "docker_gwbridge"]
+                            .map(String::from)
+                            .to_vec(),
+                        None,
+                    ));
+                }
+                u
+            }
+        }
+    }
+
+    pub fn stop(&mut self) {
+        if let Running::Process(c) = self {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let undo = self.undo();
+        cleanup::forget(&undo);
+        for u in &undo {
+            u.run();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// One step of taking a mode down.
+#[derive(Debug, Clone, PartialEq)]
+enum Undo {
+    Kill(u32),
+    /// A command, run in a directory.
+    Run(Vec<String>, Option<PathBuf>),
+    /// Wait (bounded) until a removed stack's containers and networks are gone: `docker stack
+    /// rm` returns before they are, and a swarm left too early keeps them.
+    StackGone(String),
+}
+
+impl Undo {
+    fn run(&self) {
+        match self {
+            Undo::Kill(pid) => {
+                // SAFETY: sending a signal has no memory-safety preconditions.
+                unsafe {
+                    libc::kill(*pid as i32, libc::SIGKILL);
+                }
+            }
+            Undo::Run(argv, dir) => {
+                let mut c = Command::new(&argv[0]);
+                c.args(&argv[1..])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null());
+                if let Some(d) = dir {
+                    c.current_dir(d);
+                }
+                let _ = c.status();
+            }
+            Undo::StackGone(name) => {
+                let label = format!("label=com.docker.stack.namespace={name}");
+                let deadline = Instant::now() + Duration::from_secs(60);
+                while Instant::now() < deadline {
+                    let left = |what: &[&str]| {
+                        docker(&[what, &["-q", "--filter", &label]].concat())
+                            .map(|o| !o.is_empty())
+                            .unwrap_or(false)
+                    };
+                    if !left(&["ps", "-a"]) && !left(&["network", "ls"]) {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            }
+        }
+    }
+}
+
+/// What to undo if bench is interrupted: each started mode registers its steps, and forgets
+/// them once it has taken itself down.
+pub mod cleanup {
+    use super::*;
+
+    static PENDING: Mutex<Vec<Undo>> = Mutex::new(Vec::new());
+
+    pub(super) fn remember(undo: &[Undo]) {
+        if let Ok(mut p) = PENDING.lock() {
+            p.extend_from_slice(undo);
+        }
+    }
+
+    pub(super) fn forget(undo: &[Undo]) {
+        if let Ok(mut p) = PENDING.lock() {
+            p.retain(|u| !undo.contains(u));
+        }
+    }
+
+    /// On SIGINT or SIGTERM: undo whatever is still running, then exit 130.
+    pub fn on_interrupt() {
+        let _ = ctrlc::set_handler(|| {
+            let pending = PENDING
+                .lock()
+                .map(|mut p| std::mem::take(&mut *p))
+                .unwrap_or_default();
+            if !pending.is_empty() {
+                eprintln!("drydock bench: interrupted; removing what it started");
+            }
+            for u in &pending {
+                u.run();
+            }
+            std::process::exit(130);
+        });
+    }
+}
+
+fn started(
+    running: Running,
+    port: u16,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    notes: Vec<String>,
+) -> Target {
+    cleanup::remember(&running.undo());
+    Target {
+        running,
+        port,
+        tls,
+        notes,
+    }
+}
+
+fn start_process(s: &Start) -> Result<Target, BenchError> {
+    let port = free_port();
+    let mut notes = Vec::new();
+    let mut cmd = if s.split && Command::new("taskset").arg("--version").output().is_ok() {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "1"]).arg(s.binary);
+        notes.push("service on core 1 (taskset), generator on core 0".into());
+        c
+    } else {
+        Command::new(s.binary)
+    };
+    cmd.envs(s.env.iter().filter_map(|e| e.split_once('=')))
+        .env("PORT", port.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let child = cmd.spawn().map_err(|e| {
+        err(
+            Mode::Process,
+            format!("cannot start {}: {e}", s.binary.display()),
+        )
+    })?;
+    Ok(started(Running::Process(child), port, None, notes))
+}
+
+fn start_container(mode: Mode, p: &Project, s: &Start) -> Result<Target, BenchError> {
+    let prog = if mode == Mode::Docker {
+        "docker"
+    } else {
+        "podman"
+    };
+    let port = free_port();
+    let mut notes = Vec::new();
+    let r = &p.resources;
+    let mut args: Vec<String> = [
+        "run",
+        "-d",
+        "--restart",
+        "always",
+        "--cpus",
+        &crate::quantity::cpus_flag(r.cpu_limit_milli),
+        "--memory",
+        &format!("{}b", r.memory_limit),
+        "--read-only",
+        "--tmpfs",
+        "/tmp",
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges",
+        "-p",
+        &format!("127.0.0.1:{port}:{}", p.port),
+    ]
+    .map(String::from)
+    .to_vec();
+    if s.split {
+        args.extend(["--cpuset-cpus".into(), "1".into()]);
+        notes.push("service on core 1 (--cpuset-cpus), generator on core 0".into());
+    }
+    for e in s.env {
+        args.extend(["-e".into(), e.clone()]);
+    }
+    // podman names images it loaded without a registry `localhost/…`.
+    let first = s.image.split('/').next().unwrap_or("");
+    let has_registry =
+        s.image.contains('/') && (first.contains(['.', ':']) || first == "localhost");
+    args.push(if mode == Mode::Podman && !has_registry {
+        format!("localhost/{}", s.image)
+    } else {
+        s.image.to_string()
+    });
+    let id = output(Command::new(prog).args(&args)).map_err(|e| err(mode, e))?;
+    Ok(started(
+        Running::Container { engine: prog, id },
+        port,
+        None,
+        notes,
+    ))
+}
+
+/// A bundle of `drydock deploy` for `target`, written into a new temporary directory, with the
+/// secrets' files filled from the environment given (or stand-ins).
+fn bundle(
+    mode: Mode,
+    p: &Project,
+    s: &Start,
+    target: deploy::Target,
+) -> Result<(tempfile::TempDir, PathBuf, Arc<rustls::ClientConfig>), BenchError> {
+    let mut p = p.clone();
+    p.scaling.min_replicas = s.replicas;
+    let mut secrets = Vec::new();
+    for e in s.env {
+        let Some((k, v)) = e.split_once('=') else {
+            continue;
+        };
+        match p.secrets.iter().find(|x| x.env == k) {
+            Some(sec) => secrets.push((sec.key.clone(), v.to_string())),
+            None => {
+                p.env.insert(k.to_string(), v.to_string());
+            }
+        }
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("drydock-bench-")
+        .tempdir()
+        .map_err(|e| err(mode, format!("a temporary directory: {e}")))?;
+    let image = DeployImage {
+        reference: s.image.to_string(),
+        local: s.image.to_string(),
+        digest: None,
+    };
+    deploy::deploy(&p, &image, &[target], tmp.path(), Tls::SelfSigned, false)
+        .map_err(|e| err(mode, e.to_string()))?;
+    let dir = tmp.path().join(if target == deploy::Target::Swarm {
+        "swarm"
+    } else {
+        "compose"
+    });
+    let sdir = dir.join("secrets");
+    std::fs::create_dir_all(&sdir).map_err(|e| err(mode, format!("{}: {e}", sdir.display())))?;
+    for (key, value) in secrets {
+        let f = sdir.join(&key);
+        std::fs::write(&f, value).map_err(|e| err(mode, format!("{}: {e}", f.display())))?;
+    }
+    let crt = dir.join("certs/tls.crt");
+    let pem = std::fs::read(&crt).map_err(|e| err(mode, format!("{}: {e}", crt.display())))?;
+    let tls =
+        super::load::pinned_tls(&pem).map_err(|e| err(mode, format!("{}: {e}", crt.display())))?;
+    Ok((tmp, dir, tls))
+}
+
+fn start_compose(p: &Project, s: &Start) -> Result<Target, BenchError> {
+    let command = compose_command().ok_or_else(|| {
+        err(
+            Mode::Compose,
+            "neither `docker compose` nor `docker-compose` runs here",
+        )
+    })?;
+    let (tmp, dir, tls) = bundle(Mode::Compose, p, s, deploy::Target::Compose)?;
+    let (https, http) = (free_port(), free_port());
+    let project = format!("drydock-bench-{}", std::process::id());
+    let compose = |args: &[&str]| {
+        let mut c = Command::new(&command[0]);
+        c.args(&command[1..])
+            .args(["-p", &project, "-f", "compose.yaml"])
+            .args(args)
+            .current_dir(&dir)
+            .env("NGINX_IMAGE", nginx_image())
+            .env("BIND_ADDRESS", "127.0.0.1")
+            .env("HTTPS_PORT", https.to_string())
+            .env("HTTP_PORT", http.to_string());
+        output(&mut c)
+    };
+    // Registered before `up`, so that a half-started bundle is taken down too.
+    let mut running = Running::Compose {
+        command: command.clone(),
+        dir: dir.clone(),
+        project: project.clone(),
+        app: String::new(),
+        _bundle: tmp,
+    };
+    cleanup::remember(&running.undo());
+    compose(&["up", "-d"]).map_err(|e| err(Mode::Compose, e))?;
+    let app = compose(&["ps", "-q", "app"]).map_err(|e| err(Mode::Compose, e))?;
+    let proxy = compose(&["ps", "-q", "proxy"]).unwrap_or_default();
+    if let Running::Compose { app: a, .. } = &mut running {
+        *a = app.clone();
+    }
+    let mut notes = vec![format!(
+        "through nginx ({}) terminating TLS, the generator trusting only the bundle's certificate",
+        nginx_image()
+    )];
+    if s.split {
+        let pinned = [app.as_str(), proxy.as_str()]
+            .iter()
+            .filter(|id| !id.is_empty())
+            .all(|id| docker(&["update", "--cpuset-cpus", "1", id]).is_ok());
+        if pinned {
+            notes.push(
+                "app and nginx on core 1 (docker update --cpuset-cpus), generator on core 0".into(),
+            );
+        }
+    }
+    Ok(Target {
+        running,
+        port: https,
+        tls: Some(tls),
+        notes,
+    })
+}
+
+/// The app's task containers of a stack: running ones, or only healthy ones.
+pub fn stack_app_containers(stack: &str, healthy: bool) -> Vec<String> {
+    let service = format!("label=com.docker.swarm.service.name={stack}_app");
+    let mut args = vec!["ps", "-q", "--filter", &service];
+    if healthy {
+        args.extend(["--filter", "health=healthy"]);
+    }
+    docker(&args)
+        .map(|o| o.lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn start_stack(p: &Project, s: &Start) -> Result<Target, BenchError> {
+    let state =
+        swarm_state().ok_or_else(|| err(Mode::Swarm, "the Docker Engine does not answer"))?;
+    let had_gwbridge = docker(&["network", "inspect", "docker_gwbridge"]).is_ok();
+    let created_swarm = match state.as_str() {
+        "active" => false,
+        "inactive" => {
+            docker(&["swarm", "init", "--advertise-addr", "127.0.0.1"])
+                .map_err(|e| err(Mode::Swarm, e))?;
+            true
+        }
+        other => {
+            return Err(err(
+                Mode::Swarm,
+                format!("this node's swarm is {other}: bench runs on an active swarm or makes one where there is none"),
+            ))
+        }
+    };
+    let name = format!("drydock-bench-{}", std::process::id());
+    let made = match bundle(Mode::Swarm, p, s, deploy::Target::Swarm) {
+        Ok(b) => b,
+        Err(e) => {
+            if created_swarm {
+                let _ = docker(&["swarm", "leave", "--force"]);
+                if !had_gwbridge {
+                    let _ = docker(&["network", "rm", "docker_gwbridge"]);
+                }
+            }
+            return Err(e);
+        }
+    };
+    let (tmp, dir, tls) = made;
+    let (https, http) = (free_port(), free_port());
+    let running = Running::Stack {
+        name: name.clone(),
+        created_swarm,
+        created_gwbridge: created_swarm && !had_gwbridge,
+        _bundle: tmp,
+    };
+    cleanup::remember(&running.undo());
+    output(
+        Command::new("docker")
+            .args([
+                "stack",
+                "deploy",
+                "--resolve-image",
+                "never",
+                "-c",
+                "stack.yaml",
+                &name,
+            ])
+            .current_dir(&dir)
+            .env("NGINX_IMAGE", nginx_image())
+            .env("HTTPS_PORT", https.to_string())
+            .env("HTTP_PORT", http.to_string()),
+    )
+    .map_err(|e| err(Mode::Swarm, e))?;
+    let notes = vec![
+        format!(
+            "{} replicas on a single-node swarm{}, through nginx ({}) in host mode reaching them by Swarm's DNS; CPU and memory are the replicas' together",
+            s.replicas,
+            if created_swarm { " made for the run and left after it" } else { "" },
+            nginx_image()
+        ),
+    ];
+    Ok(Target {
+        running,
+        port: https,
+        tls: Some(tls),
+        notes,
+    })
+}
+
+/// Pins a stack's containers (the app's replicas and nginx) to core 1, once they run: Swarm
+/// has no cpuset of its own. Says whether every one was pinned.
+pub fn pin_stack(stack: &str) -> bool {
+    let label = format!("label=com.docker.stack.namespace={stack}");
+    let ids = docker(&["ps", "-q", "--filter", &label]).unwrap_or_default();
+    let ids: Vec<&str> = ids.lines().collect();
+    !ids.is_empty()
+        && ids
+            .iter()
+            .all(|id| docker(&["update", "--cpuset-cpus", "1", id]).is_ok())
+}
+
+/// The tag of the image a rolling update goes to.
+pub fn updated_image_tag(project: &str) -> String {
+    format!("drydock-bench/{project}:update-{}", std::process::id())
+}
+
+/// A new image for a rolling update: the same image committed with one more label, so that
+/// its ID differs (and Swarm really replaces every task), made offline from the local engine.
+pub fn updated_image(image: &str, project: &str) -> Result<String, String> {
+    let tag = updated_image_tag(project);
+    let cid = docker(&["create", image])?;
+    let made = docker(&[
+        "commit",
+        "--change",
+        &format!("LABEL drydock.bench.update=\"{}\"", std::process::id()),
+        &cid,
+        &tag,
+    ]);
+    let _ = docker(&["rm", "-f", &cid]);
+    made.map(|_| tag)
+}
+
+/// Starts a rolling update of `service` to `image` (without asking a registry for it).
+pub fn update_service(service: &str, image: &str) -> Result<(), String> {
+    docker(&[
+        "service",
+        "update",
+        "--detach",
+        "--no-resolve-image",
+        "--image",
+        image,
+        service,
+    ])
+    .map(|_| ())
+}
+
+/// The state of a service's last update, empty before Swarm reports one.
+pub fn update_state(service: &str) -> String {
+    docker(&[
+        "service",
+        "inspect",
+        "--format",
+        "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}",
+        service,
+    ])
+    .unwrap_or_default()
+}
+
+/// Removes an image bench made.
+pub fn remove_image(tag: &str) {
+    let _ = docker(&["rmi", "-f", tag]);
+}
