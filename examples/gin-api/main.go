@@ -12,6 +12,8 @@
 //	POST /admin/fail-health  only when ADMIN_ENABLED=true: makes /healthz fail (for probe tests)
 //	POST /admin/orphan       only when ADMIN_ENABLED=true: leaves an orphaned grandchild that
 //	                         exits soon after, for init tests (who reaps it?)
+//	GET  /admin/sleep?ms=N   only when ADMIN_ENABLED=true: answers after N milliseconds (0 to
+//	                         10000), a known delay to check a load generator's latencies against
 //
 // Configuration comes from the environment: PORT (8080), API_TOKEN or API_TOKEN_FILE (required),
 // READY_ADDR, STATIC_DIR (static), TRUSTED_PROXIES (comma-separated CIDRs), SHUTDOWN_TIMEOUT (10s).
@@ -27,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -150,6 +153,15 @@ func newRouter(token string, st *store, healthy *atomic.Bool) (*gin.Engine, erro
 				return
 			}
 			c.JSON(http.StatusOK, gin.H{"orphan": "started"})
+		})
+		r.GET("/admin/sleep", func(c *gin.Context) {
+			ms, err := strconv.Atoi(c.DefaultQuery("ms", "0"))
+			if err != nil || ms < 0 || ms > 10000 {
+				c.JSON(http.StatusBadRequest, gin.H{"error": "ms must be 0 to 10000"})
+				return
+			}
+			time.Sleep(time.Duration(ms) * time.Millisecond)
+			c.JSON(http.StatusOK, gin.H{"slept_ms": ms})
 		})
 	}
 	return r, nil

@@ -4,7 +4,10 @@
 //!   stays PID 1. Before that, for Go apps, it sets GOMAXPROCS and GOMEMLIMIT from the
 //!   container's cgroup limits, never overriding values the user set. Then it forwards SIGTERM,
 //!   SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to the app, reaps every zombie, and
-//!   exits with the app's status (128+n when signal n killed it).
+//!   exits with the app's status (128+n when signal n killed it). With DRYDOCK_DRAIN_DELAY set
+//!   (`3s`, `2500ms`), the first SIGTERM is held that long while the app keeps serving, so that
+//!   a proxy or load balancer still sending to this replica stops before the app closes its
+//!   listener (Swarm's DNS, Kubernetes endpoints); a second SIGTERM, or SIGINT, goes at once.
 //! - `drydock-helper probe URL [--timeout D]`: the image's health check.
 //!
 //! It must stay small and must never take the app down: when it cannot read a limit, it leaves
@@ -30,6 +33,26 @@ use alloc::vec::Vec;
 
 /// Silences the one line the helper prints at start.
 const QUIET_ENV: &str = "DRYDOCK_HELPER_QUIET";
+
+/// How long to hold the first SIGTERM before passing it on.
+const DRAIN_ENV: &str = "DRYDOCK_DRAIN_DELAY";
+
+/// A drain delay: `3s`, `2500ms`, or whole seconds (`3`); at most an hour. `None` for anything
+/// else, which the helper reports and ignores (a typo must not keep the app from stopping).
+pub fn parse_delay(v: &str) -> Option<u64> {
+    let (num, scale) = if let Some(n) = v.strip_suffix("ms") {
+        (n, 1)
+    } else if let Some(n) = v.strip_suffix('s') {
+        (n, 1000)
+    } else {
+        (v, 1000)
+    };
+    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) || num.len() > 10 {
+        return None;
+    }
+    let ms = num.parse::<u64>().ok()? * scale;
+    (ms <= 3_600_000).then_some(ms)
+}
 
 const USAGE: &str = "usage: drydock-helper [--go] [--go-runtime-maxprocs] -- APP [ARGS...]\n       drydock-helper probe URL [--timeout 2s]\n";
 
@@ -125,7 +148,18 @@ fn main() -> i32 {
     child_env.push(core::ptr::null());
     let mut child_argv: Vec<*const u8> = argv[i..].to_vec();
     child_argv.push(core::ptr::null());
-    init(args[i], &child_argv, &child_env, getenv("PATH"))
+    let drain_ms = match getenv(DRAIN_ENV).map(text).filter(|v| !v.is_empty()) {
+        None => 0,
+        Some(v) => parse_delay(v).unwrap_or_else(|| {
+            sys::write_all(
+                2,
+                format!("drydock-helper: {DRAIN_ENV}={v:?} ignored: write 3s, 2500ms or 3\n")
+                    .as_bytes(),
+            );
+            0
+        }),
+    };
+    init(args[i], &child_argv, &child_env, getenv("PATH"), drain_ms)
 }
 
 /// What to set for a Go app, and one line saying why.
@@ -197,7 +231,13 @@ pub fn gomemlimit(limit: u64) -> u64 {
 
 /// Runs the app as a child and behaves as init until it exits. Returns the exit code.
 #[cfg(not(test))]
-fn init(app: &[u8], argv: &[*const u8], envp: &[*const u8], path: Option<&[u8]>) -> i32 {
+fn init(
+    app: &[u8],
+    argv: &[*const u8],
+    envp: &[*const u8],
+    path: Option<&[u8]>,
+    drain_ms: u64,
+) -> i32 {
     use sys::*;
     let forwarded = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH];
     let mut all = forwarded.to_vec();
@@ -227,9 +267,36 @@ fn init(app: &[u8], argv: &[*const u8], envp: &[*const u8], path: Option<&[u8]>)
             return 1;
         }
     };
+    // The first SIGTERM's deadline while it is held; and whether it has been held already.
+    let mut held: Option<u64> = None;
+    let mut drained = drain_ms == 0;
     loop {
-        let sig = wait_signal(&set);
+        let sig = match held {
+            None => wait_signal(&set),
+            Some(deadline) => {
+                match wait_signal_for(&set, Some(deadline.saturating_sub(now_ms()))) {
+                    Some(sig) => sig,
+                    None => {
+                        held = None;
+                        send(main_pid, SIGTERM);
+                        continue;
+                    }
+                }
+            }
+        };
+        if sig == SIGTERM && !drained {
+            drained = true;
+            held = Some(now_ms() + drain_ms);
+            write_all(
+                2,
+                format!("drydock-helper: SIGTERM held {drain_ms} ms ({DRAIN_ENV}) while the app keeps serving\n").as_bytes(),
+            );
+            continue;
+        }
         if sig != SIGCHLD {
+            if matches!(sig, SIGTERM | SIGINT) {
+                held = None;
+            }
             send(main_pid, sig);
             continue;
         }
@@ -246,6 +313,17 @@ fn init(app: &[u8], argv: &[*const u8], envp: &[*const u8], path: Option<&[u8]>)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn drain_delays_parse_and_typos_do_not() {
+        assert_eq!(parse_delay("3s"), Some(3000));
+        assert_eq!(parse_delay("2500ms"), Some(2500));
+        assert_eq!(parse_delay("3"), Some(3000));
+        assert_eq!(parse_delay("0s"), Some(0));
+        for bad in ["", "s", "3m", "-1s", "1.5s", "3 s", "99999999999s", "3601s"] {
+            assert_eq!(parse_delay(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn rounding_is_up_and_capped() {

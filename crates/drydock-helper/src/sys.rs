@@ -166,21 +166,38 @@ fn unblock_all() {
 
 /// Waits for one of the (blocked) signals in `set`.
 pub fn wait_signal(set: &SigSet) -> i32 {
-    let mut info = [0u64; 16];
     loop {
+        if let Some(sig) = wait_signal_for(set, None) {
+            return sig;
+        }
+    }
+}
+
+/// Waits for one of the (blocked) signals in `set`, for at most `ms` milliseconds (`None`:
+/// forever). `None` when the time ran out first.
+pub fn wait_signal_for(set: &SigSet, ms: Option<u64>) -> Option<i32> {
+    let mut info = [0u64; 16];
+    let deadline = ms.map(|ms| now_ms() + ms);
+    loop {
+        let left = deadline.map(|d| d.saturating_sub(now_ms()));
+        let ts = left.map(|l| [(l / 1000) as i64, ((l % 1000) * 1_000_000) as i64]);
         let r = sc(
             SYS_RT_SIGTIMEDWAIT,
             [
                 &set.0 as *const u64 as i64,
                 info.as_mut_ptr() as i64,
-                0,
+                ts.as_ref().map_or(0, |t| t.as_ptr() as i64),
                 8,
                 0,
                 0,
             ],
         );
         if r > 0 {
-            return r as i32;
+            return Some(r as i32);
+        }
+        // EAGAIN: the time ran out; anything else (EINTR) is waited out again.
+        if r == -EAGAIN || left == Some(0) {
+            return None;
         }
     }
 }

@@ -283,3 +283,52 @@ fn a_tiny_cpu_limit_is_seen_throttling_and_the_proposal_raises_it() {
         "{rec}"
     );
 }
+
+#[test]
+fn open_loop_latencies_match_a_known_delay_in_the_real_service() {
+    // The example's admin endpoint answers after 20 ms. At 40 req/s over 8 connections there
+    // is no queue (8 × 50/s of capacity), so the open loop's median is the delay itself; the
+    // closed loop at maximum is bounded by 8 connections / 20 ms = 400 req/s.
+    let _turn = serial();
+    let (_t, dir) = copy_example("gin-api");
+    let cache = tempfile::tempdir().unwrap();
+    let out = run_ok(
+        drydock()
+            .arg("bench")
+            .arg(&dir)
+            .args([
+                "--modes",
+                "process",
+                "--path",
+                "/admin/sleep?ms=20",
+                "-e",
+                "ADMIN_ENABLED=true",
+                "--rate",
+                "40",
+                "--duration",
+                "2s",
+                "--warmup",
+                "300ms",
+                "--no-fault",
+                "--format",
+                "json",
+                "--cache-dir",
+            ])
+            .arg(cache.path()),
+    );
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let m = &r["modes"][0];
+    assert_eq!(r["path"], "/admin/sleep?ms=20");
+    assert_eq!(m["fixed_rate"]["errors"], m["max"]["errors"], "{m}");
+    assert_eq!(
+        m["fixed_rate"]["errors"]["status"], 0,
+        "the endpoint is there: {m}"
+    );
+    let p50 = m["fixed_rate"]["latency_ms"]["p50"].as_f64().unwrap();
+    assert!((20.0..=24.0).contains(&p50), "p50 about 20 ms: {m}");
+    let max = m["max"]["throughput"].as_f64().unwrap();
+    assert!(
+        max <= 400.0 * 1.02 && max > 200.0,
+        "8 connections of 20 ms each: {m}"
+    );
+}

@@ -89,6 +89,94 @@ fn signals_are_forwarded_to_the_app() {
     }
 }
 
+/// The app: says `ready`, then `got-TERM <ms since ready>` on SIGTERM, and `served` every
+/// 50 ms until then (it keeps serving while the helper holds the signal).
+fn draining(
+    h: &std::path::Path,
+    delay: &str,
+) -> (
+    std::process::Child,
+    std::io::Lines<BufReader<std::process::ChildStdout>>,
+) {
+    let script = "start=$(date +%s%3N); trap 'echo got-TERM $(( $(date +%s%3N) - start )); exit 0' TERM; echo ready; while :; do sleep 0.05; echo served; done";
+    let mut child = Command::new(h)
+        .args(["--", "/bin/sh", "-c", script])
+        .env("DRYDOCK_DRAIN_DELAY", delay)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    (child, lines)
+}
+
+fn kill(sig: &str, pid: u32) {
+    assert!(Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status()
+        .unwrap()
+        .success());
+}
+
+#[test]
+fn a_drain_delay_holds_the_first_sigterm_while_the_app_serves() {
+    let (_t, h) = helper();
+    let (mut child, lines) = draining(&h, "800ms");
+    let sent = std::time::Instant::now();
+    kill("TERM", child.id());
+    let mut served_after = 0;
+    let mut got = None;
+    for l in lines {
+        let l = l.unwrap();
+        if l == "served" {
+            served_after += 1;
+        } else if let Some(ms) = l.strip_prefix("got-TERM ") {
+            got = Some(ms.parse::<u64>().unwrap());
+            break;
+        }
+    }
+    let held = sent.elapsed();
+    assert!(got.is_some(), "the app got SIGTERM in the end");
+    assert!(
+        held >= std::time::Duration::from_millis(800),
+        "held {held:?}"
+    );
+    assert!(
+        served_after >= 5,
+        "the app kept serving meanwhile: {served_after}"
+    );
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "the app's own exit");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("SIGTERM held 800 ms (DRYDOCK_DRAIN_DELAY)")
+    );
+
+    // A second SIGTERM while it is held goes through at once.
+    let (mut child, mut lines) = draining(&h, "30s");
+    kill("TERM", child.id());
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let sent = std::time::Instant::now();
+    kill("TERM", child.id());
+    assert!(lines.any(|l| l.unwrap().starts_with("got-TERM")));
+    assert!(
+        sent.elapsed() < std::time::Duration::from_secs(5),
+        "not held again"
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+
+    // A value it cannot read is said and ignored: SIGTERM goes at once.
+    let (mut child, mut lines) = draining(&h, "3 minutes");
+    kill("TERM", child.id());
+    let sent = std::time::Instant::now();
+    assert!(lines.any(|l| l.unwrap().starts_with("got-TERM")));
+    assert!(sent.elapsed() < std::time::Duration::from_secs(5));
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("DRYDOCK_DRAIN_DELAY=\"3 minutes\" ignored")
+    );
+}
+
 #[test]
 fn go_mode_reports_its_decision_once_and_can_be_silenced() {
     let (_t, h) = helper();

@@ -30,6 +30,12 @@ fn tmpfs(size: u64) -> Value {
     json!({"type": "tmpfs", "target": "/tmp", "tmpfs": {"size": size}})
 }
 
+/// How long nginx may still send to a replica Swarm has begun to stop: its resolver keeps an
+/// answer for 2 s (`valid=2s` below). The helper holds the stop signal this long, so the app
+/// keeps serving until nginx has stopped sending to it; a connection to a task whose address
+/// is already gone would otherwise wait out nginx's connect timeout.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// The stack file (`docker stack deploy -c stack.yaml NAME`).
 pub fn stack(p: &Project, image: &str) -> Value {
     let r = &p.resources;
@@ -49,6 +55,9 @@ pub fn stack(p: &Project, image: &str) -> Value {
             json!({"file": format!("./secrets/{}", s.key)}),
         );
     }
+    if p.helper {
+        env.insert("DRYDOCK_DRAIN_DELAY".into(), json!(dur(DRAIN)));
+    }
     app["environment"] = Value::Object(env);
     if !app_secrets.is_empty() {
         app["secrets"] = json!(app_secrets);
@@ -58,7 +67,9 @@ pub fn stack(p: &Project, image: &str) -> Value {
         let hc = HealthcheckDef::helper_probe(p);
         app["healthcheck"] = serde_json::to_value(hc).expect("a health check serialises");
     }
-    app["stop_grace_period"] = json!(dur(p.shutdown_grace));
+    // The drain comes before the app's own grace (SIGTERM reaches it only after the drain).
+    let grace = p.shutdown_grace + if p.helper { DRAIN } else { Default::default() };
+    app["stop_grace_period"] = json!(dur(grace));
     app["deploy"] = json!({
         "mode": "replicated",
         "replicas": p.scaling.min_replicas,
