@@ -156,6 +156,19 @@ fn cores() -> usize {
         .unwrap_or(1)
 }
 
+/// Polls `done` every `every` until it holds (true) or `deadline` passes (false).
+fn until(deadline: Instant, every: Duration, mut done: impl FnMut() -> bool) -> bool {
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(every);
+    }
+}
+
 /// How long a mode may take to answer its first health check.
 fn start_limit(mode: Mode) -> Duration {
     Duration::from_secs(match mode {
@@ -207,18 +220,17 @@ pub fn bench(
         let mut t = Target::start(mode, project, &start_with)?;
         let deadline = start + start_limit(mode);
         let health = &project.health.path;
-        while !load::probe(t.port, health, t.tls.as_ref(), Duration::from_secs(2)) {
-            if Instant::now() > deadline {
-                return Err(BenchError::Mode {
-                    mode: name,
-                    what: format!(
-                        "not healthy at 127.0.0.1:{}{health} within {} s",
-                        t.port,
-                        start_limit(mode).as_secs()
-                    ),
-                });
-            }
-            std::thread::sleep(Duration::from_millis(5));
+        let too_slow = |what: String| BenchError::Mode {
+            mode: name.clone(),
+            what: format!("{what} within {} s", start_limit(mode).as_secs()),
+        };
+        if !until(deadline, Duration::from_millis(5), || {
+            load::probe(t.port, health, t.tls.as_ref(), Duration::from_secs(2))
+        }) {
+            return Err(too_slow(format!(
+                "not healthy at 127.0.0.1:{}{health}",
+                t.port
+            )));
         }
         let cold_start_ms = start.elapsed().as_secs_f64() * 1000.0;
         if let Running::Stack { name: stack, .. } = &t.running {
@@ -227,18 +239,10 @@ pub fn bench(
                 "{name}: waiting for {} healthy replicas",
                 opts.replicas
             ));
-            while target::stack_app_containers(stack, true).len() < opts.replicas as usize {
-                if Instant::now() > deadline {
-                    return Err(BenchError::Mode {
-                        mode: name,
-                        what: format!(
-                            "{} replicas not healthy within {} s",
-                            opts.replicas,
-                            start_limit(mode).as_secs()
-                        ),
-                    });
-                }
-                std::thread::sleep(Duration::from_millis(200));
+            if !until(deadline, Duration::from_millis(200), || {
+                target::stack_app_containers(stack, true).len() >= opts.replicas as usize
+            }) {
+                return Err(too_slow(format!("{} replicas not healthy", opts.replicas)));
             }
             if split && target::pin_stack(stack) {
                 t.notes.push("replicas and nginx on core 1 (docker update --cpuset-cpus; Swarm has no cpuset), generator on core 0".into());

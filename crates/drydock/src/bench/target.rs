@@ -212,27 +212,14 @@ impl Running {
                 ..
             } => {
                 let mut u = vec![
-                    Undo::Run(
-                        ["docker", "stack", "rm", name].map(String::from).to_vec(),
-                        None,
-                    ),
+                    Undo::docker(&["stack", "rm", name]),
                     Undo::StackGone(name.clone()),
                 ];
                 if *created_swarm {
-                    u.push(Undo::Run(
-                        ["docker", "swarm", "leave", "--force"]
-                            .map(String::from)
-                            .to_vec(),
-                        None,
-                    ));
+                    u.push(Undo::docker(&["swarm", "leave", "--force"]));
                 }
                 if *created_gwbridge {
-                    u.push(Undo::Run(
-                        ["docker", "network", "rm", "docker_gwbridge"]
-                            .map(String::from)
-                            .to_vec(),
-                        None,
-                    ));
+                    u.push(Undo::docker(&["network", "rm", "docker_gwbridge"]));
                 }
                 u
             }
@@ -270,6 +257,12 @@ enum Undo {
 }
 
 impl Undo {
+    fn docker(args: &[&str]) -> Undo {
+        let mut argv = vec!["docker".to_string()];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        Undo::Run(argv, None)
+    }
+
     fn run(&self) {
         match self {
             Undo::Kill(pid) => {
