@@ -97,17 +97,20 @@ fn free_port() -> u16 {
         .unwrap_or(18080)
 }
 
+/// Does the command run and succeed (its output dropped)?
+pub fn succeeds(c: &mut Command) -> bool {
+    c.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// How Compose is run here: the Docker CLI plugin, else the standalone `docker-compose`.
 pub fn compose_command() -> Option<Vec<String>> {
-    let works = |c: &mut Command| {
-        c.stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if works(Command::new("docker").args(["compose", "version"])) {
+    if succeeds(Command::new("docker").args(["compose", "version"])) {
         Some(vec!["docker".into(), "compose".into()])
-    } else if works(Command::new("docker-compose").arg("version")) {
+    } else if succeeds(Command::new("docker-compose").arg("version")) {
         Some(vec!["docker-compose".into()])
     } else {
         None

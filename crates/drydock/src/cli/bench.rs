@@ -12,12 +12,7 @@ use super::args::{BenchArgs, BenchFormat};
 use super::{failure, out, out_json, Outcome};
 
 fn answers(engine: &str) -> bool {
-    std::process::Command::new(engine)
-        .arg("info")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    bench::target::succeeds(std::process::Command::new(engine).arg("info"))
 }
 
 /// Every mode that works here: the process always; each engine that answers; Compose and Swarm
@@ -36,12 +31,9 @@ fn default_modes(ui: &Ui) -> Vec<Mode> {
         return m;
     }
     let nginx = bench::target::nginx_image();
-    let have_nginx = std::process::Command::new("docker")
-        .args(["image", "inspect", &nginx])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    let have_nginx = bench::target::succeeds(
+        std::process::Command::new("docker").args(["image", "inspect", &nginx]),
+    );
     if !have_nginx {
         ui.warn(&format!("compose and swarm left out: the nginx image {nginx} is not in the Docker Engine (docker pull {nginx}, or set NGINX_IMAGE to one that is), or name them in --modes"));
         return m;
