@@ -9,8 +9,10 @@ use crate::error::LintError;
 /// Which rules run and how severe they are: drydock.toml's [lint] and the command line.
 #[derive(Debug, Clone, Default)]
 pub struct LintOptions {
-    /// Only these codes (empty: all).
+    /// Only these codes (empty: the default selection, every rule not in `catalog::OPT_IN`).
     pub select: BTreeSet<String>,
+    /// These codes on top of the selection (opt-in rules).
+    pub extend_select: BTreeSet<String>,
     pub ignore: BTreeSet<String>,
     pub severity: BTreeMap<String, Severity>,
     /// Ignore `# drydock:ignore` comments in the files.
@@ -84,6 +86,7 @@ impl LintOptions {
         for c in self
             .select
             .iter()
+            .chain(&self.extend_select)
             .chain(&self.ignore)
             .chain(self.severity.keys())
         {
@@ -98,6 +101,7 @@ impl LintOptions {
                 .collect()
         };
         self.select = expand_set(&self.select);
+        self.extend_select = expand_set(&self.extend_select);
         self.ignore = expand_set(&self.ignore);
         self.severity = std::mem::take(&mut self.severity)
             .into_iter()
@@ -111,7 +115,12 @@ impl LintOptions {
     }
 
     pub(crate) fn enabled(&self, code: &str) -> bool {
-        (self.select.is_empty() || self.select.contains(code)) && !self.ignore.contains(code)
+        let selected = if self.select.is_empty() {
+            catalog::is_default(code)
+        } else {
+            self.select.contains(code)
+        };
+        (selected || self.extend_select.contains(code)) && !self.ignore.contains(code)
     }
 }
 

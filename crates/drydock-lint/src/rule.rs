@@ -46,6 +46,13 @@ impl Rule {
 
     /// The rule's page, as written to docs/rules/CODE.md.
     pub fn markdown(&self) -> String {
+        let selection = match crate::catalog::opt_in_reason(self.code) {
+            None => "In the default selection.\n\n".to_string(),
+            Some(why) => format!(
+                "Opt-in (not in the default selection): {why}. Turn it on with `--extend-select {}` or `extend_select = [\"{}\"]` in drydock.toml's `[lint]`.\n\n",
+                self.code, self.code
+            ),
+        };
         let hadolint = if self.hadolint.is_empty() {
             String::new()
         } else {
@@ -64,7 +71,7 @@ impl Rule {
             None => String::new(),
         };
         format!(
-            "# {code} {name}\n\nPractice: {practice}. Default severity: {sev}.\n\n{level}{hadolint}{doc}\n",
+            "# {code} {name}\n\nPractice: {practice}. Default severity: {sev}.\n\n{selection}{level}{hadolint}{doc}\n",
             code = self.code,
             name = self.name,
             practice = self.practice,

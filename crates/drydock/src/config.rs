@@ -69,8 +69,12 @@ pub struct Config {
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LintSection {
+    /// Only these rules, instead of the default selection.
     #[serde(default)]
     pub select: Vec<String>,
+    /// Opt-in rules on top of the selection.
+    #[serde(default)]
+    pub extend_select: Vec<String>,
     #[serde(default)]
     pub ignore: Vec<String>,
     #[serde(default)]

@@ -98,6 +98,7 @@ is kept and reported, and --force replaces it.")]
   drydock lint . --format sarif > drydock.sarif
   drydock lint . --format github   # annotations in a GitHub Actions log
   drydock lint . --ignore DF006 --fail-on error
+  drydock lint . --extend-select DF006  # an opt-in rule on top of the defaults
   helm template charts/api | drydock lint - --stdin-filename api.yaml
 
 A file named on the command line whose kind is not known from its name is
@@ -108,7 +109,12 @@ Suppress a finding with a comment on the line above the instruction:
 or for the whole file with `# drydock:ignore-file CODE reason`. In Kubernetes,
 use the annotation `drydock.dev/ignore: CODE,CODE` on the object or its pod
 template; in Compose, the label `drydock.dev/ignore: CODE` on the service.
-drydock.toml's [lint] section sets select, ignore, severity and fail_on.
+drydock.toml's [lint] section sets select, extend_select, ignore, severity and
+fail_on.
+
+Rules: the default selection holds the rules whose findings were right on
+judged samples of real files; `drydock rules` marks the others opt-in and
+says why. Turn them on with `--extend-select CODE` (or `--select ALL`).
 
 Exit codes: 0 no findings at or above --fail-on; 1 findings; 2 bad usage or
 a file that cannot be read or parsed.")]
@@ -447,9 +453,13 @@ pub struct LintArgs {
     /// The lowest severity that fails the run (default: drydock.toml's, else warning).
     #[arg(long, value_enum)]
     pub fail_on: Option<drydock::lint::Severity>,
-    /// Only these rules (comma-separated codes).
+    /// Only these rules (comma-separated codes, families such as `DF` or `PS01`, or `ALL`),
+    /// instead of the default selection.
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
+    /// These rules on top of the selection: how opt-in rules are turned on.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub extend_select: Vec<String>,
     /// Skip these rules (comma-separated codes).
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,

@@ -37,6 +37,10 @@ pub fn run(a: LintArgs, ui: &Ui) -> Outcome {
         } else {
             upper(a.select)
         },
+        extend_select: upper(cfg.extend_select)
+            .into_iter()
+            .chain(upper(a.extend_select))
+            .collect(),
         ignore: upper(cfg.ignore)
             .into_iter()
             .chain(upper(a.ignore))

@@ -32,18 +32,19 @@ pub fn list(a: RulesArgs, ui: &Ui) -> Outcome {
     if a.format == Format::Json {
         let v: Vec<serde_json::Value> = RULES
             .iter()
-            .map(|r| serde_json::json!({"code": r.code, "name": r.name, "practice": r.practice, "severity": r.severity, "hadolint": r.hadolint, "pod_security": r.pod_security, "summary": r.summary()}))
+            .map(|r| serde_json::json!({"code": r.code, "name": r.name, "practice": r.practice, "severity": r.severity, "hadolint": r.hadolint, "pod_security": r.pod_security, "default": catalog::is_default(r.code), "opt_in_reason": catalog::opt_in_reason(r.code), "summary": r.summary()}))
             .collect();
         return out_json(&v);
     }
     let mut s = String::new();
     for r in RULES {
         s.push_str(&format!(
-            "{:<6} {:<36} {:<12} {:<8} {}\n",
+            "{:<6} {:<36} {:<12} {:<8} {:<7} {}\n",
             r.code,
             r.name,
             r.practice,
             r.severity.as_str(),
+            if catalog::is_default(r.code) { "default" } else { "opt-in" },
             r.summary()
         ));
     }
@@ -57,9 +58,21 @@ pub fn explain(code: &str) -> Outcome {
             out(&r.markdown());
             Ok(0)
         }
-        None => Err(Failure::new(
-            ErrorKind::Usage,
-            format!("no rule {code:?}\n  fix: `drydock rules` lists them"),
-        )),
+        None => match catalog::retired(code) {
+            Some(successors) => Err(Failure::new(
+                ErrorKind::Usage,
+                format!(
+                    "{} is retired: its checks are now {}\n  fix: `drydock rule {}` explains the first of them; selecting, ignoring or suppressing {} still means all of them",
+                    code.to_ascii_uppercase(),
+                    successors.join(", "),
+                    successors.first().copied().unwrap_or(""),
+                    code.to_ascii_uppercase()
+                ),
+            )),
+            None => Err(Failure::new(
+                ErrorKind::Usage,
+                format!("no rule {code:?}\n  fix: `drydock rules` lists them"),
+            )),
+        },
     }
 }
