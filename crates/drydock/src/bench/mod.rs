@@ -345,7 +345,7 @@ fn start_mode(
     let mut last: String;
     let mut elsewhere_since: Option<Instant> = None;
     let mut checked = Instant::now();
-    let mut noted = Instant::now();
+    let mut noted: Option<Instant> = None;
     loop {
         match load::get_once(t.port, &health, t.tls.as_ref(), Duration::from_secs(2)) {
             Ok(code) if (200..300).contains(&code) => break,
@@ -395,8 +395,11 @@ fn start_mode(
             limit.as_secs()
         );
         progress(&status);
-        if noted.elapsed() >= Duration::from_secs(5) {
-            noted = Instant::now();
+        // A line on stderr after two seconds, then every ten (the spinner shows on a terminal only).
+        if noted.is_none_or(|n| n.elapsed() >= Duration::from_secs(10))
+            && waited >= Duration::from_secs(2)
+        {
+            noted = Some(Instant::now());
             note(&status);
         }
         std::thread::sleep(Duration::from_millis(5));

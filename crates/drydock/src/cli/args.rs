@@ -330,11 +330,11 @@ pub struct BenchArgs {
     #[arg(long)]
     pub path: Option<String>,
     /// Requests per second of the fixed-rate (open-loop) run.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub rate: u64,
-    /// Connections, for both runs.
-    #[arg(long, default_value_t = 8)]
-    pub connections: usize,
+    /// Connections, for both runs (1 to 4096).
+    #[arg(long, default_value_t = 8, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub connections: u64,
     /// How long each run measures, per round, e.g. 4s.
     #[arg(long, default_value = "4s")]
     pub duration: String,
@@ -343,7 +343,7 @@ pub struct BenchArgs {
     pub warmup: String,
     /// Rounds: every mode is measured this many times, the modes taking turns (A, B, A, B, …);
     /// the table gives each figure's median and range.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = 3, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub rounds: u32,
     /// The tag bench loads the image under in the engines, removed afterwards (default:
     /// NAME:drydock-bench-PID). Refused if it already names an image.
@@ -356,7 +356,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub no_fault: bool,
     /// Replicas of the swarm stack (default: [scaling] min_replicas).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub replicas: Option<u32>,
     /// Propose [resources] values from what was measured (and the throttling and OOM kills seen).
     #[arg(long)]
