@@ -191,7 +191,10 @@ impl Target {
                 let Some(state) = state else { continue };
                 let mut f = state.split_whitespace();
                 let (status, restarts) = (f.next().unwrap_or(""), f.next().unwrap_or("0"));
-                if matches!(status, "exited" | "dead" | "restarting") || restarts != "0" {
+                // A restart or two can be a start-up race the restart policy is there for; an
+                // exited container, or one restarting over and over, will not answer.
+                let looping = restarts.parse::<u32>().unwrap_or(0) >= 3;
+                if matches!(status, "exited" | "dead") || looping {
                     let logs = Command::new(engine)
                         .args(["logs", "--tail", "5", id])
                         .stdin(Stdio::null())
