@@ -705,7 +705,8 @@ pub fn noise(r: &BenchReport) -> Vec<String> {
     }
     let mut said = Vec::new();
     let name = |m: &ModeReport| format!("{:?}", m.mode).to_lowercase();
-    let figures: [(&str, fn(&Spreads) -> Spread, &str); 2] = [
+    type Figure = (&'static str, fn(&Spreads) -> Spread, &'static str);
+    let figures: [Figure; 2] = [
         ("throughput at max", |s| s.max_throughput, "req/s"),
         ("avg latency", |s| s.latency_mean_ms, "ms"),
     ];
