@@ -13,11 +13,16 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// What the engines hold, to check that a bench run leaves nothing behind.
+/// What bench made that the engines still hold, to check that a run leaves nothing behind.
+/// Only what bench names (its containers, Compose projects, stacks, networks, volumes, images
+/// and temporary directories are all called drydock-bench…): the engine is shared with other
+/// tests and engineers, whose containers come and go meanwhile. Comparing the whole engine made
+/// this check fail for what others did (the flake "bench removes what it started").
 fn engine_state() -> Vec<String> {
     let list = |e: &str, args: &[&str]| {
         let mut v: Vec<String> = run_ok(engine(e).args(args))
             .lines()
+            .filter(|l| l.contains("drydock-bench") || l.contains("drydock.bench"))
             .map(|l| format!("{e} {}: {l}", args[..args.len() - 2].join(" ")))
             .collect();
         v.sort();
@@ -26,25 +31,21 @@ fn engine_state() -> Vec<String> {
     let mut s = Vec::new();
     s.extend(list(
         "docker",
-        &["ps", "-a", "--format", "{{.ID}} {{.Names}}"],
+        &["ps", "-a", "--format", "{{.ID}} {{.Names}} {{.Labels}}"],
     ));
     s.extend(list("docker", &["network", "ls", "--format", "{{.Name}}"]));
     s.extend(list("docker", &["volume", "ls", "--format", "{{.Name}}"]));
-    s.extend(
-        list(
-            "docker",
-            &["images", "--format", "{{.Repository}}:{{.Tag}}"],
-        )
-        .into_iter()
-        .filter(|i| i.contains("drydock-bench")),
-    );
     s.extend(list(
         "docker",
-        &["info", "--format", "{{.Swarm.LocalNodeState}}"],
+        &["images", "--format", "{{.Repository}}:{{.Tag}}"],
     ));
     s.extend(list(
         "podman",
-        &["ps", "-a", "--format", "{{.ID}} {{.Names}}"],
+        &["ps", "-a", "--format", "{{.ID}} {{.Names}} {{.Labels}}"],
+    ));
+    s.extend(list(
+        "podman",
+        &["images", "--format", "{{.Repository}}:{{.Tag}}"],
     ));
     s.extend(
         std::fs::read_dir(std::env::temp_dir())
@@ -84,6 +85,8 @@ fn bench_measures_every_mode_with_its_recovery_and_leaves_nothing_behind() {
                 "1s",
                 "--warmup",
                 "300ms",
+                "--rounds",
+                "2",
                 "--rate",
                 "100",
                 "--format",
@@ -102,8 +105,10 @@ fn bench_measures_every_mode_with_its_recovery_and_leaves_nothing_behind() {
         ["process", "docker", "podman", "compose", "swarm"],
         "{r}"
     );
+    assert_eq!(r["rounds"], 2, "{r}");
     for m in modes {
         let mode = m["mode"].as_str().unwrap();
+        assert_eq!(m["rounds"].as_array().unwrap().len(), 2, "{mode}: {m}");
         let fixed = &m["fixed_rate"];
         assert_eq!(fixed["errors"]["connect"], 0, "{mode}: {m}");
         assert!(
@@ -179,8 +184,8 @@ fn recommend_write_updates_resources_and_keeps_the_rest() {
     let (_t, dir) = copy_example("gin-api");
     let before = std::fs::read_to_string(dir.join("drydock.toml")).unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let out = run_ok(
-        drydock()
+    let bench = |extra: &[&str]| {
+        run(drydock()
             .arg("bench")
             .arg(&dir)
             .args([
@@ -191,14 +196,42 @@ fn recommend_write_updates_resources_and_keeps_the_rest() {
                 "--warmup",
                 "300ms",
                 "--no-fault",
+                "--rounds",
+                "1",
                 "--recommend",
                 "--write",
                 "--format",
                 "json",
                 "--cache-dir",
             ])
-            .arg(cache.path()),
+            .arg(cache.path())
+            .args(extra))
+    };
+    // One second measured would halve the example's limits (256Mi of memory for a service
+    // using a few): refused without --force, the file untouched, the report still given.
+    let refused = bench(&[]);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let r: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
+    let why = r["recommendation"]["not_written"].as_str().unwrap();
+    assert!(
+        why.contains("memory_limit 256Mi →") && why.contains("--force"),
+        "{why}"
     );
+    let warnings = r["recommendation"]["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().starts_with("memory_limit: 256Mi →")),
+        "a large cut said plainly: {warnings:?}"
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not written"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("drydock.toml")).unwrap(),
+        before
+    );
+    let forced = bench(&["--force"]);
+    assert!(forced.status.success(), "{forced:?}");
+    let out = String::from_utf8(forced.stdout).unwrap();
     let r: serde_json::Value = serde_json::from_str(&out).unwrap();
     let rec = &r["recommendation"];
     assert_eq!(rec["from_mode"], "docker", "{r}");
@@ -259,6 +292,8 @@ fn a_tiny_cpu_limit_is_seen_throttling_and_the_proposal_raises_it() {
                 "--warmup",
                 "300ms",
                 "--no-fault",
+                "--rounds",
+                "1",
                 "--recommend",
                 "--format",
                 "json",
@@ -310,6 +345,8 @@ fn open_loop_latencies_match_a_known_delay_in_the_real_service() {
                 "--warmup",
                 "300ms",
                 "--no-fault",
+                "--rounds",
+                "1",
                 "--format",
                 "json",
                 "--cache-dir",
@@ -330,5 +367,246 @@ fn open_loop_latencies_match_a_known_delay_in_the_real_service() {
     assert!(
         max <= 400.0 * 1.02 && max > 200.0,
         "8 connections of 20 ms each: {m}"
+    );
+}
+
+/// A copy of the example whose app listens on LISTEN_PORT, ignoring the PORT it is given.
+fn ignoring_port() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (t, dir) = copy_example("gin-api");
+    let main = dir.join("main.go");
+    let src = std::fs::read_to_string(&main).unwrap();
+    let patched = src.replace(
+        "getenv(\"PORT\", \"8080\")",
+        "getenv(\"LISTEN_PORT\", \"8080\")",
+    );
+    assert_ne!(src, patched, "the example reads PORT there");
+    std::fs::write(&main, patched).unwrap();
+    (t, dir)
+}
+
+#[test]
+fn bad_flags_are_usage_errors_and_a_zero_warmup_is_none() {
+    let (_t, dir) = copy_example("gin-api");
+    for (args, says) in [
+        (&["--path", "healthz"][..], "does not start with /"),
+        (&["--path", "/a b"][..], "percent-encode"),
+        (&["--duration", "0s"][..], "--duration"),
+        (&["--rounds", "0"][..], "--rounds"),
+        (&["--rate", "-5"][..], "--rate"),
+        (&["--replicas", "0"][..], "--replicas"),
+        (&["--connections", "0"][..], "--connections"),
+        (
+            &[
+                "--tag",
+                "x@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+            ][..],
+            "--tag",
+        ),
+    ] {
+        let o = run(drydock()
+            .arg("bench")
+            .arg(&dir)
+            .args(["--modes", "process"])
+            .args(args));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_path_the_service_does_not_answer_fails_the_bench_saying_what_it_got() {
+    let _turn = serial();
+    let (_t, dir) = copy_example("gin-api");
+    let cache = tempfile::tempdir().unwrap();
+    // --warmup 0s is "no warm-up", not a usage error: the run gets as far as the path.
+    let o = run(drydock()
+        .arg("bench")
+        .arg(&dir)
+        .args([
+            "--modes",
+            "process",
+            "--path",
+            "/no/such/path",
+            "--duration",
+            "1s",
+            "--warmup",
+            "0s",
+            "--no-fault",
+            "--format",
+            "json",
+            "--cache-dir",
+        ])
+        .arg(cache.path()));
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let msg = e["error"]["message"].as_str().unwrap();
+    assert_eq!(e["error"]["kind"], "failed", "{e}");
+    assert!(msg.contains("GET /no/such/path answered HTTP 404"), "{msg}");
+    assert!(
+        e["error"]["fix"]
+            .as_str()
+            .unwrap_or(msg)
+            .contains("--path names a path the service answers with 2xx"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_app_that_ignores_port_is_named_early_with_the_port_it_was_given() {
+    let _turn = serial();
+    let (_t, dir) = ignoring_port();
+    let cache = tempfile::tempdir().unwrap();
+    let elsewhere = free_port();
+    let started = std::time::Instant::now();
+    let o = run(drydock()
+        .arg("bench")
+        .arg(&dir)
+        .args(["--modes", "process", "--no-fault", "--cache-dir"])
+        .arg(cache.path())
+        .arg("-e")
+        .arg(format!("LISTEN_PORT={elsewhere}")));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "it listens on port {elsewhere}, not on the port it was given, PORT="
+        )) && err.contains("must take its port from the PORT environment variable"),
+        "{err}"
+    );
+    // It said what it waited for meanwhile (on stderr, no terminal needed).
+    assert!(err.contains("process: waiting for GET 127.0.0.1:"), "{err}");
+    // The build is most of this; the wait gives up after seconds, not bench's 60.
+    let build = run(drydock()
+        .arg("build")
+        .arg(&dir)
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .arg("--quiet"));
+    assert!(build.status.success());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(50),
+        "{:?}",
+        started.elapsed()
+    );
+    // --quiet: the error, and nothing of the waiting.
+    let q = run(drydock()
+        .arg("bench")
+        .arg(&dir)
+        .args(["--modes", "process", "--no-fault", "--quiet", "--cache-dir"])
+        .arg(cache.path())
+        .arg("-e")
+        .arg(format!("LISTEN_PORT={}", free_port())));
+    let err = String::from_utf8_lossy(&q.stderr);
+    assert_eq!(q.status.code(), Some(1), "{err}");
+    assert!(
+        !err.contains("waiting for") && err.contains("listens on port"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_image_gets_a_tag_of_benchs_own_and_rounds_give_medians() {
+    let _turn = serial();
+    let (_t, dir) = copy_example("gin-api");
+    // A project name of this test's own, so that its NAME:latest is nobody else's.
+    let name = format!("bench-tag-test-{}", std::process::id());
+    let cfg = std::fs::read_to_string(dir.join("drydock.toml")).unwrap();
+    std::fs::write(
+        dir.join("drydock.toml"),
+        cfg.replace("name = \"gin-api\"", &format!("name = \"{name}\"")),
+    )
+    .unwrap();
+    // The user's NAME:latest: another image altogether.
+    let any = run_ok(engine("docker").args(["images", "-q", "--no-trunc"]));
+    let other = any
+        .lines()
+        .next()
+        .expect("an image in the engine")
+        .to_string();
+    let latest = format!("{name}:latest");
+    run_ok(engine("docker").args(["tag", &other, &latest]));
+    struct Untag(String);
+    impl Drop for Untag {
+        fn drop(&mut self) {
+            let _ = engine("docker").args(["rmi", &self.0]).output();
+        }
+    }
+    let _untag = Untag(latest.clone());
+    let id =
+        |r: &str| run(engine("docker").args(["image", "inspect", "--format", "{{.Id}}", r])).stdout;
+    let before = id(&latest);
+    let cache = tempfile::tempdir().unwrap();
+    let bench = |extra: &[&str]| {
+        run(drydock()
+            .arg("bench")
+            .arg(&dir)
+            .args([
+                "--modes",
+                "docker",
+                "--no-fault",
+                "--format",
+                "json",
+                "--cache-dir",
+            ])
+            .arg(cache.path())
+            .args(extra))
+    };
+    // A tag that names an image already is refused, before anything is built.
+    let o = bench(&["--tag", &latest]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already names an image in docker"),
+        "{e}"
+    );
+    let o = bench(&[
+        "--rounds",
+        "2",
+        "--duration",
+        "500ms",
+        "--warmup",
+        "200ms",
+        "--rate",
+        "100",
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(id(&latest), before, "the user's {latest} untouched");
+    let left =
+        run_ok(engine("docker").args(["images", "--format", "{{.Repository}}:{{.Tag}}", &name]));
+    assert_eq!(
+        left.trim(),
+        latest,
+        "bench's own tag removed, the user's kept"
+    );
+    // Two rounds: each one's figures, and the medians of them.
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["rounds"], 2, "{r}");
+    let m = &r["modes"][0];
+    let rounds = m["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 2, "{m}");
+    let tp: Vec<f64> = rounds
+        .iter()
+        .map(|x| x["max"]["throughput"].as_f64().unwrap())
+        .collect();
+    assert!(tp.iter().all(|t| *t > 0.0), "{tp:?}");
+    let median = (tp[0] + tp[1]) / 2.0;
+    assert!(
+        (m["max"]["throughput"].as_f64().unwrap() - median).abs() < 1e-6,
+        "{m}"
+    );
+    let s = &m["spread"]["max_throughput"];
+    assert_eq!(s["min"].as_f64().unwrap(), tp[0].min(tp[1]), "{s}");
+    assert_eq!(s["max"].as_f64().unwrap(), tp[0].max(tp[1]), "{s}");
+    let requests: u64 = rounds
+        .iter()
+        .map(|x| x["fixed_rate"]["requests"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        m["fixed_rate"]["requests"], requests,
+        "requests summed over the rounds"
     );
 }

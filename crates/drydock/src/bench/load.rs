@@ -12,6 +12,7 @@
 //! the bundle was deployed with (a pinned end-entity certificate, as `curl --cacert` would
 //! with a self-signed one), so the handshake cost nginx pays is measured and nothing is skipped.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -164,11 +165,48 @@ pub struct Errors {
     pub io: u64,
     /// Answers that were not 2xx.
     pub status: u64,
+    /// Those answers by HTTP status code.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub codes: BTreeMap<u16, u64>,
 }
 
 impl Errors {
     pub fn total(&self) -> u64 {
         self.connect + self.timeout + self.io + self.status
+    }
+
+    pub fn add(&mut self, o: &Errors) {
+        self.connect += o.connect;
+        self.timeout += o.timeout;
+        self.io += o.io;
+        self.status += o.status;
+        for (code, n) in &o.codes {
+            *self.codes.entry(*code).or_default() += n;
+        }
+    }
+
+    /// What the failed requests got, in words: "950 answered HTTP 404, 50 could not connect".
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = self
+            .codes
+            .iter()
+            .map(|(code, n)| format!("{n} answered HTTP {code}"))
+            .collect();
+        let uncoded = self.status - self.codes.values().sum::<u64>().min(self.status);
+        for (n, what) in [
+            (uncoded, "answered a non-2xx status"),
+            (self.connect, "could not connect"),
+            (self.timeout, "timed out"),
+            (
+                self.io,
+                "broke off (connection closed or reset, TLS refused, or not HTTP)",
+            ),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        }
+        parts.join(", ")
     }
 }
 
@@ -186,6 +224,39 @@ pub struct Outcome {
     /// CPU the generator itself used, in cores (1.0 = one core busy all the time).
     pub generator_cpu: f64,
     pub seconds: f64,
+}
+
+impl Outcome {
+    /// Several rounds of one run as one: each rate and latency the median over the rounds;
+    /// requests, errors and seconds summed.
+    pub fn median_of(rounds: &[Outcome]) -> Outcome {
+        let m = |f: &dyn Fn(&Outcome) -> f64| super::median(rounds.iter().map(f));
+        let mut errors = Errors::default();
+        for r in rounds {
+            errors.add(&r.errors);
+        }
+        Outcome {
+            requests: rounds.iter().map(|r| r.requests).sum(),
+            unanswered: rounds.iter().map(|r| r.unanswered).sum(),
+            errors,
+            throughput: m(&|r| r.throughput),
+            latency_ms: Percentiles {
+                mean: m(&|r| r.latency_ms.mean),
+                p50: m(&|r| r.latency_ms.p50),
+                p90: m(&|r| r.latency_ms.p90),
+                p99: m(&|r| r.latency_ms.p99),
+                p999: m(&|r| r.latency_ms.p999),
+                max: rounds.iter().map(|r| r.latency_ms.max).fold(0.0, f64::max),
+            },
+            generator_cpu: m(&|r| r.generator_cpu),
+            seconds: rounds.iter().map(|r| r.seconds).sum(),
+        }
+    }
+
+    /// Requests that got a 2xx answer.
+    pub fn succeeded(&self) -> u64 {
+        self.requests.saturating_sub(self.errors.total())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -402,9 +473,23 @@ pub fn probe(
     tls: Option<&Arc<rustls::ClientConfig>>,
     timeout: Duration,
 ) -> bool {
+    get_once(port, path, tls, timeout).is_ok_and(|code| (200..300).contains(&code))
+}
+
+/// One GET on a new connection: the status it answered, or what went wrong, in words.
+pub fn get_once(
+    port: u16,
+    path: &str,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+    timeout: Duration,
+) -> Result<u16, &'static str> {
     Conn::new(port, path, timeout, tls.cloned())
         .get()
-        .is_ok_and(|code| (200..300).contains(&code))
+        .map_err(|e| match e {
+            Failure::Connect => "nothing accepts connections there",
+            Failure::Timeout => "no answer in time",
+            Failure::Io => "the connection broke off (closed, reset, TLS refused, or not HTTP)",
+        })
 }
 
 /// CPU seconds this process has used (user + system), from /proc/self/stat.
@@ -492,7 +577,10 @@ pub fn run(load: &Load) -> Outcome {
                             let us = done.duration_since(intended).as_micros().max(1) as u64;
                             let _ = local.record(us.min(60_000_000));
                         }
-                        Ok(_) => local_err.status += 1,
+                        Ok(code) => {
+                            local_err.status += 1;
+                            *local_err.codes.entry(code).or_default() += 1;
+                        }
                         Err(Failure::Connect) => local_err.connect += 1,
                         Err(Failure::Timeout) => local_err.timeout += 1,
                         Err(Failure::Io) => local_err.io += 1,
@@ -502,10 +590,7 @@ pub fn run(load: &Load) -> Outcome {
                     let _ = h.add(&local);
                 }
                 if let Ok(mut e) = errors.lock() {
-                    e.connect += local_err.connect;
-                    e.timeout += local_err.timeout;
-                    e.io += local_err.io;
-                    e.status += local_err.status;
+                    e.add(&local_err);
                 }
                 ok.fetch_add(local_ok, Ordering::SeqCst);
             });
@@ -641,6 +726,11 @@ mod tests {
         assert!(o.latency_ms.p50 > 0.0 && o.latency_ms.max >= o.latency_ms.p99);
         let bad = run(&load(port, "/bad", Some(200)));
         assert!(bad.errors.status > 0 && bad.throughput == 0.0, "{bad:?}");
+        assert_eq!(
+            bad.errors.codes.get(&503),
+            Some(&bad.errors.status),
+            "by code"
+        );
         let chunked = run(&load(port, "/chunked", Some(100)));
         assert_eq!(chunked.errors.total(), 0, "{chunked:?}");
     }

@@ -30,7 +30,7 @@ use serde::Serialize;
 use crate::project::Project;
 pub use recommend::{recommend, write_resources, Recommendation};
 pub use render::{markdown, png, svg};
-use target::{Running, Start, Target};
+use target::{Liveness, Running, Start, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -65,6 +65,8 @@ pub struct BenchOptions {
     pub fault: bool,
     /// Replicas of the Swarm stack.
     pub replicas: u32,
+    /// Rounds: each mode measured this many times, the modes taking turns.
+    pub rounds: u32,
 }
 
 #[derive(Debug, Serialize)]
@@ -108,11 +110,17 @@ pub struct ModeReport {
     /// The load went through nginx over TLS (Compose, Swarm).
     pub tls: bool,
     pub cold_start_ms: f64,
+    /// The fixed-rate and maximum runs over the rounds: each rate and latency the median of
+    /// the rounds (the max latency the slowest of all), requests and errors summed.
     pub fixed_rate: load::Outcome,
     pub max: load::Outcome,
+    /// The table's figures' median and range over the rounds.
+    pub spread: Spreads,
+    /// Each round's own figures, in the order they ran.
+    pub rounds: Vec<Round>,
     /// CPU the service used during the two loads, in cores, on average.
     pub service_cpu: f64,
-    /// CPU in cores during the fixed-rate run (the typical load) and the maximum run.
+    /// CPU in cores during the fixed-rate run (the typical load) and the maximum run (medians).
     pub cpu_at_rate: f64,
     pub cpu_at_max: f64,
     /// Memory in use at the end of the fixed-rate run, and the peak.
@@ -137,7 +145,11 @@ pub struct BenchReport {
     pub rate: u64,
     pub connections: usize,
     pub cores: usize,
+    /// Rounds per mode.
+    pub rounds: u32,
     pub modes: Vec<ModeReport>,
+    /// Where the table's differences are within what the rounds varied.
+    pub noise: Vec<String>,
 }
 
 /// Pins this process (the generator) to `cpu`.
@@ -178,7 +190,351 @@ fn start_limit(mode: Mode) -> Duration {
     })
 }
 
+/// How long a service may listen only elsewhere than on the port it was given before bench
+/// stops waiting for it (an app may open another port first, then its own).
+const ELSEWHERE_GRACE: Duration = Duration::from_secs(5);
+
+/// A load run fails the bench when more than this share of its requests failed: its figures
+/// would describe error answers, not the service.
+pub const MAX_ERROR_SHARE: f64 = 0.5;
+
+/// The median of some values (the mean of the middle two for an even count); 0 for none.
+pub fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// One figure over the rounds: its median and its range.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    pub fn of(values: impl Iterator<Item = f64> + Clone) -> Spread {
+        if values.clone().next().is_none() {
+            return Spread {
+                median: 0.0,
+                min: 0.0,
+                max: 0.0,
+            };
+        }
+        Spread {
+            median: median(values.clone()),
+            min: values.clone().fold(f64::INFINITY, f64::min),
+            max: values.fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
+
+    /// Do two figures' ranges overlap (their difference within what the rounds varied)?
+    pub fn overlaps(&self, o: &Spread) -> bool {
+        self.min <= o.max && o.min <= self.max
+    }
+}
+
+/// What one round measured in one mode.
+#[derive(Debug, Serialize)]
+pub struct Round {
+    pub fixed_rate: load::Outcome,
+    pub max: load::Outcome,
+    pub cpu_at_rate: f64,
+    pub cpu_at_max: f64,
+    pub memory_at_rate_bytes: u64,
+}
+
+/// The table's figures per mode, over the rounds.
+#[derive(Debug, Serialize)]
+pub struct Spreads {
+    pub latency_mean_ms: Spread,
+    pub latency_p99_ms: Spread,
+    pub max_throughput: Spread,
+    pub service_cpu: Spread,
+}
+
+/// Says why a load run's figures cannot stand for the service: no request, or too few,
+/// succeeded. `what` names the run.
+pub fn judge(o: &load::Outcome, what: &str, path: &str) -> Result<(), String> {
+    let failed = o.errors.total();
+    if o.requests == 0 {
+        return Err(format!(
+            "{what}: no request to GET {path} was answered or failed in the measured time"
+        ));
+    }
+    if (failed as f64) <= o.requests as f64 * MAX_ERROR_SHARE && o.succeeded() > 0 {
+        return Ok(());
+    }
+    let fix = if o.errors.codes.keys().any(|c| (400..500).contains(c)) {
+        format!("--path names a path the service answers with 2xx (the default is [health] path); {path} is not one")
+    } else if o.errors.connect > 0 {
+        "check that the service keeps listening on the port it was given (PORT) under load".into()
+    } else {
+        "look at the service's logs: it failed under this load (or lower --rate / --connections)"
+            .into()
+    };
+    Err(format!(
+        "{what}: {failed} of {} requests to GET {path} failed ({}); more than {:.0} % failing, the figures would describe the errors, not the service\n  fix: {fix}",
+        o.requests,
+        o.errors.describe(),
+        MAX_ERROR_SHARE * 100.0
+    ))
+}
+
+/// A started mode, between its start and its measurement's end.
+struct Started {
+    mode: Mode,
+    name: String,
+    target: Target,
+    cold_start_ms: f64,
+    pids: Vec<u32>,
+    own_cgroup: bool,
+    pressure0: (Option<u64>, Option<u64>),
+    rounds: Vec<Round>,
+    /// CPU seconds and wall seconds under load, over all rounds.
+    cpu_busy: f64,
+    wall_busy: f64,
+}
+
+/// Starts a mode and waits until its health check answers, saying what it waits for, and
+/// giving up early on a service that stopped or listens elsewhere than on its port.
+fn start_mode(
+    mode: Mode,
+    project: &Project,
+    start_with: &Start,
+    opts: &BenchOptions,
+    progress: &dyn Fn(&str),
+    note: &dyn Fn(&str),
+) -> Result<Started, BenchError> {
+    let name = format!("{mode:?}").to_lowercase();
+    progress(&format!("{name}: starting"));
+    let start = Instant::now();
+    let mut t = Target::start(mode, project, start_with)?;
+    let limit = start_limit(mode);
+    let deadline = start + limit;
+    let health = project.health.path.clone();
+    let fail = |what: String| BenchError::Mode {
+        mode: name.clone(),
+        what,
+    };
+    let given = if mode == Mode::Process {
+        format!("the port it was given, PORT={}", t.app_port)
+    } else {
+        format!(
+            "the port drydock.toml names, {} (the one the engine publishes)",
+            t.app_port
+        )
+    };
+    let honour = if mode == Mode::Process {
+        "the app must take its port from the PORT environment variable (bench gives each mode a free port)".to_string()
+    } else {
+        format!(
+            "make the app listen on {} in the container, or set `port` in drydock.toml to the port it listens on",
+            t.app_port
+        )
+    };
+    let mut last: String;
+    let mut elsewhere_since: Option<Instant> = None;
+    let mut checked = Instant::now();
+    let mut noted: Option<Instant> = None;
+    loop {
+        match load::get_once(t.port, &health, t.tls.as_ref(), Duration::from_secs(2)) {
+            Ok(code) if (200..300).contains(&code) => break,
+            Ok(code) => last = format!("it answered HTTP {code}"),
+            Err(e) => last = e.to_string(),
+        }
+        let waited = start.elapsed();
+        if Instant::now() > deadline {
+            let listens = match t.liveness() {
+                Liveness::Elsewhere(p) => format!(
+                    "; it listens on {}, not on {given}\n  fix: {honour}",
+                    ports(&p)
+                ),
+                Liveness::Gone(how) => format!("; {how}"),
+                Liveness::Starting => String::new(),
+            };
+            return Err(fail(format!(
+                "not healthy within {} s: GET 127.0.0.1:{}{health}: {last}{listens}",
+                limit.as_secs(),
+                t.port
+            )));
+        }
+        if checked.elapsed() >= Duration::from_millis(250) {
+            checked = Instant::now();
+            match t.liveness() {
+                Liveness::Gone(how) => {
+                    return Err(fail(format!(
+                        "{how}\n  fix: run it by hand (with PORT set) and look at what it says"
+                    )))
+                }
+                Liveness::Elsewhere(p) => {
+                    let since = *elsewhere_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() >= ELSEWHERE_GRACE {
+                        return Err(fail(format!(
+                            "it listens on {}, not on {given}, and so never answers bench's health check\n  fix: {honour}",
+                            ports(&p)
+                        )));
+                    }
+                }
+                Liveness::Starting => elsewhere_since = None,
+            }
+        }
+        let status = format!(
+            "{name}: waiting for GET 127.0.0.1:{}{health} to answer 2xx ({:.0} s of {} s; {last})",
+            t.port,
+            waited.as_secs_f64(),
+            limit.as_secs()
+        );
+        progress(&status);
+        // A line on stderr after two seconds, then every ten (the spinner shows on a terminal only).
+        if noted.is_none_or(|n| n.elapsed() >= Duration::from_secs(10))
+            && waited >= Duration::from_secs(2)
+        {
+            noted = Some(Instant::now());
+            note(&status);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let cold_start_ms = start.elapsed().as_secs_f64() * 1000.0;
+    if let Running::Stack { name: stack, .. } = &t.running {
+        // The load goes to every replica: wait until all are healthy.
+        progress(&format!(
+            "{name}: waiting for {} healthy replicas",
+            opts.replicas
+        ));
+        if !until(deadline, Duration::from_millis(200), || {
+            target::stack_app_containers(stack, true).len() >= opts.replicas as usize
+        }) {
+            return Err(fail(format!(
+                "{} replicas not healthy within {} s",
+                opts.replicas,
+                limit.as_secs()
+            )));
+        }
+        if start_with.split && target::pin_stack(stack) {
+            t.notes.push("replicas and nginx on core 1 (docker update --cpuset-cpus; Swarm has no cpuset), generator on core 0".into());
+        }
+    }
+    // The path to load, once: a wrong one fails now, not after every round.
+    if opts.path != health {
+        match load::get_once(t.port, &opts.path, t.tls.as_ref(), Duration::from_secs(5)) {
+            Ok(code) if (200..300).contains(&code) => {}
+            Ok(code) => return Err(fail(format!(
+                "GET {} answered HTTP {code} (its health check {health} answers 2xx): bench measures 2xx answers\n  fix: --path names a path the service answers with 2xx (the default is [health] path)",
+                opts.path
+            ))),
+            Err(e) => return Err(fail(format!("GET {}: {e}", opts.path))),
+        }
+    }
+    let own_cgroup = mode != Mode::Process;
+    let pids = t.pids();
+    let pressure0 = cgroup::pressure(&pids);
+    Ok(Started {
+        mode,
+        name,
+        target: t,
+        cold_start_ms,
+        pids,
+        own_cgroup,
+        pressure0,
+        rounds: Vec::new(),
+        cpu_busy: 0.0,
+        wall_busy: 0.0,
+    })
+}
+
+fn ports(p: &[u16]) -> String {
+    let list: Vec<String> = p.iter().map(|p| p.to_string()).collect();
+    format!(
+        "{} {}",
+        if p.len() == 1 { "port" } else { "ports" },
+        list.join(", ")
+    )
+}
+
+/// One round of a mode: the fixed-rate run, then the maximum run.
+fn measure_round(
+    s: &mut Started,
+    opts: &BenchOptions,
+    round: u32,
+    progress: &dyn Fn(&str),
+) -> Result<(), BenchError> {
+    let t = &s.target;
+    let base = base_load(t, opts);
+    let of = if opts.rounds > 1 {
+        format!(" (round {} of {})", round + 1, opts.rounds)
+    } else {
+        String::new()
+    };
+    let (cpu0, _) = cgroup::usage(&s.pids, s.own_cgroup);
+    progress(&format!("{}: {} req/s{of}", s.name, opts.rate));
+    let t0 = Instant::now();
+    let fixed_rate = load::run(&base);
+    let t1 = Instant::now();
+    let (cpu_mid, _) = cgroup::usage(&s.pids, s.own_cgroup);
+    let memory_at_rate_bytes = cgroup::memory_now(&s.pids, s.own_cgroup);
+    let fail = |what: String| BenchError::Mode {
+        mode: s.name.clone(),
+        what,
+    };
+    judge(&fixed_rate, &format!("at {} req/s", opts.rate), &opts.path).map_err(fail)?;
+    progress(&format!(
+        "{}: maximum, {} connections{of}",
+        s.name, opts.connections
+    ));
+    let t2 = Instant::now();
+    let max = load::run(&load::Load { rate: None, ..base });
+    let t3 = Instant::now();
+    let (cpu1, _) = cgroup::usage(&s.pids, s.own_cgroup);
+    judge(
+        &max,
+        &format!("at maximum with {} connections", opts.connections),
+        &opts.path,
+    )
+    .map_err(fail)?;
+    s.cpu_busy += (cpu1 - cpu0).max(0.0);
+    s.wall_busy += (t1 - t0).as_secs_f64() + (t3 - t2).as_secs_f64();
+    s.rounds.push(Round {
+        cpu_at_rate: (cpu_mid - cpu0).max(0.0) / (t1 - t0).as_secs_f64().max(0.001),
+        cpu_at_max: (cpu1 - cpu_mid).max(0.0) / (t3 - t2).as_secs_f64().max(0.001),
+        fixed_rate,
+        max,
+        memory_at_rate_bytes,
+    });
+    Ok(())
+}
+
+fn base_load(t: &Target, opts: &BenchOptions) -> load::Load {
+    load::Load {
+        port: t.port,
+        path: opts.path.clone(),
+        connections: opts.connections,
+        duration: opts.duration,
+        warmup: opts.warmup,
+        rate: Some(opts.rate),
+        max_requests: 10_000_000,
+        timeout: Duration::from_secs(5),
+        tls: t.tls.clone(),
+        stop: None,
+    }
+}
+
 /// Benchmarks `project`, whose binary is at `binary` and whose image is loaded as `image`.
+///
+/// Every mode is started first (each one's cold start measured alone) and stays up, idle while
+/// the others are loaded; then the rounds go through the modes in turn (A, B, C, A, B, C, …),
+/// so that a slow or busy stretch of a shared machine falls on every mode rather than on one;
+/// then each mode's fault recovery is measured and the mode removed. `progress` gets a
+/// spinner's line, `note` a line worth printing (what a slow start waits for).
 pub fn bench(
     project: &Project,
     binary: &std::path::Path,
@@ -186,6 +542,7 @@ pub fn bench(
     image_size: u64,
     opts: &BenchOptions,
     progress: &dyn Fn(&str),
+    note: &dyn Fn(&str),
 ) -> Result<BenchReport, BenchError> {
     let n = cores();
     let split = n >= 2;
@@ -212,136 +569,184 @@ pub fn bench(
         split,
         replicas: opts.replicas,
     };
-    let mut reports = Vec::new();
+    let mut started = Vec::new();
     for &mode in &opts.modes {
-        let name = format!("{mode:?}").to_lowercase();
-        progress(&format!("{name}: starting"));
-        let start = Instant::now();
-        let mut t = Target::start(mode, project, &start_with)?;
-        let deadline = start + start_limit(mode);
-        let health = &project.health.path;
-        let too_slow = |what: String| BenchError::Mode {
-            mode: name.clone(),
-            what: format!("{what} within {} s", start_limit(mode).as_secs()),
-        };
-        if !until(deadline, Duration::from_millis(5), || {
-            load::probe(t.port, health, t.tls.as_ref(), Duration::from_secs(2))
-        }) {
-            return Err(too_slow(format!(
-                "not healthy at 127.0.0.1:{}{health}",
-                t.port
-            )));
-        }
-        let cold_start_ms = start.elapsed().as_secs_f64() * 1000.0;
-        if let Running::Stack { name: stack, .. } = &t.running {
-            // The load goes to every replica: wait until all are healthy.
-            progress(&format!(
-                "{name}: waiting for {} healthy replicas",
-                opts.replicas
-            ));
-            if !until(deadline, Duration::from_millis(200), || {
-                target::stack_app_containers(stack, true).len() >= opts.replicas as usize
-            }) {
-                return Err(too_slow(format!("{} replicas not healthy", opts.replicas)));
-            }
-            if split && target::pin_stack(stack) {
-                t.notes.push("replicas and nginx on core 1 (docker update --cpuset-cpus; Swarm has no cpuset), generator on core 0".into());
-            }
-        }
-        let own_cgroup = mode != Mode::Process;
-        let pids = t.pids();
-        let (cpu0, _) = cgroup::usage(&pids, own_cgroup);
-        let base = load::Load {
-            port: t.port,
-            path: opts.path.clone(),
-            connections: opts.connections,
-            duration: opts.duration,
-            warmup: opts.warmup,
-            rate: Some(opts.rate),
-            max_requests: 10_000_000,
-            timeout: Duration::from_secs(5),
-            tls: t.tls.clone(),
-            stop: None,
-        };
-        let (thr0, oom0) = cgroup::pressure(&pids);
-        progress(&format!("{name}: {} req/s", opts.rate));
-        let t0 = Instant::now();
-        let fixed_rate = load::run(&base);
-        let t1 = Instant::now();
-        let (cpu_mid, _) = cgroup::usage(&pids, own_cgroup);
-        let memory_at_rate_bytes = cgroup::memory_now(&pids, own_cgroup);
-        progress(&format!(
-            "{name}: maximum, {} connections",
-            opts.connections
-        ));
-        let max = load::run(&load::Load {
-            rate: None,
-            ..base.clone()
-        });
-        let (cpu1, peak) = cgroup::usage(&pids, own_cgroup);
-        let (thr1, oom1) = cgroup::pressure(&pids);
-        let service_cpu = (cpu1 - cpu0).max(0.0) / t0.elapsed().as_secs_f64().max(0.001);
-        let cpu_at_rate = (cpu_mid - cpu0).max(0.0) / (t1 - t0).as_secs_f64().max(0.001);
-        let cpu_at_max = (cpu1 - cpu_mid).max(0.0) / t1.elapsed().as_secs_f64().max(0.001);
-        let delta = |a: Option<u64>, b: Option<u64>| Some(b?.saturating_sub(a?));
-        if max.generator_cpu > 0.9 && split {
-            t.notes.push(format!("the generator used {:.2} cores at maximum: it may have been the limit, not the service", max.generator_cpu));
-        }
-        let (recovery, update) = if opts.fault {
-            progress(&format!("{name}: SIGKILL under load"));
-            let recovery = fault(&t, mode, &base, opts.replicas);
-            let update = match &t.running {
-                Running::Stack { name: stack, .. } => {
-                    progress(&format!("{name}: rolling update under load"));
-                    match rolling_update(stack, image, &project.name, &base) {
-                        Ok(u) => Some(u),
-                        Err(e) => {
-                            t.notes.push(format!("rolling update not measured: {e}"));
-                            None
-                        }
-                    }
-                }
-                _ => None,
-            };
-            (Some(recovery), update)
-        } else {
-            (None, None)
-        };
-        progress(&format!("{name}: removing"));
-        let tls = t.tls.is_some();
-        t.running.stop();
-        if update.is_some() {
-            target::remove_image(&target::updated_image_tag(&project.name));
-        }
-        reports.push(ModeReport {
+        started.push(start_mode(
             mode,
-            replicas: (mode == Mode::Swarm).then_some(opts.replicas),
-            tls,
-            cold_start_ms,
-            fixed_rate,
-            max,
-            service_cpu,
-            cpu_at_rate,
-            cpu_at_max,
-            memory_at_rate_bytes,
-            peak_memory_bytes: peak,
-            throttled_periods: if own_cgroup { delta(thr0, thr1) } else { None },
-            oom_kills: if own_cgroup { delta(oom0, oom1) } else { None },
-            image_size_bytes: (mode != Mode::Process).then_some(image_size),
-            recovery,
-            update,
-            notes: t.notes,
-        });
+            project,
+            &start_with,
+            opts,
+            progress,
+            note,
+        )?);
     }
-    Ok(BenchReport {
+    for round in 0..opts.rounds.max(1) {
+        for s in started.iter_mut() {
+            measure_round(s, opts, round, progress)?;
+        }
+    }
+    let mut reports = Vec::new();
+    for s in started {
+        reports.push(finish(s, project, image, image_size, opts, split, progress));
+    }
+    let mut report = BenchReport {
         recommendation: None,
         project: project.name.clone(),
         path: opts.path.clone(),
         rate: opts.rate,
         connections: opts.connections,
         cores: n,
+        rounds: opts.rounds.max(1),
         modes: reports,
-    })
+        noise: Vec::new(),
+    };
+    report.noise = noise(&report);
+    Ok(report)
+}
+
+/// A mode's figures over its rounds, its fault recovery, and its removal.
+fn finish(
+    s: Started,
+    project: &Project,
+    image: &str,
+    image_size: u64,
+    opts: &BenchOptions,
+    split: bool,
+    progress: &dyn Fn(&str),
+) -> ModeReport {
+    let Started {
+        mode,
+        name,
+        target: mut t,
+        cold_start_ms,
+        pids,
+        own_cgroup,
+        pressure0: (thr0, oom0),
+        rounds,
+        cpu_busy,
+        wall_busy,
+    } = s;
+    let (_, peak) = cgroup::usage(&pids, own_cgroup);
+    let (thr1, oom1) = cgroup::pressure(&pids);
+    let delta = |a: Option<u64>, b: Option<u64>| Some(b?.saturating_sub(a?));
+    let fixed: Vec<load::Outcome> = rounds.iter().map(|r| r.fixed_rate.clone()).collect();
+    let maxes: Vec<load::Outcome> = rounds.iter().map(|r| r.max.clone()).collect();
+    let fixed_rate = load::Outcome::median_of(&fixed);
+    let max = load::Outcome::median_of(&maxes);
+    let round_cpu = |r: &Round| {
+        let (a, b) = (r.fixed_rate.seconds, r.max.seconds);
+        (r.cpu_at_rate * a + r.cpu_at_max * b) / (a + b).max(0.001)
+    };
+    let spread = Spreads {
+        latency_mean_ms: Spread::of(rounds.iter().map(|r| r.fixed_rate.latency_ms.mean)),
+        latency_p99_ms: Spread::of(rounds.iter().map(|r| r.fixed_rate.latency_ms.p99)),
+        max_throughput: Spread::of(rounds.iter().map(|r| r.max.throughput)),
+        service_cpu: Spread::of(rounds.iter().map(round_cpu)),
+    };
+    if max.generator_cpu > 0.9 && split {
+        t.notes.push(format!("the generator used {:.2} cores at maximum: it may have been the limit, not the service", max.generator_cpu));
+    }
+    let (recovery, update) = if opts.fault {
+        progress(&format!("{name}: SIGKILL under load"));
+        let base = base_load(&t, opts);
+        let recovery = fault(&t, mode, &base, opts.replicas);
+        let update = match &t.running {
+            Running::Stack { name: stack, .. } => {
+                progress(&format!("{name}: rolling update under load"));
+                match rolling_update(stack, image, &project.name, &base) {
+                    Ok(u) => Some(u),
+                    Err(e) => {
+                        t.notes.push(format!("rolling update not measured: {e}"));
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        (Some(recovery), update)
+    } else {
+        (None, None)
+    };
+    progress(&format!("{name}: removing"));
+    let tls = t.tls.is_some();
+    t.running.stop();
+    if update.is_some() {
+        target::remove_image(&target::updated_image_tag(&project.name));
+    }
+    ModeReport {
+        mode,
+        replicas: (mode == Mode::Swarm).then_some(opts.replicas),
+        tls,
+        cold_start_ms,
+        service_cpu: cpu_busy / wall_busy.max(0.001),
+        cpu_at_rate: median(rounds.iter().map(|r| r.cpu_at_rate)),
+        cpu_at_max: median(rounds.iter().map(|r| r.cpu_at_max)),
+        memory_at_rate_bytes: median(rounds.iter().map(|r| r.memory_at_rate_bytes as f64)) as u64,
+        fixed_rate,
+        max,
+        spread,
+        peak_memory_bytes: peak,
+        throttled_periods: if own_cgroup { delta(thr0, thr1) } else { None },
+        oom_kills: if own_cgroup { delta(oom0, oom1) } else { None },
+        image_size_bytes: (mode != Mode::Process).then_some(image_size),
+        recovery,
+        update,
+        notes: t.notes,
+        rounds,
+    }
+}
+
+/// What the rounds say about the table: where two modes' figures differ less than the rounds
+/// varied (their ranges overlap), and where one figure varied widely. One round: that there is
+/// no spread to judge by.
+pub fn noise(r: &BenchReport) -> Vec<String> {
+    if r.rounds < 2 {
+        return vec!["one round per mode: the figures carry no measure of this machine's noise; --rounds 3 or more shows it".into()];
+    }
+    let mut said = Vec::new();
+    let name = |m: &ModeReport| format!("{:?}", m.mode).to_lowercase();
+    type Figure = (&'static str, fn(&Spreads) -> Spread, &'static str);
+    let figures: [Figure; 2] = [
+        ("throughput at max", |s| s.max_throughput, "req/s"),
+        ("avg latency", |s| s.latency_mean_ms, "ms"),
+    ];
+    for (figure, get, unit) in figures {
+        let mut modes: Vec<(&ModeReport, Spread)> =
+            r.modes.iter().map(|m| (m, get(&m.spread))).collect();
+        modes.sort_by(|a, b| a.1.median.total_cmp(&b.1.median));
+        let within: Vec<String> = modes
+            .windows(2)
+            .filter(|w| w[0].1.overlaps(&w[1].1))
+            .map(|w| format!("{} and {}", name(w[0].0), name(w[1].0)))
+            .collect();
+        if !within.is_empty() {
+            said.push(format!(
+                "{figure}: the differences between {} are within the noise (their ranges over {} rounds overlap)",
+                within.join(", "),
+                r.rounds
+            ));
+        }
+        for (m, s) in &modes {
+            if s.median > 0.0 && (s.max - s.min) / s.median > 0.5 {
+                said.push(format!(
+                    "{figure}: {} varied from {} to {} {unit} over {} rounds: this machine was noisy; more rounds (--rounds) narrow the median",
+                    name(m),
+                    short(s.min),
+                    short(s.max),
+                    r.rounds
+                ));
+            }
+        }
+    }
+    said
+}
+
+fn short(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
 }
 
 /// The fixed-rate load in the background, until the returned flag is set.
@@ -507,4 +912,111 @@ fn rolling_update(
         unanswered: o.unanswered,
         worst_latency_ms: o.latency_ms.max,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(requests: u64, errors: load::Errors, throughput: f64, mean: f64) -> load::Outcome {
+        load::Outcome {
+            requests,
+            unanswered: 0,
+            errors,
+            throughput,
+            latency_ms: load::Percentiles {
+                mean,
+                p50: mean,
+                p90: mean,
+                p99: mean,
+                p999: mean,
+                max: mean * 2.0,
+            },
+            generator_cpu: 0.1,
+            seconds: 4.0,
+        }
+    }
+
+    #[test]
+    fn medians_and_spreads() {
+        assert_eq!(median([3.0, 1.0, 2.0].into_iter()), 2.0);
+        assert_eq!(median([4.0, 1.0, 2.0, 3.0].into_iter()), 2.5);
+        assert_eq!(median(std::iter::empty()), 0.0);
+        let s = Spread::of([4900.0, 36000.0, 20000.0].into_iter());
+        assert_eq!((s.median, s.min, s.max), (20000.0, 4900.0, 36000.0));
+        assert!(s.overlaps(&Spread {
+            median: 30000.0,
+            min: 25000.0,
+            max: 40000.0
+        }));
+        assert!(!s.overlaps(&Spread {
+            median: 50000.0,
+            min: 40000.0,
+            max: 60000.0
+        }));
+        let rounds = [
+            outcome(
+                100,
+                load::Errors {
+                    io: 1,
+                    ..Default::default()
+                },
+                10.0,
+                1.0,
+            ),
+            outcome(100, load::Errors::default(), 30.0, 3.0),
+            outcome(
+                100,
+                load::Errors {
+                    io: 2,
+                    ..Default::default()
+                },
+                20.0,
+                9.0,
+            ),
+        ];
+        let m = load::Outcome::median_of(&rounds);
+        assert_eq!(
+            (m.requests, m.errors.io, m.seconds),
+            (300, 3, 12.0),
+            "summed"
+        );
+        assert_eq!((m.throughput, m.latency_ms.mean), (20.0, 3.0), "medians");
+        assert_eq!(m.latency_ms.max, 18.0, "the slowest answer of all");
+    }
+
+    #[test]
+    fn a_run_whose_requests_all_or_mostly_fail_is_judged_a_failure_saying_what_they_got() {
+        let mut e = load::Errors {
+            status: 1000,
+            ..Default::default()
+        };
+        e.codes.insert(404, 1000);
+        let err = judge(&outcome(1000, e, 0.0, 0.0), "at 200 req/s", "/nope").unwrap_err();
+        assert!(
+            err.contains("1000 of 1000 requests to GET /nope failed (1000 answered HTTP 404)"),
+            "{err}"
+        );
+        assert!(
+            err.contains("fix: --path names a path the service answers with 2xx"),
+            "{err}"
+        );
+        // Most, not all: more than half failing is a failure too; connect errors say so.
+        let e = load::Errors {
+            connect: 600,
+            ..Default::default()
+        };
+        let err = judge(&outcome(1000, e, 0.0, 0.0), "at maximum", "/").unwrap_err();
+        assert!(
+            err.contains("600 could not connect") && err.contains("PORT"),
+            "{err}"
+        );
+        // Under half: the table shows them as errors, and the run stands.
+        let e = load::Errors {
+            timeout: 400,
+            ..Default::default()
+        };
+        assert!(judge(&outcome(1000, e, 10.0, 1.0), "x", "/").is_ok());
+        assert!(judge(&outcome(0, load::Errors::default(), 0.0, 0.0), "x", "/").is_err());
+    }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{BenchReport, Mode};
 
 /// `[resources]` values proposed from what was measured, and why.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Recommendation {
     pub from_mode: Mode,
     pub cpu_request_milli: u64,
@@ -14,9 +14,92 @@ pub struct Recommendation {
     pub memory_request: u64,
     pub memory_limit: u64,
     pub reasons: Vec<String>,
+    /// Seconds measured at the fixed rate (over every round) and the requests answered 2xx
+    /// there: what the values rest on.
+    pub measured_seconds: f64,
+    pub measured_requests: u64,
+    /// Large changes (to half or less, or twice or more, of the current value), said plainly.
+    pub warnings: Vec<String>,
+    /// Set when `--write` was refused, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_written: Option<String>,
 }
 
 const MIB: u64 = 1 << 20;
+
+/// `--write` lowers no limit or request from less than this many seconds measured at the
+/// fixed rate (over every round), unless forced: a short run misses the peaks.
+pub const MIN_WRITE_SECONDS: f64 = 10.0;
+/// …nor from fewer requests answered at the fixed rate than this.
+pub const MIN_WRITE_REQUESTS: u64 = 1000;
+
+impl Recommendation {
+    /// The values, each with the current one: (key, current, proposed, current and proposed
+    /// as written in drydock.toml).
+    fn changes(
+        &self,
+        current: &crate::project::Resources,
+    ) -> Vec<(&'static str, u64, u64, String, String)> {
+        let cpu = crate::quantity::format_cpu;
+        let mib = |b: u64| format!("{}Mi", b / MIB);
+        vec![
+            (
+                "cpu_request",
+                current.cpu_request_milli,
+                self.cpu_request_milli,
+                cpu(current.cpu_request_milli),
+                cpu(self.cpu_request_milli),
+            ),
+            (
+                "cpu_limit",
+                current.cpu_limit_milli,
+                self.cpu_limit_milli,
+                cpu(current.cpu_limit_milli),
+                cpu(self.cpu_limit_milli),
+            ),
+            (
+                "memory_request",
+                current.memory_request,
+                self.memory_request,
+                mib(current.memory_request),
+                mib(self.memory_request),
+            ),
+            (
+                "memory_limit",
+                current.memory_limit,
+                self.memory_limit,
+                mib(current.memory_limit),
+                mib(self.memory_limit),
+            ),
+        ]
+    }
+
+    /// The values it would lower, as `key old → new`.
+    pub fn lowers(&self, current: &crate::project::Resources) -> Vec<String> {
+        self.changes(current)
+            .into_iter()
+            .filter(|(_, old, new, _, _)| new < old)
+            .map(|(k, _, _, old, new)| format!("{k} {old} → {new}"))
+            .collect()
+    }
+
+    /// May `--write` put these values into drydock.toml without `--force`? Not when it would
+    /// lower a value from a run shorter than [`MIN_WRITE_SECONDS`] or with fewer requests than
+    /// [`MIN_WRITE_REQUESTS`]: the reason, then.
+    pub fn refuse_write(&self, current: &crate::project::Resources) -> Option<String> {
+        let lowers = self.lowers(current);
+        let short = self.measured_seconds < MIN_WRITE_SECONDS
+            || self.measured_requests < MIN_WRITE_REQUESTS;
+        (!lowers.is_empty() && short).then(|| {
+            format!(
+                "not written: it would lower {} from {:.1} s and {} requests measured at the fixed rate, under the minimum of {MIN_WRITE_SECONDS:.0} s and {MIN_WRITE_REQUESTS} requests that --write lowers limits from (a short run misses the peaks)\n  fix: measure longer (e.g. --duration 5s --rounds 3, or a higher --rate), or add --force to write them anyway",
+                lowers.join(", "),
+                self.measured_seconds,
+                self.measured_requests
+            )
+        })
+    }
+}
 
 /// The brief's loop, closed: requests near what the service used at the given rate, limits
 /// above what it used at its peak, with margins (20 % over the mean, 50 % over the peak), in
@@ -48,14 +131,29 @@ pub fn recommend(r: &BenchReport, current: &crate::project::Resources) -> Option
             crate::ui::human_bytes(current.memory_limit)
         ));
     }
-    Some(Recommendation {
+    let mut rec = Recommendation {
         from_mode: m.mode,
         cpu_request_milli: cpu_request,
         cpu_limit_milli: cpu_limit,
         memory_request,
         memory_limit,
         reasons,
-    })
+        measured_seconds: m.fixed_rate.seconds,
+        measured_requests: m.fixed_rate.succeeded(),
+        warnings: Vec::new(),
+        not_written: None,
+    };
+    for (k, old, new, old_s, new_s) in rec.changes(current) {
+        if old > 0 && new.saturating_mul(2) <= old {
+            rec.warnings.push(format!("{k}: {old_s} → {new_s}, {:.1}× lower than now, from {:.1} s measured: make sure this run saw the service's real peak load before lowering it", old as f64 / new.max(1) as f64, rec.measured_seconds));
+        } else if new > 0 && old.saturating_mul(2) <= new {
+            rec.warnings.push(format!(
+                "{k}: {old_s} → {new_s}, {:.1}× higher than now",
+                new as f64 / old.max(1) as f64
+            ));
+        }
+    }
+    Some(rec)
 }
 
 /// Writes a recommendation into drydock.toml's `[resources]`, keeping everything else (comments
@@ -104,6 +202,52 @@ pub fn write_resources(path: &std::path::Path, rec: &Recommendation) -> Result<(
 mod tests {
     use super::*;
 
+    fn rec(seconds: f64, requests: u64) -> Recommendation {
+        Recommendation {
+            from_mode: Mode::Docker,
+            cpu_request_milli: 100,
+            cpu_limit_milli: 500,
+            memory_request: 32 * MIB,
+            memory_limit: 64 * MIB,
+            reasons: vec![],
+            measured_seconds: seconds,
+            measured_requests: requests,
+            warnings: vec![],
+            not_written: None,
+        }
+    }
+
+    #[test]
+    fn lowering_from_a_short_run_is_refused_and_raising_is_not() {
+        let current = crate::project::Resources {
+            cpu_request_milli: 250,
+            cpu_limit_milli: 1000,
+            memory_request: 64 * MIB,
+            memory_limit: 256 * MIB,
+        };
+        let why = rec(3.0, 600).refuse_write(&current).unwrap();
+        assert!(why.contains("memory_limit 256Mi → 64Mi"), "{why}");
+        assert!(
+            why.contains("from 3.0 s and 600 requests") && why.contains("--force"),
+            "{why}"
+        );
+        assert!(
+            rec(12.0, 2400).refuse_write(&current).is_none(),
+            "long enough"
+        );
+        assert!(
+            rec(12.0, 500).refuse_write(&current).is_some(),
+            "too few requests"
+        );
+        let low = crate::project::Resources {
+            cpu_request_milli: 50,
+            cpu_limit_milli: 100,
+            memory_request: 16 * MIB,
+            memory_limit: 32 * MIB,
+        };
+        assert!(rec(1.0, 10).refuse_write(&low).is_none(), "raising only");
+    }
+
     #[test]
     fn writing_keeps_comments_and_other_keys() {
         let t = tempfile::tempdir().unwrap();
@@ -116,6 +260,10 @@ mod tests {
             memory_request: 32 * MIB,
             memory_limit: 64 * MIB,
             reasons: vec![],
+            measured_seconds: 12.0,
+            measured_requests: 2400,
+            warnings: vec![],
+            not_written: None,
         };
         write_resources(&p, &rec).unwrap();
         let out = std::fs::read_to_string(&p).unwrap();

@@ -2,7 +2,7 @@
 //! drydock's extra columns, as markdown (which is also the text output), and a plot of the
 //! latency percentiles and the maximum throughput per mode, as SVG or PNG.
 
-use super::{BenchReport, ModeReport, Recovery};
+use super::{BenchReport, ModeReport, Recovery, Spread};
 
 fn human_ms(v: f64) -> String {
     if v >= 1000.0 {
@@ -42,24 +42,48 @@ fn recovery(r: &Option<Recovery>) -> String {
     }
 }
 
+/// A figure's median, with its range over the rounds when there were several.
+fn with_range(median: &str, s: &Spread, rounds: u32, fmt: impl Fn(f64) -> String) -> String {
+    if rounds < 2 {
+        median.to_string()
+    } else {
+        format!("{median} ({}–{})", fmt(s.min), fmt(s.max))
+    }
+}
+
 /// The brief's table, with the extra columns, as markdown.
 pub fn markdown(r: &BenchReport) -> String {
+    let rounds = if r.rounds > 1 {
+        format!(
+            "; {} rounds per mode, the modes taking turns: medians, (min–max) over the rounds",
+            r.rounds
+        )
+    } else {
+        String::new()
+    };
     let mut s = format!(
-        "drydock bench {}: GET {}, {} req/s open loop and a closed loop with {} connections; {} cores\n\n",
+        "drydock bench {}: GET {}, {} req/s open loop and a closed loop with {} connections; {} cores{rounds}\n\n",
         r.project, r.path, r.rate, r.connections, r.cores
     );
     s.push_str("| mode | avg latency | p50 | p99 | p99.9 | throughput at max | CPU | peak memory | image | cold start | recovery after SIGKILL |\n");
     s.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for m in &r.modes {
         let f = &m.fixed_rate.latency_ms;
+        let number = |v: f64| format!("{v:.0}");
+        let ms = |v: f64| format!("{v:.2}");
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {:.0} req/s | {:.2} cores | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {:.2} cores | {} | {} | {} | {} |\n",
             mode_name(m),
-            human_ms(f.mean),
+            with_range(&human_ms(f.mean), &m.spread.latency_mean_ms, r.rounds, ms),
             human_ms(f.p50),
             human_ms(f.p99),
             human_ms(f.p999),
-            m.max.throughput,
+            with_range(
+                &format!("{:.0} req/s", m.max.throughput),
+                &m.spread.max_throughput,
+                r.rounds,
+                number
+            ),
             m.service_cpu,
             crate::ui::human_bytes(m.peak_memory_bytes),
             m.image_size_bytes
@@ -74,8 +98,9 @@ pub fn markdown(r: &BenchReport) -> String {
         let e = m.fixed_rate.errors.total() + m.max.errors.total();
         if e > 0 {
             s.push_str(&format!(
-                "\n{name}: {e} errors under load ({:?} at the fixed rate, {:?} at max)",
-                m.fixed_rate.errors, m.max.errors
+                "\n{name}: {e} errors under load (at the fixed rate: {}; at max: {})",
+                or_none(&m.fixed_rate.errors.describe()),
+                or_none(&m.max.errors.describe())
             ));
         }
         if let Some(r) = &m.recovery {
@@ -96,8 +121,19 @@ pub fn markdown(r: &BenchReport) -> String {
             s.push_str(&format!("\n{name}: {n}"));
         }
     }
+    for n in &r.noise {
+        s.push_str(&format!("\nnoise: {n}"));
+    }
     s.push('\n');
     s
+}
+
+fn or_none(s: &str) -> &str {
+    if s.is_empty() {
+        "none"
+    } else {
+        s
+    }
 }
 
 fn esc(t: &str) -> String {
@@ -211,7 +247,7 @@ pub fn png(r: &BenchReport) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::{load, Mode, Update};
+    use crate::bench::{load, Mode, Spreads, Update};
 
     fn outcome(throughput: f64, p50: f64) -> load::Outcome {
         load::Outcome {
@@ -240,6 +276,29 @@ mod tests {
             cold_start_ms: 1500.0,
             fixed_rate: outcome(100.0, 0.8),
             max: outcome(9000.0, 2.0),
+            spread: Spreads {
+                latency_mean_ms: Spread {
+                    median: 0.88,
+                    min: 0.8,
+                    max: 1.0,
+                },
+                latency_p99_ms: Spread {
+                    median: 2.4,
+                    min: 2.0,
+                    max: 3.0,
+                },
+                max_throughput: Spread {
+                    median: 9000.0,
+                    min: 8000.0,
+                    max: 9500.0,
+                },
+                service_cpu: Spread {
+                    median: 0.5,
+                    min: 0.4,
+                    max: 0.6,
+                },
+            },
+            rounds: Vec::new(),
             service_cpu: 0.5,
             cpu_at_rate: 0.1,
             cpu_at_max: 0.9,
@@ -280,6 +339,8 @@ mod tests {
             rate: 100,
             connections: 8,
             cores: 2,
+            rounds: 1,
+            noise: Vec::new(),
             modes: vec![
                 mode(Mode::Process, None, rec(None, None, 290)),
                 mode(Mode::Docker, None, rec(Some(1200.0), None, 20)),
@@ -311,6 +372,33 @@ mod tests {
         assert!(md.contains("swarm ×2: rolling update to a new image under 100 req/s: completed in 41.00 s, 0 of 4100 requests failed, the slowest answered in 2.00 s"), "{md}");
         assert!(
             md.contains("docker: recovery by a mechanism") && md.contains("docker: a note"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn several_rounds_show_each_figure_with_its_range_and_the_noise() {
+        let mut r = report();
+        r.rounds = 3;
+        r.noise = crate::bench::noise(&r);
+        let md = markdown(&r);
+        assert!(
+            md.contains("3 rounds per mode, the modes taking turns"),
+            "{md}"
+        );
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| ")).collect();
+        assert!(
+            rows[2].starts_with("| docker | 0.88 ms (0.80–1.00) |")
+                && rows[2].contains("| 9000 req/s (8000–9500) |"),
+            "{md}"
+        );
+        // Every mode has the same ranges here: all within the noise.
+        assert!(
+            md.contains("noise: throughput at max: the differences between"),
+            "{md}"
+        );
+        assert!(
+            md.contains("are within the noise (their ranges over 3 rounds overlap)"),
             "{md}"
         );
     }

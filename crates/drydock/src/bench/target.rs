@@ -23,6 +23,21 @@ pub struct Target {
     pub port: u16,
     pub tls: Option<Arc<rustls::ClientConfig>>,
     pub notes: Vec<String>,
+    /// The port the app was told to listen on: the `PORT` given to the process, the
+    /// `[image] port` the engines publish.
+    pub app_port: u16,
+}
+
+/// What a service that does not answer yet is doing.
+#[derive(Debug, PartialEq)]
+pub enum Liveness {
+    /// It stopped: how (an exit status, a container restarting, with its last log lines).
+    Gone(String),
+    /// Its process (a container's: anything in its network namespace) listens on these TCP
+    /// ports, none of them the one it was given.
+    Elsewhere(Vec<u16>),
+    /// It listens on the port it was given, or nothing yet, or it could not be seen.
+    Starting,
 }
 
 pub enum Running {
@@ -158,6 +173,121 @@ impl Target {
             },
         )
     }
+}
+
+impl Target {
+    /// Whether a service that has not answered yet is still on its way: stopped, or
+    /// listening elsewhere than on the port it was given (an app that ignores `PORT`).
+    pub fn liveness(&mut self) -> Liveness {
+        if let Running::Process(c) = &mut self.running {
+            if let Ok(Some(status)) = c.try_wait() {
+                return Liveness::Gone(format!("the process exited ({status}) before answering"));
+            }
+        }
+        if let Some(ids) = self.running.containers() {
+            let engine = self.running.engine();
+            for id in ids.iter().filter(|i| !i.is_empty()) {
+                let state = inspect(engine, id, "{{.State.Status}} {{.RestartCount}}");
+                let Some(state) = state else { continue };
+                let mut f = state.split_whitespace();
+                let (status, restarts) = (f.next().unwrap_or(""), f.next().unwrap_or("0"));
+                // A restart or two can be a start-up race the restart policy is there for; an
+                // exited container, or one restarting over and over, will not answer.
+                let looping = restarts.parse::<u32>().unwrap_or(0) >= 3;
+                if matches!(status, "exited" | "dead") || looping {
+                    let logs = Command::new(engine)
+                        .args(["logs", "--tail", "5", id])
+                        .stdin(Stdio::null())
+                        .output()
+                        .map(|o| {
+                            let mut all = String::from_utf8_lossy(&o.stdout).into_owned();
+                            all.push_str(&String::from_utf8_lossy(&o.stderr));
+                            all.trim().to_string()
+                        })
+                        .unwrap_or_default();
+                    let logs = if logs.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "; its last log lines:\n    {}",
+                            logs.lines().collect::<Vec<_>>().join("\n    ")
+                        )
+                    };
+                    return Liveness::Gone(format!(
+                        "the container {} is {status} after {restarts} restarts{logs}",
+                        &id[..id.len().min(12)]
+                    ));
+                }
+            }
+        }
+        let own_netns = self.running.containers().is_some();
+        let mut ports = Vec::new();
+        for pid in self.pids() {
+            match listening(pid, own_netns) {
+                Some(p) => ports.extend(p),
+                None => return Liveness::Starting,
+            }
+        }
+        ports.sort_unstable();
+        ports.dedup();
+        if ports.is_empty() || ports.contains(&self.app_port) {
+            Liveness::Starting
+        } else {
+            Liveness::Elsewhere(ports)
+        }
+    }
+}
+
+/// The TCP ports `pid` listens on, from /proc: with `whole_netns`, every listening socket of
+/// its network namespace (a container's: what all its processes listen on); else only the
+/// sockets among the process's own open files. `None` when /proc does not say.
+pub fn listening(pid: u32, whole_netns: bool) -> Option<Vec<u16>> {
+    let own: Option<std::collections::HashSet<u64>> = if whole_netns {
+        None
+    } else {
+        let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+        Some(
+            fds.flatten()
+                .filter_map(|e| std::fs::read_link(e.path()).ok())
+                .filter_map(|l| {
+                    let l = l.to_string_lossy().into_owned();
+                    l.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
+                })
+                .collect(),
+        )
+    };
+    let mut ports = Vec::new();
+    let mut read_any = false;
+    for table in ["tcp", "tcp6"] {
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")) else {
+            continue;
+        };
+        read_any = true;
+        ports.extend(listening_in(&text, own.as_ref()));
+    }
+    read_any.then_some(ports)
+}
+
+/// The ports of the listening sockets (state 0A) in a /proc/net/tcp table, only those whose
+/// inode is in `only` when it is given.
+fn listening_in(table: &str, only: Option<&std::collections::HashSet<u64>>) -> Vec<u16> {
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let (local, state, inode) = (f.get(1)?, f.get(3)?, f.get(9)?);
+            if *state != "0A" {
+                return None;
+            }
+            if let Some(only) = only {
+                if !only.contains(&inode.parse().ok()?) {
+                    return None;
+                }
+            }
+            u16::from_str_radix(local.rsplit_once(':')?.1, 16).ok()
+        })
+        .collect()
 }
 
 impl Running {
@@ -344,6 +474,7 @@ pub mod cleanup {
 fn started(
     running: Running,
     port: u16,
+    app_port: u16,
     tls: Option<Arc<rustls::ClientConfig>>,
     notes: Vec<String>,
 ) -> Target {
@@ -353,6 +484,7 @@ fn started(
         port,
         tls,
         notes,
+        app_port,
     }
 }
 
@@ -378,7 +510,7 @@ fn start_process(s: &Start) -> Result<Target, BenchError> {
             format!("cannot start {}: {e}", s.binary.display()),
         )
     })?;
-    Ok(started(Running::Process(child), port, None, notes))
+    Ok(started(Running::Process(child), port, port, None, notes))
 }
 
 fn start_container(mode: Mode, p: &Project, s: &Start) -> Result<Target, BenchError> {
@@ -390,9 +522,15 @@ fn start_container(mode: Mode, p: &Project, s: &Start) -> Result<Target, BenchEr
     let port = free_port();
     let mut notes = Vec::new();
     let r = &p.resources;
+    let name = format!("drydock-bench-{}-{prog}", std::process::id());
+    let label = format!("drydock.bench={}", std::process::id());
     let mut args: Vec<String> = [
         "run",
         "-d",
+        "--name",
+        &name,
+        "--label",
+        &label,
         "--restart",
         "always",
         "--cpus",
@@ -431,6 +569,7 @@ fn start_container(mode: Mode, p: &Project, s: &Start) -> Result<Target, BenchEr
     Ok(started(
         Running::Container { engine: prog, id },
         port,
+        p.port,
         None,
         notes,
     ))
@@ -544,6 +683,7 @@ fn start_compose(p: &Project, s: &Start) -> Result<Target, BenchError> {
         port: https,
         tls: Some(tls),
         notes,
+        app_port: p.port,
     })
 }
 
@@ -629,6 +769,7 @@ fn start_stack(p: &Project, s: &Start) -> Result<Target, BenchError> {
         port: https,
         tls: Some(tls),
         notes,
+        app_port: p.port,
     })
 }
 
@@ -694,4 +835,63 @@ pub fn update_state(service: &str) -> String {
 /// Removes an image bench made.
 pub fn remove_image(tag: &str) {
     let _ = docker(&["rmi", "-f", tag]);
+}
+
+/// Does `engine` hold an image by this name?
+pub fn has_image(engine: &str, image: &str) -> bool {
+    succeeds(Command::new(engine).args(["image", "inspect", image]))
+}
+
+/// The tag bench loads its image under, taken out of `engine` again when bench ends (or is
+/// interrupted): only the tag goes, an image with other tags stays.
+pub struct BenchTag {
+    undo: Undo,
+}
+
+impl BenchTag {
+    /// Registers the tag for removal (also on Ctrl-C) before it is loaded.
+    pub fn new(engine: &str, tag: &str) -> BenchTag {
+        let undo = Undo::Run(
+            vec![engine.to_string(), "rmi".into(), tag.to_string()],
+            None,
+        );
+        cleanup::remember(std::slice::from_ref(&undo));
+        BenchTag { undo }
+    }
+}
+
+impl Drop for BenchTag {
+    fn drop(&mut self) {
+        cleanup::forget(std::slice::from_ref(&self.undo));
+        self.undo.run();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listening_sockets_are_read_from_proc() {
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 111 1 0 100 0 0 10 0\n   1: 0100007F:1F91 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 222 1 0 100 0 0 10 0\n";
+        assert_eq!(
+            listening_in(table, None),
+            vec![8080],
+            "only LISTEN (0A) sockets"
+        );
+        let only: std::collections::HashSet<u64> = [999].into();
+        assert!(
+            listening_in(table, Some(&only)).is_empty(),
+            "not this process's socket"
+        );
+        // This process, for real: a socket it listens on is among its own, and one it only
+        // connects from is not.
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let mine = listening(std::process::id(), false).unwrap();
+        assert!(mine.contains(&port), "{port} in {mine:?}");
+        drop(l);
+        let mine = listening(std::process::id(), false).unwrap();
+        assert!(!mine.contains(&port), "{port} closed: {mine:?}");
+    }
 }

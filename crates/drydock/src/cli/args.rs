@@ -159,13 +159,14 @@ second pull of the same image does not download it again.")]
     /// throughput, CPU, memory, cold start, recovery from a kill and a rolling update.
     #[command(after_help = "Examples:
   drydock bench examples/gin-api
-  drydock bench . --modes process,docker --rate 500 --duration 30s --format markdown
+  drydock bench . --modes process,docker --rate 500 --duration 10s --rounds 5 --format markdown
   drydock bench . --path /api/v1/items --connections 16 --format json
   drydock bench . --modes docker --rate 300 --recommend --write
   drydock bench . --modes compose,swarm --replicas 3 --plot bench.png
 
 Builds the image first (from the cache when nothing changed) and loads it into
-each engine. Each mode runs the service alone, with drydock.toml's limits for the
+each engine under a tag of bench's own (--tag; NAME:drydock-bench-PID by default),
+removed afterwards: a tag bench did not make is never replaced. Each mode runs the service alone, with drydock.toml's limits for the
 engines, on 127.0.0.1 only; on two cores or more the service gets core 1 and the
 load generator core 0. compose runs the bundle of `drydock deploy --target
 compose` and swarm the stack of `--target swarm` (on a single-node swarm made for
@@ -176,7 +177,20 @@ time (no coordinated omission); the maximum run uses closed-loop connections. Th
 the service is killed with SIGKILL under load, and the time until it answers again
 is measured under each engine's own mechanism (a bare process does not come
 back); swarm also replaces the task and rolls the service to a new image under load.
-Ctrl-C removes whatever bench started.")]
+Ctrl-C removes whatever bench started.
+
+Every mode is started first; then the modes take turns for --rounds rounds
+(A, B, C, A, B, C, ...), so that a busy stretch of a shared machine falls on all of
+them, and the table gives each figure's median with its range over the rounds,
+saying where the differences between modes are within that noise (JSON: each
+round's figures too). Default: 3 rounds of 1 s warm-up and 4 s measured per run.
+
+While a mode starts, bench says what it waits for (on stderr; --quiet silences
+it), and gives up early on a service that exits or listens on another port than
+the one it was given (PORT for the process, drydock.toml's port in the engines).
+Exit 1 when a mode fails, including when more than half of a run's requests fail
+(a --path the service does not answer: the message says what they got); exit 2 on
+bad flags (--path without a leading /, --duration 0, --rounds 0, ...).")]
     Bench(BenchArgs),
     /// Push an image written earlier (an OCI layout or a docker archive) to a registry.
     #[command(after_help = "Examples:
@@ -312,21 +326,29 @@ pub struct BenchArgs {
     /// Where to run it (comma-separated; default: every mode that works here).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub modes: Vec<drydock::bench::Mode>,
-    /// The path to load (default: the health path).
+    /// The path to load, starting with / (default: the health path); it must answer 2xx.
     #[arg(long)]
     pub path: Option<String>,
     /// Requests per second of the fixed-rate (open-loop) run.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub rate: u64,
-    /// Connections, for both runs.
-    #[arg(long, default_value_t = 8)]
-    pub connections: usize,
-    /// How long each run measures, e.g. 10s.
-    #[arg(long, default_value = "10s")]
+    /// Connections, for both runs (1 to 4096).
+    #[arg(long, default_value_t = 8, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub connections: u64,
+    /// How long each run measures, per round, e.g. 4s.
+    #[arg(long, default_value = "4s")]
     pub duration: String,
-    /// Warm-up before each run, not measured.
-    #[arg(long, default_value = "2s")]
+    /// Warm-up before each run, not measured; 0s for none.
+    #[arg(long, default_value = "1s")]
     pub warmup: String,
+    /// Rounds: every mode is measured this many times, the modes taking turns (A, B, A, B, …);
+    /// the table gives each figure's median and range.
+    #[arg(long, value_name = "N", default_value_t = 3, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub rounds: u32,
+    /// The tag bench loads the image under in the engines, removed afterwards (default:
+    /// NAME:drydock-bench-PID). Refused if it already names an image.
+    #[arg(long, value_name = "NAME:TAG")]
+    pub tag: Option<String>,
     /// Environment for the service, KEY=VALUE (repeatable; secrets get a stand-in otherwise).
     #[arg(long, short)]
     pub env: Vec<String>,
@@ -334,14 +356,18 @@ pub struct BenchArgs {
     #[arg(long)]
     pub no_fault: bool,
     /// Replicas of the swarm stack (default: [scaling] min_replicas).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub replicas: Option<u32>,
     /// Propose [resources] values from what was measured (and the throttling and OOM kills seen).
     #[arg(long)]
     pub recommend: bool,
-    /// With --recommend: write them into drydock.toml, keeping its comments.
+    /// With --recommend: write them into drydock.toml, keeping its comments. A value is not
+    /// lowered from under 10 s or 1000 requests measured at the fixed rate, unless --force.
     #[arg(long, requires = "recommend")]
     pub write: bool,
+    /// With --write: lower values even from a short run.
+    #[arg(long, requires = "write")]
+    pub force: bool,
     /// Also draw the results (latency percentiles and throughput per mode), as SVG or PNG.
     #[arg(long, value_name = "FILE.svg|png")]
     pub plot: Option<PathBuf>,

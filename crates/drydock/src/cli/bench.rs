@@ -53,54 +53,118 @@ fn default_modes(ui: &Ui) -> Vec<Mode> {
     m
 }
 
+fn usage(msg: String) -> Failure {
+    Failure::new(ErrorKind::Usage, msg)
+}
+
+/// A warm-up may be zero ("no warm-up"); any other duration is as for --duration.
+fn warmup_duration(s: &str) -> Result<std::time::Duration, String> {
+    let num = s.trim().trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    if num.parse::<f64>().is_ok_and(|v| v == 0.0)
+        && parse_duration(&format!("1{}", &s.trim()[num.len()..])).is_ok()
+    {
+        return Ok(std::time::Duration::ZERO);
+    }
+    parse_duration(s)
+}
+
+/// `--path` as it goes on the request line: an absolute path (with a query, if any) of
+/// printable ASCII, so that the request bench sends is the one the user named.
+fn check_path(p: &str) -> Result<(), String> {
+    if !p.starts_with('/') {
+        return Err(format!("--path {p:?} does not start with /: it is the path part of the URL, sent as `GET {p} HTTP/1.1`\n  fix: --path /{}", p.trim_start_matches('/')));
+    }
+    if let Some(c) = p.chars().find(|c| !c.is_ascii_graphic()) {
+        return Err(format!("--path {p:?} holds {c:?}, which cannot go on an HTTP request line as it is\n  fix: percent-encode it (a space is %20)"));
+    }
+    if p.contains('#') {
+        return Err(format!("--path {p:?} holds a #fragment, which a client never sends\n  fix: leave out what follows #"));
+    }
+    Ok(())
+}
+
 pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
-    let dur = |s: &str, what: &str| {
-        parse_duration(s).map_err(|p| {
-            Failure::new(
-                ErrorKind::Usage,
-                format!("--{what} {p}\n  fix: write a duration such as 10s or 500ms"),
-            )
-        })
-    };
-    let duration = dur(&a.duration, "duration")?;
-    let warmup = dur(&a.warmup, "warmup")?;
+    let duration = parse_duration(&a.duration).map_err(|p| {
+        usage(format!(
+            "--duration {p}\n  fix: write a duration above zero, such as 4s or 500ms"
+        ))
+    })?;
+    let warmup = warmup_duration(&a.warmup).map_err(|p| {
+        usage(format!(
+            "--warmup {p}\n  fix: write a duration such as 1s or 500ms, or 0s for no warm-up"
+        ))
+    })?;
+    if let Some(p) = &a.path {
+        check_path(p).map_err(usage)?;
+    }
     let plot_png = match &a.plot {
         None => false,
         Some(p) => match p.extension().and_then(|e| e.to_str()) {
             Some("svg") => false,
             Some("png") => true,
             _ => {
-                return Err(Failure::new(
-                    ErrorKind::Usage,
-                    format!(
+                return Err(usage(format!(
                     "--plot {}: the plot is drawn as SVG or PNG\n  fix: name a .svg or .png file",
                     p.display()
-                ),
-                ))
+                )))
             }
         },
     };
-    if a.rate == 0 || a.connections == 0 || a.replicas == Some(0) {
-        return Err(Failure::new(
-            ErrorKind::Usage,
-            "--rate, --connections and --replicas must be at least 1",
-        ));
-    }
     let modes = if a.modes.is_empty() {
         default_modes(ui)
     } else {
-        a.modes.clone()
+        let mut m = a.modes.clone();
+        m.dedup();
+        m
     };
-    let mut outputs: Vec<Box<dyn Publisher>> = Vec::new();
-    if modes
+    let docker = modes
         .iter()
-        .any(|m| matches!(m, Mode::Docker | Mode::Compose | Mode::Swarm))
-    {
+        .any(|m| matches!(m, Mode::Docker | Mode::Compose | Mode::Swarm));
+    let podman = modes.contains(&Mode::Podman);
+    // The tag the engines get: bench's own, never one that names an image already.
+    let (project, _) = build::load_project(&a.dir, &Overrides::default()).map_err(failure)?;
+    let tag = match &a.tag {
+        Some(t) => {
+            let r = drydock::reference::Reference::parse(t).map_err(|e| {
+                usage(format!(
+                    "--tag {t}: {e}\n  fix: name and tag, e.g. {}:bench",
+                    project.tag.name()
+                ))
+            })?;
+            if r.digest().is_some() {
+                return Err(usage(format!(
+                    "--tag {t}: engines tag by name and tag, not by digest\n  fix: e.g. {}:bench",
+                    project.tag.name()
+                )));
+            }
+            r.tagged()
+        }
+        None => format!(
+            "{}:drydock-bench-{}",
+            project.tag.name(),
+            std::process::id()
+        ),
+    };
+    let engines: Vec<&str> = [(docker, "docker"), (podman, "podman")]
+        .into_iter()
+        .filter_map(|(on, e)| on.then_some(e))
+        .collect();
+    for e in &engines {
+        if bench::target::has_image(e, &tag) {
+            return Err(usage(format!("{tag} already names an image in {e}: bench loads its image under a tag of its own and removes it afterwards, so it does not replace one it did not make\n  fix: --tag another NAME:TAG (or remove that one: {e} rmi {tag})")));
+        }
+    }
+    let _untag: Vec<bench::target::BenchTag> = engines
+        .iter()
+        .map(|e| bench::target::BenchTag::new(e, &tag))
+        .collect();
+    let mut outputs: Vec<Box<dyn Publisher>> = Vec::new();
+    if docker {
         outputs.push(Box::new(EngineLoad {
             engine: Engine::Docker,
         }));
     }
-    if modes.contains(&Mode::Podman) {
+    if podman {
         outputs.push(Box::new(EngineLoad {
             engine: Engine::Podman,
         }));
@@ -108,7 +172,10 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
     let built = build::build(
         BuildOptions {
             dir: a.dir.clone(),
-            overrides: Overrides::default(),
+            overrides: Overrides {
+                tag: Some(tag.clone()),
+                ..Overrides::default()
+            },
             outputs,
             cache_dir: a.cache_dir.clone(),
             refresh_base: false,
@@ -124,7 +191,7 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
             .clone()
             .unwrap_or_else(|| built.project.health.path.clone()),
         rate: a.rate,
-        connections: a.connections,
+        connections: a.connections as usize,
         duration,
         warmup,
         env: a.env.clone(),
@@ -132,29 +199,47 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
         replicas: a
             .replicas
             .unwrap_or(built.project.scaling.min_replicas.max(1)),
+        rounds: a.rounds,
     };
     let step = ui.step("benchmarking");
     let mut report = bench::bench(
         &built.project,
         &built.report.binary.path,
-        &built.project.tag.tagged(),
+        &tag,
         built.report.compressed_size,
         &opts,
         &|m| step.set(m),
+        &|m| ui.note(m),
     )
     .map_err(|e| Failure::new(ErrorKind::Failed, e))?;
     drop(step);
     let mut wrote = None;
+    let mut code = 0;
     if a.recommend {
         report.recommendation = bench::recommend(&report, &built.project.resources);
-        if let (true, Some(rec)) = (a.write, &report.recommendation) {
-            let path = built
-                .project
-                .config_path
-                .clone()
-                .unwrap_or_else(|| built.project.root.join(drydock::config::FILE_NAME));
-            bench::write_resources(&path, rec).map_err(|e| Failure::new(ErrorKind::Failed, e))?;
-            wrote = Some(path);
+        if let Some(rec) = &mut report.recommendation {
+            for w in &rec.warnings {
+                ui.warn(w);
+            }
+            if a.write {
+                let refused = rec
+                    .refuse_write(&built.project.resources)
+                    .filter(|_| !a.force);
+                if let Some(why) = refused {
+                    ui.warn(&why);
+                    rec.not_written = Some(why);
+                    code = 1;
+                } else {
+                    let path = built
+                        .project
+                        .config_path
+                        .clone()
+                        .unwrap_or_else(|| built.project.root.join(drydock::config::FILE_NAME));
+                    bench::write_resources(&path, rec)
+                        .map_err(|e| Failure::new(ErrorKind::Failed, e))?;
+                    wrote = Some(path);
+                }
+            }
         }
     }
     if let Some(p) = &a.plot {
@@ -170,7 +255,10 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
         })?;
     }
     match a.format {
-        BenchFormat::Json => out_json(&report),
+        BenchFormat::Json => {
+            out_json(&report)?;
+            Ok(code)
+        }
         BenchFormat::Markdown | BenchFormat::Text => {
             let mut s = bench::markdown(&report);
             if let Some(r) = &report.recommendation {
@@ -181,15 +269,18 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
                     r.memory_request >> 20,
                     r.memory_limit >> 20
                 ));
-                for why in &r.reasons {
+                for why in r.reasons.iter().chain(&r.warnings) {
                     s.push_str(&format!("  {why}\n"));
                 }
                 if let Some(p) = &wrote {
                     s.push_str(&format!("  written to {}\n", p.display()));
                 }
+                if let Some(why) = &r.not_written {
+                    s.push_str(&format!("  {why}\n"));
+                }
             }
             out(&s);
-            Ok(0)
+            Ok(code)
         }
     }
 }
