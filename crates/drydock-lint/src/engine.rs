@@ -15,7 +15,7 @@ use crate::discover::{
 };
 use crate::error::LintError;
 use crate::options::LintOptions;
-use crate::suppress::suppressed_codes;
+use crate::suppress::{suppressed_codes, SuppressedLines};
 use crate::view::kubernetes::is_kubernetes;
 use crate::view::{ComposeCtx, DockerfileCtx, KubernetesCtx};
 use crate::yaml::{parse_file, YamlFile};
@@ -120,6 +120,22 @@ fn lint_parsed(
             .flat_map(|l| suppressed_codes(l, "drydock:ignore-file"))
             .collect()
     };
+    let by_instruction: Vec<BTreeSet<String>> = df
+        .instructions
+        .iter()
+        .map(|i| {
+            i.comments
+                .iter()
+                .flat_map(|c| suppressed_codes(c, "drydock:ignore"))
+                .collect()
+        })
+        .collect();
+    let suppressed = SuppressedLines::new(
+        df.instructions
+            .iter()
+            .zip(&by_instruction)
+            .map(|(i, codes)| (path, i.start_line, i.end_line, codes)),
+    );
     let out = run_rules(
         opts,
         path,
@@ -127,14 +143,7 @@ fn lint_parsed(
             Check::Dockerfile(check) if !file_ignored.contains(rule.code) => Some(check(&ctx)),
             _ => None,
         },
-        |rule, f, _| {
-            df.instructions.iter().any(|i| {
-                (i.start_line..=i.end_line).contains(&f.span.line)
-                    && i.comments
-                        .iter()
-                        .any(|c| suppressed_codes(c, "drydock:ignore").contains(rule.code))
-            })
-        },
+        |rule, f, _| suppressed.contains(path, f.span.line, rule.code),
     );
     Ok(out)
 }
@@ -466,6 +475,11 @@ fn copies_from_elsewhere(df: &drydock_dockerfile::Dockerfile, folder: &Path) -> 
 /// Lints Kubernetes manifests, all files at once.
 pub fn lint_kubernetes(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
     let ctx = KubernetesCtx::new(files, opts);
+    let suppressed = SuppressedLines::new(
+        ctx.objects
+            .iter()
+            .map(|o| (o.path, o.node.line, o.node.end_line, &o.ignored)),
+    );
     run_rules(
         opts,
         "",
@@ -474,19 +488,21 @@ pub fn lint_kubernetes(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic
             Check::Yaml(check) => Some(files.iter().flat_map(check).collect()),
             _ => None,
         },
-        |rule, f, path| {
-            ctx.objects.iter().any(|o| {
-                o.path == path
-                    && (o.node.line..=o.node.end_line).contains(&f.span.line)
-                    && o.ignored.contains(rule.code)
-            })
-        },
+        |rule, f, path| suppressed.contains(path, f.span.line, rule.code),
     )
 }
 
 /// Lints Compose files.
 pub fn lint_compose(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
     let ctx = ComposeCtx::new(files);
+    let suppressed = SuppressedLines::new(ctx.services.iter().map(|s| {
+        (
+            s.path,
+            s.key.line,
+            s.node.end_line.max(s.key.line),
+            &s.ignored,
+        )
+    }));
     run_rules(
         opts,
         "",
@@ -495,13 +511,7 @@ pub fn lint_compose(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
             Check::Yaml(check) => Some(files.iter().flat_map(check).collect()),
             _ => None,
         },
-        |rule, f, path| {
-            ctx.services.iter().any(|s| {
-                s.path == path
-                    && (s.key.line..=s.node.end_line.max(s.key.line)).contains(&f.span.line)
-                    && s.ignored.contains(rule.code)
-            })
-        },
+        |rule, f, path| suppressed.contains(path, f.span.line, rule.code),
     )
 }
 

@@ -87,7 +87,7 @@ pub fn run(a: LintArgs, ui: &Ui) -> Outcome {
         &run.diagnostics,
         &run.sources,
         color,
-        run.errors.len(),
+        &run.errors,
     ));
     ui.note(&run.summary());
     if !run.errors.is_empty() {
