@@ -192,6 +192,9 @@ pub struct LintRun {
     pub compose: usize,
     /// Files not linted, with why (YAML that is not Kubernetes, files of no known kind).
     pub skipped: Vec<(PathBuf, String)>,
+    /// Files of lintable names a directory search that found nothing passed over because
+    /// .gitignore excludes them.
+    pub gitignored: usize,
 }
 
 impl LintRun {
@@ -213,7 +216,25 @@ impl LintRun {
         .map(|(n, one, many)| plural(*n, one, many))
         .collect();
         let total = self.dockerfiles + self.manifests + self.compose;
-        let mut s = if total == 0 {
+        let mut s = if total == 0 && self.gitignored > 0 {
+            let (n, them) = if self.gitignored == 1 {
+                (
+                    "1 file that could be linted (a Dockerfile or YAML) was".to_string(),
+                    "it",
+                )
+            } else {
+                (
+                    format!(
+                        "{} files that could be linted (Dockerfiles or YAML) were",
+                        self.gitignored
+                    ),
+                    "them",
+                )
+            };
+            format!(
+                "linted nothing: {n} skipped because .gitignore excludes {them}\n  fix: name {them} on the command line, or pass --no-ignore"
+            )
+        } else if total == 0 {
             "linted nothing: no Dockerfile, Kubernetes manifest or Compose file was found"
                 .to_string()
         } else {
@@ -269,10 +290,14 @@ fn read_text(path: &Path) -> Result<String, LintError> {
     })
 }
 
+/// Why YAML was skipped.
+const NOT_OURS: &str = "YAML without Kubernetes objects or Compose services";
+
 /// Lints everything found under `paths`.
 pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> LintRun {
     let mut run = LintRun {
         skipped: found.skipped.clone(),
+        gitignored: found.gitignored,
         ..LintRun::default()
     };
     let mut compose_files = Vec::new();
@@ -283,21 +308,6 @@ pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> LintRun {
                 run.sources.insert(path, t);
                 compose_files.push(y);
                 run.compose += 1;
-            }
-            Err(e) => run.errors.push(e),
-        }
-    }
-    // Compose's `build:` says where its Dockerfiles are built from.
-    let contexts = build_contexts(&compose_files, &found.dockerfiles);
-    for f in &found.dockerfiles {
-        let known = contexts
-            .get(&crate::discover::normalize(f))
-            .map(PathBuf::as_path);
-        match lint_dockerfile_file(f, known, opts) {
-            Ok((d, text)) => {
-                run.sources.insert(f.display().to_string(), text);
-                run.diagnostics.extend(d);
-                run.dockerfiles += 1;
             }
             Err(e) => run.errors.push(e),
         }
@@ -323,9 +333,28 @@ pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> LintRun {
                 yaml_files.push(y);
                 run.manifests += 1;
             }
-            Ok(_) => run
-                .skipped
-                .push((f.clone(), "YAML without Kubernetes objects".into())),
+            // A Compose file whose name does not say so (a Swarm stack.yaml) is known by its keys.
+            Ok((text, Some(y))) if sniff_text(&text) == Sniffed::Compose => {
+                run.sources.insert(path, text);
+                compose_files.push(y);
+                run.compose += 1;
+            }
+            Ok(_) => run.skipped.push((f.clone(), NOT_OURS.into())),
+            Err(e) => run.errors.push(e),
+        }
+    }
+    // Compose's `build:` says where its Dockerfiles are built from.
+    let contexts = build_contexts(&compose_files, &found.dockerfiles);
+    for f in &found.dockerfiles {
+        let known = contexts
+            .get(&crate::discover::normalize(f))
+            .map(PathBuf::as_path);
+        match lint_dockerfile_file(f, known, opts) {
+            Ok((d, text)) => {
+                run.sources.insert(f.display().to_string(), text);
+                run.diagnostics.extend(d);
+                run.dockerfiles += 1;
+            }
             Err(e) => run.errors.push(e),
         }
     }
@@ -550,9 +579,12 @@ pub fn lint_text(name: &str, text: &str, opts: &LintOptions) -> LintRun {
                 run.diagnostics = lint_kubernetes(std::slice::from_ref(&y), opts);
                 run.manifests = 1;
             }
-            Ok(_) => run
-                .skipped
-                .push((name.into(), "YAML without Kubernetes objects".into())),
+            // Named like a manifest (stack.yaml), shaped like Compose: as for files.
+            Ok(y) if sniff_text(text) == Sniffed::Compose => {
+                run.diagnostics = lint_compose(std::slice::from_ref(&y), opts);
+                run.compose = 1;
+            }
+            Ok(_) => run.skipped.push((name.into(), NOT_OURS.into())),
             Err(e) => run.errors.push(e),
         },
         Sniffed::Other(why) => run.skipped.push((name.into(), why.to_string())),

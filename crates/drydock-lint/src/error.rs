@@ -38,6 +38,8 @@ pub enum LintError {
     Missing(PathBuf),
     #[error("unknown rule code {0:?} (see `drydock rules`)")]
     UnknownRule(String),
+    #[error("exclude pattern {pattern:?}: {message}\n  fix: write a .gitignore-style pattern, e.g. tests/fixtures/ or crates/*/tests/fixtures")]
+    Exclude { pattern: String, message: String },
 }
 
 impl LintError {
@@ -49,7 +51,7 @@ impl LintError {
             | LintError::NotText { path, .. }
             | LintError::Io { path, .. }
             | LintError::Missing(path) => Some(path.display().to_string()),
-            LintError::UnknownRule(_) => None,
+            LintError::UnknownRule(_) | LintError::Exclude { .. } => None,
         }
     }
 
@@ -81,6 +83,9 @@ impl LintError {
             LintError::Io { source, .. } => format!("cannot be read: {source}"),
             LintError::Missing(_) => "does not exist".into(),
             LintError::UnknownRule(code) => format!("unknown rule code {code:?}"),
+            LintError::Exclude { pattern, message } => {
+                format!("exclude pattern {pattern:?}: {message}")
+            }
         }
     }
 

@@ -466,6 +466,13 @@ pub struct LintArgs {
     /// Ignore `# drydock:ignore` comments (for organisations that forbid them).
     #[arg(long)]
     pub no_suppressions: bool,
+    /// Leave out of directory searches what this .gitignore-style pattern matches (repeatable;
+    /// added to drydock.toml's [lint] exclude).
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
+    /// Also search what .gitignore excludes.
+    #[arg(long)]
+    pub no_ignore: bool,
     /// How secrets may reach a container's environment: by reference (default) or only as files.
     #[arg(long, value_enum)]
     pub secret_env: Option<drydock::lint::SecretEnvStance>,

@@ -25,6 +25,7 @@ pub fn run(a: LintArgs, ui: &Ui) -> Outcome {
         .map_err(failure)?
         .0
         .lint;
+    let cfg_exclude = cfg.exclude.clone();
     let upper = |v: Vec<String>| {
         v.into_iter()
             .map(|s| s.trim().to_ascii_uppercase())
@@ -73,7 +74,12 @@ pub fn run(a: LintArgs, ui: &Ui) -> Outcome {
                 "`-` (standard input) cannot be mixed with paths\n  fix: lint standard input alone: drydock lint - --stdin-filename NAME",
             ));
         }
-        let found = lint::discover(&paths).map_err(failure)?;
+        let discover = lint::DiscoverOptions {
+            exclude: cfg_exclude.into_iter().chain(a.exclude).collect(),
+            exclude_root: cfg_dir.clone(),
+            no_ignore: a.no_ignore,
+        };
+        let found = lint::discover_with(&paths, &discover).map_err(failure)?;
         lint::lint_paths(&found, &opts)
     };
     for e in &run.errors {
