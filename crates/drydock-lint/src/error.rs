@@ -34,7 +34,7 @@ pub enum LintError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{0} does not exist")]
+    #[error("{0} does not exist\n  fix: name an existing file or directory (relative paths are from the current directory), or `-` for standard input")]
     Missing(PathBuf),
     #[error("unknown rule code {0:?} (see `drydock rules`)")]
     UnknownRule(String),

@@ -43,8 +43,12 @@ pub fn main() -> ExitCode {
             drydock::error::ErrorKind::Interrupted,
             "interrupted by SIGINT or SIGTERM",
         );
+        // Hold stdout until the end: the command, still running on the main thread, must not
+        // print after the error object.
+        let mut stdout = std::io::stdout().lock();
         if json {
-            out(&format!("{}\n", f.json()));
+            let _ = writeln!(stdout, "{}", f.json());
+            let _ = stdout.flush();
         }
         error_line(&ui, &f.text());
         std::process::exit(i32::from(f.exit_code()));
