@@ -692,7 +692,8 @@ fn json_error_contract_for_every_command() {
     let oci_missing = format!("oci:{m}");
     // (command, has --format json, input error args, its kind); None: the command takes no
     // input beyond its flags (rules), or has no --format (then the error is checked as text).
-    let table: Vec<(&str, bool, Option<(Vec<&str>, &str)>)> = vec![
+    type Row<'a> = (&'a str, bool, Option<(Vec<&'a str>, &'a str)>);
+    let table: Vec<Row> = vec![
         ("build", true, Some((vec!["build", &m], "input"))),
         ("init", true, Some((vec!["init", &m], "input"))),
         ("deploy", true, Some((vec!["deploy", &m], "input"))),

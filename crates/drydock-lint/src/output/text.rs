@@ -37,14 +37,11 @@ pub fn render(
             paint("1", d.code),
             d.message
         );
-        let file_lines = match sources.get_key_value(&d.path) {
-            Some((k, t)) => Some(
-                &*lines
-                    .entry(k.as_str())
-                    .or_insert_with(|| t.lines().collect()),
-            ),
-            None => None,
-        };
+        let file_lines = sources.get_key_value(&d.path).map(|(k, t)| {
+            &*lines
+                .entry(k.as_str())
+                .or_insert_with(|| t.lines().collect())
+        });
         if let Some(line) = file_lines.and_then(|l| l.get(d.span.line.saturating_sub(1)).copied()) {
             let num = d.span.line.to_string();
             let pad = " ".repeat(num.len());
