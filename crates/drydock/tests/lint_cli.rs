@@ -995,9 +995,23 @@ fn gitignored_and_excluded_paths() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["error"]["kind"], "config");
     assert!(
-        v["error"]["message"].as_str().unwrap().contains("[z-a]"),
+        v["error"]["message"].as_str().unwrap().contains("[z-a]")
+            && v["error"]["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("drydock.toml"),
         "{v}"
     );
+
+    // On the command line, the same pattern is a usage error.
+    write(&p, "drydock.toml", "");
+    let out = run(drydock()
+        .arg("lint")
+        .arg(&p)
+        .args(["--exclude", "[z-a]", "--format", "json"]));
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "usage", "{v}");
 
     // README's own example, at this repository's root: findings at most, never exit 2.
     let out = run(drydock()

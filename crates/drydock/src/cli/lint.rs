@@ -75,11 +75,24 @@ pub fn run(a: LintArgs, ui: &Ui) -> Outcome {
             ));
         }
         let discover = lint::DiscoverOptions {
-            exclude: cfg_exclude.into_iter().chain(a.exclude).collect(),
+            exclude: cfg_exclude.iter().cloned().chain(a.exclude).collect(),
             exclude_root: cfg_dir.clone(),
             no_ignore: a.no_ignore,
         };
-        let found = lint::discover_with(&paths, &discover).map_err(failure)?;
+        let found = lint::discover_with(&paths, &discover).map_err(|e| match &e {
+            // A bad pattern is drydock.toml's when it came from there, else the command line's.
+            lint::LintError::Exclude { pattern, .. } if cfg_exclude.contains(pattern) => {
+                drydock::error::Failure {
+                    path: Some(cfg_dir.join(drydock::config::FILE_NAME)),
+                    ..failure(e)
+                }
+            }
+            lint::LintError::Exclude { .. } => drydock::error::Failure {
+                kind: drydock::error::ErrorKind::Usage,
+                ..failure(e)
+            },
+            _ => failure(e),
+        })?;
         lint::lint_paths(&found, &opts)
     };
     for e in &run.errors {
