@@ -20,7 +20,7 @@ pub enum ContextError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{file}:{line}: {source}\n  fix the pattern on that line (see https://docs.docker.com/build/concepts/context/#dockerignore-files)")]
+    #[error("{file}:{line}: {source}\n  fix: correct the pattern on that line (see https://docs.docker.com/build/concepts/context/#dockerignore-files)")]
     Dockerignore {
         file: PathBuf,
         line: usize,

@@ -174,7 +174,13 @@ pub fn retired(code: &str) -> Option<Vec<&'static str>> {
     RETIRED
         .iter()
         .find(|(old, _)| old.eq_ignore_ascii_case(code))
-        .map(|(_, successor)| RULES.iter().filter(|r| successor(r)).map(|r| r.code).collect())
+        .map(|(_, successor)| {
+            RULES
+                .iter()
+                .filter(|r| successor(r))
+                .map(|r| r.code)
+                .collect()
+        })
 }
 
 pub fn find(code: &str) -> Option<&'static Rule> {

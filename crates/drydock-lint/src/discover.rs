@@ -57,8 +57,10 @@ pub fn is_manifest_name(name: &str) -> bool {
         && !name.starts_with('.')
 }
 
-/// The files to lint among `paths`: Dockerfiles, and YAML manifests. Files given by name are
-/// always taken; directories are searched, honouring .gitignore.
+/// The files to lint among `paths`: Dockerfiles, Compose files, and other YAML (Kubernetes
+/// manifests, or Compose files whose name does not say so: their content decides, see
+/// [`crate::engine`]). Files given by name are always taken; directories are searched,
+/// honouring .gitignore.
 #[derive(Debug, Default)]
 pub struct Discovered {
     pub dockerfiles: Vec<PathBuf>,
@@ -66,6 +68,90 @@ pub struct Discovered {
     pub compose: Vec<PathBuf>,
     /// Files named on the command line that are none of these, with why.
     pub skipped: Vec<(PathBuf, String)>,
+    /// When a directory search found nothing to lint: how many files of lintable names
+    /// (Dockerfiles, YAML) it passed over because a .gitignore (or .ignore) excludes them.
+    pub gitignored: usize,
+}
+
+/// How directories are searched.
+#[derive(Debug, Clone, Default)]
+pub struct DiscoverOptions {
+    /// .gitignore-style patterns of paths to leave out of directory searches (files named on
+    /// the command line are always linted), relative to `exclude_root`.
+    pub exclude: Vec<String>,
+    /// The folder the `exclude` patterns are relative to (drydock.toml's).
+    pub exclude_root: PathBuf,
+    /// Search what .gitignore, .ignore and git's excludes leave out too (ripgrep's name).
+    pub no_ignore: bool,
+}
+
+/// A path made absolute without touching the filesystem, so that the exclude matcher and the
+/// search agree whatever form the paths were given in.
+fn absolute(p: &Path) -> PathBuf {
+    normalize(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
+}
+
+/// The exclude patterns as one matcher.
+fn exclude_matcher(o: &DiscoverOptions) -> Result<Option<ignore::gitignore::Gitignore>, LintError> {
+    if o.exclude.is_empty() {
+        return Ok(None);
+    }
+    let mut b = ignore::gitignore::GitignoreBuilder::new(absolute(&o.exclude_root));
+    for pattern in &o.exclude {
+        b.add_line(None, pattern).map_err(|e| LintError::Exclude {
+            pattern: pattern.clone(),
+            message: e.to_string(),
+        })?;
+    }
+    b.build().map(Some).map_err(|e| LintError::Exclude {
+        pattern: o.exclude.join(", "),
+        message: e.to_string(),
+    })
+}
+
+/// Whether a file's name makes it one drydock would lint in a directory search.
+fn lintable_name(name: &str) -> bool {
+    is_compose_name(name) || is_manifest_name(name) || is_dockerfile_name(name)
+}
+
+/// A directory search: `.git` and Helm charts (reported in `charts`) are never entered, nor
+/// what `exclude` matches; .gitignore is honoured unless `gitignore` is false.
+fn walk(
+    dir: &Path,
+    exclude: Option<&ignore::gitignore::Gitignore>,
+    gitignore: bool,
+    charts: Option<std::sync::Arc<std::sync::Mutex<Vec<PathBuf>>>>,
+) -> impl Iterator<Item = PathBuf> {
+    let exclude = exclude.cloned();
+    ignore::WalkBuilder::new(dir)
+        .standard_filters(gitignore)
+        .hidden(false)
+        .filter_entry(move |e| {
+            if e.file_name() == ".git" {
+                return false;
+            }
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            if let Some(x) = &exclude {
+                if e.depth() > 0 && x.matched(absolute(e.path()), is_dir).is_ignore() {
+                    return false;
+                }
+            }
+            let chart = is_dir
+                && e.path().join("Chart.yaml").is_file()
+                && e.path().join("templates").is_dir();
+            if chart {
+                if let Some(seen) = &charts {
+                    if let Ok(mut c) = seen.lock() {
+                        c.push(e.path().to_path_buf());
+                    }
+                }
+            }
+            !chart
+        })
+        .build()
+        .flatten()
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .map(|e| e.into_path())
 }
 
 /// What an explicitly named file with an unknown name holds, judged from its first lines.
@@ -130,7 +216,7 @@ pub(crate) fn utf16(bytes: &[u8]) -> Option<Option<String>> {
 
 /// What text holds, judged from its first lines (a name said nothing).
 pub(crate) fn sniff_text(text: &str) -> Sniffed {
-    let mut yaml_keys = (false, false, false);
+    let mut yaml_keys = (false, false);
     for l in text.lines() {
         let t = l.trim();
         if t.is_empty() {
@@ -148,24 +234,67 @@ pub(crate) fn sniff_text(text: &str) -> Sniffed {
             .next()
             .unwrap_or("")
             .to_ascii_uppercase();
-        if matches!(word.as_str(), "FROM" | "ARG") && yaml_keys == (false, false, false) {
+        if matches!(word.as_str(), "FROM" | "ARG") && yaml_keys == (false, false) {
             return Sniffed::Dockerfile;
         }
         yaml_keys.0 |= l.starts_with("apiVersion:");
         yaml_keys.1 |= l.starts_with("kind:");
-        yaml_keys.2 |= l.starts_with("services:");
     }
-    match yaml_keys {
-        (true, true, _) => Sniffed::Manifest,
-        (_, _, true) => Sniffed::Compose,
-        _ => Sniffed::Other("not a Dockerfile, Kubernetes manifest or Compose file"),
+    if yaml_keys.0 && yaml_keys.1 {
+        Sniffed::Manifest
+    } else if compose_shaped(text) {
+        Sniffed::Compose
+    } else {
+        Sniffed::Other("not a Dockerfile, Kubernetes manifest or Compose file")
     }
 }
 
+/// The top-level keys of the Compose specification (and `x-*` extensions).
+const COMPOSE_KEYS: &[&str] = &[
+    "version", "name", "services", "networks", "volumes", "secrets", "configs", "include", "models",
+];
+
+/// Whether YAML text is a Compose file (or a Swarm stack file, which is one), whatever its
+/// name: every top-level key is one of Compose's, and `services` holds a service with an
+/// `image` or a `build`. CI files with a `services:` list (Travis, GitLab) have other keys.
+pub(crate) fn compose_shaped(text: &str) -> bool {
+    let mut top = "";
+    let mut services = false;
+    let mut service_with_image = false;
+    for l in text.lines() {
+        let t = l.trim_end();
+        if t.is_empty() || t.trim_start().starts_with('#') || t == "---" || t == "..." {
+            continue;
+        }
+        if !l.starts_with([' ', '\t']) {
+            let Some((key, _)) = t.split_once(':') else {
+                return false;
+            };
+            let key = key.trim().trim_matches(['"', '\'']);
+            if !(COMPOSE_KEYS.contains(&key) || key.starts_with("x-")) {
+                return false;
+            }
+            top = if key == "services" { "services" } else { "" };
+            services |= key == "services";
+            continue;
+        }
+        if top == "services" {
+            let k = t.trim_start();
+            service_with_image |= k.starts_with("image:") || k.starts_with("build:");
+        }
+    }
+    services && service_with_image
+}
+
 pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LintError> {
+    discover_with(paths, &DiscoverOptions::default())
+}
+
+pub fn discover_with(paths: &[PathBuf], o: &DiscoverOptions) -> Result<Discovered, LintError> {
+    let exclude = exclude_matcher(o)?;
     let mut out = Discovered::default();
     let mut chart_dirs = Vec::new();
-    let mut take = |p: PathBuf, explicit: bool| {
+    let mut take = |p: PathBuf, explicit: bool| -> bool {
         let name = p
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -181,49 +310,48 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered, LintError> {
                 p,
                 "a Dockerfile template (render it, then lint the result)".into(),
             ));
+            return false;
         } else if explicit {
             match sniff(&p) {
                 Sniffed::Dockerfile => out.dockerfiles.push(p),
                 Sniffed::Manifest => out.manifests.push(p),
                 Sniffed::Compose => out.compose.push(p),
-                Sniffed::Other(why) => out.skipped.push((p, why.to_string())),
+                Sniffed::Other(why) => {
+                    out.skipped.push((p, why.to_string()));
+                    return false;
+                }
             }
+        } else {
+            return false;
         }
+        true
     };
+    let mut gitignored = 0;
     for p in paths {
         if p.is_file() {
             take(p.clone(), true);
         } else if p.is_dir() {
             // A Helm chart (Chart.yaml beside templates/) is skipped whole, with one note.
             let charts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-            let seen = charts.clone();
-            let walker = ignore::WalkBuilder::new(p)
-                .hidden(false)
-                .filter_entry(move |e| {
-                    if e.file_name() == ".git" {
-                        return false;
-                    }
-                    let chart = e.file_type().is_some_and(|t| t.is_dir())
-                        && e.path().join("Chart.yaml").is_file()
-                        && e.path().join("templates").is_dir();
-                    if chart {
-                        if let Ok(mut c) = seen.lock() {
-                            c.push(e.path().to_path_buf());
-                        }
-                    }
-                    !chart
-                })
-                .build();
-            for entry in walker.flatten() {
-                if entry.file_type().is_some_and(|t| t.is_file()) {
-                    take(entry.into_path(), false);
-                }
+            let mut found = 0;
+            for f in walk(p, exclude.as_ref(), !o.no_ignore, Some(charts.clone())) {
+                found += usize::from(take(f, false));
             }
             chart_dirs.extend(charts.lock().map(|c| c.clone()).unwrap_or_default());
+            // Nothing here: say whether .gitignore is why, rather than "found nothing".
+            if found == 0 && !o.no_ignore {
+                gitignored += walk(p, exclude.as_ref(), false, None)
+                    .filter(|f| {
+                        f.file_name()
+                            .is_some_and(|n| lintable_name(&n.to_string_lossy()))
+                    })
+                    .count();
+            }
         } else {
             return Err(LintError::Missing(p.clone()));
         }
     }
+    out.gitignored = gitignored;
     for c in chart_dirs {
         out.skipped.push((c, "a Helm chart: render it and lint the output (helm template CHART > rendered.yaml && drydock lint rendered.yaml)".into()));
     }

@@ -15,7 +15,7 @@ use crate::discover::{
 };
 use crate::error::LintError;
 use crate::options::LintOptions;
-use crate::suppress::suppressed_codes;
+use crate::suppress::{suppressed_codes, SuppressedLines};
 use crate::view::kubernetes::is_kubernetes;
 use crate::view::{ComposeCtx, DockerfileCtx, KubernetesCtx};
 use crate::yaml::{parse_file, YamlFile};
@@ -120,6 +120,22 @@ fn lint_parsed(
             .flat_map(|l| suppressed_codes(l, "drydock:ignore-file"))
             .collect()
     };
+    let by_instruction: Vec<BTreeSet<String>> = df
+        .instructions
+        .iter()
+        .map(|i| {
+            i.comments
+                .iter()
+                .flat_map(|c| suppressed_codes(c, "drydock:ignore"))
+                .collect()
+        })
+        .collect();
+    let suppressed = SuppressedLines::new(
+        df.instructions
+            .iter()
+            .zip(&by_instruction)
+            .map(|(i, codes)| (path, i.start_line, i.end_line, codes)),
+    );
     let out = run_rules(
         opts,
         path,
@@ -127,14 +143,7 @@ fn lint_parsed(
             Check::Dockerfile(check) if !file_ignored.contains(rule.code) => Some(check(&ctx)),
             _ => None,
         },
-        |rule, f, _| {
-            df.instructions.iter().any(|i| {
-                (i.start_line..=i.end_line).contains(&f.span.line)
-                    && i.comments
-                        .iter()
-                        .any(|c| suppressed_codes(c, "drydock:ignore").contains(rule.code))
-            })
-        },
+        |rule, f, _| suppressed.contains(path, f.span.line, rule.code),
     );
     Ok(out)
 }
@@ -183,6 +192,9 @@ pub struct LintRun {
     pub compose: usize,
     /// Files not linted, with why (YAML that is not Kubernetes, files of no known kind).
     pub skipped: Vec<(PathBuf, String)>,
+    /// Files of lintable names a directory search that found nothing passed over because
+    /// .gitignore excludes them.
+    pub gitignored: usize,
 }
 
 impl LintRun {
@@ -204,7 +216,25 @@ impl LintRun {
         .map(|(n, one, many)| plural(*n, one, many))
         .collect();
         let total = self.dockerfiles + self.manifests + self.compose;
-        let mut s = if total == 0 {
+        let mut s = if total == 0 && self.gitignored > 0 {
+            let (n, them) = if self.gitignored == 1 {
+                (
+                    "1 file that could be linted (a Dockerfile or YAML) was".to_string(),
+                    "it",
+                )
+            } else {
+                (
+                    format!(
+                        "{} files that could be linted (Dockerfiles or YAML) were",
+                        self.gitignored
+                    ),
+                    "them",
+                )
+            };
+            format!(
+                "linted nothing: {n} skipped because .gitignore excludes {them}\n  fix: name {them} on the command line, or pass --no-ignore"
+            )
+        } else if total == 0 {
             "linted nothing: no Dockerfile, Kubernetes manifest or Compose file was found"
                 .to_string()
         } else {
@@ -260,10 +290,14 @@ fn read_text(path: &Path) -> Result<String, LintError> {
     })
 }
 
+/// Why YAML was skipped.
+const NOT_OURS: &str = "YAML without Kubernetes objects or Compose services";
+
 /// Lints everything found under `paths`.
 pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> LintRun {
     let mut run = LintRun {
         skipped: found.skipped.clone(),
+        gitignored: found.gitignored,
         ..LintRun::default()
     };
     let mut compose_files = Vec::new();
@@ -274,21 +308,6 @@ pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> LintRun {
                 run.sources.insert(path, t);
                 compose_files.push(y);
                 run.compose += 1;
-            }
-            Err(e) => run.errors.push(e),
-        }
-    }
-    // Compose's `build:` says where its Dockerfiles are built from.
-    let contexts = build_contexts(&compose_files, &found.dockerfiles);
-    for f in &found.dockerfiles {
-        let known = contexts
-            .get(&crate::discover::normalize(f))
-            .map(PathBuf::as_path);
-        match lint_dockerfile_file(f, known, opts) {
-            Ok((d, text)) => {
-                run.sources.insert(f.display().to_string(), text);
-                run.diagnostics.extend(d);
-                run.dockerfiles += 1;
             }
             Err(e) => run.errors.push(e),
         }
@@ -314,9 +333,28 @@ pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> LintRun {
                 yaml_files.push(y);
                 run.manifests += 1;
             }
-            Ok(_) => run
-                .skipped
-                .push((f.clone(), "YAML without Kubernetes objects".into())),
+            // A Compose file whose name does not say so (a Swarm stack.yaml) is known by its keys.
+            Ok((text, Some(y))) if sniff_text(&text) == Sniffed::Compose => {
+                run.sources.insert(path, text);
+                compose_files.push(y);
+                run.compose += 1;
+            }
+            Ok(_) => run.skipped.push((f.clone(), NOT_OURS.into())),
+            Err(e) => run.errors.push(e),
+        }
+    }
+    // Compose's `build:` says where its Dockerfiles are built from.
+    let contexts = build_contexts(&compose_files, &found.dockerfiles);
+    for f in &found.dockerfiles {
+        let known = contexts
+            .get(&crate::discover::normalize(f))
+            .map(PathBuf::as_path);
+        match lint_dockerfile_file(f, known, opts) {
+            Ok((d, text)) => {
+                run.sources.insert(f.display().to_string(), text);
+                run.diagnostics.extend(d);
+                run.dockerfiles += 1;
+            }
             Err(e) => run.errors.push(e),
         }
     }
@@ -466,6 +504,11 @@ fn copies_from_elsewhere(df: &drydock_dockerfile::Dockerfile, folder: &Path) -> 
 /// Lints Kubernetes manifests, all files at once.
 pub fn lint_kubernetes(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
     let ctx = KubernetesCtx::new(files, opts);
+    let suppressed = SuppressedLines::new(
+        ctx.objects
+            .iter()
+            .map(|o| (o.path, o.node.line, o.node.end_line, &o.ignored)),
+    );
     run_rules(
         opts,
         "",
@@ -474,19 +517,21 @@ pub fn lint_kubernetes(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic
             Check::Yaml(check) => Some(files.iter().flat_map(check).collect()),
             _ => None,
         },
-        |rule, f, path| {
-            ctx.objects.iter().any(|o| {
-                o.path == path
-                    && (o.node.line..=o.node.end_line).contains(&f.span.line)
-                    && o.ignored.contains(rule.code)
-            })
-        },
+        |rule, f, path| suppressed.contains(path, f.span.line, rule.code),
     )
 }
 
 /// Lints Compose files.
 pub fn lint_compose(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
     let ctx = ComposeCtx::new(files);
+    let suppressed = SuppressedLines::new(ctx.services.iter().map(|s| {
+        (
+            s.path,
+            s.key.line,
+            s.node.end_line.max(s.key.line),
+            &s.ignored,
+        )
+    }));
     run_rules(
         opts,
         "",
@@ -495,13 +540,7 @@ pub fn lint_compose(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
             Check::Yaml(check) => Some(files.iter().flat_map(check).collect()),
             _ => None,
         },
-        |rule, f, path| {
-            ctx.services.iter().any(|s| {
-                s.path == path
-                    && (s.key.line..=s.node.end_line.max(s.key.line)).contains(&f.span.line)
-                    && s.ignored.contains(rule.code)
-            })
-        },
+        |rule, f, path| suppressed.contains(path, f.span.line, rule.code),
     )
 }
 
@@ -540,9 +579,12 @@ pub fn lint_text(name: &str, text: &str, opts: &LintOptions) -> LintRun {
                 run.diagnostics = lint_kubernetes(std::slice::from_ref(&y), opts);
                 run.manifests = 1;
             }
-            Ok(_) => run
-                .skipped
-                .push((name.into(), "YAML without Kubernetes objects".into())),
+            // Named like a manifest (stack.yaml), shaped like Compose: as for files.
+            Ok(y) if sniff_text(text) == Sniffed::Compose => {
+                run.diagnostics = lint_compose(std::slice::from_ref(&y), opts);
+                run.compose = 1;
+            }
+            Ok(_) => run.skipped.push((name.into(), NOT_OURS.into())),
             Err(e) => run.errors.push(e),
         },
         Sniffed::Other(why) => run.skipped.push((name.into(), why.to_string())),

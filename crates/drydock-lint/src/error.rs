@@ -34,8 +34,65 @@ pub enum LintError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{0} does not exist")]
+    #[error("{0} does not exist\n  fix: name an existing file or directory (relative paths are from the current directory), or `-` for standard input")]
     Missing(PathBuf),
     #[error("unknown rule code {0:?} (see `drydock rules`)")]
     UnknownRule(String),
+    #[error("exclude pattern {pattern:?}: {message}\n  fix: write a .gitignore-style pattern, e.g. tests/fixtures/ or crates/*/tests/fixtures")]
+    Exclude { pattern: String, message: String },
+}
+
+impl LintError {
+    /// The file the error is about, as shown in messages.
+    pub fn file(&self) -> Option<String> {
+        match self {
+            LintError::Parse { path, .. } | LintError::Yaml { path, .. } => Some(path.clone()),
+            LintError::Dockerignore { path, .. }
+            | LintError::NotText { path, .. }
+            | LintError::Io { path, .. }
+            | LintError::Missing(path) => Some(path.display().to_string()),
+            LintError::UnknownRule(_) | LintError::Exclude { .. } => None,
+        }
+    }
+
+    /// The 1-based line in [`LintError::file`], when known.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            LintError::Parse { line, .. }
+            | LintError::Dockerignore { line, .. }
+            | LintError::Yaml { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+
+    /// The 1-based column, when known.
+    pub fn column(&self) -> Option<usize> {
+        match self {
+            LintError::Yaml { column, .. } => Some(*column),
+            _ => None,
+        }
+    }
+
+    /// What went wrong, without the file and line (which [`LintError::file`] and
+    /// [`LintError::line`] give) and without the fix.
+    pub fn why(&self) -> String {
+        match self {
+            LintError::Parse { message, .. } | LintError::Yaml { message, .. } => message.clone(),
+            LintError::Dockerignore { source, .. } => source.to_string(),
+            LintError::NotText { why, .. } => why.to_string(),
+            LintError::Io { source, .. } => format!("cannot be read: {source}"),
+            LintError::Missing(_) => "does not exist".into(),
+            LintError::UnknownRule(code) => format!("unknown rule code {code:?}"),
+            LintError::Exclude { pattern, message } => {
+                format!("exclude pattern {pattern:?}: {message}")
+            }
+        }
+    }
+
+    /// The fix the message carries after `\n  fix: `, when it has one.
+    pub fn fix(&self) -> Option<String> {
+        self.to_string()
+            .rsplit_once("\n  fix: ")
+            .map(|(_, f)| f.trim().to_string())
+    }
 }

@@ -33,7 +33,9 @@ pub mod view;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Severity, Span};
-pub use discover::{discover, is_dockerfile_name, is_manifest_name, Discovered};
+pub use discover::{
+    discover, discover_with, is_dockerfile_name, is_manifest_name, DiscoverOptions, Discovered,
+};
 pub use engine::{
     lint_compose, lint_dockerfile, lint_dockerfile_in, lint_file, lint_kubernetes, lint_paths,
     lint_text, LintRun,

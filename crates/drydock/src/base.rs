@@ -248,20 +248,31 @@ pub fn resolve(
         }
         BaseSpec::Layout { dir, name } => {
             let (store, d) = drydock_oci::layout::read_image(dir, name.as_deref(), platform)
-                .map_err(|e| BaseError::Spec {
-                    spec: written.to_string(),
-                    problem: e.to_string(),
-                    fix: "name an OCI image layout (skopeo copy … oci:DIR:REF)".into(),
+                .map_err(|e| {
+                    // The layout's own error may carry its fix: one error, one fix.
+                    let (problem, fix) = crate::error::split_fix(&e.to_string());
+                    BaseError::Spec {
+                        spec: written.to_string(),
+                        problem,
+                        fix: fix.unwrap_or_else(|| {
+                            "name an OCI image layout (skopeo copy … oci:DIR:REF)".into()
+                        }),
+                    }
                 })?;
             import(&store, cache, &d)?;
             (d, format!("from the OCI layout {}", dir.display()))
         }
         BaseSpec::Archive { file, tag } => {
             let d = drydock_oci::archive::read_image(file, tag.as_deref(), cache.blobs()).map_err(
-                |e| BaseError::Spec {
-                    spec: written.to_string(),
-                    problem: e.to_string(),
-                    fix: "name a docker archive (docker save -o FILE IMAGE)".into(),
+                |e| {
+                    let (problem, fix) = crate::error::split_fix(&e.to_string());
+                    BaseError::Spec {
+                        spec: written.to_string(),
+                        problem,
+                        fix: fix.unwrap_or_else(|| {
+                            "name a docker archive (docker save -o FILE IMAGE)".into()
+                        }),
+                    }
                 },
             )?;
             (d, format!("from the docker archive {}", file.display()))

@@ -85,6 +85,10 @@ pub struct LintSection {
     pub secret_env: Option<crate::lint::SecretEnvStance>,
     /// "restricted" (default), "baseline" or "privileged": the Pod Security Standards profile.
     pub pod_security: Option<crate::lint::PodSecurity>,
+    /// Paths a directory search leaves out: .gitignore-style patterns, relative to the folder
+    /// of this drydock.toml (deliberately broken test fixtures, vendored files).
+    #[serde(default)]
+    pub exclude: Vec<String>,
 }
 
 /// Horizontal scaling (a HorizontalPodAutoscaler and a PodDisruptionBudget in Kubernetes).

@@ -98,9 +98,18 @@ impl Failure {
 }
 
 /// Messages carry their fix after a `\n  fix: ` line; the JSON object keeps it apart.
-fn split_fix(text: &str) -> (String, Option<String>) {
-    match text.rsplit_once("\n  fix: ") {
-        Some((m, f)) => (m.to_string(), Some(f.trim().to_string())),
+///
+/// An error that wraps another one's text may end up with two fix lines (the inner error's,
+/// then its own): the message is what comes before the first, and the fix is the first, the
+/// one closest to the cause, so that one error always shows one fix. Error types that wrap
+/// another's text split it with this function, and keep the inner fix when there is one.
+pub fn split_fix(text: &str) -> (String, Option<String>) {
+    const MARK: &str = "\n  fix: ";
+    match text.split_once(MARK) {
+        Some((m, rest)) => {
+            let fix = rest.split(MARK).next().unwrap_or(rest).trim();
+            (m.to_string(), Some(fix.to_string()))
+        }
         None => (text.to_string(), None),
     }
 }
@@ -130,6 +139,17 @@ mod tests {
         let j: serde_json::Value = serde_json::from_str(&f.json()).unwrap();
         assert_eq!(j["error"]["kind"], "config");
         assert_eq!(j["error"]["fix"], "make it good");
+    }
+
+    #[test]
+    fn one_error_one_fix() {
+        let f = Failure::new(
+            ErrorKind::Input,
+            "base \"oci:x\": x is not a layout\n  fix: name a layout\n  fix: something generic",
+        );
+        assert_eq!(f.message, "base \"oci:x\": x is not a layout");
+        assert_eq!(f.fix.as_deref(), Some("name a layout"));
+        assert_eq!(f.text().matches("fix:").count(), 1, "{}", f.text());
     }
 
     #[test]
@@ -412,6 +432,7 @@ impl Classify for LintError {
         match self {
             LintError::Io { .. } => ErrorKind::Input,
             LintError::UnknownRule(_) => ErrorKind::Usage,
+            LintError::Exclude { .. } => ErrorKind::Config,
             _ => ErrorKind::Input,
         }
     }

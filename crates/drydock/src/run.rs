@@ -140,11 +140,8 @@ fn last_logs(engine: Engine, id: &str) -> String {
 /// Runs until the container exits or the user interrupts; returns drydock's exit code.
 pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError> {
     let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
-            .map_err(|e| RunError::Signal(e.to_string()))?;
-    }
+    // Ctrl-C stops the container gracefully here, instead of ending drydock at once.
+    let _handled_here = crate::interrupt::handle_here(stop.clone());
     let engine = opts.engine;
     let name = format!("drydock-{}-{}", project.name, std::process::id());
     let r = &project.resources;

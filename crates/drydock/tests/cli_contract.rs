@@ -671,3 +671,240 @@ fn help_texts() {
         "{init}"
     );
 }
+
+/// README's contract, for every command `drydock --help` lists: a usage error exits 2 and,
+/// when the command line asks for JSON, prints `{"error": {"kind": "usage", …}}` on stdout
+/// with `drydock CMD --help` as the fix; a command that takes input gives its input or
+/// configuration error the same way, under `--format json` where the command has it.
+#[test]
+fn json_error_contract_for_every_command() {
+    let t = tempfile::tempdir().unwrap();
+    let missing = t.path().join("missing");
+    let m = missing.display().to_string();
+    let bad_lint_cfg = t.path().join("badlint");
+    std::fs::create_dir(&bad_lint_cfg).unwrap();
+    std::fs::write(
+        bad_lint_cfg.join("drydock.toml"),
+        "[lint]\nfail_on = \"sometimes\"\n",
+    )
+    .unwrap();
+    let b = bad_lint_cfg.display().to_string();
+    let oci_missing = format!("oci:{m}");
+    // (command, has --format json, input error args, its kind); None: the command takes no
+    // input beyond its flags (rules), or has no --format (then the error is checked as text).
+    type Row<'a> = (&'a str, bool, Option<(Vec<&'a str>, &'a str)>);
+    let table: Vec<Row> = vec![
+        ("build", true, Some((vec!["build", &m], "input"))),
+        ("init", true, Some((vec!["init", &m], "input"))),
+        ("deploy", true, Some((vec!["deploy", &m], "input"))),
+        ("lint", true, Some((vec!["lint", &m], "input"))),
+        ("rules", true, None),
+        ("rule", false, Some((vec!["rule", "XX999"], "usage"))),
+        ("run", false, Some((vec!["run", &m], "input"))),
+        (
+            "pull",
+            true,
+            Some((vec!["pull", "UPPER/X:1", "--output", &oci_missing], "usage")),
+        ),
+        ("bench", true, Some((vec!["bench", &m], "input"))),
+        (
+            "push",
+            true,
+            Some((vec!["push", &oci_missing, "127.0.0.1:1/x:1"], "input")),
+        ),
+        ("login", false, None),
+        ("context", true, Some((vec!["context", &m], "input"))),
+    ];
+    // Every command the help lists is in the table: a new command needs its row.
+    let help = run_ok(drydock().arg("--help").env("COLUMNS", "200"));
+    let listed: Vec<String> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_string)
+        .collect();
+    assert!(listed.len() >= 12, "{help}");
+    for c in &listed {
+        assert!(
+            table.iter().any(|(name, _, _)| name == c),
+            "`drydock {c}` is not in the JSON contract table"
+        );
+    }
+    let json_of = |out: &str, what: &str| -> serde_json::Value {
+        serde_json::from_str(out).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {out:?}"))
+    };
+    for (cmd, has_format, input) in &table {
+        // A usage error, with JSON asked for in either spelling.
+        for json_flag in [&["--format", "json"][..], &["--format=json"][..]] {
+            let (c, out, err) = code(drydock().args([cmd, "--no-such-flag"]).args(json_flag));
+            assert_eq!(c, 2, "{cmd}: {err}");
+            let e = &json_of(&out, cmd)["error"];
+            assert_eq!(e["kind"], "usage", "{cmd}: {out}");
+            assert!(
+                e["message"].as_str().unwrap().contains("--no-such-flag")
+                    || !has_format && e["message"].as_str().unwrap().contains("--format"),
+                "{cmd}: {out}"
+            );
+            assert_eq!(e["fix"], format!("drydock {cmd} --help"), "{cmd}: {out}");
+            assert!(err.contains("error: unexpected argument"), "{cmd}: {err}");
+        }
+        // Without JSON asked for: text on stderr only.
+        let (c, out, err) = code(drydock().args([cmd, "--no-such-flag"]));
+        assert_eq!((c, out.as_str()), (2, ""), "{cmd}: {err}");
+        assert!(err.contains("--no-such-flag"), "{cmd}: {err}");
+        // Input and configuration errors.
+        let Some((args, kind)) = input else { continue };
+        if *has_format {
+            let (c, out, err) = code(
+                drydock()
+                    .args(args)
+                    .args(["--format", "json"])
+                    .stdin(Stdio::null()),
+            );
+            assert_eq!(c, 2, "{cmd}: {err}");
+            let e = &json_of(&out, cmd)["error"];
+            assert_eq!(e["kind"], *kind, "{cmd}: {out}");
+            assert!(
+                e["message"].as_str().is_some_and(|m| !m.is_empty()),
+                "{out}"
+            );
+            assert!(
+                e["fix"].as_str().is_some_and(|f| !f.contains("fix:")),
+                "{out}"
+            );
+            assert!(
+                err.starts_with("error: ") || err.contains("\nerror: "),
+                "{err}"
+            );
+        } else {
+            // No --format on this command: the error is text, and stdout stays empty.
+            let (c, out, err) = code(drydock().args(args).stdin(Stdio::null()));
+            assert_eq!((c, out.as_str()), (2, ""), "{cmd}: {err}");
+            assert!(err.contains("error: "), "{cmd}: {err}");
+        }
+    }
+    // A configuration error: lint's [lint] section.
+    let (c, out, _) = code(drydock().args(["lint", &b, "--format", "json"]));
+    assert_eq!(c, 2);
+    let e = &json_of(&out, "lint config")["error"];
+    assert_eq!(e["kind"], "config", "{out}");
+    assert!(
+        e["path"].as_str().unwrap().ends_with("drydock.toml"),
+        "{out}"
+    );
+    assert_eq!(e["line"], 2, "{out}");
+    // --help and --version are not errors.
+    for a in [
+        &["--version"][..],
+        &["lint", "--help", "--format", "json"][..],
+    ] {
+        let (c, out, _) = code(drydock().args(a));
+        assert_eq!(c, 0, "{a:?}");
+        assert!(!out.contains("\"error\""), "{a:?}: {out}");
+    }
+}
+
+/// SIGINT or SIGTERM ends every command the same way: `interrupted` (the JSON error object
+/// under --format json) and exit 130. `lint -` waits on its input, which makes the moment of
+/// the signal certain.
+#[test]
+fn an_interrupt_is_reported_as_interrupted() {
+    for (signal, json) in [("INT", true), ("TERM", true), ("INT", false)] {
+        let mut cmd = drydock();
+        cmd.args(["lint", "-"]);
+        if json {
+            cmd.args(["--format", "json"]);
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Kept open until drydock has ended: its input never ends by itself.
+        let _stdin = child.stdin.take();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let ok = Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{signal}: {stderr}");
+        assert!(stderr.contains("error: interrupted"), "{stderr}");
+        if json {
+            let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+            assert_eq!(v["error"]["kind"], "interrupted", "{stdout}");
+        } else {
+            assert_eq!(stdout, "");
+        }
+    }
+}
+
+/// An error that wraps another error's text shows one fix, not the inner one and its own.
+#[test]
+fn one_error_shows_one_fix() {
+    let t = tempfile::tempdir().unwrap();
+    let proj = t.path().join("p");
+    go_project(&proj, HELLO);
+    let not_layout = t.path().join("not-a-layout");
+    std::fs::create_dir(&not_layout).unwrap();
+    std::fs::write(not_layout.join("index.json"), "{").unwrap();
+    let garbage = t.path().join("garbage.tar");
+    std::fs::write(&garbage, "not a tar").unwrap();
+    let dockerignore = t.path().join("di");
+    std::fs::create_dir(&dockerignore).unwrap();
+    std::fs::write(dockerignore.join("Dockerfile"), "FROM alpine:3.20\n").unwrap();
+    std::fs::write(dockerignore.join(".dockerignore"), "[\n").unwrap();
+    let cases: Vec<Vec<String>> = vec![
+        vec![
+            "build".into(),
+            proj.display().to_string(),
+            "--base".into(),
+            format!("oci:{}", not_layout.display()),
+        ],
+        vec![
+            "build".into(),
+            proj.display().to_string(),
+            "--base".into(),
+            format!("docker-archive:{}", garbage.display()),
+        ],
+        vec![
+            "push".into(),
+            format!("oci:{}", not_layout.display()),
+            "127.0.0.1:1/x:1".into(),
+        ],
+        vec!["build".into(), dockerignore.display().to_string()],
+        vec![
+            "build".into(),
+            proj.display().to_string(),
+            "--base".into(),
+            "UPPER:1".into(),
+        ],
+    ];
+    for args in cases {
+        let (c, out, err) = code(
+            drydock()
+                .args(&args)
+                .args(["--format", "json"])
+                .env("DRYDOCK_CACHE_DIR", t.path().join("cache")),
+        );
+        assert!(c == 2 || c == 1, "{args:?}: {err}");
+        assert_eq!(err.matches("fix:").count(), 1, "{args:?}: {err}");
+        let v: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"));
+        let fix = v["error"]["fix"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{args:?}: {out}"));
+        assert!(!fix.contains("fix:"), "{args:?}: {out}");
+        assert!(
+            !v["error"]["message"].as_str().unwrap().contains("fix:"),
+            "{args:?}: {out}"
+        );
+    }
+}

@@ -150,6 +150,42 @@ fn discovery_exit_codes_and_formats() {
     );
 }
 
+/// Validates a SARIF file against the SARIF 2.1.0 schema (jsonschema, in the tools' venv).
+fn validate_sarif(sarif: &Path) {
+    // shared/ beside the repository (or beside the folder of its worktrees).
+    let root = repo_root();
+    let schema = root
+        .ancestors()
+        .skip(1)
+        .map(|a| a.join("shared/conformance/sarif/sarif-2.1.0-rtm.5.json"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "no shared/conformance/sarif schema above {}",
+                root.display()
+            )
+        });
+    let py = format!(
+        "import json,sys,jsonschema; jsonschema.validate(json.load(open('{}')), json.load(open('{}'))); print('valid')",
+        sarif.display(),
+        schema.display()
+    );
+    let python = std::env::var("DRYDOCK_TOOLS")
+        .map(|t| format!("{t}/venv/bin/python"))
+        .unwrap_or_else(|_| {
+            format!(
+                "{}/.cache/drydock-tools/venv/bin/python",
+                std::env::var("HOME").unwrap()
+            )
+        });
+    let o = run(Command::new(python).args(["-c", &py]));
+    assert!(
+        o.status.success() && String::from_utf8_lossy(&o.stdout).contains("valid"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 #[test]
 fn sarif_validates_against_the_schema() {
     let t = tempfile::tempdir().unwrap();
@@ -178,26 +214,7 @@ fn sarif_validates_against_the_schema() {
             && r["endLine"].is_u64()
             && r["endColumn"].is_u64()
     );
-    let schema = repo_root().join("../shared/conformance/sarif/sarif-2.1.0-rtm.5.json");
-    let py = format!(
-        "import json,sys,jsonschema; jsonschema.validate(json.load(open('{}')), json.load(open('{}'))); print('valid')",
-        sarif.display(),
-        schema.display()
-    );
-    let python = std::env::var("DRYDOCK_TOOLS")
-        .map(|t| format!("{t}/venv/bin/python"))
-        .unwrap_or_else(|_| {
-            format!(
-                "{}/.cache/drydock-tools/venv/bin/python",
-                std::env::var("HOME").unwrap()
-            )
-        });
-    let o = run(Command::new(python).args(["-c", &py]));
-    assert!(
-        o.status.success() && String::from_utf8_lossy(&o.stdout).contains("valid"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    validate_sarif(&sarif);
 }
 
 #[test]
@@ -712,4 +729,300 @@ fn dockerignore_rules_use_the_real_build_context() {
         "services:\n  app:\n    build:\n      context: .\n      dockerfile: docker/app.Dockerfile\n",
     );
     assert_eq!(di(d), ["DI003"]);
+}
+
+/// A file that cannot be linted is in every machine-readable output, beside the findings of
+/// the others, and the exit code stays 2: JSON gets an `input-error` entry, SARIF a failed
+/// invocation with an error notification at the file and line, GitHub an `::error`.
+#[test]
+fn unlintable_files_are_in_every_machine_format() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    write(
+        d,
+        "good/Dockerfile",
+        "FROM alpine:3.20\nRUN apk add curl\nUSER 1\n",
+    );
+    write(d, "bad/Dockerfile", "FROM alpine:3.20\nFROB x\n");
+    write(d, "k8s/broken.yaml", "apiVersion: v1\nkind: [\n");
+    let lint = |format: &str| {
+        let out = run(drydock().arg("lint").arg(d).args(["--format", format]));
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = lint("json");
+    assert_eq!(code, Some(2), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let entries = v.as_array().unwrap();
+    assert!(
+        entries.iter().any(|e| e["code"] == "DF002"),
+        "the good file's findings are kept: {out}"
+    );
+    let errors: Vec<&serde_json::Value> = entries
+        .iter()
+        .filter(|e| e["code"] == "input-error")
+        .collect();
+    assert_eq!(errors.len(), 2, "{out}");
+    let bad = errors
+        .iter()
+        .find(|e| e["path"].as_str().unwrap().ends_with("bad/Dockerfile"))
+        .unwrap();
+    assert_eq!(
+        (bad["line"].as_u64(), bad["severity"].as_str()),
+        (Some(2), Some("error"))
+    );
+    assert!(
+        bad["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown instruction"),
+        "{out}"
+    );
+    assert!(
+        bad["fix"].as_str().is_some_and(|f| !f.contains("fix:")),
+        "{out}"
+    );
+    let yaml = errors
+        .iter()
+        .find(|e| e["path"].as_str().unwrap().ends_with("broken.yaml"))
+        .unwrap();
+    assert!(yaml["line"].as_u64().is_some(), "{out}");
+
+    let (code, out) = lint("sarif");
+    assert_eq!(code, Some(2));
+    let sarif = d.join("out.sarif");
+    std::fs::write(&sarif, &out).unwrap();
+    validate_sarif(&sarif);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let run0 = &v["runs"][0];
+    assert!(run0["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["ruleId"] == "DF002"));
+    let inv = &run0["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], false, "{inv}");
+    let notes = inv["toolExecutionNotifications"].as_array().unwrap();
+    assert_eq!(notes.len(), 2, "{inv}");
+    let n = notes
+        .iter()
+        .find(|n| {
+            n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .ends_with("bad/Dockerfile")
+        })
+        .unwrap();
+    assert_eq!(n["level"], "error");
+    assert_eq!(
+        n["locations"][0]["physicalLocation"]["region"]["startLine"],
+        2
+    );
+    assert!(n["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("unknown instruction"));
+
+    let (code, out) = lint("github");
+    assert_eq!(code, Some(2));
+    assert!(
+        out.lines().any(|l| l.starts_with("::error file=")
+            && l.contains("bad/Dockerfile,line=2")
+            && l.contains("unknown instruction")),
+        "{out}"
+    );
+    // Without failures, the invocation says it succeeded.
+    let (_, out) = {
+        let o = run(drydock()
+            .arg("lint")
+            .arg(d.join("good"))
+            .args(["--format", "sarif"]));
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["runs"][0]["invocations"][0]["executionSuccessful"], true);
+    // A bad .dockerignore: one entry, one fix.
+    write(d, "di/Dockerfile", "FROM alpine:3.20\nUSER 1\n");
+    write(d, "di/.dockerignore", "[\n");
+    let o = run(drydock()
+        .arg("lint")
+        .arg(d.join("di"))
+        .args(["--format", "json"]));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let e = &v.as_array().unwrap()[0];
+    assert_eq!(
+        (e["code"].as_str(), e["line"].as_u64()),
+        (Some("input-error"), Some(1))
+    );
+    assert!(e["path"].as_str().unwrap().ends_with(".dockerignore"));
+    assert!(
+        e["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("correct the pattern"),
+        "{e}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).matches("fix:").count(),
+        1
+    );
+}
+
+/// A Compose file is known by its content whatever its name (a Swarm stack.yaml, drydock's own
+/// deploy output), named on the command line, found in a directory or read from stdin alike;
+/// YAML with a `services:` list among other keys (a CI file) is not Compose.
+#[test]
+fn compose_files_are_known_by_content_whatever_their_name() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let stack = "version: \"3.8\"\nservices:\n  app:\n    image: x:1\n    privileged: true\nx-common: &c\n  a: 1\nnetworks:\n  front: {}\n";
+    write(d, "swarm/stack.yaml", stack);
+    write(d, "swarm/stack", stack);
+    write(
+        d,
+        "ci/.travis-like.yml",
+        "language: go\nservices:\n  - docker\nscript: make\n",
+    );
+    write(
+        d,
+        "ci/pipeline.yaml",
+        "services:\n  - docker\nstages: [build]\n",
+    );
+    let named = lint_codes(&d.join("swarm/stack.yaml"), &["--select", "CP003"]);
+    assert_eq!(named, ["CP003"]);
+    let no_ext = lint_codes(&d.join("swarm/stack"), &["--select", "CP003"]);
+    assert_eq!(no_ext, ["CP003"]);
+    // In a directory search, YAML by name (stack.yaml), then by content; `stack` is not taken.
+    let walked = lint_json(&d.join("swarm"), &["--select", "CP003"]);
+    assert_eq!(walked, [("CP003".to_string(), "stack.yaml".to_string(), 5)]);
+    // Standard input, with and without a name, judged the same way.
+    for args in [&["-"][..], &["-", "--stdin-filename", "stack.yaml"][..]] {
+        let mut c = drydock();
+        c.arg("lint")
+            .args(args)
+            .args(["--format", "json", "--select", "CP003"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), stack.as_bytes()).unwrap();
+        let o = child.wait_with_output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let codes: Vec<&str> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, ["CP003"], "{args:?}");
+    }
+    // CI files with a services list are skipped, not taken for Compose.
+    let out = run(drydock()
+        .arg("lint")
+        .arg(d.join("ci"))
+        .arg(d.join("ci/pipeline.yaml")));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("linted nothing")
+            && err.contains("without Kubernetes objects or Compose services"),
+        "{err}"
+    );
+}
+
+/// A directory whose lintable files .gitignore excludes says so, and how to lint them; a
+/// `[lint] exclude` pattern (or `--exclude`) leaves paths out of directory searches but not
+/// files named on the command line; drydock's own repository lints without its fixtures.
+#[test]
+fn gitignored_and_excluded_paths() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("repo");
+    std::fs::create_dir_all(d.join(".git")).unwrap();
+    write(&d, ".gitignore", "deploy/\n");
+    write(&d, "deploy/Dockerfile", "FROM alpine:3.20\nUSER 1\n");
+    write(
+        &d,
+        "deploy/k8s.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n",
+    );
+    let out = run(drydock().arg("lint").arg(&d));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("linted nothing: 2 files that could be linted (Dockerfiles or YAML) were skipped because .gitignore excludes them")
+            && err.contains("--no-ignore"),
+        "{err}"
+    );
+    let out = run(drydock().arg("lint").arg(&d).arg("--no-ignore"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("linted 2 files"), "{err}");
+
+    // exclude: a broken fixture left out of the search, still linted when named.
+    let p = t.path().join("proj");
+    write(
+        &p,
+        "Dockerfile",
+        "FROM alpine:3.20\nUSER 1\nHEALTHCHECK CMD [\"/p\"]\n",
+    );
+    write(
+        &p,
+        "tests/fixtures/broken.Dockerfile",
+        "FROM alpine:3.20\nFROB x\n",
+    );
+    write(&p, "vendor/x/Dockerfile", "FROM alpine:3.20\nFROB x\n");
+    assert_eq!(run(drydock().arg("lint").arg(&p)).status.code(), Some(2));
+    write(
+        &p,
+        "drydock.toml",
+        "[lint]\nexclude = [\"tests/fixtures/\"]\n",
+    );
+    let out = run(drydock().arg("lint").arg(&p).args(["--exclude", "vendor"]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0) | Some(1)), "{err}");
+    assert!(err.contains("linted 1 file"), "{err}");
+    let out = run(drydock()
+        .arg("lint")
+        .arg(p.join("tests/fixtures/broken.Dockerfile")));
+    assert_eq!(out.status.code(), Some(2));
+    // A pattern that is not a glob is a configuration error naming it.
+    write(&p, "drydock.toml", "[lint]\nexclude = [\"[z-a]\"]\n");
+    let out = run(drydock().arg("lint").arg(&p).args(["--format", "json"]));
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "config");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("[z-a]")
+            && v["error"]["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("drydock.toml"),
+        "{v}"
+    );
+
+    // On the command line, the same pattern is a usage error.
+    write(&p, "drydock.toml", "");
+    let out = run(drydock()
+        .arg("lint")
+        .arg(&p)
+        .args(["--exclude", "[z-a]", "--format", "json"]));
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "usage", "{v}");
+
+    // README's own example, at this repository's root: findings at most, never exit 2.
+    let out = run(drydock()
+        .arg("lint")
+        .arg(repo_root())
+        .args(["--format", "sarif"]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0) | Some(1)), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["runs"][0]["invocations"][0]["executionSuccessful"], true,
+        "{err}"
+    );
 }

@@ -19,6 +19,9 @@ pub fn render(
         }
     };
     let mut out = String::new();
+    // Each file's lines, split once (finding a line by walking the text from its start, per
+    // finding, made the text output quadratic).
+    let mut lines: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
     for d in diags {
         let sev = match d.severity {
             Severity::Error => paint("1;31", "error"),
@@ -34,10 +37,12 @@ pub fn render(
             paint("1", d.code),
             d.message
         );
-        if let Some(line) = sources
-            .get(&d.path)
-            .and_then(|t| t.lines().nth(d.span.line.saturating_sub(1)))
-        {
+        let file_lines = sources.get_key_value(&d.path).map(|(k, t)| {
+            &*lines
+                .entry(k.as_str())
+                .or_insert_with(|| t.lines().collect())
+        });
+        if let Some(line) = file_lines.and_then(|l| l.get(d.span.line.saturating_sub(1)).copied()) {
             let num = d.span.line.to_string();
             let pad = " ".repeat(num.len());
             let width = if d.span.end_line == d.span.line {

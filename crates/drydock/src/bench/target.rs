@@ -453,9 +453,9 @@ pub mod cleanup {
         }
     }
 
-    /// On SIGINT or SIGTERM: undo whatever is still running, then exit 130.
+    /// On SIGINT or SIGTERM: undo whatever is still running (then drydock exits 130).
     pub fn on_interrupt() {
-        let _ = ctrlc::set_handler(|| {
+        crate::interrupt::at_interrupt(|| {
             let pending = PENDING
                 .lock()
                 .map(|mut p| std::mem::take(&mut *p))
@@ -466,8 +466,8 @@ pub mod cleanup {
             for u in &pending {
                 u.run();
             }
-            std::process::exit(130);
-        });
+        })
+        .forever();
     }
 }
 

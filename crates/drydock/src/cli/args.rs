@@ -103,6 +103,10 @@ is kept and reported, and --force replaces it.")]
 
 A file named on the command line whose kind is not known from its name is
 judged by its content, and skipped with a note when it is none of the three.
+YAML is judged by its content too: a Compose file needs no compose name.
+Directory searches honour .gitignore (--no-ignore: not) and leave out what
+[lint] exclude in drydock.toml or --exclude matches (.gitignore-style
+patterns); a file named on the command line is always linted.
 
 Suppress a finding with a comment on the line above the instruction:
   # drydock:ignore DF004 the init container must run as root
@@ -117,7 +121,8 @@ judged samples of real files; `drydock rules` marks the others opt-in and
 says why. Turn them on with `--extend-select CODE` (or `--select ALL`).
 
 Exit codes: 0 no findings at or above --fail-on; 1 findings; 2 bad usage or
-a file that cannot be read or parsed.")]
+a file that cannot be read or parsed (it is then in the JSON, SARIF and
+GitHub output too).")]
     Lint(LintArgs),
     /// List the lint rules.
     #[command(after_help = "Examples:
@@ -492,6 +497,13 @@ pub struct LintArgs {
     /// Ignore `# drydock:ignore` comments (for organisations that forbid them).
     #[arg(long)]
     pub no_suppressions: bool,
+    /// Leave out of directory searches what this .gitignore-style pattern matches (repeatable;
+    /// added to drydock.toml's [lint] exclude).
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
+    /// Also search what .gitignore excludes.
+    #[arg(long)]
+    pub no_ignore: bool,
     /// How secrets may reach a container's environment: by reference (default) or only as files.
     #[arg(long, value_enum)]
     pub secret_env: Option<drydock::lint::SecretEnvStance>,

@@ -25,6 +25,7 @@ pub fn run(a: LintArgs, ui: &Ui) -> Outcome {
         .map_err(failure)?
         .0
         .lint;
+    let cfg_exclude = cfg.exclude.clone();
     let upper = |v: Vec<String>| {
         v.into_iter()
             .map(|s| s.trim().to_ascii_uppercase())
@@ -73,7 +74,25 @@ pub fn run(a: LintArgs, ui: &Ui) -> Outcome {
                 "`-` (standard input) cannot be mixed with paths\n  fix: lint standard input alone: drydock lint - --stdin-filename NAME",
             ));
         }
-        let found = lint::discover(&paths).map_err(failure)?;
+        let discover = lint::DiscoverOptions {
+            exclude: cfg_exclude.iter().cloned().chain(a.exclude).collect(),
+            exclude_root: cfg_dir.clone(),
+            no_ignore: a.no_ignore,
+        };
+        let found = lint::discover_with(&paths, &discover).map_err(|e| match &e {
+            // A bad pattern is drydock.toml's when it came from there, else the command line's.
+            lint::LintError::Exclude { pattern, .. } if cfg_exclude.contains(pattern) => {
+                drydock::error::Failure {
+                    path: Some(cfg_dir.join(drydock::config::FILE_NAME)),
+                    ..failure(e)
+                }
+            }
+            lint::LintError::Exclude { .. } => drydock::error::Failure {
+                kind: drydock::error::ErrorKind::Usage,
+                ..failure(e)
+            },
+            _ => failure(e),
+        })?;
         lint::lint_paths(&found, &opts)
     };
     for e in &run.errors {
@@ -87,7 +106,7 @@ pub fn run(a: LintArgs, ui: &Ui) -> Outcome {
         &run.diagnostics,
         &run.sources,
         color,
-        run.errors.len(),
+        &run.errors,
     ));
     ui.note(&run.summary());
     if !run.errors.is_empty() {

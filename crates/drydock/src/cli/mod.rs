@@ -30,8 +30,31 @@ pub use args::{Cli, Cmd, Format};
 pub type Outcome = Result<u8, Failure>;
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json = asks_for_json(&argv);
+    let cli = match Cli::try_parse_from(&argv) {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e, &argv, json),
+    };
     let ui = Ui::new(cli.quiet);
+    // Every command ends the same way on SIGINT or SIGTERM: `interrupted`, exit 130.
+    if let Err(e) = drydock::interrupt::install(move || {
+        let f = Failure::new(
+            drydock::error::ErrorKind::Interrupted,
+            "interrupted by SIGINT or SIGTERM",
+        );
+        // Hold stdout until the end: the command, still running on the main thread, must not
+        // print after the error object.
+        let mut stdout = std::io::stdout().lock();
+        if json {
+            let _ = writeln!(stdout, "{}", f.json());
+            let _ = stdout.flush();
+        }
+        error_line(&ui, &f.text());
+        std::process::exit(i32::from(f.exit_code()));
+    }) {
+        ui.warn(&e);
+    }
     let (format, outcome) = match cli.command {
         Cmd::Build(a) => (a.format, build::run(a, &ui)),
         Cmd::Run(a) => (Format::Text, run::run(a, &ui)),
@@ -61,6 +84,55 @@ pub fn main() -> ExitCode {
         Cmd::Login(a) => (Format::Text, login::run(a, &ui)),
     };
     finish(outcome, format, &ui)
+}
+
+/// Whether the command line asks for JSON (`--format json` or `--format=json`, anywhere before
+/// a `--`), judged from the raw arguments so that it holds even when clap refuses them.
+fn asks_for_json(argv: &[std::ffi::OsString]) -> bool {
+    let args: Vec<&str> = argv
+        .iter()
+        .skip(1)
+        .map(|a| a.to_str().unwrap_or(""))
+        .take_while(|a| *a != "--")
+        .collect();
+    args.iter().enumerate().any(|(i, a)| {
+        *a == "--format=json" || (*a == "--format" && args.get(i + 1) == Some(&"json"))
+    })
+}
+
+/// A command line clap refused: its text on stderr as clap prints it and, when the command
+/// line asks for JSON, the JSON error object (kind `usage`) on stdout; exit 2. `--help` and
+/// `--version` are not errors.
+fn usage_error(e: clap::Error, argv: &[std::ffi::OsString], json: bool) -> ExitCode {
+    if !e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    if json {
+        let rendered = e.render().to_string();
+        let first = rendered.split("\n\n").next().unwrap_or("").trim();
+        let message = first.strip_prefix("error: ").unwrap_or(first).to_string();
+        let commands: Vec<String> = <Cli as clap::CommandFactory>::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect();
+        let fix = match argv
+            .iter()
+            .skip(1)
+            .filter_map(|a| a.to_str())
+            .find(|a| commands.iter().any(|c| c == a))
+        {
+            Some(cmd) => format!("drydock {cmd} --help"),
+            None => "drydock --help".to_string(),
+        };
+        let f = Failure {
+            fix: Some(fix),
+            ..Failure::new(drydock::error::ErrorKind::Usage, message)
+        };
+        out(&format!("{}\n", f.json()));
+    }
+    let _ = e.print();
+    ExitCode::from(2)
 }
 
 /// Prints a failure the way the command's format asks, and gives the exit code.

@@ -44,7 +44,11 @@ pub fn list(a: RulesArgs, ui: &Ui) -> Outcome {
             r.name,
             r.practice,
             r.severity.as_str(),
-            if catalog::is_default(r.code) { "default" } else { "opt-in" },
+            if catalog::is_default(r.code) {
+                "default"
+            } else {
+                "opt-in"
+            },
             r.summary()
         ));
     }

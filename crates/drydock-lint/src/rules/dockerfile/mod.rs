@@ -102,7 +102,7 @@ pub fn final_chain<'a>(ctx: &'a DockerfileCtx<'_>) -> Vec<&'a Stage> {
 pub fn reaches_final(ctx: &DockerfileCtx<'_>, index: usize) -> bool {
     ctx.final_chain
         .iter()
-        .any(|&i| ctx.stages[i].body.contains(&index))
+        .any(|&i| ctx.stages[i].body.binary_search(&index).is_ok())
 }
 
 /// A Windows image: a Windows base (servercore, nanoserver, mcr.microsoft.com/windows) along the
