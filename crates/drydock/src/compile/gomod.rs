@@ -129,8 +129,7 @@ fn local_dirs(text: &str, work: bool) -> Vec<(usize, &'static str, String)> {
             continue;
         }
         let (verb, rest) = match block {
-            Some(v) if line == ")" => {
-                let _ = v;
+            Some(_) if line == ")" => {
                 block = None;
                 continue;
             }
