@@ -26,8 +26,40 @@ fn proxy() -> &'static Path {
     })
 }
 
-/// Module mode with the proxy and a fresh GOPATH; the module cache is shared by the tests (the
-/// go command keeps it safe under concurrent use). Nothing of the caller's Go environment leaks in.
+/// A module cache for the proxy as it is now: shared by the tests (the go command keeps it safe
+/// under concurrent use), and named by a digest of the proxy's files, because the go command
+/// never refetches a version it has cached and the proxy changes with Debian's packages.
+fn modcache() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        use std::hash::{Hash, Hasher};
+        let mut files = Vec::new();
+        let mut stack = vec![proxy().to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let e = e.unwrap();
+                let meta = e.metadata().unwrap();
+                if meta.is_dir() {
+                    stack.push(e.path());
+                } else {
+                    files.push((e.path(), meta.len()));
+                }
+            }
+        }
+        files.sort();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for (path, len) in &files {
+            path.hash(&mut h);
+            len.hash(&mut h);
+            if path.extension().is_some_and(|x| x == "mod") {
+                std::fs::read(path).unwrap().hash(&mut h);
+            }
+        }
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("gomodcache-{:016x}", h.finish()))
+    })
+}
+
+/// Module mode with the proxy and a fresh GOPATH. Nothing of the caller's Go environment leaks in.
 fn go_env<'a>(cmd: &'a mut Command, gopath: &Path) -> &'a mut Command {
     for k in [
         "GO111MODULE",
@@ -41,10 +73,7 @@ fn go_env<'a>(cmd: &'a mut Command, gopath: &Path) -> &'a mut Command {
         cmd.env_remove(k);
     }
     cmd.env("GOPATH", gopath)
-        .env(
-            "GOMODCACHE",
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("gomodcache"),
-        )
+        .env("GOMODCACHE", modcache())
         .env("GOPROXY", format!("file://{}", proxy().display()))
         .env("GOSUMDB", "off")
 }
