@@ -282,7 +282,20 @@ impl Classify for CompileError {
         match self {
             CompileError::Context(e) => e.kind(),
             CompileError::Cache(e) => e.kind(),
+            CompileError::LocalPath(_) => ErrorKind::Input,
             _ => ErrorKind::Failed,
+        }
+    }
+    fn path(&self) -> Option<PathBuf> {
+        match self {
+            CompileError::LocalPath(e) => Some(e.file.clone()),
+            _ => None,
+        }
+    }
+    fn line(&self) -> Option<usize> {
+        match self {
+            CompileError::LocalPath(e) => Some(e.line),
+            _ => None,
         }
     }
 }
@@ -366,6 +379,7 @@ impl Classify for BuildError {
             BuildError::Project(e) => e.path(),
             BuildError::Publish(e) => e.path(),
             BuildError::Cache(e) => e.path(),
+            BuildError::Compile(e) => e.path(),
             _ => None,
         }
     }
@@ -374,6 +388,7 @@ impl Classify for BuildError {
             BuildError::Config(e) => e.line(),
             BuildError::Context(e) => e.line(),
             BuildError::Project(e) => e.line(),
+            BuildError::Compile(e) => e.line(),
             _ => None,
         }
     }

@@ -481,7 +481,8 @@ impl Project {
 }
 
 /// The project a command run in `dir` is about: the nearest directory at or above `dir` with a
-/// drydock.toml, else with a go.mod or Cargo.toml (as go and cargo look upward), else `dir`.
+/// drydock.toml, else with a go.work, go.mod or Cargo.toml (as go and cargo look upward; a go.work
+/// above the module wins, as it does for go), else `dir`.
 /// The search stops at the top of a git work tree. Returns the root and, when it is above
 /// `dir`, what was found there.
 pub fn find_root(dir: &Path) -> Result<(PathBuf, Option<String>), ProjectError> {
@@ -511,9 +512,28 @@ pub fn find_root(dir: &Path) -> Result<(PathBuf, Option<String>), ProjectError> 
             go_on
         })
     };
-    for markers in [&[config::FILE_NAME][..], &["go.mod", "Cargo.toml"][..]] {
+    // A go.work above a module is the workspace the go command builds it in (unless
+    // GOWORK=off): its root is the project, so the other modules it uses are in the context.
+    let workspace = |module: &Path| -> Option<PathBuf> {
+        if std::env::var("GOWORK").is_ok_and(|v| v == "off") {
+            return None;
+        }
+        ancestors()
+            .skip_while(|a| *a != module)
+            .find(|a| a.join("go.work").is_file())
+            .map(Path::to_path_buf)
+    };
+    for markers in [
+        &[config::FILE_NAME][..],
+        &["go.work", "go.mod", "Cargo.toml"][..],
+    ] {
         for a in ancestors() {
             if let Some(m) = markers.iter().find(|m| a.join(m).is_file()) {
+                let (a, m) = match workspace(a) {
+                    Some(w) if *m == "go.mod" => (w, "go.work"),
+                    _ => (a.to_path_buf(), *m),
+                };
+                let a = a.as_path();
                 if a == abs {
                     return Ok((dir.to_path_buf(), None));
                 }

@@ -1,6 +1,7 @@
 //! `drydock build`.
 
 use drydock::build::{self, BuildOptions, BuildReport};
+use drydock::compile::goinfo::{GoInfo, GoModule};
 use drydock::project::Overrides;
 use drydock::publish::{self, EngineLoad, Publisher};
 use drydock::ui::{human_bytes as human, Ui};
@@ -66,6 +67,46 @@ fn secs(ms: u128) -> String {
     }
 }
 
+/// The Go version and the modules the binary was built from, as its build info records them.
+fn go_modules(g: &GoInfo) -> String {
+    let Some(main) = &g.main_module else {
+        return format!("  {}; no modules recorded (GOPATH mode)\n", g.version);
+    };
+    let module = |m: &GoModule| {
+        let mut t = format!("{} {}", m.path, m.version);
+        if let Some(sum) = &m.sum {
+            t.push_str(&format!(" {sum}"));
+        }
+        if let Some(r) = &m.replaced_by {
+            t.push_str(" => ");
+            t.push_str(&module_plain(r));
+        }
+        t
+    };
+    let mut s = format!(
+        "  {}; module {}, {} {}\n",
+        g.version,
+        module(main),
+        g.deps.len(),
+        if g.deps.len() == 1 {
+            "dependency"
+        } else {
+            "dependencies"
+        }
+    );
+    for d in &g.deps {
+        s.push_str(&format!("    {}\n", module(d)));
+    }
+    s
+}
+
+fn module_plain(m: &GoModule) -> String {
+    match &m.sum {
+        Some(sum) => format!("{} {} {sum}", m.path, m.version),
+        None => format!("{} {}", m.path, m.version),
+    }
+}
+
 fn print_report(r: &BuildReport, ui: &Ui) {
     let mut s = String::new();
     for a in &r.assumptions {
@@ -99,6 +140,9 @@ fn print_report(r: &BuildReport, ui: &Ui) {
         r.binary.linkage,
         r.binary.tool
     ));
+    if let Some(g) = &r.binary.go {
+        s.push_str(&go_modules(g));
+    }
     let t = &r.times;
     s.push_str(&format!(
         "  time: context {}, compile {}, layers {}, outputs {}; total {}\n",

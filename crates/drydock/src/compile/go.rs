@@ -1,5 +1,7 @@
 //! `go build` for the build stage, in module mode or GOPATH mode.
 //!
+//! Module mode (a go.mod or go.work) builds the staged copy as the go command would the user's
+//! tree; local `replace`/`use` directories must be inside the context (see `gomod`).
 //! GOPATH mode (GO111MODULE=off, or no go.mod) stages the sources at `GOPATH/src/<import
 //! path>` inside a private GOPATH that precedes the user's, so the import path, and with
 //! `-trimpath` every path in the binary, is the same wherever the project lives.
@@ -22,8 +24,17 @@ pub fn build(
     linking: Linking,
 ) -> Result<Compiled, CompileError> {
     let guard = cache.stage_dir(&format!("go-{}", project.name))?;
-    let gopath_mode =
-        env_value(project, "GO111MODULE").as_deref() == Some("off") || !ctx.contains("go.mod");
+    let gopath_mode = !super::gomod::module_mode(
+        ctx,
+        env_value(project, "GO111MODULE").as_deref(),
+        env_value(project, "GOWORK").as_deref(),
+    );
+    if !gopath_mode {
+        let vendored = ctx.contains("vendor/modules.txt")
+            && !env_value(project, "GOFLAGS")
+                .is_some_and(|f| f.contains("-mod=mod") || f.contains("-mod=readonly"));
+        super::gomod::check_local_paths(&project.root, ctx, vendored)?;
+    }
     let (src_dir, gopath) = if gopath_mode {
         let import = project
             .go_module

@@ -9,6 +9,7 @@
 pub mod elf;
 mod go;
 pub mod goinfo;
+pub mod gomod;
 mod rust;
 
 use std::path::{Path, PathBuf};
@@ -47,6 +48,8 @@ pub enum CompileError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    LocalPath(#[from] gomod::LocalPathError),
     #[error(transparent)]
     Static(#[from] StaticError),
     #[error(transparent)]
