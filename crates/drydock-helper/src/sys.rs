@@ -31,6 +31,8 @@ mod arch;
 #[cfg(target_arch = "aarch64")]
 #[path = "sys/aarch64.rs"]
 mod arch;
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+compile_error!("drydock-helper has system calls for x86_64 and aarch64 only (see sys/)");
 use arch::*;
 
 fn sc(n: i64, a: [i64; 6]) -> i64 {
