@@ -1,4 +1,5 @@
-//! Raw Linux system calls (x86_64), and the little runtime a program without libc needs.
+//! Raw Linux system calls (x86_64 and aarch64: the numbers and the instruction are in `sys/`),
+//! and the little runtime a program without libc needs.
 //!
 //! The helper uses no libc at all: a static glibc costs 700 KB before the first line of code,
 //! and glibc's IFUNC-resolved string functions need its start-up code. The kernel interface
@@ -7,7 +8,6 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::arch::asm;
 
 pub const SIGHUP: i32 = 1;
 pub const SIGINT: i32 = 2;
@@ -24,34 +24,16 @@ pub const EACCES: i64 = 13;
 pub const EAGAIN: i64 = 11;
 pub const EINPROGRESS: i64 = 115;
 
-const SYS_READ: i64 = 0;
-const SYS_WRITE: i64 = 1;
-const SYS_CLOSE: i64 = 3;
-const SYS_POLL: i64 = 7;
-const SYS_RT_SIGPROCMASK: i64 = 14;
-const SYS_GETPID: i64 = 39;
-const SYS_SOCKET: i64 = 41;
-const SYS_CONNECT: i64 = 42;
-const SYS_GETSOCKOPT: i64 = 55;
-const SYS_FORK: i64 = 57;
-const SYS_EXECVE: i64 = 59;
-const SYS_WAIT4: i64 = 61;
-const SYS_KILL: i64 = 62;
-const SYS_RT_SIGTIMEDWAIT: i64 = 128;
-const SYS_PRCTL: i64 = 157;
-const SYS_SCHED_GETAFFINITY: i64 = 204;
-const SYS_CLOCK_GETTIME: i64 = 228;
-const SYS_EXIT_GROUP: i64 = 231;
-const SYS_OPENAT: i64 = 257;
-
-#[inline(always)]
-unsafe fn syscall(n: i64, a: [i64; 6]) -> i64 {
-    let ret;
-    // SAFETY (caller): the arguments are what syscall `n` expects.
-    asm!("syscall", inlateout("rax") n => ret, in("rdi") a[0], in("rsi") a[1], in("rdx") a[2], in("r10") a[3], in("r8") a[4], in("r9") a[5],
-         lateout("rcx") _, lateout("r11") _, options(nostack));
-    ret
-}
+// The system call numbers and the instruction that makes the call: per architecture.
+#[cfg(target_arch = "x86_64")]
+#[path = "sys/x86_64.rs"]
+mod arch;
+#[cfg(target_arch = "aarch64")]
+#[path = "sys/aarch64.rs"]
+mod arch;
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+compile_error!("drydock-helper has system calls for x86_64 and aarch64 only (see sys/)");
+use arch::*;
 
 fn sc(n: i64, a: [i64; 6]) -> i64 {
     // SAFETY: every wrapper below passes valid pointers and sizes for its call.
@@ -286,7 +268,7 @@ pub fn spawn(
             .collect()
     };
     // A pipe would be the classic way to report exec failure; a pre-check is enough here.
-    let pid = sc(SYS_FORK, [0; 6]);
+    let pid = sc(FORK.0, FORK.1);
     if pid < 0 {
         return Err(-pid);
     }
@@ -362,16 +344,9 @@ fn poll(fd: i64, events: i16, timeout_ms: u64) -> bool {
         revents: 0,
     };
     loop {
-        let r = sc(
-            SYS_POLL,
-            [
-                &mut p as *mut PollFd as i64,
-                1,
-                timeout_ms.min(i32::MAX as u64) as i64,
-                0,
-                0,
-                0,
-            ],
+        let r = poll_one(
+            &mut p as *mut PollFd as i64,
+            timeout_ms.min(i32::MAX as u64) as i64,
         );
         if r == -EINTR {
             continue;
