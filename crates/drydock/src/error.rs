@@ -262,6 +262,7 @@ impl Classify for CompileError {
         match self {
             CompileError::Context(e) => e.kind(),
             CompileError::Cache(e) => e.kind(),
+            CompileError::Interrupted { .. } => ErrorKind::Interrupted,
             _ => ErrorKind::Failed,
         }
     }
@@ -399,7 +400,9 @@ impl Classify for InitError {
 impl Classify for RunError {
     fn kind(&self) -> ErrorKind {
         match self {
-            RunError::BadEnv(_) => ErrorKind::Usage,
+            RunError::BadEnv(_) | RunError::UnsetEnv(_) | RunError::MultilineEnv(_) => {
+                ErrorKind::Usage
+            }
             RunError::PortInUse { .. } => ErrorKind::Usage,
             RunError::Interrupted { .. } => ErrorKind::Interrupted,
             _ => ErrorKind::Failed,

@@ -18,6 +18,7 @@ pub use drydock_oci::{digest, fsutil, reference};
 pub mod image;
 pub mod init;
 pub use drydock_lint as lint;
+pub mod pgroup;
 pub mod project;
 pub mod publish;
 pub use drydock_lint::units as quantity;

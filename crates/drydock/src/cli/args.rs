@@ -20,6 +20,10 @@ pub struct Cli {
     /// Print nothing but errors and the requested output.
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Show what the compiler prints as it builds (without it: a progress line on a terminal,
+    /// nothing otherwise).
+    #[arg(long, short, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Cmd,
 }

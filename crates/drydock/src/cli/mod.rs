@@ -31,7 +31,7 @@ pub type Outcome = Result<u8, Failure>;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ui = Ui::new(cli.quiet);
+    let ui = Ui::new(cli.quiet).verbose(cli.verbose);
     let (format, outcome) = match cli.command {
         Cmd::Build(a) => (a.format, build::run(a, &ui)),
         Cmd::Run(a) => (Format::Text, run::run(a, &ui)),
