@@ -639,3 +639,106 @@ fn concurrent_builds_share_one_cache_safely() {
         assert_eq!(hex::encode(sha2::Sha256::digest(&data)), name);
     }
 }
+
+/// Every process under `root` (not `root` itself), by walking /proc: (pid, comm, start time).
+fn descendants(root: u32) -> Vec<(u32, String, u64)> {
+    let mut procs = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // comm is in parentheses and may hold spaces: split after the last ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = stat[open + 1..close].to_string();
+        let rest: Vec<&str> = stat[close + 2..].split(' ').collect();
+        let ppid: u32 = rest[1].parse().unwrap_or(0);
+        let start: u64 = rest[19].parse().unwrap_or(0);
+        procs.push((pid, ppid, comm, start));
+    }
+    let mut found = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for (pid, ppid, comm, start) in &procs {
+            if *ppid == p {
+                found.push((*pid, comm.clone(), *start));
+                frontier.push(*pid);
+            }
+        }
+    }
+    found
+}
+
+/// SIGINT (and SIGTERM) during a cargo build: drydock exits 130 and no process it started —
+/// cargo, rustc — is left running. The crate's constant takes rustc minutes to evaluate, so the
+/// compiler is surely running when the signal comes.
+#[test]
+fn an_interrupted_build_ends_the_whole_compiler_tree() {
+    require_tool("cargo");
+    for signal in ["-INT", "-TERM"] {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("spin");
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            "[package]\nname = \"spin\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("src/main.rs"),
+            "#![allow(long_running_const_eval)]\nconst SPIN: u64 = {\n    let mut i: u64 = 0;\n    let mut s: u64 = 0;\n    while i < 500_000_000_000 {\n        s = s.wrapping_add(i ^ (s >> 3));\n        i += 1;\n    }\n    s\n};\nfn main() {\n    println!(\"{}\", SPIN);\n}\n",
+        )
+        .unwrap();
+        let child = drydock()
+            .arg("build")
+            .arg(&dir)
+            .arg("--cache-dir")
+            .arg(t.path().join("cache"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let tree = eventually("rustc compiles spin under drydock", Duration::from_secs(60), || {
+            let d = descendants(pid);
+            d.iter()
+                .any(|(p, c, _)| {
+                    c == "rustc"
+                        && std::fs::read(format!("/proc/{p}/cmdline"))
+                            .is_ok_and(|a| String::from_utf8_lossy(&a).contains("spin"))
+                })
+                .then_some(d)
+        });
+        assert!(tree.iter().any(|(_, c, _)| c == "cargo"), "{tree:?}");
+        run_ok(Command::new("kill").args([signal, &pid.to_string()]));
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{signal}: {err}");
+        assert!(err.contains("interrupted"), "{err}");
+        // Nothing of the tree is left running (a zombie waiting for init to reap it is not; a
+        // pid reused since is another process: its start time differs). Killed processes take
+        // a moment to go, but not seconds.
+        let alive = || -> Vec<(u32, String, u64)> {
+            tree.iter()
+                .filter(|(p, _, start)| {
+                    std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| {
+                        s.rfind(')').is_some_and(|c| {
+                            let f: Vec<&str> = s[c + 2..].split(' ').collect();
+                            f[0] != "Z" && f[19].parse::<u64>().ok() == Some(*start)
+                        })
+                    })
+                })
+                .cloned()
+                .collect()
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(3);
+        while !alive().is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(alive().is_empty(), "{signal}: left running: {:?}", alive());
+    }
+}
