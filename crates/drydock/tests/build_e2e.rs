@@ -742,3 +742,46 @@ fn an_interrupted_build_ends_the_whole_compiler_tree() {
         assert!(alive().is_empty(), "{signal}: left running: {:?}", alive());
     }
 }
+
+/// `-v` streams the compiler's own output as it builds; without it (not a terminal) none of
+/// it shows, and a failure still shows the compiler's last lines.
+#[test]
+fn verbose_streams_the_compiler_and_quiet_otherwise() {
+    require_tool("cargo");
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("hello");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/main.rs"), "fn main() { println!(\"hi\"); }\n").unwrap();
+    let cache = t.path().join("cache");
+    let build = |extra: &[&str]| {
+        run(drydock()
+            .arg("build")
+            .arg(&dir)
+            .args(extra)
+            .arg("--cache-dir")
+            .arg(&cache)
+            .args(["--output", &format!("oci:{}", t.path().join("out").display())]))
+    };
+    let out = build(&["-v"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("  | ") && err.contains("Compiling hello v0.1.0"),
+        "cargo's output streamed: {err}"
+    );
+    std::fs::write(dir.join("src/main.rs"), "fn main() { println!(\"hi 2\"); }\n").unwrap();
+    let out = build(&[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("Compiling hello"), "quiet without -v: {err}");
+    std::fs::write(dir.join("src/main.rs"), "fn main() { let x: u8 = \"no\"; }\n").unwrap();
+    let out = build(&[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("mismatched types"), "the compiler's error is shown: {err}");
+}
