@@ -263,6 +263,7 @@ impl Classify for CompileError {
             CompileError::Context(e) => e.kind(),
             CompileError::Cache(e) => e.kind(),
             CompileError::Interrupted { .. } => ErrorKind::Interrupted,
+            CompileError::Prebuilt { .. } => ErrorKind::Input,
             _ => ErrorKind::Failed,
         }
     }
@@ -335,7 +336,7 @@ impl Classify for BuildError {
             BuildError::Compile(e) => e.kind(),
             BuildError::Publish(e) => e.kind(),
             BuildError::Cache(e) => e.kind(),
-            BuildError::SourceDateEpoch(_) => ErrorKind::Config,
+            BuildError::SourceDateEpoch { .. } => ErrorKind::Config,
             BuildError::Base(e) => e.kind(),
             BuildError::Layer(_) | BuildError::Image(_) => ErrorKind::Failed,
         }

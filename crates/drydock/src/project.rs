@@ -189,6 +189,42 @@ impl Health {
     }
 }
 
+/// A prebuilt binary is bad input unless it is a regular file that starts as an ELF executable
+/// does: a directory, a missing path or a script says so here, before anything is built.
+fn check_binary(b: &Path) -> Result<(), ProjectError> {
+    use std::io::Read;
+    let bad = |why: String, fix: &'static str| ProjectError::Binary {
+        path: b.to_path_buf(),
+        why,
+        fix,
+    };
+    const WHERE: &str = "check the path (relative paths are from the current directory; `binary` in drydock.toml is relative to the project)";
+    const ELF: &str = "pass the compiled executable itself (a static Linux ELF binary), or drop --binary to let drydock compile the project";
+    let m = std::fs::metadata(b).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => bad("does not exist".into(), WHERE),
+        _ => bad(e.to_string(), WHERE),
+    })?;
+    if m.is_dir() {
+        return Err(bad("is a directory, not an executable".into(), ELF));
+    }
+    if !m.is_file() {
+        return Err(bad("is not a regular file".into(), ELF));
+    }
+    let mut head = [0u8; 4];
+    let n = std::fs::File::open(b)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| bad(e.to_string(), WHERE))?;
+    if n < 4 || head != *b"\x7fELF" {
+        let what = if head.starts_with(b"#!") {
+            "is a script, not an ELF executable: an image from drydock has no shell or interpreter to run it"
+        } else {
+            "is not an ELF executable"
+        };
+        return Err(bad(what.into(), ELF));
+    }
+    Ok(())
+}
+
 /// What a language's project files say: the main package or binary target, and for Go the
 /// module and whether it is a Gin service.
 struct Entry {
@@ -289,11 +325,7 @@ impl Project {
             (None, b) => b.clone(),
         };
         if let Some(b) = &binary {
-            match std::fs::metadata(b) {
-                Ok(m) if m.is_file() => {}
-                Ok(_) => return Err(ProjectError::Binary { path: b.clone(), why: "is not a file".into(), fix: "name the compiled executable itself" }),
-                Err(e) => return Err(ProjectError::Binary { path: b.clone(), why: e.to_string(), fix: "check the path (relative paths are from the current directory; `binary` in drydock.toml is relative to the project)" }),
-            }
+            check_binary(b)?;
         }
 
         let has = |p: &str| ctx.contains(p);

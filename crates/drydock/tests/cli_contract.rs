@@ -671,3 +671,117 @@ fn help_texts() {
         "{init}"
     );
 }
+
+/// The static helper drydock's build script made: any static binary will do for --binary.
+fn a_static_binary() -> std::path::PathBuf {
+    let target = Path::new(env!("CARGO_BIN_EXE_drydock")).parent().unwrap();
+    std::fs::read_dir(target.join("build"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("out/drydock-helper"))
+        .find(|p| p.is_file())
+        .expect("the helper built by build.rs")
+}
+
+/// Everything --binary (or `binary` in drydock.toml) can wrongly name is bad input, exit 2,
+/// saying what it is: missing, a directory, a script, not ELF, dynamically linked.
+#[test]
+fn a_bad_prebuilt_binary_is_bad_input() {
+    let t = tempfile::tempdir().unwrap();
+    let proj = t.path().join("p");
+    std::fs::create_dir(&proj).unwrap();
+    let script = t.path().join("run.sh");
+    std::fs::write(&script, "#!/bin/sh\necho hi\n").unwrap();
+    let text = t.path().join("notes.txt");
+    std::fs::write(&text, "hello").unwrap();
+    let short = t.path().join("short");
+    std::fs::write(&short, "\x7fE").unwrap();
+    let cases = [
+        (t.path().join("nope"), "does not exist"),
+        (t.path().to_path_buf(), "is a directory"),
+        (script, "is a script, not an ELF executable"),
+        (text, "is not an ELF executable"),
+        (short, "is not an ELF executable"),
+        ("/bin/ls".into(), "is dynamically linked"),
+    ];
+    for (bin, want) in cases {
+        let (c, out, err) = code(
+            drydock()
+                .arg("build")
+                .arg(&proj)
+                .arg("--binary")
+                .arg(&bin)
+                .args(["--cache-dir"])
+                .arg(t.path().join("cache"))
+                .args(["--format", "json"]),
+        );
+        assert_eq!(c, 2, "{}: {out}{err}", bin.display());
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let msg = v["error"]["message"].as_str().unwrap_or_default();
+        assert!(msg.contains(want), "{}: {out}", bin.display());
+        assert!(v["error"]["fix"].is_string(), "{out}");
+    }
+}
+
+/// SOURCE_DATE_EPOCH: negative, not a number, a fraction, past year 9999 — each is refused,
+/// exit 2, saying which; the last second of year 9999 and surrounding blanks are fine.
+#[test]
+fn bad_source_date_epoch_values_are_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let proj = t.path().join("p");
+    std::fs::create_dir(&proj).unwrap();
+    let bin = a_static_binary();
+    let build = |v: &str| {
+        code(
+            drydock()
+                .arg("build")
+                .arg(&proj)
+                .arg("--binary")
+                .arg(&bin)
+                .arg("--cache-dir")
+                .arg(t.path().join("cache"))
+                .arg("--output")
+                .arg(format!("oci:{}", t.path().join("out").display()))
+                .args(["--format", "json"])
+                .env("SOURCE_DATE_EPOCH", v),
+        )
+    };
+    for (v, want) in [
+        ("-1", "is negative"),
+        ("abc", "is not a whole number"),
+        ("1.5", "is not a whole number"),
+        ("0x10", "is not a whole number"),
+        ("253402300800", "is after the year 9999"),
+        ("99999999999999999999999999", "is after the year 9999"),
+    ] {
+        let (c, out, err) = build(v);
+        assert_eq!(c, 2, "{v}: {out}{err}");
+        assert!(out.contains(want) && out.contains("SOURCE_DATE_EPOCH"), "{v}: {out}");
+    }
+    for (v, created) in [
+        ("253402300799", "9999-12-31T23:59:59Z"),
+        (" 17 ", "1970-01-01T00:00:17Z"),
+    ] {
+        let (c, out, err) = build(v);
+        assert_eq!(c, 0, "{v}: {err}");
+        let layout = t.path().join("out");
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+        let _ = out;
+        let manifests = index["manifests"].as_array().unwrap();
+        let found = manifests.iter().any(|m| {
+            let digest = m["digest"].as_str().unwrap().replace("sha256:", "");
+            let man: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(layout.join("blobs/sha256").join(digest)).unwrap(),
+            )
+            .unwrap();
+            let cfg = man["config"]["digest"].as_str().unwrap().replace("sha256:", "");
+            let cfg: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(layout.join("blobs/sha256").join(cfg)).unwrap(),
+            )
+            .unwrap();
+            cfg["created"] == created
+        });
+        assert!(found, "{v}: created {created}");
+    }
+}

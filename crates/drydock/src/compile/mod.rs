@@ -54,6 +54,9 @@ pub enum CompileError {
     },
     #[error(transparent)]
     Static(#[from] StaticError),
+    /// `--binary` (or `binary` in drydock.toml) is not something an image can run: bad input.
+    #[error("{source}")]
+    Prebuilt { path: PathBuf, source: StaticError },
     #[error(transparent)]
     Context(#[from] ContextError),
     #[error(transparent)]
@@ -97,7 +100,12 @@ pub fn compile(
     linking: Linking,
 ) -> Result<Compiled, CompileError> {
     if let Some(bin) = &project.binary {
-        let info = linking.check(bin, elf::FIX_ANY)?;
+        let info = linking
+            .check(bin, elf::FIX_ANY)
+            .map_err(|source| CompileError::Prebuilt {
+                path: bin.clone(),
+                source,
+            })?;
         return Ok(Compiled {
             binary: bin.clone(),
             info,
