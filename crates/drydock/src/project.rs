@@ -80,7 +80,6 @@ pub struct Project {
     #[serde(skip)]
     pub assets: Vec<Asset>,
     pub build_env: BTreeMap<String, String>,
-    pub allow_secrets: Vec<String>,
     /// Whether drydock-helper goes into the image.
     pub helper: bool,
     pub health: Health,
@@ -486,7 +485,6 @@ impl Project {
             labels: cfg.image.labels.clone(),
             assets: cfg.image.assets.clone(),
             build_env: cfg.build.env.clone(),
-            allow_secrets: cfg.context.allow_secrets.clone(),
             helper: !o.no_helper && cfg.image.helper.unwrap_or(true),
             health: Health::resolve(&cfg.health, &sources, &mut assumptions),
             resources: Resources::from_config(&cfg.resources),

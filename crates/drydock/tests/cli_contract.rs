@@ -785,3 +785,63 @@ fn bad_source_date_epoch_values_are_refused() {
         assert!(found, "{v}: created {created}");
     }
 }
+
+/// A literal secret in `[image] env` would be baked into the image: refused (exit 2) with the
+/// key and the fix, by the judgement DF008 makes on a Dockerfile — a password in a URL too;
+/// references, placeholders and plain settings pass, and `allow_secret_env` lets a named key
+/// through.
+#[test]
+fn secrets_in_image_env_are_refused_at_build_time() {
+    let t = tempfile::tempdir().unwrap();
+    let proj = t.path().join("p");
+    std::fs::create_dir(&proj).unwrap();
+    let bin = a_static_binary();
+    let build = |toml: &str| {
+        std::fs::write(proj.join("drydock.toml"), toml).unwrap();
+        code(
+            drydock()
+                .arg("build")
+                .arg(&proj)
+                .arg("--binary")
+                .arg(&bin)
+                .arg("--cache-dir")
+                .arg(t.path().join("cache"))
+                .arg("--output")
+                .arg(format!("oci:{}", t.path().join("out").display())),
+        )
+    };
+    for (env, key) in [
+        ("API_TOKEN = \"tok-4f1c9a2b7e\"", "image.env.API_TOKEN"),
+        ("DB_PASSWORD = \"hunter2hunter2\"", "image.env.DB_PASSWORD"),
+        (
+            "DATABASE_URL = \"postgres://app:s3cr3tpw@db/app\"",
+            "image.env.DATABASE_URL",
+        ),
+    ] {
+        let (c, _, err) = build(&format!("name = \"p\"\nport = 8080\n[image]\nenv = {{ {env} }}\n"));
+        assert_eq!(c, 2, "{env}: {err}");
+        assert!(
+            err.contains("drydock.toml") && err.contains(key) && err.contains("DF008"),
+            "{env}: {err}"
+        );
+        assert!(err.contains("fix: remove it from [image] env and pass it at run time"), "{err}");
+    }
+    for env in [
+        "TZ = \"UTC\"",
+        "API_TOKEN = \"changeme\"",
+        "API_TOKEN = \"${TOKEN}\"",
+        "TOKEN_FILE = \"/run/secrets/token\"",
+    ] {
+        let (c, _, err) = build(&format!("name = \"p\"\nport = 8080\n[image]\nenv = {{ {env} }}\n"));
+        assert_eq!(c, 0, "{env}: {err}");
+    }
+    let (c, _, err) = build(
+        "name = \"p\"\nport = 8080\n[image]\nenv = { API_TOKEN = \"public-demo-token-1\" }\nallow_secret_env = [\"API_TOKEN\"]\n",
+    );
+    assert_eq!(c, 0, "allowed explicitly: {err}");
+    let (c, _, err) = build(
+        "name = \"p\"\nport = 8080\n[image]\nenv = { TZ = \"UTC\" }\nallow_secret_env = [\"API_TOKN\"]\n",
+    );
+    assert_eq!(c, 2, "{err}");
+    assert!(err.contains("image.allow_secret_env") && err.contains("API_TOKN"), "{err}");
+}
