@@ -416,11 +416,7 @@ fn build_layers(
     if !project.assets.is_empty() {
         let mut l = LayerSpec::new("assets", mtime);
         for a in &project.assets {
-            let src = a.src.trim_end_matches('/');
-            let dst = a.dst.trim_matches('/');
-            for e in ctx.under(src) {
-                let rel = &e.path[src.len()..];
-                let path = format!("{dst}{rel}");
+            for (path, e) in crate::project::asset_paths(a, ctx) {
                 let full = ctx.root.join(&e.path);
                 l.push(match &e.kind {
                     EntryKind::Dir => Entry::dir(&path, 0o755),
@@ -430,7 +426,7 @@ fn build_layers(
                         Content::Path(full),
                     ),
                     EntryKind::Symlink { target } => Entry {
-                        path: path.trim_matches('/').to_string(),
+                        path,
                         kind: LayerKind::Symlink(target.clone()),
                         mode: 0o777,
                         uid: 0,

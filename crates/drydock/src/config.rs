@@ -287,6 +287,13 @@ impl Config {
                     "write where the asset goes in the image, e.g. \"/app/static\"",
                 ));
             }
+            if a.dst.split('/').any(|c| c == ".." || c == ".") || a.dst.contains(['\\', '\0']) {
+                return Err(inv.at(
+                    &format!("image.assets[{i}].dst"),
+                    format!("is {:?}: `.` and `..` have no place in an image path", a.dst),
+                    "write the absolute path itself, e.g. \"/app/static\"",
+                ));
+            }
             if a.src.is_empty() || a.src.starts_with('/') || a.src.split('/').any(|s| s == "..") {
                 return Err(inv.at(
                     &format!("image.assets[{i}].src"),

@@ -188,6 +188,123 @@ impl Health {
     }
 }
 
+/// Where each entry of an asset lands in the image: the path (relative to `/`, never empty)
+/// and the context entry. `dst = "/"` puts the source's contents at the image's root.
+pub fn asset_paths<'a>(
+    a: &'a Asset,
+    ctx: &'a BuildContext,
+) -> impl Iterator<Item = (String, &'a crate::context::ContextEntry)> + 'a {
+    let src: String = a
+        .src
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect::<Vec<_>>()
+        .join("/");
+    let dst = a.dst.trim_matches('/').to_string();
+    let within = src.clone();
+    ctx.under(".")
+        .filter(move |e| {
+            within.is_empty() || e.path == within || e.path.starts_with(&format!("{within}/"))
+        })
+        .filter_map(move |e| {
+            let rel = if src.is_empty() {
+                format!("/{}", e.path)
+            } else {
+                e.path[src.len()..].to_string()
+            };
+            let path = format!("{dst}{rel}").trim_start_matches('/').to_string();
+            (!path.is_empty()).then_some((path, e))
+        })
+}
+
+/// Files drydock writes into every image: (path, what it is).
+fn reserved_files(name: &str, helper: bool) -> Vec<(String, &'static str)> {
+    let mut v = vec![
+        ("etc/passwd".to_string(), "the users file drydock writes (with nonroot, 65532)"),
+        ("etc/group".into(), "the groups file drydock writes"),
+        ("etc/nsswitch.conf".into(), "drydock's nsswitch.conf"),
+        (
+            crate::image::rootfs::CA_BUNDLE_PATH.into(),
+            "the CA bundle drydock ships (Mozilla's roots)",
+        ),
+        (format!("{}/{name}", crate::build::APP_DIR), "the service binary"),
+    ];
+    if helper {
+        v.push((
+            crate::image::helper::HELPER_PATH.trim_start_matches('/').into(),
+            "drydock-helper, the image's entrypoint",
+        ));
+    }
+    v
+}
+
+/// Directories drydock makes: an asset may add files under most of them, never replace one
+/// with a file.
+const RESERVED_DIRS: &[&str] = &[
+    "etc",
+    "etc/ssl",
+    "etc/ssl/certs",
+    "home",
+    "app",
+    "usr",
+    "usr/local",
+    "usr/local/bin",
+];
+
+/// Asset destinations must not collide with drydock's own files (its users, CA bundle, helper,
+/// the binary), replace its directories, write into /tmp (mode 1777, a tmpfs at run time that
+/// hides whatever the image has there) or /home/nonroot, or write one path twice.
+fn check_asset_destinations(
+    assets: &[Asset],
+    ctx: &BuildContext,
+    name: &str,
+    helper: bool,
+    config_path: &Path,
+) -> Result<(), ProjectError> {
+    let reserved = reserved_files(name, helper);
+    let mut seen: BTreeMap<String, (usize, bool)> = BTreeMap::new();
+    for (i, a) in assets.iter().enumerate() {
+        let bad = |path: &str, why: String, fix: &str| ProjectError::Invalid {
+            what: format!(
+                "{}: image.assets[{i}] (src = {:?}, dst = {:?})",
+                config_path.display(),
+                a.src,
+                a.dst
+            ),
+            problem: format!("would write /{path}, {why}"),
+            fix: fix.to_string(),
+        };
+        const ELSEWHERE: &str = "put the asset in a directory of its own, e.g. dst = \"/app/static\" or \"/srv/data\"";
+        for (path, e) in asset_paths(a, ctx) {
+            let is_dir = matches!(e.kind, EntryKind::Dir);
+            for (r, what) in &reserved {
+                if path == *r {
+                    return Err(bad(&path, format!("which is {what}"), ELSEWHERE));
+                }
+                if path.starts_with(&format!("{r}/")) {
+                    return Err(bad(&path, format!("under /{r}, which is {what} (a file)"), ELSEWHERE));
+                }
+            }
+            if RESERVED_DIRS.contains(&path.as_str()) && !is_dir {
+                return Err(bad(&path, "replacing a directory drydock makes with a file".into(), ELSEWHERE));
+            }
+            if path == "tmp" || path.starts_with("tmp/") {
+                return Err(bad(&path, "but /tmp is drydock's world-writable (1777) directory, and a tmpfs at run time hides whatever the image holds there".into(), ELSEWHERE));
+            }
+            if path == "home/nonroot" {
+                return Err(bad(&path, "replacing the nonroot user's home (mode 0700, owned by 65532)".into(), "put files under it with dst = \"/home/nonroot/NAME\", or elsewhere"));
+            }
+            if let Some((j, was_dir)) = seen.get(&path) {
+                if !(is_dir && *was_dir) {
+                    return Err(bad(&path, format!("which image.assets[{j}] writes too"), "give each asset its own destination"));
+                }
+            }
+            seen.insert(path, (i, is_dir));
+        }
+    }
+    Ok(())
+}
+
 /// A prebuilt binary is bad input unless it is a regular file that starts as an ELF executable
 /// does: a directory, a missing path or a script says so here, before anything is built.
 fn check_binary(b: &Path) -> Result<(), ProjectError> {
@@ -449,7 +566,8 @@ impl Project {
             });
         }
         for a in &cfg.image.assets {
-            if !has(a.src.trim_end_matches('/')) {
+            let src: Vec<&str> = a.src.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+            if !src.is_empty() && !has(&src.join("/")) {
                 return Err(ProjectError::Invalid {
                     what: format!(
                         "{}: asset source {:?}",
@@ -464,6 +582,14 @@ impl Project {
                 });
             }
         }
+        let helper = !o.no_helper && cfg.image.helper.unwrap_or(true);
+        check_asset_destinations(
+            &cfg.image.assets,
+            ctx,
+            &name,
+            helper,
+            config_path.as_deref().unwrap_or(Path::new(config::FILE_NAME)),
+        )?;
         Ok(Project {
             root: root.to_path_buf(),
             config_path,
@@ -485,7 +611,7 @@ impl Project {
             labels: cfg.image.labels.clone(),
             assets: cfg.image.assets.clone(),
             build_env: cfg.build.env.clone(),
-            helper: !o.no_helper && cfg.image.helper.unwrap_or(true),
+            helper,
             health: Health::resolve(&cfg.health, &sources, &mut assumptions),
             resources: Resources::from_config(&cfg.resources),
             scaling: Scaling {

@@ -845,3 +845,92 @@ fn secrets_in_image_env_are_refused_at_build_time() {
     assert_eq!(c, 2, "{err}");
     assert!(err.contains("image.allow_secret_env") && err.contains("API_TOKN"), "{err}");
 }
+
+/// Asset destinations that would overwrite drydock's own files (users, groups, CA bundle, the
+/// helper, the binary), turn them into directories, replace its directories with files, land in
+/// /tmp or the nonroot home, escape with `..`, or collide with another asset: a config error
+/// naming the asset and the path. `dst = "/"` puts the contents at the image root.
+#[test]
+fn asset_destinations_never_collide_with_drydocks_files() {
+    let t = tempfile::tempdir().unwrap();
+    let proj = t.path().join("p");
+    std::fs::create_dir_all(proj.join("static/css")).unwrap();
+    std::fs::write(proj.join("static/index.html"), "<p>hi</p>").unwrap();
+    std::fs::write(proj.join("static/css/a.css"), "p{}").unwrap();
+    std::fs::create_dir_all(proj.join("etcfiles")).unwrap();
+    std::fs::write(proj.join("etcfiles/passwd"), "root:x:0:0::/:/bin/sh\n").unwrap();
+    std::fs::write(proj.join("one.txt"), "1").unwrap();
+    let bin = a_static_binary();
+    let build = |assets: &str, extra: &str| {
+        std::fs::write(
+            proj.join("drydock.toml"),
+            format!("name = \"p\"\nport = 8080\n[image]\n{extra}assets = [{assets}]\n"),
+        )
+        .unwrap();
+        let archive = t.path().join("img.tar");
+        let _ = std::fs::remove_file(&archive);
+        let r = code(
+            drydock()
+                .arg("build")
+                .arg(&proj)
+                .arg("--binary")
+                .arg(&bin)
+                .arg("--cache-dir")
+                .arg(t.path().join("cache"))
+                .arg("--output")
+                .arg(format!("docker-archive:{}", archive.display())),
+        );
+        (r, archive)
+    };
+    let refused = [
+        (r#"{ src = "etcfiles", dst = "/etc" }"#, "", "/etc/passwd", "users file"),
+        (r#"{ src = "one.txt", dst = "/etc/group" }"#, "", "/etc/group", "groups file"),
+        (
+            r#"{ src = "one.txt", dst = "/etc/ssl/certs/ca-certificates.crt" }"#,
+            "",
+            "ca-certificates.crt",
+            "CA bundle",
+        ),
+        (
+            r#"{ src = "one.txt", dst = "/usr/local/bin/drydock-helper" }"#,
+            "",
+            "drydock-helper",
+            "entrypoint",
+        ),
+        (r#"{ src = "one.txt", dst = "/app/p" }"#, "", "/app/p", "service binary"),
+        (r#"{ src = "static", dst = "/etc/passwd/sub" }"#, "", "/etc/passwd/sub", "(a file)"),
+        (r#"{ src = "one.txt", dst = "/usr/local/bin" }"#, "", "/usr/local/bin", "with a file"),
+        (r#"{ src = "static", dst = "/tmp/static" }"#, "", "/tmp/static", "tmpfs"),
+        (r#"{ src = "static", dst = "/home/nonroot" }"#, "", "/home/nonroot", "home"),
+        (
+            r#"{ src = "static", dst = "/srv" }, { src = "static", dst = "/srv" }"#,
+            "",
+            "/srv/css/a.css",
+            "image.assets[0] writes too",
+        ),
+        (r#"{ src = "static", dst = "/app/../etc" }"#, "", "image.assets[0].dst", "`..`"),
+    ];
+    for (assets, extra, path, why) in refused {
+        let ((c, _, err), _) = build(assets, extra);
+        assert_eq!(c, 2, "{assets}: {err}");
+        assert!(
+            err.contains("drydock.toml") && err.contains(path) && err.contains(why),
+            "{assets}: {err}"
+        );
+        assert!(err.contains("fix:") && !err.contains("panicked"), "{err}");
+    }
+    // Without the helper, its path is free.
+    let ((c, _, err), _) = build(
+        r#"{ src = "one.txt", dst = "/usr/local/bin/drydock-helper" }"#,
+        "helper = false\n",
+    );
+    assert_eq!(c, 0, "{err}");
+    // dst = "/": the source's contents at the root, drydock's files intact.
+    let ((c, _, err), archive) = build(r#"{ src = "static", dst = "/" }"#, "");
+    assert_eq!(c, 0, "{err}");
+    let (_, _, files) = read_docker_archive(&archive);
+    assert_eq!(files["/index.html"].data, b"<p>hi</p>");
+    assert_eq!(files["/css/a.css"].data, b"p{}");
+    assert!(String::from_utf8_lossy(&files["/etc/passwd"].data).contains("nonroot"));
+    assert_eq!(files["/tmp"].mode & 0o7777, 0o1777);
+}
