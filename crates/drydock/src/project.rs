@@ -32,7 +32,7 @@ pub enum ProjectError {
     },
     #[error("{dir}: {why}\n  fix: pass the directory of a Go or Rust service (default: the current directory)")]
     NoDir { dir: PathBuf, why: String },
-    #[error("{dir} has both go.mod and Cargo.toml; drydock cannot tell whether to build the Go or the Rust service\n  fix: set `language = \"go\"` or `language = \"rust\"` under [build] in drydock.toml")]
+    #[error("{dir} has both Go sources (go.mod, or a `package main` in GOPATH mode) and Cargo.toml; drydock cannot tell whether to build the Go or the Rust service\n  fix: pass --language go (or rust), or set `language = \"go\"` or `language = \"rust\"` under [build] in drydock.toml")]
     TwoLanguages { dir: PathBuf },
     #[error("--binary {path}: {why}\n  fix: {fix}")]
     Binary {
@@ -50,6 +50,8 @@ pub struct Overrides {
     pub name: Option<String>,
     pub port: Option<u16>,
     pub main: Option<String>,
+    /// The language (overrides `[build] language` and detection).
+    pub language: Option<Language>,
     pub binary: Option<PathBuf>,
     pub tag: Option<String>,
     pub user: Option<String>,
@@ -445,9 +447,10 @@ impl Project {
         }
 
         let has = |p: &str| ctx.contains(p);
-        let language = match cfg.build.language {
+        let go_main_here = go_main_at_top(root, ctx);
+        let language = match o.language.or(cfg.build.language) {
             Some(l) => l,
-            None if has("Cargo.toml") && has("go.mod") => {
+            None if has("Cargo.toml") && (has("go.mod") || go_main_here) => {
                 return Err(ProjectError::TwoLanguages {
                     dir: root.to_path_buf(),
                 })
@@ -667,7 +670,21 @@ pub fn find_root(dir: &Path) -> Result<(PathBuf, Option<String>), ProjectError> 
             go_on
         })
     };
-    for markers in [&[config::FILE_NAME][..], &["go.mod", "Cargo.toml"][..]] {
+    // A directory holding a GOPATH-mode Go program (`package main`, no go.mod) belongs to no
+    // Cargo.toml above it: only a go.mod above can make it part of a larger project.
+    let gopath_main = std::fs::read_dir(&abs).is_ok_and(|rd| {
+        rd.flatten().any(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.ends_with(".go") && !n.ends_with("_test.go") && is_main_package(&e.path())
+        })
+    });
+    let manifests: &[&str] = if gopath_main && !abs.join("Cargo.toml").is_file() {
+        &["go.mod"]
+    } else {
+        &["go.mod", "Cargo.toml"]
+    };
+    for markers in [&[config::FILE_NAME][..], manifests] {
         for a in ancestors() {
             if let Some(m) = markers.iter().find(|m| a.join(m).is_file()) {
                 if a == abs {
@@ -698,6 +715,14 @@ fn go_files(ctx: &BuildContext) -> impl Iterator<Item = &str> {
                 && !e.path.starts_with("vendor/")
         })
         .map(|e| e.path.as_str())
+}
+
+/// A `package main` among the `.go` files at the top of the context: a Go program in GOPATH
+/// mode (no go.mod) is as much a Go project as a module is.
+fn go_main_at_top(root: &Path, ctx: &BuildContext) -> bool {
+    go_files(ctx)
+        .filter(|p| !p.contains('/'))
+        .any(|p| is_main_package(&root.join(p)))
 }
 
 fn is_main_package(path: &Path) -> bool {

@@ -230,6 +230,9 @@ pub struct BuildArgs {
     /// Go main package or Rust binary target (overrides drydock.toml).
     #[arg(long)]
     pub main: Option<String>,
+    /// Build the Go or the Rust service, where a directory has both (overrides drydock.toml).
+    #[arg(long, value_enum)]
+    pub language: Option<drydock::config::Language>,
     /// Package this prebuilt binary instead of compiling (relative to the current directory).
     #[arg(long, value_name = "PATH")]
     pub binary: Option<PathBuf>,
@@ -400,6 +403,10 @@ pub struct InitArgs {
     /// Go main package or Rust binary target, instead of detecting it.
     #[arg(long)]
     pub main: Option<String>,
+    /// go or rust, instead of detecting it (a directory with both needs it, or [build] language
+    /// in an existing drydock.toml).
+    #[arg(long, value_enum)]
+    pub language: Option<drydock::config::Language>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }

@@ -36,6 +36,7 @@ pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
             name: a.name,
             port: a.port,
             main: a.main,
+            language: a.language,
             binary: a.binary,
             tag: a.tag,
             user: a.user,
