@@ -785,3 +785,121 @@ fn verbose_streams_the_compiler_and_quiet_otherwise() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("mismatched types"), "the compiler's error is shown: {err}");
 }
+
+/// Sum of the sizes of the files under `dir`.
+fn bytes_under(dir: &Path) -> u64 {
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let m = e.metadata().unwrap();
+        n += if m.is_dir() { bytes_under(&e.path()) } else { m.len() };
+    }
+    n
+}
+
+/// `drydock cache prune`: keeps what was just used, removes writers' leftovers, removes what
+/// has not been used for longer than --older-than and reports the bytes freed, `--all` empties
+/// it, a build afterwards gives the same digest — and prune waits while a build uses the cache.
+#[test]
+fn cache_prune_removes_the_unused_and_waits_for_running_builds() {
+    require_tool("cargo");
+    let t = tempfile::tempdir().unwrap();
+    let cache = t.path().join("cache");
+    let dir = t.path().join("hello");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/main.rs"), "fn main() { println!(\"hi\"); }\n").unwrap();
+    let digest = |_: ()| -> String {
+        let v = build_json(&dir, &cache, &["--port", "8080"]);
+        v["digest"].as_str().unwrap().to_string()
+    };
+    let first = digest(());
+    let prune = |args: &[&str]| -> serde_json::Value {
+        let out = run_ok(
+            drydock()
+                .args(["cache", "prune", "--format", "json", "--cache-dir"])
+                .arg(&cache)
+                .args(args),
+        );
+        serde_json::from_str(&out).unwrap()
+    };
+    let blobs = cache.join("blobs/sha256");
+    std::fs::write(blobs.join(".tmp-left-by-a-crash"), vec![0u8; 1000]).unwrap();
+    let r = prune(&[]);
+    assert_eq!(r["removed_temp_files"], 1, "{r}");
+    assert_eq!(r["removed_blobs"], 0, "just used: kept: {r}");
+    assert_eq!(r["bytes_freed"], 1000, "{r}");
+    assert!(r["kept_blobs"].as_u64().unwrap() >= 4, "{r}");
+
+    // Unused for 40 days: removed (--older-than 39d), bytes counted.
+    let before = bytes_under(&blobs) + bytes_under(&cache.join("layers"));
+    run_ok(Command::new("sh").arg("-c").arg(format!(
+        "find {} -exec touch -h -d '40 days ago' {{}} +",
+        cache.display()
+    )));
+    let r = prune(&["--older-than", "39d"]);
+    assert!(r["removed_blobs"].as_u64().unwrap() >= 4, "{r}");
+    assert!(r["removed_layer_entries"].as_u64().unwrap() >= 1, "{r}");
+    assert_eq!(r["kept_blobs"], 0, "{r}");
+    assert!(r["bytes_freed"].as_u64().unwrap() >= before, "{r} < {before}");
+    assert_eq!(bytes_under(&blobs), 0);
+    assert_eq!(digest(()), first, "rebuilt, the same image");
+    let r = prune(&["--all"]);
+    assert!(r["removed_blobs"].as_u64().unwrap() >= 4, "{r}");
+
+    // A running build holds the cache: prune waits for it.
+    let spin = t.path().join("spin");
+    std::fs::create_dir_all(spin.join("src")).unwrap();
+    std::fs::write(
+        spin.join("Cargo.toml"),
+        "[package]\nname = \"spin\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        spin.join("src/main.rs"),
+        "#![allow(long_running_const_eval)]\nconst S: u64 = { let mut i: u64 = 0; while i < 500_000_000_000 { i += 1; } i };\nfn main() { println!(\"{}\", S); }\n",
+    )
+    .unwrap();
+    let mut build = drydock()
+        .arg("build")
+        .arg(&spin)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    eventually("the build compiles", Duration::from_secs(60), || {
+        descendants(build.id())
+            .iter()
+            .any(|(_, c, _)| c == "rustc")
+            .then_some(())
+    });
+    let mut pruning = drydock()
+        .args(["cache", "prune", "--all", "--format", "json", "--cache-dir"])
+        .arg(&cache)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        pruning.try_wait().unwrap().is_none(),
+        "prune waits while the build runs"
+    );
+    assert!(
+        cache.join("stage/rust-spin").is_dir(),
+        "the running build's stage is intact"
+    );
+    run_ok(Command::new("kill").args(["-INT", &build.id().to_string()]));
+    assert_eq!(build.wait().unwrap().code(), Some(130));
+    let out = pruning.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["waited"], true, "{r}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("waiting for the drydock builds"));
+    assert_eq!(r["removed_stage_dirs"], 1, "{r}");
+}

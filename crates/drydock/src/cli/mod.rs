@@ -6,6 +6,7 @@
 mod args;
 mod bench;
 mod build;
+mod cache;
 mod context;
 mod deploy;
 mod init;
@@ -59,6 +60,7 @@ pub fn main() -> ExitCode {
         ),
         Cmd::Push(a) => (a.format, push::run(a, &ui)),
         Cmd::Login(a) => (Format::Text, login::run(a, &ui)),
+        Cmd::Cache(args::CacheCmd::Prune(a)) => (a.format, cache::prune(a, &ui)),
     };
     finish(outcome, format, &ui)
 }
