@@ -71,6 +71,8 @@ pub struct Project {
     pub main: String,
     /// Go module path from go.mod, when there is one.
     pub go_module: Option<String>,
+    /// Rust: the package and the workspace it builds in.
+    pub cargo: Option<CargoTarget>,
     pub gin: bool,
     /// A prebuilt binary to package instead of compiling.
     pub binary: Option<PathBuf>,
@@ -390,39 +392,195 @@ fn go_entry(
     })
 }
 
-/// Rust: Cargo.toml's package (for the name) and its one binary target.
+/// Where a Rust binary comes from: its package, and the Cargo workspace it is built in.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CargoTarget {
+    /// The package (`cargo build -p`).
+    pub package: String,
+    /// The workspace's root directory in the user's tree: the project root itself, or a
+    /// directory above it when the project is a workspace member. The compiler sees all of it
+    /// (path dependencies, the workspace's Cargo.toml and Cargo.lock).
+    pub workspace_root: PathBuf,
+}
+
+/// One binary target of a workspace member, from `cargo metadata`.
+struct CargoBin {
+    package: String,
+    bin: String,
+    manifest: PathBuf,
+}
+
+/// The workspace as cargo reads it (inheritance, members, targets), without resolving
+/// dependencies and without the network. None when cargo cannot be run.
+fn cargo_metadata(root: &Path) -> Option<Result<(PathBuf, Vec<CargoBin>), String>> {
+    let out = std::process::Command::new("cargo")
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .current_dir(root)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let err = err.trim();
+        return Some(Err(err.strip_prefix("error: ").unwrap_or(err).to_string()));
+    }
+    let v: serde_json::Value = match serde_json::from_slice(&out.stdout) {
+        Ok(v) => v,
+        Err(e) => return Some(Err(format!("cargo metadata gave no JSON: {e}"))),
+    };
+    let ws = PathBuf::from(v["workspace_root"].as_str().unwrap_or_default());
+    let mut bins = Vec::new();
+    for p in v["packages"].as_array().into_iter().flatten() {
+        let package = p["name"].as_str().unwrap_or_default().to_string();
+        let manifest = PathBuf::from(p["manifest_path"].as_str().unwrap_or_default());
+        for t in p["targets"].as_array().into_iter().flatten() {
+            let is_bin = t["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "bin"));
+            if is_bin {
+                bins.push(CargoBin {
+                    package: package.clone(),
+                    bin: t["name"].as_str().unwrap_or_default().to_string(),
+                    manifest: manifest.clone(),
+                });
+            }
+        }
+    }
+    Some(Ok((ws, bins)))
+}
+
+/// Rust: the package and its binary target, as `cargo metadata` reads the workspace. In a
+/// workspace member, the member's bins; at a workspace root, every member's bins (one is taken,
+/// several need `main`). Without cargo (a prebuilt binary), Cargo.toml is read directly.
 fn rust_entry(
     root: &Path,
     main_override: Option<String>,
     prebuilt: bool,
-) -> Result<Entry, ProjectError> {
-    let (pkg, bins) = read_cargo_bins(&root.join("Cargo.toml"))?;
-    let detected_name = Some(pkg.clone());
-    let main = match main_override {
-        Some(m) => m,
-        None if bins.len() == 1 => bins[0].clone(),
-        None if bins.is_empty() && prebuilt => pkg,
+) -> Result<(Entry, Option<CargoTarget>), ProjectError> {
+    let manifest = root.join("Cargo.toml");
+    let Some(meta) = cargo_metadata(root) else {
+        let (pkg, bins) = read_cargo_bins(&manifest)?;
+        let bins: Vec<CargoBin> = bins
+            .into_iter()
+            .map(|bin| CargoBin {
+                package: pkg.clone(),
+                bin,
+                manifest: manifest.clone(),
+            })
+            .collect();
+        return choose_bin(root, Some(pkg), bins, root.to_path_buf(), main_override, prebuilt);
+    };
+    let (ws_root, bins) = meta.map_err(|message| ProjectError::Manifest {
+        path: manifest.clone(),
+        message: format!("cargo cannot read it: {message}"),
+        fix: "fix Cargo.toml (`cargo metadata` shows the same error)".into(),
+    })?;
+    let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let here = canon(&manifest);
+    // A member (or a single package): its own bins. A workspace root that is not a package:
+    // every member's bins.
+    let own: Vec<CargoBin> = bins
+        .iter()
+        .filter(|b| canon(&b.manifest) == here)
+        .map(|b| CargoBin {
+            package: b.package.clone(),
+            bin: b.bin.clone(),
+            manifest: b.manifest.clone(),
+        })
+        .collect();
+    let is_package = std::fs::read_to_string(&manifest)
+        .ok()
+        .and_then(|t| toml::from_str::<toml::Value>(&t).ok())
+        .is_some_and(|d| d.get("package").is_some());
+    let (package, candidates) = if is_package {
+        let name = own.first().map(|b| b.package.clone()).or_else(|| {
+            read_cargo_bins(&manifest).ok().map(|(p, _)| p)
+        });
+        (name, own)
+    } else {
+        (None, bins)
+    };
+    choose_bin(root, package, candidates, ws_root, main_override, prebuilt)
+}
+
+fn choose_bin(
+    root: &Path,
+    package: Option<String>,
+    bins: Vec<CargoBin>,
+    workspace_root: PathBuf,
+    main_override: Option<String>,
+    prebuilt: bool,
+) -> Result<(Entry, Option<CargoTarget>), ProjectError> {
+    let manifest = root.join("Cargo.toml");
+    let listed = || {
+        bins.iter()
+            .map(|b| {
+                if b.bin == b.package {
+                    b.bin.clone()
+                } else {
+                    format!("{} (package {})", b.bin, b.package)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let chosen = match &main_override {
+        Some(m) => match bins.iter().find(|b| &b.bin == m) {
+            Some(b) => Some(b),
+            None if prebuilt || bins.is_empty() && package.is_some() => None,
+            None => {
+                return Err(ProjectError::Manifest {
+                    path: manifest,
+                    message: format!("no binary target named {m:?} (there are: {})", listed()),
+                    fix: "set `main` under [build] in drydock.toml (or --main) to one of those"
+                        .into(),
+                })
+            }
+        },
+        None if bins.len() == 1 => Some(&bins[0]),
+        None if bins.is_empty() && prebuilt => None,
         None if bins.is_empty() => {
             return Err(ProjectError::Manifest {
-                path: root.join("Cargo.toml"),
-                message: "the package has no binary target".into(),
+                path: manifest,
+                message: if package.is_some() {
+                    "the package has no binary target".into()
+                } else {
+                    "no member of the workspace has a binary target".into()
+                },
                 fix: "add src/main.rs or a [[bin]] section".into(),
             })
         }
         None => {
             return Err(ProjectError::Manifest {
-                path: root.join("Cargo.toml"),
-                message: format!("several binary targets ({})", bins.join(", ")),
-                fix: "set `main` under [build] in drydock.toml to the one to package".into(),
+                path: manifest,
+                message: format!("several binary targets ({})", listed()),
+                fix: "set `main` under [build] in drydock.toml (or pass --main) to the one to package"
+                    .into(),
             })
         }
     };
-    Ok(Entry {
-        main,
-        go_module: None,
-        gin: false,
-        detected_name,
-    })
+    let main = chosen
+        .map(|b| b.bin.clone())
+        .or(main_override)
+        .or(package.clone())
+        .unwrap_or_else(|| "app".into());
+    let package = chosen.map(|b| b.package.clone()).or(package);
+    let detected_name = package.clone().or(Some(main.clone()));
+    let target = package.map(|package| CargoTarget {
+        package,
+        workspace_root,
+    });
+    Ok((
+        Entry {
+            main,
+            go_module: None,
+            gin: false,
+            detected_name,
+        },
+        target,
+    ))
 }
 
 impl Project {
@@ -473,20 +631,26 @@ impl Project {
         let sources = detect::sources(ctx, language);
         let main_override = o.main.clone().or(cfg.build.main.clone());
         let prebuilt = binary.is_some();
-        let Entry {
-            main,
-            go_module,
-            gin,
-            detected_name,
-        } = match language {
-            Language::Go => go_entry(
-                root,
-                ctx,
-                &sources,
-                main_override,
-                prebuilt,
-                &mut assumptions,
-            )?,
+        let (
+            Entry {
+                main,
+                go_module,
+                gin,
+                detected_name,
+            },
+            cargo,
+        ) = match language {
+            Language::Go => (
+                go_entry(
+                    root,
+                    ctx,
+                    &sources,
+                    main_override,
+                    prebuilt,
+                    &mut assumptions,
+                )?,
+                None,
+            ),
             Language::Rust => rust_entry(root, main_override, prebuilt)?,
         };
 
@@ -601,6 +765,7 @@ impl Project {
             language,
             main,
             go_module,
+            cargo,
             gin,
             binary,
             tag,

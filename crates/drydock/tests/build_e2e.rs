@@ -903,3 +903,110 @@ fn cache_prune_removes_the_unused_and_waits_for_running_builds() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("waiting for the drydock builds"));
     assert_eq!(r["removed_stage_dirs"], 1, "{r}");
 }
+
+/// A Cargo workspace (offline: path dependencies only): a member that inherits version and
+/// edition from the workspace builds, in its workspace, with the workspace's Cargo.lock
+/// (`--locked`: a stale lock fails instead of resolving anew); the workspace root builds the
+/// one bin named with --main, and without it says which bins there are.
+#[test]
+fn cargo_workspace_members_and_root_build_with_the_workspace_lock() {
+    require_tool("cargo");
+    let t = tempfile::tempdir().unwrap();
+    let ws = t.path().join("ws");
+    let w = |p: &str, s: &str| {
+        let p = ws.join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, s).unwrap();
+    };
+    w(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"api\", \"worker\", \"common\"]\nresolver = \"2\"\n\n[workspace.package]\nversion = \"0.3.0\"\nedition = \"2021\"\n",
+    );
+    w(
+        "common/Cargo.toml",
+        "[package]\nname = \"common\"\nversion.workspace = true\nedition.workspace = true\n",
+    );
+    w("common/src/lib.rs", "pub fn greet() -> &'static str { \"hello from common\" }\n");
+    for m in ["api", "worker"] {
+        w(
+            &format!("{m}/Cargo.toml"),
+            &format!("[package]\nname = \"{m}\"\nversion.workspace = true\nedition.workspace = true\n\n[dependencies]\ncommon = {{ path = \"../common\" }}\n"),
+        );
+        w(
+            &format!("{m}/src/main.rs"),
+            &format!("fn main() {{ println!(\"{m}: {{}}\", common::greet()); }}\n"),
+        );
+    }
+    run_ok(
+        Command::new("cargo")
+            .args(["generate-lockfile", "--offline"])
+            .current_dir(&ws),
+    );
+    let cache = t.path().join("cache");
+    let build = |dir: &Path, extra: &[&str]| {
+        run(drydock()
+            .arg("build")
+            .arg(dir)
+            .args(["--port", "8080", "--format", "json"])
+            .args(extra)
+            .arg("--cache-dir")
+            .arg(&cache)
+            .arg("--output")
+            .arg(format!("docker-archive:{}", t.path().join("img.tar").display())))
+    };
+    let report = |out: &std::process::Output| -> serde_json::Value {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let packaged = || {
+        let (_, cfg, files) = read_docker_archive(&t.path().join("img.tar"));
+        (cfg, files)
+    };
+
+    // The member, from its own directory.
+    let v = report(&build(&ws.join("api"), &[]));
+    let cmd = v["binary"]["command"].as_str().unwrap();
+    assert!(cmd.contains("-p api --bin api --locked"), "{cmd}");
+    let (_, files) = packaged();
+    assert!(files.contains_key("/app/api"), "{:?}", files.keys());
+    assert!(
+        String::from_utf8_lossy(&files["/app/api"].data).contains("hello from common"),
+        "the path dependency is compiled in"
+    );
+
+    // The root: two bins, so --main is needed, and the error lists them.
+    let out = build(&ws, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("several binary targets (api, worker)") && err.contains("--main"),
+        "{err}"
+    );
+    let v = report(&build(&ws, &["--main", "worker"]));
+    assert!(
+        v["binary"]["command"]
+            .as_str()
+            .unwrap()
+            .contains("-p worker --bin worker --locked"),
+        "{v}"
+    );
+    let out = build(&ws, &["--main", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no binary target named \"nope\""));
+
+    // The workspace's lock is what the member builds with: a stale one fails, never re-resolved.
+    let lock = std::fs::read_to_string(ws.join("Cargo.lock")).unwrap();
+    std::fs::write(
+        ws.join("Cargo.lock"),
+        lock.replace("name = \"common\"\nversion = \"0.3.0\"", "name = \"common\"\nversion = \"0.2.0\""),
+    )
+    .unwrap();
+    let out = build(&ws.join("api"), &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--locked") && err.contains("Cargo.lock"), "{err}");
+}

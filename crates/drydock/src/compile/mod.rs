@@ -135,7 +135,12 @@ fn explain(e: CompileError, project: &Project, ctx: &BuildContext) -> CompileErr
         return e;
     };
     let stage = dir.display().to_string();
-    let root = project.root.display().to_string();
+    // What was staged: the project, or the workspace a Rust member builds in.
+    let tree = project
+        .cargo
+        .as_ref()
+        .map_or(&project.root, |c| &c.workspace_root);
+    let root = tree.display().to_string();
     let output = output.replace(&stage, &root);
     let mut hints = Vec::new();
     if project.language == Language::Go {
@@ -165,7 +170,7 @@ fn explain(e: CompileError, project: &Project, ctx: &BuildContext) -> CompileErr
     CompileError::Failed {
         command: command.replace(&stage, &root),
         status,
-        dir: project.root.clone(),
+        dir: tree.clone(),
         output,
         hint: (!hints.is_empty()).then(|| hints.join("\n  fix: ")),
     }
