@@ -49,20 +49,20 @@ impl Group {
     pub fn spawn(cmd: &mut Command) -> std::io::Result<Group> {
         cmd.process_group(0);
         INTERRUPTED.store(false, Ordering::SeqCst);
-        let child = cmd.spawn()?;
+        // The handlers first: a signal that comes while the child starts is forwarded too.
+        let previous = install();
+        let child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                restore(previous);
+                return Err(e);
+            }
+        };
         let pgid = child.id() as i32;
         GROUP.store(pgid, Ordering::SeqCst);
-        let mut previous = Vec::new();
-        for sig in SIGNALS {
+        if INTERRUPTED.load(Ordering::SeqCst) {
             unsafe {
-                let mut new: libc::sigaction = std::mem::zeroed();
-                new.sa_sigaction = forward as extern "C" fn(libc::c_int) as usize;
-                new.sa_flags = libc::SA_RESTART;
-                libc::sigemptyset(&mut new.sa_mask);
-                let mut old: libc::sigaction = std::mem::zeroed();
-                if libc::sigaction(sig, &new, &mut old) == 0 {
-                    previous.push((sig, old));
-                }
+                libc::kill(-pgid, libc::SIGTERM);
             }
         }
         Ok(Group {
@@ -133,10 +133,32 @@ impl Drop for Group {
             let _ = self.child.wait();
         }
         GROUP.store(0, Ordering::SeqCst);
-        for (sig, old) in self.previous.drain(..).rev() {
-            unsafe {
-                libc::sigaction(sig, &old, std::ptr::null_mut());
+        restore(std::mem::take(&mut self.previous));
+    }
+}
+
+/// Forwards SIGINT, SIGTERM and SIGHUP to the running group; returns the handlers replaced.
+fn install() -> Vec<(libc::c_int, libc::sigaction)> {
+    let mut previous = Vec::new();
+    for sig in SIGNALS {
+        unsafe {
+            let mut new: libc::sigaction = std::mem::zeroed();
+            new.sa_sigaction = forward as extern "C" fn(libc::c_int) as usize;
+            new.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut new.sa_mask);
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig, &new, &mut old) == 0 {
+                previous.push((sig, old));
             }
+        }
+    }
+    previous
+}
+
+fn restore(previous: Vec<(libc::c_int, libc::sigaction)>) {
+    for (sig, old) in previous.into_iter().rev() {
+        unsafe {
+            libc::sigaction(sig, &old, std::ptr::null_mut());
         }
     }
 }
