@@ -44,7 +44,10 @@ pub enum BuildError {
     #[error(transparent)]
     Base(#[from] crate::base::BaseError),
     #[error("SOURCE_DATE_EPOCH={value:?} {problem}\n  fix: set it to a Unix timestamp in seconds between 0 (1970) and 253402300799 (the end of year 9999), e.g. $(git log -1 --format=%ct), or unset it")]
-    SourceDateEpoch { value: String, problem: &'static str },
+    SourceDateEpoch {
+        value: String,
+        problem: &'static str,
+    },
 }
 
 impl BuildError {
@@ -334,12 +337,9 @@ struct SourceMeta {
 pub const MAX_SOURCE_DATE_EPOCH: u64 = 253_402_300_799;
 
 /// SOURCE_DATE_EPOCH as the reproducible-builds spec defines it: a non-negative decimal number
-/// of seconds; drydock also needs it to fit a four-digit year.
-pub fn parse_source_date_epoch(v: &str) -> Result<u64, BuildError> {
-    let bad = |problem| BuildError::SourceDateEpoch {
-        value: v.to_string(),
-        problem,
-    };
+/// of seconds; drydock also needs it to fit a four-digit year. The error says what is wrong.
+pub fn parse_source_date_epoch(v: &str) -> Result<u64, &'static str> {
+    let bad = |problem| problem;
     let t = v.trim();
     if t.starts_with('-') && t.len() > 1 && t[1..].bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad("is negative: a time before 1970"));
@@ -349,7 +349,9 @@ pub fn parse_source_date_epoch(v: &str) -> Result<u64, BuildError> {
     }
     match t.parse::<u64>() {
         Ok(n) if n <= MAX_SOURCE_DATE_EPOCH => Ok(n),
-        _ => Err(bad("is after the year 9999, which an image's creation time cannot hold")),
+        _ => Err(bad(
+            "is after the year 9999, which an image's creation time cannot hold",
+        )),
     }
 }
 
@@ -379,7 +381,12 @@ impl SourceMeta {
             None
         };
         let created = match std::env::var("SOURCE_DATE_EPOCH") {
-            Ok(v) if !v.trim().is_empty() => parse_source_date_epoch(&v)?,
+            Ok(v) if !v.trim().is_empty() => {
+                parse_source_date_epoch(&v).map_err(|problem| BuildError::SourceDateEpoch {
+                    value: v.clone(),
+                    problem,
+                })?
+            }
             _ => revision
                 .as_ref()
                 .and_then(|_| git(&["log", "-1", "--format=%ct"]))

@@ -317,8 +317,9 @@ pub fn prune(
     for e in read(&root.join("layers"))? {
         let p = e.path();
         let Ok(m) = e.metadata() else { continue };
-        let stored: Option<StoredLayer> =
-            fs::read(&p).ok().and_then(|t| serde_json::from_slice(&t).ok());
+        let stored: Option<StoredLayer> = fs::read(&p)
+            .ok()
+            .and_then(|t| serde_json::from_slice(&t).ok());
         if stale(&m) || stored.is_none() {
             if fs::remove_file(&p).is_ok() {
                 report.removed_layer_entries += 1;

@@ -290,7 +290,10 @@ impl Config {
             if a.dst.split('/').any(|c| c == ".." || c == ".") || a.dst.contains(['\\', '\0']) {
                 return Err(inv.at(
                     &format!("image.assets[{i}].dst"),
-                    format!("is {:?}: `.` and `..` have no place in an image path", a.dst),
+                    format!(
+                        "is {:?}: `.` and `..` have no place in an image path",
+                        a.dst
+                    ),
                     "write the absolute path itself, e.g. \"/app/static\"",
                 ));
             }
@@ -588,15 +591,14 @@ impl Config {
             if self.image.allow_secret_env.contains(k) {
                 continue;
             }
-            match secret_literal(k, v) {
-                Some(kind @ (Secret::Literal | Secret::InUrl)) => {
+            if let Some(kind @ (Secret::Literal | Secret::InUrl)) = secret_literal(k, v) {
+                {
                     return Err(inv.at(
                         &format!("image.env.{k}"),
                         format!("looks like a secret ({}): it would be baked into the image config, readable by anyone who can pull the image (what `drydock lint` flags as DF008 in a Dockerfile)", secret_problem(k, kind)),
                         &format!("remove it from [image] env and pass it at run time (`drydock run -e {k}`), or declare it under [[secrets]] (env = \"{k}\") for Kubernetes and Compose; if it is not a secret, list it in [image] allow_secret_env = [\"{k}\"]"),
                     ));
                 }
-                _ => {}
             }
         }
         Ok(())

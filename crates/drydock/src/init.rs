@@ -69,9 +69,7 @@ pub fn init(o: &InitOptions) -> Result<InitReport, InitError> {
     // Detect from what a build would see: the same detection `drydock build` runs.
     let ctx = context::load(dir, &[])?;
     // --language, else the language an existing drydock.toml names (even one --force replaces).
-    let configured = Config::load(dir)
-        .ok()
-        .and_then(|(c, _)| c.build.language);
+    let configured = Config::load(dir).ok().and_then(|(c, _)| c.build.language);
     let overrides = Overrides {
         port: o.port,
         main: o.main.clone(),

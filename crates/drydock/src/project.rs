@@ -224,18 +224,26 @@ pub fn asset_paths<'a>(
 /// Files drydock writes into every image: (path, what it is).
 fn reserved_files(name: &str, helper: bool) -> Vec<(String, &'static str)> {
     let mut v = vec![
-        ("etc/passwd".to_string(), "the users file drydock writes (with nonroot, 65532)"),
+        (
+            "etc/passwd".to_string(),
+            "the users file drydock writes (with nonroot, 65532)",
+        ),
         ("etc/group".into(), "the groups file drydock writes"),
         ("etc/nsswitch.conf".into(), "drydock's nsswitch.conf"),
         (
             crate::image::rootfs::CA_BUNDLE_PATH.into(),
             "the CA bundle drydock ships (Mozilla's roots)",
         ),
-        (format!("{}/{name}", crate::build::APP_DIR), "the service binary"),
+        (
+            format!("{}/{name}", crate::build::APP_DIR),
+            "the service binary",
+        ),
     ];
     if helper {
         v.push((
-            crate::image::helper::HELPER_PATH.trim_start_matches('/').into(),
+            crate::image::helper::HELPER_PATH
+                .trim_start_matches('/')
+                .into(),
             "drydock-helper, the image's entrypoint",
         ));
     }
@@ -278,7 +286,8 @@ fn check_asset_destinations(
             problem: format!("would write /{path}, {why}"),
             fix: fix.to_string(),
         };
-        const ELSEWHERE: &str = "put the asset in a directory of its own, e.g. dst = \"/app/static\" or \"/srv/data\"";
+        const ELSEWHERE: &str =
+            "put the asset in a directory of its own, e.g. dst = \"/app/static\" or \"/srv/data\"";
         for (path, e) in asset_paths(a, ctx) {
             let is_dir = matches!(e.kind, EntryKind::Dir);
             for (r, what) in &reserved {
@@ -286,21 +295,37 @@ fn check_asset_destinations(
                     return Err(bad(&path, format!("which is {what}"), ELSEWHERE));
                 }
                 if path.starts_with(&format!("{r}/")) {
-                    return Err(bad(&path, format!("under /{r}, which is {what} (a file)"), ELSEWHERE));
+                    return Err(bad(
+                        &path,
+                        format!("under /{r}, which is {what} (a file)"),
+                        ELSEWHERE,
+                    ));
                 }
             }
             if RESERVED_DIRS.contains(&path.as_str()) && !is_dir {
-                return Err(bad(&path, "replacing a directory drydock makes with a file".into(), ELSEWHERE));
+                return Err(bad(
+                    &path,
+                    "replacing a directory drydock makes with a file".into(),
+                    ELSEWHERE,
+                ));
             }
             if path == "tmp" || path.starts_with("tmp/") {
                 return Err(bad(&path, "but /tmp is drydock's world-writable (1777) directory, and a tmpfs at run time hides whatever the image holds there".into(), ELSEWHERE));
             }
             if path == "home/nonroot" {
-                return Err(bad(&path, "replacing the nonroot user's home (mode 0700, owned by 65532)".into(), "put files under it with dst = \"/home/nonroot/NAME\", or elsewhere"));
+                return Err(bad(
+                    &path,
+                    "replacing the nonroot user's home (mode 0700, owned by 65532)".into(),
+                    "put files under it with dst = \"/home/nonroot/NAME\", or elsewhere",
+                ));
             }
             if let Some((j, was_dir)) = seen.get(&path) {
                 if !(is_dir && *was_dir) {
-                    return Err(bad(&path, format!("which image.assets[{j}] writes too"), "give each asset its own destination"));
+                    return Err(bad(
+                        &path,
+                        format!("which image.assets[{j}] writes too"),
+                        "give each asset its own destination",
+                    ));
                 }
             }
             seen.insert(path, (i, is_dir));
@@ -414,7 +439,13 @@ struct CargoBin {
 /// dependencies and without the network. None when cargo cannot be run.
 fn cargo_metadata(root: &Path) -> Option<Result<(PathBuf, Vec<CargoBin>), String>> {
     let out = std::process::Command::new("cargo")
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .arg("--manifest-path")
         .arg(root.join("Cargo.toml"))
         .current_dir(root)
@@ -470,7 +501,14 @@ fn rust_entry(
                 manifest: manifest.clone(),
             })
             .collect();
-        return choose_bin(root, Some(pkg), bins, root.to_path_buf(), main_override, prebuilt);
+        return choose_bin(
+            root,
+            Some(pkg),
+            bins,
+            root.to_path_buf(),
+            main_override,
+            prebuilt,
+        );
     };
     let (ws_root, bins) = meta.map_err(|message| ProjectError::Manifest {
         path: manifest.clone(),
@@ -495,9 +533,10 @@ fn rust_entry(
         .and_then(|t| toml::from_str::<toml::Value>(&t).ok())
         .is_some_and(|d| d.get("package").is_some());
     let (package, candidates) = if is_package {
-        let name = own.first().map(|b| b.package.clone()).or_else(|| {
-            read_cargo_bins(&manifest).ok().map(|(p, _)| p)
-        });
+        let name = own
+            .first()
+            .map(|b| b.package.clone())
+            .or_else(|| read_cargo_bins(&manifest).ok().map(|(p, _)| p));
         (name, own)
     } else {
         (None, bins)
@@ -552,14 +591,12 @@ fn choose_bin(
                 fix: "add src/main.rs or a [[bin]] section".into(),
             })
         }
-        None => {
-            return Err(ProjectError::Manifest {
-                path: manifest,
-                message: format!("several binary targets ({})", listed()),
-                fix: "set `main` under [build] in drydock.toml (or pass --main) to the one to package"
-                    .into(),
-            })
-        }
+        None => return Err(ProjectError::Manifest {
+            path: manifest,
+            message: format!("several binary targets ({})", listed()),
+            fix: "set `main` under [build] in drydock.toml (or pass --main) to the one to package"
+                .into(),
+        }),
     };
     let main = chosen
         .map(|b| b.bin.clone())
@@ -733,7 +770,11 @@ impl Project {
             });
         }
         for a in &cfg.image.assets {
-            let src: Vec<&str> = a.src.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+            let src: Vec<&str> = a
+                .src
+                .split('/')
+                .filter(|c| !c.is_empty() && *c != ".")
+                .collect();
             if !src.is_empty() && !has(&src.join("/")) {
                 return Err(ProjectError::Invalid {
                     what: format!(
@@ -755,7 +796,9 @@ impl Project {
             ctx,
             &name,
             helper,
-            config_path.as_deref().unwrap_or(Path::new(config::FILE_NAME)),
+            config_path
+                .as_deref()
+                .unwrap_or(Path::new(config::FILE_NAME)),
         )?;
         Ok(Project {
             root: root.to_path_buf(),

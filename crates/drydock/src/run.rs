@@ -141,7 +141,11 @@ pub fn redact_command(program: &str, args: &[&str]) -> String {
         let shown = if after_env {
             redact_env_spec(a)
         } else if let Some(spec) = a.strip_prefix("--env=").or_else(|| a.strip_prefix("-e=")) {
-            format!("{}={}", &a[..a.len() - spec.len() - 1], redact_env_spec(spec))
+            format!(
+                "{}={}",
+                &a[..a.len() - spec.len() - 1],
+                redact_env_spec(spec)
+            )
         } else {
             a.to_string()
         };
@@ -484,11 +488,20 @@ mod tests {
     fn command_lines_never_show_env_values() {
         let shown = redact_command(
             "docker",
-            &["run", "-e", "A=s3cret", "--env", "B=x=y", "--env=C=hidden", "-e", "D", "img"],
+            &[
+                "run",
+                "-e",
+                "A=s3cret",
+                "--env",
+                "B=x=y",
+                "--env=C=hidden",
+                "-e",
+                "D",
+                "img",
+            ],
         );
         assert_eq!(
-            shown,
-            "docker run -e A=… --env B=… --env=C=… -e D img",
+            shown, "docker run -e A=… --env B=… --env=C=… -e D img",
             "{shown}"
         );
     }

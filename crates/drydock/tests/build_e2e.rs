@@ -705,16 +705,20 @@ fn an_interrupted_build_ends_the_whole_compiler_tree() {
             .spawn()
             .unwrap();
         let pid = child.id();
-        let tree = eventually("rustc compiles spin under drydock", Duration::from_secs(60), || {
-            let d = descendants(pid);
-            d.iter()
-                .any(|(p, c, _)| {
-                    c == "rustc"
-                        && std::fs::read(format!("/proc/{p}/cmdline"))
-                            .is_ok_and(|a| String::from_utf8_lossy(&a).contains("spin"))
-                })
-                .then_some(d)
-        });
+        let tree = eventually(
+            "rustc compiles spin under drydock",
+            Duration::from_secs(60),
+            || {
+                let d = descendants(pid);
+                d.iter()
+                    .any(|(p, c, _)| {
+                        c == "rustc"
+                            && std::fs::read(format!("/proc/{p}/cmdline"))
+                                .is_ok_and(|a| String::from_utf8_lossy(&a).contains("spin"))
+                    })
+                    .then_some(d)
+            },
+        );
         assert!(tree.iter().any(|(_, c, _)| c == "cargo"), "{tree:?}");
         run_ok(Command::new("kill").args([signal, &pid.to_string()]));
         let out = child.wait_with_output().unwrap();
@@ -767,7 +771,10 @@ fn verbose_streams_the_compiler_and_quiet_otherwise() {
             .args(extra)
             .arg("--cache-dir")
             .arg(&cache)
-            .args(["--output", &format!("oci:{}", t.path().join("out").display())]))
+            .args([
+                "--output",
+                &format!("oci:{}", t.path().join("out").display()),
+            ]))
     };
     let out = build(&["-v"]);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -776,16 +783,27 @@ fn verbose_streams_the_compiler_and_quiet_otherwise() {
         err.contains("  | ") && err.contains("Compiling hello v0.1.0"),
         "cargo's output streamed: {err}"
     );
-    std::fs::write(dir.join("src/main.rs"), "fn main() { println!(\"hi 2\"); }\n").unwrap();
+    std::fs::write(
+        dir.join("src/main.rs"),
+        "fn main() { println!(\"hi 2\"); }\n",
+    )
+    .unwrap();
     let out = build(&[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(!err.contains("Compiling hello"), "quiet without -v: {err}");
-    std::fs::write(dir.join("src/main.rs"), "fn main() { let x: u8 = \"no\"; }\n").unwrap();
+    std::fs::write(
+        dir.join("src/main.rs"),
+        "fn main() { let x: u8 = \"no\"; }\n",
+    )
+    .unwrap();
     let out = build(&[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("mismatched types"), "the compiler's error is shown: {err}");
+    assert!(
+        err.contains("mismatched types"),
+        "the compiler's error is shown: {err}"
+    );
 }
 
 /// Sum of the sizes of the files under `dir`.
@@ -793,7 +811,11 @@ fn bytes_under(dir: &Path) -> u64 {
     let mut n = 0;
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let m = e.metadata().unwrap();
-        n += if m.is_dir() { bytes_under(&e.path()) } else { m.len() };
+        n += if m.is_dir() {
+            bytes_under(&e.path())
+        } else {
+            m.len()
+        };
     }
     n
 }
@@ -846,7 +868,10 @@ fn cache_prune_removes_the_unused_and_waits_for_running_builds() {
     assert!(r["removed_blobs"].as_u64().unwrap() >= 4, "{r}");
     assert!(r["removed_layer_entries"].as_u64().unwrap() >= 1, "{r}");
     assert_eq!(r["kept_blobs"], 0, "{r}");
-    assert!(r["bytes_freed"].as_u64().unwrap() >= before, "{r} < {before}");
+    assert!(
+        r["bytes_freed"].as_u64().unwrap() >= before,
+        "{r} < {before}"
+    );
     assert_eq!(bytes_under(&blobs), 0);
     assert_eq!(digest(()), first, "rebuilt, the same image");
     let r = prune(&["--all"]);
@@ -928,7 +953,10 @@ fn cargo_workspace_members_and_root_build_with_the_workspace_lock() {
         "common/Cargo.toml",
         "[package]\nname = \"common\"\nversion.workspace = true\nedition.workspace = true\n",
     );
-    w("common/src/lib.rs", "pub fn greet() -> &'static str { \"hello from common\" }\n");
+    w(
+        "common/src/lib.rs",
+        "pub fn greet() -> &'static str { \"hello from common\" }\n",
+    );
     for m in ["api", "worker"] {
         w(
             &format!("{m}/Cargo.toml"),
@@ -954,7 +982,10 @@ fn cargo_workspace_members_and_root_build_with_the_workspace_lock() {
             .arg("--cache-dir")
             .arg(&cache)
             .arg("--output")
-            .arg(format!("docker-archive:{}", t.path().join("img.tar").display())))
+            .arg(format!(
+                "docker-archive:{}",
+                t.path().join("img.tar").display()
+            )))
     };
     let report = |out: &std::process::Output| -> serde_json::Value {
         assert!(
@@ -1004,11 +1035,17 @@ fn cargo_workspace_members_and_root_build_with_the_workspace_lock() {
     let lock = std::fs::read_to_string(ws.join("Cargo.lock")).unwrap();
     std::fs::write(
         ws.join("Cargo.lock"),
-        lock.replace("name = \"common\"\nversion = \"0.3.0\"", "name = \"common\"\nversion = \"0.2.0\""),
+        lock.replace(
+            "name = \"common\"\nversion = \"0.3.0\"",
+            "name = \"common\"\nversion = \"0.2.0\"",
+        ),
     )
     .unwrap();
     let out = build(&ws.join("api"), &[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("--locked") && err.contains("Cargo.lock"), "{err}");
+    assert!(
+        err.contains("--locked") && err.contains("Cargo.lock"),
+        "{err}"
+    );
 }

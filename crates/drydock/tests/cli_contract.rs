@@ -756,7 +756,10 @@ fn bad_source_date_epoch_values_are_refused() {
     ] {
         let (c, out, err) = build(v);
         assert_eq!(c, 2, "{v}: {out}{err}");
-        assert!(out.contains(want) && out.contains("SOURCE_DATE_EPOCH"), "{v}: {out}");
+        assert!(
+            out.contains(want) && out.contains("SOURCE_DATE_EPOCH"),
+            "{v}: {out}"
+        );
     }
     for (v, created) in [
         ("253402300799", "9999-12-31T23:59:59Z"),
@@ -775,7 +778,10 @@ fn bad_source_date_epoch_values_are_refused() {
                 &std::fs::read(layout.join("blobs/sha256").join(digest)).unwrap(),
             )
             .unwrap();
-            let cfg = man["config"]["digest"].as_str().unwrap().replace("sha256:", "");
+            let cfg = man["config"]["digest"]
+                .as_str()
+                .unwrap()
+                .replace("sha256:", "");
             let cfg: serde_json::Value = serde_json::from_slice(
                 &std::fs::read(layout.join("blobs/sha256").join(cfg)).unwrap(),
             )
@@ -818,13 +824,18 @@ fn secrets_in_image_env_are_refused_at_build_time() {
             "image.env.DATABASE_URL",
         ),
     ] {
-        let (c, _, err) = build(&format!("name = \"p\"\nport = 8080\n[image]\nenv = {{ {env} }}\n"));
+        let (c, _, err) = build(&format!(
+            "name = \"p\"\nport = 8080\n[image]\nenv = {{ {env} }}\n"
+        ));
         assert_eq!(c, 2, "{env}: {err}");
         assert!(
             err.contains("drydock.toml") && err.contains(key) && err.contains("DF008"),
             "{env}: {err}"
         );
-        assert!(err.contains("fix: remove it from [image] env and pass it at run time"), "{err}");
+        assert!(
+            err.contains("fix: remove it from [image] env and pass it at run time"),
+            "{err}"
+        );
     }
     for env in [
         "TZ = \"UTC\"",
@@ -832,7 +843,9 @@ fn secrets_in_image_env_are_refused_at_build_time() {
         "API_TOKEN = \"${TOKEN}\"",
         "TOKEN_FILE = \"/run/secrets/token\"",
     ] {
-        let (c, _, err) = build(&format!("name = \"p\"\nport = 8080\n[image]\nenv = {{ {env} }}\n"));
+        let (c, _, err) = build(&format!(
+            "name = \"p\"\nport = 8080\n[image]\nenv = {{ {env} }}\n"
+        ));
         assert_eq!(c, 0, "{env}: {err}");
     }
     let (c, _, err) = build(
@@ -843,7 +856,10 @@ fn secrets_in_image_env_are_refused_at_build_time() {
         "name = \"p\"\nport = 8080\n[image]\nenv = { TZ = \"UTC\" }\nallow_secret_env = [\"API_TOKN\"]\n",
     );
     assert_eq!(c, 2, "{err}");
-    assert!(err.contains("image.allow_secret_env") && err.contains("API_TOKN"), "{err}");
+    assert!(
+        err.contains("image.allow_secret_env") && err.contains("API_TOKN"),
+        "{err}"
+    );
 }
 
 /// Asset destinations that would overwrite drydock's own files (users, groups, CA bundle, the
@@ -883,8 +899,18 @@ fn asset_destinations_never_collide_with_drydocks_files() {
         (r, archive)
     };
     let refused = [
-        (r#"{ src = "etcfiles", dst = "/etc" }"#, "", "/etc/passwd", "users file"),
-        (r#"{ src = "one.txt", dst = "/etc/group" }"#, "", "/etc/group", "groups file"),
+        (
+            r#"{ src = "etcfiles", dst = "/etc" }"#,
+            "",
+            "/etc/passwd",
+            "users file",
+        ),
+        (
+            r#"{ src = "one.txt", dst = "/etc/group" }"#,
+            "",
+            "/etc/group",
+            "groups file",
+        ),
         (
             r#"{ src = "one.txt", dst = "/etc/ssl/certs/ca-certificates.crt" }"#,
             "",
@@ -897,18 +923,48 @@ fn asset_destinations_never_collide_with_drydocks_files() {
             "drydock-helper",
             "entrypoint",
         ),
-        (r#"{ src = "one.txt", dst = "/app/p" }"#, "", "/app/p", "service binary"),
-        (r#"{ src = "static", dst = "/etc/passwd/sub" }"#, "", "/etc/passwd/sub", "(a file)"),
-        (r#"{ src = "one.txt", dst = "/usr/local/bin" }"#, "", "/usr/local/bin", "with a file"),
-        (r#"{ src = "static", dst = "/tmp/static" }"#, "", "/tmp/static", "tmpfs"),
-        (r#"{ src = "static", dst = "/home/nonroot" }"#, "", "/home/nonroot", "home"),
+        (
+            r#"{ src = "one.txt", dst = "/app/p" }"#,
+            "",
+            "/app/p",
+            "service binary",
+        ),
+        (
+            r#"{ src = "static", dst = "/etc/passwd/sub" }"#,
+            "",
+            "/etc/passwd/sub",
+            "(a file)",
+        ),
+        (
+            r#"{ src = "one.txt", dst = "/usr/local/bin" }"#,
+            "",
+            "/usr/local/bin",
+            "with a file",
+        ),
+        (
+            r#"{ src = "static", dst = "/tmp/static" }"#,
+            "",
+            "/tmp/static",
+            "tmpfs",
+        ),
+        (
+            r#"{ src = "static", dst = "/home/nonroot" }"#,
+            "",
+            "/home/nonroot",
+            "home",
+        ),
         (
             r#"{ src = "static", dst = "/srv" }, { src = "static", dst = "/srv" }"#,
             "",
             "/srv/css/a.css",
             "image.assets[0] writes too",
         ),
-        (r#"{ src = "static", dst = "/app/../etc" }"#, "", "image.assets[0].dst", "`..`"),
+        (
+            r#"{ src = "static", dst = "/app/../etc" }"#,
+            "",
+            "image.assets[0].dst",
+            "`..`",
+        ),
     ];
     for (assets, extra, path, why) in refused {
         let ((c, _, err), _) = build(assets, extra);

@@ -143,7 +143,10 @@ fn init_and_build_choose_the_language_where_both_are_present() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "go.mod {with_go_mod}: {err}");
         assert!(err.contains("--language go"), "{err}");
-        assert!(!both.join("drydock.toml").exists(), "nothing written on refusal");
+        assert!(
+            !both.join("drydock.toml").exists(),
+            "nothing written on refusal"
+        );
         for (lang, want) in [("go", "go"), ("rust", "rust")] {
             let out = run_ok(drydock().arg("init").arg(&both).args([
                 "--language",
@@ -157,7 +160,12 @@ fn init_and_build_choose_the_language_where_both_are_present() {
             let toml = std::fs::read_to_string(both.join("drydock.toml")).unwrap();
             assert!(toml.contains(&format!("language = \"{want}\"")), "{toml}");
             // init again (--force) reads the language from the drydock.toml it wrote.
-            let out = run_ok(drydock().arg("init").arg(&both).args(["--force", "--format", "json"]));
+            let out = run_ok(
+                drydock()
+                    .arg("init")
+                    .arg(&both)
+                    .args(["--force", "--format", "json"]),
+            );
             let r: serde_json::Value = serde_json::from_str(&out).unwrap();
             assert_eq!(r["language"], want, "[build] language honoured: {out}");
         }
@@ -165,7 +173,11 @@ fn init_and_build_choose_the_language_where_both_are_present() {
     // build: --language chooses too (a prebuilt binary keeps it fast: the language is resolved
     // all the same).
     std::fs::remove_file(both.join("drydock.toml")).unwrap();
-    let out = run(drydock().arg("build").arg(&both).arg("--cache-dir").arg(t.path().join("c")));
+    let out = run(drydock()
+        .arg("build")
+        .arg(&both)
+        .arg("--cache-dir")
+        .arg(t.path().join("c")));
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--language"));
     let out = run_ok(
@@ -190,7 +202,12 @@ fn init_and_build_choose_the_language_where_both_are_present() {
     )
     .unwrap();
     std::fs::remove_file(both.join("go.mod")).unwrap();
-    let out = run_ok(drydock().arg("init").arg(&nested).args(["--format", "json"]));
+    let out = run_ok(
+        drydock()
+            .arg("init")
+            .arg(&nested)
+            .args(["--format", "json"]),
+    );
     let r: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(r["language"], "go", "{out}");
     assert_eq!(r["port"], 7071, "{out}");

@@ -247,14 +247,25 @@ fn run(
     let (tx, rx) = mpsc::channel::<String>();
     let mut readers = Vec::new();
     let streams: [Option<Box<dyn Read + Send>>; 2] = [
-        group.child().stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
-        group.child().stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+        group
+            .child()
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        group
+            .child()
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
     ];
     for stream in streams.into_iter().flatten() {
         let tx = tx.clone();
         readers.push(std::thread::spawn(move || {
             for line in BufReader::new(stream).split(b'\n').map_while(Result::ok) {
-                if tx.send(String::from_utf8_lossy(&line).into_owned()).is_err() {
+                if tx
+                    .send(String::from_utf8_lossy(&line).into_owned())
+                    .is_err()
+                {
                     break;
                 }
             }
