@@ -43,8 +43,11 @@ pub enum BuildError {
     Cache(#[from] crate::cache::CacheError),
     #[error(transparent)]
     Base(#[from] crate::base::BaseError),
-    #[error("SOURCE_DATE_EPOCH={0:?} is not a number of seconds\n  fix: set it to a Unix timestamp, e.g. $(git log -1 --format=%ct)")]
-    SourceDateEpoch(String),
+    #[error("SOURCE_DATE_EPOCH={value:?} {problem}\n  fix: set it to a Unix timestamp in seconds between 0 (1970) and 253402300799 (the end of year 9999), e.g. $(git log -1 --format=%ct), or unset it")]
+    SourceDateEpoch {
+        value: String,
+        problem: &'static str,
+    },
 }
 
 impl BuildError {
@@ -54,7 +57,7 @@ impl BuildError {
             self,
             BuildError::Config(_)
                 | BuildError::Project(_)
-                | BuildError::SourceDateEpoch(_)
+                | BuildError::SourceDateEpoch { .. }
                 | BuildError::Context(context::ContextError::Dockerignore { .. })
         )
     }
@@ -330,6 +333,28 @@ struct SourceMeta {
     source: Option<String>,
 }
 
+/// The latest time an image's `created` (RFC 3339, four-digit years) can hold.
+pub const MAX_SOURCE_DATE_EPOCH: u64 = 253_402_300_799;
+
+/// SOURCE_DATE_EPOCH as the reproducible-builds spec defines it: a non-negative decimal number
+/// of seconds; drydock also needs it to fit a four-digit year. The error says what is wrong.
+pub fn parse_source_date_epoch(v: &str) -> Result<u64, &'static str> {
+    let bad = |problem| problem;
+    let t = v.trim();
+    if t.starts_with('-') && t.len() > 1 && t[1..].bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad("is negative: a time before 1970"));
+    }
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad("is not a whole number of seconds"));
+    }
+    match t.parse::<u64>() {
+        Ok(n) if n <= MAX_SOURCE_DATE_EPOCH => Ok(n),
+        _ => Err(bad(
+            "is after the year 9999, which an image's creation time cannot hold",
+        )),
+    }
+}
+
 impl SourceMeta {
     fn read(dir: &Path) -> Result<SourceMeta, BuildError> {
         let git = |args: &[&str]| -> Option<String> {
@@ -356,10 +381,12 @@ impl SourceMeta {
             None
         };
         let created = match std::env::var("SOURCE_DATE_EPOCH") {
-            Ok(v) if !v.trim().is_empty() => v
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| BuildError::SourceDateEpoch(v))?,
+            Ok(v) if !v.trim().is_empty() => {
+                parse_source_date_epoch(&v).map_err(|problem| BuildError::SourceDateEpoch {
+                    value: v.clone(),
+                    problem,
+                })?
+            }
             _ => revision
                 .as_ref()
                 .and_then(|_| git(&["log", "-1", "--format=%ct"]))
@@ -396,11 +423,7 @@ fn build_layers(
     if !project.assets.is_empty() {
         let mut l = LayerSpec::new("assets", mtime);
         for a in &project.assets {
-            let src = a.src.trim_end_matches('/');
-            let dst = a.dst.trim_matches('/');
-            for e in ctx.under(src) {
-                let rel = &e.path[src.len()..];
-                let path = format!("{dst}{rel}");
+            for (path, e) in crate::project::asset_paths(a, ctx) {
                 let full = ctx.root.join(&e.path);
                 l.push(match &e.kind {
                     EntryKind::Dir => Entry::dir(&path, 0o755),
@@ -410,7 +433,7 @@ fn build_layers(
                         Content::Path(full),
                     ),
                     EntryKind::Symlink { target } => Entry {
-                        path: path.trim_matches('/').to_string(),
+                        path,
                         kind: LayerKind::Symlink(target.clone()),
                         mode: 0o777,
                         uid: 0,

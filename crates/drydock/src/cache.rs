@@ -6,6 +6,10 @@
 //! input key (what went into it) to the blob that holds it, so an unchanged layer is never
 //! re-tarred or re-compressed. Every read is verified against its digest; a corrupt entry is
 //! dropped and rebuilt, never served.
+//!
+//! Every process that opens the cache holds a shared lock on `cache.lock` for as long as it
+//! uses it; [`prune`] takes it exclusively, so it never removes a blob a running build, pull or
+//! push is writing or about to reference: it waits for them to finish.
 
 use std::fs;
 use std::io::{self, Read};
@@ -51,6 +55,8 @@ pub struct StoredLayer {
 #[derive(Debug, Clone)]
 pub struct Cache {
     root: PathBuf,
+    /// The shared lock that keeps `drydock cache prune` out while this cache is in use.
+    _in_use: std::sync::Arc<fs::File>,
     blobs: DirStore,
     /// What was found broken and repaired, for the build's warnings.
     repairs: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
@@ -81,7 +87,16 @@ impl Cache {
             .prefix(".probe-")
             .tempfile_in(root.join("blobs/sha256"))
             .map_err(|e| unusable(format!("cannot write in it ({e})")))?;
+        let lock_path = root.join(LOCK_FILE);
+        let in_use = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| unusable(e.to_string()))?;
+        in_use.lock_shared().map_err(io_err(&lock_path))?;
         Ok(Cache {
+            _in_use: std::sync::Arc::new(in_use),
             blobs: DirStore::open_existing(&root.join("blobs")),
             root,
             repairs: Default::default(),
@@ -120,6 +135,9 @@ impl Cache {
             }
             return None;
         }
+        // Used now: what `cache prune` goes by.
+        touch(&path);
+        touch(&self.blobs.blob_path(&stored.digest));
         Some(stored)
     }
 
@@ -147,6 +165,7 @@ impl Cache {
             .collect();
         let dir = self.root.join("stage").join(&safe);
         fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        touch(&dir);
         let lock_path = self.root.join("stage").join(format!("{safe}.lock"));
         let lock = fs::OpenOptions::new()
             .create(true)
@@ -186,6 +205,175 @@ impl BlobStore for Cache {
 pub struct StageDir {
     pub dir: PathBuf,
     _lock: fs::File,
+}
+
+/// The lock file every user of the cache holds shared, and `prune` exclusively.
+const LOCK_FILE: &str = "cache.lock";
+
+/// Sets a path's access and modification times to now (best effort).
+fn touch(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    if let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) {
+        unsafe {
+            libc::utimensat(libc::AT_FDCWD, c.as_ptr(), std::ptr::null(), 0);
+        }
+    }
+}
+
+/// What `drydock cache prune` removed and kept.
+#[derive(Debug, Default, Serialize)]
+pub struct PruneReport {
+    pub cache_dir: PathBuf,
+    pub removed_blobs: usize,
+    pub removed_layer_entries: usize,
+    pub removed_stage_dirs: usize,
+    pub removed_temp_files: usize,
+    pub bytes_freed: u64,
+    pub kept_blobs: usize,
+    pub kept_bytes: u64,
+    /// Whether prune had to wait for builds that were using the cache.
+    pub waited: bool,
+}
+
+/// When an entry was last used: the later of its access and modification times (builds touch
+/// what they reuse; reads update the access time at least daily under `relatime`).
+fn last_used(m: &fs::Metadata) -> std::time::SystemTime {
+    let a = m.accessed().unwrap_or(std::time::UNIX_EPOCH);
+    let w = m.modified().unwrap_or(std::time::UNIX_EPOCH);
+    a.max(w)
+}
+
+/// Bytes a file or directory tree takes.
+fn tree_size(p: &Path) -> u64 {
+    let Ok(m) = fs::symlink_metadata(p) else {
+        return 0;
+    };
+    if !m.is_dir() {
+        return m.len();
+    }
+    fs::read_dir(p)
+        .map(|rd| rd.flatten().map(|e| tree_size(&e.path())).sum())
+        .unwrap_or(0)
+}
+
+/// Removes what has not been used for `older_than` (everything with `None`): layer index
+/// entries, blobs no kept entry refers to, idle build-stage directories, and temporary files
+/// left by interrupted writers. Waits (after calling `on_wait`) while any other drydock process
+/// uses the cache.
+pub fn prune(
+    dir: Option<&Path>,
+    older_than: Option<std::time::Duration>,
+    on_wait: impl FnOnce(),
+) -> Result<PruneReport, CacheError> {
+    let root = match dir {
+        Some(d) => d.to_path_buf(),
+        None => default_dir().ok_or(CacheError::NoCacheDir)?,
+    };
+    let root = std::path::absolute(&root).map_err(io_err(&root))?;
+    let mut report = PruneReport {
+        cache_dir: root.clone(),
+        ..Default::default()
+    };
+    if !root.exists() {
+        return Ok(report);
+    }
+    if !root.is_dir() {
+        return Err(CacheError::Unusable {
+            path: root,
+            why: "it is not a directory".into(),
+        });
+    }
+    let lock_path = root.join(LOCK_FILE);
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io_err(&lock_path))?;
+    if lock.try_lock().is_err() {
+        report.waited = true;
+        on_wait();
+        lock.lock().map_err(io_err(&lock_path))?;
+    }
+    let now = std::time::SystemTime::now();
+    let stale = |m: &fs::Metadata| match older_than {
+        None => true,
+        Some(age) => now
+            .duration_since(last_used(m))
+            .is_ok_and(|used| used >= age),
+    };
+    let read = |p: &Path| -> Result<Vec<fs::DirEntry>, CacheError> {
+        match fs::read_dir(p) {
+            Ok(rd) => Ok(rd.flatten().collect()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(CacheError::Io {
+                path: p.to_path_buf(),
+                source: e,
+            }),
+        }
+    };
+    // The layer index: stale entries go; the blobs of the rest stay.
+    let mut referenced = std::collections::HashSet::new();
+    for e in read(&root.join("layers"))? {
+        let p = e.path();
+        let Ok(m) = e.metadata() else { continue };
+        let stored: Option<StoredLayer> = fs::read(&p)
+            .ok()
+            .and_then(|t| serde_json::from_slice(&t).ok());
+        if stale(&m) || stored.is_none() {
+            if fs::remove_file(&p).is_ok() {
+                report.removed_layer_entries += 1;
+                report.bytes_freed += m.len();
+            }
+        } else if let Some(s) = stored {
+            referenced.insert(s.digest.hex().to_string());
+        }
+    }
+    // Blobs, and the temporary files of writers that died (no writer runs now: we hold the lock).
+    for e in read(&root.join("blobs/sha256"))? {
+        let p = e.path();
+        let Ok(m) = e.metadata() else { continue };
+        let name = e.file_name().to_string_lossy().into_owned();
+        let temp = name.starts_with('.');
+        if temp || (stale(&m) && !referenced.contains(&name)) {
+            if fs::remove_file(&p).is_ok() {
+                if temp {
+                    report.removed_temp_files += 1;
+                } else {
+                    report.removed_blobs += 1;
+                }
+                report.bytes_freed += m.len();
+            }
+        } else {
+            report.kept_blobs += 1;
+            report.kept_bytes += m.len();
+        }
+    }
+    // Build stages not in use (their lock is free) and not used recently.
+    for e in read(&root.join("stage"))? {
+        let p = e.path();
+        let Ok(m) = e.metadata() else { continue };
+        if !m.is_dir() || !stale(&m) {
+            continue;
+        }
+        let stage_lock = root
+            .join("stage")
+            .join(format!("{}.lock", e.file_name().to_string_lossy()));
+        let held = fs::OpenOptions::new()
+            .write(true)
+            .open(&stage_lock)
+            .ok()
+            .filter(|f| f.try_lock().is_ok());
+        if stage_lock.exists() && held.is_none() {
+            continue;
+        }
+        let size = tree_size(&p);
+        if fs::remove_dir_all(&p).is_ok() {
+            report.removed_stage_dirs += 1;
+            report.bytes_freed += size;
+        }
+    }
+    Ok(report)
 }
 
 fn default_dir() -> Option<PathBuf> {

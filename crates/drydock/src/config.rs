@@ -28,7 +28,7 @@ pub enum ConfigError {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     Go,
@@ -187,6 +187,10 @@ pub struct ImageSection {
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub assets: Vec<Asset>,
+    /// Keys of `env` whose literal values may be baked in although they look like secrets
+    /// (the judgement `drydock lint` makes for DF008).
+    #[serde(default)]
+    pub allow_secret_env: Vec<String>,
     /// Put drydock-helper in the image (init, GOMAXPROCS/GOMEMLIMIT, health probe). Default true.
     pub helper: Option<bool>,
 }
@@ -289,6 +293,16 @@ impl Config {
                     &format!("image.assets[{i}].dst"),
                     format!("is {:?}, not an absolute path", a.dst),
                     "write where the asset goes in the image, e.g. \"/app/static\"",
+                ));
+            }
+            if a.dst.split('/').any(|c| c == ".." || c == ".") || a.dst.contains(['\\', '\0']) {
+                return Err(inv.at(
+                    &format!("image.assets[{i}].dst"),
+                    format!(
+                        "is {:?}: `.` and `..` have no place in an image path",
+                        a.dst
+                    ),
+                    "write the absolute path itself, e.g. \"/app/static\"",
                 ));
             }
             if a.src.is_empty() || a.src.starts_with('/') || a.src.split('/').any(|s| s == "..") {
@@ -561,6 +575,38 @@ impl Config {
                     format!("has the variable name {k:?}"),
                     "use names of letters, digits and `_`, not starting with a digit",
                 ));
+            }
+        }
+        self.validate_image_env_secrets(inv)
+    }
+
+    /// `[image] env` is baked into the image config, readable by anyone who can pull it: a
+    /// literal secret there is refused, by the same judgement as DF008 in a Dockerfile, unless
+    /// `allow_secret_env` names the key. (A placeholder such as `changeme` is let through, as
+    /// DF008 only notes it.)
+    fn validate_image_env_secrets(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
+        use drydock_lint::rules::helpers::{secret_literal, secret_problem, Secret};
+        for k in &self.image.allow_secret_env {
+            if !self.image.env.contains_key(k) {
+                return Err(inv.at(
+                    "image.allow_secret_env",
+                    format!("names {k:?}, which is not a key of [image] env"),
+                    "list only keys of [image] env whose literal values may be baked into the image",
+                ));
+            }
+        }
+        for (k, v) in &self.image.env {
+            if self.image.allow_secret_env.contains(k) {
+                continue;
+            }
+            if let Some(kind @ (Secret::Literal | Secret::InUrl)) = secret_literal(k, v) {
+                {
+                    return Err(inv.at(
+                        &format!("image.env.{k}"),
+                        format!("looks like a secret ({}): it would be baked into the image config, readable by anyone who can pull the image (what `drydock lint` flags as DF008 in a Dockerfile)", secret_problem(k, kind)),
+                        &format!("remove it from [image] env and pass it at run time (`drydock run -e {k}`), or declare it under [[secrets]] (env = \"{k}\") for Kubernetes and Compose; if it is not a secret, list it in [image] allow_secret_env = [\"{k}\"]"),
+                    ));
+                }
             }
         }
         Ok(())

@@ -283,6 +283,8 @@ impl Classify for CompileError {
             CompileError::Context(e) => e.kind(),
             CompileError::Cache(e) => e.kind(),
             CompileError::LocalPath(_) => ErrorKind::Input,
+            CompileError::Interrupted { .. } => ErrorKind::Interrupted,
+            CompileError::Prebuilt { .. } => ErrorKind::Input,
             _ => ErrorKind::Failed,
         }
     }
@@ -367,7 +369,7 @@ impl Classify for BuildError {
             BuildError::Compile(e) => e.kind(),
             BuildError::Publish(e) => e.kind(),
             BuildError::Cache(e) => e.kind(),
-            BuildError::SourceDateEpoch(_) => ErrorKind::Config,
+            BuildError::SourceDateEpoch { .. } => ErrorKind::Config,
             BuildError::Base(e) => e.kind(),
             BuildError::Layer(_) | BuildError::Image(_) => ErrorKind::Failed,
         }
@@ -434,7 +436,9 @@ impl Classify for InitError {
 impl Classify for RunError {
     fn kind(&self) -> ErrorKind {
         match self {
-            RunError::BadEnv(_) => ErrorKind::Usage,
+            RunError::BadEnv(_) | RunError::UnsetEnv(_) | RunError::MultilineEnv(_) => {
+                ErrorKind::Usage
+            }
             RunError::PortInUse { .. } => ErrorKind::Usage,
             RunError::Interrupted { .. } => ErrorKind::Interrupted,
             _ => ErrorKind::Failed,

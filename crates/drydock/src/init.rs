@@ -51,6 +51,7 @@ pub struct InitOptions {
     /// Values given on the command line instead of detected.
     pub port: Option<u16>,
     pub main: Option<String>,
+    pub language: Option<Language>,
 }
 
 pub fn init(o: &InitOptions) -> Result<InitReport, InitError> {
@@ -67,9 +68,12 @@ pub fn init(o: &InitOptions) -> Result<InitReport, InitError> {
     }
     // Detect from what a build would see: the same detection `drydock build` runs.
     let ctx = context::load(dir, &[])?;
+    // --language, else the language an existing drydock.toml names (even one --force replaces).
+    let configured = Config::load(dir).ok().and_then(|(c, _)| c.build.language);
     let overrides = Overrides {
         port: o.port,
         main: o.main.clone(),
+        language: o.language.or(configured),
         ..Overrides::default()
     };
     let project = Project::resolve(dir, Config::default(), None, &ctx, &overrides)?;

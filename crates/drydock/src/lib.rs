@@ -19,6 +19,7 @@ pub mod image;
 pub mod init;
 pub mod interrupt;
 pub use drydock_lint as lint;
+pub mod pgroup;
 pub mod project;
 pub mod publish;
 pub use drydock_lint::units as quantity;

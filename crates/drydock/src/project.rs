@@ -32,7 +32,7 @@ pub enum ProjectError {
     },
     #[error("{dir}: {why}\n  fix: pass the directory of a Go or Rust service (default: the current directory)")]
     NoDir { dir: PathBuf, why: String },
-    #[error("{dir} has both go.mod and Cargo.toml; drydock cannot tell whether to build the Go or the Rust service\n  fix: set `language = \"go\"` or `language = \"rust\"` under [build] in drydock.toml")]
+    #[error("{dir} has both Go sources (go.mod, or a `package main` in GOPATH mode) and Cargo.toml; drydock cannot tell whether to build the Go or the Rust service\n  fix: pass --language go (or rust), or set `language = \"go\"` or `language = \"rust\"` under [build] in drydock.toml")]
     TwoLanguages { dir: PathBuf },
     #[error("--binary {path}: {why}\n  fix: {fix}")]
     Binary {
@@ -50,6 +50,8 @@ pub struct Overrides {
     pub name: Option<String>,
     pub port: Option<u16>,
     pub main: Option<String>,
+    /// The language (overrides `[build] language` and detection).
+    pub language: Option<Language>,
     pub binary: Option<PathBuf>,
     pub tag: Option<String>,
     pub user: Option<String>,
@@ -69,6 +71,8 @@ pub struct Project {
     pub main: String,
     /// Go module path from go.mod, when there is one.
     pub go_module: Option<String>,
+    /// Rust: the package and the workspace it builds in.
+    pub cargo: Option<CargoTarget>,
     pub gin: bool,
     /// A prebuilt binary to package instead of compiling.
     pub binary: Option<PathBuf>,
@@ -80,7 +84,6 @@ pub struct Project {
     #[serde(skip)]
     pub assets: Vec<Asset>,
     pub build_env: BTreeMap<String, String>,
-    pub allow_secrets: Vec<String>,
     /// Whether drydock-helper goes into the image.
     pub helper: bool,
     pub health: Health,
@@ -189,6 +192,184 @@ impl Health {
     }
 }
 
+/// Where each entry of an asset lands in the image: the path (relative to `/`, never empty)
+/// and the context entry. `dst = "/"` puts the source's contents at the image's root.
+pub fn asset_paths<'a>(
+    a: &'a Asset,
+    ctx: &'a BuildContext,
+) -> impl Iterator<Item = (String, &'a crate::context::ContextEntry)> + 'a {
+    let src: String = a
+        .src
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect::<Vec<_>>()
+        .join("/");
+    let dst = a.dst.trim_matches('/').to_string();
+    let within = src.clone();
+    ctx.under(".")
+        .filter(move |e| {
+            within.is_empty() || e.path == within || e.path.starts_with(&format!("{within}/"))
+        })
+        .filter_map(move |e| {
+            let rel = if src.is_empty() {
+                format!("/{}", e.path)
+            } else {
+                e.path[src.len()..].to_string()
+            };
+            let path = format!("{dst}{rel}").trim_start_matches('/').to_string();
+            (!path.is_empty()).then_some((path, e))
+        })
+}
+
+/// Files drydock writes into every image: (path, what it is).
+fn reserved_files(name: &str, helper: bool) -> Vec<(String, &'static str)> {
+    let mut v = vec![
+        (
+            "etc/passwd".to_string(),
+            "the users file drydock writes (with nonroot, 65532)",
+        ),
+        ("etc/group".into(), "the groups file drydock writes"),
+        ("etc/nsswitch.conf".into(), "drydock's nsswitch.conf"),
+        (
+            crate::image::rootfs::CA_BUNDLE_PATH.into(),
+            "the CA bundle drydock ships (Mozilla's roots)",
+        ),
+        (
+            format!("{}/{name}", crate::build::APP_DIR),
+            "the service binary",
+        ),
+    ];
+    if helper {
+        v.push((
+            crate::image::helper::HELPER_PATH
+                .trim_start_matches('/')
+                .into(),
+            "drydock-helper, the image's entrypoint",
+        ));
+    }
+    v
+}
+
+/// Directories drydock makes: an asset may add files under most of them, never replace one
+/// with a file.
+const RESERVED_DIRS: &[&str] = &[
+    "etc",
+    "etc/ssl",
+    "etc/ssl/certs",
+    "home",
+    "app",
+    "usr",
+    "usr/local",
+    "usr/local/bin",
+];
+
+/// Asset destinations must not collide with drydock's own files (its users, CA bundle, helper,
+/// the binary), replace its directories, write into /tmp (mode 1777, a tmpfs at run time that
+/// hides whatever the image has there) or /home/nonroot, or write one path twice.
+fn check_asset_destinations(
+    assets: &[Asset],
+    ctx: &BuildContext,
+    name: &str,
+    helper: bool,
+    config_path: &Path,
+) -> Result<(), ProjectError> {
+    let reserved = reserved_files(name, helper);
+    let mut seen: BTreeMap<String, (usize, bool)> = BTreeMap::new();
+    for (i, a) in assets.iter().enumerate() {
+        let bad = |path: &str, why: String, fix: &str| ProjectError::Invalid {
+            what: format!(
+                "{}: image.assets[{i}] (src = {:?}, dst = {:?})",
+                config_path.display(),
+                a.src,
+                a.dst
+            ),
+            problem: format!("would write /{path}, {why}"),
+            fix: fix.to_string(),
+        };
+        const ELSEWHERE: &str =
+            "put the asset in a directory of its own, e.g. dst = \"/app/static\" or \"/srv/data\"";
+        for (path, e) in asset_paths(a, ctx) {
+            let is_dir = matches!(e.kind, EntryKind::Dir);
+            for (r, what) in &reserved {
+                if path == *r {
+                    return Err(bad(&path, format!("which is {what}"), ELSEWHERE));
+                }
+                if path.starts_with(&format!("{r}/")) {
+                    return Err(bad(
+                        &path,
+                        format!("under /{r}, which is {what} (a file)"),
+                        ELSEWHERE,
+                    ));
+                }
+            }
+            if RESERVED_DIRS.contains(&path.as_str()) && !is_dir {
+                return Err(bad(
+                    &path,
+                    "replacing a directory drydock makes with a file".into(),
+                    ELSEWHERE,
+                ));
+            }
+            if path == "tmp" || path.starts_with("tmp/") {
+                return Err(bad(&path, "but /tmp is drydock's world-writable (1777) directory, and a tmpfs at run time hides whatever the image holds there".into(), ELSEWHERE));
+            }
+            if path == "home/nonroot" {
+                return Err(bad(
+                    &path,
+                    "replacing the nonroot user's home (mode 0700, owned by 65532)".into(),
+                    "put files under it with dst = \"/home/nonroot/NAME\", or elsewhere",
+                ));
+            }
+            if let Some((j, was_dir)) = seen.get(&path) {
+                if !(is_dir && *was_dir) {
+                    return Err(bad(
+                        &path,
+                        format!("which image.assets[{j}] writes too"),
+                        "give each asset its own destination",
+                    ));
+                }
+            }
+            seen.insert(path, (i, is_dir));
+        }
+    }
+    Ok(())
+}
+
+/// A prebuilt binary is bad input unless it is a regular file that starts as an ELF executable
+/// does: a directory, a missing path or a script says so here, before anything is built.
+fn check_binary(b: &Path) -> Result<(), ProjectError> {
+    use std::io::Read;
+    let bad = |why: String, fix: &'static str| ProjectError::Binary {
+        path: b.to_path_buf(),
+        why,
+        fix,
+    };
+    const WHERE: &str = "check the path (relative paths are from the current directory; `binary` in drydock.toml is relative to the project)";
+    const ELF: &str = "pass the compiled executable itself (a static Linux ELF binary), or drop --binary to let drydock compile the project";
+    let m = std::fs::metadata(b).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => bad("does not exist".into(), WHERE),
+        _ => bad(e.to_string(), WHERE),
+    })?;
+    if m.is_dir() {
+        return Err(bad("is a directory, not an executable".into(), ELF));
+    }
+    if !m.is_file() {
+        return Err(bad("is not a regular file".into(), ELF));
+    }
+    let mut head = [0u8; 4];
+    let n = std::fs::File::open(b)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| bad(e.to_string(), WHERE))?;
+    if n < 4 || head != *b"\x7fELF" {
+        let what = if head.starts_with(b"#!") {
+            "is a script, not an ELF executable: an image from drydock has no shell or interpreter to run it"
+        } else {
+            "is not an ELF executable"
+        };
+        return Err(bad(what.into(), ELF));
+    }
+    Ok(())
+}
+
 /// What a language's project files say: the main package or binary target, and for Go the
 /// module and whether it is a Gin service.
 struct Entry {
@@ -236,39 +417,207 @@ fn go_entry(
     })
 }
 
-/// Rust: Cargo.toml's package (for the name) and its one binary target.
+/// Where a Rust binary comes from: its package, and the Cargo workspace it is built in.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CargoTarget {
+    /// The package (`cargo build -p`).
+    pub package: String,
+    /// The workspace's root directory in the user's tree: the project root itself, or a
+    /// directory above it when the project is a workspace member. The compiler sees all of it
+    /// (path dependencies, the workspace's Cargo.toml and Cargo.lock).
+    pub workspace_root: PathBuf,
+}
+
+/// One binary target of a workspace member, from `cargo metadata`.
+struct CargoBin {
+    package: String,
+    bin: String,
+    manifest: PathBuf,
+}
+
+/// The workspace as cargo reads it (inheritance, members, targets), without resolving
+/// dependencies and without the network. None when cargo cannot be run.
+fn cargo_metadata(root: &Path) -> Option<Result<(PathBuf, Vec<CargoBin>), String>> {
+    let out = std::process::Command::new("cargo")
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .current_dir(root)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let err = err.trim();
+        return Some(Err(err.strip_prefix("error: ").unwrap_or(err).to_string()));
+    }
+    let v: serde_json::Value = match serde_json::from_slice(&out.stdout) {
+        Ok(v) => v,
+        Err(e) => return Some(Err(format!("cargo metadata gave no JSON: {e}"))),
+    };
+    let ws = PathBuf::from(v["workspace_root"].as_str().unwrap_or_default());
+    let mut bins = Vec::new();
+    for p in v["packages"].as_array().into_iter().flatten() {
+        let package = p["name"].as_str().unwrap_or_default().to_string();
+        let manifest = PathBuf::from(p["manifest_path"].as_str().unwrap_or_default());
+        for t in p["targets"].as_array().into_iter().flatten() {
+            let is_bin = t["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "bin"));
+            if is_bin {
+                bins.push(CargoBin {
+                    package: package.clone(),
+                    bin: t["name"].as_str().unwrap_or_default().to_string(),
+                    manifest: manifest.clone(),
+                });
+            }
+        }
+    }
+    Some(Ok((ws, bins)))
+}
+
+/// Rust: the package and its binary target, as `cargo metadata` reads the workspace. In a
+/// workspace member, the member's bins; at a workspace root, every member's bins (one is taken,
+/// several need `main`). Without cargo (a prebuilt binary), Cargo.toml is read directly.
 fn rust_entry(
     root: &Path,
     main_override: Option<String>,
     prebuilt: bool,
-) -> Result<Entry, ProjectError> {
-    let (pkg, bins) = read_cargo_bins(&root.join("Cargo.toml"))?;
-    let detected_name = Some(pkg.clone());
-    let main = match main_override {
-        Some(m) => m,
-        None if bins.len() == 1 => bins[0].clone(),
-        None if bins.is_empty() && prebuilt => pkg,
+) -> Result<(Entry, Option<CargoTarget>), ProjectError> {
+    let manifest = root.join("Cargo.toml");
+    let Some(meta) = cargo_metadata(root) else {
+        let (pkg, bins) = read_cargo_bins(&manifest)?;
+        let bins: Vec<CargoBin> = bins
+            .into_iter()
+            .map(|bin| CargoBin {
+                package: pkg.clone(),
+                bin,
+                manifest: manifest.clone(),
+            })
+            .collect();
+        return choose_bin(
+            root,
+            Some(pkg),
+            bins,
+            root.to_path_buf(),
+            main_override,
+            prebuilt,
+        );
+    };
+    let (ws_root, bins) = meta.map_err(|message| ProjectError::Manifest {
+        path: manifest.clone(),
+        message: format!("cargo cannot read it: {message}"),
+        fix: "fix Cargo.toml (`cargo metadata` shows the same error)".into(),
+    })?;
+    let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let here = canon(&manifest);
+    // A member (or a single package): its own bins. A workspace root that is not a package:
+    // every member's bins.
+    let own: Vec<CargoBin> = bins
+        .iter()
+        .filter(|b| canon(&b.manifest) == here)
+        .map(|b| CargoBin {
+            package: b.package.clone(),
+            bin: b.bin.clone(),
+            manifest: b.manifest.clone(),
+        })
+        .collect();
+    let is_package = std::fs::read_to_string(&manifest)
+        .ok()
+        .and_then(|t| toml::from_str::<toml::Value>(&t).ok())
+        .is_some_and(|d| d.get("package").is_some());
+    let (package, candidates) = if is_package {
+        let name = own
+            .first()
+            .map(|b| b.package.clone())
+            .or_else(|| read_cargo_bins(&manifest).ok().map(|(p, _)| p));
+        (name, own)
+    } else {
+        (None, bins)
+    };
+    choose_bin(root, package, candidates, ws_root, main_override, prebuilt)
+}
+
+fn choose_bin(
+    root: &Path,
+    package: Option<String>,
+    bins: Vec<CargoBin>,
+    workspace_root: PathBuf,
+    main_override: Option<String>,
+    prebuilt: bool,
+) -> Result<(Entry, Option<CargoTarget>), ProjectError> {
+    let manifest = root.join("Cargo.toml");
+    let listed = || {
+        bins.iter()
+            .map(|b| {
+                if b.bin == b.package {
+                    b.bin.clone()
+                } else {
+                    format!("{} (package {})", b.bin, b.package)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let chosen = match &main_override {
+        Some(m) => match bins.iter().find(|b| &b.bin == m) {
+            Some(b) => Some(b),
+            None if prebuilt || bins.is_empty() && package.is_some() => None,
+            None => {
+                return Err(ProjectError::Manifest {
+                    path: manifest,
+                    message: format!("no binary target named {m:?} (there are: {})", listed()),
+                    fix: "set `main` under [build] in drydock.toml (or --main) to one of those"
+                        .into(),
+                })
+            }
+        },
+        None if bins.len() == 1 => Some(&bins[0]),
+        None if bins.is_empty() && prebuilt => None,
         None if bins.is_empty() => {
             return Err(ProjectError::Manifest {
-                path: root.join("Cargo.toml"),
-                message: "the package has no binary target".into(),
+                path: manifest,
+                message: if package.is_some() {
+                    "the package has no binary target".into()
+                } else {
+                    "no member of the workspace has a binary target".into()
+                },
                 fix: "add src/main.rs or a [[bin]] section".into(),
             })
         }
-        None => {
-            return Err(ProjectError::Manifest {
-                path: root.join("Cargo.toml"),
-                message: format!("several binary targets ({})", bins.join(", ")),
-                fix: "set `main` under [build] in drydock.toml to the one to package".into(),
-            })
-        }
+        None => return Err(ProjectError::Manifest {
+            path: manifest,
+            message: format!("several binary targets ({})", listed()),
+            fix: "set `main` under [build] in drydock.toml (or pass --main) to the one to package"
+                .into(),
+        }),
     };
-    Ok(Entry {
-        main,
-        go_module: None,
-        gin: false,
-        detected_name,
-    })
+    let main = chosen
+        .map(|b| b.bin.clone())
+        .or(main_override)
+        .or(package.clone())
+        .unwrap_or_else(|| "app".into());
+    let package = chosen.map(|b| b.package.clone()).or(package);
+    let detected_name = package.clone().or(Some(main.clone()));
+    let target = package.map(|package| CargoTarget {
+        package,
+        workspace_root,
+    });
+    Ok((
+        Entry {
+            main,
+            go_module: None,
+            gin: false,
+            detected_name,
+        },
+        target,
+    ))
 }
 
 impl Project {
@@ -289,17 +638,14 @@ impl Project {
             (None, b) => b.clone(),
         };
         if let Some(b) = &binary {
-            match std::fs::metadata(b) {
-                Ok(m) if m.is_file() => {}
-                Ok(_) => return Err(ProjectError::Binary { path: b.clone(), why: "is not a file".into(), fix: "name the compiled executable itself" }),
-                Err(e) => return Err(ProjectError::Binary { path: b.clone(), why: e.to_string(), fix: "check the path (relative paths are from the current directory; `binary` in drydock.toml is relative to the project)" }),
-            }
+            check_binary(b)?;
         }
 
         let has = |p: &str| ctx.contains(p);
-        let language = match cfg.build.language {
+        let go_main_here = go_main_at_top(root, ctx);
+        let language = match o.language.or(cfg.build.language) {
             Some(l) => l,
-            None if has("Cargo.toml") && has("go.mod") => {
+            None if has("Cargo.toml") && (has("go.mod") || go_main_here) => {
                 return Err(ProjectError::TwoLanguages {
                     dir: root.to_path_buf(),
                 })
@@ -322,20 +668,26 @@ impl Project {
         let sources = detect::sources(ctx, language);
         let main_override = o.main.clone().or(cfg.build.main.clone());
         let prebuilt = binary.is_some();
-        let Entry {
-            main,
-            go_module,
-            gin,
-            detected_name,
-        } = match language {
-            Language::Go => go_entry(
-                root,
-                ctx,
-                &sources,
-                main_override,
-                prebuilt,
-                &mut assumptions,
-            )?,
+        let (
+            Entry {
+                main,
+                go_module,
+                gin,
+                detected_name,
+            },
+            cargo,
+        ) = match language {
+            Language::Go => (
+                go_entry(
+                    root,
+                    ctx,
+                    &sources,
+                    main_override,
+                    prebuilt,
+                    &mut assumptions,
+                )?,
+                None,
+            ),
             Language::Rust => rust_entry(root, main_override, prebuilt)?,
         };
 
@@ -418,7 +770,12 @@ impl Project {
             });
         }
         for a in &cfg.image.assets {
-            if !has(a.src.trim_end_matches('/')) {
+            let src: Vec<&str> = a
+                .src
+                .split('/')
+                .filter(|c| !c.is_empty() && *c != ".")
+                .collect();
+            if !src.is_empty() && !has(&src.join("/")) {
                 return Err(ProjectError::Invalid {
                     what: format!(
                         "{}: asset source {:?}",
@@ -433,6 +790,16 @@ impl Project {
                 });
             }
         }
+        let helper = !o.no_helper && cfg.image.helper.unwrap_or(true);
+        check_asset_destinations(
+            &cfg.image.assets,
+            ctx,
+            &name,
+            helper,
+            config_path
+                .as_deref()
+                .unwrap_or(Path::new(config::FILE_NAME)),
+        )?;
         Ok(Project {
             root: root.to_path_buf(),
             config_path,
@@ -441,6 +808,7 @@ impl Project {
             language,
             main,
             go_module,
+            cargo,
             gin,
             binary,
             tag,
@@ -454,8 +822,7 @@ impl Project {
             labels: cfg.image.labels.clone(),
             assets: cfg.image.assets.clone(),
             build_env: cfg.build.env.clone(),
-            allow_secrets: cfg.context.allow_secrets.clone(),
-            helper: !o.no_helper && cfg.image.helper.unwrap_or(true),
+            helper,
             health: Health::resolve(&cfg.health, &sources, &mut assumptions),
             resources: Resources::from_config(&cfg.resources),
             scaling: Scaling {
@@ -523,10 +890,21 @@ pub fn find_root(dir: &Path) -> Result<(PathBuf, Option<String>), ProjectError> 
             .find(|a| a.join("go.work").is_file())
             .map(Path::to_path_buf)
     };
-    for markers in [
-        &[config::FILE_NAME][..],
-        &["go.work", "go.mod", "Cargo.toml"][..],
-    ] {
+    // A directory holding a GOPATH-mode Go program (`package main`, no go.mod) belongs to no
+    // Cargo.toml above it: only a go.mod above can make it part of a larger project.
+    let gopath_main = std::fs::read_dir(&abs).is_ok_and(|rd| {
+        rd.flatten().any(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.ends_with(".go") && !n.ends_with("_test.go") && is_main_package(&e.path())
+        })
+    });
+    let manifests: &[&str] = if gopath_main && !abs.join("Cargo.toml").is_file() {
+        &["go.work", "go.mod"]
+    } else {
+        &["go.work", "go.mod", "Cargo.toml"]
+    };
+    for markers in [&[config::FILE_NAME][..], manifests] {
         for a in ancestors() {
             if let Some(m) = markers.iter().find(|m| a.join(m).is_file()) {
                 let (a, m) = match workspace(a) {
@@ -562,6 +940,14 @@ fn go_files(ctx: &BuildContext) -> impl Iterator<Item = &str> {
                 && !e.path.starts_with("vendor/")
         })
         .map(|e| e.path.as_str())
+}
+
+/// A `package main` among the `.go` files at the top of the context: a Go program in GOPATH
+/// mode (no go.mod) is as much a Go project as a module is.
+fn go_main_at_top(root: &Path, ctx: &BuildContext) -> bool {
+    go_files(ctx)
+        .filter(|p| !p.contains('/'))
+        .any(|p| is_main_package(&root.join(p)))
 }
 
 fn is_main_package(path: &Path) -> bool {

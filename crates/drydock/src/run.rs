@@ -41,8 +41,17 @@ pub enum RunError {
     },
     #[error("cannot install the Ctrl-C handler: {0}")]
     Signal(String),
-    #[error("-e {0:?}: write KEY=VALUE, or KEY to pass KEY from your environment")]
+    #[error("-e {0:?}: not KEY=VALUE nor KEY\n  fix: write -e KEY=VALUE, or -e KEY to pass KEY from your environment")]
     BadEnv(String),
+    #[error("-e {0}: {0} is not set in drydock's environment, so there is no value to pass\n  fix: export {0} before running drydock (or write -e {0}=VALUE)")]
+    UnsetEnv(String),
+    #[error("-e {0}: its value holds a line break, which the engines' env files cannot carry\n  fix: give the container that value as a file (a secret or a mounted file) instead")]
+    MultilineEnv(String),
+    #[error("cannot write the container's environment to a private file in {dir}: {source}")]
+    EnvFile {
+        dir: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("port {port} on 127.0.0.1 is already in use, so {engine} could not publish the service there\n  fix: pick another with --host-port PORT, or stop what listens on {port}")]
     PortInUse { port: u16, engine: &'static str },
     #[error("interrupted before {name} became healthy; the container was stopped and removed")]
@@ -53,7 +62,8 @@ pub struct RunOptions {
     pub engine: Engine,
     pub image: String,
     pub host_port: u16,
-    pub env: Vec<String>,
+    /// KEY, VALUE pairs; the values never reach a command line (see [`EnvFile`]).
+    pub env: Vec<(String, String)>,
     pub wait: Duration,
 }
 
@@ -89,32 +99,118 @@ pub fn pick_engine(asked: Option<Engine>) -> Result<(Engine, Option<String>), Ru
     Err(RunError::NoEngine)
 }
 
-/// `-e KEY=VALUE` as is; `-e KEY` takes KEY from drydock's own environment.
-pub fn resolve_env(specs: &[String]) -> Result<Vec<String>, RunError> {
+/// `-e KEY=VALUE` as is; `-e KEY` takes KEY from drydock's own environment, and is an error when
+/// KEY is not set there (passing nothing silently would start the app without it).
+pub fn resolve_env(specs: &[String]) -> Result<Vec<(String, String)>, RunError> {
     specs
         .iter()
-        .map(|s| match s.split_once('=') {
-            Some((k, _)) if !k.is_empty() => Ok(s.clone()),
-            None if !s.is_empty() => std::env::var(s)
-                .map(|v| format!("{s}={v}"))
-                .map_err(|_| RunError::BadEnv(s.clone())),
-            _ => Err(RunError::BadEnv(s.clone())),
+        .map(|s| {
+            let (k, v) = match s.split_once('=') {
+                Some((k, v)) => (k, Some(v.to_string())),
+                None => (s.as_str(), None),
+            };
+            if k.is_empty() || k.starts_with('#') || k.chars().any(|c| c.is_whitespace()) {
+                return Err(RunError::BadEnv(redact_env_spec(s)));
+            }
+            let v = match v {
+                Some(v) => v,
+                None => std::env::var(k).map_err(|_| RunError::UnsetEnv(k.to_string()))?,
+            };
+            if v.contains(['\n', '\r', '\0']) {
+                return Err(RunError::MultilineEnv(k.to_string()));
+            }
+            Ok((k.to_string(), v))
         })
         .collect()
 }
 
+/// `KEY=VALUE` shown as `KEY=…`: what an error may say about an environment entry.
+fn redact_env_spec(s: &str) -> String {
+    match s.split_once('=') {
+        Some((k, _)) => format!("{k}=…"),
+        None => s.to_string(),
+    }
+}
+
+/// An engine command line as it may be printed: the value of every `-e`/`--env KEY=VALUE`
+/// replaced with `…`, so no error or note ever shows one.
+pub fn redact_command(program: &str, args: &[&str]) -> String {
+    let mut out = vec![program.to_string()];
+    let mut after_env = false;
+    for a in args {
+        let shown = if after_env {
+            redact_env_spec(a)
+        } else if let Some(spec) = a.strip_prefix("--env=").or_else(|| a.strip_prefix("-e=")) {
+            format!(
+                "{}={}",
+                &a[..a.len() - spec.len() - 1],
+                redact_env_spec(spec)
+            )
+        } else {
+            a.to_string()
+        };
+        after_env = matches!(*a, "-e" | "--env");
+        out.push(shown);
+    }
+    out.join(" ")
+}
+
+/// The container's environment in a file only its owner can read (0600, in a fresh 0700
+/// directory), given to the engine with `--env-file`: the values never appear on a command line,
+/// where every user sees them in `ps`. The file is removed when this is dropped — after the
+/// engine created the container, on an error, or when Ctrl-C unwinds `run` — and the directory
+/// with it.
+pub struct EnvFile {
+    dir: tempfile::TempDir,
+}
+
+impl EnvFile {
+    pub fn write(env: &[(String, String)]) -> Result<EnvFile, RunError> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let base = std::env::temp_dir();
+        let io = |source| RunError::EnvFile {
+            dir: base.clone(),
+            source,
+        };
+        // TempDir is created 0700.
+        let dir = tempfile::Builder::new()
+            .prefix("drydock-env-")
+            .tempdir_in(&base)
+            .map_err(io)?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(dir.path().join("env"))
+            .map_err(io)?;
+        let mut text = String::new();
+        for (k, v) in env {
+            text.push_str(&format!("{k}={v}\n"));
+        }
+        f.write_all(text.as_bytes()).map_err(io)?;
+        f.sync_all().map_err(io)?;
+        Ok(EnvFile { dir })
+    }
+
+    pub fn path(&self) -> std::path::PathBuf {
+        self.dir.path().join("env")
+    }
+}
+
 fn engine_cmd(engine: Engine, args: &[&str]) -> Result<String, RunError> {
+    let command = || redact_command(engine.program(), args);
     let out = Command::new(engine.program())
         .args(args)
         .process_group(0)
         .output()
         .map_err(|e| RunError::Engine {
-            command: format!("{} {}", engine.program(), args.join(" ")),
+            command: command(),
             output: e.to_string(),
         })?;
     if !out.status.success() {
         return Err(RunError::Engine {
-            command: format!("{} {}", engine.program(), args.join(" ")),
+            command: command(),
             output: String::from_utf8_lossy(&out.stderr).trim().to_string(),
         });
     }
@@ -170,13 +266,22 @@ pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError
     .iter()
     .map(|s| s.to_string())
     .collect();
-    for e in &opts.env {
-        args.push("-e".into());
-        args.push(e.clone());
+    // Removed as soon as the engine has read it (the container holds its own copy), or when
+    // this function returns early.
+    let env_file = if opts.env.is_empty() {
+        None
+    } else {
+        Some(EnvFile::write(&opts.env)?)
+    };
+    if let Some(f) = &env_file {
+        args.push("--env-file".into());
+        args.push(f.path().to_string_lossy().into_owned());
     }
     args.push(opts.image.clone());
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let id = match engine_cmd(engine, &argv) {
+    let created = engine_cmd(engine, &argv);
+    drop(env_file);
+    let id = match created {
         Ok(id) => id,
         Err(e) => {
             // A failed `run -d` can leave the container behind in "Created".
@@ -369,5 +474,69 @@ pub fn host_probe(port: u16, path: &str, last: &mut String) -> bool {
             *last = format!("GET {path}: {e}");
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_lines_never_show_env_values() {
+        let shown = redact_command(
+            "docker",
+            &[
+                "run",
+                "-e",
+                "A=s3cret",
+                "--env",
+                "B=x=y",
+                "--env=C=hidden",
+                "-e",
+                "D",
+                "img",
+            ],
+        );
+        assert_eq!(
+            shown, "docker run -e A=… --env B=… --env=C=… -e D img",
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn env_specs() {
+        std::env::set_var("DRYDOCK_UNIT_SET", "v1");
+        std::env::remove_var("DRYDOCK_UNIT_UNSET");
+        assert_eq!(
+            resolve_env(&["DRYDOCK_UNIT_SET".into(), "K=a=b".into()]).unwrap(),
+            vec![
+                ("DRYDOCK_UNIT_SET".to_string(), "v1".to_string()),
+                ("K".to_string(), "a=b".to_string())
+            ]
+        );
+        assert!(matches!(
+            resolve_env(&["DRYDOCK_UNIT_UNSET".into()]),
+            Err(RunError::UnsetEnv(k)) if k == "DRYDOCK_UNIT_UNSET"
+        ));
+        let e = resolve_env(&["=secretvalue".into()]).unwrap_err();
+        assert!(!e.to_string().contains("secretvalue"), "{e}");
+        assert!(matches!(
+            resolve_env(&["K=line1\nline2".into()]),
+            Err(RunError::MultilineEnv(_))
+        ));
+    }
+
+    #[test]
+    fn env_file_is_private_and_removed() {
+        use std::os::unix::fs::PermissionsExt;
+        let f = EnvFile::write(&[("A".into(), "1".into()), ("B".into(), "x y".into())]).unwrap();
+        let p = f.path();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "A=1\nB=x y\n");
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        drop(f);
+        assert!(!p.exists() && !p.parent().unwrap().exists());
     }
 }

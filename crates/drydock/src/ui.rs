@@ -10,6 +10,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub struct Ui {
     pub quiet: bool,
     pub color: bool,
+    /// `-v`: the compiler's own output streams to stderr as it comes.
+    pub verbose: bool,
     progress: bool,
 }
 
@@ -20,7 +22,25 @@ impl Ui {
         Ui {
             quiet,
             color,
+            verbose: false,
             progress: tty && !quiet,
+        }
+    }
+
+    /// `-v` (ignored with `--quiet`): stream what tools print instead of a spinner.
+    pub fn verbose(self, verbose: bool) -> Ui {
+        let verbose = verbose && !self.quiet;
+        Ui {
+            verbose,
+            progress: self.progress && !verbose,
+            ..self
+        }
+    }
+
+    /// A line a tool printed, shown as it comes under `-v`.
+    pub fn tool_line(&self, line: &str) {
+        if self.verbose {
+            let _ = writeln!(std::io::stderr(), "  | {line}");
         }
     }
 
@@ -31,7 +51,7 @@ impl Ui {
         }
         let pb = ProgressBar::new_spinner();
         pb.set_style(
-            ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+            ProgressStyle::with_template("{spinner} {elapsed:>3} {wide_msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         pb.set_message(msg.to_string());

@@ -396,7 +396,9 @@ fn dynamically_linked_binaries_are_refused() {
         .arg(cache.path())
         .args(["--binary", "/bin/ls"]));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    // A prebuilt binary that cannot run in the image is bad input (2); one drydock compiled
+    // that way is a failed build (1, below).
+    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
         err.contains("/bin/ls is dynamically linked")
             && err.contains("libc.so.6")
@@ -638,4 +640,412 @@ fn concurrent_builds_share_one_cache_safely() {
         use sha2::Digest as _;
         assert_eq!(hex::encode(sha2::Sha256::digest(&data)), name);
     }
+}
+
+/// Every process under `root` (not `root` itself), by walking /proc: (pid, comm, start time).
+fn descendants(root: u32) -> Vec<(u32, String, u64)> {
+    let mut procs = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // comm is in parentheses and may hold spaces: split after the last ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = stat[open + 1..close].to_string();
+        let rest: Vec<&str> = stat[close + 2..].split(' ').collect();
+        let ppid: u32 = rest[1].parse().unwrap_or(0);
+        let start: u64 = rest[19].parse().unwrap_or(0);
+        procs.push((pid, ppid, comm, start));
+    }
+    let mut found = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for (pid, ppid, comm, start) in &procs {
+            if *ppid == p {
+                found.push((*pid, comm.clone(), *start));
+                frontier.push(*pid);
+            }
+        }
+    }
+    found
+}
+
+/// SIGINT (and SIGTERM) during a cargo build: drydock exits 130 and no process it started —
+/// cargo, rustc — is left running. The crate's constant takes rustc minutes to evaluate, so the
+/// compiler is surely running when the signal comes.
+#[test]
+fn an_interrupted_build_ends_the_whole_compiler_tree() {
+    require_tool("cargo");
+    for signal in ["-INT", "-TERM"] {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("spin");
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            "[package]\nname = \"spin\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("src/main.rs"),
+            "#![allow(long_running_const_eval)]\nconst SPIN: u64 = {\n    let mut i: u64 = 0;\n    let mut s: u64 = 0;\n    while i < 500_000_000_000 {\n        s = s.wrapping_add(i ^ (s >> 3));\n        i += 1;\n    }\n    s\n};\nfn main() {\n    println!(\"{}\", SPIN);\n}\n",
+        )
+        .unwrap();
+        let child = drydock()
+            .arg("build")
+            .arg(&dir)
+            .arg("--cache-dir")
+            .arg(t.path().join("cache"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let tree = eventually(
+            "rustc compiles spin under drydock",
+            Duration::from_secs(60),
+            || {
+                let d = descendants(pid);
+                d.iter()
+                    .any(|(p, c, _)| {
+                        c == "rustc"
+                            && std::fs::read(format!("/proc/{p}/cmdline"))
+                                .is_ok_and(|a| String::from_utf8_lossy(&a).contains("spin"))
+                    })
+                    .then_some(d)
+            },
+        );
+        assert!(tree.iter().any(|(_, c, _)| c == "cargo"), "{tree:?}");
+        run_ok(Command::new("kill").args([signal, &pid.to_string()]));
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{signal}: {err}");
+        assert!(err.contains("interrupted"), "{err}");
+        // Nothing of the tree is left running (a zombie waiting for init to reap it is not; a
+        // pid reused since is another process: its start time differs). Killed processes take
+        // a moment to go, but not seconds.
+        let alive = || -> Vec<(u32, String, u64)> {
+            tree.iter()
+                .filter(|(p, _, start)| {
+                    std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| {
+                        s.rfind(')').is_some_and(|c| {
+                            let f: Vec<&str> = s[c + 2..].split(' ').collect();
+                            f[0] != "Z" && f[19].parse::<u64>().ok() == Some(*start)
+                        })
+                    })
+                })
+                .cloned()
+                .collect()
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(3);
+        while !alive().is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(alive().is_empty(), "{signal}: left running: {:?}", alive());
+    }
+}
+
+/// `-v` streams the compiler's own output as it builds; without it (not a terminal) none of
+/// it shows, and a failure still shows the compiler's last lines.
+#[test]
+fn verbose_streams_the_compiler_and_quiet_otherwise() {
+    require_tool("cargo");
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("hello");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/main.rs"), "fn main() { println!(\"hi\"); }\n").unwrap();
+    let cache = t.path().join("cache");
+    let build = |extra: &[&str]| {
+        run(drydock()
+            .arg("build")
+            .arg(&dir)
+            .args(extra)
+            .arg("--cache-dir")
+            .arg(&cache)
+            .args([
+                "--output",
+                &format!("oci:{}", t.path().join("out").display()),
+            ]))
+    };
+    let out = build(&["-v"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("  | ") && err.contains("Compiling hello v0.1.0"),
+        "cargo's output streamed: {err}"
+    );
+    std::fs::write(
+        dir.join("src/main.rs"),
+        "fn main() { println!(\"hi 2\"); }\n",
+    )
+    .unwrap();
+    let out = build(&[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("Compiling hello"), "quiet without -v: {err}");
+    std::fs::write(
+        dir.join("src/main.rs"),
+        "fn main() { let x: u8 = \"no\"; }\n",
+    )
+    .unwrap();
+    let out = build(&[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("mismatched types"),
+        "the compiler's error is shown: {err}"
+    );
+}
+
+/// Sum of the sizes of the files under `dir`.
+fn bytes_under(dir: &Path) -> u64 {
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let m = e.metadata().unwrap();
+        n += if m.is_dir() {
+            bytes_under(&e.path())
+        } else {
+            m.len()
+        };
+    }
+    n
+}
+
+/// `drydock cache prune`: keeps what was just used, removes writers' leftovers, removes what
+/// has not been used for longer than --older-than and reports the bytes freed, `--all` empties
+/// it, a build afterwards gives the same digest — and prune waits while a build uses the cache.
+#[test]
+fn cache_prune_removes_the_unused_and_waits_for_running_builds() {
+    require_tool("cargo");
+    let t = tempfile::tempdir().unwrap();
+    let cache = t.path().join("cache");
+    let dir = t.path().join("hello");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/main.rs"), "fn main() { println!(\"hi\"); }\n").unwrap();
+    let digest = |_: ()| -> String {
+        let v = build_json(&dir, &cache, &["--port", "8080"]);
+        v["digest"].as_str().unwrap().to_string()
+    };
+    let first = digest(());
+    let prune = |args: &[&str]| -> serde_json::Value {
+        let out = run_ok(
+            drydock()
+                .args(["cache", "prune", "--format", "json", "--cache-dir"])
+                .arg(&cache)
+                .args(args),
+        );
+        serde_json::from_str(&out).unwrap()
+    };
+    let blobs = cache.join("blobs/sha256");
+    std::fs::write(blobs.join(".tmp-left-by-a-crash"), vec![0u8; 1000]).unwrap();
+    let r = prune(&[]);
+    assert_eq!(r["removed_temp_files"], 1, "{r}");
+    assert_eq!(r["removed_blobs"], 0, "just used: kept: {r}");
+    assert_eq!(r["bytes_freed"], 1000, "{r}");
+    assert!(r["kept_blobs"].as_u64().unwrap() >= 4, "{r}");
+
+    // Unused for 40 days: removed (--older-than 39d), bytes counted.
+    let before = bytes_under(&blobs) + bytes_under(&cache.join("layers"));
+    run_ok(Command::new("sh").arg("-c").arg(format!(
+        "find {} -exec touch -h -d '40 days ago' {{}} +",
+        cache.display()
+    )));
+    let r = prune(&["--older-than", "39d"]);
+    assert!(r["removed_blobs"].as_u64().unwrap() >= 4, "{r}");
+    assert!(r["removed_layer_entries"].as_u64().unwrap() >= 1, "{r}");
+    assert_eq!(r["kept_blobs"], 0, "{r}");
+    assert!(
+        r["bytes_freed"].as_u64().unwrap() >= before,
+        "{r} < {before}"
+    );
+    assert_eq!(bytes_under(&blobs), 0);
+    assert_eq!(digest(()), first, "rebuilt, the same image");
+    let r = prune(&["--all"]);
+    assert!(r["removed_blobs"].as_u64().unwrap() >= 4, "{r}");
+
+    // A running build holds the cache: prune waits for it.
+    let spin = t.path().join("spin");
+    std::fs::create_dir_all(spin.join("src")).unwrap();
+    std::fs::write(
+        spin.join("Cargo.toml"),
+        "[package]\nname = \"spin\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        spin.join("src/main.rs"),
+        "#![allow(long_running_const_eval)]\nconst S: u64 = { let mut i: u64 = 0; while i < 500_000_000_000 { i += 1; } i };\nfn main() { println!(\"{}\", S); }\n",
+    )
+    .unwrap();
+    let mut build = drydock()
+        .arg("build")
+        .arg(&spin)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    eventually("the build compiles", Duration::from_secs(60), || {
+        descendants(build.id())
+            .iter()
+            .any(|(_, c, _)| c == "rustc")
+            .then_some(())
+    });
+    let mut pruning = drydock()
+        .args(["cache", "prune", "--all", "--format", "json", "--cache-dir"])
+        .arg(&cache)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        pruning.try_wait().unwrap().is_none(),
+        "prune waits while the build runs"
+    );
+    assert!(
+        cache.join("stage/rust-spin").is_dir(),
+        "the running build's stage is intact"
+    );
+    run_ok(Command::new("kill").args(["-INT", &build.id().to_string()]));
+    assert_eq!(build.wait().unwrap().code(), Some(130));
+    let out = pruning.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["waited"], true, "{r}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("waiting for the drydock builds"));
+    assert_eq!(r["removed_stage_dirs"], 1, "{r}");
+}
+
+/// A Cargo workspace (offline: path dependencies only): a member that inherits version and
+/// edition from the workspace builds, in its workspace, with the workspace's Cargo.lock
+/// (`--locked`: a stale lock fails instead of resolving anew); the workspace root builds the
+/// one bin named with --main, and without it says which bins there are.
+#[test]
+fn cargo_workspace_members_and_root_build_with_the_workspace_lock() {
+    require_tool("cargo");
+    let t = tempfile::tempdir().unwrap();
+    let ws = t.path().join("ws");
+    let w = |p: &str, s: &str| {
+        let p = ws.join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, s).unwrap();
+    };
+    w(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"api\", \"worker\", \"common\"]\nresolver = \"2\"\n\n[workspace.package]\nversion = \"0.3.0\"\nedition = \"2021\"\n",
+    );
+    w(
+        "common/Cargo.toml",
+        "[package]\nname = \"common\"\nversion.workspace = true\nedition.workspace = true\n",
+    );
+    w(
+        "common/src/lib.rs",
+        "pub fn greet() -> &'static str { \"hello from common\" }\n",
+    );
+    for m in ["api", "worker"] {
+        w(
+            &format!("{m}/Cargo.toml"),
+            &format!("[package]\nname = \"{m}\"\nversion.workspace = true\nedition.workspace = true\n\n[dependencies]\ncommon = {{ path = \"../common\" }}\n"),
+        );
+        w(
+            &format!("{m}/src/main.rs"),
+            &format!("fn main() {{ println!(\"{m}: {{}}\", common::greet()); }}\n"),
+        );
+    }
+    run_ok(
+        Command::new("cargo")
+            .args(["generate-lockfile", "--offline"])
+            .current_dir(&ws),
+    );
+    let cache = t.path().join("cache");
+    let build = |dir: &Path, extra: &[&str]| {
+        run(drydock()
+            .arg("build")
+            .arg(dir)
+            .args(["--port", "8080", "--format", "json"])
+            .args(extra)
+            .arg("--cache-dir")
+            .arg(&cache)
+            .arg("--output")
+            .arg(format!(
+                "docker-archive:{}",
+                t.path().join("img.tar").display()
+            )))
+    };
+    let report = |out: &std::process::Output| -> serde_json::Value {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let packaged = || {
+        let (_, cfg, files) = read_docker_archive(&t.path().join("img.tar"));
+        (cfg, files)
+    };
+
+    // The member, from its own directory.
+    let v = report(&build(&ws.join("api"), &[]));
+    let cmd = v["binary"]["command"].as_str().unwrap();
+    assert!(cmd.contains("-p api --bin api --locked"), "{cmd}");
+    let (_, files) = packaged();
+    assert!(files.contains_key("/app/api"), "{:?}", files.keys());
+    assert!(
+        String::from_utf8_lossy(&files["/app/api"].data).contains("hello from common"),
+        "the path dependency is compiled in"
+    );
+
+    // The root: two bins, so --main is needed, and the error lists them.
+    let out = build(&ws, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("several binary targets (api, worker)") && err.contains("--main"),
+        "{err}"
+    );
+    let v = report(&build(&ws, &["--main", "worker"]));
+    assert!(
+        v["binary"]["command"]
+            .as_str()
+            .unwrap()
+            .contains("-p worker --bin worker --locked"),
+        "{v}"
+    );
+    let out = build(&ws, &["--main", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no binary target named \"nope\""));
+
+    // The workspace's lock is what the member builds with: a stale one fails, never re-resolved.
+    let lock = std::fs::read_to_string(ws.join("Cargo.lock")).unwrap();
+    std::fs::write(
+        ws.join("Cargo.lock"),
+        lock.replace(
+            "name = \"common\"\nversion = \"0.3.0\"",
+            "name = \"common\"\nversion = \"0.2.0\"",
+        ),
+    )
+    .unwrap();
+    let out = build(&ws.join("api"), &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("--locked") && err.contains("Cargo.lock"),
+        "{err}"
+    );
 }

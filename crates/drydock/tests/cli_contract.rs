@@ -713,6 +713,7 @@ fn json_error_contract_for_every_command() {
             Some((vec!["push", &oci_missing, "127.0.0.1:1/x:1"], "input")),
         ),
         ("login", false, None),
+        ("cache", true, None),
         ("context", true, Some((vec!["context", &m], "input"))),
     ];
     // Every command the help lists is in the table: a new command needs its row.
@@ -907,4 +908,323 @@ fn one_error_shows_one_fix() {
             "{args:?}: {out}"
         );
     }
+}
+
+/// The static helper drydock's build script made: any static binary will do for --binary.
+fn a_static_binary() -> std::path::PathBuf {
+    let target = Path::new(env!("CARGO_BIN_EXE_drydock")).parent().unwrap();
+    std::fs::read_dir(target.join("build"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("out/drydock-helper"))
+        .find(|p| p.is_file())
+        .expect("the helper built by build.rs")
+}
+
+/// Everything --binary (or `binary` in drydock.toml) can wrongly name is bad input, exit 2,
+/// saying what it is: missing, a directory, a script, not ELF, dynamically linked.
+#[test]
+fn a_bad_prebuilt_binary_is_bad_input() {
+    let t = tempfile::tempdir().unwrap();
+    let proj = t.path().join("p");
+    std::fs::create_dir(&proj).unwrap();
+    let script = t.path().join("run.sh");
+    std::fs::write(&script, "#!/bin/sh\necho hi\n").unwrap();
+    let text = t.path().join("notes.txt");
+    std::fs::write(&text, "hello").unwrap();
+    let short = t.path().join("short");
+    std::fs::write(&short, "\x7fE").unwrap();
+    let cases = [
+        (t.path().join("nope"), "does not exist"),
+        (t.path().to_path_buf(), "is a directory"),
+        (script, "is a script, not an ELF executable"),
+        (text, "is not an ELF executable"),
+        (short, "is not an ELF executable"),
+        ("/bin/ls".into(), "is dynamically linked"),
+    ];
+    for (bin, want) in cases {
+        let (c, out, err) = code(
+            drydock()
+                .arg("build")
+                .arg(&proj)
+                .arg("--binary")
+                .arg(&bin)
+                .args(["--cache-dir"])
+                .arg(t.path().join("cache"))
+                .args(["--format", "json"]),
+        );
+        assert_eq!(c, 2, "{}: {out}{err}", bin.display());
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let msg = v["error"]["message"].as_str().unwrap_or_default();
+        assert!(msg.contains(want), "{}: {out}", bin.display());
+        assert!(v["error"]["fix"].is_string(), "{out}");
+    }
+}
+
+/// SOURCE_DATE_EPOCH: negative, not a number, a fraction, past year 9999 — each is refused,
+/// exit 2, saying which; the last second of year 9999 and surrounding blanks are fine.
+#[test]
+fn bad_source_date_epoch_values_are_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let proj = t.path().join("p");
+    std::fs::create_dir(&proj).unwrap();
+    let bin = a_static_binary();
+    let build = |v: &str| {
+        code(
+            drydock()
+                .arg("build")
+                .arg(&proj)
+                .arg("--binary")
+                .arg(&bin)
+                .arg("--cache-dir")
+                .arg(t.path().join("cache"))
+                .arg("--output")
+                .arg(format!("oci:{}", t.path().join("out").display()))
+                .args(["--format", "json"])
+                .env("SOURCE_DATE_EPOCH", v),
+        )
+    };
+    for (v, want) in [
+        ("-1", "is negative"),
+        ("abc", "is not a whole number"),
+        ("1.5", "is not a whole number"),
+        ("0x10", "is not a whole number"),
+        ("253402300800", "is after the year 9999"),
+        ("99999999999999999999999999", "is after the year 9999"),
+    ] {
+        let (c, out, err) = build(v);
+        assert_eq!(c, 2, "{v}: {out}{err}");
+        assert!(
+            out.contains(want) && out.contains("SOURCE_DATE_EPOCH"),
+            "{v}: {out}"
+        );
+    }
+    for (v, created) in [
+        ("253402300799", "9999-12-31T23:59:59Z"),
+        (" 17 ", "1970-01-01T00:00:17Z"),
+    ] {
+        let (c, out, err) = build(v);
+        assert_eq!(c, 0, "{v}: {err}");
+        let layout = t.path().join("out");
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+        let _ = out;
+        let manifests = index["manifests"].as_array().unwrap();
+        let found = manifests.iter().any(|m| {
+            let digest = m["digest"].as_str().unwrap().replace("sha256:", "");
+            let man: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(layout.join("blobs/sha256").join(digest)).unwrap(),
+            )
+            .unwrap();
+            let cfg = man["config"]["digest"]
+                .as_str()
+                .unwrap()
+                .replace("sha256:", "");
+            let cfg: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(layout.join("blobs/sha256").join(cfg)).unwrap(),
+            )
+            .unwrap();
+            cfg["created"] == created
+        });
+        assert!(found, "{v}: created {created}");
+    }
+}
+
+/// A literal secret in `[image] env` would be baked into the image: refused (exit 2) with the
+/// key and the fix, by the judgement DF008 makes on a Dockerfile — a password in a URL too;
+/// references, placeholders and plain settings pass, and `allow_secret_env` lets a named key
+/// through.
+#[test]
+fn secrets_in_image_env_are_refused_at_build_time() {
+    let t = tempfile::tempdir().unwrap();
+    let proj = t.path().join("p");
+    std::fs::create_dir(&proj).unwrap();
+    let bin = a_static_binary();
+    let build = |toml: &str| {
+        std::fs::write(proj.join("drydock.toml"), toml).unwrap();
+        code(
+            drydock()
+                .arg("build")
+                .arg(&proj)
+                .arg("--binary")
+                .arg(&bin)
+                .arg("--cache-dir")
+                .arg(t.path().join("cache"))
+                .arg("--output")
+                .arg(format!("oci:{}", t.path().join("out").display())),
+        )
+    };
+    for (env, key) in [
+        ("API_TOKEN = \"tok-4f1c9a2b7e\"", "image.env.API_TOKEN"),
+        ("DB_PASSWORD = \"hunter2hunter2\"", "image.env.DB_PASSWORD"),
+        (
+            "DATABASE_URL = \"postgres://app:s3cr3tpw@db/app\"",
+            "image.env.DATABASE_URL",
+        ),
+    ] {
+        let (c, _, err) = build(&format!(
+            "name = \"p\"\nport = 8080\n[image]\nenv = {{ {env} }}\n"
+        ));
+        assert_eq!(c, 2, "{env}: {err}");
+        assert!(
+            err.contains("drydock.toml") && err.contains(key) && err.contains("DF008"),
+            "{env}: {err}"
+        );
+        assert!(
+            err.contains("fix: remove it from [image] env and pass it at run time"),
+            "{err}"
+        );
+    }
+    for env in [
+        "TZ = \"UTC\"",
+        "API_TOKEN = \"changeme\"",
+        "API_TOKEN = \"${TOKEN}\"",
+        "TOKEN_FILE = \"/run/secrets/token\"",
+    ] {
+        let (c, _, err) = build(&format!(
+            "name = \"p\"\nport = 8080\n[image]\nenv = {{ {env} }}\n"
+        ));
+        assert_eq!(c, 0, "{env}: {err}");
+    }
+    let (c, _, err) = build(
+        "name = \"p\"\nport = 8080\n[image]\nenv = { API_TOKEN = \"public-demo-token-1\" }\nallow_secret_env = [\"API_TOKEN\"]\n",
+    );
+    assert_eq!(c, 0, "allowed explicitly: {err}");
+    let (c, _, err) = build(
+        "name = \"p\"\nport = 8080\n[image]\nenv = { TZ = \"UTC\" }\nallow_secret_env = [\"API_TOKN\"]\n",
+    );
+    assert_eq!(c, 2, "{err}");
+    assert!(
+        err.contains("image.allow_secret_env") && err.contains("API_TOKN"),
+        "{err}"
+    );
+}
+
+/// Asset destinations that would overwrite drydock's own files (users, groups, CA bundle, the
+/// helper, the binary), turn them into directories, replace its directories with files, land in
+/// /tmp or the nonroot home, escape with `..`, or collide with another asset: a config error
+/// naming the asset and the path. `dst = "/"` puts the contents at the image root.
+#[test]
+fn asset_destinations_never_collide_with_drydocks_files() {
+    let t = tempfile::tempdir().unwrap();
+    let proj = t.path().join("p");
+    std::fs::create_dir_all(proj.join("static/css")).unwrap();
+    std::fs::write(proj.join("static/index.html"), "<p>hi</p>").unwrap();
+    std::fs::write(proj.join("static/css/a.css"), "p{}").unwrap();
+    std::fs::create_dir_all(proj.join("etcfiles")).unwrap();
+    std::fs::write(proj.join("etcfiles/passwd"), "root:x:0:0::/:/bin/sh\n").unwrap();
+    std::fs::write(proj.join("one.txt"), "1").unwrap();
+    let bin = a_static_binary();
+    let build = |assets: &str, extra: &str| {
+        std::fs::write(
+            proj.join("drydock.toml"),
+            format!("name = \"p\"\nport = 8080\n[image]\n{extra}assets = [{assets}]\n"),
+        )
+        .unwrap();
+        let archive = t.path().join("img.tar");
+        let _ = std::fs::remove_file(&archive);
+        let r = code(
+            drydock()
+                .arg("build")
+                .arg(&proj)
+                .arg("--binary")
+                .arg(&bin)
+                .arg("--cache-dir")
+                .arg(t.path().join("cache"))
+                .arg("--output")
+                .arg(format!("docker-archive:{}", archive.display())),
+        );
+        (r, archive)
+    };
+    let refused = [
+        (
+            r#"{ src = "etcfiles", dst = "/etc" }"#,
+            "",
+            "/etc/passwd",
+            "users file",
+        ),
+        (
+            r#"{ src = "one.txt", dst = "/etc/group" }"#,
+            "",
+            "/etc/group",
+            "groups file",
+        ),
+        (
+            r#"{ src = "one.txt", dst = "/etc/ssl/certs/ca-certificates.crt" }"#,
+            "",
+            "ca-certificates.crt",
+            "CA bundle",
+        ),
+        (
+            r#"{ src = "one.txt", dst = "/usr/local/bin/drydock-helper" }"#,
+            "",
+            "drydock-helper",
+            "entrypoint",
+        ),
+        (
+            r#"{ src = "one.txt", dst = "/app/p" }"#,
+            "",
+            "/app/p",
+            "service binary",
+        ),
+        (
+            r#"{ src = "static", dst = "/etc/passwd/sub" }"#,
+            "",
+            "/etc/passwd/sub",
+            "(a file)",
+        ),
+        (
+            r#"{ src = "one.txt", dst = "/usr/local/bin" }"#,
+            "",
+            "/usr/local/bin",
+            "with a file",
+        ),
+        (
+            r#"{ src = "static", dst = "/tmp/static" }"#,
+            "",
+            "/tmp/static",
+            "tmpfs",
+        ),
+        (
+            r#"{ src = "static", dst = "/home/nonroot" }"#,
+            "",
+            "/home/nonroot",
+            "home",
+        ),
+        (
+            r#"{ src = "static", dst = "/srv" }, { src = "static", dst = "/srv" }"#,
+            "",
+            "/srv/css/a.css",
+            "image.assets[0] writes too",
+        ),
+        (
+            r#"{ src = "static", dst = "/app/../etc" }"#,
+            "",
+            "image.assets[0].dst",
+            "`..`",
+        ),
+    ];
+    for (assets, extra, path, why) in refused {
+        let ((c, _, err), _) = build(assets, extra);
+        assert_eq!(c, 2, "{assets}: {err}");
+        assert!(
+            err.contains("drydock.toml") && err.contains(path) && err.contains(why),
+            "{assets}: {err}"
+        );
+        assert!(err.contains("fix:") && !err.contains("panicked"), "{err}");
+    }
+    // Without the helper, its path is free.
+    let ((c, _, err), _) = build(
+        r#"{ src = "one.txt", dst = "/usr/local/bin/drydock-helper" }"#,
+        "helper = false\n",
+    );
+    assert_eq!(c, 0, "{err}");
+    // dst = "/": the source's contents at the root, drydock's files intact.
+    let ((c, _, err), archive) = build(r#"{ src = "static", dst = "/" }"#, "");
+    assert_eq!(c, 0, "{err}");
+    let (_, _, files) = read_docker_archive(&archive);
+    assert_eq!(files["/index.html"].data, b"<p>hi</p>");
+    assert_eq!(files["/css/a.css"].data, b"p{}");
+    assert!(String::from_utf8_lossy(&files["/etc/passwd"].data).contains("nonroot"));
+    assert_eq!(files["/tmp"].mode & 0o7777, 0o1777);
 }

@@ -506,3 +506,113 @@ fn drydock_run_interrupted_port_in_use_and_grace() {
     );
     drop(busy);
 }
+
+/// `drydock run -e KEY` and `-e KEY=VALUE`: the container gets both values, yet no engine
+/// command line ever holds one (every `docker` invocation is recorded by a wrapper that execs
+/// the real Docker), the env file is 0600 while the engine reads it and gone afterwards, and
+/// `-e KEY` with KEY unset is a usage error naming KEY.
+#[test]
+fn drydock_run_keeps_env_values_off_command_lines() {
+    require_tool("docker");
+    let (_t, dir) = copy_example("gin-api");
+    let cache = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let bin = work.path().join("bin");
+    let tmp = work.path().join("tmp");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&tmp).unwrap();
+    let real = run_ok(Command::new("sh").args(["-c", "command -v docker"]));
+    let log = work.path().join("argv.log");
+    let wrapper = bin.join("docker");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nprintf 'ARGV %s\\n' \"$*\" >> {log}\nprev=\nfor a; do\n  if [ \"$prev\" = --env-file ]; then stat -c 'MODE %a' \"$a\" >> {log}; fi\n  prev=$a\ndone\nexec {real} \"$@\"\n",
+            log = log.display(),
+            real = real.trim()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let token = "tok-7f3a9c1e-from-env";
+    let extra = "xtra-44b2d0e8-inline";
+
+    // KEY unset: exit 2, before anything is built.
+    let out = run(drydock()
+        .arg("run")
+        .arg(&dir)
+        .args(["--engine", "docker", "-e", "DRYDOCK_TEST_UNSET_KEY"])
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .env_remove("DRYDOCK_TEST_UNSET_KEY"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("DRYDOCK_TEST_UNSET_KEY is not set in drydock's environment")
+            && err.contains("fix: export DRYDOCK_TEST_UNSET_KEY"),
+        "{err}"
+    );
+
+    let port = free_port();
+    let mut child = drydock()
+        .arg("run")
+        .arg(&dir)
+        .args(["--engine", "docker", "-e", "API_TOKEN", "-e"])
+        .arg(format!("EXTRA_SETTING={extra}"))
+        .args(["--host-port", &port.to_string()])
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .env("PATH", &path)
+        .env("TMPDIR", &tmp)
+        .env("API_TOKEN", token)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap_or_default();
+            if line.contains("is healthy on") {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let healthy = rx.recv_timeout(Duration::from_secs(120));
+    let name = format!("drydock-gin-api-{}", child.id());
+    let env = run(engine("docker").args(["inspect", "--format", "{{json .Config.Env}}", &name]));
+    run_ok(Command::new("kill").args(["-INT", &child.id().to_string()]));
+    let status = child.wait().unwrap();
+    let said = reader.join().unwrap();
+    assert!(healthy.is_ok(), "healthy: {said}");
+    assert!(status.success(), "{said}");
+    let env = String::from_utf8_lossy(&env.stdout);
+    assert!(
+        env.contains(&format!("API_TOKEN={token}"))
+            && env.contains(&format!("EXTRA_SETTING={extra}")),
+        "the container got both values: {env}"
+    );
+    let argv = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        argv.contains("ARGV run -d") && argv.contains("MODE 600"),
+        "the engine was given a 0600 env file: {argv}"
+    );
+    assert!(
+        !argv.contains(token) && !argv.contains(extra),
+        "a value reached an engine command line: {argv}"
+    );
+    assert!(!said.contains(token) && !said.contains(extra), "{said}");
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().collect();
+    assert!(left.is_empty(), "the env file is removed: {left:?}");
+}

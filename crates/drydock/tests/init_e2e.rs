@@ -111,3 +111,105 @@ fn init_on_a_bare_go_service_detects_what_it_can() {
         "{toml}"
     );
 }
+
+/// A directory with both go.mod and Cargo.toml: init and build refuse without a language
+/// (exit 2, saying --language), and succeed with `--language`, or with `[build] language` in an
+/// existing drydock.toml; the same for GOPATH-mode Go (`package main`, no go.mod) beside a
+/// Cargo.toml. A GOPATH-mode program under a Rust project's directory is a Go project of its
+/// own, not the Rust project above it.
+#[test]
+fn init_and_build_choose_the_language_where_both_are_present() {
+    let t = tempfile::tempdir().unwrap();
+    let both = t.path().join("both");
+    std::fs::create_dir_all(both.join("src")).unwrap();
+    std::fs::write(
+        both.join("main.go"),
+        "package main\n\nimport \"net/http\"\n\nfunc main() { http.ListenAndServe(\":7070\", nil) }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        both.join("Cargo.toml"),
+        "[package]\nname = \"both\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(both.join("src/main.rs"), "fn main() {}\n").unwrap();
+    for with_go_mod in [false, true] {
+        if with_go_mod {
+            std::fs::write(both.join("go.mod"), "module both\n\ngo 1.19\n").unwrap();
+        }
+        let _ = std::fs::remove_file(both.join("drydock.toml"));
+        let _ = std::fs::remove_file(both.join(".dockerignore"));
+        let out = run(drydock().arg("init").arg(&both));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "go.mod {with_go_mod}: {err}");
+        assert!(err.contains("--language go"), "{err}");
+        assert!(
+            !both.join("drydock.toml").exists(),
+            "nothing written on refusal"
+        );
+        for (lang, want) in [("go", "go"), ("rust", "rust")] {
+            let out = run_ok(drydock().arg("init").arg(&both).args([
+                "--language",
+                lang,
+                "--force",
+                "--format",
+                "json",
+            ]));
+            let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(r["language"], want, "{out}");
+            let toml = std::fs::read_to_string(both.join("drydock.toml")).unwrap();
+            assert!(toml.contains(&format!("language = \"{want}\"")), "{toml}");
+            // init again (--force) reads the language from the drydock.toml it wrote.
+            let out = run_ok(
+                drydock()
+                    .arg("init")
+                    .arg(&both)
+                    .args(["--force", "--format", "json"]),
+            );
+            let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(r["language"], want, "[build] language honoured: {out}");
+        }
+    }
+    // build: --language chooses too (a prebuilt binary keeps it fast: the language is resolved
+    // all the same).
+    std::fs::remove_file(both.join("drydock.toml")).unwrap();
+    let out = run(drydock()
+        .arg("build")
+        .arg(&both)
+        .arg("--cache-dir")
+        .arg(t.path().join("c")));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--language"));
+    let out = run_ok(
+        drydock()
+            .arg("build")
+            .arg(&both)
+            .args(["--language", "rust", "--port", "8080", "--format", "json"])
+            .arg("--cache-dir")
+            .arg(t.path().join("c"))
+            .arg("--output")
+            .arg(format!("oci:{}", t.path().join("out").display())),
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["binary"]["tool"], "cargo build", "{out}");
+
+    // GOPATH mode below a Rust project: the Go program is the project.
+    let nested = t.path().join("both/tools/gen");
+    std::fs::create_dir_all(&nested).unwrap();
+    std::fs::write(
+        nested.join("gen.go"),
+        "package main\n\nimport \"net/http\"\n\nfunc main() { http.ListenAndServe(\":7071\", nil) }\n",
+    )
+    .unwrap();
+    std::fs::remove_file(both.join("go.mod")).unwrap();
+    let out = run_ok(
+        drydock()
+            .arg("init")
+            .arg(&nested)
+            .args(["--format", "json"]),
+    );
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["language"], "go", "{out}");
+    assert_eq!(r["port"], 7071, "{out}");
+    assert!(nested.join("drydock.toml").is_file());
+}

@@ -20,6 +20,10 @@ pub struct Cli {
     /// Print nothing but errors and the requested output.
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Show what the compiler prints as it builds (without it: a progress line on a terminal,
+    /// nothing otherwise).
+    #[arg(long, short, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Cmd,
 }
@@ -214,6 +218,9 @@ $DOCKER_CONFIG/config.json (default ~/.docker/config.json, mode 0600), or to
 its credsStore helper when one is configured. docker, podman and drydock
 all read them from there.")]
     Login(LoginArgs),
+    /// Manage drydock's cache of layers, blobs and build stages.
+    #[command(subcommand)]
+    Cache(CacheCmd),
     /// List what a build of DIR would see: the files .dockerignore lets through.
     #[command(after_help = "Examples:
   drydock context .
@@ -225,6 +232,51 @@ all read them from there.")]
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+}
+
+#[derive(Subcommand)]
+pub enum CacheCmd {
+    /// Remove cache entries not used recently (or all of them), and say how much was freed.
+    #[command(after_help = "Examples:
+  drydock cache prune                 # what no build used in the last 30 days
+  drydock cache prune --older-than 7d
+  drydock cache prune --all --format json
+
+Removes layer index entries, blobs that no kept entry refers to, idle build
+stages and temporary files of interrupted writers. Safe beside running builds:
+every drydock process holds a shared lock on the cache while it uses it, and
+prune waits until none does. What it removes is rebuilt (or pulled again) on
+next use.")]
+    Prune(PruneArgs),
+}
+
+#[derive(clap::Args)]
+pub struct PruneArgs {
+    /// Remove everything, however recently used.
+    #[arg(long, conflicts_with = "older_than")]
+    pub all: bool,
+    /// Remove what was last used longer ago than this: 30d, 12h, 90m.
+    #[arg(long, value_name = "AGE", default_value = "30d", value_parser = parse_age)]
+    pub older_than: std::time::Duration,
+    /// Cache directory (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// An age: days (`30d`) or any duration drydock.toml takes (`12h`, `90m`, `10s`).
+fn parse_age(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    if let Some(days) = t.strip_suffix('d') {
+        return days
+            .parse::<u64>()
+            .ok()
+            .filter(|d| *d > 0 && *d < 100_000)
+            .map(|d| std::time::Duration::from_secs(d * 86_400))
+            .ok_or_else(|| format!("{s:?} is not a number of days (e.g. 30d)"));
+    }
+    drydock::config::parse_duration(t).map_err(|e| format!("the age {e}; use e.g. 30d, 12h or 90m"))
 }
 
 #[derive(clap::Args)]
@@ -251,6 +303,9 @@ pub struct BuildArgs {
     /// Go main package or Rust binary target (overrides drydock.toml).
     #[arg(long)]
     pub main: Option<String>,
+    /// Build the Go or the Rust service, where a directory has both (overrides drydock.toml).
+    #[arg(long, value_enum)]
+    pub language: Option<drydock::config::Language>,
     /// Package this prebuilt binary instead of compiling (relative to the current directory).
     #[arg(long, value_name = "PATH")]
     pub binary: Option<PathBuf>,
@@ -433,6 +488,10 @@ pub struct InitArgs {
     /// Go main package or Rust binary target, instead of detecting it.
     #[arg(long)]
     pub main: Option<String>,
+    /// go or rust, instead of detecting it (a directory with both needs it, or [build] language
+    /// in an existing drydock.toml).
+    #[arg(long, value_enum)]
+    pub language: Option<drydock::config::Language>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }

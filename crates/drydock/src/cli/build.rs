@@ -37,6 +37,7 @@ pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
             name: a.name,
             port: a.port,
             main: a.main,
+            language: a.language,
             binary: a.binary,
             tag: a.tag,
             user: a.user,

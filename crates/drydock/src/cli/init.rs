@@ -12,6 +12,7 @@ pub fn run(a: InitArgs, ui: &Ui) -> Outcome {
         force: a.force,
         port: a.port,
         main: a.main,
+        language: a.language,
     })
     .map_err(failure)?;
     if a.format == Format::Json {

@@ -6,6 +6,7 @@
 mod args;
 mod bench;
 mod build;
+mod cache;
 mod context;
 mod deploy;
 mod init;
@@ -36,7 +37,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(e, &argv, json),
     };
-    let ui = Ui::new(cli.quiet);
+    let ui = Ui::new(cli.quiet).verbose(cli.verbose);
     // Every command ends the same way on SIGINT or SIGTERM: `interrupted`, exit 130.
     if let Err(e) = drydock::interrupt::install(move || {
         let f = Failure::new(
@@ -82,6 +83,7 @@ pub fn main() -> ExitCode {
         ),
         Cmd::Push(a) => (a.format, push::run(a, &ui)),
         Cmd::Login(a) => (Format::Text, login::run(a, &ui)),
+        Cmd::Cache(args::CacheCmd::Prune(a)) => (a.format, cache::prune(a, &ui)),
     };
     finish(outcome, format, &ui)
 }

@@ -12,9 +12,12 @@ pub mod goinfo;
 pub mod gomod;
 mod rust;
 
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use crate::cache::{Cache, CacheError, StageDir};
 use crate::config::Language;
@@ -37,6 +40,8 @@ pub enum CompileError {
         /// What drydock knows about this failure: cgo, a missing go.sum, excluded files.
         hint: Option<String>,
     },
+    #[error("interrupted: {command} was stopped, with every process it started")]
+    Interrupted { command: String },
     #[error("cannot run {command}: {source}")]
     Run {
         command: String,
@@ -52,6 +57,9 @@ pub enum CompileError {
     LocalPath(#[from] gomod::LocalPathError),
     #[error(transparent)]
     Static(#[from] StaticError),
+    /// `--binary` (or `binary` in drydock.toml) is not something an image can run: bad input.
+    #[error("{source}")]
+    Prebuilt { path: PathBuf, source: StaticError },
     #[error(transparent)]
     Context(#[from] ContextError),
     #[error(transparent)]
@@ -95,7 +103,12 @@ pub fn compile(
     linking: Linking,
 ) -> Result<Compiled, CompileError> {
     if let Some(bin) = &project.binary {
-        let info = linking.check(bin, elf::FIX_ANY)?;
+        let info = linking
+            .check(bin, elf::FIX_ANY)
+            .map_err(|source| CompileError::Prebuilt {
+                path: bin.clone(),
+                source,
+            })?;
         return Ok(Compiled {
             binary: bin.clone(),
             info,
@@ -125,7 +138,12 @@ fn explain(e: CompileError, project: &Project, ctx: &BuildContext) -> CompileErr
         return e;
     };
     let stage = dir.display().to_string();
-    let root = project.root.display().to_string();
+    // What was staged: the project, or the workspace a Rust member builds in.
+    let tree = project
+        .cargo
+        .as_ref()
+        .map_or(&project.root, |c| &c.workspace_root);
+    let root = tree.display().to_string();
     let output = output.replace(&stage, &root);
     let mut hints = Vec::new();
     if project.language == Language::Go {
@@ -155,7 +173,7 @@ fn explain(e: CompileError, project: &Project, ctx: &BuildContext) -> CompileErr
     CompileError::Failed {
         command: command.replace(&stage, &root),
         status,
-        dir: project.root.clone(),
+        dir: tree.clone(),
         output,
         hint: (!hints.is_empty()).then(|| hints.join("\n  fix: ")),
     }
@@ -195,7 +213,10 @@ fn excluded_sources(project: &Project, ctx: &BuildContext) -> Vec<String> {
     found
 }
 
-/// Runs a toolchain command, showing a spinner, and returns its captured output on failure.
+/// Runs a toolchain command in its own process group (which ends with drydock: see
+/// [`crate::pgroup`]). Its output streams to stderr under `-v`; otherwise its latest line
+/// follows the spinner on a terminal and nothing shows elsewhere. On failure, the last lines
+/// of its output make the error.
 fn run(
     mut cmd: Command,
     display: &str,
@@ -203,9 +224,17 @@ fn run(
     ui: &Ui,
     missing_fix: &'static str,
 ) -> Result<(), CompileError> {
-    let step = ui.step(&format!("compiling: {display}"));
-    let started = Instant::now();
-    let out = cmd.current_dir(dir).output().map_err(|e| {
+    const KEEP: usize = 60;
+    let label = format!("compiling: {display}");
+    let step = ui.step(&label);
+    if ui.verbose {
+        ui.note(&label);
+    }
+    cmd.current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut group = crate::pgroup::Group::spawn(&mut cmd).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             CompileError::ToolMissing {
                 tool: cmd.get_program().to_string_lossy().into_owned(),
@@ -218,22 +247,104 @@ fn run(
             }
         }
     })?;
+    let (tx, rx) = mpsc::channel::<String>();
+    let mut readers = Vec::new();
+    let streams: [Option<Box<dyn Read + Send>>; 2] = [
+        group
+            .child()
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        group
+            .child()
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    ];
+    for stream in streams.into_iter().flatten() {
+        let tx = tx.clone();
+        readers.push(std::thread::spawn(move || {
+            for line in BufReader::new(stream).split(b'\n').map_while(Result::ok) {
+                if tx
+                    .send(String::from_utf8_lossy(&line).into_owned())
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        }));
+    }
+    drop(tx);
+    let mut tail: VecDeque<String> = VecDeque::with_capacity(KEEP);
+    let status = loop {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) => {
+                ui.tool_line(&line);
+                let shown = line.trim();
+                if !shown.is_empty() {
+                    step.set(&format!("{label} — {}", shorten(shown, 60)));
+                }
+                if tail.len() == KEEP {
+                    tail.pop_front();
+                }
+                tail.push_back(line);
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                // A grandchild holding the pipes open must not keep drydock waiting once
+                // the tool itself has ended (the group is killed then).
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                std::thread::sleep(Duration::from_millis(50))
+            }
+        }
+        match group.try_wait() {
+            Ok(Some(s)) => break s,
+            Ok(None) => {}
+            Err(e) => {
+                return Err(CompileError::Run {
+                    command: display.to_string(),
+                    source: e,
+                })
+            }
+        }
+    };
+    // The rest of the output; the group is gone, so the pipes close (a process that left the
+    // group and still holds them is not waited for).
+    drop(readers);
+    while let Ok(line) = rx.recv_timeout(Duration::from_millis(500)) {
+        ui.tool_line(&line);
+        if tail.len() == KEEP {
+            tail.pop_front();
+        }
+        tail.push_back(line);
+    }
+    let interrupted = group.interrupted();
+    drop(group);
     drop(step);
-    if !out.status.success() {
-        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-        text.push_str(&String::from_utf8_lossy(&out.stderr));
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = lines[lines.len().saturating_sub(60)..].join("\n");
+    if interrupted {
+        return Err(CompileError::Interrupted {
+            command: display.to_string(),
+        });
+    }
+    if !status.success() {
         return Err(CompileError::Failed {
             command: display.to_string(),
-            status: out.status.to_string(),
+            status: status.to_string(),
             dir: dir.to_path_buf(),
-            output: tail,
+            output: Vec::from(tail).join("\n"),
             hint: None,
         });
     }
-    let _ = started;
     Ok(())
+}
+
+/// At most `max` characters of `s`, for a one-line progress message.
+fn shorten(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
 }
 
 /// An environment variable as the compiler will see it: drydock.toml's [build.env] wins over

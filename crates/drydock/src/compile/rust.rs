@@ -35,6 +35,18 @@ pub fn build(
 ) -> Result<Compiled, CompileError> {
     let guard = cache.stage_dir(&format!("rust-{}", project.name))?;
     let src_dir = guard.dir.join("src");
+    // A workspace member builds in its workspace: the compiler sees the workspace root (its
+    // Cargo.toml, Cargo.lock and the members the package depends on by path), as `cargo build`
+    // there would. What the workspace's .dockerignore excludes, and files that look like
+    // secrets, stay out as they do for any context.
+    let ws_ctx;
+    let ctx = match &project.cargo {
+        Some(c) if !same_dir(&c.workspace_root, &project.root) => {
+            ws_ctx = crate::context::load(&c.workspace_root, &[])?;
+            &ws_ctx
+        }
+        _ => ctx,
+    };
     stage(ctx, &src_dir, &["target"])?;
     let triple = if target_installed("x86_64-unknown-linux-musl") {
         "x86_64-unknown-linux-musl"
@@ -43,16 +55,18 @@ pub fn build(
     };
 
     let mut cmd = Command::new("cargo");
-    cmd.args([
-        "build",
-        "--release",
-        "--target",
-        triple,
-        "--bin",
-        &project.main,
-    ]);
+    cmd.args(["build", "--release", "--target", triple]);
+    let mut display = format!("cargo build --release --target {triple}");
+    if let Some(c) = &project.cargo {
+        cmd.args(["-p", &c.package]);
+        display.push_str(&format!(" -p {}", c.package));
+    }
+    cmd.args(["--bin", &project.main]);
+    display.push_str(&format!(" --bin {}", project.main));
+    // The lock the project committed is what it builds with, never a fresh resolution.
     if ctx.contains("Cargo.lock") {
         cmd.arg("--locked");
+        display.push_str(" --locked");
     }
     cmd.envs(&project.build_env);
     let mut rustflags = env_value(project, "RUSTFLAGS").unwrap_or_default();
@@ -73,10 +87,6 @@ pub fn build(
     let target_dir = env_value(project, "CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| src_dir.join("target"));
-    let display = format!(
-        "cargo build --release --target {triple} --bin {}",
-        project.main
-    );
     run(cmd, &display, &src_dir, ui, FIX)?;
     let out = target_dir.join(triple).join("release").join(&project.main);
     let info = linking.check(&out, super::elf::FIX_RUST)?;
@@ -87,4 +97,11 @@ pub fn build(
         command: Some(display),
         _stage: Some(guard),
     })
+}
+
+fn same_dir(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
