@@ -553,9 +553,16 @@ fn start_container(mode: Mode, p: &Project, s: &Start) -> Result<Target, BenchEr
         args.extend(["--cpuset-cpus".into(), "1".into()]);
         notes.push("service on core 1 (--cpuset-cpus), generator on core 0".into());
     }
-    for e in s.env {
-        args.extend(["-e".into(), e.clone()]);
-    }
+    // Values go to the engine in a 0600 file, never on its command line (`ps` shows those);
+    // the file lives until the container is created.
+    let pairs: Vec<(String, String)> = s
+        .env
+        .iter()
+        .filter_map(|e| e.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let env_file = crate::run::EnvFile::write(&pairs).map_err(|e| err(mode, e.to_string()))?;
+    args.extend(["--env-file".into(), env_file.path().display().to_string()]);
     // podman names images it loaded without a registry `localhost/…`.
     let first = s.image.split('/').next().unwrap_or("");
     let has_registry =
@@ -566,6 +573,7 @@ fn start_container(mode: Mode, p: &Project, s: &Start) -> Result<Target, BenchEr
         s.image.to_string()
     });
     let id = output(Command::new(prog).args(&args)).map_err(|e| err(mode, e))?;
+    drop(env_file);
     Ok(started(
         Running::Container { engine: prog, id },
         port,

@@ -122,6 +122,14 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
         .any(|m| matches!(m, Mode::Docker | Mode::Compose | Mode::Swarm));
     let podman = modes.contains(&Mode::Podman);
     // The tag the engines get: bench's own, never one that names an image already.
+    // `-e KEY` takes KEY from drydock's environment, as `drydock run` does (unset: a usage
+    // error, before anything is built); every mode then gets `KEY=VALUE`, containers through
+    // an env file.
+    let env: Vec<String> = drydock::run::resolve_env(&a.env)
+        .map_err(failure)?
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     let (project, _) = build::load_project(&a.dir, &Overrides::default()).map_err(failure)?;
     let tag = match &a.tag {
         Some(t) => {
@@ -194,7 +202,7 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
         connections: a.connections as usize,
         duration,
         warmup,
-        env: a.env.clone(),
+        env,
         fault: !a.no_fault,
         replicas: a
             .replicas
