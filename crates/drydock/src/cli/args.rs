@@ -469,9 +469,13 @@ pub struct LintArgs {
 pub struct RulesArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Write one Markdown page per rule into DIR.
+    /// Write one Markdown page per rule, and their index README.md, into DIR. Pages drydock
+    /// wrote before are replaced; any other file of the same name is refused (exit 2).
     #[arg(long, value_name = "DIR")]
     pub write_docs: Option<PathBuf>,
+    /// With --write-docs: replace files of the same name that drydock did not write.
+    #[arg(long, requires = "write_docs")]
+    pub force: bool,
 }
 
 #[derive(clap::Args)]
