@@ -361,11 +361,14 @@ impl Classify for BuildError {
 
 impl Classify for DeployError {
     fn kind(&self) -> ErrorKind {
-        ErrorKind::Failed
+        match self {
+            DeployError::Record { .. } => ErrorKind::Input,
+            _ => ErrorKind::Failed,
+        }
     }
     fn path(&self) -> Option<PathBuf> {
         match self {
-            DeployError::Io { path, .. } => Some(path.clone()),
+            DeployError::Io { path, .. } | DeployError::Record { path, .. } => Some(path.clone()),
             _ => None,
         }
     }

@@ -484,3 +484,97 @@ fn rule_docs_never_replace_a_projects_files() {
         .unwrap()
         .contains("stale"));
 }
+
+/// A deploy that fails midway (here a file where a directory must go, as a full disk would
+/// fail it) writes nothing and leaves no record behind; once the cause is gone the same deploy
+/// succeeds. Files already holding what drydock writes (a deploy that stopped before its
+/// record) are taken as drydock's, not refused.
+#[test]
+fn a_failed_deploy_changes_nothing_and_a_retry_works() {
+    let (_t, dir) = copy_example("gin-api");
+    let cache = tempfile::tempdir().unwrap();
+    let out_dir = dir.join("deploy");
+    std::fs::create_dir(&out_dir).unwrap();
+    // kubernetes/ and compose/ come before docker/, which cannot be made.
+    std::fs::write(out_dir.join("docker"), "in the way\n").unwrap();
+    let out = deploy(&dir, cache.path(), &["--tls", "self-signed"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("deploy/docker/Dockerfile"), "{err}");
+    assert_eq!(
+        snapshot(&out_dir),
+        vec![("docker".to_string(), b"in the way\n".to_vec())],
+        "nothing written, no record, no temp files"
+    );
+    assert_eq!(
+        std::fs::read_dir(&out_dir).unwrap().count(),
+        1,
+        "no directory left"
+    );
+    std::fs::remove_file(out_dir.join("docker")).unwrap();
+    let out = deploy(&dir, cache.path(), &["--tls", "self-signed"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("kept"), "{err}");
+    let written = snapshot(&out_dir);
+    // The record lost (an older drydock stopped before writing it): a retry takes the files
+    // that hold what it writes as its own, and keeps the key pair.
+    std::fs::remove_file(out_dir.join(".drydock-deploy.json")).unwrap();
+    let out = deploy(&dir, cache.path(), &["--tls", "self-signed"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("not written by drydock"), "{err}");
+    let files = |s: Vec<(String, Vec<u8>)>| -> Vec<(String, Vec<u8>)> {
+        s.into_iter()
+            .filter(|(n, _)| n != ".drydock-deploy.json")
+            .collect()
+    };
+    assert!(
+        files(snapshot(&out_dir)) == files(written),
+        "the same files"
+    );
+}
+
+/// A corrupt record is an error naming it and the fix (exit 2), not an empty record that makes
+/// every file "not written by drydock".
+#[test]
+fn a_corrupt_deploy_record_is_a_clear_error() {
+    let (_t, dir) = copy_example("gin-api");
+    let cache = tempfile::tempdir().unwrap();
+    assert!(deploy(&dir, cache.path(), &["--target", "k8s"])
+        .status
+        .success());
+    let record = dir.join("deploy/.drydock-deploy.json");
+    for garbage in ["{\"files\": {\"kubernetes/deployment.yaml\": ", "[]"] {
+        std::fs::write(&record, garbage).unwrap();
+        let out = deploy(&dir, cache.path(), &["--target", "k8s", "--format", "json"]);
+        assert_eq!(out.status.code(), Some(2));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["error"]["kind"], "input", "{v}");
+        assert!(
+            v["error"]["path"]
+                .as_str()
+                .unwrap()
+                .ends_with(".drydock-deploy.json"),
+            "{v}"
+        );
+        assert!(
+            v["error"]["fix"].as_str().unwrap().contains("remove it"),
+            "{v}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&record).unwrap(),
+            garbage,
+            "left for the user"
+        );
+    }
+    // --force rewrites it.
+    let out = deploy(&dir, cache.path(), &["--target", "k8s", "--force"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+    assert!(v["files"]["kubernetes/deployment.yaml"].is_string(), "{v}");
+}

@@ -44,6 +44,8 @@ pub enum DeployError {
     Yaml { what: String, message: String },
     #[error("generating the self-signed certificate: {0}")]
     Certificate(String),
+    #[error("{} is not a deploy record drydock can read ({why}), so drydock cannot tell which files it wrote\n  fix: restore it, or remove it (deploy then takes files that match what it writes as its own and keeps the others), or deploy with --force to replace every file", .path.display())]
+    Record { path: PathBuf, why: String },
 }
 
 /// The image the files refer to.
@@ -79,17 +81,95 @@ fn sha(bytes: &[u8]) -> String {
     crate::digest::Digest::of(bytes).to_string()
 }
 
-fn read_record(out: &Path) -> BTreeMap<String, String> {
-    std::fs::read(out.join(RECORD))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
-        .map(|r| r.files)
-        .unwrap_or_default()
+/// Reads the record; a missing one is empty, an unreadable one an error (never silently empty:
+/// that would turn every file drydock wrote into one it "did not write").
+fn read_record(out: &Path) -> Result<Record, DeployError> {
+    let path = out.join(RECORD);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Record::default()),
+        Err(e) => {
+            return Err(DeployError::Record {
+                path,
+                why: e.to_string(),
+            })
+        }
+    };
+    serde_json::from_slice::<Record>(&bytes).map_err(|e| DeployError::Record {
+        path,
+        why: e.to_string(),
+    })
 }
 
-#[derive(Serialize, serde::Deserialize, Default)]
+/// What drydock wrote: `files` maps each path (relative to the output directory) to the hash
+/// of what it holds. `pending` holds the hashes of files being replaced, written before the
+/// first rename and cleared after the last: a deploy that stops between the two leaves every
+/// file either as it was or as it was to become, and both are known to be drydock's.
+#[derive(Serialize, serde::Deserialize, Default, Clone, PartialEq)]
 struct Record {
     files: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pending: BTreeMap<String, String>,
+}
+
+impl Record {
+    fn owns(&self, name: &str, hash: &str) -> bool {
+        self.files.get(name).is_some_and(|h| h == hash)
+            || self.pending.get(name).is_some_and(|h| h == hash)
+    }
+    fn knows(&self, name: &str) -> bool {
+        self.files.contains_key(name) || self.pending.contains_key(name)
+    }
+}
+
+fn write_record(out: &Path, record: &Record) -> Result<(), DeployError> {
+    let json = serde_json::to_vec_pretty(record).map_err(|e| DeployError::Yaml {
+        what: "the deploy record".into(),
+        message: e.to_string(),
+    })?;
+    let path = out.join(RECORD);
+    crate::fsutil::write_bytes_atomic(&path, &json)
+        .map_err(|source| DeployError::Io { path, source })
+}
+
+/// A file written under a temporary name beside its destination, renamed into place later.
+struct Staged {
+    path: PathBuf,
+    name: String,
+    hash: String,
+    mode: u32,
+    tmp: tempfile::NamedTempFile,
+}
+
+/// Writes `text` to a temporary sibling of `path`, with its final mode, and syncs it. The
+/// directories it had to create are added to `created` (outermost first).
+fn stage(
+    path: &Path,
+    text: &[u8],
+    mode: u32,
+    created: &mut Vec<PathBuf>,
+) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut missing: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    missing.reverse();
+    for d in missing {
+        std::fs::create_dir(&d)?;
+        created.push(d);
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".drydock-tmp-")
+        .tempfile_in(dir)?;
+    tmp.write_all(text)?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    tmp.as_file().sync_data()?;
+    Ok(tmp)
 }
 
 /// One file to write, with its mode.
@@ -132,7 +212,10 @@ pub fn deploy(
             mode: 0o644,
         })
     };
-    let record = read_record(out);
+    let record = match read_record(out) {
+        Err(_) if force => Record::default(),
+        r => r?,
+    };
     let rel = |path: &Path| {
         path.strip_prefix(out)
             .unwrap_or(path)
@@ -233,21 +316,29 @@ pub fn deploy(
             mode: 0o600,
         });
     }
-    let mut new_record = record.clone();
-    let mut written = Vec::new();
+    // Decide, then write every file to a temporary sibling, then rename them all: a failure
+    // before the renames (a full disk, a file where a directory must go) changes nothing.
+    let mut new_record = Record {
+        files: record.files.clone(),
+        pending: BTreeMap::new(),
+    };
+    let mut staged: Vec<Staged> = Vec::new();
+    let mut created: Vec<PathBuf> = Vec::new();
     for f in files {
         let name = rel(&f.path);
         let current = std::fs::read(&f.path).ok();
         if let Some(cur) = &current {
-            let ours = record.get(&name).is_some_and(|h| *h == sha(cur));
-            if cur == f.text.as_bytes() && (ours || force) {
-                new_record.insert(name, sha(cur));
+            let ours = record.owns(&name, &sha(cur));
+            if cur == f.text.as_bytes() {
+                // Already what drydock writes: nothing to replace, whoever wrote it (an earlier
+                // deploy that stopped before its record, say).
+                new_record.files.insert(name, sha(cur));
                 continue;
             }
             if !ours && !force {
                 kept.push(Kept {
                     path: f.path.clone(),
-                    why: if record.contains_key(&name) {
+                    why: if record.knows(&name) {
                         "edited since drydock wrote it (--force replaces it)".into()
                     } else {
                         "not written by drydock (--force replaces it)".into()
@@ -256,31 +347,61 @@ pub fn deploy(
                 continue;
             }
         }
-        let io = |source| DeployError::Io {
-            path: f.path.clone(),
-            source,
+        // A replaced file keeps its mode, except that a key never becomes readable by others.
+        let mode = match crate::fsutil::existing_mode(&f.path) {
+            Some(m) if f.mode != 0o600 => m,
+            _ => f.mode,
         };
-        crate::fsutil::write_bytes_atomic_mode(&f.path, f.text.as_bytes(), f.mode).map_err(io)?;
-        if f.mode == 0o600 {
+        match stage(&f.path, f.text.as_bytes(), mode, &mut created) {
+            Ok(tmp) => staged.push(Staged {
+                hash: sha(f.text.as_bytes()),
+                name,
+                path: f.path,
+                mode,
+                tmp,
+            }),
+            Err(source) => {
+                drop(staged);
+                for d in created.iter().rev() {
+                    let _ = std::fs::remove_dir(d);
+                }
+                return Err(DeployError::Io {
+                    path: f.path,
+                    source,
+                });
+            }
+        }
+    }
+    if !staged.is_empty() {
+        let mut pending = new_record.clone();
+        pending.pending = staged
+            .iter()
+            .map(|s| (s.name.clone(), s.hash.clone()))
+            .collect();
+        if let Err(e) = write_record(out, &pending) {
+            drop(staged);
+            for d in created.iter().rev() {
+                let _ = std::fs::remove_dir(d);
+            }
+            return Err(e);
+        }
+    }
+    let mut written = Vec::new();
+    for s in staged {
+        s.tmp.persist(&s.path).map_err(|e| DeployError::Io {
+            path: s.path.clone(),
+            source: e.error,
+        })?;
+        if s.mode == 0o600 {
             // The proxy reads the key as uid 65532 through the bind mount. As root, hand it
             // over; otherwise the header of compose.yaml says what to do.
-            let _ = std::os::unix::fs::chown(&f.path, Some(65532), Some(65532));
+            let _ = std::os::unix::fs::chown(&s.path, Some(65532), Some(65532));
         }
-        new_record.insert(name, sha(f.text.as_bytes()));
-        written.push(f.path);
+        new_record.files.insert(s.name, s.hash);
+        written.push(s.path);
     }
     if new_record != record {
-        let json = serde_json::to_vec_pretty(&Record { files: new_record }).map_err(|e| {
-            DeployError::Yaml {
-                what: "the deploy record".into(),
-                message: e.to_string(),
-            }
-        })?;
-        let path = out.join(RECORD);
-        crate::fsutil::write_bytes_atomic(&path, &json).map_err(|source| DeployError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        write_record(out, &new_record)?;
     }
     Ok(DeployReport {
         image: image.reference.clone(),
