@@ -239,13 +239,17 @@ impl Classify for ProjectError {
 impl Classify for CacheError {
     fn kind(&self) -> ErrorKind {
         match self {
-            CacheError::Unusable { .. } | CacheError::NoCacheDir => ErrorKind::Config,
+            CacheError::Unusable { .. } | CacheError::NotACache { .. } | CacheError::NoCacheDir => {
+                ErrorKind::Config
+            }
             _ => ErrorKind::Failed,
         }
     }
     fn path(&self) -> Option<PathBuf> {
         match self {
-            CacheError::Io { path, .. } | CacheError::Unusable { path, .. } => Some(path.clone()),
+            CacheError::Io { path, .. }
+            | CacheError::Unusable { path, .. }
+            | CacheError::NotACache { path, .. } => Some(path.clone()),
             _ => None,
         }
     }

@@ -578,3 +578,51 @@ fn a_corrupt_deploy_record_is_a_clear_error() {
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
     assert!(v["files"]["kubernetes/deployment.yaml"].is_string(), "{v}");
 }
+
+/// The cache is the same: `--cache-dir` naming a directory of someone else's files is refused
+/// (exit 2, nothing created in it); a sparse file of the project stays sparse in the cache's
+/// copy of the context.
+#[test]
+fn the_cache_is_made_only_where_it_is_drydocks() {
+    use std::os::unix::fs::MetadataExt;
+    let (_t, dir) = copy_example("gin-api");
+    let before = snapshot(&dir);
+    let out = build(&dir, &dir, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("not drydock's cache"), "{err}");
+    assert_eq!(snapshot(&dir), before, "nothing created in the project");
+    // A 4 GiB file that is one hole and a line of data.
+    let img = dir.join("disk.img");
+    let f = std::fs::File::create(&img).unwrap();
+    f.set_len(4 << 30).unwrap();
+    std::os::unix::fs::FileExt::write_at(&f, b"data", 1 << 31).unwrap();
+    drop(f);
+    let cache = tempfile::tempdir().unwrap();
+    let out = build(&dir, cache.path(), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let copies: Vec<_> = walk(cache.path())
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "disk.img"))
+        .collect();
+    assert_eq!(copies.len(), 1, "the context's copy: {copies:?}");
+    let m = std::fs::metadata(&copies[0]).unwrap();
+    assert_eq!(m.len(), 4 << 30);
+    assert!(
+        m.blocks() * 512 < 1 << 20,
+        "{} bytes allocated",
+        m.blocks() * 512
+    );
+    assert!(cache.path().join("CACHEDIR.TAG").is_file());
+    // The cache, now tagged, is used again.
+    let out = build(&dir, cache.path(), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
