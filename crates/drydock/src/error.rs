@@ -367,6 +367,7 @@ impl Classify for DeployError {
     fn kind(&self) -> ErrorKind {
         match self {
             DeployError::Record { .. } => ErrorKind::Input,
+            DeployError::HttpsPort { .. } => ErrorKind::Usage,
             _ => ErrorKind::Failed,
         }
     }

@@ -44,6 +44,8 @@ pub enum DeployError {
     Yaml { what: String, message: String },
     #[error("generating the self-signed certificate: {0}")]
     Certificate(String),
+    #[error("HTTPS_PORT is {value:?}, not a port\n  fix: set HTTPS_PORT to the port HTTPS is published on (1-65535), or unset it for 443")]
+    HttpsPort { value: String },
     #[error("{} is not a deploy record drydock can read ({why}), so drydock cannot tell which files it wrote\n  fix: restore it, or remove it (deploy then takes files that match what it writes as its own and keeps the others), or deploy with --force to replace every file", .path.display())]
     Record { path: PathBuf, why: String },
 }
@@ -195,6 +197,21 @@ fn secrets_comment(p: &Project, lead: &str) -> String {
     out
 }
 
+/// The port the Compose and Swarm proxies publish HTTPS on: `HTTPS_PORT` when deploy runs,
+/// else 443. It is the default of `${HTTPS_PORT:-…}` in the bundle and the port nginx's
+/// HTTP-to-HTTPS redirect names (nginx cannot read the environment when it runs).
+pub fn https_port() -> Result<u16, DeployError> {
+    match std::env::var("HTTPS_PORT") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or(DeployError::HttpsPort { value: v }),
+        _ => Ok(443),
+    }
+}
+
 /// Writes the files of `targets` under `out`; returns what was written and what was kept.
 pub fn deploy(
     p: &Project,
@@ -224,6 +241,7 @@ pub fn deploy(
     };
     let mut kept = Vec::new();
     let mut key_pairs = Vec::new();
+    let https_port = https_port()?;
     for t in targets {
         match t {
             Target::K8s => {
@@ -236,13 +254,13 @@ pub fn deploy(
                 }
             }
             Target::Compose => {
-                let c = compose::compose(p, &image.local);
+                let c = compose::compose(p, &image.local, https_port);
                 let yaml = serde_yaml_ng::to_string(&c).map_err(|e| DeployError::Yaml {
                     what: "the Compose file".into(),
                     message: e.to_string(),
                 })?;
                 let mut head = format!("# Compose bundle for {}, written by `drydock deploy`: the app behind an nginx TLS terminator.\n", p.name);
-                head.push_str("#   docker compose up -d   # HTTPS on ${HTTPS_PORT:-443}, a redirect on ${HTTP_PORT:-80}\n");
+                head.push_str(&format!("#   docker compose up -d   # HTTPS on ${{HTTPS_PORT:-{https_port}}}, a redirect to it on ${{HTTP_PORT:-80}}\n# The redirect names port {https_port} (HTTPS_PORT when deploy ran): publishing HTTPS elsewhere\n# needs `HTTPS_PORT=N drydock deploy` again, since nginx cannot read the environment.\n"));
                 match &image.digest {
                     Some(d) => head.push_str(&format!("# The app image is the local engine's {} ({d}): load it first with\n#   drydock build --load docker\n", image.local)),
                     None => head.push_str(&format!("# The app image: {}\n", image.local)),
@@ -254,19 +272,19 @@ pub fn deploy(
                     out.join("compose/compose.yaml"),
                     format!("{head}{}", compose::quote_sexagesimal(&yaml)),
                 );
-                push(out.join("compose/nginx.conf"), compose::nginx_conf(p));
+                push(out.join("compose/nginx.conf"), compose::nginx_conf(p, https_port));
                 if tls == Tls::SelfSigned {
                     key_pairs.push(out.join("compose/certs"));
                 }
             }
             Target::Swarm => {
-                let stack = swarm::stack(p, &image.local);
+                let stack = swarm::stack(p, &image.local, https_port);
                 let yaml = serde_yaml_ng::to_string(&stack).map_err(|e| DeployError::Yaml {
                     what: "the Swarm stack".into(),
                     message: e.to_string(),
                 })?;
                 let mut head = format!("# Docker Swarm stack for {}, written by `drydock deploy`: the app's replicas behind an nginx TLS terminator.\n", p.name);
-                head.push_str(&format!("#   docker stack deploy -c stack.yaml {}   # HTTPS on ${{HTTPS_PORT:-443}} of the node running nginx\n", p.name));
+                head.push_str(&format!("#   docker stack deploy -c stack.yaml {}   # HTTPS on ${{HTTPS_PORT:-{https_port}}} of the node running nginx\n# The HTTP redirect names port {https_port} (HTTPS_PORT when deploy ran; deploy again to change it).\n", p.name));
                 head.push_str(&format!("# The app image: {} (on one node a local image works: add --resolve-image never; on\n# several, push it: drydock build --push REF, and deploy with --image REF@sha256:…).\n", image.local));
                 head.push_str("# nginx publishes its ports in host mode and finds the replicas through Swarm's DNS: the\n# routing mesh is not needed. Put certs/tls.crt and certs/tls.key beside this file\n# (`--tls self-signed` writes a development pair)");
                 head.push_str(&secrets_comment(p, "\n# (they become Swarm secrets):\n"));
@@ -274,7 +292,7 @@ pub fn deploy(
                     out.join("swarm/stack.yaml"),
                     format!("{head}{}", compose::quote_sexagesimal(&yaml)),
                 );
-                push(out.join("swarm/nginx.conf"), swarm::nginx_conf(p));
+                push(out.join("swarm/nginx.conf"), swarm::nginx_conf(p, https_port));
                 if tls == Tls::SelfSigned {
                     key_pairs.push(out.join("swarm/certs"));
                 }
