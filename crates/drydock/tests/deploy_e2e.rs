@@ -517,3 +517,108 @@ fn generated_go_dockerfiles_build_with_docker() {
     );
     assert!(text.contains("COPY Cargo.toml ./"), "{text}");
 }
+
+/// What deploy's options, output and comments say: `--target` takes a comma list as `--modes`
+/// does, the help lists swarm, a secret delivered as a file is said plainly (and loudly when the
+/// app never reads `<VAR>_FILE`), a NetworkPolicy without an Ingress admits the app's own
+/// namespace (and validates), and without the helper no file claims a health check. Every
+/// file passes `drydock lint`.
+#[test]
+fn deploy_says_what_it_wrote_and_what_the_app_needs() {
+    require_tool("kubernetes-validate");
+    let help = run_ok(drydock().args(["deploy", "--help"]));
+    assert!(
+        help.contains("swarm") && help.contains("k8s,compose"),
+        "{help}"
+    );
+    let (_t, dir) = copy_example("gin-api");
+    // An app that reads DB_PASSWORD only (besides the example's API_TOKEN, read both ways).
+    let cfg = std::fs::read_to_string(dir.join("drydock.toml")).unwrap();
+    std::fs::write(
+        dir.join("drydock.toml"),
+        format!(
+            "{}\n[[secrets]]\nenv = \"DB_PASSWORD\"\nsecret = \"gin-api\"\nkey = \"db-password\"\n",
+            cfg.replacen("[image]\n", "[image]\nhelper = false\n", 1)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("db.go"),
+        "package main\n\nimport \"os\"\n\nvar dbPassword = os.Getenv(\"DB_PASSWORD\")\n",
+    )
+    .unwrap();
+    let out =
+        run(drydock()
+            .arg("deploy")
+            .arg(&dir)
+            .args(["--image", IMAGE, "--target", "k8s,compose"]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let deploy = dir.join("deploy");
+    assert!(deploy.join("kubernetes/deployment.yaml").is_file());
+    assert!(deploy.join("compose/compose.yaml").is_file());
+    assert!(!deploy.join("docker").exists(), "only the targets named");
+    assert!(
+        err.contains("DB_PASSWORD_FILE") && err.contains("will get nothing"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the app reads API_TOKEN_FILE") && !err.contains("API_TOKEN itself"),
+        "{err}"
+    );
+    let compose = std::fs::read_to_string(deploy.join("compose/compose.yaml")).unwrap();
+    assert!(
+        compose.contains("secrets/db-password  ->  DB_PASSWORD (the app reads DB_PASSWORD_FILE)"),
+        "{compose}"
+    );
+    // helper = false: no health check, and no comment claiming one.
+    let c: Value = serde_yaml_ng::from_str(&compose).unwrap();
+    assert!(
+        c["services"]["app"].get("healthcheck").is_none(),
+        "{compose}"
+    );
+    assert!(!compose.contains("is health-checked"), "{compose}");
+    assert!(
+        compose.contains("The app has no health check either"),
+        "{compose}"
+    );
+    // No Ingress: the pods of the namespace may call the app's port, nothing else.
+    let np = yaml(&deploy.join("kubernetes/networkpolicy.yaml"));
+    assert_eq!(
+        np["spec"]["ingress"][0]["from"],
+        serde_json::json!([{"podSelector": {}}]),
+        "{np}"
+    );
+    assert_eq!(np["spec"]["ingress"][0]["ports"][0]["port"], 8080);
+    let text = std::fs::read_to_string(deploy.join("kubernetes/networkpolicy.yaml")).unwrap();
+    assert!(text.contains("There is no Ingress"), "{text}");
+    let v = run(Command::new("kubernetes-validate")
+        .args(["--strict", "-k", "1.34.0"])
+        .arg(deploy.join("kubernetes/networkpolicy.yaml")));
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    // Everything written passes drydock's own lint.
+    let lint = run(drydock().arg("lint").arg(&deploy));
+    assert_eq!(
+        lint.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&lint.stdout),
+        String::from_utf8_lossy(&lint.stderr)
+    );
+    // With an Ingress, only the controller's namespace.
+    let (_t2, _dir2, out2) = deployed("gin-api", &["--target", "k8s"]);
+    let np = yaml(&out2.join("kubernetes/networkpolicy.yaml"));
+    assert_eq!(
+        np["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]
+            ["kubernetes.io/metadata.name"],
+        "ingress-nginx"
+    );
+    // A bad HTTPS_PORT is a usage error naming it.
+    let out = run(drydock()
+        .env("HTTPS_PORT", "https")
+        .arg("deploy")
+        .arg(&dir)
+        .args(["--image", IMAGE, "--target", "compose"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HTTPS_PORT"));
+}

@@ -137,6 +137,9 @@ pub fn compose(p: &Project, image: &str, https_port: u16) -> ComposeFile {
     app.expose = vec![p.port.to_string()];
     if p.helper {
         app.healthcheck = Some(HealthcheckDef::helper_probe(p));
+    } else {
+        // Without the helper the image has no probe tool; the header of compose.yaml says so.
+        app.labels = BTreeMap::from([("drydock.dev/ignore".to_string(), "CP006".to_string())]);
     }
     app.stop_grace_period = Some(dur(p.shutdown_grace));
 

@@ -67,6 +67,8 @@ pub struct DeployReport {
     pub written: Vec<PathBuf>,
     /// Files left as they were: unchanged, or edited by someone since drydock wrote them.
     pub kept: Vec<Kept>,
+    /// What the user must know to run what was written (how secrets reach the app, ...).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -212,6 +214,63 @@ pub fn https_port() -> Result<u16, DeployError> {
     }
 }
 
+/// Compose and Swarm deliver each secret as a file and set `<VAR>_FILE` to its path, never
+/// `<VAR>` itself: an app that reads only `<VAR>` gets nothing. Says so for each secret, more
+/// loudly when the app's sources never mention `<VAR>_FILE`.
+fn secret_file_notes(p: &Project) -> Vec<String> {
+    let sources = source_text(&p.root);
+    p.secrets
+        .iter()
+        .map(|s| {
+            let file_var = format!("{}_FILE", s.env);
+            if sources.contains(&file_var) {
+                format!(
+                    "compose/swarm: secret {} reaches the app as the file /run/secrets/{}, whose path is in {file_var} (not {}); the app reads {file_var}",
+                    s.key, s.key, s.env
+                )
+            } else {
+                format!(
+                    "compose/swarm: secret {} reaches the app as the file /run/secrets/{}, whose path is in {file_var}; {} itself is not set, and the app's sources never mention {file_var}, so it will get nothing: make it read the file named by {file_var} (Kubernetes sets {} directly)",
+                    s.key, s.key, s.env, s.env
+                )
+            }
+        })
+        .collect()
+}
+
+/// The Go and Rust sources under `root` (vendor/, target/ and hidden folders skipped), joined,
+/// for [`secret_file_notes`]'s look for a variable's name.
+fn source_text(root: &Path) -> String {
+    let mut text = String::new();
+    let mut stack = vec![root.to_path_buf()];
+    let mut budget = 4000usize;
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            if budget == 0 {
+                return text;
+            }
+            budget -= 1;
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                if !name.starts_with('.')
+                    && !["vendor", "target", "node_modules", "deploy"].contains(&name.as_str())
+                {
+                    stack.push(e.path());
+                }
+            } else if ft.is_file() && (name.ends_with(".go") || name.ends_with(".rs")) {
+                if let Ok(t) = std::fs::read_to_string(e.path()) {
+                    text.push_str(&t);
+                }
+            }
+        }
+    }
+    text
+}
+
 /// Writes the files of `targets` under `out`; returns what was written and what was kept.
 pub fn deploy(
     p: &Project,
@@ -265,14 +324,22 @@ pub fn deploy(
                     Some(d) => head.push_str(&format!("# The app image is the local engine's {} ({d}): load it first with\n#   drydock build --load docker\n", image.local)),
                     None => head.push_str(&format!("# The app image: {}\n", image.local)),
                 }
-                head.push_str("# The proxy has no healthcheck (drydock lint's CP006 is ignored on it): nginx images carry no\n# probe tool. Compose restarts it if it exits, and the app behind it is health-checked.\n");
+                head.push_str("# The proxy has no healthcheck (drydock lint's CP006 is ignored on it): nginx images carry no\n# probe tool. Compose restarts it if it exits");
+                head.push_str(if p.helper {
+                    ", and the app behind it is health-checked.\n"
+                } else {
+                    ". The app has no health check either: it was built\n# without drydock-helper (helper = false), and scratch has no probe tool; the proxy waits only\n# for it to start.\n"
+                });
                 head.push_str("# Put certs/tls.crt and certs/tls.key beside this file (`--tls self-signed` writes a development pair),\n# readable by uid 65532");
                 head.push_str(&secrets_comment(p, ":\n"));
                 push(
                     out.join("compose/compose.yaml"),
                     format!("{head}{}", compose::quote_sexagesimal(&yaml)),
                 );
-                push(out.join("compose/nginx.conf"), compose::nginx_conf(p, https_port));
+                push(
+                    out.join("compose/nginx.conf"),
+                    compose::nginx_conf(p, https_port),
+                );
                 if tls == Tls::SelfSigned {
                     key_pairs.push(out.join("compose/certs"));
                 }
@@ -292,7 +359,10 @@ pub fn deploy(
                     out.join("swarm/stack.yaml"),
                     format!("{head}{}", compose::quote_sexagesimal(&yaml)),
                 );
-                push(out.join("swarm/nginx.conf"), swarm::nginx_conf(p, https_port));
+                push(
+                    out.join("swarm/nginx.conf"),
+                    swarm::nginx_conf(p, https_port),
+                );
                 if tls == Tls::SelfSigned {
                     key_pairs.push(out.join("swarm/certs"));
                 }
@@ -421,9 +491,18 @@ pub fn deploy(
     if new_record != record {
         write_record(out, &new_record)?;
     }
+    let notes = if targets
+        .iter()
+        .any(|t| matches!(t, Target::Compose | Target::Swarm))
+    {
+        secret_file_notes(p)
+    } else {
+        Vec::new()
+    };
     Ok(DeployReport {
         image: image.reference.clone(),
         written,
         kept,
+        notes,
     })
 }

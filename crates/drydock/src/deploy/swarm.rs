@@ -66,6 +66,9 @@ pub fn stack(p: &Project, image: &str, https_port: u16) -> Value {
     if p.helper {
         let hc = HealthcheckDef::helper_probe(p);
         app["healthcheck"] = serde_json::to_value(hc).expect("a health check serialises");
+    } else {
+        // No probe tool in a scratch image without the helper (as in the Compose bundle).
+        app["labels"] = json!({"drydock.dev/ignore": "CP006"});
     }
     // The drain comes before the app's own grace (SIGTERM reaches it only after the drain).
     let grace = p.shutdown_grace + if p.helper { DRAIN } else { Default::default() };
