@@ -456,22 +456,88 @@ fn generated_go_dockerfiles_build_with_docker() {
     )
     .unwrap();
     let (_g, gin) = copy_example("gin-api");
-    for (name, dir, env) in [
-        ("gopath-hello", gopath.as_path(), vec![]),
-        ("gin-api", gin.as_path(), vec!["API_TOKEN=t"]),
+    // A builder like Docker Hub's golang image: GOPATH=/go, which holds no Gin. A GOPATH project
+    // builds there only with its dependencies in vendor/ (nothing can be fetched here).
+    let official = format!("drydock-data-golang-gopath:{}", std::process::id());
+    let ctx = t.path().join("official");
+    std::fs::create_dir(&ctx).unwrap();
+    std::fs::write(ctx.join("Dockerfile"), "FROM golang:1.19\nENV GOPATH=/go\n").unwrap();
+    run_ok(
+        Command::new("/usr/bin/docker")
+            .env("DOCKER_BUILDKIT", "1")
+            .args(["build", "-q", "-t", &official])
+            .arg(&ctx),
+    );
+    let vendored = t.path().join("vendored");
+    std::fs::create_dir(&vendored).unwrap();
+    std::fs::copy(gopath.join("main.go"), vendored.join("main.go")).unwrap();
+    let list = run_ok(test_env(Command::new("go").current_dir(&vendored).args([
+        "list",
+        "-deps",
+        "-f",
+        "{{if not .Standard}}{{.ImportPath}} {{.Dir}}{{end}}",
+        ".",
+    ])));
+    for line in list.lines().filter(|l| !l.trim().is_empty()) {
+        let (import, src) = line.split_once(' ').unwrap();
+        let dst = vendored.join("vendor").join(import);
+        std::fs::create_dir_all(&dst).unwrap();
+        for e in std::fs::read_dir(src).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_file() {
+                std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+            }
+        }
+    }
+    for (name, dir, env, from) in [
+        ("gopath-hello", gopath.as_path(), vec![], None),
+        ("gin-api", gin.as_path(), vec!["API_TOKEN=t"], None),
+        (
+            "vendored",
+            vendored.as_path(),
+            vec![],
+            Some(official.as_str()),
+        ),
     ] {
-        run_ok(test_env(drydock().arg("deploy").arg(dir).args([
+        let out = run(test_env(drydock().arg("deploy").arg(dir).args([
             "--target",
             "dockerfile",
             "--image",
             "unused:1",
         ])));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name}: {err}");
         let df = dir.join("deploy/docker/Dockerfile");
-        let text = std::fs::read_to_string(&df).unwrap();
+        let mut text = std::fs::read_to_string(&df).unwrap();
         assert!(
             !text.contains("go mod download") && !text.contains("COPY go.mod"),
             "{name}: {text}"
         );
+        if name == "vendored" {
+            // Dependencies in vendor/: nothing to fetch, and nothing to warn about.
+            assert!(
+                !text.contains("go get") && !err.contains("docker/Dockerfile:"),
+                "{text}\n{err}"
+            );
+        } else {
+            // Gin is not vendored: the Dockerfile fetches what the builder lacks, and both it and
+            // deploy's output say what that means.
+            assert!(
+                text.contains("go get -d ./...") && text.contains("not reproducible"),
+                "{text}"
+            );
+            assert!(
+                err.contains("docker/Dockerfile:") && err.contains("github.com/gin-gonic/gin"),
+                "{err}"
+            );
+        }
+        if let Some(from) = from {
+            text = text.replace(
+                "FROM golang:1.19-bookworm AS build",
+                &format!("FROM {from} AS build"),
+            );
+            std::fs::write(&df, &text).unwrap();
+        }
         let tag = format!("drydock-df-{name}:{}", std::process::id());
         let out = Command::new("/usr/bin/docker")
             .env("DOCKER_BUILDKIT", "1")
@@ -501,6 +567,7 @@ fn generated_go_dockerfiles_build_with_docker() {
         drop(c);
         let _ = run(engine("docker").args(["rmi", "-f", &tag]));
     }
+    let _ = run(engine("docker").args(["rmi", "-f", &official]));
     // Rust without a Cargo.lock: no --locked, no COPY of a missing file.
     let (_r, axum) = copy_example("axum-api");
     std::fs::remove_file(axum.join("Cargo.lock")).unwrap();

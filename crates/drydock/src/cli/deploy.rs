@@ -72,7 +72,7 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
     }
     for n in &r.notes {
         // A secret the app will not find is a warning; how it is delivered, a note.
-        if n.contains("will get nothing") {
+        if n.contains("will get nothing") || n.starts_with("docker/Dockerfile:") {
             ui.warn(n);
         } else {
             ui.note(n);

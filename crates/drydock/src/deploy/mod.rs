@@ -491,7 +491,7 @@ pub fn deploy(
     if new_record != record {
         write_record(out, &new_record)?;
     }
-    let notes = if targets
+    let mut notes = if targets
         .iter()
         .any(|t| matches!(t, Target::Compose | Target::Swarm))
     {
@@ -499,6 +499,9 @@ pub fn deploy(
     } else {
         Vec::new()
     };
+    if targets.contains(&Target::Dockerfile) {
+        notes.extend(dockerfile::dockerfile_note(p));
+    }
     Ok(DeployReport {
         image: image.reference.clone(),
         written,
