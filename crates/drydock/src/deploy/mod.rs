@@ -509,3 +509,30 @@ pub fn deploy(
         notes,
     })
 }
+
+#[cfg(test)]
+mod record_tests {
+    use super::*;
+
+    /// A deploy stopped among its renames leaves each file old or new: the record written
+    /// before the renames knows both, so the next deploy replaces either without a refusal.
+    #[test]
+    fn pending_hashes_are_drydocks_too() {
+        let t = tempfile::tempdir().unwrap();
+        let record = Record {
+            files: BTreeMap::from([("a.yaml".into(), sha(b"old"))]),
+            pending: BTreeMap::from([("a.yaml".into(), sha(b"new"))]),
+        };
+        write_record(t.path(), &record).unwrap();
+        let read = read_record(t.path()).unwrap();
+        assert!(read.owns("a.yaml", &sha(b"old")) && read.owns("a.yaml", &sha(b"new")));
+        assert!(!read.owns("a.yaml", &sha(b"edited")) && read.knows("a.yaml"));
+        // A record from before `pending` existed still reads.
+        std::fs::write(
+            t.path().join(RECORD),
+            r#"{"files": {"b.yaml": "sha256:00"}}"#,
+        )
+        .unwrap();
+        assert!(read_record(t.path()).unwrap().owns("b.yaml", "sha256:00"));
+    }
+}
