@@ -415,7 +415,7 @@ pub fn stage(ctx: &BuildContext, dest: &Path, keep: &[&str]) -> Result<StageStat
                     fs::remove_file(&dst).map_err(io(&dst))?;
                 }
                 // Name the user's file when it is the one that cannot be read.
-                fs::copy(&src, &dst).map_err(|e| match fs::File::open(&src) {
+                copy_sparse(&src, &dst).map_err(|e| match fs::File::open(&src) {
                     Err(_) => ContextError::Io {
                         path: src.clone(),
                         source: e,
@@ -498,6 +498,50 @@ fn remove_extraneous(
         }
     }
     Ok(())
+}
+
+/// `fs::copy`, keeping a sparse file sparse: only its data ranges are copied (found with
+/// SEEK_DATA / SEEK_HOLE), so a 10 GB file that is mostly holes costs its data in the cache,
+/// not 10 GB. Files without holes, and filesystems without SEEK_DATA, take `fs::copy`.
+pub fn copy_sparse(src: &Path, dst: &Path) -> std::io::Result<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::io::AsRawFd;
+    let meta = fs::metadata(src)?;
+    if meta.blocks() * 512 >= meta.len() {
+        return fs::copy(src, dst);
+    }
+    let mut from = fs::File::open(src)?;
+    let fd = from.as_raw_fd();
+    // SAFETY: lseek on a descriptor this function owns; it only moves the file offset.
+    let first = unsafe { libc::lseek(fd, 0, libc::SEEK_DATA) };
+    if first < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::ENXIO) {
+        return fs::copy(src, dst);
+    }
+    let mut to = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(dst)?;
+    let len = meta.len() as i64;
+    let mut pos = 0i64;
+    while pos < len {
+        // SAFETY: as above.
+        let data = unsafe { libc::lseek(fd, pos, libc::SEEK_DATA) };
+        if data < 0 {
+            break; // ENXIO: only a hole is left
+        }
+        // SAFETY: as above.
+        let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
+        let hole = if hole < 0 { len } else { hole };
+        from.seek(SeekFrom::Start(data as u64))?;
+        to.seek(SeekFrom::Start(data as u64))?;
+        std::io::copy(&mut (&mut from).take((hole - data) as u64), &mut to)?;
+        pos = hole;
+    }
+    to.set_len(meta.len())?;
+    to.set_permissions(fs::Permissions::from_mode(meta.permissions().mode()))?;
+    Ok(meta.len())
 }
 
 #[cfg(test)]
@@ -595,5 +639,37 @@ mod tests {
         assert_eq!((s.copied, s.removed), (0, 1));
         assert!(dst.join("target/keep").exists() && !dst.join("stale.go").exists());
         assert_eq!(fs::read_to_string(dst.join("sub/b.go")).unwrap(), "2");
+    }
+
+    #[test]
+    fn a_sparse_file_stays_sparse() {
+        use std::io::{Seek, SeekFrom, Write};
+        use std::os::unix::fs::MetadataExt;
+        let t = tempfile::tempdir().unwrap();
+        let src = t.path().join("disk.img");
+        let mut f = fs::File::create(&src).unwrap();
+        f.set_len(1 << 30).unwrap();
+        f.seek(SeekFrom::Start(1 << 29)).unwrap();
+        f.write_all(b"data in the middle").unwrap();
+        drop(f);
+        let dst = t.path().join("copy.img");
+        fs::write(&dst, b"old content to truncate").unwrap();
+        copy_sparse(&src, &dst).unwrap();
+        let m = fs::metadata(&dst).unwrap();
+        assert_eq!(m.len(), 1 << 30);
+        assert!(
+            m.blocks() * 512 < 1 << 20,
+            "{} bytes allocated",
+            m.blocks() * 512
+        );
+        let mut f = fs::File::open(&dst).unwrap();
+        let mut head = vec![1u8; 4096];
+        std::io::Read::read_exact(&mut f, &mut head).unwrap();
+        assert!(head.iter().all(|b| *b == 0), "the old content is gone");
+        f.seek(SeekFrom::Start(1 << 29)).unwrap();
+        let mut mid = [0u8; 18];
+        std::io::Read::read_exact(&mut f, &mut mid).unwrap();
+        assert_eq!(&mid, b"data in the middle");
+        assert_eq!(fs::metadata(&src).unwrap().permissions(), m.permissions());
     }
 }

@@ -106,7 +106,7 @@ fn generated_rule_docs_are_committed_and_current() {
             });
         assert_eq!(
             committed,
-            r.markdown(),
+            catalog::rule_page(r),
             "docs/rules/{}.md is stale: run `drydock rules --write-docs docs/rules`",
             r.code
         );

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::digest::HashingWriter;
 use crate::image::canonical_json;
 use crate::publish::{PublishError, PublishRequest, Published, Publisher};
+use crate::reference::Reference;
 
 pub struct DockerArchive {
     pub file: PathBuf,
@@ -132,12 +133,17 @@ impl Publisher for DockerArchive {
     }
 
     fn check(&self) -> Result<(), PublishError> {
-        refuse_foreign_file(&self.file)
+        refuse_foreign_file(&self.file, None)
+    }
+
+    fn check_for(&self, tag: &Reference) -> Result<(), PublishError> {
+        refuse_foreign_file(&self.file, Some(tag))
     }
 
     fn publish(&self, req: &PublishRequest<'_>) -> Result<Published, PublishError> {
-        refuse_foreign_file(&self.file)?;
+        refuse_foreign_file(&self.file, Some(req.tag))?;
         let mut inner_err = None;
+        // Replacing an archive keeps its mode (write_atomic does): a 0600 archive stays 0600.
         crate::fsutil::write_atomic(&self.file, |w| {
             write_archive(req, &self.destination(), w)
                 .map(|_| ())
@@ -162,9 +168,15 @@ impl Publisher for DockerArchive {
     }
 }
 
-/// An existing FILE is replaced only when it is a docker archive (drydock's or another tool's):
-/// never a directory, a source file or anything else drydock did not write.
-fn refuse_foreign_file(file: &std::path::Path) -> Result<(), PublishError> {
+/// An existing FILE is replaced only when replacing it loses nothing but an earlier build of
+/// the same image: a docker archive (drydock's or `docker save`'s) holding one image, tagged
+/// only `tag`. An archive of other images, several images, an untagged image, or anything that
+/// is not a docker archive is refused. Without `tag` (before the reference is known) only the
+/// tag is not compared.
+fn refuse_foreign_file(
+    file: &std::path::Path,
+    tag: Option<&Reference>,
+) -> Result<(), PublishError> {
     let meta = match std::fs::symlink_metadata(file) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -175,21 +187,89 @@ fn refuse_foreign_file(file: &std::path::Path) -> Result<(), PublishError> {
             })
         }
     };
-    let refuse = |why: &str| PublishError::Refused {
+    let refuse = |why: String| PublishError::Refused {
         path: file.to_path_buf(),
-        why: why.to_string(),
+        why,
         fix: "name a new file, or remove this one yourself".into(),
     };
     if !meta.is_file() {
-        return Err(refuse("exists and is not a regular file"));
+        return Err(refuse("exists and is not a regular file".into()));
     }
-    if std::fs::File::open(file).is_ok_and(is_docker_archive) {
-        Ok(())
-    } else {
-        Err(refuse(
-            "exists and is not a docker archive, so drydock will not replace it",
-        ))
+    let entries = std::fs::File::open(file)
+        .ok()
+        .and_then(archive_images)
+        .ok_or_else(|| {
+            refuse("exists and is not a docker archive, so drydock will not replace it".into())
+        })?;
+    let describe = |entries: &[Vec<String>]| {
+        entries
+            .iter()
+            .map(|t| {
+                if t.is_empty() {
+                    "an untagged image".to_string()
+                } else {
+                    t.join(" ")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match entries.as_slice() {
+        [] => Ok(()),
+        [tags] if tags.len() == 1 => match tag {
+            Some(tag) if !same_reference(&tags[0], tag) => Err(refuse(format!(
+                "holds another image ({}), which writing {} would replace",
+                tags[0],
+                tag.tagged()
+            ))),
+            _ => Ok(()),
+        },
+        _ => Err(refuse(format!(
+            "holds {} ({}), which writing one image would replace",
+            if entries.len() == 1 {
+                "an image under several tags or none".to_string()
+            } else {
+                format!("{} images", entries.len())
+            },
+            describe(&entries)
+        ))),
     }
+}
+
+/// Whether `written` (a RepoTags entry) names the same image as `tag`: `gin-api:latest` and
+/// `docker.io/library/gin-api:latest` do.
+fn same_reference(written: &str, tag: &Reference) -> bool {
+    Reference::parse(written).is_ok_and(|r| {
+        r.registry() == tag.registry() && r.repository() == tag.repository() && r.tag() == tag.tag()
+    })
+}
+
+/// The RepoTags of each image in a docker archive, or None when the stream is not one.
+pub fn archive_images(r: impl io::Read) -> Option<Vec<Vec<String>>> {
+    let mut archive = tar::Archive::new(r);
+    for e in archive.entries().ok()? {
+        let mut e = e.ok()?;
+        if e.path().is_ok_and(|p| p.as_os_str() == "manifest.json") {
+            let mut buf = Vec::new();
+            io::Read::read_to_end(&mut io::Read::take(&mut e, 1 << 20), &mut buf).ok()?;
+            let v: Vec<serde_json::Value> = serde_json::from_slice(&buf).ok()?;
+            return Some(
+                v.iter()
+                    .map(|m| {
+                        m.get("RepoTags")
+                            .and_then(|t| t.as_array())
+                            .map(|t| {
+                                t.iter()
+                                    .filter_map(|x| x.as_str().map(str::to_string))
+                                    .collect()
+                            })
+                            .unwrap_or_default()
+                    })
+                    .collect(),
+            );
+        }
+    }
+    None
 }
 
 /// Whether a tar stream is a docker archive: it holds a `manifest.json` that is a JSON array.

@@ -4,12 +4,22 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-/// Writes a file through a temporary sibling and renames it into place, mode 0644.
+/// Writes a file through a temporary sibling and renames it into place: mode 0644, or the
+/// mode of the file it replaces (a user who made an output 0600 keeps it 0600).
 pub fn write_atomic(
     path: &Path,
     f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
-    write_atomic_mode(path, f, 0o644)
+    write_atomic_mode(path, f, existing_mode(path).unwrap_or(0o644))
+}
+
+/// The permission bits of the regular file at `path`, if there is one.
+pub fn existing_mode(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path)
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.permissions().mode() & 0o7777)
 }
 
 /// As [`write_atomic`], with the final mode: the file never exists under another mode.

@@ -13,6 +13,7 @@ use crate::digest::Digest;
 use crate::image::{canonical_json, DOCKER_MANIFEST_LIST, OCI_INDEX};
 use crate::platform::Platform;
 use crate::publish::{PublishError, PublishRequest, Published, Publisher};
+use crate::reference::Reference;
 use crate::store::{BlobStore, DirStore};
 
 pub struct OciLayout {
@@ -21,6 +22,7 @@ pub struct OciLayout {
 
 const LAYOUT_FILE: &str = "oci-layout";
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
+const CONTAINERD_NAME: &str = "io.containerd.image.name";
 
 /// What is at the destination before anything is written.
 #[derive(Debug, PartialEq, Eq)]
@@ -127,7 +129,7 @@ impl Publisher for OciLayout {
     }
 
     fn publish(&self, req: &PublishRequest<'_>) -> Result<Published, PublishError> {
-        let existing = inspect_destination(&self.dir)?;
+        inspect_destination(&self.dir)?;
         let image = req.image;
         let mut blobs: Vec<&Digest> = vec![&image.manifest_digest, &image.config_digest];
         blobs.extend(image.layers.iter().map(|l| &l.digest));
@@ -135,14 +137,29 @@ impl Publisher for OciLayout {
         for d in &blobs {
             req.store.verify(d)?;
         }
-        let ref_name = req.tag.tag().unwrap_or("latest");
+        let ioe = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| PublishError::Io { path, source }
+        };
+        let fresh_dir = !self.dir.exists();
+        std::fs::create_dir_all(&self.dir).map_err(ioe(&self.dir))?;
+        // One writer at a time (drydock's own parallel builds into one layout): the index is
+        // read, changed and replaced under the lock, so no writer's entry is lost, and the blobs
+        // a failed write leaves behind are known to be its own.
+        let lock = std::fs::File::open(&self.dir).map_err(ioe(&self.dir))?;
+        lock.lock().map_err(ioe(&self.dir))?;
+        let existing = inspect_destination(&self.dir)?;
+        // The full reference, so that api:1.0 and worker:1.0 are two images; skopeo and umoci
+        // read it as `oci:DIR:api:1.0`, and `oci:DIR:1.0` still finds it when only one has that
+        // tag (see read_image).
+        let ref_name = req.tag.tagged();
         let entry = serde_json::json!({
             "mediaType": image.format.manifest_media_type(),
             "digest": image.manifest_digest.as_str(),
             "size": image.manifest_size,
             "annotations": {
                 REF_NAME: ref_name,
-                "io.containerd.image.name": req.tag.tagged(),
+                CONTAINERD_NAME: req.tag.tagged(),
             },
         });
         let fresh = !matches!(existing, Existing::Layout(_));
@@ -151,25 +168,32 @@ impl Publisher for OciLayout {
             _ => empty_index(),
         };
         if let Some(list) = index.get_mut("manifests").and_then(|m| m.as_array_mut()) {
-            list.retain(|m| {
-                m.get("annotations")
-                    .and_then(|a| a.get(REF_NAME))
-                    .and_then(|r| r.as_str())
-                    != Some(ref_name)
-            });
+            list.retain(|m| !names_image(m, req.tag));
             list.push(entry);
         }
         let index = canonical_json(&index).map_err(|e| PublishError::Io {
             path: self.dir.join("index.json"),
             source: e.into(),
         })?;
-        let result = write_layout(&self.dir, req, &blobs, &index);
-        if result.is_err() && fresh {
-            // Leave a missing or empty destination as it was.
-            let _ = std::fs::remove_dir_all(self.dir.join("blobs"));
-            let _ = std::fs::remove_file(self.dir.join(LAYOUT_FILE));
-            let _ = std::fs::remove_dir(&self.dir);
+        let mut added = Vec::new();
+        let result = write_layout(&self.dir, req, &blobs, &index, &mut added);
+        if result.is_err() {
+            if fresh {
+                // Leave a missing or empty destination as it was.
+                let _ = std::fs::remove_dir_all(self.dir.join("blobs"));
+                let _ = std::fs::remove_file(self.dir.join(LAYOUT_FILE));
+                if fresh_dir {
+                    let _ = std::fs::remove_dir(&self.dir);
+                }
+            } else {
+                // The old index still stands and names none of the blobs this write added
+                // (they were not there before): remove them rather than leave orphans.
+                for b in &added {
+                    let _ = std::fs::remove_file(b);
+                }
+            }
         }
+        drop(lock);
         result?;
         Ok(Published {
             destination: self.destination(),
@@ -180,13 +204,39 @@ impl Publisher for OciLayout {
     }
 }
 
+/// Whether an index entry is the image `tag` names, and so is replaced by a new build of it:
+/// its ref name is the reference (`api:1.0`, or `docker.io/library/api:1.0`), or it is an entry
+/// an earlier drydock wrote with the bare tag as ref name and the reference beside it.
+fn names_image(entry: &serde_json::Value, tag: &Reference) -> bool {
+    let annotation = |k: &str| {
+        entry
+            .get("annotations")
+            .and_then(|a| a.get(k))
+            .and_then(|r| r.as_str())
+    };
+    let same = |written: &str| {
+        Reference::parse(written).is_ok_and(|r| {
+            r.registry() == tag.registry()
+                && r.repository() == tag.repository()
+                && r.tag() == tag.tag()
+        })
+    };
+    match annotation(REF_NAME) {
+        Some(r) if r.contains(':') => same(r),
+        Some(r) => Some(r) == tag.tag() && annotation(CONTAINERD_NAME).is_some_and(same),
+        None => false,
+    }
+}
+
 /// Blobs first, each whole; the index last, atomically: a reader of the layout sees the old
-/// index or the new one, and every blob either names.
+/// index or the new one, and every blob either names. `added` collects the blob files this
+/// write created, for the caller to remove when the write fails.
 fn write_layout(
     dir: &Path,
     req: &PublishRequest<'_>,
     blobs: &[&Digest],
     index: &[u8],
+    added: &mut Vec<PathBuf>,
 ) -> Result<(), PublishError> {
     let ioe = |path: &Path| {
         let path = path.to_path_buf();
@@ -196,12 +246,16 @@ fn write_layout(
     std::fs::create_dir_all(&bdir).map_err(ioe(&bdir))?;
     for d in blobs {
         let dst = bdir.join(d.hex());
-        if dst.is_file() && crate::digest::sha256_file(&dst).is_ok_and(|(h, _)| &h == *d) {
+        let there = dst.is_file();
+        if there && crate::digest::sha256_file(&dst).is_ok_and(|(h, _)| &h == *d) {
             continue;
         }
         let mut src = req.store.open(d)?;
         crate::fsutil::write_atomic(&dst, |w| std::io::copy(&mut src, w).map(|_| ()))
             .map_err(ioe(&dst))?;
+        if !there {
+            added.push(dst);
+        }
     }
     let layout = dir.join(LAYOUT_FILE);
     if !layout.is_file() {
@@ -223,6 +277,48 @@ pub enum LayoutReadError {
     },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+}
+
+/// The index entries `ref_name` names: those whose ref name is exactly it (or whose
+/// `io.containerd.image.name` is); failing that, when `ref_name` is a bare tag (`1.0`), those
+/// whose ref name is a reference with that tag (`api:1.0`), as drydock writes them. With no
+/// `ref_name`, every entry.
+fn choose<'a>(
+    entries: &'a [serde_json::Value],
+    ref_name: Option<&str>,
+) -> Vec<&'a serde_json::Value> {
+    let Some(r) = ref_name else {
+        return entries.iter().collect();
+    };
+    let annotation = |m: &serde_json::Value, k: &str| {
+        m.get("annotations")
+            .and_then(|a| a.get(k))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let exact: Vec<_> = entries
+        .iter()
+        .filter(|m| annotation(m, REF_NAME).as_deref() == Some(r))
+        .collect();
+    if !exact.is_empty() {
+        return exact;
+    }
+    let by_name: Vec<_> = entries
+        .iter()
+        .filter(|m| annotation(m, CONTAINERD_NAME).as_deref() == Some(r))
+        .collect();
+    if !by_name.is_empty() || r.contains([':', '/', '@']) {
+        return by_name;
+    }
+    entries
+        .iter()
+        .filter(|m| {
+            annotation(m, REF_NAME)
+                .filter(|n| n.contains(':'))
+                .and_then(|n| Reference::parse(&n).ok())
+                .is_some_and(|n| n.tag() == Some(r))
+        })
+        .collect()
 }
 
 /// Finds an image in the OCI layout at `dir`: the index entry whose ref name is `ref_name`
@@ -253,17 +349,7 @@ pub fn read_image(
     })?;
     let store = DirStore::open_existing(&dir.join("blobs"));
     let entries = index["manifests"].as_array().cloned().unwrap_or_default();
-    let chosen: Vec<&serde_json::Value> = entries
-        .iter()
-        .filter(|m| match ref_name {
-            Some(r) => {
-                m.pointer("/annotations/org.opencontainers.image.ref.name")
-                    .and_then(|v| v.as_str())
-                    == Some(r)
-            }
-            None => true,
-        })
-        .collect();
+    let chosen = choose(&entries, ref_name);
     let entry = match (chosen.as_slice(), ref_name) {
         ([one], _) => *one,
         ([], Some(r)) => {
@@ -278,11 +364,20 @@ pub fn read_image(
                 "name a layout that holds an image",
             ))
         }
-        (_, _) => {
+        (several, r) => {
+            let names: Vec<&str> = several
+                .iter()
+                .filter_map(|m| m.pointer("/annotations/org.opencontainers.image.ref.name"))
+                .filter_map(|v| v.as_str())
+                .collect();
             return Err(fail(
-                "holds several images".into(),
-                "add :REF to say which (the org.opencontainers.image.ref.name of one)",
-            ))
+                format!(
+                    "holds several images{} ({})",
+                    r.map(|r| format!(" tagged {r:?}")).unwrap_or_default(),
+                    names.join(", ")
+                ),
+                "add :REF to say which (the full org.opencontainers.image.ref.name of one)",
+            ));
         }
     };
     let mut digest = entry
@@ -366,5 +461,164 @@ mod tests {
             parse_index(br#"{"schemaVersion":2,"manifests":[{"digest":"sha256:x"}]}"#).is_err()
         );
         assert!(parse_index(b"\xff").is_err());
+    }
+
+    fn image_with(store: &DirStore, content: &[u8]) -> crate::image::Image {
+        use std::io::Write;
+        let mut raw = Vec::new();
+        {
+            let mut tar = tar::Builder::new(&mut raw);
+            let mut h = tar::Header::new_ustar();
+            h.set_size(content.len() as u64);
+            h.set_mode(0o644);
+            tar.append_data(&mut h, "f", content).unwrap();
+            tar.finish().unwrap();
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&raw).unwrap();
+        let gz = gz.finish().unwrap();
+        let layer = crate::image::Layer {
+            digest: store.put(&gz).unwrap(),
+            diff_id: Digest::of(&raw),
+            size: gz.len() as u64,
+            media_type: crate::image::OCI_LAYER_GZIP.into(),
+        };
+        let mut b = crate::ImageBuilder::scratch(&Platform::linux_amd64());
+        b.append_layer(layer, "2024-01-01T00:00:00Z", "x");
+        b.build(store).unwrap()
+    }
+
+    fn publish(
+        dir: &Path,
+        store: &dyn BlobStore,
+        image: &crate::image::Image,
+        tag: &str,
+    ) -> Result<Published, PublishError> {
+        OciLayout {
+            dir: dir.to_path_buf(),
+        }
+        .publish(&PublishRequest {
+            store,
+            image,
+            tag: &Reference::parse(tag).unwrap(),
+            created: 0,
+            sources: &[],
+        })
+    }
+
+    fn ref_names(dir: &Path) -> Vec<String> {
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+        index["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["annotations"][REF_NAME].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// The same tag under two names is two images; a bare tag still finds an image when only
+    /// one has it, and says which to name when several do.
+    #[test]
+    fn same_tag_different_names_are_both_kept() {
+        let t = tempfile::tempdir().unwrap();
+        let store = DirStore::create(&t.path().join("store")).unwrap();
+        let (api, worker) = (image_with(&store, b"api"), image_with(&store, b"worker"));
+        let out = t.path().join("out");
+        publish(&out, &store, &api, "api:1.0").unwrap();
+        let amd64 = Platform::linux_amd64();
+        let (_, d) = read_image(&out, Some("1.0"), &amd64).unwrap();
+        assert_eq!(d, api.manifest_digest, "a bare tag, unambiguous");
+        publish(&out, &store, &worker, "worker:1.0").unwrap();
+        assert_eq!(ref_names(&out), ["api:1.0", "worker:1.0"]);
+        let (_, d) = read_image(&out, Some("api:1.0"), &amd64).unwrap();
+        assert_eq!(d, api.manifest_digest);
+        let (_, d) = read_image(&out, Some("worker:1.0"), &amd64).unwrap();
+        assert_eq!(d, worker.manifest_digest);
+        let e = read_image(&out, Some("1.0"), &amd64)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("api:1.0, worker:1.0") && e.contains("add :REF"),
+            "{e}"
+        );
+        // A new build of one replaces only its own entry, also as docker.io/library/api:1.0.
+        publish(&out, &store, &worker, "docker.io/library/api:1.0").unwrap();
+        assert_eq!(ref_names(&out), ["worker:1.0", "docker.io/library/api:1.0"]);
+    }
+
+    /// A layout an earlier drydock wrote (bare tag as ref name, the reference beside it): a new
+    /// build of that image replaces the old entry; another tool's bare-tag entry stays.
+    #[test]
+    fn entries_of_an_earlier_drydock_are_replaced() {
+        let t = tempfile::tempdir().unwrap();
+        let store = DirStore::create(&t.path().join("store")).unwrap();
+        let api = image_with(&store, b"api");
+        let out = t.path().join("out");
+        publish(&out, &store, &api, "api:1.0").unwrap();
+        let mut index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
+        let old = index["manifests"][0].clone();
+        let mut legacy = old.clone();
+        legacy["annotations"][REF_NAME] = "1.0".into();
+        let mut skopeos = old.clone();
+        skopeos["annotations"] = serde_json::json!({ REF_NAME: "1.0" });
+        index["manifests"] = serde_json::json!([legacy, skopeos]);
+        std::fs::write(out.join("index.json"), index.to_string()).unwrap();
+        publish(&out, &store, &api, "api:1.0").unwrap();
+        assert_eq!(ref_names(&out), ["1.0", "api:1.0"]);
+    }
+
+    /// A write that fails after some blobs leaves the layout as it was: no orphan blobs.
+    #[test]
+    fn a_failed_write_leaves_no_orphan_blobs() {
+        struct FailsOn<'a>(&'a DirStore, Digest);
+        impl BlobStore for FailsOn<'_> {
+            fn has(&self, d: &Digest) -> bool {
+                self.0.has(d)
+            }
+            fn put(&self, b: &[u8]) -> Result<Digest, crate::store::StoreError> {
+                self.0.put(b)
+            }
+            fn verify(&self, d: &Digest) -> Result<(), crate::store::StoreError> {
+                self.0.verify(d)
+            }
+            fn open(
+                &self,
+                d: &Digest,
+            ) -> Result<Box<dyn std::io::Read + Send>, crate::store::StoreError> {
+                if *d == self.1 {
+                    return Err(crate::store::StoreError::Io {
+                        path: "full".into(),
+                        source: std::io::Error::other("No space left on device"),
+                    });
+                }
+                self.0.open(d)
+            }
+        }
+        let t = tempfile::tempdir().unwrap();
+        let store = DirStore::create(&t.path().join("store")).unwrap();
+        let (api, worker) = (image_with(&store, b"api"), image_with(&store, b"worker"));
+        let out = t.path().join("out");
+        publish(&out, &store, &api, "api:1").unwrap();
+        let blobs = |dir: &Path| {
+            let mut v: Vec<_> = std::fs::read_dir(dir.join("blobs/sha256"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            v.sort();
+            v
+        };
+        let (before, index) = (blobs(&out), std::fs::read(out.join("index.json")).unwrap());
+        // The manifest goes first, then the config fails.
+        let failing = FailsOn(&store, worker.config_digest.clone());
+        let e = publish(&out, &failing, &worker, "worker:1").unwrap_err();
+        assert!(e.to_string().contains("No space left"), "{e}");
+        assert_eq!(blobs(&out), before, "no orphan blobs");
+        assert_eq!(std::fs::read(out.join("index.json")).unwrap(), index);
+        // Into a new directory: nothing is left at all.
+        let fresh = t.path().join("fresh");
+        publish(&fresh, &failing, &worker, "worker:1").unwrap_err();
+        assert!(!fresh.exists());
     }
 }

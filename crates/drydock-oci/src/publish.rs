@@ -85,6 +85,12 @@ pub trait Publisher {
     fn check(&self) -> Result<(), PublishError> {
         Ok(())
     }
+    /// As [`Publisher::check`], knowing the reference the image will be written under: a
+    /// destination that holds other images than a previous `tag` is refused.
+    fn check_for(&self, tag: &Reference) -> Result<(), PublishError> {
+        let _ = tag;
+        self.check()
+    }
     fn publish(&self, req: &PublishRequest<'_>) -> Result<Published, PublishError>;
 }
 

@@ -170,7 +170,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     let dir = &opts.dir;
     let (project, ctx) = load_project(dir, &opts.overrides)?;
     for p in &opts.outputs {
-        p.check()?;
+        p.check_for(&project.tag)?;
     }
     let mut warnings = Vec::new();
     if !ctx.secrets_excluded.is_empty() {

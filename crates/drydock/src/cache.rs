@@ -32,6 +32,8 @@ pub enum CacheError {
     NoCacheDir,
     #[error("cache directory {path} cannot be used: {why}\n  fix: point --cache-dir or DRYDOCK_CACHE_DIR at a writable directory")]
     Unusable { path: PathBuf, why: String },
+    #[error("cache directory {path} is not drydock's cache (it holds {holds}, and no CACHEDIR.TAG), so drydock will not write into it\n  fix: point --cache-dir or DRYDOCK_CACHE_DIR at a missing or empty directory, or at drydock's cache")]
+    NotACache { path: PathBuf, holds: String },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> CacheError + '_ {
@@ -65,6 +67,8 @@ pub struct Cache {
 impl Cache {
     /// The cache under `dir`, or the default location.
     pub fn open(dir: Option<&Path>) -> Result<Cache, CacheError> {
+        const CACHE_ENTRIES: &[&str] = &["blobs", "layers", "stage", "bases", "CACHEDIR.TAG"];
+        const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by drydock.\n# For information about cache directory tags, see https://bford.info/cachedir/\n";
         let root = match dir {
             Some(d) => d.to_path_buf(),
             None => default_dir().ok_or(CacheError::NoCacheDir)?,
@@ -78,9 +82,40 @@ impl Cache {
         if root.exists() && !root.is_dir() {
             return Err(unusable("it is not a directory".into()));
         }
+        // Whose directory is it: a cache is made only in a missing or empty directory, or one
+        // that is drydock's cache already (its CACHEDIR.TAG, or only the entries a cache has),
+        // never in a project or a home directory named by mistake.
+        let tag = root.join("CACHEDIR.TAG");
+        if root.is_dir() && !tag.exists() {
+            let foreign: Vec<String> = fs::read_dir(&root)
+                .map_err(io_err(&root))?
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !CACHE_ENTRIES.contains(&n.as_str()) && !n.starts_with(".drydock-tmp-"))
+                .collect();
+            if !foreign.is_empty() {
+                let mut shown = foreign.clone();
+                shown.sort();
+                shown.truncate(3);
+                return Err(CacheError::NotACache {
+                    path: root.clone(),
+                    holds: format!(
+                        "{}{}",
+                        shown.join(", "),
+                        if foreign.len() > 3 { ", ..." } else { "" }
+                    ),
+                });
+            }
+        }
         for sub in ["blobs/sha256", "layers", "stage"] {
             let p = root.join(sub);
             fs::create_dir_all(&p).map_err(|e| unusable(e.to_string()))?;
+        }
+        if !tag.exists() {
+            // The Cache Directory Tagging spec (backup tools skip the directory) and drydock's
+            // mark of its own cache.
+            crate::fsutil::write_bytes_atomic(&tag, CACHEDIR_TAG.as_bytes())
+                .map_err(|e| unusable(format!("cannot write in it ({e})")))?;
         }
         // A read-only cache fails here, not halfway through a build.
         tempfile::Builder::new()

@@ -259,13 +259,17 @@ impl Classify for ProjectError {
 impl Classify for CacheError {
     fn kind(&self) -> ErrorKind {
         match self {
-            CacheError::Unusable { .. } | CacheError::NoCacheDir => ErrorKind::Config,
+            CacheError::Unusable { .. } | CacheError::NotACache { .. } | CacheError::NoCacheDir => {
+                ErrorKind::Config
+            }
             _ => ErrorKind::Failed,
         }
     }
     fn path(&self) -> Option<PathBuf> {
         match self {
-            CacheError::Io { path, .. } | CacheError::Unusable { path, .. } => Some(path.clone()),
+            CacheError::Io { path, .. }
+            | CacheError::Unusable { path, .. }
+            | CacheError::NotACache { path, .. } => Some(path.clone()),
             _ => None,
         }
     }
@@ -398,11 +402,15 @@ impl Classify for BuildError {
 
 impl Classify for DeployError {
     fn kind(&self) -> ErrorKind {
-        ErrorKind::Failed
+        match self {
+            DeployError::Record { .. } => ErrorKind::Input,
+            DeployError::HttpsPort { .. } => ErrorKind::Usage,
+            _ => ErrorKind::Failed,
+        }
     }
     fn path(&self) -> Option<PathBuf> {
         match self {
-            DeployError::Io { path, .. } => Some(path.clone()),
+            DeployError::Io { path, .. } | DeployError::Record { path, .. } => Some(path.clone()),
             _ => None,
         }
     }

@@ -192,7 +192,7 @@ fn render_toml(r: &InitReport) -> String {
          # tls_secret = \"{name}-tls\"\n\
          # class = \"nginx\"\n\
          # cert_manager_issuer = \"letsencrypt\"\n\
-         # controller_namespace = \"ingress-nginx\"  # the only namespace allowed to reach the app\n\n\
+         # controller_namespace = \"ingress-nginx\"  # with an Ingress, the only namespace that may reach the app\n\n\
          [lifecycle]\n\
          shutdown_grace = \"15s\"  # SIGTERM, then this long to drain before SIGKILL\n",
         name = r.name

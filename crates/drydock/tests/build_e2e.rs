@@ -344,7 +344,7 @@ fn skopeo_reads_the_layout_and_structure_test_checks_the_archive() {
     let info: serde_json::Value = serde_json::from_str(&run_ok(
         Command::new("skopeo")
             .arg("inspect")
-            .arg(format!("oci:{}:latest", oci.display())),
+            .arg(format!("oci:{}:gin-api:latest", oci.display())),
     ))
     .unwrap();
     assert_eq!(info["Digest"], r["digest"]);

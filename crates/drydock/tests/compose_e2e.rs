@@ -53,8 +53,10 @@ fn compose_bundle_serves_through_the_tls_proxy() {
     let tag = format!("drydock-test/gin-api:compose{n}");
     build_json(&dir, cache.path(), &["--tag", &tag, "--load", "docker"]);
     let out = dir.join("deploy");
+    let (https, http) = (free_port(), free_port());
     run_ok(
         drydock()
+            .env("HTTPS_PORT", https.to_string())
             .arg("deploy")
             .arg(&dir)
             .args([
@@ -73,7 +75,6 @@ fn compose_bundle_serves_through_the_tls_proxy() {
     std::fs::write(cdir.join("secrets/api-token"), "compose-secret\n").unwrap();
 
     let project = format!("drydock{n}");
-    let (https, http) = (free_port(), free_port());
     let env = [
         ("NGINX_IMAGE", "drydock-test/nginx:debian".to_string()),
         ("BIND_ADDRESS", "127.0.0.1".to_string()),
@@ -158,7 +159,7 @@ fn compose_bundle_serves_through_the_tls_proxy() {
     .unwrap();
     assert_eq!(forged["client_ip"], gateway, "{forged}");
 
-    // Plain HTTP only redirects.
+    // Plain HTTP only redirects, to the port HTTPS is published on (not 443).
     let redirect = curl(&[
         "-o",
         "/dev/null",
@@ -166,10 +167,19 @@ fn compose_bundle_serves_through_the_tls_proxy() {
         "%{http_code} %{redirect_url}",
         &format!("http://127.0.0.1:{http}/healthz"),
     ]);
-    assert!(
-        redirect.starts_with("301 https://127.0.0.1/healthz"),
+    assert_eq!(
+        redirect,
+        format!("301 https://127.0.0.1:{https}/healthz"),
         "{redirect}"
     );
+    // Following it lands on the app.
+    let followed = curl(&[
+        "-L",
+        "--cacert",
+        cacert,
+        &format!("http://localhost:{http}/healthz"),
+    ]);
+    assert!(followed.contains("\"ok\""), "{followed}");
 
     // The app's own port is not published.
     let app_id =

@@ -456,22 +456,88 @@ fn generated_go_dockerfiles_build_with_docker() {
     )
     .unwrap();
     let (_g, gin) = copy_example("gin-api");
-    for (name, dir, env) in [
-        ("gopath-hello", gopath.as_path(), vec![]),
-        ("gin-api", gin.as_path(), vec!["API_TOKEN=t"]),
+    // A builder like Docker Hub's golang image: GOPATH=/go, which holds no Gin. A GOPATH project
+    // builds there only with its dependencies in vendor/ (nothing can be fetched here).
+    let official = format!("drydock-data-golang-gopath:{}", std::process::id());
+    let ctx = t.path().join("official");
+    std::fs::create_dir(&ctx).unwrap();
+    std::fs::write(ctx.join("Dockerfile"), "FROM golang:1.19\nENV GOPATH=/go\n").unwrap();
+    run_ok(
+        Command::new("/usr/bin/docker")
+            .env("DOCKER_BUILDKIT", "1")
+            .args(["build", "-q", "-t", &official])
+            .arg(&ctx),
+    );
+    let vendored = t.path().join("vendored");
+    std::fs::create_dir(&vendored).unwrap();
+    std::fs::copy(gopath.join("main.go"), vendored.join("main.go")).unwrap();
+    let list = run_ok(test_env(Command::new("go").current_dir(&vendored).args([
+        "list",
+        "-deps",
+        "-f",
+        "{{if not .Standard}}{{.ImportPath}} {{.Dir}}{{end}}",
+        ".",
+    ])));
+    for line in list.lines().filter(|l| !l.trim().is_empty()) {
+        let (import, src) = line.split_once(' ').unwrap();
+        let dst = vendored.join("vendor").join(import);
+        std::fs::create_dir_all(&dst).unwrap();
+        for e in std::fs::read_dir(src).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_file() {
+                std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+            }
+        }
+    }
+    for (name, dir, env, from) in [
+        ("gopath-hello", gopath.as_path(), vec![], None),
+        ("gin-api", gin.as_path(), vec!["API_TOKEN=t"], None),
+        (
+            "vendored",
+            vendored.as_path(),
+            vec![],
+            Some(official.as_str()),
+        ),
     ] {
-        run_ok(test_env(drydock().arg("deploy").arg(dir).args([
+        let out = run(test_env(drydock().arg("deploy").arg(dir).args([
             "--target",
             "dockerfile",
             "--image",
             "unused:1",
         ])));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name}: {err}");
         let df = dir.join("deploy/docker/Dockerfile");
-        let text = std::fs::read_to_string(&df).unwrap();
+        let mut text = std::fs::read_to_string(&df).unwrap();
         assert!(
             !text.contains("go mod download") && !text.contains("COPY go.mod"),
             "{name}: {text}"
         );
+        if name == "vendored" {
+            // Dependencies in vendor/: nothing to fetch, and nothing to warn about.
+            assert!(
+                !text.contains("go get") && !err.contains("docker/Dockerfile:"),
+                "{text}\n{err}"
+            );
+        } else {
+            // Gin is not vendored: the Dockerfile fetches what the builder lacks, and both it and
+            // deploy's output say what that means.
+            assert!(
+                text.contains("go get -d ./...") && text.contains("not reproducible"),
+                "{text}"
+            );
+            assert!(
+                err.contains("docker/Dockerfile:") && err.contains("github.com/gin-gonic/gin"),
+                "{err}"
+            );
+        }
+        if let Some(from) = from {
+            text = text.replace(
+                "FROM golang:1.19-bookworm AS build",
+                &format!("FROM {from} AS build"),
+            );
+            std::fs::write(&df, &text).unwrap();
+        }
         let tag = format!("drydock-df-{name}:{}", std::process::id());
         let out = Command::new("/usr/bin/docker")
             .env("DOCKER_BUILDKIT", "1")
@@ -501,6 +567,7 @@ fn generated_go_dockerfiles_build_with_docker() {
         drop(c);
         let _ = run(engine("docker").args(["rmi", "-f", &tag]));
     }
+    let _ = run(engine("docker").args(["rmi", "-f", &official]));
     // Rust without a Cargo.lock: no --locked, no COPY of a missing file.
     let (_r, axum) = copy_example("axum-api");
     std::fs::remove_file(axum.join("Cargo.lock")).unwrap();
@@ -516,4 +583,109 @@ fn generated_go_dockerfiles_build_with_docker() {
         "{text}"
     );
     assert!(text.contains("COPY Cargo.toml ./"), "{text}");
+}
+
+/// What deploy's options, output and comments say: `--target` takes a comma list as `--modes`
+/// does, the help lists swarm, a secret delivered as a file is said plainly (and loudly when the
+/// app never reads `<VAR>_FILE`), a NetworkPolicy without an Ingress admits the app's own
+/// namespace (and validates), and without the helper no file claims a health check. Every
+/// file passes `drydock lint`.
+#[test]
+fn deploy_says_what_it_wrote_and_what_the_app_needs() {
+    require_tool("kubernetes-validate");
+    let help = run_ok(drydock().args(["deploy", "--help"]));
+    assert!(
+        help.contains("swarm") && help.contains("k8s,compose"),
+        "{help}"
+    );
+    let (_t, dir) = copy_example("gin-api");
+    // An app that reads DB_PASSWORD only (besides the example's API_TOKEN, read both ways).
+    let cfg = std::fs::read_to_string(dir.join("drydock.toml")).unwrap();
+    std::fs::write(
+        dir.join("drydock.toml"),
+        format!(
+            "{}\n[[secrets]]\nenv = \"DB_PASSWORD\"\nsecret = \"gin-api\"\nkey = \"db-password\"\n",
+            cfg.replacen("[image]\n", "[image]\nhelper = false\n", 1)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("db.go"),
+        "package main\n\nimport \"os\"\n\nvar dbPassword = os.Getenv(\"DB_PASSWORD\")\n",
+    )
+    .unwrap();
+    let out =
+        run(drydock()
+            .arg("deploy")
+            .arg(&dir)
+            .args(["--image", IMAGE, "--target", "k8s,compose"]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let deploy = dir.join("deploy");
+    assert!(deploy.join("kubernetes/deployment.yaml").is_file());
+    assert!(deploy.join("compose/compose.yaml").is_file());
+    assert!(!deploy.join("docker").exists(), "only the targets named");
+    assert!(
+        err.contains("DB_PASSWORD_FILE") && err.contains("will get nothing"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the app reads API_TOKEN_FILE") && !err.contains("API_TOKEN itself"),
+        "{err}"
+    );
+    let compose = std::fs::read_to_string(deploy.join("compose/compose.yaml")).unwrap();
+    assert!(
+        compose.contains("secrets/db-password  ->  DB_PASSWORD (the app reads DB_PASSWORD_FILE)"),
+        "{compose}"
+    );
+    // helper = false: no health check, and no comment claiming one.
+    let c: Value = serde_yaml_ng::from_str(&compose).unwrap();
+    assert!(
+        c["services"]["app"].get("healthcheck").is_none(),
+        "{compose}"
+    );
+    assert!(!compose.contains("is health-checked"), "{compose}");
+    assert!(
+        compose.contains("The app has no health check either"),
+        "{compose}"
+    );
+    // No Ingress: the pods of the namespace may call the app's port, nothing else.
+    let np = yaml(&deploy.join("kubernetes/networkpolicy.yaml"));
+    assert_eq!(
+        np["spec"]["ingress"][0]["from"],
+        serde_json::json!([{"podSelector": {}}]),
+        "{np}"
+    );
+    assert_eq!(np["spec"]["ingress"][0]["ports"][0]["port"], 8080);
+    let text = std::fs::read_to_string(deploy.join("kubernetes/networkpolicy.yaml")).unwrap();
+    assert!(text.contains("There is no Ingress"), "{text}");
+    let v = run(Command::new("kubernetes-validate")
+        .args(["--strict", "-k", "1.34.0"])
+        .arg(deploy.join("kubernetes/networkpolicy.yaml")));
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    // Everything written passes drydock's own lint.
+    let lint = run(drydock().arg("lint").arg(&deploy));
+    assert_eq!(
+        lint.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&lint.stdout),
+        String::from_utf8_lossy(&lint.stderr)
+    );
+    // With an Ingress, only the controller's namespace.
+    let (_t2, _dir2, out2) = deployed("gin-api", &["--target", "k8s"]);
+    let np = yaml(&out2.join("kubernetes/networkpolicy.yaml"));
+    assert_eq!(
+        np["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]
+            ["kubernetes.io/metadata.name"],
+        "ingress-nginx"
+    );
+    // A bad HTTPS_PORT is a usage error naming it.
+    let out = run(drydock()
+        .env("HTTPS_PORT", "https")
+        .arg("deploy")
+        .arg(&dir)
+        .args(["--image", IMAGE, "--target", "compose"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HTTPS_PORT"));
 }

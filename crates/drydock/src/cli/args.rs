@@ -70,13 +70,15 @@ drydock.toml (every key commented) and a .dockerignore suited to the language.
 A file that exists is kept and reported; --force replaces it.")]
     Init(InitArgs),
     /// Write what runs the image: Kubernetes manifests, a Compose bundle behind a TLS proxy,
-    /// and a Dockerfile for `docker build`.
+    /// and a Dockerfile for `docker build`; a Docker Swarm stack on request.
     #[command(after_help = "Examples:
   drydock deploy examples/gin-api
   drydock deploy . --target k8s --image registry.example.com/api:1.4.2
   drydock deploy . --target k8s --push registry.example.com/api:1.4.2
   drydock deploy . --target compose --tls self-signed
   drydock deploy . --target dockerfile --out ops/
+  drydock deploy . --target k8s,compose
+  HTTPS_PORT=8443 drydock deploy . --target swarm --tls self-signed
 
 Without --image, drydock builds the image first (from its cache when nothing
 changed); with --push it also pushes it, and Kubernetes refers to the pushed
@@ -90,6 +92,11 @@ Files go to DIR/deploy unless --out says otherwise:
                nginx.conf; with --tls self-signed also certs/tls.crt and
                certs/tls.key (kept when they exist; the key is 0600)
   docker/      Dockerfile and Dockerfile.dockerignore
+  swarm/       (only with --target swarm) stack.yaml for `docker stack deploy`
+               and its nginx.conf; certs as for compose/
+Compose and Swarm deliver each secret as a file: the app gets <VAR>_FILE (a
+path) instead of <VAR>, and must read it; deploy says so for each secret.
+The HTTP-to-HTTPS redirect names HTTPS_PORT as set when deploy runs (else 443).
 drydock records what it wrote in .drydock-deploy.json: a file edited since
 is kept and reported, and --force replaces it.")]
     Deploy(DeployArgs),
@@ -501,8 +508,9 @@ pub struct DeployArgs {
     /// The project directory.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
-    /// What to write (repeatable; default: all).
-    #[arg(long, value_enum)]
+    /// What to write, comma-separated or repeated (default: k8s,compose,dockerfile; swarm only
+    /// when named).
+    #[arg(long, value_enum, value_delimiter = ',')]
     pub target: Vec<drydock::deploy::Target>,
     /// Output directory (default: DIR/deploy).
     #[arg(long)]
@@ -576,9 +584,13 @@ pub struct LintArgs {
 pub struct RulesArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Write one Markdown page per rule into DIR.
+    /// Write one Markdown page per rule, and their index README.md, into DIR. Pages drydock
+    /// wrote before are replaced; any other file of the same name is refused (exit 2).
     #[arg(long, value_name = "DIR")]
     pub write_docs: Option<PathBuf>,
+    /// With --write-docs: replace files of the same name that drydock did not write.
+    #[arg(long, requires = "write_docs")]
+    pub force: bool,
 }
 
 #[derive(clap::Args)]

@@ -70,6 +70,14 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
     for k in &r.kept {
         ui.warn(&format!("kept {}: {}", k.path.display(), k.why));
     }
+    for n in &r.notes {
+        // A secret the app will not find is a warning; how it is delivered, a note.
+        if n.contains("will get nothing") || n.starts_with("docker/Dockerfile:") {
+            ui.warn(n);
+        } else {
+            ui.note(n);
+        }
+    }
     match a.format {
         Format::Json => out_json(&r),
         Format::Text if !ui.quiet => {

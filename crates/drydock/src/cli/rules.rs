@@ -9,25 +9,7 @@ use super::{out, out_json, Outcome};
 
 pub fn list(a: RulesArgs, ui: &Ui) -> Outcome {
     if let Some(dir) = a.write_docs {
-        let write = |path: &std::path::Path, text: &str| {
-            drydock::fsutil::write_bytes_atomic(path, text.as_bytes()).map_err(|e| Failure {
-                path: Some(path.to_path_buf()),
-                ..Failure::new(
-                    ErrorKind::Failed,
-                    format!("writing {}: {e}", path.display()),
-                )
-            })
-        };
-        for r in RULES {
-            write(&dir.join(format!("{}.md", r.code)), &r.markdown())?;
-        }
-        write(&dir.join("README.md"), &catalog::index_markdown())?;
-        ui.note(&format!(
-            "wrote {} rule pages and README.md into {}",
-            RULES.len(),
-            dir.display()
-        ));
-        return Ok(0);
+        return write_docs(&dir, a.force, ui);
     }
     if a.format == Format::Json {
         let v: Vec<serde_json::Value> = RULES
@@ -53,6 +35,81 @@ pub fn list(a: RulesArgs, ui: &Ui) -> Outcome {
         ));
     }
     out(&s);
+    Ok(0)
+}
+
+/// Writes the rule pages and their index into `dir`, replacing only pages drydock wrote (they
+/// carry [`catalog::GENERATED_MARK`]): `--write-docs .` in a project never replaces its README.
+/// Every page is checked before the first is written, so a refusal writes nothing.
+fn write_docs(dir: &std::path::Path, force: bool, ui: &Ui) -> Outcome {
+    let mut pages: Vec<(String, String)> = RULES
+        .iter()
+        .map(|r| (format!("{}.md", r.code), catalog::rule_page(r)))
+        .collect();
+    pages.push(("README.md".into(), catalog::index_markdown()));
+    let mut foreign = Vec::new();
+    for (name, _) in &pages {
+        let path = dir.join(name);
+        match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Ok(m) if m.is_file() => {
+                let text = std::fs::read(&path).unwrap_or_default();
+                if !catalog::is_generated_page(name, &String::from_utf8_lossy(&text)) {
+                    foreign.push(path);
+                }
+            }
+            // A directory, a symlink, or a file that cannot be looked at: not ours.
+            _ => foreign.push(path),
+        }
+    }
+    if !foreign.is_empty() && !force {
+        let first = foreign[0].clone();
+        let names: Vec<String> = foreign.iter().map(|p| p.display().to_string()).collect();
+        return Err(Failure {
+            path: Some(first),
+            ..Failure::new(
+                ErrorKind::Input,
+                format!(
+                    "{} {} not written by drydock (no \"{}\" line), so `rules --write-docs` will not replace {}; nothing was written\n  fix: name a directory of its own (e.g. docs/rules), or add --force to replace {}",
+                    names.join(", "),
+                    if names.len() == 1 { "is" } else { "are" },
+                    catalog::GENERATED_MARK,
+                    if names.len() == 1 { "it" } else { "them" },
+                    if names.len() == 1 { "it" } else { "them" },
+                ),
+            )
+        });
+    }
+    for (name, text) in &pages {
+        let path = dir.join(name);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            return Err(Failure {
+                path: Some(path.clone()),
+                ..Failure::new(
+                    ErrorKind::Input,
+                    format!(
+                        "{} is a directory\n  fix: remove it, or name another directory",
+                        path.display()
+                    ),
+                )
+            });
+        }
+        if std::fs::read(&path).is_ok_and(|cur| cur == text.as_bytes()) {
+            continue;
+        }
+        drydock::fsutil::write_bytes_atomic(&path, text.as_bytes()).map_err(|e| Failure {
+            path: Some(path.clone()),
+            ..Failure::new(
+                ErrorKind::Failed,
+                format!("writing {}: {e}", path.display()),
+            )
+        })?;
+    }
+    ui.note(&format!(
+        "wrote {} rule pages and README.md into {}",
+        RULES.len(),
+        dir.display()
+    ));
     Ok(0)
 }
 

@@ -112,7 +112,7 @@ fn hardened(image: String) -> ServiceDef {
     }
 }
 
-pub fn compose(p: &Project, image: &str) -> ComposeFile {
+pub fn compose(p: &Project, image: &str, https_port: u16) -> ComposeFile {
     let r = &p.resources;
     let mut app = hardened(image.to_string());
     app.user = Some(format!("{}:{}", p.user.0, p.user.1));
@@ -137,13 +137,16 @@ pub fn compose(p: &Project, image: &str) -> ComposeFile {
     app.expose = vec![p.port.to_string()];
     if p.helper {
         app.healthcheck = Some(HealthcheckDef::helper_probe(p));
+    } else {
+        // Without the helper the image has no probe tool; the header of compose.yaml says so.
+        app.labels = BTreeMap::from([("drydock.dev/ignore".to_string(), "CP006".to_string())]);
     }
     app.stop_grace_period = Some(dur(p.shutdown_grace));
 
     let mut proxy = hardened("${NGINX_IMAGE:-nginx:1.27}".into());
     proxy.tmpfs = vec!["/tmp:size=16m,mode=1777".into()];
     proxy.ports = vec![
-        "${BIND_ADDRESS:-0.0.0.0}:${HTTPS_PORT:-443}:8443".into(),
+        format!("${{BIND_ADDRESS:-0.0.0.0}}:${{HTTPS_PORT:-{https_port}}}:8443"),
         "${BIND_ADDRESS:-0.0.0.0}:${HTTP_PORT:-80}:8080".into(),
     ];
     proxy.volumes = vec![
@@ -172,10 +175,24 @@ pub fn compose(p: &Project, image: &str) -> ComposeFile {
     }
 }
 
-pub fn nginx_conf(p: &Project) -> String {
+/// The redirect's target: `https://$host` and the port HTTPS is published on, unless 443.
+fn https_origin(https_port: u16) -> String {
+    if https_port == 443 {
+        "https://$host".into()
+    } else {
+        format!("https://$host:{https_port}")
+    }
+}
+
+/// nginx for the bundle. `https_port` is the port HTTPS is published on, which the redirect
+/// names: nginx cannot read the environment, so it is fixed when deploy writes the file
+/// (`HTTPS_PORT` then; see [`super::https_port`]).
+pub fn nginx_conf(p: &Project, https_port: u16) -> String {
     format!(
         r#"# nginx for {name}, written by `drydock deploy`: terminates TLS on 8443 (published as
-# ${{HTTPS_PORT:-443}}), redirects plain HTTP to HTTPS, and proxies to the app, which publishes no port.
+# ${{HTTPS_PORT:-{https_port}}}), redirects plain HTTP to HTTPS on port {https_port}, and proxies to the app,
+# which publishes no port. nginx cannot read the environment: the redirect's port is the one
+# deploy was given (HTTPS_PORT={https_port}); to publish HTTPS elsewhere, deploy again with that HTTPS_PORT.
 # It runs as a non-root user on a read-only filesystem, so everything it writes goes to /tmp.
 worker_processes auto;
 pid /tmp/nginx.pid;
@@ -204,7 +221,7 @@ http {{
     server {{
         listen 8080;
         location / {{
-            return 301 https://$host$request_uri;
+            return 301 {origin}$request_uri;
         }}
     }}
 
@@ -229,7 +246,8 @@ http {{
 }}
 "#,
         name = p.name,
-        port = p.port
+        port = p.port,
+        origin = https_origin(https_port),
     )
 }
 

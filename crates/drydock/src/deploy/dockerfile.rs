@@ -57,6 +57,98 @@ fn gopath_mode(p: &Project) -> bool {
     off || !p.root.join("go.mod").is_file()
 }
 
+/// Whether `go get` still fetches in GOPATH mode: it does before Go 1.22.
+fn go_get_works(version: &str) -> bool {
+    let mut parts = version.split('.').map(|n| n.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(1), parts.next().unwrap_or(0));
+    major == 1 && minor < 22
+}
+
+fn summary(deps: &[String]) -> String {
+    let mut s = deps.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+    if deps.len() > 3 {
+        s.push_str(&format!(" and {} more", deps.len() - 3));
+    }
+    s
+}
+
+/// The third-party packages a GOPATH-mode project imports (a first path element with a dot,
+/// not the project's own import path), from its .go files outside vendor/ and testdata/.
+pub fn gopath_dependencies(p: &Project) -> Vec<String> {
+    let own = p.go_module.clone().unwrap_or_else(|| p.name.clone());
+    let mut deps = std::collections::BTreeSet::new();
+    let mut stack = vec![p.root.clone()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                if !name.starts_with(['.', '_'])
+                    && !["vendor", "testdata", "deploy"].contains(&name.as_str())
+                {
+                    stack.push(e.path());
+                }
+            } else if name.ends_with(".go") && !name.ends_with("_test.go") {
+                let Ok(text) = std::fs::read_to_string(e.path()) else {
+                    continue;
+                };
+                let mut in_block = false;
+                for line in text.lines() {
+                    let l = line.trim();
+                    let spec = if in_block {
+                        if l.starts_with(')') {
+                            in_block = false;
+                            continue;
+                        }
+                        l
+                    } else if let Some(rest) = l.strip_prefix("import") {
+                        let rest = rest.trim();
+                        if rest.starts_with('(') {
+                            in_block = true;
+                            rest.trim_start_matches('(')
+                        } else {
+                            rest
+                        }
+                    } else {
+                        continue;
+                    };
+                    if let Some(path) = spec.split('"').nth(1) {
+                        let first = path.split('/').next().unwrap_or("");
+                        if first.contains('.')
+                            && path != own
+                            && !path.starts_with(&format!("{own}/"))
+                        {
+                            deps.insert(path.to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    deps.into_iter().collect()
+}
+
+/// What deploy says about the Dockerfile, when the build it describes needs something the
+/// project does not give it (GOPATH-mode dependencies that are not vendored).
+pub fn dockerfile_note(p: &Project) -> Option<String> {
+    if p.language != Language::Go || !gopath_mode(p) || p.root.join("vendor").is_dir() {
+        return None;
+    }
+    let deps = gopath_dependencies(p);
+    if deps.is_empty() {
+        return None;
+    }
+    let v = go_version(p);
+    Some(if go_get_works(&v) {
+        format!("docker/Dockerfile: a GOPATH-mode project with no vendor/: `docker build` fetches {} with `go get` at their newest commits (network and git needed; not reproducible); vendor them, or move to modules (go mod init && go mod tidy)", summary(&deps))
+    } else {
+        format!("docker/Dockerfile: a GOPATH-mode project with no vendor/, and Go {v} cannot fetch in GOPATH mode: `docker build` finds {} only if the builder's GOPATH has them; vendor them, or move to modules (go mod init && go mod tidy)", summary(&deps))
+    })
+}
+
 pub fn dockerfile(p: &Project) -> String {
     let name = &p.name;
     let mut d = format!(
@@ -68,14 +160,35 @@ pub fn dockerfile(p: &Project) -> String {
     match p.language {
         Language::Go if gopath_mode(p) => {
             let import = p.go_module.clone().unwrap_or_else(|| name.clone());
+            let v = go_version(p);
+            let deps = gopath_dependencies(p);
+            let fetch = if deps.is_empty() || p.root.join("vendor").is_dir() {
+                String::new()
+            } else if go_get_works(&v) {
+                format!(
+                    "# GOPATH mode has no lock file: `go get -d` fetches each dependency the builder's GOPATH\n\
+                     # lacks ({}) at its newest commit, over the network\n\
+                     # with git. That build is not reproducible: vendor them (vendor/), or move to modules\n\
+                     # (go mod init && go mod tidy) and deploy again.\n\
+                     RUN GOPATH=\"/go:$GOPATH\" go get -d ./...\n",
+                    summary(&deps)
+                )
+            } else {
+                format!(
+                    "# Go {v} cannot fetch dependencies in GOPATH mode (`go get` there ended with Go 1.22):\n\
+                     # {} must be in vendor/ or in the builder's GOPATH. Vendor them, or move to modules\n\
+                     # (go mod init && go mod tidy) and deploy again.\n",
+                    summary(&deps)
+                )
+            };
             d.push_str(&format!(
                 "FROM golang:{v}-bookworm AS build\n\
                  # GOPATH mode, as this project builds: imports resolve from vendor/ and GOPATH.\n\
                  ENV GO111MODULE=off\n\
                  WORKDIR /go/src/{import}\n\
                  COPY . .\n\
+                 {fetch}\
                  RUN CGO_ENABLED=0 GOOS=linux GOPATH=\"/go:$GOPATH\" go build -trimpath -ldflags=\"-s -w\" -o /out/{name} {main}\n\n",
-                v = go_version(p),
                 main = p.main,
             ));
         }

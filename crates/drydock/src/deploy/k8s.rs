@@ -361,12 +361,39 @@ pub fn ingress(p: &Project) -> Option<Ingress> {
     })
 }
 
+/// Who may reach the app's port. With an Ingress, only the ingress controller's namespace: the
+/// Ingress is the way in. Without one, the app is reached from inside the cluster, so the pods
+/// of its own namespace (and the controller's namespace, when `[ingress] controller_namespace`
+/// names one); never the whole cluster, never other ports.
 pub fn network_policy(p: &Project) -> NetworkPolicy {
-    let ns = p
-        .ingress
-        .controller_namespace
-        .clone()
-        .unwrap_or_else(|| "ingress-nginx".into());
+    let namespace = |ns: String| NetworkPolicyPeer {
+        namespace_selector: Some(LabelSelector {
+            match_labels: Some(BTreeMap::from([(
+                "kubernetes.io/metadata.name".to_string(),
+                ns,
+            )])),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mut from = Vec::new();
+    if p.ingress.host.is_some() {
+        from.push(namespace(
+            p.ingress
+                .controller_namespace
+                .clone()
+                .unwrap_or_else(|| "ingress-nginx".into()),
+        ));
+    } else {
+        // An empty pod selector with no namespace selector: every pod of this namespace.
+        from.push(NetworkPolicyPeer {
+            pod_selector: Some(LabelSelector::default()),
+            ..Default::default()
+        });
+        if let Some(ns) = p.ingress.controller_namespace.clone() {
+            from.push(namespace(ns));
+        }
+    }
     NetworkPolicy {
         metadata: meta(p, &p.name),
         spec: Some(NetworkPolicySpec {
@@ -376,16 +403,7 @@ pub fn network_policy(p: &Project) -> NetworkPolicy {
             }),
             policy_types: Some(vec!["Ingress".into()]),
             ingress: Some(vec![NetworkPolicyIngressRule {
-                from: Some(vec![NetworkPolicyPeer {
-                    namespace_selector: Some(LabelSelector {
-                        match_labels: Some(BTreeMap::from([(
-                            "kubernetes.io/metadata.name".to_string(),
-                            ns,
-                        )])),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }]),
+                from: Some(from),
                 ports: Some(vec![NetworkPolicyPort {
                     port: Some(IntOrString::Int(p.port as i32)),
                     protocol: Some("TCP".into()),
@@ -395,6 +413,23 @@ pub fn network_policy(p: &Project) -> NetworkPolicy {
             ..Default::default()
         }),
         ..Default::default()
+    }
+}
+
+/// What the NetworkPolicy admits, for its header.
+fn network_policy_comment(p: &Project) -> String {
+    let port = p.port;
+    match (&p.ingress.host, &p.ingress.controller_namespace) {
+        (Some(_), ns) => format!(
+            "# It admits only the ingress controller's namespace ({}) to port {port}: the Ingress is the way in.\n",
+            ns.as_deref().unwrap_or("ingress-nginx")
+        ),
+        (None, None) => format!(
+            "# There is no Ingress ([ingress] host is not set), so it admits the pods of this namespace to\n# port {port}, and nothing from other namespaces. Set [ingress] host for an Ingress, or\n# [ingress] controller_namespace to admit that namespace as well.\n"
+        ),
+        (None, Some(ns)) => format!(
+            "# There is no Ingress ([ingress] host is not set), so it admits the pods of this namespace and\n# of {ns} to port {port}, and nothing else.\n"
+        ),
     }
 }
 
@@ -438,7 +473,7 @@ pub fn manifests(p: &Project, image: &str) -> Result<Vec<(String, String)>, serd
             "networkpolicy.yaml".to_string(),
             format!(
                 "{}{}",
-                header("NetworkPolicy"),
+                header("NetworkPolicy") + &network_policy_comment(p),
                 serde_yaml_ng::to_string(&network_policy(p))?
             ),
         ),

@@ -44,6 +44,10 @@ pub enum DeployError {
     Yaml { what: String, message: String },
     #[error("generating the self-signed certificate: {0}")]
     Certificate(String),
+    #[error("HTTPS_PORT is {value:?}, not a port\n  fix: set HTTPS_PORT to the port HTTPS is published on (1-65535), or unset it for 443")]
+    HttpsPort { value: String },
+    #[error("{} is not a deploy record drydock can read ({why}), so drydock cannot tell which files it wrote\n  fix: restore it, or remove it (deploy then takes files that match what it writes as its own and keeps the others), or deploy with --force to replace every file", .path.display())]
+    Record { path: PathBuf, why: String },
 }
 
 /// The image the files refer to.
@@ -63,6 +67,8 @@ pub struct DeployReport {
     pub written: Vec<PathBuf>,
     /// Files left as they were: unchanged, or edited by someone since drydock wrote them.
     pub kept: Vec<Kept>,
+    /// What the user must know to run what was written (how secrets reach the app, ...).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -79,17 +85,95 @@ fn sha(bytes: &[u8]) -> String {
     crate::digest::Digest::of(bytes).to_string()
 }
 
-fn read_record(out: &Path) -> BTreeMap<String, String> {
-    std::fs::read(out.join(RECORD))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
-        .map(|r| r.files)
-        .unwrap_or_default()
+/// Reads the record; a missing one is empty, an unreadable one an error (never silently empty:
+/// that would turn every file drydock wrote into one it "did not write").
+fn read_record(out: &Path) -> Result<Record, DeployError> {
+    let path = out.join(RECORD);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Record::default()),
+        Err(e) => {
+            return Err(DeployError::Record {
+                path,
+                why: e.to_string(),
+            })
+        }
+    };
+    serde_json::from_slice::<Record>(&bytes).map_err(|e| DeployError::Record {
+        path,
+        why: e.to_string(),
+    })
 }
 
-#[derive(Serialize, serde::Deserialize, Default)]
+/// What drydock wrote: `files` maps each path (relative to the output directory) to the hash
+/// of what it holds. `pending` holds the hashes of files being replaced, written before the
+/// first rename and cleared after the last: a deploy that stops between the two leaves every
+/// file either as it was or as it was to become, and both are known to be drydock's.
+#[derive(Serialize, serde::Deserialize, Default, Clone, PartialEq)]
 struct Record {
     files: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pending: BTreeMap<String, String>,
+}
+
+impl Record {
+    fn owns(&self, name: &str, hash: &str) -> bool {
+        self.files.get(name).is_some_and(|h| h == hash)
+            || self.pending.get(name).is_some_and(|h| h == hash)
+    }
+    fn knows(&self, name: &str) -> bool {
+        self.files.contains_key(name) || self.pending.contains_key(name)
+    }
+}
+
+fn write_record(out: &Path, record: &Record) -> Result<(), DeployError> {
+    let json = serde_json::to_vec_pretty(record).map_err(|e| DeployError::Yaml {
+        what: "the deploy record".into(),
+        message: e.to_string(),
+    })?;
+    let path = out.join(RECORD);
+    crate::fsutil::write_bytes_atomic(&path, &json)
+        .map_err(|source| DeployError::Io { path, source })
+}
+
+/// A file written under a temporary name beside its destination, renamed into place later.
+struct Staged {
+    path: PathBuf,
+    name: String,
+    hash: String,
+    mode: u32,
+    tmp: tempfile::NamedTempFile,
+}
+
+/// Writes `text` to a temporary sibling of `path`, with its final mode, and syncs it. The
+/// directories it had to create are added to `created` (outermost first).
+fn stage(
+    path: &Path,
+    text: &[u8],
+    mode: u32,
+    created: &mut Vec<PathBuf>,
+) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut missing: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    missing.reverse();
+    for d in missing {
+        std::fs::create_dir(&d)?;
+        created.push(d);
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".drydock-tmp-")
+        .tempfile_in(dir)?;
+    tmp.write_all(text)?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    tmp.as_file().sync_data()?;
+    Ok(tmp)
 }
 
 /// One file to write, with its mode.
@@ -115,6 +199,78 @@ fn secrets_comment(p: &Project, lead: &str) -> String {
     out
 }
 
+/// The port the Compose and Swarm proxies publish HTTPS on: `HTTPS_PORT` when deploy runs,
+/// else 443. It is the default of `${HTTPS_PORT:-…}` in the bundle and the port nginx's
+/// HTTP-to-HTTPS redirect names (nginx cannot read the environment when it runs).
+pub fn https_port() -> Result<u16, DeployError> {
+    match std::env::var("HTTPS_PORT") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or(DeployError::HttpsPort { value: v }),
+        _ => Ok(443),
+    }
+}
+
+/// Compose and Swarm deliver each secret as a file and set `<VAR>_FILE` to its path, never
+/// `<VAR>` itself: an app that reads only `<VAR>` gets nothing. Says so for each secret, more
+/// loudly when the app's sources never mention `<VAR>_FILE`.
+fn secret_file_notes(p: &Project) -> Vec<String> {
+    let sources = source_text(&p.root);
+    p.secrets
+        .iter()
+        .map(|s| {
+            let file_var = format!("{}_FILE", s.env);
+            if sources.contains(&file_var) {
+                format!(
+                    "compose/swarm: secret {} reaches the app as the file /run/secrets/{}, whose path is in {file_var} (not {}); the app reads {file_var}",
+                    s.key, s.key, s.env
+                )
+            } else {
+                format!(
+                    "compose/swarm: secret {} reaches the app as the file /run/secrets/{}, whose path is in {file_var}; {} itself is not set, and the app's sources never mention {file_var}, so it will get nothing: make it read the file named by {file_var} (Kubernetes sets {} directly)",
+                    s.key, s.key, s.env, s.env
+                )
+            }
+        })
+        .collect()
+}
+
+/// The Go and Rust sources under `root` (vendor/, target/ and hidden folders skipped), joined,
+/// for [`secret_file_notes`]'s look for a variable's name.
+fn source_text(root: &Path) -> String {
+    let mut text = String::new();
+    let mut stack = vec![root.to_path_buf()];
+    let mut budget = 4000usize;
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            if budget == 0 {
+                return text;
+            }
+            budget -= 1;
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                if !name.starts_with('.')
+                    && !["vendor", "target", "node_modules", "deploy"].contains(&name.as_str())
+                {
+                    stack.push(e.path());
+                }
+            } else if ft.is_file() && (name.ends_with(".go") || name.ends_with(".rs")) {
+                if let Ok(t) = std::fs::read_to_string(e.path()) {
+                    text.push_str(&t);
+                }
+            }
+        }
+    }
+    text
+}
+
 /// Writes the files of `targets` under `out`; returns what was written and what was kept.
 pub fn deploy(
     p: &Project,
@@ -132,7 +288,10 @@ pub fn deploy(
             mode: 0o644,
         })
     };
-    let record = read_record(out);
+    let record = match read_record(out) {
+        Err(_) if force => Record::default(),
+        r => r?,
+    };
     let rel = |path: &Path| {
         path.strip_prefix(out)
             .unwrap_or(path)
@@ -141,6 +300,7 @@ pub fn deploy(
     };
     let mut kept = Vec::new();
     let mut key_pairs = Vec::new();
+    let https_port = https_port()?;
     for t in targets {
         match t {
             Target::K8s => {
@@ -153,37 +313,45 @@ pub fn deploy(
                 }
             }
             Target::Compose => {
-                let c = compose::compose(p, &image.local);
+                let c = compose::compose(p, &image.local, https_port);
                 let yaml = serde_yaml_ng::to_string(&c).map_err(|e| DeployError::Yaml {
                     what: "the Compose file".into(),
                     message: e.to_string(),
                 })?;
                 let mut head = format!("# Compose bundle for {}, written by `drydock deploy`: the app behind an nginx TLS terminator.\n", p.name);
-                head.push_str("#   docker compose up -d   # HTTPS on ${HTTPS_PORT:-443}, a redirect on ${HTTP_PORT:-80}\n");
+                head.push_str(&format!("#   docker compose up -d   # HTTPS on ${{HTTPS_PORT:-{https_port}}}, a redirect to it on ${{HTTP_PORT:-80}}\n# The redirect names port {https_port} (HTTPS_PORT when deploy ran): publishing HTTPS elsewhere\n# needs `HTTPS_PORT=N drydock deploy` again, since nginx cannot read the environment.\n"));
                 match &image.digest {
                     Some(d) => head.push_str(&format!("# The app image is the local engine's {} ({d}): load it first with\n#   drydock build --load docker\n", image.local)),
                     None => head.push_str(&format!("# The app image: {}\n", image.local)),
                 }
-                head.push_str("# The proxy has no healthcheck (drydock lint's CP006 is ignored on it): nginx images carry no\n# probe tool. Compose restarts it if it exits, and the app behind it is health-checked.\n");
+                head.push_str("# The proxy has no healthcheck (drydock lint's CP006 is ignored on it): nginx images carry no\n# probe tool. Compose restarts it if it exits");
+                head.push_str(if p.helper {
+                    ", and the app behind it is health-checked.\n"
+                } else {
+                    ". The app has no health check either: it was built\n# without drydock-helper (helper = false), and scratch has no probe tool; the proxy waits only\n# for it to start.\n"
+                });
                 head.push_str("# Put certs/tls.crt and certs/tls.key beside this file (`--tls self-signed` writes a development pair),\n# readable by uid 65532");
                 head.push_str(&secrets_comment(p, ":\n"));
                 push(
                     out.join("compose/compose.yaml"),
                     format!("{head}{}", compose::quote_sexagesimal(&yaml)),
                 );
-                push(out.join("compose/nginx.conf"), compose::nginx_conf(p));
+                push(
+                    out.join("compose/nginx.conf"),
+                    compose::nginx_conf(p, https_port),
+                );
                 if tls == Tls::SelfSigned {
                     key_pairs.push(out.join("compose/certs"));
                 }
             }
             Target::Swarm => {
-                let stack = swarm::stack(p, &image.local);
+                let stack = swarm::stack(p, &image.local, https_port);
                 let yaml = serde_yaml_ng::to_string(&stack).map_err(|e| DeployError::Yaml {
                     what: "the Swarm stack".into(),
                     message: e.to_string(),
                 })?;
                 let mut head = format!("# Docker Swarm stack for {}, written by `drydock deploy`: the app's replicas behind an nginx TLS terminator.\n", p.name);
-                head.push_str(&format!("#   docker stack deploy -c stack.yaml {}   # HTTPS on ${{HTTPS_PORT:-443}} of the node running nginx\n", p.name));
+                head.push_str(&format!("#   docker stack deploy -c stack.yaml {}   # HTTPS on ${{HTTPS_PORT:-{https_port}}} of the node running nginx\n# The HTTP redirect names port {https_port} (HTTPS_PORT when deploy ran; deploy again to change it).\n", p.name));
                 head.push_str(&format!("# The app image: {} (on one node a local image works: add --resolve-image never; on\n# several, push it: drydock build --push REF, and deploy with --image REF@sha256:…).\n", image.local));
                 head.push_str("# nginx publishes its ports in host mode and finds the replicas through Swarm's DNS: the\n# routing mesh is not needed. Put certs/tls.crt and certs/tls.key beside this file\n# (`--tls self-signed` writes a development pair)");
                 head.push_str(&secrets_comment(p, "\n# (they become Swarm secrets):\n"));
@@ -191,7 +359,10 @@ pub fn deploy(
                     out.join("swarm/stack.yaml"),
                     format!("{head}{}", compose::quote_sexagesimal(&yaml)),
                 );
-                push(out.join("swarm/nginx.conf"), swarm::nginx_conf(p));
+                push(
+                    out.join("swarm/nginx.conf"),
+                    swarm::nginx_conf(p, https_port),
+                );
                 if tls == Tls::SelfSigned {
                     key_pairs.push(out.join("swarm/certs"));
                 }
@@ -233,21 +404,29 @@ pub fn deploy(
             mode: 0o600,
         });
     }
-    let mut new_record = record.clone();
-    let mut written = Vec::new();
+    // Decide, then write every file to a temporary sibling, then rename them all: a failure
+    // before the renames (a full disk, a file where a directory must go) changes nothing.
+    let mut new_record = Record {
+        files: record.files.clone(),
+        pending: BTreeMap::new(),
+    };
+    let mut staged: Vec<Staged> = Vec::new();
+    let mut created: Vec<PathBuf> = Vec::new();
     for f in files {
         let name = rel(&f.path);
         let current = std::fs::read(&f.path).ok();
         if let Some(cur) = &current {
-            let ours = record.get(&name).is_some_and(|h| *h == sha(cur));
-            if cur == f.text.as_bytes() && (ours || force) {
-                new_record.insert(name, sha(cur));
+            let ours = record.owns(&name, &sha(cur));
+            if cur == f.text.as_bytes() {
+                // Already what drydock writes: nothing to replace, whoever wrote it (an earlier
+                // deploy that stopped before its record, say).
+                new_record.files.insert(name, sha(cur));
                 continue;
             }
             if !ours && !force {
                 kept.push(Kept {
                     path: f.path.clone(),
-                    why: if record.contains_key(&name) {
+                    why: if record.knows(&name) {
                         "edited since drydock wrote it (--force replaces it)".into()
                     } else {
                         "not written by drydock (--force replaces it)".into()
@@ -256,35 +435,104 @@ pub fn deploy(
                 continue;
             }
         }
-        let io = |source| DeployError::Io {
-            path: f.path.clone(),
-            source,
+        // A replaced file keeps its mode, except that a key never becomes readable by others.
+        let mode = match crate::fsutil::existing_mode(&f.path) {
+            Some(m) if f.mode != 0o600 => m,
+            _ => f.mode,
         };
-        crate::fsutil::write_bytes_atomic_mode(&f.path, f.text.as_bytes(), f.mode).map_err(io)?;
-        if f.mode == 0o600 {
+        match stage(&f.path, f.text.as_bytes(), mode, &mut created) {
+            Ok(tmp) => staged.push(Staged {
+                hash: sha(f.text.as_bytes()),
+                name,
+                path: f.path,
+                mode,
+                tmp,
+            }),
+            Err(source) => {
+                drop(staged);
+                for d in created.iter().rev() {
+                    let _ = std::fs::remove_dir(d);
+                }
+                return Err(DeployError::Io {
+                    path: f.path,
+                    source,
+                });
+            }
+        }
+    }
+    if !staged.is_empty() {
+        let mut pending = new_record.clone();
+        pending.pending = staged
+            .iter()
+            .map(|s| (s.name.clone(), s.hash.clone()))
+            .collect();
+        if let Err(e) = write_record(out, &pending) {
+            drop(staged);
+            for d in created.iter().rev() {
+                let _ = std::fs::remove_dir(d);
+            }
+            return Err(e);
+        }
+    }
+    let mut written = Vec::new();
+    for s in staged {
+        s.tmp.persist(&s.path).map_err(|e| DeployError::Io {
+            path: s.path.clone(),
+            source: e.error,
+        })?;
+        if s.mode == 0o600 {
             // The proxy reads the key as uid 65532 through the bind mount. As root, hand it
             // over; otherwise the header of compose.yaml says what to do.
-            let _ = std::os::unix::fs::chown(&f.path, Some(65532), Some(65532));
+            let _ = std::os::unix::fs::chown(&s.path, Some(65532), Some(65532));
         }
-        new_record.insert(name, sha(f.text.as_bytes()));
-        written.push(f.path);
+        new_record.files.insert(s.name, s.hash);
+        written.push(s.path);
     }
     if new_record != record {
-        let json = serde_json::to_vec_pretty(&Record { files: new_record }).map_err(|e| {
-            DeployError::Yaml {
-                what: "the deploy record".into(),
-                message: e.to_string(),
-            }
-        })?;
-        let path = out.join(RECORD);
-        crate::fsutil::write_bytes_atomic(&path, &json).map_err(|source| DeployError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        write_record(out, &new_record)?;
+    }
+    let mut notes = if targets
+        .iter()
+        .any(|t| matches!(t, Target::Compose | Target::Swarm))
+    {
+        secret_file_notes(p)
+    } else {
+        Vec::new()
+    };
+    if targets.contains(&Target::Dockerfile) {
+        notes.extend(dockerfile::dockerfile_note(p));
     }
     Ok(DeployReport {
         image: image.reference.clone(),
         written,
         kept,
+        notes,
     })
+}
+
+#[cfg(test)]
+mod record_tests {
+    use super::*;
+
+    /// A deploy stopped among its renames leaves each file old or new: the record written
+    /// before the renames knows both, so the next deploy replaces either without a refusal.
+    #[test]
+    fn pending_hashes_are_drydocks_too() {
+        let t = tempfile::tempdir().unwrap();
+        let record = Record {
+            files: BTreeMap::from([("a.yaml".into(), sha(b"old"))]),
+            pending: BTreeMap::from([("a.yaml".into(), sha(b"new"))]),
+        };
+        write_record(t.path(), &record).unwrap();
+        let read = read_record(t.path()).unwrap();
+        assert!(read.owns("a.yaml", &sha(b"old")) && read.owns("a.yaml", &sha(b"new")));
+        assert!(!read.owns("a.yaml", &sha(b"edited")) && read.knows("a.yaml"));
+        // A record from before `pending` existed still reads.
+        std::fs::write(
+            t.path().join(RECORD),
+            r#"{"files": {"b.yaml": "sha256:00"}}"#,
+        )
+        .unwrap();
+        assert!(read_record(t.path()).unwrap().owns("b.yaml", "sha256:00"));
+    }
 }

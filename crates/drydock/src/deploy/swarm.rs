@@ -37,7 +37,7 @@ fn tmpfs(size: u64) -> Value {
 const DRAIN: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The stack file (`docker stack deploy -c stack.yaml NAME`).
-pub fn stack(p: &Project, image: &str) -> Value {
+pub fn stack(p: &Project, image: &str, https_port: u16) -> Value {
     let r = &p.resources;
     let mut app = hardened(image, &format!("{}:{}", p.user.0, p.user.1));
     let mut env: serde_json::Map<String, Value> =
@@ -66,6 +66,9 @@ pub fn stack(p: &Project, image: &str) -> Value {
     if p.helper {
         let hc = HealthcheckDef::helper_probe(p);
         app["healthcheck"] = serde_json::to_value(hc).expect("a health check serialises");
+    } else {
+        // No probe tool in a scratch image without the helper (as in the Compose bundle).
+        app["labels"] = json!({"drydock.dev/ignore": "CP006"});
     }
     // The drain comes before the app's own grace (SIGTERM reaches it only after the drain).
     let grace = p.shutdown_grace + if p.helper { DRAIN } else { Default::default() };
@@ -91,7 +94,7 @@ pub fn stack(p: &Project, image: &str) -> Value {
 
     let mut proxy = hardened("${NGINX_IMAGE:-nginx:1.27}", "65532:65532");
     proxy["ports"] = json!([
-        {"target": 8443, "published": "${HTTPS_PORT:-443}", "protocol": "tcp", "mode": "host"},
+        {"target": 8443, "published": format!("${{HTTPS_PORT:-{https_port}}}"), "protocol": "tcp", "mode": "host"},
         {"target": 8080, "published": "${HTTP_PORT:-80}", "protocol": "tcp", "mode": "host"},
     ]);
     proxy["configs"] = json!([{"source": "nginx_conf", "target": "/etc/nginx/nginx.conf"}]);
@@ -120,8 +123,8 @@ pub fn stack(p: &Project, image: &str) -> Value {
 }
 
 /// nginx for the stack: the Compose bundle's, with the app's replicas found through Swarm's DNS.
-pub fn nginx_conf(p: &Project) -> String {
-    super::compose::nginx_conf(p)
+pub fn nginx_conf(p: &Project, https_port: u16) -> String {
+    super::compose::nginx_conf(p, https_port)
         .replace(
             "# It runs as a non-root user on a read-only filesystem, so everything it writes goes to /tmp.",
             "# It runs as a non-root user on a read-only filesystem, so everything it writes goes to /tmp.\n# In the Swarm stack it finds the app's replicas through Swarm's DNS (tasks.app), resolved\n# again every 2 s, and tries the next replica when one refuses (a task stopping in an update).",
