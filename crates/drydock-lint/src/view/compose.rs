@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use super::purpose::{self as purposes, Purpose, Runs};
 use crate::yaml::{Node, Value, YamlFile};
 
 pub struct Service<'a> {
@@ -13,6 +14,8 @@ pub struct Service<'a> {
     pub key: &'a Node,
     pub node: &'a Node,
     pub ignored: BTreeSet<String>,
+    /// What the service is for (see [`purpose`]).
+    pub purpose: Purpose,
 }
 
 impl Service<'_> {
@@ -61,13 +64,74 @@ impl<'a> ComposeCtx<'a> {
                             key: k,
                             node: v,
                             ignored: labels_ignore(v),
+                            purpose: Purpose::Service,
                         });
                     }
                 }
             }
         }
+        let completed: BTreeSet<String> = services
+            .iter()
+            .flat_map(|s| waits_for_completion(s.node))
+            .collect();
+        for s in &mut services {
+            s.purpose = purpose(s.name, s.node, completed.contains(s.name));
+        }
         ComposeCtx { services }
     }
+}
+
+/// The services `node` waits for with `condition: service_completed_successfully`.
+fn waits_for_completion(node: &Node) -> Vec<String> {
+    match &node.at("depends_on").value {
+        Value::Map(m) => m
+            .iter()
+            .filter(|(_, v)| {
+                v.at("condition").as_str() == Some("service_completed_successfully")
+            })
+            .filter_map(|(k, _)| k.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What a Compose service is for, decided once for every rule:
+/// - a toolbox when it is never started (`deploy.replicas: 0`, a client to `docker compose run`)
+///   or its command only keeps it alive (`sleep infinity`, `tail -f /dev/null`);
+/// - a one-shot job when another service waits for it to complete
+///   (`condition: service_completed_successfully`), or when it is not told to restart forever
+///   (`restart` unset, `"no"` or `on-failure`) and either its command's last step is a program
+///   that finishes (`echo`, `mc mb`, `psql < x.sql`, `go build`…) or, publishing no port, its
+///   name says it runs once (`*-init`, `setup`, `migrate`, `prepare_*`, `createbuckets`);
+/// - a long-running service otherwise (`restart: always` or `unless-stopped` always is one).
+pub fn purpose(name: &str, node: &Node, completion_awaited: bool) -> Purpose {
+    if node.at("deploy").at("replicas").as_i64() == Some(0) || node.at("scale").as_i64() == Some(0)
+    {
+        return Purpose::Toolbox;
+    }
+    let mut argv = purposes::argv(node.at("entrypoint"));
+    argv.extend(purposes::argv(node.at("command")));
+    let runs = purposes::runs(&argv);
+    if runs == Runs::KeepAlive {
+        return Purpose::Toolbox;
+    }
+    if completion_awaited {
+        return Purpose::OneShot;
+    }
+    let restart = node.at("restart").text().unwrap_or_default();
+    let forever = matches!(restart.as_str(), "always" | "unless-stopped")
+        || matches!(
+            node.at("deploy").at("restart_policy").at("condition").as_str(),
+            Some("any")
+        );
+    if forever {
+        return Purpose::Service;
+    }
+    let publishes = !node.at("ports").seq().is_empty();
+    if runs == Runs::ToCompletion || (!publishes && purposes::name_says_one_shot(name)) {
+        return Purpose::OneShot;
+    }
+    Purpose::Service
 }
 
 fn labels_ignore(node: &Node) -> BTreeSet<String> {

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use super::purpose::{self, Purpose};
 use crate::options::{LintOptions, PodSecurity, SecretEnvStance};
 use crate::yaml::{Node, YamlFile};
 
@@ -44,6 +45,37 @@ pub struct Container<'a> {
     pub node: &'a Node,
     /// An init container (runs to completion before the others start).
     pub init: bool,
+}
+
+impl Container<'_> {
+    /// What the container is for, decided once for every rule:
+    /// - an init helper: an init container, unless it is a sidecar (`restartPolicy: Always`);
+    /// - a one-shot job: a container of a Job or CronJob, or of a pod whose `restartPolicy` is
+    ///   `Never` or `OnFailure` (it is meant to finish);
+    /// - a toolbox: its `command`/`args` only keep it alive (`sleep infinity`,
+    ///   `tail -f /dev/null`);
+    /// - a long-running service otherwise.
+    pub fn purpose(&self) -> Purpose {
+        if self.init && self.node.at("restartPolicy").as_str() != Some("Always") {
+            return Purpose::InitHelper;
+        }
+        if matches!(self.object.kind.as_str(), "Job" | "CronJob")
+            || self.object.pod.is_some_and(|p| {
+                matches!(
+                    p.at("restartPolicy").as_str(),
+                    Some("Never" | "OnFailure")
+                )
+            })
+        {
+            return Purpose::OneShot;
+        }
+        let mut argv = purpose::argv(self.node.at("command"));
+        argv.extend(purpose::argv(self.node.at("args")));
+        if purpose::runs(&argv) == purpose::Runs::KeepAlive {
+            return Purpose::Toolbox;
+        }
+        Purpose::Service
+    }
 }
 
 impl<'a> KubernetesCtx<'a> {

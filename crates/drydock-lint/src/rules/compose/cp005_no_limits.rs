@@ -33,6 +33,19 @@ services:
     mem_limit: 256m
 ```
 
+## When it does not apply
+Limits keep a service that runs for good from taking the machine; the rule skips services that are not long-running, as the Compose view decides once
+for every rule:
+- toolboxes: never started (`deploy.replicas: 0`, a client for `docker compose run`), or a
+  command that only keeps the container alive (`sleep infinity`, `tail -f /dev/null`);
+- one-shot jobs: a service another one waits for with
+  `condition: service_completed_successfully`; or one not told to restart forever (`restart`
+  unset, `"no"` or `on-failure`) whose command's last step is a program that finishes (`echo`,
+  `mc mb`, `psql < x.sql`, `go build`…) or that publishes no port and whose name says it runs
+  once (`*-init`, `setup`, `migrate`, `prepare_*`, `createbuckets`).
+
+A service with `restart: always` or `unless-stopped` is always long-running.
+
 ## References
 - https://docs.docker.com/reference/compose-file/services/
 "#,
@@ -41,7 +54,7 @@ services:
 
 fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for s in &ctx.services {
+    for s in ctx.services.iter().filter(|s| s.purpose.is_service()) {
         let limits = s.node.at("deploy").at("resources").at("limits");
         let cpu = s.node.get("cpus").is_some() || limits.get("cpus").is_some();
         let mem = s.node.get("mem_limit").is_some() || limits.get("memory").is_some();

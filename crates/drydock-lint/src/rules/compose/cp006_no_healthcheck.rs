@@ -33,6 +33,19 @@ services:
       test: ["CMD", "/usr/local/bin/drydock-helper", "probe", "http://127.0.0.1:8080/healthz"]
 ```
 
+## When it does not apply
+A health check tells whether a running service still works; the rule skips services that are not long-running, as the Compose view decides once
+for every rule:
+- toolboxes: never started (`deploy.replicas: 0`, a client for `docker compose run`), or a
+  command that only keeps the container alive (`sleep infinity`, `tail -f /dev/null`);
+- one-shot jobs: a service another one waits for with
+  `condition: service_completed_successfully`; or one not told to restart forever (`restart`
+  unset, `"no"` or `on-failure`) whose command's last step is a program that finishes (`echo`,
+  `mc mb`, `psql < x.sql`, `go build`…) or that publishes no port and whose name says it runs
+  once (`*-init`, `setup`, `migrate`, `prepare_*`, `createbuckets`).
+
+A service with `restart: always` or `unless-stopped` is always long-running.
+
 ## References
 - https://docs.docker.com/reference/compose-file/services/
 "#,
@@ -42,6 +55,7 @@ services:
 fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
     ctx.services
         .iter()
+        .filter(|s| s.purpose.is_service())
         .filter(|s| {
             s.node.get("healthcheck").is_none()
                 || s.node.at("healthcheck").at("disable").as_bool() == Some(true)
