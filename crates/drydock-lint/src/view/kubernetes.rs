@@ -12,6 +12,9 @@ use crate::yaml::{Node, YamlFile};
 /// The label by which a Namespace tells the admission controller which profile to enforce.
 pub const ENFORCE_LABEL: &str = "pod-security.kubernetes.io/enforce";
 
+/// The label by which a Namespace pins the version of the Standards enforced (`v1.29`, `latest`).
+pub const ENFORCE_VERSION_LABEL: &str = "pod-security.kubernetes.io/enforce-version";
+
 pub struct Object<'a> {
     pub path: &'a str,
     pub node: &'a Node,
@@ -36,6 +39,9 @@ pub struct KubernetesCtx<'a> {
     pub pod_security: PodSecurity,
     /// Namespaces of the input whose enforce label names a profile.
     pub namespaces: HashMap<String, PodSecurity>,
+    /// Namespaces of the input whose enforce-version label pins a version (`v1.29`): the
+    /// Standards as that Kubernetes release defines them. Absent or `latest`: the newest.
+    pub versions: HashMap<String, (u32, u32)>,
 }
 
 /// One container of a pod, with the object it belongs to.
@@ -104,11 +110,25 @@ impl<'a> KubernetesCtx<'a> {
                 Some((o.name.clone(), PodSecurity::from_label(level)?))
             })
             .collect();
+        let versions = objects
+            .iter()
+            .filter(|o| o.kind == "Namespace")
+            .filter_map(|o| {
+                let v = o
+                    .node
+                    .at("metadata")
+                    .at("labels")
+                    .at(ENFORCE_VERSION_LABEL)
+                    .as_str()?;
+                Some((o.name.clone(), parse_version(v)?))
+            })
+            .collect();
         KubernetesCtx {
             objects,
             secret_env: opts.secret_env,
             pod_security: opts.pod_security,
             namespaces,
+            versions,
         }
     }
 
@@ -119,6 +139,14 @@ impl<'a> KubernetesCtx<'a> {
             .as_deref()
             .and_then(|n| self.namespaces.get(n).copied())
             .unwrap_or(self.pod_security)
+    }
+
+    /// The version of the Standards an object is held to: its Namespace's enforce-version label
+    /// when the Namespace is in the input; `None` is the newest.
+    pub fn standards_version(&self, o: &Object<'_>) -> Option<(u32, u32)> {
+        o.namespace
+            .as_deref()
+            .and_then(|n| self.versions.get(n).copied())
     }
 
     /// Every container of every pod, init containers included.
@@ -134,6 +162,12 @@ impl<'a> KubernetesCtx<'a> {
                 })
         })
     }
+}
+
+/// `v1.29` or `1.29` as (1, 29); `latest` and anything else as the newest (None).
+fn parse_version(v: &str) -> Option<(u32, u32)> {
+    let (major, minor) = v.trim().trim_start_matches('v').split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
 fn ignored(meta: &Node) -> BTreeSet<String> {
