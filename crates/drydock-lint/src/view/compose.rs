@@ -19,30 +19,45 @@ pub struct Service<'a> {
 }
 
 impl Service<'_> {
-    /// Reverse proxies are the services that are meant to publish ports.
+    /// Reverse proxies are the services that are meant to publish ports: by image, by a word of
+    /// the name (`proxy`, `front-envoy`, `api_gateway`), or by the Dockerfile they build.
     pub fn is_proxy(&self) -> bool {
+        const PROXIES: [&str; 6] = ["nginx", "openresty", "traefik", "caddy", "haproxy", "envoy"];
         let image = self
             .node
             .at("image")
             .as_str()
             .unwrap_or("")
             .to_ascii_lowercase();
+        let build = self.node.at("build");
+        let built = format!(
+            "{} {}",
+            build.at("dockerfile").as_str().unwrap_or(""),
+            build
+                .at("context")
+                .as_str()
+                .or(build.as_str())
+                .unwrap_or("")
+        )
+        .to_ascii_lowercase();
         let name = self.name.to_ascii_lowercase();
-        ["nginx", "openresty", "traefik", "caddy", "haproxy", "envoy"]
+        // Proxies of something else than the service's HTTP clients: the Docker socket, a
+        // database (cloud-sql-proxy), outbound traffic (squid).
+        if ["socket", "sql", "squid"]
             .iter()
-            .any(|p| image.contains(p))
-            || matches!(
-                name.as_str(),
-                "proxy"
-                    | "nginx"
-                    | "openresty"
-                    | "traefik"
-                    | "caddy"
-                    | "haproxy"
-                    | "envoy"
-                    | "gateway"
-                    | "ingress"
-            )
+            .any(|w| name.contains(w) || image.contains(w))
+        {
+            return false;
+        }
+        PROXIES
+            .iter()
+            .any(|p| image.contains(p) || built.contains(p))
+            || name
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|w| {
+                    PROXIES.contains(&w)
+                        || matches!(w, "proxy" | "reverseproxy" | "gateway" | "ingress" | "lb")
+                })
     }
 }
 
@@ -70,12 +85,17 @@ impl<'a> ComposeCtx<'a> {
                 }
             }
         }
-        let completed: BTreeSet<String> = services
+        // Per Compose file: the input may hold many projects.
+        let completed: BTreeSet<(&str, String)> = services
             .iter()
-            .flat_map(|s| waits_for_completion(s.node))
+            .flat_map(|s| waits_for_completion(s.node).into_iter().map(|n| (s.path, n)))
             .collect();
         for s in &mut services {
-            s.purpose = purpose(s.name, s.node, completed.contains(s.name));
+            s.purpose = purpose(
+                s.name,
+                s.node,
+                completed.contains(&(s.path, s.name.to_string())),
+            );
         }
         ComposeCtx { services }
     }
