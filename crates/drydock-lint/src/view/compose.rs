@@ -66,6 +66,37 @@ pub struct ComposeCtx<'a> {
 }
 
 impl<'a> ComposeCtx<'a> {
+    /// A service's `key`, or the one it inherits through `extends:` from a service of the same
+    /// file. `Err(())` when it extends a service of another file (`extends: {file: …}`), whose
+    /// fields the input does not hold: rules about an absent field then cannot tell.
+    pub fn field(&self, s: &Service<'a>, key: &str) -> Result<Option<&'a Node>, ()> {
+        let mut node = s.node;
+        for _ in 0..8 {
+            if let Some(v) = node.get(key) {
+                return Ok(Some(v));
+            }
+            let ext = node.at("extends");
+            if ext.is_null() {
+                return Ok(None);
+            }
+            if ext.get("file").is_some() {
+                return Err(());
+            }
+            let base = ext.as_str().or(ext.at("service").as_str()).unwrap_or("");
+            match self
+                .services
+                .iter()
+                .find(|o| o.path == s.path && o.name == base)
+            {
+                Some(o) => node = o.node,
+                None => return Err(()),
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl<'a> ComposeCtx<'a> {
     /// Reads the services of the files.
     pub fn new(files: &'a [YamlFile]) -> ComposeCtx<'a> {
         let mut services = Vec::new();

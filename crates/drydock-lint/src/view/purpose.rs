@@ -181,6 +181,7 @@ fn finite(step: &[String]) -> bool {
             true
         }
         "sleep" => !keep_alive(step),
+        "ping" => args.iter().any(|a| a == "-c" || a.starts_with("-c")),
         "go" => matches!(
             sub,
             "build" | "vet" | "test" | "generate" | "mod" | "install" | "get"

@@ -44,7 +44,9 @@ for every rule:
   `mc mb`, `psql < x.sql`, `go build`…) or that publishes no port and whose name says it runs
   once (`*-init`, `setup`, `migrate`, `prepare_*`, `createbuckets`).
 
-A service with `restart: always` or `unless-stopped` is always long-running.
+A service with `restart: always` or `unless-stopped` is always long-running. Limits inherited
+with `extends:` from a service of the same file count; a service extending one of another file
+is not judged (its fields are not in the input).
 
 ## References
 - https://docs.docker.com/reference/compose-file/services/
@@ -55,9 +57,19 @@ A service with `restart: always` or `unless-stopped` is always long-running.
 fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in ctx.services.iter().filter(|s| s.purpose.is_service()) {
-        let limits = s.node.at("deploy").at("resources").at("limits");
-        let cpu = s.node.get("cpus").is_some() || limits.get("cpus").is_some();
-        let mem = s.node.get("mem_limit").is_some() || limits.get("memory").is_some();
+        // Extends a service of another file: its limits are not in the input.
+        let (Ok(cpus), Ok(mem_limit), Ok(deploy)) = (
+            ctx.field(s, "cpus"),
+            ctx.field(s, "mem_limit"),
+            ctx.field(s, "deploy"),
+        ) else {
+            continue;
+        };
+        let limits = deploy
+            .map(|d| d.at("resources").at("limits"))
+            .filter(|l| !l.is_null());
+        let cpu = cpus.is_some() || limits.is_some_and(|l| l.get("cpus").is_some());
+        let mem = mem_limit.is_some() || limits.is_some_and(|l| l.get("memory").is_some());
         if !cpu || !mem {
             let missing = match (cpu, mem) {
                 (false, false) => "CPU and memory limits",

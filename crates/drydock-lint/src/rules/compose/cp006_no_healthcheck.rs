@@ -44,7 +44,9 @@ for every rule:
   `mc mb`, `psql < x.sql`, `go build`…) or that publishes no port and whose name says it runs
   once (`*-init`, `setup`, `migrate`, `prepare_*`, `createbuckets`).
 
-A service with `restart: always` or `unless-stopped` is always long-running.
+A service with `restart: always` or `unless-stopped` is always long-running. A health check
+inherited with `extends:` from a service of the same file counts; a service extending one of
+another file is not judged (its fields are not in the input).
 
 ## References
 - https://docs.docker.com/reference/compose-file/services/
@@ -56,9 +58,11 @@ fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
     ctx.services
         .iter()
         .filter(|s| s.purpose.is_service())
-        .filter(|s| {
-            s.node.get("healthcheck").is_none()
-                || s.node.at("healthcheck").at("disable").as_bool() == Some(true)
+        .filter(|s| match ctx.field(s, "healthcheck") {
+            Ok(None) => true,
+            Ok(Some(h)) => h.at("disable").as_bool() == Some(true),
+            // Extends a service of another file: its health check is not in the input.
+            Err(()) => false,
         })
         .map(|s| {
             at(
