@@ -86,7 +86,7 @@ fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
                     s.path,
                     node,
                     format!(
-                        "service `{}` publishes port {port}: application ports belong behind the proxy (`{p}`), which this lets clients go around",
+                        "service `{}` publishes port {port}, so clients can go around the proxy `{p}`: application ports belong behind it",
                         s.name
                     ),
                     Some("remove `ports` (use `expose`), or bind it to 127.0.0.1 for local use".into()),
