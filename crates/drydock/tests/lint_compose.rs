@@ -50,6 +50,8 @@ fn every_compose_rule_triggers_on_its_bad_fixture_and_not_on_the_good_one() {
         ("CP007", GOOD.replace("LOG_LEVEL: info", "DB_PASSWORD: hunter2")),
         ("CP007", GOOD.replace("      API_TOKEN_FILE: /run/secrets/api-token\n      LOG_LEVEL: info", "      - API_TOKEN=abc")),
         ("CP008", GOOD.replace("read_only: true", "read_only: true\n    network_mode: host")),
+        ("CP009", GOOD.replace("image: nginx:1.27", "image: nginx")),
+        ("CP009", GOOD.replace("image: nginx:1.27", "image: nginx:latest")),
     ];
     for (code, bad) in cases {
         assert_ne!(bad, GOOD, "{code}: the fixture must change something");
