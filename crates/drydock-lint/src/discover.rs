@@ -92,7 +92,9 @@ mod template_tests {
             "args: [echo, \"Files: {{inputs.parameters.files}}\"]\n"
         ));
         assert!(!is_template("value: '{{steps.step1.outputs.result}}'\n"));
-        assert!(!is_template("# {{steps.<name>.outputs.result}} can be used\nkind: Pod\n"));
+        assert!(!is_template(
+            "# {{steps.<name>.outputs.result}} can be used\nkind: Pod\n"
+        ));
         assert!(!is_template(
             "args: [\"echo\", \"x\"] # {{a}} -> Updated: {{inputs.parameters.message}}\n"
         ));

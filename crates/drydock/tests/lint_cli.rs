@@ -736,10 +736,7 @@ fn the_realworld_compose_and_kubernetes_corpus_lints_without_errors() {
         let dir = files.join(kind);
         let total = walkdir_count(&dir);
         assert!(total > 100, "{}: only {total} files", dir.display());
-        let out = run(drydock()
-            .arg("lint")
-            .arg(&dir)
-            .args(["--format", "json"]));
+        let out = run(drydock().arg("lint").arg(&dir).args(["--format", "json"]));
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(
             out.status.code(),
@@ -761,7 +758,10 @@ fn the_realworld_compose_and_kubernetes_corpus_lints_without_errors() {
         }
         let n = total - skipped.len();
         let linted = format!("linted {n} files ({n} {noun}s)");
-        assert!(err.contains(&linted), "{kind}: expected `{linted}` in:\n{err}");
+        assert!(
+            err.contains(&linted),
+            "{kind}: expected `{linted}` in:\n{err}"
+        );
     }
 }
 

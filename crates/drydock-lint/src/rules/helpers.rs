@@ -100,9 +100,35 @@ pub fn names_a_file(name: &str, v: &str) -> bool {
         let ext = ext.to_ascii_lowercase();
         if !stem.is_empty()
             && [
-                "json", "pem", "key", "crt", "cer", "der", "p12", "pfx", "jks", "keystore",
-                "truststore", "pass", "password", "passwd", "txt", "creds", "cred", "secret",
-                "token", "conf", "cfg", "ini", "yaml", "yml", "env", "gpg", "asc", "pub", "kdbx",
+                "json",
+                "pem",
+                "key",
+                "crt",
+                "cer",
+                "der",
+                "p12",
+                "pfx",
+                "jks",
+                "keystore",
+                "truststore",
+                "pass",
+                "password",
+                "passwd",
+                "txt",
+                "creds",
+                "cred",
+                "secret",
+                "token",
+                "conf",
+                "cfg",
+                "ini",
+                "yaml",
+                "yml",
+                "env",
+                "gpg",
+                "asc",
+                "pub",
+                "kdbx",
             ]
             .contains(&ext.as_str())
         {
@@ -113,8 +139,7 @@ pub fn names_a_file(name: &str, v: &str) -> bool {
     let lower = v.to_ascii_lowercase();
     upper.ends_with("CREDENTIALS")
         && (lower.ends_with("creds") || lower.ends_with("credentials"))
-        && v
-            .chars()
+        && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
@@ -472,7 +497,10 @@ mod tests {
         for (name, value) in [
             ("KAFKA_SSL_KEYSTORE_CREDENTIALS", "kafka.pass"),
             ("KAFKA_SSL_KEY_CREDENTIALS", "broker_sslkey_creds"),
-            ("KAFKA_SSL_TRUSTSTORE_CREDENTIALS", "/etc/kafka/secrets/x_creds"),
+            (
+                "KAFKA_SSL_TRUSTSTORE_CREDENTIALS",
+                "/etc/kafka/secrets/x_creds",
+            ),
             ("GOOGLE_APPLICATION_CREDENTIALS", "key.json"),
             ("TLS_PRIVATE_KEY", "tls.key"),
             ("DB_PASSWORD", "~/.pgpass"),
@@ -480,7 +508,10 @@ mod tests {
             ("API_TOKEN", "arn:aws:secretsmanager:eu-west-1:1:secret:x"),
             ("API_TOKEN", "op://vault/item/token"),
             ("AUTH_HEADER_TOKEN", "Bearer ${TOKEN}"),
-            ("DATABASE_URL", "postgresql://${PG_USER:-app}:${PG_PASS:-app}@db/app"),
+            (
+                "DATABASE_URL",
+                "postgresql://${PG_USER:-app}:${PG_PASS:-app}@db/app",
+            ),
         ] {
             assert_eq!(secret_literal(name, value), None, "{name}={value}");
         }

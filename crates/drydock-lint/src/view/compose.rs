@@ -52,12 +52,10 @@ impl Service<'_> {
         PROXIES
             .iter()
             .any(|p| image.contains(p) || built.contains(p))
-            || name
-                .split(|c: char| !c.is_ascii_alphanumeric())
-                .any(|w| {
-                    PROXIES.contains(&w)
-                        || matches!(w, "proxy" | "reverseproxy" | "gateway" | "ingress" | "lb")
-                })
+            || name.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
+                PROXIES.contains(&w)
+                    || matches!(w, "proxy" | "reverseproxy" | "gateway" | "ingress" | "lb")
+            })
     }
 }
 
@@ -119,7 +117,11 @@ impl<'a> ComposeCtx<'a> {
         // Per Compose file: the input may hold many projects.
         let completed: BTreeSet<(&str, String)> = services
             .iter()
-            .flat_map(|s| waits_for_completion(s.node).into_iter().map(|n| (s.path, n)))
+            .flat_map(|s| {
+                waits_for_completion(s.node)
+                    .into_iter()
+                    .map(|n| (s.path, n))
+            })
             .collect();
         for s in &mut services {
             s.purpose = purpose(
@@ -137,9 +139,7 @@ fn waits_for_completion(node: &Node) -> Vec<String> {
     match &node.at("depends_on").value {
         Value::Map(m) => m
             .iter()
-            .filter(|(_, v)| {
-                v.at("condition").as_str() == Some("service_completed_successfully")
-            })
+            .filter(|(_, v)| v.at("condition").as_str() == Some("service_completed_successfully"))
             .filter_map(|(k, _)| k.as_str().map(str::to_string))
             .collect(),
         _ => Vec::new(),
@@ -172,7 +172,10 @@ pub fn purpose(name: &str, node: &Node, completion_awaited: bool) -> Purpose {
     let restart = node.at("restart").text().unwrap_or_default();
     let forever = matches!(restart.as_str(), "always" | "unless-stopped")
         || matches!(
-            node.at("deploy").at("restart_policy").at("condition").as_str(),
+            node.at("deploy")
+                .at("restart_policy")
+                .at("condition")
+                .as_str(),
             Some("any")
         );
     if forever {

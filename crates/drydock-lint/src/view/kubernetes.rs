@@ -67,10 +67,7 @@ impl Container<'_> {
         }
         if matches!(self.object.kind.as_str(), "Job" | "CronJob")
             || self.object.pod.is_some_and(|p| {
-                matches!(
-                    p.at("restartPolicy").as_str(),
-                    Some("Never" | "OnFailure")
-                )
+                matches!(p.at("restartPolicy").as_str(), Some("Never" | "OnFailure"))
             })
         {
             return Purpose::OneShot;

@@ -80,7 +80,11 @@ fn steps(argv: &[String]) -> Vec<Vec<String>> {
     };
     let Some(script) = script else {
         let words = argv.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        return if words.is_empty() { vec![] } else { vec![words] };
+        return if words.is_empty() {
+            vec![]
+        } else {
+            vec![words]
+        };
     };
     script
         .replace("&&", "\n")
@@ -170,12 +174,12 @@ fn finite(step: &[String]) -> bool {
     let sub = args.first().map(String::as_str).unwrap_or("");
     match p {
         "echo" | "printf" | "cat" | "ls" | "true" | "false" | "exit" | "env" | "date" | "id"
-        | "whoami" | "cp" | "rm" | "mv" | "mkdir" | "chmod" | "chown" | "tar" | "touch"
-        | "mc" | "curl" | "wget" | "protoc" | "buf" | "kafka-topics" | "kafka-topics.sh"
-        | "rpk" | "aws" | "gsutil" | "make" | "psql" | "mysql" | "mariadb" | "mongosh"
-        | "mongo" | "mongoimport" | "mongorestore" | "pg_restore" | "sqlite3" | "migrate"
-        | "goose" | "flyway" | "liquibase" | "sqlx" | "diesel" | "createdb" | "pg_dump"
-        | "mysqldump" | "htpasswd" | "openssl" | "ssh-keygen" | "keytool" | "cockroach"
+        | "whoami" | "cp" | "rm" | "mv" | "mkdir" | "chmod" | "chown" | "tar" | "touch" | "mc"
+        | "curl" | "wget" | "protoc" | "buf" | "kafka-topics" | "kafka-topics.sh" | "rpk"
+        | "aws" | "gsutil" | "make" | "psql" | "mysql" | "mariadb" | "mongosh" | "mongo"
+        | "mongoimport" | "mongorestore" | "pg_restore" | "sqlite3" | "migrate" | "goose"
+        | "flyway" | "liquibase" | "sqlx" | "diesel" | "createdb" | "pg_dump" | "mysqldump"
+        | "htpasswd" | "openssl" | "ssh-keygen" | "keytool" | "cockroach"
             if p != "cockroach" || sub == "init" =>
         {
             true
@@ -186,10 +190,15 @@ fn finite(step: &[String]) -> bool {
             sub,
             "build" | "vet" | "test" | "generate" | "mod" | "install" | "get"
         ),
-        "cargo" => matches!(sub, "build" | "test" | "check" | "fetch" | "install" | "clippy"),
+        "cargo" => matches!(
+            sub,
+            "build" | "test" | "check" | "fetch" | "install" | "clippy"
+        ),
         "bazel" | "bazelisk" => matches!(sub, "build" | "test" | "fetch"),
-        "npm" | "yarn" | "pnpm" => matches!(sub, "ci" | "install" | "build" | "test")
-            || (sub == "run" && args.get(1).is_some_and(|a| a.contains("build"))),
+        "npm" | "yarn" | "pnpm" => {
+            matches!(sub, "ci" | "install" | "build" | "test")
+                || (sub == "run" && args.get(1).is_some_and(|a| a.contains("build")))
+        }
         "python" | "python3" => {
             sub == "-m" && args.get(1).is_some_and(|m| m.ends_with("protoc"))
                 || args.iter().any(|a| a == "migrate")
@@ -293,12 +302,18 @@ mod tests {
             r("/bin/sh -c 'mc alias set m http://minio:9000 a b; mc mb m/bucket; exit 0;'"),
             Runs::ToCompletion
         );
-        assert_eq!(r("sh -c 'psql postgresql://db/x < prepare.sql'"), Runs::ToCompletion);
+        assert_eq!(
+            r("sh -c 'psql postgresql://db/x < prepare.sql'"),
+            Runs::ToCompletion
+        );
         assert_eq!(r("go build -o /out/x ."), Runs::ToCompletion);
         assert_eq!(r("go run ."), Runs::Unknown);
         assert_eq!(r("nginx -g 'daemon off;'"), Runs::Unknown);
         assert_eq!(r("--config /etc/x.conf"), Runs::Unknown);
-        assert_eq!(r("python -m grpc.tools.protoc -I/p x.proto"), Runs::ToCompletion);
+        assert_eq!(
+            r("python -m grpc.tools.protoc -I/p x.proto"),
+            Runs::ToCompletion
+        );
     }
 
     #[test]

@@ -43,7 +43,11 @@ spec:
 
 fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for o in ctx.objects.iter().filter(|o| o.kind == "Ingress" && !minion(o)) {
+    for o in ctx
+        .objects
+        .iter()
+        .filter(|o| o.kind == "Ingress" && !minion(o))
+    {
         let spec = o.node.at("spec");
         let tls_hosts: Vec<&str> = spec
             .at("tls")

@@ -72,7 +72,12 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
                     .iter()
                     .chain(c.at("args").seq())
                     .filter_map(|n| n.text())
-                    .chain(c.at("env").seq().iter().filter_map(|e| e.at("value").text()));
+                    .chain(
+                        c.at("env")
+                            .seq()
+                            .iter()
+                            .filter_map(|e| e.at("value").text()),
+                    );
                 for t in texts {
                     told.extend(
                         t.split(|ch: char| !ch.is_ascii_digit())

@@ -3,7 +3,7 @@ use crate::options::PodSecurity;
 use crate::rule::{Check, Rule};
 use crate::view::KubernetesCtx;
 
-use super::{name, name_anchor, pods, privileged, adds_sys_admin};
+use super::{adds_sys_admin, name, name_anchor, pods, privileged};
 
 pub static RULE: Rule = Rule {
     code: "PS014",
@@ -54,7 +54,10 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
         if pod.is_windows() {
             continue;
         }
-        for c in pod.containers().filter(|c| !(privileged(c) || adds_sys_admin(c))) {
+        for c in pod
+            .containers()
+            .filter(|c| !(privileged(c) || adds_sys_admin(c)))
+        {
             let sc = c.at("securityContext");
             match sc.entry("allowPrivilegeEscalation") {
                 Some((_, v)) if v.as_bool() == Some(false) => {}
