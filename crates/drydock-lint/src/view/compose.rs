@@ -65,20 +65,21 @@ pub struct ComposeCtx<'a> {
 
 impl<'a> ComposeCtx<'a> {
     /// A service's `key`, or the one it inherits through `extends:` from a service of the same
-    /// file. `Err(())` when it extends a service of another file (`extends: {file: …}`), whose
-    /// fields the input does not hold: rules about an absent field then cannot tell.
-    pub fn field(&self, s: &Service<'a>, key: &str) -> Result<Option<&'a Node>, ()> {
+    /// file. [`Field::Unknown`] when it extends a service of another file
+    /// (`extends: {file: …}`), whose fields the input does not hold: rules about an absent field
+    /// then cannot tell.
+    pub fn field(&self, s: &Service<'a>, key: &str) -> Field<'a> {
         let mut node = s.node;
         for _ in 0..8 {
             if let Some(v) = node.get(key) {
-                return Ok(Some(v));
+                return Field::Set(v);
             }
             let ext = node.at("extends");
             if ext.is_null() {
-                return Ok(None);
+                return Field::Absent;
             }
             if ext.get("file").is_some() {
-                return Err(());
+                return Field::Unknown;
             }
             let base = ext.as_str().or(ext.at("service").as_str()).unwrap_or("");
             match self
@@ -87,11 +88,20 @@ impl<'a> ComposeCtx<'a> {
                 .find(|o| o.path == s.path && o.name == base)
             {
                 Some(o) => node = o.node,
-                None => return Err(()),
+                None => return Field::Unknown,
             }
         }
-        Ok(None)
+        Field::Absent
     }
+}
+
+/// A Compose service's field, as [`ComposeCtx::field`] finds it.
+#[derive(Clone, Copy)]
+pub enum Field<'a> {
+    Set(&'a Node),
+    Absent,
+    /// Maybe inherited from another file's service.
+    Unknown,
 }
 
 impl<'a> ComposeCtx<'a> {

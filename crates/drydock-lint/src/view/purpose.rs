@@ -109,9 +109,9 @@ fn program(step: &[String]) -> (&str, &[String]) {
     while i < step.len() {
         let w = step[i].as_str();
         let b = base(w);
-        if w == "exec" || b == "env" || b == "tini" || b == "dumb-init" || w == "--" {
-            i += 1;
-        } else if w.contains('=') && !w.starts_with('-') && !w.starts_with('=') {
+        let wrapper = w == "exec" || b == "env" || b == "tini" || b == "dumb-init" || w == "--";
+        let assignment = w.contains('=') && !w.starts_with('-') && !w.starts_with('=');
+        if wrapper || assignment {
             i += 1;
         } else {
             return (b, &step[i + 1..]);

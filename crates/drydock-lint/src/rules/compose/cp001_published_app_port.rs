@@ -64,9 +64,9 @@ fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     // A service that is never started (`deploy.replicas: 0`) publishes nothing.
     let started = |s: &&crate::view::Service<'_>| {
-        !s.is_proxy()
-            && !(s.purpose == crate::view::Purpose::Toolbox
-                && s.node.at("deploy").at("replicas").as_i64() == Some(0))
+        let never_started = s.purpose == crate::view::Purpose::Toolbox
+            && s.node.at("deploy").at("replicas").as_i64() == Some(0);
+        !s.is_proxy() && !never_started
     };
     for s in ctx.services.iter().filter(started) {
         for (node, ip, port) in crate::view::compose::published(s) {

@@ -1,5 +1,6 @@
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
+use crate::view::compose::Field;
 use crate::view::ComposeCtx;
 use crate::yaml::at;
 
@@ -58,18 +59,21 @@ fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in ctx.services.iter().filter(|s| s.purpose.is_service()) {
         // Extends a service of another file: its limits are not in the input.
-        let (Ok(cpus), Ok(mem_limit), Ok(deploy)) = (
+        let fields = [
             ctx.field(s, "cpus"),
             ctx.field(s, "mem_limit"),
             ctx.field(s, "deploy"),
-        ) else {
+        ];
+        if fields.iter().any(|f| matches!(f, Field::Unknown)) {
             continue;
+        }
+        let set = |f: &Field<'_>| matches!(f, Field::Set(_));
+        let limits = match fields[2] {
+            Field::Set(d) => Some(d.at("resources").at("limits")),
+            _ => None,
         };
-        let limits = deploy
-            .map(|d| d.at("resources").at("limits"))
-            .filter(|l| !l.is_null());
-        let cpu = cpus.is_some() || limits.is_some_and(|l| l.get("cpus").is_some());
-        let mem = mem_limit.is_some() || limits.is_some_and(|l| l.get("memory").is_some());
+        let cpu = set(&fields[0]) || limits.is_some_and(|l| l.get("cpus").is_some());
+        let mem = set(&fields[1]) || limits.is_some_and(|l| l.get("memory").is_some());
         if !cpu || !mem {
             let missing = match (cpu, mem) {
                 (false, false) => "CPU and memory limits",

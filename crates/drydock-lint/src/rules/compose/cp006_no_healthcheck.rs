@@ -1,5 +1,6 @@
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
+use crate::view::compose::Field;
 use crate::view::ComposeCtx;
 use crate::yaml::at;
 
@@ -59,10 +60,10 @@ fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
         .iter()
         .filter(|s| s.purpose.is_service())
         .filter(|s| match ctx.field(s, "healthcheck") {
-            Ok(None) => true,
-            Ok(Some(h)) => h.at("disable").as_bool() == Some(true),
+            Field::Absent => true,
+            Field::Set(h) => h.at("disable").as_bool() == Some(true),
             // Extends a service of another file: its health check is not in the input.
-            Err(()) => false,
+            Field::Unknown => false,
         })
         .map(|s| {
             at(
