@@ -75,6 +75,7 @@ pub static RULES: &[&Rule] = &[
     &cp::cp006_no_healthcheck::RULE,
     &cp::cp007_literal_secret_env::RULE,
     &cp::cp008_host_network::RULE,
+    &cp::cp009_unpinned_image::RULE,
     &ym::ym001_duplicate_key::RULE,
 ];
 

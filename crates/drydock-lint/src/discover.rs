@@ -34,11 +34,71 @@ fn capitalised(s: &str) -> String {
 /// A template, not YAML yet: Helm's and other Go-template files. An action that is YAML
 /// structure (a line of its own, or an unquoted value) makes a template; `{{ … }}` inside a
 /// quoted string (a Prometheus rule's `"{{ $labels.x }}"`) is just text.
+/// Argo's `"Hello: {{inputs.parameters.x}}"` and a `# {{steps.x}}` comment are text too.
 pub(crate) fn is_template(text: &str) -> bool {
     text.lines().any(|l| {
+        let l = structure(l);
         let t = l.trim_start().trim_start_matches("- ");
         t.starts_with("{{") || l.contains(": {{") || l.contains(":{{")
     })
+}
+
+/// A YAML line without its comment and with the contents of its quoted strings left out.
+fn structure(line: &str) -> String {
+    let mut out = String::new();
+    let mut quote: Option<char> = None;
+    let mut prev = ' ';
+    // A quote starts a quoted scalar only where a scalar starts (`it's` is plain text).
+    let mut at_start = true;
+    for c in line.chars() {
+        match quote {
+            Some(q) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            Some(_) => {}
+            None if (c == '"' || c == '\'') && at_start => {
+                quote = Some(c);
+                out.push(c);
+            }
+            None if c == '#' && prev.is_whitespace() => break,
+            None => out.push(c),
+        }
+        if quote.is_none() && !c.is_whitespace() {
+            at_start = matches!(c, ':' | '-' | '[' | '{' | ',');
+        }
+        prev = c;
+    }
+    out
+}
+
+#[cfg(test)]
+mod template_tests {
+    use super::is_template;
+
+    #[test]
+    fn go_template_actions_in_structure_make_a_template() {
+        assert!(is_template("replicas: {{ .Values.replicas }}\n"));
+        assert!(is_template("{{- if .Values.enabled }}\nkind: Pod\n"));
+        assert!(is_template("  - {{ include \"x\" . }}\n"));
+        assert!(is_template(
+            "image: \"{{ .Values.image }}\"\nreplicas: {{ .Values.n }}\n"
+        ));
+    }
+
+    #[test]
+    fn actions_in_strings_and_comments_are_text() {
+        assert!(!is_template(
+            "args: [echo, \"Files: {{inputs.parameters.files}}\"]\n"
+        ));
+        assert!(!is_template("value: '{{steps.step1.outputs.result}}'\n"));
+        assert!(!is_template(
+            "# {{steps.<name>.outputs.result}} can be used\nkind: Pod\n"
+        ));
+        assert!(!is_template(
+            "args: [\"echo\", \"x\"] # {{a}} -> Updated: {{inputs.parameters.message}}\n"
+        ));
+    }
 }
 
 pub(crate) const TEMPLATE_NOTE: &str = "a template ({{ … }}), not YAML until rendered: render it and lint the output (e.g. helm template CHART > rendered.yaml && drydock lint rendered.yaml)";

@@ -50,6 +50,8 @@ fn every_compose_rule_triggers_on_its_bad_fixture_and_not_on_the_good_one() {
         ("CP007", GOOD.replace("LOG_LEVEL: info", "DB_PASSWORD: hunter2")),
         ("CP007", GOOD.replace("      API_TOKEN_FILE: /run/secrets/api-token\n      LOG_LEVEL: info", "      - API_TOKEN=abc")),
         ("CP008", GOOD.replace("read_only: true", "read_only: true\n    network_mode: host")),
+        ("CP009", GOOD.replace("image: nginx:1.27", "image: nginx")),
+        ("CP009", GOOD.replace("image: nginx:1.27", "image: nginx:latest")),
     ];
     for (code, bad) in cases {
         assert_ne!(bad, GOOD, "{code}: the fixture must change something");
@@ -129,4 +131,39 @@ fn deploy_compose_bundle_lints_clean_and_files_are_found_by_name() {
         text.contains("docker-compose.override.yml:4:19: CP008"),
         "{text}"
     );
+}
+
+/// `extends: {file: …}` is followed into another file linted with it, relative to the
+/// extending file: a base with limits and a health check satisfies CP005 and CP006, a base
+/// without them does not, and a base that is not in the input is not judged.
+#[test]
+fn extends_follows_another_file_of_the_input() {
+    let base = |body: &str| {
+        parse_file(
+            "proj/docker/docker-compose.yml",
+            &format!("services:\n  db:\n    image: postgres:16\n{body}"),
+        )
+        .unwrap()
+    };
+    let user = || {
+        parse_file(
+            "proj/tests/it/docker-compose.yml",
+            "services:\n  db:\n    extends:\n      file: ../../docker/docker-compose.yml\n      service: db\n    restart: always\n",
+        )
+        .unwrap()
+    };
+    let of_user = |files: &[drydock_lint::yaml::YamlFile]| -> Vec<&'static str> {
+        let mut v: Vec<&'static str> = lint_compose(files, &LintOptions::default())
+            .into_iter()
+            .filter(|d| d.path.starts_with("proj/tests"))
+            .map(|d| d.code)
+            .filter(|c| matches!(*c, "CP005" | "CP006"))
+            .collect();
+        v.sort();
+        v
+    };
+    let full = base("    mem_limit: 256m\n    cpus: \"1\"\n    healthcheck:\n      test: [\"CMD\", \"pg_isready\"]\n");
+    assert_eq!(of_user(&[full, user()]), Vec::<&str>::new());
+    assert_eq!(of_user(&[base(""), user()]), ["CP005", "CP006"]);
+    assert_eq!(of_user(&[user()]), Vec::<&str>::new(), "a base outside the input is not judged");
 }

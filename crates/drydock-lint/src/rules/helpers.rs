@@ -15,10 +15,13 @@ pub enum Secret {
 
 /// Whether `name=value` puts a secret in the file: a secret-named variable with a literal
 /// value, or any value that is a URL with a password in it (`postgres://app:s3cr3t@db/app`).
-/// References (`$VAR`, `${VAR}`), empty values and booleans are not literals.
+/// The one judgement DF008, KS008 and CP007 share. Not literals: references (`$VAR`, `${VAR}`,
+/// `prefix-${VAR}`, `$(cat file)`, `vault:secret/x`, `arn:aws:secretsmanager:…`, `op://…`),
+/// empty values, booleans, and values that name where the secret is rather than being it (see
+/// [`names_a_file`]).
 pub fn secret_literal(name: &str, value: &str) -> Option<Secret> {
     let v = value.trim().trim_matches(|c| c == '"' || c == '\'');
-    if v.is_empty() || v.starts_with('$') {
+    if v.is_empty() || reference(v) {
         return None;
     }
     if let Some(password) = url_password(v) {
@@ -36,8 +39,7 @@ pub fn secret_literal(name: &str, value: &str) -> Option<Secret> {
     {
         return None;
     }
-    // A path to a credentials file is not the credential.
-    if v.starts_with('/') || v.starts_with("./") || v.ends_with(".json") || v.ends_with(".pem") {
+    if names_a_file(name, v) {
         return None;
     }
     Some(if placeholder(v) {
@@ -45,6 +47,100 @@ pub fn secret_literal(name: &str, value: &str) -> Option<Secret> {
     } else {
         Secret::Literal
     })
+}
+
+/// A value that stands for a secret kept elsewhere: an interpolation (`$VAR`, `${VAR}`, also
+/// inside text), a command substitution, or a secret manager's reference.
+fn reference(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    v.starts_with('$')
+        || v.contains("${")
+        || v.contains("$(")
+        || v.starts_with("{{")
+        || [
+            "vault:",
+            "ref+",
+            "op://",
+            "sm://",
+            "gcpsm://",
+            "awssm:",
+            "awssecrets:",
+            "azurekeyvault:",
+            "arn:aws:secretsmanager:",
+            "arn:aws:ssm:",
+            "projects/",
+            "secretref:",
+            "secret://",
+            "k8s://",
+            "file:",
+            "env:",
+        ]
+        .iter()
+        .any(|p| lower.starts_with(p))
+}
+
+/// A value that names where a secret is (a file) rather than being it: a path (`/run/secrets/x`,
+/// `./key.pem`, `~/.aws/credentials`, `C:\\keys\\x`), a file name with a file's extension
+/// (`key.json`, `kafka.pass`, `tls.key`), and for `*_CREDENTIALS` names a credentials file's name
+/// (`broker_keystore_creds`: Confluent's `KAFKA_SSL_*_CREDENTIALS` name a file in
+/// /etc/kafka/secrets).
+pub fn names_a_file(name: &str, v: &str) -> bool {
+    if v.contains(char::is_whitespace) {
+        return false;
+    }
+    if v.starts_with('/')
+        || v.starts_with("./")
+        || v.starts_with("../")
+        || v.starts_with("~/")
+        || v.get(1..3) == Some(":\\")
+    {
+        return true;
+    }
+    if let Some((stem, ext)) = v.rsplit_once('.') {
+        let ext = ext.to_ascii_lowercase();
+        if !stem.is_empty()
+            && [
+                "json",
+                "pem",
+                "key",
+                "crt",
+                "cer",
+                "der",
+                "p12",
+                "pfx",
+                "jks",
+                "keystore",
+                "truststore",
+                "pass",
+                "password",
+                "passwd",
+                "txt",
+                "creds",
+                "cred",
+                "secret",
+                "token",
+                "conf",
+                "cfg",
+                "ini",
+                "yaml",
+                "yml",
+                "env",
+                "gpg",
+                "asc",
+                "pub",
+                "kdbx",
+            ]
+            .contains(&ext.as_str())
+        {
+            return true;
+        }
+    }
+    let upper = name.to_ascii_uppercase();
+    let lower = v.to_ascii_lowercase();
+    upper.ends_with("CREDENTIALS")
+        && (lower.ends_with("creds") || lower.ends_with("credentials"))
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 /// What a secret finding says about variable `name`: the literal, the URL or the placeholder.
@@ -189,6 +285,55 @@ pub fn secretish(name: &str) -> bool {
     if words[at + 1..].iter().any(|w| about(w)) {
         return false;
     }
+    // After the secret word, only words that still say "the value" (`SECRET_KEY_BASE`,
+    // `TOKEN_B64`, `PASSWORD_2`): anything else makes the secret word a prefix or a qualifier
+    // (`SECRET_LOCAL_HOSTNAME`, hemmelig's `SECRET_*` settings; `TOKEN_AUDIENCE`).
+    let value_word = |w: &str| {
+        w.chars().all(|c| c.is_ascii_digit())
+            || matches!(
+                w,
+                "KEY"
+                    | "KEYS"
+                    | "BASE"
+                    | "VALUE"
+                    | "STRING"
+                    | "STR"
+                    | "B64"
+                    | "BASE64"
+                    | "HEX"
+                    | "RAW"
+                    | "PLAIN"
+                    | "PLAINTEXT"
+                    | "TEXT"
+                    | "ACCESS"
+                    | "DEFAULT"
+                    | "PROD"
+                    | "PRODUCTION"
+                    | "DEV"
+                    | "STAGING"
+                    | "TEST"
+                    | "LOCAL"
+                    | "OLD"
+                    | "NEW"
+                    | "CURRENT"
+                    | "PRIMARY"
+                    | "SECONDARY"
+                    | "ROOT"
+                    | "ADMIN"
+                    | "PASSWORD"
+                    | "PASSWD"
+                    | "PASS"
+                    | "PWD"
+                    | "SECRET"
+                    | "TOKEN"
+                    | "APIKEY"
+                    | "PASSPHRASE"
+                    | "CREDENTIALS"
+            )
+    };
+    if !words[at + 1..].iter().all(|w| value_word(w)) {
+        return false;
+    }
     // Counts, limits, flags and switches anywhere in the name.
     let not_a_value = |w: &str| {
         matches!(
@@ -227,8 +372,12 @@ pub fn url_password(value: &str) -> Option<&str> {
     let (_, rest) = value.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
     let (userinfo, _) = authority.rsplit_once('@')?;
+    // `${USER:-app}:${PASS:-app}`: a reference with a default, not a literal.
+    if userinfo.contains('$') {
+        return None;
+    }
     let (_, password) = userinfo.split_once(':')?;
-    (!password.is_empty() && !password.starts_with('$')).then_some(password)
+    (!password.is_empty()).then_some(password)
 }
 
 /// An obvious placeholder: `changeme`, `xxx`, `000000`, `<password>`, `your-token-here`…
@@ -258,6 +407,7 @@ pub fn placeholder(value: &str) -> bool {
             "redacted",
             "notasecret",
             "not-a-secret",
+            "fake",
         ]
         .iter()
         .any(|p| v.contains(p))
@@ -340,5 +490,49 @@ mod tests {
             None
         );
         assert_eq!(secret_literal("USE_TOKEN", "true"), None);
+    }
+
+    #[test]
+    fn values_that_name_where_the_secret_is() {
+        for (name, value) in [
+            ("KAFKA_SSL_KEYSTORE_CREDENTIALS", "kafka.pass"),
+            ("KAFKA_SSL_KEY_CREDENTIALS", "broker_sslkey_creds"),
+            (
+                "KAFKA_SSL_TRUSTSTORE_CREDENTIALS",
+                "/etc/kafka/secrets/x_creds",
+            ),
+            ("GOOGLE_APPLICATION_CREDENTIALS", "key.json"),
+            ("TLS_PRIVATE_KEY", "tls.key"),
+            ("DB_PASSWORD", "~/.pgpass"),
+            ("DB_PASSWORD", "vault:secret/data/db#password"),
+            ("API_TOKEN", "arn:aws:secretsmanager:eu-west-1:1:secret:x"),
+            ("API_TOKEN", "op://vault/item/token"),
+            ("AUTH_HEADER_TOKEN", "Bearer ${TOKEN}"),
+            (
+                "DATABASE_URL",
+                "postgresql://${PG_USER:-app}:${PG_PASS:-app}@db/app",
+            ),
+        ] {
+            assert_eq!(secret_literal(name, value), None, "{name}={value}");
+        }
+        // Still literals: a password that happens to contain a dot, a URL password.
+        assert_eq!(
+            secret_literal("DB_PASSWORD", "s3cr3t.v2x"),
+            Some(Secret::Literal)
+        );
+        assert_eq!(
+            secret_literal("KAFKA_SSL_KEY_CREDENTIALS", "hunter2"),
+            Some(Secret::Literal)
+        );
+    }
+
+    #[test]
+    fn a_secret_word_as_a_prefix_is_not_a_secret() {
+        assert!(!secretish("SECRET_LOCAL_HOSTNAME"));
+        assert!(!secretish("SECRET_FORCED_LANGUAGE"));
+        assert!(secretish("SECRET_JWT_SECRET"));
+        assert!(secretish("SECRET_KEY_BASE"));
+        assert!(secretish("DB_PASSWORD_2"));
+        assert!(secretish("KAFKA_SSL_KEYSTORE_CREDENTIALS"));
     }
 }

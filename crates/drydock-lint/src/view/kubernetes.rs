@@ -5,11 +5,15 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use super::purpose::{self, Purpose};
 use crate::options::{LintOptions, PodSecurity, SecretEnvStance};
 use crate::yaml::{Node, YamlFile};
 
 /// The label by which a Namespace tells the admission controller which profile to enforce.
 pub const ENFORCE_LABEL: &str = "pod-security.kubernetes.io/enforce";
+
+/// The label by which a Namespace pins the version of the Standards enforced (`v1.29`, `latest`).
+pub const ENFORCE_VERSION_LABEL: &str = "pod-security.kubernetes.io/enforce-version";
 
 pub struct Object<'a> {
     pub path: &'a str,
@@ -35,6 +39,9 @@ pub struct KubernetesCtx<'a> {
     pub pod_security: PodSecurity,
     /// Namespaces of the input whose enforce label names a profile.
     pub namespaces: HashMap<String, PodSecurity>,
+    /// Namespaces of the input whose enforce-version label pins a version (`v1.29`): the
+    /// Standards as that Kubernetes release defines them. Absent or `latest`: the newest.
+    pub versions: HashMap<String, (u32, u32)>,
 }
 
 /// One container of a pod, with the object it belongs to.
@@ -44,6 +51,34 @@ pub struct Container<'a> {
     pub node: &'a Node,
     /// An init container (runs to completion before the others start).
     pub init: bool,
+}
+
+impl Container<'_> {
+    /// What the container is for, decided once for every rule:
+    /// - an init helper: an init container, unless it is a sidecar (`restartPolicy: Always`);
+    /// - a one-shot job: a container of a Job or CronJob, or of a pod whose `restartPolicy` is
+    ///   `Never` or `OnFailure` (it is meant to finish);
+    /// - a toolbox: its `command`/`args` only keep it alive (`sleep infinity`,
+    ///   `tail -f /dev/null`);
+    /// - a long-running service otherwise.
+    pub fn purpose(&self) -> Purpose {
+        if self.init && self.node.at("restartPolicy").as_str() != Some("Always") {
+            return Purpose::InitHelper;
+        }
+        if matches!(self.object.kind.as_str(), "Job" | "CronJob")
+            || self.object.pod.is_some_and(|p| {
+                matches!(p.at("restartPolicy").as_str(), Some("Never" | "OnFailure"))
+            })
+        {
+            return Purpose::OneShot;
+        }
+        let mut argv = purpose::argv(self.node.at("command"));
+        argv.extend(purpose::argv(self.node.at("args")));
+        if purpose::runs(&argv) == purpose::Runs::KeepAlive {
+            return Purpose::Toolbox;
+        }
+        Purpose::Service
+    }
 }
 
 impl<'a> KubernetesCtx<'a> {
@@ -72,11 +107,25 @@ impl<'a> KubernetesCtx<'a> {
                 Some((o.name.clone(), PodSecurity::from_label(level)?))
             })
             .collect();
+        let versions = objects
+            .iter()
+            .filter(|o| o.kind == "Namespace")
+            .filter_map(|o| {
+                let v = o
+                    .node
+                    .at("metadata")
+                    .at("labels")
+                    .at(ENFORCE_VERSION_LABEL)
+                    .as_str()?;
+                Some((o.name.clone(), parse_version(v)?))
+            })
+            .collect();
         KubernetesCtx {
             objects,
             secret_env: opts.secret_env,
             pod_security: opts.pod_security,
             namespaces,
+            versions,
         }
     }
 
@@ -87,6 +136,14 @@ impl<'a> KubernetesCtx<'a> {
             .as_deref()
             .and_then(|n| self.namespaces.get(n).copied())
             .unwrap_or(self.pod_security)
+    }
+
+    /// The version of the Standards an object is held to: its Namespace's enforce-version label
+    /// when the Namespace is in the input; `None` is the newest.
+    pub fn standards_version(&self, o: &Object<'_>) -> Option<(u32, u32)> {
+        o.namespace
+            .as_deref()
+            .and_then(|n| self.versions.get(n).copied())
     }
 
     /// Every container of every pod, init containers included.
@@ -102,6 +159,12 @@ impl<'a> KubernetesCtx<'a> {
                 })
         })
     }
+}
+
+/// `v1.29` or `1.29` as (1, 29); `latest` and anything else as the newest (None).
+fn parse_version(v: &str) -> Option<(u32, u32)> {
+    let (major, minor) = v.trim().trim_start_matches('v').split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
 fn ignored(meta: &Node) -> BTreeSet<String> {

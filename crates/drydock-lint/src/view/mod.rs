@@ -4,7 +4,9 @@
 pub mod compose;
 pub mod dockerfile;
 pub mod kubernetes;
+pub mod purpose;
 
 pub use compose::{ComposeCtx, Service};
 pub use dockerfile::DockerfileCtx;
 pub use kubernetes::{Container, KubernetesCtx, Object};
+pub use purpose::Purpose;

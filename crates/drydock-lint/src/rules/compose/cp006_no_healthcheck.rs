@@ -1,5 +1,6 @@
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
+use crate::view::compose::Field;
 use crate::view::ComposeCtx;
 use crate::yaml::at;
 
@@ -33,6 +34,21 @@ services:
       test: ["CMD", "/usr/local/bin/drydock-helper", "probe", "http://127.0.0.1:8080/healthz"]
 ```
 
+## When it does not apply
+A health check tells whether a running service still works; the rule skips services that are not long-running, as the Compose view decides once
+for every rule:
+- toolboxes: never started (`deploy.replicas: 0`, a client for `docker compose run`), or a
+  command that only keeps the container alive (`sleep infinity`, `tail -f /dev/null`);
+- one-shot jobs: a service another one waits for with
+  `condition: service_completed_successfully`; or one not told to restart forever (`restart`
+  unset, `"no"` or `on-failure`) whose command's last step is a program that finishes (`echo`,
+  `mc mb`, `psql < x.sql`, `go build`…) or that publishes no port and whose name says it runs
+  once (`*-init`, `setup`, `migrate`, `prepare_*`, `createbuckets`).
+
+A service with `restart: always` or `unless-stopped` is always long-running. A health check
+with `extends:` counts, from a service of the same file or of another file linted with it
+(`extends: {file: …}`); a service extending one of a file not in the input is not judged.
+
 ## References
 - https://docs.docker.com/reference/compose-file/services/
 "#,
@@ -42,9 +58,12 @@ services:
 fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
     ctx.services
         .iter()
-        .filter(|s| {
-            s.node.get("healthcheck").is_none()
-                || s.node.at("healthcheck").at("disable").as_bool() == Some(true)
+        .filter(|s| s.purpose.is_service())
+        .filter(|s| match ctx.field(s, "healthcheck") {
+            Field::Absent => true,
+            Field::Set(h) => h.at("disable").as_bool() == Some(true),
+            // Extends a service of another file: its health check is not in the input.
+            Field::Unknown => false,
         })
         .map(|s| {
             at(

@@ -8,3 +8,4 @@ pub mod cp005_no_limits;
 pub mod cp006_no_healthcheck;
 pub mod cp007_literal_secret_env;
 pub mod cp008_host_network;
+pub mod cp009_unpinned_image;

@@ -50,8 +50,10 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
             ("cpu", parse_cpu as fn(&str) -> Result<u64, String>),
             ("memory", parse_memory),
         ] {
-            let req = r.at("requests").get(res);
-            let lim = r.at("limits").get(res);
+            // Zero (`0`, `0m`, `0Mi`) is a quantity the API server takes (a BestEffort-style
+            // request); nothing is below it.
+            let req = r.at("requests").get(res).filter(|n| !zero(n));
+            let lim = r.at("limits").get(res).filter(|n| !zero(n));
             for n in [req, lim].into_iter().flatten() {
                 if let Some(t) = n.text() {
                     if let Err(e) = parse(&t) {
@@ -80,4 +82,14 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// A zero quantity: `0`, `0m`, `0Mi`, `0.0`.
+fn zero(n: &&crate::yaml::Node) -> bool {
+    n.text().is_some_and(|t| {
+        t.trim()
+            .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+            .parse::<f64>()
+            == Ok(0.0)
+    })
 }

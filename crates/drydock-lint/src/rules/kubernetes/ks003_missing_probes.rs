@@ -1,6 +1,5 @@
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
-use crate::view::kubernetes::pod_containers;
 use crate::view::KubernetesCtx;
 use crate::yaml::at;
 
@@ -13,8 +12,7 @@ pub static RULE: Rule = Rule {
     pod_security: None,
     doc: r#"
 ## What it does
-Flags a long-running container (not an init container, not a Job's) without a liveness or a
-readiness probe.
+Flags a long-running container without a liveness or a readiness probe.
 
 ## Why is this bad?
 Without readiness, traffic reaches pods that are still starting or have lost their database;
@@ -34,6 +32,16 @@ Use instead:
   readinessProbe: { httpGet: { path: /readyz, port: http } }
 ```
 
+## When it does not apply
+Probes are for containers that run until stopped. The rule skips what the container is for says
+otherwise (decided once for every rule, in the Kubernetes view):
+- one-shot jobs: the containers of a Job or a CronJob, and of a pod whose `restartPolicy` is
+  `Never` or `OnFailure`;
+- init helpers: init containers, except sidecars (`restartPolicy: Always`), which run alongside
+  the app and are checked;
+- toolboxes: containers whose `command`/`args` only keep them alive (`sleep infinity`,
+  `tail -f /dev/null`, a sleep of a day or more), kept for `kubectl exec`.
+
 ## References
 - https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/
 "#,
@@ -42,35 +50,29 @@ Use instead:
 
 fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for o in ctx
-        .objects
-        .iter()
-        .filter(|o| !o.partial && !matches!(o.kind.as_str(), "Job" | "CronJob"))
+    for c in ctx
+        .containers()
+        .filter(|c| !c.object.partial && c.purpose().is_service())
     {
-        let Some(pod) = o.pod else { continue };
-        for (c, init) in pod_containers(pod) {
-            if init {
-                continue;
-            }
-            let missing: Vec<&str> = ["livenessProbe", "readinessProbe"]
-                .into_iter()
-                .filter(|p| c.get(p).is_none())
-                .collect();
-            if !missing.is_empty() {
-                let anchor = c.entry("name").map(|(_, v)| v).unwrap_or(c);
-                out.push(at(
-                    o.path,
-                    anchor,
-                    format!(
-                        "{} {}: container `{}` has no {}",
-                        o.kind,
-                        o.name,
-                        c.at("name").as_str().unwrap_or("?"),
-                        missing.join(" or ")
-                    ),
-                    Some("add HTTP probes: liveness on /healthz, readiness on /readyz".into()),
-                ));
-            }
+        let (o, node) = (c.object, c.node);
+        let missing: Vec<&str> = ["livenessProbe", "readinessProbe"]
+            .into_iter()
+            .filter(|p| node.get(p).is_none())
+            .collect();
+        if !missing.is_empty() {
+            let anchor = node.entry("name").map(|(_, v)| v).unwrap_or(node);
+            out.push(at(
+                o.path,
+                anchor,
+                format!(
+                    "{} {}: container `{}` has no {}",
+                    o.kind,
+                    o.name,
+                    node.at("name").as_str().unwrap_or("?"),
+                    missing.join(" or ")
+                ),
+                Some("add HTTP probes: liveness on /healthz, readiness on /readyz".into()),
+            ));
         }
     }
     out

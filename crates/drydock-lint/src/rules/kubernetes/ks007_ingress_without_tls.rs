@@ -14,6 +14,11 @@ pub static RULE: Rule = Rule {
 ## What it does
 Flags an Ingress with no `tls` section, or whose rules name hosts that no `tls` entry covers.
 
+## When it does not apply
+Minions of NGINX Ingress Controller's mergeable Ingresses
+(`nginx.org/mergeable-ingress-type: minion`): TLS belongs to their master, and the controller
+ignores it on a minion. The master is checked.
+
 ## Why is this bad?
 The service is reachable over plain HTTP: tokens and cookies cross the network in clear.
 
@@ -38,7 +43,11 @@ spec:
 
 fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for o in ctx.objects.iter().filter(|o| o.kind == "Ingress") {
+    for o in ctx
+        .objects
+        .iter()
+        .filter(|o| o.kind == "Ingress" && !minion(o))
+    {
         let spec = o.node.at("spec");
         let tls_hosts: Vec<&str> = spec
             .at("tls")
@@ -74,4 +83,16 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// A minion of NGINX Ingress Controller's mergeable Ingresses
+/// (`nginx.org/mergeable-ingress-type: minion`): its master holds the TLS, and a minion may not
+/// set it.
+fn minion(o: &crate::view::Object<'_>) -> bool {
+    o.node
+        .at("metadata")
+        .at("annotations")
+        .at("nginx.org/mergeable-ingress-type")
+        .as_str()
+        == Some("minion")
 }

@@ -17,6 +17,13 @@ Flags a Service `targetPort` that no container of the pods it selects declares (
 by name), when those pods are in the files linted and declare ports at all (`containerPort` is
 optional; a pod that declares none is not judged).
 
+## When it does not apply
+`containerPort` is informational: a container may listen on ports it does not declare. So a
+numeric `targetPort` is not flagged when a selected container is told that port in its
+`command`, `args` or an `env` value (`--port=18080`, `COLLECTOR_PORT=14268`), nor behind a
+headless Service (`clusterIP: None`), which forwards nothing. A named `targetPort` that no
+container port has is always flagged: the Service then has no endpoints.
+
 ## Why is this bad?
 Traffic to the Service goes nowhere: connections are refused and the Service has no endpoints.
 
@@ -38,7 +45,10 @@ ports: [{ port: 80, targetPort: http }]   # the container port's name
 
 fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     // Every pod template once: its labels, and the ports its containers declare.
-    let pods: Vec<(Vec<(String, String)>, Vec<i64>, Vec<String>)> = ctx
+    // The words of its containers' command, args and env values, where a program told which
+    // port to listen on says it (`--port=18080`, `COLLECTOR_PORT=14268`).
+    type PodPorts = (Vec<(String, String)>, Vec<i64>, Vec<String>, Vec<i64>);
+    let pods: Vec<PodPorts> = ctx
         .objects
         .iter()
         .filter_map(|o| {
@@ -50,13 +60,32 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
             };
             let mut numbers = Vec::new();
             let mut names = Vec::new();
+            let mut told = Vec::new();
             for (c, _) in pod_containers(pod) {
                 for p in c.at("ports").seq() {
                     numbers.extend(p.at("containerPort").as_i64());
                     names.extend(p.at("name").as_str().map(str::to_string));
                 }
+                let texts = c
+                    .at("command")
+                    .seq()
+                    .iter()
+                    .chain(c.at("args").seq())
+                    .filter_map(|n| n.text())
+                    .chain(
+                        c.at("env")
+                            .seq()
+                            .iter()
+                            .filter_map(|e| e.at("value").text()),
+                    );
+                for t in texts {
+                    told.extend(
+                        t.split(|ch: char| !ch.is_ascii_digit())
+                            .filter_map(|w| w.parse::<i64>().ok()),
+                    );
+                }
             }
-            Some((label_pairs(labels), numbers, names))
+            Some((label_pairs(labels), numbers, names, told))
         })
         .collect();
     let mut out = Vec::new();
@@ -67,16 +96,23 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
         }
         let selected: Vec<_> = pods
             .iter()
-            .filter(|(labels, _, _)| sel.iter().all(|kv| labels.contains(kv)))
+            .filter(|(labels, _, _, _)| sel.iter().all(|kv| labels.contains(kv)))
             .collect();
         if selected.is_empty() {
             continue;
         }
         let numbers: Vec<i64> = selected
             .iter()
-            .flat_map(|(_, n, _)| n.iter().copied())
+            .flat_map(|(_, n, _, _)| n.iter().copied())
             .collect();
-        let names: Vec<&String> = selected.iter().flat_map(|(_, _, n)| n.iter()).collect();
+        let names: Vec<&String> = selected.iter().flat_map(|(_, _, n, _)| n.iter()).collect();
+        let told: Vec<i64> = selected
+            .iter()
+            .flat_map(|(_, _, _, t)| t.iter().copied())
+            .collect();
+        // A headless Service (`clusterIP: None`) forwards nothing: its ports only name DNS SRV
+        // records, so only a named targetPort that matches no container is a mistake there.
+        let headless = svc.node.at("spec").at("clusterIP").as_str() == Some("None");
         // containerPort is optional (informational): with none declared there is nothing to
         // check the Service against.
         if numbers.is_empty() && names.is_empty() {
@@ -87,7 +123,9 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
                 continue;
             };
             let served = match (t.as_i64(), t.as_str()) {
-                (Some(n), _) => numbers.contains(&n),
+                // `containerPort` is informational: a number the containers are told to listen
+                // on, or any number behind a headless Service, may well be served.
+                (Some(n), _) => numbers.contains(&n) || told.contains(&n) || headless,
                 (_, Some(name)) => {
                     names.iter().any(|x| *x == name)
                         || name.parse::<i64>().is_ok_and(|n| numbers.contains(&n))

@@ -57,10 +57,16 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
             target.at("kind").as_str().unwrap_or(""),
             target.at("name").as_str().unwrap_or(""),
         );
+        // The target in the HPA's namespace, nearest to its file: a repository often holds
+        // several Deployments of one name (kustomize bases and overlays, examples).
         let Some(w) = ctx
             .objects
             .iter()
-            .find(|o| o.kind == kind && o.name == name)
+            .filter(|o| o.kind == kind && o.name == name)
+            .filter(|o| {
+                o.namespace == hpa.namespace || o.namespace.is_none() || hpa.namespace.is_none()
+            })
+            .max_by_key(|o| shared_dirs(o.path, hpa.path))
         else {
             continue;
         };
@@ -77,4 +83,18 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// How many leading folders two paths share.
+fn shared_dirs(a: &str, b: &str) -> usize {
+    let dirs = |p: &str| -> Vec<String> {
+        let mut v: Vec<String> = p.split('/').map(str::to_string).collect();
+        v.pop();
+        v
+    };
+    dirs(a)
+        .iter()
+        .zip(dirs(b).iter())
+        .take_while(|(x, y)| x == y)
+        .count()
 }

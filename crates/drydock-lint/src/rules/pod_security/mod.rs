@@ -85,6 +85,26 @@ pub(crate) fn pods<'a>(
     })
 }
 
+/// `securityContext.privileged: true`: the container has every capability and no seccomp or
+/// AppArmor confinement whatever else its context says, so the restricted controls about those
+/// (PS014, PS015, PS017, PS018) say nothing PS003 does not, and one of their fixes is refused by
+/// the API server (`allowPrivilegeEscalation: false` with `privileged: true` fails validation).
+pub(crate) fn privileged(c: &Node) -> bool {
+    c.at("securityContext").at("privileged").as_bool() == Some(true)
+}
+
+/// Adds `SYS_ADMIN`: the API server refuses `allowPrivilegeEscalation: false` beside it (PS004
+/// reports the capability).
+pub(crate) fn adds_sys_admin(c: &Node) -> bool {
+    c.at("securityContext")
+        .at("capabilities")
+        .at("add")
+        .seq()
+        .iter()
+        .filter_map(|x| x.as_str())
+        .any(|x| matches!(x.trim_start_matches("CAP_"), "SYS_ADMIN"))
+}
+
 /// A container's name for messages.
 pub(crate) fn name(c: &Node) -> &str {
     c.at("name").as_str().unwrap_or("?")

@@ -17,6 +17,12 @@ pub static RULE: Rule = Rule {
 Flags a container with a `procMount` other than `Default` (Pod Security baseline, "/proc Mount
 Type").
 
+## When it does not apply
+Pods in a user namespace (`hostUsers: false`) may set `Unmasked`: the container's /proc belongs
+to its own user namespace, and the PodSecurity admission relaxes this control for such pods, as
+it relaxes PS015 and PS016. This follows Kubernetes 1.35, where that relaxation is no longer
+behind the `UserNamespacesPodSecurityStandards` feature gate (before, it was off by default).
+
 ## Why is this bad?
 The default /proc mount masks and makes read-only the paths that expose the node; `Unmasked`
 removes that.
@@ -41,6 +47,12 @@ securityContext: {}   # procMount Default
 fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for pod in pods(ctx, PodSecurity::Baseline) {
+        // A user-namespaced pod's /proc is its own: the admission controller allows any
+        // procMount there (UserNamespacesPodSecurityStandards), as it relaxes the non-root
+        // controls.
+        if pod.user_namespaced() {
+            continue;
+        }
         for c in pod.containers() {
             if let Some((v, m)) = set_str(c.at("securityContext"), "procMount") {
                 if m != "Default" {

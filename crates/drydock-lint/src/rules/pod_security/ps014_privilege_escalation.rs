@@ -3,7 +3,7 @@ use crate::options::PodSecurity;
 use crate::rule::{Check, Rule};
 use crate::view::KubernetesCtx;
 
-use super::{name, name_anchor, pods};
+use super::{adds_sys_admin, name, name_anchor, pods, privileged};
 
 pub static RULE: Rule = Rule {
     code: "PS014",
@@ -34,6 +34,14 @@ securityContext:
   allowPrivilegeEscalation: false
 ```
 
+## When it does not apply
+- Windows pods (`spec.os.name: windows`).
+- Privileged containers (`privileged: true`): the API server refuses
+  `allowPrivilegeEscalation: false` beside `privileged: true`, so the fix this rule asks for
+  cannot be applied; PS003 reports the container.
+- Containers that add `SYS_ADMIN`: the API server refuses `allowPrivilegeEscalation: false`
+  beside it too; PS004 reports the capability.
+
 ## References
 - https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
 "#,
@@ -46,7 +54,10 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
         if pod.is_windows() {
             continue;
         }
-        for c in pod.containers() {
+        for c in pod
+            .containers()
+            .filter(|c| !(privileged(c) || adds_sys_admin(c)))
+        {
             let sc = c.at("securityContext");
             match sc.entry("allowPrivilegeEscalation") {
                 Some((_, v)) if v.as_bool() == Some(false) => {}

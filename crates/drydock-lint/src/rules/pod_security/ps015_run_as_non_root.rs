@@ -3,7 +3,7 @@ use crate::options::PodSecurity;
 use crate::rule::{Check, Rule};
 use crate::view::KubernetesCtx;
 
-use super::{name, name_anchor, pods};
+use super::{name, name_anchor, pods, privileged};
 
 pub static RULE: Rule = Rule {
     code: "PS015",
@@ -39,6 +39,11 @@ spec:
       image: app:1.0
 ```
 
+## When it does not apply
+- Pods in a user namespace (`hostUsers: false`).
+- Privileged containers (`privileged: true`): they hold every capability of the node whatever
+  user they run as; PS003's finding says it all, and one finding is what to fix.
+
 ## References
 - https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
 "#,
@@ -63,7 +68,7 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
             }
         }
         let pod_true = pod_value.is_some_and(|(_, v)| v.as_bool() == Some(true));
-        for c in pod.containers() {
+        for c in pod.containers().filter(|c| !(privileged(c))) {
             match c.at("securityContext").entry("runAsNonRoot") {
                 Some((_, v)) if v.as_bool() == Some(true) => {}
                 Some((k, _)) => out.push(pod.finding(k, format!("container `{}` sets runAsNonRoot to false", name(c)), "set runAsNonRoot: true")),

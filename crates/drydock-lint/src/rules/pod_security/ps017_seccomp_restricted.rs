@@ -3,7 +3,7 @@ use crate::options::PodSecurity;
 use crate::rule::{Check, Rule};
 use crate::view::KubernetesCtx;
 
-use super::{name, name_anchor, pods};
+use super::{name, name_anchor, pods, privileged};
 
 pub static RULE: Rule = Rule {
     code: "PS017",
@@ -35,6 +35,11 @@ securityContext:
   seccompProfile: { type: RuntimeDefault }
 ```
 
+## When it does not apply
+- Windows pods, and kustomize patches (partial objects).
+- Privileged containers (`privileged: true`): the runtime runs them without seccomp whatever
+  profile is set, so the profile would change nothing; PS003 reports the container.
+
 ## References
 - https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
 "#,
@@ -51,7 +56,7 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
         if has_profile(pod.security()) {
             continue;
         }
-        for c in pod.containers() {
+        for c in pod.containers().filter(|c| !(privileged(c))) {
             if !has_profile(c.at("securityContext")) {
                 out.push(pod.finding(
                     name_anchor(c),

@@ -5,7 +5,7 @@ use crate::view::KubernetesCtx;
 
 use super::ps004_capabilities_baseline::BASELINE_CAPABILITIES;
 
-use super::{name, name_anchor, pods};
+use super::{name, name_anchor, pods, privileged};
 
 pub static RULE: Rule = Rule {
     code: "PS018",
@@ -36,6 +36,11 @@ securityContext:
   capabilities: { drop: [ALL], add: [NET_BIND_SERVICE] }
 ```
 
+## When it does not apply
+- Windows pods.
+- Privileged containers (`privileged: true`): they get every capability whatever `drop` says;
+  PS003 reports the container.
+
 ## References
 - https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
 "#,
@@ -48,7 +53,7 @@ fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
         if pod.is_windows() {
             continue;
         }
-        for c in pod.containers() {
+        for c in pod.containers().filter(|c| !(privileged(c))) {
             let caps = c.at("securityContext").at("capabilities");
             match caps.entry("drop") {
                 Some((_, d)) if d.seq().iter().any(|x| x.as_str() == Some("ALL")) => {}
