@@ -330,6 +330,18 @@ impl Command {
             || c.has_args("apt", "dist-clean")
     }
 
+    /// A command that empties apk's cache: `rm` of /var/cache/apk (or what is in it), or
+    /// `apk cache clean|purge`.
+    pub fn removes_apk_cache(&self) -> bool {
+        let c = self.unwrapped();
+        (c.is("rm")
+            && c.args_all().any(|a| {
+                let a = a.trim_end_matches('/');
+                a == "/var/cache/apk" || a.starts_with("/var/cache/apk/")
+            }))
+            || c.has_args("apk", "cache") && c.args().any(|a| matches!(a, "clean" | "purge"))
+    }
+
     /// The packages a package manager installs (`apt-get install`, `apk add`, `yum`/`dnf`/
     /// `microdnf`/`zypper install`), with versions cut (`gcc=12.2*` is `gcc`); none for a dry
     /// run.
@@ -417,6 +429,10 @@ mod tests {
         assert!(!c("echo apt-get install").is_apt_install());
         assert!(c("apt-get dist-clean").removes_apt_lists());
         assert!(c("rm -rf /var/lib/apt/lists/*").removes_apt_lists());
+        assert!(c("rm -rf /tmp/x /var/cache/apk/*").removes_apk_cache());
+        assert!(c("rm -rf /var/cache/apk").removes_apk_cache());
+        assert!(c("apk cache clean").removes_apk_cache());
+        assert!(!c("rm -rf /var/chache/apk/*").removes_apk_cache());
         assert!(c("apk add --no-cache curl").has_flag(&["no-cache"], &[]));
         assert!(c("apt-get install -qy x").has_flag(&["yes"], &['y']));
         assert!(!c("apt-get install --yes-not x").has_flag(&["yes"], &[]));

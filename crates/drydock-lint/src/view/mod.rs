@@ -6,5 +6,5 @@ pub mod dockerfile;
 pub mod kubernetes;
 
 pub use compose::{ComposeCtx, Service};
-pub use dockerfile::DockerfileCtx;
+pub use dockerfile::{DockerfileCtx, Purpose};
 pub use kubernetes::{Container, KubernetesCtx, Object};

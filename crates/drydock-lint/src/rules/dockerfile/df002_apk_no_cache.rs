@@ -19,6 +19,12 @@ Flags `apk add` without `--no-cache`.
 Without it, apk keeps its package index in `/var/cache/apk` and the layer ships it: megabytes
 that the running container never uses.
 
+## When it does not apply
+- The same RUN empties the cache (`rm -rf /var/cache/apk/*`, `rm -rf /var/cache/apk`,
+  `apk cache clean`), or mounts a cache at /var/cache/apk: nothing stays in the layer.
+- `apk add --no-network`, which fetches no index.
+- A stage the final image is not built FROM: its layers never ship.
+
 ## Example
 ```dockerfile
 RUN apk add ca-certificates
@@ -44,11 +50,13 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         .filter(|(idx, i)| i.is(Keyword::Run) && reaches_final(ctx, *idx))
         .map(|(_, i)| i)
         .filter(|i| {
-            run_commands(i).iter().any(|c| {
+            let cmds = run_commands(i);
+            cmds.iter().any(|c| {
                 let c = c.unwrapped();
                 // --no-network fetches no index, so there is none to leave behind.
                 c.has_args("apk", "add") && !c.has_flag(&["no-cache", "no-network"], &[])
-            })
+            }) && !cmds.iter().any(|c| c.removes_apk_cache())
+                && !i.flags.iter().any(|f| f.contains("/var/cache/apk"))
         })
         .map(|i| {
             at(
