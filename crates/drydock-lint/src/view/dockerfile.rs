@@ -671,6 +671,36 @@ impl<'a> DockerfileCtx<'a> {
         out
     }
 
+    /// Whether the image is a desktop application, run by hand with a display (`docker run -e
+    /// DISPLAY -v /tmp/.X11-unix…`), not deployed: it sets DISPLAY or installs X11, Wayland,
+    /// GTK, Qt, OpenGL or PulseAudio libraries.
+    pub fn is_desktop_app(&self) -> bool {
+        self.final_words().iter().any(|w| {
+            let w = w.to_ascii_lowercase();
+            w.starts_with("display=")
+                || w == "display"
+                || [
+                    "libx11",
+                    "x11-",
+                    "xorg",
+                    "libgtk",
+                    "gtk3",
+                    "libqt5",
+                    "libqt6",
+                    "qt5-",
+                    "qt6-",
+                    "libwayland",
+                    "libgl1",
+                    "mesa",
+                    "pulseaudio",
+                    "libpulse",
+                    "xdg-utils",
+                ]
+                .iter()
+                .any(|m| w.starts_with(m))
+        })
+    }
+
     /// How the image drops root by itself, when the Dockerfile shows it: a privilege-dropping
     /// program installed or called (gosu, su-exec, setpriv, `chroot --userspec`, `su -c`,
     /// s6-setuidgid, runuser), a daemon configured with its user (`APACHE_RUN_USER`, `user =` in

@@ -1,7 +1,8 @@
-use super::{at, body, final_stage};
+use super::{at, body, final_stage, is_windows};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
-use crate::view::DockerfileCtx;
+use crate::view::{DockerfileCtx, Purpose};
+use drydock_dockerfile::shell::commands;
 use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
@@ -20,6 +21,15 @@ Shell form runs `/bin/sh -c "..."`: the shell is PID 1 and does not pass SIGTERM
 `docker stop` and Kubernetes wait out the grace period and SIGKILL the app, with no graceful
 shutdown. In a `scratch` or distroless image there is no shell at all and the container cannot
 start.
+
+## When it does not apply
+- The shell hands over to the program, so it is PID 1 after all: the command is one simple
+  command (`CMD ./server --port 8080`: dash, bash and busybox sh exec the last command of
+  `sh -c`), or ends in `exec` (`CMD cd /app && exec ./server`). Flagged still where there is no
+  shell to start (`scratch`, distroless), and where the text is a broken exec form
+  (`ENTRYPOINT ['/bin/app']`, JSON followed by a comment), which BuildKit runs as a shell command.
+- The image is not an application (the shared judgement of what an image is for): a base image,
+  a one-shot job, build output. And Windows images, whose shell and stop signal differ.
 
 ## Example
 ```dockerfile
@@ -41,9 +51,27 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     let Some(s) = final_stage(ctx) else {
         return vec![];
     };
+    if is_windows(ctx)
+        || matches!(
+            ctx.purpose().0,
+            Purpose::Base | Purpose::Job | Purpose::Artifact
+        )
+    {
+        return vec![];
+    }
+    let no_shell = ctx.root_base().is_some_and(|r| {
+        let b = r.base.to_ascii_lowercase();
+        b == "scratch"
+            || (b.contains("distroless") && !b.contains("debug"))
+            || b.contains("chiseled")
+    });
     body(ctx, s)
         .filter(|i| {
             matches!(i.kind(), Keyword::Cmd | Keyword::Entrypoint) && !i.json && !i.args.is_empty()
+        })
+        .filter(|i| {
+            let text = i.values().join(" ");
+            no_shell || text.trim_start().starts_with('[') || !hands_over(&text)
         })
         .map(|i| {
             let words: Vec<String> = i
@@ -67,4 +95,28 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
             )
         })
         .collect()
+}
+
+/// Whether `sh -c TEXT` ends up running the program as PID 1: one simple command (the shells
+/// exec it), or a list whose last command is `exec` with nothing piped or backgrounded.
+fn hands_over(text: &str) -> bool {
+    let cmds = commands(text);
+    let Some(last) = cmds.last() else {
+        return false;
+    };
+    // Pipes and background jobs keep the shell as their parent.
+    let t = text.replace("||", "").replace("&&", "");
+    let piped = t.contains('|') || t.contains('&');
+    let substituted = text.contains("$(") || text.contains('`');
+    if piped || substituted || text.contains("<<") {
+        return false;
+    }
+    let simple =
+        cmds.len() == 1 && !text.contains(';') && !text.contains("&&") && !text.contains("||");
+    let keywords = ["while", "for", "until", "if", "case"];
+    let compound = text
+        .split_whitespace()
+        .next()
+        .is_some_and(|w| keywords.contains(&w));
+    (simple && !compound) || (last.words.first().is_some_and(|w| w == "exec") && !compound)
 }
