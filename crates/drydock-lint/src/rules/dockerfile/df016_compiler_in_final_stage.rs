@@ -1,4 +1,4 @@
-use super::{at_word, final_stage, reaches_final, run_commands};
+use super::{at_command_word, at_word, final_stage, reaches_final, run_commands};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::dockerfile::{image_name, RUNTIME_IMAGES};
@@ -146,13 +146,20 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         if cmds.iter().any(|c| c.removes_packages()) {
             continue;
         }
-        let compilers: Vec<String> = cmds
+        let compilers: Vec<(&drydock_dockerfile::shell::Command, String)> = cmds
             .iter()
-            .flat_map(|c| c.installed_packages())
-            .filter(|p| is_compiler(p))
+            .flat_map(|c| c.installed_packages().into_iter().map(move |p| (c, p)))
+            .filter(|(_, p)| is_compiler(p))
             .collect();
-        if let Some(first) = compilers.first() {
-            out.push(at_word(ctx, ins, first, format!("`{}` is installed in a stage the final image is built from: the compiler ships to production", compilers.join("`, `")), Some("install it in a build stage and COPY --from only what it builds, or remove it in the same RUN".into())));
+        if let Some((cmd, first)) = compilers.first() {
+            let names: Vec<&str> = compilers.iter().map(|(_, p)| p.as_str()).collect();
+            let word = cmd
+                .words
+                .iter()
+                .find(|w| w.split(['=', '>', '<', '~']).next() == Some(first.as_str()))
+                .cloned()
+                .unwrap_or_else(|| first.clone());
+            out.push(at_command_word(ctx, ins, cmd, &word, format!("`{}` is installed in a stage the final image is built from: the compiler ships to production", names.join("`, `")), Some("install it in a build stage and COPY --from only what it builds, or remove it in the same RUN".into())));
         }
     }
     let repo = s.base.split(['@', ':']).next().unwrap_or("");

@@ -1,4 +1,4 @@
-use super::{at, body, run_commands};
+use super::{at_command, body, run_commands};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::dockerfile::image_tag;
@@ -104,12 +104,12 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
             let exported = cmds
                 .iter()
                 .any(|c| c.is("export") && c.sets("CGO_ENABLED", "0"));
-            let cgo_build = cmds.iter().any(|c| {
+            let cgo_build = cmds.iter().find(|c| {
                 let u = c.unwrapped();
                 u.has_args("go", "build") && !c.sets("CGO_ENABLED", "0") && !links_static(&u.words)
             });
-            if cgo_build && !exported && !env_off {
-                out.push(at(ctx, i, format!("`go build` with cgo enabled feeds a `{}` final stage: the binary will link libc dynamically", last.base), Some("set CGO_ENABLED=0 (e.g. `RUN CGO_ENABLED=0 go build ...`)".into())));
+            if let Some(c) = cgo_build.filter(|_| !exported && !env_off) {
+                out.push(at_command(ctx, i, c, format!("`go build` with cgo enabled feeds a `{}` final stage: the binary will link libc dynamically", last.base), Some("set CGO_ENABLED=0 (e.g. `RUN CGO_ENABLED=0 go build ...`)".into())));
             }
         }
     }
