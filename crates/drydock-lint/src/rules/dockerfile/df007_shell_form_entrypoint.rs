@@ -74,24 +74,28 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
             no_shell || text.trim_start().starts_with('[') || !hands_over(&text)
         })
         .map(|i| {
-            let words: Vec<String> = i
-                .values()
-                .join(" ")
-                .split_whitespace()
-                .map(|w| format!("\"{w}\""))
-                .collect();
+            let text = i.values().join(" ");
+            let kw = i.keyword.to_ascii_uppercase();
+            if text.trim_start().starts_with('[') {
+                return at(
+                    ctx,
+                    i,
+                    format!("{kw} is not valid JSON, so it runs as a shell command: /bin/sh is PID 1 and the app never gets SIGTERM"),
+                    Some("write the exec form as JSON: double quotes, nothing after the `]`".into()),
+                );
+            }
+            let fix = if commands(&text).len() > 1 {
+                "put the commands in a script that ends by `exec`ing the app, and run that in exec form".to_string()
+            } else {
+                let words: Vec<String> =
+                    text.split_whitespace().map(|w| format!("\"{w}\"")).collect();
+                format!("exec form: `{kw} [{}]`", words.join(", "))
+            };
             at(
                 ctx,
                 i,
-                format!(
-                    "{} in shell form: /bin/sh is PID 1 and the app never gets SIGTERM",
-                    i.keyword.to_ascii_uppercase()
-                ),
-                Some(format!(
-                    "exec form: `{} [{}]`",
-                    i.keyword.to_ascii_uppercase(),
-                    words.join(", ")
-                )),
+                format!("{kw} in shell form: /bin/sh is PID 1 and the app never gets SIGTERM"),
+                Some(fix),
             )
         })
         .collect()
