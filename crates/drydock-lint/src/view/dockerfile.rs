@@ -671,6 +671,24 @@ impl<'a> DockerfileCtx<'a> {
         out
     }
 
+    /// Whether the app runs on an interpreter from its sources (python, node, ruby, php, perl,
+    /// and their distroless variants): its sources are what it runs.
+    pub fn runs_sources(&self) -> bool {
+        self.root_base().is_some_and(|r| {
+            let name = image_name(&r.base.to_ascii_lowercase()).to_string();
+            [
+                "python", "pypy", "node", "nodejs", "ruby", "jruby", "php", "perl", "deno", "bun",
+            ]
+            .iter()
+            .any(|i| {
+                name == *i
+                    || name.starts_with(&format!("{i}3"))
+                    || name.starts_with(&format!("{i}2"))
+                    || name.starts_with(&format!("{i}1"))
+            })
+        })
+    }
+
     /// Whether the image is a desktop application, run by hand with a display (`docker run -e
     /// DISPLAY -v /tmp/.X11-unix…`), not deployed: it sets DISPLAY or installs X11, Wayland,
     /// GTK, Qt, OpenGL or PulseAudio libraries.
