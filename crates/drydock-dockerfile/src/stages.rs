@@ -102,6 +102,17 @@ pub fn stages(df: &Dockerfile) -> Vec<Stage> {
     out
 }
 
+fn unquote(v: &str) -> String {
+    let t = v.trim();
+    if t.len() >= 2
+        && ((t.starts_with('"') && t.ends_with('"')) || (t.starts_with('\'') && t.ends_with('\'')))
+    {
+        t[1..t.len() - 1].to_string()
+    } else {
+        t.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,16 +131,5 @@ mod tests {
         assert_eq!(st[3].base, "binary-linux");
         assert!(!st[3].unresolved);
         assert_eq!(st[4].undeclared, ["NOPE"]);
-    }
-}
-
-fn unquote(v: &str) -> String {
-    let t = v.trim();
-    if t.len() >= 2
-        && ((t.starts_with('"') && t.ends_with('"')) || (t.starts_with('\'') && t.ends_with('\'')))
-    {
-        t[1..t.len() - 1].to_string()
-    } else {
-        t.to_string()
     }
 }

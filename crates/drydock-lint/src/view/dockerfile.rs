@@ -264,6 +264,13 @@ pub const SERVER_IMAGES: &[&str] = &[
     "tomcat",
 ];
 
+/// `./app`, `bin/app`: a program of the image's own, not a tool on PATH.
+fn first_word_is_relative(words: &[String]) -> bool {
+    words
+        .first()
+        .is_some_and(|w| w.starts_with("./") || (!w.starts_with('/') && w.contains('/')))
+}
+
 /// Language runtimes: images one runs an app on (`python`, `node`, a JRE), unlike a
 /// distribution or an SDK.
 pub const RUNTIME_IMAGES: &[&str] = &[
@@ -376,7 +383,11 @@ impl<'a> DockerfileCtx<'a> {
                 let c = c.unwrapped();
                 let sub = c.subcommand().unwrap_or("");
                 (c.is("go") && sub == "build")
-                    || (c.is("cargo") && matches!(sub, "build" | "install"))
+                    // `go install ./cmd/app` builds the app; `go install x@v1` fetches a tool.
+                    || (c.is("go") && sub == "install" && !c.args().any(|a| a.contains('@')))
+                    || (c.is("cargo") && sub == "build")
+                    // `cargo install --path .` builds the app; `cargo install x` fetches a tool.
+                    || (c.is("cargo") && sub == "install" && c.has_flag(&["path"], &[]))
                     || (matches!(c.name(), "npm" | "yarn" | "pnpm")
                         && c.args().next() == Some("build"))
                     || (matches!(c.name(), "mvn" | "mvnw")
@@ -554,7 +565,9 @@ impl<'a> DockerfileCtx<'a> {
         }) {
             return (Purpose::Job, "it runs tests or a migration once".into());
         }
-        if toolchain {
+        // A single-stage app on a toolchain image builds its program and runs it: not a tool.
+        let own_program = first_word_is_relative(&run) || self.builds_app();
+        if toolchain && !own_program {
             return (
                 Purpose::Tool,
                 format!("its final stage is the toolchain image `{base}` and runs no server"),
@@ -580,7 +593,11 @@ impl<'a> DockerfileCtx<'a> {
                     .iter()
                     .any(|d| w.starts_with(d));
                 let script = w.ends_with(".sh") || w.contains("entrypoint");
-                if on_path && !script && !INTERACTIVE.contains(&program(w).as_str()) {
+                if on_path
+                    && !script
+                    && !INTERACTIVE.contains(&program(w).as_str())
+                    && !self.builds_app()
+                {
                     return (
                         Purpose::Tool,
                         format!("its ENTRYPOINT is the command-line tool `{w}`"),

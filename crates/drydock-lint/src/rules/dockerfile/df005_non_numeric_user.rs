@@ -63,9 +63,8 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
                 let value = ctx.expand_at(*idx, v);
                 let user = value.split(':').next().unwrap_or("").trim();
                 let unknown = v.contains('$') && (user.is_empty() || user.contains('$'));
-                !unknown
-                    && !crate::rules::helpers::is_root(user)
-                    && !(!user.is_empty() && user.bytes().all(|b| b.is_ascii_digit()))
+                let numeric = !user.is_empty() && user.bytes().all(|b| b.is_ascii_digit());
+                !unknown && !numeric && !crate::rules::helpers::is_root(user)
             })
         })
         .map(|(_, i)| {

@@ -122,5 +122,5 @@ fn hands_over(text: &str) -> bool {
         .split_whitespace()
         .next()
         .is_some_and(|w| keywords.contains(&w));
-    (simple && !compound) || (last.words.first().is_some_and(|w| w == "exec") && !compound)
+    !compound && (simple || last.words.first().is_some_and(|w| w == "exec"))
 }

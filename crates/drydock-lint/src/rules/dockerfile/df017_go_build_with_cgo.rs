@@ -96,7 +96,7 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
                     && i.values()
                         .windows(2)
                         .any(|w| w[0] == "CGO_ENABLED" && w[1] == "0")
-                    || i.values().iter().any(|v| *v == "CGO_ENABLED=0")
+                    || i.values().contains(&"CGO_ENABLED=0")
             })
         });
         for i in body(ctx, s).filter(|i| i.is(Keyword::Run)) {
