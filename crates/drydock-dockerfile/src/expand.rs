@@ -6,12 +6,67 @@
 use std::collections::BTreeMap;
 
 pub fn expand(word: &str, vars: &BTreeMap<String, Option<String>>, escape: char) -> String {
+    expand_with(word, vars, escape, false)
+}
+
+/// A word as BuildKit's shell lexer processes it for FROM (`ProcessWord`): variables expanded as
+/// [`expand`] does, and quotes removed (`FROM "node:8.15"` is `node:8.15`; nothing is expanded
+/// inside single quotes).
+pub fn process_word(word: &str, vars: &BTreeMap<String, Option<String>>, escape: char) -> String {
+    expand_with(word, vars, escape, true)
+}
+
+/// The variables a word refers to (`$A`, `${B:-x}`), in order, each once.
+pub fn referenced(word: &str) -> Vec<String> {
+    let chars: Vec<char> = word.chars().collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '$' && i + 1 < chars.len() {
+            let start = if chars[i + 1] == '{' { i + 2 } else { i + 1 };
+            let len = chars[start..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
+                .count();
+            if len > 0 {
+                let name: String = chars[start..start + len].iter().collect();
+                if !out.contains(&name) {
+                    out.push(name);
+                }
+            }
+            i = start + len;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+fn expand_with(
+    word: &str,
+    vars: &BTreeMap<String, Option<String>>,
+    escape: char,
+    unquote: bool,
+) -> String {
     let chars: Vec<char> = word.chars().collect();
     let mut out = String::new();
     let mut i = 0;
     let get = |name: &str| vars.get(name).cloned().flatten();
+    let mut in_double = false;
     while i < chars.len() {
         let c = chars[i];
+        if unquote && c == '"' {
+            in_double = !in_double;
+            i += 1;
+            continue;
+        }
+        if unquote && c == '\'' && !in_double {
+            let close = chars[i + 1..].iter().position(|c| *c == '\'');
+            let end = close.map_or(chars.len(), |p| i + 1 + p);
+            out.extend(&chars[i + 1..end]);
+            i = end + 1;
+            continue;
+        }
         if c == escape && i + 1 < chars.len() && chars[i + 1] == '$' {
             out.push('$');
             i += 2;
@@ -102,5 +157,10 @@ mod tests {
         assert_eq!(e("${UNSETARG}"), "");
         assert_eq!(e("\\$BASE"), "$BASE");
         assert_eq!(e("a$"), "a$");
+        let p = |w: &str| process_word(w, &v, '\\');
+        assert_eq!(p("\"node:8.15\""), "node:8.15");
+        assert_eq!(p("\"$BASE\""), "alpine:3.20");
+        assert_eq!(p("'$BASE'"), "$BASE");
+        assert_eq!(referenced("gcr.io/${P}/x:$TAG-${Q:-a}"), ["P", "TAG", "Q"]);
     }
 }

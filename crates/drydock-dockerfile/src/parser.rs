@@ -34,6 +34,8 @@ pub struct Heredoc {
     /// Whether variables in it are expanded (the delimiter was not quoted).
     pub expand: bool,
     pub chomp: bool,
+    /// 1-based line of the body's first line.
+    pub start_line: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +56,10 @@ pub struct Instruction {
     pub heredocs: Vec<Heredoc>,
     /// Comment lines directly above it.
     pub comments: Vec<String>,
+    /// Where the pieces of `original` come from: (byte offset in `original`, 1-based line,
+    /// byte offset in that line), one per source line joined, so that a position in the joined
+    /// text maps back to the file ([`Instruction::source_position`]).
+    pub pieces: Vec<(usize, usize, usize)>,
 }
 
 impl Instruction {
@@ -84,6 +90,26 @@ impl Instruction {
                 }
             })
             .collect()
+    }
+
+    /// The file position (1-based line, byte offset in that line) of byte `offset` of
+    /// `original`.
+    pub fn source_position(&self, offset: usize) -> (usize, usize) {
+        match self.pieces.iter().rev().find(|p| p.0 <= offset) {
+            Some(&(start, line, col)) => (line, col + (offset - start)),
+            None => (self.start_line, self.column.saturating_sub(1) + offset),
+        }
+    }
+
+    /// Where the shell-form text (`values()[0]`) starts in `original`, when it is one value.
+    pub fn value_offset(&self) -> Option<usize> {
+        let [Arg::Value(v)] = self.args.as_slice() else {
+            return None;
+        };
+        let trimmed = self.original.trim_end();
+        trimmed
+            .ends_with(v.as_str())
+            .then(|| trimmed.len() - v.len())
     }
 
     /// BuildKit's `Node.Dump` format, e.g. `(copy ["--from=x"] "a" "b")`.
@@ -270,6 +296,7 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
         }
         let column = raw.len() - first.len() + 1;
         let (mut line, mut ended) = trim_continuation(first, df.escape);
+        let mut pieces = vec![(0, line_no, column - 1)];
         if ended && line.trim().is_empty() {
             comments.clear();
             continue;
@@ -286,6 +313,7 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
                 continue;
             }
             let (piece, e) = trim_continuation(next, df.escape);
+            pieces.push((line.len(), i, 0));
             line.push_str(&piece);
             ended = e;
         }
@@ -299,11 +327,13 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
         ins.start_line = line_no;
         ins.column = column;
         ins.comments = std::mem::take(&mut comments);
+        ins.pieces = pieces;
         // Heredoc bodies follow the instruction's last line.
         if matches!(ins.name().as_str(), "run" | "copy" | "add") && !ins.json {
             for (name, expand, chomp) in heredoc_markers(&line) {
                 let mut content = String::new();
                 let mut closed = false;
+                let body_start = i + 1;
                 while i < n_lines {
                     let l = lines[i];
                     i += 1;
@@ -326,6 +356,7 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
                     content,
                     expand,
                     chomp,
+                    start_line: body_start,
                 });
             }
         }
@@ -464,6 +495,7 @@ fn node_from_line(line: &str, escape: char, line_no: usize) -> Result<Instructio
         column: 1,
         heredocs: Vec::new(),
         comments: Vec::new(),
+        pieces: Vec::new(),
     })
 }
 
@@ -806,7 +838,8 @@ mod tests {
                 name: "CFG".into(),
                 content: "key=$v\n".into(),
                 expand: false,
-                chomp: true
+                chomp: true,
+                start_line: 7
             }
         );
         assert_eq!((i[3].start_line, i[3].end_line), (9, 10));

@@ -27,7 +27,8 @@ pub fn run_commands(ins: &Instruction) -> Vec<Command> {
     let values = ins.values();
     if ins.json {
         let words: Vec<String> = values.iter().map(|v| v.to_string()).collect();
-        let Some(first) = Command::from_words(words.clone()) else {
+        let none = vec![None; words.len()];
+        let Some(first) = Command::from_words(words.clone(), none) else {
             return Vec::new();
         };
         if SHELLS.contains(&first.name()) {
@@ -43,7 +44,10 @@ pub fn run_commands(ins: &Instruction) -> Vec<Command> {
         return vec![first];
     }
     let text = values.join(" ");
-    let mut out = commands(&text);
+    let mut out = match ins.value_offset() {
+        Some(base) => commands_located(&text, &|o| ins.source_position(base + o)),
+        None => commands(&text),
+    };
     for h in &ins.heredocs {
         // The command the heredoc feeds: the one whose words hold its `<<NAME` marker.
         let feeds = out.iter().find(|c| {
@@ -56,7 +60,15 @@ pub fn run_commands(ins: &Instruction) -> Vec<Command> {
             Some(c) => c.words.iter().all(|w| w.starts_with("<<")) || SHELLS.contains(&c.name()),
         };
         if is_script {
-            out.extend(commands(&h.content));
+            // Body lines are whole file lines (chomped tabs aside).
+            let content = &h.content;
+            let at = |o: usize| {
+                let before = &content[..o.min(content.len())];
+                let line = h.start_line + before.matches('\n').count();
+                let col = o - before.rfind('\n').map_or(0, |n| n + 1);
+                (line, col)
+            };
+            out.extend(commands_located(content, &at));
         }
     }
     out
@@ -68,6 +80,29 @@ pub fn run_commands(ins: &Instruction) -> Vec<Command> {
 pub struct Command {
     pub words: Vec<String>,
     pub env: Vec<String>,
+    /// Where each of `words` is in the file, when known (shell form and heredoc scripts).
+    pub spans: Vec<Option<WordSpan>>,
+    /// Where the whole command is, assignments before it included.
+    pub span: Option<WordSpan>,
+}
+
+/// A stretch of the Dockerfile: 1-based lines, 0-based byte offsets in them, end exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WordSpan {
+    pub line: usize,
+    pub col: usize,
+    pub end_line: usize,
+    pub end_col: usize,
+}
+
+impl WordSpan {
+    fn join(a: WordSpan, b: WordSpan) -> WordSpan {
+        WordSpan {
+            end_line: b.end_line,
+            end_col: b.end_col,
+            ..a
+        }
+    }
 }
 
 /// Words that start a compound command or are keywords: a command follows them.
@@ -99,35 +134,71 @@ const VALUE_OPTS: &[&str] = &[
 ];
 
 pub fn commands(text: &str) -> Vec<Command> {
+    let mut out = commands_located(text, &|o| (0, o));
+    for c in &mut out {
+        c.spans = vec![None; c.words.len()];
+        c.span = None;
+    }
+    out
+}
+
+/// [`commands`], with each word's place: `at` maps a byte offset of `text` to (line, byte
+/// offset in that line).
+pub fn commands_located(text: &str, at: &dyn Fn(usize) -> (usize, usize)) -> Vec<Command> {
     let mut out = Vec::new();
-    let mut words: Vec<String> = Vec::new();
+    let mut words: Vec<(String, WordSpan)> = Vec::new();
     let mut word = String::new();
     let mut in_word = false;
-    let mut chars = text.chars().peekable();
-    let end_word = |word: &mut String, in_word: &mut bool, words: &mut Vec<String>| {
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    let span = |a: usize, b: usize| {
+        let (line, col) = at(a);
+        let (end_line, end_col) = at(b);
+        WordSpan {
+            line,
+            col,
+            end_line,
+            end_col,
+        }
+    };
+    let end_word = |word: &mut String,
+                    in_word: &mut bool,
+                    words: &mut Vec<(String, WordSpan)>,
+                    start: usize,
+                    end: usize| {
         if *in_word {
-            words.push(std::mem::take(word));
+            words.push((std::mem::take(word), span(start, end)));
             *in_word = false;
         }
     };
-    let end_command = |words: &mut Vec<String>, out: &mut Vec<Command>| {
-        if let Some(c) = Command::from_words(std::mem::take(words)) {
+    let end_command = |words: &mut Vec<(String, WordSpan)>, out: &mut Vec<Command>| {
+        let (w, sp): (Vec<String>, Vec<WordSpan>) = std::mem::take(words).into_iter().unzip();
+        if let Some(c) = Command::from_words(w, sp.into_iter().map(Some).collect()) {
             out.push(c);
         }
     };
-    while let Some(c) = chars.next() {
+    let begin = |in_word: &mut bool, start: &mut usize, i: usize| {
+        if !*in_word {
+            *start = i;
+            *in_word = true;
+        }
+    };
+    while let Some((i, c)) = chars.next() {
+        let next_at = |chars: &mut std::iter::Peekable<std::str::CharIndices>| {
+            chars.peek().map_or(text.len(), |(k, _)| *k)
+        };
         match c {
             '\\' => match chars.next() {
-                Some('\n') => {}
-                Some(n) => {
+                Some((_, '\n')) => {}
+                Some((_, n)) => {
+                    begin(&mut in_word, &mut start, i);
                     word.push(n);
-                    in_word = true;
                 }
                 None => {}
             },
             '\'' => {
-                in_word = true;
-                for n in chars.by_ref() {
+                begin(&mut in_word, &mut start, i);
+                for (_, n) in chars.by_ref() {
                     if n == '\'' {
                         break;
                     }
@@ -135,12 +206,12 @@ pub fn commands(text: &str) -> Vec<Command> {
                 }
             }
             '"' => {
-                in_word = true;
-                while let Some(n) = chars.next() {
+                begin(&mut in_word, &mut start, i);
+                while let Some((_, n)) = chars.next() {
                     match n {
                         '"' => break,
                         '\\' => {
-                            if let Some(&m) = chars.peek() {
+                            if let Some(&(_, m)) = chars.peek() {
                                 if matches!(m, '"' | '\\' | '$' | '`') {
                                     word.push(m);
                                     chars.next();
@@ -156,26 +227,29 @@ pub fn commands(text: &str) -> Vec<Command> {
                 }
             }
             '#' if !in_word => {
-                for n in chars.by_ref() {
+                for (_, n) in chars.by_ref() {
                     if n == '\n' {
                         break;
                     }
                 }
-                end_word(&mut word, &mut in_word, &mut words);
                 end_command(&mut words, &mut out);
             }
             ';' | '&' | '|' | '\n' | '(' | ')' | '`' => {
-                end_word(&mut word, &mut in_word, &mut words);
+                end_word(&mut word, &mut in_word, &mut words, start, i);
                 end_command(&mut words, &mut out);
             }
-            c if c.is_whitespace() => end_word(&mut word, &mut in_word, &mut words),
+            c if c.is_whitespace() => end_word(&mut word, &mut in_word, &mut words, start, i),
             c => {
+                begin(&mut in_word, &mut start, i);
                 word.push(c);
-                in_word = true;
             }
         }
+        if in_word && chars.peek().is_none() {
+            let end = next_at(&mut chars);
+            end_word(&mut word, &mut in_word, &mut words, start, end);
+        }
     }
-    end_word(&mut word, &mut in_word, &mut words);
+    end_word(&mut word, &mut in_word, &mut words, start, text.len());
     end_command(&mut words, &mut out);
     out
 }
@@ -192,18 +266,44 @@ fn is_assignment(w: &str) -> bool {
 }
 
 impl Command {
-    fn from_words(mut words: Vec<String>) -> Option<Command> {
+    fn from_words(mut words: Vec<String>, mut spans: Vec<Option<WordSpan>>) -> Option<Command> {
+        spans.resize(words.len(), None);
         let mut env = Vec::new();
+        // The command's place starts at its assignments, after any keyword.
+        let mut start = None;
         while let Some(w) = words.first() {
             if is_assignment(w) {
                 env.push(words.remove(0));
+                start = start.or(spans.remove(0));
             } else if KEYWORDS.contains(&w.as_str()) {
                 words.remove(0);
+                spans.remove(0);
             } else {
                 break;
             }
         }
-        (!words.is_empty()).then_some(Command { words, env })
+        let start = start.or(spans.first().copied().flatten());
+        let span = match (start, spans.last().copied().flatten()) {
+            (Some(a), Some(b)) => Some(WordSpan::join(a, b)),
+            _ => None,
+        };
+        (!words.is_empty()).then_some(Command {
+            words,
+            env,
+            spans,
+            span,
+        })
+    }
+
+    /// Where word `i` is in the file, when known.
+    pub fn word_span(&self, i: usize) -> Option<WordSpan> {
+        self.spans.get(i).copied().flatten()
+    }
+
+    /// Where the word `w` is in the file, when known (its first occurrence).
+    pub fn span_of(&self, w: &str) -> Option<WordSpan> {
+        let i = self.words.iter().position(|x| x == w)?;
+        self.word_span(i)
     }
 
     /// Whether `NAME=value` is set for this command: before it, or through `env NAME=value`
@@ -246,10 +346,13 @@ impl Command {
                     rest.remove(0);
                 }
             }
-            match Command::from_words(rest) {
+            let spans = c.spans[c.words.len() - rest.len()..].to_vec();
+            let whole = c.span;
+            match Command::from_words(rest, spans) {
                 Some(mut n) => {
                     env.append(&mut n.env);
                     n.env = env;
+                    n.span = whole;
                     c = n;
                 }
                 None => break,
@@ -328,6 +431,18 @@ impl Command {
         (c.is("rm") && c.args_all().any(|a| a.starts_with("/var/lib/apt/lists")))
             || c.has_args("apt-get", "dist-clean")
             || c.has_args("apt", "dist-clean")
+    }
+
+    /// A command that empties apk's cache: `rm` of /var/cache/apk (or what is in it), or
+    /// `apk cache clean|purge`.
+    pub fn removes_apk_cache(&self) -> bool {
+        let c = self.unwrapped();
+        (c.is("rm")
+            && c.args_all().any(|a| {
+                let a = a.trim_end_matches('/');
+                a == "/var/cache/apk" || a.starts_with("/var/cache/apk/")
+            }))
+            || c.has_args("apk", "cache") && c.args().any(|a| matches!(a, "clean" | "purge"))
     }
 
     /// The packages a package manager installs (`apt-get install`, `apk add`, `yum`/`dnf`/
@@ -417,6 +532,10 @@ mod tests {
         assert!(!c("echo apt-get install").is_apt_install());
         assert!(c("apt-get dist-clean").removes_apt_lists());
         assert!(c("rm -rf /var/lib/apt/lists/*").removes_apt_lists());
+        assert!(c("rm -rf /tmp/x /var/cache/apk/*").removes_apk_cache());
+        assert!(c("rm -rf /var/cache/apk").removes_apk_cache());
+        assert!(c("apk cache clean").removes_apk_cache());
+        assert!(!c("rm -rf /var/chache/apk/*").removes_apk_cache());
         assert!(c("apk add --no-cache curl").has_flag(&["no-cache"], &[]));
         assert!(c("apt-get install -qy x").has_flag(&["yes"], &['y']));
         assert!(!c("apt-get install --yes-not x").has_flag(&["yes"], &[]));
@@ -437,6 +556,29 @@ mod tests {
             .into_iter()
             .map(|c| c.words)
             .collect()
+    }
+
+    #[test]
+    fn words_keep_their_place_in_the_file() {
+        let df = crate::parse(
+            "FROM a\nRUN apt-get update \\\n    && apt-get install -y \\\n       curl\nRUN <<EOF\napk add x\nEOF\n",
+        )
+        .unwrap();
+        let cmds = run_commands(&df.instructions[1]);
+        let install = &cmds[1];
+        assert_eq!(install.words[0], "apt-get");
+        let sp = install.span.unwrap();
+        assert_eq!((sp.line, sp.col, sp.end_line, sp.end_col), (3, 7, 4, 11));
+        let curl = install.span_of("curl").unwrap();
+        assert_eq!((curl.line, curl.col, curl.end_col), (4, 7, 11));
+        let first = cmds[0].span.unwrap();
+        assert_eq!((first.line, first.col), (2, 4));
+        let one = crate::parse("RUN if true; then CGO_ENABLED=0 go build .; fi\n").unwrap();
+        let go = run_commands(&one.instructions[0])[1].span.unwrap();
+        assert_eq!((go.col, go.end_col), (18, 42));
+        let apk = run_commands(&df.instructions[2]);
+        let add = apk.iter().find(|c| c.is("apk")).unwrap().span.unwrap();
+        assert_eq!((add.line, add.col, add.end_col), (6, 0, 9));
     }
 
     #[test]

@@ -148,9 +148,13 @@ fn lint_parsed(
     Ok(out)
 }
 
-/// What BuildKit refuses to build although the parser reads it: an instruction it does not
-/// know, and a FROM that is not an image reference (`FROM image:sha256:…`), a stage or
-/// `scratch`. Such a file is an input error, as `docker build` makes it one.
+/// What BuildKit refuses to build although the parser reads it, whatever the build arguments:
+/// an instruction it does not know, and a FROM that is not an image reference
+/// (`FROM image:sha256:…`), a stage or `scratch`. Such a file is an input error, as
+/// `docker build` makes it one. A FROM that refers to a global ARG is not judged: `--build-arg`
+/// decides it (`ARG BASE` then `FROM ${BASE}`), and BuildKit only rejects it when the value
+/// given makes it invalid. A variable no global ARG declares is always empty, so a FROM that
+/// needs one is refused.
 fn rejected_by_buildkit(ctx: &DockerfileCtx<'_>) -> Result<(), (usize, String)> {
     use drydock_dockerfile::Keyword;
     let df = ctx.df;
@@ -165,14 +169,37 @@ fn rejected_by_buildkit(ctx: &DockerfileCtx<'_>) -> Result<(), (usize, String)> 
         let earlier_stage = ctx.stages[..n]
             .iter()
             .any(|o| o.alias.as_deref() == Some(base.to_ascii_lowercase().as_str()));
-        // A base still holding a variable is decided at build time.
-        if base.contains('$') || base.eq_ignore_ascii_case("scratch") || earlier_stage {
+        if s.from_args || base.eq_ignore_ascii_case("scratch") || earlier_stage {
             continue;
+        }
+        let line = df.instructions[s.from].start_line;
+        let undeclared = if s.undeclared.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; no ARG before the first FROM declares {}, so BuildKit expands it to nothing \
+                 (declare it: `ARG {}` at the top)",
+                s.undeclared
+                    .iter()
+                    .map(|v| format!("`${v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                s.undeclared[0]
+            )
+        };
+        if base.is_empty() {
+            return Err((
+                line,
+                format!("FROM {}: the base name is empty{undeclared}", s.base_raw),
+            ));
         }
         if let Err(e) = drydock_oci::reference::Reference::parse(base) {
             return Err((
-                df.instructions[s.from].start_line,
-                format!("FROM {base}: not a valid image reference ({})", e.problem),
+                line,
+                format!(
+                    "FROM {base}: not a valid image reference ({}){undeclared}",
+                    e.problem
+                ),
             ));
         }
     }

@@ -12,7 +12,7 @@
 //! let text = "FROM alpine:3.20\nRUN apk add curl\nUSER 10001\nCMD [\"curl\"]\n";
 //! let found = lint_dockerfile("Dockerfile", text, &LintOptions::default()).unwrap();
 //! let df002 = found.iter().find(|d| d.code == "DF002").expect("apk add without --no-cache");
-//! assert_eq!((df002.span.line, df002.span.column), (2, 1));
+//! assert_eq!((df002.span.line, df002.span.column), (2, 5)); // the `apk add` command
 //! assert!(found.iter().all(|d| d.code != "DF004"), "USER 10001 is not root");
 //! ```
 

@@ -7,6 +7,6 @@ pub mod kubernetes;
 pub mod purpose;
 
 pub use compose::{ComposeCtx, Service};
-pub use dockerfile::DockerfileCtx;
+pub use dockerfile::{DockerfileCtx, ImagePurpose};
 pub use kubernetes::{Container, KubernetesCtx, Object};
 pub use purpose::Purpose;

@@ -19,6 +19,10 @@ Flags a `FROM` whose image has no tag, or the `latest` tag, after expanding ARG 
 `latest` moves: the same Dockerfile builds a different image next week, and a rebuild can pick up
 a breaking base change without any change in your repository. Pin a version tag, or a digest.
 
+## When it does not apply
+`scratch`, an earlier stage, a digest (`@sha256:…`), and a base given by a `--build-arg` whose
+tag comes from a build argument (`FROM node:${NODE_VERSION}`, `FROM ${BASE_IMAGE}`).
+
 ## Example
 ```dockerfile
 FROM alpine
@@ -38,7 +42,17 @@ FROM alpine:3.20
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in &ctx.stages {
-        let base = s.base.as_str();
+        // A base given by `--build-arg` is judged as written: `gcr.io/${PROJECT}/app` has no tag
+        // whatever the project, `node:${NODE_VERSION}` has one.
+        let base = if s.unresolved {
+            let last = s.base_raw.rsplit('/').next().unwrap_or(&s.base_raw);
+            if last.contains('$') || last.contains(':') || s.base_raw.contains('@') {
+                continue;
+            }
+            s.base_raw.as_str()
+        } else {
+            s.base.as_str()
+        };
         if base.is_empty()
             || base.eq_ignore_ascii_case("scratch")
             || base.contains('@')

@@ -1,4 +1,4 @@
-use super::{at, reaches_final, run_commands};
+use super::{at_command, reaches_final, run_commands};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
@@ -38,27 +38,28 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl \
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
-    ctx.df
-        .instructions
-        .iter()
-        .enumerate()
+    let mut out = Vec::new();
+    for (idx, i) in ctx.df.instructions.iter().enumerate() {
         // A builder stage's caches never reach the final image.
-        .filter(|(idx, i)| i.is(Keyword::Run) && reaches_final(ctx, *idx))
-        .map(|(_, i)| i)
-        .filter(|i| {
-            let cmds = run_commands(i);
-            cmds.iter().any(|c| c.is_apt_install())
-                && !cmds.iter().any(|c| c.removes_apt_lists())
-                // A cache mount keeps the lists out of the layer.
-                && !i.flags.iter().any(|f| f.contains("/var/lib/apt"))
-        })
-        .map(|i| {
-            at(
+        if !i.is(Keyword::Run) || !reaches_final(ctx, idx) {
+            continue;
+        }
+        let cmds = run_commands(i);
+        // A cache mount keeps the lists out of the layer.
+        if cmds.iter().any(|c| c.removes_apt_lists())
+            || i.flags.iter().any(|f| f.contains("/var/lib/apt"))
+        {
+            continue;
+        }
+        if let Some(c) = cmds.iter().find(|c| c.is_apt_install()) {
+            out.push(at_command(
                 ctx,
                 i,
+                c,
                 "packages are installed but /var/lib/apt/lists stays in the layer".into(),
                 Some("end the same RUN with `&& rm -rf /var/lib/apt/lists/*`".into()),
-            )
-        })
-        .collect()
+            ));
+        }
+    }
+    out
 }

@@ -1,7 +1,7 @@
-use super::{at, body, final_stage, is_windows};
+use super::{at, final_stage, is_windows};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
-use crate::view::DockerfileCtx;
+use crate::view::{DockerfileCtx, ImagePurpose};
 use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
@@ -19,6 +19,16 @@ Flags a `USER` in the final stage given by name rather than by number.
 Kubernetes cannot check that a named user is not root, so with `runAsNonRoot: true` the kubelet
 refuses to start the container ("image has non-numeric user"). A `scratch` image also has no
 `/etc/passwd` to look the name up in.
+
+## When it does not apply
+- The user part is numeric: `USER 1001:app` (Kubernetes checks the uid, not the group).
+- `USER $VAR` whose ARG or ENV value in the file is numeric (`ENV APP_UID=1654`, BuildKit writes
+  the value into the image), or has no value here (it comes from the base image or a
+  `--build-arg`).
+- Desktop applications (DISPLAY set, or X11, Wayland, GTK, Qt, OpenGL or PulseAudio installed):
+  they are run by hand with a display, not by a kubelet that checks `runAsNonRoot`.
+- Build output (a scratch stage that only collects files) and Windows images (accounts, not
+  uids).
 
 ## Example
 ```dockerfile
@@ -41,20 +51,23 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         return vec![];
     };
     // Windows images have accounts, not uids; root does not apply.
-    if is_windows(ctx) {
+    if is_windows(ctx) || ctx.is_desktop_app() || ctx.purpose().0 == ImagePurpose::Artifact {
         return vec![];
     }
-    body(ctx, s)
-        .filter(|i| i.is(Keyword::User))
-        .filter(|i| {
+    s.body
+        .iter()
+        .map(|&idx| (idx, &ctx.df.instructions[idx]))
+        .filter(|(_, i)| i.is(Keyword::User))
+        .filter(|(idx, i)| {
             i.values().first().is_some_and(|v| {
-                !crate::rules::helpers::is_root(v)
-                    && !v
-                        .split(':')
-                        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                let value = ctx.expand_at(*idx, v);
+                let user = value.split(':').next().unwrap_or("").trim();
+                let unknown = v.contains('$') && (user.is_empty() || user.contains('$'));
+                let numeric = !user.is_empty() && user.bytes().all(|b| b.is_ascii_digit());
+                !unknown && !numeric && !crate::rules::helpers::is_root(user)
             })
         })
-        .map(|i| {
+        .map(|(_, i)| {
             at(
                 ctx,
                 i,

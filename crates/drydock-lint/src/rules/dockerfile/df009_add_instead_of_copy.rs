@@ -19,6 +19,11 @@ Flags `ADD` of local files that are not archives.
 `ADD` also fetches URLs and unpacks archives, so what it does depends on what the source turns
 out to be. `COPY` does one thing: it copies.
 
+## When it does not apply
+`ADD` of an archive (which ADD unpacks), of a URL or a git repository (which ADD fetches), of a
+heredoc, and of a `$VAR` source whose ARG or ENV value is a URL or an archive, or which has no
+value in the file (given by `--build-arg`, so unknown here).
+
 ## Example
 ```dockerfile
 ADD config.yaml /etc/app/
@@ -47,12 +52,19 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     ctx.df
         .instructions
         .iter()
-        .filter(|i| i.is(Keyword::Add) && i.heredocs.is_empty())
-        .filter(|i| {
+        .enumerate()
+        .filter(|(_, i)| i.is(Keyword::Add) && i.heredocs.is_empty())
+        .filter(|(idx, i)| {
             let v = i.values();
-            v.len() >= 2 && v[..v.len() - 1].iter().all(|s| !archive(s) && !remote(s))
+            v.len() >= 2
+                && v[..v.len() - 1].iter().all(|s| {
+                    let value = ctx.expand_at(*idx, s);
+                    // A source that is only a variable with no value here is unknown.
+                    let unknown = s.contains('$') && value.trim_matches('"').is_empty();
+                    !unknown && !archive(&value) && !remote(&value)
+                })
         })
-        .map(|i| {
+        .map(|(_, i)| {
             at(
                 ctx,
                 i,

@@ -1,6 +1,7 @@
-use super::{at, body, run_commands};
+use super::{at_command, body, run_commands};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
+use crate::view::dockerfile::image_tag;
 use crate::view::DockerfileCtx;
 use drydock_dockerfile::Keyword;
 
@@ -55,50 +56,83 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     {
         return vec![];
     }
-    let final_alpine = base.starts_with("alpine") || base.contains("/alpine");
+    let final_alpine = is_alpine(&base);
     let mut out = Vec::new();
-    for s in &ctx.stages {
-        let builder = s.base.to_ascii_lowercase();
-        let alpine_go = is_alpine_golang(&builder);
-        let has_c_compiler = body(ctx, s).any(|i| {
-            run_commands(i).iter().any(|c| {
-                c.installed_packages().iter().any(|p| {
-                    matches!(
-                        p.as_str(),
-                        "gcc" | "build-base" | "clang" | "musl-dev" | "g++"
-                    )
+    for si in ctx.stages_for_final() {
+        let s = &ctx.stages[si];
+        let chain: Vec<&drydock_dockerfile::Stage> = ctx
+            .stage_chain(si)
+            .iter()
+            .map(|&k| &ctx.stages[k])
+            .collect();
+        let root = chain
+            .last()
+            .map_or(String::new(), |r| r.base.to_ascii_lowercase());
+        let alpine_go = is_alpine_golang(&root);
+        let musl = alpine_go || is_alpine(&root);
+        let has_c_compiler = chain.iter().any(|st| {
+            body(ctx, st).any(|i| {
+                run_commands(i).iter().any(|c| {
+                    c.installed_packages().iter().any(|p| {
+                        matches!(
+                            p.as_str(),
+                            "gcc" | "build-base" | "clang" | "musl-dev" | "g++"
+                        )
+                    })
                 })
             })
         });
         // Go ≥ 1.20 disables cgo when no C compiler is found, and golang:*-alpine has none.
-        if alpine_go && !has_c_compiler && go_at_least_1_20(&builder) {
+        if alpine_go && !has_c_compiler && go_at_least_1_20(&root) {
             continue;
         }
         // Linked against musl on alpine, run on alpine: the loader and libc are there.
-        if alpine_go && final_alpine {
+        if musl && final_alpine {
             continue;
         }
-        let env_off = body(ctx, s).any(|i| {
-            matches!(i.kind(), Keyword::Env | Keyword::Arg)
-                && i.values()
-                    .windows(2)
-                    .any(|w| w[0] == "CGO_ENABLED" && w[1] == "0")
-                || i.values().iter().any(|v| *v == "CGO_ENABLED=0")
+        let env_off = chain.iter().any(|st| {
+            body(ctx, st).any(|i| {
+                matches!(i.kind(), Keyword::Env | Keyword::Arg)
+                    && i.values()
+                        .windows(2)
+                        .any(|w| w[0] == "CGO_ENABLED" && w[1] == "0")
+                    || i.values().contains(&"CGO_ENABLED=0")
+            })
         });
         for i in body(ctx, s).filter(|i| i.is(Keyword::Run)) {
             let cmds = run_commands(i);
             let exported = cmds
                 .iter()
                 .any(|c| c.is("export") && c.sets("CGO_ENABLED", "0"));
-            let cgo_build = cmds
-                .iter()
-                .any(|c| c.unwrapped().has_args("go", "build") && !c.sets("CGO_ENABLED", "0"));
-            if cgo_build && !exported && !env_off {
-                out.push(at(ctx, i, format!("`go build` with cgo enabled feeds a `{}` final stage: the binary will link libc dynamically", last.base), Some("set CGO_ENABLED=0 (e.g. `RUN CGO_ENABLED=0 go build ...`)".into())));
+            let cgo_build = cmds.iter().find(|c| {
+                let u = c.unwrapped();
+                u.has_args("go", "build") && !c.sets("CGO_ENABLED", "0") && !links_static(&u.words)
+            });
+            if let Some(c) = cgo_build.filter(|_| !exported && !env_off) {
+                out.push(at_command(ctx, i, c, format!("`go build` with cgo enabled feeds a `{}` final stage: the binary will link libc dynamically", last.base), Some("set CGO_ENABLED=0 (e.g. `RUN CGO_ENABLED=0 go build ...`)".into())));
             }
         }
     }
     out
+}
+
+/// `-ldflags '-extldflags -static'`, `-ldflags "-linkmode external -extldflags \"-static\""`:
+/// the external linker links libc in, so the binary needs none at run time.
+fn links_static(words: &[String]) -> bool {
+    words.iter().any(|w| {
+        w.contains("-extldflags")
+            && w.split("-extldflags").nth(1).is_some_and(|rest| {
+                rest.trim_start_matches(['=', ' ', '"', '\'', '\\'])
+                    .starts_with("-static")
+            })
+    }) || words
+        .windows(2)
+        .any(|p| p[0] == "-extldflags" && p[1].trim_matches(['"', '\'']).starts_with("-static"))
+}
+
+/// An alpine image, or an image built on it (`alpine:3.20`, `node:20-alpine`).
+fn is_alpine(base: &str) -> bool {
+    base.starts_with("alpine") || base.contains("/alpine") || image_tag(base).contains("alpine")
 }
 
 /// `golang:1.22-alpine`, `golang:alpine3.20`, `docker.io/library/golang:1-alpine`.

@@ -1,4 +1,4 @@
-use super::{at, body, final_stage, stage_named};
+use super::{at, body, final_stage, run_commands, stage_named};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
@@ -22,6 +22,12 @@ stage copied the context into (`WORKDIR /src` + `COPY . .` there, then `COPY --f
 ## Why is this bad?
 The point of the build stage is that only the artifact reaches the image. Copying everything
 brings the sources, the toolchain's caches and whatever secrets the context holds back in.
+
+## When it does not apply
+- An app that runs from its sources on an interpreter (the final image is built on python,
+  node, ruby, php, perl or their distroless variants): its sources are the app.
+- `COPY --from=STAGE / /` into `scratch`: the whole filesystem of a stage flattened into one
+  layer on purpose (a squash), not a build stage's leftovers.
 
 ## Example
 ```dockerfile
@@ -49,6 +55,8 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     let Some(last) = final_stage(ctx) else {
         return vec![];
     };
+    let runs_sources = ctx.runs_sources();
+    let squash_into_scratch = last.base.eq_ignore_ascii_case("scratch");
     body(ctx, last)
         .filter(|i| matches!(i.kind(), Keyword::Copy | Keyword::Add) && i.heredocs.is_empty())
         .filter_map(|i| {
@@ -58,7 +66,7 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
             }
             let from = i.flags.iter().any(|f| f.starts_with("--from"));
             let srcs = &v[..v.len() - 1];
-            if !from && srcs.iter().any(|s| matches!(*s, "." | "./")) {
+            if !from && !runs_sources && srcs.iter().any(|s| matches!(*s, "." | "./")) {
                 Some(at(
                     ctx,
                     i,
@@ -74,6 +82,11 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
                         .iter()
                         .find_map(|f| f.strip_prefix("--from="))
                         .and_then(|n| stage_named(ctx, n))?;
+                    // An interpreted app runs its sources, unless the stage built something
+                    // else from them (`npm run build`, `tsc`).
+                    if runs_sources && !builds(ctx, stage) {
+                        return None;
+                    }
                     let trees = source_trees(ctx, stage);
                     srcs.iter().find(|s| trees.contains(&normalize(s))).copied()
                 })
@@ -88,7 +101,10 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
                             .into(),
                     ),
                 ))
-            } else if from && srcs.iter().any(|s| *s == "/") {
+            } else if from
+                && srcs.iter().any(|s| *s == "/")
+                && !(squash_into_scratch && v[v.len() - 1] == "/" && from_distribution(ctx, i))
+            {
                 Some(at(
                     ctx,
                     i,
@@ -103,6 +119,53 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
             }
         })
         .collect()
+}
+
+/// Whether a stage builds something from its sources (`npm run build`, `tsc`, `webpack`).
+fn builds(ctx: &DockerfileCtx<'_>, stage: &Stage) -> bool {
+    body(ctx, stage).any(|i| {
+        run_commands(i).iter().any(|c| {
+            let c = c.unwrapped();
+            matches!(
+                c.name(),
+                "tsc" | "webpack" | "vite" | "esbuild" | "rollup" | "parcel"
+            ) || (matches!(c.name(), "npm" | "yarn" | "pnpm" | "bun")
+                && c.args().chain(c.subcommand()).any(|a| a == "build"))
+        })
+    })
+}
+
+/// Whether a `COPY --from` takes from a stage built on a distribution (debian, ubuntu, alpine…)
+/// rather than a toolchain image: flattening such a stage into scratch is a squash.
+fn from_distribution(ctx: &DockerfileCtx<'_>, copy: &drydock_dockerfile::Instruction) -> bool {
+    let Some(i) = copy
+        .flags
+        .iter()
+        .find_map(|f| f.strip_prefix("--from="))
+        .and_then(|n| ctx.stage_index(n))
+    else {
+        return false;
+    };
+    let chain = ctx.stage_chain(i);
+    let Some(root) = chain.last().map(|&k| &ctx.stages[k]) else {
+        return false;
+    };
+    let name = crate::view::dockerfile::image_name(&root.base.to_ascii_lowercase()).to_string();
+    [
+        "debian",
+        "ubuntu",
+        "alpine",
+        "centos",
+        "fedora",
+        "rockylinux",
+        "almalinux",
+        "busybox",
+        "archlinux",
+        "amazonlinux",
+        "leap",
+        "oraclelinux",
+    ]
+    .contains(&name.as_str())
 }
 
 /// `/src/` and `/src/.` as `/src`.

@@ -1,4 +1,4 @@
-use super::{at, run_commands};
+use super::{at_command, run_commands};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
@@ -39,18 +39,18 @@ USER 65532:65532
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
-    ctx.df
-        .instructions
-        .iter()
+    let mut out = Vec::new();
+    for i in ctx.df.instructions.iter().filter(|i| i.is(Keyword::Run)) {
         // Running sudo, not installing a package named sudo.
-        .filter(|i| i.is(Keyword::Run) && run_commands(i).iter().any(|c| c.is("sudo")))
-        .map(|i| {
-            at(
+        if let Some(c) = run_commands(i).iter().find(|c| c.is("sudo")) {
+            out.push(at_command(
                 ctx,
                 i,
+                c,
                 "`sudo` in a build step".into(),
                 Some("use `USER root` for the steps that need it".into()),
-            )
-        })
-        .collect()
+            ));
+        }
+    }
+    out
 }

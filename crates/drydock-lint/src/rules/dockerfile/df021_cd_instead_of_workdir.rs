@@ -1,4 +1,4 @@
-use super::{at, run_commands};
+use super::{at_command, run_commands};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
@@ -37,21 +37,23 @@ RUN make
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
-    ctx.df
+    let mut out = Vec::new();
+    for i in ctx
+        .df
         .instructions
         .iter()
         .filter(|i| i.is(Keyword::Run) && !i.json)
-        .filter(|i| {
-            let cmds = run_commands(i);
-            cmds.len() > 1 && cmds[0].is("cd")
-        })
-        .map(|i| {
-            at(
+    {
+        let cmds = run_commands(i);
+        if cmds.len() > 1 && cmds[0].is("cd") {
+            out.push(at_command(
                 ctx,
                 i,
+                &cmds[0],
                 "RUN starts with `cd`; the change lasts for this instruction only".into(),
                 Some("use WORKDIR".into()),
-            )
-        })
-        .collect()
+            ));
+        }
+    }
+    out
 }

@@ -1,4 +1,4 @@
-use super::{at, reaches_final, run_commands};
+use super::{at_command, reaches_final, run_commands};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
@@ -36,30 +36,30 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf 
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
-    ctx.df
-        .instructions
-        .iter()
-        .enumerate()
+    let mut out = Vec::new();
+    for (idx, i) in ctx.df.instructions.iter().enumerate() {
         // A builder stage's caches never reach the final image.
-        .filter(|(idx, i)| i.is(Keyword::Run) && reaches_final(ctx, *idx))
-        .map(|(_, i)| i)
-        .filter(|i| {
-            run_commands(i).iter().any(|c| {
-                c.is_apt_install()
-                    && !c.has_flag(&["no-install-recommends"], &[])
-                    && !c
-                        .words
-                        .iter()
-                        .any(|w| w.contains("APT::Install-Recommends"))
-            })
-        })
-        .map(|i| {
-            at(
+        if !i.is(Keyword::Run) || !reaches_final(ctx, idx) {
+            continue;
+        }
+        let cmds = run_commands(i);
+        let install = cmds.iter().find(|c| {
+            c.is_apt_install()
+                && !c.has_flag(&["no-install-recommends"], &[])
+                && !c
+                    .words
+                    .iter()
+                    .any(|w| w.contains("APT::Install-Recommends"))
+        });
+        if let Some(c) = install {
+            out.push(at_command(
                 ctx,
                 i,
+                c,
                 "`apt-get install` without `--no-install-recommends`".into(),
                 Some("add `--no-install-recommends`".into()),
-            )
-        })
-        .collect()
+            ));
+        }
+    }
+    out
 }

@@ -28,6 +28,7 @@ pub mod df023_maintainer;
 use crate::diagnostic::{Finding, Span};
 use crate::view::DockerfileCtx;
 use drydock_dockerfile::parser::Instruction;
+use drydock_dockerfile::shell::{Command, WordSpan};
 use drydock_dockerfile::stages::Stage;
 
 /// A finding covering an instruction, from its keyword to the end of its last line.
@@ -82,6 +83,63 @@ pub fn at_word(
         }
     }
     at(ctx, ins, message, fix)
+}
+
+/// A finding on one command of a RUN, from its first word to its last, across continuation
+/// lines: where the shell model places it, else the whole instruction. Every RUN rule points
+/// at the command it is about this way.
+pub fn at_command(
+    ctx: &DockerfileCtx<'_>,
+    ins: &Instruction,
+    cmd: &Command,
+    message: String,
+    fix: Option<String>,
+) -> Finding {
+    match cmd.span.and_then(|w| file_span(ctx, w)) {
+        Some(span) => Finding {
+            span,
+            message,
+            fix,
+            path: None,
+            severity: None,
+        },
+        None => at(ctx, ins, message, fix),
+    }
+}
+
+/// A finding on one word of a RUN's command (a package of an install), else on the command.
+pub fn at_command_word(
+    ctx: &DockerfileCtx<'_>,
+    ins: &Instruction,
+    cmd: &Command,
+    word: &str,
+    message: String,
+    fix: Option<String>,
+) -> Finding {
+    match cmd.span_of(word).and_then(|w| file_span(ctx, w)) {
+        Some(span) => Finding {
+            span,
+            message,
+            fix,
+            path: None,
+            severity: None,
+        },
+        None => at_command(ctx, ins, cmd, message, fix),
+    }
+}
+
+/// A span of the shell model (byte offsets) as a diagnostic span (1-based character columns).
+fn file_span(ctx: &DockerfileCtx<'_>, w: WordSpan) -> Option<Span> {
+    let col = |line: usize, byte: usize| -> Option<usize> {
+        let l = ctx.lines.get(line.checked_sub(1)?)?;
+        Some(l.get(..byte.min(l.len()))?.chars().count() + 1)
+    };
+    Some(Span {
+        line: w.line,
+        column: col(w.line, w.col)?,
+        end_line: w.end_line,
+        end_column: col(w.end_line, w.end_col)?,
+    })
 }
 
 pub fn final_stage<'a>(ctx: &'a DockerfileCtx<'_>) -> Option<&'a Stage> {

@@ -20,6 +20,12 @@ Without one, `docker build` sends everything: `.git`, local environment files, k
 outputs. The upload is slow, the cache breaks on files the image never uses, and `COPY . .`
 puts secrets into layers.
 
+## When it does not apply
+A Dockerfile that reads nothing from its build context: no COPY or ADD of local files (only
+`COPY --from` another stage or image, `ADD` of a URL or git repository, heredocs) and no
+`RUN --mount` binding the context. Its context is never used, so a .dockerignore changes
+nothing. (ADD and COPY sources given as `$VAR` are judged by the ARG or ENV value.)
+
 ## Example
 A directory with a Dockerfile and no .dockerignore.
 
@@ -43,7 +49,7 @@ node_modules
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     match ctx.context {
-        Some(c) if c.dockerignore.is_none() => vec![file_start(
+        Some(c) if c.dockerignore.is_none() && ctx.reads_context() => vec![file_start(
             format!(
                 "the build context {} has no .dockerignore: all {} files ({}) are sent",
                 c.root.display(),
