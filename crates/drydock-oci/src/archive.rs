@@ -103,7 +103,9 @@ pub fn write_archive<W: Write>(
     .map_err(ioe)?;
     let manifest = vec![ManifestEntry {
         config: config_name,
-        repo_tags: vec![req.tag.tagged()],
+        // A reference by digest alone names no tag: the image goes in untagged, as
+        // `docker save IMAGE_ID` writes it.
+        repo_tags: req.tag.repo_tag().into_iter().collect(),
         layers: layer_names,
     }];
     let manifest = canonical_json(&manifest).map_err(|e| ioe(e.into()))?;
@@ -113,8 +115,8 @@ pub fn write_archive<W: Write>(
         manifest.as_slice(),
     )
     .map_err(ioe)?;
-    {
-        let repos = serde_json::json!({ req.tag.name(): { req.tag.tag().unwrap_or("latest"): image.config_digest.hex() } });
+    if let Some(tag) = req.tag.tag() {
+        let repos = serde_json::json!({ req.tag.name(): { tag: image.config_digest.hex() } });
         let repos = canonical_json(&repos).map_err(|e| ioe(e.into()))?;
         tar.append_data(
             &mut header(repos.len() as u64, tar::EntryType::Regular, 0o644),

@@ -135,15 +135,23 @@ impl Publisher for OciLayout {
         for d in &blobs {
             req.store.verify(d)?;
         }
-        let ref_name = req.tag.tag().unwrap_or("latest");
+        // A reference by digest alone names no tag: the entry has no ref name (as skopeo
+        // writes `oci:DIR` without one), and containerd's name is NAME@DIGEST.
+        let ref_name = req.tag.tag();
+        let annotations = match ref_name {
+            Some(r) => serde_json::json!({
+                REF_NAME: r,
+                "io.containerd.image.name": req.tag.tagged(),
+            }),
+            None => serde_json::json!({
+                "io.containerd.image.name": format!("{}@{}", req.tag.name(), image.manifest_digest),
+            }),
+        };
         let entry = serde_json::json!({
             "mediaType": image.format.manifest_media_type(),
             "digest": image.manifest_digest.as_str(),
             "size": image.manifest_size,
-            "annotations": {
-                REF_NAME: ref_name,
-                "io.containerd.image.name": req.tag.tagged(),
-            },
+            "annotations": annotations,
         });
         let fresh = !matches!(existing, Existing::Layout(_));
         let mut index = match existing {
@@ -152,10 +160,19 @@ impl Publisher for OciLayout {
         };
         if let Some(list) = index.get_mut("manifests").and_then(|m| m.as_array_mut()) {
             list.retain(|m| {
-                m.get("annotations")
+                let name = m
+                    .get("annotations")
                     .and_then(|a| a.get(REF_NAME))
-                    .and_then(|r| r.as_str())
-                    != Some(ref_name)
+                    .and_then(|r| r.as_str());
+                match ref_name {
+                    Some(r) => name != Some(r),
+                    // The same image without a name again: one entry.
+                    None => {
+                        name.is_some()
+                            || m.get("digest").and_then(|d| d.as_str())
+                                != Some(image.manifest_digest.as_str())
+                    }
+                }
             });
             list.push(entry);
         }

@@ -248,22 +248,25 @@ pub fn resolve(
         }
         BaseSpec::Layout { dir, name } => {
             let (store, d) = drydock_oci::layout::read_image(dir, name.as_deref(), platform)
-                .map_err(|e| BaseError::Spec {
-                    spec: written.to_string(),
-                    problem: e.to_string(),
-                    fix: "name an OCI image layout (skopeo copy … oci:DIR:REF)".into(),
+                .map_err(|e| {
+                    spec_error(
+                        written,
+                        &e.to_string(),
+                        "name an OCI image layout (skopeo copy … oci:DIR:REF)",
+                    )
                 })?;
             import(&store, cache, &d)?;
             (d, format!("from the OCI layout {}", dir.display()))
         }
         BaseSpec::Archive { file, tag } => {
-            let d = drydock_oci::archive::read_image(file, tag.as_deref(), cache.blobs()).map_err(
-                |e| BaseError::Spec {
-                    spec: written.to_string(),
-                    problem: e.to_string(),
-                    fix: "name a docker archive (docker save -o FILE IMAGE)".into(),
-                },
-            )?;
+            let d = drydock_oci::archive::read_image(file, tag.as_deref(), cache.blobs())
+                .map_err(|e| {
+                    spec_error(
+                        written,
+                        &e.to_string(),
+                        "name a docker archive (docker save -o FILE IMAGE)",
+                    )
+                })?;
             (d, format!("from the docker archive {}", file.display()))
         }
     };
@@ -285,6 +288,20 @@ pub fn resolve(
         files,
         how,
     }))
+}
+
+/// A base that cannot be read: the reader's own fix when it gave one (one error, one fix),
+/// else `fallback`.
+fn spec_error(written: &str, inner: &str, fallback: &str) -> BaseError {
+    let (problem, fix) = match inner.split_once("\n  fix: ") {
+        Some((p, f)) => (p.to_string(), f.lines().next().unwrap_or(f).to_string()),
+        None => (inner.to_string(), fallback.to_string()),
+    };
+    BaseError::Spec {
+        spec: written.to_string(),
+        problem,
+        fix,
+    }
 }
 
 /// Whether the manifest, its config and its layers are all in the cache, intact.

@@ -97,11 +97,15 @@ impl Failure {
     }
 }
 
-/// Messages carry their fix after a `\n  fix: ` line; the JSON object keeps it apart.
+/// Messages carry their fix after a `\n  fix: ` line; the JSON object keeps it apart. One error
+/// has one fix: when an error wrapped another and both brought one, the innermost (the first,
+/// nearest the cause) is kept and the others are dropped.
 fn split_fix(text: &str) -> (String, Option<String>) {
-    match text.rsplit_once("\n  fix: ") {
-        Some((m, f)) => (m.to_string(), Some(f.trim().to_string())),
-        None => (text.to_string(), None),
+    let mut parts = text.split("\n  fix: ");
+    let message = parts.next().unwrap_or_default().to_string();
+    match parts.next() {
+        Some(f) => (message, Some(f.trim().to_string())),
+        None => (message, None),
     }
 }
 
@@ -130,6 +134,17 @@ mod tests {
         let j: serde_json::Value = serde_json::from_str(&f.json()).unwrap();
         assert_eq!(j["error"]["kind"], "config");
         assert_eq!(j["error"]["fix"], "make it good");
+    }
+
+    #[test]
+    fn one_error_has_one_fix() {
+        let f = Failure::new(
+            ErrorKind::Input,
+            "base \"x\": x.tar: has no manifest.json\n  fix: name a docker archive\n  fix: something else",
+        );
+        assert_eq!(f.message, "base \"x\": x.tar: has no manifest.json");
+        assert_eq!(f.fix.as_deref(), Some("name a docker archive"));
+        assert_eq!(f.text().matches("fix:").count(), 1);
     }
 
     #[test]
@@ -288,8 +303,10 @@ impl Classify for PublishError {
 impl Classify for RegistryError {
     fn kind(&self) -> ErrorKind {
         match self {
-            // A CA file that cannot be used is bad input; the rest is the registry failing.
-            RegistryError::Ca(_) => ErrorKind::Input,
+            // A CA file that cannot be used is bad input, and so is a platform the image does not
+            // have (the fix is on the command line; trying again gives the same answer); the
+            // rest is the registry failing.
+            RegistryError::Ca(_) | RegistryError::NoPlatform { .. } => ErrorKind::Input,
             _ => ErrorKind::Failed,
         }
     }

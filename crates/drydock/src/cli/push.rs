@@ -18,23 +18,37 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
     let r = Reference::parse(&a.reference).map_err(failure)?;
     let platform = Platform::linux_amd64();
     let cache = Cache::open(a.cache_dir.as_deref()).map_err(failure)?;
-    let (store, digest): (Box<dyn BlobStore>, _) = match BaseSpec::parse(&a.source, Path::new(".")).map_err(failure)? {
+    // The image on disk to push, named by its format; errors speak of it as the image to push.
+    let not_on_disk = || {
+        let p = Path::new(&a.source);
+        let fix = if p.is_dir() {
+            format!("name the directory as an OCI layout: oci:{}", a.source)
+        } else if p.is_file() {
+            format!("name the file as a docker archive: docker-archive:{}", a.source)
+        } else {
+            "name the image to push as oci:DIR[:REF] or docker-archive:FILE[:TAG]".to_string()
+        };
+        Failure::new(
+            ErrorKind::Usage,
+            format!("{:?} does not say which image to push\n  fix: {fix}", a.source),
+        )
+    };
+    if !(a.source.starts_with("oci:") || a.source.starts_with("docker-archive:")) {
+        return Err(not_on_disk());
+    }
+    let spec = BaseSpec::parse(&a.source, Path::new(".")).map_err(|_| not_on_disk())?;
+    let (store, digest): (Box<dyn BlobStore>, _) = match spec {
         BaseSpec::Layout { dir, name } => {
             let (s, d) = drydock_oci::layout::read_image(&dir, name.as_deref(), &platform)
-                .map_err(|e| Failure::new(ErrorKind::Input, e))?;
+                .map_err(|e| Failure::new(ErrorKind::Input, format!("the image to push: {e}")))?;
             (Box::new(s) as Box<dyn BlobStore>, d)
         }
         BaseSpec::Archive { file, tag } => {
             let d = drydock_oci::archive::read_image(&file, tag.as_deref(), cache.blobs())
-                .map_err(|e| Failure::new(ErrorKind::Input, e))?;
+                .map_err(|e| Failure::new(ErrorKind::Input, format!("the image to push: {e}")))?;
             (Box::new(DirStore::clone(cache.blobs())) as Box<dyn BlobStore>, d)
         }
-        _ => {
-            return Err(Failure::new(
-                ErrorKind::Usage,
-                format!("{:?} is not an image on disk\n  fix: name oci:DIR[:REF] or docker-archive:FILE[:TAG]", a.source),
-            ))
-        }
+        _ => return Err(not_on_disk()),
     };
     let image = Image::read(store.as_ref(), &digest).map_err(failure)?;
     let target = RegistryPush::new(Some(r.clone()), a.registry.options(), Vec::new());
