@@ -36,10 +36,103 @@ pub enum Credential {
     IdentityToken(Secret),
 }
 
+/// Why stored credentials could not be read: said when the registry then asks for them, so that
+/// "log in first" is not the answer to a broken config.json or a missing helper.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialProblem {
+    pub message: String,
+    pub path: Option<std::path::PathBuf>,
+    pub line: Option<usize>,
+    pub fix: String,
+}
+
+/// What a credential lookup found.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub credential: Credential,
+    /// Where it came from (`~/.docker/config.json`, `docker-credential-pass`), for messages.
+    pub source: Option<String>,
+    /// What could not be read on the way.
+    pub problem: Option<CredentialProblem>,
+}
+
+/// Whether `prog` is an executable on PATH.
+fn on_path(prog: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|p| {
+        std::env::split_paths(&p).any(|d| {
+            std::fs::metadata(d.join(prog))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
+
+/// Docker's config.json, checked: `Ok(None)` when there is none, an error naming the line when
+/// it is not JSON.
+pub fn read_docker_config() -> Result<Option<(std::path::PathBuf, serde_json::Value)>, CredentialProblem> {
+    let Some(path) = docker_config_path() else {
+        return Ok(None);
+    };
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(CredentialProblem {
+                message: format!("{}: cannot be read ({e})", path.display()),
+                path: Some(path),
+                line: None,
+                fix: "make it readable".into(),
+            })
+        }
+    };
+    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(v) if v.is_object() => Ok(Some((path, v))),
+        Ok(_) => Err(CredentialProblem {
+            message: format!("{}: is not a JSON object", path.display()),
+            path: Some(path.clone()),
+            line: Some(1),
+            fix: format!("fix {} (or move it away), then log in again", path.display()),
+        }),
+        Err(e) => Err(CredentialProblem {
+            message: format!(
+                "{}:{}:{}: is not valid JSON ({e})",
+                path.display(),
+                e.line(),
+                e.column()
+            ),
+            path: Some(path.clone()),
+            line: Some(e.line()),
+            fix: format!("fix {} at line {} (or move it away), then log in again", path.display(), e.line()),
+        }),
+    }
+}
+
+/// The credential helper config.json names for `registry` (`credHelpers`, else `credsStore`),
+/// and which key named it.
+fn helper_for(config: &serde_json::Value, registry: &str) -> Option<(String, &'static str)> {
+    if let Some(h) = config
+        .get("credHelpers")
+        .and_then(|h| h.get(registry))
+        .and_then(|h| h.as_str())
+    {
+        return Some((h.to_string(), "credHelpers"));
+    }
+    config
+        .get("credsStore")
+        .and_then(|h| h.as_str())
+        .filter(|h| !h.is_empty())
+        .map(|h| (h.to_string(), "credsStore"))
+}
+
 impl Credential {
     /// The credential stored for `host` (`127.0.0.1:5000`, `ghcr.io`, `docker.io`), or
     /// anonymous when there is none.
     pub fn lookup(host: &str) -> Credential {
+        Credential::find(host).credential
+    }
+
+    /// The credential stored for `host`, where it came from, and what could not be read.
+    pub fn find(host: &str) -> Found {
         let keys: Vec<String> = if host == "docker.io" || host == "registry-1.docker.io" {
             vec![
                 "https://index.docker.io/v1/".into(),
@@ -53,26 +146,85 @@ impl Credential {
                 format!("http://{host}"),
             ]
         };
+        let mut problem = None;
+        let mut docker_ok = true;
+        match read_docker_config() {
+            Ok(Some((path, config))) => {
+                if let Some((h, key)) = keys.iter().find_map(|k| helper_for(&config, k)) {
+                    let prog = format!("docker-credential-{h}");
+                    if !on_path(&prog) {
+                        docker_ok = false;
+                        problem = Some(CredentialProblem {
+                            message: format!(
+                                "{} names the credential helper {prog} ({key}), which is not on PATH, so no stored credential could be read",
+                                path.display()
+                            ),
+                            path: Some(path.clone()),
+                            line: None,
+                            fix: format!("install {prog}, or remove \"{key}\" from {} and log in again", path.display()),
+                        });
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(p) => {
+                docker_ok = false;
+                problem = Some(p);
+            }
+        }
         for k in &keys {
-            for found in [
-                docker_credential::get_credential(k),
-                docker_credential::get_podman_credential(k),
+            let docker = if docker_ok {
+                Some(docker_credential::get_credential(k))
+            } else {
+                None
+            };
+            for (found, from) in [
+                (docker, docker_config_path().map(|p| p.display().to_string())),
+                (
+                    Some(docker_credential::get_podman_credential(k)),
+                    Some("podman's auth.json".to_string()),
+                ),
             ] {
                 match found {
-                    Ok(docker_credential::DockerCredential::UsernamePassword(u, p)) => {
-                        return Credential::Basic {
-                            username: u,
-                            password: Secret(p),
+                    Some(Ok(docker_credential::DockerCredential::UsernamePassword(u, p))) => {
+                        return Found {
+                            credential: Credential::Basic {
+                                username: u,
+                                password: Secret(p),
+                            },
+                            source: from,
+                            problem,
                         }
                     }
-                    Ok(docker_credential::DockerCredential::IdentityToken(t)) => {
-                        return Credential::IdentityToken(Secret(t))
+                    Some(Ok(docker_credential::DockerCredential::IdentityToken(t))) => {
+                        return Found {
+                            credential: Credential::IdentityToken(Secret(t)),
+                            source: from,
+                            problem,
+                        }
                     }
-                    Err(_) => {}
+                    Some(Err(
+                        e @ (docker_credential::CredentialRetrievalError::HelperCommunicationError
+                        | docker_credential::CredentialRetrievalError::MalformedHelperResponse
+                        | docker_credential::CredentialRetrievalError::HelperFailure { .. }
+                        | docker_credential::CredentialRetrievalError::CredentialDecodingError),
+                    )) if problem.is_none() => {
+                        problem = Some(CredentialProblem {
+                            message: format!("reading the credential stored for {host}: {e}"),
+                            path: docker_config_path(),
+                            line: None,
+                            fix: format!("log in again: drydock login {host} -u USER --password-stdin"),
+                        });
+                    }
+                    _ => {}
                 }
             }
         }
-        Credential::Anonymous
+        Found {
+            credential: Credential::Anonymous,
+            source: None,
+            problem,
+        }
     }
 
     /// The `Authorization` header value for Basic auth, if this is a username and password.

@@ -137,6 +137,12 @@ pub enum RegistryError {
         message: String,
         fix: String,
     },
+    #[error("{registry}: the registry asks for credentials (HTTP {status}), and the stored ones could not be read: {}\n  fix: {}", .problem.message, .problem.fix)]
+    Credentials {
+        registry: String,
+        status: u16,
+        problem: auth::CredentialProblem,
+    },
     #[error("{registry}: TLS: {message}\n  fix: {fix}")]
     Tls {
         registry: String,
@@ -205,6 +211,12 @@ pub struct Client {
     pub registry: String,
     base: String,
     credential: Credential,
+    /// Where the credential came from (`None`: given by the caller, as login does, or none).
+    credential_source: Option<String>,
+    /// The credential was given by the caller (login), not looked up.
+    credential_given: bool,
+    /// What could not be read while looking the credential up.
+    credential_problem: Option<auth::CredentialProblem>,
     /// Basic auth was asked for: send the credentials on every request.
     basic: Mutex<bool>,
     /// Bearer tokens by scope list.
@@ -483,15 +495,25 @@ impl Client {
             connector,
             ureq::unversioned::resolver::DefaultResolver::default(),
         );
-        let credential = options
-            .credential
-            .clone()
-            .unwrap_or_else(|| Credential::lookup(registry));
+        let (credential, credential_source, credential_problem, credential_given) =
+            match options.credential.clone() {
+                Some(c) => (c, None, None, true),
+                None => {
+                    let f = Credential::find(registry);
+                    (f.credential, f.source, f.problem, false)
+                }
+            };
+        if let Some(p) = &credential_problem {
+            options.events.emit(&Event::Warning(p.message.clone()));
+        }
         let mut client = Client {
             agent,
             registry: registry.to_string(),
             base: format!("https://{host}"),
             credential,
+            credential_source,
+            credential_given,
+            credential_problem,
             basic: Mutex::new(false),
             tokens: Mutex::new(BTreeMap::new()),
             options,
@@ -739,9 +761,27 @@ impl Client {
     fn auth_error(&self, r: Reply) -> RegistryError {
         let status = r.status;
         let fix = match (&self.credential, status) {
-            (Credential::Anonymous, _) => format!("log in first: drydock login {} -u USER --password-stdin", self.registry),
+            (Credential::Anonymous, _) => match &self.credential_problem {
+                Some(p) => {
+                    return RegistryError::Credentials {
+                        registry: self.registry.clone(),
+                        status,
+                        problem: p.clone(),
+                    }
+                }
+                None => format!(
+                    "log in first: drydock login {} -u USER --password-stdin",
+                    self.registry
+                ),
+            },
             (_, 403) => "the account may not push or pull this repository: check its permissions".into(),
-            _ => format!("the stored credentials were refused: log in again (drydock login {} -u USER --password-stdin)", self.registry),
+            _ if self.credential_given => "the registry refused that user name and password (or token): check them and log in again".into(),
+            _ => format!(
+                "the credentials stored for {} in {} were refused: log in again (drydock login {} -u USER --password-stdin)",
+                self.registry,
+                self.credential_source.as_deref().unwrap_or("the credential store"),
+                self.registry
+            ),
         };
         RegistryError::Auth {
             registry: self.registry.clone(),
