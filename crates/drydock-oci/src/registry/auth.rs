@@ -401,6 +401,206 @@ pub fn store_credential(
     Ok(path.display().to_string())
 }
 
+/// Removes what `docker login` / `drydock login` stored for `registry`: through the credential
+/// helper config.json names for it (`erase`), and its `auths` entry in config.json, which is
+/// rewritten atomically with every other byte kept. Returns where it was removed from (empty
+/// when nothing was stored).
+pub fn remove_credential(registry: &str) -> Result<Vec<String>, CredentialProblem> {
+    let mut removed = Vec::new();
+    let Some((path, config)) = read_docker_config()? else {
+        return Ok(removed);
+    };
+    let keys: Vec<String> = if registry == "docker.io" || registry == "index.docker.io" {
+        vec![
+            "https://index.docker.io/v1/".into(),
+            "docker.io".into(),
+            "index.docker.io".into(),
+        ]
+    } else {
+        vec![
+            registry.to_string(),
+            format!("https://{registry}"),
+            format!("http://{registry}"),
+        ]
+    };
+    let problem = |message: String, fix: String| CredentialProblem {
+        message,
+        path: Some(path.clone()),
+        line: None,
+        fix,
+    };
+    if let Some((h, key)) = helper_for(&config, registry) {
+        let prog = format!("docker-credential-{h}");
+        if !on_path(&prog) {
+            return Err(problem(
+                format!("{} names the credential helper {prog} ({key}), which is not on PATH", path.display()),
+                format!("install {prog} to erase the credential it holds, or remove \"{key}\" from {}", path.display()),
+            ));
+        }
+        for k in &keys {
+            let mut child = std::process::Command::new(&prog)
+                .arg("erase")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .map_err(|e| problem(format!("{prog}: {e}"), format!("check that {prog} runs")))?;
+            if let Some(mut stdin) = child.stdin.take() {
+                use std::io::Write;
+                let _ = stdin.write_all(k.as_bytes());
+            }
+            let out = child
+                .wait_with_output()
+                .map_err(|e| problem(format!("{prog}: {e}"), format!("check that {prog} runs")))?;
+            let said = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            if out.status.success() {
+                removed.push(format!("{prog} ({k})"));
+            } else if !said.to_ascii_lowercase().contains("not found") {
+                return Err(problem(
+                    format!("{prog} erase {k} failed: {}", said.trim()),
+                    format!("erase it with {prog} by hand"),
+                ));
+            }
+        }
+    }
+    let mut text = std::fs::read_to_string(&path)
+        .map_err(|e| problem(format!("{}: {e}", path.display()), "make it readable".into()))?;
+    let mut changed = false;
+    for k in &keys {
+        if let Some(t) = json_remove_member(&text, "auths", k) {
+            text = t;
+            changed = true;
+            removed.push(format!("{} ({k})", path.display()));
+        }
+    }
+    if changed {
+        let mode = {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(&path)
+                .map(|m| m.permissions().mode() & 0o7777)
+                .unwrap_or(0o600)
+        };
+        crate::fsutil::write_bytes_atomic_mode(&path, text.as_bytes(), mode).map_err(|e| {
+            problem(
+                format!("{}: cannot be rewritten ({e})", path.display()),
+                "make its directory writable".into(),
+            )
+        })?;
+    }
+    Ok(removed)
+}
+
+/// `text` without the member `key` of the top-level object `outer`, every other byte kept;
+/// `None` when there is no such member. The result is checked to parse as the same JSON minus
+/// that member.
+fn json_remove_member(text: &str, outer: &str, key: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let ws = |mut i: usize| {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    // The end (exclusive) of the string starting at `i` (a `"`).
+    let string_end = |mut i: usize| {
+        i += 1;
+        while i < b.len() {
+            match b[i] {
+                b'\\' => i += 2,
+                b'"' => return Some(i + 1),
+                _ => i += 1,
+            }
+        }
+        None
+    };
+    let value_end = |i: usize| -> Option<usize> {
+        match b.get(i)? {
+            b'"' => string_end(i),
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                let mut j = i;
+                while j < b.len() {
+                    match b[j] {
+                        b'"' => {
+                            j = string_end(j)?;
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                return Some(j + 1);
+                            }
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                None
+            }
+            _ => {
+                let mut j = i;
+                while j < b.len() && !matches!(b[j], b',' | b'}' | b']') && !b[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                Some(j)
+            }
+        }
+    };
+    // Members of the object at `open`: (key, key start, value end).
+    let members = |open: usize| -> Option<Vec<(String, usize, usize)>> {
+        let mut out = Vec::new();
+        let mut i = ws(open + 1);
+        if b.get(i) == Some(&b'}') {
+            return Some(out);
+        }
+        loop {
+            let ks = i;
+            let ke = string_end(ks)?;
+            let k: String = serde_json::from_str(&text[ks..ke]).ok()?;
+            i = ws(ke);
+            if b.get(i) != Some(&b':') {
+                return None;
+            }
+            let vs = ws(i + 1);
+            let ve = value_end(vs)?;
+            out.push((k, ks, ve));
+            i = ws(ve);
+            match b.get(i)? {
+                b',' => i = ws(i + 1),
+                b'}' => return Some(out),
+                _ => return None,
+            }
+        }
+    };
+    let top = members(ws(0))?;
+    let (_, ks, ve) = top.iter().find(|(k, _, _)| k == outer)?;
+    let colon = ws(ks + string_end(*ks)? - ks);
+    let open = ws(colon + 1);
+    if b.get(open) != Some(&b'{') || value_end(open)? != *ve {
+        return None;
+    }
+    let inner = members(open)?;
+    let j = inner.iter().position(|(k, _, _)| k == key)?;
+    let (start, end) = if inner.len() == 1 {
+        (inner[0].1, inner[0].2)
+    } else if j + 1 < inner.len() {
+        (inner[j].1, inner[j + 1].1)
+    } else {
+        (inner[j - 1].2, inner[j].2)
+    };
+    let out = format!("{}{}", &text[..start], &text[end..]);
+    // Checked: the same document, minus that member.
+    let mut want: serde_json::Value = serde_json::from_str(text).ok()?;
+    want.get_mut(outer)?.as_object_mut()?.remove(key);
+    let got: serde_json::Value = serde_json::from_str(&out).ok()?;
+    (got == want).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,6 +621,18 @@ mod tests {
         );
         assert_eq!(Challenge::parse("Negotiate abc"), Challenge::None);
         assert_eq!(Challenge::parse("Bearer service=x"), Challenge::None);
+    }
+
+    #[test]
+    fn a_member_is_removed_with_every_other_byte_kept() {
+        let text = "{\n\t\"auths\": {\n\t\t\"a:1\": {\n\t\t\t\"auth\": \"eDp5\"\n\t\t},\n\t\t\"b:2\": {\"auth\": \"e30=\"}\n\t},\n\t\"x\": [1, \"}\"]\n}\n";
+        let out = json_remove_member(text, "auths", "a:1").unwrap();
+        assert_eq!(out, "{\n\t\"auths\": {\n\t\t\"b:2\": {\"auth\": \"e30=\"}\n\t},\n\t\"x\": [1, \"}\"]\n}\n");
+        let out = json_remove_member(text, "auths", "b:2").unwrap();
+        assert_eq!(out, "{\n\t\"auths\": {\n\t\t\"a:1\": {\n\t\t\t\"auth\": \"eDp5\"\n\t\t}\n\t},\n\t\"x\": [1, \"}\"]\n}\n");
+        assert_eq!(json_remove_member(text, "auths", "c:3"), None);
+        let one = "{\"auths\": {\"a\": {}}, \"k\": 1}";
+        assert_eq!(json_remove_member(one, "auths", "a").unwrap(), "{\"auths\": {}, \"k\": 1}");
     }
 
     #[test]
