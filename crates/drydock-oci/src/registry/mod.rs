@@ -50,6 +50,8 @@ pub struct Options {
     pub credential: Option<Credential>,
     /// Where retries and transfer progress are reported (nowhere by default).
     pub events: Events,
+    /// How long to wait for a connection (TCP and the TLS handshake).
+    pub connect_timeout: Duration,
 }
 
 /// Something worth telling a user while a transfer runs.
@@ -115,6 +117,7 @@ impl Default for Options {
             backoff: Duration::from_millis(500),
             credential: None,
             events: Events::default(),
+            connect_timeout: CONNECT_TIMEOUT,
         }
     }
 }
@@ -485,7 +488,7 @@ impl Client {
             .chain(tls::TlsConnector::new(verifier).map_err(tls_setup)?);
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .timeout_connect(Some(options.connect_timeout))
             .timeout_recv_response(Some(RESPONSE_TIMEOUT))
             .max_redirects(5)
             .user_agent(concat!("drydock/", env!("CARGO_PKG_VERSION")))
@@ -623,6 +626,7 @@ impl Client {
             });
             std::thread::sleep(wait);
         };
+        let quick = req.method == "GET" && req.what == "the API root";
         let mut attempt = 1;
         loop {
             let mut b = ureq::http::Request::builder()
@@ -642,6 +646,16 @@ impl Client {
                     registry: self.registry.clone(),
                     problem: format!("bad request {}: {e}", req.url),
                 })?;
+            // The API root answers at once on a working registry: a hung one is found in
+            // seconds there, before any transfer.
+            let request = if quick {
+                self.agent
+                    .configure_request(request)
+                    .timeout_recv_response(Some(self.options.connect_timeout))
+                    .build()
+            } else {
+                request
+            };
             match self.agent.run(request) {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
@@ -670,7 +684,14 @@ impl Client {
                     }
                     let timeout = is_timeout(&e);
                     let reason = if timeout {
-                        format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())
+                        let limit = if quick
+                            || matches!(e, ureq::Error::Timeout(ureq::Timeout::Connect))
+                        {
+                            self.options.connect_timeout
+                        } else {
+                            RESPONSE_TIMEOUT
+                        };
+                        format!("no answer within {:.0} s", limit.as_secs_f64().max(1.0))
                     } else {
                         e.to_string()
                     };
@@ -1041,6 +1062,98 @@ mod retry_tests {
         // refused: an error at once, no loop.
         assert_eq!(n.load(Ordering::SeqCst), 2);
         assert!(!e.to_string().contains("u:p") && !format!("{e:?}").contains("dTpw"));
+    }
+
+    #[test]
+    fn a_server_that_closes_on_tls_is_tried_in_plain_http_on_loopback() {
+        // A plain-HTTP server that drops a TLS ClientHello without a word, then answers HTTP.
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        std::thread::spawn(move || {
+            for (i, stream) in l.incoming().enumerate() {
+                let mut s = stream.unwrap();
+                let mut first = [0u8; 1];
+                let _ = std::io::Read::read(&mut s, &mut first);
+                if first[0] == 0x16 {
+                    drop(s); // TLS: closed
+                    continue;
+                }
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut line = String::new();
+                while r.read_line(&mut line).is_ok_and(|k| k > 2) {
+                    line.clear();
+                }
+                let _ = s.write_all(OK.as_bytes());
+                if i > 8 {
+                    break;
+                }
+            }
+        });
+        let c = Client::connect(
+            &addr,
+            Options {
+                backoff: Duration::from_millis(10),
+                credential: Some(Credential::Anonymous),
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        assert!(c.base().starts_with("http://"), "{}", c.base());
+        // Elsewhere than loopback the same cut is a TLS error that says what it likely is.
+        let e = tls_error("r.example.com", "r.example.com", &ureq::Error::Tls(tls::HANDSHAKE_CUT)).unwrap();
+        assert!(e.to_string().contains("plain HTTP") && e.to_string().contains("--allow-http"), "{e}");
+        assert_eq!(e.to_string().matches("fix:").count(), 1);
+    }
+
+    #[test]
+    fn a_hung_registry_times_out_twice_with_a_retry_line_and_a_message() {
+        // Accepts connections and never answers.
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for s in l.incoming() {
+                held.push(s);
+            }
+        });
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let started = std::time::Instant::now();
+        let Err(e) = Client::connect(
+            &addr,
+            Options {
+                allow_http: true,
+                backoff: Duration::from_millis(10),
+                credential: Some(Credential::Anonymous),
+                connect_timeout: Duration::from_millis(300),
+                events: Events::new(move |e| log.lock().unwrap().push(e.clone())),
+                ..Options::default()
+            },
+        ) else {
+            panic!("connected to a hung peer")
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains("no answer within") && text.contains("did not answer") && text.contains("2 attempts"),
+            "{text}"
+        );
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert!(matches!(&seen[0], Event::Retry { attempt: 2, attempts: 4, .. }), "{seen:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn unavailable_is_said_as_unavailable() {
+        let busy = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        let (addr, n) = peer(vec![busy, busy, busy, busy]);
+        let Err(e) = Client::connect(&addr, options()) else {
+            panic!("a 503 registry connected")
+        };
+        let text = e.to_string();
+        assert!(text.contains("HTTP 503") && text.contains("unavailable") && text.contains("retry later"), "{text}");
+        assert!(!text.contains("not an OCI"), "{text}");
+        assert_eq!(n.load(Ordering::SeqCst), 4);
     }
 
     #[test]
