@@ -245,7 +245,10 @@ pub fn recorded_manifest(
         let mut e = e.map_err(fail)?;
         if e.path().is_ok_and(|p| p.as_os_str() == name.as_str()) {
             let mut buf = Vec::new();
-            e.by_ref().take(4 << 20).read_to_end(&mut buf).map_err(fail)?;
+            e.by_ref()
+                .take(4 << 20)
+                .read_to_end(&mut buf)
+                .map_err(fail)?;
             return Ok(Some(buf));
         }
     }

@@ -259,14 +259,15 @@ pub fn resolve(
             (d, format!("from the OCI layout {}", dir.display()))
         }
         BaseSpec::Archive { file, tag } => {
-            let d = drydock_oci::archive::read_image(file, tag.as_deref(), cache.blobs())
-                .map_err(|e| {
+            let d = drydock_oci::archive::read_image(file, tag.as_deref(), cache.blobs()).map_err(
+                |e| {
                     spec_error(
                         written,
                         &e.to_string(),
                         "name a docker archive (docker save -o FILE IMAGE)",
                     )
-                })?;
+                },
+            )?;
             (d, format!("from the docker archive {}", file.display()))
         }
     };

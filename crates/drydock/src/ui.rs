@@ -24,6 +24,14 @@ impl Ui {
         }
     }
 
+    /// The same, without progress bars (for `--format json`, whose stdout is the report).
+    pub fn without_progress(&self) -> Ui {
+        Ui {
+            progress: false,
+            ..*self
+        }
+    }
+
     /// A spinner for a slow step; a no-op when not on a terminal.
     pub fn step(&self, msg: &str) -> Step {
         if !self.progress {

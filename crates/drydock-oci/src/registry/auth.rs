@@ -69,7 +69,8 @@ fn on_path(prog: &str) -> bool {
 
 /// Docker's config.json, checked: `Ok(None)` when there is none, an error naming the line when
 /// it is not JSON.
-pub fn read_docker_config() -> Result<Option<(std::path::PathBuf, serde_json::Value)>, CredentialProblem> {
+pub fn read_docker_config(
+) -> Result<Option<(std::path::PathBuf, serde_json::Value)>, CredentialProblem> {
     let Some(path) = docker_config_path() else {
         return Ok(None);
     };
@@ -91,7 +92,10 @@ pub fn read_docker_config() -> Result<Option<(std::path::PathBuf, serde_json::Va
             message: format!("{}: is not a JSON object", path.display()),
             path: Some(path.clone()),
             line: Some(1),
-            fix: format!("fix {} (or move it away), then log in again", path.display()),
+            fix: format!(
+                "fix {} (or move it away), then log in again",
+                path.display()
+            ),
         }),
         Err(e) => Err(CredentialProblem {
             message: format!(
@@ -102,7 +106,11 @@ pub fn read_docker_config() -> Result<Option<(std::path::PathBuf, serde_json::Va
             ),
             path: Some(path.clone()),
             line: Some(e.line()),
-            fix: format!("fix {} at line {} (or move it away), then log in again", path.display(), e.line()),
+            fix: format!(
+                "fix {} at line {} (or move it away), then log in again",
+                path.display(),
+                e.line()
+            ),
         }),
     }
 }
@@ -179,7 +187,10 @@ impl Credential {
                 None
             };
             for (found, from) in [
-                (docker, docker_config_path().map(|p| p.display().to_string())),
+                (
+                    docker,
+                    docker_config_path().map(|p| p.display().to_string()),
+                ),
                 (
                     Some(docker_credential::get_podman_credential(k)),
                     Some("podman's auth.json".to_string()),
@@ -213,7 +224,9 @@ impl Credential {
                             message: format!("reading the credential stored for {host}: {e}"),
                             path: docker_config_path(),
                             line: None,
-                            fix: format!("log in again: drydock login {host} -u USER --password-stdin"),
+                            fix: format!(
+                                "log in again: drydock login {host} -u USER --password-stdin"
+                            ),
                         });
                     }
                     _ => {}
@@ -433,8 +446,14 @@ pub fn remove_credential(registry: &str) -> Result<Vec<String>, CredentialProble
         let prog = format!("docker-credential-{h}");
         if !on_path(&prog) {
             return Err(problem(
-                format!("{} names the credential helper {prog} ({key}), which is not on PATH", path.display()),
-                format!("install {prog} to erase the credential it holds, or remove \"{key}\" from {}", path.display()),
+                format!(
+                    "{} names the credential helper {prog} ({key}), which is not on PATH",
+                    path.display()
+                ),
+                format!(
+                    "install {prog} to erase the credential it holds, or remove \"{key}\" from {}",
+                    path.display()
+                ),
             ));
         }
         for k in &keys {
@@ -467,8 +486,12 @@ pub fn remove_credential(registry: &str) -> Result<Vec<String>, CredentialProble
             }
         }
     }
-    let mut text = std::fs::read_to_string(&path)
-        .map_err(|e| problem(format!("{}: {e}", path.display()), "make it readable".into()))?;
+    let mut text = std::fs::read_to_string(&path).map_err(|e| {
+        problem(
+            format!("{}: {e}", path.display()),
+            "make it readable".into(),
+        )
+    })?;
     let mut changed = false;
     for k in &keys {
         if let Some(t) = json_remove_member(&text, "auths", k) {
@@ -544,7 +567,10 @@ fn json_remove_member(text: &str, outer: &str, key: &str) -> Option<String> {
             }
             _ => {
                 let mut j = i;
-                while j < b.len() && !matches!(b[j], b',' | b'}' | b']') && !b[j].is_ascii_whitespace() {
+                while j < b.len()
+                    && !matches!(b[j], b',' | b'}' | b']')
+                    && !b[j].is_ascii_whitespace()
+                {
                     j += 1;
                 }
                 Some(j)
@@ -627,12 +653,18 @@ mod tests {
     fn a_member_is_removed_with_every_other_byte_kept() {
         let text = "{\n\t\"auths\": {\n\t\t\"a:1\": {\n\t\t\t\"auth\": \"eDp5\"\n\t\t},\n\t\t\"b:2\": {\"auth\": \"e30=\"}\n\t},\n\t\"x\": [1, \"}\"]\n}\n";
         let out = json_remove_member(text, "auths", "a:1").unwrap();
-        assert_eq!(out, "{\n\t\"auths\": {\n\t\t\"b:2\": {\"auth\": \"e30=\"}\n\t},\n\t\"x\": [1, \"}\"]\n}\n");
+        assert_eq!(
+            out,
+            "{\n\t\"auths\": {\n\t\t\"b:2\": {\"auth\": \"e30=\"}\n\t},\n\t\"x\": [1, \"}\"]\n}\n"
+        );
         let out = json_remove_member(text, "auths", "b:2").unwrap();
         assert_eq!(out, "{\n\t\"auths\": {\n\t\t\"a:1\": {\n\t\t\t\"auth\": \"eDp5\"\n\t\t}\n\t},\n\t\"x\": [1, \"}\"]\n}\n");
         assert_eq!(json_remove_member(text, "auths", "c:3"), None);
         let one = "{\"auths\": {\"a\": {}}, \"k\": 1}";
-        assert_eq!(json_remove_member(one, "auths", "a").unwrap(), "{\"auths\": {}, \"k\": 1}");
+        assert_eq!(
+            json_remove_member(one, "auths", "a").unwrap(),
+            "{\"auths\": {}, \"k\": 1}"
+        );
     }
 
     #[test]

@@ -97,7 +97,11 @@ impl Events {
 
 impl std::fmt::Debug for Events {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() { "Events(..)" } else { "Events(none)" })
+        f.write_str(if self.0.is_some() {
+            "Events(..)"
+        } else {
+            "Events(none)"
+        })
     }
 }
 
@@ -377,10 +381,7 @@ fn is_timeout(e: &ureq::Error) -> bool {
 /// A TLS failure said as what happened and the fix that fits it; `None` for other errors.
 fn tls_error(registry: &str, host: &str, e: &ureq::Error) -> Option<RegistryError> {
     use rustls::CertificateError as C;
-    let spoke_tls = matches!(
-        e,
-        ureq::Error::Rustls(rustls::Error::InvalidCertificate(_))
-    );
+    let spoke_tls = matches!(e, ureq::Error::Rustls(rustls::Error::InvalidCertificate(_)));
     let (message, fix) = match e {
         ureq::Error::Tls(m) if *m == tls::HANDSHAKE_CUT => (
             format!("{m} (a server that speaks plain HTTP does this)"),
@@ -449,9 +450,12 @@ fn untrusted_why(c: &rustls::CertificateError) -> String {
         C::BadSignature => "its signature does not verify".into(),
         C::Revoked => "it is revoked".into(),
         _ if text.contains("CaUsedAsEndEntity") => {
-            "it is a self-signed CA certificate (CA:TRUE) that is not trusted for this registry".into()
+            "it is a self-signed CA certificate (CA:TRUE) that is not trusted for this registry"
+                .into()
         }
-        _ if text.contains("UnknownIssuer") => "it was issued by a CA this machine does not trust".into(),
+        _ if text.contains("UnknownIssuer") => {
+            "it was issued by a CA this machine does not trust".into()
+        }
         _ => text,
     }
 }
@@ -480,8 +484,8 @@ impl Client {
             fix: "name other certificates with --registry-ca".into(),
             spoke_tls: false,
         };
-        let verifier = tls::RegistryVerifier::new(all, trusted, options.skip_tls_verify)
-            .map_err(tls_setup)?;
+        let verifier =
+            tls::RegistryVerifier::new(all, trusted, options.skip_tls_verify).map_err(tls_setup)?;
         let connector = ()
             .chain(ConnectProxyConnector::default())
             .chain(TcpConnector::default())
@@ -530,7 +534,11 @@ impl Client {
             // TLS (a refusal included), would be the same over HTTP.
             match client.ping() {
                 Ok(()) => {}
-                Err(https @ RegistryError::Tls { spoke_tls: true, .. }) => {
+                Err(
+                    https @ RegistryError::Tls {
+                        spoke_tls: true, ..
+                    },
+                ) => {
                     // A TLS server whose certificate failed: plain HTTP to it only fails in
                     // a less helpful way (HTTP 400), so the certificate's problem is the error.
                     client.base = format!("http://{host}");
@@ -614,7 +622,12 @@ impl Client {
     fn raw(&self, req: &Req<'_>, auth: bool) -> Result<Reply, RegistryError> {
         let attempts = self.options.attempts.max(1);
         let mut wait = self.options.backoff;
-        let host = self.base.split("://").nth(1).unwrap_or(&self.base).to_string();
+        let host = self
+            .base
+            .split("://")
+            .nth(1)
+            .unwrap_or(&self.base)
+            .to_string();
         let retry = |attempt: u32, wait: Duration, reason: String| {
             self.options.events.emit(&Event::Retry {
                 registry: self.registry.clone(),
@@ -684,13 +697,12 @@ impl Client {
                     }
                     let timeout = is_timeout(&e);
                     let reason = if timeout {
-                        let limit = if quick
-                            || matches!(e, ureq::Error::Timeout(ureq::Timeout::Connect))
-                        {
-                            self.options.connect_timeout
-                        } else {
-                            RESPONSE_TIMEOUT
-                        };
+                        let limit =
+                            if quick || matches!(e, ureq::Error::Timeout(ureq::Timeout::Connect)) {
+                                self.options.connect_timeout
+                            } else {
+                                RESPONSE_TIMEOUT
+                            };
                         format!("no answer within {:.0} s", limit.as_secs_f64().max(1.0))
                     } else {
                         e.to_string()
@@ -1100,8 +1112,16 @@ mod retry_tests {
         .unwrap();
         assert!(c.base().starts_with("http://"), "{}", c.base());
         // Elsewhere than loopback the same cut is a TLS error that says what it likely is.
-        let e = tls_error("r.example.com", "r.example.com", &ureq::Error::Tls(tls::HANDSHAKE_CUT)).unwrap();
-        assert!(e.to_string().contains("plain HTTP") && e.to_string().contains("--allow-http"), "{e}");
+        let e = tls_error(
+            "r.example.com",
+            "r.example.com",
+            &ureq::Error::Tls(tls::HANDSHAKE_CUT),
+        )
+        .unwrap();
+        assert!(
+            e.to_string().contains("plain HTTP") && e.to_string().contains("--allow-http"),
+            "{e}"
+        );
         assert_eq!(e.to_string().matches("fix:").count(), 1);
     }
 
@@ -1134,12 +1154,24 @@ mod retry_tests {
         };
         let text = e.to_string();
         assert!(
-            text.contains("no answer within") && text.contains("did not answer") && text.contains("2 attempts"),
+            text.contains("no answer within")
+                && text.contains("did not answer")
+                && text.contains("2 attempts"),
             "{text}"
         );
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 1, "{seen:?}");
-        assert!(matches!(&seen[0], Event::Retry { attempt: 2, attempts: 4, .. }), "{seen:?}");
+        assert!(
+            matches!(
+                &seen[0],
+                Event::Retry {
+                    attempt: 2,
+                    attempts: 4,
+                    ..
+                }
+            ),
+            "{seen:?}"
+        );
         assert!(started.elapsed() < Duration::from_secs(5));
     }
 
@@ -1151,7 +1183,12 @@ mod retry_tests {
             panic!("a 503 registry connected")
         };
         let text = e.to_string();
-        assert!(text.contains("HTTP 503") && text.contains("unavailable") && text.contains("retry later"), "{text}");
+        assert!(
+            text.contains("HTTP 503")
+                && text.contains("unavailable")
+                && text.contains("retry later"),
+            "{text}"
+        );
         assert!(!text.contains("not an OCI"), "{text}");
         assert_eq!(n.load(Ordering::SeqCst), 4);
     }

@@ -142,9 +142,7 @@ pub fn pull(
         m => {
             return Err(RegistryError::Invalid {
                 registry: client.registry.clone(),
-                problem: format!(
-                "{named} is a {m:?}, not an image manifest"
-            ),
+                problem: format!("{named} is a {m:?}, not an image manifest"),
             })
         }
     };
@@ -158,7 +156,13 @@ pub fn pull(
             problem: format!("manifest {digest} has no valid config digest"),
         })?;
     let config_fetched = if store.verify(&config_digest).is_err() {
-        Some(fetch_blob(client, repository, &config_digest, store, &|_| {})?)
+        Some(fetch_blob(
+            client,
+            repository,
+            &config_digest,
+            store,
+            &|_| {},
+        )?)
     } else {
         None
     };
@@ -193,7 +197,12 @@ pub fn pull(
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|l| Some((l.get("digest")?.as_str()?.to_string(), l.get("size")?.as_u64()?)))
+        .filter_map(|l| {
+            Some((
+                l.get("digest")?.as_str()?.to_string(),
+                l.get("size")?.as_u64()?,
+            ))
+        })
         .collect();
     let missing: Vec<&Digest> = blobs.iter().filter(|d| store.verify(d).is_err()).collect();
     let cached = blobs.len() - missing.len() - usize::from(config_fetched.is_some());
@@ -321,6 +330,7 @@ fn fetch_blob(
             last.map(|e| e.to_string()).unwrap_or_default()
         ),
         attempts,
-        fix: "the connection kept breaking mid-blob: run the command again (what arrived is kept)".into(),
+        fix: "the connection kept breaking mid-blob: run the command again (what arrived is kept)"
+            .into(),
     })
 }

@@ -29,8 +29,7 @@ use ureq::unversioned::transport::{
 };
 
 /// What `Error::Tls` says when the peer cut the handshake off: matched in [`super::tls_error`].
-pub(crate) const HANDSHAKE_CUT: &str =
-    "the server closed the connection during the TLS handshake";
+pub(crate) const HANDSHAKE_CUT: &str = "the server closed the connection during the TLS handshake";
 
 /// A verifier: webpki first; a certificate the user trusts for this registry second.
 #[derive(Debug)]
@@ -177,7 +176,8 @@ fn check_trusted_leaf(
     if now_secs > validity.not_after.timestamp() {
         return Err(bad(CertificateError::Expired));
     }
-    let ee = webpki::EndEntityCert::try_from(der).map_err(|_| bad(CertificateError::BadEncoding))?;
+    let ee =
+        webpki::EndEntityCert::try_from(der).map_err(|_| bad(CertificateError::BadEncoding))?;
     ee.verify_is_valid_for_subject_name(name).map_err(|_| {
         bad(CertificateError::NotValidForNameContext {
             expected: name.to_owned(),

@@ -45,7 +45,10 @@ pub fn run(a: LoginArgs, ui: &Ui) -> Outcome {
 pub fn logout(registry: Option<&str>, ui: &Ui) -> Outcome {
     let registry = registry.unwrap_or("docker.io");
     let removed = remove_credential(registry).map_err(|p| {
-        let mut f = Failure::new(ErrorKind::Config, format!("{}\n  fix: {}", p.message, p.fix));
+        let mut f = Failure::new(
+            ErrorKind::Config,
+            format!("{}\n  fix: {}", p.message, p.fix),
+        );
         f.path = p.path;
         f.line = p.line;
         f

@@ -32,7 +32,12 @@ pub fn run(a: PullArgs, ui: &Ui) -> Outcome {
         outputs.push(p);
     }
     let cache = Cache::open(a.cache_dir.as_deref()).map_err(failure)?;
-    let (events, step) = ui.transfer(&format!("pulling {r}"));
+    let bar = if a.format == Format::Json {
+        ui.without_progress()
+    } else {
+        *ui
+    };
+    let (events, step) = bar.transfer(&format!("pulling {r}"));
     let mut options = a.registry.options();
     options.events = events;
     let client = Client::connect(r.registry(), options).map_err(failure)?;

@@ -30,8 +30,8 @@ fn as_built(
     else {
         return Ok(None);
     };
-    let m: serde_json::Value =
-        serde_json::from_slice(&manifest).map_err(|e| format!("its recorded manifest is not JSON ({e})"))?;
+    let m: serde_json::Value = serde_json::from_slice(&manifest)
+        .map_err(|e| format!("its recorded manifest is not JSON ({e})"))?;
     let layers = m["layers"].as_array().cloned().unwrap_or_default();
     if layers.len() != image.layers.len()
         || m["config"]["digest"].as_str() != Some(image.config_digest.as_str())
@@ -82,13 +82,19 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
         let fix = if p.is_dir() {
             format!("name the directory as an OCI layout: oci:{}", a.source)
         } else if p.is_file() {
-            format!("name the file as a docker archive: docker-archive:{}", a.source)
+            format!(
+                "name the file as a docker archive: docker-archive:{}",
+                a.source
+            )
         } else {
             "name the image to push as oci:DIR[:REF] or docker-archive:FILE[:TAG]".to_string()
         };
         Failure::new(
             ErrorKind::Usage,
-            format!("{:?} does not say which image to push\n  fix: {fix}", a.source),
+            format!(
+                "{:?} does not say which image to push\n  fix: {fix}",
+                a.source
+            ),
         )
     };
     if !(a.source.starts_with("oci:") || a.source.starts_with("docker-archive:")) {
@@ -112,12 +118,23 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
                     d
                 }
             };
-            (Box::new(DirStore::clone(cache.blobs())) as Box<dyn BlobStore>, d)
+            (
+                Box::new(DirStore::clone(cache.blobs())) as Box<dyn BlobStore>,
+                d,
+            )
         }
         _ => return Err(not_on_disk()),
     };
     let image = Image::read(store.as_ref(), &digest).map_err(failure)?;
-    let target = RegistryPush::new(Some(r.clone()), a.registry.options(), Vec::new());
+    let bar = if a.format == Format::Json {
+        ui.without_progress()
+    } else {
+        *ui
+    };
+    let (events, step) = bar.transfer(&format!("pushing {r}"));
+    let mut options = a.registry.options();
+    options.events = events;
+    let target = RegistryPush::new(Some(r.clone()), options, Vec::new());
     if r.digest().is_some() {
         return Err(Failure::new(
             ErrorKind::Usage,
@@ -126,7 +143,6 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
             ),
         ));
     }
-    let step = ui.step(&format!("pushing {r}"));
     let published = target
         .publish(&PublishRequest {
             store: store.as_ref(),
