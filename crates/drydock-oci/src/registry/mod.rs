@@ -224,6 +224,9 @@ pub struct Client {
     credential_given: bool,
     /// What could not be read while looking the credential up.
     credential_problem: Option<auth::CredentialProblem>,
+    /// A request over HTTPS was answered: a TLS handshake cut off later is a transient failure
+    /// (a busy server), not a sign of plain HTTP.
+    answered_tls: std::sync::atomic::AtomicBool,
     /// Basic auth was asked for: send the credentials on every request.
     basic: Mutex<bool>,
     /// Bearer tokens by scope list.
@@ -521,6 +524,7 @@ impl Client {
             credential_source,
             credential_given,
             credential_problem,
+            answered_tls: std::sync::atomic::AtomicBool::new(false),
             basic: Mutex::new(false),
             tokens: Mutex::new(BTreeMap::new()),
             options,
@@ -671,6 +675,10 @@ impl Client {
             };
             match self.agent.run(request) {
                 Ok(resp) => {
+                    if self.base.starts_with("https://") {
+                        self.answered_tls
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
                     let status = resp.status().as_u16();
                     let (parts, body) = resp.into_parts();
                     let reply = Reply {
@@ -692,6 +700,14 @@ impl Client {
                     return Ok(reply);
                 }
                 Err(e) => {
+                    let cut = matches!(e, ureq::Error::Tls(m) if m == tls::HANDSHAKE_CUT);
+                    let busy = cut && self.answered_tls.load(std::sync::atomic::Ordering::Relaxed);
+                    if busy && attempt < attempts {
+                        retry(attempt, wait, e.to_string());
+                        wait *= 3;
+                        attempt += 1;
+                        continue;
+                    }
                     if let Some(t) = tls_error(&self.registry, &host, &e) {
                         return Err(t);
                     }
