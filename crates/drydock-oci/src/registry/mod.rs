@@ -148,7 +148,7 @@ pub enum RegistryError {
     Credentials {
         registry: String,
         status: u16,
-        problem: auth::CredentialProblem,
+        problem: Box<auth::CredentialProblem>,
     },
     #[error("{registry}: TLS: {message}\n  fix: {fix}")]
     Tls {
@@ -815,7 +815,7 @@ impl Client {
                     return RegistryError::Credentials {
                         registry: self.registry.clone(),
                         status,
-                        problem: p.clone(),
+                        problem: Box::new(p.clone()),
                     }
                 }
                 None => format!(
