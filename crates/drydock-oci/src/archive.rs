@@ -102,9 +102,19 @@ pub fn write_archive<W: Write>(
         image.config.as_slice(),
     )
     .map_err(ioe)?;
+    // The image's own manifest, byte for byte (docker and podman load ignore the file): a push
+    // of this archive sends the same manifest, so the same digest, as a push of the build.
+    tar.append_data(
+        &mut header(image.manifest.len() as u64, tar::EntryType::Regular, 0o644),
+        recorded_manifest_name(&image.config_digest),
+        image.manifest.as_slice(),
+    )
+    .map_err(ioe)?;
     let manifest = vec![ManifestEntry {
         config: config_name,
-        repo_tags: vec![req.tag.tagged()],
+        // A reference by digest alone names no tag: the image goes in untagged, as
+        // `docker save IMAGE_ID` writes it.
+        repo_tags: req.tag.repo_tag().into_iter().collect(),
         layers: layer_names,
     }];
     let manifest = canonical_json(&manifest).map_err(|e| ioe(e.into()))?;
@@ -114,8 +124,8 @@ pub fn write_archive<W: Write>(
         manifest.as_slice(),
     )
     .map_err(ioe)?;
-    {
-        let repos = serde_json::json!({ req.tag.name(): { req.tag.tag().unwrap_or("latest"): image.config_digest.hex() } });
+    if let Some(tag) = req.tag.tag() {
+        let repos = serde_json::json!({ req.tag.name(): { tag: image.config_digest.hex() } });
         let repos = canonical_json(&repos).map_err(|e| ioe(e.into()))?;
         tar.append_data(
             &mut header(repos.len() as u64, tar::EntryType::Regular, 0o644),
@@ -290,6 +300,41 @@ pub fn is_docker_archive(r: impl io::Read) -> bool {
     }
     false
 }
+/// Where an archive drydock wrote keeps the image's registry manifest, beside its config.
+fn recorded_manifest_name(config: &crate::Digest) -> String {
+    format!("{}.manifest.json", config.hex())
+}
+
+/// The registry manifest drydock recorded for the image whose config is `config`, when the
+/// archive holds one (archives drydock wrote do; `docker save`'s do not). Its layers are the
+/// compressed blobs the build made; [`read_image`] stores their uncompressed forms.
+pub fn recorded_manifest(
+    file: &std::path::Path,
+    config: &crate::Digest,
+) -> Result<Option<Vec<u8>>, ArchiveReadError> {
+    use std::io::Read;
+    let name = recorded_manifest_name(config);
+    let fail = |e: io::Error| ArchiveReadError::Archive {
+        file: file.to_path_buf(),
+        why: format!("is not a tar archive ({e})"),
+        fix: "name a docker archive (docker save -o FILE IMAGE)",
+    };
+    let f = std::fs::File::open(file).map_err(fail)?;
+    let mut archive = tar::Archive::new(io::BufReader::new(f));
+    for e in archive.entries().map_err(fail)? {
+        let mut e = e.map_err(fail)?;
+        if e.path().is_ok_and(|p| p.as_os_str() == name.as_str()) {
+            let mut buf = Vec::new();
+            e.by_ref()
+                .take(4 << 20)
+                .read_to_end(&mut buf)
+                .map_err(fail)?;
+            return Ok(Some(buf));
+        }
+    }
+    Ok(None)
+}
+
 /// Why an image could not be read from a docker archive.
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveReadError {

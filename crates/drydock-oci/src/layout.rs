@@ -151,16 +151,23 @@ impl Publisher for OciLayout {
         let existing = inspect_destination(&self.dir)?;
         // The full reference, so that api:1.0 and worker:1.0 are two images; skopeo and umoci
         // read it as `oci:DIR:api:1.0`, and `oci:DIR:1.0` still finds it when only one has that
-        // tag (see read_image).
-        let ref_name = req.tag.tagged();
+        // tag (see read_image). A reference by digest alone names no tag: the entry has no ref
+        // name (as skopeo writes `oci:DIR` without one), and containerd's name is NAME@DIGEST.
+        let ref_name = req.tag.tag().map(|_| req.tag.tagged());
+        let annotations = match &ref_name {
+            Some(r) => serde_json::json!({
+                REF_NAME: r,
+                CONTAINERD_NAME: req.tag.tagged(),
+            }),
+            None => serde_json::json!({
+                CONTAINERD_NAME: format!("{}@{}", req.tag.name(), image.manifest_digest),
+            }),
+        };
         let entry = serde_json::json!({
             "mediaType": image.format.manifest_media_type(),
             "digest": image.manifest_digest.as_str(),
             "size": image.manifest_size,
-            "annotations": {
-                REF_NAME: ref_name,
-                CONTAINERD_NAME: req.tag.tagged(),
-            },
+            "annotations": annotations,
         });
         let fresh = !matches!(existing, Existing::Layout(_));
         let mut index = match existing {
@@ -168,7 +175,17 @@ impl Publisher for OciLayout {
             _ => empty_index(),
         };
         if let Some(list) = index.get_mut("manifests").and_then(|m| m.as_array_mut()) {
-            list.retain(|m| !names_image(m, req.tag));
+            list.retain(|m| match &ref_name {
+                Some(_) => !names_image(m, req.tag),
+                // The same image without a name again: one entry.
+                None => {
+                    m.get("annotations")
+                        .and_then(|a| a.get(REF_NAME))
+                        .is_some()
+                        || m.get("digest").and_then(|d| d.as_str())
+                            != Some(image.manifest_digest.as_str())
+                }
+            });
             list.push(entry);
         }
         let index = canonical_json(&index).map_err(|e| PublishError::Io {

@@ -210,9 +210,17 @@ impl Reference {
     }
 
     /// `name:tag`, the form local engines tag images with (a digest is dropped: engines cannot
-    /// tag by digest).
+    /// tag by digest). A reference by digest alone has no tag to give: see [`Reference::repo_tag`],
+    /// which every output naming an image uses.
     pub fn tagged(&self) -> String {
         format!("{}:{}", self.name(), self.tag().unwrap_or("latest"))
+    }
+
+    /// `name:tag` when the reference has a tag (written, or the implied `latest` of a bare
+    /// name); `None` for a reference by digest alone, which names no tag: a tag invented
+    /// for it (`:latest`) would name an image the registry may not have under that tag.
+    pub fn repo_tag(&self) -> Option<String> {
+        self.tag().map(|t| format!("{}:{t}", self.name()))
     }
 
     /// `name@digest`, or `name:tag@digest` when a tag was written.
@@ -367,6 +375,13 @@ mod tests {
         assert_eq!(r.with_digest(&d), format!("localhost/api@{d}"));
         let r = Reference::parse("api:v1").unwrap();
         assert_eq!(r.with_digest(&d), format!("api:v1@{d}"));
+        // A digest names no tag: none is invented.
+        let r = Reference::parse(&format!("localhost/api@{d}")).unwrap();
+        assert_eq!((r.tag(), r.repo_tag()), (None, None));
+        assert_eq!(
+            Reference::parse("api").unwrap().repo_tag().as_deref(),
+            Some("api:latest")
+        );
     }
 
     #[test]

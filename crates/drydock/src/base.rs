@@ -249,15 +249,11 @@ pub fn resolve(
         BaseSpec::Layout { dir, name } => {
             let (store, d) = drydock_oci::layout::read_image(dir, name.as_deref(), platform)
                 .map_err(|e| {
-                    // The layout's own error may carry its fix: one error, one fix.
-                    let (problem, fix) = crate::error::split_fix(&e.to_string());
-                    BaseError::Spec {
-                        spec: written.to_string(),
-                        problem,
-                        fix: fix.unwrap_or_else(|| {
-                            "name an OCI image layout (skopeo copy … oci:DIR:REF)".into()
-                        }),
-                    }
+                    spec_error(
+                        written,
+                        &e.to_string(),
+                        "name an OCI image layout (skopeo copy … oci:DIR:REF)",
+                    )
                 })?;
             import(&store, cache, &d)?;
             (d, format!("from the OCI layout {}", dir.display()))
@@ -265,14 +261,11 @@ pub fn resolve(
         BaseSpec::Archive { file, tag } => {
             let d = drydock_oci::archive::read_image(file, tag.as_deref(), cache.blobs()).map_err(
                 |e| {
-                    let (problem, fix) = crate::error::split_fix(&e.to_string());
-                    BaseError::Spec {
-                        spec: written.to_string(),
-                        problem,
-                        fix: fix.unwrap_or_else(|| {
-                            "name a docker archive (docker save -o FILE IMAGE)".into()
-                        }),
-                    }
+                    spec_error(
+                        written,
+                        &e.to_string(),
+                        "name a docker archive (docker save -o FILE IMAGE)",
+                    )
                 },
             )?;
             (d, format!("from the docker archive {}", file.display()))
@@ -296,6 +289,18 @@ pub fn resolve(
         files,
         how,
     }))
+}
+
+/// A base that cannot be read: the reader's own fix when it gave one (one error, one fix),
+/// else `fallback`.
+fn spec_error(written: &str, inner: &str, fallback: &str) -> BaseError {
+    // The reader's own error may carry its fix: one error, one fix.
+    let (problem, fix) = crate::error::split_fix(inner);
+    BaseError::Spec {
+        spec: written.to_string(),
+        problem,
+        fix: fix.unwrap_or_else(|| fallback.to_string()),
+    }
 }
 
 /// Whether the manifest, its config and its layers are all in the cache, intact.

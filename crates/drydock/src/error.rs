@@ -319,6 +319,13 @@ impl Classify for PublishError {
             PublishError::Io { path, .. } | PublishError::Refused { path, .. } => {
                 Some(path.clone())
             }
+            PublishError::Registry(e) => e.path(),
+            _ => None,
+        }
+    }
+    fn line(&self) -> Option<usize> {
+        match self {
+            PublishError::Registry(e) => e.line(),
             _ => None,
         }
     }
@@ -327,9 +334,25 @@ impl Classify for PublishError {
 impl Classify for RegistryError {
     fn kind(&self) -> ErrorKind {
         match self {
-            // A CA file that cannot be used is bad input; the rest is the registry failing.
-            RegistryError::Ca(_) => ErrorKind::Input,
+            // A CA file that cannot be used is bad input, and so is a platform the image does not
+            // have (the fix is on the command line; trying again gives the same answer); the
+            // rest is the registry failing.
+            RegistryError::Ca(_) | RegistryError::NoPlatform { .. } => ErrorKind::Input,
+            // A config.json that does not parse, or names a helper that is not installed.
+            RegistryError::Credentials { .. } => ErrorKind::Config,
             _ => ErrorKind::Failed,
+        }
+    }
+    fn path(&self) -> Option<PathBuf> {
+        match self {
+            RegistryError::Credentials { problem, .. } => problem.path.clone(),
+            _ => None,
+        }
+    }
+    fn line(&self) -> Option<usize> {
+        match self {
+            RegistryError::Credentials { problem, .. } => problem.line,
+            _ => None,
         }
     }
 }
@@ -359,6 +382,13 @@ impl Classify for crate::base::BaseError {
     fn path(&self) -> Option<PathBuf> {
         match self {
             crate::base::BaseError::Lock { path, .. } => Some(path.clone()),
+            crate::base::BaseError::Registry(e) => e.path(),
+            _ => None,
+        }
+    }
+    fn line(&self) -> Option<usize> {
+        match self {
+            crate::base::BaseError::Registry(e) => e.line(),
             _ => None,
         }
     }

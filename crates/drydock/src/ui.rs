@@ -44,6 +44,14 @@ impl Ui {
         }
     }
 
+    /// This Ui without progress bars (for `--format json`, whose stdout is the report).
+    pub fn without_progress(&self) -> Ui {
+        Ui {
+            progress: false,
+            ..*self
+        }
+    }
+
     /// A spinner for a slow step; a no-op when not on a terminal.
     pub fn step(&self, msg: &str) -> Step {
         if !self.progress {
@@ -57,6 +65,76 @@ impl Ui {
         pb.set_message(msg.to_string());
         pb.enable_steady_tick(Duration::from_millis(100));
         Step(Some(pb))
+    }
+
+    /// Reports a registry transfer: a bar with the blobs and bytes done on a terminal (nothing
+    /// elsewhere, or with `--quiet`), and each retry or warning as a line on stderr unless
+    /// `--quiet`. The bar goes when the returned [`Step`] is dropped.
+    pub fn transfer(&self, msg: &str) -> (drydock_oci::registry::Events, Step) {
+        use drydock_oci::registry::{Event, Events};
+        let bar = self.progress.then(|| {
+            let pb = ProgressBar::new(0);
+            pb.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {msg} {binary_bytes}/{binary_total_bytes} [{bar:24}] {elapsed}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            pb.set_message(msg.to_string());
+            pb.enable_steady_tick(Duration::from_millis(100));
+            pb
+        });
+        let quiet = self.quiet;
+        let color = self.color;
+        let msg = msg.to_string();
+        let pb = bar.clone();
+        let events = Events::new(move |e| {
+            let line = match e {
+                Event::Transfer {
+                    blobs_done,
+                    blobs,
+                    bytes_done,
+                    bytes,
+                } => {
+                    if let Some(pb) = &pb {
+                        pb.set_length(*bytes);
+                        pb.set_position(*bytes_done);
+                        pb.set_message(format!("{msg}: blobs {blobs_done}/{blobs}"));
+                    }
+                    return;
+                }
+                Event::Retry {
+                    registry,
+                    what,
+                    reason,
+                    attempt,
+                    attempts,
+                    wait,
+                } => format!(
+                    "{registry}: {what}: {reason}; retrying ({attempt}/{attempts}) after {:.1} s",
+                    wait.as_secs_f64()
+                ),
+                Event::Warning(w) => format!(
+                    "{}: {w}",
+                    if color {
+                        "\x1b[33mwarning\x1b[0m"
+                    } else {
+                        "warning"
+                    }
+                ),
+            };
+            if quiet {
+                return;
+            }
+            match &pb {
+                Some(pb) => pb.println(line),
+                None => {
+                    let _ = writeln!(std::io::stderr(), "{line}");
+                }
+            }
+        });
+        (events, Step(bar))
     }
 
     // stderr writes ignore errors: a closed stderr is no reason to stop a build (and

@@ -714,6 +714,7 @@ fn json_error_contract_for_every_command() {
         ),
         ("login", false, None),
         ("cache", true, None),
+        ("logout", false, None),
         ("context", true, Some((vec!["context", &m], "input"))),
     ];
     // Every command the help lists is in the table: a new command needs its row.

@@ -17,11 +17,12 @@
 pub mod auth;
 pub mod pull;
 pub mod push;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -47,7 +48,67 @@ pub struct Options {
     pub backoff: Duration,
     /// The credential to use; `None` looks it up in Docker's and podman's files.
     pub credential: Option<Credential>,
+    /// Where retries and transfer progress are reported (nowhere by default).
+    pub events: Events,
+    /// How long to wait for a connection (TCP and the TLS handshake).
+    pub connect_timeout: Duration,
 }
+
+/// Something worth telling a user while a transfer runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A request failed transiently and will be sent again after `wait`.
+    Retry {
+        registry: String,
+        what: String,
+        reason: String,
+        /// The attempt about to be made, of `attempts`.
+        attempt: u32,
+        attempts: u32,
+        wait: Duration,
+    },
+    /// Something the user should know that does not stop the work (a credential store that
+    /// could not be read, so the registry is tried without credentials).
+    Warning(String),
+    /// Progress of a pull or a push: blobs and bytes done, of the totals.
+    Transfer {
+        blobs_done: usize,
+        blobs: usize,
+        bytes_done: u64,
+        bytes: u64,
+    },
+}
+
+/// A receiver of [`Event`]s; the default drops them.
+#[derive(Clone, Default)]
+pub struct Events(Option<Arc<dyn Fn(&Event) + Send + Sync>>);
+
+impl Events {
+    pub fn new(f: impl Fn(&Event) + Send + Sync + 'static) -> Events {
+        Events(Some(Arc::new(f)))
+    }
+
+    pub fn emit(&self, e: &Event) {
+        if let Some(f) = &self.0 {
+            f(e)
+        }
+    }
+}
+
+impl std::fmt::Debug for Events {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Events(..)"
+        } else {
+            "Events(none)"
+        })
+    }
+}
+
+/// How long to wait for a connection (TCP and the TLS handshake) before calling it failed.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long to wait for a response's headers once a request is sent.
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Default for Options {
     fn default() -> Self {
@@ -59,6 +120,8 @@ impl Default for Options {
             attempts: 4,
             backoff: Duration::from_millis(500),
             credential: None,
+            events: Events::default(),
+            connect_timeout: CONNECT_TIMEOUT,
         }
     }
 }
@@ -81,16 +144,43 @@ pub enum RegistryError {
         message: String,
         fix: String,
     },
-    #[error("{registry}: TLS: {message}\n  fix: trust its CA (--registry-ca FILE, or /etc/docker/certs.d/{registry}/ca.crt); --skip-tls-verify only for a registry you control")]
-    Tls { registry: String, message: String },
-    #[error("{registry}: cannot connect ({message}) after {attempts} attempts\n  fix: check that the registry is running and reachable at that address")]
+    #[error("{registry}: the registry asks for credentials (HTTP {status}), and the stored ones could not be read: {}\n  fix: {}", .problem.message, .problem.fix)]
+    Credentials {
+        registry: String,
+        status: u16,
+        problem: Box<auth::CredentialProblem>,
+    },
+    #[error("{registry}: TLS: {message}\n  fix: {fix}")]
+    Tls {
+        registry: String,
+        message: String,
+        fix: String,
+        /// The peer answered in TLS (a certificate was judged), so plain HTTP cannot be it.
+        spoke_tls: bool,
+    },
+    #[error("{registry}: {message}{}\n  fix: {fix}", if *.attempts > 1 { format!(" (after {} attempts)", .attempts) } else { String::new() })]
     Connect {
         registry: String,
         message: String,
         attempts: u32,
+        fix: String,
+    },
+    #[error("{registry}: {what} answered HTTP {status}: the registry is unavailable{}\n  fix: retry later; if it lasts, check the registry's logs", if .message.is_empty() { String::new() } else { format!(" ({})", .message) })]
+    Unavailable {
+        registry: String,
+        what: String,
+        status: u16,
+        message: String,
     },
     #[error("{registry}: {problem}")]
     Invalid { registry: String, problem: String },
+    #[error("{reference} has no image for {asked}: it has {}\n  fix: {}", .available.join(", "), if .available.len() == 1 { format!("pull it with --platform {}, or pick an image built for {asked}", .available[0]) } else { format!("pick one of them with --platform, or an image built for {asked}") })]
+    NoPlatform {
+        reference: String,
+        asked: String,
+        /// The platforms it has (`linux/amd64`, …).
+        available: Vec<String>,
+    },
     #[error("{0}")]
     Ca(String),
     #[error(transparent)]
@@ -128,6 +218,15 @@ pub struct Client {
     pub registry: String,
     base: String,
     credential: Credential,
+    /// Where the credential came from (`None`: given by the caller, as login does, or none).
+    credential_source: Option<String>,
+    /// The credential was given by the caller (login), not looked up.
+    credential_given: bool,
+    /// What could not be read while looking the credential up.
+    credential_problem: Option<auth::CredentialProblem>,
+    /// A request over HTTPS was answered: a TLS handshake cut off later is a transient failure
+    /// (a busy server), not a sign of plain HTTP.
+    answered_tls: std::sync::atomic::AtomicBool,
     /// Basic auth was asked for: send the credentials on every request.
     basic: Mutex<bool>,
     /// Bearer tokens by scope list.
@@ -185,17 +284,24 @@ pub struct Req<'a> {
     pub repository: &'a str,
 }
 
-fn roots(
-    registry: &str,
-    options: &Options,
-) -> Result<Vec<ureq::tls::Certificate<'static>>, RegistryError> {
-    let mut certs = Vec::new();
-    let mut add_pem = |bytes: &[u8], from: &str, required: bool| -> Result<(), RegistryError> {
+/// The certificates to verify a registry with: every root (the system's, then the user's), and
+/// apart the ones the user named for this registry (certs.d, `--registry-ca`), which may also be
+/// the server's own certificate (see [`tls`]).
+type Der = rustls::pki_types::CertificateDer<'static>;
+
+fn roots(registry: &str, options: &Options) -> Result<(Vec<Der>, Vec<Der>), RegistryError> {
+    let mut system = Vec::new();
+    let mut trusted = Vec::new();
+    let add_pem = |certs: &mut Vec<Der>,
+                   bytes: &[u8],
+                   from: &str,
+                   required: bool|
+     -> Result<(), RegistryError> {
         let mut n = 0;
         for item in ureq::tls::parse_pem(bytes) {
             match item {
                 Ok(ureq::tls::PemItem::Certificate(c)) => {
-                    certs.push(c.to_owned());
+                    certs.push(Der::from(c.der().to_vec()));
                     n += 1;
                 }
                 Ok(_) => {}
@@ -208,12 +314,18 @@ fn roots(
         }
         Ok(())
     };
-    match std::fs::read("/etc/ssl/certs/ca-certificates.crt") {
-        Ok(b) => add_pem(&b, "/etc/ssl/certs/ca-certificates.crt", false)?,
-        Err(_) => {}
+    if let Ok(b) = std::fs::read("/etc/ssl/certs/ca-certificates.crt") {
+        add_pem(&mut system, &b, "/etc/ssl/certs/ca-certificates.crt", false)?;
+    }
+    if system.is_empty() {
+        system.extend(
+            webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                .iter()
+                .map(|c| c.clone().into_owned()),
+        );
     }
     // Docker's per-registry CAs: every *.crt in /etc/docker/certs.d/<host>/.
-    let dir = PathBuf::from("/etc/docker/certs.d").join(registry);
+    let dir = certs_d().join(registry);
     if let Ok(entries) = std::fs::read_dir(&dir) {
         let mut files: Vec<PathBuf> = entries
             .flatten()
@@ -223,7 +335,7 @@ fn roots(
         files.sort();
         for f in files {
             if let Ok(b) = std::fs::read(&f) {
-                add_pem(&b, &f.display().to_string(), false)?;
+                add_pem(&mut trusted, &b, &f.display().to_string(), false)?;
             }
         }
     }
@@ -234,16 +346,16 @@ fn roots(
                 f.display()
             ))
         })?;
-        add_pem(&b, &f.display().to_string(), true)?;
+        add_pem(&mut trusted, &b, &f.display().to_string(), true)?;
     }
-    if certs.is_empty() {
-        certs.extend(
-            webpki_root_certs::TLS_SERVER_ROOT_CERTS
-                .iter()
-                .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()),
-        );
-    }
-    Ok(certs)
+    let mut all = system;
+    all.extend(trusted.iter().cloned());
+    Ok((all, trusted))
+}
+
+/// Docker's directory of per-registry certificates.
+pub fn certs_d() -> PathBuf {
+    PathBuf::from("/etc/docker/certs.d")
 }
 
 /// Whether an error is worth another attempt.
@@ -264,44 +376,155 @@ fn transient(e: &ureq::Error) -> bool {
     }
 }
 
-fn is_tls(e: &ureq::Error) -> bool {
-    // rustls reports a peer that does not speak TLS (a plain-HTTP server) as invalid data.
-    matches!(
-        e,
-        ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_)
-    ) || matches!(e, ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData)
-        || e.to_string().to_ascii_lowercase().contains("certificate")
+fn is_timeout(e: &ureq::Error) -> bool {
+    matches!(e, ureq::Error::Timeout(_))
+        || matches!(e, ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut)
+}
+
+/// A TLS failure said as what happened and the fix that fits it; `None` for other errors.
+fn tls_error(registry: &str, host: &str, e: &ureq::Error) -> Option<RegistryError> {
+    use rustls::CertificateError as C;
+    let spoke_tls = matches!(e, ureq::Error::Rustls(rustls::Error::InvalidCertificate(_)));
+    let (message, fix) = match e {
+        ureq::Error::Tls(m) if *m == tls::HANDSHAKE_CUT => (
+            format!("{m} (a server that speaks plain HTTP does this)"),
+            format!("if the registry serves plain HTTP, add --allow-http (drydock tries it by itself only for localhost and 127.0.0.0/8); else check the registry's TLS settings and logs at {host}"),
+        ),
+        ureq::Error::Rustls(rustls::Error::InvalidCertificate(c)) => match c {
+            C::NotValidForNameContext { presented, .. } => {
+                let bare = host_of(host);
+                let names = if presented.is_empty() {
+                    "no name (it has no subjectAltName)".to_string()
+                } else {
+                    presented.join(", ")
+                };
+                (
+                    format!("the certificate does not name {bare}: it is for {names}"),
+                    if presented.is_empty() {
+                        format!("reissue the certificate with subjectAltName={}:{bare}", if bare.parse::<std::net::IpAddr>().is_ok() { "IP" } else { "DNS" })
+                    } else {
+                        format!("reach the registry by a name the certificate has ({names}), or reissue it with subjectAltName={}:{bare}", if bare.parse::<std::net::IpAddr>().is_ok() { "IP" } else { "DNS" })
+                    },
+                )
+            }
+            C::NotValidForName => (
+                format!("the certificate does not name {}", host_of(host)),
+                "reach the registry by a name its certificate has, or reissue the certificate for this one".into(),
+            ),
+            C::Expired | C::ExpiredContext { .. } => (
+                format!("the registry's certificate has expired ({c})"),
+                "renew the registry's certificate (or, if it is not old, check this machine's clock)".into(),
+            ),
+            C::NotValidYet | C::NotValidYetContext { .. } => (
+                format!("the registry's certificate is not valid yet ({c})"),
+                "check this machine's clock, or the certificate's notBefore".into(),
+            ),
+            c => (
+                format!("the registry's certificate is not trusted: {}", untrusted_why(c)),
+                format!("trust its CA, or the registry's own certificate: --registry-ca FILE, or {}/{registry}/ca.crt; --skip-tls-verify only for a registry you control", certs_d().display()),
+            ),
+        },
+        ureq::Error::Rustls(rustls::Error::InvalidMessage(_))
+        | ureq::Error::Rustls(rustls::Error::InappropriateMessage { .. })
+        | ureq::Error::Rustls(rustls::Error::InappropriateHandshakeMessage { .. }) => (
+            format!("the server did not answer in TLS ({e}); it may speak plain HTTP"),
+            "if the registry serves plain HTTP, add --allow-http (automatic for localhost and 127.0.0.0/8)".into(),
+        ),
+        ureq::Error::Rustls(_) | ureq::Error::Tls(_) | ureq::Error::Pem(_) => (
+            e.to_string(),
+            format!("check the registry's TLS settings; to trust its certificate: --registry-ca FILE, or {}/{registry}/ca.crt", certs_d().display()),
+        ),
+        _ => return None,
+    };
+    Some(RegistryError::Tls {
+        registry: registry.to_string(),
+        message,
+        fix,
+        spoke_tls,
+    })
+}
+
+/// Why webpki refused a certificate, in words.
+fn untrusted_why(c: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as C;
+    let text = format!("{c:?}");
+    match c {
+        C::UnknownIssuer => "it was issued by a CA this machine does not trust".into(),
+        C::BadSignature => "its signature does not verify".into(),
+        C::Revoked => "it is revoked".into(),
+        _ if text.contains("CaUsedAsEndEntity") => {
+            "it is a self-signed CA certificate (CA:TRUE) that is not trusted for this registry"
+                .into()
+        }
+        _ if text.contains("UnknownIssuer") => {
+            "it was issued by a CA this machine does not trust".into()
+        }
+        _ => text,
+    }
+}
+
+/// `host` of `host:port` (or `[v6]:port`).
+fn host_of(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match host.rsplit_once(':') {
+        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) && !h.contains(':') => h,
+        _ => host,
+    }
 }
 
 impl Client {
     /// Connects to `registry` (as a reference names it), choosing HTTPS or HTTP and learning how
     /// it wants to be authenticated.
     pub fn connect(registry: &str, options: Options) -> Result<Client, RegistryError> {
+        use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
         let host = api_host(registry);
-        let tls = ureq::tls::TlsConfig::builder()
-            .root_certs(ureq::tls::RootCerts::new_with_certs(&roots(
-                registry, &options,
-            )?))
-            .disable_verification(options.skip_tls_verify)
-            .build();
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let (all, trusted) = roots(registry, &options)?;
+        let tls_setup = |e: String| RegistryError::Tls {
+            registry: registry.to_string(),
+            message: format!("cannot set up TLS: {e}"),
+            fix: "name other certificates with --registry-ca".into(),
+            spoke_tls: false,
+        };
+        let verifier =
+            tls::RegistryVerifier::new(all, trusted, options.skip_tls_verify).map_err(tls_setup)?;
+        let connector = ()
+            .chain(ConnectProxyConnector::default())
+            .chain(TcpConnector::default())
+            .chain(tls::TlsConnector::new(verifier).map_err(tls_setup)?);
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .tls_config(tls)
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_recv_response(Some(Duration::from_secs(120)))
+            .timeout_connect(Some(options.connect_timeout))
+            .timeout_recv_response(Some(RESPONSE_TIMEOUT))
             .max_redirects(5)
             .user_agent(concat!("drydock/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
-        let credential = options
-            .credential
-            .clone()
-            .unwrap_or_else(|| Credential::lookup(registry));
+            .build();
+        let agent = ureq::Agent::with_parts(
+            config,
+            connector,
+            ureq::unversioned::resolver::DefaultResolver::default(),
+        );
+        let (credential, credential_source, credential_problem, credential_given) =
+            match options.credential.clone() {
+                Some(c) => (c, None, None, true),
+                None => {
+                    let f = Credential::find(registry);
+                    (f.credential, f.source, f.problem, false)
+                }
+            };
+        if let Some(p) = &credential_problem {
+            options.events.emit(&Event::Warning(p.message.clone()));
+        }
         let mut client = Client {
             agent,
             registry: registry.to_string(),
             base: format!("https://{host}"),
             credential,
+            credential_source,
+            credential_given,
+            credential_problem,
+            answered_tls: std::sync::atomic::AtomicBool::new(false),
             basic: Mutex::new(false),
             tokens: Mutex::new(BTreeMap::new()),
             options,
@@ -310,19 +533,29 @@ impl Client {
             client.base = format!("http://{host}");
             client.ping()?;
         } else if is_loopback(host) {
-            // Docker's rule for insecure registries: HTTPS first, then plain HTTP.
-            if let Err(https) = client.ping() {
-                // Nothing listens there, or it answered: plain HTTP would not do better.
-                if matches!(
-                    https,
-                    RegistryError::Auth { .. } | RegistryError::Connect { .. }
-                ) {
-                    return Err(https);
+            // Docker's rule for insecure registries: HTTPS first, then plain HTTP. Only a TLS
+            // failure says that plain HTTP may do better: nothing listening, or an answer over
+            // TLS (a refusal included), would be the same over HTTP.
+            match client.ping() {
+                Ok(()) => {}
+                Err(
+                    https @ RegistryError::Tls {
+                        spoke_tls: true, ..
+                    },
+                ) => {
+                    // A TLS server whose certificate failed: plain HTTP to it only fails in
+                    // a less helpful way (HTTP 400), so the certificate's problem is the error.
+                    client.base = format!("http://{host}");
+                    if client.ping().is_err() {
+                        return Err(https);
+                    }
                 }
-                client.base = format!("http://{host}");
-                if client.ping().is_err() {
-                    return Err(https);
+                Err(RegistryError::Tls { .. }) => {
+                    // Not TLS there: plain HTTP, and its failure is the one to report.
+                    client.base = format!("http://{host}");
+                    client.ping()?;
                 }
+                Err(e) => return Err(e),
             }
         } else {
             client.ping()?;
@@ -356,10 +589,16 @@ impl Client {
                 }
                 Ok(())
             }
+            408 | 429 | 500..=599 => Err(RegistryError::Unavailable {
+                registry: self.registry.clone(),
+                what: format!("{}/v2/", self.base),
+                status: r.status,
+                message: r.message(),
+            }),
             s => Err(RegistryError::Invalid {
                 registry: self.registry.clone(),
                 problem: format!(
-                    "{}/v2/ answered HTTP {s}: not an OCI distribution registry",
+                    "{}/v2/ answered HTTP {s}: not an OCI distribution registry (a registry answers 200 or 401 there)\n  fix: check the address: the registry's host[:port], not a web page",
                     self.base
                 ),
             }),
@@ -381,12 +620,32 @@ impl Client {
         }
     }
 
-    /// Sends a request once per attempt until it is not a transient failure.
+    /// Sends a request once per attempt until it is not a transient failure. Each retry is
+    /// reported as an [`Event::Retry`]; a timeout is tried twice at most (a hung registry
+    /// should not cost minutes of silence).
     fn raw(&self, req: &Req<'_>, auth: bool) -> Result<Reply, RegistryError> {
         let attempts = self.options.attempts.max(1);
         let mut wait = self.options.backoff;
-        let mut last = String::new();
-        for attempt in 1..=attempts {
+        let host = self
+            .base
+            .split("://")
+            .nth(1)
+            .unwrap_or(&self.base)
+            .to_string();
+        let retry = |attempt: u32, wait: Duration, reason: String| {
+            self.options.events.emit(&Event::Retry {
+                registry: self.registry.clone(),
+                what: req.what.clone(),
+                reason,
+                attempt: attempt + 1,
+                attempts,
+                wait,
+            });
+            std::thread::sleep(wait);
+        };
+        let quick = req.method == "GET" && req.what == "the API root";
+        let mut attempt = 1;
+        loop {
             let mut b = ureq::http::Request::builder()
                 .method(req.method)
                 .uri(&req.url);
@@ -404,8 +663,22 @@ impl Client {
                     registry: self.registry.clone(),
                     problem: format!("bad request {}: {e}", req.url),
                 })?;
+            // The API root answers at once on a working registry: a hung one is found in
+            // seconds there, before any transfer.
+            let request = if quick {
+                self.agent
+                    .configure_request(request)
+                    .timeout_recv_response(Some(self.options.connect_timeout))
+                    .build()
+            } else {
+                request
+            };
             match self.agent.run(request) {
                 Ok(resp) => {
+                    if self.base.starts_with("https://") {
+                        self.answered_tls
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
                     let status = resp.status().as_u16();
                     let (parts, body) = resp.into_parts();
                     let reply = Reply {
@@ -419,40 +692,65 @@ impl Client {
                             .header("retry-after")
                             .and_then(|s| s.trim().parse::<u64>().ok())
                             .map(|s| Duration::from_secs(s.min(30)));
-                        std::thread::sleep(after.unwrap_or(wait));
+                        retry(attempt, after.unwrap_or(wait), format!("HTTP {status}"));
                         wait *= 3;
+                        attempt += 1;
                         continue;
                     }
                     return Ok(reply);
                 }
-                Err(e) if is_tls(&e) => {
-                    return Err(RegistryError::Tls {
-                        registry: self.registry.clone(),
-                        message: e.to_string(),
-                    })
-                }
-                Err(e) if transient(&e) && attempt < attempts => {
-                    last = e.to_string();
-                    std::thread::sleep(wait);
-                    wait *= 3;
-                }
                 Err(e) => {
-                    last = e.to_string();
-                    if !transient(&e) {
-                        return Err(RegistryError::Connect {
-                            registry: self.registry.clone(),
-                            message: last,
-                            attempts: attempt,
-                        });
+                    let cut = matches!(e, ureq::Error::Tls(m) if m == tls::HANDSHAKE_CUT);
+                    let busy = cut && self.answered_tls.load(std::sync::atomic::Ordering::Relaxed);
+                    if busy && attempt < attempts {
+                        retry(attempt, wait, e.to_string());
+                        wait *= 3;
+                        attempt += 1;
+                        continue;
                     }
+                    if let Some(t) = tls_error(&self.registry, &host, &e) {
+                        return Err(t);
+                    }
+                    let timeout = is_timeout(&e);
+                    let reason = if timeout {
+                        let limit =
+                            if quick || matches!(e, ureq::Error::Timeout(ureq::Timeout::Connect)) {
+                                self.options.connect_timeout
+                            } else {
+                                RESPONSE_TIMEOUT
+                            };
+                        format!("no answer within {:.0} s", limit.as_secs_f64().max(1.0))
+                    } else {
+                        e.to_string()
+                    };
+                    let limit = if timeout { attempts.min(2) } else { attempts };
+                    if transient(&e) && attempt < limit {
+                        retry(attempt, wait, reason);
+                        wait *= 3;
+                        attempt += 1;
+                        continue;
+                    }
+                    let fix = if timeout {
+                        format!("the registry at {host} accepted the connection but did not answer: check that it is running normally (its logs), and that {host} is a registry")
+                    } else if transient(&e) {
+                        format!("check that the registry is running and reachable at {host}")
+                    } else {
+                        "check the registry address".to_string()
+                    };
+                    let message = if timeout {
+                        format!("{} {}: {reason}", req.method, req.what)
+                    } else {
+                        format!("cannot connect ({reason})")
+                    };
+                    return Err(RegistryError::Connect {
+                        registry: self.registry.clone(),
+                        message,
+                        attempts: attempt,
+                        fix,
+                    });
                 }
             }
         }
-        Err(RegistryError::Connect {
-            registry: self.registry.clone(),
-            message: last,
-            attempts,
-        })
     }
 
     fn authorization(&self, scopes: &[String]) -> Option<String> {
@@ -512,9 +810,27 @@ impl Client {
     fn auth_error(&self, r: Reply) -> RegistryError {
         let status = r.status;
         let fix = match (&self.credential, status) {
-            (Credential::Anonymous, _) => format!("log in first: drydock login {} -u USER --password-stdin", self.registry),
+            (Credential::Anonymous, _) => match &self.credential_problem {
+                Some(p) => {
+                    return RegistryError::Credentials {
+                        registry: self.registry.clone(),
+                        status,
+                        problem: Box::new(p.clone()),
+                    }
+                }
+                None => format!(
+                    "log in first: drydock login {} -u USER --password-stdin",
+                    self.registry
+                ),
+            },
             (_, 403) => "the account may not push or pull this repository: check its permissions".into(),
-            _ => format!("the stored credentials were refused: log in again (drydock login {} -u USER --password-stdin)", self.registry),
+            _ if self.credential_given => "the registry refused that user name and password (or token): check them and log in again".into(),
+            _ => format!(
+                "the credentials stored for {} in {} were refused: log in again (drydock login {} -u USER --password-stdin)",
+                self.registry,
+                self.credential_source.as_deref().unwrap_or("the credential store"),
+                self.registry
+            ),
         };
         RegistryError::Auth {
             registry: self.registry.clone(),
@@ -627,6 +943,7 @@ impl Client {
     pub fn read_into(
         mut reply: Reply,
         w: &mut dyn std::io::Write,
+        on_bytes: &dyn Fn(u64),
     ) -> std::io::Result<(crate::Digest, u64)> {
         let mut hw = crate::digest::HashingWriter::new(w);
         let mut r = reply.body.as_reader();
@@ -637,6 +954,7 @@ impl Client {
                 break;
             }
             std::io::Write::write_all(&mut hw, &buf[..n])?;
+            on_bytes(n as u64);
         }
         let (_, d, n) = hw.finish();
         Ok((d, n))
@@ -772,6 +1090,123 @@ mod retry_tests {
         // refused: an error at once, no loop.
         assert_eq!(n.load(Ordering::SeqCst), 2);
         assert!(!e.to_string().contains("u:p") && !format!("{e:?}").contains("dTpw"));
+    }
+
+    #[test]
+    fn a_server_that_closes_on_tls_is_tried_in_plain_http_on_loopback() {
+        // A plain-HTTP server that drops a TLS ClientHello without a word, then answers HTTP.
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        std::thread::spawn(move || {
+            for (i, stream) in l.incoming().enumerate() {
+                let mut s = stream.unwrap();
+                let mut first = [0u8; 1];
+                let _ = std::io::Read::read(&mut s, &mut first);
+                if first[0] == 0x16 {
+                    drop(s); // TLS: closed
+                    continue;
+                }
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut line = String::new();
+                while r.read_line(&mut line).is_ok_and(|k| k > 2) {
+                    line.clear();
+                }
+                let _ = s.write_all(OK.as_bytes());
+                if i > 8 {
+                    break;
+                }
+            }
+        });
+        let c = Client::connect(
+            &addr,
+            Options {
+                backoff: Duration::from_millis(10),
+                credential: Some(Credential::Anonymous),
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        assert!(c.base().starts_with("http://"), "{}", c.base());
+        // Elsewhere than loopback the same cut is a TLS error that says what it likely is.
+        let e = tls_error(
+            "r.example.com",
+            "r.example.com",
+            &ureq::Error::Tls(tls::HANDSHAKE_CUT),
+        )
+        .unwrap();
+        assert!(
+            e.to_string().contains("plain HTTP") && e.to_string().contains("--allow-http"),
+            "{e}"
+        );
+        assert_eq!(e.to_string().matches("fix:").count(), 1);
+    }
+
+    #[test]
+    fn a_hung_registry_times_out_twice_with_a_retry_line_and_a_message() {
+        // Accepts connections and never answers.
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for s in l.incoming() {
+                held.push(s);
+            }
+        });
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let started = std::time::Instant::now();
+        let Err(e) = Client::connect(
+            &addr,
+            Options {
+                allow_http: true,
+                backoff: Duration::from_millis(10),
+                credential: Some(Credential::Anonymous),
+                connect_timeout: Duration::from_millis(300),
+                events: Events::new(move |e| log.lock().unwrap().push(e.clone())),
+                ..Options::default()
+            },
+        ) else {
+            panic!("connected to a hung peer")
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains("no answer within")
+                && text.contains("did not answer")
+                && text.contains("2 attempts"),
+            "{text}"
+        );
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert!(
+            matches!(
+                &seen[0],
+                Event::Retry {
+                    attempt: 2,
+                    attempts: 4,
+                    ..
+                }
+            ),
+            "{seen:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn unavailable_is_said_as_unavailable() {
+        let busy = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        let (addr, n) = peer(vec![busy, busy, busy, busy]);
+        let Err(e) = Client::connect(&addr, options()) else {
+            panic!("a 503 registry connected")
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains("HTTP 503")
+                && text.contains("unavailable")
+                && text.contains("retry later"),
+            "{text}"
+        );
+        assert!(!text.contains("not an OCI"), "{text}");
+        assert_eq!(n.load(Ordering::SeqCst), 4);
     }
 
     #[test]

@@ -99,9 +99,15 @@ pub fn pull(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Pulled, RegistryError> {
     let (mut digest, mut media, mut manifest) = get_manifest(client, repository, reference, store)?;
+    let named = if reference.contains(':') {
+        format!("{}/{repository}@{reference}", client.registry)
+    } else {
+        format!("{}/{repository}:{reference}", client.registry)
+    };
     let mut index = None;
     if media == OCI_INDEX || media == DOCKER_MANIFEST_LIST {
-        let entry = manifest["manifests"]
+        // Attestations (`unknown/unknown`) are not images to run.
+        let images: Vec<&Value> = manifest["manifests"]
             .as_array()
             .into_iter()
             .flatten()
@@ -109,10 +115,18 @@ pub fn pull(
                 m.get("platform")
                     .is_some_and(|p| p.get("os").and_then(|o| o.as_str()) != Some("unknown"))
             })
+            .collect();
+        let entry = images
+            .iter()
             .find(|m| m.get("platform").is_some_and(|p| platform.matches(p)))
-            .ok_or_else(|| RegistryError::Invalid {
-                registry: client.registry.clone(),
-                problem: format!("{repository}:{reference} has no image for {platform}"),
+            .ok_or_else(|| RegistryError::NoPlatform {
+                reference: named.clone(),
+                asked: platform.to_string(),
+                available: images
+                    .iter()
+                    .filter_map(|m| m.get("platform"))
+                    .map(platform_of)
+                    .collect(),
             })?;
         let d = entry
             .get("digest")
@@ -128,12 +142,43 @@ pub fn pull(
         m => {
             return Err(RegistryError::Invalid {
                 registry: client.registry.clone(),
-                problem: format!(
-                "{repository}:{reference} is a {m:?}, not an image manifest drydock can build on"
-            ),
+                problem: format!("{named} is a {m:?}, not an image manifest"),
             })
         }
     };
+    // A single image is checked too: its config says what it was built for.
+    let config_digest = manifest["config"]
+        .get("digest")
+        .and_then(|d| d.as_str())
+        .and_then(Digest::parse)
+        .ok_or_else(|| RegistryError::Invalid {
+            registry: client.registry.clone(),
+            problem: format!("manifest {digest} has no valid config digest"),
+        })?;
+    let config_fetched = if store.verify(&config_digest).is_err() {
+        Some(fetch_blob(
+            client,
+            repository,
+            &config_digest,
+            store,
+            &|_| {},
+        )?)
+    } else {
+        None
+    };
+    let config: Value = serde_json::from_slice(&store.read(&config_digest)?).map_err(|e| {
+        RegistryError::Invalid {
+            registry: client.registry.clone(),
+            problem: format!("the config {config_digest} of {named} is not JSON ({e})"),
+        }
+    })?;
+    if index.is_none() && !platform.matches(&config) {
+        return Err(RegistryError::NoPlatform {
+            reference: named,
+            asked: platform.to_string(),
+            available: vec![platform_of(&config)],
+        });
+    }
     let mut blobs: Vec<Digest> = Vec::new();
     for d in std::iter::once(&manifest["config"])
         .chain(manifest["layers"].as_array().into_iter().flatten())
@@ -148,20 +193,51 @@ pub fn pull(
             })?;
         blobs.push(d);
     }
+    let sizes: std::collections::BTreeMap<String, u64> = manifest["layers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| {
+            Some((
+                l.get("digest")?.as_str()?.to_string(),
+                l.get("size")?.as_u64()?,
+            ))
+        })
+        .collect();
     let missing: Vec<&Digest> = blobs.iter().filter(|d| store.verify(d).is_err()).collect();
-    let cached = blobs.len() - missing.len();
+    let cached = blobs.len() - missing.len() - usize::from(config_fetched.is_some());
+    let total_bytes: u64 = missing.iter().filter_map(|d| sizes.get(d.as_str())).sum();
     let next = AtomicUsize::new(0);
     let bytes = AtomicUsize::new(0);
+    let streamed = std::sync::atomic::AtomicU64::new(0);
+    let done = AtomicUsize::new(0);
+    let report = |done: usize, streamed: u64| {
+        client.options.events.emit(&super::Event::Transfer {
+            blobs_done: done,
+            blobs: missing.len(),
+            bytes_done: streamed,
+            bytes: total_bytes,
+        })
+    };
     let errors: Mutex<Vec<RegistryError>> = Mutex::new(Vec::new());
+    if !missing.is_empty() {
+        report(0, 0);
+    }
     std::thread::scope(|s| {
         for _ in 0..client.options.jobs.clamp(1, 16).min(missing.len()) {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(d) = missing.get(i) else { break };
                 progress(&format!("pulling blobs {}/{}", i + 1, missing.len()));
-                match fetch_blob(client, repository, d, store) {
+                let on_bytes = |n: u64| {
+                    let total = streamed.fetch_add(n, Ordering::SeqCst) + n;
+                    report(done.load(Ordering::SeqCst), total);
+                };
+                match fetch_blob(client, repository, d, store, &on_bytes) {
                     Ok(n) => {
                         bytes.fetch_add(n as usize, Ordering::SeqCst);
+                        let k = done.fetch_add(1, Ordering::SeqCst) + 1;
+                        report(k, streamed.load(Ordering::SeqCst));
                     }
                     Err(e) => {
                         errors.lock().unwrap().push(e);
@@ -178,10 +254,21 @@ pub fn pull(
         manifest: digest,
         index,
         format,
-        fetched_bytes: bytes.into_inner() as u64,
-        fetched: missing.len(),
+        fetched_bytes: bytes.into_inner() as u64 + config_fetched.unwrap_or(0),
+        fetched: missing.len() + usize::from(config_fetched.is_some()),
         cached,
     })
+}
+
+/// `os/architecture[/variant]` of an index entry's platform or a config.
+fn platform_of(v: &Value) -> String {
+    let f = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("");
+    let mut s = format!("{}/{}", f("os"), f("architecture"));
+    if !f("variant").is_empty() {
+        s.push('/');
+        s.push_str(f("variant"));
+    }
+    s
 }
 
 fn fetch_blob(
@@ -189,6 +276,7 @@ fn fetch_blob(
     repository: &str,
     digest: &Digest,
     store: &DirStore,
+    on_bytes: &dyn Fn(u64),
 ) -> Result<u64, RegistryError> {
     let req = Req {
         method: "GET",
@@ -215,7 +303,7 @@ fn fetch_blob(
             registry: client.registry.clone(),
             problem: e.to_string(),
         })?);
-        match Client::read_into(r, &mut f) {
+        match Client::read_into(r, &mut f, on_bytes) {
             Ok((got, n)) if &got == digest => {
                 std::io::Write::flush(&mut f).map_err(|e| RegistryError::Invalid {
                     registry: client.registry.clone(),
@@ -242,5 +330,7 @@ fn fetch_blob(
             last.map(|e| e.to_string()).unwrap_or_default()
         ),
         attempts,
+        fix: "the connection kept breaking mid-blob: run the command again (what arrived is kept)"
+            .into(),
     })
 }

@@ -84,6 +84,14 @@ pub fn push(
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, Result<Outcome, RegistryError>)>> = Mutex::new(Vec::new());
     let done = AtomicUsize::new(0);
+    let total: u64 = blobs.iter().map(|(_, n)| n).sum();
+    let bytes_done = std::sync::atomic::AtomicU64::new(0);
+    client.options.events.emit(&super::Event::Transfer {
+        blobs_done: 0,
+        blobs: blobs.len(),
+        bytes_done: 0,
+        bytes: total,
+    });
     std::thread::scope(|s| {
         for _ in 0..client.options.jobs.clamp(1, 16).min(blobs.len()) {
             s.spawn(|| loop {
@@ -91,6 +99,13 @@ pub fn push(
                 let Some((d, size)) = blobs.get(i) else { break };
                 let r = push_blob(client, repository, d, *size, store, mount_from, &scopes);
                 let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+                let b = bytes_done.fetch_add(*size, Ordering::SeqCst) + size;
+                client.options.events.emit(&super::Event::Transfer {
+                    blobs_done: n,
+                    blobs: blobs.len(),
+                    bytes_done: b,
+                    bytes: total,
+                });
                 progress(&format!("pushing blobs {n}/{}", blobs.len()));
                 let failed = r.is_err();
                 results.lock().unwrap().push((i, r));
@@ -228,7 +243,6 @@ fn push_blob(
             })?
         }
     };
-    // Opening verifies the blob: a corrupt store never reaches a registry.
     // Opening verifies the blob: a corrupt store never reaches a registry.
     let mut reader = store.open(digest)?;
     let mut location = client.location(&location);

@@ -228,6 +228,19 @@ all read them from there.")]
     /// Manage drydock's cache of layers, blobs and build stages.
     #[command(subcommand)]
     Cache(CacheCmd),
+    /// Remove the credentials stored for a registry (where `docker login` keeps them).
+    #[command(after_help = "Examples:
+  drydock logout registry.example.com
+  drydock logout 127.0.0.1:5000
+
+Removes the registry's entry from $DOCKER_CONFIG/config.json (default
+~/.docker/config.json; the rest of the file is kept as it is), or erases it
+through the credsStore / credHelpers helper that holds it. Without REGISTRY:
+Docker Hub. Nothing stored is not an error: it says so.")]
+    Logout {
+        /// The registry host (default: docker.io).
+        registry: Option<String>,
+    },
     /// List what a build of DIR would see: the files .dockerignore lets through.
     #[command(after_help = "Examples:
   drydock context .

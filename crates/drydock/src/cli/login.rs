@@ -1,9 +1,9 @@
-//! `drydock login`.
+//! `drydock login` and `drydock logout`.
 
 use std::io::Read;
 
 use drydock::ui::Ui;
-use drydock_oci::registry::auth::{store_credential, Credential, Secret};
+use drydock_oci::registry::auth::{remove_credential, store_credential, Credential, Secret};
 use drydock_oci::registry::Client;
 
 use super::args::LoginArgs;
@@ -38,6 +38,32 @@ pub fn run(a: LoginArgs, ui: &Ui) -> Outcome {
             "logged in to {} as {}; credentials in {place}\n",
             a.registry, a.username
         ));
+    }
+    Ok(0)
+}
+
+pub fn logout(registry: Option<&str>, ui: &Ui) -> Outcome {
+    let registry = registry.unwrap_or("docker.io");
+    let removed = remove_credential(registry).map_err(|p| {
+        let mut f = Failure::new(
+            ErrorKind::Config,
+            format!("{}\n  fix: {}", p.message, p.fix),
+        );
+        f.path = p.path;
+        f.line = p.line;
+        f
+    })?;
+    if !ui.quiet {
+        if removed.is_empty() {
+            out(&format!(
+                "not logged in to {registry}: no credentials stored for it (nothing removed)\n"
+            ));
+        } else {
+            out(&format!(
+                "logged out of {registry}: removed from {}\n",
+                removed.join(", ")
+            ));
+        }
     }
     Ok(0)
 }

@@ -84,6 +84,7 @@ pub fn main() -> ExitCode {
         Cmd::Push(a) => (a.format, push::run(a, &ui)),
         Cmd::Login(a) => (Format::Text, login::run(a, &ui)),
         Cmd::Cache(args::CacheCmd::Prune(a)) => (a.format, cache::prune(a, &ui)),
+        Cmd::Logout { registry } => (Format::Text, login::logout(registry.as_deref(), &ui)),
     };
     finish(outcome, format, &ui)
 }

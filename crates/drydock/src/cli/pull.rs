@@ -32,8 +32,16 @@ pub fn run(a: PullArgs, ui: &Ui) -> Outcome {
         outputs.push(p);
     }
     let cache = Cache::open(a.cache_dir.as_deref()).map_err(failure)?;
-    let step = ui.step(&format!("pulling {r}"));
-    let client = Client::connect(r.registry(), a.registry.options()).map_err(failure)?;
+    let bar = if a.format == Format::Json {
+        ui.without_progress()
+    } else {
+        *ui
+    };
+    let (events, step) = bar.transfer(&format!("pulling {r}"));
+    let mut options = a.registry.options();
+    options.events = events;
+    let client = Client::connect(r.registry(), options).map_err(failure)?;
+    // A digest when there is one, else the tag (`latest` when none was written).
     let reference = r.digest().or(r.tag()).unwrap_or("latest").to_string();
     let pulled = pull::pull(
         &client,
@@ -41,7 +49,7 @@ pub fn run(a: PullArgs, ui: &Ui) -> Outcome {
         &reference,
         &platform,
         cache.blobs(),
-        &|m| step.set(m),
+        &|_| {},
     )
     .map_err(failure)?;
     drop(step);
@@ -58,7 +66,12 @@ pub fn run(a: PullArgs, ui: &Ui) -> Outcome {
         written.push(p.publish(&req).map_err(failure)?.destination);
     }
     let report = PullReport {
-        reference: format!("{}@{}", r.tagged(), pulled.manifest),
+        // What was pulled, named as the reference names it: no tag for a pull by digest.
+        reference: format!(
+            "{}@{}",
+            r.repo_tag().unwrap_or_else(|| r.name().to_string()),
+            pulled.manifest
+        ),
         digest: pulled.manifest.to_string(),
         index: pulled.index.map(|d| d.to_string()),
         platform: platform.to_string(),

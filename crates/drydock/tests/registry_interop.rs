@@ -1,0 +1,614 @@
+//! Registry interop and messages, against the real docker-registry (and nginx, skopeo, openssl):
+//! Docker's documented self-signed registry certificate, a certificate for another name, pull
+//! --platform and pulls by digest, pushing a docker archive drydock wrote, credentials that
+//! cannot be read, a wrong password, logout, an unavailable registry. Images are packaged from
+//! busybox-static with --binary, so that no test waits for a compiler.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use common::*;
+
+/// docker-registry with its own config (TLS with the given certificate, or plain).
+struct Reg {
+    port: u16,
+    _dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl Reg {
+    fn start(tls: Option<(&Path, &Path)>) -> Reg {
+        require_tool("docker-registry");
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut config = format!(
+            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.path().join("data").display()
+        );
+        if let Some((cert, key)) = tls {
+            config.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                cert.display(),
+                key.display()
+            ));
+        }
+        std::fs::write(dir.path().join("config.yml"), config).unwrap();
+        let log = std::fs::File::create(dir.path().join("log")).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(dir.path().join("config.yml"))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        eventually("the registry listens", Duration::from_secs(20), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+        });
+        Reg {
+            port,
+            _dir: dir,
+            child,
+        }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Reg {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Docker's documented self-signed registry certificate (docs.docker.com, "Test an insecure
+/// registry"), for `san`.
+fn self_signed(dir: &Path, name: &str, san: &str) -> (PathBuf, PathBuf) {
+    require_tool("openssl");
+    let (key, crt) = (
+        dir.join(format!("{name}.key")),
+        dir.join(format!("{name}.crt")),
+    );
+    run_ok(
+        Command::new("openssl")
+            .args(["req", "-newkey", "rsa:4096", "-nodes", "-sha256", "-keyout"])
+            .arg(&key)
+            .args(["-x509", "-days", "2", "-out"])
+            .arg(&crt)
+            .args(["-subj", "/CN=drydock-test", "-addext"])
+            .arg(format!("subjectAltName = {san}")),
+    );
+    (crt, key)
+}
+
+/// A small real image (busybox-static as the binary) written to `output`, or pushed.
+fn image(args: &[&str], cache: &Path) -> Output {
+    require_tool("busybox");
+    let mut c = drydock();
+    c.arg("build")
+        .arg(repo_root().join("examples/gin-api"))
+        .args([
+            "--binary",
+            "/bin/busybox",
+            "--tag",
+            "drydock-test/interop:1",
+        ])
+        .args(args)
+        .arg("--cache-dir")
+        .arg(cache);
+    run(&mut c)
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn dockers_self_signed_certificate_is_trusted_as_docker_trusts_it_and_names_are_checked() {
+    let t = tempfile::tempdir().unwrap();
+    let (crt, key) = self_signed(t.path(), "domain", "IP:127.0.0.1");
+    let info = run_ok(
+        Command::new("openssl")
+            .args(["x509", "-noout", "-text", "-in"])
+            .arg(&crt),
+    );
+    assert!(
+        info.contains("CA:TRUE"),
+        "the documented certificate is a CA: {info}"
+    );
+    let reg = Reg::start(Some((&crt, &key)));
+    let cache = t.path().join("cache");
+    let layout = t.path().join("l");
+    let o = image(&["--output", &format!("oci:{}", layout.display())], &cache);
+    assert!(o.status.success(), "{}", text(&o));
+    let r = format!("{}/team/api:1", reg.host());
+    let push = |extra: &[&str]| {
+        let mut c = drydock();
+        c.arg("push")
+            .arg(format!("oci:{}", layout.display()))
+            .arg(&r)
+            .args(extra)
+            .arg("--cache-dir")
+            .arg(&cache);
+        run(&mut c)
+    };
+    // Not trusted: a TLS error that says why, with one fix.
+    let o = push(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = text(&o);
+    assert!(
+        err.contains("self-signed") && err.contains("--registry-ca"),
+        "{err}"
+    );
+    assert_eq!(err.matches("fix:").count(), 1, "{err}");
+    // Trusted with --registry-ca: pushed, and skopeo (Go, as docker) reads it with the same trust.
+    let o = push(&["--registry-ca", crt.to_str().unwrap(), "--format", "json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let digest = serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let certs = t.path().join("certs");
+    std::fs::create_dir(&certs).unwrap();
+    std::fs::copy(&crt, certs.join("ca.crt")).unwrap();
+    let inspect = run_ok(
+        Command::new("skopeo")
+            .args(["inspect", "--cert-dir"])
+            .arg(&certs)
+            .arg(format!("docker://{r}")),
+    );
+    assert!(inspect.contains(&digest), "{inspect}");
+    // Trusted in Docker's certs.d, as `docker` itself reads it: pulled without a flag.
+    let certs_d = PathBuf::from("/etc/docker/certs.d").join(reg.host());
+    std::fs::create_dir_all(&certs_d).unwrap();
+    struct Remove(PathBuf);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _guard = Remove(certs_d.clone());
+    std::fs::copy(&crt, certs_d.join("ca.crt")).unwrap();
+    let o = run(drydock()
+        .args(["pull", &r, "-o"])
+        .arg(format!("oci:{}", t.path().join("pulled").display()))
+        .arg("--cache-dir")
+        .arg(t.path().join("c2")));
+    assert!(o.status.success(), "{}", text(&o));
+
+    // A trusted certificate for other names: the error says the name does not match and which
+    // names it has, not "trust its CA".
+    let (other, other_key) = self_signed(t.path(), "other", "DNS:registry.example.com,IP:10.0.0.1");
+    let reg2 = Reg::start(Some((&other, &other_key)));
+    let o = run(drydock()
+        .arg("push")
+        .arg(format!("oci:{}", layout.display()))
+        .arg(format!("{}/team/api:1", reg2.host()))
+        .arg("--registry-ca")
+        .arg(&other)
+        .arg("--cache-dir")
+        .arg(&cache));
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o);
+    assert!(
+        err.contains("does not name 127.0.0.1")
+            && err.contains("registry.example.com, 10.0.0.1")
+            && !err.contains("trust its CA"),
+        "{err}"
+    );
+}
+
+#[test]
+fn pull_checks_the_platform_and_a_pull_by_digest_invents_no_tag() {
+    let reg = Reg::start(None);
+    let t = tempfile::tempdir().unwrap();
+    let cache = t.path().join("cache");
+    let r = format!("{}/team/api:1", reg.host());
+    let o = image(&["--push", &r, "--format", "json"], &cache);
+    assert!(o.status.success(), "{}", text(&o));
+    let digest = serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pull = |reference: &str, extra: &[&str], out: &str| {
+        let mut c = drydock();
+        c.args(["pull", reference])
+            .args(extra)
+            .arg("-o")
+            .arg(out)
+            .arg("--cache-dir")
+            .arg(&cache);
+        run(&mut c)
+    };
+    // A single amd64 image asked for arm64: refused (exit 2, the platform is the input to
+    // change), naming what it has, and nothing written.
+    let out = t.path().join("arm");
+    let o = pull(
+        &r,
+        &["--platform", "linux/arm64", "--format", "json"],
+        &format!("oci:{}", out.display()),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let msg = j["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("no image for linux/arm64") && msg.contains("linux/amd64"),
+        "{j}"
+    );
+    assert_eq!(j["error"]["kind"], "input");
+    assert!(!out.exists());
+    // An index without the platform: the platforms it has are listed.
+    let layout = t.path().join("idx");
+    let o = image(&["--output", &format!("oci:{}", layout.display())], &cache);
+    assert!(o.status.success(), "{}", text(&o));
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let entry = index["manifests"][0].clone();
+    let list = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"mediaType": entry["mediaType"], "digest": entry["digest"], "size": entry["size"], "platform": {"os": "linux", "architecture": "amd64"}},
+            {"mediaType": entry["mediaType"], "digest": entry["digest"], "size": entry["size"], "platform": {"os": "linux", "architecture": "s390x"}},
+        ],
+    });
+    let bytes = serde_json::to_vec(&list).unwrap();
+    let d = drydock_oci::Digest::of(&bytes);
+    std::fs::write(layout.join("blobs/sha256").join(d.hex()), &bytes).unwrap();
+    index["manifests"] = serde_json::json!([{
+        "mediaType": "application/vnd.oci.image.index.v1+json", "digest": d.as_str(), "size": bytes.len(),
+        "annotations": {"org.opencontainers.image.ref.name": "multi"},
+    }]);
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
+    run_ok(
+        Command::new("skopeo")
+            .args(["copy", "--all", "--dest-tls-verify=false"])
+            .arg(format!("oci:{}:multi", layout.display()))
+            .arg(format!("docker://{}/team/multi:1", reg.host())),
+    );
+    let o = pull(
+        &format!("{}/team/multi:1", reg.host()),
+        &["--platform", "linux/arm64"],
+        &format!("oci:{}", t.path().join("arm2").display()),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("it has linux/amd64, linux/s390x"),
+        "{}",
+        text(&o)
+    );
+
+    // By digest: the outputs carry no tag the registry does not have.
+    let by_digest = format!("{}/team/api@{digest}", reg.host());
+    let archive = t.path().join("d.tar");
+    let oci = t.path().join("d-oci");
+    let mut c = drydock();
+    c.args(["pull", &by_digest, "-o"])
+        .arg(format!("docker-archive:{}", archive.display()))
+        .arg("-o")
+        .arg(format!("oci:{}", oci.display()))
+        .arg("--cache-dir")
+        .arg(&cache);
+    let o = run(&mut c);
+    assert!(o.status.success(), "{}", text(&o));
+    let said = text(&o);
+    assert!(
+        said.contains(&format!("pulled {by_digest}")) && !said.contains(":latest"),
+        "{said}"
+    );
+    let manifest = run_ok(
+        Command::new("tar")
+            .arg("-xOf")
+            .arg(&archive)
+            .arg("manifest.json"),
+    );
+    let m: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    assert_eq!(m[0]["RepoTags"], serde_json::json!([]), "{manifest}");
+    let idx: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(oci.join("index.json")).unwrap()).unwrap();
+    assert!(
+        idx["manifests"][0]["annotations"]
+            .get("org.opencontainers.image.ref.name")
+            .is_none(),
+        "{idx}"
+    );
+    assert_eq!(idx["manifests"][0]["digest"], digest.as_str());
+    // skopeo reads both as they are.
+    run_ok(
+        Command::new("skopeo")
+            .arg("inspect")
+            .arg(format!("docker-archive:{}", archive.display())),
+    );
+}
+
+#[test]
+fn a_docker_archive_drydock_wrote_pushes_as_the_build_pushes() {
+    let reg = Reg::start(None);
+    let t = tempfile::tempdir().unwrap();
+    let cache = t.path().join("cache");
+    let archive = t.path().join("api.tar");
+    let o = image(
+        &["--output", &format!("docker-archive:{}", archive.display())],
+        &cache,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = image(
+        &[
+            "--push",
+            &format!("{}/team/built:1", reg.host()),
+            "--format",
+            "json",
+        ],
+        &cache,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let built: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // Another cache, as on another machine: the layers are compressed again, to the same bytes.
+    let o = run(drydock()
+        .arg("push")
+        .arg(format!("docker-archive:{}", archive.display()))
+        .arg(format!("{}/team/archived:1", reg.host()))
+        .args(["--format", "json", "--cache-dir"])
+        .arg(t.path().join("other-cache")));
+    assert!(o.status.success(), "{}", text(&o));
+    let pushed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(pushed["digest"], built["digest"], "{pushed}\n{built}");
+    let layers = |r: &str| {
+        let raw = run_ok(
+            Command::new("skopeo")
+                .args(["inspect", "--raw", "--tls-verify=false"])
+                .arg(format!("docker://{}/team/{r}:1", reg.host())),
+        );
+        let m: serde_json::Value = serde_json::from_str(&raw).unwrap();
+        m["layers"].clone()
+    };
+    assert_eq!(layers("archived"), layers("built"));
+    assert!(layers("archived")[0]["mediaType"]
+        .as_str()
+        .unwrap()
+        .ends_with("+gzip"));
+}
+
+#[test]
+fn credential_messages_say_what_happened_and_logout_removes_only_its_entry() {
+    const PASSWORD: &str = "right-pass-1";
+    let reg = Registry::start(Some(("alice", PASSWORD)));
+    let ca = reg.ca.clone().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let docker_config = home.path().join("docker");
+    std::fs::create_dir_all(&docker_config).unwrap();
+    let cfg = docker_config.join("config.json");
+    let dd = || {
+        let mut c = drydock();
+        c.env("DOCKER_CONFIG", &docker_config)
+            .env("HOME", home.path())
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("XDG_RUNTIME_DIR");
+        c
+    };
+    let cache = home.path().join("cache");
+    let layout = home.path().join("l");
+    let o = image(&["--output", &format!("oci:{}", layout.display())], &cache);
+    assert!(o.status.success(), "{}", text(&o));
+    let r = format!("{}/team/api:1", reg.host());
+    let push = |format: &str| {
+        let mut c = dd();
+        c.arg("push")
+            .arg(format!("oci:{}", layout.display()))
+            .arg(&r)
+            .args(["--format", format, "--registry-ca"])
+            .arg(&ca)
+            .arg("--cache-dir")
+            .arg(&cache);
+        run(&mut c)
+    };
+    let login = |pw: &str| {
+        let mut c = dd();
+        c.args([
+            "login",
+            &reg.host(),
+            "-u",
+            "alice",
+            "--password-stdin",
+            "--registry-ca",
+        ])
+        .arg(&ca)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), pw.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+
+    // A config.json that is not JSON: named, with its line, exit 2 — not "log in first".
+    std::fs::write(&cfg, "{\n  \"auths\": {\n    \"x\": {\"auth\": }\n  }\n}\n").unwrap();
+    let o = push("json");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["error"]["path"], cfg.to_str().unwrap(), "{j}");
+    assert_eq!(j["error"]["line"], 3, "{j}");
+    assert!(!text(&o).contains("log in first"), "{}", text(&o));
+    // A credsStore whose helper is not installed: said, with the helper's name.
+    std::fs::write(&cfg, "{\"credsStore\": \"drydock-test-absent\"}\n").unwrap();
+    let o = push("text");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = text(&o);
+    assert!(
+        err.contains("docker-credential-drydock-test-absent") && err.contains("not on PATH"),
+        "{err}"
+    );
+    assert!(!err.contains("log in first"), "{err}");
+    std::fs::remove_file(&cfg).unwrap();
+
+    // A wrong password at login: the password given was refused; nothing "stored".
+    let o = login("wrong");
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o);
+    assert!(
+        err.contains("refused that user name and password") && !err.contains("stored"),
+        "{err}"
+    );
+    assert!(!cfg.exists(), "a refused login wrote {}", cfg.display());
+
+    // Logged in, beside another entry and a setting: logout removes only this registry's entry.
+    std::fs::write(&cfg, "{\n\t\"auths\": {\n\t\t\"other.example.com\": {\n\t\t\t\"auth\": \"eDp5\"\n\t\t}\n\t},\n\t\"psFormat\": \"table {{.ID}}\"\n}").unwrap();
+    let o = login(PASSWORD);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(push("text").status.success());
+    let before = std::fs::read_to_string(&cfg).unwrap();
+    let o = run(dd().args(["logout", &reg.host()]));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("logged out of"), "{}", text(&o));
+    let after = std::fs::read_to_string(&cfg).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&after).unwrap();
+    assert!(v["auths"].get(reg.host()).is_none(), "{after}");
+    assert_eq!(v["auths"]["other.example.com"]["auth"], "eDp5");
+    assert_eq!(v["psFormat"], "table {{.ID}}");
+    // Byte for byte, but for the entry: what login wrote, less the registry's member.
+    let start = before.find(&format!("\"{}\"", reg.host())).unwrap();
+    let next = before.find("\"other.example.com\"").unwrap();
+    assert!(start < next, "{before}");
+    assert_eq!(after, format!("{}{}", &before[..start], &before[next..]));
+    // Logged out: the registry asks, and drydock says to log in.
+    let o = push("text");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("log in first"), "{}", text(&o));
+    // Nothing stored: said, exit 0.
+    let o = run(dd().args(["logout", &reg.host()]));
+    assert!(o.status.success());
+    assert!(text(&o).contains("not logged in"), "{}", text(&o));
+}
+
+#[test]
+fn an_unavailable_registry_is_retried_with_lines_and_said_unavailable() {
+    require_tool("nginx");
+    let t = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let d = t.path();
+    std::fs::write(
+        d.join("nginx.conf"),
+        format!(
+            "daemon off;\nmaster_process off;\npid {0}/nginx.pid;\nerror_log {0}/error.log;\nevents {{}}\nhttp {{\n  access_log {0}/access.log;\n  client_body_temp_path {0}/body;\n  proxy_temp_path {0}/proxy;\n  fastcgi_temp_path {0}/fcgi;\n  uwsgi_temp_path {0}/uwsgi;\n  scgi_temp_path {0}/scgi;\n  server {{\n    listen 127.0.0.1:{port};\n    location / {{ add_header Retry-After 0 always; return 503; }}\n  }}\n}}\n",
+            d.display()
+        ),
+    )
+    .unwrap();
+    let mut nginx = Command::new("nginx")
+        .arg("-c")
+        .arg(d.join("nginx.conf"))
+        .arg("-e")
+        .arg(d.join("error.log"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    eventually("nginx listens", Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+    });
+    let pull = |quiet: bool| {
+        let mut c = drydock();
+        c.args(["pull", &format!("127.0.0.1:{port}/team/api:1"), "-o"])
+            .arg(format!("oci:{}", d.join("out").display()))
+            .arg("--cache-dir")
+            .arg(d.join("cache"));
+        if quiet {
+            c.arg("--quiet");
+        }
+        run(&mut c)
+    };
+    let o = pull(false);
+    let _ = nginx.kill();
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("HTTP 503")
+            && stderr.contains("unavailable")
+            && stderr.contains("retry later"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not an OCI"), "{stderr}");
+    for n in 2..=4 {
+        assert!(stderr.contains(&format!("retrying ({n}/4)")), "{stderr}");
+    }
+    // Not a terminal: no progress bar drawn.
+    assert!(
+        !stderr.contains('\r') && !stderr.contains("\x1b["),
+        "{stderr:?}"
+    );
+    let _ = nginx.wait();
+    let mut nginx = Command::new("nginx")
+        .arg("-c")
+        .arg(d.join("nginx.conf"))
+        .arg("-e")
+        .arg(d.join("error.log"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    eventually("nginx listens", Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+    });
+    let o = pull(true);
+    let _ = nginx.kill();
+    let _ = nginx.wait();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!stderr.contains("retrying"), "--quiet: {stderr}");
+    assert!(stderr.contains("unavailable"), "{stderr}");
+}
+
+#[test]
+fn push_errors_name_the_image_to_push_and_a_bad_base_has_one_fix() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::create_dir(t.path().join("dir")).unwrap();
+    std::fs::write(t.path().join("junk.tar"), b"not a tar").unwrap();
+    for (source, want) in [
+        (t.path().join("dir").display().to_string(), "oci:"),
+        (
+            t.path().join("junk.tar").display().to_string(),
+            "docker-archive:",
+        ),
+        (
+            format!("oci:{}", t.path().join("dir").display()),
+            "the image to push",
+        ),
+        (
+            format!("docker-archive:{}", t.path().join("junk.tar").display()),
+            "the image to push",
+        ),
+    ] {
+        let o = run(drydock()
+            .args(["push", &source, "127.0.0.1:1/x:1", "--cache-dir"])
+            .arg(t.path().join("cache")));
+        assert_eq!(o.status.code(), Some(2), "{source}: {}", text(&o));
+        let err = text(&o);
+        assert!(
+            err.contains(want) && !err.contains("base"),
+            "{source}: {err}"
+        );
+        assert_eq!(err.matches("fix:").count(), 1, "{err}");
+    }
+    // A base that is not an archive: one error, one fix.
+    let o = image(
+        &[
+            "--base",
+            &format!("docker-archive:{}", t.path().join("junk.tar").display()),
+        ],
+        &t.path().join("cache"),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(text(&o).matches("fix:").count(), 1, "{}", text(&o));
+}
