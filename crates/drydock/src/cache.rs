@@ -67,7 +67,14 @@ pub struct Cache {
 impl Cache {
     /// The cache under `dir`, or the default location.
     pub fn open(dir: Option<&Path>) -> Result<Cache, CacheError> {
-        const CACHE_ENTRIES: &[&str] = &["blobs", "layers", "stage", "bases", "CACHEDIR.TAG"];
+        const CACHE_ENTRIES: &[&str] = &[
+            "blobs",
+            "layers",
+            "stage",
+            "bases",
+            "CACHEDIR.TAG",
+            LOCK_FILE,
+        ];
         const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by drydock.\n# For information about cache directory tags, see https://bford.info/cachedir/\n";
         let root = match dir {
             Some(d) => d.to_path_buf(),

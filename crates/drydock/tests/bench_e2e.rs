@@ -623,19 +623,36 @@ fn bench_keeps_env_values_off_command_lines() {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let unset = run(drydock()
         .arg("bench")
         .arg(&dir)
         .args(["--modes", "docker", "-e", "DRYDOCK_TEST_UNSET_KEY"])
         .env_remove("DRYDOCK_TEST_UNSET_KEY"));
-    assert_eq!(unset.status.code(), Some(2), "{}", String::from_utf8_lossy(&unset.stderr));
+    assert_eq!(
+        unset.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&unset.stderr)
+    );
     let token = "tok-5e1d77a0-from-env";
     let inline = "inl-93c4b2f1-on-flag";
     let o = run(drydock()
         .arg("bench")
         .arg(&dir)
-        .args(["--modes", "docker", "--no-fault", "--rounds", "1", "--duration", "1s"])
+        .args([
+            "--modes",
+            "docker",
+            "--no-fault",
+            "--rounds",
+            "1",
+            "--duration",
+            "1s",
+        ])
         .args(["--warmup", "0s", "-e", "API_TOKEN", "-e"])
         .arg(format!("EXTRA_SETTING={inline}"))
         .arg("--cache-dir")
@@ -647,7 +664,10 @@ fn bench_keeps_env_values_off_command_lines() {
     let argv = std::fs::read_to_string(&log).unwrap();
     assert!(argv.contains("--env-file"), "{argv}");
     for v in [token, inline] {
-        assert!(!argv.contains(v), "a value on docker's command line: {argv}");
+        assert!(
+            !argv.contains(v),
+            "a value on docker's command line: {argv}"
+        );
         assert!(!err.contains(v), "a value in bench's output: {err}");
     }
 }

@@ -165,5 +165,9 @@ fn extends_follows_another_file_of_the_input() {
     let full = base("    mem_limit: 256m\n    cpus: \"1\"\n    healthcheck:\n      test: [\"CMD\", \"pg_isready\"]\n");
     assert_eq!(of_user(&[full, user()]), Vec::<&str>::new());
     assert_eq!(of_user(&[base(""), user()]), ["CP005", "CP006"]);
-    assert_eq!(of_user(&[user()]), Vec::<&str>::new(), "a base outside the input is not judged");
+    assert_eq!(
+        of_user(&[user()]),
+        Vec::<&str>::new(),
+        "a base outside the input is not judged"
+    );
 }
