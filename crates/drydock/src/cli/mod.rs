@@ -15,6 +15,7 @@ mod pull;
 mod push;
 mod rules;
 mod run;
+mod sign;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -82,6 +83,9 @@ pub fn main() -> ExitCode {
         ),
         Cmd::Push(a) => (a.format, push::run(a, &ui)),
         Cmd::Login(a) => (Format::Text, login::run(a, &ui)),
+        Cmd::Keygen(a) => (a.format, sign::keygen(a, &ui)),
+        Cmd::Sign(a) => (a.format, sign::sign(a, &ui)),
+        Cmd::Verify(a) => (a.format, sign::verify(a, &ui)),
     };
     finish(outcome, format, &ui)
 }
