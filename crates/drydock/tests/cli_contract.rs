@@ -720,7 +720,10 @@ fn json_error_contract_for_every_command() {
         (
             "keygen",
             true,
-            Some((vec!["keygen", "--output-key-prefix", &existing_key], "input")),
+            Some((
+                vec!["keygen", "--output-key-prefix", &existing_key],
+                "input",
+            )),
         ),
         (
             "sign",

@@ -59,7 +59,8 @@ fn tiny_layout(dir: &Path, what: &str) {
     h.set_mode(0o644);
     h.set_mtime(0);
     h.set_cksum();
-    tar.append_data(&mut h, "hello.txt", what.as_bytes()).unwrap();
+    tar.append_data(&mut h, "hello.txt", what.as_bytes())
+        .unwrap();
     let raw = tar.into_inner().unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(&raw).unwrap();
@@ -93,7 +94,11 @@ impl Setup {
         require_tool("skopeo");
         let reg = Registry::start(None);
         let dir = tempfile::tempdir().unwrap();
-        Setup { reg, dir, outputs: Outputs::default() }
+        Setup {
+            reg,
+            dir,
+            outputs: Outputs::default(),
+        }
     }
 
     fn path(&self, p: &str) -> PathBuf {
@@ -111,7 +116,11 @@ impl Setup {
             .arg(&p)
             .env("DRYDOCK_KEY_PASSWORD", PASSWORD));
         self.outputs.keep(&o);
-        assert!(o.status.success(), "keygen: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "keygen: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         (p.with_extension("key"), p.with_extension("pub"))
     }
 
@@ -125,7 +134,11 @@ impl Setup {
         c.arg(format!("docker://{reference}"));
         let o = run(&mut c);
         self.outputs.keep(&o);
-        assert!(o.status.success(), "skopeo copy: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "skopeo copy: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
 
     fn drydock(&mut self, args: &[&str], stdin: Option<&str>) -> Output {
@@ -150,11 +163,22 @@ impl Setup {
 
     fn verify_json(&mut self, reference: &str, public: &Path) -> (i32, serde_json::Value) {
         let o = self.drydock(
-            &["verify", reference, "--key", public.to_str().unwrap(), "--format", "json"],
+            &[
+                "verify",
+                reference,
+                "--key",
+                public.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
             None,
         );
         let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-            panic!("{e}: {}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+            panic!(
+                "{e}: {}\n{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            )
         });
         (o.status.code().unwrap(), v)
     }
@@ -210,75 +234,167 @@ fn drydock_signs_in_a_registry_and_independent_tools_verify() {
     s.push("unsigned", &unsigned);
 
     // A wrong password is a clear input error that names the key and not the password.
-    let o = s.drydock(&["sign", &signed, "--key", &key], Some("not-the-password\n"));
+    let o = s.drydock(
+        &["sign", &signed, "--key", &key],
+        Some("not-the-password\n"),
+    );
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("wrong password") && err.contains("release.key"), "{err}");
+    assert!(
+        err.contains("wrong password") && err.contains("release.key"),
+        "{err}"
+    );
     assert!(!err.contains("not-the-password"), "{err}");
 
     // The password on stdin (a trailing newline is not part of it).
-    let o = s.drydock(&["sign", &signed, "--key", &key, "--format", "json"], Some(&format!("{PASSWORD}\n")));
+    let o = s.drydock(
+        &["sign", &signed, "--key", &key, "--format", "json"],
+        Some(&format!("{PASSWORD}\n")),
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["signatures"], 1);
-    let image_digest = report["image"].as_str().unwrap().rsplit_once('@').unwrap().1.to_string();
-    let sig_tag = format!("sha256-{}.sig", image_digest.strip_prefix("sha256:").unwrap());
-    assert_eq!(report["signature"], s.reference(&format!("team/app:{sig_tag}")));
+    let image_digest = report["image"]
+        .as_str()
+        .unwrap()
+        .rsplit_once('@')
+        .unwrap()
+        .1
+        .to_string();
+    let sig_tag = format!(
+        "sha256-{}.sig",
+        image_digest.strip_prefix("sha256:").unwrap()
+    );
+    assert_eq!(
+        report["signature"],
+        s.reference(&format!("team/app:{sig_tag}"))
+    );
 
     let (code, v) = s.verify_json(&signed, &public);
     assert_eq!(code, 0, "{v}");
-    assert_eq!(v["signatures"][0]["docker_reference"], s.reference("team/app"));
-    let o = s.drydock(&["verify", &signed, "--key", public.to_str().unwrap()], None);
+    assert_eq!(
+        v["signatures"][0]["docker_reference"],
+        s.reference("team/app")
+    );
+    let o = s.drydock(
+        &["verify", &signed, "--key", public.to_str().unwrap()],
+        None,
+    );
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("verified "));
 
     // The stored signature, read back through the registry API by skopeo (which checks every
     // blob's digest as it copies), is cosign's layout, and OpenSSL verifies it with the public key.
-    let raw = s.skopeo(&["inspect", "--raw", "--tls-verify=false", &format!("docker://{}", s.reference(&format!("team/app:{sig_tag}")))]);
-    assert!(raw.status.success(), "{}", String::from_utf8_lossy(&raw.stderr));
+    let raw = s.skopeo(&[
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        &format!("docker://{}", s.reference(&format!("team/app:{sig_tag}"))),
+    ]);
+    assert!(
+        raw.status.success(),
+        "{}",
+        String::from_utf8_lossy(&raw.stderr)
+    );
     let m: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
     assert_eq!(m["mediaType"], "application/vnd.oci.image.manifest.v1+json");
     let layer = &m["layers"][0];
-    assert_eq!(layer["mediaType"], "application/vnd.dev.cosign.simplesigning.v1+json");
-    let sig_b64 = layer["annotations"]["dev.cosignproject.cosign/signature"].as_str().unwrap();
+    assert_eq!(
+        layer["mediaType"],
+        "application/vnd.dev.cosign.simplesigning.v1+json"
+    );
+    let sig_b64 = layer["annotations"]["dev.cosignproject.cosign/signature"]
+        .as_str()
+        .unwrap();
     let copy = s.path("sig-layout");
-    let o = s.skopeo(&["copy", "--src-tls-verify=false", &format!("docker://{}", s.reference(&format!("team/app:{sig_tag}"))), &format!("oci:{}:sig", copy.display())]);
+    let o = s.skopeo(&[
+        "copy",
+        "--src-tls-verify=false",
+        &format!("docker://{}", s.reference(&format!("team/app:{sig_tag}"))),
+        &format!("oci:{}:sig", copy.display()),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let payload_digest = layer["digest"].as_str().unwrap().strip_prefix("sha256:").unwrap();
+    let payload_digest = layer["digest"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("sha256:")
+        .unwrap();
     let payload_file = copy.join("blobs/sha256").join(payload_digest);
-    let p: serde_json::Value = serde_json::from_slice(&std::fs::read(&payload_file).unwrap()).unwrap();
-    assert_eq!(p["critical"]["image"]["docker-manifest-digest"], image_digest.as_str());
+    let p: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&payload_file).unwrap()).unwrap();
+    assert_eq!(
+        p["critical"]["image"]["docker-manifest-digest"],
+        image_digest.as_str()
+    );
     assert_eq!(p["critical"]["type"], "cosign container image signature");
     let der = s.path("sig.der");
     use base64::Engine;
-    std::fs::write(&der, base64::engine::general_purpose::STANDARD.decode(sig_b64).unwrap()).unwrap();
-    let o = run(Command::new("openssl").args(["dgst", "-sha256", "-verify"]).arg(&public).arg("-signature").arg(&der).arg(&payload_file));
-    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("Verified OK"), "{o:?}");
+    std::fs::write(
+        &der,
+        base64::engine::general_purpose::STANDARD
+            .decode(sig_b64)
+            .unwrap(),
+    )
+    .unwrap();
+    let o = run(Command::new("openssl")
+        .args(["dgst", "-sha256", "-verify"])
+        .arg(&public)
+        .arg("-signature")
+        .arg(&der)
+        .arg(&payload_file));
+    assert!(
+        o.status.success() && String::from_utf8_lossy(&o.stdout).contains("Verified OK"),
+        "{o:?}"
+    );
 
     // Another key: the signature is there but vouches for nothing.
     let (_, other_pub) = s.keygen("other");
     let (code, v) = s.verify_json(&signed, &other_pub);
-    assert_eq!((code, &v["found"], &v["verified"]), (1, &true.into(), &false.into()), "{v}");
-    assert!(v["signatures"][0]["rejected"].as_str().unwrap().contains("does not match the key"), "{v}");
+    assert_eq!(
+        (code, &v["found"], &v["verified"]),
+        (1, &true.into(), &false.into()),
+        "{v}"
+    );
+    assert!(
+        v["signatures"][0]["rejected"]
+            .as_str()
+            .unwrap()
+            .contains("does not match the key"),
+        "{v}"
+    );
 
     // An unsigned image: exit 1, and the text names what is missing.
     let (code, v) = s.verify_json(&unsigned, &public);
     assert_eq!((code, &v["found"]), (1, &false.into()), "{v}");
-    let o = s.drydock(&["verify", &unsigned, "--key", public.to_str().unwrap()], None);
+    let o = s.drydock(
+        &["verify", &unsigned, "--key", public.to_str().unwrap()],
+        None,
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not signed"));
 
     // Relocated: the image and its signature copied to another repository. The signature names
     // team/app, so drydock refuses it there.
     for tag in ["1", sig_tag.as_str()] {
-        let o = s.skopeo(&["--insecure-policy", "copy", "--src-tls-verify=false", "--dest-tls-verify=false",
+        let o = s.skopeo(&[
+            "--insecure-policy",
+            "copy",
+            "--src-tls-verify=false",
+            "--dest-tls-verify=false",
             &format!("docker://{}", s.reference(&format!("team/app:{tag}"))),
-            &format!("docker://{}", s.reference(&format!("team/other:{tag}")))]);
+            &format!("docker://{}", s.reference(&format!("team/other:{tag}"))),
+        ]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     let (code, v) = s.verify_json(&s.reference("team/other:1"), &public);
     assert_eq!((code, &v["found"]), (1, &true.into()), "{v}");
-    assert!(v["signatures"][0]["rejected"].as_str().unwrap().contains("repository"), "{v}");
+    assert!(
+        v["signatures"][0]["rejected"]
+            .as_str()
+            .unwrap()
+            .contains("repository"),
+        "{v}"
+    );
 
     // libsodium and OpenSSL read drydock's key; drydock signs with a key they made. The second
     // signature is added beside the first, as cosign does, and each key finds its own.
@@ -291,14 +407,29 @@ fn drydock_signs_in_a_registry_and_independent_tools_verify() {
     s.outputs.keep(&o);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let py_key = s.path("py.key");
-    let o = s.drydock(&["sign", &signed, "--key", py_key.to_str().unwrap(), "--format", "json"], Some(PASSWORD));
+    let o = s.drydock(
+        &[
+            "sign",
+            &signed,
+            "--key",
+            py_key.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        Some(PASSWORD),
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["signatures"], 2);
     for k in [&public, &s.path("py.pub")] {
         let (code, v) = s.verify_json(&signed, k);
         assert_eq!(code, 0, "{v}");
-        let valid = v["signatures"].as_array().unwrap().iter().filter(|c| c["rejected"].is_null()).count();
+        let valid = v["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["rejected"].is_null())
+            .count();
         assert_eq!(valid, 1, "{v}");
     }
 
@@ -309,23 +440,38 @@ fn drydock_signs_in_a_registry_and_independent_tools_verify() {
 fn keygen_never_replaces_a_key_and_writes_private_keys_0600() {
     let d = tempfile::tempdir().unwrap();
     let prefix = d.path().join("k");
-    let o = run(drydock().args(["keygen", "--output-key-prefix"]).arg(&prefix).env("DRYDOCK_KEY_PASSWORD", PASSWORD));
+    let o = run(drydock()
+        .args(["keygen", "--output-key-prefix"])
+        .arg(&prefix)
+        .env("DRYDOCK_KEY_PASSWORD", PASSWORD));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     use std::os::unix::fs::PermissionsExt;
     let key = prefix.with_extension("key");
-    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let before = std::fs::read(&key).unwrap();
-    let o = run(drydock().args(["keygen", "--output-key-prefix"]).arg(&prefix).env("DRYDOCK_KEY_PASSWORD", PASSWORD));
+    let o = run(drydock()
+        .args(["keygen", "--output-key-prefix"])
+        .arg(&prefix)
+        .env("DRYDOCK_KEY_PASSWORD", PASSWORD));
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("k.key: already exists"));
     assert_eq!(std::fs::read(&key).unwrap(), before);
     // Only the public key there: still refused, and no private key is written beside it.
     std::fs::remove_file(&key).unwrap();
-    let o = run(drydock().args(["keygen", "--output-key-prefix"]).arg(&prefix).env("DRYDOCK_KEY_PASSWORD", PASSWORD));
+    let o = run(drydock()
+        .args(["keygen", "--output-key-prefix"])
+        .arg(&prefix)
+        .env("DRYDOCK_KEY_PASSWORD", PASSWORD));
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("k.pub: already exists"));
     assert!(!key.exists());
     // No temporary files left behind.
-    let names: Vec<_> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names.len(), 1, "{names:?}");
 }

@@ -117,7 +117,10 @@ fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
     })
 }
 
-fn connect(reference: &str, a: &super::args::RegistryArgs) -> Result<(Reference, Client, Digest), Failure> {
+fn connect(
+    reference: &str,
+    a: &super::args::RegistryArgs,
+) -> Result<(Reference, Client, Digest), Failure> {
     let r = Reference::parse(reference).map_err(failure)?;
     let client = Client::connect(r.registry(), a.options()).map_err(failure)?;
     let at = r.digest().or(r.tag()).unwrap_or("latest").to_string();
@@ -137,7 +140,10 @@ pub fn sign(a: SignArgs, ui: &Ui) -> Outcome {
     match a.format {
         Format::Json => out_json(&signed),
         Format::Text if !ui.quiet => {
-            out(&format!("signed {}\n  signature {}\n", signed.image, signed.signature));
+            out(&format!(
+                "signed {}\n  signature {}\n",
+                signed.image, signed.signature
+            ));
             Ok(0)
         }
         Format::Text => Ok(0),
@@ -160,17 +166,41 @@ pub fn verify(a: VerifyArgs, ui: &Ui) -> Outcome {
         Format::Text => {
             if v.ok() {
                 if !ui.quiet {
-                    out(&format!("verified {}\n  signed with {}\n", v.image, a.key.display()));
+                    out(&format!(
+                        "verified {}\n  signed with {}\n",
+                        v.image,
+                        a.key.display()
+                    ));
                 }
             } else if !v.found {
-                super::error_line(ui, &format!("{}: not signed (no {})\n  fix: sign it with `drydock sign {} --key KEY`", v.image, v.signature, a.reference));
+                super::error_line(
+                    ui,
+                    &format!(
+                        "{}: not signed (no {})\n  fix: sign it with `drydock sign {} --key KEY`",
+                        v.image, v.signature, a.reference
+                    ),
+                );
             } else {
                 let why: Vec<String> = v
                     .checked
                     .iter()
-                    .map(|c| format!("  {}: {}", c.payload, c.rejected.as_deref().unwrap_or("valid")))
+                    .map(|c| {
+                        format!(
+                            "  {}: {}",
+                            c.payload,
+                            c.rejected.as_deref().unwrap_or("valid")
+                        )
+                    })
                     .collect();
-                super::error_line(ui, &format!("{}: no signature by {} vouches for it\n{}", v.image, a.key.display(), why.join("\n")));
+                super::error_line(
+                    ui,
+                    &format!(
+                        "{}: no signature by {} vouches for it\n{}",
+                        v.image,
+                        a.key.display(),
+                        why.join("\n")
+                    ),
+                );
             }
         }
     }

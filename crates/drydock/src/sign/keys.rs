@@ -124,7 +124,8 @@ pub fn seal(plaintext: &[u8], password: &Password) -> Result<Vec<u8>, SignError>
     OsRng.fill_bytes(&mut salt);
     let mut nonce = [0u8; 24];
     OsRng.fill_bytes(&mut nonce);
-    let key = derive_key(password, &salt, SCRYPT_N, SCRYPT_R, SCRYPT_P).map_err(SignError::Crypto)?;
+    let key =
+        derive_key(password, &salt, SCRYPT_N, SCRYPT_R, SCRYPT_P).map_err(SignError::Crypto)?;
     let cipher = XSalsa20Poly1305::new(key.as_ref().into());
     // Poly1305 tag first, then the ciphertext: NaCl's (and Go's secretbox.Seal) layout.
     let ciphertext = cipher
@@ -150,27 +151,46 @@ pub fn seal(plaintext: &[u8], password: &Password) -> Result<Vec<u8>, SignError>
 }
 
 /// Opens an envelope [`seal`] (or cosign, or skopeo) made. `what` names the key in errors.
-pub fn open(envelope: &[u8], password: &Password, what: &Path) -> Result<Zeroizing<Vec<u8>>, SignError> {
+pub fn open(
+    envelope: &[u8],
+    password: &Password,
+    what: &Path,
+) -> Result<Zeroizing<Vec<u8>>, SignError> {
     let bad = |problem: String| SignError::KeyFormat {
         path: what.to_path_buf(),
         problem,
     };
-    let env: Envelope = serde_json::from_slice(envelope)
-        .map_err(|e| bad(format!("the encrypted key is not the JSON envelope cosign writes ({e})")))?;
+    let env: Envelope = serde_json::from_slice(envelope).map_err(|e| {
+        bad(format!(
+            "the encrypted key is not the JSON envelope cosign writes ({e})"
+        ))
+    })?;
     if env.kdf.name != "scrypt" {
-        return Err(bad(format!("key derivation {:?} is not supported (only scrypt)", env.kdf.name)));
+        return Err(bad(format!(
+            "key derivation {:?} is not supported (only scrypt)",
+            env.kdf.name
+        )));
     }
     if env.cipher.name != "nacl/secretbox" {
-        return Err(bad(format!("cipher {:?} is not supported (only nacl/secretbox)", env.cipher.name)));
+        return Err(bad(format!(
+            "cipher {:?} is not supported (only nacl/secretbox)",
+            env.cipher.name
+        )));
     }
-    let nonce: [u8; 24] = env
-        .cipher
-        .nonce
-        .as_slice()
-        .try_into()
-        .map_err(|_| bad(format!("the nonce is {} bytes, not 24", env.cipher.nonce.len())))?;
-    let key = derive_key(password, &env.kdf.salt, env.kdf.params.n, env.kdf.params.r, env.kdf.params.p)
-        .map_err(bad)?;
+    let nonce: [u8; 24] = env.cipher.nonce.as_slice().try_into().map_err(|_| {
+        bad(format!(
+            "the nonce is {} bytes, not 24",
+            env.cipher.nonce.len()
+        ))
+    })?;
+    let key = derive_key(
+        password,
+        &env.kdf.salt,
+        env.kdf.params.n,
+        env.kdf.params.r,
+        env.kdf.params.p,
+    )
+    .map_err(bad)?;
     let cipher = XSalsa20Poly1305::new(key.as_ref().into());
     cipher
         .decrypt(&nonce.into(), env.ciphertext.as_slice())
@@ -193,8 +213,9 @@ pub fn generate(password: &Password) -> Result<KeyPair, SignError> {
         .to_pkcs8_der()
         .map_err(|e| SignError::Crypto(format!("PKCS#8 encoding: {e}")))?;
     let sealed = seal(der.as_bytes(), password)?;
-    let private_pem = p256::pkcs8::der::pem::encode_string(SIGSTORE_PRIVATE_KEY_LABEL, LineEnding::LF, &sealed)
-        .map_err(|e| SignError::Crypto(format!("PEM encoding: {e}")))?;
+    let private_pem =
+        p256::pkcs8::der::pem::encode_string(SIGSTORE_PRIVATE_KEY_LABEL, LineEnding::LF, &sealed)
+            .map_err(|e| SignError::Crypto(format!("PEM encoding: {e}")))?;
     Ok(KeyPair {
         private_pem: Zeroizing::new(private_pem),
         public_pem: public_pem(sk.verifying_key())?,
@@ -208,7 +229,11 @@ pub fn public_pem(vk: &VerifyingKey) -> Result<String, SignError> {
 }
 
 /// Reads a cosign-format private key (either PEM label) with its password.
-pub fn parse_private(pem: &[u8], password: &Password, what: &Path) -> Result<SigningKey, SignError> {
+pub fn parse_private(
+    pem: &[u8],
+    password: &Password,
+    what: &Path,
+) -> Result<SigningKey, SignError> {
     let bad = |problem: String| SignError::KeyFormat {
         path: what.to_path_buf(),
         problem,
@@ -306,7 +331,10 @@ mod tests {
         let sealed = seal(b"hello", &pw("pw")).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&sealed).unwrap();
         assert_eq!(v["kdf"]["name"], "scrypt");
-        assert_eq!(v["kdf"]["params"], serde_json::json!({"N": 32768, "r": 8, "p": 1}));
+        assert_eq!(
+            v["kdf"]["params"],
+            serde_json::json!({"N": 32768, "r": 8, "p": 1})
+        );
         assert_eq!(v["cipher"]["name"], "nacl/secretbox");
         let b = |p: &str| {
             base64::engine::general_purpose::STANDARD
@@ -319,23 +347,41 @@ mod tests {
         assert_eq!(b("/ciphertext").len(), 16 + 5);
         // Go's field order, so the file reads like cosign's.
         let text = String::from_utf8(sealed.clone()).unwrap();
-        assert!(text.starts_with(r#"{"kdf":{"name":"scrypt","params":{"N":32768,"r":8,"p":1},"salt":""#), "{text}");
-        assert_eq!(&*open(&sealed, &pw("pw"), Path::new("k")).unwrap(), b"hello");
+        assert!(
+            text.starts_with(
+                r#"{"kdf":{"name":"scrypt","params":{"N":32768,"r":8,"p":1},"salt":""#
+            ),
+            "{text}"
+        );
+        assert_eq!(
+            &*open(&sealed, &pw("pw"), Path::new("k")).unwrap(),
+            b"hello"
+        );
     }
 
     #[test]
     fn keys_round_trip_and_wrong_password_is_named() {
         let kp = generate(&pw("correct horse")).unwrap();
-        assert!(kp.private_pem.starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n"));
+        assert!(kp
+            .private_pem
+            .starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n"));
         assert!(kp.public_pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
-        let sk = parse_private(kp.private_pem.as_bytes(), &pw("correct horse"), Path::new("k")).unwrap();
+        let sk = parse_private(
+            kp.private_pem.as_bytes(),
+            &pw("correct horse"),
+            Path::new("k"),
+        )
+        .unwrap();
         let vk = parse_public(kp.public_pem.as_bytes(), Path::new("k.pub")).unwrap();
         assert_eq!(sk.verifying_key(), &vk);
         let e = parse_private(kp.private_pem.as_bytes(), &pw("wrong"), Path::new("k")).unwrap_err();
         assert!(matches!(e, SignError::WrongPassword { .. }), "{e}");
         let text = e.to_string();
         assert!(text.contains("wrong password"), "{text}");
-        assert!(!text.contains("wrong\"") && !text.contains("correct horse"), "{text}");
+        assert!(
+            !text.contains("wrong\"") && !text.contains("correct horse"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -367,7 +413,10 @@ mod tests {
         let p = d.path().join("a.key");
         write_new(&p, b"one", 0o600).unwrap();
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let e = write_new(&p, b"two", 0o600).unwrap_err();
         assert!(matches!(e, SignError::Exists(_)));
         assert_eq!(std::fs::read(&p).unwrap(), b"one");

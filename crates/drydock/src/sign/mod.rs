@@ -89,7 +89,14 @@ mod cosign_known_answers {
         // A signature drydock makes with cosign's key verifies with cosign's public key.
         let d = Digest::of(b"m");
         let p = payload::payload("127.0.0.1:5000/a", &d);
-        payload::verify(&vk, &p, &payload::sign(&sk, &p), &d, Some("127.0.0.1:5000/a")).unwrap();
+        payload::verify(
+            &vk,
+            &p,
+            &payload::sign(&sk, &p),
+            &d,
+            Some("127.0.0.1:5000/a"),
+        )
+        .unwrap();
     }
 
     #[test]

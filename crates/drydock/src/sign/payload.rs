@@ -232,7 +232,10 @@ mod tests {
         verify(&vk, &p, &s, &d, None).unwrap();
         // Another key.
         let other = *SigningKey::random(&mut OsRng).verifying_key();
-        assert_eq!(verify(&other, &p, &s, &d, None), Err(Rejection::BadSignature));
+        assert_eq!(
+            verify(&other, &p, &s, &d, None),
+            Err(Rejection::BadSignature)
+        );
         // Another image.
         let e = verify(&vk, &p, &s, &Digest::of(b"other"), None).unwrap_err();
         assert!(matches!(e, Rejection::OtherDigest { .. }), "{e}");
@@ -246,7 +249,10 @@ mod tests {
         assert_eq!(verify(&vk, &p, "!!", &d, None), Err(Rejection::Malformed));
         // A valid signature over something that is not a payload.
         let s2 = sign(&sk, b"{}");
-        assert!(matches!(verify(&vk, b"{}", &s2, &d, None), Err(Rejection::Payload(_))));
+        assert!(matches!(
+            verify(&vk, b"{}", &s2, &d, None),
+            Err(Rejection::Payload(_))
+        ));
     }
 
     #[test]
@@ -257,8 +263,39 @@ mod tests {
             r#"{{"critical":{{"identity":{{"docker-reference":"127.0.0.1:5000/team/api:v1"}},"image":{{"docker-manifest-digest":"{d}"}},"type":"cosign container image signature"}},"optional":{{"creator":"containers/image 5.23.1","timestamp":1764758400}}}}"#
         );
         let s = sign(&sk, p.as_bytes());
-        let got = verify(sk.verifying_key(), p.as_bytes(), &s, &d, Some("127.0.0.1:5000/team/api")).unwrap();
+        let got = verify(
+            sk.verifying_key(),
+            p.as_bytes(),
+            &s,
+            &d,
+            Some("127.0.0.1:5000/team/api"),
+        )
+        .unwrap();
         assert!(got.optional.is_some());
+    }
+
+    /// cosign names Docker Hub `index.docker.io/library/x`; drydock `docker.io/library/x`.
+    #[test]
+    fn docker_hub_names_are_one_repository() {
+        let sk = SigningKey::random(&mut OsRng);
+        let d = digest();
+        let p = payload("index.docker.io/library/nginx", &d);
+        let s = sign(&sk, &p);
+        for wanted in [
+            "docker.io/library/nginx:1",
+            "nginx",
+            "index.docker.io/nginx:latest",
+        ] {
+            verify(sk.verifying_key(), &p, &s, &d, Some(wanted)).unwrap();
+        }
+        assert!(verify(
+            sk.verifying_key(),
+            &p,
+            &s,
+            &d,
+            Some("docker.io/library/redis")
+        )
+        .is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use p256::ecdsa::{SigningKey, VerifyingKey};
 use serde::Serialize;
 
 use drydock_oci::registry::{pull_scopes, push::push, Client, Req};
-use drydock_oci::{DirStore, Digest, Format, Image, Layer};
+use drydock_oci::{Digest, DirStore, Format, Image, Layer};
 
 use super::payload::{self, Rejection, SignatureLayer};
 use super::SignError;
@@ -39,7 +39,9 @@ pub fn get_manifest(
         return Ok(None);
     }
     if r.status != 200 {
-        return Err(client.status_error(&req, r, "check the name and the registry's logs").into());
+        return Err(client
+            .status_error(&req, r, "check the name and the registry's logs")
+            .into());
     }
     let bytes = r
         .bytes(4 << 20)
@@ -58,7 +60,10 @@ pub fn resolve(client: &Client, repository: &str, reference: &str) -> Result<Dig
     let d = Digest::of(&bytes);
     if let Some(want) = Digest::parse(reference) {
         if want != d {
-            return Err(invalid(client, format!("sent a manifest for {reference} whose content hashes to {d}")));
+            return Err(invalid(
+                client,
+                format!("sent a manifest for {reference} whose content hashes to {d}"),
+            ));
         }
     }
     Ok(d)
@@ -76,13 +81,18 @@ fn get_blob(client: &Client, repository: &str, digest: &Digest) -> Result<Vec<u8
     };
     let r = client.send(&req)?;
     if r.status != 200 {
-        return Err(client.status_error(&req, r, "check the registry's logs").into());
+        return Err(client
+            .status_error(&req, r, "check the registry's logs")
+            .into());
     }
     let bytes = r
         .bytes(1 << 20)
         .map_err(|e| invalid(client, format!("reading blob {digest}: {e}")))?;
     if Digest::of(&bytes) != *digest {
-        return Err(invalid(client, format!("blob {digest} does not hash to its digest")));
+        return Err(invalid(
+            client,
+            format!("blob {digest} does not hash to its digest"),
+        ));
     }
     Ok(bytes)
 }
@@ -113,8 +123,9 @@ pub fn sign(
     let signature = payload::sign(key, &body);
     let tag = payload::signature_tag(manifest);
     let mut layers = match get_manifest(client, repository, &tag)? {
-        Some(m) => payload::signature_layers(&m)
-            .map_err(|e| invalid(client, format!("{tag}: {e}")))?,
+        Some(m) => {
+            payload::signature_layers(&m).map_err(|e| invalid(client, format!("{tag}: {e}")))?
+        }
         None => Vec::new(),
     };
     layers.push(SignatureLayer {
@@ -211,7 +222,8 @@ pub fn verify(
         return Ok(v);
     };
     v.found = true;
-    let layers = payload::signature_layers(&m).map_err(|e| invalid(client, format!("{tag}: {e}")))?;
+    let layers =
+        payload::signature_layers(&m).map_err(|e| invalid(client, format!("{tag}: {e}")))?;
     for l in layers {
         let body = get_blob(client, repository, &l.digest)?;
         let r = payload::verify(key, &body, &l.signature, manifest, Some(&name));
