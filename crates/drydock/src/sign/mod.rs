@@ -31,9 +31,15 @@ pub enum SignError {
     #[error("{0}")]
     Crypto(String),
     #[error(transparent)]
-    Registry(#[from] drydock_oci::registry::RegistryError),
+    Registry(Box<drydock_oci::registry::RegistryError>),
     #[error("{0}")]
     Usage(String),
+}
+
+impl From<drydock_oci::registry::RegistryError> for SignError {
+    fn from(e: drydock_oci::registry::RegistryError) -> SignError {
+        SignError::Registry(Box::new(e))
+    }
 }
 
 impl Classify for SignError {

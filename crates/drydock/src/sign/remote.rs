@@ -13,10 +13,10 @@ use super::SignError;
 const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
 fn invalid(client: &Client, problem: String) -> SignError {
-    SignError::Registry(drydock_oci::registry::RegistryError::Invalid {
+    SignError::Registry(Box::new(drydock_oci::registry::RegistryError::Invalid {
         registry: client.registry.clone(),
         problem,
-    })
+    }))
 }
 
 /// A manifest's bytes, or `None` when the registry has none under `reference`.
