@@ -468,6 +468,18 @@ fn keygen_never_replaces_a_key_and_writes_private_keys_0600() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("k.pub: already exists"));
     assert!(!key.exists());
+    // No password anywhere (no variable, an empty stdin): an input error, and no key written.
+    let o = run(drydock()
+        .args(["keygen", "--output-key-prefix"])
+        .arg(d.path().join("nopw"))
+        .env_remove("DRYDOCK_KEY_PASSWORD")
+        .stdin(Stdio::null()));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("DRYDOCK_KEY_PASSWORD is not set"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // No temporary files left behind.
     let names: Vec<_> = std::fs::read_dir(d.path())
         .unwrap()

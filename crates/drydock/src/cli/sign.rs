@@ -19,7 +19,7 @@ use super::{failure, out, out_json, Outcome};
 pub const PASSWORD_ENV: &str = "DRYDOCK_KEY_PASSWORD";
 
 /// The key password: the environment variable, else a prompt on a terminal (asked twice when
-/// `confirm`), else all of stdin less one trailing newline.
+/// `confirm`), else all of stdin less one trailing newline (an empty stdin is an error).
 fn password(confirm: bool) -> Result<Password, SignError> {
     if let Ok(p) = std::env::var(PASSWORD_ENV) {
         return Ok(Password::new(p));
@@ -40,6 +40,13 @@ fn password(confirm: bool) -> Result<Password, SignError> {
         .lock()
         .read_to_string(&mut s)
         .map_err(|e| SignError::Password(format!("stdin: {e}")))?;
+    // Nothing at all on stdin (a closed or empty one, as in CI) is a missing password, not an
+    // empty one: an empty password is asked for with DRYDOCK_KEY_PASSWORD="" or a bare newline.
+    if s.is_empty() {
+        return Err(SignError::Password(format!(
+            "{PASSWORD_ENV} is not set and stdin is empty"
+        )));
+    }
     if s.ends_with('\n') {
         s.pop();
         if s.ends_with('\r') {
