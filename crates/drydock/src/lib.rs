@@ -24,4 +24,5 @@ pub mod project;
 pub mod publish;
 pub use drydock_lint::units as quantity;
 pub mod run;
+pub mod sign;
 pub mod ui;

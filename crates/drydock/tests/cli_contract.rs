@@ -690,6 +690,9 @@ fn json_error_contract_for_every_command() {
     .unwrap();
     let b = bad_lint_cfg.display().to_string();
     let oci_missing = format!("oci:{m}");
+    // keygen never replaces a key: one already there is an input error.
+    std::fs::write(t.path().join("existing.key"), "x").unwrap();
+    let existing_key = t.path().join("existing").display().to_string();
     // (command, has --format json, input error args, its kind); None: the command takes no
     // input beyond its flags (rules), or has no --format (then the error is checked as text).
     type Row<'a> = (&'a str, bool, Option<(Vec<&'a str>, &'a str)>);
@@ -716,6 +719,24 @@ fn json_error_contract_for_every_command() {
         ("cache", true, None),
         ("logout", false, None),
         ("context", true, Some((vec!["context", &m], "input"))),
+        (
+            "keygen",
+            true,
+            Some((
+                vec!["keygen", "--output-key-prefix", &existing_key],
+                "input",
+            )),
+        ),
+        (
+            "sign",
+            true,
+            Some((vec!["sign", "127.0.0.1:1/x:1", "--key", &m], "input")),
+        ),
+        (
+            "verify",
+            true,
+            Some((vec!["verify", "127.0.0.1:1/x:1", "--key", &m], "input")),
+        ),
     ];
     // Every command the help lists is in the table: a new command needs its row.
     let help = run_ok(drydock().arg("--help").env("COLUMNS", "200"));

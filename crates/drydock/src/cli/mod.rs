@@ -16,6 +16,7 @@ mod pull;
 mod push;
 mod rules;
 mod run;
+mod sign;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -85,6 +86,9 @@ pub fn main() -> ExitCode {
         Cmd::Login(a) => (Format::Text, login::run(a, &ui)),
         Cmd::Cache(args::CacheCmd::Prune(a)) => (a.format, cache::prune(a, &ui)),
         Cmd::Logout { registry } => (Format::Text, login::logout(registry.as_deref(), &ui)),
+        Cmd::Keygen(a) => (a.format, sign::keygen(a, &ui)),
+        Cmd::Sign(a) => (a.format, sign::sign(a, &ui)),
+        Cmd::Verify(a) => (a.format, sign::verify(a, &ui)),
     };
     finish(outcome, format, &ui)
 }
