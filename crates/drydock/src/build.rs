@@ -43,6 +43,8 @@ pub enum BuildError {
     Cache(#[from] crate::cache::CacheError),
     #[error(transparent)]
     Base(#[from] crate::base::BaseError),
+    #[error(transparent)]
+    Sbom(#[from] crate::sbom::SbomError),
     #[error("SOURCE_DATE_EPOCH={0:?} is not a number of seconds\n  fix: set it to a Unix timestamp, e.g. $(git log -1 --format=%ct)")]
     SourceDateEpoch(String),
 }
@@ -69,6 +71,10 @@ pub struct BuildOptions {
     pub refresh_base: bool,
     /// How to reach registries, for the base.
     pub registry: drydock_oci::registry::Options,
+    /// `--sbom` (over `[image] sbom`, else SPDX).
+    pub sbom: Option<crate::sbom::SbomFormat>,
+    /// `--sbom-dir`: without it no SBOM is made.
+    pub sbom_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Serialize)]
@@ -108,6 +114,8 @@ pub struct BuildReport {
     /// The base image, when it is not scratch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base: Option<BaseReport>,
+    /// The SBOM files written (`--sbom-dir`).
+    pub sbom: Vec<crate::sbom::Written>,
     /// What each push sent, with the digest reference it produced.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pushed: Vec<drydock_oci::registry::push::PushReport>,
@@ -168,6 +176,14 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     let (project, ctx) = load_project(dir, &opts.overrides)?;
     for p in &opts.outputs {
         p.check()?;
+    }
+    let sbom_format = opts.sbom.or(project.sbom).unwrap_or_default();
+    let sbom_dir = opts
+        .sbom_dir
+        .as_ref()
+        .filter(|_| sbom_format != crate::sbom::SbomFormat::None);
+    if let Some(d) = sbom_dir {
+        crate::sbom::check(d, &project.name, sbom_format)?;
     }
     let mut warnings = Vec::new();
     if !ctx.secrets_excluded.is_empty() {
@@ -253,6 +269,26 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         ui.warn(&r);
         warnings.push(r);
     }
+    // The SBOM asks the staged GOPATH build's `go list`, so it comes before the stage goes.
+    let sbom = match sbom_dir {
+        Some(d) => {
+            let step = ui.step("writing the SBOM");
+            let s = crate::sbom::collect(&crate::sbom::collect::Inputs {
+                project: &project,
+                compiled: &compiled,
+                go: go.as_ref(),
+                base: base.as_ref(),
+                digest: image.oci.manifest_digest.to_string(),
+                created: image::rfc3339(meta.created),
+                revision: meta.revision.clone(),
+                source: meta.source.clone(),
+            })?;
+            let w = crate::sbom::write(&s, d, sbom_format)?;
+            drop(step);
+            w
+        }
+        None => Vec::new(),
+    };
     drop(compiled._stage);
     let t_layers = t0.elapsed();
 
@@ -300,6 +336,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
             size: compiled.info.size,
         },
         outputs,
+        sbom,
         pushed,
         base: base.as_ref().map(|b| BaseReport {
             name: b.name.clone(),

@@ -23,4 +23,5 @@ pub mod project;
 pub mod publish;
 pub use drydock_lint::units as quantity;
 pub mod run;
+pub mod sbom;
 pub mod ui;

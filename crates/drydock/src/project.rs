@@ -83,6 +83,9 @@ pub struct Project {
     pub allow_secrets: Vec<String>,
     /// Whether drydock-helper goes into the image.
     pub helper: bool,
+    /// `[image] sbom`: which SBOM `drydock build --sbom-dir` writes unless `--sbom` says.
+    #[serde(skip)]
+    pub sbom: Option<crate::sbom::SbomFormat>,
     pub health: Health,
     pub resources: Resources,
     pub scaling: Scaling,
@@ -456,6 +459,7 @@ impl Project {
             build_env: cfg.build.env.clone(),
             allow_secrets: cfg.context.allow_secrets.clone(),
             helper: !o.no_helper && cfg.image.helper.unwrap_or(true),
+            sbom: cfg.image.sbom,
             health: Health::resolve(&cfg.health, &sources, &mut assumptions),
             resources: Resources::from_config(&cfg.resources),
             scaling: Scaling {
