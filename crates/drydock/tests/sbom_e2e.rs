@@ -12,10 +12,13 @@ use serde_json::Value;
 use sha2::Digest as _;
 
 fn venv(tool: &str) -> PathBuf {
-    let home = std::env::var("HOME").unwrap_or_default();
-    let p = Path::new(&home)
-        .join(".cache/drydock-tools/venv/bin")
-        .join(tool);
+    let tools = std::env::var("DRYDOCK_TOOLS").unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/drydock-tools",
+            std::env::var("HOME").unwrap_or_default()
+        )
+    });
+    let p = Path::new(&tools).join("sbom-venv/bin").join(tool);
     assert!(
         p.is_file(),
         "{} is missing: run ./scripts/setup",
