@@ -282,6 +282,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
                 created: image::rfc3339(meta.created),
                 revision: meta.revision.clone(),
                 source: meta.source.clone(),
+                cache_dir: Some(cache.root().to_path_buf()),
             })?;
             let w = crate::sbom::write(&s, d, sbom_format)?;
             drop(step);

@@ -243,20 +243,25 @@ fn gin_api_in_gopath_mode_lists_gin_from_debian_and_is_deterministic() {
         .to_string()
         .contains("no module versions or h1: checksums"));
 
-    // The same build in a fresh cache gives the same bytes.
+    // The same build in a fresh cache, and again with the GOPATH answers from the cache, gives
+    // the same bytes.
     let cache2 = tempfile::tempdir().unwrap();
     build_and_check(&dir, cache2.path(), work.path(), "again", None);
-    for f in ["gin-api.spdx.json", "gin-api.cdx.json"] {
-        assert_eq!(
-            std::fs::read(work.path().join("sbom-scratch").join(f)).unwrap(),
-            std::fs::read(work.path().join("sbom-again").join(f)).unwrap(),
-            "{f} differs between two builds"
-        );
+    build_and_check(&dir, cache.path(), work.path(), "cached", None);
+    for again in ["sbom-again", "sbom-cached"] {
+        for f in ["gin-api.spdx.json", "gin-api.cdx.json"] {
+            assert_eq!(
+                std::fs::read(work.path().join("sbom-scratch").join(f)).unwrap(),
+                std::fs::read(work.path().join(again).join(f)).unwrap(),
+                "{f} differs between two builds ({again})"
+            );
+        }
     }
 
-    // On a base with a dpkg database: its packages are listed, under the base.
+    // On a base with a dpkg database: its packages are listed, under the base, beside Gin.
     let base = debian_like_base(work.path());
-    build_and_check(&dir, cache.path(), work.path(), "debian", Some(&base));
+    let cs = build_and_check(&dir, cache.path(), work.path(), "debian", Some(&base));
+    assert!(cs.iter().any(|c| c["name"] == "github.com/gin-gonic/gin"));
 
     // A file drydock did not write is never replaced (exit 2, before building).
     let foreign = work.path().join("foreign");

@@ -30,6 +30,8 @@ pub struct Inputs<'a> {
     pub created: String,
     pub revision: Option<String>,
     pub source: Option<String>,
+    /// Where GOPATH-mode answers (`go list`, `dpkg -S`) are kept between builds.
+    pub cache_dir: Option<PathBuf>,
 }
 
 pub fn collect(i: &Inputs<'_>) -> Result<Sbom, SbomError> {
@@ -124,9 +126,7 @@ fn go_app(
             "GOPATH-mode Go build: the binary records no modules, so the libraries listed are the packages `go list -deps` says the build compiled from outside the standard library, grouped by repository, each with the Debian package (and version) its sources came from when dpkg owns them; GOPATH mode has no module versions or h1: checksums, so none are given.".into(),
         );
         if let Some(env) = &i.compiled.go_list {
-            for c in gopath_libraries(env, &i.project.main)? {
-                sbom.components.push(c);
-            }
+            sbom.components.extend(gopath_libraries_cached(i, env)?);
         }
         return Ok(app);
     };
@@ -158,6 +158,40 @@ fn go_app(
         sbom.components.push(c);
     }
     Ok(app)
+}
+
+/// [`gopath_libraries`], kept in the cache under what decides its answer: the binary (the
+/// packages it was compiled from), the environment and main package, and dpkg's database.
+fn gopath_libraries_cached(i: &Inputs<'_>, env: &GoListEnv) -> Result<Vec<Component>, SbomError> {
+    let key = (|| {
+        let mut h = sha2::Sha256::new();
+        h.update(std::fs::read(&i.compiled.binary).ok()?);
+        h.update(format!("{:?}\0{}\0", env.env, i.project.main));
+        let st = std::fs::metadata("/var/lib/dpkg/status").ok()?;
+        h.update(format!("{:?}{}", st.modified().ok()?, st.len()));
+        Some(hex::encode(h.finalize()))
+    })();
+    let path = i
+        .cache_dir
+        .as_ref()
+        .zip(key)
+        .map(|(d, k)| d.join("sbom").join(format!("gopath-{k}.json")));
+    if let Some(cs) = path
+        .as_ref()
+        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|b| serde_json::from_slice::<Vec<Component>>(&b).ok())
+    {
+        return Ok(cs);
+    }
+    let cs = gopath_libraries(env, &i.project.main)?;
+    // A failure to keep it only costs the next build the time to ask again.
+    if let (Some(p), Ok(json)) = (&path, serde_json::to_vec(&cs)) {
+        if let Some(d) = p.parent() {
+            let _ = std::fs::create_dir_all(d);
+        }
+        let _ = crate::fsutil::write_bytes_atomic(p, &json);
+    }
+    Ok(cs)
 }
 
 fn gopath_libraries(env: &GoListEnv, main: &str) -> Result<Vec<Component>, SbomError> {

@@ -51,7 +51,9 @@ impl SbomFormat {
 }
 
 /// What a component is; the order is the order of the documents' lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Kind {
     Application,
     Library,
@@ -62,7 +64,7 @@ pub enum Kind {
 }
 
 /// One thing in the image (or that made it), as both formats describe it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Component {
     /// Unique in the document: letters, digits, `.` and `-`.
     pub id: String,
