@@ -357,7 +357,16 @@ pub enum Node {
 }
 
 /// Files whose content is kept when reading a base.
-const KEPT: &[&str] = &["etc/passwd", "etc/group", "etc/ld.so.conf"];
+const KEPT: &[&str] = &[
+    "etc/passwd",
+    "etc/group",
+    "etc/ld.so.conf",
+    // For the SBOM: the distribution and its package database.
+    "etc/os-release",
+    "usr/lib/os-release",
+    "var/lib/dpkg/status",
+    "lib/apk/db/installed",
+];
 
 /// Where the dynamic loader looks when nothing else says (glibc's trusted directories on
 /// x86-64, Debian's multiarch ones first).
@@ -381,7 +390,7 @@ impl BaseFiles {
         let path = cache
             .root()
             .join("bases")
-            .join(format!("{}.json", digest.hex()));
+            .join(format!("{}.v2.json", digest.hex()));
         if let Some(f) = std::fs::read(&path)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
@@ -468,9 +477,10 @@ impl BaseFiles {
                 _ => {
                     let content = if KEPT.contains(&path.as_str())
                         || (path.starts_with("etc/ld.so.conf.d/") && path.ends_with(".conf"))
+                        || path.starts_with("var/lib/dpkg/status.d/")
                     {
                         let mut b = Vec::new();
-                        e.by_ref().take(1 << 20).read_to_end(&mut b)?;
+                        e.by_ref().take(16 << 20).read_to_end(&mut b)?;
                         Some(b)
                     } else {
                         None
@@ -601,6 +611,25 @@ impl BaseFiles {
             }
         }
         out
+    }
+
+    /// The kept files directly under `dir` (`var/lib/dpkg/status.d`), by path.
+    pub fn texts_under(&self, dir: &str) -> Vec<(String, String)> {
+        let Some(d) = self.resolve(dir) else {
+            return Vec::new();
+        };
+        let prefix = format!("{d}/");
+        self.nodes
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(k, _)| !k[prefix.len()..].contains('/'))
+            .filter_map(|(k, n)| match n {
+                Node::File { content: Some(c) } => {
+                    Some((k.clone(), String::from_utf8_lossy(c).into_owned()))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// The content of a kept file (`etc/passwd`, …), through symlinks.

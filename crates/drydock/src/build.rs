@@ -48,6 +48,8 @@ pub enum BuildError {
         value: String,
         problem: &'static str,
     },
+    #[error(transparent)]
+    Sbom(#[from] crate::sbom::SbomError),
 }
 
 impl BuildError {
@@ -72,6 +74,10 @@ pub struct BuildOptions {
     pub refresh_base: bool,
     /// How to reach registries, for the base.
     pub registry: drydock_oci::registry::Options,
+    /// `--sbom` (over `[image] sbom`, else SPDX).
+    pub sbom: Option<crate::sbom::SbomFormat>,
+    /// `--sbom-dir`: without it no SBOM is made.
+    pub sbom_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Serialize)]
@@ -111,6 +117,8 @@ pub struct BuildReport {
     /// The base image, when it is not scratch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base: Option<BaseReport>,
+    /// The SBOM files written (`--sbom-dir`).
+    pub sbom: Vec<crate::sbom::Written>,
     /// What each push sent, with the digest reference it produced.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pushed: Vec<drydock_oci::registry::push::PushReport>,
@@ -171,6 +179,14 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     let (project, ctx) = load_project(dir, &opts.overrides)?;
     for p in &opts.outputs {
         p.check_for(&project.tag)?;
+    }
+    let sbom_format = opts.sbom.or(project.sbom).unwrap_or_default();
+    let sbom_dir = opts
+        .sbom_dir
+        .as_ref()
+        .filter(|_| sbom_format != crate::sbom::SbomFormat::None);
+    if let Some(d) = sbom_dir {
+        crate::sbom::check(d, &project.name, sbom_format)?;
     }
     let mut warnings = Vec::new();
     if !ctx.secrets_excluded.is_empty() {
@@ -256,6 +272,27 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         ui.warn(&r);
         warnings.push(r);
     }
+    // The SBOM asks the staged GOPATH build's `go list`, so it comes before the stage goes.
+    let sbom = match sbom_dir {
+        Some(d) => {
+            let step = ui.step("writing the SBOM");
+            let s = crate::sbom::collect(&crate::sbom::collect::Inputs {
+                project: &project,
+                compiled: &compiled,
+                go: go.as_ref(),
+                base: base.as_ref(),
+                digest: image.oci.manifest_digest.to_string(),
+                created: image::rfc3339(meta.created),
+                revision: meta.revision.clone(),
+                source: meta.source.clone(),
+                cache_dir: Some(cache.root().to_path_buf()),
+            })?;
+            let w = crate::sbom::write(&s, d, sbom_format)?;
+            drop(step);
+            w
+        }
+        None => Vec::new(),
+    };
     drop(compiled._stage);
     let t_layers = t0.elapsed();
 
@@ -303,6 +340,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
             size: compiled.info.size,
         },
         outputs,
+        sbom,
         pushed,
         base: base.as_ref().map(|b| BaseReport {
             name: b.name.clone(),

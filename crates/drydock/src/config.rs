@@ -193,6 +193,8 @@ pub struct ImageSection {
     pub allow_secret_env: Vec<String>,
     /// Put drydock-helper in the image (init, GOMAXPROCS/GOMEMLIMIT, health probe). Default true.
     pub helper: Option<bool>,
+    /// Which SBOM documents `drydock build --sbom-dir` writes: spdx (default), cyclonedx, both, none.
+    pub sbom: Option<crate::sbom::SbomFormat>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

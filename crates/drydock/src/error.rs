@@ -406,6 +406,8 @@ impl Classify for BuildError {
             BuildError::SourceDateEpoch { .. } => ErrorKind::Config,
             BuildError::Base(e) => e.kind(),
             BuildError::Layer(_) | BuildError::Image(_) => ErrorKind::Failed,
+            BuildError::Sbom(crate::sbom::SbomError::Refused { .. }) => ErrorKind::Usage,
+            BuildError::Sbom(_) => ErrorKind::Failed,
         }
     }
     fn path(&self) -> Option<PathBuf> {
@@ -416,6 +418,10 @@ impl Classify for BuildError {
             BuildError::Publish(e) => e.path(),
             BuildError::Cache(e) => e.path(),
             BuildError::Compile(e) => e.path(),
+            BuildError::Sbom(
+                crate::sbom::SbomError::Refused { path, .. }
+                | crate::sbom::SbomError::Io { path, .. },
+            ) => Some(path.clone()),
             _ => None,
         }
     }

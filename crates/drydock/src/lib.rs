@@ -24,5 +24,6 @@ pub mod project;
 pub mod publish;
 pub use drydock_lint::units as quantity;
 pub mod run;
+pub mod sbom;
 pub mod sign;
 pub mod ui;

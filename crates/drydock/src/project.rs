@@ -86,6 +86,9 @@ pub struct Project {
     pub build_env: BTreeMap<String, String>,
     /// Whether drydock-helper goes into the image.
     pub helper: bool,
+    /// `[image] sbom`: which SBOM `drydock build --sbom-dir` writes unless `--sbom` says.
+    #[serde(skip)]
+    pub sbom: Option<crate::sbom::SbomFormat>,
     pub health: Health,
     pub resources: Resources,
     pub scaling: Scaling,
@@ -823,6 +826,7 @@ impl Project {
             assets: cfg.image.assets.clone(),
             build_env: cfg.build.env.clone(),
             helper,
+            sbom: cfg.image.sbom,
             health: Health::resolve(&cfg.health, &sources, &mut assumptions),
             resources: Resources::from_config(&cfg.resources),
             scaling: Scaling {

@@ -140,6 +140,24 @@ impl Fixture {
             .args(["--format", "json"]))
     }
 
+    fn build_ok_args(&self, args: &[&str]) -> serde_json::Value {
+        let mut cmd = drydock();
+        go_env(&mut cmd, &self.gopath);
+        let out = run(cmd
+            .arg("build")
+            .arg(&self.dir)
+            .arg("--cache-dir")
+            .arg(&self.cache)
+            .args(["--format", "json"])
+            .args(args));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON report")
+    }
+
     fn build_ok(&self, env: &[(&str, &str)]) -> serde_json::Value {
         let out = self.build(env);
         assert!(
@@ -530,4 +548,44 @@ fn go_work_workspace_is_the_project_from_any_of_its_modules() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+#[test]
+fn module_mode_sbom_lists_every_module_with_its_go_sum_hash() {
+    let f = fixture();
+    f.tidy();
+    let out = f.dir.parent().unwrap().join("sbom");
+    let o = out.display().to_string();
+    let report = f.build_ok_args(&["--sbom", "both", "--sbom-dir", &o]);
+    let cdx: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("svc.cdx.json")).unwrap()).unwrap();
+    let cs = cdx["components"].as_array().unwrap();
+    let app = cs.iter().find(|c| c["bom-ref"] == "application").unwrap();
+    assert_eq!(app["name"], "example.com/svc", "{app}");
+    // Every module of the build info, with go.sum's h1: hash, and that hash as SHA-256.
+    let deps = report["binary"]["go"]["deps"].as_array().unwrap();
+    assert!(!deps.is_empty());
+    for d in deps {
+        let (path, version) = (d["path"].as_str().unwrap(), d["version"].as_str().unwrap());
+        let c = cs
+            .iter()
+            .find(|c| c["name"] == path)
+            .unwrap_or_else(|| panic!("{path} is not in the SBOM"));
+        assert_eq!(c["version"], version);
+        assert_eq!(
+            c["purl"].as_str().unwrap(),
+            format!("pkg:golang/{path}@{version}")
+        );
+        let h1 = go_sum_hash(&f.dir, path, version);
+        assert!(c["properties"].to_string().contains(&h1), "{c}");
+        let sha = c["hashes"][0]["content"].as_str().unwrap();
+        use base64::Engine as _;
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(h1.strip_prefix("h1:").unwrap())
+            .unwrap();
+        assert_eq!(sha, hex::encode(raw));
+    }
+    let spdx: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("svc.spdx.json")).unwrap()).unwrap();
+    assert_eq!(spdx["packages"].as_array().unwrap().len(), cs.len() + 1);
 }

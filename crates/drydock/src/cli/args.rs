@@ -370,6 +370,12 @@ pub struct BuildArgs {
     /// Cache directory (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Which SBOM to write with --sbom-dir (default: [image] sbom, else spdx).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub sbom: Option<drydock::sbom::SbomFormat>,
+    /// Write the SBOM here as NAME.spdx.json / NAME.cdx.json (no SBOM is made without it).
+    #[arg(long, value_name = "DIR")]
+    pub sbom_dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }

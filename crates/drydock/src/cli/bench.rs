@@ -188,6 +188,8 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
             cache_dir: a.cache_dir.clone(),
             refresh_base: false,
             registry: Default::default(),
+            sbom: None,
+            sbom_dir: None,
         },
         ui,
     )

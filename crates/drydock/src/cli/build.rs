@@ -48,6 +48,8 @@ pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
         cache_dir: a.cache_dir,
         refresh_base: a.refresh_base,
         registry: a.registry.options(),
+        sbom: a.sbom,
+        sbom_dir: a.sbom_dir,
     };
     let built = build::build(opts, ui).map_err(failure)?;
     match a.format {
@@ -155,6 +157,18 @@ fn print_report(r: &BuildReport, ui: &Ui) {
     ));
     for o in r.outputs.iter().filter(|o| !o.starts_with("registry ")) {
         s.push_str(&format!("  wrote {o}\n"));
+    }
+    for w in &r.sbom {
+        s.push_str(&format!(
+            "  wrote the {} SBOM {} ({} components)\n",
+            if w.format == "spdx" {
+                "SPDX"
+            } else {
+                "CycloneDX"
+            },
+            w.path.display(),
+            w.components
+        ));
     }
     for p in &r.pushed {
         s.push_str(&format!(

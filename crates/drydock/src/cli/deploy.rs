@@ -48,6 +48,8 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
                     cache_dir: a.cache_dir,
                     refresh_base: false,
                     registry: a.registry.options(),
+                    sbom: None,
+                    sbom_dir: None,
                 },
                 ui,
             )

@@ -27,6 +27,8 @@ pub fn run(a: RunArgs, ui: &Ui) -> Outcome {
             cache_dir: a.cache_dir,
             refresh_base: false,
             registry: Default::default(),
+            sbom: None,
+            sbom_dir: None,
         },
         ui,
     )

@@ -89,6 +89,13 @@ pub fn build(
         out.display(),
         project.main
     );
+    let go_list = gopath.is_some().then(|| super::GoListEnv {
+        dir: src_dir.clone(),
+        env: cmd
+            .get_envs()
+            .map(|(k, v)| (k.to_owned(), v.map(|v| v.to_owned())))
+            .collect(),
+    });
     run(cmd, &display, &src_dir, ui, FIX)?;
     let info = linking.check(&out, super::elf::FIX_GO)?;
     Ok(Compiled {
@@ -96,6 +103,7 @@ pub fn build(
         info,
         tool: "go build".into(),
         command: Some(display),
+        go_list,
         _stage: Some(guard),
     })
 }

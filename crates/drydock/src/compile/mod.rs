@@ -74,8 +74,17 @@ pub struct Compiled {
     pub tool: String,
     /// The command that ran, for the report.
     pub command: Option<String>,
+    /// GOPATH-mode Go builds: where and with what environment `go build` ran, so the SBOM can
+    /// ask `go list` which packages it compiled.
+    pub go_list: Option<GoListEnv>,
     /// Held until the binary has been packaged: another build of the same project waits.
     pub _stage: Option<StageDir>,
+}
+
+/// The directory and environment a `go build` ran with.
+pub struct GoListEnv {
+    pub dir: PathBuf,
+    pub env: Vec<(std::ffi::OsString, Option<std::ffi::OsString>)>,
 }
 
 /// How a binary may link: static always; dynamically only on a base image, which must then
@@ -114,6 +123,7 @@ pub fn compile(
             info,
             tool: "prebuilt".into(),
             command: None,
+            go_list: None,
             _stage: None,
         });
     }

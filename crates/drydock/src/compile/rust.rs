@@ -95,6 +95,7 @@ pub fn build(
         info,
         tool: "cargo build".into(),
         command: Some(display),
+        go_list: None,
         _stage: Some(guard),
     })
 }
