@@ -425,6 +425,12 @@ impl Command {
             )
     }
 
+    /// `apt-get update` or `apt update`: downloads the package lists into /var/lib/apt/lists.
+    pub fn updates_apt_lists(&self) -> bool {
+        let c = self.unwrapped();
+        c.has_args("apt-get", "update") || c.has_args("apt", "update")
+    }
+
     /// A command that empties /var/lib/apt/lists: `rm` of it, or `apt-get dist-clean`.
     pub fn removes_apt_lists(&self) -> bool {
         let c = self.unwrapped();

@@ -695,7 +695,8 @@ fn compose_overrides_are_merged_with_their_base() {
         "compose.override.yaml",
         "services:\n  app:\n    ports: [\"8080:8080\"]\n    healthcheck:\n      test: [\"CMD\", \"/probe\"]\n",
     );
-    let found = lint_json(d, &[]);
+    // CP001 and CP006 are opt-in: turned on as a user would.
+    let found = lint_json(d, &["--extend-select", "CP001,CP006"]);
     assert!(
         found.contains(&("CP001".into(), "compose.override.yaml".into(), 3)),
         "the published port is reported in the override: {found:?}"
@@ -1025,6 +1026,7 @@ fn gitignored_and_excluded_paths() {
         v["runs"][0]["invocations"][0]["executionSuccessful"], true,
         "{err}"
     );
+}
 
 /// The real-world corpus (../shared/realworld: Compose files and Kubernetes manifests copied
 /// from public repositories, every one of which docker compose or kubectl accepts) is linted
@@ -1093,6 +1095,7 @@ fn walkdir_count(dir: &Path) -> usize {
         }
     }
     n
+}
 
 /// Every Dockerfile of the real-world corpus (../shared/realworld, real files from public
 /// repositories) is linted: no panic, and no input error except on the files BuildKit itself

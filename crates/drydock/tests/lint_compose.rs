@@ -28,9 +28,20 @@ services:
     healthcheck: { test: [\"CMD\", \"curl\", \"-fsk\", \"https://127.0.0.1:8443/\"] }
 ";
 
+/// Every rule, the opt-in ones too (CP001, CP005, CP006): these tests are about the rules.
+fn all_rules() -> LintOptions {
+    LintOptions {
+        select: drydock_lint::catalog::RULES
+            .iter()
+            .map(|r| r.code.to_string())
+            .collect(),
+        ..LintOptions::default()
+    }
+}
+
 fn codes(text: &str) -> Vec<&'static str> {
     let f = parse_file("compose.yaml", text).unwrap();
-    lint_compose(&[f], &LintOptions::default())
+    lint_compose(&[f], &all_rules())
         .into_iter()
         .map(|d| d.code)
         .collect()
@@ -81,7 +92,7 @@ fn every_compose_rule_triggers_on_its_bad_fixture_and_not_on_the_good_one() {
 fn positions_and_the_ignore_label() {
     let bad = GOOD.replace("expose: [\"8080\"]", "ports: [\"8080:8080\"]");
     let f = parse_file("compose.yaml", &bad).unwrap();
-    let d = lint_compose(&[f], &LintOptions::default());
+    let d = lint_compose(&[f], &all_rules());
     let p = d.iter().find(|d| d.code == "CP001").unwrap();
     let line = bad
         .lines()
@@ -153,7 +164,7 @@ fn extends_follows_another_file_of_the_input() {
         .unwrap()
     };
     let of_user = |files: &[drydock_lint::yaml::YamlFile]| -> Vec<&'static str> {
-        let mut v: Vec<&'static str> = lint_compose(files, &LintOptions::default())
+        let mut v: Vec<&'static str> = lint_compose(files, &all_rules())
             .into_iter()
             .filter(|d| d.path.starts_with("proj/tests"))
             .map(|d| d.code)
