@@ -72,6 +72,8 @@ pub struct BuildOptions {
     pub refresh_base: bool,
     /// How to reach registries, for the base.
     pub registry: drydock_oci::registry::Options,
+    /// Run the compiler even when the rebuild cache has a binary for these inputs.
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -90,6 +92,8 @@ pub struct BinaryReport {
     pub go: Option<GoInfo>,
     pub tool: String,
     pub command: Option<String>,
+    /// The binary came from the rebuild cache: nothing the compiler reads changed.
+    pub cached: bool,
     pub linkage: &'static str,
     pub size: u64,
 }
@@ -215,7 +219,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     } else {
         compile::Linking::StaticOnly
     };
-    let compiled = compile::compile(&project, &ctx, &cache, ui, linking)?;
+    let compiled = compile::compile(&project, &ctx, &cache, ui, linking, !opts.no_cache)?;
     if let (Some(b), "dynamic") = (&base, compiled.info.kind) {
         let missing = b.files.missing(
             compiled.info.interp.as_deref(),
@@ -299,6 +303,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
             path: compiled.binary.clone(),
             tool: compiled.tool.clone(),
             command: compiled.command.clone(),
+            cached: compiled.cached,
             linkage: compiled.info.kind,
             size: compiled.info.size,
         },

@@ -78,7 +78,7 @@ impl Cache {
         if root.exists() && !root.is_dir() {
             return Err(unusable("it is not a directory".into()));
         }
-        for sub in ["blobs/sha256", "layers", "stage"] {
+        for sub in ["blobs/sha256", "layers", "stage", "compile"] {
             let p = root.join(sub);
             fs::create_dir_all(&p).map_err(|e| unusable(e.to_string()))?;
         }

@@ -7,6 +7,7 @@
 //! checked to be a static ELF before anything packages it.
 
 pub mod elf;
+pub mod fingerprint;
 mod go;
 pub mod goinfo;
 pub mod gomod;
@@ -74,6 +75,8 @@ pub struct Compiled {
     pub tool: String,
     /// The command that ran, for the report.
     pub command: Option<String>,
+    /// Taken from the rebuild cache: nothing the compiler reads changed since it made it.
+    pub cached: bool,
     /// Held until the binary has been packaged: another build of the same project waits.
     pub _stage: Option<StageDir>,
 }
@@ -101,6 +104,7 @@ pub fn compile(
     cache: &Cache,
     ui: &Ui,
     linking: Linking,
+    use_cache: bool,
 ) -> Result<Compiled, CompileError> {
     if let Some(bin) = &project.binary {
         let info = linking
@@ -114,12 +118,13 @@ pub fn compile(
             info,
             tool: "prebuilt".into(),
             command: None,
+            cached: false,
             _stage: None,
         });
     }
     match project.language {
-        Language::Go => go::build(project, ctx, cache, ui, linking),
-        Language::Rust => rust::build(project, ctx, cache, ui, linking),
+        Language::Go => go::build(project, ctx, cache, ui, linking, use_cache),
+        Language::Rust => rust::build(project, ctx, cache, ui, linking, use_cache),
     }
     .map_err(|e| explain(e, project, ctx))
 }
