@@ -454,7 +454,10 @@ fn build_layers(
     bin.push(Entry::file(
         &format!("{APP_DIR}/{}", project.name),
         0o555,
-        Content::Path(compiled.binary.clone()),
+        match &compiled.digest {
+            Some(d) => Content::Hashed(compiled.binary.clone(), d.clone()),
+            None => Content::Path(compiled.binary.clone()),
+        },
     ));
     specs.push(bin);
     specs

@@ -385,7 +385,7 @@ pub fn record(
     outside: Vec<Outside>,
     tool: &str,
     command: Option<String>,
-) -> io::Result<()> {
+) -> io::Result<Digest> {
     let outside_hash =
         hash_outside(files, &outside).ok_or_else(|| io::Error::other("unreadable input"))?;
     let mut tmp = cache.blobs().temp().map_err(io::Error::other)?;
@@ -404,11 +404,12 @@ pub fn record(
         outside,
         outside_hash,
         blob_identity: identity(&blob),
-        binary: digest,
+        binary: digest.clone(),
         tool: tool.to_string(),
         command,
     };
     let path = entry_path(cache, key);
     let json = serde_json::to_vec(&entry).map_err(io::Error::other)?;
-    write_atomic(&path, |w| w.write_all(&json))
+    write_atomic(&path, |w| w.write_all(&json))?;
+    Ok(digest)
 }

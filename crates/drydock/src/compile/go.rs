@@ -104,9 +104,10 @@ pub fn build(
                 return Ok(Compiled {
                     binary: blob,
                     info,
-                    tool: entry.tool,
-                    command: entry.command,
+                    tool: entry.tool.clone(),
+                    command: entry.command.clone(),
                     cached: true,
+                    digest: Some(entry.binary),
                     _stage: Some(guard),
                 });
             }
@@ -151,6 +152,7 @@ pub fn build(
     });
     built?;
     let info = linking.check(&out, super::elf::FIX_GO)?;
+    let mut digest = None;
     if let Some(key) = &key {
         let outside = match (&gopath, listed) {
             (None, _) => Some(Vec::new()),
@@ -159,7 +161,7 @@ pub fn build(
             (Some(_), None) => None,
         };
         if let Some(outside) = outside {
-            if let Err(e) = fingerprint::record(
+            match fingerprint::record(
                 cache,
                 &mut files,
                 key,
@@ -168,7 +170,8 @@ pub fn build(
                 "go build",
                 Some(display.clone()),
             ) {
-                ui.note(&format!("not cached for the next build: {e}"));
+                Ok(d) => digest = Some(d),
+                Err(e) => ui.note(&format!("not cached for the next build: {e}")),
             }
         }
     }
@@ -179,6 +182,7 @@ pub fn build(
         tool: "go build".into(),
         command: Some(display),
         cached: false,
+        digest,
         _stage: Some(guard),
     })
 }

@@ -77,6 +77,8 @@ pub struct Compiled {
     pub command: Option<String>,
     /// Taken from the rebuild cache: nothing the compiler reads changed since it made it.
     pub cached: bool,
+    /// The binary's SHA-256, when known without reading it again (a cache blob).
+    pub digest: Option<crate::digest::Digest>,
     /// Held until the binary has been packaged: another build of the same project waits.
     pub _stage: Option<StageDir>,
 }
@@ -119,6 +121,7 @@ pub fn compile(
             tool: "prebuilt".into(),
             command: None,
             cached: false,
+            digest: None,
             _stage: None,
         });
     }

@@ -64,9 +64,10 @@ pub fn build(
                 return Ok(Compiled {
                     binary: blob,
                     info,
-                    tool: entry.tool,
-                    command: entry.command,
+                    tool: entry.tool.clone(),
+                    command: entry.command.clone(),
                     cached: true,
+                    digest: Some(entry.binary),
                     _stage: Some(guard),
                 });
             }
@@ -113,10 +114,11 @@ pub fn build(
     run(cmd, &display, &src_dir, ui, FIX)?;
     let out = target_dir.join(triple).join("release").join(&project.main);
     let info = linking.check(&out, super::elf::FIX_RUST)?;
+    let mut digest = None;
     if let Some(key) = &key {
         let build_dir = target_dir.join(triple).join("release").join("build");
         if let Some(outside) = outside_inputs(project, &src_dir, &build_dir) {
-            if let Err(e) = fingerprint::record(
+            match fingerprint::record(
                 cache,
                 &mut files,
                 key,
@@ -125,7 +127,8 @@ pub fn build(
                 "cargo build",
                 Some(display.clone()),
             ) {
-                ui.note(&format!("not cached for the next build: {e}"));
+                Ok(d) => digest = Some(d),
+                Err(e) => ui.note(&format!("not cached for the next build: {e}")),
             }
         }
     }
@@ -136,6 +139,7 @@ pub fn build(
         tool: "cargo build".into(),
         command: Some(display),
         cached: false,
+        digest,
         _stage: Some(guard),
     })
 }
