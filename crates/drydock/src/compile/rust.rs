@@ -116,8 +116,8 @@ pub fn build(
     let info = linking.check(&out, super::elf::FIX_RUST)?;
     let mut digest = None;
     if let Some(key) = &key {
-        let build_dir = target_dir.join(triple).join("release").join("build");
-        if let Some(outside) = outside_inputs(project, &src_dir, &build_dir) {
+        let release_dir = target_dir.join(triple).join("release");
+        if let Some(outside) = outside_inputs(project, &src_dir, &release_dir) {
             match fingerprint::record(
                 cache,
                 &mut files,
@@ -238,37 +238,49 @@ fn fingerprint(
     Some(h.finish())
 }
 
-/// What the build used outside the context: path dependencies elsewhere (from `cargo
-/// metadata`), and the files and variables build scripts declared with `rerun-if-changed` /
-/// `rerun-if-env-changed`. `None` when that cannot be told (then nothing is cached).
-fn outside_inputs(project: &Project, src_dir: &Path, build_dir: &Path) -> Option<Vec<Outside>> {
-    let mut cmd = Command::new("cargo");
-    cmd.args([
-        "metadata",
-        "--format-version",
-        "1",
-        "--offline",
-        "--locked",
-    ])
-    .envs(&project.build_env)
-    .current_dir(src_dir)
-    .stdin(Stdio::null())
-    .stderr(Stdio::null());
-    let o = cmd.output().ok().filter(|o| o.status.success())?;
-    let meta: serde_json::Value = serde_json::from_slice(&o.stdout).ok()?;
+/// What the build used outside the context: the packages of source files elsewhere (path
+/// dependencies, from the binary's dep-info, which lists every file rustc read), and the files
+/// and variables build scripts declared with `rerun-if-changed` / `rerun-if-env-changed`.
+/// `None` when that cannot be told (then nothing is cached).
+fn outside_inputs(
+    project: &Project,
+    src_dir: &Path,
+    release_dir: &Path,
+) -> Option<Vec<Outside>> {
+    let dep_info = std::fs::read_to_string(release_dir.join(format!("{}.d", project.main))).ok()?;
+    let registry = cargo_home(project).map(|h| h.join("registry"));
+    let git = cargo_home(project).map(|h| h.join("git"));
+    let immutable = |p: &Path| {
+        p.starts_with(src_dir)
+            || registry.as_ref().is_some_and(|r| p.starts_with(r))
+            || git.as_ref().is_some_and(|r| p.starts_with(r))
+    };
     let mut out = Vec::new();
-    for p in meta.get("packages")?.as_array()? {
-        if !p.get("source").is_some_and(|s| s.is_null()) {
+    for line in dep_info.lines() {
+        let Some((_, deps)) = line.split_once(": ") else {
             continue;
-        }
-        let manifest = PathBuf::from(p.get("manifest_path")?.as_str()?);
-        let dir = manifest.parent()?.to_path_buf();
-        if !dir.starts_with(src_dir) {
-            out.push(Outside::Tree(dir));
+        };
+        // Paths are separated by spaces; a space inside one is escaped.
+        let deps = deps.replace("\\ ", "\u{0}");
+        for d in deps.split(' ').filter(|d| !d.is_empty()) {
+            let p = PathBuf::from(d.replace('\u{0}', " "));
+            if p.is_relative() || immutable(&p) {
+                continue;
+            }
+            // The whole package: its manifest and files it may add.
+            let pkg = p
+                .ancestors()
+                .skip(1)
+                .find(|a| a.join("Cargo.toml").is_file())
+                .map(Path::to_path_buf);
+            out.push(match pkg {
+                Some(dir) => Outside::Tree(dir),
+                None => Outside::File(p),
+            });
         }
     }
-    let registry = cargo_home(project).map(|h| h.join("registry"));
-    if let Ok(rd) = std::fs::read_dir(build_dir) {
+    let build_dir = release_dir.join("build");
+    if let Ok(rd) = std::fs::read_dir(&build_dir) {
         let mut outputs: Vec<PathBuf> = rd.flatten().map(|e| e.path().join("output")).collect();
         outputs.sort();
         for f in outputs {
@@ -279,10 +291,7 @@ fn outside_inputs(project: &Project, src_dir: &Path, build_dir: &Path) -> Option
                 let line = line.replacen("cargo::", "cargo:", 1);
                 if let Some(p) = line.strip_prefix("cargo:rerun-if-changed=") {
                     let p = PathBuf::from(p);
-                    let inside = p.starts_with(src_dir)
-                        || registry.as_ref().is_some_and(|r| p.starts_with(r))
-                        || p.is_relative();
-                    if !inside {
+                    if !p.is_relative() && !immutable(&p) {
                         out.push(if p.is_dir() {
                             Outside::Tree(p)
                         } else {
