@@ -249,3 +249,31 @@ fn cargo_rebuild_follows_path_dependencies_outside_the_context_and_rustflags() {
     );
     assert!(!cached(&build(&dir, &cache, &[], &[])), "a changed source file");
 }
+
+#[test]
+fn a_file_rewritten_with_the_same_size_and_mtime_is_not_served_stale() {
+    require_tool("go");
+    let t = tempfile::tempdir().unwrap();
+    let (gopath, dir) = go_project(t.path());
+    let gp = gopath.to_str().unwrap().to_string();
+    let env = [("GOPATH", gp.as_str()), ("GO111MODULE", "off")];
+    let cache = t.path().join("cache");
+    let main = dir.join("main.go");
+    let body = std::fs::read_to_string(&main).unwrap();
+    let mtime = std::fs::metadata(&main).unwrap().modified().unwrap();
+    let first = build(&dir, &cache, &env, &[]);
+    // Same size, same mtime, other bytes: only the content tells.
+    std::fs::write(&main, body.replace("fmt.Println(", "fmt.Print(  ")).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&main)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let changed = build(&dir, &cache, &env, &[]);
+    assert!(!cached(&changed), "the content changed");
+    assert_ne!(changed["digest"], first["digest"]);
+    // What a fresh cache builds from the same tree: the compiler saw the new bytes.
+    let fresh = build(&dir, &t.path().join("fresh"), &env, &[]);
+    assert_eq!(changed["digest"], fresh["digest"]);
+}

@@ -397,8 +397,10 @@ pub fn record(
     tmp.as_file()
         .set_permissions(fs::Permissions::from_mode(0o644))?;
     let blob = cache.blobs().blob_path(&digest);
+    // Renamed into place without an fsync (a cache, not an output: the rename orders the data
+    // before the name on ext4, and a blob whose identity changed is verified in full).
     if !blob.is_file() {
-        cache.blobs().commit(tmp, &digest).map_err(io::Error::other)?;
+        tmp.persist(&blob).map_err(|e| e.error)?;
     }
     let entry = Entry {
         outside,
@@ -412,4 +414,29 @@ pub fn record(
     let json = serde_json::to_vec(&entry).map_err(io::Error::other)?;
     write_atomic(&path, |w| w.write_all(&json))?;
     Ok(digest)
+}
+
+/// The stage mirrors the context by size and mtime; a file rewritten with other bytes but the
+/// same size and mtime would stay stale there. The fingerprint saw its content: make the staged
+/// copy agree before the compiler reads it.
+pub fn restage_changed(files: &mut FileHashes, ctx: &BuildContext, dest: &Path) -> io::Result<()> {
+    for e in &ctx.entries {
+        if let EntryKind::File { .. } = e.kind {
+            let src = ctx.root.join(&e.path);
+            let dst = dest.join(&e.path);
+            if files.hash(&src)? != files.hash(&dst)? {
+                let meta = fs::metadata(&src)?;
+                let tmp = dst.with_file_name(format!(
+                    ".drydock-restage-{}",
+                    dst.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+                ));
+                fs::copy(&src, &tmp)?;
+                if let Ok(m) = meta.modified() {
+                    fs::File::options().write(true).open(&tmp)?.set_modified(m)?;
+                }
+                fs::rename(&tmp, &dst)?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -115,6 +115,15 @@ pub fn build(
     }
 
     stage(ctx, &src_dir, &[])?;
+    if key.is_some() {
+        fingerprint::restage_changed(&mut files, ctx, &src_dir).map_err(|source| {
+            CompileError::Io {
+                what: "staging",
+                path: src_dir.clone(),
+                source,
+            }
+        })?;
+    }
     // In GOPATH mode, what the build used outside the context is listed alongside the build.
     let lister = match (&key, &gopath) {
         (Some(_), Some(_)) => {

@@ -74,6 +74,15 @@ pub fn build(
         }
     }
     stage(ctx, &src_dir, &["target"])?;
+    if key.is_some() {
+        fingerprint::restage_changed(&mut files, ctx, &src_dir).map_err(|source| {
+            CompileError::Io {
+                what: "staging",
+                path: src_dir.clone(),
+                source,
+            }
+        })?;
+    }
     let triple = if target_installed("x86_64-unknown-linux-musl") {
         "x86_64-unknown-linux-musl"
     } else {
