@@ -76,7 +76,10 @@ fn go_gopath_rebuild_skips_the_compiler_until_an_input_changes() {
     assert!(!cached(&first), "a first build compiles");
     let again = b(&[], &[]);
     assert!(cached(&again), "nothing changed: the compiler is skipped");
-    assert_eq!(again["digest"], first["digest"], "and the image is the same");
+    assert_eq!(
+        again["digest"], first["digest"],
+        "and the image is the same"
+    );
 
     // The text report says so.
     let out = run_ok(
@@ -127,7 +130,10 @@ fn go_gopath_rebuild_skips_the_compiler_until_an_input_changes() {
     assert!(cached(&b(&[], &[])), "back to the first environment");
     // cgo builds read the C toolchain and system headers: never taken from the cache.
     assert!(!cached(&b(&[("CGO_ENABLED", "1")], &[])), "CGO_ENABLED=1");
-    assert!(!cached(&b(&[("CGO_ENABLED", "1")], &[])), "cgo is not cached");
+    assert!(
+        !cached(&b(&[("CGO_ENABLED", "1")], &[])),
+        "cgo is not cached"
+    );
 
     // The toolchain: another `go` first on PATH.
     let bin = t.path().join("bin");
@@ -136,7 +142,10 @@ fn go_gopath_rebuild_skips_the_compiler_until_an_input_changes() {
         .output()
         .unwrap();
     let real_go = String::from_utf8_lossy(&real_go.stdout).trim().to_string();
-    write(&bin.join("go"), &format!("#!/bin/sh\nexec {real_go} \"$@\"\n"));
+    write(
+        &bin.join("go"),
+        &format!("#!/bin/sh\nexec {real_go} \"$@\"\n"),
+    );
     run_ok(Command::new("chmod").arg("+x").arg(bin.join("go")));
     let path = format!(
         "{}:{}",
@@ -247,7 +256,10 @@ fn cargo_rebuild_follows_path_dependencies_outside_the_context_and_rustflags() {
         &dir.join("src/main.rs"),
         "fn main() { println!(\"{}!\", dep::word()); }\n",
     );
-    assert!(!cached(&build(&dir, &cache, &[], &[])), "a changed source file");
+    assert!(
+        !cached(&build(&dir, &cache, &[], &[])),
+        "a changed source file"
+    );
 }
 
 #[test]

@@ -179,7 +179,7 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
             outputs,
             cache_dir: a.cache_dir.clone(),
             refresh_base: false,
-                no_cache: false,
+            no_cache: false,
             registry: Default::default(),
         },
         ui,

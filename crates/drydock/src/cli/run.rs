@@ -26,7 +26,7 @@ pub fn run(a: RunArgs, ui: &Ui) -> Outcome {
             outputs: vec![Box::new(EngineLoad { engine })],
             cache_dir: a.cache_dir,
             refresh_base: false,
-                no_cache: false,
+            no_cache: false,
             registry: Default::default(),
         },
         ui,

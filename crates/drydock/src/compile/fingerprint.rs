@@ -158,11 +158,7 @@ impl Hasher {
 }
 
 /// Every file, directory and link of the context, with the files' content hashes.
-pub fn hash_context(
-    h: &mut Hasher,
-    files: &mut FileHashes,
-    ctx: &BuildContext,
-) -> io::Result<()> {
+pub fn hash_context(h: &mut Hasher, files: &mut FileHashes, ctx: &BuildContext) -> io::Result<()> {
     for e in &ctx.entries {
         match &e.kind {
             EntryKind::Dir => h.line(&format!("d {}", e.path)),
@@ -179,8 +175,21 @@ pub fn hash_context(
 /// Whether an environment variable can change what a compile produces.
 fn relevant_env(k: &str) -> bool {
     const PREFIXES: &[&str] = &[
-        "GO", "CGO_", "CARGO", "RUST", "CC", "CXX", "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS",
-        "AR", "PKG_CONFIG", "TARGET_", "HOST_", "DEP_",
+        "GO",
+        "CGO_",
+        "CARGO",
+        "RUST",
+        "CC",
+        "CXX",
+        "CFLAGS",
+        "CXXFLAGS",
+        "CPPFLAGS",
+        "LDFLAGS",
+        "AR",
+        "PKG_CONFIG",
+        "TARGET_",
+        "HOST_",
+        "DEP_",
     ];
     k == "HOME" || k == "LD" || PREFIXES.iter().any(|p| k.starts_with(p))
 }
@@ -428,11 +437,16 @@ pub fn restage_changed(files: &mut FileHashes, ctx: &BuildContext, dest: &Path) 
                 let meta = fs::metadata(&src)?;
                 let tmp = dst.with_file_name(format!(
                     ".drydock-restage-{}",
-                    dst.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+                    dst.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default()
                 ));
                 fs::copy(&src, &tmp)?;
                 if let Ok(m) = meta.modified() {
-                    fs::File::options().write(true).open(&tmp)?.set_modified(m)?;
+                    fs::File::options()
+                        .write(true)
+                        .open(&tmp)?
+                        .set_modified(m)?;
                 }
                 fs::rename(&tmp, &dst)?;
             }

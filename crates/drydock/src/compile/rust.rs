@@ -156,7 +156,11 @@ pub fn build(
 fn cargo_home(project: &Project) -> Option<PathBuf> {
     env_value(project, "CARGO_HOME")
         .map(PathBuf::from)
-        .or_else(|| std::env::var("HOME").ok().map(|h| Path::new(&h).join(".cargo")))
+        .or_else(|| {
+            std::env::var("HOME")
+                .ok()
+                .map(|h| Path::new(&h).join(".cargo"))
+        })
 }
 
 /// What the compile depends on, before the outside inputs the build reports: `None` when it
@@ -251,11 +255,7 @@ fn fingerprint(
 /// dependencies, from the binary's dep-info, which lists every file rustc read), and the files
 /// and variables build scripts declared with `rerun-if-changed` / `rerun-if-env-changed`.
 /// `None` when that cannot be told (then nothing is cached).
-fn outside_inputs(
-    project: &Project,
-    src_dir: &Path,
-    release_dir: &Path,
-) -> Option<Vec<Outside>> {
+fn outside_inputs(project: &Project, src_dir: &Path, release_dir: &Path) -> Option<Vec<Outside>> {
     let dep_info = std::fs::read_to_string(release_dir.join(format!("{}.d", project.main))).ok()?;
     let registry = cargo_home(project).map(|h| h.join("registry"));
     let git = cargo_home(project).map(|h| h.join("git"));
