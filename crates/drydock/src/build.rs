@@ -78,6 +78,8 @@ pub struct BuildOptions {
     pub sbom: Option<crate::sbom::SbomFormat>,
     /// `--sbom-dir`: without it no SBOM is made.
     pub sbom_dir: Option<PathBuf>,
+    /// Run the compiler even when the rebuild cache has a binary for these inputs.
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -96,6 +98,8 @@ pub struct BinaryReport {
     pub go: Option<GoInfo>,
     pub tool: String,
     pub command: Option<String>,
+    /// The binary came from the rebuild cache: nothing the compiler reads changed.
+    pub cached: bool,
     pub linkage: &'static str,
     pub size: u64,
 }
@@ -231,7 +235,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     } else {
         compile::Linking::StaticOnly
     };
-    let compiled = compile::compile(&project, &ctx, &cache, ui, linking)?;
+    let compiled = compile::compile(&project, &ctx, &cache, ui, linking, !opts.no_cache)?;
     if let (Some(b), "dynamic") = (&base, compiled.info.kind) {
         let missing = b.files.missing(
             compiled.info.interp.as_deref(),
@@ -336,6 +340,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
             path: compiled.binary.clone(),
             tool: compiled.tool.clone(),
             command: compiled.command.clone(),
+            cached: compiled.cached,
             linkage: compiled.info.kind,
             size: compiled.info.size,
         },
@@ -487,7 +492,10 @@ fn build_layers(
     bin.push(Entry::file(
         &format!("{APP_DIR}/{}", project.name),
         0o555,
-        Content::Path(compiled.binary.clone()),
+        match &compiled.digest {
+            Some(d) => Content::Hashed(compiled.binary.clone(), d.clone()),
+            None => Content::Path(compiled.binary.clone()),
+        },
     ));
     specs.push(bin);
     specs

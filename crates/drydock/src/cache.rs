@@ -114,7 +114,7 @@ impl Cache {
                 });
             }
         }
-        for sub in ["blobs/sha256", "layers", "stage"] {
+        for sub in ["blobs/sha256", "layers", "stage", "compile"] {
             let p = root.join(sub);
             fs::create_dir_all(&p).map_err(|e| unusable(e.to_string()))?;
         }
@@ -170,16 +170,25 @@ impl Cache {
                 return None;
             }
         };
-        if let Err(e) = self.blobs.verify(&stored.digest) {
-            let _ = fs::remove_file(&path);
-            if let Ok(mut r) = self.repairs.lock() {
-                r.push(format!("{e}: rebuilding that layer"));
+        // A blob whose identity (size, mtime, ctime, inode) is what it was when last verified
+        // in full has not been written since: it is not read again.
+        let blob = self.blobs.blob_path(&stored.digest);
+        let mark = self.root.join("layers").join(format!("{key}.verified"));
+        let id = crate::compile::fingerprint::identity(&blob);
+        if fs::read_to_string(&mark).ok().as_deref() != Some(id.as_str()) {
+            if let Err(e) = self.blobs.verify(&stored.digest) {
+                let _ = fs::remove_file(&path);
+                let _ = fs::remove_file(&mark);
+                if let Ok(mut r) = self.repairs.lock() {
+                    r.push(format!("{e}: rebuilding that layer"));
+                }
+                return None;
             }
-            return None;
+            let _ = write_atomic(&mark, |w| w.write_all(id.as_bytes()));
         }
-        // Used now: what `cache prune` goes by.
+        // Used now: what `cache prune` goes by (the entry keeps its blob; touching the blob
+        // would also change the identity its verification mark records).
         touch(&path);
-        touch(&self.blobs.blob_path(&stored.digest));
         Some(stored)
     }
 
@@ -359,6 +368,13 @@ pub fn prune(
     for e in read(&root.join("layers"))? {
         let p = e.path();
         let Ok(m) = e.metadata() else { continue };
+        // A verification mark goes with its entry.
+        if p.extension().is_some_and(|x| x == "verified") {
+            if !p.with_extension("json").is_file() || stale(&m) {
+                let _ = fs::remove_file(&p);
+            }
+            continue;
+        }
         let stored: Option<StoredLayer> = fs::read(&p)
             .ok()
             .and_then(|t| serde_json::from_slice(&t).ok());
@@ -369,6 +385,28 @@ pub fn prune(
             }
         } else if let Some(s) = stored {
             referenced.insert(s.digest.hex().to_string());
+        }
+    }
+    // The rebuild cache's entries: stale ones go; the binaries of the rest stay.
+    for e in read(&root.join("compile"))? {
+        let p = e.path();
+        let Ok(m) = e.metadata() else { continue };
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name == "files.json" || name == "toolchains.json" {
+            continue;
+        }
+        let entry: Option<crate::compile::fingerprint::Entry> = fs::read(&p)
+            .ok()
+            .and_then(|t| serde_json::from_slice(&t).ok());
+        match entry {
+            Some(en) if !stale(&m) => {
+                referenced.insert(en.binary.hex().to_string());
+            }
+            _ => {
+                if fs::remove_file(&p).is_ok() {
+                    report.bytes_freed += m.len();
+                }
+            }
         }
     }
     // Blobs, and the temporary files of writers that died (no writer runs now: we hold the lock).

@@ -362,6 +362,9 @@ pub struct BuildArgs {
     /// Resolve the base's tag again instead of using the digest pinned in drydock.lock.
     #[arg(long)]
     pub refresh_base: bool,
+    /// Run the compiler even when nothing it reads changed (bypass the rebuild cache).
+    #[arg(long)]
+    pub no_cache: bool,
     /// Push the image to a registry, daemonless, as REF (default: the image's tag).
     #[arg(long, value_name = "REF", num_args = 0..=1, default_missing_value = "")]
     pub push: Option<String>,

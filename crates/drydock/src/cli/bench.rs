@@ -187,6 +187,7 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
             outputs,
             cache_dir: a.cache_dir.clone(),
             refresh_base: false,
+            no_cache: false,
             registry: Default::default(),
             sbom: None,
             sbom_dir: None,

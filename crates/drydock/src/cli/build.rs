@@ -47,6 +47,7 @@ pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
         outputs,
         cache_dir: a.cache_dir,
         refresh_base: a.refresh_base,
+        no_cache: a.no_cache,
         registry: a.registry.options(),
         sbom: a.sbom,
         sbom_dir: a.sbom_dir,
@@ -148,9 +149,14 @@ fn print_report(r: &BuildReport, ui: &Ui) {
     }
     let t = &r.times;
     s.push_str(&format!(
-        "  time: context {}, compile {}, layers {}, outputs {}; total {}\n",
+        "  time: context {}, compile {}{}, layers {}, outputs {}; total {}\n",
         secs(t.context_ms),
         secs(t.compile_ms),
+        if r.binary.cached {
+            " (cached: nothing the compiler reads changed)"
+        } else {
+            ""
+        },
         secs(t.layers_ms),
         secs(t.publish_ms),
         secs(t.total_ms)

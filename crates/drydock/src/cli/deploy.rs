@@ -47,6 +47,7 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
                     outputs,
                     cache_dir: a.cache_dir,
                     refresh_base: false,
+                    no_cache: false,
                     registry: a.registry.options(),
                     sbom: None,
                     sbom_dir: None,

@@ -26,6 +26,7 @@ pub fn run(a: RunArgs, ui: &Ui) -> Outcome {
             outputs: vec![Box::new(EngineLoad { engine })],
             cache_dir: a.cache_dir,
             refresh_base: false,
+            no_cache: false,
             registry: Default::default(),
             sbom: None,
             sbom_dir: None,

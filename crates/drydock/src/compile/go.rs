@@ -6,7 +6,10 @@
 //! path>` inside a private GOPATH that precedes the user's, so the import path, and with
 //! `-trimpath` every path in the binary, is the same wherever the project lives.
 
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::fingerprint::{self, FileHashes, Hasher, Outside};
 
 use super::{env_value, run, CompileError, Compiled, Linking};
 use crate::cache::Cache;
@@ -22,6 +25,7 @@ pub fn build(
     cache: &Cache,
     ui: &Ui,
     linking: Linking,
+    use_cache: bool,
 ) -> Result<Compiled, CompileError> {
     let guard = cache.stage_dir(&format!("go-{}", project.name))?;
     let gopath_mode = !super::gomod::module_mode(
@@ -58,52 +62,231 @@ pub fn build(
             source,
         })?;
     }
-    stage(ctx, &src_dir, &[])?;
     let out = guard.dir.join("out").join(&project.name);
-
-    let mut cmd = Command::new("go");
-    cmd.args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
-        .arg(&out)
-        .arg(&project.main);
-    cmd.envs(&project.build_env);
-    if env_value(project, "CGO_ENABLED").is_none() {
-        cmd.env("CGO_ENABLED", "0");
-    }
-    cmd.env("GOOS", "linux");
-    if env_value(project, "GOARCH").is_none() {
-        cmd.env("GOARCH", "amd64");
-    }
-    if let Some(gp) = &gopath {
-        let user = env_value(project, "GOPATH")
-            .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/go")))
-            .unwrap_or_default();
-        let joined = if user.is_empty() {
-            gp.display().to_string()
-        } else {
-            format!("{}:{user}", gp.display())
-        };
-        cmd.env("GOPATH", joined).env("GO111MODULE", "off");
-    }
     let display = format!(
         "go build -trimpath -ldflags='-s -w' -o {} {}",
         out.display(),
         project.main
     );
-    let go_list = gopath.is_some().then(|| super::GoListEnv {
-        dir: src_dir.clone(),
-        env: cmd
-            .get_envs()
-            .map(|(k, v)| (k.to_owned(), v.map(|v| v.to_owned())))
-            .collect(),
+    let user_gopath = env_value(project, "GOPATH")
+        .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/go")))
+        .unwrap_or_default();
+    let env = |cmd: &mut Command| {
+        cmd.envs(&project.build_env);
+        if env_value(project, "CGO_ENABLED").is_none() {
+            cmd.env("CGO_ENABLED", "0");
+        }
+        cmd.env("GOOS", "linux");
+        if env_value(project, "GOARCH").is_none() {
+            cmd.env("GOARCH", "amd64");
+        }
+        if let Some(gp) = &gopath {
+            let joined = if user_gopath.is_empty() {
+                gp.display().to_string()
+            } else {
+                format!("{}:{user_gopath}", gp.display())
+            };
+            cmd.env("GOPATH", joined).env("GO111MODULE", "off");
+        }
+    };
+
+    // The rebuild cache: the same inputs give the same binary, without the compiler.
+    let mut files = FileHashes::load(cache);
+    let key = if use_cache {
+        fingerprint(project, ctx, cache, &mut files, gopath_mode, linking)
+    } else {
+        None
+    };
+    // GOPATH-mode builds: where and with what environment `go build` runs, so the SBOM can ask
+    // `go list` which packages it compiled.
+    let go_list = gopath.is_some().then(|| {
+        let mut c = Command::new("go");
+        env(&mut c);
+        super::GoListEnv {
+            dir: src_dir.clone(),
+            env: c
+                .get_envs()
+                .map(|(k, v)| (k.to_owned(), v.map(|v| v.to_owned())))
+                .collect(),
+        }
     });
-    run(cmd, &display, &src_dir, ui, FIX)?;
+    if let Some(key) = &key {
+        if let Some((entry, blob)) = fingerprint::lookup(cache, &mut files, key) {
+            if let Ok(info) = linking.check(&blob, super::elf::FIX_GO) {
+                files.save();
+                return Ok(Compiled {
+                    binary: blob,
+                    info,
+                    tool: entry.tool.clone(),
+                    command: entry.command.clone(),
+                    go_list,
+                    cached: true,
+                    digest: Some(entry.binary),
+                    _stage: Some(guard),
+                });
+            }
+        }
+    }
+
+    stage(ctx, &src_dir, &[])?;
+    if key.is_some() {
+        fingerprint::restage_changed(&mut files, ctx, &src_dir).map_err(|source| {
+            CompileError::Io {
+                what: "staging",
+                path: src_dir.clone(),
+                source,
+            }
+        })?;
+    }
+    // In GOPATH mode, what the build used outside the context is listed alongside the build.
+    let lister = match (&key, &gopath) {
+        (Some(_), Some(_)) => {
+            let mut l = Command::new("go");
+            l.args([
+                "list",
+                "-deps",
+                "-f",
+                "{{if not .Standard}}{{.ImportPath}}\t{{.Dir}}{{range .EmbedFiles}}\t{{.}}{{end}}{{end}}",
+                &project.main,
+            ]);
+            env(&mut l);
+            l.current_dir(&src_dir)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null());
+            l.spawn().ok()
+        }
+        _ => None,
+    };
+    let mut cmd = Command::new("go");
+    cmd.args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
+        .arg(&out)
+        .arg(&project.main);
+    env(&mut cmd);
+    let built = run(cmd, &display, &src_dir, ui, FIX);
+    let listed = lister.and_then(|mut l| {
+        if built.is_err() {
+            let _ = l.kill();
+        }
+        l.wait_with_output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    });
+    built?;
     let info = linking.check(&out, super::elf::FIX_GO)?;
+    let mut digest = None;
+    if let Some(key) = &key {
+        let outside = match (&gopath, listed) {
+            (None, _) => Some(Vec::new()),
+            (Some(gp), Some(listed)) => Some(gopath_inputs(&listed, gp, &user_gopath)),
+            // Without the dependency list, the build cannot be told apart from a stale one.
+            (Some(_), None) => None,
+        };
+        if let Some(outside) = outside {
+            match fingerprint::record(
+                cache,
+                &mut files,
+                key,
+                &out,
+                outside,
+                "go build",
+                Some(display.clone()),
+            ) {
+                Ok(d) => digest = Some(d),
+                Err(e) => ui.note(&format!("not cached for the next build: {e}")),
+            }
+        }
+    }
+    files.save();
     Ok(Compiled {
         binary: out,
         info,
         tool: "go build".into(),
         command: Some(display),
         go_list,
+        cached: false,
+        digest,
         _stage: Some(guard),
     })
+}
+
+/// What the compile depends on, outside the GOPATH packages it used: `None` when it cannot be
+/// fingerprinted safely (cgo, whose C compiler and system headers are not tracked).
+fn fingerprint(
+    project: &Project,
+    ctx: &BuildContext,
+    cache: &Cache,
+    files: &mut FileHashes,
+    gopath_mode: bool,
+    linking: Linking,
+) -> Option<String> {
+    if env_value(project, "CGO_ENABLED").as_deref().unwrap_or("0") != "0" {
+        return None;
+    }
+    let go = fingerprint::which("go")?;
+    let real = go.canonicalize().unwrap_or(go.clone());
+    let id = format!(
+        "{}\n{}",
+        fingerprint::identity(&go),
+        fingerprint::identity(&real)
+    );
+    let version = fingerprint::toolchain_version(cache, &id, || {
+        let o = Command::new(&go)
+            .args(["env", "GOVERSION", "GOROOT", "GOEXPERIMENT", "GOAMD64"])
+            .env("GOTOOLCHAIN", "local")
+            .stdin(Stdio::null())
+            .output()
+            .ok()?;
+        o.status
+            .success()
+            .then(|| String::from_utf8_lossy(&o.stdout).into_owned())
+    })?;
+    let mut h = Hasher::new();
+    h.line("go");
+    h.line(&id);
+    h.line(&version);
+    h.line(&format!(
+        "{} {} {:?} gopath={gopath_mode} {linking:?}",
+        project.name, project.main, project.go_module
+    ));
+    fingerprint::hash_env(&mut h, &project.build_env);
+    // A go.work named by GOWORK may live outside the context.
+    if let Some(w) = env_value(project, "GOWORK").filter(|w| w != "off") {
+        let sha = files.hash(std::path::Path::new(&w)).ok()?;
+        h.line(&format!("gowork {w} {sha:?}"));
+    }
+    fingerprint::hash_context(&mut h, files, ctx).ok()?;
+    Some(h.finish())
+}
+
+/// The package directories a GOPATH build used outside the context (from `go list -deps`),
+/// their embedded files, and the places in earlier GOPATH entries that would shadow them.
+fn gopath_inputs(listed: &str, staged: &Path, user_gopath: &str) -> Vec<Outside> {
+    let roots: Vec<PathBuf> = std::env::split_paths(user_gopath).collect();
+    let mut out = Vec::new();
+    for line in listed.lines() {
+        let mut parts = line.split('\t');
+        let (Some(import), Some(dir)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let dir = PathBuf::from(dir);
+        if dir.starts_with(staged) {
+            continue;
+        }
+        for f in parts {
+            out.push(Outside::File(dir.join(f)));
+        }
+        // Only the private GOPATH (the context) precedes the first user entry; a package of
+        // a later entry is shadowed if an earlier one gains it.
+        for root in &roots {
+            let candidate = root.join("src").join(import);
+            if dir.starts_with(root) {
+                break;
+            }
+            out.push(Outside::Dir(candidate));
+        }
+        out.push(Outside::Dir(dir));
+    }
+    out
 }

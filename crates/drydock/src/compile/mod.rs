@@ -7,6 +7,7 @@
 //! checked to be a static ELF before anything packages it.
 
 pub mod elf;
+pub mod fingerprint;
 mod go;
 pub mod goinfo;
 pub mod gomod;
@@ -77,6 +78,10 @@ pub struct Compiled {
     /// GOPATH-mode Go builds: where and with what environment `go build` ran, so the SBOM can
     /// ask `go list` which packages it compiled.
     pub go_list: Option<GoListEnv>,
+    /// Taken from the rebuild cache: nothing the compiler reads changed since it made it.
+    pub cached: bool,
+    /// The binary's SHA-256, when known without reading it again (a cache blob).
+    pub digest: Option<crate::digest::Digest>,
     /// Held until the binary has been packaged: another build of the same project waits.
     pub _stage: Option<StageDir>,
 }
@@ -110,6 +115,7 @@ pub fn compile(
     cache: &Cache,
     ui: &Ui,
     linking: Linking,
+    use_cache: bool,
 ) -> Result<Compiled, CompileError> {
     if let Some(bin) = &project.binary {
         let info = linking
@@ -124,12 +130,14 @@ pub fn compile(
             tool: "prebuilt".into(),
             command: None,
             go_list: None,
+            cached: false,
+            digest: None,
             _stage: None,
         });
     }
     match project.language {
-        Language::Go => go::build(project, ctx, cache, ui, linking),
-        Language::Rust => rust::build(project, ctx, cache, ui, linking),
+        Language::Go => go::build(project, ctx, cache, ui, linking, use_cache),
+        Language::Rust => rust::build(project, ctx, cache, ui, linking, use_cache),
     }
     .map_err(|e| explain(e, project, ctx))
 }

@@ -1,8 +1,10 @@
 //! `cargo build` for the build stage: a static binary from the musl target when it is installed,
 //! else from the gnu target with `+crt-static` (a static-pie).
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::fingerprint::{self, FileHashes, Hasher, Outside};
 
 use super::{env_value, run, CompileError, Compiled, Linking};
 use crate::cache::Cache;
@@ -32,6 +34,7 @@ pub fn build(
     cache: &Cache,
     ui: &Ui,
     linking: Linking,
+    use_cache: bool,
 ) -> Result<Compiled, CompileError> {
     let guard = cache.stage_dir(&format!("rust-{}", project.name))?;
     let src_dir = guard.dir.join("src");
@@ -47,7 +50,40 @@ pub fn build(
         }
         _ => ctx,
     };
+    // The rebuild cache: the same inputs give the same binary, without the compiler.
+    let mut files = FileHashes::load(cache);
+    let key = if use_cache {
+        fingerprint(project, ctx, cache, &mut files, &src_dir, linking)
+    } else {
+        None
+    };
+    if let Some(key) = &key {
+        if let Some((entry, blob)) = fingerprint::lookup(cache, &mut files, key) {
+            if let Ok(info) = linking.check(&blob, super::elf::FIX_RUST) {
+                files.save();
+                return Ok(Compiled {
+                    binary: blob,
+                    info,
+                    tool: entry.tool.clone(),
+                    command: entry.command.clone(),
+                    go_list: None,
+                    cached: true,
+                    digest: Some(entry.binary),
+                    _stage: Some(guard),
+                });
+            }
+        }
+    }
     stage(ctx, &src_dir, &["target"])?;
+    if key.is_some() {
+        fingerprint::restage_changed(&mut files, ctx, &src_dir).map_err(|source| {
+            CompileError::Io {
+                what: "staging",
+                path: src_dir.clone(),
+                source,
+            }
+        })?;
+    }
     let triple = if target_installed("x86_64-unknown-linux-musl") {
         "x86_64-unknown-linux-musl"
     } else {
@@ -75,10 +111,8 @@ pub fn build(
         " -C target-feature=+crt-static --remap-path-prefix={}=/build",
         src_dir.display()
     ));
-    if let Some(home) = env_value(project, "CARGO_HOME")
-        .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/.cargo")))
-    {
-        rustflags.push_str(&format!(" --remap-path-prefix={home}=/cargo"));
+    if let Some(home) = cargo_home(project) {
+        rustflags.push_str(&format!(" --remap-path-prefix={}=/cargo", home.display()));
     }
     cmd.env("RUSTFLAGS", rustflags.trim());
     if env_value(project, "CARGO_PROFILE_RELEASE_STRIP").is_none() {
@@ -90,14 +124,200 @@ pub fn build(
     run(cmd, &display, &src_dir, ui, FIX)?;
     let out = target_dir.join(triple).join("release").join(&project.main);
     let info = linking.check(&out, super::elf::FIX_RUST)?;
+    let mut digest = None;
+    if let Some(key) = &key {
+        let release_dir = target_dir.join(triple).join("release");
+        if let Some(outside) = outside_inputs(project, &src_dir, &release_dir) {
+            match fingerprint::record(
+                cache,
+                &mut files,
+                key,
+                &out,
+                outside,
+                "cargo build",
+                Some(display.clone()),
+            ) {
+                Ok(d) => digest = Some(d),
+                Err(e) => ui.note(&format!("not cached for the next build: {e}")),
+            }
+        }
+    }
+    files.save();
     Ok(Compiled {
         binary: out,
         info,
         tool: "cargo build".into(),
         command: Some(display),
         go_list: None,
+        cached: false,
+        digest,
         _stage: Some(guard),
     })
+}
+
+fn cargo_home(project: &Project) -> Option<PathBuf> {
+    env_value(project, "CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var("HOME")
+                .ok()
+                .map(|h| Path::new(&h).join(".cargo"))
+        })
+}
+
+/// What the compile depends on, before the outside inputs the build reports: `None` when it
+/// cannot be fingerprinted safely (no Cargo.lock: every build resolves the dependencies anew).
+fn fingerprint(
+    project: &Project,
+    ctx: &BuildContext,
+    cache: &Cache,
+    files: &mut FileHashes,
+    src_dir: &Path,
+    linking: Linking,
+) -> Option<String> {
+    if !ctx.contains("Cargo.lock") {
+        return None;
+    }
+    // rustup's proxies stay the same when a toolchain or a target changes: the toolchains'
+    // own binaries and target directories identify what runs.
+    let mut id = Vec::new();
+    for tool in ["rustc", "cargo", "cc"] {
+        if let Some(p) = fingerprint::which(tool) {
+            id.push(fingerprint::identity(&p));
+            if let Ok(real) = p.canonicalize() {
+                id.push(fingerprint::identity(&real));
+            }
+        } else if tool != "cc" {
+            return None;
+        }
+    }
+    let rustup_home = std::env::var_os("RUSTUP_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".rustup")));
+    if let Some(home) = rustup_home {
+        id.push(fingerprint::identity(&home.join("settings.toml")));
+        if let Ok(rd) = std::fs::read_dir(home.join("toolchains")) {
+            let mut tcs: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+            tcs.sort();
+            for tc in tcs {
+                id.push(fingerprint::identity(&tc.join("bin").join("rustc")));
+                id.push(fingerprint::identity(&tc.join("lib").join("rustlib")));
+            }
+        }
+    }
+    let id = id.join("\n");
+    let version = fingerprint::toolchain_version(cache, &id, || {
+        let mut v = String::new();
+        for (tool, arg) in [("rustc", "-vV"), ("cargo", "-V")] {
+            let o = Command::new(tool)
+                .arg(arg)
+                .current_dir(src_dir.parent().unwrap_or(src_dir))
+                .stdin(Stdio::null())
+                .output()
+                .ok()?;
+            if !o.status.success() {
+                return None;
+            }
+            v.push_str(&String::from_utf8_lossy(&o.stdout));
+        }
+        Some(v)
+    })?;
+    let mut h = Hasher::new();
+    h.line("rust");
+    h.line(&id);
+    h.line(&version);
+    h.line(&format!(
+        "{} {} {:?} {linking:?} {}",
+        project.name,
+        project.main,
+        project.cargo.as_ref().map(|c| &c.package),
+        src_dir.display()
+    ));
+    fingerprint::hash_env(&mut h, &project.build_env);
+    // Cargo configuration outside the context: in the stage's parent directories and in
+    // CARGO_HOME (present or absent).
+    let mut configs = Vec::new();
+    for dir in src_dir.ancestors().skip(1) {
+        configs.push(dir.join(".cargo").join("config"));
+        configs.push(dir.join(".cargo").join("config.toml"));
+    }
+    if let Some(home) = cargo_home(project) {
+        configs.push(home.join("config"));
+        configs.push(home.join("config.toml"));
+    }
+    for c in configs {
+        let sha = files.hash(&c).ok()?;
+        h.line(&format!("config {} {sha:?}", c.display()));
+    }
+    fingerprint::hash_context(&mut h, files, ctx).ok()?;
+    Some(h.finish())
+}
+
+/// What the build used outside the context: the packages of source files elsewhere (path
+/// dependencies, from the binary's dep-info, which lists every file rustc read), and the files
+/// and variables build scripts declared with `rerun-if-changed` / `rerun-if-env-changed`.
+/// `None` when that cannot be told (then nothing is cached).
+fn outside_inputs(project: &Project, src_dir: &Path, release_dir: &Path) -> Option<Vec<Outside>> {
+    let dep_info = std::fs::read_to_string(release_dir.join(format!("{}.d", project.main))).ok()?;
+    let registry = cargo_home(project).map(|h| h.join("registry"));
+    let git = cargo_home(project).map(|h| h.join("git"));
+    let immutable = |p: &Path| {
+        p.starts_with(src_dir)
+            || registry.as_ref().is_some_and(|r| p.starts_with(r))
+            || git.as_ref().is_some_and(|r| p.starts_with(r))
+    };
+    let mut out = Vec::new();
+    for line in dep_info.lines() {
+        let Some((_, deps)) = line.split_once(": ") else {
+            continue;
+        };
+        // Paths are separated by spaces; a space inside one is escaped.
+        let deps = deps.replace("\\ ", "\u{0}");
+        for d in deps.split(' ').filter(|d| !d.is_empty()) {
+            let p = PathBuf::from(d.replace('\u{0}', " "));
+            if p.is_relative() || immutable(&p) {
+                continue;
+            }
+            // The whole package: its manifest and files it may add.
+            let pkg = p
+                .ancestors()
+                .skip(1)
+                .find(|a| a.join("Cargo.toml").is_file())
+                .map(Path::to_path_buf);
+            out.push(match pkg {
+                Some(dir) => Outside::Tree(dir),
+                None => Outside::File(p),
+            });
+        }
+    }
+    let build_dir = release_dir.join("build");
+    if let Ok(rd) = std::fs::read_dir(&build_dir) {
+        let mut outputs: Vec<PathBuf> = rd.flatten().map(|e| e.path().join("output")).collect();
+        outputs.sort();
+        for f in outputs {
+            let Ok(text) = std::fs::read_to_string(&f) else {
+                continue;
+            };
+            for line in text.lines() {
+                let line = line.replacen("cargo::", "cargo:", 1);
+                if let Some(p) = line.strip_prefix("cargo:rerun-if-changed=") {
+                    let p = PathBuf::from(p);
+                    if !p.is_relative() && !immutable(&p) {
+                        out.push(if p.is_dir() {
+                            Outside::Tree(p)
+                        } else {
+                            Outside::File(p)
+                        });
+                    }
+                } else if let Some(k) = line.strip_prefix("cargo:rerun-if-env-changed=") {
+                    out.push(Outside::Env(k.to_string()));
+                }
+            }
+        }
+    }
+    out.sort_by_key(|o| format!("{o:?}"));
+    out.dedup();
+    Some(out)
 }
 
 fn same_dir(a: &std::path::Path, b: &std::path::Path) -> bool {

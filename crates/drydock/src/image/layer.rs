@@ -26,6 +26,8 @@ pub const MEDIA_TYPE_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 pub enum Content {
     Bytes(Vec<u8>),
     Path(PathBuf),
+    /// A file whose SHA-256 is already known (a verified cache blob): not read again for the key.
+    Hashed(PathBuf, crate::digest::Digest),
 }
 
 #[derive(Debug, Clone)]
@@ -157,6 +159,10 @@ impl LayerSpec {
                     h.update(b"file\0");
                     h.update(crate::digest::Digest::of(b).as_str().as_bytes());
                 }
+                EntryKind::File(Content::Hashed(_, d)) => {
+                    h.update(b"file\0");
+                    h.update(d.as_str().as_bytes());
+                }
                 EntryKind::File(Content::Path(p)) => {
                     let (d, _) = sha256_file(p).map_err(|source| LayerError::Read {
                         layer: self.name.clone(),
@@ -244,7 +250,7 @@ impl LayerSpec {
                     b.append_data(&mut h, &e.path, bytes.as_slice())
                         .map_err(werr)?;
                 }
-                EntryKind::File(Content::Path(p)) => {
+                EntryKind::File(Content::Path(p) | Content::Hashed(p, _)) => {
                     let rerr = |source| LayerError::Read {
                         layer: self.name.clone(),
                         path: p.clone(),
