@@ -89,6 +89,7 @@ pub fn merge_files(base: &YamlFile, over: &YamlFile) -> YamlFile {
         docs,
         duplicates,
         partial: false,
+        header: base.header.clone(),
     }
 }
 

@@ -3,8 +3,14 @@
 
 use drydock_lint::{catalog, lint_dockerfile, LintOptions};
 
+/// Every rule's findings, the opt-in ones (DF004) too.
 fn codes(text: &str) -> Vec<&'static str> {
-    lint_dockerfile("Dockerfile", text, &LintOptions::default())
+    let mut all = LintOptions {
+        select: ["ALL".to_string()].into(),
+        ..LintOptions::default()
+    };
+    all.validate().unwrap();
+    lint_dockerfile("Dockerfile", text, &all)
         .unwrap_or_else(|e| panic!("{text:?}: {e}"))
         .into_iter()
         .map(|d| d.code)
@@ -81,10 +87,12 @@ fn suppressions_inline_file_level_and_forbidden() {
     );
     let file = "# drydock:ignore-file DF006 images for Kubernetes only\nFROM scratch\nUSER 1\n";
     assert!(!codes(file).contains(&"DF006"));
-    let opts = LintOptions {
+    let mut opts = LintOptions {
         no_suppressions: true,
+        extend_select: ["DF004".to_string()].into(),
         ..Default::default()
     };
+    opts.validate().unwrap();
     let d: Vec<_> = lint_dockerfile("Dockerfile", inline, &opts)
         .unwrap()
         .into_iter()

@@ -182,3 +182,26 @@ fn extends_follows_another_file_of_the_input() {
         "a base outside the input is not judged"
     );
 }
+
+/// A test or CI stack's credentials are the tests' own: CP007 says so as an info note where the
+/// file lives in a test or CI folder or says it is for testing or development only, and stays
+/// an error in a deployment's file.
+#[test]
+fn credentials_of_a_test_stack_are_a_note() {
+    let body = "services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: toor\n";
+    let severity = |path: &str, text: &str| -> Vec<String> {
+        let f = parse_file(path, text).unwrap();
+        lint_compose(&[f], &all_rules())
+            .into_iter()
+            .filter(|d| d.code == "CP007")
+            .map(|d| d.severity.as_str().to_string())
+            .collect()
+    };
+    assert_eq!(severity("deploy/compose.yaml", body), ["error"]);
+    assert_eq!(severity("tests/integration/mongo/compose.yaml", body), ["info"]);
+    assert_eq!(severity("ci/docker-compose.yml", body), ["info"]);
+    let dev_only = format!("# FOR TEST AND DEVELOPMENT ONLY, DO NOT USE IN PRODUCTION\n{body}");
+    assert_eq!(severity("compose.yaml", &dev_only), ["info"]);
+    let other_comment = format!("# the database of the shop\n{body}");
+    assert_eq!(severity("compose.yaml", &other_comment), ["error"]);
+}

@@ -19,6 +19,8 @@ pub struct Service<'a> {
     pub ignored: BTreeSet<String>,
     /// What the service is for (see [`purpose`]).
     pub purpose: Purpose,
+    /// Its file is a test or CI stack, by its own word or its place (see [`test_stack`]).
+    pub test_stack: bool,
 }
 
 impl Service<'_> {
@@ -108,11 +110,34 @@ pub enum Field<'a> {
     Unknown,
 }
 
+/// A Compose file that runs a project's tests or CI, not a deployment: it lives in a folder
+/// named `test`, `tests`, `e2e` or `ci` (the conventions of test suites and CI configuration),
+/// or its opening comments say it is for testing or development only. Its credentials are the
+/// test's own, which the test code must know.
+pub fn test_stack(f: &YamlFile) -> bool {
+    let in_test_folder = Path::new(&f.path)
+        .parent()
+        .into_iter()
+        .flat_map(Path::components)
+        .any(|c| {
+            matches!(
+                c.as_os_str().to_str().map(str::to_ascii_lowercase).as_deref(),
+                Some("test" | "tests" | "e2e" | "ci")
+            )
+        });
+    let header = f.header.to_ascii_lowercase();
+    let says_so = ["not use in production", "not for production", "development only", "testing only", "test and development"]
+        .iter()
+        .any(|w| header.contains(w));
+    in_test_folder || says_so
+}
+
 impl<'a> ComposeCtx<'a> {
     /// Reads the services of the files.
     pub fn new(files: &'a [YamlFile]) -> ComposeCtx<'a> {
         let mut services = Vec::new();
         for f in files {
+            let test = test_stack(f);
             for d in &f.docs {
                 if let Value::Map(entries) = &d.at("services").value {
                     for (k, v) in entries {
@@ -123,6 +148,7 @@ impl<'a> ComposeCtx<'a> {
                             node: v,
                             ignored: labels_ignore(v),
                             purpose: Purpose::Service,
+                            test_stack: test,
                         });
                     }
                 }

@@ -788,6 +788,9 @@ pub struct YamlFile {
     /// A kustomize patch: partial objects, whose absent fields come from the resources they
     /// patch.
     pub partial: bool,
+    /// The comment lines the file opens with, where authors say what a file is for ("for test
+    /// and development only").
+    pub header: String,
 }
 
 pub fn parse_file(path: &str, text: &str) -> Result<YamlFile, LintError> {
@@ -797,11 +800,19 @@ pub fn parse_file(path: &str, text: &str) -> Result<YamlFile, LintError> {
         column: e.column,
         message: e.message,
     })?;
+    let header = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| l.is_empty() || l.starts_with('#') || *l == "---")
+        .filter(|l| l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
     Ok(YamlFile {
         path: path.to_string(),
         docs: parsed.docs,
         duplicates: parsed.duplicates,
         partial: false,
+        header,
     })
 }
 

@@ -537,7 +537,7 @@ fn base_load(t: &Target, opts: &BenchOptions) -> load::Load {
 /// spinner's line, `note` a line worth printing (what a slow start waits for).
 pub fn bench(
     project: &Project,
-    binary: &std::path::Path,
+    binary_built: &std::path::Path,
     image: &str,
     image_size: u64,
     opts: &BenchOptions,
@@ -562,6 +562,25 @@ pub fn bench(
         }
     }
     env.extend(opts.env.iter().cloned());
+    // The process mode runs a copy of its own: the build's binary may be a blob of the rebuild
+    // cache, which is not executable and must not change.
+    let own = tempfile::Builder::new()
+        .prefix("drydock-bench-")
+        .tempdir()
+        .map_err(|e| BenchError::Mode {
+            mode: "process".into(),
+            what: format!("a temporary directory: {e}"),
+        })?;
+    let binary = &own.path().join(project.name.as_str());
+    std::fs::copy(binary_built, binary)
+        .and_then(|_| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(binary, std::fs::Permissions::from_mode(0o755))
+        })
+        .map_err(|e| BenchError::Mode {
+            mode: "process".into(),
+            what: format!("copying {}: {e}", binary_built.display()),
+        })?;
     let start_with = Start {
         binary,
         image,

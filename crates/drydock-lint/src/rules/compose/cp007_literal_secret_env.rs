@@ -17,6 +17,14 @@ Flags an `environment` entry with a literal value for a variable whose name says
 ## Why is this bad?
 The value sits in the Compose file, in version control and in `docker inspect`. Compose secrets mount it as a file instead.
 
+## When it does not apply
+- The value is no secret: a file path or name (`/run/secrets/db`, `kafka.pass`), a reference
+  (`${DB_PASSWORD}`, `vault:…`), or the name only looks secret (`SECRET_LOCAL_HOSTNAME`); the
+  same judgement as DF008 and KS008. An obvious placeholder (`changeme`) is an info note.
+- The file is a test or CI stack: it lives in a folder named `test`, `tests`, `e2e` or `ci`, or
+  its opening comments say it is for testing or development only ("do not use in production").
+  Its credentials are the tests' own, which the test code must know: an info note, not an error.
+
 ## Example
 ```yaml
 environment:
@@ -69,7 +77,13 @@ fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
                             .into(),
                     ),
                 );
-                out.push(secret_finding(f, kind));
+                // A test stack's credentials are the test's own: worth a note, not an error.
+                let f = secret_finding(f, kind);
+                out.push(if s.test_stack {
+                    f.downgraded(crate::diagnostic::Severity::Info)
+                } else {
+                    f
+                });
             }
         }
     }

@@ -25,8 +25,9 @@ earlier layer.
 - A RUN that installs without `apt-get update` after an earlier RUN that ran it (or ran a
   script, which may have): it uses the lists that layer downloaded and adds none to its own; the
   earlier RUN is the one flagged.
-- Stages whose layers do not reach the final image, and RUNs that keep the lists out of the layer
-  with a cache mount on /var/lib/apt.
+- Stages whose layers do not reach the final image, RUNs that keep the lists out of the layer
+  with a cache mount on /var/lib/apt, and RUNs that run a script after the download (a `*.sh`
+  or a `*clean*` program: `&& /scripts/cleanup.sh`), which may remove them.
 
 ## Example
 ```dockerfile
@@ -60,8 +61,21 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
             || cmds.iter().any(|c| {
                 c.updates_apt_lists() || c.words.iter().any(|w| w.ends_with(".sh"))
             });
-        // A cache mount keeps the lists out of the layer.
-        if cmds.iter().any(|c| c.removes_apt_lists())
+        // A cache mount keeps the lists out of the layer. A script run after the download
+        // (`&& /scripts/cleanup.sh`) may remove them: what it does is not in the Dockerfile.
+        let download = cmds
+            .iter()
+            .position(|c| c.updates_apt_lists() || c.is_apt_install());
+        let script_after = download.is_some_and(|at| {
+            cmds[at + 1..].iter().any(|c| {
+                c.words.first().is_some_and(|w| {
+                    let name = w.rsplit('/').next().unwrap_or(w);
+                    name.ends_with(".sh") || name.contains("clean")
+                })
+            })
+        });
+        if script_after
+            || cmds.iter().any(|c| c.removes_apt_lists())
             || i.flags.iter().any(|f| f.contains("/var/lib/apt"))
         {
             continue;

@@ -1,8 +1,7 @@
 use super::{at, body, final_chain, final_stage};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
-use crate::view::DockerfileCtx;
-use drydock_dockerfile::stages::Stage;
+use crate::view::{DockerfileCtx, ImagePurpose};
 use drydock_dockerfile::Keyword;
 
 pub static RULE: Rule = Rule {
@@ -53,7 +52,8 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     };
     let chain = final_chain(ctx);
     let has = |k: Keyword| chain.iter().any(|st| body(ctx, st).any(|i| i.is(k)));
-    if has(Keyword::Healthcheck) || !runs_a_service(ctx, &chain, has(Keyword::Expose)) {
+    // The shared judgement of what the image is for: only a service is probed.
+    if has(Keyword::Healthcheck) || ctx.purpose().0 != ImagePurpose::Service {
         return vec![];
     }
     vec![at(
@@ -62,123 +62,4 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         "the image runs a service and has no HEALTHCHECK".into(),
         Some("add an exec-form HEALTHCHECK that probes the service".into()),
     )]
-}
-
-/// Programs that serve, whatever their arguments.
-const SERVERS: &[&str] = &[
-    "nginx",
-    "httpd",
-    "apache2",
-    "apache2ctl",
-    "gunicorn",
-    "uvicorn",
-    "hypercorn",
-    "daphne",
-    "waitress-serve",
-    "puma",
-    "unicorn",
-    "caddy",
-    "traefik",
-    "haproxy",
-    "envoy",
-    "php-fpm",
-    "mysqld",
-    "mariadbd",
-    "postgres",
-    "mongod",
-    "redis-server",
-    "memcached",
-    "java",
-    "dotnet",
-    "node",
-    "deno",
-    "bun",
-    "supervisord",
-    "rails",
-    "flask",
-    "catalina.sh",
-    "kestrel",
-];
-
-/// Shells and REPLs: run bare, they wait for a user, not for requests.
-const INTERACTIVE: &[&str] = &[
-    "sh",
-    "bash",
-    "ash",
-    "dash",
-    "zsh",
-    "fish",
-    "python",
-    "python3",
-    "node",
-    "irb",
-    "ruby",
-    "ghci",
-    "iex",
-    "erl",
-    "php",
-    "perl",
-    "lua",
-    "psql",
-    "mysql",
-    "redis-cli",
-    "jshell",
-];
-
-fn runs_a_service(ctx: &DockerfileCtx<'_>, chain: &[&Stage], exposes: bool) -> bool {
-    // The command: the last ENTRYPOINT and CMD along the chain, the final stage's first.
-    let last = |k: Keyword| {
-        chain
-            .iter()
-            .find_map(|st| body(ctx, st).filter(|i| i.is(k)).last())
-    };
-    let mut words: Vec<String> = Vec::new();
-    for i in [last(Keyword::Entrypoint), last(Keyword::Cmd)]
-        .into_iter()
-        .flatten()
-    {
-        words.extend(
-            i.values()
-                .iter()
-                .flat_map(|v| v.split_whitespace())
-                .map(|w| w.trim_matches(['"', '\'', '[', ']', ',']).to_string()),
-        );
-    }
-    words.retain(|w| !w.is_empty());
-    // No command of its own: a base image, unless it exposes a port (the command then comes
-    // from the image it is built on, as with `FROM nginx`).
-    let Some(first) = words.first() else {
-        return exposes;
-    };
-    let program = |w: &str| w.rsplit('/').next().unwrap_or(w).to_ascii_lowercase();
-    let prog = program(first);
-    // A CLI showing its help or version.
-    if words.iter().any(|w| {
-        matches!(
-            w.as_str(),
-            "--help" | "-h" | "help" | "--version" | "version"
-        )
-    }) {
-        return false;
-    }
-    // A bare shell or REPL (`bash`, `python3`, `php -a`).
-    if INTERACTIVE.contains(&prog.as_str()) && words[1..].iter().all(|w| w.starts_with('-')) {
-        return false;
-    }
-    let serves = words.iter().any(|w| {
-        let p = program(w);
-        SERVERS.contains(&p.as_str())
-            || [
-                "serve",
-                "server",
-                "daemon",
-                "runserver",
-                "--port",
-                "--bind",
-                "--listen",
-            ]
-            .iter()
-            .any(|k| p.contains(k))
-    });
-    exposes || serves
 }

@@ -19,6 +19,11 @@ Flags `WORKDIR` with a relative path.
 A relative WORKDIR depends on the previous one, which may come from the base image and change
 with it.
 
+## When it does not apply
+After an absolute `WORKDIR` in the same stage (`WORKDIR /src` then `WORKDIR build`): the
+relative one resolves against it, not against the base image. Paths that start with a variable
+are not judged.
+
 ## Example
 ```dockerfile
 WORKDIR app
@@ -36,20 +41,28 @@ WORKDIR /app
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
-    ctx.df
-        .instructions
-        .iter()
-        .filter(|i| i.is(Keyword::Workdir))
-        .filter(|i| {
-            i.values().first().is_some_and(|p| {
-                let p = p.trim_matches('"');
-                !p.starts_with('/')
-                    && !p.starts_with('$')
-                    && !(p.len() > 2 && p.as_bytes()[1] == b':')
-            })
-        })
-        .map(|i| {
-            at(
+    let relative = |p: &str| {
+        let p = p.trim_matches('"');
+        !p.starts_with('/') && !p.starts_with('$') && !(p.len() > 2 && p.as_bytes()[1] == b':')
+    };
+    let mut out = Vec::new();
+    // After an absolute WORKDIR in the same stage, a relative one resolves against it: it no
+    // longer depends on the base image.
+    let mut anchored = false;
+    for i in &ctx.df.instructions {
+        if i.is(Keyword::From) {
+            anchored = false;
+        }
+        if !i.is(Keyword::Workdir) {
+            continue;
+        }
+        let Some(p) = i.values().first().cloned() else {
+            continue;
+        };
+        if !relative(&p) {
+            anchored = true;
+        } else if !anchored {
+            out.push(at(
                 ctx,
                 i,
                 format!("WORKDIR `{}` is relative", i.values().join(" ")),
@@ -57,7 +70,8 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
                     "use an absolute path, e.g. `WORKDIR /{}`",
                     i.values().join(" ").trim_matches('"')
                 )),
-            )
-        })
-        .collect()
+            ));
+        }
+    }
+    out
 }
