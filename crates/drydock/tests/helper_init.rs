@@ -122,7 +122,7 @@ fn kill(sig: &str, pid: u32) {
 #[test]
 fn a_drain_delay_holds_the_first_sigterm_while_the_app_serves() {
     let (_t, h) = helper();
-    let (mut child, lines) = draining(&h, "800ms");
+    let (child, lines) = draining(&h, "800ms");
     let sent = std::time::Instant::now();
     kill("TERM", child.id());
     let mut served_after = 0;
@@ -166,7 +166,7 @@ fn a_drain_delay_holds_the_first_sigterm_while_the_app_serves() {
     assert_eq!(child.wait().unwrap().code(), Some(0));
 
     // A value it cannot read is said and ignored: SIGTERM goes at once.
-    let (mut child, mut lines) = draining(&h, "3 minutes");
+    let (child, mut lines) = draining(&h, "3 minutes");
     kill("TERM", child.id());
     let sent = std::time::Instant::now();
     assert!(lines.any(|l| l.unwrap().starts_with("got-TERM")));

@@ -111,7 +111,8 @@ pub enum Field<'a> {
 }
 
 /// A Compose file that runs a project's tests or CI, not a deployment: it lives in a folder
-/// named `test`, `tests`, `e2e` or `ci` (the conventions of test suites and CI configuration),
+/// named `test`, `tests`, `testing`, `e2e`, `ci` or `*_tests` (`integration_tests`: the
+/// conventions of test suites and CI configuration),
 /// or its opening comments say it is for testing or development only. Its credentials are the
 /// test's own, which the test code must know.
 pub fn test_stack(f: &YamlFile) -> bool {
@@ -120,10 +121,11 @@ pub fn test_stack(f: &YamlFile) -> bool {
         .into_iter()
         .flat_map(Path::components)
         .any(|c| {
-            matches!(
-                c.as_os_str().to_str().map(str::to_ascii_lowercase).as_deref(),
-                Some("test" | "tests" | "e2e" | "ci")
-            )
+            let name = c.as_os_str().to_string_lossy().to_ascii_lowercase();
+            matches!(name.as_str(), "test" | "tests" | "testing" | "e2e" | "ci")
+                || ["_tests", "-tests", "_test", "-test"]
+                    .iter()
+                    .any(|s| name.ends_with(s))
         });
     let header = f.header.to_ascii_lowercase();
     let says_so = ["not use in production", "not for production", "development only", "testing only", "test and development"]

@@ -406,6 +406,15 @@ impl RegistryArgs {
             ..Default::default()
         }
     }
+
+    /// The same, saying each retry and warning on stderr (unless `--quiet`), for commands whose
+    /// registry work is one step among others (a base pulled, `--push`): no transfer bar.
+    pub fn options_reporting(&self, ui: &drydock::ui::Ui) -> drydock_oci::registry::Options {
+        drydock_oci::registry::Options {
+            events: ui.without_progress().transfer("").0,
+            ..self.options()
+        }
+    }
 }
 
 #[derive(clap::Args)]

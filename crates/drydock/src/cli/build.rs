@@ -22,7 +22,7 @@ pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
         };
         outputs.push(Box::new(drydock_oci::registry::push::RegistryPush::new(
             reference,
-            a.registry.options(),
+            a.registry.options_reporting(ui),
             Vec::new(),
         )));
     }
@@ -48,7 +48,7 @@ pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
         cache_dir: a.cache_dir,
         refresh_base: a.refresh_base,
         no_cache: a.no_cache,
-        registry: a.registry.options(),
+        registry: a.registry.options_reporting(ui),
         sbom: a.sbom,
         sbom_dir: a.sbom_dir,
     };

@@ -36,7 +36,7 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
                 };
                 outputs.push(Box::new(drydock_oci::registry::push::RegistryPush::new(
                     reference,
-                    a.registry.options(),
+                    a.registry.options_reporting(ui),
                     Vec::new(),
                 )));
             }
@@ -48,7 +48,7 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
                     cache_dir: a.cache_dir,
                     refresh_base: false,
                     no_cache: false,
-                    registry: a.registry.options(),
+                    registry: a.registry.options_reporting(ui),
                     sbom: None,
                     sbom_dir: None,
                 },

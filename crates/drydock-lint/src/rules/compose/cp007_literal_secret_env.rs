@@ -21,7 +21,8 @@ The value sits in the Compose file, in version control and in `docker inspect`. 
 - The value is no secret: a file path or name (`/run/secrets/db`, `kafka.pass`), a reference
   (`${DB_PASSWORD}`, `vault:…`), or the name only looks secret (`SECRET_LOCAL_HOSTNAME`); the
   same judgement as DF008 and KS008. An obvious placeholder (`changeme`) is an info note.
-- The file is a test or CI stack: it lives in a folder named `test`, `tests`, `e2e` or `ci`, or
+- The file is a test or CI stack: it lives in a folder named `test`, `tests`, `testing`, `e2e`,
+  `ci` or `*_tests` (`integration_tests`), or
   its opening comments say it is for testing or development only ("do not use in production").
   Its credentials are the tests' own, which the test code must know: an info note, not an error.
 

@@ -20,8 +20,10 @@ Flags a `FROM` whose image has no tag, or the `latest` tag, after expanding ARG 
 a breaking base change without any change in your repository. Pin a version tag, or a digest.
 
 ## When it does not apply
-`scratch`, an earlier stage, a digest (`@sha256:…`), and a base given by a `--build-arg` whose
-tag comes from a build argument (`FROM node:${NODE_VERSION}`, `FROM ${BASE_IMAGE}`).
+`scratch`, an earlier stage, a digest (`@sha256:…`), and a tag written as a build argument
+(`FROM node:${NODE_VERSION}`), whatever its default: the build sets it. A whole reference from a
+build argument (`FROM ${BASE_IMAGE}`) is judged by its default when it has one, as written when
+it has none (`gcr.io/${PROJECT}/app` has no tag).
 
 ## Example
 ```dockerfile
@@ -44,6 +46,15 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
     for s in &ctx.stages {
         // A base given by `--build-arg` is judged as written: `gcr.io/${PROJECT}/app` has no tag
         // whatever the project, `node:${NODE_VERSION}` has one.
+        // A tag written as a build argument (`node:${NODE_VERSION}`) is set by the build, whatever
+        // its default (often `latest`, for builds that always pass it).
+        let raw_last = s.base_raw.rsplit('/').next().unwrap_or(&s.base_raw);
+        if raw_last
+            .split_once(':')
+            .is_some_and(|(_, tag)| tag.contains('$'))
+        {
+            continue;
+        }
         let base = if s.unresolved {
             let last = s.base_raw.rsplit('/').next().unwrap_or(&s.base_raw);
             if last.contains('$') || last.contains(':') || s.base_raw.contains('@') {
