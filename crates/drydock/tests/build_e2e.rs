@@ -974,6 +974,8 @@ fn cargo_workspace_members_and_root_build_with_the_workspace_lock() {
     );
     let cache = t.path().join("cache");
     let build = |dir: &Path, extra: &[&str]| {
+        // A fresh archive for each build: drydock never replaces one holding another image.
+        let _ = std::fs::remove_file(t.path().join("img.tar"));
         run(drydock()
             .arg("build")
             .arg(dir)
