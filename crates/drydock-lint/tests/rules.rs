@@ -3,7 +3,7 @@
 
 use drydock_lint::{catalog, lint_dockerfile, LintOptions};
 
-/// Every rule's findings, the opt-in ones (DF004) too.
+/// Every rule's findings, the opt-in ones (DF024) too.
 fn codes(text: &str) -> Vec<&'static str> {
     let mut all = LintOptions {
         select: ["ALL".to_string()].into(),
@@ -89,7 +89,7 @@ fn suppressions_inline_file_level_and_forbidden() {
     assert!(!codes(file).contains(&"DF006"));
     let mut opts = LintOptions {
         no_suppressions: true,
-        extend_select: ["DF004".to_string()].into(),
+        extend_select: ["DF024".to_string()].into(),
         ..Default::default()
     };
     opts.validate().unwrap();

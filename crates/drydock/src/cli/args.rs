@@ -109,7 +109,7 @@ is kept and reported, and --force replaces it.")]
   drydock lint . --format sarif > drydock.sarif
   drydock lint . --format github   # annotations in a GitHub Actions log
   drydock lint . --ignore DF006 --fail-on error
-  drydock lint . --extend-select DF004  # an opt-in rule on top of the defaults
+  drydock lint . --extend-select DF024  # an opt-in rule on top of the defaults
   helm template charts/api | drydock lint - --stdin-filename api.yaml
 
 A file named on the command line whose kind is not known from its name is

@@ -14,8 +14,8 @@ pub static RULE: Rule = Rule {
     pod_security: None,
     doc: r#"
 ## What it does
-Flags an image that runs an application as root: its final stage's last `USER` is root (`root`,
-`0`, `0:0`), or it sets no `USER` on a base that runs as root.
+Flags an image that runs an application as root by its own word: its final stage's last `USER`
+is root (`root`, `0`, `0:0`). An image that sets no `USER` at all is DF024's (opt-in).
 
 ## Why is this bad?
 A process that runs as root in the container is root on the host's kernel: a container escape
@@ -35,23 +35,23 @@ images.
   (nginx, httpd, php-fpm, postgres, mysql, redis…).
 - It needs root by nature: a VPN's tun device, raw sockets, a packet filter, a Docker daemon
   (openvpn, wireguard, tailscale, iptables, tcpdump, nmap, dockerd…).
-- No USER is set and the base image is another publisher's (it sets its own USER, which the
-  Dockerfile does not show) or is given by `--build-arg`: the rule judges `scratch`, official
-  images, distroless, Microsoft's and Red Hat's images, whose default user is known.
 - Windows images (accounts, not uids), and a final stage built FROM another stage (it inherits
   that stage's USER).
 
 ## Example
 ```dockerfile
-FROM gcr.io/distroless/static-debian12
+FROM debian:12-slim
 COPY app /app
+USER root
+CMD ["/app"]
 ```
 
 Use instead:
 ```dockerfile
-FROM gcr.io/distroless/static-debian12
+FROM debian:12-slim
 COPY app /app
 USER 65532:65532
+CMD ["/app"]
 ```
 
 ## References
@@ -61,12 +61,27 @@ USER 65532:65532
 };
 
 fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
-    let Some(s) = final_stage(ctx) else {
-        return vec![];
-    };
+    match judge(ctx) {
+        Some(Root::Written(f)) => vec![f],
+        _ => vec![],
+    }
+}
+
+/// How an application image comes to run as root, with the finding that says so.
+pub(super) enum Root {
+    /// Its last USER is root (DF004).
+    Written(Finding),
+    /// It sets no USER on a base that runs as root (DF024).
+    Unset(Finding),
+}
+
+/// The one judgement of DF004 and DF024: whether the image runs an application as root, after
+/// every exemption both rules document.
+pub(super) fn judge(ctx: &DockerfileCtx<'_>) -> Option<Root> {
+    let s = final_stage(ctx)?;
     // Windows images have accounts, not uids; root does not apply.
     if is_windows(ctx) {
-        return vec![];
+        return None;
     }
     // A final stage built FROM another stage inherits its USER.
     if ctx
@@ -74,7 +89,7 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         .iter()
         .any(|o| o.alias.as_deref() == Some(&s.base.to_ascii_lowercase()))
     {
-        return vec![];
+        return None;
     }
     // A one-shot job runs the image's program as much as a service does.
     let purpose = ctx.purpose().0;
@@ -82,25 +97,23 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         || ctx.drops_privileges().is_some()
         || ctx.needs_root().is_some()
     {
-        return vec![];
+        return None;
     }
     let last_user = body(ctx, s).filter(|i| i.is(Keyword::User)).last();
     match last_user {
-        Some(u) if u.values().first().is_some_and(|v| is_root(v)) => {
-            vec![at(
-                ctx,
-                u,
-                "the final stage runs as root".into(),
-                Some("`USER 65532:65532` (a numeric non-root user)".into()),
-            )]
-        }
-        Some(_) => vec![],
-        None if ctx.base_runs_as_root() => vec![at(
+        Some(u) if u.values().first().is_some_and(|v| is_root(v)) => Some(Root::Written(at(
+            ctx,
+            u,
+            "the final stage runs as root".into(),
+            Some("`USER 65532:65532` (a numeric non-root user)".into()),
+        ))),
+        Some(_) => None,
+        None if ctx.base_runs_as_root() => Some(Root::Unset(at(
             ctx,
             &ctx.df.instructions[s.from],
             "the final stage sets no USER, so it runs as root".into(),
             Some("add `USER 65532:65532` before CMD/ENTRYPOINT".into()),
-        )],
-        None => vec![],
+        ))),
+        None => None,
     }
 }

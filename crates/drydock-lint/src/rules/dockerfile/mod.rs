@@ -24,6 +24,7 @@ pub mod df020_sudo;
 pub mod df021_cd_instead_of_workdir;
 pub mod df022_apt_recommends;
 pub mod df023_maintainer;
+pub mod df024_no_user;
 
 use crate::diagnostic::{Finding, Span};
 use crate::view::DockerfileCtx;
