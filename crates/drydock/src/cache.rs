@@ -67,11 +67,15 @@ pub struct Cache {
 impl Cache {
     /// The cache under `dir`, or the default location.
     pub fn open(dir: Option<&Path>) -> Result<Cache, CacheError> {
+        // Every entry a drydock cache holds (the layer cache, the rebuild cache's `compile`,
+        // the SBOM lookups): a cache another drydock process is setting up is still a cache.
         const CACHE_ENTRIES: &[&str] = &[
             "blobs",
             "layers",
             "stage",
             "bases",
+            "compile",
+            "sbom",
             "CACHEDIR.TAG",
             LOCK_FILE,
         ];
