@@ -15,7 +15,8 @@ use drydock_lint::{discover, lint_paths, LintOptions, Severity};
 
 fn corpus() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/realworld/files");
-    dir.is_dir().then(|| dir.canonicalize().expect("corpus path"))
+    dir.is_dir()
+        .then(|| dir.canonicalize().expect("corpus path"))
 }
 
 #[test]
@@ -61,8 +62,8 @@ fn judged_findings_hold_on_the_real_world_corpus() {
         if line.trim().is_empty() {
             continue;
         }
-        let j: serde_json::Value = serde_json::from_str(line)
-            .unwrap_or_else(|e| panic!("judged.jsonl:{}: {e}", n + 1));
+        let j: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("judged.jsonl:{}: {e}", n + 1));
         let key = (
             j["path"].as_str().expect("path").to_string(),
             j["code"].as_str().expect("code").to_string(),
@@ -87,8 +88,16 @@ fn judged_findings_hold_on_the_real_world_corpus() {
             other => panic!("judged.jsonl:{}: unknown verdict {other:?}", n + 1),
         }
     }
-    eprintln!("{} known false alarms still fire:\n  {}", known.len(), known.join("\n  "));
-    eprintln!("{} known misses (judged right, not reported):\n  {}", missed.len(), missed.join("\n  "));
+    eprintln!(
+        "{} known false alarms still fire:\n  {}",
+        known.len(),
+        known.join("\n  ")
+    );
+    eprintln!(
+        "{} known misses (judged right, not reported):\n  {}",
+        missed.len(),
+        missed.join("\n  ")
+    );
     assert!(counted >= 300, "only {counted} judged findings");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -179,9 +179,7 @@ impl Publisher for OciLayout {
                 Some(_) => !names_image(m, req.tag),
                 // The same image without a name again: one entry.
                 None => {
-                    m.get("annotations")
-                        .and_then(|a| a.get(REF_NAME))
-                        .is_some()
+                    m.get("annotations").and_then(|a| a.get(REF_NAME)).is_some()
                         || m.get("digest").and_then(|d| d.as_str())
                             != Some(image.manifest_digest.as_str())
                 }

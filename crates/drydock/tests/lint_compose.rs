@@ -198,10 +198,20 @@ fn credentials_of_a_test_stack_are_a_note() {
             .collect()
     };
     assert_eq!(severity("deploy/compose.yaml", body), ["error"]);
-    assert_eq!(severity("tests/integration/mongo/compose.yaml", body), ["info"]);
+    assert_eq!(
+        severity("tests/integration/mongo/compose.yaml", body),
+        ["info"]
+    );
     assert_eq!(severity("ci/docker-compose.yml", body), ["info"]);
-    assert_eq!(severity("integration_tests/kafka/docker-compose.yml", body), ["info"]);
-    assert_eq!(severity("contest/compose.yaml", body), ["error"], "a word, not a suffix");
+    assert_eq!(
+        severity("integration_tests/kafka/docker-compose.yml", body),
+        ["info"]
+    );
+    assert_eq!(
+        severity("contest/compose.yaml", body),
+        ["error"],
+        "a word, not a suffix"
+    );
     let dev_only = format!("# FOR TEST AND DEVELOPMENT ONLY, DO NOT USE IN PRODUCTION\n{body}");
     assert_eq!(severity("compose.yaml", &dev_only), ["info"]);
     let other_comment = format!("# the database of the shop\n{body}");

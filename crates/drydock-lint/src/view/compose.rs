@@ -128,9 +128,15 @@ pub fn test_stack(f: &YamlFile) -> bool {
                     .any(|s| name.ends_with(s))
         });
     let header = f.header.to_ascii_lowercase();
-    let says_so = ["not use in production", "not for production", "development only", "testing only", "test and development"]
-        .iter()
-        .any(|w| header.contains(w));
+    let says_so = [
+        "not use in production",
+        "not for production",
+        "development only",
+        "testing only",
+        "test and development",
+    ]
+    .iter()
+    .any(|w| header.contains(w));
     in_test_folder || says_so
 }
 

@@ -516,7 +516,10 @@ impl<'a> DockerfileCtx<'a> {
                 "--help" | "-h" | "help" | "--version" | "version" | "--info"
             )
         }) {
-            return (ImagePurpose::Tool, "its command shows help or a version".into());
+            return (
+                ImagePurpose::Tool,
+                "its command shows help or a version".into(),
+            );
         }
         let idle = (run.iter().any(|w| w == "tail") && run.iter().any(|w| w == "/dev/null"))
             || (first == "sleep" && run.iter().any(|w| w == "infinity" || w.len() > 4))
@@ -563,7 +566,10 @@ impl<'a> DockerfileCtx<'a> {
             let p = program(w);
             tests.contains(&p.as_str()) || p.ends_with("_test") || p.starts_with("test_")
         }) {
-            return (ImagePurpose::Job, "it runs tests or a migration once".into());
+            return (
+                ImagePurpose::Job,
+                "it runs tests or a migration once".into(),
+            );
         }
         // A single-stage app on a toolchain image builds its program and runs it: not a tool.
         let own_program = first_word_is_relative(&run) || self.builds_app();

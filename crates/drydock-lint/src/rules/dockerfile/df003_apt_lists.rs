@@ -58,9 +58,9 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         let cmds = run_commands(i);
         let earlier = lists_from_earlier;
         lists_from_earlier = lists_from_earlier
-            || cmds.iter().any(|c| {
-                c.updates_apt_lists() || c.words.iter().any(|w| w.ends_with(".sh"))
-            });
+            || cmds
+                .iter()
+                .any(|c| c.updates_apt_lists() || c.words.iter().any(|w| w.ends_with(".sh")));
         // A cache mount keeps the lists out of the layer. A script run after the download
         // (`&& /scripts/cleanup.sh`) may remove them: what it does is not in the Dockerfile.
         let download = cmds
@@ -86,15 +86,13 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         let fix = Some("end the same RUN with `&& rm -rf /var/lib/apt/lists/*`".into());
         let update = cmds.iter().find(|c| c.updates_apt_lists());
         match cmds.iter().find(|c| c.is_apt_install()) {
-            Some(c) if update.is_some() || !earlier => {
-                out.push(at_command(
-                    ctx,
-                    i,
-                    c,
-                    "packages are installed but /var/lib/apt/lists stays in the layer".into(),
-                    fix,
-                ))
-            }
+            Some(c) if update.is_some() || !earlier => out.push(at_command(
+                ctx,
+                i,
+                c,
+                "packages are installed but /var/lib/apt/lists stays in the layer".into(),
+                fix,
+            )),
             Some(_) => {}
             None => {
                 if let Some(u) = update {
