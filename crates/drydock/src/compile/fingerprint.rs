@@ -386,6 +386,31 @@ pub fn lookup(cache: &Cache, files: &mut FileHashes, key: &str) -> Option<(Entry
 }
 
 /// Stores the binary as a blob and records the entry (both written atomically).
+/// [`record`], a failure said as a note: the build stands, only the next one compiles again.
+#[allow(clippy::too_many_arguments)]
+pub fn remember(
+    cache: &Cache,
+    files: &mut FileHashes,
+    key: &str,
+    binary: &Path,
+    outside: Vec<Outside>,
+    tool: &str,
+    command: &str,
+    ui: &crate::ui::Ui,
+) -> Option<Digest> {
+    record(
+        cache,
+        files,
+        key,
+        binary,
+        outside,
+        tool,
+        Some(command.to_string()),
+    )
+    .map_err(|e| ui.note(&format!("not cached for the next build: {e}")))
+    .ok()
+}
+
 pub fn record(
     cache: &Cache,
     files: &mut FileHashes,

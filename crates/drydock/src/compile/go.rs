@@ -184,18 +184,9 @@ pub fn build(
             (Some(_), None) => None,
         };
         if let Some(outside) = outside {
-            match fingerprint::record(
-                cache,
-                &mut files,
-                key,
-                &out,
-                outside,
-                "go build",
-                Some(display.clone()),
-            ) {
-                Ok(d) => digest = Some(d),
-                Err(e) => ui.note(&format!("not cached for the next build: {e}")),
-            }
+            digest = fingerprint::remember(
+                cache, &mut files, key, &out, outside, "go build", &display, ui,
+            );
         }
     }
     files.save();

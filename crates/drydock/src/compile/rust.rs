@@ -128,18 +128,16 @@ pub fn build(
     if let Some(key) = &key {
         let release_dir = target_dir.join(triple).join("release");
         if let Some(outside) = outside_inputs(project, &src_dir, &release_dir) {
-            match fingerprint::record(
+            digest = fingerprint::remember(
                 cache,
                 &mut files,
                 key,
                 &out,
                 outside,
                 "cargo build",
-                Some(display.clone()),
-            ) {
-                Ok(d) => digest = Some(d),
-                Err(e) => ui.note(&format!("not cached for the next build: {e}")),
-            }
+                &display,
+                ui,
+            );
         }
     }
     files.save();
