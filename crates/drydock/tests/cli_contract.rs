@@ -411,13 +411,7 @@ fn relative_paths_are_from_the_working_directory() {
     let proj = t.path().join("binproj");
     std::fs::create_dir(&proj).unwrap();
     // Any static binary will do: the helper drydock's build script made.
-    let target = Path::new(env!("CARGO_BIN_EXE_drydock")).parent().unwrap();
-    let helper = std::fs::read_dir(target.join("build"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join("out/drydock-helper"))
-        .find(|p| p.is_file())
-        .expect("the helper built by build.rs");
+    let helper = a_static_binary();
     std::fs::copy(&helper, proj.join("run.bin")).unwrap();
     let out = run_ok(drydock().current_dir(t.path()).args([
         "build",
@@ -932,13 +926,13 @@ fn one_error_shows_one_fix() {
     }
 }
 
-/// The static helper drydock's build script made: any static binary will do for --binary.
+/// The static amd64 helper drydock's build script made: any static binary will do for --binary.
 fn a_static_binary() -> std::path::PathBuf {
     let target = Path::new(env!("CARGO_BIN_EXE_drydock")).parent().unwrap();
     std::fs::read_dir(target.join("build"))
         .unwrap()
         .filter_map(|e| e.ok())
-        .map(|e| e.path().join("out/drydock-helper"))
+        .map(|e| e.path().join("out/drydock-helper-amd64"))
         .find(|p| p.is_file())
         .expect("the helper built by build.rs")
 }
