@@ -926,13 +926,13 @@ fn one_error_shows_one_fix() {
     }
 }
 
-/// The static amd64 helper drydock's build script made: any static binary will do for --binary.
+/// The static x86_64 helper drydock's build script made: any static binary will do for --binary.
 fn a_static_binary() -> std::path::PathBuf {
     let target = Path::new(env!("CARGO_BIN_EXE_drydock")).parent().unwrap();
     std::fs::read_dir(target.join("build"))
         .unwrap()
         .filter_map(|e| e.ok())
-        .map(|e| e.path().join("out/drydock-helper-amd64"))
+        .map(|e| e.path().join("out/drydock-helper-x86_64"))
         .find(|p| p.is_file())
         .expect("the helper built by build.rs")
 }
