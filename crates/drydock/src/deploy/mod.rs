@@ -85,7 +85,7 @@ impl GeneratedFile {
     }
 }
 
-/// Where the Compose bundle's TLS certificate comes from.
+/// Where the TLS key pair of the Compose bundle's and the Swarm stack's proxy comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Tls {
     /// Certificates you put in compose/certs/ (tls.crt, tls.key).
@@ -116,7 +116,7 @@ pub enum DeployError {
 pub struct DeployImage {
     /// For Kubernetes: what a cluster pulls (`name:tag@sha256:…`, or `--image` as given).
     pub reference: String,
-    /// For Compose against the local engine: what that engine has (`name:tag`).
+    /// For Compose and Swarm, against the local engine: what that engine has (`name:tag`).
     pub local: String,
     /// The manifest digest, when drydock built the image.
     pub digest: Option<String>,
@@ -361,8 +361,8 @@ pub fn deploy(
             source: e.error,
         })?;
         if s.mode == 0o600 {
-            // The proxy reads the key as uid 65532 through the bind mount. As root, hand it
-            // over; otherwise the header of compose.yaml says what to do.
+            // The Compose proxy reads the key as uid 65532 through a bind mount. As root, hand
+            // it over; otherwise the header of compose.yaml says what to do.
             let _ = std::os::unix::fs::chown(&s.path, Some(65532), Some(65532));
         }
         new_record.files.insert(s.name, s.hash);
