@@ -1,8 +1,31 @@
-//! A best-practice Dockerfile, for teams that keep `docker build`: multi-stage, a static binary,
-//! dependency layers before sources, a minimal non-root base, the service port only.
+//! A best-practice Dockerfile (`docker/`), for teams that keep `docker build`: multi-stage, a
+//! static binary, dependency layers before sources, a minimal non-root base, the service port
+//! only.
 
+use super::{Bundle, Context, DeployError, GeneratedFile};
 use crate::config::Language;
 use crate::project::Project;
+
+/// The Dockerfile and its .dockerignore: docker/Dockerfile, docker/Dockerfile.dockerignore.
+pub struct Dockerfile;
+
+impl Bundle for Dockerfile {
+    fn files(&self, cx: &Context) -> Result<Vec<GeneratedFile>, DeployError> {
+        Ok(vec![
+            GeneratedFile::new("docker/Dockerfile", dockerfile(cx.project)),
+            // BuildKit reads <Dockerfile>.dockerignore beside the Dockerfile before the
+            // context's own .dockerignore.
+            GeneratedFile::new(
+                "docker/Dockerfile.dockerignore",
+                crate::init::render_dockerignore(cx.project.language),
+            ),
+        ])
+    }
+
+    fn notes(&self, p: &Project) -> Vec<String> {
+        dockerfile_note(p).into_iter().collect()
+    }
+}
 
 /// The minimal runtime base: CA certificates, tzdata, /tmp and the nonroot user (65532).
 pub const RUNTIME_BASE: &str = "gcr.io/distroless/static-debian12:nonroot";

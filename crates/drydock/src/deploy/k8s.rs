@@ -1,4 +1,4 @@
-//! Kubernetes manifests from the typed API structs of k8s-openapi: a Deployment that passes
+//! Kubernetes manifests (`kubernetes/`) from the typed API structs of k8s-openapi: a Deployment that passes
 //! the Pod Security Standards "restricted" profile, a Service for the app port only, a
 //! HorizontalPodAutoscaler, a PodDisruptionBudget, an Ingress with TLS and a NetworkPolicy that
 //! admits only the ingress controller.
@@ -28,9 +28,27 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::{Bundle, Context, DeployError, GeneratedFile};
 use crate::config::Language;
 use crate::project::Project;
 use crate::quantity::{format_cpu, format_memory};
+
+/// The Kubernetes manifests: kubernetes/*.yaml, referring to the image as a cluster pulls it.
+pub struct Kubernetes;
+
+impl Bundle for Kubernetes {
+    fn files(&self, cx: &Context) -> Result<Vec<GeneratedFile>, DeployError> {
+        let manifests =
+            manifests(cx.project, &cx.image.reference).map_err(|e| DeployError::Yaml {
+                what: "Kubernetes manifests".into(),
+                message: e.to_string(),
+            })?;
+        Ok(manifests
+            .into_iter()
+            .map(|(name, yaml)| GeneratedFile::new(format!("kubernetes/{name}"), yaml))
+            .collect())
+    }
+}
 
 /// The name of the container port, used by probes and the Service.
 const PORT_NAME: &str = "http";
@@ -412,7 +430,6 @@ pub fn network_policy(p: &Project) -> NetworkPolicy {
             }]),
             ..Default::default()
         }),
-        ..Default::default()
     }
 }
 
