@@ -115,6 +115,7 @@ pub fn lint_paths(found: &Discovered, opts: &LintOptions) -> LintRun {
     run
 }
 
+/// Lints one Dockerfile file, its build context found as `contexts` finds it.
 pub fn lint_file(path: &Path, opts: &LintOptions) -> Result<Vec<Diagnostic>, LintError> {
     lint_dockerfile_file(path, None, opts).map(|(d, _)| d)
 }
