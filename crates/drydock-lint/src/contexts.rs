@@ -175,7 +175,11 @@ mod tests {
         let d = t.path();
         write(d, "src/main.go", "package main\n");
         write(d, "go.mod", "module x\n");
-        write(d, "docker/app.Dockerfile", "FROM scratch\nCOPY src/ /app/\n");
+        write(
+            d,
+            "docker/app.Dockerfile",
+            "FROM scratch\nCOPY src/ /app/\n",
+        );
         write(d, "tools/Dockerfile", "FROM scratch\nCOPY . /x/\n");
         write(d, "deploy/docker/Dockerfile", "FROM scratch\nCOPY . /x/\n");
         write(d, "deploy/docker/Dockerfile.dockerignore", "*.md\n");
@@ -193,7 +197,11 @@ mod tests {
         assert_eq!(context(d, "tools/Dockerfile"), Some("tools".into()));
         assert_eq!(context(d, "deploy/docker/Dockerfile"), Some("".into()));
         // A root that lacks it too: no guess.
-        write(d, "docker/other.Dockerfile", "FROM scratch\nCOPY lib/ /app/\n");
+        write(
+            d,
+            "docker/other.Dockerfile",
+            "FROM scratch\nCOPY lib/ /app/\n",
+        );
         assert_eq!(context(d, "docker/other.Dockerfile"), None);
     }
 }

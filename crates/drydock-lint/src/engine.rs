@@ -1,7 +1,7 @@
-//! The engine: lints what [`crate::discover`] found or what came on stdin. It reads each file
-//! (`read`), finds each Dockerfile's build context (`contexts`), and hands the parsed input to
-//! the runner ([`crate::runner`]), which runs the rules; [`LintRun`] is what it looked at and
-//! found, which the output module renders and summarises.
+//! The engine: lints what [`crate::discover`](mod@crate::discover) found or what came on
+//! stdin. It reads each file (`read`), finds each Dockerfile's build context (`contexts`), and
+//! hands the parsed input to the runner ([`crate::runner`]), which runs the rules; [`LintRun`]
+//! is what it looked at and found, which the output module renders and summarises.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,12 +1,12 @@
 //! drydock's linter: Dockerfiles, `.dockerignore`, Kubernetes manifests and Compose files checked
 //! against the practices.
 //!
-//! The pipeline: [`discover`] finds the files; [`engine`] reads each one (`read`: encodings,
-//! and what stdin holds), finds each Dockerfile's build context (`contexts`) and parses it; the
-//! [`runner`] runs the rules of the [`catalog`] on it (one file per rule under [`rules`], each
-//! seeing a typed view of the file, never the filesystem), [`options`] and [`suppress`] deciding
-//! what is reported; [`output`] renders the diagnostics (text, JSON, SARIF, GitHub annotations)
-//! and the run's summary.
+//! The pipeline: [`discover`](mod@discover) finds the files; [`engine`] reads each one (`read`:
+//! encodings, and what stdin holds), finds each Dockerfile's build context (`contexts`) and
+//! parses it; the [`runner`] runs the rules of the [`catalog`] on it (one file per rule under
+//! [`rules`], each seeing a typed view of the file, never the filesystem), [`options`] and
+//! [`suppress`] deciding what is reported; [`output`] renders the diagnostics (text, JSON,
+//! SARIF, GitHub annotations) and the run's summary.
 //!
 //! ```
 //! use drydock_lint::{lint_dockerfile, LintOptions};

@@ -7,7 +7,7 @@ use crate::diagnostic::Severity;
 use crate::error::LintError;
 pub use crate::policy::{PodSecurity, SecretEnvStance};
 
-/// Which rules run and how severe they are: drydock.toml's [lint] and the command line.
+/// Which rules run and how severe they are: drydock.toml's `[lint]` and the command line.
 #[derive(Debug, Clone, Default)]
 pub struct LintOptions {
     /// Only these codes (empty: the default selection, every rule not in `catalog::OPT_IN`).
