@@ -14,7 +14,7 @@
 //!   Dockerfile rules judge it.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use drydock_dockerfile::{Dockerfile, Keyword};
 use drydock_dockerignore::context::{self, BuildContext, ContextError};
@@ -113,11 +113,25 @@ fn found(path: &Path, df: &Dockerfile) -> Option<PathBuf> {
 /// The nearest folder above a Dockerfile, within the path as given, with drydock.toml: the
 /// root of its drydock project.
 fn project_root(dockerfile: &Path) -> Option<PathBuf> {
-    let n = normalize(dockerfile);
+    folders_above(dockerfile)
+        .into_iter()
+        .find(|d| d.join("drydock.toml").is_file())
+}
+
+/// The folders above a path, nearest first, within the path as given: `deploy/docker`,
+/// `deploy` and the current folder (``) for `deploy/docker/Dockerfile`; `../../a` and `../..`
+/// for `../../a/Dockerfile` (`..` and the current folder are not above it).
+fn folders_above(path: &Path) -> Vec<PathBuf> {
+    let n = normalize(path);
+    let up = n
+        .components()
+        .take_while(|c| *c == Component::ParentDir)
+        .count();
     n.ancestors()
         .skip(1)
-        .find(|d| d.join("drydock.toml").is_file())
+        .take_while(|d| d.components().count() >= up)
         .map(Path::to_path_buf)
+        .collect()
 }
 
 /// `<Dockerfile>.dockerignore` beside the Dockerfile, when there is one.
@@ -167,6 +181,20 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         let df = drydock_dockerfile::parse(&text).unwrap();
         found(&path, &df).map(|c| c.strip_prefix(dir).unwrap().to_path_buf())
+    }
+
+    #[test]
+    fn folders_above_stay_above() {
+        let above = |p: &str| -> Vec<PathBuf> { folders_above(Path::new(p)) };
+        assert_eq!(
+            above("deploy/docker/Dockerfile"),
+            [PathBuf::from("deploy/docker"), "deploy".into(), "".into()]
+        );
+        assert_eq!(
+            above("../../a/Dockerfile"),
+            [PathBuf::from("../../a"), "../..".into()]
+        );
+        assert_eq!(above("/p/Dockerfile"), [PathBuf::from("/p"), "/".into()]);
     }
 
     #[test]
