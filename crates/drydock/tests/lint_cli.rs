@@ -753,6 +753,11 @@ fn dockerignore_rules_use_the_real_build_context() {
         "services:\n  app:\n    build:\n      context: .\n      dockerfile: docker/app.Dockerfile\n",
     );
     assert_eq!(di(d), ["DI003"]);
+    // Without Compose, in a drydock project: a Dockerfile whose folder lacks what it copies is
+    // built from the project's root (drydock.toml's folder), which holds it.
+    std::fs::remove_file(d.join("compose.yaml")).unwrap();
+    write(d, "drydock.toml", "");
+    assert_eq!(di(d), ["DI003"]);
 }
 
 /// A file that cannot be linted is in every machine-readable output, beside the findings of
