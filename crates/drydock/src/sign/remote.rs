@@ -4,7 +4,7 @@
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use serde::Serialize;
 
-use drydock_oci::registry::{pull_scopes, push::push, Client, Req};
+use drydock_oci::registry::{pull_scopes, push::push, Client, Method, Req};
 use drydock_oci::{Digest, DirStore, Format, Image, Layer};
 
 use super::payload::{self, Rejection, SignatureLayer};
@@ -26,7 +26,7 @@ pub fn get_manifest(
     reference: &str,
 ) -> Result<Option<Vec<u8>>, SignError> {
     let req = Req {
-        method: "GET",
+        method: Method::GET,
         url: client.url(repository, &format!("manifests/{reference}")),
         headers: vec![("accept", ACCEPT.into())],
         body: None,
@@ -71,7 +71,7 @@ pub fn resolve(client: &Client, repository: &str, reference: &str) -> Result<Dig
 
 fn get_blob(client: &Client, repository: &str, digest: &Digest) -> Result<Vec<u8>, SignError> {
     let req = Req {
-        method: "GET",
+        method: Method::GET,
         url: client.url(repository, &format!("blobs/{digest}")),
         headers: vec![],
         body: None,
