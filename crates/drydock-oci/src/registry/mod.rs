@@ -204,6 +204,13 @@ pub enum RegistryError {
     Store(#[from] StoreError),
 }
 
+impl RegistryError {
+    /// The registry has nothing under the name asked for (HTTP 404).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, RegistryError::Status { status: 404, .. })
+    }
+}
+
 /// Whether a registry host is this machine (Docker treats these as insecure registries).
 pub fn is_loopback(host: &str) -> bool {
     let h = host
@@ -274,6 +281,9 @@ impl Reply {
             .unwrap_or_default()
     }
 }
+
+/// The manifest media types drydock reads (OCI and Docker; images and indexes), for `Accept`.
+pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
 /// One request, described so that it can be sent again.
 pub struct Req<'a> {
@@ -418,6 +428,46 @@ impl Client {
             message: r.message(),
             fix: fix.to_string(),
         }
+    }
+
+    /// `GET` of the manifest (or index) `reference` names: a tag or a digest.
+    pub fn manifest_request<'a>(&self, repository: &'a str, reference: &str) -> Req<'a> {
+        Req {
+            method: Method::GET,
+            url: self.url(repository, &format!("manifests/{reference}")),
+            headers: vec![("accept", MANIFEST_ACCEPT.into())],
+            body: None,
+            scopes: pull_scopes(repository),
+            what: format!("manifest {reference}"),
+            repository,
+        }
+    }
+
+    /// `GET` of a blob.
+    pub fn blob_request<'a>(&self, repository: &'a str, digest: &crate::Digest) -> Req<'a> {
+        Req {
+            method: Method::GET,
+            url: self.url(repository, &format!("blobs/{digest}")),
+            headers: vec![],
+            body: None,
+            scopes: pull_scopes(repository),
+            what: format!("blob {digest}"),
+            repository,
+        }
+    }
+
+    /// What `req` gets, whole, for small things (a manifest, a signature): at most `limit`
+    /// bytes. Any status but 200 is a [`RegistryError::Status`] with `fix`
+    /// ([`RegistryError::is_not_found`] tells a 404).
+    pub fn fetch(&self, req: &Req<'_>, limit: u64, fix: &str) -> Result<Vec<u8>, RegistryError> {
+        let r = self.send(req)?;
+        if r.status != 200 {
+            return Err(self.status_error(req, r, fix));
+        }
+        r.bytes(limit).map_err(|e| RegistryError::Invalid {
+            registry: self.registry.clone(),
+            problem: format!("reading {}: {e}", req.what),
+        })
     }
 
     /// Streams a reply's body into a writer, hashing it; returns its digest and size.
