@@ -10,9 +10,9 @@
 //! This module is the client and its surface: [`Client`], its [`Options`] and [`Event`]s, the
 //! [`Req`] it sends and the [`Reply`] it gets, its errors, and the API's URLs and scopes. The
 //! work is in its modules, one job each:
-//! - [`transport`]: sending a request once (ureq, with the TLS of [`tls`]);
+//! - `transport.rs`: sending a request once (ureq, with the TLS of [`tls`]);
 //! - [`tls`]: which certificates are trusted, the verifier, the handshake, TLS errors in words;
-//! - [`retry`]: sending again after a transient failure;
+//! - `retry.rs`: sending again after a transient failure;
 //! - [`auth`]: the authentication handshake ([`Client::send`]: Basic, or a Bearer token);
 //! - [`credentials`]: where credentials are found, stored and removed;
 //! - [`pull`] and [`push`]: images, on top of the client.
@@ -240,6 +240,7 @@ pub struct Client {
     transport: transport::Transport,
     /// The registry as references name it (for messages and credentials).
     pub registry: String,
+    /// `https://host` or `http://host`, as [`Client::connect`] settled it.
     base: String,
     auth: auth::Auth,
     pub options: Options,
