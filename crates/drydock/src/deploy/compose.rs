@@ -66,7 +66,7 @@ pub struct HealthcheckDef {
 impl HealthcheckDef {
     /// The helper's probe of the app's health path, on the project's timings (Compose and Swarm).
     pub fn helper_probe(p: &Project) -> HealthcheckDef {
-        let h = &p.health;
+        let h = &p.image.health;
         HealthcheckDef {
             test: vec![
                 "CMD".into(),
@@ -113,16 +113,16 @@ fn hardened(image: String) -> ServiceDef {
 }
 
 pub fn compose(p: &Project, image: &str, https_port: u16) -> ComposeFile {
-    let r = &p.resources;
+    let r = &p.runtime.resources;
     let mut app = hardened(image.to_string());
-    app.user = Some(format!("{}:{}", p.user.0, p.user.1));
+    app.user = Some(format!("{}:{}", p.image.user.0, p.image.user.1));
     app.tmpfs = vec!["/tmp:size=64m,mode=1777".into()];
     app.cpus = Some(crate::quantity::cpus_flag(r.cpu_limit_milli));
     app.mem_limit = Some(format!("{}b", r.memory_limit));
     app.mem_reservation = Some(format!("{}b", r.memory_request));
-    app.environment = p.env.clone();
+    app.environment = p.image.env.clone();
     let mut secrets = BTreeMap::new();
-    for s in &p.secrets {
+    for s in &p.deploy.secrets {
         // Compose mounts secrets as files; the app reads <VAR>_FILE (as the examples do).
         app.environment
             .insert(format!("{}_FILE", s.env), format!("/run/secrets/{}", s.key));
@@ -135,13 +135,13 @@ pub fn compose(p: &Project, image: &str, https_port: u16) -> ComposeFile {
         );
     }
     app.expose = vec![p.port.to_string()];
-    if p.helper {
+    if p.image.helper {
         app.healthcheck = Some(HealthcheckDef::helper_probe(p));
     } else {
         // Without the helper the image has no probe tool; the header of compose.yaml says so.
         app.labels = BTreeMap::from([("drydock.dev/ignore".to_string(), "CP006".to_string())]);
     }
-    app.stop_grace_period = Some(dur(p.shutdown_grace));
+    app.stop_grace_period = Some(dur(p.runtime.shutdown_grace));
 
     let mut proxy = hardened("${NGINX_IMAGE:-nginx:1.27}".into());
     proxy.tmpfs = vec!["/tmp:size=16m,mode=1777".into()];
@@ -155,7 +155,7 @@ pub fn compose(p: &Project, image: &str, https_port: u16) -> ComposeFile {
     ];
     proxy.cpus = Some("0.5".into());
     proxy.mem_limit = Some("64m".into());
-    let condition = if p.helper {
+    let condition = if p.image.helper {
         "service_healthy"
     } else {
         "service_started"

@@ -186,11 +186,11 @@ struct Output {
 /// The end of a bundle's header sentence: where each secret's value goes, and the variable the
 /// app reads it through (`lead` introduces the list).
 fn secrets_comment(p: &Project, lead: &str) -> String {
-    if p.secrets.is_empty() {
+    if p.deploy.secrets.is_empty() {
         return ".\n".into();
     }
     let mut out = format!(", and each secret's value in secrets/<key>{lead}");
-    for s in &p.secrets {
+    for s in &p.deploy.secrets {
         out.push_str(&format!(
             "#   secrets/{}  ->  {} (the app reads {}_FILE)\n",
             s.key, s.env, s.env
@@ -219,7 +219,7 @@ pub fn https_port() -> Result<u16, DeployError> {
 /// loudly when the app's sources never mention `<VAR>_FILE`.
 fn secret_file_notes(p: &Project) -> Vec<String> {
     let sources = source_text(&p.root);
-    p.secrets
+    p.deploy.secrets
         .iter()
         .map(|s| {
             let file_var = format!("{}_FILE", s.env);
@@ -325,7 +325,7 @@ pub fn deploy(
                     None => head.push_str(&format!("# The app image: {}\n", image.local)),
                 }
                 head.push_str("# The proxy has no healthcheck (drydock lint's CP006 is ignored on it): nginx images carry no\n# probe tool. Compose restarts it if it exits");
-                head.push_str(if p.helper {
+                head.push_str(if p.image.helper {
                     ", and the app behind it is health-checked.\n"
                 } else {
                     ". The app has no health check either: it was built\n# without drydock-helper (helper = false), and scratch has no probe tool; the proxy waits only\n# for it to start.\n"
@@ -373,7 +373,7 @@ pub fn deploy(
                 // context's own .dockerignore.
                 push(
                     out.join("docker/Dockerfile.dockerignore"),
-                    crate::init::render_dockerignore(p.language),
+                    crate::init::render_dockerignore(p.build.language),
                 );
             }
         }
@@ -390,7 +390,7 @@ pub fn deploy(
             });
             continue;
         }
-        let hosts: Vec<String> = p.ingress.host.iter().cloned().collect();
+        let hosts: Vec<String> = p.deploy.ingress.host.iter().cloned().collect();
         let (cert, k) =
             compose::self_signed(&hosts).map_err(|e| DeployError::Certificate(e.to_string()))?;
         files.push(Output {

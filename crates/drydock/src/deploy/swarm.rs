@@ -38,13 +38,17 @@ const DRAIN: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The stack file (`docker stack deploy -c stack.yaml NAME`).
 pub fn stack(p: &Project, image: &str, https_port: u16) -> Value {
-    let r = &p.resources;
-    let mut app = hardened(image, &format!("{}:{}", p.user.0, p.user.1));
-    let mut env: serde_json::Map<String, Value> =
-        p.env.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let r = &p.runtime.resources;
+    let mut app = hardened(image, &format!("{}:{}", p.image.user.0, p.image.user.1));
+    let mut env: serde_json::Map<String, Value> = p
+        .image
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
     let mut secrets = serde_json::Map::new();
     let mut app_secrets = Vec::new();
-    for s in &p.secrets {
+    for s in &p.deploy.secrets {
         env.insert(
             format!("{}_FILE", s.env),
             json!(format!("/run/secrets/{}", s.key)),
@@ -55,7 +59,7 @@ pub fn stack(p: &Project, image: &str, https_port: u16) -> Value {
             json!({"file": format!("./secrets/{}", s.key)}),
         );
     }
-    if p.helper {
+    if p.image.helper {
         env.insert("DRYDOCK_DRAIN_DELAY".into(), json!(dur(DRAIN)));
     }
     app["environment"] = Value::Object(env);
@@ -63,7 +67,7 @@ pub fn stack(p: &Project, image: &str, https_port: u16) -> Value {
         app["secrets"] = json!(app_secrets);
     }
     app["volumes"] = json!([tmpfs(64 << 20)]);
-    if p.helper {
+    if p.image.helper {
         let hc = HealthcheckDef::helper_probe(p);
         app["healthcheck"] = serde_json::to_value(hc).expect("a health check serialises");
     } else {
@@ -71,11 +75,16 @@ pub fn stack(p: &Project, image: &str, https_port: u16) -> Value {
         app["labels"] = json!({"drydock.dev/ignore": "CP006"});
     }
     // The drain comes before the app's own grace (SIGTERM reaches it only after the drain).
-    let grace = p.shutdown_grace + if p.helper { DRAIN } else { Default::default() };
+    let grace = p.runtime.shutdown_grace
+        + if p.image.helper {
+            DRAIN
+        } else {
+            Default::default()
+        };
     app["stop_grace_period"] = json!(dur(grace));
     app["deploy"] = json!({
         "mode": "replicated",
-        "replicas": p.scaling.min_replicas,
+        "replicas": p.deploy.scaling.min_replicas,
         "endpoint_mode": "dnsrr",
         "resources": {
             "limits": {"cpus": crate::quantity::cpus_flag(r.cpu_limit_milli), "memory": format!("{}b", r.memory_limit)},
