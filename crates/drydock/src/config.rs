@@ -822,7 +822,7 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs_f64(secs))
 }
 
-pub fn validate_port(port: i64) -> Result<u16, String> {
+fn validate_port(port: i64) -> Result<u16, String> {
     u16::try_from(port)
         .ok()
         .filter(|p| *p != 0)
@@ -942,6 +942,26 @@ mod tests {
             e.contains("expected a whole number") && !e.contains("i64"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn values_are_typed_once() {
+        let c = Config::parse(
+            "port = 8080\n[image]\nuser = \"1000\"\n[health]\ninterval = \"1m\"\ntimeout = \"500ms\"\n[resources]\ncpu_limit = \"1.5\"\nmemory_request = \"64Mi\"\n[scaling]\nmin_replicas = 3\n[lifecycle]\nshutdown_grace = \"42s\"\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert_eq!(c.port, Some(8080));
+        assert_eq!(c.image.user, Some((1000, 1000)));
+        assert_eq!(c.health.interval, Some(Duration::from_secs(60)));
+        assert_eq!(c.health.timeout, Some(Duration::from_millis(500)));
+        assert_eq!(c.health.start_period, None);
+        assert_eq!(c.resources.cpu_limit_milli, Some(1500));
+        assert_eq!(c.resources.cpu_request_milli, None);
+        assert_eq!(c.resources.memory_request, Some(64 << 20));
+        assert_eq!(c.scaling.min_replicas, Some(3));
+        assert_eq!(c.scaling.max_replicas, None);
+        assert_eq!(c.lifecycle.shutdown_grace, Some(Duration::from_secs(42)));
     }
 
     #[test]

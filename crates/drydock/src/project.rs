@@ -269,6 +269,29 @@ const RESERVED_DIRS: &[&str] = &[
     "usr/local/bin",
 ];
 
+/// Every asset's source is in the build context (not missing, not left out by .dockerignore).
+fn check_asset_sources(
+    assets: &[Asset],
+    ctx: &BuildContext,
+    config_path: &Path,
+) -> Result<(), ProjectError> {
+    for a in assets {
+        let src: Vec<&str> = a
+            .src
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .collect();
+        if !src.is_empty() && !ctx.contains(&src.join("/")) {
+            return Err(ProjectError::Invalid {
+                what: format!("{}: asset source {:?}", config_path.display(), a.src),
+                problem: "is not in the build context".into(),
+                fix: "create it, or check that .dockerignore does not exclude it".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Asset destinations must not collide with drydock's own files (its users, groups,
 /// nsswitch.conf, CA bundle, helper, the binary), replace its directories, write into /tmp
 /// (mode 1777, a tmpfs at run time that hides whatever the image has there), replace
@@ -804,37 +827,12 @@ impl Project {
                 fix: format!("tag with a name and an optional tag, e.g. {}", tag.tagged()),
             });
         }
-        for a in &cfg.image.assets {
-            let src: Vec<&str> = a
-                .src
-                .split('/')
-                .filter(|c| !c.is_empty() && *c != ".")
-                .collect();
-            if !src.is_empty() && !has(&src.join("/")) {
-                return Err(ProjectError::Invalid {
-                    what: format!(
-                        "{}: asset source {:?}",
-                        config_path
-                            .as_deref()
-                            .unwrap_or(Path::new(config::FILE_NAME))
-                            .display(),
-                        a.src
-                    ),
-                    problem: "is not in the build context".into(),
-                    fix: "create it, or check that .dockerignore does not exclude it".into(),
-                });
-            }
-        }
+        let shown_path = config_path
+            .as_deref()
+            .unwrap_or(Path::new(config::FILE_NAME));
+        check_asset_sources(&cfg.image.assets, ctx, shown_path)?;
         let helper = !o.no_helper && cfg.image.helper.unwrap_or(true);
-        check_asset_destinations(
-            &cfg.image.assets,
-            ctx,
-            &name,
-            helper,
-            config_path
-                .as_deref()
-                .unwrap_or(Path::new(config::FILE_NAME)),
-        )?;
+        check_asset_destinations(&cfg.image.assets, ctx, &name, helper, shown_path)?;
         let health = resolve_health(&cfg.health, &sources, &mut assumptions);
         let min_replicas = cfg.scaling.min_replicas.unwrap_or(2);
         Ok(Project {
