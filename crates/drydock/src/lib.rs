@@ -26,4 +26,5 @@ pub use drydock_lint::units as quantity;
 pub mod run;
 pub mod sbom;
 pub mod sign;
+pub mod source;
 pub mod ui;

@@ -28,7 +28,7 @@ impl Bundle for Compose {
             None => head.push_str(&format!("# The app image: {}\n", image.local)),
         }
         head.push_str("# The proxy has no healthcheck (drydock lint's CP006 is ignored on it): nginx images carry no\n# probe tool. Compose restarts it if it exits");
-        head.push_str(if p.helper {
+        head.push_str(if p.image.helper {
             ", and the app behind it is health-checked.\n"
         } else {
             ". The app has no health check either: it was built\n# without drydock-helper (helper = false), and scratch has no probe tool; the proxy waits only\n# for it to start.\n"
@@ -52,15 +52,15 @@ impl Bundle for Compose {
 
 /// The Compose file, running `image` (what the local engine has).
 pub fn compose(p: &Project, image: &str, https_port: u16) -> ComposeFile {
-    let r = &p.resources;
-    let mut app = hardened(image, &format!("{}:{}", p.user.0, p.user.1));
+    let r = &p.runtime.resources;
+    let mut app = hardened(image, &format!("{}:{}", p.image.user.0, p.image.user.1));
     app.tmpfs = vec!["/tmp:size=64m,mode=1777".into()];
     app.cpus = Some(crate::quantity::cpus_flag(r.cpu_limit_milli));
     app.mem_limit = Some(format!("{}b", r.memory_limit));
     app.mem_reservation = Some(format!("{}b", r.memory_request));
-    let mut environment = p.env.clone();
+    let mut environment = p.image.env.clone();
     let mut secrets = BTreeMap::new();
-    for s in &p.secrets {
+    for s in &p.deploy.secrets {
         // Compose mounts secrets as files; the app reads <VAR>_FILE (as the examples do).
         environment.insert(format!("{}_FILE", s.env), format!("/run/secrets/{}", s.key));
         app.secrets.push(SecretRef::Name(s.key.clone()));
@@ -73,13 +73,13 @@ pub fn compose(p: &Project, image: &str, https_port: u16) -> ComposeFile {
     }
     app.environment = Some(environment).filter(|e| !e.is_empty());
     app.expose = vec![p.port.to_string()];
-    if p.helper {
+    if p.image.helper {
         app.healthcheck = Some(Healthcheck::helper_probe(p));
     } else {
         // Without the helper the image has no probe tool; the header of compose.yaml says so.
         app.labels = super::spec::no_probe_label();
     }
-    app.stop_grace_period = Some(dur(p.shutdown_grace));
+    app.stop_grace_period = Some(dur(p.runtime.shutdown_grace));
 
     let mut proxy = hardened("${NGINX_IMAGE:-nginx:1.27}", "65532:65532");
     proxy.tmpfs = vec!["/tmp:size=16m,mode=1777".into()];
@@ -95,7 +95,7 @@ pub fn compose(p: &Project, image: &str, https_port: u16) -> ComposeFile {
     ];
     proxy.cpus = Some("0.5".into());
     proxy.mem_limit = Some("64m".into());
-    let condition = if p.helper {
+    let condition = if p.image.helper {
         "service_healthy"
     } else {
         "service_started"
@@ -143,11 +143,11 @@ pub fn nginx_conf(p: &Project, https_port: u16) -> String {
 /// The end of a bundle's header sentence: where each secret's value goes, and the variable the
 /// app reads it through (`lead` introduces the list). The Swarm stack's header ends the same.
 pub(super) fn secrets_comment(p: &Project, lead: &str) -> String {
-    if p.secrets.is_empty() {
+    if p.deploy.secrets.is_empty() {
         return ".\n".into();
     }
     let mut out = format!(", and each secret's value in secrets/<key>{lead}");
-    for s in &p.secrets {
+    for s in &p.deploy.secrets {
         out.push_str(&format!(
             "#   secrets/{}  ->  {} (the app reads {}_FILE)\n",
             s.key, s.env, s.env
@@ -161,7 +161,7 @@ pub(super) fn secrets_comment(p: &Project, lead: &str) -> String {
 /// loudly when the app's sources never mention `<VAR>_FILE`.
 pub(super) fn secret_file_notes(p: &Project) -> Vec<String> {
     let sources = source_text(&p.root);
-    p.secrets
+    p.deploy.secrets
         .iter()
         .map(|s| {
             let file_var = format!("{}_FILE", s.env);

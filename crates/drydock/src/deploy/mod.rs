@@ -276,7 +276,7 @@ pub fn deploy(
     }
     // The key pairs come after every target's files.
     let mut kept = Vec::new();
-    let hosts: Vec<String> = p.ingress.host.iter().cloned().collect();
+    let hosts: Vec<String> = p.deploy.ingress.host.iter().cloned().collect();
     if tls == Tls::SelfSigned {
         for dir in targets.iter().filter_map(|t| t.bundle().certificates()) {
             match tls::key_pair(out, Path::new(dir), &hosts, force)? {

@@ -98,7 +98,7 @@ pub struct Healthcheck {
 impl Healthcheck {
     /// The helper's probe of the app's health path, on the project's timings.
     pub fn helper_probe(p: &Project) -> Healthcheck {
-        let h = &p.health;
+        let h = &p.image.health;
         Healthcheck {
             test: vec![
                 "CMD".into(),

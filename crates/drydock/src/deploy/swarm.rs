@@ -69,11 +69,11 @@ const DRAIN: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The stack file (`docker stack deploy -c stack.yaml NAME`), running `image`.
 pub fn stack(p: &Project, image: &str, https_port: u16) -> ComposeFile {
-    let r = &p.resources;
-    let mut app = hardened(image, &format!("{}:{}", p.user.0, p.user.1));
-    let mut env = p.env.clone();
+    let r = &p.runtime.resources;
+    let mut app = hardened(image, &format!("{}:{}", p.image.user.0, p.image.user.1));
+    let mut env = p.image.env.clone();
     let mut secrets = BTreeMap::new();
-    for s in &p.secrets {
+    for s in &p.deploy.secrets {
         env.insert(format!("{}_FILE", s.env), format!("/run/secrets/{}", s.key));
         app.secrets.push(SecretRef::Name(s.key.clone()));
         secrets.insert(
@@ -83,23 +83,23 @@ pub fn stack(p: &Project, image: &str, https_port: u16) -> ComposeFile {
             },
         );
     }
-    if p.helper {
+    if p.image.helper {
         env.insert("DRYDOCK_DRAIN_DELAY".into(), dur(DRAIN));
     }
     app.environment = Some(env);
     app.volumes = vec![Volume::tmpfs("/tmp", 64 << 20)];
-    if p.helper {
+    if p.image.helper {
         app.healthcheck = Some(Healthcheck::helper_probe(p));
     } else {
         // No probe tool in a scratch image without the helper (as in the Compose bundle).
         app.labels = super::spec::no_probe_label();
     }
     // The drain comes before the app's own grace (SIGTERM reaches it only after the drain).
-    let grace = p.shutdown_grace + if p.helper { DRAIN } else { Default::default() };
+    let grace = p.runtime.shutdown_grace + if p.image.helper { DRAIN } else { Default::default() };
     app.stop_grace_period = Some(dur(grace));
     app.deploy = Some(Deploy {
         mode: Some("replicated".into()),
-        replicas: p.scaling.min_replicas,
+        replicas: p.deploy.scaling.min_replicas,
         endpoint_mode: Some("dnsrr".into()),
         resources: Resources {
             limits: Some(ResourceSpec {
