@@ -476,8 +476,9 @@ fn cargo_metadata(root: &Path) -> Option<Result<(PathBuf, Vec<CargoBin>), String
             "--no-deps",
             "--offline",
         ])
-        .arg("--manifest-path")
-        .arg(root.join("Cargo.toml"))
+        // Relative to the directory cargo runs in: `root` joined again would not exist when
+        // `root` is itself relative.
+        .args(["--manifest-path", "Cargo.toml"])
         .current_dir(root)
         .stdin(std::process::Stdio::null())
         .output()

@@ -437,6 +437,28 @@ fn relative_paths_are_from_the_working_directory() {
             .args(["build", "binproj", "--binary", "binproj/run.bin"]),
     );
     assert!(t.path().join("envc/blobs").is_dir());
+    // A Cargo project named by a relative path: cargo reads its manifest from there too.
+    let rs = t.path().join("rsproj");
+    std::fs::create_dir_all(rs.join("src")).unwrap();
+    std::fs::write(
+        rs.join("Cargo.toml"),
+        "[package]\nname = \"rsproj\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(rs.join("src/main.rs"), "fn main() {}\n").unwrap();
+    std::fs::copy(&helper, rs.join("run.bin")).unwrap();
+    let out = run_ok(drydock().current_dir(t.path()).args([
+        "build",
+        "rsproj",
+        "--binary",
+        "rsproj/run.bin",
+        "--cache-dir",
+        "relc",
+        "--format",
+        "json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["binary"]["tool"], "prebuilt", "{out}");
 }
 
 /// Run inside cmd/api of a module: the module is the project, cmd/api the main package.
