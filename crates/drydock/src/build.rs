@@ -319,8 +319,8 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
             sources: &sources,
         };
         let published = p.publish(&req)?;
+        pushed.extend(published.pushed().cloned());
         outputs.push(published.destination);
-        pushed.extend(published.push);
         drop(step);
     }
     let t_publish = t0.elapsed();
