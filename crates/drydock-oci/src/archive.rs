@@ -507,7 +507,7 @@ pub fn read_image(
             continue;
         }
         let tmp = store.temp()?;
-        let f = tmp.reopen().map_err(|e| not_tar(e))?;
+        let f = tmp.reopen().map_err(not_tar)?;
         let mut w = crate::digest::HashingWriter::new(io::BufWriter::new(f));
         // Hash the content as it is, and its decompressed form when it is gzip.
         let mut head = [0u8; 2];

@@ -688,4 +688,57 @@ mod tests {
         publish(&fresh, &failing, &worker, "worker:1").unwrap_err();
         assert!(!fresh.exists());
     }
+
+    /// An artifact (an SBOM, a signature) whose subject is an image is one of its referrers;
+    /// an entry is found by its digest as well as by its name.
+    #[test]
+    fn referrers_and_entries_by_digest() {
+        let t = tempfile::tempdir().unwrap();
+        let store = DirStore::create(&t.path().join("store")).unwrap();
+        let api = image_with(&store, b"api");
+        let out = t.path().join("out");
+        publish(&out, &store, &api, "api:1.0").unwrap();
+        let blobs = DirStore::open_existing(&out.join("blobs"));
+        let empty = blobs.put(b"{}").unwrap();
+        let sbom = canonical_json(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": crate::image::OCI_MANIFEST,
+            "artifactType": "application/spdx+json",
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty.as_str(), "size": 2},
+            "layers": [],
+            "subject": {"mediaType": crate::image::OCI_MANIFEST, "digest": api.manifest_digest.as_str(), "size": api.manifest_size},
+        }))
+        .unwrap();
+        let sbom_digest = blobs.put(&sbom).unwrap();
+        let mut index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
+        index["manifests"].as_array_mut().unwrap().push(serde_json::json!({
+            "mediaType": crate::image::OCI_MANIFEST, "digest": sbom_digest.as_str(), "size": sbom.len(),
+        }));
+        std::fs::write(out.join("index.json"), index.to_string()).unwrap();
+
+        let source = LayoutSource::new(&out, Some("api:1.0"), None);
+        let refs = source.referrers(&api.manifest_digest).unwrap();
+        assert_eq!(refs.len(), 1);
+        assert_eq!(refs[0].digest, sbom_digest);
+        assert_eq!(
+            refs[0].artifact_type.as_deref(),
+            Some("application/spdx+json")
+        );
+        assert!(source.referrers(&sbom_digest).unwrap().is_empty());
+
+        let by_digest = LayoutSource::new(&out, None, Some(api.manifest_digest.clone()));
+        let amd64 = Platform::linux_amd64();
+        assert_eq!(
+            by_digest.select(&amd64).unwrap().manifest,
+            api.manifest_digest
+        );
+        let copy = DirStore::create(&t.path().join("copy")).unwrap();
+        let fetched = by_digest.fetch(&amd64, &copy).unwrap();
+        assert_eq!((fetched.fetched, fetched.cached), (2, 0));
+        assert!(crate::Image::read(&copy, &api.manifest_digest).is_ok());
+        let missing = LayoutSource::new(&out, None, Some(Digest::of(b"nothing")));
+        let e = missing.select(&amd64).unwrap_err().to_string();
+        assert!(e.contains("has no image sha256:"), "{e}");
+    }
 }

@@ -29,8 +29,9 @@ pub enum PublishError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Boxed: a registry's error is large, and most writes are local.
     #[error(transparent)]
-    Registry(#[from] crate::registry::RegistryError),
+    Registry(Box<crate::registry::RegistryError>),
     #[error("{engine} is not available: {reason}\n  fix: {fix}")]
     EngineMissing {
         engine: String,
@@ -53,6 +54,12 @@ pub enum PublishError {
         why: String,
         fix: String,
     },
+}
+
+impl From<crate::registry::RegistryError> for PublishError {
+    fn from(e: crate::registry::RegistryError) -> Self {
+        PublishError::Registry(Box::new(e))
+    }
 }
 
 /// What a publisher needs to know about the image beyond its blobs.

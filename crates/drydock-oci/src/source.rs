@@ -34,8 +34,15 @@ pub enum ReadError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Boxed: a registry's error is large, and most reads are local.
     #[error(transparent)]
-    Registry(#[from] RegistryError),
+    Registry(Box<RegistryError>),
+}
+
+impl From<RegistryError> for ReadError {
+    fn from(e: RegistryError) -> Self {
+        ReadError::Registry(Box::new(e))
+    }
 }
 
 impl ReadError {

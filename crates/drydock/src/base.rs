@@ -175,7 +175,7 @@ pub fn resolve(
         registry: options,
     });
     let read_error = |e: ReadError| match e {
-        ReadError::Registry(e) => BaseError::Registry(e),
+        ReadError::Registry(e) => BaseError::Registry(*e),
         ReadError::Store(e) => BaseError::Store(e),
         ReadError::Location { location, why, fix } => BaseError::Spec {
             spec: written.to_string(),

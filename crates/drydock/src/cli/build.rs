@@ -3,7 +3,7 @@
 use drydock::build::{self, BuildOptions, BuildReport};
 use drydock::compile::goinfo::{GoInfo, GoModule};
 use drydock::project::Overrides;
-use drydock::publish;
+use drydock::publish::{self, Written};
 use drydock::ui::{human_bytes as human, Ui};
 
 use super::args::{BuildArgs, Format};
@@ -146,7 +146,9 @@ fn print_report(r: &BuildReport, ui: &Ui) {
         secs(t.publish_ms),
         secs(t.total_ms)
     ));
-    for o in r.outputs.iter().filter(|o| !o.starts_with("registry ")) {
+    // Pushes are told below, with what they sent.
+    let pushes = r.written.iter().map(|w| matches!(w, Written::Registry(_)));
+    for (o, _) in r.outputs.iter().zip(pushes).filter(|(_, push)| !push) {
         s.push_str(&format!("  wrote {o}\n"));
     }
     for w in &r.sbom {

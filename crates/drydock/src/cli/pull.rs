@@ -51,7 +51,7 @@ pub fn run(a: PullArgs, ui: &Ui) -> Outcome {
     let pulled = source
         .fetch(&platform, cache.blobs())
         .map_err(|e| match e {
-            ReadError::Registry(e) => failure(e),
+            ReadError::Registry(e) => failure(*e),
             e => drydock::error::Failure::new(drydock::error::ErrorKind::Input, e),
         })?;
     drop(step);

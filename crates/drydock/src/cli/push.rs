@@ -120,7 +120,7 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
         registry: &a.registry.options_reporting(ui),
     });
     let input = |e: drydock_oci::ReadError| match e {
-        drydock_oci::ReadError::Registry(e) => failure(e),
+        drydock_oci::ReadError::Registry(e) => failure(*e),
         e => Failure::new(ErrorKind::Input, format!("the image to push: {e}")),
     };
     let selected = source.select(&platform).map_err(input)?;

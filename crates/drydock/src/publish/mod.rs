@@ -1,7 +1,7 @@
 //! Where a built image goes. Every writer is drydock-oci's, one per place (OCI layout, docker
 //! archive, local engine, registry), picked by [`Location::writer`]; this module turns the
-//! command line's `--output`, `--push` and `--load` into them, in one place for build, deploy,
-//! bench and run.
+//! command line's `--output`, `--push` and `--load` into them ([`destinations`]), in one place
+//! for build, deploy and bench.
 
 pub use drydock_oci::archive::{is_docker_archive, write_archive, DockerArchive};
 pub use drydock_oci::engine::{Engine, EngineLoad};
