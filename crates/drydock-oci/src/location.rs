@@ -223,7 +223,10 @@ fn parse(s: &str, root: &Path, role: Role) -> Option<Result<Location, ReferenceE
     }
     for engine in [Engine::Docker, Engine::Podman] {
         if let Some(name) = s.strip_prefix(engine.prefix()) {
-            let name = nonempty(name)?;
+            let Some(name) = nonempty(name) else {
+                // No name: as a source, the reference parser says what is wrong with it.
+                return (role == Role::Source).then(|| Reference::parse(s).map(Location::Registry));
+            };
             if role == Role::Destination && Reference::parse(&name).is_err() {
                 return None;
             }
@@ -305,6 +308,8 @@ mod tests {
         assert!(p("127.0.0.1:5000/base:1").is_registry());
         assert!(p("docker://127.0.0.1:5000/base:1").is_registry());
         assert!(Location::parse("Not A Ref", root).is_err());
+        assert!(Location::parse("docker-daemon:", root).is_err());
+        assert!(Location::parse("podman:", root).is_err());
         assert!(Location::parse_transport("base:1", root).is_none());
         assert!(Location::parse_transport("oci:base", root).is_some());
 

@@ -46,7 +46,7 @@ pub enum PublishError {
     },
     #[error("layer {digest} does not decompress to its diff ID {diff_id}; it was removed from the store, run the build again")]
     LayerMismatch { digest: String, diff_id: String },
-    #[error("bad output {spec:?}\n  fix: use oci:DIR, docker-archive:FILE, docker-daemon:NAME, podman:NAME or docker://REFERENCE")]
+    #[error("bad output {spec:?}\n  fix: use oci:DIR or docker-archive:FILE, docker-daemon:NAME or podman:NAME (loaded into the engine), or docker://REFERENCE (pushed)")]
     BadTarget { spec: String },
     #[error("{path} {why}\n  fix: {fix}")]
     Refused {

@@ -38,8 +38,9 @@ pub enum BaseError {
         problem: String,
         fix: &'static str,
     },
+    /// Boxed: a registry's error is large.
     #[error(transparent)]
-    Registry(#[from] RegistryError),
+    Registry(Box<RegistryError>),
     #[error(transparent)]
     Image(#[from] ImageError),
     #[error(transparent)]
@@ -52,6 +53,12 @@ pub enum BaseError {
     },
     #[error("reading the base's layer {digest}: {message}")]
     Layer { digest: String, message: String },
+}
+
+impl From<RegistryError> for BaseError {
+    fn from(e: RegistryError) -> Self {
+        BaseError::Registry(Box::new(e))
+    }
 }
 
 /// Where a base comes from: nothing (`scratch`), or an image at a [`Location`].
@@ -175,7 +182,7 @@ pub fn resolve(
         registry: options,
     });
     let read_error = |e: ReadError| match e {
-        ReadError::Registry(e) => BaseError::Registry(*e),
+        ReadError::Registry(e) => BaseError::Registry(e),
         ReadError::Store(e) => BaseError::Store(e),
         ReadError::Location { location, why, fix } => BaseError::Spec {
             spec: written.to_string(),
