@@ -435,8 +435,8 @@ impl ImageSource for RegistrySource {
         self
     }
 
-    /// The OCI 1.1 referrers API; a registry without it, the `sha256-<hex>` tag that the
-    /// referrers tag schema (and cosign) use.
+    /// The OCI 1.1 referrers API, or on a registry without it the referrers tag schema's
+    /// `sha256-<hex>` index; and a cosign signature tagged `sha256-<hex>.sig`.
     fn referrers(&self, digest: &Digest) -> Result<Vec<Descriptor>, ReadError> {
         let client = self.client()?;
         let repository = self.reference.repository();
@@ -456,11 +456,11 @@ impl ImageSource for RegistrySource {
                     registry: client.registry.clone(),
                     problem: format!("reading the referrers of {digest}: {e}"),
                 })?;
-                Manifest::parse(&bytes, Some(OCI_INDEX))
+                Manifest::parse(&bytes, Some(OCI_INDEX)).map(Some)
             }
             404 => match get_manifest(client, repository, &format!("sha256-{}", digest.hex())) {
-                Ok((_, media, _, bytes)) => Manifest::parse(&bytes, Some(&media)),
-                Err(RegistryError::Status { status: 404, .. }) => return Ok(Vec::new()),
+                Ok((_, media, _, bytes)) => Manifest::parse(&bytes, Some(&media)).map(Some),
+                Err(RegistryError::Status { status: 404, .. }) => Ok(None),
                 Err(e) => return Err(e.into()),
             },
             _ => {
@@ -469,15 +469,37 @@ impl ImageSource for RegistrySource {
                     .into())
             }
         };
-        match index {
-            Ok(Manifest::Index(i)) => Ok(i.manifests),
-            Ok(Manifest::Image(_)) => Ok(Vec::new()),
-            Err(why) => Err(RegistryError::Invalid {
-                registry: client.registry.clone(),
-                problem: format!("the referrers of {digest} are {why}"),
+        let mut found = match index {
+            Ok(Some(Manifest::Index(i))) => i.manifests,
+            Ok(_) => Vec::new(),
+            Err(why) => {
+                return Err(RegistryError::Invalid {
+                    registry: client.registry.clone(),
+                    problem: format!("the referrers of {digest} are {why}"),
+                }
+                .into())
             }
-            .into()),
+        };
+        // A cosign signature: the manifest tagged `sha256-<hex>.sig`.
+        match get_manifest(client, repository, &format!("sha256-{}.sig", digest.hex())) {
+            Ok((d, media, _, bytes)) if !found.iter().any(|f| f.digest == d) => {
+                let kind = match Manifest::parse(&bytes, Some(&media)) {
+                    Ok(Manifest::Image(m)) => Some(m.kind().to_string()),
+                    _ => None,
+                };
+                found.push(Descriptor {
+                    media_type: media,
+                    digest: d,
+                    size: bytes.len() as u64,
+                    platform: None,
+                    annotations: BTreeMap::new(),
+                    artifact_type: kind,
+                });
+            }
+            Ok(_) | Err(RegistryError::Status { status: 404, .. }) => {}
+            Err(e) => return Err(e.into()),
         }
+        Ok(found)
     }
 
     fn no_platform(&self, platform: &Platform, index: &Index) -> ReadError {
