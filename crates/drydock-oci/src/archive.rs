@@ -1,12 +1,13 @@
-//! Docker archives. Reading one ([`read_image`]) imports its image into a blob store so that it
-//! can be a base; writing (`--output docker-archive:FILE`) produces the `docker save` format (`manifest.json`, the config, one
-//! uncompressed `layer.tar` per layer), which both `docker load` and `podman load` accept.
+//! Docker archives (`docker-archive:FILE`). Reading one ([`ArchiveSource`], [`read_image`])
+//! imports its image into a blob store; writing ([`DockerArchive`], and an engine's `load`
+//! through [`write_archive`]) produces the `docker save` format (`manifest.json`, the config,
+//! one uncompressed `layer.tar` per layer), which both `docker load` and `podman load` accept.
 //!
 //! Deliberately not the hybrid with an OCI `index.json`: podman would load that as an OCI image
 //! and drop the config's Healthcheck, which only the Docker image format carries.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -14,6 +15,7 @@ use crate::digest::HashingWriter;
 use crate::image::canonical_json;
 use crate::publish::{PublishError, PublishRequest, Published, Publisher};
 use crate::reference::Reference;
+use crate::source::{ImageSource, Manifest, ReadError, Resolved};
 
 pub struct DockerArchive {
     pub file: PathBuf,
@@ -173,7 +175,7 @@ impl Publisher for DockerArchive {
             destination: self.destination(),
             reference: req.tag.clone(),
             digest: req.image.manifest_digest.clone(),
-            push: None,
+            written: crate::publish::Written::Archive,
         })
     }
 }
@@ -311,13 +313,15 @@ fn recorded_manifest_name(config: &crate::Digest) -> String {
 pub fn recorded_manifest(
     file: &std::path::Path,
     config: &crate::Digest,
-) -> Result<Option<Vec<u8>>, ArchiveReadError> {
+) -> Result<Option<Vec<u8>>, ReadError> {
     use std::io::Read;
     let name = recorded_manifest_name(config);
-    let fail = |e: io::Error| ArchiveReadError::Archive {
-        file: file.to_path_buf(),
-        why: format!("is not a tar archive ({e})"),
-        fix: "name a docker archive (docker save -o FILE IMAGE)",
+    let fail = |e: io::Error| {
+        ReadError::location(
+            file.display(),
+            format!("is not a tar archive ({e})"),
+            "name a docker archive (docker save -o FILE IMAGE)",
+        )
     };
     let f = std::fs::File::open(file).map_err(fail)?;
     let mut archive = tar::Archive::new(io::BufReader::new(f));
@@ -335,17 +339,68 @@ pub fn recorded_manifest(
     Ok(None)
 }
 
-/// Why an image could not be read from a docker archive.
-#[derive(Debug, thiserror::Error)]
-pub enum ArchiveReadError {
-    #[error("{}: {why}\n  fix: {fix}", .file.display())]
-    Archive {
-        file: PathBuf,
-        why: String,
-        fix: &'static str,
-    },
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+/// A docker archive (`docker save`, `podman save`, drydock's own) read as an image source: its
+/// image is imported into `store` on first use (layers byte for byte), as [`read_image`] does.
+pub struct ArchiveSource {
+    pub file: PathBuf,
+    pub tag: Option<String>,
+    store: crate::store::DirStore,
+    /// How the location was named, for messages (the file, or `docker-daemon:NAME`).
+    name: String,
+    imported: std::sync::OnceLock<crate::Digest>,
+}
+
+impl ArchiveSource {
+    pub fn new(file: &Path, tag: Option<&str>, store: &crate::store::DirStore) -> ArchiveSource {
+        ArchiveSource {
+            file: file.to_path_buf(),
+            tag: tag.map(str::to_string),
+            store: store.clone(),
+            name: file.display().to_string(),
+            imported: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The same, named otherwise in messages (an engine's image saved to a temporary file).
+    pub fn named(mut self, name: &str) -> ArchiveSource {
+        self.name = name.to_string();
+        self
+    }
+
+    /// The imported image's manifest.
+    pub fn import(&self) -> Result<crate::Digest, ReadError> {
+        if let Some(d) = self.imported.get() {
+            return Ok(d.clone());
+        }
+        let d = read_image(&self.file, self.tag.as_deref(), &self.store)?;
+        Ok(self.imported.get_or_init(|| d).clone())
+    }
+}
+
+impl ImageSource for ArchiveSource {
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+
+    fn resolve(&self) -> Result<Resolved, ReadError> {
+        let digest = self.import()?;
+        let bytes = self.manifest(&digest)?;
+        let manifest = Manifest::parse(&bytes, None)
+            .map_err(|why| ReadError::location(&self.name, why, "re-create the archive"))?;
+        Ok(Resolved {
+            digest,
+            bytes,
+            manifest,
+        })
+    }
+
+    fn manifest(&self, digest: &crate::Digest) -> Result<Vec<u8>, ReadError> {
+        crate::source::read_verified(&self.store, digest)
+    }
+
+    fn blobs(&self) -> &dyn crate::store::BlobStore {
+        &self.store
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -367,14 +422,10 @@ pub fn read_image(
     file: &std::path::Path,
     tag: Option<&str>,
     store: &crate::store::DirStore,
-) -> Result<crate::Digest, ArchiveReadError> {
+) -> Result<crate::Digest, ReadError> {
     use crate::store::BlobStore;
     use std::io::Read;
-    let fail = |why: String, fix: &'static str| ArchiveReadError::Archive {
-        file: file.to_path_buf(),
-        why,
-        fix,
-    };
+    let fail = |why: String, fix: &'static str| ReadError::location(file.display(), why, fix);
     let open = || {
         std::fs::File::open(file)
             .map(|f| tar::Archive::new(io::BufReader::new(f)))
@@ -456,7 +507,7 @@ pub fn read_image(
             continue;
         }
         let tmp = store.temp()?;
-        let f = tmp.reopen().map_err(|e| not_tar(e))?;
+        let f = tmp.reopen().map_err(not_tar)?;
         let mut w = crate::digest::HashingWriter::new(io::BufWriter::new(f));
         // Hash the content as it is, and its decompressed form when it is gzip.
         let mut head = [0u8; 2];

@@ -1,5 +1,5 @@
-//! `--output oci:DIR`: an OCI image layout (`oci-layout`, `index.json`, `blobs/`), readable by
-//! skopeo, umoci, podman and crane.
+//! `oci:DIR`: an OCI image layout (`oci-layout`, `index.json`, `blobs/`), readable by skopeo,
+//! umoci, podman and crane; written by [`OciLayout`], read by [`LayoutSource`].
 //!
 //! DIR is written only when it is missing, empty, or already an OCI layout; then the image is
 //! added the way skopeo and umoci do it: blobs first (each written whole), then `index.json`
@@ -10,10 +10,11 @@
 use std::path::{Path, PathBuf};
 
 use crate::digest::Digest;
-use crate::image::{canonical_json, DOCKER_MANIFEST_LIST, OCI_INDEX};
+use crate::image::{canonical_json, OCI_INDEX};
 use crate::platform::Platform;
 use crate::publish::{PublishError, PublishRequest, Published, Publisher};
 use crate::reference::Reference;
+use crate::source::{Descriptor, ImageSource, Manifest, ReadError, Resolved};
 use crate::store::{BlobStore, DirStore};
 
 pub struct OciLayout {
@@ -99,21 +100,34 @@ fn empty_index() -> serde_json::Value {
     serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []})
 }
 
+/// Why an `index.json` is not an image index.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    #[error("schemaVersion is not 2")]
+    SchemaVersion,
+    #[error("no manifests array")]
+    NoManifests,
+    #[error("manifest digest {0:?} is not sha256:<64 hex>")]
+    Digest(String),
+}
+
 /// Reads an `index.json`: a JSON object with schemaVersion 2 and a `manifests` array whose
 /// entries each have a valid digest. Other fields are kept as they are.
-pub fn parse_index(bytes: &[u8]) -> Result<serde_json::Value, String> {
-    let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+pub fn parse_index(bytes: &[u8]) -> Result<serde_json::Value, IndexError> {
+    let v: serde_json::Value = serde_json::from_slice(bytes)?;
     if v.get("schemaVersion").and_then(|s| s.as_u64()) != Some(2) {
-        return Err("schemaVersion is not 2".into());
+        return Err(IndexError::SchemaVersion);
     }
     let manifests = v
         .get("manifests")
         .and_then(|m| m.as_array())
-        .ok_or("no manifests array")?;
+        .ok_or(IndexError::NoManifests)?;
     for m in manifests {
         let d = m.get("digest").and_then(|d| d.as_str()).unwrap_or("");
         if Digest::parse(d).is_none() {
-            return Err(format!("manifest digest {d:?} is not sha256:<64 hex>"));
+            return Err(IndexError::Digest(d.to_string()));
         }
     }
     Ok(v)
@@ -214,7 +228,7 @@ impl Publisher for OciLayout {
             destination: self.destination(),
             reference: req.tag.clone(),
             digest: image.manifest_digest.clone(),
-            push: None,
+            written: crate::publish::Written::Layout,
         })
     }
 }
@@ -281,19 +295,6 @@ fn write_layout(
     crate::fsutil::write_bytes_atomic(&index_path, index).map_err(ioe(&index_path))
 }
 
-/// Why an image could not be read from a layout.
-#[derive(Debug, thiserror::Error)]
-pub enum LayoutReadError {
-    #[error("{}: {why}\n  fix: {fix}", .dir.display())]
-    Layout {
-        dir: PathBuf,
-        why: String,
-        fix: &'static str,
-    },
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
-}
-
 /// The index entries `ref_name` names: those whose ref name is exactly it (or whose
 /// `io.containerd.image.name` is); failing that, when `ref_name` is a bare tag (`1.0`), those
 /// whose ref name is a reference with that tag (`api:1.0`), as drydock writes them. With no
@@ -336,115 +337,166 @@ fn choose<'a>(
         .collect()
 }
 
+/// An OCI layout read as an image source: the index entry `ref_name` names (or the one whose
+/// digest is `digest`, or the only one when neither is given); its blobs are the layout's
+/// `blobs/`, read in place.
+pub struct LayoutSource {
+    pub dir: PathBuf,
+    pub ref_name: Option<String>,
+    pub digest: Option<Digest>,
+    store: DirStore,
+}
+
+impl LayoutSource {
+    pub fn new(dir: &Path, ref_name: Option<&str>, digest: Option<Digest>) -> LayoutSource {
+        LayoutSource {
+            dir: dir.to_path_buf(),
+            ref_name: ref_name.map(str::to_string),
+            digest,
+            store: DirStore::open_existing(&dir.join("blobs")),
+        }
+    }
+
+    fn fail(&self, why: String, fix: &str) -> ReadError {
+        ReadError::location(self.dir.display(), why, fix)
+    }
+
+    /// The layout's index entries.
+    fn entries(&self) -> Result<Vec<serde_json::Value>, ReadError> {
+        let index = std::fs::read(self.dir.join("index.json")).map_err(|e| {
+            self.fail(
+                format!("cannot read index.json ({e})"),
+                "name an OCI image layout (a directory with oci-layout and index.json)",
+            )
+        })?;
+        let index = parse_index(&index).map_err(|e| {
+            self.fail(
+                format!("index.json is not an image index ({e})"),
+                "name an OCI image layout",
+            )
+        })?;
+        Ok(index["manifests"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// The index entry this source names.
+    fn entry(&self) -> Result<Descriptor, ReadError> {
+        let entries = self.entries()?;
+        let ref_name = self.ref_name.as_deref();
+        let chosen = match &self.digest {
+            Some(d) => entries
+                .iter()
+                .filter(|m| m.get("digest").and_then(|x| x.as_str()) == Some(d.as_str()))
+                .take(1)
+                .collect(),
+            None => choose(&entries, ref_name),
+        };
+        let entry = match (chosen.as_slice(), ref_name) {
+            ([one], _) => *one,
+            ([], _) if self.digest.is_some() => {
+                return Err(self.fail(
+                    format!(
+                        "has no image {}",
+                        self.digest.as_ref().map(Digest::as_str).unwrap_or_default()
+                    ),
+                    "name one of the digests in its index.json",
+                ))
+            }
+            ([], Some(r)) => {
+                return Err(self.fail(
+                    format!("has no image named {r:?}"),
+                    "name one of the ref names in its index.json",
+                ))
+            }
+            ([], None) => {
+                return Err(self.fail("holds no image".into(), "name a layout that holds an image"))
+            }
+            (several, r) => {
+                let names: Vec<&str> = several
+                    .iter()
+                    .filter_map(|m| m.pointer("/annotations/org.opencontainers.image.ref.name"))
+                    .filter_map(|v| v.as_str())
+                    .collect();
+                return Err(self.fail(
+                    format!(
+                        "holds several images{} ({})",
+                        r.map(|r| format!(" tagged {r:?}")).unwrap_or_default(),
+                        names.join(", ")
+                    ),
+                    "add :REF to say which (the full org.opencontainers.image.ref.name of one)",
+                ));
+            }
+        };
+        Descriptor::from_json(entry)
+            .ok_or_else(|| self.fail("has an entry without a digest".into(), "repair the layout"))
+    }
+}
+
+impl ImageSource for LayoutSource {
+    fn describe(&self) -> String {
+        self.dir.display().to_string()
+    }
+
+    fn resolve(&self) -> Result<Resolved, ReadError> {
+        let entry = self.entry()?;
+        let bytes = self.manifest(&entry.digest)?;
+        let manifest = Manifest::parse(&bytes, Some(&entry.media_type)).map_err(|why| {
+            self.fail(
+                format!("manifest {} is {why}", entry.digest),
+                "repair the layout",
+            )
+        })?;
+        Ok(Resolved {
+            digest: entry.digest,
+            bytes,
+            manifest,
+        })
+    }
+
+    fn manifest(&self, digest: &Digest) -> Result<Vec<u8>, ReadError> {
+        crate::source::read_verified(&self.store, digest)
+    }
+
+    fn blobs(&self) -> &dyn BlobStore {
+        &self.store
+    }
+
+    /// The manifests of the layout's index whose subject is `digest`.
+    fn referrers(&self, digest: &Digest) -> Result<Vec<Descriptor>, ReadError> {
+        let mut out = Vec::new();
+        for e in self.entries()? {
+            let Some(mut d) = Descriptor::from_json(&e) else {
+                continue;
+            };
+            let Ok(bytes) = self.manifest(&d.digest) else {
+                continue;
+            };
+            let subject_is =
+                |s: &Option<Descriptor>| s.as_ref().is_some_and(|s| &s.digest == digest);
+            match Manifest::parse(&bytes, Some(&d.media_type)) {
+                Ok(Manifest::Image(m)) if subject_is(&m.subject) => {
+                    d.artifact_type = Some(m.kind().to_string());
+                    out.push(d);
+                }
+                Ok(Manifest::Index(i)) if subject_is(&i.subject) => out.push(d),
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Finds an image in the OCI layout at `dir`: the index entry whose ref name is `ref_name`
 /// (or the only one when none is asked for), and in an image index the manifest for
-/// `platform`, skipping attestations (`unknown/unknown`). Returns the layout's blobs as a store
-/// and the manifest's digest, for [`crate::ImageBuilder::from_image`].
+/// `platform`. Returns the layout's blobs as a store and the manifest's digest, for
+/// [`crate::ImageBuilder::from_image`]; [`LayoutSource`] is the same as an [`ImageSource`].
 pub fn read_image(
     dir: &Path,
     ref_name: Option<&str>,
     platform: &Platform,
-) -> Result<(DirStore, Digest), LayoutReadError> {
-    let fail = |why: String, fix: &'static str| LayoutReadError::Layout {
-        dir: dir.to_path_buf(),
-        why,
-        fix,
-    };
-    let index = std::fs::read(dir.join("index.json")).map_err(|e| {
-        fail(
-            format!("cannot read index.json ({e})"),
-            "name an OCI image layout (a directory with oci-layout and index.json)",
-        )
-    })?;
-    let index = parse_index(&index).map_err(|e| {
-        fail(
-            format!("index.json is not an image index ({e})"),
-            "name an OCI image layout",
-        )
-    })?;
-    let store = DirStore::open_existing(&dir.join("blobs"));
-    let entries = index["manifests"].as_array().cloned().unwrap_or_default();
-    let chosen = choose(&entries, ref_name);
-    let entry = match (chosen.as_slice(), ref_name) {
-        ([one], _) => *one,
-        ([], Some(r)) => {
-            return Err(fail(
-                format!("has no image named {r:?}"),
-                "name one of the ref names in its index.json",
-            ))
-        }
-        ([], None) => {
-            return Err(fail(
-                "holds no image".into(),
-                "name a layout that holds an image",
-            ))
-        }
-        (several, r) => {
-            let names: Vec<&str> = several
-                .iter()
-                .filter_map(|m| m.pointer("/annotations/org.opencontainers.image.ref.name"))
-                .filter_map(|v| v.as_str())
-                .collect();
-            return Err(fail(
-                format!(
-                    "holds several images{} ({})",
-                    r.map(|r| format!(" tagged {r:?}")).unwrap_or_default(),
-                    names.join(", ")
-                ),
-                "add :REF to say which (the full org.opencontainers.image.ref.name of one)",
-            ));
-        }
-    };
-    let mut digest = entry
-        .get("digest")
-        .and_then(|d| d.as_str())
-        .and_then(Digest::parse)
-        .ok_or_else(|| fail("has an entry without a digest".into(), "repair the layout"))?;
-    let mut media = entry
-        .get("mediaType")
-        .and_then(|m| m.as_str())
-        .unwrap_or("")
-        .to_string();
-    // Nested indexes (a multi-platform image in a layout): pick the platform's manifest.
-    for _ in 0..4 {
-        if media != OCI_INDEX && media != DOCKER_MANIFEST_LIST {
-            break;
-        }
-        let nested: serde_json::Value =
-            serde_json::from_slice(&store.read(&digest)?).map_err(|e| {
-                fail(
-                    format!("index {digest} is not JSON ({e})"),
-                    "repair the layout",
-                )
-            })?;
-        let pick = nested["manifests"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|m| m.get("platform").is_some_and(|p| platform.matches(p)))
-            .ok_or_else(|| {
-                fail(
-                    format!("has no image for {platform}"),
-                    "choose a platform the image is built for (--platform)",
-                )
-            })?;
-        digest = pick
-            .get("digest")
-            .and_then(|d| d.as_str())
-            .and_then(Digest::parse)
-            .ok_or_else(|| {
-                fail(
-                    "has an index entry without a digest".into(),
-                    "repair the layout",
-                )
-            })?;
-        media = pick
-            .get("mediaType")
-            .and_then(|m| m.as_str())
-            .unwrap_or("")
-            .to_string();
-    }
-    Ok((store, digest))
+) -> Result<(DirStore, Digest), ReadError> {
+    let source = LayoutSource::new(dir, ref_name, None);
+    let selected = source.select(platform)?;
+    Ok((source.store, selected.manifest))
 }
 
 #[cfg(test)]
@@ -635,5 +687,58 @@ mod tests {
         let fresh = t.path().join("fresh");
         publish(&fresh, &failing, &worker, "worker:1").unwrap_err();
         assert!(!fresh.exists());
+    }
+
+    /// An artifact (an SBOM, a signature) whose subject is an image is one of its referrers;
+    /// an entry is found by its digest as well as by its name.
+    #[test]
+    fn referrers_and_entries_by_digest() {
+        let t = tempfile::tempdir().unwrap();
+        let store = DirStore::create(&t.path().join("store")).unwrap();
+        let api = image_with(&store, b"api");
+        let out = t.path().join("out");
+        publish(&out, &store, &api, "api:1.0").unwrap();
+        let blobs = DirStore::open_existing(&out.join("blobs"));
+        let empty = blobs.put(b"{}").unwrap();
+        let sbom = canonical_json(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": crate::image::OCI_MANIFEST,
+            "artifactType": "application/spdx+json",
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty.as_str(), "size": 2},
+            "layers": [],
+            "subject": {"mediaType": crate::image::OCI_MANIFEST, "digest": api.manifest_digest.as_str(), "size": api.manifest_size},
+        }))
+        .unwrap();
+        let sbom_digest = blobs.put(&sbom).unwrap();
+        let mut index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
+        index["manifests"].as_array_mut().unwrap().push(serde_json::json!({
+            "mediaType": crate::image::OCI_MANIFEST, "digest": sbom_digest.as_str(), "size": sbom.len(),
+        }));
+        std::fs::write(out.join("index.json"), index.to_string()).unwrap();
+
+        let source = LayoutSource::new(&out, Some("api:1.0"), None);
+        let refs = source.referrers(&api.manifest_digest).unwrap();
+        assert_eq!(refs.len(), 1);
+        assert_eq!(refs[0].digest, sbom_digest);
+        assert_eq!(
+            refs[0].artifact_type.as_deref(),
+            Some("application/spdx+json")
+        );
+        assert!(source.referrers(&sbom_digest).unwrap().is_empty());
+
+        let by_digest = LayoutSource::new(&out, None, Some(api.manifest_digest.clone()));
+        let amd64 = Platform::linux_amd64();
+        assert_eq!(
+            by_digest.select(&amd64).unwrap().manifest,
+            api.manifest_digest
+        );
+        let copy = DirStore::create(&t.path().join("copy")).unwrap();
+        let fetched = by_digest.fetch(&amd64, &copy).unwrap();
+        assert_eq!((fetched.fetched, fetched.cached), (2, 0));
+        assert!(crate::Image::read(&copy, &api.manifest_digest).is_ok());
+        let missing = LayoutSource::new(&out, None, Some(Digest::of(b"nothing")));
+        let e = missing.select(&amd64).unwrap_err().to_string();
+        assert!(e.contains("has no image sha256:"), "{e}");
     }
 }

@@ -2,12 +2,17 @@
 //!
 //! - [`Digest`], [`Reference`] (parsed and normalised per the distribution spec), [`Platform`].
 //! - [`BlobStore`]: where blobs live; [`DirStore`] keeps them as files (drydock's cache is one,
-//!   an OCI layout's `blobs/` another; a registry will be a third).
+//!   an OCI layout's `blobs/` another); a registry read as a source is a third.
 //! - [`ImageBuilder`]: an image built by changing another, as go-containerregistry's `mutate`
 //!   does: from [`ImageBuilder::scratch`] (the empty image) or a base read with
 //!   [`ImageBuilder::from_image`], layers appended, the config changed.
-//! - [`layout`] and [`archive`]: OCI image layouts (read and written) and `docker save`
-//!   archives (written), each a [`Publisher`] that returns what it [`Published`].
+//! - [`Location`]: where an image is or goes (`oci:DIR[:REF|@DIGEST]`,
+//!   `docker-archive:FILE[:TAG]`, `docker-daemon:NAME`, `podman:NAME`, a registry reference),
+//!   parsed once; it picks the reader and the writer.
+//! - [`ImageSource`] ([`source`]): the one reading trait (an index or a manifest, the platform's
+//!   image, blobs verified, the artifacts that refer to an image); [`Publisher`] ([`publish`]):
+//!   the one writing trait. One implementation of each per place: [`layout`], [`archive`],
+//!   [`engine`], [`registry`].
 //!
 //! ```
 //! use drydock_oci::{BlobStore, DirStore, ImageBuilder, Layer, Platform, Reference};
@@ -40,18 +45,24 @@
 
 pub mod archive;
 pub mod digest;
+pub mod engine;
 pub mod fsutil;
 pub mod image;
 pub mod layout;
+pub mod location;
 pub mod platform;
 pub mod publish;
 pub mod reference;
 pub mod registry;
+pub mod source;
 pub mod store;
 
 pub use digest::Digest;
+pub use engine::Engine;
 pub use image::{Format, Image, ImageBuilder, ImageError, Layer};
+pub use location::Location;
 pub use platform::Platform;
-pub use publish::{PublishError, PublishRequest, Published, Publisher};
+pub use publish::{PublishError, PublishRequest, Published, Publisher, PushReport, Written};
 pub use reference::{Reference, ReferenceError};
+pub use source::{Fetched, ImageSource, ReadError};
 pub use store::{BlobStore, DirStore, StoreError};

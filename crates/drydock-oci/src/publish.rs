@@ -1,14 +1,17 @@
-//! Where a built image goes. Each destination is one implementation of [`Publisher`]: an OCI
-//! image layout ([`crate::layout`]), a `docker load`-able archive ([`crate::archive`]); drydock
-//! adds a local engine, and a registry will be another. Every one reads blobs from a
-//! [`BlobStore`] verified and writes atomically: a failed publish leaves no half-written output.
+//! Writing an image: [`Publisher`] is the one writing trait, with one implementation per place
+//! an image can go: an OCI image layout ([`crate::layout::OciLayout`]), a `docker load`-able
+//! archive ([`crate::archive::DockerArchive`]), a local engine's `load`
+//! ([`crate::engine::EngineLoad`]) and a registry ([`crate::registry::push::RegistryPush`]).
+//! [`crate::location::Location::writer`] picks one from where the image goes. Every one reads
+//! blobs from a [`BlobStore`] verified, and a failed publish leaves no half-written output
+//! (a registry gets its manifest last).
+//!
+//! This module knows none of its implementations: each names what it wrote as a [`Written`].
 
 use std::path::PathBuf;
 
-use crate::archive::DockerArchive;
 use crate::digest::Digest;
 use crate::image::Image;
-use crate::layout::OciLayout;
 use crate::reference::Reference;
 use crate::store::{BlobStore, StoreError};
 
@@ -26,8 +29,9 @@ pub enum PublishError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Boxed: a registry's error is large, and most writes are local.
     #[error(transparent)]
-    Registry(#[from] crate::registry::RegistryError),
+    Registry(Box<crate::registry::RegistryError>),
     #[error("{engine} is not available: {reason}\n  fix: {fix}")]
     EngineMissing {
         engine: String,
@@ -42,7 +46,7 @@ pub enum PublishError {
     },
     #[error("layer {digest} does not decompress to its diff ID {diff_id}; it was removed from the store, run the build again")]
     LayerMismatch { digest: String, diff_id: String },
-    #[error("bad output {spec:?}\n  fix: use oci:DIR or docker-archive:FILE")]
+    #[error("bad output {spec:?}\n  fix: use oci:DIR or docker-archive:FILE, docker-daemon:NAME or podman:NAME (loaded into the engine), or docker://REFERENCE (pushed)")]
     BadTarget { spec: String },
     #[error("{path} {why}\n  fix: {fix}")]
     Refused {
@@ -50,6 +54,12 @@ pub enum PublishError {
         why: String,
         fix: String,
     },
+}
+
+impl From<crate::registry::RegistryError> for PublishError {
+    fn from(e: crate::registry::RegistryError) -> Self {
+        PublishError::Registry(Box::new(e))
+    }
 }
 
 /// What a publisher needs to know about the image beyond its blobs.
@@ -67,17 +77,60 @@ pub struct PublishRequest<'a> {
 }
 
 /// What a publisher produced: the reference it wrote the image under and the manifest digest,
-/// as ko's `publish.Interface` returns them.
+/// as ko's `publish.Interface` returns them, and what it wrote where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Published {
-    /// Where it went, for reports (`oci:out/`, `docker`, ...).
+    /// Where it went, for reports (`oci:out/`, `docker (Loaded image: …)`, `registry …`).
     pub destination: String,
     pub reference: Reference,
     pub digest: Digest,
-    /// For a registry: what was uploaded, mounted or already there.
-    pub push: Option<crate::registry::push::PushReport>,
+    pub written: Written,
 }
 
+impl Published {
+    /// What a push did, when the image went to a registry.
+    pub fn pushed(&self) -> Option<&PushReport> {
+        match &self.written {
+            Written::Registry(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// What kind of place an image was written to, with what only that place reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Written {
+    /// An OCI image layout (a directory).
+    Layout,
+    /// A docker archive (a file).
+    Archive,
+    /// A local engine's image store (`docker load`, `podman load`).
+    Engine,
+    /// A registry, blob by blob.
+    Registry(PushReport),
+}
+
+/// What a push did, blob by blob.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PushReport {
+    /// `registry/repository:tag@sha256:…`.
+    pub reference: String,
+    pub digest: String,
+    /// Blobs sent, with their sizes.
+    pub uploaded: Vec<(String, u64)>,
+    /// Blobs the registry took from another repository.
+    pub mounted: Vec<String>,
+    /// Blobs the registry already had.
+    pub existing: Vec<String>,
+}
+
+impl PushReport {
+    pub fn uploaded_bytes(&self) -> u64 {
+        self.uploaded.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// Where an image goes: the one writing trait.
 pub trait Publisher {
     /// Where the image goes, for the report (`oci:out/`, `docker`, ...).
     fn destination(&self) -> String;
@@ -92,20 +145,4 @@ pub trait Publisher {
         self.check()
     }
     fn publish(&self, req: &PublishRequest<'_>) -> Result<Published, PublishError>;
-}
-
-/// Parses `--output` values.
-pub fn parse_output(spec: &str) -> Result<Box<dyn Publisher>, PublishError> {
-    if let Some(dir) = spec.strip_prefix("oci:").filter(|s| !s.is_empty()) {
-        Ok(Box::new(OciLayout { dir: dir.into() }))
-    } else if let Some(file) = spec
-        .strip_prefix("docker-archive:")
-        .filter(|s| !s.is_empty())
-    {
-        Ok(Box::new(DockerArchive { file: file.into() }))
-    } else {
-        Err(PublishError::BadTarget {
-            spec: spec.to_string(),
-        })
-    }
 }

@@ -1,8 +1,9 @@
 //! Base images: `[image] base` (or `--base`) resolved to an image to build on, daemonless.
 //!
-//! A base is `scratch` (the empty image, the default), a registry reference (a tag or a digest),
-//! `oci:DIR[:REF]` (an OCI image layout) or `docker-archive:FILE[:TAG]`. From an index the
-//! platform's image is picked, attestations skipped. Every blob is verified and kept in drydock's
+//! A base is `scratch` (the empty image, the default) or any image [`Location`]: a registry
+//! reference (a tag or a digest), `oci:DIR[:REF|@DIGEST]` (an OCI image layout),
+//! `docker-archive:FILE[:TAG]`, or `docker-daemon:NAME` / `podman:NAME` (through the engine's
+//! `save`). From an index the platform's image is picked, attestations skipped. Every blob is verified and kept in drydock's
 //! cache by digest; a registry base resolved from a tag is pinned in `drydock.lock`, so that the
 //! next build (or one with the registry down) uses the same image without the network, until
 //! `--refresh-base`. The base's files are read (whiteouts applied) for what drydock must merge
@@ -12,8 +13,11 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use drydock_oci::registry::{pull, Client, Options, RegistryError};
-use drydock_oci::{BlobStore, Digest, ImageBuilder, ImageError, Platform, Reference};
+use drydock_oci::location::ReadContext;
+use drydock_oci::registry::{Options, RegistryError};
+use drydock_oci::{
+    BlobStore, Digest, ImageBuilder, ImageError, Location, Platform, ReadError, Reference,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::Cache;
@@ -34,8 +38,9 @@ pub enum BaseError {
         problem: String,
         fix: &'static str,
     },
+    /// Boxed: a registry's error is large.
     #[error(transparent)]
-    Registry(#[from] RegistryError),
+    Registry(Box<RegistryError>),
     #[error(transparent)]
     Image(#[from] ImageError),
     #[error(transparent)]
@@ -50,53 +55,31 @@ pub enum BaseError {
     Layer { digest: String, message: String },
 }
 
-/// Where a base comes from.
+impl From<RegistryError> for BaseError {
+    fn from(e: RegistryError) -> Self {
+        BaseError::Registry(Box::new(e))
+    }
+}
+
+/// Where a base comes from: nothing (`scratch`), or an image at a [`Location`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BaseSpec {
     Scratch,
-    Registry(Reference),
-    Layout { dir: PathBuf, name: Option<String> },
-    Archive { file: PathBuf, tag: Option<String> },
+    Image(Location),
 }
 
 impl BaseSpec {
     /// Parses a base as drydock.toml writes it; paths are relative to `root`.
     pub fn parse(s: &str, root: &Path) -> Result<BaseSpec, BaseError> {
         let s = s.trim();
-        // PATH[:NAME]: the path is the longest prefix that exists (a path may hold `:`, and so
-        // may a NAME such as `base:1`); when none does, the whole is the path.
-        let split = |rest: &str| -> (PathBuf, Option<String>) {
-            if root.join(rest).exists() {
-                return (root.join(rest), None);
-            }
-            for (i, _) in rest.match_indices(':') {
-                let (p, name) = (&rest[..i], &rest[i + 1..]);
-                if !p.is_empty() && !name.is_empty() && root.join(p).exists() {
-                    return (root.join(p), Some(name.to_string()));
-                }
-            }
-            match rest.rsplit_once(':') {
-                Some((p, r)) if !p.is_empty() && !r.is_empty() && !r.contains('/') => {
-                    (root.join(p), Some(r.to_string()))
-                }
-                _ => (root.join(rest), None),
-            }
-        };
         if s.is_empty() || s == "scratch" {
-            Ok(BaseSpec::Scratch)
-        } else if let Some(rest) = s.strip_prefix("oci:") {
-            let (dir, name) = split(rest);
-            Ok(BaseSpec::Layout { dir, name })
-        } else if let Some(rest) = s.strip_prefix("docker-archive:") {
-            let (file, tag) = split(rest);
-            Ok(BaseSpec::Archive { file, tag })
-        } else {
-            Reference::parse(s).map(BaseSpec::Registry).map_err(|e| BaseError::Spec {
-                spec: s.to_string(),
-                problem: e.problem.clone(),
-                fix: "write scratch, a reference (registry.example.com/base:1 or …@sha256:…), oci:DIR[:REF] or docker-archive:FILE[:TAG]".into(),
-            })
+            return Ok(BaseSpec::Scratch);
         }
+        Location::parse(s, root).map(BaseSpec::Image).map_err(|e| BaseError::Spec {
+            spec: s.to_string(),
+            problem: e.problem.clone(),
+            fix: "write scratch, a reference (registry.example.com/base:1 or …@sha256:…), oci:DIR[:REF], docker-archive:FILE[:TAG], docker-daemon:NAME or podman:NAME".into(),
+        })
     }
 }
 
@@ -180,7 +163,8 @@ pub struct Base {
     pub how: String,
 }
 
-/// Resolves `spec` for `platform`, keeping every blob in `cache`.
+/// Resolves `spec` for `platform`, keeping every blob in `cache`. A registry base resolved
+/// from a tag is pinned in drydock.lock; every other place is read as it is now.
 pub fn resolve(
     spec: &BaseSpec,
     written: &str,
@@ -190,9 +174,24 @@ pub fn resolve(
     refresh: bool,
     options: &Options,
 ) -> Result<Option<Base>, BaseError> {
-    let (digest, how) = match spec {
-        BaseSpec::Scratch => return Ok(None),
-        BaseSpec::Registry(r) => {
+    let BaseSpec::Image(location) = spec else {
+        return Ok(None);
+    };
+    let source = location.reader(&ReadContext {
+        store: cache.blobs(),
+        registry: options,
+    });
+    let read_error = |e: ReadError| match e {
+        ReadError::Registry(e) => BaseError::Registry(e),
+        ReadError::Store(e) => BaseError::Store(e),
+        ReadError::Location { location, why, fix } => BaseError::Spec {
+            spec: written.to_string(),
+            problem: format!("{location}: {why}"),
+            fix,
+        },
+    };
+    let (digest, how) = match location {
+        Location::Registry(r) => {
             let mut lock = Lock::read(root)?;
             let plat = platform.to_string();
             let pinned = match r.digest() {
@@ -216,19 +215,19 @@ pub fn resolve(
                     ),
                 )
             } else {
-                let client = Client::connect(r.registry(), options.clone())?;
-                let want = pinned
-                    .as_ref()
-                    .map(|d| d.to_string())
-                    .unwrap_or_else(|| r.tag().unwrap_or("latest").to_string());
-                let p = pull::pull(
-                    &client,
-                    r.repository(),
-                    &want,
-                    platform,
-                    cache.blobs(),
-                    &|_| {},
-                )?;
+                // A pin is pulled by its digest.
+                let source = match &pinned {
+                    Some(d) if r.digest().is_none() => {
+                        let by_digest = Reference::parse(&r.with_digest(d.as_str()))
+                            .unwrap_or_else(|_| r.clone());
+                        Location::Registry(by_digest).reader(&ReadContext {
+                            store: cache.blobs(),
+                            registry: options,
+                        })
+                    }
+                    _ => source,
+                };
+                let p = source.fetch(platform, cache.blobs()).map_err(read_error)?;
                 if r.digest().is_none() {
                     lock.record(
                         root,
@@ -246,29 +245,17 @@ pub fn resolve(
                 )
             }
         }
-        BaseSpec::Layout { dir, name } => {
-            let (store, d) = drydock_oci::layout::read_image(dir, name.as_deref(), platform)
-                .map_err(|e| {
-                    spec_error(
-                        written,
-                        &e.to_string(),
-                        "name an OCI image layout (skopeo copy … oci:DIR:REF)",
-                    )
-                })?;
-            import(&store, cache, &d)?;
-            (d, format!("from the OCI layout {}", dir.display()))
-        }
-        BaseSpec::Archive { file, tag } => {
-            let d = drydock_oci::archive::read_image(file, tag.as_deref(), cache.blobs()).map_err(
-                |e| {
-                    spec_error(
-                        written,
-                        &e.to_string(),
-                        "name a docker archive (docker save -o FILE IMAGE)",
-                    )
-                },
-            )?;
-            (d, format!("from the docker archive {}", file.display()))
+        other => {
+            let fetched = source.fetch(platform, cache.blobs()).map_err(read_error)?;
+            let how = match other {
+                Location::Layout { dir, .. } => format!("from the OCI layout {}", dir.display()),
+                Location::Archive { file, .. } => {
+                    format!("from the docker archive {}", file.display())
+                }
+                Location::Engine { engine, name } => format!("from {} {name}", engine.program()),
+                Location::Registry(_) => unreachable!("handled above"),
+            };
+            (fetched.manifest, how)
         }
     };
     let builder = ImageBuilder::from_image(cache, &digest)?;
@@ -291,55 +278,12 @@ pub fn resolve(
     }))
 }
 
-/// A base that cannot be read: the reader's own fix when it gave one (one error, one fix),
-/// else `fallback`.
-fn spec_error(written: &str, inner: &str, fallback: &str) -> BaseError {
-    // The reader's own error may carry its fix: one error, one fix.
-    let (problem, fix) = crate::error::split_fix(inner);
-    BaseError::Spec {
-        spec: written.to_string(),
-        problem,
-        fix: fix.unwrap_or_else(|| fallback.to_string()),
-    }
-}
-
 /// Whether the manifest, its config and its layers are all in the cache, intact.
 fn complete(cache: &Cache, manifest: &Digest) -> bool {
     let Ok(b) = ImageBuilder::from_image(cache, manifest) else {
         return false;
     };
     cache.verify(manifest).is_ok() && b.layers().iter().all(|l| cache.verify(&l.digest).is_ok())
-}
-
-/// Copies an image's blobs from another store into the cache, verified.
-fn import(from: &dyn BlobStore, cache: &Cache, manifest: &Digest) -> Result<(), BaseError> {
-    let b = ImageBuilder::from_image(from, manifest)?;
-    let m: serde_json::Value = serde_json::from_slice(&from.read(manifest)?).unwrap_or_default();
-    let mut digests = vec![manifest.clone()];
-    digests.extend(
-        m.pointer("/config/digest")
-            .and_then(|d| d.as_str())
-            .and_then(Digest::parse),
-    );
-    digests.extend(b.layers().iter().map(|l| l.digest.clone()));
-    for d in digests {
-        if cache.verify(&d).is_ok() {
-            continue;
-        }
-        let mut r = from.open(&d)?;
-        let tmp = cache.blobs().temp()?;
-        let mut f = tmp.reopen().map_err(|e| BaseError::Layer {
-            digest: d.to_string(),
-            message: e.to_string(),
-        })?;
-        std::io::copy(&mut r, &mut f).map_err(|e| BaseError::Layer {
-            digest: d.to_string(),
-            message: e.to_string(),
-        })?;
-        cache.blobs().commit(tmp, &d)?;
-        cache.verify(&d)?;
-    }
-    Ok(())
 }
 
 /// A base's file tree, as its layers leave it: which paths exist, symlink targets, and the
@@ -773,23 +717,25 @@ mod tests {
     fn specs() {
         let root = Path::new("/p");
         assert_eq!(BaseSpec::parse("scratch", root).unwrap(), BaseSpec::Scratch);
+        assert_eq!(BaseSpec::parse(" ", root).unwrap(), BaseSpec::Scratch);
         assert_eq!(
             BaseSpec::parse("oci:base:3.20", root).unwrap(),
-            BaseSpec::Layout {
+            BaseSpec::Image(Location::Layout {
                 dir: "/p/base".into(),
-                name: Some("3.20".into())
-            }
+                name: Some("3.20".into()),
+                digest: None,
+            })
         );
         assert_eq!(
             BaseSpec::parse("docker-archive:/x/b.tar", root).unwrap(),
-            BaseSpec::Archive {
+            BaseSpec::Image(Location::Archive {
                 file: "/x/b.tar".into(),
                 tag: None
-            }
+            })
         );
         assert!(matches!(
             BaseSpec::parse("127.0.0.1:5000/base:1", root).unwrap(),
-            BaseSpec::Registry(_)
+            BaseSpec::Image(Location::Registry(_))
         ));
         assert!(BaseSpec::parse("Not A Ref", root).is_err());
     }

@@ -135,6 +135,9 @@ pub struct BuildReport {
     /// Size of drydock-helper in the image, when it is there.
     pub helper_size: Option<u64>,
     pub outputs: Vec<String>,
+    /// What each output was, beside its name in `outputs`.
+    #[serde(skip)]
+    pub written: Vec<drydock_oci::Written>,
     /// The base image, when it is not scratch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base: Option<BaseReport>,
@@ -304,6 +307,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     let t0 = Instant::now();
     let mut outputs = Vec::new();
     let mut pushed = Vec::new();
+    let mut written = Vec::new();
     // A registry base's repository may already hold its layers: a push there mounts them.
     let sources: Vec<drydock_oci::Reference> = base
         .as_ref()
@@ -320,8 +324,9 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
             sources: &sources,
         };
         let published = p.publish(&req)?;
+        pushed.extend(published.pushed().cloned());
+        written.push(published.written);
         outputs.push(published.destination);
-        pushed.extend(published.push);
         drop(step);
     }
     let t_publish = t0.elapsed();
@@ -346,6 +351,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
             size: compiled.info.size,
         },
         outputs,
+        written,
         sbom,
         pushed,
         base: base.as_ref().map(|b| BaseReport {

@@ -2,6 +2,8 @@
 //! `--quiet`, and nothing but the final JSON on stdout with `--format json`.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -55,7 +57,7 @@ impl Ui {
     /// A spinner for a slow step; a no-op when not on a terminal.
     pub fn step(&self, msg: &str) -> Step {
         if !self.progress {
-            return Step(None);
+            return Step(None, u64::MAX);
         }
         let pb = ProgressBar::new_spinner();
         pb.set_style(
@@ -64,7 +66,42 @@ impl Ui {
         );
         pb.set_message(msg.to_string());
         pb.enable_steady_tick(Duration::from_millis(100));
-        Step(Some(pb))
+        let id = NEXT_STEP.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut c) = CURRENT_STEP.lock() {
+            *c = Some((id, pb.clone(), msg.to_string()));
+        }
+        Step(Some(pb), id)
+    }
+
+    /// Reports a registry transfer that is one step among others (a base pulled during a
+    /// build, `--push`): its blobs and bytes go into the running step's spinner (so only on a
+    /// terminal), each retry or warning as a line on stderr unless `--quiet`.
+    pub fn step_transfer(&self) -> drydock_oci::registry::Events {
+        use drydock_oci::registry::{Event, Events};
+        let lines = self.without_progress().transfer("").0;
+        Events::new(move |e| match e {
+            Event::Transfer {
+                blobs_done,
+                blobs,
+                bytes_done,
+                bytes,
+            } => {
+                if let Some((_, pb, msg)) =
+                    CURRENT_STEP.lock().ok().as_deref().and_then(Option::as_ref)
+                {
+                    pb.set_message(format!(
+                        "{msg}: {blobs_done}/{blobs} blobs, {} of {}",
+                        human_bytes(*bytes_done),
+                        human_bytes(*bytes)
+                    ));
+                }
+            }
+            other => match CURRENT_STEP.lock().ok().as_deref().and_then(Option::as_ref) {
+                // Above the spinner, not through it.
+                Some((_, pb, _)) => pb.suspend(|| lines.emit(other)),
+                None => lines.emit(other),
+            },
+        })
     }
 
     /// Reports a registry transfer: a bar with the blobs and bytes done on a terminal (nothing
@@ -134,7 +171,7 @@ impl Ui {
                 }
             }
         });
-        (events, Step(bar))
+        (events, Step(bar, u64::MAX))
     }
 
     // stderr writes ignore errors: a closed stderr is no reason to stop a build (and
@@ -167,12 +204,24 @@ impl Ui {
 
 pub use drydock_lint::units::human_bytes;
 
-pub struct Step(Option<ProgressBar>);
+/// A spinner for a slow step (none off a terminal); it goes when dropped.
+pub struct Step(Option<ProgressBar>, u64);
+
+/// The step spinning now, with its message: registry transfers report into it
+/// ([`Ui::step_transfer`]).
+static CURRENT_STEP: Mutex<Option<(u64, ProgressBar, String)>> = Mutex::new(None);
+static NEXT_STEP: AtomicU64 = AtomicU64::new(0);
 
 impl Step {
     pub fn set(&self, msg: &str) {
         if let Some(pb) = &self.0 {
             pb.set_message(msg.to_string());
+            if let Ok(mut c) = CURRENT_STEP.lock() {
+                if let Some((id, _, m)) = c.as_mut().filter(|(id, _, _)| *id == self.1) {
+                    let _ = id;
+                    *m = msg.to_string();
+                }
+            }
         }
     }
 }
@@ -181,6 +230,11 @@ impl Drop for Step {
     fn drop(&mut self) {
         if let Some(pb) = &self.0 {
             pb.finish_and_clear();
+            if let Ok(mut c) = CURRENT_STEP.lock() {
+                if c.as_ref().is_some_and(|(id, _, _)| *id == self.1) {
+                    *c = None;
+                }
+            }
         }
     }
 }

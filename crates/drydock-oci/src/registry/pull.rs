@@ -1,39 +1,37 @@
-//! Pulling an image into a blob store: the manifest (from an index, the platform's, skipping
-//! attestations), its config and layers, each verified against its digest. Blobs the store
-//! already holds intact are not fetched again.
+//! Reading from a registry: [`RegistrySource`] is a registry's [`ImageSource`], and [`pull`]
+//! what its `fetch` does: the manifest (from an index, the platform's, skipping attestations),
+//! its config and layers, several at once, each verified against its digest. Blobs the store
+//! already holds intact are not fetched again. Progress (blobs and bytes) goes to the client's
+//! [`super::Events`] as [`super::Event::Transfer`].
 
+use std::collections::BTreeMap;
+use std::io::{Read, Seek};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use serde_json::Value;
 
-use super::{pull_scopes, Client, Method, RegistryError, Req};
+use super::{pull_scopes, Client, Method, Options, RegistryError, Req};
 use crate::digest::Digest;
 use crate::image::{Format, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST};
 use crate::platform::Platform;
-use crate::store::{BlobStore, DirStore};
+use crate::reference::Reference;
+use crate::source::{
+    platform_name, Descriptor, Fetched, ImageSource, Index, Manifest, ReadError, Resolved,
+};
+use crate::store::{BlobStore, DirStore, StoreError};
 
 const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
 /// What a pull resolved.
-#[derive(Debug, Clone)]
-pub struct Pulled {
-    /// The platform's image manifest.
-    pub manifest: Digest,
-    /// The index it was picked from, when the reference named one.
-    pub index: Option<Digest>,
-    pub format: Format,
-    pub fetched_bytes: u64,
-    pub fetched: usize,
-    pub cached: usize,
-}
+pub type Pulled = Fetched;
 
+/// A manifest by tag or digest: its digest, media type, JSON and bytes.
 fn get_manifest(
     client: &Client,
     repository: &str,
     reference: &str,
-    store: &DirStore,
-) -> Result<(Digest, String, Value), RegistryError> {
+) -> Result<(Digest, String, Value, Vec<u8>), RegistryError> {
     let req = Req {
         method: Method::GET,
         url: client.url(repository, &format!("manifests/{reference}")),
@@ -84,6 +82,17 @@ fn get_manifest(
                 .trim()
                 .to_string()
         });
+    Ok((digest, media, v, bytes))
+}
+
+/// [`get_manifest`], kept in `store`.
+fn get_manifest_into(
+    client: &Client,
+    repository: &str,
+    reference: &str,
+    store: &DirStore,
+) -> Result<(Digest, String, Value), RegistryError> {
+    let (digest, media, v, bytes) = get_manifest(client, repository, reference)?;
     store.put(&bytes)?;
     Ok((digest, media, v))
 }
@@ -96,9 +105,9 @@ pub fn pull(
     reference: &str,
     platform: &Platform,
     store: &DirStore,
-    progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Pulled, RegistryError> {
-    let (mut digest, mut media, mut manifest) = get_manifest(client, repository, reference, store)?;
+    let (mut digest, mut media, mut manifest) =
+        get_manifest_into(client, repository, reference, store)?;
     let named = if reference.contains(':') {
         format!("{}/{repository}@{reference}", client.registry)
     } else {
@@ -125,7 +134,7 @@ pub fn pull(
                 available: images
                     .iter()
                     .filter_map(|m| m.get("platform"))
-                    .map(platform_of)
+                    .map(platform_name)
                     .collect(),
             })?;
         let d = entry
@@ -134,7 +143,7 @@ pub fn pull(
             .unwrap_or("")
             .to_string();
         index = Some(digest);
-        (digest, media, manifest) = get_manifest(client, repository, &d, store)?;
+        (digest, media, manifest) = get_manifest_into(client, repository, &d, store)?;
     }
     let format = match media.as_str() {
         OCI_MANIFEST => Format::Oci,
@@ -176,7 +185,7 @@ pub fn pull(
         return Err(RegistryError::NoPlatform {
             reference: named,
             asked: platform.to_string(),
-            available: vec![platform_of(&config)],
+            available: vec![platform_name(&config)],
         });
     }
     let mut blobs: Vec<Digest> = Vec::new();
@@ -228,7 +237,6 @@ pub fn pull(
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(d) = missing.get(i) else { break };
-                progress(&format!("pulling blobs {}/{}", i + 1, missing.len()));
                 let on_bytes = |n: u64| {
                     let total = streamed.fetch_add(n, Ordering::SeqCst) + n;
                     report(done.load(Ordering::SeqCst), total);
@@ -258,17 +266,6 @@ pub fn pull(
         fetched: missing.len() + usize::from(config_fetched.is_some()),
         cached,
     })
-}
-
-/// `os/architecture[/variant]` of an index entry's platform or a config.
-fn platform_of(v: &Value) -> String {
-    let f = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("");
-    let mut s = format!("{}/{}", f("os"), f("architecture"));
-    if !f("variant").is_empty() {
-        s.push('/');
-        s.push_str(f("variant"));
-    }
-    s
 }
 
 fn fetch_blob(
@@ -333,4 +330,285 @@ fn fetch_blob(
         fix: "the connection kept breaking mid-blob: run the command again (what arrived is kept)"
             .into(),
     })
+}
+
+/// A registry reference read as an image source. The client connects on first use; manifests
+/// read are kept in memory, and blobs are fetched (verified) when opened.
+pub struct RegistrySource {
+    pub reference: Reference,
+    options: Options,
+    client: OnceLock<Client>,
+    manifests: Mutex<BTreeMap<Digest, Vec<u8>>>,
+}
+
+impl RegistrySource {
+    pub fn new(reference: &Reference, options: Options) -> RegistrySource {
+        RegistrySource {
+            reference: reference.clone(),
+            options,
+            client: OnceLock::new(),
+            manifests: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The connected client (one ping and login per source).
+    pub fn client(&self) -> Result<&Client, RegistryError> {
+        if let Some(c) = self.client.get() {
+            return Ok(c);
+        }
+        let c = Client::connect(self.reference.registry(), self.options.clone())?;
+        Ok(self.client.get_or_init(|| c))
+    }
+
+    /// A digest when the reference has one, else its tag (`latest` when none was written).
+    pub fn wanted(&self) -> String {
+        self.reference
+            .digest()
+            .or(self.reference.tag())
+            .unwrap_or("latest")
+            .to_string()
+    }
+
+    fn named(&self) -> String {
+        let (registry, repository, r) = (
+            self.reference.registry(),
+            self.reference.repository(),
+            self.wanted(),
+        );
+        if r.contains(':') {
+            format!("{registry}/{repository}@{r}")
+        } else {
+            format!("{registry}/{repository}:{r}")
+        }
+    }
+
+    fn get(&self, reference: &str) -> Result<(Digest, Manifest, Vec<u8>), ReadError> {
+        let client = self.client()?;
+        let (digest, media, _, bytes) =
+            get_manifest(client, self.reference.repository(), reference)?;
+        let manifest =
+            Manifest::parse(&bytes, Some(&media)).map_err(|why| RegistryError::Invalid {
+                registry: client.registry.clone(),
+                problem: format!("manifest {reference} is {why}"),
+            })?;
+        if let Ok(mut m) = self.manifests.lock() {
+            m.insert(digest.clone(), bytes.clone());
+        }
+        Ok((digest, manifest, bytes))
+    }
+
+    fn read_only(&self) -> StoreError {
+        StoreError::Io {
+            path: self.named().into(),
+            source: std::io::Error::other("a registry is read here, not written"),
+        }
+    }
+}
+
+impl ImageSource for RegistrySource {
+    fn describe(&self) -> String {
+        self.named()
+    }
+
+    fn resolve(&self) -> Result<Resolved, ReadError> {
+        let (digest, manifest, bytes) = self.get(&self.wanted())?;
+        Ok(Resolved {
+            digest,
+            bytes,
+            manifest,
+        })
+    }
+
+    fn manifest(&self, digest: &Digest) -> Result<Vec<u8>, ReadError> {
+        if let Some(b) = self
+            .manifests
+            .lock()
+            .ok()
+            .and_then(|m| m.get(digest).cloned())
+        {
+            return Ok(b);
+        }
+        Ok(self.get(digest.as_str())?.2)
+    }
+
+    fn blobs(&self) -> &dyn BlobStore {
+        self
+    }
+
+    /// The OCI 1.1 referrers API, or on a registry without it the referrers tag schema's
+    /// `sha256-<hex>` index; and a cosign signature tagged `sha256-<hex>.sig`.
+    fn referrers(&self, digest: &Digest) -> Result<Vec<Descriptor>, ReadError> {
+        let client = self.client()?;
+        let repository = self.reference.repository();
+        let req = Req {
+            method: Method::GET,
+            url: client.url(repository, &format!("referrers/{digest}")),
+            headers: vec![("accept", OCI_INDEX.into())],
+            body: None,
+            scopes: pull_scopes(repository),
+            what: format!("the referrers of {digest}"),
+            repository,
+        };
+        let r = client.send(&req)?;
+        let index = match r.status {
+            200 => {
+                let bytes = r.bytes(4 << 20).map_err(|e| RegistryError::Invalid {
+                    registry: client.registry.clone(),
+                    problem: format!("reading the referrers of {digest}: {e}"),
+                })?;
+                Manifest::parse(&bytes, Some(OCI_INDEX)).map(Some)
+            }
+            404 => match get_manifest(client, repository, &format!("sha256-{}", digest.hex())) {
+                Ok((_, media, _, bytes)) => Manifest::parse(&bytes, Some(&media)).map(Some),
+                Err(RegistryError::Status { status: 404, .. }) => Ok(None),
+                Err(e) => return Err(e.into()),
+            },
+            _ => {
+                return Err(client
+                    .status_error(&req, r, "check the registry's logs")
+                    .into())
+            }
+        };
+        let mut found = match index {
+            Ok(Some(Manifest::Index(i))) => i.manifests,
+            Ok(_) => Vec::new(),
+            Err(why) => {
+                return Err(RegistryError::Invalid {
+                    registry: client.registry.clone(),
+                    problem: format!("the referrers of {digest} are {why}"),
+                }
+                .into())
+            }
+        };
+        // A cosign signature: the manifest tagged `sha256-<hex>.sig`.
+        match get_manifest(client, repository, &format!("sha256-{}.sig", digest.hex())) {
+            Ok((d, media, _, bytes)) if !found.iter().any(|f| f.digest == d) => {
+                let kind = match Manifest::parse(&bytes, Some(&media)) {
+                    Ok(Manifest::Image(m)) => Some(m.kind().to_string()),
+                    _ => None,
+                };
+                found.push(Descriptor {
+                    media_type: media,
+                    digest: d,
+                    size: bytes.len() as u64,
+                    platform: None,
+                    annotations: BTreeMap::new(),
+                    artifact_type: kind,
+                });
+            }
+            Ok(_) | Err(RegistryError::Status { status: 404, .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(found)
+    }
+
+    fn no_platform(&self, platform: &Platform, index: &Index) -> ReadError {
+        RegistryError::NoPlatform {
+            reference: self.named(),
+            asked: platform.to_string(),
+            available: index.platforms(),
+        }
+        .into()
+    }
+
+    /// [`pull`]: several blobs at once, progress reported.
+    fn fetch(&self, platform: &Platform, store: &DirStore) -> Result<Fetched, ReadError> {
+        Ok(pull(
+            self.client()?,
+            self.reference.repository(),
+            &self.wanted(),
+            platform,
+            store,
+        )?)
+    }
+}
+
+impl BlobStore for RegistrySource {
+    fn has(&self, digest: &Digest) -> bool {
+        if self.manifests.lock().is_ok_and(|m| m.contains_key(digest)) {
+            return true;
+        }
+        let Ok(client) = self.client() else {
+            return false;
+        };
+        let repository = self.reference.repository();
+        let req = Req {
+            method: Method::HEAD,
+            url: client.url(repository, &format!("blobs/{digest}")),
+            headers: vec![],
+            body: None,
+            scopes: pull_scopes(repository),
+            what: format!("blob {digest}"),
+            repository,
+        };
+        client.send(&req).is_ok_and(|r| r.status == 200)
+    }
+
+    fn put(&self, _bytes: &[u8]) -> Result<Digest, StoreError> {
+        Err(self.read_only())
+    }
+
+    fn verify(&self, digest: &Digest) -> Result<(), StoreError> {
+        let mut r = self.open(digest)?;
+        std::io::copy(&mut r, &mut std::io::sink()).map_err(|source| StoreError::Io {
+            path: digest.as_str().into(),
+            source,
+        })?;
+        Ok(())
+    }
+
+    /// A manifest read before, or the blob fetched into a temporary file and verified.
+    fn open(&self, digest: &Digest) -> Result<Box<dyn Read + Send>, StoreError> {
+        if let Some(b) = self
+            .manifests
+            .lock()
+            .ok()
+            .and_then(|m| m.get(digest).cloned())
+        {
+            return Ok(Box::new(std::io::Cursor::new(b)));
+        }
+        let io = |source: std::io::Error| StoreError::Io {
+            path: digest.as_str().into(),
+            source,
+        };
+        let fetched = (|| -> Result<std::fs::File, RegistryError> {
+            let client = self.client()?;
+            let repository = self.reference.repository();
+            let req = Req {
+                method: Method::GET,
+                url: client.url(repository, &format!("blobs/{digest}")),
+                headers: vec![],
+                body: None,
+                scopes: pull_scopes(repository),
+                what: format!("blob {digest}"),
+                repository,
+            };
+            let r = client.send(&req)?;
+            if r.status != 200 {
+                return Err(client.status_error(
+                    &req,
+                    r,
+                    "the registry lacks a blob its manifest names",
+                ));
+            }
+            let invalid = |problem: String| RegistryError::Invalid {
+                registry: client.registry.clone(),
+                problem,
+            };
+            let mut f = tempfile::tempfile().map_err(|e| invalid(e.to_string()))?;
+            let (got, _) = Client::read_into(r, &mut f, &|_| {})
+                .map_err(|e| invalid(format!("reading blob {digest}: {e}")))?;
+            if &got != digest {
+                return Err(invalid(format!(
+                    "sent blob {digest} with content that hashes to {got}"
+                )));
+            }
+            f.rewind().map_err(|e| invalid(e.to_string()))?;
+            Ok(f)
+        })();
+        match fetched {
+            Ok(f) => Ok(Box::new(f)),
+            Err(e) => Err(io(std::io::Error::other(e.to_string()))),
+        }
+    }
 }

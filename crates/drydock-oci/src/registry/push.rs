@@ -2,6 +2,7 @@
 //! has it elsewhere, then an upload: monolithic when small, chunked when large; several at once),
 //! the manifest last, so that a reader never sees a manifest whose blobs are missing. A push that
 //! was cut off is simply run again: what arrived is found by HEAD and not sent twice.
+//! Progress (blobs and bytes) goes to the client's [`super::Events`] as [`super::Event::Transfer`].
 
 use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,25 +16,7 @@ use crate::store::BlobStore;
 /// Blobs up to this size go up in one request; larger ones in chunks of it.
 pub const CHUNK: u64 = 8 << 20;
 
-/// What a push did, blob by blob.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct PushReport {
-    /// `registry/repository:tag@sha256:…`.
-    pub reference: String,
-    pub digest: String,
-    /// Blobs sent, with their sizes.
-    pub uploaded: Vec<(String, u64)>,
-    /// Blobs the registry took from another repository.
-    pub mounted: Vec<String>,
-    /// Blobs the registry already had.
-    pub existing: Vec<String>,
-}
-
-impl PushReport {
-    pub fn uploaded_bytes(&self) -> u64 {
-        self.uploaded.iter().map(|(_, n)| n).sum()
-    }
-}
+pub use crate::publish::PushReport;
 
 enum Outcome {
     Existing,
@@ -50,7 +33,6 @@ pub fn push(
     image: &Image,
     store: &dyn BlobStore,
     mount_from: &[&str],
-    progress: &(dyn Fn(&str) + Sync),
 ) -> Result<PushReport, RegistryError> {
     let scopes = push_scopes(repository, mount_from);
     let mut blobs: Vec<(Digest, u64)> =
@@ -106,7 +88,6 @@ pub fn push(
                     bytes_done: b,
                     bytes: total,
                 });
-                progress(&format!("pushing blobs {n}/{}", blobs.len()));
                 let failed = r.is_err();
                 results.lock().unwrap().push((i, r));
                 if failed {
@@ -127,7 +108,6 @@ pub fn push(
             Outcome::Uploaded(n) => report.uploaded.push((d, n)),
         }
     }
-    progress("pushing the manifest");
     let req = Req {
         method: Method::PUT,
         url: client.url(repository, &format!("manifests/{tag}")),
@@ -401,20 +381,12 @@ impl crate::publish::Publisher for RegistryPush {
                     .map(|s| s.repository()),
             )
             .collect();
-        let report = push(
-            &client,
-            r.repository(),
-            &tag,
-            req.image,
-            req.store,
-            &from,
-            &|_| {},
-        )?;
+        let report = push(&client, r.repository(), &tag, req.image, req.store, &from)?;
         Ok(crate::publish::Published {
             destination: format!("registry {}", report.reference),
             reference: r,
             digest: req.image.manifest_digest.clone(),
-            push: Some(report),
+            written: crate::publish::Written::Registry(report),
         })
     }
 }

@@ -324,8 +324,9 @@ pub struct BuildArgs {
     /// The project directory.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
-    /// Where to write the image: oci:DIR (an OCI image layout) or docker-archive:FILE (for
-    /// `docker load` / `podman load`). Repeatable.
+    /// Where to write the image: oci:DIR (an OCI image layout), docker-archive:FILE (for
+    /// `docker load` / `podman load`), docker-daemon:NAME or podman:NAME (loaded under NAME),
+    /// or docker://REFERENCE (a registry). Repeatable.
     #[arg(long, short, value_name = "SPEC")]
     pub output: Vec<String>,
     /// Load the image into a local engine. Repeatable.
@@ -355,8 +356,8 @@ pub struct BuildArgs {
     /// Leave drydock-helper (init, GOMAXPROCS/GOMEMLIMIT, health probe) out of the image.
     #[arg(long)]
     pub no_helper: bool,
-    /// Build on this base image: scratch, a registry reference, oci:DIR[:REF] or
-    /// docker-archive:FILE[:TAG] (overrides [image] base).
+    /// Build on this base image: scratch, a registry reference, oci:DIR[:REF|@DIGEST],
+    /// docker-archive:FILE[:TAG], docker-daemon:NAME or podman:NAME (overrides [image] base).
     #[arg(long, value_name = "BASE")]
     pub base: Option<String>,
     /// Resolve the base's tag again instead of using the digest pinned in drydock.lock.
@@ -408,10 +409,11 @@ impl RegistryArgs {
     }
 
     /// The same, saying each retry and warning on stderr (unless `--quiet`), for commands whose
-    /// registry work is one step among others (a base pulled, `--push`): no transfer bar.
+    /// registry work is one step among others (a base pulled, `--push`): the transfer's blobs
+    /// and bytes show in that step's spinner.
     pub fn options_reporting(&self, ui: &drydock::ui::Ui) -> drydock_oci::registry::Options {
         drydock_oci::registry::Options {
-            events: ui.without_progress().transfer("").0,
+            events: ui.step_transfer(),
             ..self.options()
         }
     }
@@ -419,9 +421,11 @@ impl RegistryArgs {
 
 #[derive(clap::Args)]
 pub struct PullArgs {
-    /// The image to pull: NAME[:TAG] or NAME@sha256:DIGEST.
+    /// The image to pull: NAME[:TAG] or NAME@sha256:DIGEST (or any other place an image can
+    /// be: oci:DIR[:REF], docker-archive:FILE[:TAG], docker-daemon:NAME, podman:NAME).
     pub reference: String,
-    /// Where to write it: oci:DIR or docker-archive:FILE. Repeatable.
+    /// Where to write it: oci:DIR, docker-archive:FILE, docker-daemon:NAME, podman:NAME or
+    /// docker://REFERENCE. Repeatable.
     #[arg(long, short, value_name = "SPEC", required = true)]
     pub output: Vec<String>,
     /// The platform to pick from a multi-platform image.
@@ -505,7 +509,8 @@ pub enum BenchFormat {
 
 #[derive(clap::Args)]
 pub struct PushArgs {
-    /// The image to push: oci:DIR[:REF] or docker-archive:FILE[:TAG].
+    /// The image to push: oci:DIR[:REF|@DIGEST], docker-archive:FILE[:TAG],
+    /// docker-daemon:NAME, podman:NAME or docker://REFERENCE.
     pub source: String,
     /// Where: REGISTRY/REPOSITORY[:TAG].
     pub reference: String,

@@ -5,7 +5,7 @@ use drydock::build::{self, BuildOptions};
 use drydock::config::parse_duration;
 use drydock::error::{ErrorKind, Failure};
 use drydock::project::Overrides;
-use drydock::publish::{Engine, EngineLoad, Publisher};
+use drydock::publish::{self, Engine};
 use drydock::ui::Ui;
 
 use super::args::{BenchArgs, BenchFormat};
@@ -166,17 +166,11 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
         .iter()
         .map(|e| bench::target::BenchTag::new(e, &tag))
         .collect();
-    let mut outputs: Vec<Box<dyn Publisher>> = Vec::new();
-    if docker {
-        outputs.push(Box::new(EngineLoad {
-            engine: Engine::Docker,
-        }));
-    }
-    if podman {
-        outputs.push(Box::new(EngineLoad {
-            engine: Engine::Podman,
-        }));
-    }
+    let load: Vec<Engine> = [(docker, Engine::Docker), (podman, Engine::Podman)]
+        .into_iter()
+        .filter_map(|(on, e)| on.then_some(e))
+        .collect();
+    let outputs = publish::destinations(&[], None, &load, &Default::default())?;
     let built = build::build(
         BuildOptions {
             dir: a.dir.clone(),

@@ -3,34 +3,19 @@
 use drydock::build::{self, BuildOptions, BuildReport};
 use drydock::compile::goinfo::{GoInfo, GoModule};
 use drydock::project::Overrides;
-use drydock::publish::{self, EngineLoad, Publisher};
+use drydock::publish::{self, Written};
 use drydock::ui::{human_bytes as human, Ui};
 
 use super::args::{BuildArgs, Format};
 use super::{failure, out, out_json, Outcome};
 
 pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
-    let mut outputs: Vec<Box<dyn Publisher>> = Vec::new();
-    for spec in &a.output {
-        outputs.push(publish::parse_output(spec).map_err(failure)?);
-    }
-    if let Some(p) = &a.push {
-        let reference = if p.is_empty() {
-            None
-        } else {
-            Some(drydock::reference::Reference::parse(p).map_err(failure)?)
-        };
-        outputs.push(Box::new(drydock_oci::registry::push::RegistryPush::new(
-            reference,
-            a.registry.options_reporting(ui),
-            Vec::new(),
-        )));
-    }
-    outputs.extend(
-        a.load
-            .iter()
-            .map(|&engine| Box::new(EngineLoad { engine }) as Box<dyn Publisher>),
-    );
+    let outputs = publish::destinations(
+        &a.output,
+        a.push.as_deref(),
+        &a.load,
+        &a.registry.options_reporting(ui),
+    )?;
     let opts = BuildOptions {
         dir: a.dir,
         overrides: Overrides {
@@ -161,7 +146,9 @@ fn print_report(r: &BuildReport, ui: &Ui) {
         secs(t.publish_ms),
         secs(t.total_ms)
     ));
-    for o in r.outputs.iter().filter(|o| !o.starts_with("registry ")) {
+    // Pushes are told below, with what they sent.
+    let pushes = r.written.iter().map(|w| matches!(w, Written::Registry(_)));
+    for (o, _) in r.outputs.iter().zip(pushes).filter(|(_, push)| !push) {
         s.push_str(&format!("  wrote {o}\n"));
     }
     for w in &r.sbom {

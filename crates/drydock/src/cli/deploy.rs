@@ -27,19 +27,12 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
             (p, image)
         }
         None => {
-            let mut outputs: Vec<Box<dyn drydock::publish::Publisher>> = Vec::new();
-            if let Some(p) = &a.push {
-                let reference = if p.is_empty() {
-                    None
-                } else {
-                    Some(Reference::parse(p).map_err(failure)?)
-                };
-                outputs.push(Box::new(drydock_oci::registry::push::RegistryPush::new(
-                    reference,
-                    a.registry.options_reporting(ui),
-                    Vec::new(),
-                )));
-            }
+            let outputs = drydock::publish::destinations(
+                &[],
+                a.push.as_deref(),
+                &[],
+                &a.registry.options_reporting(ui),
+            )?;
             let b = build::build(
                 BuildOptions {
                     dir: a.dir.clone(),

@@ -1,11 +1,13 @@
-//! `drydock pull`.
+//! `drydock pull SOURCE -o DEST…`: an image from a registry (or any other place an image can
+//! be) into the cache, then written to each destination.
+
+use std::path::Path;
 
 use drydock::cache::Cache;
-use drydock::publish::{self, PublishRequest};
-use drydock::reference::Reference;
+use drydock::publish::{Location, PublishRequest};
 use drydock::ui::{human_bytes as human, Ui};
-use drydock_oci::registry::{pull, Client};
-use drydock_oci::{Image, Platform};
+use drydock_oci::location::ReadContext;
+use drydock_oci::{Image, Platform, ReadError};
 
 use super::args::{Format, PullArgs};
 use super::{failure, out, out_json, Outcome};
@@ -23,11 +25,13 @@ struct PullReport {
 }
 
 pub fn run(a: PullArgs, ui: &Ui) -> Outcome {
-    let r = Reference::parse(&a.reference).map_err(failure)?;
+    let location = Location::parse(&a.reference, Path::new(".")).map_err(failure)?;
     let platform = Platform::parse(&a.platform).map_err(failure)?;
     let mut outputs = Vec::new();
     for spec in &a.output {
-        let p = publish::parse_output(spec).map_err(failure)?;
+        let p = Location::parse_output(spec)
+            .map_err(failure)?
+            .writer(&a.registry.options_reporting(ui));
         p.check().map_err(failure)?;
         outputs.push(p);
     }
@@ -37,29 +41,38 @@ pub fn run(a: PullArgs, ui: &Ui) -> Outcome {
     } else {
         *ui
     };
-    let (events, step) = bar.transfer(&format!("pulling {r}"));
+    let (events, step) = bar.transfer(&format!("pulling {location}"));
     let mut options = a.registry.options();
     options.events = events;
-    let client = Client::connect(r.registry(), options).map_err(failure)?;
-    // A digest when there is one, else the tag (`latest` when none was written).
-    let reference = r.digest().or(r.tag()).unwrap_or("latest").to_string();
-    let pulled = pull::pull(
-        &client,
-        r.repository(),
-        &reference,
-        &platform,
-        cache.blobs(),
-        &|_| {},
-    )
-    .map_err(failure)?;
+    let source = location.reader(&ReadContext {
+        store: cache.blobs(),
+        registry: &options,
+    });
+    let pulled = source
+        .fetch(&platform, cache.blobs())
+        .map_err(|e| match e {
+            ReadError::Registry(e) => failure(*e),
+            e => drydock::error::Failure::new(drydock::error::ErrorKind::Input, e),
+        })?;
     drop(step);
     let image = Image::read(cache.blobs(), &pulled.manifest).map_err(failure)?;
+    // Written under the reference pulled (a registry's), else under the name the place gives
+    // it when that is a reference, else by digest alone.
+    let tag = match &location {
+        Location::Registry(r) => r.clone(),
+        other => match image_name(other) {
+            Some(r) => r,
+            None => drydock::reference::Reference::parse(&format!("image@{}", pulled.manifest))
+                .map_err(failure)?,
+        },
+    };
+    let r = &tag;
     let mut written = Vec::new();
     for p in &outputs {
         let req = PublishRequest {
             store: &cache,
             image: &image,
-            tag: &r,
+            tag: r,
             created: 0,
             sources: &[],
         };
@@ -98,4 +111,16 @@ pub fn run(a: PullArgs, ui: &Ui) -> Outcome {
         }
         Format::Text => Ok(0),
     }
+}
+
+/// The name an image read from a place other than a registry has there (a layout's ref name,
+/// an archive's tag, an engine's name), when it is a reference.
+fn image_name(location: &Location) -> Option<drydock::reference::Reference> {
+    let name = match location {
+        Location::Layout { name, .. } => name.as_deref(),
+        Location::Archive { tag, .. } => tag.as_deref(),
+        Location::Engine { name, .. } => Some(name.as_str()),
+        Location::Registry(_) => None,
+    }?;
+    drydock::reference::Reference::parse(name).ok()
 }

@@ -1,13 +1,14 @@
-//! `drydock push`: an image already written (an OCI layout or a docker archive) to a registry.
+//! `drydock push SOURCE REF`: an image already written (an OCI layout, a docker archive, an
+//! engine's image, another registry's) to a registry.
 
 use std::path::Path;
 
-use drydock::base::BaseSpec;
 use drydock::cache::Cache;
 use drydock::error::{ErrorKind, Failure};
-use drydock::publish::{PublishRequest, Publisher};
+use drydock::publish::{Location, PublishRequest, Publisher};
 use drydock::reference::Reference;
 use drydock::ui::{human_bytes as human, Ui};
+use drydock_oci::location::ReadContext;
 use drydock_oci::registry::push::RegistryPush;
 use drydock_oci::{BlobStore, DirStore, Image, Platform};
 
@@ -76,8 +77,8 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
     let r = Reference::parse(&a.reference).map_err(failure)?;
     let platform = Platform::linux_amd64();
     let cache = Cache::open(a.cache_dir.as_deref()).map_err(failure)?;
-    // The image on disk to push, named by its format; errors speak of it as the image to push.
-    let not_on_disk = || {
+    // The image to push, named with its place; errors speak of it as the image to push.
+    let not_named = || {
         let p = Path::new(&a.source);
         let fix = if p.is_dir() {
             format!("name the directory as an OCI layout: oci:{}", a.source)
@@ -87,7 +88,7 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
                 a.source
             )
         } else {
-            "name the image to push as oci:DIR[:REF] or docker-archive:FILE[:TAG]".to_string()
+            "name the image to push as oci:DIR[:REF], docker-archive:FILE[:TAG], docker-daemon:NAME, podman:NAME or docker://REFERENCE".to_string()
         };
         Failure::new(
             ErrorKind::Usage,
@@ -97,44 +98,10 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
             ),
         )
     };
-    if !(a.source.starts_with("oci:") || a.source.starts_with("docker-archive:")) {
-        return Err(not_on_disk());
-    }
-    let spec = BaseSpec::parse(&a.source, Path::new(".")).map_err(|_| not_on_disk())?;
-    let (store, digest): (Box<dyn BlobStore>, _) = match spec {
-        BaseSpec::Layout { dir, name } => {
-            let (s, d) = drydock_oci::layout::read_image(&dir, name.as_deref(), &platform)
-                .map_err(|e| Failure::new(ErrorKind::Input, format!("the image to push: {e}")))?;
-            (Box::new(s) as Box<dyn BlobStore>, d)
-        }
-        BaseSpec::Archive { file, tag } => {
-            let d = drydock_oci::archive::read_image(&file, tag.as_deref(), cache.blobs())
-                .map_err(|e| Failure::new(ErrorKind::Input, format!("the image to push: {e}")))?;
-            let d = match as_built(&file, &d, cache.blobs()) {
-                Ok(Some(built)) => built,
-                Ok(None) => d,
-                Err(why) => {
-                    ui.warn(&format!("{}: {why}; pushing its layers uncompressed, under other digests than the build's", file.display()));
-                    d
-                }
-            };
-            (
-                Box::new(DirStore::clone(cache.blobs())) as Box<dyn BlobStore>,
-                d,
-            )
-        }
-        _ => return Err(not_on_disk()),
+    let location = match Location::parse_transport(&a.source, Path::new(".")) {
+        Some(Ok(l)) => l,
+        _ => return Err(not_named()),
     };
-    let image = Image::read(store.as_ref(), &digest).map_err(failure)?;
-    let bar = if a.format == Format::Json {
-        ui.without_progress()
-    } else {
-        *ui
-    };
-    let (events, step) = bar.transfer(&format!("pushing {r}"));
-    let mut options = a.registry.options();
-    options.events = events;
-    let target = RegistryPush::new(Some(r.clone()), options, Vec::new());
     if r.digest().is_some() {
         return Err(Failure::new(
             ErrorKind::Usage,
@@ -143,9 +110,45 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
             ),
         ));
     }
+    let bar = if a.format == Format::Json {
+        ui.without_progress()
+    } else {
+        *ui
+    };
+    let source = location.reader(&ReadContext {
+        store: cache.blobs(),
+        registry: &a.registry.options_reporting(ui),
+    });
+    let input = |e: drydock_oci::ReadError| match e {
+        drydock_oci::ReadError::Registry(e) => failure(*e),
+        e => Failure::new(ErrorKind::Input, format!("the image to push: {e}")),
+    };
+    let selected = source.select(&platform).map_err(input)?;
+    let mut digest = selected.manifest;
+    if let Location::Archive { file, .. } = &location {
+        digest = match as_built(file, &digest, cache.blobs()) {
+            Ok(Some(built)) => built,
+            Ok(None) => digest,
+            Err(why) => {
+                ui.warn(&format!("{}: {why}; pushing its layers uncompressed, under other digests than the build's", file.display()));
+                digest
+            }
+        };
+    }
+    // An archive's image was imported into the cache, where `as_built` may have added the
+    // build's compressed layers: read it there.
+    let store: &dyn BlobStore = match &location {
+        Location::Archive { .. } => cache.blobs(),
+        _ => source.blobs(),
+    };
+    let image = Image::read(store, &digest).map_err(failure)?;
+    let (events, step) = bar.transfer(&format!("pushing {r}"));
+    let mut options = a.registry.options();
+    options.events = events;
+    let target = RegistryPush::new(Some(r.clone()), options, Vec::new());
     let published = target
         .publish(&PublishRequest {
-            store: store.as_ref(),
+            store,
             image: &image,
             tag: &r,
             created: 0,
@@ -153,7 +156,7 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
         })
         .map_err(failure)?;
     drop(step);
-    let report = published.push.unwrap_or_default();
+    let report = published.pushed().cloned().unwrap_or_default();
     match a.format {
         Format::Json => out_json(&report),
         Format::Text if !ui.quiet => {

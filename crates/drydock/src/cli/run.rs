@@ -23,7 +23,7 @@ pub fn run(a: RunArgs, ui: &Ui) -> Outcome {
                 no_helper: a.no_helper,
                 ..Default::default()
             },
-            outputs: vec![Box::new(EngineLoad { engine })],
+            outputs: vec![Box::new(EngineLoad::new(engine))],
             cache_dir: a.cache_dir,
             refresh_base: false,
             no_cache: false,

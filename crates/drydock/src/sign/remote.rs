@@ -124,7 +124,7 @@ pub fn sign(
         manifest: m,
         config,
     };
-    let report = push(client, repository, &tag, &image, &store, &[], &|_| {})?;
+    let report = push(client, repository, &tag, &image, &store, &[])?;
     Ok(Signed {
         image: format!("{name}@{manifest}"),
         signature: format!("{name}:{tag}"),
