@@ -28,7 +28,6 @@ pub mod output;
 pub mod rule;
 pub mod rules;
 pub mod suppress;
-pub mod units;
 pub mod view;
 pub mod yaml;
 

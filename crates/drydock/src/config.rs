@@ -587,7 +587,7 @@ impl Config {
     /// `allow_secret_env` names the key. (A placeholder such as `changeme` is let through, as
     /// DF008 only notes it.)
     fn validate_image_env_secrets(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
-        use drydock_lint::rules::helpers::{secret_literal, secret_problem, Secret};
+        use drydock_values::secret::{secret_literal, secret_problem, Secret};
         for k in &self.image.allow_secret_env {
             if !self.image.env.contains_key(k) {
                 return Err(inv.at(

@@ -165,7 +165,7 @@ impl Ui {
     }
 }
 
-pub use drydock_lint::units::human_bytes;
+pub use drydock_values::units::human_bytes;
 
 pub struct Step(Option<ProgressBar>);
 
