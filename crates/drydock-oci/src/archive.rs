@@ -338,7 +338,7 @@ pub fn recorded_manifest(
 /// Why an image could not be read from a docker archive.
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveReadError {
-    #[error("{}: {why}\n  fix: {fix}", .file.display())]
+    #[error("{}: {why}", .file.display())]
     Archive {
         file: PathBuf,
         why: String,
@@ -346,6 +346,16 @@ pub enum ArchiveReadError {
     },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+}
+
+impl ArchiveReadError {
+    /// What to do about it, when there is something to say: the message does not hold it.
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            ArchiveReadError::Archive { fix, .. } => fix.to_string(),
+            _ => return None,
+        })
+    }
 }
 
 #[derive(serde::Deserialize)]

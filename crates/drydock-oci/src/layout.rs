@@ -284,7 +284,7 @@ fn write_layout(
 /// Why an image could not be read from a layout.
 #[derive(Debug, thiserror::Error)]
 pub enum LayoutReadError {
-    #[error("{}: {why}\n  fix: {fix}", .dir.display())]
+    #[error("{}: {why}", .dir.display())]
     Layout {
         dir: PathBuf,
         why: String,
@@ -292,6 +292,16 @@ pub enum LayoutReadError {
     },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+}
+
+impl LayoutReadError {
+    /// What to do about it, when there is something to say: the message does not hold it.
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            LayoutReadError::Layout { fix, .. } => fix.to_string(),
+            _ => return None,
+        })
+    }
 }
 
 /// The index entries `ref_name` names: those whose ref name is exactly it (or whose
@@ -550,12 +560,11 @@ mod tests {
         assert_eq!(d, api.manifest_digest);
         let (_, d) = read_image(&out, Some("worker:1.0"), &amd64).unwrap();
         assert_eq!(d, worker.manifest_digest);
-        let e = read_image(&out, Some("1.0"), &amd64)
-            .unwrap_err()
-            .to_string();
+        let e = read_image(&out, Some("1.0"), &amd64).unwrap_err();
+        let fix = e.fix().unwrap_or_default();
         assert!(
-            e.contains("api:1.0, worker:1.0") && e.contains("add :REF"),
-            "{e}"
+            e.to_string().contains("api:1.0, worker:1.0") && fix.contains("add :REF"),
+            "{e}\n  fix: {fix}"
         );
         // A new build of one replaces only its own entry, also as docker.io/library/api:1.0.
         publish(&out, &store, &worker, "docker.io/library/api:1.0").unwrap();

@@ -28,7 +28,7 @@ pub enum PublishError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Registry(#[from] crate::registry::RegistryError),
-    #[error("{engine} is not available: {reason}\n  fix: {fix}")]
+    #[error("{engine} is not available: {reason}")]
     EngineMissing {
         engine: String,
         reason: String,
@@ -42,14 +42,27 @@ pub enum PublishError {
     },
     #[error("layer {digest} does not decompress to its diff ID {diff_id}; it was removed from the store, run the build again")]
     LayerMismatch { digest: String, diff_id: String },
-    #[error("bad output {spec:?}\n  fix: use oci:DIR or docker-archive:FILE")]
+    #[error("bad output {spec:?}")]
     BadTarget { spec: String },
-    #[error("{path} {why}\n  fix: {fix}")]
+    #[error("{path} {why}")]
     Refused {
         path: PathBuf,
         why: String,
         fix: String,
     },
+}
+
+impl PublishError {
+    /// What to do about it, when there is something to say: the message does not hold it.
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            PublishError::EngineMissing { fix, .. } => fix.to_string(),
+            PublishError::BadTarget { .. } => "use oci:DIR or docker-archive:FILE".into(),
+            PublishError::Refused { fix, .. } => fix.to_string(),
+            PublishError::Registry(e) => return e.fix(),
+            _ => return None,
+        })
+    }
 }
 
 /// What a publisher needs to know about the image beyond its blobs.

@@ -22,13 +22,21 @@ pub const LOCK_FILE: &str = "drydock.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BaseError {
-    #[error("base {spec:?}: {problem}\n  fix: {fix}")]
+    #[error("base {spec:?}: {problem}")]
     Spec {
         spec: String,
         problem: String,
         fix: String,
     },
-    #[error("{}: {problem}\n  fix: {fix}", .path.display())]
+    /// A layout or archive base that cannot be read: the reader's error, and the fix (the
+    /// reader's own when it gave one, else one for the kind of base).
+    #[error("base {spec:?}: {source}")]
+    Unreadable {
+        spec: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+        fix: String,
+    },
+    #[error("{}: {problem}", .path.display())]
     Lock {
         path: PathBuf,
         problem: String,
@@ -40,7 +48,7 @@ pub enum BaseError {
     Image(#[from] ImageError),
     #[error(transparent)]
     Store(#[from] drydock_oci::StoreError),
-    #[error("{binary} is dynamically linked and the base {base} lacks {}\n  fix: build on a base that provides {} (for a Debian base, install the package that ships it), or link statically (Go: CGO_ENABLED=0; Rust: -C target-feature=+crt-static)", .missing.join(", "), if .missing.len() == 1 { "it" } else { "them" })]
+    #[error("{binary} is dynamically linked and the base {base} lacks {}", .missing.join(", "))]
     Libraries {
         binary: String,
         base: String,
@@ -48,6 +56,19 @@ pub enum BaseError {
     },
     #[error("reading the base's layer {digest}: {message}")]
     Layer { digest: String, message: String },
+}
+
+impl BaseError {
+    /// What to do about it, shown after the message (see [`crate::error::Classify::fix`]).
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            BaseError::Spec { fix, .. } | BaseError::Unreadable { fix, .. } => fix.to_string(),
+            BaseError::Lock { fix, .. } => fix.to_string(),
+            BaseError::Registry(e) => return e.fix(),
+            BaseError::Libraries { missing, .. } => format!("build on a base that provides {} (for a Debian base, install the package that ships it), or link statically (Go: CGO_ENABLED=0; Rust: -C target-feature=+crt-static)", if missing.len() == 1 { "it" } else { "them" }),
+            _ => return None,
+        })
+    }
 }
 
 /// Where a base comes from.
@@ -249,9 +270,11 @@ pub fn resolve(
         BaseSpec::Layout { dir, name } => {
             let (store, d) = drydock_oci::layout::read_image(dir, name.as_deref(), platform)
                 .map_err(|e| {
-                    spec_error(
+                    let fix = e.fix();
+                    unreadable(
                         written,
-                        &e.to_string(),
+                        e,
+                        fix,
                         "name an OCI image layout (skopeo copy … oci:DIR:REF)",
                     )
                 })?;
@@ -261,9 +284,11 @@ pub fn resolve(
         BaseSpec::Archive { file, tag } => {
             let d = drydock_oci::archive::read_image(file, tag.as_deref(), cache.blobs()).map_err(
                 |e| {
-                    spec_error(
+                    let fix = e.fix();
+                    unreadable(
                         written,
-                        &e.to_string(),
+                        e,
+                        fix,
                         "name a docker archive (docker save -o FILE IMAGE)",
                     )
                 },
@@ -293,12 +318,15 @@ pub fn resolve(
 
 /// A base that cannot be read: the reader's own fix when it gave one (one error, one fix),
 /// else `fallback`.
-fn spec_error(written: &str, inner: &str, fallback: &str) -> BaseError {
-    // The reader's own error may carry its fix: one error, one fix.
-    let (problem, fix) = crate::error::split_fix(inner);
-    BaseError::Spec {
+fn unreadable(
+    written: &str,
+    source: impl std::error::Error + Send + Sync + 'static,
+    fix: Option<String>,
+    fallback: &str,
+) -> BaseError {
+    BaseError::Unreadable {
         spec: written.to_string(),
-        problem,
+        source: Box::new(source),
         fix: fix.unwrap_or_else(|| fallback.to_string()),
     }
 }

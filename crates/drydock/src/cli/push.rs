@@ -91,11 +91,9 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
         };
         Failure::new(
             ErrorKind::Usage,
-            format!(
-                "{:?} does not say which image to push\n  fix: {fix}",
-                a.source
-            ),
+            format!("{:?} does not say which image to push", a.source),
         )
+        .with_fix(fix)
     };
     if !(a.source.starts_with("oci:") || a.source.starts_with("docker-archive:")) {
         return Err(not_on_disk());
@@ -104,12 +102,18 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
     let (store, digest): (Box<dyn BlobStore>, _) = match spec {
         BaseSpec::Layout { dir, name } => {
             let (s, d) = drydock_oci::layout::read_image(&dir, name.as_deref(), &platform)
-                .map_err(|e| Failure::new(ErrorKind::Input, format!("the image to push: {e}")))?;
+                .map_err(|e| Failure {
+                    fix: e.fix(),
+                    ..Failure::new(ErrorKind::Input, format!("the image to push: {e}"))
+                })?;
             (Box::new(s) as Box<dyn BlobStore>, d)
         }
         BaseSpec::Archive { file, tag } => {
             let d = drydock_oci::archive::read_image(&file, tag.as_deref(), cache.blobs())
-                .map_err(|e| Failure::new(ErrorKind::Input, format!("the image to push: {e}")))?;
+                .map_err(|e| Failure {
+                    fix: e.fix(),
+                    ..Failure::new(ErrorKind::Input, format!("the image to push: {e}"))
+                })?;
             let d = match as_built(&file, &d, cache.blobs()) {
                 Ok(Some(built)) => built,
                 Ok(None) => d,
@@ -136,12 +140,10 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
     options.events = events;
     let target = RegistryPush::new(Some(r.clone()), options, Vec::new());
     if r.digest().is_some() {
-        return Err(Failure::new(
-            ErrorKind::Usage,
-            format!(
-                "{r} names a digest\n  fix: push to a tag: the digest is what the push computes"
-            ),
-        ));
+        return Err(
+            Failure::new(ErrorKind::Usage, format!("{r} names a digest"))
+                .with_fix("push to a tag: the digest is what the push computes"),
+        );
     }
     let published = target
         .publish(&PublishRequest {
