@@ -1216,7 +1216,8 @@ mod retry_tests {
         ) else {
             panic!("connected to a hung peer")
         };
-        let text = e.to_string();
+        // The message, and the fix as drydock shows it after.
+        let text = format!("{e}\n  fix: {}", e.fix().unwrap_or_default());
         assert!(
             text.contains("no answer within")
                 && text.contains("did not answer")
@@ -1246,7 +1247,8 @@ mod retry_tests {
         let Err(e) = Client::connect(&addr, options()) else {
             panic!("a 503 registry connected")
         };
-        let text = e.to_string();
+        // The message, and the fix as drydock shows it after.
+        let text = format!("{e}\n  fix: {}", e.fix().unwrap_or_default());
         assert!(
             text.contains("HTTP 503")
                 && text.contains("unavailable")
