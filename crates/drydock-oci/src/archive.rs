@@ -351,10 +351,10 @@ pub enum ArchiveReadError {
 impl ArchiveReadError {
     /// What to do about it, when there is something to say: the message does not hold it.
     pub fn fix(&self) -> Option<String> {
-        Some(match self {
-            ArchiveReadError::Archive { fix, .. } => fix.to_string(),
-            _ => return None,
-        })
+        match self {
+            ArchiveReadError::Archive { fix, .. } => Some(fix.to_string()),
+            _ => None,
+        }
     }
 }
 

@@ -297,10 +297,10 @@ pub enum LayoutReadError {
 impl LayoutReadError {
     /// What to do about it, when there is something to say: the message does not hold it.
     pub fn fix(&self) -> Option<String> {
-        Some(match self {
-            LayoutReadError::Layout { fix, .. } => fix.to_string(),
-            _ => return None,
-        })
+        match self {
+            LayoutReadError::Layout { fix, .. } => Some(fix.to_string()),
+            _ => None,
+        }
     }
 }
 

@@ -62,7 +62,7 @@ impl RunError {
     /// What to do about it, shown after the message (see [`crate::error::Classify::fix`]).
     pub fn fix(&self) -> Option<String> {
         Some(match self {
-            RunError::NoEngine { .. } => "start the Docker Engine, or install podman".into(),
+            RunError::NoEngine => "start the Docker Engine, or install podman".into(),
             RunError::Unhealthy { path, port, .. } => {
                 format!("check the logs above, the health path ({path}) and the port ({port})")
             }
