@@ -118,8 +118,8 @@ pub fn is_manifest_name(name: &str) -> bool {
 }
 
 /// The files to lint among `paths`: Dockerfiles, Compose files, and other YAML (Kubernetes
-/// manifests, or Compose files whose name does not say so: their content decides, see
-/// [`crate::engine`]). Files given by name are always taken; directories are searched,
+/// manifests, or Compose files whose name does not say so: their content decides when the
+/// engine reads them). Files given by name are always taken; directories are searched,
 /// honouring .gitignore.
 #[derive(Debug, Default)]
 pub struct Discovered {

@@ -2,7 +2,7 @@
 //! sees one typed view of the input.
 
 use crate::diagnostic::{Finding, Severity};
-use crate::options::PodSecurity;
+use crate::policy::PodSecurity;
 use crate::view::{ComposeCtx, DockerfileCtx, KubernetesCtx};
 use crate::yaml::YamlFile;
 
@@ -42,41 +42,5 @@ impl Rule {
             .next()
             .unwrap_or("")
             .replace('\n', " ")
-    }
-
-    /// The rule's page, as written to docs/rules/CODE.md.
-    pub fn markdown(&self) -> String {
-        let selection = match crate::catalog::opt_in_reason(self.code) {
-            None => "In the default selection.\n\n".to_string(),
-            Some(why) => format!(
-                "Opt-in (not in the default selection): {why}. Turn it on with `--extend-select {}` or `extend_select = [\"{}\"]` in drydock.toml's `[lint]`.\n\n",
-                self.code, self.code
-            ),
-        };
-        let hadolint = if self.hadolint.is_empty() {
-            String::new()
-        } else {
-            format!("Covers hadolint {}.\n\n", self.hadolint.join(", "))
-        };
-        let level = match self.pod_security {
-            Some(l) => format!(
-                "Pod Security Standards: required by the {} profile{}.\n\n",
-                l.as_str(),
-                if l == PodSecurity::Baseline {
-                    " (and so by restricted)"
-                } else {
-                    ""
-                }
-            ),
-            None => String::new(),
-        };
-        format!(
-            "# {code} {name}\n\nPractice: {practice}. Default severity: {sev}.\n\n{selection}{level}{hadolint}{doc}\n",
-            code = self.code,
-            name = self.name,
-            practice = self.practice,
-            sev = self.severity.as_str(),
-            doc = self.doc.trim()
-        )
     }
 }

@@ -3,15 +3,23 @@
 
 use std::collections::BTreeSet;
 
-use crate::options::parse_codes;
+/// `DF004,ks001` as a set of upper-case codes, as written: the value of every suppression form.
+/// What each stands for (a family prefix, `ALL`, a retired code's successors) is the
+/// catalog's to say (`catalog::codes_named`).
+pub(crate) fn split_codes(list: &str) -> BTreeSet<String> {
+    list.split(',')
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty())
+        .collect()
+}
 
 /// Codes suppressed by `# drydock:ignore CODE[,CODE] reason` or, file-wide,
-/// `# drydock:ignore-file CODE reason`.
+/// `# drydock:ignore-file CODE reason`, as written (see [`split_codes`]).
 pub(crate) fn suppressed_codes(comment: &str, marker: &str) -> BTreeSet<String> {
     let c = comment.trim().trim_start_matches('#').trim();
     match c.strip_prefix(marker) {
         Some(rest) if rest.starts_with(char::is_whitespace) => {
-            parse_codes(rest.split_whitespace().next().unwrap_or(""))
+            split_codes(rest.split_whitespace().next().unwrap_or(""))
         }
         _ => BTreeSet::new(),
     }

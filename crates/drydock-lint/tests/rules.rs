@@ -126,3 +126,36 @@ fn generated_rule_docs_are_committed_and_current() {
         "docs/rules/README.md is stale: run `drydock rules --write-docs docs/rules`"
     );
 }
+
+/// DF016 and DF017 read a base image as a reference (registry, repository path, tag), so a
+/// registry with a port does not hide the image's name.
+#[test]
+fn base_images_are_matched_by_their_parsed_reference() {
+    // A toolchain image from a registry with a port is still the `golang` image.
+    let toolchain = "FROM localhost:5000/golang:1.22\nCOPY . /src\nRUN go build -o /app /src\nUSER 1\nEXPOSE 8080\nCMD [\"/app\"]\n";
+    assert!(
+        codes(toolchain).contains(&"DF016"),
+        "{:?}",
+        codes(toolchain)
+    );
+    // golang:*-alpine of Go 1.20 or later, with no C compiler, turns cgo off by itself: so
+    // from a registry with a port too.
+    let alpine_go = "FROM localhost:5000/golang:1.22-alpine AS build\nRUN go build -o /out/app .\nFROM scratch\nCOPY --from=build /out/app /app\nUSER 1\nCMD [\"/app\"]\n";
+    assert!(
+        !codes(alpine_go).contains(&"DF017"),
+        "{:?}",
+        codes(alpine_go)
+    );
+    // And its Go 1.19 is not.
+    let old_go = alpine_go.replace("1.22-alpine", "1.19-alpine");
+    assert!(codes(&old_go).contains(&"DF017"), "{:?}", codes(&old_go));
+    // A final stage on alpine, named by its namespace or its repository's name.
+    for fin in [
+        "alpine:3.20",
+        "registry.example.com:5000/alpine",
+        "alpine/git",
+    ] {
+        let text = format!("FROM golang:1.22 AS build\nRUN go build -o /out/app .\nFROM {fin}\nCOPY --from=build /out/app /app\nUSER 1\nCMD [\"/app\"]\n");
+        assert!(codes(&text).contains(&"DF017"), "{fin}: {:?}", codes(&text));
+    }
+}

@@ -1,27 +1,24 @@
 //! `drydock build`: context → compile → assemble → publish, timed, with a report.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::base::{Base, BaseSpec};
+use crate::base::BaseSpec;
 use crate::cache::Cache;
 use crate::compile::goinfo::GoInfo;
 use crate::compile::{self, Compiled};
-use crate::config::{Config, Language};
-use crate::context::{self, BuildContext, EntryKind};
-use crate::image::helper::{helper_layer, HELPER, HELPER_PATH};
-use crate::image::layer::{BuiltLayer, Content, Entry, EntryKind as LayerKind, LayerSpec};
-use crate::image::{self, rootfs, Healthcheck, Image, ImageSettings};
-use crate::project::{Overrides, Project};
+use crate::config::Language;
+use crate::context;
+use crate::image::helper::HELPER;
+use crate::image::layer::{BuiltLayer, Content};
+use crate::image::{self, app, Image};
+use crate::project::{Overrides, Project, ProjectError};
 use crate::publish::{PublishRequest, Publisher};
+use crate::source::{BadSourceDateEpoch, SourceMeta};
 use crate::ui::Ui;
 use drydock_oci::Platform;
-
-pub const APP_DIR: &str = "app";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -30,7 +27,7 @@ pub enum BuildError {
     #[error(transparent)]
     Context(#[from] context::ContextError),
     #[error(transparent)]
-    Project(#[from] crate::project::ProjectError),
+    Project(ProjectError),
     #[error(transparent)]
     Compile(#[from] compile::CompileError),
     #[error(transparent)]
@@ -50,6 +47,26 @@ pub enum BuildError {
     },
     #[error(transparent)]
     Sbom(#[from] crate::sbom::SbomError),
+}
+
+/// A project's drydock.toml and context errors stay what they are when a build meets them.
+impl From<ProjectError> for BuildError {
+    fn from(e: ProjectError) -> BuildError {
+        match e {
+            ProjectError::Config(e) => BuildError::Config(e),
+            ProjectError::Context(e) => BuildError::Context(e),
+            e => BuildError::Project(e),
+        }
+    }
+}
+
+impl From<BadSourceDateEpoch> for BuildError {
+    fn from(e: BadSourceDateEpoch) -> BuildError {
+        BuildError::SourceDateEpoch {
+            value: e.value,
+            problem: e.problem,
+        }
+    }
 }
 
 impl BuildError {
@@ -151,46 +168,14 @@ pub struct Built {
     pub project: Project,
 }
 
-/// drydock.toml, the build context and detection, resolved into a project. `dir` may be inside
-/// the project (`cmd/api` of a Go module): the root is found upward, and a Go main package
-/// at `dir` becomes the one to build unless drydock.toml names another.
-pub fn load_project(
-    dir: &Path,
-    overrides: &Overrides,
-) -> Result<(Project, BuildContext), BuildError> {
-    let (root, found_above) = crate::project::find_root(dir)?;
-    let (cfg, cfg_path) = Config::load(&root)?;
-    let ctx = context::load(&root, &cfg.context.allow_secrets)?;
-    let mut overrides = overrides.clone();
-    if found_above.is_some() && overrides.main.is_none() && cfg.build.main.is_none() {
-        if let (Ok(a), Ok(b)) = (dir.canonicalize(), root.canonicalize()) {
-            if let Ok(rel) = a.strip_prefix(&b) {
-                let rel = rel.to_string_lossy();
-                let has_go = ctx.under(&rel).any(|e| {
-                    e.path.ends_with(".go")
-                        && e.path.matches('/').count() == rel.matches('/').count() + 1
-                });
-                if has_go {
-                    overrides.main = Some(format!("./{rel}"));
-                }
-            }
-        }
-    }
-    let mut project = Project::resolve(&root, cfg, cfg_path, &ctx, &overrides)?;
-    if let Some(f) = found_above {
-        project.assumptions.insert(0, f);
-    }
-    Ok((project, ctx))
-}
-
 pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     let started = Instant::now();
     let dir = &opts.dir;
-    let (project, ctx) = load_project(dir, &opts.overrides)?;
+    let (project, ctx) = crate::project::load(dir, &opts.overrides)?;
     for p in &opts.outputs {
-        p.check_for(&project.tag)?;
+        p.check_for(&project.image.tag)?;
     }
-    let sbom_format = opts.sbom.or(project.sbom).unwrap_or_default();
+    let sbom_format = opts.sbom.or(project.image.sbom).unwrap_or_default();
     let sbom_dir = opts
         .sbom_dir
         .as_ref()
@@ -221,11 +206,11 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
 
     let cache = Cache::open(opts.cache_dir.as_deref())?;
     let base = {
-        let spec = BaseSpec::parse(&project.base, &project.root)?;
-        let step = ui.step(&format!("resolving the base {}", project.base));
+        let spec = BaseSpec::parse(&project.image.base, &project.root)?;
+        let step = ui.step(&format!("resolving the base {}", project.image.base));
         let b = crate::base::resolve(
             &spec,
-            &project.base,
+            &project.image.base,
             &Platform::linux_amd64(),
             &cache,
             &project.root,
@@ -262,21 +247,37 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     let t0 = Instant::now();
     let meta = SourceMeta::read(dir)?;
     let go = compiled.info.go.clone();
-    if !project.helper {
+    if !project.image.helper {
         warnings.push("no helper in the image (helper = false): no init reaping zombies, no GOMAXPROCS/GOMEMLIMIT from the limits, and no HEALTHCHECK, since scratch has nothing to probe with".into());
         ui.warn(warnings.last().map(String::as_str).unwrap_or_default());
     }
     let step = ui.step("assembling layers");
-    let layers = build_layers(
-        &project,
-        &ctx,
-        &compiled,
-        meta.created,
-        &cache,
-        base.as_ref(),
-    )?;
+    let files = app::Files {
+        name: &project.name,
+        helper: project.image.helper,
+        assets: project.asset_entries(&ctx),
+        context_root: &ctx.root,
+        binary: binary_content(&compiled),
+    };
+    let layers = app::layer_specs(files, meta.created, base.as_ref().map(|b| &b.files))
+        .iter()
+        .map(|s| s.build(&cache))
+        .collect::<Result<Vec<_>, _>>()?;
     drop(step);
-    let settings = image_settings(&project, &meta, go.as_ref());
+    let settings = app::settings(&app::Settings {
+        name: &project.name,
+        port: project.port,
+        tag: &project.image.tag,
+        user: project.image.user,
+        env: &project.image.env,
+        labels: &project.image.labels,
+        gin: project.build.gin,
+        helper: project.image.helper.then_some(&project.image.health),
+        go: go.as_ref().map(|g| app::GoRuntime {
+            sets_maxprocs: g.runtime_sets_maxprocs(),
+        }),
+        source: &meta,
+    });
     let image = image::assemble(&cache, &settings, layers, base.as_ref())?;
     for r in cache.repairs() {
         ui.warn(&r);
@@ -320,7 +321,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         let req = PublishRequest {
             store: &cache,
             image: &image.oci,
-            tag: &project.tag,
+            tag: &project.image.tag,
             created: meta.created,
             sources: &sources,
         };
@@ -332,15 +333,15 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     let t_publish = t0.elapsed();
 
     let report = BuildReport {
-        reference: project.tag.tagged(),
+        reference: project.image.tag.tagged(),
         digest: image.oci.manifest_digest.to_string(),
         config_digest: image.oci.config_digest.to_string(),
         compressed_size: image.oci.compressed_size(),
         created: image::rfc3339(meta.created),
-        language: project.language,
-        gin: project.gin,
+        language: project.build.language,
+        gin: project.build.gin,
         layers: image.layers.clone(),
-        helper_size: project.helper.then_some(HELPER.len() as u64),
+        helper_size: project.image.helper.then_some(HELPER.len() as u64),
         binary: BinaryReport {
             go: go.clone(),
             path: compiled.binary.clone(),
@@ -375,224 +376,10 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     })
 }
 
-/// Version-control facts for labels and the creation time.
-struct SourceMeta {
-    created: u64,
-    revision: Option<String>,
-    source: Option<String>,
-}
-
-/// The latest time an image's `created` (RFC 3339, four-digit years) can hold.
-pub const MAX_SOURCE_DATE_EPOCH: u64 = 253_402_300_799;
-
-/// SOURCE_DATE_EPOCH as the reproducible-builds spec defines it: a non-negative decimal number
-/// of seconds; drydock also needs it to fit a four-digit year. The error says what is wrong.
-pub fn parse_source_date_epoch(v: &str) -> Result<u64, &'static str> {
-    let bad = |problem| problem;
-    let t = v.trim();
-    if t.starts_with('-') && t.len() > 1 && t[1..].bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad("is negative: a time before 1970"));
-    }
-    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad("is not a whole number of seconds"));
-    }
-    match t.parse::<u64>() {
-        Ok(n) if n <= MAX_SOURCE_DATE_EPOCH => Ok(n),
-        _ => Err(bad(
-            "is after the year 9999, which an image's creation time cannot hold",
-        )),
-    }
-}
-
-impl SourceMeta {
-    fn read(dir: &Path) -> Result<SourceMeta, BuildError> {
-        let git = |args: &[&str]| -> Option<String> {
-            let out = Command::new("git")
-                .arg("-C")
-                .arg(dir)
-                .args(args)
-                .output()
-                .ok()?;
-            out.status
-                .success()
-                .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-                .filter(|s| !s.is_empty())
-        };
-        let in_repo = git(&["rev-parse", "--is-inside-work-tree"]).as_deref() == Some("true");
-        let revision = if in_repo {
-            git(&["rev-parse", "HEAD"])
-        } else {
-            None
-        };
-        let source = if in_repo {
-            git(&["remote", "get-url", "origin"]).map(|u| strip_credentials(&u))
-        } else {
-            None
-        };
-        let created = match std::env::var("SOURCE_DATE_EPOCH") {
-            Ok(v) if !v.trim().is_empty() => {
-                parse_source_date_epoch(&v).map_err(|problem| BuildError::SourceDateEpoch {
-                    value: v.clone(),
-                    problem,
-                })?
-            }
-            _ => revision
-                .as_ref()
-                .and_then(|_| git(&["log", "-1", "--format=%ct"]))
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0),
-        };
-        Ok(SourceMeta {
-            created,
-            revision,
-            source,
-        })
-    }
-}
-
-fn strip_credentials(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}{}", &url[..s + 3], &url[at + 1..]),
-        _ => url.to_string(),
-    }
-}
-
-fn build_layers(
-    project: &Project,
-    ctx: &BuildContext,
-    compiled: &Compiled,
-    mtime: u64,
-    cache: &Cache,
-    base: Option<&Base>,
-) -> Result<Vec<BuiltLayer>, BuildError> {
-    let mut specs = vec![rootfs::root_files_layer(mtime, base.map(|b| &b.files))];
-    if project.helper {
-        specs.push(helper_layer(mtime));
-    }
-    if !project.assets.is_empty() {
-        let mut l = LayerSpec::new("assets", mtime);
-        for a in &project.assets {
-            for (path, e) in crate::project::asset_paths(a, ctx) {
-                let full = ctx.root.join(&e.path);
-                l.push(match &e.kind {
-                    EntryKind::Dir => Entry::dir(&path, 0o755),
-                    EntryKind::File { executable, .. } => Entry::file(
-                        &path,
-                        if *executable { 0o755 } else { 0o644 },
-                        Content::Path(full),
-                    ),
-                    EntryKind::Symlink { target } => Entry {
-                        path,
-                        kind: LayerKind::Symlink(target.clone()),
-                        mode: 0o777,
-                        uid: 0,
-                        gid: 0,
-                    },
-                });
-            }
-        }
-        specs.push(l);
-    }
-    let mut bin = LayerSpec::new("binary", mtime);
-    bin.push(Entry::dir(APP_DIR, 0o755));
-    bin.push(Entry::file(
-        &format!("{APP_DIR}/{}", project.name),
-        0o555,
-        match &compiled.digest {
-            Some(d) => Content::Hashed(compiled.binary.clone(), d.clone()),
-            None => Content::Path(compiled.binary.clone()),
-        },
-    ));
-    specs.push(bin);
-    specs
-        .iter()
-        .map(|s| s.build(cache).map_err(BuildError::from))
-        .collect()
-}
-
-/// The helper runs the app as its child; for Go apps it also sets GOMAXPROCS (unless the Go
-/// runtime does it itself) and GOMEMLIMIT.
-fn entrypoint(project: &Project, go: Option<&GoInfo>) -> Vec<String> {
-    let app = format!("/{APP_DIR}/{}", project.name);
-    if !project.helper {
-        return vec![app];
-    }
-    let mut e = vec![HELPER_PATH.to_string()];
-    if let Some(g) = go {
-        e.push("--go".into());
-        if g.runtime_sets_maxprocs() {
-            e.push("--go-runtime-maxprocs".into());
-        }
-    }
-    e.push("--".into());
-    e.push(app);
-    e
-}
-
-fn healthcheck(project: &Project) -> Healthcheck {
-    let h = &project.health;
-    // The probe gives up a little before Docker would kill it, so it reports why.
-    let probe_timeout = h
-        .timeout
-        .saturating_sub(std::time::Duration::from_millis(500))
-        .max(std::time::Duration::from_millis(500));
-    Healthcheck {
-        test: vec![
-            "CMD".into(),
-            HELPER_PATH.into(),
-            "probe".into(),
-            format!("http://127.0.0.1:{}{}", project.port, h.path),
-            "--timeout".into(),
-            format!("{}ms", probe_timeout.as_millis()),
-        ],
-        interval: h.interval.as_nanos() as u64,
-        timeout: h.timeout.as_nanos() as u64,
-        start_period: h.start_period.as_nanos() as u64,
-        retries: h.retries,
-    }
-}
-
-fn image_settings(project: &Project, meta: &SourceMeta, go: Option<&GoInfo>) -> ImageSettings {
-    let mut labels = BTreeMap::new();
-    labels.insert(
-        "org.opencontainers.image.title".to_string(),
-        project.name.clone(),
-    );
-    labels.insert(
-        "org.opencontainers.image.created".to_string(),
-        image::rfc3339(meta.created),
-    );
-    if let Some(r) = &meta.revision {
-        labels.insert("org.opencontainers.image.revision".to_string(), r.clone());
-    }
-    if let Some(s) = &meta.source {
-        labels.insert("org.opencontainers.image.source".to_string(), s.clone());
-    }
-    if let Some(v) = project.tag.tag().filter(|t| *t != "latest") {
-        labels.insert(
-            "org.opencontainers.image.version".to_string(),
-            v.to_string(),
-        );
-    }
-    labels.extend(project.labels.clone());
-    let mut env = vec![format!("PATH=/{APP_DIR}:/usr/local/bin:/usr/bin:/bin")];
-    if project.gin && !project.env.contains_key("GIN_MODE") {
-        env.push("GIN_MODE=release".into());
-    }
-    env.extend(project.env.iter().map(|(k, v)| format!("{k}={v}")));
-    ImageSettings {
-        created: meta.created,
-        user: format!("{}:{}", project.user.0, project.user.1),
-        port: project.port,
-        env,
-        entrypoint: entrypoint(project, go),
-        healthcheck: project.helper.then(|| healthcheck(project)),
-        workdir: format!("/{APP_DIR}"),
-        annotations: labels
-            .iter()
-            .filter(|(k, _)| k.starts_with("org.opencontainers.image."))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-        labels,
+/// The compiled binary as layer content: a verified cache blob is not hashed again.
+fn binary_content(compiled: &Compiled) -> Content {
+    match &compiled.digest {
+        Some(d) => Content::Hashed(compiled.binary.clone(), d.clone()),
+        None => Content::Path(compiled.binary.clone()),
     }
 }

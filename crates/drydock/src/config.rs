@@ -1,14 +1,23 @@
 //! `drydock.toml`: the project's settings, read strictly.
 //!
-//! Unknown keys and bad values are errors that name the file, the key and the fix; nothing here
-//! guesses. Detection of what the file leaves out is `project`'s job.
+//! The file is read once into [`Config`], whose durations, quantities, ports and users are
+//! typed values: serde reads the text (unknown keys and wrong types are errors with the line),
+//! then each value is checked and converted in one step. A bad value is an error that names the
+//! file, the key and the fix, never a default; nothing here guesses. What the file leaves out
+//! is `None`: detection and defaults are `project`'s job.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
 pub const FILE_NAME: &str = "drydock.toml";
+
+/// `[health] interval` when the file leaves it out.
+pub const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(10);
+/// `[health] timeout` when the file leaves it out.
+pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -52,34 +61,52 @@ pub enum Language {
     Rust,
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// drydock.toml, checked: every value is typed; what the file leaves out is `None` (or empty).
+#[derive(Debug, Default, Clone)]
 pub struct Config {
     /// Image and binary name.
     pub name: Option<String>,
     /// The service port: the only one exposed.
-    pub port: Option<i64>,
-    #[serde(default)]
+    pub port: Option<u16>,
     pub build: BuildSection,
-    #[serde(default)]
     pub image: ImageSection,
-    #[serde(default)]
     pub context: ContextSection,
-    #[serde(default)]
     pub health: HealthSection,
-    #[serde(default)]
     pub resources: ResourcesSection,
-    #[serde(default)]
     pub scaling: ScalingSection,
-    #[serde(default)]
     pub ingress: IngressSection,
-    #[serde(default)]
     pub lifecycle: LifecycleSection,
     /// Secrets the app reads from its environment, by reference: never their values.
-    #[serde(default)]
     pub secrets: Vec<SecretRef>,
-    #[serde(default)]
     pub lint: LintSection,
+}
+
+/// drydock.toml as serde reads it, before its values are checked and typed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    name: Option<String>,
+    port: Option<i64>,
+    #[serde(default)]
+    build: BuildSection,
+    #[serde(default)]
+    image: RawImage,
+    #[serde(default)]
+    context: ContextSection,
+    #[serde(default)]
+    health: RawHealth,
+    #[serde(default)]
+    resources: RawResources,
+    #[serde(default)]
+    scaling: RawScaling,
+    #[serde(default)]
+    ingress: IngressSection,
+    #[serde(default)]
+    lifecycle: RawLifecycle,
+    #[serde(default)]
+    secrets: Vec<SecretRef>,
+    #[serde(default)]
+    lint: LintSection,
 }
 
 /// `drydock lint` settings: which rules, how severe, what fails the run.
@@ -109,13 +136,22 @@ pub struct LintSection {
 }
 
 /// Horizontal scaling (a HorizontalPodAutoscaler and a PodDisruptionBudget in Kubernetes).
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default, Clone, Copy)]
 pub struct ScalingSection {
-    pub min_replicas: Option<i64>,
-    pub max_replicas: Option<i64>,
-    /// Target average CPU use, in percent of the CPU request.
-    pub cpu_target: Option<i64>,
+    /// 1..=1000.
+    pub min_replicas: Option<u32>,
+    /// 1..=1000, not below `min_replicas`.
+    pub max_replicas: Option<u32>,
+    /// Target average CPU use, in percent of the CPU request (1..=100).
+    pub cpu_target: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScaling {
+    min_replicas: Option<i64>,
+    max_replicas: Option<i64>,
+    cpu_target: Option<i64>,
 }
 
 /// How the service is reached from outside: an Ingress with TLS.
@@ -134,11 +170,16 @@ pub struct IngressSection {
 }
 
 /// How the app stops.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default, Clone, Copy)]
 pub struct LifecycleSection {
     /// How long the app may take to shut down after SIGTERM before it is killed.
-    pub shutdown_grace: Option<String>,
+    pub shutdown_grace: Option<Duration>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLifecycle {
+    shutdown_grace: Option<String>,
 }
 
 /// One secret, by reference: the variable the app reads, and where the value lives (a
@@ -152,28 +193,53 @@ pub struct SecretRef {
 }
 
 /// CPU and memory, as Kubernetes quantities: requests are what the scheduler reserves, limits
-/// what the container may use (and what `drydock run` applies).
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// what the container may use (and what `drydock run` applies). A limit is never below its
+/// request.
+#[derive(Debug, Default, Clone, Copy)]
 pub struct ResourcesSection {
-    pub cpu_request: Option<String>,
-    pub cpu_limit: Option<String>,
-    pub memory_request: Option<String>,
-    pub memory_limit: Option<String>,
+    /// Millicores.
+    pub cpu_request_milli: Option<u64>,
+    /// Millicores.
+    pub cpu_limit_milli: Option<u64>,
+    /// Bytes.
+    pub memory_request: Option<u64>,
+    /// Bytes.
+    pub memory_limit: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResources {
+    cpu_request: Option<String>,
+    cpu_limit: Option<String>,
+    memory_request: Option<String>,
+    memory_limit: Option<String>,
 }
 
 /// The image's health check (run by drydock-helper's probe).
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default, Clone)]
 pub struct HealthSection {
     /// Liveness path, probed on the service port (default /healthz).
     pub path: Option<String>,
     /// Readiness path (default /readyz).
     pub ready_path: Option<String>,
-    pub interval: Option<String>,
-    pub timeout: Option<String>,
-    pub start_period: Option<String>,
-    pub retries: Option<i64>,
+    pub interval: Option<Duration>,
+    /// Shorter than the interval.
+    pub timeout: Option<Duration>,
+    pub start_period: Option<Duration>,
+    /// 1..=100.
+    pub retries: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHealth {
+    path: Option<String>,
+    ready_path: Option<String>,
+    interval: Option<String>,
+    timeout: Option<String>,
+    start_period: Option<String>,
+    retries: Option<i64>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -189,29 +255,42 @@ pub struct BuildSection {
     pub env: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default, Clone)]
 pub struct ImageSection {
-    /// `scratch` (default) or `oci:PATH` for a local OCI image layout.
+    /// `scratch` (default), a registry reference, `oci:DIR[:REF]` for a local OCI image layout
+    /// or `docker-archive:FILE[:TAG]`; paths are relative to the project.
     pub base: Option<String>,
-    /// Numeric `uid[:gid]`; default 65532:65532.
-    pub user: Option<String>,
+    /// Numeric uid and gid (`uid[:gid]` in the file), never root; default 65532:65532.
+    pub user: Option<(u32, u32)>,
     /// Image reference to tag the result with (default `<name>:latest`).
     pub tag: Option<String>,
-    #[serde(default)]
     pub env: BTreeMap<String, String>,
-    #[serde(default)]
     pub labels: BTreeMap<String, String>,
-    #[serde(default)]
     pub assets: Vec<Asset>,
-    /// Keys of `env` whose literal values may be baked in although they look like secrets
-    /// (the judgement `drydock lint` makes for DF008).
-    #[serde(default)]
-    pub allow_secret_env: Vec<String>,
     /// Put drydock-helper in the image (init, GOMAXPROCS/GOMEMLIMIT, health probe). Default true.
     pub helper: Option<bool>,
     /// Which SBOM documents `drydock build --sbom-dir` writes: spdx (default), cyclonedx, both, none.
     pub sbom: Option<crate::sbom::SbomFormat>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImage {
+    base: Option<String>,
+    user: Option<String>,
+    tag: Option<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    assets: Vec<Asset>,
+    /// Keys of `env` whose literal values may be baked in although they look like secrets
+    /// (the judgement `drydock lint` makes for DF008); only the check reads it.
+    #[serde(default)]
+    allow_secret_env: Vec<String>,
+    helper: Option<bool>,
+    sbom: Option<crate::sbom::SbomFormat>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -246,8 +325,9 @@ impl Config {
         Ok((cfg, Some(path)))
     }
 
+    /// Reads and checks drydock.toml's text; `path` is for the errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let cfg: Config = toml::from_str(text).map_err(|e| {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let (line, column) = e.span().map(|s| line_column(text, s.start)).unzip();
             ConfigError::Parse {
                 path: path.to_path_buf(),
@@ -256,46 +336,83 @@ impl Config {
                 column,
             }
         })?;
-        cfg.validate(path)?;
-        Ok(cfg)
+        raw.check(path)
     }
+}
 
-    /// Checks every section; the first problem found is the error, naming its key.
-    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+impl RawConfig {
+    /// Checks every section and types its values; the first problem found is the error, naming
+    /// its key.
+    fn check(self, path: &Path) -> Result<Config, ConfigError> {
         let inv = Invalid { path };
-        self.validate_top(&inv)?;
-        self.validate_image(&inv)?;
-        self.validate_health(&inv)?;
-        self.validate_scaling(&inv)?;
-        self.validate_ingress(&inv)?;
-        self.validate_secrets(&inv)?;
-        self.validate_resources(&inv)?;
-        self.validate_env(&inv)
+        let port = self.check_top(&inv)?;
+        let user = self.check_image(&inv)?;
+        let (health, lifecycle) = self.check_health(&inv)?;
+        let scaling = self.check_scaling(&inv)?;
+        self.check_ingress(&inv)?;
+        self.check_secrets(&inv)?;
+        let resources = self.check_resources(&inv)?;
+        self.check_env(&inv)?;
+        let RawConfig {
+            name,
+            build,
+            image,
+            context,
+            ingress,
+            secrets,
+            lint,
+            ..
+        } = self;
+        Ok(Config {
+            name,
+            port,
+            build,
+            image: ImageSection {
+                base: image.base,
+                user,
+                tag: image.tag,
+                env: image.env,
+                labels: image.labels,
+                assets: image.assets,
+                helper: image.helper,
+                sbom: image.sbom,
+            },
+            context,
+            health,
+            resources,
+            scaling,
+            ingress,
+            lifecycle,
+            secrets,
+            lint,
+        })
     }
 
     /// `name` and `port`.
-    fn validate_top(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
+    fn check_top(&self, inv: &Invalid<'_>) -> Result<Option<u16>, ConfigError> {
         if let Some(name) = &self.name {
             if !valid_name(name) {
                 return Err(inv.at("name", format!("is {name:?}, not a valid image name"), "use lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit"));
             }
         }
-        if let Some(port) = self.port {
-            validate_port(port).map_err(|p| {
-                inv.at(
-                    "port",
-                    p,
-                    "use a TCP port between 1 and 65535, e.g. port = 8080",
-                )
-            })?;
-        }
-        Ok(())
+        self.port
+            .map(|port| {
+                validate_port(port).map_err(|p| {
+                    inv.at(
+                        "port",
+                        p,
+                        "use a TCP port between 1 and 65535, e.g. port = 8080",
+                    )
+                })
+            })
+            .transpose()
     }
 
-    /// [image]: user, base, assets.
-    fn validate_image(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
+    /// [image]: user, base, assets; the user typed.
+    fn check_image(&self, inv: &Invalid<'_>) -> Result<Option<(u32, u32)>, ConfigError> {
+        let mut typed = None;
         if let Some(user) = &self.image.user {
-            let (uid, _) = parse_user(user).map_err(|p| inv.at("image.user", p, "use a numeric uid[:gid] such as \"65532:65532\"; names need /etc/passwd and defeat runAsNonRoot checks"))?;
+            let (uid, gid) = parse_user(user).map_err(|p| inv.at("image.user", p, "use a numeric uid[:gid] such as \"65532:65532\"; names need /etc/passwd and defeat runAsNonRoot checks"))?;
             if uid == 0 {
                 return Err(inv.at(
                     "image.user",
@@ -303,6 +420,7 @@ impl Config {
                     "use a numeric non-root uid[:gid] such as \"65532:65532\" (the default): drydock images never run as root",
                 ));
             }
+            typed = Some((uid, gid));
         }
         if let Some(base) = &self.image.base {
             if let Err(crate::base::BaseError::Spec { problem, fix, .. }) =
@@ -337,14 +455,18 @@ impl Config {
                 ));
             }
         }
-        Ok(())
+        Ok(typed)
     }
 
-    /// [health] and [lifecycle]: paths, durations, retries.
-    fn validate_health(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
+    /// [health] and [lifecycle]: paths, durations, retries, typed.
+    fn check_health(
+        &self,
+        inv: &Invalid<'_>,
+    ) -> Result<(HealthSection, LifecycleSection), ConfigError> {
+        let h = &self.health;
         for (key, p) in [
-            ("health.path", &self.health.path),
-            ("health.ready_path", &self.health.ready_path),
+            ("health.path", &h.path),
+            ("health.ready_path", &h.ready_path),
         ] {
             if let Some(p) = p {
                 if !p.starts_with('/') || p.contains(char::is_whitespace) {
@@ -356,63 +478,83 @@ impl Config {
                 }
             }
         }
-        for (key, v) in [
-            ("health.interval", &self.health.interval),
-            ("health.timeout", &self.health.timeout),
-            ("health.start_period", &self.health.start_period),
-            ("lifecycle.shutdown_grace", &self.lifecycle.shutdown_grace),
-        ] {
-            if let Some(v) = v {
-                parse_duration(v).map_err(|p| {
-                    inv.at(
-                        key,
-                        p,
-                        "write a duration such as \"500ms\", \"10s\" or \"1m\"",
-                    )
-                })?;
-            }
-        }
-        if let (Some(t), Some(i)) = (&self.health.timeout, &self.health.interval) {
-            if let (Ok(td), Ok(id)) = (parse_duration(t), parse_duration(i)) {
-                if td >= id {
-                    return Err(inv.at(
-                        "health.timeout",
-                        format!("({t}) is not shorter than health.interval ({i})"),
-                        "make the timeout shorter than the interval, e.g. timeout = \"3s\" with interval = \"10s\": a probe must end before the next one starts",
-                    ));
-                }
-            }
-        } else if let Some(t) = &self.health.timeout {
-            if parse_duration(t).is_ok_and(|d| d >= std::time::Duration::from_secs(10)) {
+        let duration = |key: &str, v: &Option<String>| {
+            v.as_deref()
+                .map(|v| {
+                    parse_duration(v).map_err(|p| {
+                        inv.at(
+                            key,
+                            p,
+                            "write a duration such as \"500ms\", \"10s\" or \"1m\"",
+                        )
+                    })
+                })
+                .transpose()
+        };
+        let interval = duration("health.interval", &h.interval)?;
+        let timeout = duration("health.timeout", &h.timeout)?;
+        let start_period = duration("health.start_period", &h.start_period)?;
+        let shutdown_grace = duration("lifecycle.shutdown_grace", &self.lifecycle.shutdown_grace)?;
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        match (timeout, interval) {
+            (Some(t), Some(i)) if t >= i => {
                 return Err(inv.at(
                     "health.timeout",
-                    format!("({t}) is not shorter than the default interval (10s)"),
+                    format!(
+                        "({}) is not shorter than health.interval ({})",
+                        text(&h.timeout),
+                        text(&h.interval)
+                    ),
+                    "make the timeout shorter than the interval, e.g. timeout = \"3s\" with interval = \"10s\": a probe must end before the next one starts",
+                ));
+            }
+            (Some(t), None) if t >= DEFAULT_HEALTH_INTERVAL => {
+                return Err(inv.at(
+                    "health.timeout",
+                    format!(
+                        "({}) is not shorter than the default interval (10s)",
+                        text(&h.timeout)
+                    ),
                     "shorten the timeout, or set a longer health.interval",
                 ));
             }
-        } else if let Some(i) = &self.health.interval {
-            if parse_duration(i).is_ok_and(|d| d <= std::time::Duration::from_secs(3)) {
+            (None, Some(i)) if i <= DEFAULT_HEALTH_TIMEOUT => {
                 return Err(inv.at(
                     "health.interval",
-                    format!("({i}) is not longer than the default timeout (3s)"),
+                    format!(
+                        "({}) is not longer than the default timeout (3s)",
+                        text(&h.interval)
+                    ),
                     "lengthen the interval, or set a shorter health.timeout",
                 ));
             }
+            _ => {}
         }
-        if let Some(r) = self.health.retries {
-            if !(1..=100).contains(&r) {
+        let retries = match h.retries {
+            Some(r) if !(1..=100).contains(&r) => {
                 return Err(inv.at(
                     "health.retries",
                     format!("is {r}"),
                     "use a number of consecutive failures between 1 and 100, e.g. 3",
                 ));
             }
-        }
-        Ok(())
+            r => r.map(|r| r as u32),
+        };
+        Ok((
+            HealthSection {
+                path: h.path.clone(),
+                ready_path: h.ready_path.clone(),
+                interval,
+                timeout,
+                start_period,
+                retries,
+            },
+            LifecycleSection { shutdown_grace },
+        ))
     }
 
-    /// [scaling]: replica counts and the CPU target.
-    fn validate_scaling(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
+    /// [scaling]: replica counts and the CPU target, typed.
+    fn check_scaling(&self, inv: &Invalid<'_>) -> Result<ScalingSection, ConfigError> {
         let sc = &self.scaling;
         for (key, v) in [
             ("scaling.min_replicas", sc.min_replicas),
@@ -446,11 +588,17 @@ impl Config {
                 ));
             }
         }
-        Ok(())
+        // Each is within 1..=1000 or 1..=100 by now.
+        let typed = |v: Option<i64>| v.map(|v| v as u32);
+        Ok(ScalingSection {
+            min_replicas: typed(sc.min_replicas),
+            max_replicas: typed(sc.max_replicas),
+            cpu_target: typed(sc.cpu_target),
+        })
     }
 
     /// [ingress]: host and object names.
-    fn validate_ingress(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
+    fn check_ingress(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
         if let Some(h) = &self.ingress.host {
             if !valid_dns_name(h, true) {
                 return Err(inv.at(
@@ -486,7 +634,7 @@ impl Config {
     }
 
     /// [[secrets]]: names, keys, no literal twin in [image.env].
-    fn validate_secrets(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
+    fn check_secrets(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
         let mut seen = std::collections::BTreeSet::new();
         for (i, s) in self.secrets.iter().enumerate() {
             if !valid_env_name(&s.env) {
@@ -533,8 +681,8 @@ impl Config {
         Ok(())
     }
 
-    /// [resources]: quantities, limits not below requests.
-    fn validate_resources(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
+    /// [resources]: quantities, limits not below requests, typed.
+    fn check_resources(&self, inv: &Invalid<'_>) -> Result<ResourcesSection, ConfigError> {
         let r = &self.resources;
         let cpu = |key: &str, v: &Option<String>| {
             v.as_deref()
@@ -587,11 +735,16 @@ impl Config {
                 ));
             }
         }
-        Ok(())
+        Ok(ResourcesSection {
+            cpu_request_milli: cr,
+            cpu_limit_milli: cl,
+            memory_request: mr,
+            memory_limit: ml,
+        })
     }
 
     /// [image.env] and [build.env] variable names.
-    fn validate_env(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
+    fn check_env(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
         for k in self.image.env.keys().chain(self.build.env.keys()) {
             if !valid_env_name(k) {
                 return Err(inv.at(
@@ -601,14 +754,14 @@ impl Config {
                 ));
             }
         }
-        self.validate_image_env_secrets(inv)
+        self.check_image_env_secrets(inv)
     }
 
     /// `[image] env` is baked into the image config, readable by anyone who can pull it: a
     /// literal secret there is refused, by the same judgement as DF008 in a Dockerfile, unless
     /// `allow_secret_env` names the key. (A placeholder such as `changeme` is let through, as
     /// DF008 only notes it.)
-    fn validate_image_env_secrets(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
+    fn check_image_env_secrets(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
         use drydock_values::secret::{secret_literal, secret_problem, Secret};
         for k in &self.image.allow_secret_env {
             if !self.image.env.contains_key(k) {
@@ -706,7 +859,7 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs_f64(secs))
 }
 
-pub fn validate_port(port: i64) -> Result<u16, String> {
+fn validate_port(port: i64) -> Result<u16, String> {
     u16::try_from(port)
         .ok()
         .filter(|p| *p != 0)
@@ -845,6 +998,26 @@ mod tests {
             e.contains("expected a whole number") && !e.contains("i64"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn values_are_typed_once() {
+        let c = Config::parse(
+            "port = 8080\n[image]\nuser = \"1000\"\n[health]\ninterval = \"1m\"\ntimeout = \"500ms\"\n[resources]\ncpu_limit = \"1.5\"\nmemory_request = \"64Mi\"\n[scaling]\nmin_replicas = 3\n[lifecycle]\nshutdown_grace = \"42s\"\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert_eq!(c.port, Some(8080));
+        assert_eq!(c.image.user, Some((1000, 1000)));
+        assert_eq!(c.health.interval, Some(Duration::from_secs(60)));
+        assert_eq!(c.health.timeout, Some(Duration::from_millis(500)));
+        assert_eq!(c.health.start_period, None);
+        assert_eq!(c.resources.cpu_limit_milli, Some(1500));
+        assert_eq!(c.resources.cpu_request_milli, None);
+        assert_eq!(c.resources.memory_request, Some(64 << 20));
+        assert_eq!(c.scaling.min_replicas, Some(3));
+        assert_eq!(c.scaling.max_replicas, None);
+        assert_eq!(c.lifecycle.shutdown_grace, Some(Duration::from_secs(42)));
     }
 
     #[test]

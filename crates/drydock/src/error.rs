@@ -235,6 +235,7 @@ impl Classify for ProjectError {
     fn kind(&self) -> ErrorKind {
         match self {
             ProjectError::Config(e) => e.kind(),
+            ProjectError::Context(e) => e.kind(),
             ProjectError::Reference(_) | ProjectError::Invalid { .. } => ErrorKind::Config,
             _ => ErrorKind::Input,
         }
@@ -242,6 +243,7 @@ impl Classify for ProjectError {
     fn path(&self) -> Option<PathBuf> {
         match self {
             ProjectError::Config(e) => e.path(),
+            ProjectError::Context(e) => e.path(),
             ProjectError::NotFound { dir }
             | ProjectError::NoDir { dir, .. }
             | ProjectError::AmbiguousGoMain { dir, .. }
@@ -255,6 +257,7 @@ impl Classify for ProjectError {
     fn line(&self) -> Option<usize> {
         match self {
             ProjectError::Config(e) => e.line(),
+            ProjectError::Context(e) => e.line(),
             _ => None,
         }
     }

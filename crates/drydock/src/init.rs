@@ -92,7 +92,7 @@ pub fn init(o: &InitOptions) -> Result<InitReport, InitError> {
         ..Overrides::default()
     };
     let project = Project::resolve(dir, Config::default(), None, &ctx, &overrides)?;
-    let sources = detect::sources(&ctx, project.language);
+    let sources = detect::sources(&ctx, project.build.language);
     let assets: Vec<String> = ["static", "public", "assets", "web", "templates"]
         .iter()
         .filter(|d| {
@@ -103,13 +103,13 @@ pub fn init(o: &InitOptions) -> Result<InitReport, InitError> {
         .map(|d| d.to_string())
         .collect();
     let report = InitReport {
-        language: project.language,
+        language: project.build.language,
         name: project.name.clone(),
         port: project.port,
-        main: project.main.clone(),
-        gin: project.gin,
-        health_path: project.health.path.clone(),
-        ready_path: project.health.ready_path.clone(),
+        main: project.build.main.clone(),
+        gin: project.build.gin,
+        health_path: project.image.health.path.clone(),
+        ready_path: project.image.health.ready_path.clone(),
         assets,
         secrets: detect::secret_envs(&sources),
         detection: project.assumptions.clone(),

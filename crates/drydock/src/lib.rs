@@ -27,4 +27,5 @@ pub use drydock_values::units as quantity;
 pub mod run;
 pub mod sbom;
 pub mod sign;
+pub mod source;
 pub mod ui;

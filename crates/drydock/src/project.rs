@@ -4,15 +4,20 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::config::{self, Asset, Config, ConfigError, Language};
-use crate::context::{BuildContext, EntryKind};
+use crate::context::{self, BuildContext, ContextEntry, EntryKind};
 use crate::detect;
+pub use crate::image::app::Health;
+use crate::image::app::APP_DIR;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Context(#[from] context::ContextError),
     #[error("{dir}: no Go or Rust project found (no go.mod, *.go files or Cargo.toml)")]
     NotFound { dir: PathBuf },
     #[error(
@@ -58,6 +63,7 @@ impl ProjectError {
             ProjectError::TwoLanguages { .. } => "pass --language go (or rust), or set `language = \"go\"` or `language = \"rust\"` under [build] in drydock.toml".into(),
             ProjectError::Binary { fix, .. } => fix.to_string(),
             ProjectError::Config(e) => return e.fix(),
+            ProjectError::Context(e) => return e.fix(),
             ProjectError::Reference(e) => return e.fix(),
         })
     }
@@ -79,12 +85,29 @@ pub struct Overrides {
     pub base: Option<String>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+/// A project resolved: drydock.toml over detection, the command line over both. The settings
+/// are grouped by who reads them: the compile, the image, the running container, the deploy
+/// files.
+#[derive(Debug, Clone)]
 pub struct Project {
     pub root: PathBuf,
+    /// The drydock.toml read, when there is one.
     pub config_path: Option<PathBuf>,
+    /// Image and binary name.
     pub name: String,
+    /// The service port.
     pub port: u16,
+    pub build: BuildSpec,
+    pub image: ImageSpec,
+    pub runtime: RuntimeSpec,
+    pub deploy: DeploySpec,
+    /// What was detected or assumed rather than configured, for the report.
+    pub assumptions: Vec<String>,
+}
+
+/// What the compile needs.
+#[derive(Debug, Clone)]
+pub struct BuildSpec {
     pub language: Language,
     /// Go main package (`.`, `./cmd/api`) or Rust binary target.
     pub main: String,
@@ -92,32 +115,49 @@ pub struct Project {
     pub go_module: Option<String>,
     /// Rust: the package and the workspace it builds in.
     pub cargo: Option<CargoTarget>,
+    /// A Go service that imports Gin.
     pub gin: bool,
     /// A prebuilt binary to package instead of compiling.
     pub binary: Option<PathBuf>,
+    /// `[build] env`: extra environment for the compiler.
+    pub env: BTreeMap<String, String>,
+}
+
+/// What goes into the image and its config.
+#[derive(Debug, Clone)]
+pub struct ImageSpec {
     pub tag: crate::reference::Reference,
+    /// Numeric uid and gid.
     pub user: (u32, u32),
+    /// `scratch`, or where the base image is.
     pub base: String,
     pub env: BTreeMap<String, String>,
     pub labels: BTreeMap<String, String>,
-    #[serde(skip)]
     pub assets: Vec<Asset>,
-    pub build_env: BTreeMap<String, String>,
     /// Whether drydock-helper goes into the image.
     pub helper: bool,
     /// `[image] sbom`: which SBOM `drydock build --sbom-dir` writes unless `--sbom` says.
-    #[serde(skip)]
     pub sbom: Option<crate::sbom::SbomFormat>,
     pub health: Health,
+}
+
+/// What the running container is given.
+#[derive(Debug, Clone)]
+pub struct RuntimeSpec {
     pub resources: Resources,
+    /// How long the app may take to stop after SIGTERM.
+    pub shutdown_grace: Duration,
+}
+
+/// What only the deploy files say.
+#[derive(Debug, Clone)]
+pub struct DeploySpec {
     pub scaling: Scaling,
     pub ingress: crate::config::IngressSection,
     pub secrets: Vec<crate::config::SecretRef>,
-    pub shutdown_grace: std::time::Duration,
-    pub assumptions: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy)]
 pub struct Scaling {
     pub min_replicas: u32,
     pub max_replicas: u32,
@@ -125,7 +165,7 @@ pub struct Scaling {
 }
 
 /// Requests and limits, with drydock's defaults for what drydock.toml leaves out.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy)]
 pub struct Resources {
     pub cpu_request_milli: u64,
     pub cpu_limit_milli: u64,
@@ -134,83 +174,50 @@ pub struct Resources {
 }
 
 impl Resources {
+    /// drydock.toml's requests and limits; what it leaves out is 1 CPU and 256 MiB as limits,
+    /// a quarter CPU and 128 MiB (or the limit, when lower) as requests.
     fn from_config(r: &crate::config::ResourcesSection) -> Resources {
-        use crate::quantity::{parse_cpu, parse_memory};
-        let cpu_limit = r
-            .cpu_limit
-            .as_deref()
-            .and_then(|s| parse_cpu(s).ok())
-            .unwrap_or(1000);
-        let memory_limit = r
-            .memory_limit
-            .as_deref()
-            .and_then(|s| parse_memory(s).ok())
-            .unwrap_or(256 << 20);
+        let cpu_limit = r.cpu_limit_milli.unwrap_or(1000);
+        let memory_limit = r.memory_limit.unwrap_or(256 << 20);
         Resources {
-            cpu_request_milli: r
-                .cpu_request
-                .as_deref()
-                .and_then(|s| parse_cpu(s).ok())
-                .unwrap_or(cpu_limit.min(250)),
+            cpu_request_milli: r.cpu_request_milli.unwrap_or(cpu_limit.min(250)),
             cpu_limit_milli: cpu_limit,
-            memory_request: r
-                .memory_request
-                .as_deref()
-                .and_then(|s| parse_memory(s).ok())
-                .unwrap_or(memory_limit.min(128 << 20)),
+            memory_request: r.memory_request.unwrap_or(memory_limit.min(128 << 20)),
             memory_limit,
         }
     }
 }
 
-/// The health check, resolved with defaults.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Health {
-    pub path: String,
-    pub ready_path: String,
-    pub interval: std::time::Duration,
-    pub timeout: std::time::Duration,
-    pub start_period: std::time::Duration,
-    pub retries: u32,
-}
-
-impl Health {
-    /// drydock.toml's values; paths it leaves out come from the sources (with what was
-    /// detected or assumed recorded in `assumptions`).
-    fn resolve(
-        h: &crate::config::HealthSection,
-        sources: &[detect::Source],
-        assumptions: &mut Vec<String>,
-    ) -> Health {
-        let d = |v: &Option<String>, def: u64| {
-            v.as_deref()
-                .and_then(|s| config::parse_duration(s).ok())
-                .unwrap_or(std::time::Duration::from_secs(def))
-        };
-        let path = match &h.path {
-            Some(p) => p.clone(),
-            None => {
-                let f = detect::health_path(sources);
-                assumptions.push(f.how);
-                f.value
-            }
-        };
-        let ready_path = match &h.ready_path {
-            Some(p) => p.clone(),
-            None => {
-                let f = detect::ready_path(sources, &path);
-                assumptions.push(f.how);
-                f.value
-            }
-        };
-        Health {
-            ready_path,
-            path,
-            interval: d(&h.interval, 10),
-            timeout: d(&h.timeout, 3),
-            start_period: d(&h.start_period, 5),
-            retries: h.retries.unwrap_or(3) as u32,
+/// drydock.toml's health check; paths it leaves out come from the sources (with what was
+/// detected or assumed recorded in `assumptions`).
+fn resolve_health(
+    h: &crate::config::HealthSection,
+    sources: &[detect::Source],
+    assumptions: &mut Vec<String>,
+) -> Health {
+    let path = match &h.path {
+        Some(p) => p.clone(),
+        None => {
+            let f = detect::health_path(sources);
+            assumptions.push(f.how);
+            f.value
         }
+    };
+    let ready_path = match &h.ready_path {
+        Some(p) => p.clone(),
+        None => {
+            let f = detect::ready_path(sources, &path);
+            assumptions.push(f.how);
+            f.value
+        }
+    };
+    Health {
+        ready_path,
+        path,
+        interval: h.interval.unwrap_or(config::DEFAULT_HEALTH_INTERVAL),
+        timeout: h.timeout.unwrap_or(config::DEFAULT_HEALTH_TIMEOUT),
+        start_period: h.start_period.unwrap_or(Duration::from_secs(5)),
+        retries: h.retries.unwrap_or(3),
     }
 }
 
@@ -256,10 +263,7 @@ fn reserved_files(name: &str, helper: bool) -> Vec<(String, &'static str)> {
             crate::image::rootfs::CA_BUNDLE_PATH.into(),
             "the CA bundle drydock ships (Mozilla's roots)",
         ),
-        (
-            format!("{}/{name}", crate::build::APP_DIR),
-            "the service binary",
-        ),
+        (format!("{APP_DIR}/{name}"), "the service binary"),
     ];
     if helper {
         v.push((
@@ -279,15 +283,39 @@ const RESERVED_DIRS: &[&str] = &[
     "etc/ssl",
     "etc/ssl/certs",
     "home",
-    "app",
+    APP_DIR,
     "usr",
     "usr/local",
     "usr/local/bin",
 ];
 
-/// Asset destinations must not collide with drydock's own files (its users, CA bundle, helper,
-/// the binary), replace its directories, write into /tmp (mode 1777, a tmpfs at run time that
-/// hides whatever the image has there) or /home/nonroot, or write one path twice.
+/// Every asset's source is in the build context (not missing, not left out by .dockerignore).
+fn check_asset_sources(
+    assets: &[Asset],
+    ctx: &BuildContext,
+    config_path: &Path,
+) -> Result<(), ProjectError> {
+    for a in assets {
+        let src: Vec<&str> = a
+            .src
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .collect();
+        if !src.is_empty() && !ctx.contains(&src.join("/")) {
+            return Err(ProjectError::Invalid {
+                what: format!("{}: asset source {:?}", config_path.display(), a.src),
+                problem: "is not in the build context".into(),
+                fix: "create it, or check that .dockerignore does not exclude it".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Asset destinations must not collide with drydock's own files (its users, groups,
+/// nsswitch.conf, CA bundle, helper, the binary), replace its directories, write into /tmp
+/// (mode 1777, a tmpfs at run time that hides whatever the image has there), replace
+/// /home/nonroot itself (files under it are fine), or write one path twice.
 fn check_asset_destinations(
     assets: &[Asset],
     ctx: &BuildContext,
@@ -468,8 +496,9 @@ fn cargo_metadata(root: &Path) -> Option<Result<(PathBuf, Vec<CargoBin>), String
             "--no-deps",
             "--offline",
         ])
-        .arg("--manifest-path")
-        .arg(root.join("Cargo.toml"))
+        // Relative to the directory cargo runs in: `root` joined again would not exist when
+        // `root` is itself relative.
+        .args(["--manifest-path", "Cargo.toml"])
         .current_dir(root)
         .stdin(std::process::Stdio::null())
         .output()
@@ -642,8 +671,53 @@ fn choose_bin(
     ))
 }
 
+/// drydock.toml, the build context and detection, resolved into a project. `dir` may be inside
+/// the project (`cmd/api` of a Go module): the root is found upward, and a Go main package
+/// at `dir` becomes the one to build unless drydock.toml names another.
+pub fn load(dir: &Path, overrides: &Overrides) -> Result<(Project, BuildContext), ProjectError> {
+    let (root, found_above) = find_root(dir)?;
+    let (cfg, cfg_path) = Config::load(&root)?;
+    let ctx = context::load(&root, &cfg.context.allow_secrets)?;
+    let mut overrides = overrides.clone();
+    if found_above.is_some() && overrides.main.is_none() && cfg.build.main.is_none() {
+        if let (Ok(a), Ok(b)) = (dir.canonicalize(), root.canonicalize()) {
+            if let Ok(rel) = a.strip_prefix(&b) {
+                let rel = rel.to_string_lossy();
+                let has_go = ctx.under(&rel).any(|e| {
+                    e.path.ends_with(".go")
+                        && e.path.matches('/').count() == rel.matches('/').count() + 1
+                });
+                if has_go {
+                    overrides.main = Some(format!("./{rel}"));
+                }
+            }
+        }
+    }
+    let mut project = Project::resolve(&root, cfg, cfg_path, &ctx, &overrides)?;
+    if let Some(f) = found_above {
+        project.assumptions.insert(0, f);
+    }
+    Ok((project, ctx))
+}
+
 impl Project {
-    /// Loads drydock.toml from `root` and resolves the project against its context.
+    /// Each asset entry's path in the image and its context entry, in order; `None` when there
+    /// are no assets.
+    pub fn asset_entries<'a>(
+        &'a self,
+        ctx: &'a BuildContext,
+    ) -> Option<Vec<(String, &'a ContextEntry)>> {
+        (!self.image.assets.is_empty()).then(|| {
+            self.image
+                .assets
+                .iter()
+                .flat_map(|a| asset_paths(a, ctx))
+                .collect()
+        })
+    }
+
+    /// Resolves drydock.toml (read from `root`, at `config_path`) against the build context,
+    /// the sources and the command line.
     pub fn resolve(
         root: &Path,
         cfg: Config,
@@ -739,13 +813,7 @@ impl Project {
         }
         let port = match (o.port, cfg.port) {
             (Some(p), _) => p,
-            (None, Some(p)) => {
-                config::validate_port(p).map_err(|problem| ProjectError::Invalid {
-                    what: "port".into(),
-                    problem,
-                    fix: "set `port` in drydock.toml to the port the service listens on".into(),
-                })?
-            }
+            (None, Some(p)) => p,
             (None, None) => {
                 let f = detect::port(&sources);
                 assumptions.push(f.how);
@@ -758,18 +826,7 @@ impl Project {
                 problem,
                 fix: "use a numeric uid[:gid] such as 65532:65532".into(),
             })?,
-            None => cfg
-                .image
-                .user
-                .as_deref()
-                .map(config::parse_user)
-                .transpose()
-                .map_err(|problem| ProjectError::Invalid {
-                    what: "image.user".into(),
-                    problem,
-                    fix: "use a numeric uid[:gid] such as 65532:65532".into(),
-                })?
-                .unwrap_or((65532, 65532)),
+            None => cfg.image.user.unwrap_or((65532, 65532)),
         };
         if user.0 == 0 {
             return Err(ProjectError::Invalid {
@@ -791,80 +848,59 @@ impl Project {
                 fix: format!("tag with a name and an optional tag, e.g. {}", tag.tagged()),
             });
         }
-        for a in &cfg.image.assets {
-            let src: Vec<&str> = a
-                .src
-                .split('/')
-                .filter(|c| !c.is_empty() && *c != ".")
-                .collect();
-            if !src.is_empty() && !has(&src.join("/")) {
-                return Err(ProjectError::Invalid {
-                    what: format!(
-                        "{}: asset source {:?}",
-                        config_path
-                            .as_deref()
-                            .unwrap_or(Path::new(config::FILE_NAME))
-                            .display(),
-                        a.src
-                    ),
-                    problem: "is not in the build context".into(),
-                    fix: "create it, or check that .dockerignore does not exclude it".into(),
-                });
-            }
-        }
+        let shown_path = config_path
+            .as_deref()
+            .unwrap_or(Path::new(config::FILE_NAME));
+        check_asset_sources(&cfg.image.assets, ctx, shown_path)?;
         let helper = !o.no_helper && cfg.image.helper.unwrap_or(true);
-        check_asset_destinations(
-            &cfg.image.assets,
-            ctx,
-            &name,
-            helper,
-            config_path
-                .as_deref()
-                .unwrap_or(Path::new(config::FILE_NAME)),
-        )?;
+        check_asset_destinations(&cfg.image.assets, ctx, &name, helper, shown_path)?;
+        let health = resolve_health(&cfg.health, &sources, &mut assumptions);
+        let min_replicas = cfg.scaling.min_replicas.unwrap_or(2);
         Ok(Project {
             root: root.to_path_buf(),
             config_path,
             name,
             port,
-            language,
-            main,
-            go_module,
-            cargo,
-            gin,
-            binary,
-            tag,
-            user,
-            base: o
-                .base
-                .clone()
-                .or(cfg.image.base.clone())
-                .unwrap_or_else(|| "scratch".into()),
-            env: cfg.image.env.clone(),
-            labels: cfg.image.labels.clone(),
-            assets: cfg.image.assets.clone(),
-            build_env: cfg.build.env.clone(),
-            helper,
-            sbom: cfg.image.sbom,
-            health: Health::resolve(&cfg.health, &sources, &mut assumptions),
-            resources: Resources::from_config(&cfg.resources),
-            scaling: Scaling {
-                min_replicas: cfg.scaling.min_replicas.unwrap_or(2) as u32,
-                max_replicas: cfg
-                    .scaling
-                    .max_replicas
-                    .unwrap_or(cfg.scaling.min_replicas.unwrap_or(2).max(5))
-                    as u32,
-                cpu_target: cfg.scaling.cpu_target.unwrap_or(70) as u32,
+            build: BuildSpec {
+                language,
+                main,
+                go_module,
+                cargo,
+                gin,
+                binary,
+                env: cfg.build.env,
             },
-            ingress: cfg.ingress.clone(),
-            secrets: cfg.secrets.clone(),
-            shutdown_grace: cfg
-                .lifecycle
-                .shutdown_grace
-                .as_deref()
-                .and_then(|s| config::parse_duration(s).ok())
-                .unwrap_or(std::time::Duration::from_secs(15)),
+            image: ImageSpec {
+                tag,
+                user,
+                base: o
+                    .base
+                    .clone()
+                    .or(cfg.image.base)
+                    .unwrap_or_else(|| "scratch".into()),
+                env: cfg.image.env,
+                labels: cfg.image.labels,
+                assets: cfg.image.assets,
+                helper,
+                sbom: cfg.image.sbom,
+                health,
+            },
+            runtime: RuntimeSpec {
+                resources: Resources::from_config(&cfg.resources),
+                shutdown_grace: cfg
+                    .lifecycle
+                    .shutdown_grace
+                    .unwrap_or(Duration::from_secs(15)),
+            },
+            deploy: DeploySpec {
+                scaling: Scaling {
+                    min_replicas,
+                    max_replicas: cfg.scaling.max_replicas.unwrap_or(min_replicas.max(5)),
+                    cpu_target: cfg.scaling.cpu_target.unwrap_or(70),
+                },
+                ingress: cfg.ingress,
+                secrets: cfg.secrets,
+            },
             assumptions,
         })
     }

@@ -266,7 +266,7 @@ pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError
     let _handled_here = crate::interrupt::handle_here(stop.clone());
     let engine = opts.engine;
     let name = format!("drydock-{}-{}", project.name, std::process::id());
-    let r = &project.resources;
+    let r = &project.runtime.resources;
     let memory = format!("{}b", r.memory_limit);
     let cpus = cpus_flag(r.cpu_limit_milli);
     let publish = format!("127.0.0.1:{}:{}", opts.host_port, project.port);
@@ -337,7 +337,7 @@ pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError
         }
         ui.note(&format!(
             "{} is healthy on http://127.0.0.1:{}{} (Ctrl-C stops it)",
-            project.name, opts.host_port, project.health.path
+            project.name, opts.host_port, project.image.health.path
         ));
         while !stop.load(Ordering::SeqCst) {
             if state(engine, &id).0 != "running" {
@@ -349,7 +349,7 @@ pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError
     });
     // The app's own drain time ([lifecycle] shutdown_grace), as in production; the engines take
     // whole seconds.
-    let grace = project.shutdown_grace.as_secs_f64().ceil().max(1.0) as u64;
+    let grace = project.runtime.shutdown_grace.as_secs_f64().ceil().max(1.0) as u64;
     if state(engine, &id).0 == "running" {
         ui.note(&format!(
             "stopping {name}: SIGTERM, then SIGKILL after {grace} s"
@@ -416,7 +416,10 @@ fn wait_healthy(
 ) -> Result<bool, RunError> {
     let engine = opts.engine;
     let start = Instant::now();
-    let url = format!("http://127.0.0.1:{}{}", project.port, project.health.path);
+    let url = format!(
+        "http://127.0.0.1:{}{}",
+        project.port, project.image.health.path
+    );
     let step = ui.step(&format!("waiting for {url} to answer"));
     let mut probe = String::from("none yet");
     loop {
@@ -432,7 +435,7 @@ fn wait_healthy(
                 logs: last_logs(engine, id),
             });
         }
-        let ok = if project.helper {
+        let ok = if project.image.helper {
             // Its own process group: the terminal's Ctrl-C is drydock's to handle, and must not
             // end a probe in a way that could read as a pass.
             let out = Command::new(engine.program())
@@ -450,7 +453,7 @@ fn wait_healthy(
                 }
             }
         } else {
-            crate::run::host_probe(opts.host_port, &project.health.path, &mut probe)
+            crate::run::host_probe(opts.host_port, &project.image.health.path, &mut probe)
         };
         if stop.load(Ordering::SeqCst) {
             return Ok(true);
@@ -465,7 +468,7 @@ fn wait_healthy(
                 secs: opts.wait.as_secs(),
                 probe,
                 logs: last_logs(engine, id),
-                path: project.health.path.clone(),
+                path: project.image.health.path.clone(),
                 port: project.port,
             });
         }

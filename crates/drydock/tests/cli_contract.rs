@@ -437,6 +437,28 @@ fn relative_paths_are_from_the_working_directory() {
             .args(["build", "binproj", "--binary", "binproj/run.bin"]),
     );
     assert!(t.path().join("envc/blobs").is_dir());
+    // A Cargo project named by a relative path: cargo reads its manifest from there too.
+    let rs = t.path().join("rsproj");
+    std::fs::create_dir_all(rs.join("src")).unwrap();
+    std::fs::write(
+        rs.join("Cargo.toml"),
+        "[package]\nname = \"rsproj\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(rs.join("src/main.rs"), "fn main() {}\n").unwrap();
+    std::fs::copy(&helper, rs.join("run.bin")).unwrap();
+    let out = run_ok(drydock().current_dir(t.path()).args([
+        "build",
+        "rsproj",
+        "--binary",
+        "rsproj/run.bin",
+        "--cache-dir",
+        "relc",
+        "--format",
+        "json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["binary"]["tool"], "prebuilt", "{out}");
 }
 
 /// Run inside cmd/api of a module: the module is the project, cmd/api the main package.
@@ -926,13 +948,13 @@ fn one_error_shows_one_fix() {
     }
 }
 
-/// The static amd64 helper drydock's build script made: any static binary will do for --binary.
+/// The static x86_64 helper drydock's build script made: any static binary will do for --binary.
 fn a_static_binary() -> std::path::PathBuf {
     let target = Path::new(env!("CARGO_BIN_EXE_drydock")).parent().unwrap();
     std::fs::read_dir(target.join("build"))
         .unwrap()
         .filter_map(|e| e.ok())
-        .map(|e| e.path().join("out/drydock-helper-amd64"))
+        .map(|e| e.path().join("out/drydock-helper-x86_64"))
         .find(|p| p.is_file())
         .expect("the helper built by build.rs")
 }

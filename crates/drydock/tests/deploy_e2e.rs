@@ -1,6 +1,6 @@
 //! `drydock deploy`: Kubernetes manifests that validate against the official schemas (through
 //! kubernetes-validate) and pass a Pod Security "restricted" check, snapshots of every generated
-//! file for both examples, and a Dockerfile that hadolint parses.
+//! file for both examples (every target), and a Dockerfile that hadolint parses.
 
 mod common;
 
@@ -281,15 +281,15 @@ fn generated_files_match_their_snapshots() {
     let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
     let mut written = Vec::new();
     for ex in ["gin-api", "axum-api"] {
-        let (_t, _dir, out) = deployed(ex, &[]);
+        let (_t, _dir, out) = deployed(ex, &["--target", "k8s,compose,dockerfile,swarm"]);
         let mut files = Vec::new();
-        for sub in ["kubernetes", "compose", "docker"] {
+        for sub in ["kubernetes", "compose", "docker", "swarm"] {
             for e in std::fs::read_dir(out.join(sub)).unwrap() {
                 files.push(e.unwrap().path());
             }
         }
         files.sort();
-        assert_eq!(files.len(), 10, "{ex}: {files:?}");
+        assert_eq!(files.len(), 12, "{ex}: {files:?}");
         for f in files {
             let rel = f.strip_prefix(&out).unwrap();
             let snap = snapshots.join(ex).join(rel);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
@@ -150,21 +150,44 @@ fn discovery_exit_codes_and_formats() {
     );
 }
 
-/// Validates a SARIF file against the SARIF 2.1.0 schema (jsonschema, in the tools' venv).
-fn validate_sarif(sarif: &Path) {
-    // shared/ beside the repository (or beside the folder of its worktrees).
+/// A folder of the project's shared data, `shared/NAME`: where the environment variable `env`
+/// says, else beside the repository (../shared) or, from a git worktree, beside the folder of
+/// the worktrees. `Err` says where it was looked for, for the test to print that it is skipped
+/// and why: shared/ lives only on the project's machines.
+fn shared_dir(name: &str, env: &str) -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os(env) {
+        let p = PathBuf::from(p);
+        return if p.is_dir() {
+            Ok(p)
+        } else {
+            Err(format!("{} (named by {env}) is absent", p.display()))
+        };
+    }
     let root = repo_root();
-    let schema = root
-        .ancestors()
+    root.ancestors()
         .skip(1)
-        .map(|a| a.join("shared/conformance/sarif/sarif-2.1.0-rtm.5.json"))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "no shared/conformance/sarif schema above {}",
+        .map(|a| a.join("shared").join(name))
+        .find(|p| p.is_dir())
+        .ok_or_else(|| {
+            format!(
+                "shared/{name} is absent: it lives beside the repository, in ../shared, only on \
+                 the project's machines, and is not beside {} nor above it ({env} names another \
+                 place)",
                 root.display()
             )
-        });
+        })
+}
+
+/// Validates a SARIF file against the SARIF 2.1.0 schema (jsonschema, in the tools' venv), the
+/// schema being shared/conformance/sarif's; without it, says the check is skipped.
+fn validate_sarif(sarif: &Path) {
+    let schema = match shared_dir("conformance/sarif", "DRYDOCK_SARIF_SCHEMAS") {
+        Ok(dir) => dir.join("sarif-2.1.0-rtm.5.json"),
+        Err(why) => {
+            println!("skipped: validating SARIF against its schema: {why}");
+            return;
+        }
+    };
     let py = format!(
         "import json,sys,jsonschema; jsonschema.validate(json.load(open('{}')), json.load(open('{}'))); print('valid')",
         sarif.display(),
@@ -730,6 +753,11 @@ fn dockerignore_rules_use_the_real_build_context() {
         "services:\n  app:\n    build:\n      context: .\n      dockerfile: docker/app.Dockerfile\n",
     );
     assert_eq!(di(d), ["DI003"]);
+    // Without Compose, in a drydock project: a Dockerfile whose folder lacks what it copies is
+    // built from the project's root (drydock.toml's folder), which holds it.
+    std::fs::remove_file(d.join("compose.yaml")).unwrap();
+    write(d, "drydock.toml", "");
+    assert_eq!(di(d), ["DI003"]);
 }
 
 /// A file that cannot be linted is in every machine-readable output, beside the findings of
@@ -1032,20 +1060,16 @@ fn gitignored_and_excluded_paths() {
 /// from public repositories, every one of which docker compose or kubectl accepts) is linted
 /// whole, per kind: no panic, no input error (exit 2), every file either linted or skipped as a
 /// template that is not YAML until rendered; and no file that parses as YAML is skipped as a
-/// template. `DRYDOCK_REALWORLD` names the corpus where ../shared is elsewhere (a worktree).
+/// template. `DRYDOCK_REALWORLD` names the corpus where shared/ is elsewhere.
 #[test]
 fn the_realworld_compose_and_kubernetes_corpus_lints_without_errors() {
-    let root = std::env::var_os("DRYDOCK_REALWORLD")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/realworld"));
-    let files = root.join("files");
-    if !files.is_dir() {
-        eprintln!(
-            "skipped: the real-world corpus is not at {} (it lives beside the repository, in ../shared/realworld; set DRYDOCK_REALWORLD to run it from elsewhere)",
-            files.display()
-        );
-        return;
-    }
+    let files = match shared_dir("realworld", "DRYDOCK_REALWORLD") {
+        Ok(root) => root.join("files"),
+        Err(why) => {
+            println!("skipped: the real-world corpus: {why}");
+            return;
+        }
+    };
     for (kind, noun) in [("compose", "Compose file"), ("k8s", "Kubernetes manifest")] {
         let dir = files.join(kind);
         let total = walkdir_count(&dir);
@@ -1102,21 +1126,13 @@ fn walkdir_count(dir: &Path) -> usize {
 /// rejects whatever the build arguments, each listed with BuildKit's reason.
 #[test]
 fn every_real_world_dockerfile_is_linted() {
-    // DRYDOCK_REALWORLD points elsewhere, e.g. from a git worktree whose ../shared is not the
-    // project's.
-    let corpus = std::env::var_os("DRYDOCK_REALWORLD")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/realworld"))
-        .join("files/dockerfile");
-    if !corpus.is_dir() {
-        println!(
-            "skipped: {} is absent (the real-world corpus lives beside the repository, in \
-             ../shared/realworld, only on the project's machines; DRYDOCK_REALWORLD names \
-             another place)",
-            corpus.display()
-        );
-        return;
-    }
+    let corpus = match shared_dir("realworld", "DRYDOCK_REALWORLD") {
+        Ok(root) => root.join("files/dockerfile"),
+        Err(why) => {
+            println!("skipped: the real-world corpus: {why}");
+            return;
+        }
+    };
     // BuildKit rejects these whatever the build arguments (checked with the Docker Engine's
     // BuildKit: each fails with the error quoted).
     let rejected: &[(&str, &str)] = &[

@@ -7,6 +7,7 @@
 
 mod github;
 mod sarif;
+mod summary;
 mod text;
 
 use serde::Serialize;

@@ -16,6 +16,8 @@ pub struct Service<'a> {
     /// The service's key in `services:`, for findings about the service as a whole.
     pub key: &'a Node,
     pub node: &'a Node,
+    /// Codes suppressed by the `drydock.dev/ignore` label, as written (upper case): the runner
+    /// expands families and retired codes.
     pub ignored: BTreeSet<String>,
     /// What the service is for (see [`purpose`]).
     pub purpose: Purpose,
@@ -246,7 +248,7 @@ fn labels_ignore(node: &Node) -> BTreeSet<String> {
             .find_map(|s| s.strip_prefix("drydock.dev/ignore=").map(str::to_string)),
         _ => None,
     };
-    raw.map(|s| crate::options::parse_codes(&s))
+    raw.map(|s| crate::suppress::split_codes(&s))
         .unwrap_or_default()
 }
 

@@ -3,6 +3,7 @@
 
 use drydock_dockerfile::{stages, Dockerfile, Keyword, Stage};
 use drydock_dockerignore::context::BuildContext;
+use drydock_oci::reference::Reference;
 
 /// What a Dockerfile rule sees.
 pub struct DockerfileCtx<'a> {
@@ -310,6 +311,42 @@ pub fn image_tag(base: &str) -> &str {
     let repo = base.split('@').next().unwrap_or(base);
     let last = repo.rsplit('/').next().unwrap_or(repo);
     last.split_once(':').map_or("", |(_, t)| t)
+}
+
+/// A base image as a parsed reference: what the base-image rules match, by the repository's
+/// path components and the tag rather than by substrings of the text. `None` for `scratch`
+/// and for what is not a reference (a base that an ARG without a default decides).
+pub struct BaseImage(Reference);
+
+impl BaseImage {
+    pub fn parse(base: &str) -> Option<BaseImage> {
+        if base.eq_ignore_ascii_case("scratch") {
+            return None;
+        }
+        Reference::parse(base).ok().map(BaseImage)
+    }
+
+    /// The repository's path components (`library`, `golang` for `golang:1.22`), without
+    /// the registry.
+    pub fn path(&self) -> impl Iterator<Item = &str> {
+        self.0.repository().split('/')
+    }
+
+    /// The repository's last path component: `golang` of `golang:1.22`, of
+    /// `docker.io/library/golang` and of `localhost:5000/golang`.
+    pub fn name(&self) -> &str {
+        self.path().last().unwrap_or("")
+    }
+
+    /// The tag written, or "" (a bare name's implied `latest` is not written).
+    pub fn tag(&self) -> &str {
+        let written = self.0.as_str().split('@').next().unwrap_or("");
+        if written == self.0.name() {
+            ""
+        } else {
+            self.0.tag().unwrap_or("")
+        }
+    }
 }
 
 impl<'a> DockerfileCtx<'a> {

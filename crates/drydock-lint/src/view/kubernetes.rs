@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::purpose::{self, Purpose};
-use crate::options::{LintOptions, PodSecurity, SecretEnvStance};
+use crate::policy::{PodSecurity, SecretEnvStance};
 use crate::yaml::{Node, YamlFile};
 
 /// The label by which a Namespace tells the admission controller which profile to enforce.
@@ -26,7 +26,8 @@ pub struct Object<'a> {
     pub pod: Option<&'a Node>,
     /// The pod's metadata: the object's own for a Pod, the template's for a workload.
     pub pod_meta: Option<&'a Node>,
-    /// Codes suppressed by `drydock.dev/ignore` on the object or its pod template.
+    /// Codes suppressed by `drydock.dev/ignore` on the object or its pod template, as written
+    /// (upper case): the runner expands families and retired codes.
     pub ignored: BTreeSet<String>,
     /// From a kustomize patch: a partial object, so rules about absent fields skip it.
     pub partial: bool,
@@ -82,8 +83,12 @@ impl Container<'_> {
 }
 
 impl<'a> KubernetesCtx<'a> {
-    /// Reads the objects of the files.
-    pub fn new(files: &'a [YamlFile], opts: &LintOptions) -> KubernetesCtx<'a> {
+    /// Reads the objects of the files; `secret_env` and `pod_security` are the options' stances.
+    pub fn new(
+        files: &'a [YamlFile],
+        secret_env: SecretEnvStance,
+        pod_security: PodSecurity,
+    ) -> KubernetesCtx<'a> {
         let mut objects = Vec::new();
         for f in files {
             for d in &f.docs {
@@ -122,8 +127,8 @@ impl<'a> KubernetesCtx<'a> {
             .collect();
         KubernetesCtx {
             objects,
-            secret_env: opts.secret_env,
-            pod_security: opts.pod_security,
+            secret_env,
+            pod_security,
             namespaces,
             versions,
         }
@@ -171,7 +176,7 @@ fn ignored(meta: &Node) -> BTreeSet<String> {
     meta.at("annotations")
         .at("drydock.dev/ignore")
         .as_str()
-        .map(crate::options::parse_codes)
+        .map(crate::suppress::split_codes)
         .unwrap_or_default()
 }
 

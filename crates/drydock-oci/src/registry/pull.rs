@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
-use super::{pull_scopes, Client, RegistryError, Req};
+use super::{pull_scopes, Client, Method, RegistryError, Req};
 use crate::digest::Digest;
 use crate::image::{Format, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST};
 use crate::platform::Platform;
@@ -35,7 +35,7 @@ fn get_manifest(
     store: &DirStore,
 ) -> Result<(Digest, String, Value), RegistryError> {
     let req = Req {
-        method: "GET",
+        method: Method::GET,
         url: client.url(repository, &format!("manifests/{reference}")),
         headers: vec![("accept", ACCEPT.into())],
         body: None,
@@ -279,7 +279,7 @@ fn fetch_blob(
     on_bytes: &dyn Fn(u64),
 ) -> Result<u64, RegistryError> {
     let req = Req {
-        method: "GET",
+        method: Method::GET,
         url: client.url(repository, &format!("blobs/{digest}")),
         headers: vec![],
         body: None,

@@ -7,7 +7,7 @@ use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use super::{push_scopes, Client, RegistryError, Req};
+use super::{push_scopes, Client, Method, RegistryError, Req};
 use crate::digest::Digest;
 use crate::image::Image;
 use crate::store::BlobStore;
@@ -59,7 +59,7 @@ pub fn push(
     // The tag already names this very manifest: its blobs are there (a registry accepts a
     // manifest only when they are), and there is nothing to send.
     let head = Req {
-        method: "HEAD",
+        method: Method::HEAD,
         url: client.url(repository, &format!("manifests/{tag}")),
         headers: vec![("accept", image.format.manifest_media_type().to_string())],
         body: None,
@@ -129,7 +129,7 @@ pub fn push(
     }
     progress("pushing the manifest");
     let req = Req {
-        method: "PUT",
+        method: Method::PUT,
         url: client.url(repository, &format!("manifests/{tag}")),
         headers: vec![(
             "content-type",
@@ -175,7 +175,7 @@ fn push_blob(
 ) -> Result<Outcome, RegistryError> {
     let what = format!("blob {digest}");
     let head = Req {
-        method: "HEAD",
+        method: Method::HEAD,
         url: client.url(repository, &format!("blobs/{digest}")),
         headers: vec![],
         body: None,
@@ -193,7 +193,7 @@ fn push_blob(
     let mut location = None;
     for from in mount_from.iter().filter(|f| **f != repository) {
         let req = Req {
-            method: "POST",
+            method: Method::POST,
             url: client.url(
                 repository,
                 &format!(
@@ -221,7 +221,7 @@ fn push_blob(
         Some(l) => l,
         None => {
             let req = Req {
-                method: "POST",
+                method: Method::POST,
                 url: client.url(repository, "blobs/uploads/"),
                 headers: vec![("content-length", "0".into())],
                 body: None,
@@ -257,7 +257,7 @@ fn push_blob(
             .read_to_end(&mut body)
             .map_err(|e| io_err(client, digest, e))?;
         let req = Req {
-            method: "PUT",
+            method: Method::PUT,
             url: finish(&location),
             headers: vec![("content-type", "application/octet-stream".into())],
             body: Some(&body),
@@ -287,7 +287,7 @@ fn push_blob(
             break;
         }
         let req = Req {
-            method: "PATCH",
+            method: Method::PATCH,
             url: location.clone(),
             headers: vec![
                 ("content-type", "application/octet-stream".into()),
@@ -308,7 +308,7 @@ fn push_blob(
         sent += n as u64;
     }
     let req = Req {
-        method: "PUT",
+        method: Method::PUT,
         url: finish(&location),
         headers: vec![("content-length", "0".into())],
         body: None,

@@ -347,7 +347,7 @@ fn start_mode(
     let mut t = Target::start(mode, project, start_with)?;
     let limit = start_limit(mode);
     let deadline = start + limit;
-    let health = project.health.path.clone();
+    let health = project.image.health.path.clone();
     let fail = |what: String, fix: Option<String>| BenchError::Mode {
         mode: name.clone(),
         what,
@@ -592,12 +592,13 @@ pub fn bench(
     }
     target::cleanup::on_interrupt();
     let mut env: Vec<String> = project
+        .image
         .env
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     // A secret the app needs gets a stand-in value unless one is given.
-    for s in &project.secrets {
+    for s in &project.deploy.secrets {
         if !opts.env.iter().any(|e| e.split('=').next() == Some(&s.env)) {
             env.push(format!("{}=drydock-bench", s.env));
         }

@@ -279,6 +279,6 @@ mod tests {
         );
         assert!(out.contains("[health]\npath = \"/healthz\""), "{out}");
         let cfg = crate::config::Config::parse(&out, &p).unwrap();
-        assert_eq!(cfg.resources.memory_request.as_deref(), Some("32Mi"));
+        assert_eq!(cfg.resources.memory_request, Some(32 << 20));
     }
 }

@@ -522,7 +522,7 @@ fn start_container(mode: Mode, p: &Project, s: &Start) -> Result<Target, BenchEr
     };
     let port = free_port();
     let mut notes = Vec::new();
-    let r = &p.resources;
+    let r = &p.runtime.resources;
     let name = format!("drydock-bench-{}-{prog}", std::process::id());
     let label = format!("drydock.bench={}", std::process::id());
     let mut args: Vec<String> = [
@@ -593,16 +593,16 @@ fn bundle(
     target: deploy::Target,
 ) -> Result<(tempfile::TempDir, PathBuf, Arc<rustls::ClientConfig>), BenchError> {
     let mut p = p.clone();
-    p.scaling.min_replicas = s.replicas;
+    p.deploy.scaling.min_replicas = s.replicas;
     let mut secrets = Vec::new();
     for e in s.env {
         let Some((k, v)) = e.split_once('=') else {
             continue;
         };
-        match p.secrets.iter().find(|x| x.env == k) {
+        match p.deploy.secrets.iter().find(|x| x.env == k) {
             Some(sec) => secrets.push((sec.key.clone(), v.to_string())),
             None => {
-                p.env.insert(k.to_string(), v.to_string());
+                p.image.env.insert(k.to_string(), v.to_string());
             }
         }
     }

@@ -148,7 +148,7 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
         .into_iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    let (project, _) = build::load_project(&a.dir, &Overrides::default()).map_err(failure)?;
+    let (project, _) = drydock::project::load(&a.dir, &Overrides::default()).map_err(failure)?;
     let tag = match &a.tag {
         Some(t) => {
             // The reference's own fix when it gives one: the one closest to the cause.
@@ -156,21 +156,21 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
                 usage(
                     format!("--tag {t}: {e}"),
                     e.fix().unwrap_or_else(|| {
-                        format!("name and tag, e.g. {}:bench", project.tag.name())
+                        format!("name and tag, e.g. {}:bench", project.image.tag.name())
                     }),
                 )
             })?;
             if r.digest().is_some() {
                 return Err(usage(
                     format!("--tag {t}: engines tag by name and tag, not by digest"),
-                    format!("e.g. {}:bench", project.tag.name()),
+                    format!("e.g. {}:bench", project.image.tag.name()),
                 ));
             }
             r.tagged()
         }
         None => format!(
             "{}:drydock-bench-{}",
-            project.tag.name(),
+            project.image.tag.name(),
             std::process::id()
         ),
     };
@@ -224,7 +224,7 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
         path: a
             .path
             .clone()
-            .unwrap_or_else(|| built.project.health.path.clone()),
+            .unwrap_or_else(|| built.project.image.health.path.clone()),
         rate: a.rate,
         connections: a.connections as usize,
         duration,
@@ -233,7 +233,7 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
         fault: !a.no_fault,
         replicas: a
             .replicas
-            .unwrap_or(built.project.scaling.min_replicas.max(1)),
+            .unwrap_or(built.project.deploy.scaling.min_replicas.max(1)),
         rounds: a.rounds,
     };
     let step = ui.step("benchmarking");
@@ -254,14 +254,14 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
     let mut wrote = None;
     let mut code = 0;
     if a.recommend {
-        report.recommendation = bench::recommend(&report, &built.project.resources);
+        report.recommendation = bench::recommend(&report, &built.project.runtime.resources);
         if let Some(rec) = &mut report.recommendation {
             for w in &rec.warnings {
                 ui.warn(w);
             }
             if a.write {
                 let refused = rec
-                    .refuse_write(&built.project.resources)
+                    .refuse_write(&built.project.runtime.resources)
                     .filter(|_| !a.force);
                 if let Some(why) = refused {
                     ui.warn(&why);

@@ -18,7 +18,7 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
     let (project, image) = match a.image {
         Some(img) => {
             let r = Reference::parse(&img).map_err(failure)?;
-            let (p, _) = build::load_project(&a.dir, &Overrides::default()).map_err(failure)?;
+            let (p, _) = drydock::project::load(&a.dir, &Overrides::default()).map_err(failure)?;
             let image = DeployImage {
                 reference: r.to_string(),
                 local: r.to_string(),
@@ -58,11 +58,11 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
             // A pushed image is deployed as the registry serves it.
             let reference = match b.report.pushed.first() {
                 Some(p) => p.reference.clone(),
-                None => b.project.tag.with_digest(&b.report.digest),
+                None => b.project.image.tag.with_digest(&b.report.digest),
             };
             let image = DeployImage {
                 reference,
-                local: b.project.tag.tagged(),
+                local: b.project.image.tag.tagged(),
                 digest: Some(b.report.digest.clone()),
             };
             (b.project, image)

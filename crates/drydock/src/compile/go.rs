@@ -41,6 +41,7 @@ pub fn build(
     }
     let (src_dir, gopath) = if gopath_mode {
         let import = project
+            .build
             .go_module
             .clone()
             .unwrap_or_else(|| project.name.clone());
@@ -66,13 +67,13 @@ pub fn build(
     let display = format!(
         "go build -trimpath -ldflags='-s -w' -o {} {}",
         out.display(),
-        project.main
+        project.build.main
     );
     let user_gopath = env_value(project, "GOPATH")
         .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/go")))
         .unwrap_or_default();
     let env = |cmd: &mut Command| {
-        cmd.envs(&project.build_env);
+        cmd.envs(&project.build.env);
         if env_value(project, "CGO_ENABLED").is_none() {
             cmd.env("CGO_ENABLED", "0");
         }
@@ -147,7 +148,7 @@ pub fn build(
                 "-deps",
                 "-f",
                 "{{if not .Standard}}{{.ImportPath}}\t{{.Dir}}{{range .EmbedFiles}}\t{{.}}{{end}}{{end}}",
-                &project.main,
+                &project.build.main,
             ]);
             env(&mut l);
             l.current_dir(&src_dir)
@@ -161,7 +162,7 @@ pub fn build(
     let mut cmd = Command::new("go");
     cmd.args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
         .arg(&out)
-        .arg(&project.main);
+        .arg(&project.build.main);
     env(&mut cmd);
     let built = run(cmd, &display, &src_dir, ui, FIX);
     let listed = lister.and_then(|mut l| {
@@ -239,9 +240,9 @@ fn fingerprint(
     h.line(&version);
     h.line(&format!(
         "{} {} {:?} gopath={gopath_mode} {linking:?}",
-        project.name, project.main, project.go_module
+        project.name, project.build.main, project.build.go_module
     ));
-    fingerprint::hash_env(&mut h, &project.build_env);
+    fingerprint::hash_env(&mut h, &project.build.env);
     // A go.work named by GOWORK may live outside the context.
     if let Some(w) = env_value(project, "GOWORK").filter(|w| w != "off") {
         let sha = files.hash(std::path::Path::new(&w)).ok()?;

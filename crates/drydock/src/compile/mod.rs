@@ -133,7 +133,7 @@ pub fn compile(
     linking: Linking,
     use_cache: bool,
 ) -> Result<Compiled, CompileError> {
-    if let Some(bin) = &project.binary {
+    if let Some(bin) = &project.build.binary {
         let info = linking
             .check(bin, elf::FIX_ANY)
             .map_err(|source| CompileError::Prebuilt {
@@ -151,7 +151,7 @@ pub fn compile(
             _stage: None,
         });
     }
-    match project.language {
+    match project.build.language {
         Language::Go => go::build(project, ctx, cache, ui, linking, use_cache),
         Language::Rust => rust::build(project, ctx, cache, ui, linking, use_cache),
     }
@@ -174,13 +174,14 @@ fn explain(e: CompileError, project: &Project, ctx: &BuildContext) -> CompileErr
     let stage = dir.display().to_string();
     // What was staged: the project, or the workspace a Rust member builds in.
     let tree = project
+        .build
         .cargo
         .as_ref()
         .map_or(&project.root, |c| &c.workspace_root);
     let root = tree.display().to_string();
     let output = output.replace(&stage, &root);
     let mut hints = Vec::new();
-    if project.language == Language::Go {
+    if project.build.language == Language::Go {
         let sources = crate::detect::sources(ctx, Language::Go);
         let cgo = crate::detect::cgo_files(&sources);
         if !cgo.is_empty()
@@ -215,7 +216,7 @@ fn explain(e: CompileError, project: &Project, ctx: &BuildContext) -> CompileErr
 
 /// Source files of the project's language (and its manifests) that `.dockerignore` excludes.
 fn excluded_sources(project: &Project, ctx: &BuildContext) -> Vec<String> {
-    let wanted = |name: &str| match project.language {
+    let wanted = |name: &str| match project.build.language {
         Language::Go => name.ends_with(".go") || name == "go.mod" || name == "go.sum",
         Language::Rust => name.ends_with(".rs") || name == "Cargo.toml" || name == "Cargo.lock",
     };
@@ -385,7 +386,8 @@ fn shorten(s: &str, max: usize) -> String {
 /// the process environment.
 fn env_value(project: &Project, key: &str) -> Option<String> {
     project
-        .build_env
+        .build
+        .env
         .get(key)
         .cloned()
         .or_else(|| std::env::var(key).ok())

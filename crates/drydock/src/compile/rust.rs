@@ -43,7 +43,7 @@ pub fn build(
     // there would. What the workspace's .dockerignore excludes, and files that look like
     // secrets, stay out as they do for any context.
     let ws_ctx;
-    let ctx = match &project.cargo {
+    let ctx = match &project.build.cargo {
         Some(c) if !same_dir(&c.workspace_root, &project.root) => {
             ws_ctx = crate::context::load(&c.workspace_root, &[])?;
             &ws_ctx
@@ -93,18 +93,18 @@ pub fn build(
     let mut cmd = Command::new("cargo");
     cmd.args(["build", "--release", "--target", triple]);
     let mut display = format!("cargo build --release --target {triple}");
-    if let Some(c) = &project.cargo {
+    if let Some(c) = &project.build.cargo {
         cmd.args(["-p", &c.package]);
         display.push_str(&format!(" -p {}", c.package));
     }
-    cmd.args(["--bin", &project.main]);
-    display.push_str(&format!(" --bin {}", project.main));
+    cmd.args(["--bin", &project.build.main]);
+    display.push_str(&format!(" --bin {}", project.build.main));
     // The lock the project committed is what it builds with, never a fresh resolution.
     if ctx.contains("Cargo.lock") {
         cmd.arg("--locked");
         display.push_str(" --locked");
     }
-    cmd.envs(&project.build_env);
+    cmd.envs(&project.build.env);
     let mut rustflags = env_value(project, "RUSTFLAGS").unwrap_or_default();
     // Paths in panic messages and debug info must not depend on where the stage lives.
     rustflags.push_str(&format!(
@@ -122,7 +122,10 @@ pub fn build(
         .map(PathBuf::from)
         .unwrap_or_else(|| src_dir.join("target"));
     run(cmd, &display, &src_dir, ui, FIX)?;
-    let out = target_dir.join(triple).join("release").join(&project.main);
+    let out = target_dir
+        .join(triple)
+        .join("release")
+        .join(&project.build.main);
     let info = linking.check(&out, super::elf::FIX_RUST)?;
     let mut digest = None;
     if let Some(key) = &key {
@@ -227,11 +230,11 @@ fn fingerprint(
     h.line(&format!(
         "{} {} {:?} {linking:?} {}",
         project.name,
-        project.main,
-        project.cargo.as_ref().map(|c| &c.package),
+        project.build.main,
+        project.build.cargo.as_ref().map(|c| &c.package),
         src_dir.display()
     ));
-    fingerprint::hash_env(&mut h, &project.build_env);
+    fingerprint::hash_env(&mut h, &project.build.env);
     // Cargo configuration outside the context: in the stage's parent directories and in
     // CARGO_HOME (present or absent).
     let mut configs = Vec::new();
@@ -256,7 +259,8 @@ fn fingerprint(
 /// and variables build scripts declared with `rerun-if-changed` / `rerun-if-env-changed`.
 /// `None` when that cannot be told (then nothing is cached).
 fn outside_inputs(project: &Project, src_dir: &Path, release_dir: &Path) -> Option<Vec<Outside>> {
-    let dep_info = std::fs::read_to_string(release_dir.join(format!("{}.d", project.main))).ok()?;
+    let dep_info =
+        std::fs::read_to_string(release_dir.join(format!("{}.d", project.build.main))).ok()?;
     let registry = cargo_home(project).map(|h| h.join("registry"));
     let git = cargo_home(project).map(|h| h.join("git"));
     let immutable = |p: &Path| {

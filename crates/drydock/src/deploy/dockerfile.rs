@@ -1,8 +1,31 @@
-//! A best-practice Dockerfile, for teams that keep `docker build`: multi-stage, a static binary,
-//! dependency layers before sources, a minimal non-root base, the service port only.
+//! A best-practice Dockerfile (`docker/`), for teams that keep `docker build`: multi-stage, a
+//! static binary, dependency layers before sources, a minimal non-root base, the service port
+//! only.
 
+use super::{Bundle, Context, DeployError, GeneratedFile};
 use crate::config::Language;
 use crate::project::Project;
+
+/// The Dockerfile and its .dockerignore: docker/Dockerfile, docker/Dockerfile.dockerignore.
+pub struct Dockerfile;
+
+impl Bundle for Dockerfile {
+    fn files(&self, cx: &Context) -> Result<Vec<GeneratedFile>, DeployError> {
+        Ok(vec![
+            GeneratedFile::new("docker/Dockerfile", dockerfile(cx.project)),
+            // BuildKit reads <Dockerfile>.dockerignore beside the Dockerfile before the
+            // context's own .dockerignore.
+            GeneratedFile::new(
+                "docker/Dockerfile.dockerignore",
+                crate::init::render_dockerignore(cx.project.build.language),
+            ),
+        ])
+    }
+
+    fn notes(&self, p: &Project) -> Vec<String> {
+        dockerfile_note(p).into_iter().collect()
+    }
+}
 
 /// The minimal runtime base: CA certificates, tzdata, /tmp and the nonroot user (65532).
 pub const RUNTIME_BASE: &str = "gcr.io/distroless/static-debian12:nonroot";
@@ -49,7 +72,8 @@ fn rust_version() -> String {
 /// GO111MODULE=off in [build] env or in the environment.
 fn gopath_mode(p: &Project) -> bool {
     let off = p
-        .build_env
+        .build
+        .env
         .get("GO111MODULE")
         .cloned()
         .or_else(|| std::env::var("GO111MODULE").ok())
@@ -75,7 +99,7 @@ fn summary(deps: &[String]) -> String {
 /// The third-party packages a GOPATH-mode project imports (a first path element with a dot,
 /// not the project's own import path), from its .go files outside vendor/ and testdata/.
 pub fn gopath_dependencies(p: &Project) -> Vec<String> {
-    let own = p.go_module.clone().unwrap_or_else(|| p.name.clone());
+    let own = p.build.go_module.clone().unwrap_or_else(|| p.name.clone());
     let mut deps = std::collections::BTreeSet::new();
     let mut stack = vec![p.root.clone()];
     while let Some(dir) = stack.pop() {
@@ -134,7 +158,7 @@ pub fn gopath_dependencies(p: &Project) -> Vec<String> {
 /// What deploy says about the Dockerfile, when the build it describes needs something the
 /// project does not give it (GOPATH-mode dependencies that are not vendored).
 pub fn dockerfile_note(p: &Project) -> Option<String> {
-    if p.language != Language::Go || !gopath_mode(p) || p.root.join("vendor").is_dir() {
+    if p.build.language != Language::Go || !gopath_mode(p) || p.root.join("vendor").is_dir() {
         return None;
     }
     let deps = gopath_dependencies(p);
@@ -157,9 +181,9 @@ pub fn dockerfile(p: &Project) -> String {
          # The toolchain stays in the build stage; the image holds the static binary, the assets and\n\
          # nothing else, and runs as a numeric non-root user.\n"
     );
-    match p.language {
+    match p.build.language {
         Language::Go if gopath_mode(p) => {
-            let import = p.go_module.clone().unwrap_or_else(|| name.clone());
+            let import = p.build.go_module.clone().unwrap_or_else(|| name.clone());
             let v = go_version(p);
             let deps = gopath_dependencies(p);
             let fetch = if deps.is_empty() || p.root.join("vendor").is_dir() {
@@ -189,7 +213,7 @@ pub fn dockerfile(p: &Project) -> String {
                  COPY . .\n\
                  {fetch}\
                  RUN CGO_ENABLED=0 GOOS=linux GOPATH=\"/go:$GOPATH\" go build -trimpath -ldflags=\"-s -w\" -o /out/{name} {main}\n\n",
-                main = p.main,
+                main = p.build.main,
             ));
         }
         Language::Go => {
@@ -209,7 +233,7 @@ pub fn dockerfile(p: &Project) -> String {
                  COPY . .\n\
                  RUN CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags=\"-s -w\" -o /out/{name} {main}\n\n",
                 v = go_version(p),
-                main = p.main,
+                main = p.build.main,
             ));
         }
         Language::Rust => {
@@ -234,7 +258,7 @@ pub fn dockerfile(p: &Project) -> String {
                  COPY . .\n\
                  RUN touch src/main.rs \\\n    && {flags} cargo build --release{locked} --target {target} --bin {bin} \\\n    && mkdir -p /out && cp target/{target}/release/{bin} /out/{name}\n\n",
                 v = rust_version(),
-                bin = p.main,
+                bin = p.build.main,
             ));
         }
     }
@@ -243,15 +267,20 @@ pub fn dockerfile(p: &Project) -> String {
          FROM {RUNTIME_BASE}\nWORKDIR /app\n"
     ));
     // Assets change less often than the binary: their layer comes first.
-    for a in &p.assets {
+    for a in &p.image.assets {
         d.push_str(&format!("COPY {} {}\n", a.src.trim_end_matches('/'), a.dst));
     }
     d.push_str(&format!("COPY --from=build /out/{name} /app/{name}\n"));
     let mut env: Vec<String> = Vec::new();
-    if p.gin && !p.env.contains_key("GIN_MODE") {
+    if p.build.gin && !p.image.env.contains_key("GIN_MODE") {
         env.push("GIN_MODE=release".into());
     }
-    env.extend(p.env.iter().map(|(k, v)| format!("{k}={}", quote_env(v))));
+    env.extend(
+        p.image
+            .env
+            .iter()
+            .map(|(k, v)| format!("{k}={}", quote_env(v))),
+    );
     if !env.is_empty() {
         d.push_str(&format!("ENV {}\n", env.join(" ")));
     }
@@ -261,7 +290,7 @@ pub fn dockerfile(p: &Project) -> String {
          # Exec form: the app is PID 1 and gets SIGTERM. The base has no shell and no curl, so the\n\
          # health checks are the orchestrator's (the Kubernetes probes, the Compose healthcheck).\n\
          ENTRYPOINT [\"/app/{name}\"]\n",
-        p.user.0, p.user.1, p.port
+        p.image.user.0, p.image.user.1, p.port
     ));
     d
 }

@@ -1,4 +1,4 @@
-//! Kubernetes manifests from the typed API structs of k8s-openapi: a Deployment that passes
+//! Kubernetes manifests (`kubernetes/`) from the typed API structs of k8s-openapi: a Deployment that passes
 //! the Pod Security Standards "restricted" profile, a Service for the app port only, a
 //! HorizontalPodAutoscaler, a PodDisruptionBudget, an Ingress with TLS and a NetworkPolicy that
 //! admits only the ingress controller.
@@ -28,9 +28,27 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::{Bundle, Context, DeployError, GeneratedFile};
 use crate::config::Language;
 use crate::project::Project;
 use crate::quantity::{format_cpu, format_memory};
+
+/// The Kubernetes manifests: kubernetes/*.yaml, referring to the image as a cluster pulls it.
+pub struct Kubernetes;
+
+impl Bundle for Kubernetes {
+    fn files(&self, cx: &Context) -> Result<Vec<GeneratedFile>, DeployError> {
+        let manifests =
+            manifests(cx.project, &cx.image.reference).map_err(|e| DeployError::Yaml {
+                what: "Kubernetes manifests".into(),
+                message: e.to_string(),
+            })?;
+        Ok(manifests
+            .into_iter()
+            .map(|(name, yaml)| GeneratedFile::new(format!("kubernetes/{name}"), yaml))
+            .collect())
+    }
+}
 
 /// The name of the container port, used by probes and the Service.
 const PORT_NAME: &str = "http";
@@ -79,6 +97,7 @@ fn http_probe(path: &str, period: i32, timeout: i32, failures: i32) -> Probe {
 /// without drydock-helper, GOMAXPROCS and GOMEMLIMIT from the Downward API.
 fn env(p: &Project, go: bool) -> Vec<EnvVar> {
     let mut env: Vec<EnvVar> = p
+        .image
         .env
         .iter()
         .map(|(k, v)| EnvVar {
@@ -87,7 +106,7 @@ fn env(p: &Project, go: bool) -> Vec<EnvVar> {
             ..Default::default()
         })
         .collect();
-    for s in &p.secrets {
+    for s in &p.deploy.secrets {
         env.push(EnvVar {
             name: s.env.clone(),
             value_from: Some(EnvVarSource {
@@ -101,7 +120,7 @@ fn env(p: &Project, go: bool) -> Vec<EnvVar> {
             ..Default::default()
         });
     }
-    if go && !p.helper {
+    if go && !p.image.helper {
         // limits.cpu with divisor 1 is rounded up to whole cores, like the helper does.
         for (name, resource) in [
             ("GOMAXPROCS", "limits.cpu"),
@@ -125,15 +144,15 @@ fn env(p: &Project, go: bool) -> Vec<EnvVar> {
 }
 
 pub fn deployment(p: &Project, image: &str) -> Deployment {
-    let r = &p.resources;
-    let h = &p.health;
+    let r = &p.runtime.resources;
+    let h = &p.image.health;
     let quantities = |cpu: u64, mem: u64| {
         BTreeMap::from([
             ("cpu".to_string(), Quantity(format_cpu(cpu))),
             ("memory".to_string(), Quantity(format_memory(mem))),
         ])
     };
-    let go = p.language == Language::Go;
+    let go = p.build.language == Language::Go;
     let container = Container {
         name: p.name.clone(),
         image: Some(image.to_string()),
@@ -189,12 +208,12 @@ pub fn deployment(p: &Project, image: &str) -> Deployment {
     };
     let pod = PodSpec {
         automount_service_account_token: Some(false),
-        termination_grace_period_seconds: Some(p.shutdown_grace.as_secs().max(1) as i64),
+        termination_grace_period_seconds: Some(p.runtime.shutdown_grace.as_secs().max(1) as i64),
         security_context: Some(PodSecurityContext {
             run_as_non_root: Some(true),
-            run_as_user: Some(p.user.0 as i64),
-            run_as_group: Some(p.user.1 as i64),
-            fs_group: Some(p.user.1 as i64),
+            run_as_user: Some(p.image.user.0 as i64),
+            run_as_group: Some(p.image.user.1 as i64),
+            fs_group: Some(p.image.user.1 as i64),
             seccomp_profile: Some(SeccompProfile {
                 type_: "RuntimeDefault".into(),
                 ..Default::default()
@@ -215,7 +234,7 @@ pub fn deployment(p: &Project, image: &str) -> Deployment {
     Deployment {
         metadata: meta(p, &p.name),
         spec: Some(DeploymentSpec {
-            replicas: Some(p.scaling.min_replicas as i32),
+            replicas: Some(p.deploy.scaling.min_replicas as i32),
             selector: LabelSelector {
                 match_labels: Some(selector(p)),
                 ..Default::default()
@@ -237,7 +256,7 @@ pub fn deployment(p: &Project, image: &str) -> Deployment {
                             "drydock.dev/language".to_string(),
                             if go { "go" } else { "rust" }.to_string(),
                         ),
-                        ("drydock.dev/helper".to_string(), p.helper.to_string()),
+                        ("drydock.dev/helper".to_string(), p.image.helper.to_string()),
                     ])),
                     ..Default::default()
                 }),
@@ -277,15 +296,15 @@ pub fn hpa(p: &Project) -> HorizontalPodAutoscaler {
                 kind: "Deployment".into(),
                 name: p.name.clone(),
             },
-            min_replicas: Some(p.scaling.min_replicas as i32),
-            max_replicas: p.scaling.max_replicas as i32,
+            min_replicas: Some(p.deploy.scaling.min_replicas as i32),
+            max_replicas: p.deploy.scaling.max_replicas as i32,
             metrics: Some(vec![MetricSpec {
                 type_: "Resource".into(),
                 resource: Some(ResourceMetricSource {
                     name: "cpu".into(),
                     target: MetricTarget {
                         type_: "Utilization".into(),
-                        average_utilization: Some(p.scaling.cpu_target as i32),
+                        average_utilization: Some(p.deploy.scaling.cpu_target as i32),
                         ..Default::default()
                     },
                 }),
@@ -315,14 +334,15 @@ pub fn pdb(p: &Project) -> PodDisruptionBudget {
 
 /// The Ingress, when drydock.toml names a host.
 pub fn ingress(p: &Project) -> Option<Ingress> {
-    let host = p.ingress.host.clone()?;
+    let host = p.deploy.ingress.host.clone()?;
     let tls_secret = p
+        .deploy
         .ingress
         .tls_secret
         .clone()
         .unwrap_or_else(|| format!("{}-tls", p.name));
     let mut m = meta(p, &p.name);
-    if let Some(issuer) = &p.ingress.cert_manager_issuer {
+    if let Some(issuer) = &p.deploy.ingress.cert_manager_issuer {
         m.annotations = Some(BTreeMap::from([(
             "cert-manager.io/cluster-issuer".to_string(),
             issuer.clone(),
@@ -331,7 +351,7 @@ pub fn ingress(p: &Project) -> Option<Ingress> {
     Some(Ingress {
         metadata: m,
         spec: Some(IngressSpec {
-            ingress_class_name: p.ingress.class.clone(),
+            ingress_class_name: p.deploy.ingress.class.clone(),
             tls: Some(vec![IngressTLS {
                 hosts: Some(vec![host.clone()]),
                 secret_name: Some(tls_secret),
@@ -377,9 +397,10 @@ pub fn network_policy(p: &Project) -> NetworkPolicy {
         ..Default::default()
     };
     let mut from = Vec::new();
-    if p.ingress.host.is_some() {
+    if p.deploy.ingress.host.is_some() {
         from.push(namespace(
-            p.ingress
+            p.deploy
+                .ingress
                 .controller_namespace
                 .clone()
                 .unwrap_or_else(|| "ingress-nginx".into()),
@@ -390,7 +411,7 @@ pub fn network_policy(p: &Project) -> NetworkPolicy {
             pod_selector: Some(LabelSelector::default()),
             ..Default::default()
         });
-        if let Some(ns) = p.ingress.controller_namespace.clone() {
+        if let Some(ns) = p.deploy.ingress.controller_namespace.clone() {
             from.push(namespace(ns));
         }
     }
@@ -412,14 +433,13 @@ pub fn network_policy(p: &Project) -> NetworkPolicy {
             }]),
             ..Default::default()
         }),
-        ..Default::default()
     }
 }
 
 /// What the NetworkPolicy admits, for its header.
 fn network_policy_comment(p: &Project) -> String {
     let port = p.port;
-    match (&p.ingress.host, &p.ingress.controller_namespace) {
+    match (&p.deploy.ingress.host, &p.deploy.ingress.controller_namespace) {
         (Some(_), ns) => format!(
             "# It admits only the ingress controller's namespace ({}) to port {port}: the Ingress is the way in.\n",
             ns.as_deref().unwrap_or("ingress-nginx")

@@ -1,11 +1,17 @@
 //! `drydock deploy`: what runs the image. Kubernetes manifests, a Compose bundle behind an nginx
-//! TLS terminator, and a Dockerfile with its .dockerignore for teams that keep `docker build`.
-//! Every file is written atomically; nothing outside the output directory is touched.
+//! TLS terminator, a Docker Swarm stack, and a Dockerfile with its .dockerignore for teams that
+//! keep `docker build`. Each target is one module that makes its whole output (a [`Bundle`]);
+//! this one writes them: all the files or none, only those nobody changed since drydock wrote
+//! them, and the record of what it wrote. Nothing outside the output directory is touched.
 
 pub mod compose;
 pub mod dockerfile;
 pub mod k8s;
+pub mod nginx;
+pub mod spec;
 pub mod swarm;
+pub mod tls;
+pub mod yaml;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,7 +30,62 @@ pub enum Target {
     Swarm,
 }
 
-/// Where the Compose bundle's TLS certificate comes from.
+impl Target {
+    /// What makes the target's files.
+    pub fn bundle(self) -> &'static dyn Bundle {
+        match self {
+            Target::K8s => &k8s::Kubernetes,
+            Target::Compose => &compose::Compose,
+            Target::Dockerfile => &dockerfile::Dockerfile,
+            Target::Swarm => &swarm::Swarm,
+        }
+    }
+}
+
+/// What one target writes: its files, the directory of its proxy's TLS key pair, and what the
+/// user must know to run them.
+pub trait Bundle {
+    /// Every file of the target, its path relative to the output directory.
+    fn files(&self, cx: &Context) -> Result<Vec<GeneratedFile>, DeployError>;
+    /// Where its proxy reads its TLS key pair (relative to the output directory), which
+    /// `--tls self-signed` fills through [`tls::key_pair`] after every target's files.
+    fn certificates(&self) -> Option<&'static str> {
+        None
+    }
+    /// What deploy says about the files it wrote (how secrets reach the app, ...).
+    fn notes(&self, _p: &Project) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// What a target is made from.
+pub struct Context<'a> {
+    pub project: &'a Project,
+    pub image: &'a DeployImage,
+    /// See [`https_port`].
+    pub https_port: u16,
+}
+
+/// One file to write, with its mode.
+pub struct GeneratedFile {
+    /// Relative to the output directory.
+    pub path: PathBuf,
+    pub text: String,
+    pub mode: u32,
+}
+
+impl GeneratedFile {
+    /// A file readable by all (0644).
+    pub fn new(path: impl Into<PathBuf>, text: String) -> GeneratedFile {
+        GeneratedFile {
+            path: path.into(),
+            text,
+            mode: 0o644,
+        }
+    }
+}
+
+/// Where the TLS key pair of the Compose bundle's and the Swarm stack's proxy comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Tls {
     /// Certificates you put in compose/certs/ (tls.crt, tls.key).
@@ -66,7 +127,7 @@ impl DeployError {
 pub struct DeployImage {
     /// For Kubernetes: what a cluster pulls (`name:tag@sha256:…`, or `--image` as given).
     pub reference: String,
-    /// For Compose against the local engine: what that engine has (`name:tag`).
+    /// For Compose and Swarm, against the local engine: what that engine has (`name:tag`).
     pub local: String,
     /// The manifest digest, when drydock built the image.
     pub digest: Option<String>,
@@ -187,29 +248,6 @@ fn stage(
     Ok(tmp)
 }
 
-/// One file to write, with its mode.
-struct Output {
-    path: PathBuf,
-    text: String,
-    mode: u32,
-}
-
-/// The end of a bundle's header sentence: where each secret's value goes, and the variable the
-/// app reads it through (`lead` introduces the list).
-fn secrets_comment(p: &Project, lead: &str) -> String {
-    if p.secrets.is_empty() {
-        return ".\n".into();
-    }
-    let mut out = format!(", and each secret's value in secrets/<key>{lead}");
-    for s in &p.secrets {
-        out.push_str(&format!(
-            "#   secrets/{}  ->  {} (the app reads {}_FILE)\n",
-            s.key, s.env, s.env
-        ));
-    }
-    out
-}
-
 /// The port the Compose and Swarm proxies publish HTTPS on: `HTTPS_PORT` when deploy runs,
 /// else 443. It is the default of `${HTTPS_PORT:-…}` in the bundle and the port nginx's
 /// HTTP-to-HTTPS redirect names (nginx cannot read the environment when it runs).
@@ -225,63 +263,6 @@ pub fn https_port() -> Result<u16, DeployError> {
     }
 }
 
-/// Compose and Swarm deliver each secret as a file and set `<VAR>_FILE` to its path, never
-/// `<VAR>` itself: an app that reads only `<VAR>` gets nothing. Says so for each secret, more
-/// loudly when the app's sources never mention `<VAR>_FILE`.
-fn secret_file_notes(p: &Project) -> Vec<String> {
-    let sources = source_text(&p.root);
-    p.secrets
-        .iter()
-        .map(|s| {
-            let file_var = format!("{}_FILE", s.env);
-            if sources.contains(&file_var) {
-                format!(
-                    "compose/swarm: secret {} reaches the app as the file /run/secrets/{}, whose path is in {file_var} (not {}); the app reads {file_var}",
-                    s.key, s.key, s.env
-                )
-            } else {
-                format!(
-                    "compose/swarm: secret {} reaches the app as the file /run/secrets/{}, whose path is in {file_var}; {} itself is not set, and the app's sources never mention {file_var}, so it will get nothing: make it read the file named by {file_var} (Kubernetes sets {} directly)",
-                    s.key, s.key, s.env, s.env
-                )
-            }
-        })
-        .collect()
-}
-
-/// The Go and Rust sources under `root` (vendor/, target/ and hidden folders skipped), joined,
-/// for [`secret_file_notes`]'s look for a variable's name.
-fn source_text(root: &Path) -> String {
-    let mut text = String::new();
-    let mut stack = vec![root.to_path_buf()];
-    let mut budget = 4000usize;
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            if budget == 0 {
-                return text;
-            }
-            budget -= 1;
-            let name = e.file_name().to_string_lossy().into_owned();
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
-                if !name.starts_with('.')
-                    && !["vendor", "target", "node_modules", "deploy"].contains(&name.as_str())
-                {
-                    stack.push(e.path());
-                }
-            } else if ft.is_file() && (name.ends_with(".go") || name.ends_with(".rs")) {
-                if let Ok(t) = std::fs::read_to_string(e.path()) {
-                    text.push_str(&t);
-                }
-            }
-        }
-    }
-    text
-}
-
 /// Writes the files of `targets` under `out`; returns what was written and what was kept.
 pub fn deploy(
     p: &Project,
@@ -291,129 +272,29 @@ pub fn deploy(
     tls: Tls,
     force: bool,
 ) -> Result<DeployReport, DeployError> {
-    let mut files: Vec<Output> = Vec::new();
-    let mut push = |path: PathBuf, text: String| {
-        files.push(Output {
-            path,
-            text,
-            mode: 0o644,
-        })
-    };
     let record = match read_record(out) {
         Err(_) if force => Record::default(),
         r => r?,
     };
-    let rel = |path: &Path| {
-        path.strip_prefix(out)
-            .unwrap_or(path)
-            .to_string_lossy()
-            .into_owned()
+    let cx = Context {
+        project: p,
+        image,
+        https_port: https_port()?,
     };
-    let mut kept = Vec::new();
-    let mut key_pairs = Vec::new();
-    let https_port = https_port()?;
+    let mut files = Vec::new();
     for t in targets {
-        match t {
-            Target::K8s => {
-                let m = k8s::manifests(p, &image.reference).map_err(|e| DeployError::Yaml {
-                    what: "Kubernetes manifests".into(),
-                    message: e.to_string(),
-                })?;
-                for (n, y) in m {
-                    push(out.join("kubernetes").join(n), y);
-                }
-            }
-            Target::Compose => {
-                let c = compose::compose(p, &image.local, https_port);
-                let yaml = serde_yaml_ng::to_string(&c).map_err(|e| DeployError::Yaml {
-                    what: "the Compose file".into(),
-                    message: e.to_string(),
-                })?;
-                let mut head = format!("# Compose bundle for {}, written by `drydock deploy`: the app behind an nginx TLS terminator.\n", p.name);
-                head.push_str(&format!("#   docker compose up -d   # HTTPS on ${{HTTPS_PORT:-{https_port}}}, a redirect to it on ${{HTTP_PORT:-80}}\n# The redirect names port {https_port} (HTTPS_PORT when deploy ran): publishing HTTPS elsewhere\n# needs `HTTPS_PORT=N drydock deploy` again, since nginx cannot read the environment.\n"));
-                match &image.digest {
-                    Some(d) => head.push_str(&format!("# The app image is the local engine's {} ({d}): load it first with\n#   drydock build --load docker\n", image.local)),
-                    None => head.push_str(&format!("# The app image: {}\n", image.local)),
-                }
-                head.push_str("# The proxy has no healthcheck (drydock lint's CP006 is ignored on it): nginx images carry no\n# probe tool. Compose restarts it if it exits");
-                head.push_str(if p.helper {
-                    ", and the app behind it is health-checked.\n"
-                } else {
-                    ". The app has no health check either: it was built\n# without drydock-helper (helper = false), and scratch has no probe tool; the proxy waits only\n# for it to start.\n"
-                });
-                head.push_str("# Put certs/tls.crt and certs/tls.key beside this file (`--tls self-signed` writes a development pair),\n# readable by uid 65532");
-                head.push_str(&secrets_comment(p, ":\n"));
-                push(
-                    out.join("compose/compose.yaml"),
-                    format!("{head}{}", compose::quote_sexagesimal(&yaml)),
-                );
-                push(
-                    out.join("compose/nginx.conf"),
-                    compose::nginx_conf(p, https_port),
-                );
-                if tls == Tls::SelfSigned {
-                    key_pairs.push(out.join("compose/certs"));
-                }
-            }
-            Target::Swarm => {
-                let stack = swarm::stack(p, &image.local, https_port);
-                let yaml = serde_yaml_ng::to_string(&stack).map_err(|e| DeployError::Yaml {
-                    what: "the Swarm stack".into(),
-                    message: e.to_string(),
-                })?;
-                let mut head = format!("# Docker Swarm stack for {}, written by `drydock deploy`: the app's replicas behind an nginx TLS terminator.\n", p.name);
-                head.push_str(&format!("#   docker stack deploy -c stack.yaml {}   # HTTPS on ${{HTTPS_PORT:-{https_port}}} of the node running nginx\n# The HTTP redirect names port {https_port} (HTTPS_PORT when deploy ran; deploy again to change it).\n", p.name));
-                head.push_str(&format!("# The app image: {} (on one node a local image works: add --resolve-image never; on\n# several, push it: drydock build --push REF, and deploy with --image REF@sha256:…).\n", image.local));
-                head.push_str("# nginx publishes its ports in host mode and finds the replicas through Swarm's DNS: the\n# routing mesh is not needed. Put certs/tls.crt and certs/tls.key beside this file\n# (`--tls self-signed` writes a development pair)");
-                head.push_str(&secrets_comment(p, "\n# (they become Swarm secrets):\n"));
-                push(
-                    out.join("swarm/stack.yaml"),
-                    format!("{head}{}", compose::quote_sexagesimal(&yaml)),
-                );
-                push(
-                    out.join("swarm/nginx.conf"),
-                    swarm::nginx_conf(p, https_port),
-                );
-                if tls == Tls::SelfSigned {
-                    key_pairs.push(out.join("swarm/certs"));
-                }
-            }
-            Target::Dockerfile => {
-                push(out.join("docker/Dockerfile"), dockerfile::dockerfile(p));
-                // BuildKit reads <Dockerfile>.dockerignore beside the Dockerfile before the
-                // context's own .dockerignore.
-                push(
-                    out.join("docker/Dockerfile.dockerignore"),
-                    crate::init::render_dockerignore(p.language),
-                );
-            }
-        }
+        files.extend(t.bundle().files(&cx)?);
     }
-    for dir in key_pairs {
-        let crt = dir.join("tls.crt");
-        let key = dir.join("tls.key");
-        if crt.is_file() && key.is_file() && !force {
-            // A pair already there is kept: a new one on every deploy would break every
-            // client that trusts the old certificate.
-            kept.push(Kept {
-                path: key.clone(),
-                why: "a key pair is already there (--force makes a new one)".into(),
-            });
-            continue;
+    // The key pairs come after every target's files.
+    let mut kept = Vec::new();
+    let hosts: Vec<String> = p.deploy.ingress.host.iter().cloned().collect();
+    if tls == Tls::SelfSigned {
+        for dir in targets.iter().filter_map(|t| t.bundle().certificates()) {
+            match tls::key_pair(out, Path::new(dir), &hosts, force)? {
+                tls::KeyPair::Kept(k) => kept.push(k),
+                tls::KeyPair::New(pair) => files.extend(pair),
+            }
         }
-        let hosts: Vec<String> = p.ingress.host.iter().cloned().collect();
-        let (cert, k) =
-            compose::self_signed(&hosts).map_err(|e| DeployError::Certificate(e.to_string()))?;
-        files.push(Output {
-            path: crt,
-            text: cert,
-            mode: 0o644,
-        });
-        files.push(Output {
-            path: key,
-            text: k,
-            mode: 0o600,
-        });
     }
     // Decide, then write every file to a temporary sibling, then rename them all: a failure
     // before the renames (a full disk, a file where a directory must go) changes nothing.
@@ -424,8 +305,10 @@ pub fn deploy(
     let mut staged: Vec<Staged> = Vec::new();
     let mut created: Vec<PathBuf> = Vec::new();
     for f in files {
-        let name = rel(&f.path);
-        let current = std::fs::read(&f.path).ok();
+        // The record names each file by its path under `out`.
+        let name = f.path.to_string_lossy().into_owned();
+        let path = out.join(&f.path);
+        let current = std::fs::read(&path).ok();
         if let Some(cur) = &current {
             let ours = record.owns(&name, &sha(cur));
             if cur == f.text.as_bytes() {
@@ -436,7 +319,7 @@ pub fn deploy(
             }
             if !ours && !force {
                 kept.push(Kept {
-                    path: f.path.clone(),
+                    path: path.clone(),
                     why: if record.knows(&name) {
                         "edited since drydock wrote it (--force replaces it)".into()
                     } else {
@@ -447,15 +330,15 @@ pub fn deploy(
             }
         }
         // A replaced file keeps its mode, except that a key never becomes readable by others.
-        let mode = match crate::fsutil::existing_mode(&f.path) {
+        let mode = match crate::fsutil::existing_mode(&path) {
             Some(m) if f.mode != 0o600 => m,
             _ => f.mode,
         };
-        match stage(&f.path, f.text.as_bytes(), mode, &mut created) {
+        match stage(&path, f.text.as_bytes(), mode, &mut created) {
             Ok(tmp) => staged.push(Staged {
                 hash: sha(f.text.as_bytes()),
                 name,
-                path: f.path,
+                path,
                 mode,
                 tmp,
             }),
@@ -464,10 +347,7 @@ pub fn deploy(
                 for d in created.iter().rev() {
                     let _ = std::fs::remove_dir(d);
                 }
-                return Err(DeployError::Io {
-                    path: f.path,
-                    source,
-                });
+                return Err(DeployError::Io { path, source });
             }
         }
     }
@@ -492,8 +372,8 @@ pub fn deploy(
             source: e.error,
         })?;
         if s.mode == 0o600 {
-            // The proxy reads the key as uid 65532 through the bind mount. As root, hand it
-            // over; otherwise the header of compose.yaml says what to do.
+            // The Compose proxy reads the key as uid 65532 through a bind mount. As root, hand
+            // it over; otherwise the header of compose.yaml says what to do.
             let _ = std::os::unix::fs::chown(&s.path, Some(65532), Some(65532));
         }
         new_record.files.insert(s.name, s.hash);
@@ -502,16 +382,22 @@ pub fn deploy(
     if new_record != record {
         write_record(out, &new_record)?;
     }
-    let mut notes = if targets
-        .iter()
-        .any(|t| matches!(t, Target::Compose | Target::Swarm))
-    {
-        secret_file_notes(p)
-    } else {
-        Vec::new()
-    };
-    if targets.contains(&Target::Dockerfile) {
-        notes.extend(dockerfile::dockerfile_note(p));
+    // Notes in one order whatever the order of the targets (the secrets' first), each once:
+    // Compose and Swarm say the same about secrets.
+    let mut notes: Vec<String> = Vec::new();
+    for t in [
+        Target::Compose,
+        Target::Swarm,
+        Target::Dockerfile,
+        Target::K8s,
+    ] {
+        if targets.contains(&t) {
+            for n in t.bundle().notes(p) {
+                if !notes.contains(&n) {
+                    notes.push(n);
+                }
+            }
+        }
     }
     Ok(DeployReport {
         image: image.reference.clone(),

@@ -1,9 +1,11 @@
 //! The runtime stage: layers, image config and manifest, assembled into drydock's cache.
 //!
-//! The image is `scratch` plus drydock's root files, optional assets and the binary, in that
-//! order (least to most often changed). JSON is serialised with sorted keys and no whitespace,
-//! so the same inputs always give the same config and manifest digests.
+//! The image is the base (`scratch` unless `[image] base` names one) plus drydock's root files,
+//! the helper, optional assets and the binary, in that order (least to most often changed; see
+//! [`app`]). JSON is serialised with sorted keys and no whitespace, so the same inputs always
+//! give the same config and manifest digests.
 
+pub mod app;
 pub mod gzip;
 pub mod helper;
 pub mod layer;
@@ -109,7 +111,7 @@ pub fn assemble(
         .map(str::to_string)
     {
         for v in env.iter_mut().filter(|v| v.starts_with("PATH=")) {
-            *v = format!("PATH=/{}:{base_path}", crate::build::APP_DIR);
+            *v = format!("PATH=/{}:{base_path}", app::APP_DIR);
         }
     }
     b.merge_env(&env).merge_labels(&settings.labels);

@@ -40,16 +40,20 @@ pub fn collect(i: &Inputs<'_>) -> Result<Sbom, SbomError> {
     let mut image = Component::new(Kind::BaseImage, &p.name, Some(&i.digest));
     image.id = "image".into();
     let mut purl = format!("pkg:oci/{}@sha256%3A{hex}", purl_escape(&p.name));
-    if p.tag.registry() != "docker.io" {
+    if p.image.tag.registry() != "docker.io" {
         purl.push_str(&format!(
             "?repository_url={}",
-            purl_escape(&format!("{}/{}", p.tag.registry(), p.tag.repository()))
-                .replace("%2F", "/")
+            purl_escape(&format!(
+                "{}/{}",
+                p.image.tag.registry(),
+                p.image.tag.repository()
+            ))
+            .replace("%2F", "/")
         ));
     }
     image.purl = Some(purl);
     image.sha256 = Some(hex.to_string());
-    image = image.prop("drydock:image:reference", p.tag.tagged());
+    image = image.prop("drydock:image:reference", p.image.tag.tagged());
 
     let mut sbom = Sbom {
         name: p.name.clone(),
@@ -64,8 +68,13 @@ pub fn collect(i: &Inputs<'_>) -> Result<Sbom, SbomError> {
     let bin_sha = std::fs::read(&i.compiled.binary)
         .ok()
         .map(|b| hex::encode(sha2::Sha256::digest(&b)));
-    let tag_version = p.tag.tag().filter(|t| *t != "latest").map(str::to_string);
-    let mut app = match (p.language, i.go) {
+    let tag_version = p
+        .image
+        .tag
+        .tag()
+        .filter(|t| *t != "latest")
+        .map(str::to_string);
+    let mut app = match (p.build.language, i.go) {
         (Language::Go, Some(g)) => go_app(&mut sbom, i, g, tag_version.clone())?,
         (Language::Rust, _) if i.compiled.tool != "prebuilt" => {
             rust_app(&mut sbom, i, tag_version.clone())
@@ -76,7 +85,7 @@ pub fn collect(i: &Inputs<'_>) -> Result<Sbom, SbomError> {
     app.sha256 = bin_sha;
     app = app.prop(
         "drydock:path",
-        format!("/{}/{}", crate::build::APP_DIR, p.name),
+        format!("/{}/{}", crate::image::app::APP_DIR, p.name),
     );
     app = app.prop("drydock:built-with", i.compiled.tool.clone());
     if let Some(r) = &i.revision {
@@ -166,7 +175,7 @@ fn gopath_libraries_cached(i: &Inputs<'_>, env: &GoListEnv) -> Result<Vec<Compon
     let key = (|| {
         let mut h = sha2::Sha256::new();
         h.update(std::fs::read(&i.compiled.binary).ok()?);
-        h.update(format!("{:?}\0{}\0", env.env, i.project.main));
+        h.update(format!("{:?}\0{}\0", env.env, i.project.build.main));
         let st = std::fs::metadata("/var/lib/dpkg/status").ok()?;
         h.update(format!("{:?}{}", st.modified().ok()?, st.len()));
         Some(hex::encode(h.finalize()))
@@ -183,7 +192,7 @@ fn gopath_libraries_cached(i: &Inputs<'_>, env: &GoListEnv) -> Result<Vec<Compon
     {
         return Ok(cs);
     }
-    let cs = gopath_libraries(env, &i.project.main)?;
+    let cs = gopath_libraries(env, &i.project.build.main)?;
     // A failure to keep it only costs the next build the time to ask again.
     if let (Some(p), Ok(json)) = (&path, serde_json::to_vec(&cs)) {
         if let Some(d) = p.parent() {
@@ -382,7 +391,7 @@ fn rust_app(sbom: &mut Sbom, i: &Inputs<'_>, tag_version: Option<String>) -> Com
     let pkg_name = manifest
         .as_ref()
         .and_then(|m| m.get("package")?.get("name")?.as_str().map(str::to_string))
-        .unwrap_or_else(|| p.main.clone());
+        .unwrap_or_else(|| p.build.main.clone());
     let lock: Option<Lock> = std::fs::read_to_string(p.root.join("Cargo.lock"))
         .ok()
         .and_then(|t| toml::from_str(&t).ok());
@@ -501,7 +510,7 @@ fn base_purl_name(written: &str) -> String {
 
 fn drydock_files(sbom: &mut Sbom, i: &Inputs<'_>) {
     let version = env!("CARGO_PKG_VERSION");
-    if i.project.helper {
+    if i.project.image.helper {
         let mut h = Component::new(Kind::DrydockFile, "drydock-helper", Some(version));
         h.sha256 = Some(hex::encode(sha2::Sha256::digest(
             crate::image::helper::HELPER,

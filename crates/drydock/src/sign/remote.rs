@@ -4,13 +4,11 @@
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use serde::Serialize;
 
-use drydock_oci::registry::{pull_scopes, push::push, Client, Req};
+use drydock_oci::registry::{push::push, Client};
 use drydock_oci::{Digest, DirStore, Format, Image, Layer};
 
 use super::payload::{self, Rejection, SignatureLayer};
 use super::SignError;
-
-const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
 fn invalid(client: &Client, problem: String) -> SignError {
     SignError::Registry(Box::new(drydock_oci::registry::RegistryError::Invalid {
@@ -25,28 +23,12 @@ pub fn get_manifest(
     repository: &str,
     reference: &str,
 ) -> Result<Option<Vec<u8>>, SignError> {
-    let req = Req {
-        method: "GET",
-        url: client.url(repository, &format!("manifests/{reference}")),
-        headers: vec![("accept", ACCEPT.into())],
-        body: None,
-        scopes: pull_scopes(repository),
-        what: format!("manifest {reference}"),
-        repository,
-    };
-    let r = client.send(&req)?;
-    if r.status == 404 {
-        return Ok(None);
+    let req = client.manifest_request(repository, reference);
+    match client.fetch(&req, 4 << 20, "check the name and the registry's logs") {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e.into()),
     }
-    if r.status != 200 {
-        return Err(client
-            .status_error(&req, r, "check the name and the registry's logs")
-            .into());
-    }
-    let bytes = r
-        .bytes(4 << 20)
-        .map_err(|e| invalid(client, format!("reading manifest {reference}: {e}")))?;
-    Ok(Some(bytes))
 }
 
 /// The digest of the manifest `reference` (a tag or a digest) names.
@@ -69,24 +51,8 @@ pub fn resolve(client: &Client, repository: &str, reference: &str) -> Result<Dig
 }
 
 fn get_blob(client: &Client, repository: &str, digest: &Digest) -> Result<Vec<u8>, SignError> {
-    let req = Req {
-        method: "GET",
-        url: client.url(repository, &format!("blobs/{digest}")),
-        headers: vec![],
-        body: None,
-        scopes: pull_scopes(repository),
-        what: format!("blob {digest}"),
-        repository,
-    };
-    let r = client.send(&req)?;
-    if r.status != 200 {
-        return Err(client
-            .status_error(&req, r, "check the registry's logs")
-            .into());
-    }
-    let bytes = r
-        .bytes(1 << 20)
-        .map_err(|e| invalid(client, format!("reading blob {digest}: {e}")))?;
+    let req = client.blob_request(repository, digest);
+    let bytes = client.fetch(&req, 1 << 20, "check the registry's logs")?;
     if Digest::of(&bytes) != *digest {
         return Err(invalid(
             client,

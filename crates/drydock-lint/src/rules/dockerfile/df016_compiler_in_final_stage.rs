@@ -1,7 +1,7 @@
 use super::{at_command_word, at_word, final_stage, reaches_final, run_commands};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
-use crate::view::dockerfile::{image_name, RUNTIME_IMAGES};
+use crate::view::dockerfile::{image_name, BaseImage, RUNTIME_IMAGES};
 use crate::view::{DockerfileCtx, ImagePurpose};
 
 pub static RULE: Rule = Rule {
@@ -162,10 +162,10 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
             out.push(at_command_word(ctx, ins, cmd, &word, format!("`{}` is installed in a stage the final image is built from: the compiler ships to production", names.join("`, `")), Some("install it in a build stage and COPY --from only what it builds, or remove it in the same RUN".into())));
         }
     }
-    let repo = s.base.split(['@', ':']).next().unwrap_or("");
-    let name = repo.rsplit('/').next().unwrap_or(repo);
-
-    if TOOLCHAINS.contains(&name) && !s.base.contains("distroless") && !s.unresolved {
+    // By the repository's name (`golang`, `localhost:5000/golang`), not a distroless image.
+    let toolchain = BaseImage::parse(&s.base)
+        .is_some_and(|b| TOOLCHAINS.contains(&b.name()) && !b.path().any(|c| c == "distroless"));
+    if toolchain && !s.unresolved {
         let ins = &ctx.df.instructions[s.from];
         out.insert(0, at_word(ctx, ins, &s.base_raw, format!("the final stage is built on `{}`, a toolchain image", s.base), Some("build in a named stage and COPY --from it into a minimal base (scratch, distroless)".into())));
     }

@@ -1,7 +1,7 @@
 use super::{at_command, body, run_commands};
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
-use crate::view::dockerfile::image_tag;
+use crate::view::dockerfile::BaseImage;
 use crate::view::DockerfileCtx;
 use drydock_dockerfile::Keyword;
 
@@ -49,14 +49,15 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
         return vec![];
     };
     let base = last.base.to_ascii_lowercase();
-    if !(base == "scratch"
-        || base.contains("distroless/static")
-        || base.starts_with("alpine")
-        || base.contains("/alpine"))
-    {
+    let final_image = BaseImage::parse(&base);
+    let static_final = match &final_image {
+        None => base == "scratch",
+        Some(b) => is_distroless_static(b) || is_alpine_image(b),
+    };
+    if !static_final {
         return vec![];
     }
-    let final_alpine = is_alpine(&base);
+    let final_alpine = final_image.as_ref().is_some_and(is_alpine);
     let mut out = Vec::new();
     for si in ctx.stages_for_final() {
         let s = &ctx.stages[si];
@@ -67,9 +68,9 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
             .collect();
         let root = chain
             .last()
-            .map_or(String::new(), |r| r.base.to_ascii_lowercase());
-        let alpine_go = is_alpine_golang(&root);
-        let musl = alpine_go || is_alpine(&root);
+            .and_then(|r| BaseImage::parse(&r.base.to_ascii_lowercase()));
+        let alpine_go = root.as_ref().is_some_and(is_alpine_golang);
+        let musl = alpine_go || root.as_ref().is_some_and(is_alpine);
         let has_c_compiler = chain.iter().any(|st| {
             body(ctx, st).any(|i| {
                 run_commands(i).iter().any(|c| {
@@ -83,7 +84,7 @@ fn check(ctx: &DockerfileCtx<'_>) -> Vec<Finding> {
             })
         });
         // Go ≥ 1.20 disables cgo when no C compiler is found, and golang:*-alpine has none.
-        if alpine_go && !has_c_compiler && go_at_least_1_20(&root) {
+        if alpine_go && !has_c_compiler && root.as_ref().is_some_and(go_at_least_1_20) {
             continue;
         }
         // Linked against musl on alpine, run on alpine: the loader and libc are there.
@@ -130,22 +131,42 @@ fn links_static(words: &[String]) -> bool {
         .any(|p| p[0] == "-extldflags" && p[1].trim_matches(['"', '\'']).starts_with("-static"))
 }
 
+/// Distroless's static image (`gcr.io/distroless/static`, `static-debian12`).
+fn is_distroless_static(b: &BaseImage) -> bool {
+    let name = b.name();
+    b.path().any(|c| c == "distroless") && (name == "static" || name.starts_with("static-"))
+}
+
+/// Alpine itself, or an image named as built on it: `alpine:3.20`, `registry.example.com/alpine`,
+/// `mhart/alpine-node`, and the images of Docker Hub's `alpine` and `alpinelinux` namespaces
+/// (`alpine/git`).
+fn is_alpine_image(b: &BaseImage) -> bool {
+    b.name().split('-').any(|w| w == "alpine")
+        || matches!(b.path().next(), Some("alpine" | "alpinelinux"))
+}
+
+/// Whether a tag names an alpine variant: `20-alpine`, `alpine3.20`, `1.22-alpine3.19`.
+fn alpine_tag(tag: &str) -> bool {
+    tag.split('-').any(|part| {
+        part.strip_prefix("alpine")
+            .is_some_and(|v| v.is_empty() || v.starts_with(|c: char| c.is_ascii_digit()))
+    })
+}
+
 /// An alpine image, or an image built on it (`alpine:3.20`, `node:20-alpine`).
-fn is_alpine(base: &str) -> bool {
-    base.starts_with("alpine") || base.contains("/alpine") || image_tag(base).contains("alpine")
+fn is_alpine(b: &BaseImage) -> bool {
+    is_alpine_image(b) || alpine_tag(b.tag())
 }
 
 /// `golang:1.22-alpine`, `golang:alpine3.20`, `docker.io/library/golang:1-alpine`.
-fn is_alpine_golang(base: &str) -> bool {
-    let (repo, tag) = base.split_once(':').unwrap_or((base, ""));
-    repo.rsplit('/').next() == Some("golang") && tag.contains("alpine")
+fn is_alpine_golang(b: &BaseImage) -> bool {
+    b.name() == "golang" && alpine_tag(b.tag())
 }
 
 /// Whether a golang image tag is Go 1.20 or later (`1.22-alpine`, `1-alpine` and `alpine`, the
 /// newest, included).
-fn go_at_least_1_20(base: &str) -> bool {
-    let tag = base.split_once(':').map_or("", |(_, t)| t);
-    let version = tag.split('-').next().unwrap_or("");
+fn go_at_least_1_20(b: &BaseImage) -> bool {
+    let version = b.tag().split('-').next().unwrap_or("");
     if version.starts_with("alpine") || version.is_empty() {
         return true;
     }

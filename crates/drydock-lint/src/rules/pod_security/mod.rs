@@ -27,7 +27,7 @@ pub mod ps017_seccomp_restricted;
 pub mod ps018_capabilities_restricted;
 
 use crate::diagnostic::Finding;
-use crate::options::PodSecurity;
+use crate::policy::PodSecurity;
 use crate::view::{KubernetesCtx, Object};
 use crate::yaml::{at, Node};
 

@@ -1,5 +1,5 @@
 use crate::diagnostic::{Finding, Severity};
-use crate::options::PodSecurity;
+use crate::policy::PodSecurity;
 use crate::rule::{Check, Rule};
 use crate::view::KubernetesCtx;
 
