@@ -20,7 +20,7 @@ pub enum ContextError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{file}:{line}: {source}\n  fix: correct the pattern on that line (see https://docs.docker.com/build/concepts/context/#dockerignore-files)")]
+    #[error("{file}:{line}: {source}")]
     Dockerignore {
         file: PathBuf,
         line: usize,
@@ -34,8 +34,19 @@ pub enum ContextError {
     },
     #[error("{0} is not a directory")]
     NotADirectory(PathBuf),
-    #[error("{}/{name}: the file name is not UTF-8, and drydock packages only UTF-8 paths\n  fix: rename it, or exclude it in .dockerignore", .dir.display())]
+    #[error("{}/{name}: the file name is not UTF-8, and drydock packages only UTF-8 paths", .dir.display())]
     NotUtf8 { dir: PathBuf, name: String },
+}
+
+impl ContextError {
+    /// What to do about it, when there is something to say: the message does not hold it.
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            ContextError::Dockerignore { .. } => "correct the pattern on that line (see https://docs.docker.com/build/concepts/context/#dockerignore-files)".into(),
+            ContextError::NotUtf8 { .. } => "rename it, or exclude it in .dockerignore".into(),
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

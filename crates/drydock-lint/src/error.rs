@@ -4,26 +4,26 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LintError {
-    #[error("{path}:{line}: {message}\n  fix: make it a Dockerfile BuildKit can parse")]
+    #[error("{path}:{line}: {message}")]
     Parse {
         path: String,
         line: usize,
         message: String,
     },
-    #[error("{}:{line}: {source}\n  fix: correct the pattern on that line (see https://docs.docker.com/build/concepts/context/#dockerignore-files)", .path.display())]
+    #[error("{}:{line}: {source}", .path.display())]
     Dockerignore {
         path: PathBuf,
         line: usize,
         source: drydock_dockerignore::ErrorKind,
     },
-    #[error("{path}:{line}:{column}: {message}\n  fix: make it valid YAML (check the indentation, quoting and `key: value` pairs around that position)")]
+    #[error("{path}:{line}:{column}: {message}")]
     Yaml {
         path: String,
         line: usize,
         column: usize,
         message: String,
     },
-    #[error("{path}: {why}\n  fix: {fix}")]
+    #[error("{path}: {why}")]
     NotText {
         path: PathBuf,
         why: &'static str,
@@ -34,12 +34,27 @@ pub enum LintError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{0} does not exist\n  fix: name an existing file or directory (relative paths are from the current directory), or `-` for standard input")]
+    #[error("{0} does not exist")]
     Missing(PathBuf),
     #[error("unknown rule code {0:?} (see `drydock rules`)")]
     UnknownRule(String),
-    #[error("exclude pattern {pattern:?}: {message}\n  fix: write a .gitignore-style pattern, e.g. tests/fixtures/ or crates/*/tests/fixtures")]
+    #[error("exclude pattern {pattern:?}: {message}")]
     Exclude { pattern: String, message: String },
+}
+
+impl LintError {
+    /// What to do about it, when there is something to say: the message does not hold it.
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            LintError::Parse { .. } => "make it a Dockerfile BuildKit can parse".into(),
+            LintError::Dockerignore { .. } => "correct the pattern on that line (see https://docs.docker.com/build/concepts/context/#dockerignore-files)".into(),
+            LintError::Yaml { .. } => "make it valid YAML (check the indentation, quoting and `key: value` pairs around that position)".into(),
+            LintError::NotText { fix, .. } => fix.to_string(),
+            LintError::Missing { .. } => "name an existing file or directory (relative paths are from the current directory), or `-` for standard input".into(),
+            LintError::Exclude { .. } => "write a .gitignore-style pattern, e.g. tests/fixtures/ or crates/*/tests/fixtures".into(),
+            _ => return None,
+        })
+    }
 }
 
 impl LintError {
@@ -87,12 +102,5 @@ impl LintError {
                 format!("exclude pattern {pattern:?}: {message}")
             }
         }
-    }
-
-    /// The fix the message carries after `\n  fix: `, when it has one.
-    pub fn fix(&self) -> Option<String> {
-        self.to_string()
-            .rsplit_once("\n  fix: ")
-            .map(|(_, f)| f.trim().to_string())
     }
 }

@@ -34,7 +34,6 @@ pub mod rule;
 pub mod rules;
 pub mod runner;
 pub mod suppress;
-pub mod units;
 pub mod view;
 pub mod yaml;
 

@@ -11,10 +11,15 @@ pub struct Platform {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{0:?} is not a platform\n  fix: write OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64/v8"
-)]
+#[error("{0:?} is not a platform")]
 pub struct PlatformError(pub String);
+
+impl PlatformError {
+    /// What to do about it (the message does not hold it).
+    pub fn fix(&self) -> Option<String> {
+        Some("write OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64/v8".into())
+    }
+}
 
 impl Platform {
     pub fn linux_amd64() -> Platform {

@@ -32,7 +32,7 @@ pub enum PublishError {
     /// Boxed: a registry's error is large, and most writes are local.
     #[error(transparent)]
     Registry(Box<crate::registry::RegistryError>),
-    #[error("{engine} is not available: {reason}\n  fix: {fix}")]
+    #[error("{engine} is not available: {reason}")]
     EngineMissing {
         engine: String,
         reason: String,
@@ -46,9 +46,9 @@ pub enum PublishError {
     },
     #[error("layer {digest} does not decompress to its diff ID {diff_id}; it was removed from the store, run the build again")]
     LayerMismatch { digest: String, diff_id: String },
-    #[error("bad output {spec:?}\n  fix: use oci:DIR or docker-archive:FILE, docker-daemon:NAME or podman:NAME (loaded into the engine), or docker://REFERENCE (pushed)")]
+    #[error("bad output {spec:?}")]
     BadTarget { spec: String },
-    #[error("{path} {why}\n  fix: {fix}")]
+    #[error("{path} {why}")]
     Refused {
         path: PathBuf,
         why: String,
@@ -59,6 +59,19 @@ pub enum PublishError {
 impl From<crate::registry::RegistryError> for PublishError {
     fn from(e: crate::registry::RegistryError) -> Self {
         PublishError::Registry(Box::new(e))
+    }
+}
+
+impl PublishError {
+    /// What to do about it, when there is something to say: the message does not hold it.
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            PublishError::EngineMissing { fix, .. } => fix.to_string(),
+            PublishError::BadTarget { .. } => "use oci:DIR or docker-archive:FILE, docker-daemon:NAME or podman:NAME (loaded into the engine), or docker://REFERENCE (pushed)".into(),
+            PublishError::Refused { fix, .. } => fix.to_string(),
+            PublishError::Registry(e) => return e.fix(),
+            _ => return None,
+        })
     }
 }
 

@@ -12,10 +12,17 @@
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{input:?} is not a valid image reference: {problem}\n  fix: write NAME[:TAG][@sha256:DIGEST], e.g. registry.example.com/team/api:1.2.0 (lowercase name; a tag of letters, digits, `_`, `.` and `-`)")]
+#[error("{input:?} is not a valid image reference: {problem}")]
 pub struct ReferenceError {
     pub input: String,
     pub problem: String,
+}
+
+impl ReferenceError {
+    /// What to do about it (the message does not hold it).
+    pub fn fix(&self) -> Option<String> {
+        Some("write NAME[:TAG][@sha256:DIGEST], e.g. registry.example.com/team/api:1.2.0 (lowercase name; a tag of letters, digits, `_`, `.` and `-`)".into())
+    }
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -438,9 +445,9 @@ mod tests {
             ("-api", "starts or ends"),
         ];
         for (input, want) in cases {
-            let e = Reference::parse(input).unwrap_err().to_string();
-            assert!(e.contains(want), "{input:?}: {e}");
-            assert!(e.contains("fix:"), "{e}");
+            let e = Reference::parse(input).unwrap_err();
+            assert!(e.to_string().contains(want), "{input:?}: {e}");
+            assert!(e.fix().is_some(), "{e}");
         }
     }
 }

@@ -25,7 +25,7 @@ use crate::store::{BlobStore, DirStore, StoreError};
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// The location holds no (such) image, or not in a form drydock reads.
-    #[error("{location}: {why}\n  fix: {fix}")]
+    #[error("{location}: {why}")]
     Location {
         /// The directory, file or image as the user named it.
         location: String,
@@ -46,6 +46,15 @@ impl From<RegistryError> for ReadError {
 }
 
 impl ReadError {
+    /// What to do about it, when there is something to say: the message does not hold it.
+    pub fn fix(&self) -> Option<String> {
+        match self {
+            ReadError::Location { fix, .. } => Some(fix.clone()),
+            ReadError::Registry(e) => e.fix(),
+            ReadError::Store(_) => None,
+        }
+    }
+
     pub fn location(location: impl std::fmt::Display, why: impl Into<String>, fix: &str) -> Self {
         ReadError::Location {
             location: location.to_string(),

@@ -26,13 +26,13 @@ pub const LOCK_FILE: &str = "drydock.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BaseError {
-    #[error("base {spec:?}: {problem}\n  fix: {fix}")]
+    #[error("base {spec:?}: {problem}")]
     Spec {
         spec: String,
         problem: String,
         fix: String,
     },
-    #[error("{}: {problem}\n  fix: {fix}", .path.display())]
+    #[error("{}: {problem}", .path.display())]
     Lock {
         path: PathBuf,
         problem: String,
@@ -45,7 +45,7 @@ pub enum BaseError {
     Image(#[from] ImageError),
     #[error(transparent)]
     Store(#[from] drydock_oci::StoreError),
-    #[error("{binary} is dynamically linked and the base {base} lacks {}\n  fix: build on a base that provides {} (for a Debian base, install the package that ships it), or link statically (Go: CGO_ENABLED=0; Rust: -C target-feature=+crt-static)", .missing.join(", "), if .missing.len() == 1 { "it" } else { "them" })]
+    #[error("{binary} is dynamically linked and the base {base} lacks {}", .missing.join(", "))]
     Libraries {
         binary: String,
         base: String,
@@ -58,6 +58,19 @@ pub enum BaseError {
 impl From<RegistryError> for BaseError {
     fn from(e: RegistryError) -> Self {
         BaseError::Registry(Box::new(e))
+    }
+}
+
+impl BaseError {
+    /// What to do about it, when there is something to say: the message does not hold it.
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            BaseError::Spec { fix, .. } => fix.to_string(),
+            BaseError::Lock { fix, .. } => fix.to_string(),
+            BaseError::Registry(e) => return e.fix(),
+            BaseError::Libraries { missing, .. } => format!("build on a base that provides {} (for a Debian base, install the package that ships it), or link statically (Go: CGO_ENABLED=0; Rust: -C target-feature=+crt-static)", if missing.len() == 1 { "it" } else { "them" }),
+            _ => return None,
+        })
     }
 }
 

@@ -40,7 +40,7 @@ pub enum BuildError {
     Cache(#[from] crate::cache::CacheError),
     #[error(transparent)]
     Base(#[from] crate::base::BaseError),
-    #[error("SOURCE_DATE_EPOCH={value:?} {problem}\n  fix: set it to a Unix timestamp in seconds between 0 (1970) and 253402300799 (the end of year 9999), e.g. $(git log -1 --format=%ct), or unset it")]
+    #[error("SOURCE_DATE_EPOCH={value:?} {problem}")]
     SourceDateEpoch {
         value: String,
         problem: &'static str,
@@ -70,15 +70,21 @@ impl From<BadSourceDateEpoch> for BuildError {
 }
 
 impl BuildError {
-    /// Whether the user's input, rather than a tool or the machine, is at fault (exit code 2).
-    pub fn is_usage(&self) -> bool {
-        matches!(
-            self,
-            BuildError::Config(_)
-                | BuildError::Project(_)
-                | BuildError::SourceDateEpoch { .. }
-                | BuildError::Context(context::ContextError::Dockerignore { .. })
-        )
+    /// What to do about it, shown after the message (see [`crate::error::Classify::fix`]).
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            BuildError::SourceDateEpoch { .. } => "set it to a Unix timestamp in seconds between 0 (1970) and 253402300799 (the end of year 9999), e.g. $(git log -1 --format=%ct), or unset it".into(),
+            BuildError::Config(e) => return e.fix(),
+            BuildError::Context(e) => return e.fix(),
+            BuildError::Project(e) => return e.fix(),
+            BuildError::Compile(e) => return e.fix(),
+            BuildError::Publish(e) => return e.fix(),
+            BuildError::Cache(e) => return e.fix(),
+            BuildError::Base(e) => return e.fix(),
+            BuildError::Sbom(e) => return e.fix(),
+            BuildError::Layer(e) => return e.fix(),
+            _ => return None,
+        })
     }
 }
 
@@ -224,7 +230,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         compile::Linking::StaticOnly
     };
     let compiled = compile::compile(&project, &ctx, &cache, ui, linking, !opts.no_cache)?;
-    if let (Some(b), "dynamic") = (&base, compiled.info.kind) {
+    if let (Some(b), compile::Linkage::Dynamic) = (&base, compiled.info.kind) {
         let missing = b.files.missing(
             compiled.info.interp.as_deref(),
             &compiled.info.needed,
@@ -347,7 +353,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
             tool: compiled.tool.clone(),
             command: compiled.command.clone(),
             cached: compiled.cached,
-            linkage: compiled.info.kind,
+            linkage: compiled.info.kind.as_str(),
             size: compiled.info.size,
         },
         outputs,

@@ -30,10 +30,21 @@ pub enum CacheError {
     Store(#[from] StoreError),
     #[error("no cache directory: set DRYDOCK_CACHE_DIR, XDG_CACHE_HOME or HOME")]
     NoCacheDir,
-    #[error("cache directory {path} cannot be used: {why}\n  fix: point --cache-dir or DRYDOCK_CACHE_DIR at a writable directory")]
+    #[error("cache directory {path} cannot be used: {why}")]
     Unusable { path: PathBuf, why: String },
-    #[error("cache directory {path} is not drydock's cache (it holds {holds}, and no CACHEDIR.TAG), so drydock will not write into it\n  fix: point --cache-dir or DRYDOCK_CACHE_DIR at a missing or empty directory, or at drydock's cache")]
+    #[error("cache directory {path} is not drydock's cache (it holds {holds}, and no CACHEDIR.TAG), so drydock will not write into it")]
     NotACache { path: PathBuf, holds: String },
+}
+
+impl CacheError {
+    /// What to do about it, shown after the message (see [`crate::error::Classify::fix`]).
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            CacheError::Unusable { .. } => "point --cache-dir or DRYDOCK_CACHE_DIR at a writable directory".into(),
+            CacheError::NotACache { .. } => "point --cache-dir or DRYDOCK_CACHE_DIR at a missing or empty directory, or at drydock's cache".into(),
+            _ => return None,
+        })
+    }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> CacheError + '_ {

@@ -26,15 +26,32 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Not TOML, or not drydock.toml's shape. `message` is the toml crate's, which shows the
+    /// line; `line` and `column` (1-based) say where, when the parser knows.
     #[error("{path}: {message}")]
-    Parse { path: PathBuf, message: String },
-    #[error("{path}: `{key}` {problem}\n  fix: {fix}")]
+    Parse {
+        path: PathBuf,
+        message: String,
+        line: Option<usize>,
+        column: Option<usize>,
+    },
+    #[error("{path}: `{key}` {problem}")]
     Invalid {
         path: PathBuf,
         key: String,
         problem: String,
         fix: String,
     },
+}
+
+impl ConfigError {
+    /// What to do about it, shown after the message (see [`crate::error::Classify::fix`]).
+    pub fn fix(&self) -> Option<String> {
+        match self {
+            ConfigError::Invalid { fix, .. } => Some(fix.clone()),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, clap::ValueEnum)]
@@ -310,9 +327,14 @@ impl Config {
 
     /// Reads and checks drydock.toml's text; `path` is for the errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: path.to_path_buf(),
-            message: plain_types(e.to_string().trim_end()),
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map(|s| line_column(text, s.start)).unzip();
+            ConfigError::Parse {
+                path: path.to_path_buf(),
+                message: plain_types(e.to_string().trim_end()),
+                line,
+                column,
+            }
         })?;
         raw.check(path)
     }
@@ -740,7 +762,7 @@ impl RawConfig {
     /// `allow_secret_env` names the key. (A placeholder such as `changeme` is let through, as
     /// DF008 only notes it.)
     fn check_image_env_secrets(&self, inv: &Invalid<'_>) -> Result<(), ConfigError> {
-        use drydock_lint::rules::helpers::{secret_literal, secret_problem, Secret};
+        use drydock_values::secret::{secret_literal, secret_problem, Secret};
         for k in &self.image.allow_secret_env {
             if !self.image.env.contains_key(k) {
                 return Err(inv.at(
@@ -766,6 +788,21 @@ impl RawConfig {
         }
         Ok(())
     }
+}
+
+/// The 1-based line and column (in characters) of a byte offset into `text`, as the toml crate
+/// counts them in its messages.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
 }
 
 /// Builds the error for one key of one file.
@@ -879,10 +916,10 @@ pub fn valid_name(name: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The error as drydock shows it: the message, then the fix on its own line.
     fn err(text: &str) -> String {
-        Config::parse(text, Path::new("drydock.toml"))
-            .unwrap_err()
-            .to_string()
+        let e = Config::parse(text, Path::new("drydock.toml")).unwrap_err();
+        crate::error::Failure::of(&e).text()
     }
 
     #[test]
@@ -890,12 +927,31 @@ mod tests {
         let e = err("name = \"a\"\n[image]\nusr = \"1\"\n");
         assert!(e.contains("usr") && e.contains("line 3"), "{e}");
         assert!(err("nme = \"a\"").contains("nme"));
+        // Where, as fields: the line and column the toml crate's message shows.
+        let e = Config::parse(
+            "name = \"é\"\n[image]\n  usr = \"1\"\n",
+            Path::new("d.toml"),
+        );
+        assert!(
+            matches!(
+                e,
+                Err(ConfigError::Parse {
+                    line: Some(3),
+                    column: Some(3),
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
     }
 
     #[test]
     fn bad_values_name_the_key_and_fix() {
         let e = err("port = 70000");
         assert!(e.contains("`port` is 70000") && e.contains("fix:"), "{e}");
+        // The fix is the error's own, not part of its message.
+        let e = Config::parse("port = 70000", Path::new("drydock.toml")).unwrap_err();
+        assert!(!e.to_string().contains("fix:") && e.fix().is_some(), "{e}");
         assert!(err("port = 0").contains("`port`"));
         assert!(err("[image]\nuser = \"app\"").contains("`image.user`"));
         assert!(err("[image]\nbase = \"Not A Ref\"").contains("`image.base`"));

@@ -196,7 +196,7 @@ pub fn secret_envs(sources: &[Source]) -> Vec<String> {
                 .map(|c| c[1].to_string())
                 .collect::<Vec<_>>()
         })
-        .filter(|n| crate::lint::rules::helpers::secretish(n) || n.ends_with("DSN"))
+        .filter(|n| drydock_values::secret::secretish(n) || n.ends_with("DSN"))
         .collect();
     found.sort();
     found.dedup();

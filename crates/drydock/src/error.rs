@@ -4,6 +4,9 @@
 //! exit code (0 ok, 1 a failed build or tool, 2 bad usage, configuration or input, 130
 //! interrupted) and, with `--format json`, into `{"error": {"kind", "message", "path", "line",
 //! "fix"}}`. Nothing else in drydock picks an exit code.
+//!
+//! An error's message never holds its fix: the fix is the error's own ([`Classify::fix`], from
+//! a field or from the variant), and only [`Failure::text`] puts it on a line of its own.
 
 use std::fmt::Display;
 use std::path::PathBuf;
@@ -47,6 +50,13 @@ pub trait Classify {
     fn line(&self) -> Option<usize> {
         None
     }
+    /// What to do about it, when drydock can say: shown on its own line after the message
+    /// (`  fix: …`), and as the JSON object's `fix`. An error that wraps another gives the inner
+    /// one's fix when it has one (the fix closest to the cause), so that one error always shows
+    /// one fix.
+    fn fix(&self) -> Option<String> {
+        None
+    }
 }
 
 /// An error ready to be shown: as text on stderr, or as the JSON error object.
@@ -60,14 +70,21 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// A failure with this message and no fix (add one with [`Failure::with_fix`]).
     pub fn new(kind: ErrorKind, message: impl Display) -> Failure {
-        let (message, fix) = split_fix(&message.to_string());
         Failure {
             kind,
-            message,
+            message: message.to_string(),
             path: None,
             line: None,
-            fix,
+            fix: None,
+        }
+    }
+
+    pub fn with_fix(self, fix: impl Into<String>) -> Failure {
+        Failure {
+            fix: Some(fix.into()),
+            ..self
         }
     }
 
@@ -75,6 +92,7 @@ impl Failure {
         Failure {
             path: e.path(),
             line: e.line(),
+            fix: e.fix(),
             ..Failure::new(e.kind(), e)
         }
     }
@@ -97,59 +115,40 @@ impl Failure {
     }
 }
 
-/// Messages carry their fix after a `\n  fix: ` line; the JSON object keeps it apart.
-///
-/// An error that wraps another one's text may end up with two fix lines (the inner error's,
-/// then its own): the message is what comes before the first, and the fix is the first, the
-/// one closest to the cause, so that one error always shows one fix. Error types that wrap
-/// another's text split it with this function, and keep the inner fix when there is one.
-pub fn split_fix(text: &str) -> (String, Option<String>) {
-    const MARK: &str = "\n  fix: ";
-    match text.split_once(MARK) {
-        Some((m, rest)) => {
-            let fix = rest.split(MARK).next().unwrap_or(rest).trim();
-            (m.to_string(), Some(fix.to_string()))
-        }
-        None => (text.to_string(), None),
-    }
-}
-
-/// The line number in a toml error message ("TOML parse error at line 3, column 1"), which
-/// carries its location only in the text.
-pub fn toml_line(message: &str) -> Option<usize> {
-    let i = message.find("line ")?;
-    message[i + 5..]
-        .split(|c: char| !c.is_ascii_digit())
-        .next()?
-        .parse()
-        .ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn fix_is_split_out() {
-        let f = Failure::new(ErrorKind::Config, "x is bad\n  fix: make it good");
+    fn fix_is_a_line_of_its_own() {
+        let f = Failure::new(ErrorKind::Config, "x is bad").with_fix("make it good");
         assert_eq!(f.message, "x is bad");
-        assert_eq!(f.fix.as_deref(), Some("make it good"));
         assert_eq!(f.text(), "x is bad\n  fix: make it good");
         assert_eq!(f.exit_code(), 2);
         let j: serde_json::Value = serde_json::from_str(&f.json()).unwrap();
         assert_eq!(j["error"]["kind"], "config");
+        assert_eq!(j["error"]["message"], "x is bad");
         assert_eq!(j["error"]["fix"], "make it good");
+        assert_eq!(Failure::new(ErrorKind::Failed, "y").text(), "y");
     }
 
     #[test]
-    fn one_error_one_fix() {
-        let f = Failure::new(
-            ErrorKind::Input,
-            "base \"oci:x\": x is not a layout\n  fix: name a layout\n  fix: something generic",
-        );
-        assert_eq!(f.message, "base \"oci:x\": x is not a layout");
-        assert_eq!(f.fix.as_deref(), Some("name a layout"));
+    fn one_error_one_fix_the_innermost() {
+        let inner = crate::config::ConfigError::Invalid {
+            path: "drydock.toml".into(),
+            key: "port".into(),
+            problem: "is 0".into(),
+            fix: "set a port".into(),
+        };
+        let e = crate::build::BuildError::Project(crate::project::ProjectError::Config(inner));
+        let f = Failure::of(&e);
+        assert_eq!(f.message, "drydock.toml: `port` is 0");
+        assert_eq!(f.fix.as_deref(), Some("set a port"));
         assert_eq!(f.text().matches("fix:").count(), 1, "{}", f.text());
+        assert_eq!(
+            f.path.as_deref(),
+            Some(std::path::Path::new("drydock.toml"))
+        );
     }
 
     #[test]
@@ -158,7 +157,6 @@ mod tests {
         assert_eq!(ErrorKind::Usage.exit_code(), 2);
         assert_eq!(ErrorKind::Input.exit_code(), 2);
         assert_eq!(ErrorKind::Interrupted.exit_code(), 130);
-        assert_eq!(toml_line("TOML parse error at line 3, column 1"), Some(3));
     }
 }
 
@@ -191,9 +189,12 @@ impl Classify for ConfigError {
     }
     fn line(&self) -> Option<usize> {
         match self {
-            ConfigError::Parse { message, .. } => toml_line(message),
+            ConfigError::Parse { line, .. } => *line,
             _ => None,
         }
+    }
+    fn fix(&self) -> Option<String> {
+        Self::fix(self)
     }
 }
 
@@ -224,6 +225,9 @@ impl Classify for ContextError {
             ContextError::Dockerignore { line, .. } => Some(*line),
             _ => None,
         }
+    }
+    fn fix(&self) -> Option<String> {
+        Self::fix(self)
     }
 }
 
@@ -257,6 +261,9 @@ impl Classify for ProjectError {
             _ => None,
         }
     }
+    fn fix(&self) -> Option<String> {
+        Self::fix(self)
+    }
 }
 
 impl Classify for CacheError {
@@ -276,11 +283,17 @@ impl Classify for CacheError {
             _ => None,
         }
     }
+    fn fix(&self) -> Option<String> {
+        Self::fix(self)
+    }
 }
 
 impl Classify for StaticError {
     fn kind(&self) -> ErrorKind {
         ErrorKind::Failed
+    }
+    fn fix(&self) -> Option<String> {
+        Self::fix(self)
     }
 }
 
@@ -307,6 +320,9 @@ impl Classify for CompileError {
             _ => None,
         }
     }
+    fn fix(&self) -> Option<String> {
+        Self::fix(self)
+    }
 }
 
 impl Classify for PublishError {
@@ -332,6 +348,9 @@ impl Classify for PublishError {
             _ => None,
         }
     }
+    fn fix(&self) -> Option<String> {
+        Self::fix(self)
+    }
 }
 
 impl Classify for RegistryError {
@@ -340,7 +359,7 @@ impl Classify for RegistryError {
             // A CA file that cannot be used is bad input, and so is a platform the image does not
             // have (the fix is on the command line; trying again gives the same answer); the
             // rest is the registry failing.
-            RegistryError::Ca(_) | RegistryError::NoPlatform { .. } => ErrorKind::Input,
+            RegistryError::Ca { .. } | RegistryError::NoPlatform { .. } => ErrorKind::Input,
             // A config.json that does not parse, or names a helper that is not installed.
             RegistryError::Credentials { .. } => ErrorKind::Config,
             _ => ErrorKind::Failed,
@@ -358,11 +377,17 @@ impl Classify for RegistryError {
             _ => None,
         }
     }
+    fn fix(&self) -> Option<String> {
+        Self::fix(self)
+    }
 }
 
 impl Classify for drydock_oci::platform::PlatformError {
     fn kind(&self) -> ErrorKind {
         ErrorKind::Usage
+    }
+    fn fix(&self) -> Option<String> {
+        Self::fix(self)
     }
 }
 
@@ -394,6 +419,9 @@ impl Classify for crate::base::BaseError {
             crate::base::BaseError::Registry(e) => e.line(),
             _ => None,
         }
+    }
+    fn fix(&self) -> Option<String> {
+        Self::fix(self)
     }
 }
 
@@ -437,6 +465,9 @@ impl Classify for BuildError {
             _ => None,
         }
     }
+    fn fix(&self) -> Option<String> {
+        Self::fix(self)
+    }
 }
 
 impl Classify for DeployError {
@@ -453,11 +484,17 @@ impl Classify for DeployError {
             _ => None,
         }
     }
+    fn fix(&self) -> Option<String> {
+        Self::fix(self)
+    }
 }
 
 impl Classify for crate::reference::ReferenceError {
     fn kind(&self) -> ErrorKind {
         ErrorKind::Usage
+    }
+    fn fix(&self) -> Option<String> {
+        Self::fix(self)
     }
 }
 
@@ -478,6 +515,9 @@ impl Classify for InitError {
             InitError::Exists(p) => p.first().cloned(),
         }
     }
+    fn fix(&self) -> Option<String> {
+        Self::fix(self)
+    }
 }
 
 impl Classify for RunError {
@@ -490,6 +530,9 @@ impl Classify for RunError {
             RunError::Interrupted { .. } => ErrorKind::Interrupted,
             _ => ErrorKind::Failed,
         }
+    }
+    fn fix(&self) -> Option<String> {
+        Self::fix(self)
     }
 }
 
@@ -518,5 +561,8 @@ impl Classify for LintError {
             LintError::Parse { line, .. } | LintError::Yaml { line, .. } => Some(*line),
             _ => None,
         }
+    }
+    fn fix(&self) -> Option<String> {
+        Self::fix(self)
     }
 }

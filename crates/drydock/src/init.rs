@@ -13,7 +13,7 @@ use crate::project::{Overrides, Project};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
-    #[error("{} already exist{}; drydock init does not overwrite\n  fix: pass --force to replace {}", .0.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" and "), if .0.len() == 1 { "s" } else { "" }, if .0.len() == 1 { "it" } else { "them" })]
+    #[error("{} already exist{}; drydock init does not overwrite", .0.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" and "), if .0.len() == 1 { "s" } else { "" })]
     Exists(Vec<PathBuf>),
     #[error(transparent)]
     Context(#[from] context::ContextError),
@@ -24,6 +24,21 @@ pub enum InitError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl InitError {
+    /// What to do about it, shown after the message (see [`crate::error::Classify::fix`]).
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            InitError::Exists(paths) => format!(
+                "pass --force to replace {}",
+                if paths.len() == 1 { "it" } else { "them" }
+            ),
+            InitError::Context(e) => return e.fix(),
+            InitError::Project(e) => return e.fix(),
+            _ => return None,
+        })
+    }
 }
 
 /// What init found and wrote.

@@ -22,7 +22,8 @@ pub use drydock_lint as lint;
 pub mod pgroup;
 pub mod project;
 pub mod publish;
-pub use drydock_lint::units as quantity;
+/// CPU and memory quantities, by the same rules as the linter reads manifests with.
+pub use drydock_values::units as quantity;
 pub mod run;
 pub mod sbom;
 pub mod sign;

@@ -18,28 +18,30 @@ pub enum ProjectError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Context(#[from] context::ContextError),
-    #[error("{dir}: no Go or Rust project found (no go.mod, *.go files or Cargo.toml)\n  fix: run drydock in the service's directory, or pass --binary PATH to package a prebuilt binary")]
+    #[error("{dir}: no Go or Rust project found (no go.mod, *.go files or Cargo.toml)")]
     NotFound { dir: PathBuf },
-    #[error("{dir}: several Go main packages ({found}); drydock cannot tell which one is the service\n  fix: set `main` under [build] in drydock.toml, e.g. main = \"./cmd/api\"")]
+    #[error(
+        "{dir}: several Go main packages ({found}); drydock cannot tell which one is the service"
+    )]
     AmbiguousGoMain { dir: PathBuf, found: String },
-    #[error("{path}: {message}\n  fix: {fix}")]
+    #[error("{path}: {message}")]
     Manifest {
         path: PathBuf,
         message: String,
         fix: String,
     },
     /// A project value that cannot be used: which one, what is wrong, what to do.
-    #[error("{what} {problem}\n  fix: {fix}")]
+    #[error("{what} {problem}")]
     Invalid {
         what: String,
         problem: String,
         fix: String,
     },
-    #[error("{dir}: {why}\n  fix: pass the directory of a Go or Rust service (default: the current directory)")]
+    #[error("{dir}: {why}")]
     NoDir { dir: PathBuf, why: String },
-    #[error("{dir} has both Go sources (go.mod, or a `package main` in GOPATH mode) and Cargo.toml; drydock cannot tell whether to build the Go or the Rust service\n  fix: pass --language go (or rust), or set `language = \"go\"` or `language = \"rust\"` under [build] in drydock.toml")]
+    #[error("{dir} has both Go sources (go.mod, or a `package main` in GOPATH mode) and Cargo.toml; drydock cannot tell whether to build the Go or the Rust service")]
     TwoLanguages { dir: PathBuf },
-    #[error("--binary {path}: {why}\n  fix: {fix}")]
+    #[error("--binary {path}: {why}")]
     Binary {
         path: PathBuf,
         why: String,
@@ -47,6 +49,24 @@ pub enum ProjectError {
     },
     #[error(transparent)]
     Reference(#[from] crate::reference::ReferenceError),
+}
+
+impl ProjectError {
+    /// What to do about it, shown after the message (see [`crate::error::Classify::fix`]).
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            ProjectError::NotFound { .. } => "run drydock in the service's directory, or pass --binary PATH to package a prebuilt binary".into(),
+            ProjectError::AmbiguousGoMain { .. } => "set `main` under [build] in drydock.toml, e.g. main = \"./cmd/api\"".into(),
+            ProjectError::Manifest { fix, .. } => fix.to_string(),
+            ProjectError::Invalid { fix, .. } => fix.to_string(),
+            ProjectError::NoDir { .. } => "pass the directory of a Go or Rust service (default: the current directory)".into(),
+            ProjectError::TwoLanguages { .. } => "pass --language go (or rust), or set `language = \"go\"` or `language = \"rust\"` under [build] in drydock.toml".into(),
+            ProjectError::Binary { fix, .. } => fix.to_string(),
+            ProjectError::Config(e) => return e.fix(),
+            ProjectError::Context(e) => return e.fix(),
+            ProjectError::Reference(e) => return e.fix(),
+        })
+    }
 }
 
 /// Command-line values that take precedence over drydock.toml.

@@ -18,7 +18,7 @@ use crate::ui::Ui;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("no container engine answers: neither `docker info` nor `podman info` succeeded\n  fix: start the Docker Engine, or install podman")]
+    #[error("no container engine answers: neither `docker info` nor `podman info` succeeded")]
     NoEngine,
     #[error("`{command}` failed: {output}")]
     Engine { command: String, output: String },
@@ -30,7 +30,7 @@ pub enum RunError {
         code: i64,
         logs: String,
     },
-    #[error("{name} did not become healthy within {secs} s (last probe: {probe}); its last log lines:\n{logs}\n  fix: check the logs above, the health path ({path}) and the port ({port})")]
+    #[error("{name} did not become healthy within {secs} s (last probe: {probe}); its last log lines:\n{logs}")]
     Unhealthy {
         name: String,
         secs: u64,
@@ -41,21 +41,47 @@ pub enum RunError {
     },
     #[error("cannot install the Ctrl-C handler: {0}")]
     Signal(String),
-    #[error("-e {0:?}: not KEY=VALUE nor KEY\n  fix: write -e KEY=VALUE, or -e KEY to pass KEY from your environment")]
+    #[error("-e {0:?}: not KEY=VALUE nor KEY")]
     BadEnv(String),
-    #[error("-e {0}: {0} is not set in drydock's environment, so there is no value to pass\n  fix: export {0} before running drydock (or write -e {0}=VALUE)")]
+    #[error("-e {0}: {0} is not set in drydock's environment, so there is no value to pass")]
     UnsetEnv(String),
-    #[error("-e {0}: its value holds a line break, which the engines' env files cannot carry\n  fix: give the container that value as a file (a secret or a mounted file) instead")]
+    #[error("-e {0}: its value holds a line break, which the engines' env files cannot carry")]
     MultilineEnv(String),
     #[error("cannot write the container's environment to a private file in {dir}: {source}")]
     EnvFile {
         dir: std::path::PathBuf,
         source: std::io::Error,
     },
-    #[error("port {port} on 127.0.0.1 is already in use, so {engine} could not publish the service there\n  fix: pick another with --host-port PORT, or stop what listens on {port}")]
+    #[error("port {port} on 127.0.0.1 is already in use, so {engine} could not publish the service there")]
     PortInUse { port: u16, engine: &'static str },
     #[error("interrupted before {name} became healthy; the container was stopped and removed")]
     Interrupted { name: String },
+}
+
+impl RunError {
+    /// What to do about it, shown after the message (see [`crate::error::Classify::fix`]).
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            RunError::NoEngine => "start the Docker Engine, or install podman".into(),
+            RunError::Unhealthy { path, port, .. } => {
+                format!("check the logs above, the health path ({path}) and the port ({port})")
+            }
+            RunError::BadEnv { .. } => {
+                "write -e KEY=VALUE, or -e KEY to pass KEY from your environment".into()
+            }
+            RunError::UnsetEnv(v0, ..) => {
+                format!("export {v0} before running drydock (or write -e {v0}=VALUE)")
+            }
+            RunError::MultilineEnv { .. } => {
+                "give the container that value as a file (a secret or a mounted file) instead"
+                    .into()
+            }
+            RunError::PortInUse { port, .. } => {
+                format!("pick another with --host-port PORT, or stop what listens on {port}")
+            }
+            _ => return None,
+        })
+    }
 }
 
 pub struct RunOptions {

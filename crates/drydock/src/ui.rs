@@ -202,7 +202,7 @@ impl Ui {
     }
 }
 
-pub use drydock_lint::units::human_bytes;
+pub use drydock_values::units::human_bytes;
 
 /// A spinner for a slow step (none off a terminal); it goes when dropped.
 pub struct Step(Option<ProgressBar>, u64);

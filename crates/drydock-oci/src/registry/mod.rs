@@ -144,7 +144,7 @@ impl Default for Options {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
-    #[error("{registry}: {what} in {repository}: HTTP {status}{}\n  fix: {fix}", if .message.is_empty() { String::new() } else { format!(" ({})", .message) })]
+    #[error("{registry}: {what} in {repository}: HTTP {status}{}", if .message.is_empty() { String::new() } else { format!(" ({})", .message) })]
     Status {
         registry: String,
         repository: String,
@@ -153,20 +153,20 @@ pub enum RegistryError {
         message: String,
         fix: String,
     },
-    #[error("{registry}: authentication failed (HTTP {status}){}\n  fix: {fix}", if .message.is_empty() { String::new() } else { format!(": {}", .message) })]
+    #[error("{registry}: authentication failed (HTTP {status}){}", if .message.is_empty() { String::new() } else { format!(": {}", .message) })]
     Auth {
         registry: String,
         status: u16,
         message: String,
         fix: String,
     },
-    #[error("{registry}: the registry asks for credentials (HTTP {status}), and the stored ones could not be read: {}\n  fix: {}", .problem.message, .problem.fix)]
+    #[error("{registry}: the registry asks for credentials (HTTP {status}), and the stored ones could not be read: {}", .problem.message)]
     Credentials {
         registry: String,
         status: u16,
         problem: Box<credentials::CredentialProblem>,
     },
-    #[error("{registry}: TLS: {message}\n  fix: {fix}")]
+    #[error("{registry}: TLS: {message}")]
     Tls {
         registry: String,
         message: String,
@@ -174,14 +174,14 @@ pub enum RegistryError {
         /// The peer answered in TLS (a certificate was judged), so plain HTTP cannot be it.
         spoke_tls: bool,
     },
-    #[error("{registry}: {message}{}\n  fix: {fix}", if *.attempts > 1 { format!(" (after {} attempts)", .attempts) } else { String::new() })]
+    #[error("{registry}: {message}{}", if *.attempts > 1 { format!(" (after {} attempts)", .attempts) } else { String::new() })]
     Connect {
         registry: String,
         message: String,
         attempts: u32,
         fix: String,
     },
-    #[error("{registry}: {what} answered HTTP {status}: the registry is unavailable{}\n  fix: retry later; if it lasts, check the registry's logs", if .message.is_empty() { String::new() } else { format!(" ({})", .message) })]
+    #[error("{registry}: {what} answered HTTP {status}: the registry is unavailable{}", if .message.is_empty() { String::new() } else { format!(" ({})", .message) })]
     Unavailable {
         registry: String,
         what: String,
@@ -190,7 +190,20 @@ pub enum RegistryError {
     },
     #[error("{registry}: {problem}")]
     Invalid { registry: String, problem: String },
-    #[error("{reference} has no image for {asked}: it has {}\n  fix: {}", .available.join(", "), if .available.len() == 1 { format!("pull it with --platform {}, or pick an image built for {asked}", .available[0]) } else { format!("pick one of them with --platform, or an image built for {asked}") })]
+    /// A blob to push that could not be read from its store.
+    #[error("{registry}: reading blob {digest} to push it: {source}")]
+    ReadBlob {
+        registry: String,
+        digest: String,
+        source: std::io::Error,
+    },
+    #[error("{registry}: {base}/v2/ answered HTTP {status}: not an OCI distribution registry (a registry answers 200 or 401 there)")]
+    NotARegistry {
+        registry: String,
+        base: String,
+        status: u16,
+    },
+    #[error("{reference} has no image for {asked}: it has {}", .available.join(", "))]
     NoPlatform {
         reference: String,
         asked: String,
@@ -205,6 +218,33 @@ pub enum RegistryError {
 }
 
 impl RegistryError {
+    /// What to do about it, when there is something to say: the message does not hold it.
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            RegistryError::Status { fix, .. } => fix.to_string(),
+            RegistryError::Auth { fix, .. } => fix.to_string(),
+            RegistryError::Credentials { problem, .. } => problem.fix.clone(),
+            RegistryError::Tls { fix, .. } => fix.to_string(),
+            RegistryError::Connect { fix, .. } => fix.to_string(),
+            RegistryError::Unavailable { .. } => {
+                "retry later; if it lasts, check the registry's logs".into()
+            }
+            RegistryError::NoPlatform {
+                asked, available, ..
+            } => match available.as_slice() {
+                [one] => {
+                    format!("pull it with --platform {one}, or pick an image built for {asked}")
+                }
+                _ => format!("pick one of them with --platform, or an image built for {asked}"),
+            },
+            RegistryError::Ca(e) => return e.fix(),
+            RegistryError::NotARegistry { .. } => {
+                "check the address: the registry's host[:port], not a web page".into()
+            }
+            _ => return None,
+        })
+    }
+
     /// The registry has nothing under the name asked for (HTTP 404).
     pub fn is_not_found(&self) -> bool {
         matches!(self, RegistryError::Status { status: 404, .. })
@@ -378,12 +418,10 @@ impl Client {
                 status: r.status,
                 message: r.message(),
             }),
-            s => Err(RegistryError::Invalid {
+            status => Err(RegistryError::NotARegistry {
                 registry: self.registry.clone(),
-                problem: format!(
-                    "{}/v2/ answered HTTP {s}: not an OCI distribution registry (a registry answers 200 or 401 there)\n  fix: check the address: the registry's host[:port], not a web page",
-                    self.base
-                ),
+                base: self.base.clone(),
+                status,
             }),
         }
     }

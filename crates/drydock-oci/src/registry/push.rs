@@ -304,9 +304,10 @@ fn push_blob(
 }
 
 fn io_err(client: &Client, digest: &Digest, e: std::io::Error) -> RegistryError {
-    RegistryError::Invalid {
+    RegistryError::ReadBlob {
         registry: client.registry.clone(),
-        problem: format!("reading blob {digest} to push it: {e}"),
+        digest: digest.to_string(),
+        source: e,
     }
 }
 

@@ -419,18 +419,29 @@ impl Transport for TlsTransport {
 /// A certificate file named with `--registry-ca` that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum CaError {
-    #[error("{}: {source}\n  fix: name a readable PEM file", .path.display())]
+    #[error("{}: {source}", .path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}: not a PEM certificate ({source})\n  fix: name a PEM file with the registry's CA certificate", .path.display())]
+    #[error("{}: not a PEM certificate ({source})", .path.display())]
     NotPem {
         path: PathBuf,
         source: Box<ureq::Error>,
     },
-    #[error("{}: holds no PEM certificate\n  fix: name a PEM file with the registry's CA certificate", .path.display())]
+    #[error("{}: holds no PEM certificate", .path.display())]
     Empty { path: PathBuf },
+}
+
+impl CaError {
+    /// What to do about it, when there is something to say: the message does not hold it.
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            CaError::Read { .. } => "name a readable PEM file".into(),
+            CaError::NotPem { .. } => "name a PEM file with the registry's CA certificate".into(),
+            CaError::Empty { .. } => "name a PEM file with the registry's CA certificate".into(),
+        })
+    }
 }
 
 type Der = CertificateDer<'static>;

@@ -29,7 +29,7 @@ use serde::Serialize;
 
 use crate::project::Project;
 pub use recommend::{recommend, write_resources, Recommendation};
-pub use render::{markdown, png, svg};
+pub use render::{markdown, png, svg, PlotError};
 use target::{Liveness, Running, Start, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -46,10 +46,30 @@ pub enum Mode {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
+    /// A mode that could not be started or measured: what went wrong, and what to do about it
+    /// when bench can tell.
     #[error("{mode}: {what}")]
-    Mode { mode: String, what: String },
-    #[error("{0}")]
-    Usage(String),
+    Mode {
+        mode: String,
+        what: String,
+        fix: Option<String>,
+    },
+}
+
+impl BenchError {
+    /// What to do about it (the message does not hold it).
+    pub fn fix(&self) -> Option<String> {
+        match self {
+            BenchError::Mode { fix, .. } => fix.clone(),
+        }
+    }
+}
+
+/// Why a load run's figures cannot stand for the service, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfit {
+    pub problem: String,
+    pub fix: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -264,12 +284,15 @@ pub struct Spreads {
 
 /// Says why a load run's figures cannot stand for the service: no request, or too few,
 /// succeeded. `what` names the run.
-pub fn judge(o: &load::Outcome, what: &str, path: &str) -> Result<(), String> {
+pub fn judge(o: &load::Outcome, what: &str, path: &str) -> Result<(), Unfit> {
     let failed = o.errors.total();
     if o.requests == 0 {
-        return Err(format!(
-            "{what}: no request to GET {path} was answered or failed in the measured time"
-        ));
+        return Err(Unfit {
+            problem: format!(
+                "{what}: no request to GET {path} was answered or failed in the measured time"
+            ),
+            fix: None,
+        });
     }
     if (failed as f64) <= o.requests as f64 * MAX_ERROR_SHARE && o.succeeded() > 0 {
         return Ok(());
@@ -282,12 +305,15 @@ pub fn judge(o: &load::Outcome, what: &str, path: &str) -> Result<(), String> {
         "look at the service's logs: it failed under this load (or lower --rate / --connections)"
             .into()
     };
-    Err(format!(
-        "{what}: {failed} of {} requests to GET {path} failed ({}); more than {:.0} % failing, the figures would describe the errors, not the service\n  fix: {fix}",
-        o.requests,
-        o.errors.describe(),
-        MAX_ERROR_SHARE * 100.0
-    ))
+    Err(Unfit {
+        problem: format!(
+            "{what}: {failed} of {} requests to GET {path} failed ({}); more than {:.0} % failing, the figures would describe the errors, not the service",
+            o.requests,
+            o.errors.describe(),
+            MAX_ERROR_SHARE * 100.0
+        ),
+        fix: Some(fix),
+    })
 }
 
 /// A started mode, between its start and its measurement's end.
@@ -322,9 +348,10 @@ fn start_mode(
     let limit = start_limit(mode);
     let deadline = start + limit;
     let health = project.image.health.path.clone();
-    let fail = |what: String| BenchError::Mode {
+    let fail = |what: String, fix: Option<String>| BenchError::Mode {
         mode: name.clone(),
         what,
+        fix,
     };
     let given = if mode == Mode::Process {
         format!("the port it was given, PORT={}", t.app_port)
@@ -354,35 +381,42 @@ fn start_mode(
         }
         let waited = start.elapsed();
         if Instant::now() > deadline {
-            let listens = match t.liveness() {
-                Liveness::Elsewhere(p) => format!(
-                    "; it listens on {}, not on {given}\n  fix: {honour}",
-                    ports(&p)
+            let (listens, fix) = match t.liveness() {
+                Liveness::Elsewhere(p) => (
+                    format!("; it listens on {}, not on {given}", ports(&p)),
+                    Some(honour.clone()),
                 ),
-                Liveness::Gone(how) => format!("; {how}"),
-                Liveness::Starting => String::new(),
+                Liveness::Gone(how) => (format!("; {how}"), None),
+                Liveness::Starting => (String::new(), None),
             };
-            return Err(fail(format!(
-                "not healthy within {} s: GET 127.0.0.1:{}{health}: {last}{listens}",
-                limit.as_secs(),
-                t.port
-            )));
+            return Err(fail(
+                format!(
+                    "not healthy within {} s: GET 127.0.0.1:{}{health}: {last}{listens}",
+                    limit.as_secs(),
+                    t.port
+                ),
+                fix,
+            ));
         }
         if checked.elapsed() >= Duration::from_millis(250) {
             checked = Instant::now();
             match t.liveness() {
                 Liveness::Gone(how) => {
-                    return Err(fail(format!(
-                        "{how}\n  fix: run it by hand (with PORT set) and look at what it says"
-                    )))
+                    return Err(fail(
+                        how,
+                        Some("run it by hand (with PORT set) and look at what it says".into()),
+                    ))
                 }
                 Liveness::Elsewhere(p) => {
                     let since = *elsewhere_since.get_or_insert_with(Instant::now);
                     if since.elapsed() >= ELSEWHERE_GRACE {
-                        return Err(fail(format!(
-                            "it listens on {}, not on {given}, and so never answers bench's health check\n  fix: {honour}",
-                            ports(&p)
-                        )));
+                        return Err(fail(
+                            format!(
+                                "it listens on {}, not on {given}, and so never answers bench's health check",
+                                ports(&p)
+                            ),
+                            Some(honour.clone()),
+                        ));
                     }
                 }
                 Liveness::Starting => elsewhere_since = None,
@@ -414,11 +448,14 @@ fn start_mode(
         if !until(deadline, Duration::from_millis(200), || {
             target::stack_app_containers(stack, true).len() >= opts.replicas as usize
         }) {
-            return Err(fail(format!(
-                "{} replicas not healthy within {} s",
-                opts.replicas,
-                limit.as_secs()
-            )));
+            return Err(fail(
+                format!(
+                    "{} replicas not healthy within {} s",
+                    opts.replicas,
+                    limit.as_secs()
+                ),
+                None,
+            ));
         }
         if start_with.split && target::pin_stack(stack) {
             t.notes.push("replicas and nginx on core 1 (docker update --cpuset-cpus; Swarm has no cpuset), generator on core 0".into());
@@ -428,11 +465,14 @@ fn start_mode(
     if opts.path != health {
         match load::get_once(t.port, &opts.path, t.tls.as_ref(), Duration::from_secs(5)) {
             Ok(code) if (200..300).contains(&code) => {}
-            Ok(code) => return Err(fail(format!(
-                "GET {} answered HTTP {code} (its health check {health} answers 2xx): bench measures 2xx answers\n  fix: --path names a path the service answers with 2xx (the default is [health] path)",
-                opts.path
-            ))),
-            Err(e) => return Err(fail(format!("GET {}: {e}", opts.path))),
+            Ok(code) => return Err(fail(
+                format!(
+                    "GET {} answered HTTP {code} (its health check {health} answers 2xx): bench measures 2xx answers",
+                    opts.path
+                ),
+                Some("--path names a path the service answers with 2xx (the default is [health] path)".into()),
+            )),
+            Err(e) => return Err(fail(format!("GET {}: {e}", opts.path), None)),
         }
     }
     let own_cgroup = mode != Mode::Process;
@@ -482,9 +522,10 @@ fn measure_round(
     let t1 = Instant::now();
     let (cpu_mid, _) = cgroup::usage(&s.pids, s.own_cgroup);
     let memory_at_rate_bytes = cgroup::memory_now(&s.pids, s.own_cgroup);
-    let fail = |what: String| BenchError::Mode {
+    let fail = |u: Unfit| BenchError::Mode {
         mode: s.name.clone(),
-        what,
+        what: u.problem,
+        fix: u.fix,
     };
     judge(&fixed_rate, &format!("at {} req/s", opts.rate), &opts.path).map_err(fail)?;
     progress(&format!(
@@ -571,6 +612,7 @@ pub fn bench(
         .map_err(|e| BenchError::Mode {
             mode: "process".into(),
             what: format!("a temporary directory: {e}"),
+            fix: None,
         })?;
     let binary = &own.path().join(project.name.as_str());
     std::fs::copy(binary_built, binary)
@@ -581,6 +623,7 @@ pub fn bench(
         .map_err(|e| BenchError::Mode {
             mode: "process".into(),
             what: format!("copying {}: {e}", binary_built.display()),
+            fix: None,
         })?;
     let start_with = Start {
         binary,
@@ -1014,12 +1057,16 @@ mod tests {
         e.codes.insert(404, 1000);
         let err = judge(&outcome(1000, e, 0.0, 0.0), "at 200 req/s", "/nope").unwrap_err();
         assert!(
-            err.contains("1000 of 1000 requests to GET /nope failed (1000 answered HTTP 404)"),
-            "{err}"
+            err.problem
+                .contains("1000 of 1000 requests to GET /nope failed (1000 answered HTTP 404)"),
+            "{err:?}"
         );
         assert!(
-            err.contains("fix: --path names a path the service answers with 2xx"),
-            "{err}"
+            err.fix
+                .as_deref()
+                .unwrap()
+                .starts_with("--path names a path the service answers with 2xx"),
+            "{err:?}"
         );
         // Most, not all: more than half failing is a failure too; connect errors say so.
         let e = load::Errors {
@@ -1028,8 +1075,9 @@ mod tests {
         };
         let err = judge(&outcome(1000, e, 0.0, 0.0), "at maximum", "/").unwrap_err();
         assert!(
-            err.contains("600 could not connect") && err.contains("PORT"),
-            "{err}"
+            err.problem.contains("600 could not connect") && err.fix.unwrap().contains("PORT"),
+            "{}",
+            err.problem
         );
         // Under half: the table shows them as errors, and the run stands.
         let e = load::Errors {

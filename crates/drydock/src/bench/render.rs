@@ -222,26 +222,42 @@ pub fn svg(r: &BenchReport) -> String {
     s
 }
 
+/// Why the plot could not be drawn as a PNG.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    #[error("no fonts on this machine for the plot's labels: install one (Debian: fonts-dejavu-core), or write an .svg")]
+    NoFonts,
+    /// resvg did not take the SVG [`svg`] wrote.
+    #[error(transparent)]
+    Svg(#[from] resvg::usvg::Error),
+    #[error("the plot has no size")]
+    NoSize,
+    #[error(transparent)]
+    Encode(Box<dyn std::error::Error + Send + Sync>),
+}
+
 /// The plot as a PNG, at twice the SVG's size: the SVG above rasterised by resvg, its labels set
 /// in a font of this machine (DejaVu Sans where there is one).
-pub fn png(r: &BenchReport) -> Result<Vec<u8>, String> {
+pub fn png(r: &BenchReport) -> Result<Vec<u8>, PlotError> {
     use resvg::{tiny_skia, usvg};
     let mut opt = usvg::Options::default();
     opt.fontdb_mut().load_system_fonts();
     if opt.fontdb.is_empty() {
-        return Err("no fonts on this machine for the plot's labels: install one (Debian: fonts-dejavu-core), or write an .svg".into());
+        return Err(PlotError::NoFonts);
     }
-    let tree = usvg::Tree::from_str(&svg(r), &opt).map_err(|e| e.to_string())?;
+    let tree = usvg::Tree::from_str(&svg(r), &opt)?;
     let size = tree.size().to_int_size();
     let scale = 2.0;
-    let mut pixmap = tiny_skia::Pixmap::new(size.width() * 2, size.height() * 2)
-        .ok_or("the plot has no size")?;
+    let mut pixmap =
+        tiny_skia::Pixmap::new(size.width() * 2, size.height() * 2).ok_or(PlotError::NoSize)?;
     resvg::render(
         &tree,
         tiny_skia::Transform::from_scale(scale, scale),
         &mut pixmap.as_mut(),
     );
-    pixmap.encode_png().map_err(|e| e.to_string())
+    pixmap
+        .encode_png()
+        .map_err(|e| PlotError::Encode(Box::new(e)))
 }
 
 #[cfg(test)]

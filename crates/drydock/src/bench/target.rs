@@ -77,6 +77,7 @@ fn err(mode: Mode, what: impl Into<String>) -> BenchError {
     BenchError::Mode {
         mode: format!("{mode:?}").to_lowercase(),
         what: what.into(),
+        fix: None,
     }
 }
 

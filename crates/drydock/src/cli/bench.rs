@@ -53,8 +53,14 @@ fn default_modes(ui: &Ui) -> Vec<Mode> {
     m
 }
 
-fn usage(msg: String) -> Failure {
-    Failure::new(ErrorKind::Usage, msg)
+fn usage(msg: String, fix: impl Into<String>) -> Failure {
+    Failure::new(ErrorKind::Usage, msg).with_fix(fix)
+}
+
+/// A bad `--path`: what is wrong with it, and the fix.
+struct BadPath {
+    problem: String,
+    fix: String,
 }
 
 /// A warm-up may be zero ("no warm-up"); any other duration is as for --duration.
@@ -70,32 +76,44 @@ fn warmup_duration(s: &str) -> Result<std::time::Duration, String> {
 
 /// `--path` as it goes on the request line: an absolute path (with a query, if any) of
 /// printable ASCII, so that the request bench sends is the one the user named.
-fn check_path(p: &str) -> Result<(), String> {
+fn check_path(p: &str) -> Result<(), BadPath> {
+    let bad = |problem: String, fix: String| Err(BadPath { problem, fix });
     if !p.starts_with('/') {
-        return Err(format!("--path {p:?} does not start with /: it is the path part of the URL, sent as `GET {p} HTTP/1.1`\n  fix: --path /{}", p.trim_start_matches('/')));
+        return bad(
+            format!("--path {p:?} does not start with /: it is the path part of the URL, sent as `GET {p} HTTP/1.1`"),
+            format!("--path /{}", p.trim_start_matches('/')),
+        );
     }
     if let Some(c) = p.chars().find(|c| !c.is_ascii_graphic()) {
-        return Err(format!("--path {p:?} holds {c:?}, which cannot go on an HTTP request line as it is\n  fix: percent-encode it (a space is %20)"));
+        return bad(
+            format!("--path {p:?} holds {c:?}, which cannot go on an HTTP request line as it is"),
+            "percent-encode it (a space is %20)".into(),
+        );
     }
     if p.contains('#') {
-        return Err(format!("--path {p:?} holds a #fragment, which a client never sends\n  fix: leave out what follows #"));
+        return bad(
+            format!("--path {p:?} holds a #fragment, which a client never sends"),
+            "leave out what follows #".into(),
+        );
     }
     Ok(())
 }
 
 pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
     let duration = parse_duration(&a.duration).map_err(|p| {
-        usage(format!(
-            "--duration {p}\n  fix: write a duration above zero, such as 4s or 500ms"
-        ))
+        usage(
+            format!("--duration {p}"),
+            "write a duration above zero, such as 4s or 500ms",
+        )
     })?;
     let warmup = warmup_duration(&a.warmup).map_err(|p| {
-        usage(format!(
-            "--warmup {p}\n  fix: write a duration such as 1s or 500ms, or 0s for no warm-up"
-        ))
+        usage(
+            format!("--warmup {p}"),
+            "write a duration such as 1s or 500ms, or 0s for no warm-up",
+        )
     })?;
     if let Some(p) = &a.path {
-        check_path(p).map_err(usage)?;
+        check_path(p).map_err(|b| usage(b.problem, b.fix))?;
     }
     let plot_png = match &a.plot {
         None => false,
@@ -103,10 +121,10 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
             Some("svg") => false,
             Some("png") => true,
             _ => {
-                return Err(usage(format!(
-                    "--plot {}: the plot is drawn as SVG or PNG\n  fix: name a .svg or .png file",
-                    p.display()
-                )))
+                return Err(usage(
+                    format!("--plot {}: the plot is drawn as SVG or PNG", p.display()),
+                    "name a .svg or .png file",
+                ))
             }
         },
     };
@@ -133,17 +151,20 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
     let (project, _) = drydock::project::load(&a.dir, &Overrides::default()).map_err(failure)?;
     let tag = match &a.tag {
         Some(t) => {
+            // The reference's own fix when it gives one: the one closest to the cause.
             let r = drydock::reference::Reference::parse(t).map_err(|e| {
-                usage(format!(
-                    "--tag {t}: {e}\n  fix: name and tag, e.g. {}:bench",
-                    project.image.tag.name()
-                ))
+                usage(
+                    format!("--tag {t}: {e}"),
+                    e.fix().unwrap_or_else(|| {
+                        format!("name and tag, e.g. {}:bench", project.image.tag.name())
+                    }),
+                )
             })?;
             if r.digest().is_some() {
-                return Err(usage(format!(
-                    "--tag {t}: engines tag by name and tag, not by digest\n  fix: e.g. {}:bench",
-                    project.image.tag.name()
-                )));
+                return Err(usage(
+                    format!("--tag {t}: engines tag by name and tag, not by digest"),
+                    format!("e.g. {}:bench", project.image.tag.name()),
+                ));
             }
             r.tagged()
         }
@@ -159,7 +180,10 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
         .collect();
     for e in &engines {
         if bench::target::has_image(e, &tag) {
-            return Err(usage(format!("{tag} already names an image in {e}: bench loads its image under a tag of its own and removes it afterwards, so it does not replace one it did not make\n  fix: --tag another NAME:TAG (or remove that one: {e} rmi {tag})")));
+            return Err(usage(
+                format!("{tag} already names an image in {e}: bench loads its image under a tag of its own and removes it afterwards, so it does not replace one it did not make"),
+                format!("--tag another NAME:TAG (or remove that one: {e} rmi {tag})"),
+            ));
         }
     }
     let _untag: Vec<bench::target::BenchTag> = engines
@@ -216,7 +240,10 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
         &|m| step.set(m),
         &|m| ui.note(m),
     )
-    .map_err(|e| Failure::new(ErrorKind::Failed, e))?;
+    .map_err(|e| Failure {
+        fix: e.fix(),
+        ..Failure::new(ErrorKind::Failed, e)
+    })?;
     drop(step);
     let mut wrote = None;
     let mut code = 0;

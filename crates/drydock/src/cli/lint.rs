@@ -71,8 +71,9 @@ pub fn run(a: LintArgs, ui: &Ui) -> Outcome {
         if paths.iter().any(|p| p.as_os_str() == "-") {
             return Err(drydock::error::Failure::new(
                 drydock::error::ErrorKind::Usage,
-                "`-` (standard input) cannot be mixed with paths\n  fix: lint standard input alone: drydock lint - --stdin-filename NAME",
-            ));
+                "`-` (standard input) cannot be mixed with paths",
+            )
+            .with_fix("lint standard input alone: drydock lint - --stdin-filename NAME"));
         }
         let discover = lint::DiscoverOptions {
             exclude: cfg_exclude.iter().cloned().chain(a.exclude).collect(),
@@ -96,7 +97,7 @@ pub fn run(a: LintArgs, ui: &Ui) -> Outcome {
         lint::lint_paths(&found, &opts)
     };
     for e in &run.errors {
-        super::error_line(ui, &e.to_string());
+        super::error_line(ui, &drydock::error::Failure::of(e).text());
     }
     let color = ui.color
         && a.format == lint::output::Format::Text

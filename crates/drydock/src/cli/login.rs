@@ -22,7 +22,11 @@ pub fn run(a: LoginArgs, ui: &Ui) -> Outcome {
         })?;
     let password = Secret(password.trim_end_matches(['\n', '\r']).to_string());
     if password.0.is_empty() {
-        return Err(Failure::new(ErrorKind::Usage, "no password on standard input\n  fix: pipe it in: printf '%s' \"$PASSWORD\" | drydock login REGISTRY -u USER --password-stdin"));
+        return Err(
+            Failure::new(ErrorKind::Usage, "no password on standard input").with_fix(
+                "pipe it in: printf '%s' \"$PASSWORD\" | drydock login REGISTRY -u USER --password-stdin",
+            ),
+        );
     }
     let mut options = a.registry_args.options();
     options.credential = Some(Credential::Basic {
@@ -44,14 +48,10 @@ pub fn run(a: LoginArgs, ui: &Ui) -> Outcome {
 
 pub fn logout(registry: Option<&str>, ui: &Ui) -> Outcome {
     let registry = registry.unwrap_or("docker.io");
-    let removed = remove_credential(registry).map_err(|p| {
-        let mut f = Failure::new(
-            ErrorKind::Config,
-            format!("{}\n  fix: {}", p.message, p.fix),
-        );
-        f.path = p.path;
-        f.line = p.line;
-        f
+    let removed = remove_credential(registry).map_err(|p| Failure {
+        path: p.path,
+        line: p.line,
+        ..Failure::new(ErrorKind::Config, p.message).with_fix(p.fix)
     })?;
     if !ui.quiet {
         if removed.is_empty() {

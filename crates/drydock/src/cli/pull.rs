@@ -52,7 +52,10 @@ pub fn run(a: PullArgs, ui: &Ui) -> Outcome {
         .fetch(&platform, cache.blobs())
         .map_err(|e| match e {
             ReadError::Registry(e) => failure(*e),
-            e => drydock::error::Failure::new(drydock::error::ErrorKind::Input, e),
+            e => drydock::error::Failure {
+                fix: e.fix(),
+                ..drydock::error::Failure::new(drydock::error::ErrorKind::Input, e)
+            },
         })?;
     drop(step);
     let image = Image::read(cache.blobs(), &pulled.manifest).map_err(failure)?;

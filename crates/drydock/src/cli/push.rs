@@ -92,23 +92,19 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
         };
         Failure::new(
             ErrorKind::Usage,
-            format!(
-                "{:?} does not say which image to push\n  fix: {fix}",
-                a.source
-            ),
+            format!("{:?} does not say which image to push", a.source),
         )
+        .with_fix(fix)
     };
     let location = match Location::parse_transport(&a.source, Path::new(".")) {
         Some(Ok(l)) => l,
         _ => return Err(not_named()),
     };
     if r.digest().is_some() {
-        return Err(Failure::new(
-            ErrorKind::Usage,
-            format!(
-                "{r} names a digest\n  fix: push to a tag: the digest is what the push computes"
-            ),
-        ));
+        return Err(
+            Failure::new(ErrorKind::Usage, format!("{r} names a digest"))
+                .with_fix("push to a tag: the digest is what the push computes"),
+        );
     }
     let bar = if a.format == Format::Json {
         ui.without_progress()
@@ -121,7 +117,10 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
     });
     let input = |e: drydock_oci::ReadError| match e {
         drydock_oci::ReadError::Registry(e) => failure(*e),
-        e => Failure::new(ErrorKind::Input, format!("the image to push: {e}")),
+        e => Failure {
+            fix: e.fix(),
+            ..Failure::new(ErrorKind::Input, format!("the image to push: {e}"))
+        },
     };
     let selected = source.select(&platform).map_err(input)?;
     let mut digest = selected.manifest;

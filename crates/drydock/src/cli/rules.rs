@@ -65,19 +65,21 @@ fn write_docs(dir: &std::path::Path, force: bool, ui: &Ui) -> Outcome {
     if !foreign.is_empty() && !force {
         let first = foreign[0].clone();
         let names: Vec<String> = foreign.iter().map(|p| p.display().to_string()).collect();
+        let them = if names.len() == 1 { "it" } else { "them" };
         return Err(Failure {
             path: Some(first),
             ..Failure::new(
                 ErrorKind::Input,
                 format!(
-                    "{} {} not written by drydock (no \"{}\" line), so `rules --write-docs` will not replace {}; nothing was written\n  fix: name a directory of its own (e.g. docs/rules), or add --force to replace {}",
+                    "{} {} not written by drydock (no \"{}\" line), so `rules --write-docs` will not replace {them}; nothing was written",
                     names.join(", "),
                     if names.len() == 1 { "is" } else { "are" },
                     catalog::GENERATED_MARK,
-                    if names.len() == 1 { "it" } else { "them" },
-                    if names.len() == 1 { "it" } else { "them" },
                 ),
             )
+            .with_fix(format!(
+                "name a directory of its own (e.g. docs/rules), or add --force to replace {them}"
+            ))
         });
     }
     for (name, text) in &pages {
@@ -87,11 +89,9 @@ fn write_docs(dir: &std::path::Path, force: bool, ui: &Ui) -> Outcome {
                 path: Some(path.clone()),
                 ..Failure::new(
                     ErrorKind::Input,
-                    format!(
-                        "{} is a directory\n  fix: remove it, or name another directory",
-                        path.display()
-                    ),
+                    format!("{} is a directory", path.display()),
                 )
+                .with_fix("remove it, or name another directory")
             });
         }
         if std::fs::read(&path).is_ok_and(|cur| cur == text.as_bytes()) {
@@ -123,17 +123,18 @@ pub fn explain(code: &str) -> Outcome {
             Some(successors) => Err(Failure::new(
                 ErrorKind::Usage,
                 format!(
-                    "{} is retired: its checks are now {}\n  fix: `drydock rule {}` explains the first of them; selecting, ignoring or suppressing {} still means all of them",
+                    "{} is retired: its checks are now {}",
                     code.to_ascii_uppercase(),
                     successors.join(", "),
-                    successors.first().copied().unwrap_or(""),
-                    code.to_ascii_uppercase()
                 ),
-            )),
-            None => Err(Failure::new(
-                ErrorKind::Usage,
-                format!("no rule {code:?}\n  fix: `drydock rules` lists them"),
-            )),
+            )
+            .with_fix(format!(
+                "`drydock rule {}` explains the first of them; selecting, ignoring or suppressing {} still means all of them",
+                successors.first().copied().unwrap_or(""),
+                code.to_ascii_uppercase()
+            ))),
+            None => Err(Failure::new(ErrorKind::Usage, format!("no rule {code:?}"))
+                .with_fix("`drydock rules` lists them")),
         },
     }
 }

@@ -117,10 +117,8 @@ pub fn keygen(a: KeygenArgs, ui: &Ui) -> Outcome {
 
 fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| {
-        Failure::new(
-            ErrorKind::Input,
-            format!("{}: {e}\n  fix: name a readable key file", path.display()),
-        )
+        Failure::new(ErrorKind::Input, format!("{}: {e}", path.display()))
+            .with_fix("name a readable key file")
     })
 }
 

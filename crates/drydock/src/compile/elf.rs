@@ -15,11 +15,11 @@ pub enum StaticError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path} is not a 64-bit ELF executable ({reason})\n  fix: build for linux/amd64 (GOOS=linux GOARCH=amd64, or the x86_64-unknown-linux-* Rust targets)")]
+    #[error("{path} is not a 64-bit ELF executable ({reason})")]
     NotElf { path: PathBuf, reason: String },
-    #[error("{path} is built for {machine}, not x86-64\n  fix: build for linux/amd64")]
+    #[error("{path} is built for {machine}, not x86-64")]
     WrongMachine { path: PathBuf, machine: String },
-    #[error("{path} is dynamically linked (interpreter {interp}{needed}); it cannot run in a scratch image\n  fix: {fix}")]
+    #[error("{path} is dynamically linked (interpreter {interp}{needed}); it cannot run in a scratch image")]
     Dynamic {
         path: PathBuf,
         interp: String,
@@ -28,10 +28,50 @@ pub enum StaticError {
     },
 }
 
+impl StaticError {
+    /// What to do about it, shown after the message (see [`crate::error::Classify::fix`]).
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            StaticError::NotElf { .. } => "build for linux/amd64 (GOOS=linux GOARCH=amd64, or the x86_64-unknown-linux-* Rust targets)".into(),
+            StaticError::WrongMachine { .. } => "build for linux/amd64".into(),
+            StaticError::Dynamic { fix, .. } => fix.to_string(),
+            _ => return None,
+        })
+    }
+}
+
+/// How a binary is linked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Linkage {
+    /// No interpreter, no dynamic section.
+    Static,
+    /// Position-independent, with a dynamic section but no interpreter and no needed library.
+    StaticPie,
+    /// An interpreter or needed libraries: allowed only on a base that provides them.
+    Dynamic,
+}
+
+impl Linkage {
+    /// As reports and messages write it: `static`, `static-pie`, `dynamic`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Linkage::Static => "static",
+            Linkage::StaticPie => "static-pie",
+            Linkage::Dynamic => "dynamic",
+        }
+    }
+}
+
+impl std::fmt::Display for Linkage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StaticInfo {
-    /// `static`, `static-pie`, or `dynamic` (allowed only on a base that provides its libraries).
-    pub kind: &'static str,
+    pub kind: Linkage,
     pub size: u64,
     /// For a dynamic binary: its program interpreter, the libraries it needs and where it asks
     /// for them to be looked up (DT_RUNPATH / DT_RPATH).
@@ -66,7 +106,7 @@ pub fn verify_static_bytes(
     fix: &'static str,
 ) -> Result<StaticInfo, StaticError> {
     let info = read_elf(path, data)?;
-    if info.kind == "dynamic" {
+    if info.kind == Linkage::Dynamic {
         return Err(StaticError::Dynamic {
             path: path.to_path_buf(),
             interp: info.interp.unwrap_or_else(|| "none".into()),
@@ -155,11 +195,11 @@ pub fn read_elf(path: &Path, data: &[u8]) -> Result<StaticInfo, StaticError> {
     let dynamic = interp.is_some() || !needed.is_empty();
     Ok(StaticInfo {
         kind: if dynamic {
-            "dynamic"
+            Linkage::Dynamic
         } else if etype == elf::ET_DYN && has_dynamic {
-            "static-pie"
+            Linkage::StaticPie
         } else {
-            "static"
+            Linkage::Static
         },
         size: data.len() as u64,
         interp,
@@ -176,13 +216,13 @@ mod tests {
     #[test]
     fn host_tools_are_dynamic_and_named() {
         // Debian's coreutils are dynamically linked against glibc.
-        let err = verify_static(Path::new("/bin/ls"), FIX_ANY)
-            .unwrap_err()
-            .to_string();
+        let err = verify_static(Path::new("/bin/ls"), FIX_ANY).unwrap_err();
+        let msg = err.to_string();
         assert!(
-            err.contains("dynamically linked") && err.contains("libc.so.6") && err.contains("fix:"),
-            "{err}"
+            msg.contains("dynamically linked") && msg.contains("libc.so.6"),
+            "{msg}"
         );
+        assert_eq!(err.fix().as_deref(), Some(FIX_ANY));
     }
 
     #[test]

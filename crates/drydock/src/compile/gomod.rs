@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use crate::context::BuildContext;
 
 #[derive(Debug, thiserror::Error)]
-#[error("{}:{line}: {directive} points at {target}, {why}\n  fix: {fix}", .file.display())]
+#[error("{}:{line}: {directive} points at {target}, {why}", .file.display())]
 pub struct LocalPathError {
     pub file: PathBuf,
     pub line: usize,

@@ -26,19 +26,20 @@ use crate::context::{BuildContext, ContextError};
 use crate::project::Project;
 use crate::ui::Ui;
 
-pub use elf::{verify_static, verify_static_bytes, StaticError, StaticInfo};
+pub use elf::{verify_static, verify_static_bytes, Linkage, StaticError, StaticInfo};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
-    #[error("`{tool}` was not found on PATH\n  fix: {fix}")]
+    #[error("`{tool}` was not found on PATH")]
     ToolMissing { tool: String, fix: &'static str },
-    #[error("{command} failed ({status}) in {dir}:\n{output}{}", .hint.as_ref().map(|h| format!("\n  fix: {h}")).unwrap_or_default())]
+    #[error("{command} failed ({status}) in {dir}:\n{output}")]
     Failed {
         command: String,
         status: String,
         dir: PathBuf,
         output: String,
-        /// What drydock knows about this failure: cgo, a missing go.sum, excluded files.
+        /// What drydock knows about this failure (cgo, a missing go.sum, excluded files): the
+        /// fix, the first that applies.
         hint: Option<String>,
     },
     #[error("interrupted: {command} was stopped, with every process it started")]
@@ -65,6 +66,21 @@ pub enum CompileError {
     Context(#[from] ContextError),
     #[error(transparent)]
     Cache(#[from] CacheError),
+}
+
+impl CompileError {
+    /// What to do about it, shown after the message (see [`crate::error::Classify::fix`]).
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            CompileError::ToolMissing { fix, .. } => fix.to_string(),
+            CompileError::Failed { hint, .. } => return hint.clone(),
+            CompileError::LocalPath(e) => e.fix.clone(),
+            CompileError::Static(e) | CompileError::Prebuilt { source: e, .. } => return e.fix(),
+            CompileError::Context(e) => return e.fix(),
+            CompileError::Cache(e) => return e.fix(),
+            _ => return None,
+        })
+    }
 }
 
 /// The binary the runtime stage packages.
@@ -194,7 +210,7 @@ fn explain(e: CompileError, project: &Project, ctx: &BuildContext) -> CompileErr
         status,
         dir: tree.clone(),
         output,
-        hint: (!hints.is_empty()).then(|| hints.join("\n  fix: ")),
+        hint: hints.into_iter().next(),
     }
 }
 

@@ -105,10 +105,21 @@ pub enum DeployError {
     Yaml { what: String, message: String },
     #[error("generating the self-signed certificate: {0}")]
     Certificate(String),
-    #[error("HTTPS_PORT is {value:?}, not a port\n  fix: set HTTPS_PORT to the port HTTPS is published on (1-65535), or unset it for 443")]
+    #[error("HTTPS_PORT is {value:?}, not a port")]
     HttpsPort { value: String },
-    #[error("{} is not a deploy record drydock can read ({why}), so drydock cannot tell which files it wrote\n  fix: restore it, or remove it (deploy then takes files that match what it writes as its own and keeps the others), or deploy with --force to replace every file", .path.display())]
+    #[error("{} is not a deploy record drydock can read ({why}), so drydock cannot tell which files it wrote", .path.display())]
     Record { path: PathBuf, why: String },
+}
+
+impl DeployError {
+    /// What to do about it, shown after the message (see [`crate::error::Classify::fix`]).
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            DeployError::HttpsPort { .. } => "set HTTPS_PORT to the port HTTPS is published on (1-65535), or unset it for 443".into(),
+            DeployError::Record { .. } => "restore it, or remove it (deploy then takes files that match what it writes as its own and keeps the others), or deploy with --force to replace every file".into(),
+            _ => return None,
+        })
+    }
 }
 
 /// The image the files refer to.

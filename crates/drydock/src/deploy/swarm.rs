@@ -95,7 +95,12 @@ pub fn stack(p: &Project, image: &str, https_port: u16) -> ComposeFile {
         app.labels = super::spec::no_probe_label();
     }
     // The drain comes before the app's own grace (SIGTERM reaches it only after the drain).
-    let grace = p.runtime.shutdown_grace + if p.image.helper { DRAIN } else { Default::default() };
+    let grace = p.runtime.shutdown_grace
+        + if p.image.helper {
+            DRAIN
+        } else {
+            Default::default()
+        };
     app.stop_grace_period = Some(dur(grace));
     app.deploy = Some(Deploy {
         mode: Some("replicated".into()),

@@ -22,18 +22,26 @@ pub const HELPER_PLATFORMS: [&str; 2] = ["linux/amd64", "linux/arm64"];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HelperUnavailable {
-    #[error(
-        "this drydock was built without drydock-helper for {platform}: {why}\n  fix: rustup target add {rust_target}, then rebuild drydock (cargo build --release); or build without the helper (--no-helper)"
-    )]
+    #[error("this drydock was built without drydock-helper for {platform}: {why}")]
     NotBuilt {
         platform: String,
         rust_target: &'static str,
         why: &'static str,
     },
     #[error(
-        "drydock has no drydock-helper for {platform}: it has one for linux/amd64 and linux/arm64\n  fix: build for one of those platforms, or without the helper (--no-helper)"
+        "drydock has no drydock-helper for {platform}: it has one for linux/amd64 and linux/arm64"
     )]
     Unsupported { platform: String },
+}
+
+impl HelperUnavailable {
+    /// What to do about it, shown after the message (see [`crate::error::Classify::fix`]).
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            HelperUnavailable::NotBuilt { rust_target, .. } => format!("rustup target add {rust_target}, then rebuild drydock (cargo build --release); or build without the helper (--no-helper)"),
+            HelperUnavailable::Unsupported { .. } => "build for one of those platforms, or without the helper (--no-helper)".into(),
+        })
+    }
 }
 
 /// The helper binary for `platform`. Any variant of amd64 or arm64 runs the baseline code.
@@ -109,9 +117,7 @@ mod tests {
             let e = for_platform(&Platform::parse(p).unwrap()).unwrap_err();
             let msg = e.to_string();
             assert!(
-                msg.contains(p)
-                    && msg.contains("linux/amd64 and linux/arm64")
-                    && msg.contains("fix:"),
+                msg.contains(p) && msg.contains("linux/amd64 and linux/arm64") && e.fix().is_some(),
                 "{msg}"
             );
         }
@@ -121,7 +127,8 @@ mod tests {
             why: "the Rust target aarch64-unknown-linux-musl is not installed",
         };
         assert!(e
-            .to_string()
-            .contains("fix: rustup target add aarch64-unknown-linux-musl, then rebuild"));
+            .fix()
+            .unwrap()
+            .starts_with("rustup target add aarch64-unknown-linux-musl, then rebuild"));
     }
 }

@@ -108,6 +108,16 @@ pub enum LayerError {
     Store(#[from] drydock_oci::StoreError),
 }
 
+impl LayerError {
+    /// What to do about it (see [`crate::error::Classify::fix`]).
+    pub fn fix(&self) -> Option<String> {
+        match self {
+            LayerError::Cache(e) => e.fix(),
+            _ => None,
+        }
+    }
+}
+
 impl LayerSpec {
     pub fn new(name: &str, mtime: u64) -> LayerSpec {
         LayerSpec {

@@ -19,7 +19,7 @@ pub use collect::collect;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SbomError {
-    #[error("{} exists and is not {what} drydock wrote, so drydock will not replace it\n  fix: name another --sbom-dir, or remove the file yourself", .path.display())]
+    #[error("{} exists and is not {what} drydock wrote, so drydock will not replace it", .path.display())]
     Refused { path: PathBuf, what: &'static str },
     #[error("writing the SBOM {}: {source}", .path.display())]
     Io {
@@ -28,6 +28,18 @@ pub enum SbomError {
     },
     #[error("cannot run {command}: {message}")]
     Tool { command: String, message: String },
+}
+
+impl SbomError {
+    /// What to do about it, shown after the message (see [`crate::error::Classify::fix`]).
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            SbomError::Refused { .. } => {
+                "name another --sbom-dir, or remove the file yourself".into()
+            }
+            _ => return None,
+        })
+    }
 }
 
 /// Which documents `drydock build` writes (`--sbom`, `[image] sbom`).

@@ -15,25 +15,44 @@ use crate::error::{Classify, ErrorKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
-    #[error("{}: wrong password for this key\n  fix: give the password the key was made with (DRYDOCK_KEY_PASSWORD or stdin)", .path.display())]
+    #[error("{}: wrong password for this key", .path.display())]
     WrongPassword { path: PathBuf },
-    #[error("{}: {problem}\n  fix: name a key written by `drydock keygen` or `cosign generate-key-pair`", .path.display())]
+    #[error("{}: {problem}", .path.display())]
     KeyFormat { path: PathBuf, problem: String },
-    #[error("{}: already exists\n  fix: choose another --output-key-prefix, or move the old key away first (drydock never replaces a key)", .0.display())]
+    #[error("{}: already exists", .0.display())]
     Exists(PathBuf),
     #[error("{}: {source}", .path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("reading the key password: {0}\n  fix: set DRYDOCK_KEY_PASSWORD or pipe the password on stdin")]
+    #[error("reading the key password: {0}")]
     Password(String),
     #[error("{0}")]
     Crypto(String),
     #[error(transparent)]
     Registry(Box<drydock_oci::registry::RegistryError>),
-    #[error("{0}")]
-    Usage(String),
+    /// `REGISTRY/REPOSITORY` has no manifest `reference`.
+    #[error("{repository}: no manifest {reference}")]
+    NoManifest {
+        repository: String,
+        reference: String,
+    },
+}
+
+impl SignError {
+    /// What to do about it, shown after the message (see [`crate::error::Classify::fix`]).
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            SignError::WrongPassword { .. } => "give the password the key was made with (DRYDOCK_KEY_PASSWORD or stdin)".into(),
+            SignError::KeyFormat { .. } => "name a key written by `drydock keygen` or `cosign generate-key-pair`".into(),
+            SignError::Exists { .. } => "choose another --output-key-prefix, or move the old key away first (drydock never replaces a key)".into(),
+            SignError::Password { .. } => "set DRYDOCK_KEY_PASSWORD or pipe the password on stdin".into(),
+            SignError::NoManifest { .. } => "push the image first, or check the name and tag".into(),
+            SignError::Registry(e) => return e.fix(),
+            _ => return None,
+        })
+    }
 }
 
 impl From<drydock_oci::registry::RegistryError> for SignError {
@@ -49,7 +68,7 @@ impl Classify for SignError {
             | SignError::KeyFormat { .. }
             | SignError::Exists(_)
             | SignError::Password(_) => ErrorKind::Input,
-            SignError::Usage(_) => ErrorKind::Usage,
+            SignError::NoManifest { .. } => ErrorKind::Usage,
             SignError::Io { .. } | SignError::Crypto(_) => ErrorKind::Failed,
             SignError::Registry(e) => e.kind(),
         }
@@ -62,6 +81,9 @@ impl Classify for SignError {
             SignError::Exists(p) => Some(p.clone()),
             _ => None,
         }
+    }
+    fn fix(&self) -> Option<String> {
+        SignError::fix(self)
     }
 }
 

@@ -33,12 +33,11 @@ pub fn get_manifest(
 
 /// The digest of the manifest `reference` (a tag or a digest) names.
 pub fn resolve(client: &Client, repository: &str, reference: &str) -> Result<Digest, SignError> {
-    let bytes = get_manifest(client, repository, reference)?.ok_or_else(|| {
-        SignError::Usage(format!(
-            "{}/{repository}: no manifest {reference}\n  fix: push the image first, or check the name and tag",
-            client.registry
-        ))
-    })?;
+    let bytes =
+        get_manifest(client, repository, reference)?.ok_or_else(|| SignError::NoManifest {
+            repository: format!("{}/{repository}", client.registry),
+            reference: reference.to_string(),
+        })?;
     let d = Digest::of(&bytes);
     if let Some(want) = Digest::parse(reference) {
         if want != d {

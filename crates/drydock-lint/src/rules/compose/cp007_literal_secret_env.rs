@@ -46,8 +46,9 @@ secrets: [api-token]
 };
 
 fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
-    use crate::rules::helpers::{secret_finding, secret_literal, secret_problem};
+    use crate::rules::helpers::secret_finding;
     use crate::yaml::Value;
+    use drydock_values::secret::{secret_literal, secret_problem};
     let mut out = Vec::new();
     for s in &ctx.services {
         let env = s.node.at("environment");

@@ -1,10 +1,11 @@
 use super::at_word;
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
-use crate::rules::helpers::{secret_finding, secret_literal, secret_problem};
+use crate::rules::helpers::secret_finding;
 use crate::view::DockerfileCtx;
 use drydock_dockerfile::parser::Arg;
 use drydock_dockerfile::Keyword;
+use drydock_values::secret::{secret_literal, secret_problem};
 
 pub static RULE: Rule = Rule {
     code: "DF008",

@@ -1,7 +1,8 @@
-use super::{file_start, human};
+use super::file_start;
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
 use crate::view::DockerfileCtx;
+use drydock_values::units::human_bytes as human;
 
 pub static RULE: Rule = Rule {
     code: "DI001",

@@ -22,5 +22,3 @@ pub fn file_start(message: String, fix: Option<String>) -> Finding {
         severity: None,
     }
 }
-
-pub use crate::units::human_bytes as human;

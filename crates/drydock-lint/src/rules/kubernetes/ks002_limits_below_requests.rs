@@ -1,8 +1,8 @@
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
-use crate::units::{parse_cpu, parse_memory};
 use crate::view::{Container, KubernetesCtx};
 use crate::yaml::at;
+use drydock_values::units::{parse_cpu, parse_memory};
 
 pub static RULE: Rule = Rule {
     code: "KS002",

@@ -1,8 +1,9 @@
 use crate::diagnostic::{Finding, Severity};
 use crate::rule::{Check, Rule};
-use crate::rules::helpers::{secret_finding, secret_literal, secret_problem};
+use crate::rules::helpers::secret_finding;
 use crate::view::{Container, KubernetesCtx};
 use crate::yaml::at;
+use drydock_values::secret::{secret_literal, secret_problem};
 
 pub static RULE: Rule = Rule {
     code: "KS008",

@@ -58,7 +58,7 @@ pub fn cpus_flag(milli: u64) -> String {
 
 /// Millicores as a Kubernetes quantity: whole cores plainly, else millicores.
 pub fn format_cpu(milli: u64) -> String {
-    if milli % 1000 == 0 {
+    if milli.is_multiple_of(1000) {
         format!("{}", milli / 1000)
     } else {
         format!("{milli}m")
@@ -68,7 +68,7 @@ pub fn format_cpu(milli: u64) -> String {
 /// Bytes as a Kubernetes quantity, in the largest binary unit that divides them.
 pub fn format_memory(bytes: u64) -> String {
     for (unit, size) in [("Gi", 1u64 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)] {
-        if bytes % size == 0 {
+        if bytes.is_multiple_of(size) {
             return format!("{}{unit}", bytes / size);
         }
     }
