@@ -602,12 +602,11 @@ mod tests {
         assert_eq!(d, api.manifest_digest);
         let (_, d) = read_image(&out, Some("worker:1.0"), &amd64).unwrap();
         assert_eq!(d, worker.manifest_digest);
-        let e = read_image(&out, Some("1.0"), &amd64)
-            .unwrap_err()
-            .to_string();
+        let e = read_image(&out, Some("1.0"), &amd64).unwrap_err();
+        let fix = e.fix().unwrap_or_default();
         assert!(
-            e.contains("api:1.0, worker:1.0") && e.contains("add :REF"),
-            "{e}"
+            e.to_string().contains("api:1.0, worker:1.0") && fix.contains("add :REF"),
+            "{e}\n  fix: {fix}"
         );
         // A new build of one replaces only its own entry, also as docker.io/library/api:1.0.
         publish(&out, &store, &worker, "docker.io/library/api:1.0").unwrap();
