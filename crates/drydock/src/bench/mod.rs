@@ -710,7 +710,7 @@ fn finish(
         image_size_bytes: (mode != Mode::Process).then_some(image_size),
         recovery,
         update,
-        notes: t.notes,
+        notes: std::mem::take(&mut t.notes),
         rounds,
     }
 }
