@@ -363,9 +363,10 @@ fn start_mode(
                 Liveness::Starting => String::new(),
             };
             return Err(fail(format!(
-                "not healthy within {} s: GET 127.0.0.1:{}{health}: {last}{listens}",
+                "not healthy within {} s: GET 127.0.0.1:{}{health}: {last}{listens}{}",
                 limit.as_secs(),
-                t.port
+                t.port,
+                tasks(&t.running)
             )));
         }
         if checked.elapsed() >= Duration::from_millis(250) {
@@ -415,9 +416,10 @@ fn start_mode(
             target::stack_app_containers(stack, true).len() >= opts.replicas as usize
         }) {
             return Err(fail(format!(
-                "{} replicas not healthy within {} s",
+                "{} replicas not healthy within {} s{}",
                 opts.replicas,
-                limit.as_secs()
+                limit.as_secs(),
+                tasks(&t.running)
             )));
         }
         if start_with.split && target::pin_stack(stack) {
@@ -450,6 +452,14 @@ fn start_mode(
         cpu_busy: 0.0,
         wall_busy: 0.0,
     })
+}
+
+/// For a stack that did not become healthy in time: what Swarm says of its tasks.
+fn tasks(running: &Running) -> String {
+    match running {
+        Running::Stack { name, .. } => target::stack_tasks(name),
+        _ => String::new(),
+    }
 }
 
 fn ports(p: &[u16]) -> String {

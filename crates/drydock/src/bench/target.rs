@@ -453,8 +453,8 @@ impl Undo {
                         return;
                     }
                     if containers.is_empty() {
-                        // `stack rm` cannot remove a network while tasks are still attached
-                        // to it, and does not try again: once they are gone, it goes.
+                        // A network `stack rm` could not remove (a task still attached to it)
+                        // is not tried again by it: once the tasks are gone, it goes.
                         for n in &networks {
                             let _ = docker(&["network", "rm", n]);
                         }
@@ -740,6 +740,32 @@ pub fn stack_app_containers(stack: &str, healthy: bool) -> Vec<String> {
     docker(&args)
         .map(|o| o.lines().map(str::to_string).collect())
         .unwrap_or_default()
+}
+
+/// What Swarm says of a stack's tasks (`docker stack ps`), for a stack that does not become
+/// healthy: each task's state and error (a port in use, no node with the resources, …), as
+/// `; Swarm's tasks: …` or nothing when Swarm does not say.
+pub fn stack_tasks(stack: &str) -> String {
+    let tasks = docker(&[
+        "stack",
+        "ps",
+        "--no-trunc",
+        "--format",
+        "{{.Name}} {{.CurrentState}} {{.Error}}",
+        stack,
+    ])
+    .unwrap_or_default();
+    let lines: Vec<&str> = tasks
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(8)
+        .collect();
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!("; Swarm's tasks:\n    {}", lines.join("\n    "))
+    }
 }
 
 fn start_stack(p: &Project, s: &Start) -> Result<Target, BenchError> {
