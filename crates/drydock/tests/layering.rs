@@ -144,7 +144,6 @@ fn lex(src: &str) -> Vec<(Tok, usize)> {
                 i += 1;
             }
         } else if c.is_alphabetic() || c == '_' {
-            let start = i;
             // A raw identifier, r#type: the name without its prefix.
             if c == 'r' && next == Some('#') && b.get(i + 2).is_some_and(|c| c.is_alphabetic()) {
                 i += 2;
@@ -153,7 +152,6 @@ fn lex(src: &str) -> Vec<(Tok, usize)> {
             while i < b.len() && (b[i].is_alphanumeric() || b[i] == '_') {
                 i += 1;
             }
-            let _ = start;
             out.push((Tok::Ident(b[from..i].iter().collect()), line));
         } else if c.is_ascii_digit() {
             while i < b.len() && (b[i].is_alphanumeric() || b[i] == '_' || b[i] == '.') {
@@ -1031,11 +1029,15 @@ use crate::c as sea;
 const S: &str = "crate::d::X";
 const R: &str = r#"crate::d::"Y"#;
 const C: char = '"';
+const Q: (char, char, &str, u8) = ('\'','"', "\"crate::d\"", b'"');
+fn q() -> impl Sized { ('\'','"', crate::b::B) }
+fn r#type() -> u32 { 0x1F_u32.max(1..2).len() as u32 }
 fn f<'a>(x: &'a str) -> sea::C { inner::g(); crate::E }
 #[cfg(test)]
 mod tests {
     use super::*;
     use self::helper::h;
+    use crate::d::OnlyInTests;
     mod helper { pub fn h() {} }
 }
 "###,
@@ -1044,7 +1046,7 @@ mod tests {
                 "a/inner.rs",
                 "pub fn g() {}\n/* crate::b /* nested */ crate::b */",
             ),
-            ("b.rs", ""),
+            ("b.rs", "pub struct B;"),
             ("c.rs", "pub struct C;"),
             ("d.rs", ""),
             ("e.rs", "pub struct E;"),
@@ -1055,7 +1057,7 @@ mod tests {
         .into_iter()
         .filter(|e| !e.starts_with("(root)"))
         .collect();
-    assert_eq!(found, ["a → a::inner", "a → c", "a → e"]);
+    assert_eq!(found, ["a → a::inner", "a → b", "a → c", "a → e"]);
 }
 
 #[test]
