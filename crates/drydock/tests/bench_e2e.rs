@@ -13,16 +13,36 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// What bench made that the engines still hold, to check that a run leaves nothing behind.
-/// Only what bench names (its containers, Compose projects, stacks, networks, volumes, images
-/// and temporary directories are all called drydock-bench…): the engine is shared with other
-/// tests and engineers, whose containers come and go meanwhile. Comparing the whole engine made
-/// this check fail for what others did (the flake "bench removes what it started").
-fn engine_state() -> Vec<String> {
+/// Does an engine's line name something of the bench run `pid` (its containers, Compose
+/// project, stack, networks, volumes and image tags are all called drydock-bench-PID…, its
+/// containers labelled drydock.bench=PID, its rolling update's image tagged update-PID)?
+fn of_run(line: &str, pid: u32) -> bool {
+    [
+        format!("drydock-bench-{pid}"),
+        format!("drydock.bench={pid}"),
+        format!(":update-{pid}"),
+    ]
+    .iter()
+    .any(|m| {
+        line.match_indices(m.as_str()).any(|(i, _)| {
+            !line[i + m.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+        })
+    })
+}
+
+/// What the bench run `pid` made that the engines still hold, and its temporary directories
+/// left in `tmp` (its TMPDIR), to check that a run leaves nothing behind. Only that run's: the
+/// engines are shared with other tests and engineers, whose benches come and go meanwhile
+/// (comparing every drydock-bench… object made this check fail for what others did, the flake
+/// "bench removes what it started").
+fn left_by(pid: u32, tmp: &std::path::Path) -> Vec<String> {
     let list = |e: &str, args: &[&str]| {
         let mut v: Vec<String> = run_ok(engine(e).args(args))
             .lines()
-            .filter(|l| l.contains("drydock-bench") || l.contains("drydock.bench"))
+            .filter(|l| of_run(l, pid))
             .map(|l| format!("{e} {}: {l}", args[..args.len() - 2].join(" ")))
             .collect();
         v.sort();
@@ -48,13 +68,40 @@ fn engine_state() -> Vec<String> {
         &["images", "--format", "{{.Repository}}:{{.Tag}}"],
     ));
     s.extend(
-        std::fs::read_dir(std::env::temp_dir())
+        std::fs::read_dir(tmp)
             .unwrap()
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|n| n.starts_with("drydock-bench-")),
     );
     s
+}
+
+/// The swarm's state, and whether the docker_gwbridge network (which `swarm init` makes and
+/// `swarm leave` keeps) is there: a swarm bench made for its run is left again, with its bridge.
+fn swarm_and_bridge() -> (String, bool) {
+    let state = run_ok(engine("docker").args(["info", "--format", "{{.Swarm.LocalNodeState}}"]));
+    let bridge = run(engine("docker").args(["network", "inspect", "docker_gwbridge"]))
+        .status
+        .success();
+    (state.trim().to_string(), bridge)
+}
+
+#[test]
+fn a_runs_leftovers_are_told_from_other_runs() {
+    assert!(of_run(
+        "abc drydock-bench-123-docker drydock.bench=123",
+        123
+    ));
+    assert!(of_run("drydock-bench-123_app.1.x8k", 123));
+    assert!(of_run("drydock-bench/gin-api:update-123", 123));
+    assert!(of_run("localhost/gin-api:drydock-bench-123", 123));
+    assert!(!of_run("drydock-bench-1234-docker drydock.bench=1234", 123));
+    assert!(!of_run(
+        "drydock-bench/gin-api:update-1234 gin-api:latest",
+        123
+    ));
+    assert!(!of_run("other-123", 123));
 }
 
 #[test]
@@ -66,37 +113,55 @@ fn bench_measures_every_mode_with_its_recovery_and_leaves_nothing_behind() {
     ));
     let (_t, dir) = copy_example("gin-api");
     let cache = tempfile::tempdir().unwrap();
-    // The image is built and loaded first, so that the engines' state is compared without it.
+    // The image is built and loaded first: bench's tag is then a second name of an image the
+    // engines hold (removing the tag leaves it), and bench's build a cached one.
     build_json(
         &dir,
         cache.path(),
         &["--load", "docker", "--load", "podman"],
     );
-    let before = engine_state();
+    let swarm_before = swarm_and_bridge();
+    // bench's temporary directories go here, where no other run's do.
+    let tmp = tempfile::tempdir().unwrap();
     let plot = dir.join("bench.png");
     // No --modes: every mode that works here, which on these machines is all of them.
-    let out = run_ok(
-        drydock()
-            .arg("bench")
-            .arg(&dir)
-            .env("NGINX_IMAGE", "drydock-test/nginx:debian")
-            .args([
-                "--duration",
-                "1s",
-                "--warmup",
-                "300ms",
-                "--rounds",
-                "2",
-                "--rate",
-                "100",
-                "--format",
-                "json",
-                "--plot",
-            ])
-            .arg(&plot)
-            .arg("--cache-dir")
-            .arg(cache.path()),
+    let child = drydock()
+        .arg("bench")
+        .arg(&dir)
+        .env("NGINX_IMAGE", "drydock-test/nginx:debian")
+        .env("TMPDIR", tmp.path())
+        .args([
+            "--duration",
+            "1s",
+            "--warmup",
+            "300ms",
+            "--rounds",
+            "2",
+            "--rate",
+            "100",
+            "--format",
+            "json",
+            "--plot",
+        ])
+        .arg(&plot)
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let o = child.wait_with_output().unwrap();
+    // What it left is said first, also when it failed.
+    let left = left_by(pid, tmp.path());
+    assert!(
+        o.status.success(),
+        "drydock bench failed: {}\nstdout: {}\nstderr: {}\nleft behind: {left:?}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
     );
+    let out = String::from_utf8(o.stdout).unwrap();
     let r: serde_json::Value = serde_json::from_str(&out).unwrap();
     let modes = r["modes"].as_array().unwrap();
     let names: Vec<&str> = modes.iter().map(|m| m["mode"].as_str().unwrap()).collect();
@@ -175,7 +240,12 @@ fn bench_measures_every_mode_with_its_recovery_and_leaves_nothing_behind() {
         png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 20_000,
         "a PNG plot"
     );
-    assert_eq!(engine_state(), before, "bench removes what it started");
+    assert_eq!(left, Vec::<String>::new(), "bench removes what it started");
+    assert_eq!(
+        swarm_and_bridge(),
+        swarm_before,
+        "a swarm bench made is left again, with its docker_gwbridge"
+    );
 }
 
 #[test]

@@ -391,9 +391,10 @@ fn start_mode(
             };
             return Err(fail(
                 format!(
-                    "not healthy within {} s: GET 127.0.0.1:{}{health}: {last}{listens}",
+                    "not healthy within {} s: GET 127.0.0.1:{}{health}: {last}{listens}{}",
                     limit.as_secs(),
-                    t.port
+                    t.port,
+                    tasks(&t.running)
                 ),
                 fix,
             ));
@@ -450,9 +451,10 @@ fn start_mode(
         }) {
             return Err(fail(
                 format!(
-                    "{} replicas not healthy within {} s",
+                    "{} replicas not healthy within {} s{}",
                     opts.replicas,
-                    limit.as_secs()
+                    limit.as_secs(),
+                    tasks(&t.running)
                 ),
                 None,
             ));
@@ -490,6 +492,14 @@ fn start_mode(
         cpu_busy: 0.0,
         wall_busy: 0.0,
     })
+}
+
+/// For a stack that did not become healthy in time: what Swarm says of its tasks.
+fn tasks(running: &Running) -> String {
+    match running {
+        Running::Stack { name, .. } => target::stack_tasks(name),
+        _ => String::new(),
+    }
 }
 
 fn ports(p: &[u16]) -> String {
@@ -754,7 +764,7 @@ fn finish(
         image_size_bytes: (mode != Mode::Process).then_some(image_size),
         recovery,
         update,
-        notes: t.notes,
+        notes: std::mem::take(&mut t.notes),
         rounds,
     }
 }

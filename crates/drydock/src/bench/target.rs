@@ -60,6 +60,8 @@ pub enum Running {
         created_gwbridge: bool,
         _bundle: tempfile::TempDir,
     },
+    /// Taken down: what it started is gone (its bundle's directory too).
+    Stopped,
 }
 
 /// What starting a mode needs besides the project.
@@ -306,6 +308,7 @@ impl Running {
             Running::Container { id, .. } => Some(vec![id.clone()]),
             Running::Compose { app, .. } => Some(vec![app.clone()]),
             Running::Stack { name, .. } => Some(stack_app_containers(name, false)),
+            Running::Stopped => Some(Vec::new()),
         }
     }
 
@@ -357,9 +360,14 @@ impl Running {
                 }
                 u
             }
+            Running::Stopped => Vec::new(),
         }
     }
 
+    /// Takes the mode down, once: a stopped mode is [`Running::Stopped`], and stopping it again
+    /// (as dropping its [`Target`] does) does nothing. Undoing twice killed a pid that may have
+    /// been reused, and left a swarm (or removed a `docker_gwbridge`) someone else may have
+    /// made in between.
     pub fn stop(&mut self) {
         if let Running::Process(c) = self {
             let _ = c.kill();
@@ -370,12 +378,16 @@ impl Running {
         for u in &undo {
             u.run();
         }
+        // What is left of it (a bundle's directory) goes now, after the engine let go of it.
+        *self = Running::Stopped;
     }
 }
 
-impl Drop for Running {
+/// A target is taken down when it is dropped: at the end of its measurement, or when its
+/// start fails half-way (a Compose bundle that did not come up, a stack not deployed).
+impl Drop for Target {
     fn drop(&mut self) {
-        self.stop();
+        self.running.stop();
     }
 }
 
@@ -385,8 +397,9 @@ enum Undo {
     Kill(u32),
     /// A command, run in a directory.
     Run(Vec<String>, Option<PathBuf>),
-    /// Wait (bounded) until a removed stack's containers and networks are gone: `docker stack
-    /// rm` returns before they are, and a swarm left too early keeps them.
+    /// Wait (bounded) until a removed stack's containers and networks are gone, removing what
+    /// is left at the end: `docker stack rm` returns before they are, and a swarm left too
+    /// early keeps them.
     StackGone(String),
 }
 
@@ -418,15 +431,34 @@ impl Undo {
             }
             Undo::StackGone(name) => {
                 let label = format!("label=com.docker.stack.namespace={name}");
-                let deadline = Instant::now() + Duration::from_secs(60);
-                while Instant::now() < deadline {
-                    let left = |what: &[&str]| {
-                        docker(&[what, &["-q", "--filter", &label]].concat())
-                            .map(|o| !o.is_empty())
-                            .unwrap_or(false)
-                    };
-                    if !left(&["ps", "-a"]) && !left(&["network", "ls"]) {
+                let left = |what: &[&str]| -> Vec<String> {
+                    docker(&[what, &["-q", "--filter", &label]].concat())
+                        .map(|o| o.lines().map(str::to_string).collect())
+                        .unwrap_or_default()
+                };
+                let deadline = Instant::now() + STACK_GONE;
+                loop {
+                    let (containers, networks) = (left(&["ps", "-a"]), left(&["network", "ls"]));
+                    if containers.is_empty() && networks.is_empty() {
                         return;
+                    }
+                    if Instant::now() >= deadline {
+                        // Swarm did not finish on a busy machine: what is left goes by hand,
+                        // since a swarm left now would keep it.
+                        for c in &containers {
+                            let _ = docker(&["rm", "-f", c]);
+                        }
+                        for n in &networks {
+                            let _ = docker(&["network", "rm", n]);
+                        }
+                        return;
+                    }
+                    if containers.is_empty() {
+                        // A network `stack rm` could not remove (a task still attached to it)
+                        // is not tried again by it: once the tasks are gone, it goes.
+                        for n in &networks {
+                            let _ = docker(&["network", "rm", n]);
+                        }
                     }
                     std::thread::sleep(Duration::from_millis(500));
                 }
@@ -434,6 +466,10 @@ impl Undo {
         }
     }
 }
+
+/// How long a removed stack's tasks may take to go before what is left is removed by hand: each
+/// task stops within its grace period, but on a busy machine the engine is slow to get to them.
+const STACK_GONE: Duration = Duration::from_secs(120);
 
 /// What to undo if bench is interrupted: each started mode registers its steps, and forgets
 /// them once it has taken itself down.
@@ -657,43 +693,42 @@ fn start_compose(p: &Project, s: &Start) -> Result<Target, BenchError> {
             .env("HTTP_PORT", http.to_string());
         output(&mut c)
     };
-    // Registered before `up`, so that a half-started bundle is taken down too.
-    let mut running = Running::Compose {
-        command: command.clone(),
-        dir: dir.clone(),
-        project: project.clone(),
-        app: String::new(),
-        _bundle: tmp,
-    };
-    cleanup::remember(&running.undo());
+    // Registered (and a target) before `up`, so that a half-started bundle is taken down too,
+    // by an interrupt or by dropping the target when `up` fails.
+    let mut t = started(
+        Running::Compose {
+            command: command.clone(),
+            dir: dir.clone(),
+            project: project.clone(),
+            app: String::new(),
+            _bundle: tmp,
+        },
+        https,
+        p.port,
+        Some(tls),
+        vec![format!(
+            "through nginx ({}) terminating TLS, the generator trusting only the bundle's certificate",
+            nginx_image()
+        )],
+    );
     compose(&["up", "-d"]).map_err(|e| err(Mode::Compose, e))?;
     let app = compose(&["ps", "-q", "app"]).map_err(|e| err(Mode::Compose, e))?;
     let proxy = compose(&["ps", "-q", "proxy"]).unwrap_or_default();
-    if let Running::Compose { app: a, .. } = &mut running {
+    if let Running::Compose { app: a, .. } = &mut t.running {
         *a = app.clone();
     }
-    let mut notes = vec![format!(
-        "through nginx ({}) terminating TLS, the generator trusting only the bundle's certificate",
-        nginx_image()
-    )];
     if s.split {
         let pinned = [app.as_str(), proxy.as_str()]
             .iter()
             .filter(|id| !id.is_empty())
             .all(|id| docker(&["update", "--cpuset-cpus", "1", id]).is_ok());
         if pinned {
-            notes.push(
+            t.notes.push(
                 "app and nginx on core 1 (docker update --cpuset-cpus), generator on core 0".into(),
             );
         }
     }
-    Ok(Target {
-        running,
-        port: https,
-        tls: Some(tls),
-        notes,
-        app_port: p.port,
-    })
+    Ok(t)
 }
 
 /// The app's task containers of a stack: running ones, or only healthy ones.
@@ -706,6 +741,32 @@ pub fn stack_app_containers(stack: &str, healthy: bool) -> Vec<String> {
     docker(&args)
         .map(|o| o.lines().map(str::to_string).collect())
         .unwrap_or_default()
+}
+
+/// What Swarm says of a stack's tasks (`docker stack ps`), for a stack that does not become
+/// healthy: each task's state and error (a port in use, no node with the resources, …), as
+/// `; Swarm's tasks: …` or nothing when Swarm does not say.
+pub fn stack_tasks(stack: &str) -> String {
+    let tasks = docker(&[
+        "stack",
+        "ps",
+        "--no-trunc",
+        "--format",
+        "{{.Name}} {{.CurrentState}} {{.Error}}",
+        stack,
+    ])
+    .unwrap_or_default();
+    let lines: Vec<&str> = tasks
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(8)
+        .collect();
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!("; Swarm's tasks:\n    {}", lines.join("\n    "))
+    }
 }
 
 fn start_stack(p: &Project, s: &Start) -> Result<Target, BenchError> {
@@ -741,13 +802,27 @@ fn start_stack(p: &Project, s: &Start) -> Result<Target, BenchError> {
     };
     let (tmp, dir, tls) = made;
     let (https, http) = (free_port(), free_port());
-    let running = Running::Stack {
-        name: name.clone(),
-        created_swarm,
-        created_gwbridge: created_swarm && !had_gwbridge,
-        _bundle: tmp,
-    };
-    cleanup::remember(&running.undo());
+    let notes = vec![
+        format!(
+            "{} replicas on a single-node swarm{}, through nginx ({}) in host mode reaching them by Swarm's DNS; CPU and memory are the replicas' together",
+            s.replicas,
+            if created_swarm { " made for the run and left after it" } else { "" },
+            nginx_image()
+        ),
+    ];
+    // A target before `stack deploy`: a deploy that fails takes down what it made, and the swarm.
+    let t = started(
+        Running::Stack {
+            name: name.clone(),
+            created_swarm,
+            created_gwbridge: created_swarm && !had_gwbridge,
+            _bundle: tmp,
+        },
+        https,
+        p.port,
+        Some(tls),
+        notes,
+    );
     output(
         Command::new("docker")
             .args([
@@ -765,21 +840,7 @@ fn start_stack(p: &Project, s: &Start) -> Result<Target, BenchError> {
             .env("HTTP_PORT", http.to_string()),
     )
     .map_err(|e| err(Mode::Swarm, e))?;
-    let notes = vec![
-        format!(
-            "{} replicas on a single-node swarm{}, through nginx ({}) in host mode reaching them by Swarm's DNS; CPU and memory are the replicas' together",
-            s.replicas,
-            if created_swarm { " made for the run and left after it" } else { "" },
-            nginx_image()
-        ),
-    ];
-    Ok(Target {
-        running,
-        port: https,
-        tls: Some(tls),
-        notes,
-        app_port: p.port,
-    })
+    Ok(t)
 }
 
 /// Pins a stack's containers (the app's replicas and nginx) to core 1, once they run: Swarm
