@@ -52,6 +52,8 @@ pub mod layout;
 pub mod location;
 pub mod platform;
 pub mod publish;
+pub mod pull;
+pub mod push;
 pub mod reference;
 pub mod registry;
 pub mod source;

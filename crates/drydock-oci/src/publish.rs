@@ -1,7 +1,7 @@
 //! Writing an image: [`Publisher`] is the one writing trait, with one implementation per place
 //! an image can go: an OCI image layout ([`crate::layout::OciLayout`]), a `docker load`-able
 //! archive ([`crate::archive::DockerArchive`]), a local engine's `load`
-//! ([`crate::engine::EngineLoad`]) and a registry ([`crate::registry::push::RegistryPush`]).
+//! ([`crate::engine::EngineLoad`]) and a registry ([`crate::push::RegistryPush`]).
 //! [`crate::location::Location::writer`] picks one from where the image goes. Every one reads
 //! blobs from a [`BlobStore`] verified, and a failed publish leaves no half-written output
 //! (a registry gets its manifest last).

@@ -1,7 +1,7 @@
 //! Reading an image: [`ImageSource`] is the one reading trait, with one implementation per place
 //! an image can be: an OCI image layout ([`crate::layout::LayoutSource`]), a docker archive
 //! ([`crate::archive::ArchiveSource`]), a local engine through its `save`
-//! ([`crate::engine::EngineSource`]) and a registry ([`crate::registry::pull::RegistrySource`]).
+//! ([`crate::engine::EngineSource`]) and a registry ([`crate::pull::RegistrySource`]).
 //! [`crate::location::Location::reader`] picks one from where the image is.
 //!
 //! A source names one object, an index or an image manifest ([`ImageSource::resolve`]); from an

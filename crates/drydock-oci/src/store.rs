@@ -1,7 +1,7 @@
 //! Content-addressed blob storage. [`BlobStore`] is what the image builder, the image sources
 //! and the publishers need; [`DirStore`] keeps blobs as files at `<root>/sha256/<hex>`, which is
 //! both drydock's cache and the `blobs/` directory of an OCI image layout. A registry read as a
-//! source ([`crate::registry::pull::RegistrySource`]) is another implementation, read only.
+//! source ([`crate::pull::RegistrySource`]) is another implementation, read only.
 //!
 //! Every read is verified against the digest, and a blob is only ever written whole (a temporary
 //! file renamed into place), so concurrent writers of the same blob both win and a reader never

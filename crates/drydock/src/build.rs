@@ -151,7 +151,7 @@ pub struct BuildReport {
     pub sbom: Vec<crate::sbom::Written>,
     /// What each push sent, with the digest reference it produced.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub pushed: Vec<drydock_oci::registry::push::PushReport>,
+    pub pushed: Vec<drydock_oci::push::PushReport>,
     pub times: StageTimes,
     pub assumptions: Vec<String>,
     pub warnings: Vec<String>,

@@ -31,8 +31,10 @@ parser
 keyword
 
 [drydock-oci]
-publish
-archive layout registry
+location
+archive engine layout pull push
+publish source
+registry
 image
 store
 digest fsutil platform reference
@@ -40,13 +42,15 @@ digest fsutil platform reference
 [drydock-lint]
 output
 engine
-options suppress
+runner
+options
 catalog
 rules
 rule
 compose kustomize view
-discover yaml
-diagnostic error units
+contexts read
+discover policy suppress yaml
+diagnostic error
 
 [drydock]
 cli

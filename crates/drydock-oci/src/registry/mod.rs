@@ -26,8 +26,8 @@
 
 pub mod auth;
 pub mod credentials;
-pub mod pull;
-pub mod push;
+
+
 mod retry;
 pub mod tls;
 mod transport;

@@ -9,7 +9,7 @@ use drydock::publish::{Location, PublishRequest, Publisher};
 use drydock::reference::Reference;
 use drydock::ui::{human_bytes as human, Ui};
 use drydock_oci::location::ReadContext;
-use drydock_oci::registry::push::RegistryPush;
+use drydock_oci::push::RegistryPush;
 use drydock_oci::{BlobStore, DirStore, Image, Platform};
 
 use super::args::{Format, PushArgs};

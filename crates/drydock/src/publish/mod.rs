@@ -10,7 +10,7 @@ pub use drydock_oci::location::{parse_output, Location};
 pub use drydock_oci::publish::*;
 
 use crate::error::Failure;
-use drydock_oci::registry::push::RegistryPush;
+use drydock_oci::push::RegistryPush;
 use drydock_oci::Reference;
 
 /// Where a build writes its image, as the command line says: each `--output SPEC` (any

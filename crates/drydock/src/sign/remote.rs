@@ -4,7 +4,8 @@
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use serde::Serialize;
 
-use drydock_oci::registry::{push::push, Client};
+use drydock_oci::push::push;
+use drydock_oci::registry::Client;
 use drydock_oci::{Digest, DirStore, Format, Image, Layer};
 
 use super::payload::{self, Rejection, SignatureLayer};

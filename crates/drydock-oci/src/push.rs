@@ -2,13 +2,13 @@
 //! has it elsewhere, then an upload: monolithic when small, chunked when large; several at once),
 //! the manifest last, so that a reader never sees a manifest whose blobs are missing. A push that
 //! was cut off is simply run again: what arrived is found by HEAD and not sent twice.
-//! Progress (blobs and bytes) goes to the client's [`super::Events`] as [`super::Event::Transfer`].
+//! Progress (blobs and bytes) goes to the client's [`crate::registry::Events`] as [`crate::registry::Event::Transfer`].
 
 use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use super::{push_scopes, Client, Method, RegistryError, Req};
+use crate::registry::{push_scopes, Client, Method, RegistryError, Req};
 use crate::digest::Digest;
 use crate::image::Image;
 use crate::store::BlobStore;
@@ -68,7 +68,7 @@ pub fn push(
     let done = AtomicUsize::new(0);
     let total: u64 = blobs.iter().map(|(_, n)| n).sum();
     let bytes_done = std::sync::atomic::AtomicU64::new(0);
-    client.options.events.emit(&super::Event::Transfer {
+    client.options.events.emit(&crate::registry::Event::Transfer {
         blobs_done: 0,
         blobs: blobs.len(),
         bytes_done: 0,
@@ -82,7 +82,7 @@ pub fn push(
                 let r = push_blob(client, repository, d, *size, store, mount_from, &scopes);
                 let n = done.fetch_add(1, Ordering::SeqCst) + 1;
                 let b = bytes_done.fetch_add(*size, Ordering::SeqCst) + size;
-                client.options.events.emit(&super::Event::Transfer {
+                client.options.events.emit(&crate::registry::Event::Transfer {
                     blobs_done: n,
                     blobs: blobs.len(),
                     bytes_done: b,
@@ -178,7 +178,7 @@ fn push_blob(
                 repository,
                 &format!(
                     "blobs/uploads/?mount={digest}&from={}",
-                    super::urlencode(from)
+                    crate::registry::urlencode(from)
                 ),
             ),
             headers: vec![("content-length", "0".into())],
@@ -314,7 +314,7 @@ fn io_err(client: &Client, digest: &Digest, e: std::io::Error) -> RegistryError 
 /// `--push REF`: a registry as a publisher. Without a reference it pushes under the build's tag.
 pub struct RegistryPush {
     pub reference: Option<crate::Reference>,
-    pub options: super::Options,
+    pub options: crate::registry::Options,
     /// Other repositories of the same registry that may hold some blobs (a base image's).
     pub mount_from: Vec<String>,
     /// The client `check` connected, kept for `publish` (one ping and login per push).
@@ -324,7 +324,7 @@ pub struct RegistryPush {
 impl RegistryPush {
     pub fn new(
         reference: Option<crate::Reference>,
-        options: super::Options,
+        options: crate::registry::Options,
         mount_from: Vec<String>,
     ) -> RegistryPush {
         RegistryPush {

@@ -2,7 +2,7 @@
 //! what its `fetch` does: the manifest (from an index, the platform's, skipping attestations),
 //! its config and layers, several at once, each verified against its digest. Blobs the store
 //! already holds intact are not fetched again. Progress (blobs and bytes) goes to the client's
-//! [`super::Events`] as [`super::Event::Transfer`].
+//! [`crate::registry::Events`] as [`crate::registry::Event::Transfer`].
 
 use std::collections::BTreeMap;
 use std::io::{Read, Seek};
@@ -11,7 +11,7 @@ use std::sync::{Mutex, OnceLock};
 
 use serde_json::Value;
 
-use super::{pull_scopes, Client, Method, Options, RegistryError, Req};
+use crate::registry::{pull_scopes, Client, Method, Options, RegistryError, Req};
 use crate::digest::Digest;
 use crate::image::{Format, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST};
 use crate::platform::Platform;
@@ -221,7 +221,7 @@ pub fn pull(
     let streamed = std::sync::atomic::AtomicU64::new(0);
     let done = AtomicUsize::new(0);
     let report = |done: usize, streamed: u64| {
-        client.options.events.emit(&super::Event::Transfer {
+        client.options.events.emit(&crate::registry::Event::Transfer {
             blobs_done: done,
             blobs: missing.len(),
             bytes_done: streamed,
