@@ -11,11 +11,11 @@ use std::sync::{Mutex, OnceLock};
 
 use serde_json::Value;
 
-use crate::registry::{pull_scopes, Client, Method, Options, RegistryError, Req};
 use crate::digest::Digest;
 use crate::image::{Format, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST};
 use crate::platform::Platform;
 use crate::reference::Reference;
+use crate::registry::{pull_scopes, Client, Method, Options, RegistryError, Req};
 use crate::source::{
     platform_name, Descriptor, Fetched, ImageSource, Index, Manifest, ReadError, Resolved,
 };
@@ -221,12 +221,15 @@ pub fn pull(
     let streamed = std::sync::atomic::AtomicU64::new(0);
     let done = AtomicUsize::new(0);
     let report = |done: usize, streamed: u64| {
-        client.options.events.emit(&crate::registry::Event::Transfer {
-            blobs_done: done,
-            blobs: missing.len(),
-            bytes_done: streamed,
-            bytes: total_bytes,
-        })
+        client
+            .options
+            .events
+            .emit(&crate::registry::Event::Transfer {
+                blobs_done: done,
+                blobs: missing.len(),
+                bytes_done: streamed,
+                bytes: total_bytes,
+            })
     };
     let errors: Mutex<Vec<RegistryError>> = Mutex::new(Vec::new());
     if !missing.is_empty() {

@@ -8,9 +8,9 @@ use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use crate::registry::{push_scopes, Client, Method, RegistryError, Req};
 use crate::digest::Digest;
 use crate::image::Image;
+use crate::registry::{push_scopes, Client, Method, RegistryError, Req};
 use crate::store::BlobStore;
 
 /// Blobs up to this size go up in one request; larger ones in chunks of it.
@@ -68,12 +68,15 @@ pub fn push(
     let done = AtomicUsize::new(0);
     let total: u64 = blobs.iter().map(|(_, n)| n).sum();
     let bytes_done = std::sync::atomic::AtomicU64::new(0);
-    client.options.events.emit(&crate::registry::Event::Transfer {
-        blobs_done: 0,
-        blobs: blobs.len(),
-        bytes_done: 0,
-        bytes: total,
-    });
+    client
+        .options
+        .events
+        .emit(&crate::registry::Event::Transfer {
+            blobs_done: 0,
+            blobs: blobs.len(),
+            bytes_done: 0,
+            bytes: total,
+        });
     std::thread::scope(|s| {
         for _ in 0..client.options.jobs.clamp(1, 16).min(blobs.len()) {
             s.spawn(|| loop {
@@ -82,12 +85,15 @@ pub fn push(
                 let r = push_blob(client, repository, d, *size, store, mount_from, &scopes);
                 let n = done.fetch_add(1, Ordering::SeqCst) + 1;
                 let b = bytes_done.fetch_add(*size, Ordering::SeqCst) + size;
-                client.options.events.emit(&crate::registry::Event::Transfer {
-                    blobs_done: n,
-                    blobs: blobs.len(),
-                    bytes_done: b,
-                    bytes: total,
-                });
+                client
+                    .options
+                    .events
+                    .emit(&crate::registry::Event::Transfer {
+                        blobs_done: n,
+                        blobs: blobs.len(),
+                        bytes_done: b,
+                        bytes: total,
+                    });
                 let failed = r.is_err();
                 results.lock().unwrap().push((i, r));
                 if failed {

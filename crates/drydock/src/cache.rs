@@ -13,6 +13,7 @@
 
 use std::fs;
 use std::io::{self, Read};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -189,7 +190,7 @@ impl Cache {
         // in full has not been written since: it is not read again.
         let blob = self.blobs.blob_path(&stored.digest);
         let mark = self.root.join("layers").join(format!("{key}.verified"));
-        let id = crate::compile::fingerprint::identity(&blob);
+        let id = identity(&blob);
         if fs::read_to_string(&mark).ok().as_deref() != Some(id.as_str()) {
             if let Err(e) = self.blobs.verify(&stored.digest) {
                 let _ = fs::remove_file(&path);
@@ -325,11 +326,13 @@ fn tree_size(p: &Path) -> u64 {
 /// Removes what has not been used for `older_than` (everything with `None`): layer index
 /// entries, blobs no kept entry refers to, idle build-stage directories, and temporary files
 /// left by interrupted writers. Waits (after calling `on_wait`) while any other drydock process
-/// uses the cache.
+/// uses the cache. `binary_of` reads an entry of the rebuild cache (`compile/`, written by the
+/// compile stage above this module) for the blob of the binary it names: None when it is none.
 pub fn prune(
     dir: Option<&Path>,
     older_than: Option<std::time::Duration>,
     on_wait: impl FnOnce(),
+    binary_of: impl Fn(&[u8]) -> Option<Digest>,
 ) -> Result<PruneReport, CacheError> {
     let root = match dir {
         Some(d) => d.to_path_buf(),
@@ -410,12 +413,10 @@ pub fn prune(
         if name == "files.json" || name == "toolchains.json" {
             continue;
         }
-        let entry: Option<crate::compile::fingerprint::Entry> = fs::read(&p)
-            .ok()
-            .and_then(|t| serde_json::from_slice(&t).ok());
-        match entry {
-            Some(en) if !stale(&m) => {
-                referenced.insert(en.binary.hex().to_string());
+        let binary = fs::read(&p).ok().and_then(|t| binary_of(&t));
+        match binary {
+            Some(binary) if !stale(&m) => {
+                referenced.insert(binary.hex().to_string());
             }
             _ => {
                 if fs::remove_file(&p).is_ok() {
@@ -481,6 +482,32 @@ fn default_dir() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|v| !v.is_empty())
         .map(|h| PathBuf::from(h).join(".cache/drydock"))
+}
+
+/// A file's identity (path, size, mtime, ctime, inode), or `-` when it is missing.
+pub fn identity(path: &Path) -> String {
+    match fs::metadata(path) {
+        Ok(m) => {
+            let (size, mtime, ctime, ino, dev) = stamp_of(&m);
+            format!("{} {size} {mtime} {ctime} {ino} {dev}", path.display())
+        }
+        Err(_) => format!("{} -", path.display()),
+    }
+}
+
+fn ns(sec: i64, nsec: i64) -> i128 {
+    sec as i128 * 1_000_000_000 + nsec as i128
+}
+
+/// What [`identity`] is made of: size, mtime and ctime (ns), inode, device.
+pub fn stamp_of(m: &fs::Metadata) -> (u64, i128, i128, u64, u64) {
+    (
+        m.len(),
+        ns(m.mtime(), m.mtime_nsec()),
+        ns(m.ctime(), m.ctime_nsec()),
+        m.ino(),
+        m.dev(),
+    )
 }
 
 #[cfg(test)]

@@ -270,7 +270,7 @@ pub struct ImageSection {
     /// Put drydock-helper in the image (init, GOMAXPROCS/GOMEMLIMIT, health probe). Default true.
     pub helper: Option<bool>,
     /// Which SBOM documents `drydock build --sbom-dir` writes: spdx (default), cyclonedx, both, none.
-    pub sbom: Option<crate::sbom::SbomFormat>,
+    pub sbom: Option<SbomFormat>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -290,7 +290,7 @@ struct RawImage {
     #[serde(default)]
     allow_secret_env: Vec<String>,
     helper: Option<bool>,
-    sbom: Option<crate::sbom::SbomFormat>,
+    sbom: Option<SbomFormat>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -910,6 +910,26 @@ pub fn valid_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+}
+
+/// Which documents `drydock build` writes (`--sbom`, `[image] sbom`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SbomFormat {
+    #[default]
+    Spdx,
+    Cyclonedx,
+    Both,
+    None,
+}
+
+impl SbomFormat {
+    pub fn spdx(self) -> bool {
+        matches!(self, SbomFormat::Spdx | SbomFormat::Both)
+    }
+    pub fn cyclonedx(self) -> bool {
+        matches!(self, SbomFormat::Cyclonedx | SbomFormat::Both)
+    }
 }
 
 #[cfg(test)]

@@ -325,6 +325,21 @@ impl Classify for CompileError {
     }
 }
 
+impl Classify for crate::publish::DestinationError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            crate::publish::DestinationError::Output(e) => e.kind(),
+            crate::publish::DestinationError::Push(e) => e.kind(),
+        }
+    }
+    fn fix(&self) -> Option<String> {
+        match self {
+            crate::publish::DestinationError::Output(e) => Classify::fix(e),
+            crate::publish::DestinationError::Push(e) => Classify::fix(e),
+        }
+    }
+}
+
 impl Classify for PublishError {
     fn kind(&self) -> ErrorKind {
         match self {

@@ -137,7 +137,7 @@ pub struct ImageSpec {
     /// Whether drydock-helper goes into the image.
     pub helper: bool,
     /// `[image] sbom`: which SBOM `drydock build --sbom-dir` writes unless `--sbom` says.
-    pub sbom: Option<crate::sbom::SbomFormat>,
+    pub sbom: Option<crate::config::SbomFormat>,
     pub health: Health,
 }
 

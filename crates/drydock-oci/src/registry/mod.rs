@@ -27,7 +27,6 @@
 pub mod auth;
 pub mod credentials;
 
-
 mod retry;
 pub mod tls;
 mod transport;

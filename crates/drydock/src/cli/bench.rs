@@ -194,7 +194,7 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
         .into_iter()
         .filter_map(|(on, e)| on.then_some(e))
         .collect();
-    let outputs = publish::destinations(&[], None, &load, &Default::default())?;
+    let outputs = publish::destinations(&[], None, &load, &Default::default()).map_err(failure)?;
     let built = build::build(
         BuildOptions {
             dir: a.dir.clone(),

@@ -15,7 +15,8 @@ pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
         a.push.as_deref(),
         &a.load,
         &a.registry.options_reporting(ui),
-    )?;
+    )
+    .map_err(failure)?;
     let opts = BuildOptions {
         dir: a.dir,
         overrides: Overrides {

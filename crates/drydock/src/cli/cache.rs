@@ -7,9 +7,12 @@ use super::{failure, out, out_json, Outcome};
 
 pub fn prune(a: PruneArgs, ui: &Ui) -> Outcome {
     let older_than = (!a.all).then_some(a.older_than);
-    let r = drydock::cache::prune(a.cache_dir.as_deref(), older_than, || {
-        ui.note("waiting for the drydock builds that are using the cache to finish…")
-    })
+    let r = drydock::cache::prune(
+        a.cache_dir.as_deref(),
+        older_than,
+        || ui.note("waiting for the drydock builds that are using the cache to finish…"),
+        drydock::compile::fingerprint::entry_binary,
+    )
     .map_err(failure)?;
     if a.format == Format::Json {
         return out_json(&r);

@@ -32,7 +32,8 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
                 a.push.as_deref(),
                 &[],
                 &a.registry.options_reporting(ui),
-            )?;
+            )
+            .map_err(failure)?;
             let b = build::build(
                 BuildOptions {
                     dir: a.dir.clone(),

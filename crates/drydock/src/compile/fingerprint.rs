@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::cache::Cache;
+pub use crate::cache::identity;
+use crate::cache::{stamp_of, Cache};
 use crate::context::{BuildContext, EntryKind};
 use crate::digest::{sha256_file, Digest};
 use crate::fsutil::write_atomic;
@@ -39,20 +40,6 @@ struct Stamp {
     ino: u64,
     dev: u64,
     sha: String,
-}
-
-fn ns(sec: i64, nsec: i64) -> i128 {
-    sec as i128 * 1_000_000_000 + nsec as i128
-}
-
-fn stamp_of(m: &fs::Metadata) -> (u64, i128, i128, u64, u64) {
-    (
-        m.len(),
-        ns(m.mtime(), m.mtime_nsec()),
-        ns(m.ctime(), m.ctime_nsec()),
-        m.ino(),
-        m.dev(),
-    )
 }
 
 /// Content hashes of files, remembered by their identity in `compile/files.json`.
@@ -216,17 +203,6 @@ pub fn which(program: &str) -> Option<PathBuf> {
         .find(|p| fs::metadata(p).is_ok_and(|m| m.is_file() && m.mode() & 0o111 != 0))
 }
 
-/// A file's identity (path, size, mtime, ctime, inode), or `-` when it is missing.
-pub fn identity(path: &Path) -> String {
-    match fs::metadata(path) {
-        Ok(m) => {
-            let (size, mtime, ctime, ino, dev) = stamp_of(&m);
-            format!("{} {size} {mtime} {ctime} {ino} {dev}", path.display())
-        }
-        Err(_) => format!("{} -", path.display()),
-    }
-}
-
 /// What a toolchain says about itself (`go version`, `rustc -vV`), remembered under the
 /// identity of its binaries in `compile/toolchains.json`; run again when that changes.
 pub fn toolchain_version(
@@ -358,6 +334,14 @@ pub struct Entry {
 
 fn entry_path(cache: &Cache, key: &str) -> PathBuf {
     cache.root().join("compile").join(format!("{key}.json"))
+}
+
+/// The binary an entry of the rebuild cache names, for `cache prune`: None when the bytes are
+/// not an entry.
+pub fn entry_binary(bytes: &[u8]) -> Option<Digest> {
+    serde_json::from_slice::<Entry>(bytes)
+        .ok()
+        .map(|e| e.binary)
 }
 
 /// The binary recorded for `key`, when its outside inputs are unchanged and its blob intact.

@@ -9,9 +9,19 @@ pub use drydock_oci::layout::{parse_index, OciLayout};
 pub use drydock_oci::location::{parse_output, Location};
 pub use drydock_oci::publish::*;
 
-use crate::error::Failure;
 use drydock_oci::push::RegistryPush;
 use drydock_oci::Reference;
+
+/// A destination the command line names that is none.
+#[derive(Debug, thiserror::Error)]
+pub enum DestinationError {
+    /// An `--output` that names no place drydock writes to.
+    #[error(transparent)]
+    Output(PublishError),
+    /// A `--push` reference that is not one.
+    #[error(transparent)]
+    Push(drydock_oci::reference::ReferenceError),
+}
 
 /// Where a build writes its image, as the command line says: each `--output SPEC` (any
 /// [`Location`] written with its transport), `--push [REF]` (empty: the build's tag) and each
@@ -21,19 +31,19 @@ pub fn destinations(
     push: Option<&str>,
     load: &[Engine],
     registry: &drydock_oci::registry::Options,
-) -> Result<Vec<Box<dyn Publisher>>, Failure> {
+) -> Result<Vec<Box<dyn Publisher>>, DestinationError> {
     let mut out = Vec::new();
     for spec in outputs {
         out.push(
             Location::parse_output(spec)
-                .map_err(|e| Failure::of(&e))?
+                .map_err(DestinationError::Output)?
                 .writer(registry),
         );
     }
     if let Some(p) = push {
         let reference = match p {
             "" => None,
-            p => Some(Reference::parse(p).map_err(|e| Failure::of(&e))?),
+            p => Some(Reference::parse(p).map_err(DestinationError::Push)?),
         };
         out.push(Box::new(RegistryPush::new(
             reference,

@@ -42,25 +42,7 @@ impl SbomError {
     }
 }
 
-/// Which documents `drydock build` writes (`--sbom`, `[image] sbom`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum SbomFormat {
-    #[default]
-    Spdx,
-    Cyclonedx,
-    Both,
-    None,
-}
-
-impl SbomFormat {
-    pub fn spdx(self) -> bool {
-        matches!(self, SbomFormat::Spdx | SbomFormat::Both)
-    }
-    pub fn cyclonedx(self) -> bool {
-        matches!(self, SbomFormat::Cyclonedx | SbomFormat::Both)
-    }
-}
+pub use crate::config::SbomFormat;
 
 /// What a component is; the order is the order of the documents' lists.
 #[derive(
