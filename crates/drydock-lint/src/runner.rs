@@ -210,50 +210,52 @@ fn rejected_by_buildkit(ctx: &DockerfileCtx<'_>) -> Result<(), (usize, String)> 
 /// Lints Kubernetes manifests, all files at once.
 pub fn lint_kubernetes(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
     let ctx = KubernetesCtx::new(files, opts.secret_env, opts.pod_security);
-    let ignored: Vec<BTreeSet<String>> = ctx
+    let spans = ctx
         .objects
         .iter()
-        .map(|o| codes_named(&o.ignored))
-        .collect();
-    let suppressed = SuppressedLines::new(
-        ctx.objects
-            .iter()
-            .zip(&ignored)
-            .map(|(o, codes)| (o.path, o.node.line, o.node.end_line, codes)),
-    );
-    run_rules(
-        opts,
-        "",
-        |rule| match rule.check {
-            Check::Kubernetes(check) => Some(check(&ctx)),
-            Check::Yaml(check) => Some(files.iter().flat_map(check).collect()),
-            _ => None,
-        },
-        |rule, f, path| suppressed.contains(path, f.span.line, rule.code),
-    )
+        .map(|o| (o.path, o.node.line, o.node.end_line, &o.ignored));
+    run_yaml_rules(opts, files, spans, |check| match check {
+        Check::Kubernetes(check) => Some(check(&ctx)),
+        _ => None,
+    })
 }
 
 /// Lints Compose files.
 pub fn lint_compose(files: &[YamlFile], opts: &LintOptions) -> Vec<Diagnostic> {
     let ctx = ComposeCtx::new(files);
-    let ignored: Vec<BTreeSet<String>> = ctx
-        .services
-        .iter()
-        .map(|s| codes_named(&s.ignored))
+    let spans = ctx.services.iter().map(|s| {
+        let end = s.node.end_line.max(s.key.line);
+        (s.path, s.key.line, end, &s.ignored)
+    });
+    run_yaml_rules(opts, files, spans, |check| match check {
+        Check::Compose(check) => Some(check(&ctx)),
+        _ => None,
+    })
+}
+
+/// The rules of one YAML kind (`findings_of` gives its own checks' findings) and the YAML
+/// rules, over `files`; a finding is suppressed by the codes its object ignores, each object
+/// given by `spans` as (path, first line, last line, codes as written).
+fn run_yaml_rules<'a>(
+    opts: &LintOptions,
+    files: &[YamlFile],
+    spans: impl Iterator<Item = (&'a str, usize, usize, &'a BTreeSet<String>)>,
+    findings_of: impl Fn(&Check) -> Option<Vec<Finding>>,
+) -> Vec<Diagnostic> {
+    let spans: Vec<_> = spans
+        .map(|(path, line, end, written)| (path, line, end, codes_named(written)))
         .collect();
     let suppressed = SuppressedLines::new(
-        ctx.services
+        spans
             .iter()
-            .zip(&ignored)
-            .map(|(s, codes)| (s.path, s.key.line, s.node.end_line.max(s.key.line), codes)),
+            .map(|(path, line, end, codes)| (*path, *line, *end, codes)),
     );
     run_rules(
         opts,
         "",
         |rule| match rule.check {
-            Check::Compose(check) => Some(check(&ctx)),
             Check::Yaml(check) => Some(files.iter().flat_map(check).collect()),
-            _ => None,
+            ref other => findings_of(other),
         },
         |rule, f, path| suppressed.contains(path, f.span.line, rule.code),
     )

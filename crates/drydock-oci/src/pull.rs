@@ -15,13 +15,11 @@ use crate::digest::Digest;
 use crate::image::{Format, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST};
 use crate::platform::Platform;
 use crate::reference::Reference;
-use crate::registry::{pull_scopes, Client, Method, Options, RegistryError, Req};
+use crate::registry::{Client, Method, Options, RegistryError};
 use crate::source::{
     platform_name, Descriptor, Fetched, ImageSource, Index, Manifest, ReadError, Resolved,
 };
 use crate::store::{BlobStore, DirStore, StoreError};
-
-const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
 /// What a pull resolved.
 pub type Pulled = Fetched;
@@ -32,15 +30,7 @@ fn get_manifest(
     repository: &str,
     reference: &str,
 ) -> Result<(Digest, String, Value, Vec<u8>), RegistryError> {
-    let req = Req {
-        method: Method::GET,
-        url: client.url(repository, &format!("manifests/{reference}")),
-        headers: vec![("accept", ACCEPT.into())],
-        body: None,
-        scopes: pull_scopes(repository),
-        what: format!("manifest {reference}"),
-        repository,
-    };
+    let req = client.manifest_request(repository, reference);
     let r = client.send(&req)?;
     if r.status != 200 {
         let fix = if r.status == 404 {
@@ -278,15 +268,7 @@ fn fetch_blob(
     store: &DirStore,
     on_bytes: &dyn Fn(u64),
 ) -> Result<u64, RegistryError> {
-    let req = Req {
-        method: Method::GET,
-        url: client.url(repository, &format!("blobs/{digest}")),
-        headers: vec![],
-        body: None,
-        scopes: pull_scopes(repository),
-        what: format!("blob {digest}"),
-        repository,
-    };
+    let req = client.blob_request(repository, digest);
     let attempts = client.options.attempts.max(1);
     let mut last = None;
     for _ in 0..attempts {
@@ -443,15 +425,9 @@ impl ImageSource for RegistrySource {
     fn referrers(&self, digest: &Digest) -> Result<Vec<Descriptor>, ReadError> {
         let client = self.client()?;
         let repository = self.reference.repository();
-        let req = Req {
-            method: Method::GET,
-            url: client.url(repository, &format!("referrers/{digest}")),
-            headers: vec![("accept", OCI_INDEX.into())],
-            body: None,
-            scopes: pull_scopes(repository),
-            what: format!("the referrers of {digest}"),
-            repository,
-        };
+        let mut req = client.get_request(repository, &format!("referrers/{digest}"));
+        req.headers.push(("accept", OCI_INDEX.into()));
+        req.what = format!("the referrers of {digest}");
         let r = client.send(&req)?;
         let index = match r.status {
             200 => {
@@ -535,15 +511,8 @@ impl BlobStore for RegistrySource {
             return false;
         };
         let repository = self.reference.repository();
-        let req = Req {
-            method: Method::HEAD,
-            url: client.url(repository, &format!("blobs/{digest}")),
-            headers: vec![],
-            body: None,
-            scopes: pull_scopes(repository),
-            what: format!("blob {digest}"),
-            repository,
-        };
+        let mut req = client.blob_request(repository, digest);
+        req.method = Method::HEAD;
         client.send(&req).is_ok_and(|r| r.status == 200)
     }
 
@@ -577,15 +546,7 @@ impl BlobStore for RegistrySource {
         let fetched = (|| -> Result<std::fs::File, RegistryError> {
             let client = self.client()?;
             let repository = self.reference.repository();
-            let req = Req {
-                method: Method::GET,
-                url: client.url(repository, &format!("blobs/{digest}")),
-                headers: vec![],
-                body: None,
-                scopes: pull_scopes(repository),
-                what: format!("blob {digest}"),
-                repository,
-            };
+            let req = client.blob_request(repository, digest);
             let r = client.send(&req)?;
             if r.status != 200 {
                 return Err(client.status_error(

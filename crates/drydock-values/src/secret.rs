@@ -154,6 +154,20 @@ pub fn secret_problem(name: &str, kind: Secret) -> String {
     }
 }
 
+/// The words that name a secret, alone or after its purpose (`DB_PASSWORD`), and that may also
+/// follow one (`DB_PASSWORD_SECRET`).
+const SECRET_WORDS: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "PASS",
+    "PWD",
+    "SECRET",
+    "TOKEN",
+    "APIKEY",
+    "PASSPHRASE",
+    "CREDENTIALS",
+];
+
 /// Whether an environment variable's name says it holds a secret (`DB_PASSWORD`, `API_TOKEN`,
 /// `AWS_SECRET_ACCESS_KEY`), as opposed to pointing at one (`DB_PASSWORD_FILE`, `TOKEN_URL`),
 /// naming or identifying one (`SECRET_NAME`, `SECRET_ID`, `DB_USERNAME`), counting or limiting
@@ -169,21 +183,7 @@ pub fn secretish(name: &str) -> bool {
     let secret_at = words
         .iter()
         .rposition(|w| {
-            matches!(
-                *w,
-                "PASSWORD"
-                    | "PASSWD"
-                    | "PASS"
-                    | "PWD"
-                    | "SECRET"
-                    | "TOKEN"
-                    | "APIKEY"
-                    | "PASSPHRASE"
-                    | "CREDENTIALS"
-                    | "AUTHTOKEN"
-                    | "SECRETKEY"
-                    | "PRIVATEKEY"
-            )
+            SECRET_WORDS.contains(w) || matches!(*w, "AUTHTOKEN" | "SECRETKEY" | "PRIVATEKEY")
         })
         .or_else(|| {
             // Two-word ones: API_KEY, PRIVATE_KEY, ACCESS_KEY, SIGNING_KEY, ENCRYPTION_KEY.
@@ -314,16 +314,8 @@ pub fn secretish(name: &str) -> bool {
                     | "SECONDARY"
                     | "ROOT"
                     | "ADMIN"
-                    | "PASSWORD"
-                    | "PASSWD"
-                    | "PASS"
-                    | "PWD"
-                    | "SECRET"
-                    | "TOKEN"
-                    | "APIKEY"
-                    | "PASSPHRASE"
-                    | "CREDENTIALS"
             )
+            || SECRET_WORDS.contains(&w)
     };
     if !words[at + 1..].iter().all(|w| value_word(w)) {
         return false;

@@ -229,7 +229,14 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     } else {
         compile::Linking::StaticOnly
     };
-    let compiled = compile::compile(&project, &ctx, &cache, ui, linking, !opts.no_cache)?;
+    let compiled = compile::compile(&compile::Job {
+        project: &project,
+        ctx: &ctx,
+        cache: &cache,
+        ui,
+        linking,
+        use_cache: !opts.no_cache,
+    })?;
     if let (Some(b), compile::Linkage::Dynamic) = (&base, compiled.info.kind) {
         let missing = b.files.missing(
             compiled.info.interp.as_deref(),

@@ -138,19 +138,7 @@ impl Credential {
 
     /// The credential stored for `host`, where it came from, and what could not be read.
     pub fn find(host: &str) -> Found {
-        let keys: Vec<String> = if host == "docker.io" || host == "registry-1.docker.io" {
-            vec![
-                "https://index.docker.io/v1/".into(),
-                "docker.io".into(),
-                "index.docker.io".into(),
-            ]
-        } else {
-            vec![
-                host.to_string(),
-                format!("https://{host}"),
-                format!("http://{host}"),
-            ]
-        };
+        let keys = config_keys(host, "registry-1.docker.io");
         let mut problem = None;
         let mut docker_ok = true;
         match read_docker_config() {
@@ -335,6 +323,25 @@ pub fn store_credential(
     Ok(path.display().to_string())
 }
 
+/// The keys docker's config.json may hold a registry's credential under: Docker Hub's own
+/// (its v1 URL and names; `hub_alias` is the other name the caller knows it by), else the host
+/// bare and as https:// and http:// URLs.
+fn config_keys(host: &str, hub_alias: &str) -> Vec<String> {
+    if host == "docker.io" || host == hub_alias {
+        vec![
+            "https://index.docker.io/v1/".into(),
+            "docker.io".into(),
+            "index.docker.io".into(),
+        ]
+    } else {
+        vec![
+            host.to_string(),
+            format!("https://{host}"),
+            format!("http://{host}"),
+        ]
+    }
+}
+
 /// Removes what `docker login` / `drydock login` stored for `registry`: through the credential
 /// helper config.json names for it (`erase`), and its `auths` entry in config.json, which is
 /// rewritten atomically with every other byte kept. Returns where it was removed from (empty
@@ -344,19 +351,7 @@ pub fn remove_credential(registry: &str) -> Result<Vec<String>, CredentialProble
     let Some((path, config)) = read_docker_config()? else {
         return Ok(removed);
     };
-    let keys: Vec<String> = if registry == "docker.io" || registry == "index.docker.io" {
-        vec![
-            "https://index.docker.io/v1/".into(),
-            "docker.io".into(),
-            "index.docker.io".into(),
-        ]
-    } else {
-        vec![
-            registry.to_string(),
-            format!("https://{registry}"),
-            format!("http://{registry}"),
-        ]
-    };
+    let keys = config_keys(registry, "index.docker.io");
     let problem = |message: String, fix: String| CredentialProblem {
         message,
         path: Some(path.clone()),

@@ -470,26 +470,29 @@ impl Client {
 
     /// `GET` of the manifest (or index) `reference` names: a tag or a digest.
     pub fn manifest_request<'a>(&self, repository: &'a str, reference: &str) -> Req<'a> {
-        Req {
-            method: Method::GET,
-            url: self.url(repository, &format!("manifests/{reference}")),
-            headers: vec![("accept", MANIFEST_ACCEPT.into())],
-            body: None,
-            scopes: pull_scopes(repository),
-            what: format!("manifest {reference}"),
-            repository,
-        }
+        let mut req = self.get_request(repository, &format!("manifests/{reference}"));
+        req.headers.push(("accept", MANIFEST_ACCEPT.into()));
+        req.what = format!("manifest {reference}");
+        req
     }
 
     /// `GET` of a blob.
     pub fn blob_request<'a>(&self, repository: &'a str, digest: &crate::Digest) -> Req<'a> {
+        let mut req = self.get_request(repository, &format!("blobs/{digest}"));
+        req.what = format!("blob {digest}");
+        req
+    }
+
+    /// `GET` of `path` under a repository's `/v2/<name>/`, with the pull scope; `what` says the
+    /// path until the caller says better.
+    pub fn get_request<'a>(&self, repository: &'a str, path: &str) -> Req<'a> {
         Req {
             method: Method::GET,
-            url: self.url(repository, &format!("blobs/{digest}")),
+            url: self.url(repository, path),
             headers: vec![],
             body: None,
             scopes: pull_scopes(repository),
-            what: format!("blob {digest}"),
+            what: path.to_string(),
             repository,
         }
     }

@@ -11,22 +11,22 @@ use std::process::{Command, Stdio};
 
 use super::fingerprint::{self, FileHashes, Hasher, Outside};
 
-use super::{env_value, run, CompileError, Compiled, Linking};
+use super::{env_value, run, CompileError, Compiled, Job, Linking};
 use crate::cache::Cache;
 use crate::context::{stage, BuildContext};
 use crate::project::Project;
-use crate::ui::Ui;
 
 const FIX: &str = "install Go (Debian: apt-get install golang-go) or pass --binary PATH";
 
-pub fn build(
-    project: &Project,
-    ctx: &BuildContext,
-    cache: &Cache,
-    ui: &Ui,
-    linking: Linking,
-    use_cache: bool,
-) -> Result<Compiled, CompileError> {
+pub fn build(job: &Job) -> Result<Compiled, CompileError> {
+    let Job {
+        project,
+        ctx,
+        cache,
+        ui,
+        linking,
+        use_cache,
+    } = *job;
     let guard = cache.stage_dir(&format!("go-{}", project.name))?;
     let gopath_mode = !super::gomod::module_mode(
         ctx,

@@ -125,14 +125,25 @@ impl Linking {
     }
 }
 
-pub fn compile(
-    project: &Project,
-    ctx: &BuildContext,
-    cache: &Cache,
-    ui: &Ui,
-    linking: Linking,
-    use_cache: bool,
-) -> Result<Compiled, CompileError> {
+/// One build's compile step: what to compile, where its stage and cache are, and how.
+#[derive(Clone, Copy)]
+pub struct Job<'a> {
+    pub project: &'a Project,
+    pub ctx: &'a BuildContext,
+    pub cache: &'a Cache,
+    pub ui: &'a Ui,
+    pub linking: Linking,
+    /// Whether the rebuild cache may stand in for the compiler.
+    pub use_cache: bool,
+}
+
+pub fn compile(job: &Job) -> Result<Compiled, CompileError> {
+    let Job {
+        project,
+        ctx,
+        linking,
+        ..
+    } = *job;
     if let Some(bin) = &project.build.binary {
         let info = linking
             .check(bin, elf::FIX_ANY)
@@ -152,8 +163,8 @@ pub fn compile(
         });
     }
     match project.build.language {
-        Language::Go => go::build(project, ctx, cache, ui, linking, use_cache),
-        Language::Rust => rust::build(project, ctx, cache, ui, linking, use_cache),
+        Language::Go => go::build(job),
+        Language::Rust => rust::build(job),
     }
     .map_err(|e| explain(e, project, ctx))
 }

@@ -6,11 +6,10 @@ use std::process::{Command, Stdio};
 
 use super::fingerprint::{self, FileHashes, Hasher, Outside};
 
-use super::{env_value, run, CompileError, Compiled, Linking};
+use super::{env_value, run, CompileError, Compiled, Job, Linking};
 use crate::cache::Cache;
 use crate::context::{stage, BuildContext};
 use crate::project::Project;
-use crate::ui::Ui;
 
 const FIX: &str = "install Rust with rustup, or pass --binary PATH";
 
@@ -28,14 +27,15 @@ fn target_installed(triple: &str) -> bool {
         })
 }
 
-pub fn build(
-    project: &Project,
-    ctx: &BuildContext,
-    cache: &Cache,
-    ui: &Ui,
-    linking: Linking,
-    use_cache: bool,
-) -> Result<Compiled, CompileError> {
+pub fn build(job: &Job) -> Result<Compiled, CompileError> {
+    let Job {
+        project,
+        ctx,
+        cache,
+        ui,
+        linking,
+        use_cache,
+    } = *job;
     let guard = cache.stage_dir(&format!("rust-{}", project.name))?;
     let src_dir = guard.dir.join("src");
     // A workspace member builds in its workspace: the compiler sees the workspace root (its
