@@ -1,10 +1,12 @@
-//! The image readers: an OCI layout's index.json, a docker archive's tar and manifest.json, and
+//! The image readers: a manifest or an index as any place serves it, an OCI layout's index.json, a docker archive's tar and manifest.json, and
 //! importing a docker archive into a blob store as a base image.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let _ = drydock_oci::layout::parse_index(data);
+    let _ = drydock_oci::source::Manifest::parse(data, None);
+    let _ = drydock_oci::source::Manifest::parse(data, Some("application/vnd.oci.image.index.v1+json"));
     let _ = drydock_oci::archive::is_docker_archive(data);
     if let Ok(dir) = tempfile::tempdir() {
         let file = dir.path().join("image.tar");
