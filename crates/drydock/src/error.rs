@@ -115,51 +115,6 @@ impl Failure {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fix_is_a_line_of_its_own() {
-        let f = Failure::new(ErrorKind::Config, "x is bad").with_fix("make it good");
-        assert_eq!(f.message, "x is bad");
-        assert_eq!(f.text(), "x is bad\n  fix: make it good");
-        assert_eq!(f.exit_code(), 2);
-        let j: serde_json::Value = serde_json::from_str(&f.json()).unwrap();
-        assert_eq!(j["error"]["kind"], "config");
-        assert_eq!(j["error"]["message"], "x is bad");
-        assert_eq!(j["error"]["fix"], "make it good");
-        assert_eq!(Failure::new(ErrorKind::Failed, "y").text(), "y");
-    }
-
-    #[test]
-    fn one_error_one_fix_the_innermost() {
-        let inner = crate::config::ConfigError::Invalid {
-            path: "drydock.toml".into(),
-            key: "port".into(),
-            problem: "is 0".into(),
-            fix: "set a port".into(),
-        };
-        let e = crate::build::BuildError::Project(crate::project::ProjectError::Config(inner));
-        let f = Failure::of(&e);
-        assert_eq!(f.message, "drydock.toml: `port` is 0");
-        assert_eq!(f.fix.as_deref(), Some("set a port"));
-        assert_eq!(f.text().matches("fix:").count(), 1, "{}", f.text());
-        assert_eq!(
-            f.path.as_deref(),
-            Some(std::path::Path::new("drydock.toml"))
-        );
-    }
-
-    #[test]
-    fn codes() {
-        assert_eq!(ErrorKind::Failed.exit_code(), 1);
-        assert_eq!(ErrorKind::Usage.exit_code(), 2);
-        assert_eq!(ErrorKind::Input.exit_code(), 2);
-        assert_eq!(ErrorKind::Interrupted.exit_code(), 130);
-    }
-}
-
 // The one table: which error is which kind. Kept here, beside the exit codes, so that a new
 // error variant is classified where the whole mapping can be read at once.
 
@@ -579,5 +534,50 @@ impl Classify for LintError {
     }
     fn fix(&self) -> Option<String> {
         Self::fix(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fix_is_a_line_of_its_own() {
+        let f = Failure::new(ErrorKind::Config, "x is bad").with_fix("make it good");
+        assert_eq!(f.message, "x is bad");
+        assert_eq!(f.text(), "x is bad\n  fix: make it good");
+        assert_eq!(f.exit_code(), 2);
+        let j: serde_json::Value = serde_json::from_str(&f.json()).unwrap();
+        assert_eq!(j["error"]["kind"], "config");
+        assert_eq!(j["error"]["message"], "x is bad");
+        assert_eq!(j["error"]["fix"], "make it good");
+        assert_eq!(Failure::new(ErrorKind::Failed, "y").text(), "y");
+    }
+
+    #[test]
+    fn one_error_one_fix_the_innermost() {
+        let inner = crate::config::ConfigError::Invalid {
+            path: "drydock.toml".into(),
+            key: "port".into(),
+            problem: "is 0".into(),
+            fix: "set a port".into(),
+        };
+        let e = crate::build::BuildError::Project(crate::project::ProjectError::Config(inner));
+        let f = Failure::of(&e);
+        assert_eq!(f.message, "drydock.toml: `port` is 0");
+        assert_eq!(f.fix.as_deref(), Some("set a port"));
+        assert_eq!(f.text().matches("fix:").count(), 1, "{}", f.text());
+        assert_eq!(
+            f.path.as_deref(),
+            Some(std::path::Path::new("drydock.toml"))
+        );
+    }
+
+    #[test]
+    fn codes() {
+        assert_eq!(ErrorKind::Failed.exit_code(), 1);
+        assert_eq!(ErrorKind::Usage.exit_code(), 2);
+        assert_eq!(ErrorKind::Input.exit_code(), 2);
+        assert_eq!(ErrorKind::Interrupted.exit_code(), 130);
     }
 }
