@@ -385,8 +385,9 @@ impl ImageSource for ArchiveSource {
     fn resolve(&self) -> Result<Resolved, ReadError> {
         let digest = self.import()?;
         let bytes = self.manifest(&digest)?;
-        let manifest = Manifest::parse(&bytes, None)
-            .map_err(|why| ReadError::location(&self.name, why, "re-create the archive"))?;
+        let manifest = Manifest::parse(&bytes, None).map_err(|why| {
+            ReadError::location(&self.name, why.to_string(), "re-create the archive")
+        })?;
         Ok(Resolved {
             digest,
             bytes,

@@ -184,11 +184,26 @@ pub enum Manifest {
     Image(ImageManifest),
 }
 
+/// Why bytes are no manifest or index (said after "manifest DIGEST is").
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("not JSON ({0})")]
+    Json(#[source] serde_json::Error),
+    #[error("an index without a manifests array")]
+    NoManifests,
+    #[error("an index entry whose digest {0:?} is not sha256:<64 hex>")]
+    BadEntry(String),
+    #[error("a manifest without a valid config descriptor")]
+    NoConfig,
+    #[error("a layer without a valid digest")]
+    BadLayer,
+}
+
 impl Manifest {
     /// Parses a manifest; `media_type` (a descriptor's or a Content-Type) is used when the
     /// manifest does not name its own (an OCI index need not).
-    pub fn parse(bytes: &[u8], media_type: Option<&str>) -> Result<Manifest, String> {
-        let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON ({e})"))?;
+    pub fn parse(bytes: &[u8], media_type: Option<&str>) -> Result<Manifest, ManifestError> {
+        let v: Value = serde_json::from_slice(bytes).map_err(ManifestError::Json)?;
         let media = v
             .get("mediaType")
             .and_then(|m| m.as_str())
@@ -209,14 +224,12 @@ impl Manifest {
             let manifests = v
                 .get("manifests")
                 .and_then(|m| m.as_array())
-                .ok_or("an index without a manifests array")?
+                .ok_or(ManifestError::NoManifests)?
                 .iter()
                 .map(|m| {
                     Descriptor::from_json(m).ok_or_else(|| {
-                        format!(
-                            "an index entry whose digest {:?} is not sha256:<64 hex>",
-                            m.get("digest").and_then(|d| d.as_str()).unwrap_or("")
-                        )
+                        let digest = m.get("digest").and_then(|d| d.as_str()).unwrap_or("");
+                        ManifestError::BadEntry(digest.to_string())
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -234,13 +247,13 @@ impl Manifest {
         let config = v
             .get("config")
             .and_then(Descriptor::from_json)
-            .ok_or("a manifest without a valid config descriptor")?;
+            .ok_or(ManifestError::NoConfig)?;
         let layers = v
             .get("layers")
             .and_then(|l| l.as_array())
             .into_iter()
             .flatten()
-            .map(|l| Descriptor::from_json(l).ok_or("a layer without a valid digest"))
+            .map(|l| Descriptor::from_json(l).ok_or(ManifestError::BadLayer))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Manifest::Image(ImageManifest {
             media_type: if media.is_empty() {
