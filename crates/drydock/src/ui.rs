@@ -152,14 +152,7 @@ impl Ui {
                     "{registry}: {what}: {reason}; retrying ({attempt}/{attempts}) after {:.1} s",
                     wait.as_secs_f64()
                 ),
-                Event::Warning(w) => format!(
-                    "{}: {w}",
-                    if color {
-                        "\x1b[33mwarning\x1b[0m"
-                    } else {
-                        "warning"
-                    }
-                ),
+                Event::Warning(w) => format!("{}: {w}", warning_label(color)),
             };
             if quiet {
                 return;
@@ -178,12 +171,7 @@ impl Ui {
     // `eprintln!` would panic on it).
     pub fn warn(&self, msg: &str) {
         if !self.quiet {
-            let label = if self.color {
-                "\x1b[33mwarning\x1b[0m"
-            } else {
-                "warning"
-            };
-            let _ = writeln!(std::io::stderr(), "{label}: {msg}");
+            let _ = writeln!(std::io::stderr(), "{}: {msg}", warning_label(self.color));
         }
     }
 
@@ -236,5 +224,14 @@ impl Drop for Step {
                 }
             }
         }
+    }
+}
+
+/// "warning", yellow on a colour terminal: the one label of every warning drydock prints.
+fn warning_label(color: bool) -> &'static str {
+    if color {
+        "\x1b[33mwarning\x1b[0m"
+    } else {
+        "warning"
     }
 }
