@@ -205,7 +205,7 @@ impl Publisher for OciLayout {
             source: e.into(),
         })?;
         let mut added = Vec::new();
-        let result = write_layout(&self.dir, req, &blobs, &index, &mut added);
+        let result = write_layout(&self.dir, req.store, &blobs, &index, &mut added);
         if result.is_err() {
             if fresh {
                 // Leave a missing or empty destination as it was.
@@ -230,6 +230,90 @@ impl Publisher for OciLayout {
             digest: image.manifest_digest.clone(),
             written: crate::publish::Written::Layout,
         })
+    }
+
+    /// Lists each artifact in index.json beside the image (no ref name, so `oci:DIR:REF`
+    /// still names the image), as `oras` and BuildKit do for referrers in a layout. The same
+    /// artifact again is one entry; artifacts whose subject no longer has an entry (a rebuild
+    /// replaced the image under its tag) are dropped from the index.
+    fn attach(
+        &self,
+        _published: &Published,
+        subject: &crate::attach::Subject,
+        store: &dyn BlobStore,
+        artifacts: &[crate::attach::Artifact],
+    ) -> Result<Vec<crate::attach::Attached>, PublishError> {
+        if artifacts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ioe = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| PublishError::Io { path, source }
+        };
+        let mut images = Vec::new();
+        for a in artifacts {
+            images.push(a.image(subject, store)?);
+        }
+        let lock = std::fs::File::open(&self.dir).map_err(ioe(&self.dir))?;
+        lock.lock().map_err(ioe(&self.dir))?;
+        let Existing::Layout(mut index) = inspect_destination(&self.dir)? else {
+            return Err(PublishError::Refused {
+                path: self.dir.clone(),
+                why: "holds no image index to list the artifacts in".into(),
+                fix: "write the image to the layout first".into(),
+            });
+        };
+        let blobs_dir = self.dir.join("blobs/sha256");
+        let subject_of = |entry: &serde_json::Value| -> Option<String> {
+            let d = Digest::parse(entry.get("digest")?.as_str()?)?;
+            let bytes = std::fs::read(blobs_dir.join(d.hex())).ok()?;
+            let m: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+            Some(m.pointer("/subject/digest")?.as_str()?.to_string())
+        };
+        if let Some(list) = index.get_mut("manifests").and_then(|m| m.as_array_mut()) {
+            let new: Vec<&str> = images.iter().map(|i| i.manifest_digest.as_str()).collect();
+            list.retain(|m| !m["digest"].as_str().is_some_and(|d| new.contains(&d)));
+            let present: Vec<String> = list
+                .iter()
+                .filter_map(|m| m["digest"].as_str().map(str::to_string))
+                .chain(std::iter::once(subject.digest.to_string()))
+                .collect();
+            list.retain(|m| {
+                m.get("artifactType").is_none()
+                    || subject_of(m).is_none_or(|s| present.contains(&s))
+            });
+            for (a, image) in artifacts.iter().zip(&images) {
+                list.push(a.index_entry(image));
+            }
+        }
+        let index = canonical_json(&index).map_err(|e| PublishError::Io {
+            path: self.dir.join("index.json"),
+            source: e.into(),
+        })?;
+        let mut blobs = Vec::new();
+        for i in &images {
+            blobs.extend([&i.manifest_digest, &i.config_digest]);
+            blobs.extend(i.layers.iter().map(|l| &l.digest));
+        }
+        let mut added = Vec::new();
+        let result = write_layout(&self.dir, store, &blobs, &index, &mut added);
+        if result.is_err() {
+            for b in &added {
+                let _ = std::fs::remove_file(b);
+            }
+        }
+        drop(lock);
+        result?;
+        Ok(artifacts
+            .iter()
+            .zip(&images)
+            .map(|(a, i)| crate::attach::Attached {
+                artifact_type: a.artifact_type.clone(),
+                digest: i.manifest_digest.to_string(),
+                location: self.destination(),
+                found_by: "index".into(),
+            })
+            .collect())
     }
 }
 
@@ -262,7 +346,7 @@ fn names_image(entry: &serde_json::Value, tag: &Reference) -> bool {
 /// write created, for the caller to remove when the write fails.
 fn write_layout(
     dir: &Path,
-    req: &PublishRequest<'_>,
+    store: &dyn BlobStore,
     blobs: &[&Digest],
     index: &[u8],
     added: &mut Vec<PathBuf>,
@@ -279,7 +363,7 @@ fn write_layout(
         if there && crate::digest::sha256_file(&dst).is_ok_and(|(h, _)| &h == *d) {
             continue;
         }
-        let mut src = req.store.open(d)?;
+        let mut src = store.open(d)?;
         crate::fsutil::write_atomic(&dst, |w| std::io::copy(&mut src, w).map(|_| ()))
             .map_err(ioe(&dst))?;
         if !there {
@@ -298,13 +382,17 @@ fn write_layout(
 /// The index entries `ref_name` names: those whose ref name is exactly it (or whose
 /// `io.containerd.image.name` is); failing that, when `ref_name` is a bare tag (`1.0`), those
 /// whose ref name is a reference with that tag (`api:1.0`), as drydock writes them. With no
-/// `ref_name`, every entry.
+/// `ref_name`, every entry but artifacts.
 fn choose<'a>(
     entries: &'a [serde_json::Value],
     ref_name: Option<&str>,
 ) -> Vec<&'a serde_json::Value> {
     let Some(r) = ref_name else {
-        return entries.iter().collect();
+        // Artifacts listed beside the images (SBOMs, attestations) are not images to pick.
+        return entries
+            .iter()
+            .filter(|m| m.get("artifactType").is_none())
+            .collect();
     };
     let annotation = |m: &serde_json::Value, k: &str| {
         m.get("annotations")

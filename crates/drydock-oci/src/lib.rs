@@ -44,6 +44,7 @@
 //! ```
 
 pub mod archive;
+pub mod attach;
 pub mod digest;
 pub mod engine;
 pub mod fsutil;

@@ -158,4 +158,18 @@ pub trait Publisher {
         self.check()
     }
     fn publish(&self, req: &PublishRequest<'_>) -> Result<Published, PublishError>;
+    /// Stores artifacts that refer to an image this publisher just wrote (OCI 1.1 `subject`:
+    /// SBOMs, attestations) where readers of this place look for them; the blobs come from
+    /// `store`. A place that cannot hold them (a docker archive, an engine's image store)
+    /// stores nothing and returns an empty list.
+    fn attach(
+        &self,
+        published: &Published,
+        subject: &crate::attach::Subject,
+        store: &dyn BlobStore,
+        artifacts: &[crate::attach::Artifact],
+    ) -> Result<Vec<crate::attach::Attached>, PublishError> {
+        let _ = (published, subject, store, artifacts);
+        Ok(Vec::new())
+    }
 }

@@ -389,11 +389,39 @@ impl crate::publish::Publisher for RegistryPush {
             )
             .collect();
         let report = push(&client, r.repository(), &tag, req.image, req.store, &from)?;
+        // Kept for `attach`, which follows on the same registry.
+        if let Ok(mut c) = self.connected.lock() {
+            *c = Some(client);
+        }
         Ok(crate::publish::Published {
             destination: format!("registry {}", report.reference),
             reference: r,
             digest: req.image.manifest_digest.clone(),
             written: crate::publish::Written::Registry(report),
         })
+    }
+
+    fn attach(
+        &self,
+        published: &crate::publish::Published,
+        subject: &crate::attach::Subject,
+        store: &dyn BlobStore,
+        artifacts: &[crate::attach::Artifact],
+    ) -> Result<Vec<crate::attach::Attached>, crate::publish::PublishError> {
+        if artifacts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let r = &published.reference;
+        let kept = self.connected.lock().ok().and_then(|mut c| c.take());
+        let client = match kept {
+            Some(c) if c.registry == r.registry() => c,
+            _ => Client::connect(r.registry(), self.options.clone())?,
+        };
+        let attached =
+            crate::attach::push_artifacts(&client, r.repository(), subject, artifacts, store)?;
+        if let Ok(mut c) = self.connected.lock() {
+            *c = Some(client);
+        }
+        Ok(attached)
     }
 }

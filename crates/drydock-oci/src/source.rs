@@ -461,7 +461,7 @@ pub fn copy_blob(from: &dyn BlobStore, to: &DirStore, digest: &Digest) -> Result
 }
 
 /// Reads a whole blob of a source's store, for manifests.
-pub(crate) fn read_verified(store: &dyn BlobStore, digest: &Digest) -> Result<Vec<u8>, ReadError> {
+pub fn read_verified(store: &dyn BlobStore, digest: &Digest) -> Result<Vec<u8>, ReadError> {
     let mut buf = Vec::new();
     store
         .open(digest)?

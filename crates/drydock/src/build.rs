@@ -47,6 +47,8 @@ pub enum BuildError {
     },
     #[error(transparent)]
     Sbom(#[from] crate::sbom::SbomError),
+    #[error(transparent)]
+    Sign(#[from] crate::sign::SignError),
 }
 
 /// A project's drydock.toml and context errors stay what they are when a build meets them.
@@ -82,6 +84,7 @@ impl BuildError {
             BuildError::Cache(e) => return e.fix(),
             BuildError::Base(e) => return e.fix(),
             BuildError::Sbom(e) => return e.fix(),
+            BuildError::Sign(e) => return e.fix(),
             BuildError::Layer(e) => return e.fix(),
             _ => return None,
         })
@@ -99,8 +102,10 @@ pub struct BuildOptions {
     pub registry: drydock_oci::registry::Options,
     /// `--sbom` (over `[image] sbom`, else SPDX).
     pub sbom: Option<crate::sbom::SbomFormat>,
-    /// `--sbom-dir`: without it no SBOM is made.
+    /// `--sbom-dir`: where the SBOM files go.
     pub sbom_dir: Option<PathBuf>,
+    /// `--sign KEY`: the key that signs each pushed image and the attestations.
+    pub sign: Option<p256::ecdsa::SigningKey>,
     /// Run the compiler even when the rebuild cache has a binary for these inputs.
     pub no_cache: bool,
 }
@@ -149,6 +154,12 @@ pub struct BuildReport {
     pub base: Option<BaseReport>,
     /// The SBOM files written (`--sbom-dir`).
     pub sbom: Vec<crate::sbom::Written>,
+    /// The SBOMs and attestations stored beside the image (OCI layouts, registries).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attached: Vec<drydock_oci::attach::Attached>,
+    /// The signatures made of pushed images (`--sign`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signed: Vec<crate::sign::remote::Signed>,
     /// What each push sent, with the digest reference it produced.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pushed: Vec<drydock_oci::push::PushReport>,
@@ -183,6 +194,9 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         .sbom_dir
         .as_ref()
         .filter(|_| sbom_format != crate::sbom::SbomFormat::None);
+    // Attestations go beside the image when an SBOM format was asked for (`--sbom`, `[image]
+    // sbom`) or a key signs; a plain build writes the image alone, as it always did.
+    let attest = opts.sign.is_some() || opts.sbom.or(project.image.sbom).is_some();
     if let Some(d) = sbom_dir {
         crate::sbom::check(d, &project.name, sbom_format)?;
     }
@@ -294,25 +308,54 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         warnings.push(r);
     }
     // The SBOM asks the staged GOPATH build's `go list`, so it comes before the stage goes.
-    let sbom = match sbom_dir {
-        Some(d) => {
-            let step = ui.step("writing the SBOM");
-            let s = crate::sbom::collect(&crate::sbom::collect::Inputs {
-                project: &project,
-                compiled: &compiled,
-                go: go.as_ref(),
-                base: base.as_ref(),
-                digest: image.oci.manifest_digest.to_string(),
-                created: image::rfc3339(meta.created),
-                revision: meta.revision.clone(),
-                source: meta.source.clone(),
-                cache_dir: Some(cache.root().to_path_buf()),
-            })?;
-            let w = crate::sbom::write(&s, d, sbom_format)?;
-            drop(step);
-            w
-        }
-        None => Vec::new(),
+    let collected = if sbom_dir.is_some() || attest {
+        let step = ui.step("writing the SBOM");
+        let s = crate::sbom::collect(&crate::sbom::collect::Inputs {
+            project: &project,
+            compiled: &compiled,
+            go: go.as_ref(),
+            base: base.as_ref(),
+            digest: image.oci.manifest_digest.to_string(),
+            created: image::rfc3339(meta.created),
+            revision: meta.revision.clone(),
+            source: meta.source.clone(),
+            cache_dir: Some(cache.root().to_path_buf()),
+        })?;
+        drop(step);
+        Some(s)
+    } else {
+        None
+    };
+    let sbom = match (sbom_dir, &collected) {
+        (Some(d), Some(s)) => crate::sbom::write(s, d, sbom_format)?,
+        _ => Vec::new(),
+    };
+    let artifacts = match (&collected, attest) {
+        (Some(s), true) => crate::attest::artifacts(
+            s,
+            sbom_format,
+            &crate::provenance::Parameters {
+                tag: project.image.tag.tagged(),
+                base: project.image.base.clone(),
+                language: match project.build.language {
+                    crate::config::Language::Go => "go",
+                    crate::config::Language::Rust => "rust",
+                }
+                .into(),
+                platform: Platform::linux_amd64().to_string(),
+                helper: project.image.helper,
+                sbom: [
+                    ("spdx", sbom_format.spdx()),
+                    ("cyclonedx", sbom_format.cyclonedx()),
+                ]
+                .into_iter()
+                .filter(|(_, on)| *on)
+                .map(|(f, _)| f)
+                .collect(),
+            },
+            opts.sign.as_ref(),
+        ),
+        _ => Vec::new(),
     };
     drop(compiled._stage);
     let t_layers = t0.elapsed();
@@ -321,6 +364,8 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     let mut outputs = Vec::new();
     let mut pushed = Vec::new();
     let mut written = Vec::new();
+    let mut attached = Vec::new();
+    let mut signed = Vec::new();
     // A registry base's repository may already hold its layers: a push there mounts them.
     let sources: Vec<drydock_oci::Reference> = base
         .as_ref()
@@ -337,6 +382,30 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
             sources: &sources,
         };
         let published = p.publish(&req)?;
+        if !artifacts.is_empty() {
+            let subject = drydock_oci::attach::Subject::of(&image.oci);
+            attached.extend(p.attach(&published, &subject, &cache, &artifacts)?);
+            if let drydock_oci::Written::Registry(_) = &published.written {
+                let r = &published.reference;
+                let client =
+                    drydock_oci::registry::Client::connect(r.registry(), opts.registry.clone())
+                        .map_err(crate::sign::SignError::from)?;
+                attached.extend(crate::attest::push_cosign_tags(
+                    &client,
+                    r.repository(),
+                    &published.digest,
+                    &artifacts,
+                )?);
+                if let Some(key) = &opts.sign {
+                    signed.push(crate::sign::remote::sign(
+                        &client,
+                        r.repository(),
+                        &published.digest,
+                        key,
+                    )?);
+                }
+            }
+        }
         pushed.extend(published.pushed().cloned());
         written.push(published.written);
         outputs.push(published.destination);
@@ -366,6 +435,8 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         outputs,
         written,
         sbom,
+        attached,
+        signed,
         pushed,
         base: base.as_ref().map(|b| BaseReport {
             name: b.name.clone(),

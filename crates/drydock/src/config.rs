@@ -79,6 +79,7 @@ pub struct Config {
     /// Secrets the app reads from its environment, by reference: never their values.
     pub secrets: Vec<SecretRef>,
     pub lint: LintSection,
+    pub verify: VerifySection,
 }
 
 /// drydock.toml as serde reads it, before its values are checked and typed.
@@ -107,6 +108,42 @@ struct RawConfig {
     secrets: Vec<SecretRef>,
     #[serde(default)]
     lint: LintSection,
+    #[serde(default)]
+    verify: VerifySection,
+}
+
+/// `drydock verify`'s policy: which keys may vouch for an image, and what must be there.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySection {
+    /// Public keys (PEM, relative to the project), any of which may vouch.
+    #[serde(default)]
+    pub keys: Vec<PathBuf>,
+    /// What must be signed by one of them (default: all three).
+    pub require: Option<Vec<Requirement>>,
+}
+
+/// What `drydock verify` can require of an image.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Deserialize,
+    serde::Serialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Requirement {
+    /// A cosign signature of the manifest digest.
+    Signature,
+    /// A signed SBOM attestation about the digest.
+    Sbom,
+    /// A signed SLSA provenance about the digest.
+    Provenance,
 }
 
 /// `drydock lint` settings: which rules, how severe, what fails the run.
@@ -361,6 +398,7 @@ impl RawConfig {
             ingress,
             secrets,
             lint,
+            verify,
             ..
         } = self;
         Ok(Config {
@@ -385,6 +423,7 @@ impl RawConfig {
             lifecycle,
             secrets,
             lint,
+            verify,
         })
     }
 

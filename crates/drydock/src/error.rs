@@ -409,6 +409,7 @@ impl Classify for BuildError {
             BuildError::Layer(_) | BuildError::Image(_) => ErrorKind::Failed,
             BuildError::Sbom(crate::sbom::SbomError::Refused { .. }) => ErrorKind::Usage,
             BuildError::Sbom(_) => ErrorKind::Failed,
+            BuildError::Sign(e) => e.kind(),
         }
     }
     fn path(&self) -> Option<PathBuf> {
@@ -419,6 +420,7 @@ impl Classify for BuildError {
             BuildError::Publish(e) => e.path(),
             BuildError::Cache(e) => e.path(),
             BuildError::Compile(e) => e.path(),
+            BuildError::Sign(e) => e.path(),
             BuildError::Sbom(
                 crate::sbom::SbomError::Refused { path, .. }
                 | crate::sbom::SbomError::Io { path, .. },

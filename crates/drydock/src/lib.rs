@@ -4,6 +4,7 @@
 //! build stage) → [`image`] (the runtime stage: layers, config, manifest) → [`publish`] (where
 //! the image goes). [`build`] runs them in order; [`cache`] keeps what can be reused.
 
+pub mod attest;
 pub mod base;
 pub mod bench;
 pub mod build;
@@ -21,6 +22,7 @@ pub mod interrupt;
 pub use drydock_lint as lint;
 pub mod pgroup;
 pub mod project;
+pub mod provenance;
 pub mod publish;
 /// CPU and memory quantities, by the same rules as the linter reads manifests with.
 pub use drydock_values::units as quantity;

@@ -34,11 +34,35 @@ fn validate(spdx: &Path, cdx: &Path) {
 }
 
 /// (name, version) of each package syft finds in the OCI layout.
+/// syft's packages of the image in the layout at `oci`. syft's `oci-dir:` takes a layout of
+/// one manifest and names no ref, so it reads a copy whose index lists the image alone (the
+/// build attached its SBOMs and provenance beside it).
 fn syft(oci: &Path) -> Vec<(String, String)> {
+    let alone = oci.with_extension("image-only");
+    let _ = std::fs::remove_dir_all(&alone);
+    std::fs::create_dir_all(&alone).unwrap();
+    std::os::unix::fs::symlink(oci.join("blobs"), alone.join("blobs")).unwrap();
+    std::fs::copy(oci.join("oci-layout"), alone.join("oci-layout")).unwrap();
+    let mut index: Value =
+        serde_json::from_slice(&std::fs::read(oci.join("index.json")).unwrap()).unwrap();
+    let images: Vec<Value> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m.get("artifactType").is_none())
+        .cloned()
+        .collect();
+    assert_eq!(images.len(), 1, "{index}");
+    index["manifests"] = Value::Array(images);
+    std::fs::write(
+        alone.join("index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
     let out = run_ok(
         Command::new(venv("syft"))
             .env("SYFT_CHECK_FOR_APP_UPDATE", "false")
-            .arg(format!("oci-dir:{}", oci.display()))
+            .arg(format!("oci-dir:{}", alone.display()))
             .args(["-o", "json", "-q"]),
     );
     let v: Value = serde_json::from_str(&out).unwrap();
@@ -167,6 +191,34 @@ fn build_and_check(
         "{report}"
     );
     validate(&spdx, &cdx);
+    // The same documents are attached to the image in the layout (OCI 1.1 artifacts).
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(oci.join("index.json")).unwrap()).unwrap();
+    for (kind, file) in [
+        ("application/spdx+json", &spdx),
+        ("application/vnd.cyclonedx+json", &cdx),
+    ] {
+        let entry = index["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["artifactType"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} in {index}"));
+        let blob = |d: &Value| {
+            let hex = d
+                .as_str()
+                .unwrap()
+                .strip_prefix("sha256:")
+                .unwrap()
+                .to_string();
+            std::fs::read(oci.join("blobs/sha256").join(hex)).unwrap()
+        };
+        let m: Value = serde_json::from_slice(&blob(&entry["digest"])).unwrap();
+        assert_eq!(m["subject"]["digest"], report["digest"], "{m}");
+        let mut attached = blob(&m["layers"][0]["digest"]);
+        attached.push(b'\n');
+        assert_eq!(attached, std::fs::read(file).unwrap(), "{kind}");
+    }
     let cs = components(&cdx);
     for (n, v) in syft(&oci) {
         // syft lists every dpkg status entry; drydock only those installed.

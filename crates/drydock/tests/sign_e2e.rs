@@ -161,13 +161,25 @@ impl Setup {
         o
     }
 
+    /// `drydock verify` of the signature alone (these images have no attestations).
     fn verify_json(&mut self, reference: &str, public: &Path) -> (i32, serde_json::Value) {
+        self.verify_requiring(reference, public, "signature")
+    }
+
+    fn verify_requiring(
+        &mut self,
+        reference: &str,
+        public: &Path,
+        require: &str,
+    ) -> (i32, serde_json::Value) {
         let o = self.drydock(
             &[
                 "verify",
                 reference,
                 "--key",
                 public.to_str().unwrap(),
+                "--require",
+                require,
                 "--format",
                 "json",
             ],
@@ -277,7 +289,14 @@ fn drydock_signs_in_a_registry_and_independent_tools_verify() {
         s.reference("team/app")
     );
     let o = s.drydock(
-        &["verify", &signed, "--key", public.to_str().unwrap()],
+        &[
+            "verify",
+            &signed,
+            "--key",
+            public.to_str().unwrap(),
+            "--require",
+            "signature",
+        ],
         None,
     );
     assert!(o.status.success());
@@ -486,4 +505,321 @@ fn keygen_never_replaces_a_key_and_writes_private_keys_0600() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(names.len(), 1, "{names:?}");
+}
+
+/// Verifies a DSSE envelope with the in-toto project's securesystemslib and the public key, and
+/// prints the statement's predicate type and subject digest.
+const PY_DSSE: &str = r#"
+import json, sys
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from securesystemslib.dsse import Envelope
+from securesystemslib.signer import SSlibKey
+env = Envelope.from_dict(json.load(open(sys.argv[1])))
+k = SSlibKey.from_crypto(load_pem_public_key(open(sys.argv[2], "rb").read()))
+# drydock, like cosign, leaves the signature's keyid empty: the verifier names the key.
+key = SSlibKey("", k.keytype, k.scheme, k.keyval)
+env.verify([key], 1)
+st = json.loads(env.payload)
+assert st["_type"] == "https://in-toto.io/Statement/v1", st["_type"]
+print(st["predicateType"], st["subject"][0]["digest"]["sha256"])
+"#;
+
+fn registry_get(reg: &str, path: &str, accept: &str) -> Vec<u8> {
+    let o = run(Command::new("curl").args([
+        "-sf",
+        "-H",
+        &format!("Accept: {accept}"),
+        &format!("http://{reg}/v2/{path}"),
+    ]));
+    assert!(
+        o.status.success(),
+        "GET {path}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o.stdout
+}
+
+/// `drydock build --push --sbom both --sign KEY --output oci:DIR`: the SBOMs and the signed
+/// provenance go beside the image in the layout (its index) and in a registry without the
+/// referrers API (distribution 2.8: the `sha256-<hex>` referrers tag, and cosign's `.sbom`,
+/// `.att`, `.sig`); `drydock verify` finds all three, securesystemslib verifies the DSSE
+/// provenance with the public key; an image with a signature but no attestations fails
+/// verification unless only the signature is required; an unsigned attested build is
+/// reproducible.
+#[test]
+fn attestations_go_beside_the_image_and_verify() {
+    require_tool("curl");
+    let mut s = Setup::new();
+    let (private, public) = s.keygen("release");
+    let (_t, dir) = copy_example("gin-api");
+    let cache = s.path("cache");
+    let layout = s.path("layout");
+    let reference = s.reference("team/gin:1");
+    let build = |s: &mut Setup, args: &[&str]| {
+        let mut c = drydock();
+        c.arg("build")
+            .arg(&dir)
+            .arg("--cache-dir")
+            .arg(&cache)
+            .args(["--format", "json"])
+            .args(args)
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .env("DRYDOCK_KEY_PASSWORD", PASSWORD);
+        let o = run(&mut c);
+        s.outputs.keep(&o);
+        assert!(
+            o.status.success(),
+            "build: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let report = build(
+        &mut s,
+        &[
+            "--push",
+            &reference,
+            "--output",
+            &format!("oci:{}", layout.display()),
+            "--sbom",
+            "both",
+            "--sign",
+            private.to_str().unwrap(),
+        ],
+    );
+    let digest = report["digest"].as_str().unwrap().to_string();
+    let hex = digest.strip_prefix("sha256:").unwrap();
+    let attached = report["attached"].as_array().unwrap();
+    let found: Vec<String> = attached
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {}",
+                a["artifact_type"].as_str().unwrap(),
+                a["found_by"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for kind in [
+        "application/spdx+json",
+        "application/vnd.cyclonedx+json",
+        "application/vnd.dsse.envelope.v1+json",
+    ] {
+        assert!(found.contains(&format!("{kind} index")), "{found:?}");
+        assert!(
+            found.contains(&format!("{kind} referrers tag sha256-{hex}")),
+            "{found:?}"
+        );
+    }
+    assert!(
+        found.contains(&format!("cosign sbom cosign tag sha256-{hex}.sbom")),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&format!("cosign att cosign tag sha256-{hex}.att")),
+        "{found:?}"
+    );
+    assert_eq!(
+        report["signed"][0]["image"],
+        format!("{}@{digest}", s.reference("team/gin"))
+    );
+
+    // The layout: the image under its name, the artifacts beside it with the image as subject.
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let entries = index["manifests"].as_array().unwrap();
+    let artifacts: Vec<&serde_json::Value> = entries
+        .iter()
+        .filter(|e| e.get("artifactType").is_some())
+        .collect();
+    // spdx, cyclonedx, provenance, and the two SBOM attestations a key adds.
+    assert_eq!(artifacts.len(), 5, "{index}");
+    for a in &artifacts {
+        let d = a["digest"]
+            .as_str()
+            .unwrap()
+            .strip_prefix("sha256:")
+            .unwrap();
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(layout.join("blobs/sha256").join(d)).unwrap())
+                .unwrap();
+        assert_eq!(m["subject"]["digest"], digest.as_str(), "{m}");
+        assert_eq!(
+            m["config"]["mediaType"],
+            "application/vnd.oci.empty.v1+json"
+        );
+    }
+    // skopeo still reads the image by its name.
+    let name = report["reference"].as_str().unwrap();
+    let o = s.skopeo(&["inspect", &format!("oci:{}:{name}", layout.display())]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // The registry (distribution 2.8 has no referrers API): the referrers tag lists them.
+    let reg = s.reg.host();
+    let tagged: serde_json::Value = serde_json::from_slice(&registry_get(
+        &reg,
+        &format!("team/gin/manifests/sha256-{hex}"),
+        "application/vnd.oci.image.index.v1+json",
+    ))
+    .unwrap();
+    let listed = tagged["manifests"].as_array().unwrap();
+    assert_eq!(listed.len(), 5, "{tagged}");
+    let provenance = listed
+        .iter()
+        .find(|m| m["annotations"]["in-toto.io/predicate-type"] == "https://slsa.dev/provenance/v1")
+        .expect("the provenance is listed");
+    let m: serde_json::Value = serde_json::from_slice(&registry_get(
+        &reg,
+        &format!(
+            "team/gin/manifests/{}",
+            provenance["digest"].as_str().unwrap()
+        ),
+        "application/vnd.oci.image.manifest.v1+json",
+    ))
+    .unwrap();
+    assert_eq!(m["subject"]["digest"], digest.as_str());
+    let envelope = registry_get(
+        &reg,
+        &format!(
+            "team/gin/blobs/{}",
+            m["layers"][0]["digest"].as_str().unwrap()
+        ),
+        "*/*",
+    );
+    let env_path = s.path("provenance.dsse.json");
+    std::fs::write(&env_path, &envelope).unwrap();
+    let python = std::env::var("DRYDOCK_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/drydock-tools")
+        })
+        .join("sbom-venv/bin/python");
+    let o = run(Command::new(&python)
+        .args(["-c", PY_DSSE])
+        .arg(&env_path)
+        .arg(&public));
+    assert!(
+        o.status.success(),
+        "securesystemslib: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        format!("https://slsa.dev/provenance/v1 {hex}")
+    );
+    // Another key does not verify it.
+    let (_, other_pub) = s.keygen("other");
+    let o = run(Command::new(&python)
+        .args(["-c", PY_DSSE])
+        .arg(&env_path)
+        .arg(&other_pub));
+    assert!(!o.status.success());
+    // cosign's tags are there.
+    for suffix in ["sig", "sbom", "att"] {
+        registry_get(
+            &reg,
+            &format!("team/gin/manifests/sha256-{hex}.{suffix}"),
+            "application/vnd.oci.image.manifest.v1+json",
+        );
+    }
+
+    // drydock verify: signature, SBOM and provenance, all by the key.
+    let (code, v) = s.verify_requiring(&reference, &public, "signature,sbom,provenance");
+    assert_eq!(code, 0, "{v}");
+    assert!(
+        v["sbom"]["verified"].is_string() && v["provenance"]["verified"].is_string(),
+        "{v}"
+    );
+    let o = s.drydock(
+        &["verify", &reference, "--key", public.to_str().unwrap()],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("provenance: signed") && text.contains("sbom: signed"),
+        "{text}"
+    );
+    // With the other key: nothing vouches.
+    let (code, v) = s.verify_requiring(&reference, &other_pub, "signature,sbom,provenance");
+    assert_eq!(code, 1, "{v}");
+    assert!(v["provenance"]["verified"].is_null(), "{v}");
+    // The policy from drydock.toml: [verify] keys and require.
+    let project = s.path("policy");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::copy(&public, project.join("release.pub")).unwrap();
+    std::fs::write(
+        project.join("drydock.toml"),
+        "[verify]\nkeys = [\"release.pub\"]\nrequire = [\"provenance\"]\n",
+    )
+    .unwrap();
+    let o = s.drydock(
+        &[
+            "verify",
+            &reference,
+            "--dir",
+            project.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["required"], serde_json::json!(["provenance"]));
+
+    // A signed image without attestations: verified only when only the signature is asked for.
+    let bare = s.reference("team/bare:1");
+    s.push("bare", &bare);
+    let o = s.drydock(
+        &["sign", &bare, "--key", private.to_str().unwrap()],
+        Some(PASSWORD),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (code, v) = s.verify_requiring(&bare, &public, "signature,sbom,provenance");
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(
+        (
+            v["sbom"]["found"].as_u64(),
+            v["provenance"]["found"].as_u64()
+        ),
+        (Some(0), Some(0))
+    );
+    let o = s.drydock(&["verify", &bare, "--key", public.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("provenance: none found"));
+    let (code, _) = s.verify_requiring(&bare, &public, "signature");
+    assert_eq!(code, 0);
+
+    // Without a key the attestations are unsigned, and the same build gives the same bytes.
+    let (a, b) = (s.path("unsigned-a"), s.path("unsigned-b"));
+    for l in [&a, &b] {
+        build(
+            &mut s,
+            &[
+                "--output",
+                &format!("oci:{}", l.display()),
+                "--sbom",
+                "spdx",
+            ],
+        );
+    }
+    let ia = std::fs::read(a.join("index.json")).unwrap();
+    assert_eq!(ia, std::fs::read(b.join("index.json")).unwrap());
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&ia).unwrap()["manifests"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3,
+        "the image, its SPDX SBOM and its provenance"
+    );
+    // A plain build attaches nothing: the layout holds the image alone, as before.
+    let plain = s.path("plain");
+    build(&mut s, &["--output", &format!("oci:{}", plain.display())]);
+    let ip: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(plain.join("index.json")).unwrap()).unwrap();
+    assert_eq!(ip["manifests"].as_array().unwrap().len(), 1);
+
+    s.outputs.assert_no_secret(&private);
 }

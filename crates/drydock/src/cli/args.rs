@@ -232,9 +232,21 @@ key is never replaced (exit 2).")]
 Signs the manifest digest the tag names now, with cosign's simple-signing
 payload; skopeo, podman and cosign verify it with the public key.")]
     Sign(SignArgs),
-    /// Verify an image's cosign signature with a public key (exit 1 when none vouches for it).
+    /// Verify an image's signature, SBOM and provenance with public keys (exit 1 when one is
+    /// missing or none of the keys vouches for it).
     #[command(after_help = "Examples:
-  drydock verify 127.0.0.1:5000/team/api:1.4.2 --key release.pub")]
+  drydock verify 127.0.0.1:5000/team/api:1.4.2 --key release.pub
+  drydock verify 127.0.0.1:5000/team/api:1.4.2 --key release.pub --require signature
+  drydock verify 127.0.0.1:5000/team/api:1.4.2      # keys and requirements from [verify]
+
+Checks the cosign signature at sha256-<hex>.sig, and the signed SBOM and SLSA
+provenance attestations (DSSE) found through the referrers API, the
+sha256-<hex> referrers tag or cosign's sha256-<hex>.att: each must be signed
+by one of the keys and name this digest. Without --key or --require, the
+[verify] section of DIR/drydock.toml says which keys and what is required:
+  [verify]
+  keys = [\"keys/release.pub\"]
+  require = [\"signature\", \"sbom\", \"provenance\"]   # the default")]
     Verify(VerifyArgs),
     /// Store credentials for a registry where `docker login` does.
     #[command(after_help = "Examples:
@@ -374,12 +386,17 @@ pub struct BuildArgs {
     /// Cache directory (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
-    /// Which SBOM to write with --sbom-dir (default: [image] sbom, else spdx).
+    /// Which SBOM to make (default: [image] sbom, else spdx). Given here or in [image] sbom,
+    /// the SBOM and the SLSA provenance are attached to every OCI layout and registry output.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub sbom: Option<drydock::sbom::SbomFormat>,
-    /// Write the SBOM here as NAME.spdx.json / NAME.cdx.json (no SBOM is made without it).
+    /// Also write the SBOM here as NAME.spdx.json / NAME.cdx.json.
     #[arg(long, value_name = "DIR")]
     pub sbom_dir: Option<PathBuf>,
+    /// Sign each pushed image (cosign's sha256-<hex>.sig) and the attestations with this key
+    /// (cosign format; password from DRYDOCK_KEY_PASSWORD or stdin).
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
@@ -707,9 +724,16 @@ pub struct SignArgs {
 pub struct VerifyArgs {
     /// The image: REGISTRY/REPOSITORY[:TAG|@sha256:DIGEST].
     pub reference: String,
-    /// The public key (PEM).
+    /// A public key (PEM) that may vouch for it. Repeatable (default: [verify] keys).
     #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    pub key: Vec<PathBuf>,
+    /// What must be signed: signature, sbom, provenance (comma list; default: [verify]
+    /// require, else all three).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "WHAT")]
+    pub require: Vec<drydock::config::Requirement>,
+    /// The project whose drydock.toml [verify] section is the policy.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
     #[command(flatten)]
     pub registry: RegistryArgs,
     #[arg(long, value_enum, default_value_t = Format::Text)]

@@ -209,6 +209,7 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
             registry: Default::default(),
             sbom: None,
             sbom_dir: None,
+            sign: None,
         },
         ui,
     )

@@ -17,6 +17,11 @@ pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
         &a.registry.options_reporting(ui),
     )
     .map_err(failure)?;
+    // The key is read (and its password asked) before anything is built.
+    let sign = match &a.sign {
+        Some(path) => Some(super::sign::private_key(path)?),
+        None => None,
+    };
     let opts = BuildOptions {
         dir: a.dir,
         overrides: Overrides {
@@ -37,6 +42,7 @@ pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
         registry: a.registry.options_reporting(ui),
         sbom: a.sbom,
         sbom_dir: a.sbom_dir,
+        sign,
     };
     let built = build::build(opts, ui).map_err(failure)?;
     match a.format {

@@ -45,6 +45,7 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
                     registry: a.registry.options_reporting(ui),
                     sbom: None,
                     sbom_dir: None,
+                    sign: None,
                 },
                 ui,
             )

@@ -30,6 +30,7 @@ pub fn run(a: RunArgs, ui: &Ui) -> Outcome {
             registry: Default::default(),
             sbom: None,
             sbom_dir: None,
+            sign: None,
         },
         ui,
     )

@@ -5,11 +5,14 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
+use drydock::attest;
+use drydock::config::Requirement;
 use drydock::error::{ErrorKind, Failure};
 use drydock::reference::Reference;
 use drydock::sign::keys::{self, Password};
 use drydock::sign::{remote, SignError};
 use drydock::ui::Ui;
+use drydock_oci::pull::RegistrySource;
 use drydock_oci::registry::Client;
 use drydock_oci::Digest;
 
@@ -133,11 +136,15 @@ fn connect(
     Ok((r, client, digest))
 }
 
-pub fn sign(a: SignArgs, ui: &Ui) -> Outcome {
-    let pem = read_file(&a.key)?;
+/// The private key at `path`, decrypted with the password (never printed).
+pub fn private_key(path: &Path) -> Result<p256::ecdsa::SigningKey, Failure> {
+    let pem = read_file(path)?;
     let pw = password(false).map_err(failure)?;
-    let key = keys::parse_private(&pem, &pw, &a.key).map_err(failure)?;
-    drop(pw);
+    keys::parse_private(&pem, &pw, path).map_err(failure)
+}
+
+pub fn sign(a: SignArgs, ui: &Ui) -> Outcome {
+    let key = private_key(&a.key)?;
     let (r, client, digest) = connect(&a.reference, &a.registry)?;
     let step = ui.step(&format!("signing {r}"));
     let signed = remote::sign(&client, r.repository(), &digest, &key).map_err(failure)?;
@@ -155,56 +162,151 @@ pub fn sign(a: SignArgs, ui: &Ui) -> Outcome {
     }
 }
 
+/// The keys and requirements: the flags, else drydock.toml's [verify] (keys relative to it),
+/// else every requirement.
+fn policy(a: &VerifyArgs) -> Result<(Vec<PathBuf>, Vec<Requirement>), Failure> {
+    let config = if a.key.is_empty() || a.require.is_empty() {
+        Some(drydock::config::Config::load(&a.dir).map_err(failure)?.0)
+    } else {
+        None
+    };
+    let keys = if a.key.is_empty() {
+        let keys: Vec<PathBuf> = config
+            .as_ref()
+            .map(|c| c.verify.keys.iter().map(|k| a.dir.join(k)).collect())
+            .unwrap_or_default();
+        if keys.is_empty() {
+            return Err(
+                Failure::new(ErrorKind::Usage, "no public key to verify with".to_string())
+                    .with_fix("give --key PUB, or list keys under [verify] in drydock.toml"),
+            );
+        }
+        keys
+    } else {
+        a.key.clone()
+    };
+    let mut require = if a.require.is_empty() {
+        config.and_then(|c| c.verify.require).unwrap_or_else(|| {
+            vec![
+                Requirement::Signature,
+                Requirement::Sbom,
+                Requirement::Provenance,
+            ]
+        })
+    } else {
+        a.require.clone()
+    };
+    require.sort();
+    require.dedup();
+    Ok((keys, require))
+}
+
 pub fn verify(a: VerifyArgs, ui: &Ui) -> Outcome {
-    let pem = read_file(&a.key)?;
-    let key = keys::parse_public(&pem, &a.key).map_err(failure)?;
-    let (r, client, digest) = connect(&a.reference, &a.registry)?;
-    let v = remote::verify(&client, r.repository(), &digest, &key).map_err(failure)?;
-    let code = if v.ok() { 0 } else { 1 };
+    let (key_paths, require) = policy(&a)?;
+    let mut keys = Vec::new();
+    for p in &key_paths {
+        keys.push(keys::parse_public(&read_file(p)?, p).map_err(failure)?);
+    }
+    let r = Reference::parse(&a.reference).map_err(failure)?;
+    let source = RegistrySource::new(&r, a.registry.options());
+    let client = source.client().map_err(failure)?;
+    let at = r.digest().or(r.tag()).unwrap_or("latest").to_string();
+    let digest = remote::resolve(client, r.repository(), &at).map_err(failure)?;
+
+    // The signature: the first key that vouches, else what the first key found.
+    let mut signature = None;
+    for (k, path) in keys.iter().zip(&key_paths) {
+        let v = remote::verify(client, r.repository(), &digest, k).map_err(failure)?;
+        let ok = v.ok();
+        if signature.is_none() || ok {
+            signature = Some((v, path.clone()));
+        }
+        if ok {
+            break;
+        }
+    }
+    let Some((sig, sig_key)) = signature else {
+        return Err(Failure::new(ErrorKind::Usage, "no public key".to_string()));
+    };
+    let wants = |w: Requirement| require.contains(&w);
+    let (sbom, provenance) = if wants(Requirement::Sbom) || wants(Requirement::Provenance) {
+        let (envelopes, plain) = attest::fetch(&source, &digest).map_err(failure)?;
+        let (s, p) = attest::judge(&envelopes, plain, &digest, &keys);
+        (Some(s), Some(p))
+    } else {
+        (None, None)
+    };
+    let ok = (!wants(Requirement::Signature) || sig.ok())
+        && (!wants(Requirement::Sbom) || sbom.as_ref().is_some_and(attest::Finding::ok))
+        && (!wants(Requirement::Provenance)
+            || provenance.as_ref().is_some_and(attest::Finding::ok));
+    let code = if ok { 0 } else { 1 };
     match a.format {
         Format::Json => {
             out_json(&serde_json::json!({
-                "verified": v.ok(), "image": v.image, "signature": v.signature,
-                "found": v.found, "signatures": v.checked,
+                "verified": ok, "image": sig.image, "required": require,
+                "signature": sig.signature, "found": sig.found, "signatures": sig.checked,
+                "signature_verified": sig.ok(),
+                "sbom": sbom, "provenance": provenance,
             }))?;
         }
         Format::Text => {
-            if v.ok() {
-                if !ui.quiet {
-                    out(&format!(
-                        "verified {}\n  signed with {}\n",
-                        v.image,
-                        a.key.display()
-                    ));
+            let mut lines = Vec::new();
+            if wants(Requirement::Signature) {
+                lines.push(if sig.ok() {
+                    format!("  signature: signed with {}", sig_key.display())
+                } else if !sig.found {
+                    format!(
+                        "  signature: not signed (no {}); sign it with `drydock sign {} --key KEY`",
+                        sig.signature, a.reference
+                    )
+                } else {
+                    let why: Vec<String> = sig
+                        .checked
+                        .iter()
+                        .map(|c| {
+                            format!(
+                                "{}: {}",
+                                c.payload,
+                                c.rejected.as_deref().unwrap_or("valid")
+                            )
+                        })
+                        .collect();
+                    format!(
+                        "  signature: no signature by the keys vouches for it ({})",
+                        why.join("; ")
+                    )
+                });
+            }
+            for f in [&sbom, &provenance].into_iter().flatten() {
+                let wanted = match f.what {
+                    "sbom" => wants(Requirement::Sbom),
+                    _ => wants(Requirement::Provenance),
+                };
+                if !wanted {
+                    continue;
                 }
-            } else if !v.found {
-                super::error_line(
-                    ui,
-                    &format!(
-                        "{}: not signed (no {})\n  fix: sign it with `drydock sign {} --key KEY`",
-                        v.image, v.signature, a.reference
+                lines.push(match (&f.verified, f.found) {
+                    (Some(at), _) => format!("  {}: signed, at {at}", f.what),
+                    (None, 0) => format!(
+                        "  {}: none found; build with `drydock build --push REF --sbom spdx --sign KEY`",
+                        f.what
                     ),
-                );
+                    (None, n) => format!(
+                        "  {}: {n} found, none signed by the keys for this digest ({})",
+                        f.what,
+                        f.problems.join("; ")
+                    ),
+                });
+            }
+            if ok {
+                if !ui.quiet {
+                    out(&format!("verified {}\n{}\n", sig.image, lines.join("\n")));
+                }
             } else {
-                let why: Vec<String> = v
-                    .checked
-                    .iter()
-                    .map(|c| {
-                        format!(
-                            "  {}: {}",
-                            c.payload,
-                            c.rejected.as_deref().unwrap_or("valid")
-                        )
-                    })
-                    .collect();
                 super::error_line(
                     ui,
-                    &format!(
-                        "{}: no signature by {} vouches for it\n{}",
-                        v.image,
-                        a.key.display(),
-                        why.join("\n")
-                    ),
+                    &format!("{}: not verified\n{}", sig.image, lines.join("\n")),
                 );
             }
         }

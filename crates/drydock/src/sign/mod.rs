@@ -5,6 +5,7 @@
 //! bundle as layer annotations, so it fits beside [`keys`] without changing the rest.
 //! Never prints, logs or returns a key or a password.
 
+pub mod dsse;
 pub mod keys;
 pub mod payload;
 pub mod remote;

@@ -8,6 +8,7 @@ use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use drydock_oci::attach::CosignLayer;
 use drydock_oci::{Digest, Reference};
 
 /// The media type of the payload layer.
@@ -85,32 +86,29 @@ pub struct SignatureLayer {
 /// The `.sig` manifest and its config, as cosign writes them (go-containerregistry's
 /// `mutate.AppendLayers(empty.Image, …)`): an OCI manifest, one layer per signature.
 pub fn signature_manifest(layers: &[SignatureLayer]) -> (Vec<u8>, Vec<u8>) {
-    let zero = "0001-01-01T00:00:00Z";
-    let config = serde_json::json!({
-        "architecture": "",
-        "created": zero,
-        "history": layers.iter().map(|_| serde_json::json!({"created": zero})).collect::<Vec<_>>(),
-        "os": "",
-        "rootfs": {"type": "layers", "diff_ids": layers.iter().map(|l| l.digest.to_string()).collect::<Vec<_>>()},
-        "config": {},
-    });
-    let config = serde_json::to_vec(&config).unwrap_or_default();
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": drydock_oci::image::OCI_MANIFEST,
-        "config": {
-            "mediaType": drydock_oci::image::OCI_CONFIG,
-            "size": config.len(),
-            "digest": Digest::of(&config).to_string(),
-        },
-        "layers": layers.iter().map(|l| serde_json::json!({
-            "mediaType": SIMPLE_SIGNING_MEDIA_TYPE,
-            "size": l.size,
-            "digest": l.digest.to_string(),
-            "annotations": {SIGNATURE_ANNOTATION: l.signature},
-        })).collect::<Vec<_>>(),
-    });
-    (serde_json::to_vec(&manifest).unwrap_or_default(), config)
+    drydock_oci::attach::cosign_manifest(&cosign_layers(layers))
+}
+
+fn cosign_layers(layers: &[SignatureLayer]) -> Vec<CosignLayer> {
+    layers
+        .iter()
+        .map(|l| CosignLayer {
+            media_type: SIMPLE_SIGNING_MEDIA_TYPE.to_string(),
+            digest: l.digest.clone(),
+            size: l.size,
+            annotations: [(SIGNATURE_ANNOTATION.to_string(), l.signature.clone())].into(),
+        })
+        .collect()
+}
+
+/// The `.sig` manifest as an image to push, its config put into `store` (the payloads must be
+/// there already).
+pub fn signature_image(
+    layers: &[SignatureLayer],
+    store: &dyn drydock_oci::BlobStore,
+) -> Result<drydock_oci::Image, super::SignError> {
+    drydock_oci::attach::cosign_image(&cosign_layers(layers), store)
+        .map_err(|e| super::SignError::Crypto(e.to_string()))
 }
 
 /// The signature layers of a `.sig` manifest (layers of other kinds, or without the
@@ -154,6 +152,20 @@ pub enum Rejection {
     OtherRepository { signed: String, wanted: String },
 }
 
+/// Whether `signature` (base64 ASN.1 DER, as [`sign`] writes it) over `message` is `key`'s.
+pub fn verify_signature(
+    key: &VerifyingKey,
+    message: &[u8],
+    signature: &str,
+) -> Result<(), Rejection> {
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(signature.trim())
+        .map_err(|_| Rejection::Malformed)?;
+    let sig = Signature::from_der(&der).map_err(|_| Rejection::Malformed)?;
+    key.verify(message, &sig)
+        .map_err(|_| Rejection::BadSignature)
+}
+
 /// Checks one signature: that `signature` (base64 DER) over `payload` is `key`'s, and that the
 /// payload names `manifest` (and, when given, the repository `registry/name`).
 pub fn verify(
@@ -163,12 +175,7 @@ pub fn verify(
     manifest: &Digest,
     repository: Option<&str>,
 ) -> Result<SimpleSigning, Rejection> {
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(signature.trim())
-        .map_err(|_| Rejection::Malformed)?;
-    let sig = Signature::from_der(&der).map_err(|_| Rejection::Malformed)?;
-    key.verify(payload, &sig)
-        .map_err(|_| Rejection::BadSignature)?;
+    verify_signature(key, payload, signature)?;
     let p: SimpleSigning =
         serde_json::from_slice(payload).map_err(|e| Rejection::Payload(e.to_string()))?;
     if p.critical.kind != PAYLOAD_TYPE {

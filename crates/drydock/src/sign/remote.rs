@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use drydock_oci::push::push;
 use drydock_oci::registry::Client;
-use drydock_oci::{Digest, DirStore, Format, Image, Layer};
+use drydock_oci::{Digest, DirStore};
 
 use super::payload::{self, Rejection, SignatureLayer};
 use super::SignError;
@@ -99,31 +99,13 @@ pub fn sign(
         size: body.len() as u64,
         signature,
     });
-    let (m, config) = payload::signature_manifest(&layers);
     let dir = tempfile::tempdir().map_err(|e| SignError::Io {
         path: std::env::temp_dir(),
         source: e,
     })?;
     let store = DirStore::create(dir.path()).map_err(|e| SignError::Crypto(e.to_string()))?;
     store_put(&store, &body)?;
-    store_put(&store, &config)?;
-    let image = Image {
-        format: Format::Oci,
-        manifest_digest: Digest::of(&m),
-        manifest_size: m.len() as u64,
-        config_digest: Digest::of(&config),
-        layers: layers
-            .iter()
-            .map(|l| Layer {
-                digest: l.digest.clone(),
-                diff_id: l.digest.clone(),
-                size: l.size,
-                media_type: payload::SIMPLE_SIGNING_MEDIA_TYPE.to_string(),
-            })
-            .collect(),
-        manifest: m,
-        config,
-    };
+    let image = payload::signature_image(&layers, &store)?;
     let report = push(client, repository, &tag, &image, &store, &[])?;
     Ok(Signed {
         image: format!("{name}@{manifest}"),
