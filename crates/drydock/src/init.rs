@@ -53,11 +53,71 @@ pub struct InitReport {
     pub ready_path: String,
     pub assets: Vec<String>,
     pub secrets: Vec<String>,
+    /// How each of `secrets` reaches the app under Compose and Swarm: as a file, named by
+    /// `<VAR>_FILE` (what `drydock deploy` writes), never as `<VAR>` itself.
+    pub secret_files: Vec<SecretFile>,
     /// For each value drydock chose: detected where, or assumed why.
     pub detection: Vec<String>,
     pub written: Vec<PathBuf>,
     /// Files that exist and were left alone (no --force).
     pub kept: Vec<PathBuf>,
+}
+
+/// A secret as Compose and Swarm deliver it (see `deploy/compose.rs` and `deploy/swarm.rs`):
+/// the file `path`, whose path is in `file_env`; `env` itself is not set there. Kubernetes sets
+/// `env` directly from the Secret.
+#[derive(Debug, Serialize)]
+pub struct SecretFile {
+    pub env: String,
+    /// The `key` of its `[[secrets]]` entry: the file's name under /run/secrets and secrets/.
+    pub key: String,
+    /// `<env>_FILE`, the variable Compose and Swarm set.
+    pub file_env: String,
+    /// `/run/secrets/<key>`, the file the variable names.
+    pub path: String,
+    /// Whether the app's sources mention `file_env`: when not, the app gets nothing under
+    /// Compose and Swarm.
+    pub app_reads_file_env: bool,
+}
+
+impl SecretFile {
+    fn new(env: &str, sources: &[detect::Source]) -> SecretFile {
+        let key = secret_key(env);
+        let file_env = format!("{env}_FILE");
+        SecretFile {
+            env: env.to_string(),
+            path: format!("/run/secrets/{key}"),
+            app_reads_file_env: sources.iter().any(|s| s.text.contains(&file_env)),
+            key,
+            file_env,
+        }
+    }
+
+    /// One line on how the secret reaches the app, for the summary and drydock.toml.
+    pub fn delivery(&self) -> String {
+        format!(
+            "Kubernetes sets {env}; Compose and Swarm mount the file {path} and set {file_env} to its path, not {env}",
+            env = self.env,
+            path = self.path,
+            file_env = self.file_env,
+        )
+    }
+
+    /// What to say when the app's sources never mention `<VAR>_FILE`.
+    pub fn warning(&self) -> Option<String> {
+        (!self.app_reads_file_env).then(|| {
+            format!(
+                "the app reads {env} but its sources never mention {file_env}: under Compose and Swarm, {env} is not set and it will get nothing; make it also read the file named by {file_env}",
+                env = self.env,
+                file_env = self.file_env,
+            )
+        })
+    }
+}
+
+/// The `key` init gives a secret read through `env`: `DB_PASSWORD` → `db-password`.
+fn secret_key(env: &str) -> String {
+    env.to_ascii_lowercase().replace('_', "-")
 }
 
 pub struct InitOptions {
@@ -102,6 +162,7 @@ pub fn init(o: &InitOptions) -> Result<InitReport, InitError> {
         })
         .map(|d| d.to_string())
         .collect();
+    let secrets = detect::secret_envs(&sources);
     let report = InitReport {
         language: project.build.language,
         name: project.name.clone(),
@@ -111,7 +172,11 @@ pub fn init(o: &InitOptions) -> Result<InitReport, InitError> {
         health_path: project.image.health.path.clone(),
         ready_path: project.image.health.ready_path.clone(),
         assets,
-        secrets: detect::secret_envs(&sources),
+        secrets: secrets.clone(),
+        secret_files: secrets
+            .iter()
+            .map(|e| SecretFile::new(e, &sources))
+            .collect(),
         detection: project.assumptions.clone(),
         written: to_write.clone(),
         kept,
@@ -212,18 +277,36 @@ fn render_toml(r: &InitReport) -> String {
          shutdown_grace = \"15s\"  # SIGTERM, then this long to drain before SIGKILL\n",
         name = r.name
     ));
-    if r.secrets.is_empty() {
-        t.push_str(&format!("\n# Secrets the app reads from its environment, by reference, never by value:\n# [[secrets]]\n# env = \"API_TOKEN\"\n# secret = \"{}\"\n# key = \"api-token\"\n", r.name));
+    // How a secret reaches the app, as `drydock deploy` writes it (deploy/k8s.rs,
+    // deploy/compose.rs, deploy/swarm.rs).
+    const SECRETS_NOTE: &str =
+        "\n# Secrets the app reads from its environment, by reference, never by value.\n\
+         # Kubernetes sets the variable itself (env) from the Secret's key. Compose and Swarm\n\
+         # deliver a file instead: secrets/<key> beside compose.yaml or stack.yaml becomes\n\
+         # /run/secrets/<key>, and the app gets <env>_FILE holding that path; <env> itself is\n\
+         # not set there, so an app that reads only <env> gets nothing: read <env>_FILE too.\n";
+    t.push_str(SECRETS_NOTE);
+    if r.secret_files.is_empty() {
+        t.push_str(&format!(
+            "# [[secrets]]\n# env = \"API_TOKEN\"  # Kubernetes sets API_TOKEN; Compose and Swarm set API_TOKEN_FILE=/run/secrets/api-token instead\n# secret = \"{}\"\n# key = \"api-token\"\n",
+            r.name
+        ));
     } else {
-        t.push_str(
-            "\n# Secrets the app reads from its environment, by reference, never by value.\n",
-        );
-        for s in &r.secrets {
+        for s in &r.secret_files {
+            if !s.app_reads_file_env {
+                t.push_str(&format!(
+                    "# Warning: the sources never mention {}, so under Compose and Swarm the app gets nothing.\n",
+                    s.file_env
+                ));
+            }
             t.push_str(&format!(
-                "[[secrets]]\nenv = {}\nsecret = {}\nkey = {}\n",
-                q(s),
+                "[[secrets]]\nenv = {}  # Kubernetes sets {}; Compose and Swarm set {}={} instead\nsecret = {}\nkey = {}\n",
+                q(&s.env),
+                s.env,
+                s.file_env,
+                s.path,
                 q(&r.name),
-                q(&s.to_ascii_lowercase().replace('_', "-"))
+                q(&s.key)
             ));
         }
     }

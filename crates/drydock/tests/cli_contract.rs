@@ -26,6 +26,45 @@ fn go_project(dir: &Path, main: &str) {
 
 const HELLO: &str = "package main\n\nimport \"net/http\"\n\nfunc main() {\n\thttp.HandleFunc(\"/ping\", func(w http.ResponseWriter, r *http.Request) {})\n\thttp.ListenAndServe(\":7070\", nil)\n}\n";
 
+/// README's JSON error object, on stdout under `--format json`: exactly
+/// `{"error": {"kind", "message", "path", "line", "fix"}}`, kind as given, a message, and path,
+/// line and fix each a value or null. Returns the inner object.
+fn error_object(stdout: &str, kind: &str, what: &str) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_str(stdout)
+        .unwrap_or_else(|e| panic!("{what}: stdout is not one JSON value ({e}): {stdout:?}"));
+    let outer: Vec<&String> = v
+        .as_object()
+        .map(|o| o.keys().collect())
+        .unwrap_or_default();
+    assert_eq!(outer, ["error"], "{what}: {stdout}");
+    let e = &v["error"];
+    let mut keys: Vec<&String> = e.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        ["fix", "kind", "line", "message", "path"],
+        "{what}: {stdout}"
+    );
+    assert_eq!(e["kind"], kind, "{what}: {stdout}");
+    assert!(
+        e["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{what}: {stdout}"
+    );
+    assert!(
+        e["path"].is_string() || e["path"].is_null(),
+        "{what}: {stdout}"
+    );
+    assert!(
+        e["line"].is_u64() || e["line"].is_null(),
+        "{what}: {stdout}"
+    );
+    assert!(
+        e["fix"].is_string() || e["fix"].is_null(),
+        "{what}: {stdout}"
+    );
+    e.clone()
+}
+
 /// The exit-code table: each command, each kind of bad input.
 #[test]
 fn exit_codes_command_by_command() {
@@ -709,49 +748,155 @@ fn json_error_contract_for_every_command() {
     // keygen never replaces a key: one already there is an input error.
     std::fs::write(t.path().join("existing.key"), "x").unwrap();
     let existing_key = t.path().join("existing").display().to_string();
-    // (command, has --format json, input error args, its kind); None: the command takes no
-    // input beyond its flags (rules), or has no --format (then the error is checked as text).
-    type Row<'a> = (&'a str, bool, Option<(Vec<&'a str>, &'a str)>);
+    // rules --write-docs never replaces a file drydock did not write: the project's README.md.
+    let docs = t.path().join("project");
+    std::fs::create_dir(&docs).unwrap();
+    std::fs::write(docs.join("README.md"), "# my project\n").unwrap();
+    let docs = docs.display().to_string();
+    // A cache directory that is a file.
+    let not_a_dir = t.path().join("not-a-dir");
+    std::fs::write(&not_a_dir, "x").unwrap();
+    let not_a_dir = not_a_dir.display().to_string();
+    // logout: a config.json that is not JSON (in DOCKER_CONFIG).
+    let bad_docker = t.path().join("docker");
+    std::fs::create_dir(&bad_docker).unwrap();
+    std::fs::write(bad_docker.join("config.json"), "{\"auths\": {").unwrap();
+    let bad_docker = bad_docker.display().to_string();
+    // (command, has --format json, its input or configuration error: args, kind, environment,
+    // part of the message). Commands without --format are checked as text (stdout empty).
+    type Input<'a> = (Vec<&'a str>, &'a str, Vec<(&'a str, &'a str)>, &'a str);
+    type Row<'a> = (&'a str, bool, Input<'a>);
     let table: Vec<Row> = vec![
-        ("build", true, Some((vec!["build", &m], "input"))),
-        ("init", true, Some((vec!["init", &m], "input"))),
-        ("deploy", true, Some((vec!["deploy", &m], "input"))),
-        ("lint", true, Some((vec!["lint", &m], "input"))),
-        ("rules", true, None),
-        ("rule", false, Some((vec!["rule", "XX999"], "usage"))),
-        ("run", false, Some((vec!["run", &m], "input"))),
+        (
+            "build",
+            true,
+            (vec!["build", &m], "input", vec![], "no such directory"),
+        ),
+        (
+            "init",
+            true,
+            (vec!["init", &m], "input", vec![], "no such directory"),
+        ),
+        (
+            "deploy",
+            true,
+            (vec!["deploy", &m], "input", vec![], "no such directory"),
+        ),
+        (
+            "lint",
+            true,
+            (vec!["lint", &m], "input", vec![], "does not exist"),
+        ),
+        (
+            "rules",
+            true,
+            (
+                vec!["rules", "--write-docs", &docs],
+                "input",
+                vec![],
+                "README.md is not written by drydock",
+            ),
+        ),
+        (
+            "rule",
+            false,
+            (vec!["rule", "XX999"], "usage", vec![], "no rule"),
+        ),
+        (
+            "run",
+            false,
+            (vec!["run", &m], "input", vec![], "no such directory"),
+        ),
         (
             "pull",
             true,
-            Some((vec!["pull", "UPPER/X:1", "--output", &oci_missing], "usage")),
+            (
+                vec!["pull", "UPPER/X:1", "--output", &oci_missing],
+                "usage",
+                vec![],
+                "UPPER/X:1",
+            ),
         ),
-        ("bench", true, Some((vec!["bench", &m], "input"))),
+        (
+            "bench",
+            true,
+            (vec!["bench", &m], "input", vec![], "no such directory"),
+        ),
         (
             "push",
             true,
-            Some((vec!["push", &oci_missing, "127.0.0.1:1/x:1"], "input")),
+            (
+                vec!["push", &oci_missing, "127.0.0.1:1/x:1"],
+                "input",
+                vec![],
+                "missing",
+            ),
         ),
-        ("login", false, None),
-        ("cache", true, None),
-        ("logout", false, None),
-        ("context", true, Some((vec!["context", &m], "input"))),
+        (
+            "login",
+            false,
+            (
+                // stdin is empty: no password.
+                vec!["login", "127.0.0.1:1", "-u", "ci", "--password-stdin"],
+                "usage",
+                vec![],
+                "no password on standard input",
+            ),
+        ),
+        (
+            "cache",
+            true,
+            (
+                vec!["cache", "prune", "--cache-dir", &not_a_dir],
+                "config",
+                vec![],
+                "it is not a directory",
+            ),
+        ),
+        (
+            "logout",
+            false,
+            (
+                vec!["logout", "127.0.0.1:5000"],
+                "config",
+                vec![("DOCKER_CONFIG", &bad_docker)],
+                "config.json:1",
+            ),
+        ),
+        (
+            "context",
+            true,
+            (vec!["context", &m], "input", vec![], "no such directory"),
+        ),
         (
             "keygen",
             true,
-            Some((
+            (
                 vec!["keygen", "--output-key-prefix", &existing_key],
                 "input",
-            )),
+                vec![("DRYDOCK_KEY_PASSWORD", "pw")],
+                "existing.key",
+            ),
         ),
         (
             "sign",
             true,
-            Some((vec!["sign", "127.0.0.1:1/x:1", "--key", &m], "input")),
+            (
+                vec!["sign", "127.0.0.1:1/x:1", "--key", &m],
+                "input",
+                vec![],
+                "missing",
+            ),
         ),
         (
             "verify",
             true,
-            Some((vec!["verify", "127.0.0.1:1/x:1", "--key", &m], "input")),
+            (
+                vec!["verify", "127.0.0.1:1/x:1", "--key", &m],
+                "input",
+                vec![],
+                "missing",
+            ),
         ),
     ];
     // Every command the help lists is in the table: a new command needs its row.
@@ -772,16 +917,12 @@ fn json_error_contract_for_every_command() {
             "`drydock {c}` is not in the JSON contract table"
         );
     }
-    let json_of = |out: &str, what: &str| -> serde_json::Value {
-        serde_json::from_str(out).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {out:?}"))
-    };
     for (cmd, has_format, input) in &table {
         // A usage error, with JSON asked for in either spelling.
         for json_flag in [&["--format", "json"][..], &["--format=json"][..]] {
             let (c, out, err) = code(drydock().args([cmd, "--no-such-flag"]).args(json_flag));
             assert_eq!(c, 2, "{cmd}: {err}");
-            let e = &json_of(&out, cmd)["error"];
-            assert_eq!(e["kind"], "usage", "{cmd}: {out}");
+            let e = error_object(&out, "usage", cmd);
             assert!(
                 e["message"].as_str().unwrap().contains("--no-such-flag")
                     || !has_format && e["message"].as_str().unwrap().contains("--format"),
@@ -795,21 +936,17 @@ fn json_error_contract_for_every_command() {
         assert_eq!((c, out.as_str()), (2, ""), "{cmd}: {err}");
         assert!(err.contains("--no-such-flag"), "{cmd}: {err}");
         // Input and configuration errors.
-        let Some((args, kind)) = input else { continue };
+        let (args, kind, env, msg) = input;
+        let mut cmd_line = drydock();
+        cmd_line.args(args).stdin(Stdio::null());
+        for (k, v) in env {
+            cmd_line.env(k, v);
+        }
         if *has_format {
-            let (c, out, err) = code(
-                drydock()
-                    .args(args)
-                    .args(["--format", "json"])
-                    .stdin(Stdio::null()),
-            );
+            let (c, out, err) = code(cmd_line.args(["--format", "json"]));
             assert_eq!(c, 2, "{cmd}: {err}");
-            let e = &json_of(&out, cmd)["error"];
-            assert_eq!(e["kind"], *kind, "{cmd}: {out}");
-            assert!(
-                e["message"].as_str().is_some_and(|m| !m.is_empty()),
-                "{out}"
-            );
+            let e = error_object(&out, kind, cmd);
+            assert!(e["message"].as_str().unwrap().contains(msg), "{cmd}: {out}");
             assert!(
                 e["fix"].as_str().is_some_and(|f| !f.contains("fix:")),
                 "{out}"
@@ -818,18 +955,19 @@ fn json_error_contract_for_every_command() {
                 err.starts_with("error: ") || err.contains("\nerror: "),
                 "{err}"
             );
+            assert!(err.contains(msg), "{cmd}: {err}");
         } else {
             // No --format on this command: the error is text, and stdout stays empty.
-            let (c, out, err) = code(drydock().args(args).stdin(Stdio::null()));
+            let (c, out, err) = code(&mut cmd_line);
             assert_eq!((c, out.as_str()), (2, ""), "{cmd}: {err}");
-            assert!(err.contains("error: "), "{cmd}: {err}");
+            assert!(err.contains("error: ") && err.contains(msg), "{cmd}: {err}");
+            assert_eq!(err.matches("fix:").count(), 1, "{cmd}: {err}");
         }
     }
     // A configuration error: lint's [lint] section.
     let (c, out, _) = code(drydock().args(["lint", &b, "--format", "json"]));
     assert_eq!(c, 2);
-    let e = &json_of(&out, "lint config")["error"];
-    assert_eq!(e["kind"], "config", "{out}");
+    let e = error_object(&out, "config", "lint config");
     assert!(
         e["path"].as_str().unwrap().ends_with("drydock.toml"),
         "{out}"
@@ -881,6 +1019,393 @@ fn an_interrupt_is_reported_as_interrupted() {
             assert_eq!(v["error"]["kind"], "interrupted", "{stdout}");
         } else {
             assert_eq!(stdout, "");
+        }
+    }
+}
+
+/// Exit 1 is "the build or a tool failed", kind `failed` in the JSON error object, for every
+/// command where such a failure can be provoked offline: a compile that fails (build, deploy,
+/// run, bench build first), a registry on a closed port (push, pull, sign, verify, login), a
+/// directory nothing can be written into (rules --write-docs, keygen). lint's 1 is findings:
+/// its report, never an error object. Every command `drydock --help` lists is either here or
+/// named below with why it has no such case.
+#[test]
+fn a_failure_is_exit_1_and_kind_failed_command_by_command() {
+    require_tool("go");
+    let t = tempfile::tempdir().unwrap();
+    let p = |name: &str| t.path().join(name).display().to_string();
+    let bad = t.path().join("bad");
+    go_project(&bad, "package main\n\nfunc main() { undefined() }\n");
+    // An image to push, from a prebuilt static binary: no compile.
+    std::fs::create_dir(t.path().join("img")).unwrap();
+    let layout = format!("oci:{}", p("layout"));
+    run_ok(
+        drydock()
+            .args(["build", &p("img"), "--port", "8080", "--output", &layout])
+            .arg("--binary")
+            .arg(a_static_binary())
+            .args(["--cache-dir", &p("cache-img")]),
+    );
+    // A key pair for sign and verify.
+    run_ok(
+        drydock()
+            .args(["keygen", "--output-key-prefix", &p("key")])
+            .env("DRYDOCK_KEY_PASSWORD", "pw"),
+    );
+    // A Dockerfile with findings.
+    std::fs::create_dir(t.path().join("df")).unwrap();
+    std::fs::write(
+        t.path().join("df/Dockerfile"),
+        "FROM alpine:latest\nRUN apt-get install curl\n",
+    )
+    .unwrap();
+    // No credentials of this machine's user take part.
+    std::fs::create_dir(t.path().join("docker")).unwrap();
+    let closed = "127.0.0.1:1/x:1";
+    let bad = bad.display().to_string();
+    // (command, args, has --format json, part of the message). /proc/self is the directory of
+    // the drydock process itself, where no file can be made, even by root.
+    let cases: Vec<(&str, Vec<String>, bool, &str)> = vec![
+        (
+            "build",
+            vec!["build".into(), bad.clone()],
+            true,
+            "undefined",
+        ),
+        (
+            "deploy",
+            vec!["deploy".into(), bad.clone()],
+            true,
+            "undefined",
+        ),
+        (
+            "bench",
+            vec![
+                "bench".into(),
+                bad.clone(),
+                "--modes".into(),
+                "process".into(),
+            ],
+            true,
+            "undefined",
+        ),
+        ("run", vec!["run".into(), bad.clone()], false, "undefined"),
+        (
+            "push",
+            vec!["push".into(), layout.clone(), closed.into()],
+            true,
+            "127.0.0.1:1",
+        ),
+        (
+            "pull",
+            vec![
+                "pull".into(),
+                closed.into(),
+                "--output".into(),
+                format!("oci:{}", p("pulled")),
+            ],
+            true,
+            "127.0.0.1:1",
+        ),
+        (
+            "sign",
+            vec!["sign".into(), closed.into(), "--key".into(), p("key.key")],
+            true,
+            "127.0.0.1:1",
+        ),
+        (
+            "verify",
+            vec!["verify".into(), closed.into(), "--key".into(), p("key.pub")],
+            true,
+            "127.0.0.1:1",
+        ),
+        (
+            "login",
+            vec![
+                "login".into(),
+                "127.0.0.1:1".into(),
+                "-u".into(),
+                "ci".into(),
+                "--password-stdin".into(),
+            ],
+            false,
+            "127.0.0.1:1",
+        ),
+        (
+            "rules",
+            vec!["rules".into(), "--write-docs".into(), "/proc/self".into()],
+            true,
+            "/proc/self/",
+        ),
+        (
+            "keygen",
+            vec![
+                "keygen".into(),
+                "--output-key-prefix".into(),
+                "/proc/self/release".into(),
+            ],
+            true,
+            "/proc/self/release.key",
+        ),
+    ];
+    // No failure of theirs comes without an I/O fault this test cannot make: init and context
+    // (their errors are input errors), cache (prune removes what it may), logout (a credential
+    // store it cannot read is a configuration error), rule (it only reads its catalog).
+    let without: [&str; 5] = ["init", "context", "cache", "logout", "rule"];
+    let help = run_ok(drydock().arg("--help").env("COLUMNS", "200"));
+    for c in help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help" && *c != "lint")
+    {
+        assert!(
+            cases.iter().any(|(name, ..)| *name == c) || without.contains(&c),
+            "`drydock {c}`: no failure case, and not said why"
+        );
+    }
+    // All at once: the registry cases each wait out their retries (some seconds).
+    let children: Vec<_> = cases
+        .iter()
+        .map(|(cmd, args, json, _)| {
+            let mut c = drydock();
+            test_env(&mut c)
+                .args(args)
+                .args(if *json {
+                    &["--format", "json"][..]
+                } else {
+                    &[][..]
+                })
+                .env("DRYDOCK_CACHE_DIR", p(&format!("cache-{cmd}")))
+                .env("DRYDOCK_KEY_PASSWORD", "pw")
+                .env("DOCKER_CONFIG", p("docker"))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            let mut child = c.spawn().unwrap();
+            // login's password; the others read no input.
+            let mut stdin = child.stdin.take().unwrap();
+            if *cmd == "login" {
+                std::io::Write::write_all(&mut stdin, b"pw").unwrap();
+            }
+            drop(stdin);
+            child
+        })
+        .collect();
+    for ((cmd, args, json, msg), child) in cases.iter().zip(children) {
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{cmd} {args:?}: {stdout}{stderr}"
+        );
+        assert!(
+            stderr.starts_with("error: ") || stderr.contains("\nerror: "),
+            "{cmd}: {stderr}"
+        );
+        assert!(stderr.contains(msg), "{cmd}: {stderr}");
+        assert!(stderr.matches("fix:").count() <= 1, "{cmd}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{cmd}: {stderr}");
+        if *json {
+            let e = error_object(&stdout, "failed", cmd);
+            assert!(
+                e["message"].as_str().unwrap().contains(msg),
+                "{cmd}: {stdout}"
+            );
+        } else {
+            assert_eq!(stdout, "", "{cmd}");
+        }
+    }
+    // lint: 1 is findings, reported as findings (an array), not as an error.
+    let (c, out, err) = code(drydock().args(["lint", &p("df"), "--format", "json"]));
+    assert_eq!(c, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v.as_array()
+            .is_some_and(|a| a.iter().any(|f| f["code"] == "DF001")),
+        "{out}"
+    );
+}
+
+/// A registry that accepts connections and never answers: what a command talks to it is
+/// surely doing when the signal comes. Counts the connections it took.
+fn a_silent_registry() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let taken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = taken.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    (port, taken)
+}
+
+/// SIGINT or SIGTERM while a command works, not only while it waits on its input (see
+/// `an_interrupt_is_reported_as_interrupted`): during a compile (build, deploy) and while it
+/// talks to a registry (push, pull, sign, verify, login), `interrupted` in the JSON error
+/// object where the command has `--format json`, the text on stderr, exit 130.
+#[test]
+fn an_interrupt_while_working_is_interrupted_in_json() {
+    require_tool("cargo");
+    let t = tempfile::tempdir().unwrap();
+    let p = |name: &str| t.path().join(name).display().to_string();
+    // A crate whose constant takes rustc minutes: the compiler is surely running.
+    let spin = t.path().join("spin");
+    std::fs::create_dir_all(spin.join("src")).unwrap();
+    std::fs::write(
+        spin.join("Cargo.toml"),
+        "[package]\nname = \"spin\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        spin.join("src/main.rs"),
+        "#![allow(long_running_const_eval)]\nconst SPIN: u64 = {\n    let mut i: u64 = 0;\n    let mut s: u64 = 0;\n    while i < 500_000_000_000 {\n        s = s.wrapping_add(i ^ (s >> 3));\n        i += 1;\n    }\n    s\n};\nfn main() {\n    println!(\"{}\", SPIN);\n}\n",
+    )
+    .unwrap();
+    std::fs::create_dir(t.path().join("img")).unwrap();
+    let layout = format!("oci:{}", p("layout"));
+    run_ok(
+        drydock()
+            .args(["build", &p("img"), "--port", "8080", "--output", &layout])
+            .arg("--binary")
+            .arg(a_static_binary())
+            .args(["--cache-dir", &p("cache-img")]),
+    );
+    run_ok(
+        drydock()
+            .args(["keygen", "--output-key-prefix", &p("key")])
+            .env("DRYDOCK_KEY_PASSWORD", "pw"),
+    );
+    std::fs::create_dir(t.path().join("docker")).unwrap();
+    let (port, taken) = a_silent_registry();
+    let image = format!("127.0.0.1:{port}/x:1");
+    let spin = spin.display().to_string();
+    // (what it is doing, args, has --format json, signal)
+    let cases: Vec<(&str, Vec<String>, bool, &str)> = vec![
+        ("compiling", vec!["build".into(), spin.clone()], true, "INT"),
+        (
+            "compiling",
+            vec!["deploy".into(), spin.clone()],
+            true,
+            "TERM",
+        ),
+        (
+            "in the registry",
+            vec!["push".into(), layout, image.clone()],
+            true,
+            "INT",
+        ),
+        (
+            "in the registry",
+            vec![
+                "pull".into(),
+                image.clone(),
+                "--output".into(),
+                format!("oci:{}", p("pulled")),
+            ],
+            true,
+            "TERM",
+        ),
+        (
+            "in the registry",
+            vec!["sign".into(), image.clone(), "--key".into(), p("key.key")],
+            true,
+            "INT",
+        ),
+        (
+            "in the registry",
+            vec!["verify".into(), image.clone(), "--key".into(), p("key.pub")],
+            true,
+            "INT",
+        ),
+        (
+            "in the registry",
+            vec![
+                "login".into(),
+                format!("127.0.0.1:{port}"),
+                "-u".into(),
+                "ci".into(),
+                "--password-stdin".into(),
+            ],
+            false,
+            "INT",
+        ),
+    ];
+    for (doing, args, json, signal) in cases {
+        let what = format!("{} {doing}, SIG{signal}", args[0]);
+        let before = taken.load(std::sync::atomic::Ordering::SeqCst);
+        let mut child = drydock()
+            .args(&args)
+            .args(if json {
+                &["--format", "json"][..]
+            } else {
+                &[][..]
+            })
+            .env("DRYDOCK_CACHE_DIR", p(&format!("cache-{}", args[0])))
+            .env("DRYDOCK_KEY_PASSWORD", "pw")
+            .env("DOCKER_CONFIG", p("docker"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        if args[0] == "login" {
+            std::io::Write::write_all(&mut stdin, b"pw").unwrap();
+        }
+        drop(stdin);
+        let pid = child.id();
+        // The tree drydock started, to end it here should drydock leave any of it.
+        let tree = if doing == "compiling" {
+            eventually(&what, std::time::Duration::from_secs(60), || {
+                let d = descendants(pid);
+                d.iter()
+                    .any(|(p, c, _)| {
+                        c == "rustc"
+                            && std::fs::read(format!("/proc/{p}/cmdline"))
+                                .is_ok_and(|a| String::from_utf8_lossy(&a).contains("spin"))
+                    })
+                    .then_some(d)
+            })
+        } else {
+            eventually(&what, std::time::Duration::from_secs(20), || {
+                (taken.load(std::sync::atomic::Ordering::SeqCst) > before).then_some(())
+            });
+            Vec::new()
+        };
+        let ok = Command::new("kill")
+            .args([format!("-{signal}"), pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success(), "{what}");
+        let out = child.wait_with_output().unwrap();
+        for (p, _, _) in &tree {
+            let _ = Command::new("kill")
+                .args(["-KILL", &p.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{what}: {stdout}{stderr}");
+        assert!(stderr.contains("error: interrupted"), "{what}: {stderr}");
+        if json {
+            let e = error_object(&stdout, "interrupted", &what);
+            assert_eq!(
+                (e["path"].clone(), e["line"].clone()),
+                (serde_json::Value::Null, serde_json::Value::Null),
+                "{what}: {stdout}"
+            );
+        } else {
+            assert_eq!(stdout, "", "{what}");
         }
     }
 }

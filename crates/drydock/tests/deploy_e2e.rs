@@ -689,3 +689,79 @@ fn deploy_says_what_it_wrote_and_what_the_app_needs() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("HTTPS_PORT"));
 }
+
+/// The HTTP→HTTPS redirect of the Swarm bundle's nginx keeps the port HTTPS is published on
+/// (issue 19: `HTTPS_PORT=18443` redirected to 443), as the Compose one does: the server on
+/// 8080, which the stack publishes as HTTP_PORT, redirects to `https://$host:PORT`, and PORT is
+/// the default the stack publishes 8443 on. Read from the written files; Swarm is not run.
+#[test]
+fn swarm_redirect_keeps_a_custom_https_port() {
+    let (_t, dir) = copy_example("gin-api");
+    // The `return` of the server that listens on `port`, in an nginx.conf.
+    fn redirect_on(conf: &str, port: u16) -> Option<String> {
+        let listen = format!("listen {port};");
+        conf.split("server {")
+            .skip(1)
+            .find(|block| block.lines().any(|l| l.trim() == listen))?
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("return 301 "))
+            .map(|r| r.trim_end_matches(';').to_string())
+    }
+    for (https_port, origin, published) in [
+        (Some("18443"), "https://$host:18443", "${HTTPS_PORT:-18443}"),
+        (None, "https://$host", "${HTTPS_PORT:-443}"),
+        (Some("443"), "https://$host", "${HTTPS_PORT:-443}"),
+    ] {
+        let out = dir.join(format!("deploy-{}", https_port.unwrap_or("unset")));
+        let mut cmd = drydock();
+        cmd.env_remove("HTTPS_PORT");
+        if let Some(p) = https_port {
+            cmd.env("HTTPS_PORT", p);
+        }
+        run_ok(
+            cmd.arg("deploy")
+                .arg(&dir)
+                .args(["--image", IMAGE, "--target", "swarm,compose", "--out"])
+                .arg(&out),
+        );
+        let want = format!("{origin}$request_uri");
+        for bundle in ["swarm", "compose"] {
+            let conf = std::fs::read_to_string(out.join(bundle).join("nginx.conf")).unwrap();
+            assert_eq!(
+                redirect_on(&conf, 8080).as_deref(),
+                Some(want.as_str()),
+                "{bundle}, HTTPS_PORT={https_port:?}:\n{conf}"
+            );
+            assert!(
+                conf.contains("        listen 8443 ssl;\n"),
+                "{bundle}: TLS on 8443:\n{conf}"
+            );
+        }
+        // The stack publishes 8443 on the port the redirect names, 8080 on HTTP_PORT, and
+        // gives nginx this nginx.conf.
+        let stack_text = std::fs::read_to_string(out.join("swarm/stack.yaml")).unwrap();
+        let stack: Value = serde_yaml_ng::from_str(&stack_text).unwrap();
+        let proxy = &stack["services"]["proxy"];
+        let published_on = |target: u16| {
+            proxy["ports"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["target"] == target)
+                .unwrap_or_else(|| panic!("no port {target}: {proxy}"))["published"]
+                .clone()
+        };
+        assert_eq!(published_on(8443), published, "{proxy}");
+        assert_eq!(published_on(8080), "${HTTP_PORT:-80}", "{proxy}");
+        assert_eq!(stack["configs"]["nginx_conf"]["file"], "./nginx.conf");
+        assert_eq!(
+            proxy["configs"],
+            serde_json::json!([{"source": "nginx_conf", "target": "/etc/nginx/nginx.conf"}])
+        );
+        let port = https_port.unwrap_or("443");
+        assert!(
+            stack_text.contains(&format!("# The HTTP redirect names port {port} ")),
+            "{stack_text}"
+        );
+    }
+}

@@ -213,3 +213,122 @@ fn init_and_build_choose_the_language_where_both_are_present() {
     assert_eq!(r["port"], 7071, "{out}");
     assert!(nested.join("drydock.toml").is_file());
 }
+
+/// Compose and Swarm deliver a secret as a file and set `<VAR>_FILE` to its path, never `<VAR>`
+/// itself (issue 19): init's drydock.toml, its summary and its JSON say so for each secret, and
+/// warn when the sources never mention `<VAR>_FILE`. What init says is checked against what
+/// `drydock deploy` then writes from that drydock.toml, for Compose, Swarm and Kubernetes.
+#[test]
+fn init_says_secrets_reach_compose_and_swarm_apps_as_files() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("svc");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("go.mod"), "module example.com/svc\n\ngo 1.19\n").unwrap();
+    // DB_PASSWORD is read only as itself; API_KEY also through API_KEY_FILE.
+    std::fs::write(
+        dir.join("main.go"),
+        "package main\n\nimport (\"net/http\"; \"os\")\n\nfunc main() {\n\t_ = os.Getenv(\"DB_PASSWORD\")\n\t_ = os.Getenv(\"API_KEY\")\n\t_ = os.Getenv(\"API_KEY_FILE\")\n\thttp.ListenAndServe(\":9090\", nil)\n}\n",
+    )
+    .unwrap();
+    let out = run(drydock().arg("init").arg(&dir));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // The summary: each secret, how Compose and Swarm deliver it.
+    for line in [
+        "  DB_PASSWORD: Kubernetes sets DB_PASSWORD; Compose and Swarm mount the file /run/secrets/db-password and set DB_PASSWORD_FILE to its path, not DB_PASSWORD\n",
+        "  API_KEY: Kubernetes sets API_KEY; Compose and Swarm mount the file /run/secrets/api-key and set API_KEY_FILE to its path, not API_KEY\n",
+    ] {
+        assert!(stdout.contains(line), "{stdout}");
+    }
+    // A warning for the secret the app never reads as a file, none for the other.
+    assert!(
+        stderr.contains("never mention DB_PASSWORD_FILE")
+            && stderr.contains("DB_PASSWORD is not set and it will get nothing"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("API_KEY_FILE"), "{stderr}");
+    // drydock.toml: the general rule, then each entry with its variable.
+    let toml = std::fs::read_to_string(dir.join("drydock.toml")).unwrap();
+    assert!(
+        toml.contains("the app gets <env>_FILE holding that path; <env> itself is\n# not set there, so an app that reads only <env> gets nothing"),
+        "{toml}"
+    );
+    assert!(
+        toml.contains("env = \"DB_PASSWORD\"  # Kubernetes sets DB_PASSWORD; Compose and Swarm set DB_PASSWORD_FILE=/run/secrets/db-password instead\n")
+            && toml.contains("env = \"API_KEY\"  # Kubernetes sets API_KEY; Compose and Swarm set API_KEY_FILE=/run/secrets/api-key instead\n"),
+        "{toml}"
+    );
+    assert!(
+        toml.contains("# Warning: the sources never mention DB_PASSWORD_FILE")
+            && !toml.contains("never mention API_KEY_FILE"),
+        "{toml}"
+    );
+    // JSON: the same, as data.
+    let r: serde_json::Value = serde_json::from_str(&run_ok(
+        drydock()
+            .arg("init")
+            .arg(&dir)
+            .args(["--force", "--format", "json"]),
+    ))
+    .unwrap();
+    assert_eq!(
+        r["secret_files"],
+        serde_json::json!([
+            {"env": "API_KEY", "key": "api-key", "file_env": "API_KEY_FILE", "path": "/run/secrets/api-key", "app_reads_file_env": true},
+            {"env": "DB_PASSWORD", "key": "db-password", "file_env": "DB_PASSWORD_FILE", "path": "/run/secrets/db-password", "app_reads_file_env": false},
+        ]),
+        "{r}"
+    );
+    // What deploy writes from that drydock.toml is what init said.
+    let image = "registry.example.com/svc@sha256:0000000000000000000000000000000000000000000000000000000000000000";
+    run_ok(drydock().arg("deploy").arg(&dir).args([
+        "--image",
+        image,
+        "--target",
+        "k8s,compose,swarm",
+    ]));
+    let yaml = |rel: &str| -> serde_json::Value {
+        serde_yaml_ng::from_str(&std::fs::read_to_string(dir.join("deploy").join(rel)).unwrap())
+            .unwrap()
+    };
+    for (rel, secrets_dir) in [
+        ("compose/compose.yaml", "compose"),
+        ("swarm/stack.yaml", "swarm"),
+    ] {
+        let f = yaml(rel);
+        let env = &f["services"]["app"]["environment"];
+        for s in r["secret_files"].as_array().unwrap() {
+            let (var, file_env, key) = (
+                s["env"].as_str().unwrap(),
+                s["file_env"].as_str().unwrap(),
+                s["key"].as_str().unwrap(),
+            );
+            assert_eq!(env[file_env], s["path"], "{rel}: {env}");
+            assert!(env.get(var).is_none(), "{rel}: {var} is set: {env}");
+            assert_eq!(
+                f["secrets"][key]["file"],
+                format!("./secrets/{key}"),
+                "{rel} ({secrets_dir}/secrets/{key})"
+            );
+        }
+    }
+    // Kubernetes sets the variable itself, from the Secret.
+    let d = yaml("kubernetes/deployment.yaml");
+    let env = d["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .clone();
+    for (var, key) in [("DB_PASSWORD", "db-password"), ("API_KEY", "api-key")] {
+        let e = env
+            .iter()
+            .find(|e| e["name"] == var)
+            .unwrap_or_else(|| panic!("{var}: {env:?}"));
+        assert_eq!(e["valueFrom"]["secretKeyRef"]["key"], key, "{e}");
+    }
+    assert!(env
+        .iter()
+        .all(|e| !e["name"].as_str().unwrap().ends_with("_FILE")));
+}

@@ -280,6 +280,50 @@ fn rules_and_rule_explain_the_catalog() {
     assert_eq!(run(drydock().args(["rule", "XX1"])).status.code(), Some(2));
 }
 
+/// `drydock rule KS005`, a retired code, says it is retired and names every rule that took its
+/// checks (the Pod Security rules), with one fix: exit 2, as for any code that is no rule, but
+/// never "no rule" (issue 19). Any spelling of the code.
+#[test]
+fn a_retired_code_is_said_retired_with_what_replaced_it() {
+    let successors: Vec<&str> = drydock::lint::catalog::RULES
+        .iter()
+        .filter(|r| r.pod_security.is_some())
+        .map(|r| r.code)
+        .collect();
+    assert!(successors.len() > 10, "{successors:?}");
+    for code in ["KS005", "ks005"] {
+        let out = run(drydock().args(["rule", code]));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{code}: {err}");
+        assert!(out.stdout.is_empty(), "{code}");
+        assert!(
+            err.starts_with(&format!(
+                "error: KS005 is retired: its checks are now {}\n",
+                successors.join(", ")
+            )),
+            "{code}: {err}"
+        );
+        assert!(!err.contains("no rule"), "{code}: {err}");
+        assert_eq!(err.matches("fix:").count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("fix: `drydock rule {}` explains", successors[0]))
+                && err.contains("KS005 still means all of them"),
+            "{err}"
+        );
+        // The rule it names exists and is explained.
+        let doc = run_ok(drydock().args(["rule", successors[0]]));
+        assert!(doc.starts_with(&format!("# {}", successors[0])), "{doc}");
+    }
+    // A code that never was a rule is still "no rule".
+    let out = run(drydock().args(["rule", "KS999"]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no rule \"KS999\"") && !err.contains("retired"),
+        "{err}"
+    );
+}
+
 #[test]
 fn malformed_files_give_clear_errors_and_never_panic() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/malformed");

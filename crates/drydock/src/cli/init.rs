@@ -15,6 +15,9 @@ pub fn run(a: InitArgs, ui: &Ui) -> Outcome {
         language: a.language,
     })
     .map_err(failure)?;
+    for w in r.secret_files.iter().filter_map(|f| f.warning()) {
+        ui.warn(&w);
+    }
     if a.format == Format::Json {
         return out_json(&r);
     }
@@ -42,6 +45,9 @@ pub fn run(a: InitArgs, ui: &Ui) -> Outcome {
             "secrets, by reference: {}\n",
             r.secrets.join(", ")
         ));
+        for f in &r.secret_files {
+            s.push_str(&format!("  {}: {}\n", f.env, f.delivery()));
+        }
     }
     for w in &r.written {
         s.push_str(&format!("wrote {}\n", w.display()));

@@ -430,3 +430,36 @@ impl Drop for Registry {
         self.stop();
     }
 }
+
+/// Every process under `root` (not `root` itself), by walking /proc: (pid, comm, start time).
+pub fn descendants(root: u32) -> Vec<(u32, String, u64)> {
+    let mut procs = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // comm is in parentheses and may hold spaces: split after the last ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = stat[open + 1..close].to_string();
+        let rest: Vec<&str> = stat[close + 2..].split(' ').collect();
+        let ppid: u32 = rest[1].parse().unwrap_or(0);
+        let start: u64 = rest[19].parse().unwrap_or(0);
+        procs.push((pid, ppid, comm, start));
+    }
+    let mut found = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for (pid, ppid, comm, start) in &procs {
+            if *ppid == p {
+                found.push((*pid, comm.clone(), *start));
+                frontier.push(*pid);
+            }
+        }
+    }
+    found
+}
