@@ -14,7 +14,7 @@ pub fn list(a: RulesArgs, ui: &Ui) -> Outcome {
     if a.format == Format::Json {
         let v: Vec<serde_json::Value> = RULES
             .iter()
-            .map(|r| serde_json::json!({"code": r.code, "name": r.name, "practice": r.practice, "severity": r.severity, "hadolint": r.hadolint, "pod_security": r.pod_security, "default": catalog::is_default(r.code), "opt_in_reason": catalog::opt_in_reason(r.code), "summary": r.summary()}))
+            .map(|r| serde_json::json!({"code": r.code, "name": r.name, "practice": r.practice, "severity": r.severity, "hadolint": r.hadolint, "pod_security": r.pod_security, "default": catalog::is_default(r.code), "opt_in_reason": catalog::opt_in_reason(r.code), "default_reason": catalog::default_reason(r.code), "summary": r.summary()}))
             .collect();
         return out_json(&v);
     }

@@ -18,6 +18,16 @@ interface. (An application service's published port is CP001's, once.)
 ## Why is this bad?
 A port published on all interfaces is reachable from every network the host is on, and Docker's rules bypass the host firewall. Say which address: 127.0.0.1 for local use, or an explicit address (or a variable) for the proxy.
 
+## When it does not apply
+- Services that are not reverse proxies: their published ports are CP001's (opt-in). A proxy is
+  told by its image or build (nginx, openresty, traefik, caddy, haproxy, envoy) or a word of its
+  name (`proxy`, `gateway`, `ingress`, `lb`…), except a proxy of something else (a name or image
+  with `socket`, `sql` or `squid`).
+- Ports that name a host address: `127.0.0.1:80:80`, `0.0.0.0:80:80` (every interface, said on
+  purpose), a variable (`${BIND:-0.0.0.0}:80:80`), or `host_ip` in the long syntax.
+
+It is an info note.
+
 ## Example
 ```yaml
 ports: ["443:8443"]

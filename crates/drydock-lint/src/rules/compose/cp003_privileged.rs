@@ -17,6 +17,11 @@ Flags `privileged: true`.
 ## Why is this bad?
 A privileged container has every capability and every device of the host: it is root on the host.
 
+## When it does not apply
+Always applies, to every service with `privileged: true`, whatever it is for (CI, test and
+one-shot services included): the container is root on the host all the same. `privileged:
+false` or unset is fine.
+
 ## Example
 ```yaml
 privileged: true

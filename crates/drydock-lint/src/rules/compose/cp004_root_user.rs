@@ -17,6 +17,12 @@ Flags a service that sets `user` to root (`root`, `0`, `0:0`).
 ## Why is this bad?
 A process running as root in the container is root on the host's kernel: an escape becomes a host compromise.
 
+## When it does not apply
+Only a `user` the file writes as root is flagged (`root`, `0`, `0:0`, `root:staff`): a service
+that sets no `user` is not (its image's USER is DF004's and DF024's, in its Dockerfile), nor one
+whose `user` comes from a variable (`${UID}`). There is no exception by what the service is for:
+test and one-shot services are checked too.
+
 ## Example
 ```yaml
 user: root

@@ -18,6 +18,21 @@ Flags a service with no CPU or no memory limit (`cpus`/`mem_limit`, or `deploy.r
 ## Why is this bad?
 Without limits one service can take the machine's CPU or memory from the others, and the Go runtime cannot size itself to a limit that does not exist.
 
+## When it does not apply
+Limits keep a service that runs for good from taking the machine; the rule skips services that are not long-running, as the Compose view decides once
+for every rule:
+- toolboxes: never started (`deploy.replicas: 0`, a client for `docker compose run`), or a
+  command that only keeps the container alive (`sleep infinity`, `tail -f /dev/null`);
+- one-shot jobs: a service another one waits for with
+  `condition: service_completed_successfully`; or one not told to restart forever (`restart`
+  unset, `"no"` or `on-failure`) whose command's last step is a program that finishes (`echo`,
+  `mc mb`, `psql < x.sql`, `go build`…) or that publishes no port and whose name says it runs
+  once (`*-init`, `setup`, `migrate`, `prepare_*`, `createbuckets`).
+
+A service with `restart: always` or `unless-stopped` is always long-running. Limits inherited
+with `extends:` count, from a service of the same file or of another file linted with it
+(`extends: {file: …}`); a service extending one of a file not in the input is not judged.
+
 ## Example
 ```yaml
 services:
@@ -33,21 +48,6 @@ services:
     cpus: "1"
     mem_limit: 256m
 ```
-
-## When it does not apply
-Limits keep a service that runs for good from taking the machine; the rule skips services that are not long-running, as the Compose view decides once
-for every rule:
-- toolboxes: never started (`deploy.replicas: 0`, a client for `docker compose run`), or a
-  command that only keeps the container alive (`sleep infinity`, `tail -f /dev/null`);
-- one-shot jobs: a service another one waits for with
-  `condition: service_completed_successfully`; or one not told to restart forever (`restart`
-  unset, `"no"` or `on-failure`) whose command's last step is a program that finishes (`echo`,
-  `mc mb`, `psql < x.sql`, `go build`…) or that publishes no port and whose name says it runs
-  once (`*-init`, `setup`, `migrate`, `prepare_*`, `createbuckets`).
-
-A service with `restart: always` or `unless-stopped` is always long-running. Limits inherited
-with `extends:` count, from a service of the same file or of another file linted with it
-(`extends: {file: …}`); a service extending one of a file not in the input is not judged.
 
 ## References
 - https://docs.docker.com/reference/compose-file/services/

@@ -18,6 +18,21 @@ Flags a service with no `healthcheck`, or with `healthcheck: { disable: true }` 
 ## Why is this bad?
 Without a health check Compose cannot wait for a service to be ready (`depends_on: condition: service_healthy`), and a hung service is never noticed.
 
+## When it does not apply
+A health check tells whether a running service still works; the rule skips services that are not long-running, as the Compose view decides once
+for every rule:
+- toolboxes: never started (`deploy.replicas: 0`, a client for `docker compose run`), or a
+  command that only keeps the container alive (`sleep infinity`, `tail -f /dev/null`);
+- one-shot jobs: a service another one waits for with
+  `condition: service_completed_successfully`; or one not told to restart forever (`restart`
+  unset, `"no"` or `on-failure`) whose command's last step is a program that finishes (`echo`,
+  `mc mb`, `psql < x.sql`, `go build`…) or that publishes no port and whose name says it runs
+  once (`*-init`, `setup`, `migrate`, `prepare_*`, `createbuckets`).
+
+A service with `restart: always` or `unless-stopped` is always long-running. A health check
+with `extends:` counts, from a service of the same file or of another file linted with it
+(`extends: {file: …}`); a service extending one of a file not in the input is not judged.
+
 ## Example
 ```yaml
 services:
@@ -33,21 +48,6 @@ services:
     healthcheck:
       test: ["CMD", "/usr/local/bin/drydock-helper", "probe", "http://127.0.0.1:8080/healthz"]
 ```
-
-## When it does not apply
-A health check tells whether a running service still works; the rule skips services that are not long-running, as the Compose view decides once
-for every rule:
-- toolboxes: never started (`deploy.replicas: 0`, a client for `docker compose run`), or a
-  command that only keeps the container alive (`sleep infinity`, `tail -f /dev/null`);
-- one-shot jobs: a service another one waits for with
-  `condition: service_completed_successfully`; or one not told to restart forever (`restart`
-  unset, `"no"` or `on-failure`) whose command's last step is a program that finishes (`echo`,
-  `mc mb`, `psql < x.sql`, `go build`…) or that publishes no port and whose name says it runs
-  once (`*-init`, `setup`, `migrate`, `prepare_*`, `createbuckets`).
-
-A service with `restart: always` or `unless-stopped` is always long-running. A health check
-with `extends:` counts, from a service of the same file or of another file linted with it
-(`extends: {file: …}`); a service extending one of a file not in the input is not judged.
 
 ## References
 - https://docs.docker.com/reference/compose-file/services/

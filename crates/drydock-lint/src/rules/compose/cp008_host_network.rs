@@ -17,6 +17,12 @@ Flags `network_mode: host`.
 ## Why is this bad?
 The container shares the host's network stack: every port it opens is open on the host, and it sees the host's traffic.
 
+## When it does not apply
+Only `network_mode: host` is flagged: `bridge`, `none`, `service:NAME` and `container:NAME`
+are not. There is no exception by what the service is for: programs that need the host's
+network by nature (fail2ban, Home Assistant's device discovery) are flagged too; suppress it on
+such a service with the label `drydock.dev/ignore: CP008`.
+
 ## Example
 ```yaml
 network_mode: host

@@ -27,6 +27,14 @@ Without one, Docker and Compose consider a hung service healthy and never restar
 `depends_on: condition: service_healthy` cannot work. (Kubernetes ignores HEALTHCHECK and uses
 its probes; if the image only runs there, ignore this rule in drydock.toml.)
 
+## When it does not apply
+- The image does not run a service, by the shared judgement of what an image is for (from its
+  final stage): a base image, a tool (a CLI as ENTRYPOINT, `--help`, a build or CI image, an
+  image idling for `docker exec`), a one-shot job (tests, a migration), build output, or a
+  program that neither EXPOSEs a port nor starts a known server (`CMD ["/app"]`).
+- The final stage or a stage it is built FROM has a `HEALTHCHECK`, `HEALTHCHECK NONE` included
+  (health checking turned off on purpose).
+
 ## Example
 ```dockerfile
 EXPOSE 8080

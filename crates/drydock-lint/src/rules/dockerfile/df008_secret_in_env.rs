@@ -23,6 +23,16 @@ Flags `ENV` and `ARG` that give a literal value to a variable whose name says it
 ENV values are stored in the image config and ARG values in its history: anyone who can pull
 the image can read them, forever, whatever later layers do.
 
+## When it does not apply
+- The value is not a literal secret, by the judgement DF008, KS008 and CP007 share: a
+  reference (`$VAR`, `${VAR}`, `$(cat file)`, `vault:…`, `arn:aws:secretsmanager:…`), an empty
+  value or a boolean, a file path or name (`/run/secrets/db`, `key.json`), or a name that only
+  looks secret (`DB_PASSWORD_FILE`, `SECRET_NAME`, `MAX_TOTAL_TOKENS`). A URL with a password in
+  it is flagged whatever the name; an obvious placeholder (`changeme`, `xxx`) is an info note.
+- `ARG NAME` without a default: its value comes with `--build-arg`, not from the file.
+
+Every stage is checked, builder stages included: the file itself holds the value.
+
 ## Example
 ```dockerfile
 ENV API_TOKEN=s3cr3t

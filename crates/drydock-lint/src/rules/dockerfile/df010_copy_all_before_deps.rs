@@ -21,6 +21,16 @@ Any change to any file invalidates the cache from that COPY on, so every one-lin
 downloads and builds all dependencies again. Copy the dependency manifests first, download,
 then copy the sources.
 
+## When it does not apply
+- The whole context is copied after the dependency download, or in another stage: only a
+  `COPY` or `ADD` whose sources include `.`, `./` or `*` counts, never `COPY --from`, and only
+  a download in a later RUN of the same stage.
+- No later RUN of the stage runs a known download (`go mod download`, `cargo fetch`, `npm ci`,
+  `npm install`, `yarn install`, `pnpm install`, `pip install -r`, `poetry install`,
+  `pipenv install`, `uv sync`, `bundle install`, `composer install`,
+  `mvn dependency:go-offline`, `gradle dependencies`, `dotnet restore`, `mix deps.get`): a stage
+  that only compiles after `COPY . .` is not flagged.
+
 ## Example
 ```dockerfile
 COPY . .

@@ -21,6 +21,12 @@ An invalid port fails the build or the run. Every extra exposed port is one more
 publishes them all, and readers assume each is meant to be reachable. A service exposes its one
 service port.
 
+## When it does not apply
+A port written as a variable (`EXPOSE $PORT`) is not judged; ranges (`8000-8010`) and `/tcp`,
+`/udp` or `/sctp` are valid. The note about several ports counts only the EXPOSEs of the final
+stage itself, not those of earlier stages or of a stage it is built FROM. Invalid ports are
+errors in every stage.
+
 ## Example
 ```dockerfile
 EXPOSE 8080 9090 70000

@@ -18,6 +18,12 @@ Flags a stage with more than one `CMD`, `ENTRYPOINT` or `HEALTHCHECK`.
 ## Why is this bad?
 Only the last one counts: the others are dead code that misleads whoever reads the file.
 
+## When it does not apply
+Always applies, in every stage and whatever the image is for: only the last `CMD`,
+`ENTRYPOINT` or `HEALTHCHECK` of a stage takes effect. Each stage is counted on its own, so an
+instruction that overrides one of the base image or of the stage it is built FROM is not
+flagged, nor is a `CMD` beside an `ENTRYPOINT` (they work together).
+
 ## Example
 ```dockerfile
 CMD ["./a"]

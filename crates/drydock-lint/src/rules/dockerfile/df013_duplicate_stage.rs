@@ -17,6 +17,11 @@ Flags two stages with the same name (`FROM ... AS build` twice).
 ## Why is this bad?
 BuildKit refuses the Dockerfile; older builders silently use one of them for `COPY --from`.
 
+## When it does not apply
+Always applies: BuildKit refuses a Dockerfile whose stages share a name, whatever the stages
+are for. Names are compared ignoring case, as BuildKit does (`AS Build` and `AS build` clash);
+stages without a name never clash.
+
 ## Example
 ```dockerfile
 FROM golang:1.22 AS build

@@ -20,6 +20,13 @@ index, and `COPY --from` that names the stage it is in.
 A misspelt stage name is taken as an image to pull: the build fails offline, or silently copies
 from whatever image that name happens to be.
 
+## When it does not apply
+A `--from` that names an image rather than a stage is not judged: one with a `/` or a `:`
+(`--from=nginx:1.27`, `--from=ghcr.io/org/tool`) or a variable (`--from=$BUILDER`), which the
+build resolves. A bare name (`--from=builder`) or a number must be an earlier stage; a stage
+defined later in the file is flagged too. Only `COPY --from` is judged, not
+`RUN --mount=from=`.
+
 ## Example
 ```dockerfile
 FROM golang:1.22 AS build

@@ -25,6 +25,19 @@ With cgo on (Go's default wherever a C compiler exists, as in the `golang` image
 links glibc dynamically. It then fails to start on `scratch` ("no such file or directory") and
 misbehaves on alpine's musl.
 
+## When it does not apply
+- The final stage is not `scratch`, distroless static or alpine-based (`alpine:3.20`,
+  `node:20-alpine`, `alpine/git`): other final images are taken to have the glibc that a cgo
+  binary links.
+- cgo is off or the binary is static: `CGO_ENABLED=0` by ENV or ARG in the building stage or a
+  stage it is built FROM, on the `go build` command, or exported in the same RUN; or
+  `-ldflags '-extldflags -static'`.
+- The build runs on `golang:*-alpine` of Go 1.20 or later with no C compiler installed (gcc,
+  g++, clang, build-base, musl-dev), or it is a musl build (on alpine or `golang:*-alpine`) and
+  the final stage is alpine too.
+- Stages the final image takes nothing from: when it COPYs from some stages, only those (and
+  the stages they are built FROM) are judged.
+
 ## Example
 ```dockerfile
 FROM golang:1.22 AS build

@@ -22,6 +22,15 @@ A static binary needs no libc and no package manager: `scratch` (with CA certifi
 distroless static runs it. The distribution adds tens of megabytes to pull and hundreds of
 packages to patch.
 
+## When it does not apply
+- The final stage is not on one of the full distributions the rule knows, by repository name
+  (debian, ubuntu, centos, fedora, rockylinux, almalinux, amazonlinux, opensuse/leap,
+  oraclelinux, buildpack-deps): scratch, distroless, alpine, language images and a final stage
+  FROM another stage are not judged.
+- No earlier stage visibly builds a static binary: a RUN with `CGO_ENABLED=0` on its `go build`
+  (or exported in that RUN), `+crt-static`, or a `-linux-musl` target. A `CGO_ENABLED=0` set by
+  ENV is not read, nor a build in the final stage itself.
+
 ## Example
 ```dockerfile
 FROM golang:1.22 AS build

@@ -20,6 +20,12 @@ Build steps already run as the current `USER`; switch with `USER root` for the s
 it and back. `sudo` in an image means a setuid binary and a sudoers policy that the running
 container keeps.
 
+## When it does not apply
+Only a command that runs `sudo` is flagged (`sudo apt-get …`, `/usr/bin/sudo …`): installing
+the sudo package or writing a sudoers file is not. There is no exception by stage or by what the
+image is for: every RUN of every stage is checked, since `USER root` does the same job in any of
+them.
+
 ## Example
 ```dockerfile
 RUN sudo apt-get update

@@ -19,6 +19,11 @@ Flags a `RUN` that starts with `cd DIR && ...`.
 The directory change lasts for that one RUN only, which misleads readers of the next
 instruction. `WORKDIR` says it once, for every instruction after it.
 
+## When it does not apply
+A RUN in exec form (JSON), a RUN whose only command is `cd` (nothing follows it), and a `cd`
+that is not the RUN's first command (`git clone … && cd repo && make`). Every stage is
+checked.
+
 ## Example
 ```dockerfile
 RUN cd /src && make

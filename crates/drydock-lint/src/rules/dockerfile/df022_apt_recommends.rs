@@ -19,6 +19,14 @@ Flags `apt-get install` without `--no-install-recommends`.
 Recommended packages are not dependencies: they roughly double what gets installed, and every
 one is more to download, scan and patch.
 
+## When it does not apply
+- RUNs in stages whose layers do not reach the final image: a builder stage's extra packages
+  never ship.
+- The install refuses recommends on its own command line: `--no-install-recommends`, or an
+  `APT::Install-Recommends` option (`-o APT::Install-Recommends=false`). A setting written to
+  /etc/apt/apt.conf.d by an earlier RUN is not read. Dry runs (`-s`, `--simulate`) are not
+  installs.
+
 ## Example
 ```dockerfile
 RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*

@@ -18,6 +18,10 @@ Flags the deprecated `MAINTAINER` instruction.
 ## Why is this bad?
 It is deprecated, and tools read the `org.opencontainers.image.authors` label instead.
 
+## When it does not apply
+Always applies, in every stage and whatever the image is for: `MAINTAINER` is deprecated, and
+`LABEL org.opencontainers.image.authors` says the same with nothing lost. It is an info note.
+
 ## Example
 ```dockerfile
 MAINTAINER team@example.com

@@ -23,6 +23,15 @@ the context's size and its largest entries.
 They are uploaded on every build, they break the cache when they change, and `COPY . .` puts them
 in a layer, where secrets stay readable forever.
 
+## When it does not apply
+- What `.dockerignore` already leaves out: the rule sees the context as `docker build` sends it.
+- Folders below the context's top (`web/node_modules`): only a top-level `.git`,
+  `node_modules`, `target`, `dist`, `bin`, `.venv`, `__pycache__` or `.terraform` is judged.
+  Secret-looking files are judged anywhere in the context.
+- A Dockerfile whose build context lint cannot tell: read from stdin, or one whose COPY sources
+  are neither in its own folder nor in its drydock project's root, when no Compose `build:`
+  names its context.
+
 ## Example
 ```
 # .dockerignore

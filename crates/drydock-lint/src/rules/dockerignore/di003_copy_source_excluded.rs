@@ -19,6 +19,14 @@ Flags a `COPY` or `ADD` whose source exists in the directory but is excluded by
 ## Why is this bad?
 The build fails with "not found", or a wildcard silently copies less than you think.
 
+## When it does not apply
+- Sources that are not plain paths in the context: wildcards (`*`, `?`, `[`), variables
+  (`$VAR`), URLs, `.` (the whole context), `COPY --from`, heredocs.
+- Sources that do not exist in the context folder: the rule judges only what `.dockerignore`
+  hides, not a missing file.
+- A Dockerfile whose build context lint cannot tell (as for DI002: read from stdin, or built
+  from a folder lint does not guess).
+
 ## Example
 ```
 # .dockerignore

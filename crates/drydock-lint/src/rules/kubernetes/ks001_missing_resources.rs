@@ -12,12 +12,17 @@ pub static RULE: Rule = Rule {
     pod_security: None,
     doc: r#"
 ## What it does
-Flags a container without CPU and memory requests and a memory limit (and, unless the project
-says otherwise, a CPU limit).
+Flags a container that lacks any of its CPU and memory requests and limits.
 
 ## Why is this bad?
 Without requests the scheduler packs pods blindly and the HorizontalPodAutoscaler cannot compute
 utilisation; without a memory limit one leaking pod takes the node's memory from its neighbours.
+
+## When it does not apply
+Kustomize patches (partial objects: their resources come from the object they patch).
+Otherwise it always applies, to every container of every pod, init containers and those of Jobs
+and CronJobs included: each takes a node's CPU and memory while it runs. All four values are
+required; there is no option to leave the CPU limit out.
 
 ## Example
 ```yaml

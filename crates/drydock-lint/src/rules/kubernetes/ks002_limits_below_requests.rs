@@ -19,6 +19,12 @@ parse.
 ## Why is this bad?
 The API server rejects the pod ("must be less than or equal to ... limit"): the rollout stops.
 
+## When it does not apply
+Always applies, to every container (init containers included) whatever the workload is for:
+the API server rejects a limit below its request, and a quantity it cannot parse. A request or
+limit of zero (`0`, `0m`) is not compared, nor is a resource with only one of the two set (with
+only a limit, the request defaults to it).
+
 ## Example
 ```yaml
 resources:

@@ -18,6 +18,16 @@ Flags a long-running container without a liveness or a readiness probe.
 Without readiness, traffic reaches pods that are still starting or have lost their database;
 without liveness, a deadlocked process keeps its place forever.
 
+## When it does not apply
+Probes are for containers that run until stopped. The rule skips what the container is for says
+otherwise (decided once for every rule, in the Kubernetes view):
+- one-shot jobs: the containers of a Job or a CronJob, and of a pod whose `restartPolicy` is
+  `Never` or `OnFailure`;
+- init helpers: init containers, except sidecars (`restartPolicy: Always`), which run alongside
+  the app and are checked;
+- toolboxes: containers whose `command`/`args` only keep them alive (`sleep infinity`,
+  `tail -f /dev/null`, a sleep of a day or more), kept for `kubectl exec`.
+
 ## Example
 ```yaml
 - name: api
@@ -31,16 +41,6 @@ Use instead:
   livenessProbe: { httpGet: { path: /healthz, port: http } }
   readinessProbe: { httpGet: { path: /readyz, port: http } }
 ```
-
-## When it does not apply
-Probes are for containers that run until stopped. The rule skips what the container is for says
-otherwise (decided once for every rule, in the Kubernetes view):
-- one-shot jobs: the containers of a Job or a CronJob, and of a pod whose `restartPolicy` is
-  `Never` or `OnFailure`;
-- init helpers: init containers, except sidecars (`restartPolicy: Always`), which run alongside
-  the app and are checked;
-- toolboxes: containers whose `command`/`args` only keep them alive (`sleep infinity`,
-  `tail -f /dev/null`, a sleep of a day or more), kept for `kubectl exec`.
 
 ## References
 - https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/

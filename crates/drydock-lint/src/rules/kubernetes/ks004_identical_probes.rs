@@ -20,6 +20,13 @@ When a dependency is down, readiness should take the pod out of the Service whil
 leaves it running; identical probes restart every pod at once instead, a cascading failure.
 A timeout as long as the period means probes overlap.
 
+## When it does not apply
+A container with only one of the two probes, or with two that differ in anything (handler,
+path, port, thresholds, timing). A probe without `timeoutSeconds` is not judged for timing
+(Kubernetes' default is 1 second); one without `periodSeconds` has Kubernetes' default period,
+10 seconds. There is no exception by what the workload is for: a container that has probes is
+checked.
+
 ## Example
 ```yaml
 livenessProbe: { httpGet: { path: /health, port: http } }

@@ -18,6 +18,11 @@ Flags a container without `readOnlyRootFilesystem: true`.
 A writable root lets an attacker drop tools and change binaries; a service writes only to
 volumes (an `emptyDir` at `/tmp`).
 
+## When it does not apply
+Kustomize patches (partial objects: the `securityContext` may come from the object they
+patch). Otherwise it always applies, to every container, init containers and those of Jobs and
+CronJobs included: any of them runs code that could change its image's files.
+
 ## Example
 ```yaml
 securityContext: { allowPrivilegeEscalation: false }

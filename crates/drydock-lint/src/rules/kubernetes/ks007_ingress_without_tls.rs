@@ -14,13 +14,13 @@ pub static RULE: Rule = Rule {
 ## What it does
 Flags an Ingress with no `tls` section, or whose rules name hosts that no `tls` entry covers.
 
+## Why is this bad?
+The service is reachable over plain HTTP: tokens and cookies cross the network in clear.
+
 ## When it does not apply
 Minions of NGINX Ingress Controller's mergeable Ingresses
 (`nginx.org/mergeable-ingress-type: minion`): TLS belongs to their master, and the controller
 ignores it on a minion. The master is checked.
-
-## Why is this bad?
-The service is reachable over plain HTTP: tokens and cookies cross the network in clear.
 
 ## Example
 ```yaml

@@ -24,6 +24,17 @@ secrets only as mounted files, never in the environment. Set `secret_env = "file
 ## Why is this bad?
 The value sits in the manifest, in version control and in every `kubectl get -o yaml`.
 
+## When it does not apply
+- The value is not a literal secret, by the judgement DF008, KS008 and CP007 share: a
+  reference (`$(DB_PASSWORD)`, `${VAR}`, `vault:…`), an empty value or a boolean, a file path
+  or name (`/etc/secrets/db`, `tls.key`), or a name that only looks secret
+  (`DB_PASSWORD_FILE`, `SECRET_NAME`). A URL with a password in it is flagged whatever the
+  name; an obvious placeholder (`changeme`, `xxx`) is an info note.
+- Entries given by `valueFrom` (`secretKeyRef`, `configMapKeyRef`) hold no literal; only with
+  `secret_env = "files"` is a `secretKeyRef` flagged.
+
+Every container is checked, init containers and one-shot jobs included.
+
 ## Example
 ```yaml
 env:

@@ -18,6 +18,12 @@ Flags a container image with no tag, or the `latest` tag, and no digest.
 Which image runs depends on when each node pulled it: two pods of one Deployment can run
 different code, and a rollback cannot bring the old version back.
 
+## When it does not apply
+Images pinned by digest (`app@sha256:…`) and any tag other than `latest` (moving tags such as
+`stable` are not judged). A port in the registry's address is not a tag (`registry:5000/app`
+has none). Otherwise it always applies, to every container, init containers and one-shot jobs
+included.
+
 ## Example
 ```yaml
 image: registry.example.com/api

@@ -17,15 +17,15 @@ Flags a Service `targetPort` that no container of the pods it selects declares (
 by name), when those pods are in the files linted and declare ports at all (`containerPort` is
 optional; a pod that declares none is not judged).
 
+## Why is this bad?
+Traffic to the Service goes nowhere: connections are refused and the Service has no endpoints.
+
 ## When it does not apply
 `containerPort` is informational: a container may listen on ports it does not declare. So a
 numeric `targetPort` is not flagged when a selected container is told that port in its
 `command`, `args` or an `env` value (`--port=18080`, `COLLECTOR_PORT=14268`), nor behind a
 headless Service (`clusterIP: None`), which forwards nothing. A named `targetPort` that no
 container port has is always flagged: the Service then has no endpoints.
-
-## Why is this bad?
-Traffic to the Service goes nowhere: connections are refused and the Service has no endpoints.
 
 ## Example
 ```yaml

@@ -20,6 +20,14 @@ whose containers have no CPU request.
 Utilisation is a percentage of the request: without one the autoscaler cannot compute it, and it
 never scales ("missing request for cpu").
 
+## When it does not apply
+- The HorizontalPodAutoscaler does not scale on CPU: no `resource` metric named `cpu` and no
+  `targetCPUUtilizationPercentage`.
+- Its target is not in the files linted (found by kind and name, in the HPA's namespace or with
+  no namespace on either side; the one nearest to the HPA's file when there are several), or is
+  a kustomize patch.
+- Init containers are not asked for a CPU request.
+
 ## Example
 An HPA with `averageUtilization: 70` on a Deployment without `resources.requests.cpu`.
 

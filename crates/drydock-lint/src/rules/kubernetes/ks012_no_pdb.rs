@@ -19,6 +19,15 @@ files linted selects.
 A node drain may evict every replica at once: the replicas exist for availability, and the
 budget is what keeps some of them running during maintenance.
 
+## When it does not apply
+- Workloads other than Deployments and StatefulSets, and those whose `replicas` is unset (an
+  autoscaled Deployment may leave it out), below 2, or not a number (a variable).
+- Workloads that a PodDisruptionBudget of the input selects: all of its `matchLabels` are
+  among the pod template's labels. (A budget with only `matchExpressions` is not read.)
+- Kustomize patches.
+
+It is an info note.
+
 ## Example
 A Deployment with `replicas: 3` and no PodDisruptionBudget.
 

@@ -15,7 +15,7 @@ pub static RULE: Rule = Rule {
 ## What it does
 Flags a Go container with a CPU limit and nothing that sets GOMAXPROCS: no `GOMAXPROCS`
 variable (a value or a Downward API `resourceFieldRef` on `limits.cpu`), no drydock-helper in
-the image, no `automaxprocs`.
+the image.
 
 A container counts as Go when its pod template is annotated `drydock.dev/language: go`
 (`drydock deploy` writes it), or when it sets a Go runtime variable (`GOGC`, `GOMEMLIMIT`,
@@ -27,6 +27,16 @@ A container counts as Go when its pod template is annotated `drydock.dev/languag
 ## Why is this bad?
 Before Go 1.25, GOMAXPROCS is the node's CPU count: on a 64-core node with a 1-CPU limit the
 runtime runs 64 threads that the kernel throttles every period, and tail latency explodes.
+
+## When it does not apply
+- Containers without a CPU limit: GOMAXPROCS then has no limit to follow.
+- Containers not known to be Go: no `drydock.dev/language: go` on the pod (template) and no Go
+  runtime variable in their `env`.
+- GOMAXPROCS is taken care of: a `GOMAXPROCS` variable (a value or a reference), the pod
+  (template) annotated `drydock.dev/helper: "true"` or `drydock.dev/gomaxprocs: runtime`, or a
+  command that runs `drydock-helper` with `--go`. A binary that sets it itself (automaxprocs)
+  cannot be seen from the manifest: annotate it `drydock.dev/gomaxprocs: runtime`.
+- Kustomize patches.
 
 ## Example
 ```yaml

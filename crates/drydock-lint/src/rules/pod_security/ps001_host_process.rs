@@ -20,6 +20,14 @@ Flags `windowsOptions.hostProcess: true` on a pod or a container (Pod Security b
 A HostProcess container runs on the Windows node itself, with the node's privileges: it is not
 isolated at all.
 
+## When it does not apply
+- Pods held to the privileged profile: in a Namespace of the input labelled
+  `pod-security.kubernetes.io/enforce: privileged`, or, for objects in no such labelled
+  Namespace, with `[lint] pod_security = "privileged"` (`--pod-security privileged`).
+
+Otherwise it always applies: `hostProcess: true` on the pod or on any container (init and
+ephemeral ones included) is flagged whatever the workload is for; `false` is not.
+
 ## Example
 ```yaml
 securityContext:

@@ -20,6 +20,15 @@ Flags `hostNetwork`, `hostPID` or `hostIPC` set to true (Pod Security baseline, 
 Sharing the node's network, process or IPC namespace lets the pod see and reach what the node
 runs: other pods' traffic, processes and shared memory.
 
+## When it does not apply
+- Pods held to the privileged profile: in a Namespace of the input labelled
+  `pod-security.kubernetes.io/enforce: privileged`, or, for objects in no such labelled
+  Namespace, with `[lint] pod_security = "privileged"` (`--pod-security privileged`).
+
+Otherwise it always applies: `hostNetwork`, `hostPID` or `hostIPC` set to `true` is flagged
+whatever the workload is for (node agents and CNI plugins included: they belong in a Namespace
+that enforces privileged); `false` or unset is fine.
+
 ## Example
 ```yaml
 spec:

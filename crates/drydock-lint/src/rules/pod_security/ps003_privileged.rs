@@ -21,6 +21,15 @@ Containers").
 A privileged container has every capability and every device of the node, and no seccomp or
 AppArmor confinement: it is root on the node.
 
+## When it does not apply
+- Pods held to the privileged profile: in a Namespace of the input labelled
+  `pod-security.kubernetes.io/enforce: privileged`, or, for objects in no such labelled
+  Namespace, with `[lint] pod_security = "privileged"` (`--pod-security privileged`).
+
+Otherwise it always applies, to every container with `privileged: true`, init and ephemeral
+ones included. It is the one finding for such a container: PS014, PS015, PS017 and PS018 leave
+privileged containers to it.
+
 ## Example
 ```yaml
 securityContext:

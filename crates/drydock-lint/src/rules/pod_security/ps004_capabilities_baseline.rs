@@ -21,6 +21,15 @@ SYS_CHROOT): Pod Security baseline, "Capabilities".
 ## Why is this bad?
 Capabilities such as NET_ADMIN, SYS_ADMIN or SYS_PTRACE are ways out of the container.
 
+## When it does not apply
+- Pods held to the privileged profile: in a Namespace of the input labelled
+  `pod-security.kubernetes.io/enforce: privileged`, or, for objects in no such labelled
+  Namespace, with `[lint] pod_security = "privileged"` (`--pod-security privileged`).
+
+Otherwise every capability in a container's `add` (init and ephemeral containers included) that
+is not in the runtime's default set is flagged, whatever the workload is for. `drop` is not
+judged here (PS018 asks for `drop: [ALL]` under restricted).
+
 ## Example
 ```yaml
 securityContext:

@@ -20,6 +20,15 @@ Flags a `hostPath` volume (Pod Security baseline, "HostPath Volumes").
 A hostPath volume mounts the node's own files into the pod: the container runtime's socket,
 kubelet's credentials, other pods' data.
 
+## When it does not apply
+- Pods held to the privileged profile: in a Namespace of the input labelled
+  `pod-security.kubernetes.io/enforce: privileged`, or, for objects in no such labelled
+  Namespace, with `[lint] pod_security = "privileged"` (`--pod-security privileged`).
+
+Otherwise every `hostPath` volume is flagged, read-only or not, whatever the workload is for:
+node agents that must read the node's files (log collectors, disk monitors) belong in a
+Namespace that enforces privileged.
+
 ## Example
 ```yaml
 volumes:

@@ -20,6 +20,15 @@ Flags a container port with a `hostPort` other than 0 (Pod Security baseline, "H
 A host port binds the node's own address, bypassing Services and NetworkPolicies, and limits
 the pod to one per node.
 
+## When it does not apply
+- Pods held to the privileged profile: in a Namespace of the input labelled
+  `pod-security.kubernetes.io/enforce: privileged`, or, for objects in no such labelled
+  Namespace, with `[lint] pod_security = "privileged"` (`--pod-security privileged`).
+- `hostPort: 0`, which means no host port.
+
+Otherwise every other `hostPort` of any container (init and ephemeral ones included) is
+flagged.
+
 ## Example
 ```yaml
 ports:

@@ -22,6 +22,15 @@ Flags a probe (`livenessProbe`, `readinessProbe`, `startupProbe`) or lifecycle h
 The kubelet makes these requests from the node: a host field turns the pod spec into a way to
 reach addresses only the node can reach.
 
+## When it does not apply
+- Pods held to the privileged profile: in a Namespace of the input labelled
+  `pod-security.kubernetes.io/enforce: privileged`, or, for objects in no such labelled
+  Namespace, with `[lint] pod_security = "privileged"` (`--pod-security privileged`).
+- A `host` that is empty (`""` counts as unset).
+
+Otherwise it applies to every probe and lifecycle hook of every container. It checks the
+newest Standards, whatever `enforce-version` a Namespace pins.
+
 ## Example
 ```yaml
 livenessProbe:

@@ -23,6 +23,13 @@ Flags an AppArmor profile other than the runtime default or a node-local one: an
 ## Why is this bad?
 `Unconfined` turns off the confinement that blocks mounts, raw sockets and writes under /proc.
 
+## When it does not apply
+- Pods held to the privileged profile: in a Namespace of the input labelled
+  `pod-security.kubernetes.io/enforce: privileged`, or, for objects in no such labelled
+  Namespace, with `[lint] pod_security = "privileged"` (`--pod-security privileged`).
+- Profiles that are unset or empty, `RuntimeDefault`, `Localhost`, and annotations set to
+  `runtime/default` or `localhost/NAME`.
+
 ## Example
 ```yaml
 securityContext:

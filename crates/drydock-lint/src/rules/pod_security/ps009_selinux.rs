@@ -22,6 +22,13 @@ or a container (Pod Security baseline, "SELinux").
 A custom SELinux type, user or role can lift the labels that keep a container away from the
 node's files and other containers.
 
+## When it does not apply
+- Pods held to the privileged profile: in a Namespace of the input labelled
+  `pod-security.kubernetes.io/enforce: privileged`, or, for objects in no such labelled
+  Namespace, with `[lint] pod_security = "privileged"` (`--pod-security privileged`).
+- `seLinuxOptions.level`, which any profile allows; the allowed types (`container_t`,
+  `container_init_t`, `container_kvm_t`, `container_engine_t`); empty values (unset).
+
 ## Example
 ```yaml
 securityContext:

@@ -17,15 +17,15 @@ pub static RULE: Rule = Rule {
 Flags a container with a `procMount` other than `Default` (Pod Security baseline, "/proc Mount
 Type").
 
+## Why is this bad?
+The default /proc mount masks and makes read-only the paths that expose the node; `Unmasked`
+removes that.
+
 ## When it does not apply
 Pods in a user namespace (`hostUsers: false`) may set `Unmasked`: the container's /proc belongs
 to its own user namespace, and the PodSecurity admission relaxes this control for such pods, as
 it relaxes PS015 and PS016. This follows Kubernetes 1.35, where that relaxation is no longer
 behind the `UserNamespacesPodSecurityStandards` feature gate (before, it was off by default).
-
-## Why is this bad?
-The default /proc mount masks and makes read-only the paths that expose the node; `Unmasked`
-removes that.
 
 ## Example
 ```yaml

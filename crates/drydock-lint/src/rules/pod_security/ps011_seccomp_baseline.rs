@@ -20,6 +20,13 @@ pod or a container (Pod Security baseline, "Seccomp").
 ## Why is this bad?
 Without seccomp every system call reaches the kernel, including the ones container escapes use.
 
+## When it does not apply
+- Pods held to the privileged profile: in a Namespace of the input labelled
+  `pod-security.kubernetes.io/enforce: privileged`, or, for objects in no such labelled
+  Namespace, with `[lint] pod_security = "privileged"` (`--pod-security privileged`).
+- A profile left unset: baseline allows it (restricted requires one, and PS017 flags it).
+  `RuntimeDefault` and `Localhost` are allowed.
+
 ## Example
 ```yaml
 securityContext:

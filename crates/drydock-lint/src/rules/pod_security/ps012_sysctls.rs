@@ -29,6 +29,13 @@ that version's set, as the admission controller does: the first five since 1.0,
 ## Why is this bad?
 Other sysctls are not namespaced or not isolated: setting them changes the node for every pod.
 
+## When it does not apply
+- Pods held to the privileged profile: in a Namespace of the input labelled
+  `pod-security.kubernetes.io/enforce: privileged`, or, for objects in no such labelled
+  Namespace, with `[lint] pod_security = "privileged"` (`--pod-security privileged`).
+- Sysctls in the safe set of the Standards' version the pod is held to: its Namespace's
+  `enforce-version` when the Namespace is in the input, else the newest.
+
 ## Example
 ```yaml
 securityContext:

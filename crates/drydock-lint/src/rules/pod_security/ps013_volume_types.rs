@@ -23,6 +23,15 @@ reported by PS005.
 Other volume types (nfs, iscsi, rbd, gitRepo, cloud disks…) are mounted by the node with the
 node's credentials; restricted pods get storage through PersistentVolumeClaims.
 
+## When it does not apply
+- Pods held to a lower profile: in a Namespace of the input labelled
+  `pod-security.kubernetes.io/enforce: baseline` or `privileged`, or, for objects in no such
+  labelled Namespace, with `[lint] pod_security` (`--pod-security`) set to either.
+- `hostPath` volumes: PS005 reports them (baseline).
+
+Otherwise every volume of another type than the allowed ones is flagged, whatever the workload
+is for.
+
 ## Example
 ```yaml
 volumes:

@@ -21,6 +21,14 @@ restricted, "Privilege Escalation"). Windows pods are exempt.
 Unless it is false, a setuid binary in the image (or one the process writes) can gain
 privileges the container was not started with.
 
+## When it does not apply
+- Windows pods (`spec.os.name: windows`).
+- Privileged containers (`privileged: true`): the API server refuses
+  `allowPrivilegeEscalation: false` beside `privileged: true`, so the fix this rule asks for
+  cannot be applied; PS003 reports the container.
+- Containers that add `SYS_ADMIN`: the API server refuses `allowPrivilegeEscalation: false`
+  beside it too; PS004 reports the capability.
+
 ## Example
 ```yaml
 securityContext:
@@ -33,14 +41,6 @@ securityContext:
   runAsNonRoot: true
   allowPrivilegeEscalation: false
 ```
-
-## When it does not apply
-- Windows pods (`spec.os.name: windows`).
-- Privileged containers (`privileged: true`): the API server refuses
-  `allowPrivilegeEscalation: false` beside `privileged: true`, so the fix this rule asks for
-  cannot be applied; PS003 reports the container.
-- Containers that add `SYS_ADMIN`: the API server refuses `allowPrivilegeEscalation: false`
-  beside it too; PS004 reports the capability.
 
 ## References
 - https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted

@@ -22,6 +22,11 @@ the pod (and no container setting it false) or on every container (Pod Security 
 With `runAsNonRoot: true` the kubelet refuses to start an image that would run as uid 0; without
 it, an image's `USER root` runs as root.
 
+## When it does not apply
+- Pods in a user namespace (`hostUsers: false`).
+- Privileged containers (`privileged: true`): they hold every capability of the node whatever
+  user they run as; PS003's finding says it all, and one finding is what to fix.
+
 ## Example
 ```yaml
 spec:
@@ -38,11 +43,6 @@ spec:
     - name: app
       image: app:1.0
 ```
-
-## When it does not apply
-- Pods in a user namespace (`hostUsers: false`).
-- Privileged containers (`privileged: true`): they hold every capability of the node whatever
-  user they run as; PS003's finding says it all, and one finding is what to fix.
 
 ## References
 - https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted

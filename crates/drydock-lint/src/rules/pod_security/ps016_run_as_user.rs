@@ -20,6 +20,15 @@ user"). Pods in a user namespace (`hostUsers: false`) are exempt.
 ## Why is this bad?
 uid 0 is root; with the node's user namespace it is the node's root once out of the container.
 
+## When it does not apply
+- Pods held to a lower profile: in a Namespace of the input labelled
+  `pod-security.kubernetes.io/enforce: baseline` or `privileged`, or, for objects in no such
+  labelled Namespace, with `[lint] pod_security` (`--pod-security`) set to either.
+- Pods in a user namespace (`hostUsers: false`): uid 0 there is not the node's root.
+
+Otherwise `runAsUser: 0` on the pod or on any container (init and ephemeral ones included) is
+flagged.
+
 ## Example
 ```yaml
 securityContext:

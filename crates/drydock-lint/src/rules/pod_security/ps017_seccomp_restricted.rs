@@ -22,6 +22,11 @@ not allowed is reported by PS011. Windows pods are exempt.
 Restricted requires a seccomp profile to be chosen explicitly, so that no container runs with
 every system call open where the runtime's default is `Unconfined`.
 
+## When it does not apply
+- Windows pods, and kustomize patches (partial objects).
+- Privileged containers (`privileged: true`): the runtime runs them without seccomp whatever
+  profile is set, so the profile would change nothing; PS003 reports the container.
+
 ## Example
 ```yaml
 securityContext:
@@ -34,11 +39,6 @@ securityContext:
   runAsNonRoot: true
   seccompProfile: { type: RuntimeDefault }
 ```
-
-## When it does not apply
-- Windows pods, and kustomize patches (partial objects).
-- Privileged containers (`privileged: true`): the runtime runs them without seccomp whatever
-  profile is set, so the profile would change nothing; PS003 reports the container.
 
 ## References
 - https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted

@@ -24,6 +24,11 @@ set are reported by PS004. Windows pods are exempt.
 Even the runtime's default capabilities (CHOWN, DAC_OVERRIDE, SETUID…) are more than a service
 needs; dropping them all leaves a compromised process with none.
 
+## When it does not apply
+- Windows pods.
+- Privileged containers (`privileged: true`): they get every capability whatever `drop` says;
+  PS003 reports the container.
+
 ## Example
 ```yaml
 securityContext:
@@ -35,11 +40,6 @@ Use instead:
 securityContext:
   capabilities: { drop: [ALL], add: [NET_BIND_SERVICE] }
 ```
-
-## When it does not apply
-- Windows pods.
-- Privileged containers (`privileged: true`): they get every capability whatever `drop` says;
-  PS003 reports the container.
 
 ## References
 - https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted

@@ -19,6 +19,13 @@ last value, and points at the duplicate.
 The first value is silently thrown away: a reviewer reading the first `resources:` or `env:`
 sees settings that never reach the cluster.
 
+## When it does not apply
+Always applies to every Kubernetes manifest and Compose file drydock reads (templates and
+other YAML are not read): the first value of a repeated key never takes effect. Keys that a
+merge key (`<<: *base`) brings in and the mapping sets itself are not duplicates (the mapping's
+own value wins, as in go-yaml); two `<<` keys in one mapping are. Keys are compared by their
+text, as kubectl compares them (`1` and `"1"` are one key).
+
 ## Example
 ```yaml
 resources:
