@@ -8,8 +8,10 @@ use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use serde_json::{json, Value};
+
 use crate::digest::Digest;
-use crate::image::Image;
+use crate::image::{Image, OCI_INDEX};
 use crate::registry::{push_scopes, Client, Method, RegistryError, Req};
 use crate::store::BlobStore;
 
@@ -148,6 +150,132 @@ pub fn push(
         client.registry, image.manifest_digest
     );
     Ok(report)
+}
+
+/// Pushes `artifacts` about `subject` to `repository` (each manifest by its digest), then makes
+/// them findable: a registry with the referrers API indexes them itself; on one without it,
+/// the `sha256-<hex>` index is read, the new descriptors merged in (one per digest), and
+/// written back.
+pub fn push_artifacts(
+    client: &Client,
+    repository: &str,
+    subject: &crate::attach::Subject,
+    artifacts: &[crate::attach::Artifact],
+    store: &dyn BlobStore,
+) -> Result<Vec<crate::attach::Attached>, RegistryError> {
+    let mut pushed = Vec::new();
+    for a in artifacts {
+        let image = a.image(subject, store)?;
+        push(
+            client,
+            repository,
+            image.manifest_digest.as_str(),
+            &image,
+            store,
+            &[],
+        )?;
+        pushed.push((a, image));
+    }
+    let location =
+        |image: &Image| format!("{}/{repository}@{}", client.registry, image.manifest_digest);
+    if has_referrers_api(client, repository, &subject.digest)? {
+        return Ok(pushed
+            .iter()
+            .map(|(a, image)| crate::attach::Attached {
+                artifact_type: a.artifact_type.clone(),
+                digest: image.manifest_digest.to_string(),
+                location: location(image),
+                found_by: "referrers API".into(),
+            })
+            .collect());
+    }
+    let tag = crate::attach::referrers_tag(&subject.digest);
+    let mut entries: Vec<Value> = match get_index(client, repository, &tag)? {
+        Some(v) => v["manifests"].as_array().cloned().unwrap_or_default(),
+        None => Vec::new(),
+    };
+    for (a, image) in &pushed {
+        entries.retain(|e| e["digest"].as_str() != Some(image.manifest_digest.as_str()));
+        entries.push(a.index_entry(image));
+    }
+    let index = crate::image::canonical_json(&json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": entries,
+    }))
+    .map_err(|e| RegistryError::Invalid {
+        registry: client.registry.clone(),
+        problem: format!("the referrers index: {e}"),
+    })?;
+    put_manifest(client, repository, &tag, OCI_INDEX, &index)?;
+    Ok(pushed
+        .iter()
+        .map(|(a, image)| crate::attach::Attached {
+            artifact_type: a.artifact_type.clone(),
+            digest: image.manifest_digest.to_string(),
+            location: location(image),
+            found_by: format!("referrers tag {tag}"),
+        })
+        .collect())
+}
+
+/// Whether the registry answers `GET /v2/<name>/referrers/<digest>` (OCI distribution 1.1); a
+/// 404 means it does not, and the tag schema is used.
+fn has_referrers_api(
+    client: &Client,
+    repository: &str,
+    subject: &Digest,
+) -> Result<bool, RegistryError> {
+    let mut req = client.get_request(repository, &format!("referrers/{subject}"));
+    req.headers.push(("accept", OCI_INDEX.into()));
+    req.what = format!("the referrers of {subject}");
+    let r = client.send(&req)?;
+    match r.status {
+        200 => Ok(r
+            .header("content-type")
+            .is_some_and(|t| t.starts_with(OCI_INDEX))),
+        404 => Ok(false),
+        _ => Err(client.status_error(&req, r, "check the registry's logs")),
+    }
+}
+
+/// The index tagged `tag`, or `None` when there is none.
+fn get_index(client: &Client, repository: &str, tag: &str) -> Result<Option<Value>, RegistryError> {
+    let req = client.manifest_request(repository, tag);
+    match client.fetch(&req, 4 << 20, "check the registry's logs") {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| RegistryError::Invalid {
+                registry: client.registry.clone(),
+                problem: format!("{repository}:{tag} is not JSON ({e})"),
+            }),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// PUTs a manifest (or an index) whose blobs are already in the repository under `tag`.
+pub fn put_manifest(
+    client: &Client,
+    repository: &str,
+    tag: &str,
+    media_type: &str,
+    bytes: &[u8],
+) -> Result<Digest, RegistryError> {
+    let req = Req {
+        method: Method::PUT,
+        url: client.url(repository, &format!("manifests/{tag}")),
+        headers: vec![("content-type", media_type.to_string())],
+        body: Some(bytes),
+        scopes: push_scopes(repository, &[]),
+        what: format!("manifest {tag}"),
+        repository,
+    };
+    let r = client.send(&req)?;
+    if r.status != 201 && r.status != 200 {
+        return Err(client.status_error(&req, r, "the registry refused the manifest"));
+    }
+    Ok(Digest::of(bytes))
 }
 
 fn push_blob(
@@ -417,8 +545,7 @@ impl crate::publish::Publisher for RegistryPush {
             Some(c) if c.registry == r.registry() => c,
             _ => Client::connect(r.registry(), self.options.clone())?,
         };
-        let attached =
-            crate::attach::push_artifacts(&client, r.repository(), subject, artifacts, store)?;
+        let attached = push_artifacts(&client, r.repository(), subject, artifacts, store)?;
         if let Ok(mut c) = self.connected.lock() {
             *c = Some(client);
         }

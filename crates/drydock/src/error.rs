@@ -129,6 +129,7 @@ use crate::lint::LintError;
 use crate::project::ProjectError;
 use crate::publish::PublishError;
 use crate::run::RunError;
+use crate::sign::SignError;
 use drydock_oci::registry::RegistryError;
 
 impl Classify for ConfigError {
@@ -392,6 +393,32 @@ impl Classify for crate::base::BaseError {
     }
     fn fix(&self) -> Option<String> {
         Self::fix(self)
+    }
+}
+
+impl Classify for SignError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            SignError::WrongPassword { .. }
+            | SignError::KeyFormat { .. }
+            | SignError::Exists(_)
+            | SignError::Password(_) => ErrorKind::Input,
+            SignError::NoManifest { .. } => ErrorKind::Usage,
+            SignError::Io { .. } | SignError::Crypto(_) => ErrorKind::Failed,
+            SignError::Registry(e) => e.kind(),
+        }
+    }
+    fn path(&self) -> Option<PathBuf> {
+        match self {
+            SignError::WrongPassword { path }
+            | SignError::KeyFormat { path, .. }
+            | SignError::Io { path, .. } => Some(path.clone()),
+            SignError::Exists(p) => Some(p.clone()),
+            _ => None,
+        }
+    }
+    fn fix(&self) -> Option<String> {
+        SignError::fix(self)
     }
 }
 

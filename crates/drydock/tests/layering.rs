@@ -34,7 +34,7 @@ keyword
 location
 archive engine layout pull push
 publish source
-registry
+attach registry
 image
 store
 digest fsutil platform reference
@@ -54,9 +54,11 @@ diagnostic error
 
 [drydock]
 cli
-bench sign
+bench
 error
 build deploy init run
+attest
+provenance
 sbom
 publish
 compile
@@ -66,7 +68,7 @@ detect
 config
 base
 cache
-interrupt pgroup source ui
+interrupt pgroup sign source ui
 
 [drydock-helper]
 cgroup probe rt

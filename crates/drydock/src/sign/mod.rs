@@ -12,8 +12,6 @@ pub mod remote;
 
 use std::path::PathBuf;
 
-use crate::error::{Classify, ErrorKind};
-
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
     #[error("{}: wrong password for this key", .path.display())]
@@ -42,7 +40,7 @@ pub enum SignError {
 }
 
 impl SignError {
-    /// What to do about it, shown after the message (see [`crate::error::Classify::fix`]).
+    /// What to do about it, shown after the message.
     pub fn fix(&self) -> Option<String> {
         Some(match self {
             SignError::WrongPassword { .. } => "give the password the key was made with (DRYDOCK_KEY_PASSWORD or stdin)".into(),
@@ -59,32 +57,6 @@ impl SignError {
 impl From<drydock_oci::registry::RegistryError> for SignError {
     fn from(e: drydock_oci::registry::RegistryError) -> SignError {
         SignError::Registry(Box::new(e))
-    }
-}
-
-impl Classify for SignError {
-    fn kind(&self) -> ErrorKind {
-        match self {
-            SignError::WrongPassword { .. }
-            | SignError::KeyFormat { .. }
-            | SignError::Exists(_)
-            | SignError::Password(_) => ErrorKind::Input,
-            SignError::NoManifest { .. } => ErrorKind::Usage,
-            SignError::Io { .. } | SignError::Crypto(_) => ErrorKind::Failed,
-            SignError::Registry(e) => e.kind(),
-        }
-    }
-    fn path(&self) -> Option<PathBuf> {
-        match self {
-            SignError::WrongPassword { path }
-            | SignError::KeyFormat { path, .. }
-            | SignError::Io { path, .. } => Some(path.clone()),
-            SignError::Exists(p) => Some(p.clone()),
-            _ => None,
-        }
-    }
-    fn fix(&self) -> Option<String> {
-        SignError::fix(self)
     }
 }
 
