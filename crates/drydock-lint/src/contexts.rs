@@ -2,7 +2,9 @@
 //!
 //! A Compose service's `build:` says where its Dockerfile is built from. Otherwise the context
 //! is found by one rule, from what the Dockerfile copies and where it lies:
-//! - its own folder, when that holds every local path the Dockerfile COPYs or ADDs;
+//! - its own folder, when that holds every local path the Dockerfile COPYs or ADDs, and every
+//!   program it RUNs by a relative path from the context it copied whole (`COPY . .` then
+//!   `RUN scripts/build.sh`);
 //! - the root of the drydock project it is in (the nearest folder above it with drydock.toml,
 //!   which drydock builds from), when the root holds what it copies and either its own folder
 //!   lacks a path it copies or it has an ignore file of its own (`<Dockerfile>.dockerignore`,
@@ -99,7 +101,7 @@ fn found(path: &Path, df: &Dockerfile) -> Option<PathBuf> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let builds = |dir: &Path| !copies_from_elsewhere(df, dir);
+    let builds = |dir: &Path| !copies_from_elsewhere(df, dir) && !runs_what_it_lacks(df, dir);
     let from_root = project_root(path)
         .filter(|root| normalize(root) != normalize(&folder))
         .filter(|root| (!builds(&folder) || own_ignore_file(path).is_some()) && builds(root));
@@ -163,6 +165,69 @@ fn copies_from_elsewhere(df: &Dockerfile, folder: &Path) -> bool {
                         && !folder.join(literal).exists()
                 })
         })
+}
+
+/// Whether, after copying the whole context into its working directory (`COPY . .`), the
+/// Dockerfile RUNs a program by a relative path there (`scripts/build.sh`, `./configure`) that
+/// `folder` does not hold: then `folder` is not its build context (as vector's
+/// `tilt/Dockerfile`, built from the repository's root: `COPY . .` then
+/// `RUN scripts/environment/install-protoc.sh`).
+fn runs_what_it_lacks(df: &Dockerfile, folder: &Path) -> bool {
+    let whole = |src: &str| {
+        let p = src.trim_start_matches("./").trim_start_matches('/');
+        matches!(p.trim_end_matches('/'), "" | "." | "*")
+    };
+    // Whether the whole context is in the working directory, in the current stage.
+    let mut here = false;
+    let mut workdir = String::new();
+    for i in &df.instructions {
+        match i.kind() {
+            Keyword::From => {
+                here = false;
+                workdir.clear();
+            }
+            Keyword::Workdir => {
+                here = false;
+                workdir = i
+                    .values()
+                    .first()
+                    .map_or("", |w| w.trim_end_matches('/'))
+                    .into();
+            }
+            Keyword::Copy | Keyword::Add
+                if i.heredocs.is_empty() && !i.flags.iter().any(|f| f.starts_with("--from")) =>
+            {
+                let v = i.values();
+                let dest = v.last().map_or("", |d| d.trim_end_matches('/'));
+                // `.` is the working directory; so is its path (`/` when none is set).
+                let into_workdir = dest == "." || dest == workdir;
+                if v.len() >= 2 && into_workdir && v[..v.len() - 1].iter().any(|s| whole(s)) {
+                    here = true;
+                }
+            }
+            Keyword::Run if here => {
+                for c in drydock_dockerfile::shell::run_commands(i) {
+                    let Some(program) = c.words.first() else {
+                        continue;
+                    };
+                    // A `cd` moves the commands after it elsewhere.
+                    if program == "cd" || program == "pushd" {
+                        break;
+                    }
+                    let relative = program.contains('/')
+                        && !program.starts_with(['/', '$', '~', '-'])
+                        && !program.contains("://")
+                        && !program.starts_with("../");
+                    let program = program.trim_start_matches("./");
+                    if relative && !folder.join(program).exists() {
+                        return true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -231,5 +296,40 @@ mod tests {
             "FROM scratch\nCOPY lib/ /app/\n",
         );
         assert_eq!(context(d, "docker/other.Dockerfile"), None);
+    }
+
+    #[test]
+    fn a_folder_that_lacks_what_the_build_runs_is_not_the_context() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path();
+        // `COPY . .` then a script from the context that the folder does not hold: built from
+        // elsewhere (vector's tilt/Dockerfile, built from the repository's root).
+        write(
+            d,
+            "tilt/Dockerfile",
+            "FROM rust:1\nWORKDIR /src\nCOPY . .\nRUN scripts/setup.sh && cargo build\n",
+        );
+        assert_eq!(context(d, "tilt/Dockerfile"), None);
+        write(d, "tilt/scripts/setup.sh", "#!/bin/sh\n");
+        assert_eq!(context(d, "tilt/Dockerfile"), Some("tilt".into()));
+        // A relative program after a `cd`, or with the context copied elsewhere, says nothing.
+        write(
+            d,
+            "cd/Dockerfile",
+            "FROM alpine\nCOPY . .\nRUN git clone x && cd x && ./configure\n",
+        );
+        assert_eq!(context(d, "cd/Dockerfile"), Some("cd".into()));
+        write(
+            d,
+            "moved/Dockerfile",
+            "FROM alpine\nCOPY . /src\nRUN scripts/setup.sh\n",
+        );
+        assert_eq!(context(d, "moved/Dockerfile"), Some("moved".into()));
+        write(
+            d,
+            "abs/Dockerfile",
+            "FROM alpine\nWORKDIR /src/\nCOPY . /src\nRUN scripts/setup.sh\n",
+        );
+        assert_eq!(context(d, "abs/Dockerfile"), None);
     }
 }

@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -147,6 +148,88 @@ fn discovery_exit_codes_and_formats() {
     assert_eq!(
         run(drydock().arg("lint").arg(d.join("nope"))).status.code(),
         Some(2)
+    );
+}
+
+/// The opt-in rules (outside the default selection, as `drydock rules` lists them) do not run
+/// unless asked for; drydock.toml's `[lint] extend_select` adds them to the default selection and
+/// `[lint] select` replaces it; on the command line `--select` replaces `[lint] select` and
+/// `--extend-select` adds to `[lint] extend_select`.
+#[test]
+fn opt_in_rules_run_only_when_selected_here_or_in_drydock_toml() {
+    let out = run(drydock().args(["rules", "--format", "json"]));
+    let rules: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let opt_in: BTreeSet<String> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["default"] == false)
+        .map(|r| r["code"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        opt_in.contains("CP004") && opt_in.contains("DF024"),
+        "{opt_in:?}"
+    );
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    // Breaks every opt-in rule, and CP009 (an untagged image), which is on by default.
+    write(
+        d,
+        "compose.yaml",
+        "services:\n  app:\n    image: registry.example.com/app:1.0\n    user: root\n    \
+         ports: [\"8080:8080\"]\n    environment:\n      DB_PASSWORD: hunter2\n  cache:\n    \
+         image: redis\n",
+    );
+    write(
+        d,
+        "Dockerfile",
+        "FROM golang:1.22\nWORKDIR /src\nCOPY main.go .\nRUN go build -o /usr/local/bin/app .\n\
+         CMD [\"app\"]\n",
+    );
+    write(d, "main.go", "package main\n");
+    write(d, ".dockerignore", ".git\n");
+    let codes = |args: &[&str]| -> BTreeSet<String> { lint_codes(d, args).into_iter().collect() };
+    let set = |c: &[&str]| -> BTreeSet<String> { c.iter().map(|c| c.to_string()).collect() };
+    let everything = codes(&["--select", "ALL"]);
+    assert!(
+        opt_in.is_subset(&everything),
+        "the fixture breaks every opt-in rule: {everything:?} lacks some of {opt_in:?}"
+    );
+    // Nothing selected: the default selection, no opt-in rule.
+    assert_eq!(codes(&[]), set(&["CP009"]));
+    assert_eq!(
+        codes(&["--extend-select", "CP004"]),
+        set(&["CP004", "CP009"])
+    );
+    // drydock.toml's [lint] extend_select adds to the default selection.
+    write(
+        d,
+        "drydock.toml",
+        "[lint]\nextend_select = [\"cp004\", \"DF024\"]\n",
+    );
+    assert_eq!(codes(&[]), set(&["CP004", "CP009", "DF024"]));
+    assert_eq!(
+        codes(&["--extend-select", "CP005"]),
+        set(&["CP004", "CP005", "CP009", "DF024"]),
+        "--extend-select adds to [lint] extend_select"
+    );
+    // [lint] select replaces the default selection; --select replaces [lint] select.
+    write(
+        d,
+        "drydock.toml",
+        "[lint]\nselect = [\"CP004\", \"CP007\"]\n",
+    );
+    assert_eq!(codes(&[]), set(&["CP004", "CP007"]));
+    assert_eq!(codes(&["--select", "CP009"]), set(&["CP009"]));
+    write(
+        d,
+        "drydock.toml",
+        "[lint]\nselect = [\"CP\"]\nextend_select = [\"DF024\"]\nignore = [\"CP001\"]\n",
+    );
+    assert_eq!(
+        codes(&[]),
+        set(&["CP004", "CP005", "CP006", "CP007", "CP009", "DF024"]),
+        "a family selects its opt-in rules too; ignore wins"
     );
 }
 
@@ -698,10 +781,12 @@ fn rejected_dockerfiles_and_yaml_as_kubectl_reads_it() {
         "c/compose.yaml",
         "x-common: &common\n  read_only: true\n  user: \"65532\"\nservices:\n  app:\n    <<: *common\n    image: app:1.0\n    image: app:1.1\n",
     );
-    let found: Vec<(String, u64)> = lint_json(&d.join("c/compose.yaml"), &[])
-        .into_iter()
-        .map(|(c, _, l)| (c, l))
-        .collect();
+    // CP004 is opt-in: turned on as a user would.
+    let found: Vec<(String, u64)> =
+        lint_json(&d.join("c/compose.yaml"), &["--extend-select", "CP004"])
+            .into_iter()
+            .map(|(c, _, l)| (c, l))
+            .collect();
     assert!(found.contains(&("YM001".into(), 8)), "{found:?}");
     assert!(
         !found.iter().any(|(c, _)| c == "CP004"),

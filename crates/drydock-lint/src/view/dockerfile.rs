@@ -957,11 +957,20 @@ impl<'a> DockerfileCtx<'a> {
         drydock_dockerfile::expand(word, &vars, self.df.escape)
     }
 
-    /// Whether the build reads files from its context: a COPY or ADD of local sources (not
-    /// `--from` another stage or image, not a URL or git repository, not a heredoc), or a
-    /// `RUN --mount` that binds the context. A build that reads none gains nothing from a
-    /// .dockerignore.
-    pub fn reads_context(&self) -> bool {
+    /// Whether the build reads its whole context: a COPY or ADD whose source is the context's
+    /// root (`.`, `./`, `/`, `*`; not `--from` another stage or image, not a URL or git
+    /// repository, not a heredoc), or a `RUN --mount` that binds the context's root. BuildKit
+    /// sends a build only the paths its COPY, ADD and bind mounts name (the Dockerfile
+    /// frontend gives the context's transfer those paths), unless one of them is the root:
+    /// then it sends everything a .dockerignore does not exclude. A build that names its
+    /// sources gains little from a .dockerignore; one that reads nothing, nothing.
+    pub fn reads_whole_context(&self) -> bool {
+        let root = |p: &str| {
+            let p = p.trim_matches('"');
+            let p = p.trim_start_matches("./").trim_start_matches('/');
+            let p = p.trim_end_matches('/');
+            p.is_empty() || p == "." || p == "*"
+        };
         self.df
             .instructions
             .iter()
@@ -975,10 +984,13 @@ impl<'a> DockerfileCtx<'a> {
                     if v.len() < 2 {
                         return false;
                     }
-                    v[..v.len() - 1].iter().any(|src| {
-                        let src = self.expand_at(idx, src);
+                    v[..v.len() - 1].iter().any(|word| {
+                        let src = self.expand_at(idx, word);
                         let heredoc = src.starts_with("<<");
-                        !heredoc && !is_remote(&src)
+                        // A source that is only unset build arguments is given at build time
+                        // (`--build-arg`): a path, not known to be the root.
+                        let unknown = src.trim_matches('"').is_empty() && word.contains('$');
+                        !heredoc && !is_remote(&src) && !unknown && root(&src)
                     })
                 }
                 Keyword::Run => i.flags.iter().any(|f| {
@@ -990,7 +1002,13 @@ impl<'a> DockerfileCtx<'a> {
                         .iter()
                         .find_map(|o| o.strip_prefix("type="))
                         .unwrap_or("bind");
-                    typ == "bind" && !opts.iter().any(|o| o.starts_with("from="))
+                    let source = opts
+                        .iter()
+                        .find_map(|o| o.strip_prefix("source=").or(o.strip_prefix("src=")))
+                        .unwrap_or(".");
+                    typ == "bind"
+                        && !opts.iter().any(|o| o.starts_with("from="))
+                        && root(&self.expand_at(idx, source))
                 }),
                 _ => false,
             })

@@ -18,10 +18,11 @@ Flags `network_mode: host`.
 The container shares the host's network stack: every port it opens is open on the host, and it sees the host's traffic.
 
 ## When it does not apply
-Only `network_mode: host` is flagged: `bridge`, `none`, `service:NAME` and `container:NAME`
-are not. There is no exception by what the service is for: programs that need the host's
-network by nature (fail2ban, Home Assistant's device discovery) are flagged too; suppress it on
-such a service with the label `drydock.dev/ignore: CP008`.
+A service that also adds the `NET_ADMIN` capability (`cap_add`): with the host's network
+stack, NET_ADMIN configures the host's own interfaces, routes and firewall, which is then
+what the service is for (a firewall or ban manager such as fail2ban, a VPN, a DHCP server,
+device discovery), and published ports cannot do it. (NET_RAW alone says nothing: Docker
+grants it by default.)
 
 ## Example
 ```yaml
@@ -42,6 +43,15 @@ ports: ["127.0.0.1:8080:8080"]
 fn check(ctx: &ComposeCtx<'_>) -> Vec<Finding> {
     ctx.services
         .iter()
+        // A service that manages the host's network (NET_ADMIN) needs its stack.
+        .filter(|s| {
+            !s.node.at("cap_add").seq().iter().any(|c| {
+                c.as_str().is_some_and(|c| {
+                    let c = c.to_ascii_uppercase();
+                    matches!(c.trim_start_matches("CAP_"), "NET_ADMIN" | "ALL")
+                })
+            })
+        })
         .filter_map(|s| {
             s.node
                 .get("network_mode")

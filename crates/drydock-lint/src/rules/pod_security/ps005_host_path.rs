@@ -24,10 +24,16 @@ kubelet's credentials, other pods' data.
 - Pods held to the privileged profile: in a Namespace of the input labelled
   `pod-security.kubernetes.io/enforce: privileged`, or, for objects in no such labelled
   Namespace, with `[lint] pod_security = "privileged"` (`--pod-security privileged`).
+- A DaemonSet's hostPath volumes, unless its Namespace in the input enforces a profile (its
+  `pod-security.kubernetes.io/enforce` label). A DaemonSet runs one pod on each node to work on
+  that node: collect its logs, export its metrics, serve a CSI or device plugin, keep per-node
+  state. Reading the node's files is what it is for, and a DaemonSet has no
+  `volumeClaimTemplates`, so no volume can replace them. The Standards' privileged profile is
+  for such system workloads: run it in a Namespace labelled
+  `pod-security.kubernetes.io/enforce: privileged`. In a Namespace of the input that enforces
+  baseline or restricted, the admission controller refuses it, and that is reported.
 
-Otherwise every `hostPath` volume is flagged, read-only or not, whatever the workload is for:
-node agents that must read the node's files (log collectors, disk monitors) belong in a
-Namespace that enforces privileged.
+Otherwise every `hostPath` volume is flagged, read-only or not.
 
 ## Example
 ```yaml
@@ -52,13 +58,25 @@ volumes:
 fn check(ctx: &KubernetesCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for pod in pods(ctx, PodSecurity::Baseline) {
+        let o = pod.object;
+        // A node agent: reported only where a Namespace of the input enforces a profile.
+        let node_agent = o.kind == "DaemonSet";
+        let enforced = o
+            .namespace
+            .as_deref()
+            .is_some_and(|n| ctx.namespaces.contains_key(n));
+        if node_agent && !enforced {
+            continue;
+        }
+        let fix = if node_agent {
+            "a node agent reads the node's files: run it in a Namespace labelled \
+             `pod-security.kubernetes.io/enforce: privileged`"
+        } else {
+            "use a persistentVolumeClaim, emptyDir, configMap or secret volume"
+        };
         for v in pod.spec.at("volumes").seq() {
             if let Some((k, _)) = v.entry("hostPath") {
-                out.push(pod.finding(
-                    k,
-                    format!("volume `{}` is a hostPath volume", name(v)),
-                    "use a persistentVolumeClaim, emptyDir, configMap or secret volume",
-                ));
+                out.push(pod.finding(k, format!("volume `{}` is a hostPath volume", name(v)), fix));
             }
         }
     }
