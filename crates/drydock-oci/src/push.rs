@@ -165,16 +165,36 @@ pub fn push_artifacts(
 ) -> Result<Vec<crate::attach::Attached>, RegistryError> {
     let mut pushed = Vec::new();
     for a in artifacts {
-        let image = a.image(subject, store)?;
-        push(
-            client,
-            repository,
-            image.manifest_digest.as_str(),
-            &image,
-            store,
-            &[],
-        )?;
-        pushed.push((a, image));
+        pushed.push((a, a.image(subject, store)?));
+    }
+    // Each artifact is a small push of its own (a HEAD when the registry has it already, as
+    // on a rebuild): several at once, as blobs are.
+    let next = AtomicUsize::new(0);
+    let failed: Mutex<Option<RegistryError>> = Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..client.options.jobs.clamp(1, 8).min(pushed.len()) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some((_, image)) = pushed.get(i) else {
+                    break;
+                };
+                let r = push(
+                    client,
+                    repository,
+                    image.manifest_digest.as_str(),
+                    image,
+                    store,
+                    &[],
+                );
+                if let Err(e) = r {
+                    next.store(pushed.len(), Ordering::SeqCst);
+                    failed.lock().unwrap().get_or_insert(e);
+                }
+            });
+        }
+    });
+    if let Some(e) = failed.into_inner().unwrap() {
+        return Err(e);
     }
     let location =
         |image: &Image| format!("{}/{repository}@{}", client.registry, image.manifest_digest);
@@ -194,9 +214,13 @@ pub fn push_artifacts(
         Some(v) => v["manifests"].as_array().cloned().unwrap_or_default(),
         None => Vec::new(),
     };
+    let before = entries.clone();
     for (a, image) in &pushed {
-        entries.retain(|e| e["digest"].as_str() != Some(image.manifest_digest.as_str()));
-        entries.push(a.index_entry(image));
+        let entry = a.index_entry(image);
+        if !entries.contains(&entry) {
+            entries.retain(|e| e["digest"].as_str() != Some(image.manifest_digest.as_str()));
+            entries.push(entry);
+        }
     }
     let index = crate::image::canonical_json(&json!({
         "schemaVersion": 2,
@@ -207,7 +231,10 @@ pub fn push_artifacts(
         registry: client.registry.clone(),
         problem: format!("the referrers index: {e}"),
     })?;
-    put_manifest(client, repository, &tag, OCI_INDEX, &index)?;
+    // The same artifacts again (a rebuild): the index already lists them as they are.
+    if entries != before {
+        put_manifest(client, repository, &tag, OCI_INDEX, &index)?;
+    }
     Ok(pushed
         .iter()
         .map(|(a, image)| crate::attach::Attached {

@@ -383,28 +383,17 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         };
         let published = p.publish(&req)?;
         if !artifacts.is_empty() {
-            let subject = drydock_oci::attach::Subject::of(&image.oci);
-            attached.extend(p.attach(&published, &subject, &cache, &artifacts)?);
-            if let drydock_oci::Written::Registry(_) = &published.written {
-                let r = &published.reference;
-                let client =
-                    drydock_oci::registry::Client::connect(r.registry(), opts.registry.clone())
-                        .map_err(crate::sign::SignError::from)?;
-                attached.extend(crate::attest::push_cosign_tags(
-                    &client,
-                    r.repository(),
-                    &published.digest,
-                    &artifacts,
-                )?);
-                if let Some(key) = &opts.sign {
-                    signed.push(crate::sign::remote::sign(
-                        &client,
-                        r.repository(),
-                        &published.digest,
-                        key,
-                    )?);
-                }
-            }
+            let (a, g) = attach(
+                p.as_ref(),
+                &published,
+                &image.oci,
+                &cache,
+                &artifacts,
+                &opts.registry,
+                opts.sign.as_ref(),
+            )?;
+            attached.extend(a);
+            signed.extend(g);
         }
         pushed.extend(published.pushed().cloned());
         written.push(published.written);
@@ -458,6 +447,64 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         image,
         project,
     })
+}
+
+/// Stores the attestations beside the image `published` names: through the publisher (a
+/// layout's index, the registry's referrers), and on a registry also at cosign's tags, with
+/// the image signed when a key was given. The registry's two parts go at once: they write
+/// different tags.
+fn attach(
+    p: &dyn Publisher,
+    published: &drydock_oci::Published,
+    image: &drydock_oci::Image,
+    cache: &Cache,
+    artifacts: &[drydock_oci::attach::Artifact],
+    options: &drydock_oci::registry::Options,
+    key: Option<&p256::ecdsa::SigningKey>,
+) -> Result<
+    (
+        Vec<drydock_oci::attach::Attached>,
+        Option<crate::sign::remote::Signed>,
+    ),
+    BuildError,
+> {
+    let subject = drydock_oci::attach::Subject::of(image);
+    let registry = match &published.written {
+        drydock_oci::Written::Registry(_) => Some(&published.reference),
+        _ => None,
+    };
+    let cosign = |r: &drydock_oci::Reference| -> Result<_, crate::sign::SignError> {
+        let client = drydock_oci::registry::Client::connect(r.registry(), options.clone())?;
+        let tags =
+            crate::attest::push_cosign_tags(&client, r.repository(), &published.digest, artifacts)?;
+        let signed = match key {
+            Some(key) => Some(crate::sign::remote::sign(
+                &client,
+                r.repository(),
+                &published.digest,
+                key,
+            )?),
+            None => None,
+        };
+        Ok((tags, signed))
+    };
+    let (attached, extra) = std::thread::scope(|s| {
+        let extra = registry.map(|r| s.spawn(|| cosign(r)));
+        let attached = p.attach(published, &subject, cache, artifacts);
+        (attached, extra.map(|h| h.join()))
+    });
+    let mut attached = attached?;
+    let mut signed = None;
+    match extra {
+        Some(Ok(r)) => {
+            let (tags, g) = r?;
+            attached.extend(tags);
+            signed = g;
+        }
+        Some(Err(panic)) => std::panic::resume_unwind(panic),
+        None => {}
+    }
+    Ok((attached, signed))
 }
 
 /// The compiled binary as layer content: a verified cache blob is not hashed again.

@@ -723,6 +723,31 @@ fn attestations_go_beside_the_image_and_verify() {
         );
     }
 
+    // The same build again: signatures are deterministic (RFC 6979), so nothing is added: one
+    // signature, the same five referrers.
+    let again = build(
+        &mut s,
+        &[
+            "--push",
+            &reference,
+            "--output",
+            &format!("oci:{}", layout.display()),
+            "--sbom",
+            "both",
+            "--sign",
+            private.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(again["digest"], digest.as_str());
+    assert_eq!(again["signed"][0]["signatures"], 1, "{again}");
+    let tagged_again: serde_json::Value = serde_json::from_slice(&registry_get(
+        &reg,
+        &format!("team/gin/manifests/sha256-{hex}"),
+        "application/vnd.oci.image.index.v1+json",
+    ))
+    .unwrap();
+    assert_eq!(tagged_again, tagged);
+
     // drydock verify: signature, SBOM and provenance, all by the key.
     let (code, v) = s.verify_requiring(&reference, &public, "signature,sbom,provenance");
     assert_eq!(code, 0, "{v}");

@@ -180,6 +180,67 @@ fn print_report(r: &BuildReport, ui: &Ui) {
             p.mounted.len()
         ));
     }
+    // Attestations, one line per place: what kinds went there and how readers find them.
+    let mut places: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+    let cosign: Vec<&str> = r
+        .attached
+        .iter()
+        .filter(|a| a.found_by.starts_with("cosign tag"))
+        .map(|a| a.location.as_str())
+        .collect();
+    for a in r
+        .attached
+        .iter()
+        .filter(|a| !a.found_by.starts_with("cosign tag"))
+    {
+        let kind = match a.artifact_type.as_str() {
+            drydock::attest::SPDX_MEDIA_TYPE => "SPDX SBOM",
+            drydock::attest::CYCLONEDX_MEDIA_TYPE => "CycloneDX SBOM",
+            drydock::sign::dsse::MEDIA_TYPE => "attestation",
+            other => other,
+        };
+        let place = a.location.split('@').next().unwrap_or(&a.location);
+        match places
+            .iter_mut()
+            .find(|(p, f, _)| *p == place && *f == a.found_by)
+        {
+            Some((_, _, kinds)) => kinds.push(kind),
+            None => places.push((place, &a.found_by, vec![kind])),
+        }
+    }
+    for (place, found_by, kinds) in places {
+        let mut counted: Vec<String> = Vec::new();
+        for k in &kinds {
+            let n = kinds.iter().filter(|x| *x == k).count();
+            let t = if n > 1 {
+                format!("{n} {k}s")
+            } else {
+                k.to_string()
+            };
+            if !counted.contains(&t) {
+                counted.push(t);
+            }
+        }
+        s.push_str(&format!(
+            "  attached {} to {place} ({found_by})\n",
+            counted.join(", ")
+        ));
+    }
+    if let Some((first, rest)) = cosign.split_first() {
+        let suffixes: Vec<&str> = rest.iter().filter_map(|l| l.rsplit('.').next()).collect();
+        let mut line = format!("  and at cosign's tags: {first}");
+        for x in suffixes {
+            line.push_str(&format!(", .{x}"));
+        }
+        s.push_str(&line);
+        s.push('\n');
+    }
+    for g in &r.signed {
+        s.push_str(&format!(
+            "  signed {}\n    signature {}\n",
+            g.image, g.signature
+        ));
+    }
     if r.outputs.is_empty() {
         s.push_str("  (image kept in the cache only: add --output oci:DIR, --output docker-archive:FILE, --load docker|podman or --push REF)\n");
     }

@@ -88,17 +88,32 @@ pub fn sign(
     let body = payload::payload(&name, manifest);
     let signature = payload::sign(key, &body);
     let tag = payload::signature_tag(manifest);
-    let mut layers = match get_manifest(client, repository, &tag)? {
+    let existing = get_manifest(client, repository, &tag)?;
+    let mut layers = match &existing {
         Some(m) => {
-            payload::signature_layers(&m).map_err(|e| invalid(client, format!("{tag}: {e}")))?
+            payload::signature_layers(m).map_err(|e| invalid(client, format!("{tag}: {e}")))?
         }
         None => Vec::new(),
     };
-    layers.push(SignatureLayer {
+    let layer = SignatureLayer {
         digest: Digest::of(&body),
         size: body.len() as u64,
         signature,
-    });
+    };
+    // ECDSA signatures here are deterministic (RFC 6979): the same key signing the same image
+    // again makes the same signature, which is already there.
+    if layers.contains(&layer) {
+        return Ok(Signed {
+            image: format!("{name}@{manifest}"),
+            signature: format!("{name}:{tag}"),
+            digest: existing
+                .as_deref()
+                .map(|m| Digest::of(m).to_string())
+                .unwrap_or_default(),
+            signatures: layers.len(),
+        });
+    }
+    layers.push(layer);
     let dir = tempfile::tempdir().map_err(|e| SignError::Io {
         path: std::env::temp_dir(),
         source: e,
