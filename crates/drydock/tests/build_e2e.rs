@@ -651,17 +651,7 @@ fn an_interrupted_build_ends_the_whole_compiler_tree() {
     for signal in ["-INT", "-TERM"] {
         let t = tempfile::tempdir().unwrap();
         let dir = t.path().join("spin");
-        std::fs::create_dir_all(dir.join("src")).unwrap();
-        std::fs::write(
-            dir.join("Cargo.toml"),
-            "[package]\nname = \"spin\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join("src/main.rs"),
-            "#![allow(long_running_const_eval)]\nconst SPIN: u64 = {\n    let mut i: u64 = 0;\n    let mut s: u64 = 0;\n    while i < 500_000_000_000 {\n        s = s.wrapping_add(i ^ (s >> 3));\n        i += 1;\n    }\n    s\n};\nfn main() {\n    println!(\"{}\", SPIN);\n}\n",
-        )
-        .unwrap();
+        slow_to_compile_crate(&dir);
         let child = drydock()
             .arg("build")
             .arg(&dir)
@@ -846,17 +836,7 @@ fn cache_prune_removes_the_unused_and_waits_for_running_builds() {
 
     // A running build holds the cache: prune waits for it.
     let spin = t.path().join("spin");
-    std::fs::create_dir_all(spin.join("src")).unwrap();
-    std::fs::write(
-        spin.join("Cargo.toml"),
-        "[package]\nname = \"spin\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        spin.join("src/main.rs"),
-        "#![allow(long_running_const_eval)]\nconst S: u64 = { let mut i: u64 = 0; while i < 500_000_000_000 { i += 1; } i };\nfn main() { println!(\"{}\", S); }\n",
-    )
-    .unwrap();
+    slow_to_compile_crate(&spin);
     let mut build = drydock()
         .arg("build")
         .arg(&spin)

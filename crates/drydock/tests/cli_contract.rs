@@ -1036,22 +1036,9 @@ fn a_failure_is_exit_1_and_kind_failed_command_by_command() {
     let p = |name: &str| t.path().join(name).display().to_string();
     let bad = t.path().join("bad");
     go_project(&bad, "package main\n\nfunc main() { undefined() }\n");
-    // An image to push, from a prebuilt static binary: no compile.
-    std::fs::create_dir(t.path().join("img")).unwrap();
-    let layout = format!("oci:{}", p("layout"));
-    run_ok(
-        drydock()
-            .args(["build", &p("img"), "--port", "8080", "--output", &layout])
-            .arg("--binary")
-            .arg(a_static_binary())
-            .args(["--cache-dir", &p("cache-img")]),
-    );
-    // A key pair for sign and verify.
-    run_ok(
-        drydock()
-            .args(["keygen", "--output-key-prefix", &p("key")])
-            .env("DRYDOCK_KEY_PASSWORD", "pw"),
-    );
+    // An image to push (from a prebuilt static binary: no compile), and a key pair for sign
+    // and verify.
+    let layout = image_and_key(t.path());
     // A Dockerfile with findings.
     std::fs::create_dir(t.path().join("df")).unwrap();
     std::fs::write(
@@ -1259,31 +1246,8 @@ fn an_interrupt_while_working_is_interrupted_in_json() {
     let p = |name: &str| t.path().join(name).display().to_string();
     // A crate whose constant takes rustc minutes: the compiler is surely running.
     let spin = t.path().join("spin");
-    std::fs::create_dir_all(spin.join("src")).unwrap();
-    std::fs::write(
-        spin.join("Cargo.toml"),
-        "[package]\nname = \"spin\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        spin.join("src/main.rs"),
-        "#![allow(long_running_const_eval)]\nconst SPIN: u64 = {\n    let mut i: u64 = 0;\n    let mut s: u64 = 0;\n    while i < 500_000_000_000 {\n        s = s.wrapping_add(i ^ (s >> 3));\n        i += 1;\n    }\n    s\n};\nfn main() {\n    println!(\"{}\", SPIN);\n}\n",
-    )
-    .unwrap();
-    std::fs::create_dir(t.path().join("img")).unwrap();
-    let layout = format!("oci:{}", p("layout"));
-    run_ok(
-        drydock()
-            .args(["build", &p("img"), "--port", "8080", "--output", &layout])
-            .arg("--binary")
-            .arg(a_static_binary())
-            .args(["--cache-dir", &p("cache-img")]),
-    );
-    run_ok(
-        drydock()
-            .args(["keygen", "--output-key-prefix", &p("key")])
-            .env("DRYDOCK_KEY_PASSWORD", "pw"),
-    );
+    slow_to_compile_crate(&spin);
+    let layout = image_and_key(t.path());
     std::fs::create_dir(t.path().join("docker")).unwrap();
     let (port, taken) = a_silent_registry();
     let image = format!("127.0.0.1:{port}/x:1");
@@ -1474,6 +1438,27 @@ fn one_error_shows_one_fix() {
 }
 
 /// The static x86_64 helper drydock's build script made: any static binary will do for --binary.
+/// In `dir`: an OCI layout `layout` holding an image built from a prebuilt static binary (no
+/// compile), and a key pair `key.key`/`key.pub` (password `pw`). Returns `oci:DIR/layout`.
+fn image_and_key(dir: &Path) -> String {
+    let p = |name: &str| dir.join(name).display().to_string();
+    std::fs::create_dir(dir.join("img")).unwrap();
+    let layout = format!("oci:{}", p("layout"));
+    run_ok(
+        drydock()
+            .args(["build", &p("img"), "--port", "8080", "--output", &layout])
+            .arg("--binary")
+            .arg(a_static_binary())
+            .args(["--cache-dir", &p("cache-img")]),
+    );
+    run_ok(
+        drydock()
+            .args(["keygen", "--output-key-prefix", &p("key")])
+            .env("DRYDOCK_KEY_PASSWORD", "pw"),
+    );
+    layout
+}
+
 fn a_static_binary() -> std::path::PathBuf {
     let target = Path::new(env!("CARGO_BIN_EXE_drydock")).parent().unwrap();
     std::fs::read_dir(target.join("build"))

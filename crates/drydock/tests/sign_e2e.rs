@@ -574,19 +574,18 @@ fn attestations_go_beside_the_image_and_verify() {
         );
         serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
     };
-    let report = build(
-        &mut s,
-        &[
-            "--push",
-            &reference,
-            "--output",
-            &format!("oci:{}", layout.display()),
-            "--sbom",
-            "both",
-            "--sign",
-            private.to_str().unwrap(),
-        ],
-    );
+    let layout_output = format!("oci:{}", layout.display());
+    let signed_build = [
+        "--push",
+        reference.as_str(),
+        "--output",
+        layout_output.as_str(),
+        "--sbom",
+        "both",
+        "--sign",
+        private.to_str().unwrap(),
+    ];
+    let report = build(&mut s, &signed_build);
     let digest = report["digest"].as_str().unwrap().to_string();
     let hex = digest.strip_prefix("sha256:").unwrap();
     let attached = report["attached"].as_array().unwrap();
@@ -725,19 +724,7 @@ fn attestations_go_beside_the_image_and_verify() {
 
     // The same build again: signatures are deterministic (RFC 6979), so nothing is added: one
     // signature, the same five referrers.
-    let again = build(
-        &mut s,
-        &[
-            "--push",
-            &reference,
-            "--output",
-            &format!("oci:{}", layout.display()),
-            "--sbom",
-            "both",
-            "--sign",
-            private.to_str().unwrap(),
-        ],
-    );
+    let again = build(&mut s, &signed_build);
     assert_eq!(again["digest"], digest.as_str());
     assert_eq!(again["signed"][0]["signatures"], 1, "{again}");
     let tagged_again: serde_json::Value = serde_json::from_slice(&registry_get(

@@ -463,3 +463,19 @@ pub fn descendants(root: u32) -> Vec<(u32, String, u64)> {
     }
     found
 }
+
+/// A Cargo project at `dir` (package `spin`) whose one constant takes rustc minutes to
+/// evaluate: while drydock builds it, the compiler is surely running.
+pub fn slow_to_compile_crate(dir: &Path) {
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"spin\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/main.rs"),
+        "#![allow(long_running_const_eval)]\nconst SPIN: u64 = {\n    let mut i: u64 = 0;\n    let mut s: u64 = 0;\n    while i < 500_000_000_000 {\n        s = s.wrapping_add(i ^ (s >> 3));\n        i += 1;\n    }\n    s\n};\nfn main() {\n    println!(\"{}\", SPIN);\n}\n",
+    )
+    .unwrap();
+}
