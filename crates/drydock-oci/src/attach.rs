@@ -235,7 +235,7 @@ mod tests {
         assert!(store.has(&a.manifest_digest) && store.has(&a.config_digest));
         match crate::source::Manifest::parse(&a.manifest, None).unwrap() {
             crate::source::Manifest::Image(i) => {
-                assert_eq!(i.subject.unwrap().digest, subject.digest);
+                assert_eq!(i.subject.as_ref().unwrap().digest, subject.digest);
                 assert_eq!(i.kind(), "application/spdx+json");
             }
             other => panic!("{other:?}"),
