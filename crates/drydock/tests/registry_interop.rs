@@ -612,3 +612,134 @@ fn push_errors_name_the_image_to_push_and_a_bad_base_has_one_fix() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert_eq!(text(&o).matches("fix:").count(), 1, "{}", text(&o));
 }
+
+/// A registry that accepts connections and answers `GET /v2/` when `ping` (on any connection,
+/// as often as asked), and nothing else, ever: every other request is read and left waiting.
+fn hung_registry(ping: bool) -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in l.incoming() {
+            let Ok(mut s) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                loop {
+                    let mut first = String::new();
+                    if r.read_line(&mut first).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut line = String::new();
+                    while r.read_line(&mut line).is_ok_and(|k| k > 2) {
+                        line.clear();
+                    }
+                    if !(ping && first.starts_with("GET /v2/ ")) {
+                        // Holds the connection open without a word.
+                        std::thread::sleep(Duration::from_secs(3600));
+                        return;
+                    }
+                    let _ = s.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+                    );
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Runs `c`, killing it (and failing) if it has not ended within `limit`: a generous bound
+/// that only says "it ends", not how fast.
+fn run_ending_within(c: &mut Command, limit: Duration) -> Output {
+    let mut child = c
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let o = child.wait_with_output().unwrap();
+            panic!(
+                "still waiting after {limit:?} on a hung registry: {}",
+                text(&o)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_hung_registry_ends_pull_and_push_with_a_message_at_every_request() {
+    let t = tempfile::tempdir().unwrap();
+    let cache = t.path().join("cache");
+    let layout = t.path().join("l");
+    let o = image(&["--output", &format!("oci:{}", layout.display())], &cache);
+    assert!(o.status.success(), "{}", text(&o));
+    // Silent from the first byte (TLS handshake included); silent after answering the API root,
+    // for a pull (the manifest) and a push (the first blob or manifest asked after).
+    let silent = hung_registry(false);
+    let after_ping = hung_registry(true);
+    let cases: Vec<(String, Command)> = vec![
+        (format!("127.0.0.1:{silent}"), {
+            let mut c = drydock();
+            c.args(["pull", &format!("127.0.0.1:{silent}/team/api:1"), "-o"])
+                .arg(format!("oci:{}", t.path().join("out1").display()))
+                .arg("--cache-dir")
+                .arg(&cache);
+            c
+        }),
+        (format!("127.0.0.1:{after_ping}"), {
+            let mut c = drydock();
+            c.args([
+                "pull",
+                &format!("127.0.0.1:{after_ping}/team/api:1"),
+                "--allow-http",
+                "-o",
+            ])
+            .arg(format!("oci:{}", t.path().join("out2").display()))
+            .arg("--cache-dir")
+            .arg(&cache);
+            c
+        }),
+        (format!("127.0.0.1:{after_ping}"), {
+            let mut c = drydock();
+            c.arg("push")
+                .arg(format!("oci:{}", layout.display()))
+                .arg(format!("127.0.0.1:{after_ping}/team/api:1"))
+                .arg("--allow-http")
+                .arg("--cache-dir")
+                .arg(&cache);
+            c
+        }),
+    ];
+    // At once: each waits its timeouts (about 20 s, then about a minute) in parallel.
+    let runs: Vec<_> = cases
+        .into_iter()
+        .map(|(host, mut c)| {
+            std::thread::spawn(move || (host, run_ending_within(&mut c, Duration::from_secs(600))))
+        })
+        .collect();
+    for (i, r) in runs.into_iter().enumerate() {
+        let (host, o) = r.join().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert_eq!(o.status.code(), Some(1), "case {i}: {err}");
+        // Named, with what it did not answer, how long drydock waited, and what to do.
+        let within = if i == 0 { "10 s" } else { "30 s" };
+        assert!(
+            err.contains(&host)
+                && err.contains(&format!("no answer within {within} (after 2 attempts)"))
+                && err.contains("accepted the connection but did not answer")
+                && err.contains("its logs"),
+            "case {i}: {err}"
+        );
+        assert_eq!(err.matches("fix:").count(), 1, "case {i}: {err}");
+        // The wait between is said: one retry line.
+        assert_eq!(err.matches("retrying (2/2)").count(), 1, "case {i}: {err}");
+        if i > 0 {
+            assert!(!err.contains("the API root"), "case {i}: {err}");
+        }
+    }
+}
