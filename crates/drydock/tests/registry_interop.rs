@@ -743,3 +743,119 @@ fn a_hung_registry_ends_pull_and_push_with_a_message_at_every_request() {
         }
     }
 }
+
+#[test]
+fn logout_erases_through_the_credential_helper_and_leaves_config_json_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let bin = h.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let log = h.join("helpers.log");
+    // Fake helpers speaking Docker's credential-helper protocol for `erase`: the server URL on
+    // stdin; exit 0 when erased, or "credentials not found in native keychain" and exit 1.
+    // Each holds the URLs listed in its own file; every call is logged as `NAME ACTION URL`.
+    for name in ["fakestore", "fakehelper"] {
+        let store = h.join(format!("{name}.stored"));
+        let script = format!(
+            "#!/bin/sh\nurl=$(cat)\necho \"{name} $1 $url\" >> '{log}'\nif [ -n \"$FAKE_FAIL\" ]; then echo 'keychain locked' >&2; exit 1; fi\nif grep -qxF \"$url\" '{store}' 2>/dev/null; then grep -vxF \"$url\" '{store}' > '{store}.new'; mv '{store}.new' '{store}'; exit 0; fi\necho 'credentials not found in native keychain'\nexit 1\n",
+            log = log.display(),
+            store = store.display()
+        );
+        let path = bin.join(format!("docker-credential-{name}"));
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::write(h.join("fakestore.stored"), "reg.example.com:5000\n").unwrap();
+    std::fs::write(h.join("fakehelper.stored"), "helped.example.com\n").unwrap();
+    let docker_config = h.join("docker");
+    std::fs::create_dir(&docker_config).unwrap();
+    let cfg = docker_config.join("config.json");
+    let config = "{\n\t\"auths\": {\n\t\t\"other.example.com\": {\n\t\t\t\"auth\": \"eDp5\"\n\t\t}\n\t},\n\t\"credHelpers\": {\n\t\t\"helped.example.com\": \"fakehelper\"\n\t},\n\t\"credsStore\": \"fakestore\"\n}";
+    std::fs::write(&cfg, config).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let logout = |registry: &str, fail: bool| {
+        let mut c = drydock();
+        c.args(["logout", registry])
+            .env("DOCKER_CONFIG", &docker_config)
+            .env("HOME", h)
+            .env("PATH", &path)
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("XDG_RUNTIME_DIR");
+        if fail {
+            c.env("FAKE_FAIL", "1");
+        }
+        let o = run(&mut c);
+        let calls = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
+        (o, calls)
+    };
+
+    // credsStore: erased through its helper, with the server's name on stdin; reported.
+    let (o, calls) = logout("reg.example.com:5000", false);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        calls
+            .lines()
+            .any(|l| l == "fakestore erase reg.example.com:5000"),
+        "{calls}"
+    );
+    assert!(
+        calls.lines().all(|l| l.starts_with("fakestore erase ")),
+        "{calls}"
+    );
+    assert!(
+        text(&o).contains(
+            "logged out of reg.example.com:5000: removed from docker-credential-fakestore (reg.example.com:5000)"
+        ),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(h.join("fakestore.stored")).unwrap(),
+        ""
+    );
+    // config.json holds no secret for it: left byte for byte.
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), config);
+
+    // A credHelpers entry wins over credsStore for its registry.
+    let (o, calls) = logout("helped.example.com", false);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        calls
+            .lines()
+            .any(|l| l == "fakehelper erase helped.example.com")
+            && !calls.contains("fakestore"),
+        "{calls}"
+    );
+    assert!(
+        text(&o).contains("removed from docker-credential-fakehelper (helped.example.com)"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), config);
+
+    // Nothing stored: the helper says "not found", and so does drydock, exit 0.
+    let (o, calls) = logout("reg.example.com:5000", false);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        calls.contains("fakestore erase reg.example.com:5000"),
+        "{calls}"
+    );
+    assert!(text(&o).contains("not logged in"), "{}", text(&o));
+
+    // A helper whose erase fails: exit 2, its words and what to do; config.json untouched.
+    let (o, calls) = logout("reg.example.com:5000", true);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(calls, "fakestore erase reg.example.com:5000\n");
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        err.contains(
+            "docker-credential-fakestore erase reg.example.com:5000 failed: keychain locked"
+        ) && err.contains("erase it with docker-credential-fakestore by hand"),
+        "{err}"
+    );
+    assert_eq!(err.matches("fix:").count(), 1, "{err}");
+    assert!(!text(&o).contains("logged out"), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), config);
+}
