@@ -271,6 +271,7 @@ fn fetch_blob(
     let req = client.blob_request(repository, digest);
     let attempts = client.options.attempts.max(1);
     let mut last = None;
+    let mut tried = 0;
     for _ in 0..attempts {
         let r = client.send(&req)?;
         if r.status != 200 {
@@ -301,8 +302,25 @@ fn fetch_blob(
                     problem: format!("sent blob {digest} with content that hashes to {got}"),
                 })
             }
-            // A body cut off midway: fetch it again.
-            Err(e) => last = Some(e),
+            // A body cut off midway: fetch it again. One that stopped coming (nothing for
+            // the response timeout) is tried twice at most, as any timeout.
+            Err(e) => {
+                let stalled = stalled(&e);
+                last = Some(e);
+                tried += 1;
+                if stalled && tried >= 2 {
+                    let host = client.base().split("://").nth(1).unwrap_or_default();
+                    return Err(RegistryError::Connect {
+                        registry: client.registry.clone(),
+                        message: format!(
+                            "GET blob {digest}: the registry stopped sending it (nothing for {:.0} s)",
+                            client.options.response_timeout.as_secs_f64()
+                        ),
+                        attempts: tried,
+                        fix: format!("the registry at {host} stopped mid-blob: check that it is running normally (its logs), then run the command again (what arrived is kept)"),
+                    });
+                }
+            }
         }
     }
     Err(RegistryError::Connect {
@@ -315,6 +333,14 @@ fn fetch_blob(
         fix: "the connection kept breaking mid-blob: run the command again (what arrived is kept)"
             .into(),
     })
+}
+
+/// Whether reading a body failed because nothing came for the response timeout.
+fn stalled(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::TimedOut
+        || e.get_ref()
+            .and_then(|i| i.downcast_ref::<ureq::Error>())
+            .is_some_and(|u| matches!(u, ureq::Error::Timeout(_)))
 }
 
 /// A registry reference read as an image source. The client connects on first use; manifests

@@ -612,3 +612,250 @@ fn push_errors_name_the_image_to_push_and_a_bad_base_has_one_fix() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert_eq!(text(&o).matches("fix:").count(), 1, "{}", text(&o));
 }
+
+/// A registry that accepts connections and answers `GET /v2/` when `ping` (on any connection,
+/// as often as asked), and nothing else, ever: every other request is read and left waiting.
+fn hung_registry(ping: bool) -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in l.incoming() {
+            let Ok(mut s) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                loop {
+                    let mut first = String::new();
+                    if r.read_line(&mut first).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut line = String::new();
+                    while r.read_line(&mut line).is_ok_and(|k| k > 2) {
+                        line.clear();
+                    }
+                    if !(ping && first.starts_with("GET /v2/ ")) {
+                        // Holds the connection open without a word.
+                        std::thread::sleep(Duration::from_secs(3600));
+                        return;
+                    }
+                    let _ = s.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+                    );
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Runs `c`, killing it (and failing) if it has not ended within `limit`: a generous bound
+/// that only says "it ends", not how fast.
+fn run_ending_within(c: &mut Command, limit: Duration) -> Output {
+    let mut child = c
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let o = child.wait_with_output().unwrap();
+            panic!(
+                "still waiting after {limit:?} on a hung registry: {}",
+                text(&o)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_hung_registry_ends_pull_and_push_with_a_message_at_every_request() {
+    let t = tempfile::tempdir().unwrap();
+    let cache = t.path().join("cache");
+    let layout = t.path().join("l");
+    let o = image(&["--output", &format!("oci:{}", layout.display())], &cache);
+    assert!(o.status.success(), "{}", text(&o));
+    // Silent from the first byte (TLS handshake included); silent after answering the API root,
+    // for a pull (the manifest) and a push (the first blob or manifest asked after).
+    let silent = hung_registry(false);
+    let after_ping = hung_registry(true);
+    let cases: Vec<(String, Command)> = vec![
+        (format!("127.0.0.1:{silent}"), {
+            let mut c = drydock();
+            c.args(["pull", &format!("127.0.0.1:{silent}/team/api:1"), "-o"])
+                .arg(format!("oci:{}", t.path().join("out1").display()))
+                .arg("--cache-dir")
+                .arg(&cache);
+            c
+        }),
+        (format!("127.0.0.1:{after_ping}"), {
+            let mut c = drydock();
+            c.args([
+                "pull",
+                &format!("127.0.0.1:{after_ping}/team/api:1"),
+                "--allow-http",
+                "-o",
+            ])
+            .arg(format!("oci:{}", t.path().join("out2").display()))
+            .arg("--cache-dir")
+            .arg(&cache);
+            c
+        }),
+        (format!("127.0.0.1:{after_ping}"), {
+            let mut c = drydock();
+            c.arg("push")
+                .arg(format!("oci:{}", layout.display()))
+                .arg(format!("127.0.0.1:{after_ping}/team/api:1"))
+                .arg("--allow-http")
+                .arg("--cache-dir")
+                .arg(&cache);
+            c
+        }),
+    ];
+    // At once: each waits its timeouts (about 20 s, then about a minute) in parallel.
+    let runs: Vec<_> = cases
+        .into_iter()
+        .map(|(host, mut c)| {
+            std::thread::spawn(move || (host, run_ending_within(&mut c, Duration::from_secs(600))))
+        })
+        .collect();
+    for (i, r) in runs.into_iter().enumerate() {
+        let (host, o) = r.join().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert_eq!(o.status.code(), Some(1), "case {i}: {err}");
+        // Named, with what it did not answer, how long drydock waited, and what to do.
+        let within = if i == 0 { "10 s" } else { "30 s" };
+        assert!(
+            err.contains(&host)
+                && err.contains(&format!("no answer within {within} (after 2 attempts)"))
+                && err.contains("accepted the connection but did not answer")
+                && err.contains("its logs"),
+            "case {i}: {err}"
+        );
+        assert_eq!(err.matches("fix:").count(), 1, "case {i}: {err}");
+        // The wait between is said: one retry line.
+        assert_eq!(err.matches("retrying (2/2)").count(), 1, "case {i}: {err}");
+        if i > 0 {
+            assert!(!err.contains("the API root"), "case {i}: {err}");
+        }
+    }
+}
+
+#[test]
+fn logout_erases_through_the_credential_helper_and_leaves_config_json_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let bin = h.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let log = h.join("helpers.log");
+    // Fake helpers speaking Docker's credential-helper protocol for `erase`: the server URL on
+    // stdin; exit 0 when erased, or "credentials not found in native keychain" and exit 1.
+    // Each holds the URLs listed in its own file; every call is logged as `NAME ACTION URL`.
+    for name in ["fakestore", "fakehelper"] {
+        let store = h.join(format!("{name}.stored"));
+        let script = format!(
+            "#!/bin/sh\nurl=$(cat)\necho \"{name} $1 $url\" >> '{log}'\nif [ -n \"$FAKE_FAIL\" ]; then echo 'keychain locked' >&2; exit 1; fi\nif grep -qxF \"$url\" '{store}' 2>/dev/null; then grep -vxF \"$url\" '{store}' > '{store}.new'; mv '{store}.new' '{store}'; exit 0; fi\necho 'credentials not found in native keychain'\nexit 1\n",
+            log = log.display(),
+            store = store.display()
+        );
+        let path = bin.join(format!("docker-credential-{name}"));
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::write(h.join("fakestore.stored"), "reg.example.com:5000\n").unwrap();
+    std::fs::write(h.join("fakehelper.stored"), "helped.example.com\n").unwrap();
+    let docker_config = h.join("docker");
+    std::fs::create_dir(&docker_config).unwrap();
+    let cfg = docker_config.join("config.json");
+    let config = "{\n\t\"auths\": {\n\t\t\"other.example.com\": {\n\t\t\t\"auth\": \"eDp5\"\n\t\t}\n\t},\n\t\"credHelpers\": {\n\t\t\"helped.example.com\": \"fakehelper\"\n\t},\n\t\"credsStore\": \"fakestore\"\n}";
+    std::fs::write(&cfg, config).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let logout = |registry: &str, fail: bool| {
+        let mut c = drydock();
+        c.args(["logout", registry])
+            .env("DOCKER_CONFIG", &docker_config)
+            .env("HOME", h)
+            .env("PATH", &path)
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("XDG_RUNTIME_DIR");
+        if fail {
+            c.env("FAKE_FAIL", "1");
+        }
+        let o = run(&mut c);
+        let calls = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
+        (o, calls)
+    };
+
+    // credsStore: erased through its helper, with the server's name on stdin; reported.
+    let (o, calls) = logout("reg.example.com:5000", false);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        calls
+            .lines()
+            .any(|l| l == "fakestore erase reg.example.com:5000"),
+        "{calls}"
+    );
+    assert!(
+        calls.lines().all(|l| l.starts_with("fakestore erase ")),
+        "{calls}"
+    );
+    assert!(
+        text(&o).contains(
+            "logged out of reg.example.com:5000: removed from docker-credential-fakestore (reg.example.com:5000)"
+        ),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(h.join("fakestore.stored")).unwrap(),
+        ""
+    );
+    // config.json holds no secret for it: left byte for byte.
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), config);
+
+    // A credHelpers entry wins over credsStore for its registry.
+    let (o, calls) = logout("helped.example.com", false);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        calls
+            .lines()
+            .any(|l| l == "fakehelper erase helped.example.com")
+            && !calls.contains("fakestore"),
+        "{calls}"
+    );
+    assert!(
+        text(&o).contains("removed from docker-credential-fakehelper (helped.example.com)"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), config);
+
+    // Nothing stored: the helper says "not found", and so does drydock, exit 0.
+    let (o, calls) = logout("reg.example.com:5000", false);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        calls.contains("fakestore erase reg.example.com:5000"),
+        "{calls}"
+    );
+    assert!(text(&o).contains("not logged in"), "{}", text(&o));
+
+    // A helper whose erase fails: exit 2, its words and what to do; config.json untouched.
+    let (o, calls) = logout("reg.example.com:5000", true);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(calls, "fakestore erase reg.example.com:5000\n");
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        err.contains(
+            "docker-credential-fakestore erase reg.example.com:5000 failed: keychain locked"
+        ) && err.contains("erase it with docker-credential-fakestore by hand"),
+        "{err}"
+    );
+    assert_eq!(err.matches("fix:").count(), 1, "{err}");
+    assert!(!text(&o).contains("logged out"), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), config);
+}

@@ -67,6 +67,8 @@ pub struct Options {
     pub events: Events,
     /// How long to wait for a connection (TCP and the TLS handshake).
     pub connect_timeout: Duration,
+    /// How long the registry may be silent: see [`RESPONSE_TIMEOUT`].
+    pub response_timeout: Duration,
 }
 
 /// Something worth telling a user while a transfer runs.
@@ -122,8 +124,16 @@ impl std::fmt::Debug for Events {
 
 /// How long to wait for a connection (TCP and the TLS handshake) before calling it failed.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long to wait for a response's headers once a request is sent.
-pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a registry may be silent ([`Options::response_timeout`]'s default): for a
+/// response's headers once a request is sent, and between bytes while a request or a reply
+/// moves, either way. A slow but progressing transfer of any size never meets it (no transfer
+/// has a total deadline); a registry that stops does. The API root gets
+/// [`Options::connect_timeout`] for its answer, the request completing a blob upload
+/// [`FINISH_TIMEOUT`].
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the request completing a blob upload may wait for its answer: the registry checks
+/// the whole blob's digest and moves it into place first (a copy, on some storage).
+pub const FINISH_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl Default for Options {
     fn default() -> Self {
@@ -137,6 +147,7 @@ impl Default for Options {
             credential: None,
             events: Events::default(),
             connect_timeout: CONNECT_TIMEOUT,
+            response_timeout: RESPONSE_TIMEOUT,
         }
     }
 }

@@ -3,17 +3,20 @@
 //! Transient failures are retried with backoff (each wait three times the last), honouring
 //! `Retry-After` (at most 30 s): connection refused, reset or cut, timeouts, HTTP 408, 429, 500,
 //! 502, 503 and 504, and a TLS handshake cut off by a registry that has answered over TLS
-//! before (a busy server, not a plain-HTTP one). A timeout is tried twice at most. 401, 403 and
-//! 404 never are. Each retry is told as an [`Event::Retry`].
+//! before (a busy server, not a plain-HTTP one). A timeout is tried twice at most, so a registry
+//! that accepts connections and never answers costs a request at most twice its connect timeout
+//! and its [`Client::patience`], plus one backoff: by default about 20 s at the API root, 61 s
+//! elsewhere (4 min for the request that completes an upload). 401, 403 and 404 never are. Each retry is
+//! told as an [`Event::Retry`].
 
 use std::time::Duration;
 
-use super::{tls, Client, Event, Method, RegistryError, Reply, Req, RESPONSE_TIMEOUT};
+use super::{tls, Client, Event, RegistryError, Reply, Req};
 
 impl Client {
     /// Sends a request once per attempt until it is not a transient failure. Each retry is
     /// reported as an [`Event::Retry`]; a timeout is tried twice at most (a hung registry
-    /// should not cost minutes of silence).
+    /// should not cost minutes of silence), and its retry says so (`2/2`).
     pub(super) fn raw(&self, req: &Req<'_>, auth: bool) -> Result<Reply, RegistryError> {
         let attempts = self.options.attempts.max(1);
         let mut wait = self.options.backoff;
@@ -23,21 +26,20 @@ impl Client {
             .nth(1)
             .unwrap_or(&self.base)
             .to_string();
-        let retry = |attempt: u32, wait: Duration, reason: String| {
+        let retry = |attempt: u32, of: u32, wait: Duration, reason: String| {
             self.options.events.emit(&Event::Retry {
                 registry: self.registry.clone(),
                 what: req.what.clone(),
                 reason,
                 attempt: attempt + 1,
-                attempts,
+                attempts: of,
                 wait,
             });
             std::thread::sleep(wait);
         };
-        let quick = req.method == Method::GET && req.what == "the API root";
         let mut attempt = 1;
         loop {
-            let request = self.request(req, auth, quick)?;
+            let request = self.request(req, auth)?;
             match self.run(request) {
                 Ok(reply) => {
                     let status = reply.status;
@@ -47,7 +49,8 @@ impl Client {
                             .header("retry-after")
                             .and_then(|s| s.trim().parse::<u64>().ok())
                             .map(|s| Duration::from_secs(s.min(30)));
-                        retry(attempt, after.unwrap_or(wait), format!("HTTP {status}"));
+                        let pause = after.unwrap_or(wait);
+                        retry(attempt, attempts, pause, format!("HTTP {status}"));
                         wait *= 3;
                         attempt += 1;
                         continue;
@@ -58,7 +61,7 @@ impl Client {
                     let cut = matches!(e, ureq::Error::Tls(m) if m == tls::HANDSHAKE_CUT);
                     let busy = cut && self.transport.answered_tls();
                     if busy && attempt < attempts {
-                        retry(attempt, wait, e.to_string());
+                        retry(attempt, attempts, wait, e.to_string());
                         wait *= 3;
                         attempt += 1;
                         continue;
@@ -67,20 +70,23 @@ impl Client {
                         return Err(t);
                     }
                     let timeout = is_timeout(&e);
-                    let reason = if timeout {
-                        let limit =
-                            if quick || matches!(e, ureq::Error::Timeout(ureq::Timeout::Connect)) {
-                                self.options.connect_timeout
-                            } else {
-                                RESPONSE_TIMEOUT
-                            };
-                        format!("no answer within {:.0} s", limit.as_secs_f64().max(1.0))
-                    } else {
-                        e.to_string()
+                    let secs = |d: Duration| format!("{:.0} s", d.as_secs_f64().max(1.0));
+                    let reason = match e {
+                        ureq::Error::Timeout(ureq::Timeout::Connect) => {
+                            format!("no answer within {}", secs(self.options.connect_timeout))
+                        }
+                        ureq::Error::Timeout(ureq::Timeout::PerWrite | ureq::Timeout::SendBody) => {
+                            format!(
+                                "the registry stopped reading the request for {}",
+                                secs(self.options.response_timeout)
+                            )
+                        }
+                        _ if timeout => format!("no answer within {}", secs(self.patience(req))),
+                        _ => e.to_string(),
                     };
                     let limit = if timeout { attempts.min(2) } else { attempts };
                     if transient(&e) && attempt < limit {
-                        retry(attempt, wait, reason);
+                        retry(attempt, limit, wait, reason);
                         wait *= 3;
                         attempt += 1;
                         continue;
@@ -296,13 +302,113 @@ mod tests {
                 &seen[0],
                 Event::Retry {
                     attempt: 2,
-                    attempts: 4,
+                    attempts: 2,
                     ..
                 }
             ),
             "{seen:?}"
         );
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    /// Answers the API root, then for every later request sends `head` and the bytes of
+    /// `body` one at a time, `gap` apart, then holds the connection open without a word.
+    fn answers_then(head: &'static str, body: &'static [u8], gap: Duration) -> String {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        std::thread::spawn(move || {
+            for stream in l.incoming() {
+                let mut s = stream.unwrap();
+                std::thread::spawn(move || {
+                    let mut r = BufReader::new(s.try_clone().unwrap());
+                    let mut first = String::new();
+                    let _ = r.read_line(&mut first);
+                    let mut line = String::new();
+                    while r.read_line(&mut line).is_ok_and(|k| k > 2) {
+                        line.clear();
+                    }
+                    if first.starts_with("GET /v2/ ") {
+                        let _ = s.write_all(OK.as_bytes());
+                        return;
+                    }
+                    let _ = s.write_all(head.as_bytes());
+                    for b in body {
+                        std::thread::sleep(gap);
+                        let _ = s.write_all(&[*b]);
+                    }
+                    std::thread::sleep(Duration::from_secs(60));
+                });
+            }
+        });
+        addr
+    }
+
+    fn quick_options(seen: &Arc<Mutex<Vec<Event>>>) -> Options {
+        let log = seen.clone();
+        Options {
+            allow_http: true,
+            backoff: Duration::from_millis(10),
+            credential: Some(Credential::Anonymous),
+            response_timeout: Duration::from_millis(400),
+            events: Events::new(move |e| log.lock().unwrap().push(e.clone())),
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn a_registry_that_hangs_after_the_ping_times_out_on_each_request() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        // No answer at all to the manifest.
+        let addr = answers_then("", b"", Duration::ZERO);
+        let c = Client::connect(&addr, quick_options(&seen)).unwrap();
+        let req = c.manifest_request("team/api", "1");
+        let e = c.fetch(&req, 1 << 20, "").unwrap_err();
+        let text = format!("{e}\n  fix: {}", e.fix().unwrap_or_default());
+        assert!(
+            text.contains(&addr)
+                && text.contains("GET manifest 1: no answer within 1 s")
+                && text.contains("2 attempts")
+                && text.contains("did not answer"),
+            "{text}"
+        );
+        assert!(
+            matches!(
+                &seen.lock().unwrap()[..],
+                [Event::Retry {
+                    attempt: 2,
+                    attempts: 2,
+                    ..
+                }]
+            ),
+            "{seen:?}"
+        );
+        // Headers, then a body that stops midway: an error, not a wait without end.
+        let addr = answers_then(
+            "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n",
+            b"{}",
+            Duration::ZERO,
+        );
+        let c = Client::connect(&addr, quick_options(&seen)).unwrap();
+        let req = c.manifest_request("team/api", "1");
+        let e = c.fetch(&req, 1 << 20, "").unwrap_err();
+        assert!(e.to_string().contains("reading manifest 1"), "{e}");
+    }
+
+    #[test]
+    fn a_slow_reply_that_keeps_coming_is_not_cut_off() {
+        // 12 bytes 150 ms apart: 1.8 s in all, longer than the 400 ms of silence allowed, but
+        // never silent that long.
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let addr = answers_then(
+            "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n",
+            b"{\"a\":\"slow\"}",
+            Duration::from_millis(150),
+        );
+        let c = Client::connect(&addr, quick_options(&seen)).unwrap();
+        let req = c.manifest_request("team/api", "1");
+        let body = c.fetch(&req, 1 << 20, "").unwrap();
+        assert_eq!(body, b"{\"a\":\"slow\"}");
+        assert!(seen.lock().unwrap().is_empty(), "{seen:?}");
     }
 
     #[test]

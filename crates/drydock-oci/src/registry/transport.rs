@@ -5,7 +5,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{tls, Client, Options, RegistryError, Reply, Req, RESPONSE_TIMEOUT};
+use std::time::Duration;
+
+use super::{tls, Client, Method, Options, RegistryError, Reply, Req, FINISH_TIMEOUT};
 
 /// The HTTP side of a client.
 pub(super) struct Transport {
@@ -17,8 +19,9 @@ pub(super) struct Transport {
 
 impl Transport {
     /// An agent for `registry`: TLS trusting what [`tls::roots`] finds (or anything, with
-    /// `skip_tls_verify`), the options' connect timeout, [`RESPONSE_TIMEOUT`] for answers, HTTP
-    /// error statuses returned as replies (the caller judges them), redirects followed.
+    /// `skip_tls_verify`), the options' connect timeout, their response timeout for answers and
+    /// between bytes either way (no total deadline for a transfer), HTTP error statuses returned
+    /// as replies (the caller judges them), redirects followed.
     pub(super) fn new(registry: &str, options: &Options) -> Result<Transport, RegistryError> {
         use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
         let (all, trusted) = tls::roots(registry, options)?;
@@ -37,7 +40,9 @@ impl Transport {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(options.connect_timeout))
-            .timeout_recv_response(Some(RESPONSE_TIMEOUT))
+            .timeout_recv_response(Some(options.response_timeout))
+            .timeout_per_read(Some(options.response_timeout))
+            .timeout_per_write(Some(options.response_timeout))
             .max_redirects(5)
             .user_agent(concat!("drydock/", env!("CARGO_PKG_VERSION")))
             .build();
@@ -59,15 +64,29 @@ impl Transport {
 }
 
 impl Client {
+    /// How long `req` waits for its answer once sent: the connect timeout for the API root
+    /// (which answers at once on a working registry: a hung one is found in seconds there,
+    /// before any transfer), [`FINISH_TIMEOUT`] for the `PUT` that completes a blob upload (the
+    /// registry checks and moves the blob first), the response timeout for the rest.
+    pub(super) fn patience(&self, req: &Req<'_>) -> Duration {
+        if req.method == Method::GET && req.what == "the API root" {
+            self.options.connect_timeout
+        } else if req.method == Method::PUT
+            && req.url.contains("/blobs/uploads/")
+            && req.url.contains("digest=")
+        {
+            FINISH_TIMEOUT.max(self.options.response_timeout)
+        } else {
+            self.options.response_timeout
+        }
+    }
+
     /// `req` as an HTTP request; with the `Authorization` header the handshake has for its
-    /// scopes when `auth`; answered within the connect timeout when `quick` (the API root,
-    /// which answers at once on a working registry: a hung one is found in seconds there,
-    /// before any transfer).
+    /// scopes when `auth`; answered within [`Client::patience`].
     pub(super) fn request(
         &self,
         req: &Req<'_>,
         auth: bool,
-        quick: bool,
     ) -> Result<ureq::http::Request<Vec<u8>>, RegistryError> {
         let mut b = ureq::http::Request::builder()
             .method(req.method.clone())
@@ -86,14 +105,17 @@ impl Client {
                 registry: self.registry.clone(),
                 problem: format!("bad request {}: {e}", req.url),
             })?;
-        Ok(if quick {
+        let patience = self.patience(req);
+        Ok(if patience == self.options.response_timeout {
+            request
+        } else {
+            // Waiting for the answer is reading: the silence between bytes may be as long.
             self.transport
                 .agent
                 .configure_request(request)
-                .timeout_recv_response(Some(self.options.connect_timeout))
+                .timeout_recv_response(Some(patience))
+                .timeout_per_read(Some(patience.max(self.options.response_timeout)))
                 .build()
-        } else {
-            request
         })
     }
 

@@ -653,10 +653,8 @@ pub fn bench(
             note,
         )?);
     }
-    for round in 0..opts.rounds.max(1) {
-        for s in started.iter_mut() {
-            measure_round(s, opts, round, progress)?;
-        }
+    for (round, mode) in schedule(started.len(), opts.rounds) {
+        measure_round(&mut started[mode], opts, round, progress)?;
     }
     let mut reports = Vec::new();
     for s in started {
@@ -675,6 +673,14 @@ pub fn bench(
     };
     report.noise = noise(&report);
     Ok(report)
+}
+
+/// The order the rounds run in: (round, mode index) pairs, the modes taking turns within each
+/// round (A, B, C, A, B, C, …) rather than one mode's rounds back to back. At least one round.
+fn schedule(modes: usize, rounds: u32) -> Vec<(u32, usize)> {
+    (0..rounds.max(1))
+        .flat_map(|round| (0..modes).map(move |mode| (round, mode)))
+        .collect()
 }
 
 /// A mode's figures over its rounds, its fault recovery, and its removal.
@@ -990,6 +996,23 @@ fn rolling_update(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rounds_take_turns_between_the_modes() {
+        // Two modes, three rounds: A, B, A, B, A, B — never one mode's rounds back to back.
+        assert_eq!(
+            schedule(2, 3),
+            vec![(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1)]
+        );
+        let plan = schedule(3, 4);
+        assert_eq!(plan.len(), 12);
+        for (i, &(round, mode)) in plan.iter().enumerate() {
+            assert_eq!((round, mode), ((i / 3) as u32, i % 3), "{plan:?}");
+        }
+        // --rounds 0 is one round; one mode is its rounds in order.
+        assert_eq!(schedule(2, 0), vec![(0, 0), (0, 1)]);
+        assert_eq!(schedule(1, 3), vec![(0, 0), (1, 0), (2, 0)]);
+    }
 
     fn outcome(requests: u64, errors: load::Errors, throughput: f64, mean: f64) -> load::Outcome {
         load::Outcome {
