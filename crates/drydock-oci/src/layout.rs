@@ -234,8 +234,8 @@ impl Publisher for OciLayout {
 
     /// Lists each artifact in index.json beside the image (no ref name, so `oci:DIR:REF`
     /// still names the image), as `oras` and BuildKit do for referrers in a layout. The same
-    /// artifact again is one entry; artifacts whose subject no longer has an entry (a rebuild
-    /// replaced the image under its tag) are dropped from the index.
+    /// artifact again is one entry; drydock's artifacts whose subject no longer has an entry
+    /// (a rebuild replaced the image under its tag) are dropped from the index.
     fn attach(
         &self,
         _published: &Published,
@@ -263,27 +263,28 @@ impl Publisher for OciLayout {
                 fix: "write the image to the layout first".into(),
             });
         };
-        let blobs_dir = self.dir.join("blobs/sha256");
-        let subject_of = |entry: &serde_json::Value| -> Option<String> {
-            let d = Digest::parse(entry.get("digest")?.as_str()?)?;
-            let bytes = std::fs::read(blobs_dir.join(d.hex())).ok()?;
-            let m: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-            Some(m.pointer("/subject/digest")?.as_str()?.to_string())
-        };
         if let Some(list) = index.get_mut("manifests").and_then(|m| m.as_array_mut()) {
             let new: Vec<&str> = images.iter().map(|i| i.manifest_digest.as_str()).collect();
             list.retain(|m| !m["digest"].as_str().is_some_and(|d| new.contains(&d)));
+            // drydock's own entries name their subject: those of an image no longer listed
+            // (a rebuild replaced it under its tag) go with it. Other tools' entries stay.
             let present: Vec<String> = list
                 .iter()
                 .filter_map(|m| m["digest"].as_str().map(str::to_string))
                 .chain(std::iter::once(subject.digest.to_string()))
                 .collect();
             list.retain(|m| {
-                m.get("artifactType").is_none()
-                    || subject_of(m).is_none_or(|s| present.contains(&s))
+                m.pointer(&format!(
+                    "/annotations/{}",
+                    SUBJECT_ANNOTATION.replace('/', "~1")
+                ))
+                .and_then(|s| s.as_str())
+                .is_none_or(|s| present.iter().any(|p| p == s))
             });
             for (a, image) in artifacts.iter().zip(&images) {
-                list.push(a.index_entry(image));
+                let mut entry = a.index_entry(image);
+                entry["annotations"][SUBJECT_ANNOTATION] = subject.digest.as_str().into();
+                list.push(entry);
             }
         }
         let index = canonical_json(&index).map_err(|e| PublishError::Io {
@@ -316,6 +317,11 @@ impl Publisher for OciLayout {
             .collect())
     }
 }
+
+/// The index-entry annotation drydock gives the artifacts it lists in a layout: the digest of
+/// their subject, so that they can go when their image does without reading their manifests,
+/// and so that other tools' entries are told apart and kept.
+pub const SUBJECT_ANNOTATION: &str = "dev.drydock.subject";
 
 /// Whether an index entry is the image `tag` names, and so is replaced by a new build of it:
 /// its ref name is the reference (`api:1.0`, or `docker.io/library/api:1.0`), or it is an entry
@@ -827,5 +833,74 @@ mod tests {
         let missing = LayoutSource::new(&out, None, Some(Digest::of(b"nothing")));
         let e = missing.select(&amd64).unwrap_err().to_string();
         assert!(e.contains("has no image sha256:"), "{e}");
+    }
+
+    /// Artifacts go beside the image; a rebuild under the same tag takes drydock's artifacts of
+    /// the old image with it and keeps another tool's; reading the layout without a ref still
+    /// finds the one image.
+    #[test]
+    fn attached_artifacts_follow_their_image() {
+        let t = tempfile::tempdir().unwrap();
+        let store = DirStore::create(&t.path().join("store")).unwrap();
+        let out = t.path().join("out");
+        let sbom = |text: &str| crate::attach::Artifact {
+            artifact_type: "application/spdx+json".into(),
+            media_type: "application/spdx+json".into(),
+            document: text.as_bytes().to_vec(),
+            annotations: Default::default(),
+        };
+        let layout = OciLayout { dir: out.clone() };
+        let old = image_with(&store, b"old");
+        let p = publish(&out, &store, &old, "api:1").unwrap();
+        let subject = crate::attach::Subject::of(&old);
+        let a = layout.attach(&p, &subject, &store, &[sbom("a")]).unwrap();
+        assert_eq!(a[0].found_by, "index");
+        // The same again is one entry.
+        layout.attach(&p, &subject, &store, &[sbom("a")]).unwrap();
+        let entries = |dir: &Path| -> Vec<serde_json::Value> {
+            let i: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+            i["manifests"].as_array().unwrap().clone()
+        };
+        assert_eq!(entries(&out).len(), 2);
+        // Another tool's artifact about the old image, without drydock's annotation.
+        let mut index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
+        let foreign = sbom("theirs").image(&subject, &store).unwrap();
+        index["manifests"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+            "mediaType": crate::image::OCI_MANIFEST, "digest": foreign.manifest_digest.as_str(),
+            "size": foreign.manifest_size, "artifactType": "application/spdx+json"}));
+        std::fs::write(out.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+        // A rebuild under the same tag, with its own SBOM.
+        let new = image_with(&store, b"new");
+        let p = publish(&out, &store, &new, "api:1").unwrap();
+        layout
+            .attach(&p, &crate::attach::Subject::of(&new), &store, &[sbom("b")])
+            .unwrap();
+        let e = entries(&out);
+        let digests: Vec<&str> = e.iter().map(|m| m["digest"].as_str().unwrap()).collect();
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert!(digests.contains(&new.manifest_digest.as_str()));
+        assert!(
+            digests.contains(&foreign.manifest_digest.as_str()),
+            "another tool's entry stays"
+        );
+        assert!(!digests.contains(&old.manifest_digest.as_str()));
+        let ours: Vec<&serde_json::Value> = e
+            .iter()
+            .filter(|m| m["annotations"][SUBJECT_ANNOTATION].is_string())
+            .collect();
+        assert_eq!(ours.len(), 1);
+        assert_eq!(
+            ours[0]["annotations"][SUBJECT_ANNOTATION],
+            new.manifest_digest.as_str()
+        );
+        // Without a ref, the layout's one image is found; its referrers are the new SBOM.
+        let source = LayoutSource::new(&out, None, None);
+        assert_eq!(source.resolve().unwrap().digest, new.manifest_digest);
+        assert_eq!(source.referrers(&new.manifest_digest).unwrap().len(), 1);
     }
 }
