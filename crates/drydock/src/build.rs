@@ -334,25 +334,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         (Some(s), true) => crate::attest::artifacts(
             s,
             sbom_format,
-            &crate::provenance::Parameters {
-                tag: project.image.tag.tagged(),
-                base: project.image.base.clone(),
-                language: match project.build.language {
-                    crate::config::Language::Go => "go",
-                    crate::config::Language::Rust => "rust",
-                }
-                .into(),
-                platform: Platform::linux_amd64().to_string(),
-                helper: project.image.helper,
-                sbom: [
-                    ("spdx", sbom_format.spdx()),
-                    ("cyclonedx", sbom_format.cyclonedx()),
-                ]
-                .into_iter()
-                .filter(|(_, on)| *on)
-                .map(|(f, _)| f)
-                .collect(),
-            },
+            &crate::provenance::Parameters::of(&project, sbom_format),
             opts.sign.as_ref(),
         ),
         _ => Vec::new(),
@@ -399,6 +381,10 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         written.push(published.written);
         outputs.push(published.destination);
         drop(step);
+    }
+    if opts.sign.is_some() && signed.is_empty() && attached.is_empty() {
+        warnings.push("--sign signed nothing: it signs images pushed to a registry (--push) and the attestations stored in OCI layouts and registries; this build wrote to neither".into());
+        ui.warn(warnings.last().map(String::as_str).unwrap_or_default());
     }
     let t_publish = t0.elapsed();
 

@@ -36,6 +36,27 @@ pub struct Parameters {
     pub sbom: Vec<&'static str>,
 }
 
+impl Parameters {
+    /// The parameters of a build of `project` that attaches SBOMs of `sbom`'s formats.
+    pub fn of(project: &crate::project::Project, sbom: crate::sbom::SbomFormat) -> Parameters {
+        Parameters {
+            tag: project.image.tag.tagged(),
+            base: project.image.base.clone(),
+            language: match project.build.language {
+                crate::config::Language::Go => "go",
+                crate::config::Language::Rust => "rust",
+            }
+            .into(),
+            platform: drydock_oci::Platform::linux_amd64().to_string(),
+            helper: project.image.helper,
+            sbom: [("spdx", sbom.spdx()), ("cyclonedx", sbom.cyclonedx())]
+                .into_iter()
+                .filter_map(|(f, on)| on.then_some(f))
+                .collect(),
+        }
+    }
+}
+
 /// An in-toto statement about the image `sbom` describes.
 pub fn statement(sbom: &Sbom, predicate_type: &str, predicate: Value) -> Vec<u8> {
     let name = sbom

@@ -198,6 +198,16 @@ fn policy(a: &VerifyArgs) -> Result<(Vec<PathBuf>, Vec<Requirement>), Failure> {
     };
     require.sort();
     require.dedup();
+    if require.is_empty() {
+        // Only drydock.toml can say this (clap needs a value for --require).
+        return Err(Failure::new(
+            ErrorKind::Config,
+            "[verify] require is empty: verify would accept any image".to_string(),
+        )
+        .with_fix(
+            "list what must be signed: require = [\"signature\", \"sbom\", \"provenance\"]",
+        ));
+    }
     Ok((keys, require))
 }
 
