@@ -123,23 +123,31 @@ pub fn push_cosign_tags(
             None => sboms.push(layer),
         }
     }
-    let mut out = Vec::new();
-    for (suffix, layers) in [("sbom", sboms), ("att", atts)] {
-        if layers.is_empty() {
-            continue;
-        }
-        let image = drydock_oci::attach::cosign_image(&layers, &store)
+    // The two tags at once: each is a small push of its own (a HEAD on a rebuild).
+    let push_tag = |suffix: &str, layers: &[CosignLayer]| -> Result<Attached, SignError> {
+        let image = drydock_oci::attach::cosign_image(layers, &store)
             .map_err(|e| SignError::Crypto(e.to_string()))?;
         let tag = format!("sha256-{}.{suffix}", subject.hex());
         drydock_oci::push::push(client, repository, &tag, &image, &store, &[])?;
-        out.push(Attached {
+        Ok(Attached {
             artifact_type: format!("cosign {suffix}"),
             digest: image.manifest_digest.to_string(),
             location: format!("{}/{repository}:{tag}", client.registry),
             found_by: format!("cosign tag {tag}"),
-        });
-    }
-    Ok(out)
+        })
+    };
+    let results: Vec<Result<Attached, SignError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = [("sbom", &sboms), ("att", &atts)]
+            .into_iter()
+            .filter(|(_, layers)| !layers.is_empty())
+            .map(|(suffix, layers)| s.spawn(move || push_tag(suffix, layers)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    results.into_iter().collect()
 }
 
 /// What `drydock verify` found of one kind of attestation.

@@ -459,20 +459,28 @@ fn attach(
         drydock_oci::Written::Registry(_) => Some(&published.reference),
         _ => None,
     };
+    // cosign's tags and the signature, beside the referrers the publisher writes: each writes
+    // its own tags, so all go at once.
     let cosign = |r: &drydock_oci::Reference| -> Result<_, crate::sign::SignError> {
         let client = drydock_oci::registry::Client::connect(r.registry(), options.clone())?;
-        let tags =
-            crate::attest::push_cosign_tags(&client, r.repository(), &published.digest, artifacts)?;
-        let signed = match key {
-            Some(key) => Some(crate::sign::remote::sign(
+        std::thread::scope(|s| {
+            let signing = key.map(|key| {
+                s.spawn(|| {
+                    crate::sign::remote::sign(&client, r.repository(), &published.digest, key)
+                })
+            });
+            let tags = crate::attest::push_cosign_tags(
                 &client,
                 r.repository(),
                 &published.digest,
-                key,
-            )?),
-            None => None,
-        };
-        Ok((tags, signed))
+                artifacts,
+            );
+            let signed = match signing {
+                Some(h) => Some(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?),
+                None => None,
+            };
+            Ok((tags?, signed))
+        })
     };
     let (attached, extra) = std::thread::scope(|s| {
         let extra = registry.map(|r| s.spawn(|| cosign(r)));
