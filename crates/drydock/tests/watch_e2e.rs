@@ -1,0 +1,182 @@
+//! `drydock run --watch` against the Docker Engine: a change in the build context replaces the
+//! container, a burst of saves is one rebuild, a compile error leaves the old one serving,
+//! files .dockerignore leaves out start nothing, and SIGINT removes everything.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+
+/// The body of GET /healthz, when it answers 200.
+fn healthz(port: u16) -> Option<String> {
+    match http_get(port, "/healthz") {
+        Some((200, body)) => Some(body),
+        _ => None,
+    }
+}
+
+fn count(text: &Mutex<String>, what: &str) -> usize {
+    text.lock().unwrap().matches(what).count()
+}
+
+fn set_status(main_go: &Path, status: &str) {
+    let src = std::fs::read_to_string(main_go).unwrap();
+    let start = src
+        .find("gin.H{\"status\": \"ok")
+        .expect("the /healthz handler");
+    let end = start + src[start..].find('}').unwrap();
+    let src = format!(
+        "{}gin.H{{\"status\": \"{status}\"{}",
+        &src[..start],
+        &src[end..]
+    );
+    std::fs::write(main_go, src).unwrap();
+}
+
+#[test]
+fn watch_rebuilds_on_context_changes_only_and_cleans_up_on_sigint() {
+    require_tool("docker");
+    require_tool("go");
+    let (_t, dir) = copy_example("gin-api");
+    let cache = tempfile::tempdir().unwrap();
+    let ignore = dir.join(".dockerignore");
+    let mut rules = std::fs::read_to_string(&ignore).unwrap();
+    rules.push_str("notes.txt\n");
+    std::fs::write(&ignore, rules).unwrap();
+    let main_go = dir.join("main.go");
+    let port = free_port();
+    let tag = format!(
+        "drydock-test/gin-api-watch:w{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            % 1_000_000_000
+    );
+    let mut child = drydock()
+        .arg("run")
+        .arg(&dir)
+        .args(["--watch", "--engine", "docker", "-e", "API_TOKEN=dev"])
+        .args(["--host-port", &port.to_string(), "--tag", &tag])
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let said = Arc::new(Mutex::new(String::new()));
+    let reader = {
+        let said = said.clone();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let line = line.unwrap_or_default();
+                let mut s = said.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        })
+    };
+    let long = Duration::from_secs(300);
+    let log = || said.lock().unwrap().clone();
+
+    eventually(
+        "the first container to be healthy and watched",
+        long,
+        || (count(&said, "watching ") > 0).then_some(()),
+    );
+    let first = healthz(port).unwrap_or_else(|| panic!("healthy at first:\n{}", log()));
+    assert!(first.contains("\"ok\""), "{first}");
+
+    // A burst of saves: one rebuild, then the new answer.
+    for s in ["ok-v1", "ok-v1b", "ok-v2"] {
+        set_status(&main_go, s);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eventually("the new answer after the change", long, || {
+        healthz(port).filter(|b| b.contains("ok-v2"))
+    });
+    eventually("the rebuild report", long, || {
+        (count(&said, "rebuilt in ") == 1).then_some(())
+    });
+    let out = log();
+    assert_eq!(
+        count(&said, "changed; rebuilding"),
+        1,
+        "three quick saves are one rebuild:\n{out}"
+    );
+    assert!(
+        out.contains("main.go changed; rebuilding")
+            && out.contains("before starting the new image: it holds 127.0.0.1:")
+            && out.contains("healthy after ")
+            && !out.contains("exited with code"),
+        "{out}"
+    );
+
+    // A syntax error: the compiler's message, and the old container keeps serving.
+    let good = std::fs::read_to_string(&main_go).unwrap();
+    std::fs::write(&main_go, format!("{good}\nfunc broken( {{\n")).unwrap();
+    eventually("the failed rebuild", long, || {
+        (count(&said, "the rebuild failed after") == 1).then_some(())
+    });
+    let out = log();
+    assert!(
+        out.contains("syntax error") && out.contains("keeps serving"),
+        "the compiler's message is shown:\n{out}"
+    );
+    assert_eq!(count(&said, "rebuilt in "), 1, "{out}");
+    let still = healthz(port).unwrap_or_else(|| panic!("the old one still answers:\n{out}"));
+    assert!(still.contains("ok-v2"), "{still}");
+
+    // Fixed: the next good change replaces it.
+    std::fs::write(&main_go, &good).unwrap();
+    set_status(&main_go, "ok-v3");
+    eventually("the answer after the fix", long, || {
+        healthz(port).filter(|b| b.contains("ok-v3"))
+    });
+    eventually("the second rebuild report", long, || {
+        (count(&said, "rebuilt in ") == 2).then_some(())
+    });
+
+    // Files outside the context: ignored by .dockerignore (a name, a directory) or looking
+    // like secrets. Nothing is rebuilt.
+    let rebuilds = count(&said, "changed; rebuilding");
+    assert_eq!(rebuilds, 3, "{}", log());
+    std::fs::write(dir.join("notes.txt"), "a").unwrap();
+    std::fs::create_dir_all(dir.join("tmp")).unwrap();
+    std::fs::write(dir.join("tmp/scratch"), "b").unwrap();
+    std::fs::write(dir.join(".env"), "A=1").unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    std::fs::write(dir.join("notes.txt"), "a longer note").unwrap();
+    // Well past the poll interval and the quiet time (under a second together).
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(
+        count(&said, "changed; rebuilding"),
+        rebuilds,
+        "no rebuild for ignored files:\n{}",
+        log()
+    );
+
+    // SIGINT: the serving container stops cleanly (exit 0), and none is left.
+    run_ok(Command::new("kill").args(["-INT", &pid.to_string()]));
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    let out = log();
+    assert_eq!(status.code(), Some(0), "{out}");
+    assert!(out.contains("exited with code 0"), "{out}");
+    let left = run_ok(engine("docker").args([
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("name=drydock-gin-api-{pid}"),
+    ]));
+    assert!(left.trim().is_empty(), "containers left: {left}\n{out}");
+    let _ = run(engine("docker").args(["rmi", "-f", &tag]));
+    eprintln!("{out}");
+}
