@@ -144,10 +144,38 @@ fn watch_rebuilds_on_context_changes_only_and_cleans_up_on_sigint() {
         (count(&said, "rebuilt in ") == 2).then_some(())
     });
 
+    // A build that compiles but whose service exits at once: the old container (stopped to
+    // free the port) is started again and serves the previous answer.
+    let v3 = std::fs::read_to_string(&main_go).unwrap();
+    std::fs::write(
+        &main_go,
+        v3.replacen("func main() {", "func main() {\n\tos.Exit(3)", 1),
+    )
+    .unwrap();
+    eventually("the old container back", long, || {
+        (count(&said, "is serving again") == 1).then_some(())
+    });
+    let out = log();
+    assert!(
+        out.contains("the new image did not come up") && out.contains("exited with code 3"),
+        "{out}"
+    );
+    let back = healthz(port).unwrap_or_else(|| panic!("the old one answers again:\n{out}"));
+    assert!(back.contains("ok-v3"), "{back}");
+    // The source as the serving image was built from: the same image, nothing replaced.
+    std::fs::write(&main_go, &v3).unwrap();
+    eventually("the rebuild of the serving source", long, || {
+        (count(&said, "changed; rebuilding") == 5).then_some(())
+    });
+    eventually("its report", long, || {
+        (count(&said, "the image is the same") == 1).then_some(())
+    });
+    assert_eq!(count(&said, "rebuilt in "), 3, "{}", log());
+
     // Files outside the context: ignored by .dockerignore (a name, a directory) or looking
     // like secrets. Nothing is rebuilt.
     let rebuilds = count(&said, "changed; rebuilding");
-    assert_eq!(rebuilds, 3, "{}", log());
+    assert_eq!(rebuilds, 5, "{}", log());
     std::fs::write(dir.join("notes.txt"), "a").unwrap();
     std::fs::create_dir_all(dir.join("tmp")).unwrap();
     std::fs::write(dir.join("tmp/scratch"), "b").unwrap();

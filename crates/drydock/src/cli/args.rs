@@ -163,15 +163,16 @@ Exit codes: 0 the service stopped cleanly; 1 it failed, exited non-zero or
 never became healthy; 2 bad usage (a port in use, a bad -e); 130 interrupted
 before it became healthy.
 
---watch: after a change in the build context (what `drydock context` lists, so
-files .dockerignore leaves out do not count), once nothing has changed for 0.6 s,
-drydock rebuilds and replaces the container, printing the rebuild time and the
-health wait. The old container holds the host port, so it is stopped first (the
-service is down until the new one is healthy) and started again if the new one
-does not come up. A failed build prints the compiler's message and the old
-container keeps serving. Ctrl-C or SIGTERM stops and removes every container it
-started: exit 0 when the one serving stopped cleanly, 1 when it exited non-zero,
-130 when none was serving (interrupted while a new one started).")]
+--watch: after a change in the build context (what `drydock context` lists;
+files .dockerignore leaves out do not count), once nothing has changed for
+0.6 s, drydock rebuilds and replaces the container, printing the rebuild time
+and the health wait. The old container holds the host port, so it is stopped
+first (the service is down until the new one is healthy) and started again if
+the new one does not come up. A failed build prints the compiler's message and
+the old container keeps serving. Ctrl-C or SIGTERM stops and removes every
+container it started: exit 0 when the one serving stopped cleanly, 1 when it
+exited non-zero, 130 when none was serving (interrupted while a new one
+started).")]
     Run(RunArgs),
     /// Pull an image from a registry, daemonless, into an OCI layout or a docker archive.
     #[command(after_help = "Examples:
