@@ -174,6 +174,15 @@ pub struct Rebuilt {
     pub digest: String,
 }
 
+/// Why a rebuild gave no image.
+pub enum RebuildFailed {
+    /// The build failed; its error has been printed.
+    Failed,
+    /// SIGINT or SIGTERM ended it. While the compiler runs, its process group's handler
+    /// (crate::pgroup) takes the signal, so the watch learns of it from the build's error.
+    Interrupted,
+}
+
 fn secs(d: Duration) -> String {
     format!("{:.1} s", d.as_secs_f64())
 }
@@ -181,14 +190,14 @@ fn secs(d: Duration) -> String {
 /// Runs the service and rebuilds it on every change of its build context until SIGINT or
 /// SIGTERM; returns drydock's exit code. `built_at` is when the first build started: a file
 /// saved while it ran starts a rebuild at once. `rebuild` builds and loads the image again,
-/// and prints the build's error itself when it fails (then returns `Err(())`).
+/// and prints the build's error itself when it fails.
 pub fn watch(
     project: Project,
     digest: String,
     mut opts: RunOptions,
     built_at: SystemTime,
     ui: &Ui,
-    rebuild: &mut dyn FnMut() -> Result<Rebuilt, ()>,
+    rebuild: &mut dyn FnMut() -> Result<Rebuilt, RebuildFailed>,
 ) -> Result<u8, RunError> {
     let stop = Arc::new(AtomicBool::new(false));
     // SIGINT and SIGTERM only set `stop`, during a rebuild too: the compiler's process group
@@ -272,12 +281,15 @@ pub fn watch(
         let t = Instant::now();
         let result = rebuild();
         let build_time = t.elapsed();
+        if matches!(result, Err(RebuildFailed::Interrupted)) {
+            stop.store(true, Ordering::SeqCst);
+        }
         if stop.load(Ordering::SeqCst) {
             break;
         }
         let rb = match result {
             Ok(rb) => rb,
-            Err(()) => {
+            Err(_) => {
                 ui.warn(&format!(
                     "the rebuild failed after {}; {}; the next change rebuilds",
                     secs(build_time),

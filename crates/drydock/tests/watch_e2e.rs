@@ -38,38 +38,29 @@ fn set_status(main_go: &Path, status: &str) {
     std::fs::write(main_go, src).unwrap();
 }
 
-#[test]
-fn watch_rebuilds_on_context_changes_only_and_cleans_up_on_sigint() {
-    require_tool("docker");
-    require_tool("go");
-    let (_t, dir) = copy_example("gin-api");
-    let cache = tempfile::tempdir().unwrap();
-    let ignore = dir.join(".dockerignore");
-    let mut rules = std::fs::read_to_string(&ignore).unwrap();
-    rules.push_str("notes.txt\n");
-    std::fs::write(&ignore, rules).unwrap();
-    let main_go = dir.join("main.go");
-    let port = free_port();
-    let tag = format!(
-        "drydock-test/gin-api-watch:w{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-            % 1_000_000_000
-    );
+/// `drydock run --watch DIR` in `eng` on `port`: the child, and its stderr so far.
+fn spawn_watch(
+    eng: &str,
+    dir: &Path,
+    cache: &Path,
+    port: u16,
+    tag: &str,
+) -> (
+    std::process::Child,
+    Arc<Mutex<String>>,
+    std::thread::JoinHandle<()>,
+) {
     let mut child = drydock()
         .arg("run")
-        .arg(&dir)
-        .args(["--watch", "--engine", "docker", "-e", "API_TOKEN=dev"])
-        .args(["--host-port", &port.to_string(), "--tag", &tag])
+        .arg(dir)
+        .args(["--watch", "--engine", eng, "-e", "API_TOKEN=dev"])
+        .args(["--host-port", &port.to_string(), "--tag", tag])
         .arg("--cache-dir")
-        .arg(cache.path())
+        .arg(cache)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let pid = child.id();
     let said = Arc::new(Mutex::new(String::new()));
     let reader = {
         let said = said.clone();
@@ -83,6 +74,61 @@ fn watch_rebuilds_on_context_changes_only_and_cleans_up_on_sigint() {
             }
         })
     };
+    (child, said, reader)
+}
+
+/// Waits for drydock to end after a signal; fails the test (killing drydock and what it
+/// started gracefully, with a second SIGTERM) when it has not ended within two minutes.
+fn wait_or_kill(child: &mut std::process::Child, said: &Mutex<String>) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(120) {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    std::thread::sleep(Duration::from_secs(20));
+    let _ = child.kill();
+    panic!(
+        "drydock did not end within 120 s of the signal:\n{}",
+        said.lock().unwrap()
+    );
+}
+
+fn unique_tag() -> String {
+    format!(
+        "drydock-test/gin-api-watch:w{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            % 1_000_000_000
+    )
+}
+
+#[test]
+fn watch_rebuilds_on_context_changes_only_and_cleans_up_on_sigint() {
+    watch_cycle("docker");
+    watch_cycle("podman");
+}
+
+fn watch_cycle(eng: &'static str) {
+    require_tool(eng);
+    require_tool("go");
+    let (_t, dir) = copy_example("gin-api");
+    let cache = tempfile::tempdir().unwrap();
+    let ignore = dir.join(".dockerignore");
+    let mut rules = std::fs::read_to_string(&ignore).unwrap();
+    rules.push_str("notes.txt\n");
+    std::fs::write(&ignore, rules).unwrap();
+    let main_go = dir.join("main.go");
+    let port = free_port();
+    let tag = unique_tag();
+    let (mut child, said, reader) = spawn_watch(eng, &dir, cache.path(), port, &tag);
+    let pid = child.id();
     let long = Duration::from_secs(300);
     let log = || said.lock().unwrap().clone();
 
@@ -193,11 +239,70 @@ fn watch_rebuilds_on_context_changes_only_and_cleans_up_on_sigint() {
 
     // SIGINT: the serving container stops cleanly (exit 0), and none is left.
     run_ok(Command::new("kill").args(["-INT", &pid.to_string()]));
-    let status = child.wait().unwrap();
+    let status = wait_or_kill(&mut child, &said);
     reader.join().unwrap();
     let out = log();
     assert_eq!(status.code(), Some(0), "{out}");
     assert!(out.contains("exited with code 0"), "{out}");
+    let left = run_ok(engine(eng).args([
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("name=drydock-gin-api-{pid}"),
+    ]));
+    assert!(
+        left.trim().is_empty(),
+        "{eng}: containers left: {left}\n{out}"
+    );
+    let image = if eng == "podman" {
+        format!("localhost/{tag}")
+    } else {
+        tag
+    };
+    let _ = run(engine(eng).args(["rmi", "-f", &image]));
+    eprintln!("{eng}:\n{out}");
+}
+
+/// SIGTERM while a rebuild runs: the build stops, every container is stopped and removed, and
+/// the exit code is as documented (0: the one serving stopped cleanly; 130 when the signal
+/// came after it was stopped and before its successor was healthy).
+#[test]
+fn watch_sigterm_during_a_rebuild_leaves_nothing() {
+    require_tool("docker");
+    require_tool("go");
+    let (_t, dir) = copy_example("gin-api");
+    let cache = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let tag = unique_tag();
+    let (mut child, said, reader) = spawn_watch("docker", &dir, cache.path(), port, &tag);
+    let pid = child.id();
+    let long = Duration::from_secs(300);
+    eventually(
+        "the first container to be healthy and watched",
+        long,
+        || (count(&said, "watching ") > 0).then_some(()),
+    );
+    // A new file in the package: a rebuild that the cache cannot answer.
+    std::fs::write(
+        dir.join("extra.go"),
+        "package main\n\nfunc extra() int { return 42 }\n",
+    )
+    .unwrap();
+    eventually("the rebuild to start", long, || {
+        (count(&said, "changed; rebuilding") == 1).then_some(())
+    });
+    run_ok(Command::new("kill").args(["-TERM", &pid.to_string()]));
+    let status = wait_or_kill(&mut child, &said);
+    reader.join().unwrap();
+    let out = said.lock().unwrap().clone();
+    assert!(
+        matches!(status.code(), Some(0) | Some(130)),
+        "{status}\n{out}"
+    );
+    assert!(
+        !out.contains("error:"),
+        "an interrupted build is not an error:\n{out}"
+    );
     let left = run_ok(engine("docker").args([
         "ps",
         "-aq",

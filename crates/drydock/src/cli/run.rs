@@ -7,6 +7,7 @@ use drydock::project::Overrides;
 use drydock::publish::{Engine, EngineLoad};
 use drydock::run;
 use drydock::ui::Ui;
+use drydock::watch::RebuildFailed;
 
 use super::args::RunArgs;
 use super::{error_line, failure, Outcome};
@@ -95,8 +96,13 @@ pub fn run(a: RunArgs, ui: &Ui) -> Outcome {
             })
         }
         Err(e) => {
-            error_line(ui, &failure(e).text());
-            Err(())
+            let f = failure(e);
+            // A build ended by SIGINT or SIGTERM is not news: watch stops everything next.
+            if drydock::interrupt::requested() || f.exit_code() == 130 {
+                return Err(RebuildFailed::Interrupted);
+            }
+            error_line(ui, &f.text());
+            Err(RebuildFailed::Failed)
         }
     };
     drydock::watch::watch(
