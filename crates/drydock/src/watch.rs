@@ -14,8 +14,9 @@
 //! Recursive inotify watches would also cover the ignored trees (a `target/` or `node_modules/`
 //! with tens of thousands of directories, against the kernel's per-user watch limit), and miss
 //! edits on file systems that do not send events (some bind mounts and VM shares). Listing a
-//! service's context — hundreds of files — costs a few milliseconds, so polling adds no
-//! dependency and no visible delay.
+//! context costs about 0.6 ms for examples/gin-api and 41 ms for 4,800 entries (a repository
+//! with its Rust `target/` left in, page cache warm), so polling adds no dependency and no
+//! visible delay; a context that large is one `.dockerignore` should trim anyway.
 //!
 //! Debounced: a rebuild starts once the context has stayed the same for [`QUIET`], so an editor
 //! saving several files (or one file in several writes) causes one rebuild.

@@ -172,7 +172,8 @@ the new one does not come up. A failed build prints the compiler's message and
 the old container keeps serving. Ctrl-C or SIGTERM stops and removes every
 container it started: exit 0 when the one serving stopped cleanly, 1 when it
 exited non-zero, 130 when none was serving (interrupted while a new one
-started).")]
+started). A first container that does not become healthy is reported, and the
+watch goes on: the next change rebuilds.")]
     Run(RunArgs),
     /// Pull an image from a registry, daemonless, into an OCI layout or a docker archive.
     #[command(after_help = "Examples:
