@@ -302,12 +302,12 @@ pub fn watch(
                 continue;
             }
         };
-        if current.is_some() && rb.digest == digest {
+        if let Some(c) = current.as_ref().filter(|_| rb.digest == digest) {
             ui.note(&format!(
                 "rebuilt in {}: the image is the same ({}), so {} keeps serving",
                 secs(build_time),
                 rb.digest,
-                current.as_ref().unwrap().name
+                c.name
             ));
             continue;
         }
