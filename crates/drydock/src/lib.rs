@@ -31,3 +31,4 @@ pub mod sbom;
 pub mod sign;
 pub mod source;
 pub mod ui;
+pub mod watch;

@@ -224,7 +224,7 @@ impl EnvFile {
     }
 }
 
-fn engine_cmd(engine: Engine, args: &[&str]) -> Result<String, RunError> {
+pub(crate) fn engine_cmd(engine: Engine, args: &[&str]) -> Result<String, RunError> {
     let command = || redact_command(engine.program(), args);
     let out = Command::new(engine.program())
         .args(args)
@@ -243,7 +243,7 @@ fn engine_cmd(engine: Engine, args: &[&str]) -> Result<String, RunError> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-fn last_logs(engine: Engine, id: &str) -> String {
+pub(crate) fn last_logs(engine: Engine, id: &str) -> String {
     let out = Command::new(engine.program())
         .args(["logs", "--tail", "20", id])
         .output();
@@ -259,13 +259,22 @@ fn last_logs(engine: Engine, id: &str) -> String {
     .to_string()
 }
 
-/// Runs until the container exits or the user interrupts; returns drydock's exit code.
-pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError> {
-    let stop = Arc::new(AtomicBool::new(false));
-    // Ctrl-C stops the container gracefully here, instead of ending drydock at once.
-    let _handled_here = crate::interrupt::handle_here(stop.clone());
+/// A container `run` started: its name, its id, and the `logs -f` stream that shows its output.
+pub(crate) struct Started {
+    pub(crate) name: String,
+    pub(crate) id: String,
+    pub(crate) logs: Option<Child>,
+}
+
+/// Starts `name` from `opts.image` with production's limits, the port published on 127.0.0.1
+/// only, and streams its logs.
+pub(crate) fn start(
+    project: &Project,
+    opts: &RunOptions,
+    name: &str,
+    ui: &Ui,
+) -> Result<Started, RunError> {
     let engine = opts.engine;
-    let name = format!("drydock-{}-{}", project.name, std::process::id());
     let r = &project.runtime.resources;
     let memory = format!("{}b", r.memory_limit);
     let cpus = cpus_flag(r.cpu_limit_milli);
@@ -274,7 +283,7 @@ pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError
         "run",
         "-d",
         "--name",
-        &name,
+        name,
         "--read-only",
         "--tmpfs",
         "/tmp:rw,mode=1777,size=64m",
@@ -311,7 +320,7 @@ pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError
         Ok(id) => id,
         Err(e) => {
             // A failed `run -d` can leave the container behind in "Created".
-            let _ = engine_cmd(engine, &["rm", "-f", &name]);
+            let _ = engine_cmd(engine, &["rm", "-f", name]);
             return Err(match e {
                 RunError::Engine { output, .. } if port_taken(&output) => RunError::PortInUse {
                     port: opts.host_port,
@@ -322,15 +331,66 @@ pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError
         }
     };
     ui.note(&format!("started {name} ({}, --cpus {cpus} --memory {}, read-only, no capabilities) on http://127.0.0.1:{}", engine.program(), memory, opts.host_port));
+    let logs = follow_logs(engine, &id, None);
+    Ok(Started {
+        name: name.to_string(),
+        id,
+        logs,
+    })
+}
+
+/// Streams a container's output (from `since`, in Unix seconds, when given) until it ends.
+pub(crate) fn follow_logs(engine: Engine, id: &str, since: Option<u64>) -> Option<Child> {
+    let mut cmd = Command::new(engine.program());
+    cmd.args(["logs", "-f"]);
+    if let Some(t) = since {
+        cmd.args(["--since", &t.to_string()]);
+    }
     // Its own process group, so the terminal's Ctrl-C does not end the stream before the
     // app's shutdown lines are shown.
-    let mut logs = Command::new(engine.program())
-        .args(["logs", "-f", &id])
+    cmd.arg(id)
         .stdin(Stdio::null())
         .process_group(0)
         .spawn()
-        .ok();
+        .ok()
+}
 
+/// The app's own drain time ([lifecycle] shutdown_grace), as in production; the engines take
+/// whole seconds.
+fn grace_secs(project: &Project) -> u64 {
+    project.runtime.shutdown_grace.as_secs_f64().ceil().max(1.0) as u64
+}
+
+/// Stops the container gracefully when it runs (SIGTERM, then SIGKILL after the grace period);
+/// it stays, stopped, until [`remove`].
+pub(crate) fn stop_gracefully(engine: Engine, project: &Project, c: &Started, ui: &Ui) {
+    let grace = grace_secs(project);
+    if state(engine, &c.id).0 == "running" {
+        ui.note(&format!(
+            "stopping {}: SIGTERM, then SIGKILL after {grace} s",
+            c.name
+        ));
+        let _ = engine_cmd(engine, &["stop", "-t", &grace.to_string(), &c.id]);
+    }
+}
+
+/// Removes a container (stopped or not) and ends its log stream; returns its exit code.
+pub(crate) fn remove(engine: Engine, mut c: Started) -> i64 {
+    let (_, code) = state(engine, &c.id);
+    finish_logs(&mut c.logs);
+    let _ = engine_cmd(engine, &["rm", "-f", &c.id]);
+    code
+}
+
+/// Runs until the container exits or the user interrupts; returns drydock's exit code.
+pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    // Ctrl-C stops the container gracefully here, instead of ending drydock at once.
+    let _handled_here = crate::interrupt::handle_here(stop.clone());
+    let engine = opts.engine;
+    let name = format!("drydock-{}-{}", project.name, std::process::id());
+    let c = start(project, opts, &name, ui)?;
+    let id = c.id.clone();
     let result = wait_healthy(project, opts, &id, &name, &stop, ui).and_then(|stopped_early| {
         if stopped_early {
             return Err(RunError::Interrupted { name: name.clone() });
@@ -347,24 +407,14 @@ pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError
         }
         Ok(())
     });
-    // The app's own drain time ([lifecycle] shutdown_grace), as in production; the engines take
-    // whole seconds.
-    let grace = project.runtime.shutdown_grace.as_secs_f64().ceil().max(1.0) as u64;
-    if state(engine, &id).0 == "running" {
-        ui.note(&format!(
-            "stopping {name}: SIGTERM, then SIGKILL after {grace} s"
-        ));
-        let _ = engine_cmd(engine, &["stop", "-t", &grace.to_string(), &id]);
-    }
-    let (_, code) = state(engine, &id);
-    finish_logs(&mut logs);
-    let _ = engine_cmd(engine, &["rm", "-f", &id]);
+    stop_gracefully(engine, project, &c, ui);
+    let code = remove(engine, c);
     result?;
     ui.note(&format!("{name} exited with code {code}"));
     Ok(if code == 0 { 0 } else { 1 })
 }
 
-fn finish_logs(logs: &mut Option<Child>) {
+pub(crate) fn finish_logs(logs: &mut Option<Child>) {
     if let Some(mut c) = logs.take() {
         // `logs -f` ends when the container does; give it a moment to flush, then stop it.
         let deadline = Instant::now() + Duration::from_secs(2);
@@ -386,7 +436,7 @@ fn port_taken(output: &str) -> bool {
 }
 
 /// (status, exit code) of a container.
-fn state(engine: Engine, id: &str) -> (String, i64) {
+pub(crate) fn state(engine: Engine, id: &str) -> (String, i64) {
     let s = engine_cmd(
         engine,
         &[
@@ -406,7 +456,7 @@ fn state(engine: Engine, id: &str) -> (String, i64) {
 
 /// Polls the same probe the image's health check runs, inside the container. Returns true when
 /// the user interrupted before the service became healthy.
-fn wait_healthy(
+pub(crate) fn wait_healthy(
     project: &Project,
     opts: &RunOptions,
     id: &str,

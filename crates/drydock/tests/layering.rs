@@ -56,7 +56,7 @@ diagnostic error
 cli
 bench
 error
-build deploy init run
+build deploy init run watch
 attest
 provenance
 sbom

@@ -153,6 +153,7 @@ GitHub output too).")]
     #[command(after_help = "Examples:
   drydock run examples/gin-api -e API_TOKEN=dev-token
   drydock run . --engine podman --host-port 18080 -e API_TOKEN
+  drydock run . --watch -e API_TOKEN=dev-token
 
 The container gets the CPU and memory limits of drydock.toml's [resources], a
 read-only root filesystem with a tmpfs /tmp, no capabilities and
@@ -160,7 +161,19 @@ no-new-privileges, and its port is published on 127.0.0.1 only. Ctrl-C stops
 it gracefully: SIGTERM, then SIGKILL after [lifecycle] shutdown_grace.
 Exit codes: 0 the service stopped cleanly; 1 it failed, exited non-zero or
 never became healthy; 2 bad usage (a port in use, a bad -e); 130 interrupted
-before it became healthy.")]
+before it became healthy.
+
+--watch: after a change in the build context (what `drydock context` lists;
+files .dockerignore leaves out do not count), once nothing has changed for
+0.6 s, drydock rebuilds and replaces the container, printing the rebuild time
+and the health wait. The old container holds the host port, so it is stopped
+first (the service is down until the new one is healthy) and started again if
+the new one does not come up. A failed build prints the compiler's message and
+the old container keeps serving. Ctrl-C or SIGTERM stops and removes every
+container it started: exit 0 when the one serving stopped cleanly, 1 when it
+exited non-zero, 130 when none was serving (interrupted while a new one
+started). A first container that does not become healthy is reported, and the
+watch goes on: the next change rebuilds.")]
     Run(RunArgs),
     /// Pull an image from a registry, daemonless, into an OCI layout or a docker archive.
     #[command(after_help = "Examples:
@@ -692,6 +705,10 @@ pub struct RunArgs {
     /// Cache directory (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Rebuild and replace the container whenever a file of the build context changes
+    /// (files .dockerignore leaves out do not count); a failed build leaves it serving.
+    #[arg(long)]
+    pub watch: bool,
 }
 
 fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
