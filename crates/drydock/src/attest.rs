@@ -125,9 +125,20 @@ pub fn push_cosign_tags(
     }
     // The two tags at once: each is a small push of its own (a HEAD on a rebuild).
     let push_tag = |suffix: &str, layers: &[CosignLayer]| -> Result<Attached, SignError> {
-        let image = drydock_oci::attach::cosign_image(layers, &store)
-            .map_err(|e| SignError::Crypto(e.to_string()))?;
         let tag = format!("sha256-{}.{suffix}", subject.hex());
+        // `.att` gathers attestations as `cosign attest` appends them: the envelopes already
+        // there (another key's, an earlier build's) stay, each once. `.sbom` holds this build's.
+        let mut layers = layers.to_vec();
+        if suffix == "att" {
+            if let Some(m) = crate::sign::remote::get_manifest(client, repository, &tag)? {
+                let mut kept = cosign_layers_of(&m);
+                kept.retain(|k| !layers.iter().any(|l| l.digest == k.digest));
+                kept.append(&mut layers);
+                layers = kept;
+            }
+        }
+        let image = drydock_oci::attach::cosign_image(&layers, &store)
+            .map_err(|e| SignError::Crypto(e.to_string()))?;
         drydock_oci::push::push(client, repository, &tag, &image, &store, &[])?;
         Ok(Attached {
             artifact_type: format!("cosign {suffix}"),
@@ -150,13 +161,42 @@ pub fn push_cosign_tags(
     results.into_iter().collect()
 }
 
+/// The layers of a cosign tag's manifest, as they are listed (unreadable ones skipped).
+fn cosign_layers_of(manifest: &[u8]) -> Vec<CosignLayer> {
+    let v: serde_json::Value = serde_json::from_slice(manifest).unwrap_or_default();
+    v["layers"]
+        .as_array()
+        .map(|ls| {
+            ls.iter()
+                .filter_map(|l| {
+                    Some(CosignLayer {
+                        media_type: l["mediaType"].as_str()?.to_string(),
+                        digest: Digest::parse(l["digest"].as_str()?)?,
+                        size: l["size"].as_u64()?,
+                        annotations: l["annotations"]
+                            .as_object()
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// What `drydock verify` found of one kind of attestation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
     /// `sbom` or `provenance`.
     pub what: &'static str,
-    /// Documents of this kind found about the image (attestations and plain SBOMs).
+    /// Attestations (DSSE envelopes) of this kind found about the image, each counted once.
     pub found: usize,
+    /// Plain, unsigned documents of this kind beside them (SBOMs attached without a key).
+    pub unsigned_documents: usize,
     /// Where the one that vouches for the image is, when one does.
     pub verified: Option<String>,
     /// Why the others do not.
@@ -168,6 +208,7 @@ impl Finding {
         Finding {
             what,
             found: 0,
+            unsigned_documents: 0,
             verified: None,
             problems: Vec::new(),
         }
@@ -187,7 +228,7 @@ pub fn judge(
     keys: &[p256::ecdsa::VerifyingKey],
 ) -> (Finding, Finding) {
     let mut sbom = Finding::new("sbom");
-    sbom.found = plain_sboms;
+    sbom.unsigned_documents = plain_sboms;
     let mut prov = Finding::new("provenance");
     for (origin, bytes) in envelopes {
         let statement = match dsse::open(bytes) {
@@ -247,19 +288,24 @@ pub fn fetch(
     let client = source.client()?;
     let repository = source.reference.repository();
     let mut envelopes = Vec::new();
-    let mut plain = 0;
+    // The same envelope is often both a referrer and a layer of `.att`: each counts once.
+    let mut seen: Vec<Digest> = Vec::new();
+    let mut plain: Vec<Digest> = Vec::new();
     let mut layers_of = |manifest: &[u8], origin: &str| -> Result<(), SignError> {
         let Ok(Manifest::Image(m)) = Manifest::parse(manifest, None) else {
             return Ok(());
         };
         for l in &m.layers {
             match l.media_type.as_str() {
-                dsse::MEDIA_TYPE => {
+                dsse::MEDIA_TYPE if !seen.contains(&l.digest) => {
                     let bytes = drydock_oci::source::read_verified(source.blobs(), &l.digest)
                         .map_err(read)?;
-                    envelopes.push((format!("{origin} ({})", l.digest), bytes));
+                    seen.push(l.digest.clone());
+                    envelopes.push((format!("{origin} (envelope {})", l.digest), bytes));
                 }
-                SPDX_MEDIA_TYPE | CYCLONEDX_MEDIA_TYPE => plain += 1,
+                SPDX_MEDIA_TYPE | CYCLONEDX_MEDIA_TYPE if !plain.contains(&l.digest) => {
+                    plain.push(l.digest.clone());
+                }
                 _ => {}
             }
         }
@@ -279,7 +325,7 @@ pub fn fetch(
     if let Some(m) = crate::sign::remote::get_manifest(client, repository, &tag)? {
         layers_of(&m, &format!("{}/{repository}:{tag}", client.registry))?;
     }
-    Ok((envelopes, plain))
+    Ok((envelopes, plain.len()))
 }
 
 #[cfg(test)]
@@ -368,7 +414,7 @@ mod tests {
         };
         let (sb, pr) = judge(&env(Some(&key)), 1, &subject, &[*key.verifying_key()]);
         assert!(sb.ok() && pr.ok(), "{sb:?} {pr:?}");
-        assert_eq!((sb.found, pr.found), (2, 1));
+        assert_eq!((sb.found, sb.unsigned_documents, pr.found), (1, 1, 1));
         // Another key, no signature, another image: none vouches.
         let (sb, pr) = judge(&env(Some(&other)), 0, &subject, &[*key.verifying_key()]);
         assert!(!sb.ok() && !pr.ok());

@@ -196,7 +196,14 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         .filter(|_| sbom_format != crate::sbom::SbomFormat::None);
     // Attestations go beside the image when an SBOM format was asked for (`--sbom`, `[image]
     // sbom`) or a key signs; a plain build writes the image alone, as it always did.
-    let attest = opts.sign.is_some() || opts.sbom.or(project.image.sbom).is_some();
+    let asked = opts.sbom.or(project.image.sbom);
+    let attest = opts.sign.is_some() || asked.is_some();
+    // `--sign` alone attaches the signed provenance; SBOMs go only where one was asked for.
+    let attached_sboms = if asked.is_some() || sbom_dir.is_some() {
+        sbom_format
+    } else {
+        crate::sbom::SbomFormat::None
+    };
     if let Some(d) = sbom_dir {
         crate::sbom::check(d, &project.name, sbom_format)?;
     }
@@ -333,8 +340,8 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     let artifacts = match (&collected, attest) {
         (Some(s), true) => crate::attest::artifacts(
             s,
-            sbom_format,
-            &crate::provenance::Parameters::of(&project, sbom_format),
+            attached_sboms,
+            &crate::provenance::Parameters::of(&project, attached_sboms),
             opts.sign.as_ref(),
         ),
         _ => Vec::new(),

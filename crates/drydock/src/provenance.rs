@@ -103,13 +103,20 @@ pub fn predicate(sbom: &Sbom, p: &Parameters) -> Value {
             continue;
         }
         let mut d = Map::new();
-        d.insert(
-            "uri".into(),
-            json!(c.purl.clone().unwrap_or_else(|| match &c.version {
-                Some(v) => format!("{}@{v}", c.name),
-                None => c.name.clone(),
-            })),
-        );
+        // A package URL: the component's own, else the first other one it has, else a
+        // generic one (SLSA wants a URI).
+        let uri = c
+            .purl
+            .clone()
+            .or_else(|| c.other_purls.first().cloned())
+            .unwrap_or_else(|| {
+                let name = crate::sbom::purl_escape(&c.name);
+                match &c.version {
+                    Some(v) => format!("pkg:generic/{name}@{}", crate::sbom::purl_escape(v)),
+                    None => format!("pkg:generic/{name}"),
+                }
+            });
+        d.insert("uri".into(), json!(uri));
         d.insert("name".into(), json!(c.name));
         if let Some(h) = &c.sha256 {
             d.insert("digest".into(), json!({"sha256": h}));

@@ -707,7 +707,7 @@ fn attestations_go_beside_the_image_and_verify() {
         format!("https://slsa.dev/provenance/v1 {hex}")
     );
     // Another key does not verify it.
-    let (_, other_pub) = s.keygen("other");
+    let (other_key, other_pub) = s.keygen("other");
     let o = run(Command::new(&python)
         .args(["-c", PY_DSSE])
         .arg(&env_path)
@@ -780,6 +780,60 @@ fn attestations_go_beside_the_image_and_verify() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["required"], serde_json::json!(["provenance"]));
 
+    // Another key attests the same image too: cosign's `.att` keeps the first key's envelopes
+    // (as `cosign attest` appends), and both keys verify.
+    let att = |s: &mut Setup| -> usize {
+        let _ = s;
+        let m: serde_json::Value = serde_json::from_slice(&registry_get(
+            &reg,
+            &format!("team/gin/manifests/sha256-{hex}.att"),
+            "application/vnd.oci.image.manifest.v1+json",
+        ))
+        .unwrap();
+        m["layers"].as_array().unwrap().len()
+    };
+    assert_eq!(att(&mut s), 3, "provenance and two SBOM attestations");
+    build(
+        &mut s,
+        &[
+            "--push",
+            &reference,
+            "--sbom",
+            "both",
+            "--sign",
+            other_key.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(att(&mut s), 6);
+    for k in [&public, &other_pub] {
+        let (code, v) = s.verify_requiring(&reference, k, "signature,sbom,provenance");
+        assert_eq!(code, 0, "{v}");
+        // Each envelope counted once, though it is both a referrer and a layer of `.att`.
+        assert_eq!(v["provenance"]["found"], 2, "{v}");
+        assert_eq!(v["sbom"]["unsigned_documents"], 2, "{v}");
+    }
+
+    // `--sign` alone attaches the signed provenance and no SBOM.
+    let only = s.path("sign-only");
+    build(
+        &mut s,
+        &[
+            "--output",
+            &format!("oci:{}", only.display()),
+            "--sign",
+            private.to_str().unwrap(),
+        ],
+    );
+    let io: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(only.join("index.json")).unwrap()).unwrap();
+    let kinds: Vec<&str> = io["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["artifactType"].as_str())
+        .collect();
+    assert_eq!(kinds, ["application/vnd.dsse.envelope.v1+json"], "{io}");
+
     // A signed image without attestations: verified only when only the signature is asked for.
     let bare = s.reference("team/bare:1");
     s.push("bare", &bare);
@@ -799,7 +853,7 @@ fn attestations_go_beside_the_image_and_verify() {
     );
     let o = s.drydock(&["verify", &bare, "--key", public.to_str().unwrap()], None);
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("provenance: none found"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("provenance: no signed attestation found"));
     let (code, _) = s.verify_requiring(&bare, &public, "signature");
     assert_eq!(code, 0);
 

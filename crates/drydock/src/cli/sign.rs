@@ -296,15 +296,21 @@ pub fn verify(a: VerifyArgs, ui: &Ui) -> Outcome {
                 if !wanted {
                     continue;
                 }
+                let unsigned = match f.unsigned_documents {
+                    0 => String::new(),
+                    1 => "; 1 unsigned SBOM beside it".into(),
+                    n => format!("; {n} unsigned SBOMs beside it"),
+                };
                 lines.push(match (&f.verified, f.found) {
                     (Some(at), _) => format!("  {}: signed, at {at}", f.what),
                     (None, 0) => format!(
-                        "  {}: none found; build with `drydock build --push REF --sbom spdx --sign KEY`",
+                        "  {}: no signed attestation found{unsigned}; build with `drydock build --push REF --sbom spdx --sign KEY`",
                         f.what
                     ),
                     (None, n) => format!(
-                        "  {}: {n} found, none signed by the keys for this digest ({})",
+                        "  {}: {n} attestation{} found, none signed by the keys for this digest{unsigned} ({})",
                         f.what,
+                        if n == 1 { "" } else { "s" },
                         f.problems.join("; ")
                     ),
                 });
