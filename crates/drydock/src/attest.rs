@@ -88,8 +88,8 @@ pub fn predicate_type(annotations: &BTreeMap<String, String>) -> Option<&str> {
 
 /// Writes the artifacts where cosign reads them, beside the referrers: the SBOMs at
 /// `sha256-<hex>.sbom`, the DSSE envelopes at `sha256-<hex>.att` (each layer annotated with its
-/// `predicateType`, as `cosign attest` writes it). Each tag is replaced as a whole: it holds
-/// this build's documents for this digest.
+/// `predicateType`, as `cosign attest` writes it). `.sbom` holds this build's SBOMs; `.att`
+/// keeps the envelopes already there and adds this build's, each once.
 pub fn push_cosign_tags(
     client: &Client,
     repository: &str,
