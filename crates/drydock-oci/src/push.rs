@@ -168,7 +168,22 @@ pub fn push_artifacts(
         pushed.push((a, a.image(subject, store)?));
     }
     // Each artifact is a small push of its own (a HEAD when the registry has it already, as
-    // on a rebuild): several at once, as blobs are.
+    // on a rebuild): several at once, as blobs are. Their one shared blob, the empty config,
+    // goes first and alone: distribution 2.8 writes a blob's repository link in place, and a
+    // manifest checked while another upload of the same blob rewrites that link is refused
+    // (DIGEST_INVALID). Every other blob belongs to one artifact.
+    if let Some((_, first)) = pushed.first() {
+        let scopes = push_scopes(repository, &[]);
+        push_blob(
+            client,
+            repository,
+            &first.config_digest,
+            first.config.len() as u64,
+            store,
+            &[],
+            &scopes,
+        )?;
+    }
     let next = AtomicUsize::new(0);
     let failed: Mutex<Option<RegistryError>> = Mutex::new(None);
     std::thread::scope(|s| {

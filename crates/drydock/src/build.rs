@@ -444,8 +444,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
 
 /// Stores the attestations beside the image `published` names: through the publisher (a
 /// layout's index, the registry's referrers), and on a registry also at cosign's tags, with
-/// the image signed when a key was given. The registry's two parts go at once: they write
-/// different tags.
+/// the image signed when a key was given.
 fn attach(
     p: &dyn Publisher,
     published: &drydock_oci::Published,
@@ -466,8 +465,8 @@ fn attach(
         drydock_oci::Written::Registry(_) => Some(&published.reference),
         _ => None,
     };
-    // cosign's tags and the signature, beside the referrers the publisher writes: each writes
-    // its own tags, so all go at once.
+    // cosign's tags and the signature: each writes its own tag and its own config blob (the
+    // documents are the referrers', uploaded by then), so they go at once.
     let cosign = |r: &drydock_oci::Reference| -> Result<_, crate::sign::SignError> {
         let client = drydock_oci::registry::Client::connect(r.registry(), options.clone())?;
         std::thread::scope(|s| {
@@ -489,21 +488,14 @@ fn attach(
             Ok((tags?, signed))
         })
     };
-    let (attached, extra) = std::thread::scope(|s| {
-        let extra = registry.map(|r| s.spawn(|| cosign(r)));
-        let attached = p.attach(published, &subject, cache, artifacts);
-        (attached, extra.map(|h| h.join()))
-    });
-    let mut attached = attached?;
+    // The referrers first: cosign's tags name the same blobs, and two uploads of one blob at
+    // once can make distribution 2.8 refuse a manifest (see `push::push_artifacts`).
+    let mut attached = p.attach(published, &subject, cache, artifacts)?;
     let mut signed = None;
-    match extra {
-        Some(Ok(r)) => {
-            let (tags, g) = r?;
-            attached.extend(tags);
-            signed = g;
-        }
-        Some(Err(panic)) => std::panic::resume_unwind(panic),
-        None => {}
+    if let Some(r) = registry {
+        let (tags, g) = cosign(r)?;
+        attached.extend(tags);
+        signed = g;
     }
     Ok((attached, signed))
 }

@@ -727,6 +727,19 @@ fn attestations_go_beside_the_image_and_verify() {
     let again = build(&mut s, &signed_build);
     assert_eq!(again["digest"], digest.as_str());
     assert_eq!(again["signed"][0]["signatures"], 1, "{again}");
+    assert_eq!(again["signed"][0]["added"], false, "{again}");
+    assert_eq!(report["signed"][0]["added"], true, "{report}");
+    // `drydock sign` of it again says so.
+    let o = s.drydock(
+        &["sign", &reference, "--key", private.to_str().unwrap()],
+        Some(PASSWORD),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).starts_with("already signed with this key: "),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     let tagged_again: serde_json::Value = serde_json::from_slice(&registry_get(
         &reg,
         &format!("team/gin/manifests/sha256-{hex}"),

@@ -236,8 +236,13 @@ fn print_report(r: &BuildReport, ui: &Ui) {
         s.push('\n');
     }
     for g in &r.signed {
+        let how = if g.added {
+            "signed"
+        } else {
+            "already signed with this key:"
+        };
         s.push_str(&format!(
-            "  signed {}\n    signature {}\n",
+            "  {how} {}\n    signature {}\n",
             g.image, g.signature
         ));
     }

@@ -153,8 +153,14 @@ pub fn sign(a: SignArgs, ui: &Ui) -> Outcome {
         Format::Json => out_json(&signed),
         Format::Text if !ui.quiet => {
             out(&format!(
-                "signed {}\n  signature {}\n",
-                signed.image, signed.signature
+                "{} {}\n  signature {}\n",
+                if signed.added {
+                    "signed"
+                } else {
+                    "already signed with this key:"
+                },
+                signed.image,
+                signed.signature
             ));
             Ok(0)
         }

@@ -74,6 +74,9 @@ pub struct Signed {
     pub digest: String,
     /// Signatures in it, this one included.
     pub signatures: usize,
+    /// Whether this signature is new; false when the key had signed this image already (the
+    /// same signature: RFC 6979), so nothing was written.
+    pub added: bool,
 }
 
 /// Signs `manifest` of `repository` with `key` and stores the signature where cosign does,
@@ -111,6 +114,7 @@ pub fn sign(
                 .map(|m| Digest::of(m).to_string())
                 .unwrap_or_default(),
             signatures: layers.len(),
+            added: false,
         });
     }
     layers.push(layer);
@@ -127,6 +131,7 @@ pub fn sign(
         signature: format!("{name}:{tag}"),
         digest: report.digest,
         signatures: layers.len(),
+        added: true,
     })
 }
 
