@@ -161,6 +161,32 @@ pub fn cosign_manifest(layers: &[CosignLayer]) -> (Vec<u8>, Vec<u8>) {
     (serde_json::to_vec(&manifest).unwrap_or_default(), config)
 }
 
+/// The layers of a cosign-style manifest, as [`cosign_manifest`] writes them (layers without a
+/// media type, digest or size are skipped); an error when it is not JSON or lists no layers.
+pub fn cosign_layers(manifest: &[u8]) -> Result<Vec<CosignLayer>, String> {
+    let v: Value =
+        serde_json::from_slice(manifest).map_err(|e| format!("the manifest is not JSON ({e})"))?;
+    let layers = v["layers"].as_array().ok_or("the manifest has no layers")?;
+    Ok(layers
+        .iter()
+        .filter_map(|l| {
+            Some(CosignLayer {
+                media_type: l["mediaType"].as_str()?.to_string(),
+                digest: Digest::parse(l["digest"].as_str()?)?,
+                size: l["size"].as_u64()?,
+                annotations: l["annotations"]
+                    .as_object()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+        })
+        .collect())
+}
+
 /// A cosign-style manifest as an [`Image`] to push, its config put into `store` (the layers'
 /// blobs must be there already).
 pub fn cosign_image(layers: &[CosignLayer], store: &dyn BlobStore) -> Result<Image, StoreError> {
@@ -261,6 +287,9 @@ mod tests {
         let c: Value = serde_json::from_slice(&c).unwrap();
         assert_eq!(m["layers"][0]["annotations"]["predicateType"], "x");
         assert_eq!(c["rootfs"]["diff_ids"][0], l.digest.as_str());
+        let (m, _) = cosign_manifest(std::slice::from_ref(&l));
+        assert_eq!(cosign_layers(&m).unwrap(), vec![l.clone()]);
+        assert!(cosign_layers(b"[]").is_err());
         assert_eq!(
             referrers_tag(&l.digest),
             format!("sha256-{}", l.digest.hex())

@@ -131,7 +131,7 @@ pub fn push_cosign_tags(
         let mut layers = layers.to_vec();
         if suffix == "att" {
             if let Some(m) = crate::sign::remote::get_manifest(client, repository, &tag)? {
-                let mut kept = cosign_layers_of(&m);
+                let mut kept = drydock_oci::attach::cosign_layers(&m).unwrap_or_default();
                 kept.retain(|k| !layers.iter().any(|l| l.digest == k.digest));
                 kept.append(&mut layers);
                 layers = kept;
@@ -159,33 +159,6 @@ pub fn push_cosign_tags(
             .collect()
     });
     results.into_iter().collect()
-}
-
-/// The layers of a cosign tag's manifest, as they are listed (unreadable ones skipped).
-fn cosign_layers_of(manifest: &[u8]) -> Vec<CosignLayer> {
-    let v: serde_json::Value = serde_json::from_slice(manifest).unwrap_or_default();
-    v["layers"]
-        .as_array()
-        .map(|ls| {
-            ls.iter()
-                .filter_map(|l| {
-                    Some(CosignLayer {
-                        media_type: l["mediaType"].as_str()?.to_string(),
-                        digest: Digest::parse(l["digest"].as_str()?)?,
-                        size: l["size"].as_u64()?,
-                        annotations: l["annotations"]
-                            .as_object()
-                            .map(|a| {
-                                a.iter()
-                                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// What `drydock verify` found of one kind of attestation.

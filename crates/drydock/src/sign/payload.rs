@@ -114,24 +114,14 @@ pub fn signature_image(
 /// The signature layers of a `.sig` manifest (layers of other kinds, or without the
 /// annotation, are skipped: cosign may add certificates, bundles, attestations).
 pub fn signature_layers(manifest: &[u8]) -> Result<Vec<SignatureLayer>, String> {
-    let v: Value =
-        serde_json::from_slice(manifest).map_err(|e| format!("the manifest is not JSON ({e})"))?;
-    let layers = v
-        .get("layers")
-        .and_then(Value::as_array)
-        .ok_or("the manifest has no layers")?;
-    Ok(layers
-        .iter()
-        .filter(|l| l.get("mediaType").and_then(Value::as_str) == Some(SIMPLE_SIGNING_MEDIA_TYPE))
+    Ok(drydock_oci::attach::cosign_layers(manifest)?
+        .into_iter()
+        .filter(|l| l.media_type == SIMPLE_SIGNING_MEDIA_TYPE)
         .filter_map(|l| {
             Some(SignatureLayer {
-                digest: Digest::parse(l.get("digest")?.as_str()?)?,
-                size: l.get("size")?.as_u64()?,
-                signature: l
-                    .get("annotations")?
-                    .get(SIGNATURE_ANNOTATION)?
-                    .as_str()?
-                    .to_string(),
+                signature: l.annotations.get(SIGNATURE_ANNOTATION)?.clone(),
+                digest: l.digest,
+                size: l.size,
             })
         })
         .collect())
