@@ -665,16 +665,7 @@ fn an_interrupted_build_ends_the_whole_compiler_tree() {
         let tree = eventually(
             "rustc compiles spin under drydock",
             Duration::from_secs(60),
-            || {
-                let d = descendants(pid);
-                d.iter()
-                    .any(|(p, c, _)| {
-                        c == "rustc"
-                            && std::fs::read(format!("/proc/{p}/cmdline"))
-                                .is_ok_and(|a| String::from_utf8_lossy(&a).contains("spin"))
-                    })
-                    .then_some(d)
-            },
+            || compiling_spin(pid),
         );
         assert!(tree.iter().any(|(_, c, _)| c == "cargo"), "{tree:?}");
         run_ok(Command::new("kill").args([signal, &pid.to_string()]));

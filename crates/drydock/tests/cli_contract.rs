@@ -1330,14 +1330,7 @@ fn an_interrupt_while_working_is_interrupted_in_json() {
         // The tree drydock started, to end it here should drydock leave any of it.
         let tree = if doing == "compiling" {
             eventually(&what, std::time::Duration::from_secs(60), || {
-                let d = descendants(pid);
-                d.iter()
-                    .any(|(p, c, _)| {
-                        c == "rustc"
-                            && std::fs::read(format!("/proc/{p}/cmdline"))
-                                .is_ok_and(|a| String::from_utf8_lossy(&a).contains("spin"))
-                    })
-                    .then_some(d)
+                compiling_spin(pid)
             })
         } else {
             eventually(&what, std::time::Duration::from_secs(20), || {

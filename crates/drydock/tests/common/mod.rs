@@ -479,3 +479,16 @@ pub fn slow_to_compile_crate(dir: &Path) {
     )
     .unwrap();
 }
+
+/// The process tree under `root` once a rustc in it compiles the crate of
+/// [`slow_to_compile_crate`]; `None` before.
+pub fn compiling_spin(root: u32) -> Option<Vec<(u32, String, u64)>> {
+    let d = descendants(root);
+    d.iter()
+        .any(|(p, c, _)| {
+            c == "rustc"
+                && std::fs::read(format!("/proc/{p}/cmdline"))
+                    .is_ok_and(|a| String::from_utf8_lossy(&a).contains("spin"))
+        })
+        .then_some(d)
+}
