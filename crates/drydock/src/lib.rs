@@ -21,6 +21,7 @@ pub mod init;
 pub mod interrupt;
 pub use drydock_lint as lint;
 pub mod pgroup;
+pub mod platforms;
 pub mod project;
 pub mod provenance;
 pub mod publish;

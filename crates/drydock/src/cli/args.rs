@@ -43,6 +43,7 @@ pub enum Cmd {
   drydock build . --output oci:out/api --format json
   drydock build . --binary ./dist/api --port 9000 --load podman
   drydock build . --push registry.example.com/team/api:1.4.2
+  drydock build . --platform linux/amd64,linux/arm64 --push registry.example.com/team/api:1.4.2
 
 DIR may be inside the project: its root is the nearest directory above with
 a drydock.toml, else a go.mod or Cargo.toml.
@@ -410,8 +411,18 @@ pub struct BuildArgs {
     /// (cosign format; password from DRYDOCK_KEY_PASSWORD or stdin).
     #[arg(long, value_name = "KEY")]
     pub sign: Option<PathBuf>,
+    /// The platforms to build for, comma-separated or repeated (linux/amd64, linux/arm64), or
+    /// `all` (every platform of the base drydock builds for). Several make an image index.
+    /// Default: [image] platforms, else linux/amd64.
+    #[arg(long, value_name = "OS/ARCH,...", value_parser = platform_arg)]
+    pub platform: Vec<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// One `--platform` value, checked alone (the list as a whole is checked by the build).
+fn platform_arg(s: &str) -> Result<String, String> {
+    drydock::platforms::PlatformSpec::parse(&[s]).map(|_| s.to_string())
 }
 
 /// How to reach a registry: shared by build, deploy, pull and login.

@@ -42,6 +42,7 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
                     cache_dir: a.cache_dir,
                     refresh_base: false,
                     no_cache: false,
+                    platforms: None,
                     registry: a.registry.options_reporting(ui),
                     sbom: None,
                     sbom_dir: None,
