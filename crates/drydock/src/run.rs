@@ -353,6 +353,17 @@ pub(crate) fn start(
         Publish::AnyPort => match published_port(engine, &id, project.port) {
             Ok(p) => p,
             Err(e) => {
+                // A container that exited at once has no port any more: say that instead.
+                let (status, code) = state(engine, &id);
+                let e = if status == "running" || status == "created" {
+                    e
+                } else {
+                    RunError::Exited {
+                        name: name.to_string(),
+                        code,
+                        logs: last_logs(engine, &id),
+                    }
+                };
                 let _ = engine_cmd(engine, &["rm", "-f", &id]);
                 return Err(e);
             }
