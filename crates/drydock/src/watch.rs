@@ -443,8 +443,9 @@ pub fn watch(
             generation += 1;
             let name = format!("{base}-{generation}");
             let old_image = std::mem::replace(&mut opts.image, rb.image.clone());
-            let started = run::start(&rb.project, &opts, &name, publish, ui);
+            // The health wait counts from the engine's `run`: starting is part of the wait.
             let health_start = Instant::now();
+            let started = run::start(&rb.project, &opts, &name, publish, ui);
             let outcome = started.map(|c| {
                 let h = run::wait_healthy(&rb.project, &opts, &c, &stop, ui);
                 (c, h)
