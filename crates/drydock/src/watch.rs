@@ -364,12 +364,14 @@ pub fn watch(
             if stop.load(Ordering::SeqCst) {
                 break;
             }
-            if let Some(c) = current.as_mut() {
-                if exited(engine, c, &mut asked) {
-                    if let Replace::StartFirst(f) = &mode {
-                        f.switch(None, Duration::ZERO);
-                    }
-                    let c = current.take().unwrap();
+            if current
+                .as_mut()
+                .is_some_and(|c| exited(engine, c, &mut asked))
+            {
+                if let Replace::StartFirst(f) = &mode {
+                    f.switch(None, Duration::ZERO);
+                }
+                if let Some(c) = current.take() {
                     let name = c.name.clone();
                     let code = run::remove(engine, c);
                     ui.warn(&format!(
