@@ -641,6 +641,32 @@ mod tests {
         assert_eq!(c.changed(&e), [".dockerignore", "ignored.txt"]);
     }
 
+    fn opts(port: u16) -> RunOptions {
+        RunOptions {
+            engine: crate::publish::Engine::Docker,
+            image: "x".into(),
+            host_port: port,
+            env: Vec::new(),
+            wait: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn start_first_when_drydock_holds_the_port_and_an_error_when_it_is_taken() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        assert!(matches!(
+            replace_mode(&opts(port)),
+            Err(RunError::PortInUse { port: p, .. }) if p == port
+        ));
+        drop(taken);
+        match replace_mode(&opts(port)) {
+            Ok(Replace::StartFirst(f)) => assert_eq!(f.addr().port(), port),
+            Ok(Replace::StopFirst(why)) => panic!("stop-first: {why}"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
     #[test]
     fn same_size_edits_count_by_mtime() {
         let t = tempfile::tempdir().unwrap();
