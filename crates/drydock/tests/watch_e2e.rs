@@ -104,6 +104,26 @@ impl Hammer {
     }
 }
 
+/// A failed assertion must not leave drydock running with its containers: on a panic, SIGINT
+/// (drydock then stops and removes them) and a wait for it to end.
+struct StopOnPanic(u32);
+
+impl Drop for StopOnPanic {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let pid = self.0.to_string();
+        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        let start = Instant::now();
+        while Path::new(&format!("/proc/{pid}")).exists()
+            && start.elapsed() < Duration::from_secs(60)
+        {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
 /// `drydock run --watch DIR` in `eng` on `port`: the child, and its stderr so far.
 fn spawn_watch(
     eng: &str,
@@ -214,6 +234,7 @@ fn watch_cycle(eng: &'static str) {
     let tag = unique_tag();
     let (mut child, said, reader) = spawn_watch(eng, &dir, cache.path(), port, &tag);
     let pid = child.id();
+    let _stop = StopOnPanic(pid);
     let long = Duration::from_secs(300);
     let log = || said.lock().unwrap().clone();
 
@@ -389,6 +410,7 @@ fn watch_sigterm_during_a_rebuild_leaves_nothing() {
     let tag = unique_tag();
     let (mut child, said, reader) = spawn_watch("docker", &dir, cache.path(), port, &tag);
     let pid = child.id();
+    let _stop = StopOnPanic(pid);
     let long = Duration::from_secs(300);
     eventually(
         "the first container to be healthy and watched",
@@ -465,6 +487,7 @@ fn watch_replaces_a_rust_service_start_first() {
     let port = free_port();
     let tag = unique_tag_for("axum-api");
     let (child, said, reader) = spawn_watch("docker", &dir, cache.path(), port, &tag);
+    let _stop = StopOnPanic(child.id());
     let long = Duration::from_secs(900);
     eventually(
         "the first container to be healthy and watched",
@@ -541,6 +564,7 @@ fn watch_stops_first_when_drydock_cannot_hold_the_port() {
         .args(["--inh-caps", "-net_bind_service", "--"])
         .arg(env!("CARGO_BIN_EXE_drydock"));
     let (child, said, reader) = spawn_watch_with(setpriv, "docker", &dir, cache.path(), port, &tag);
+    let _stop = StopOnPanic(child.id());
     let long = Duration::from_secs(300);
     eventually(
         "the first container to be healthy and watched",
