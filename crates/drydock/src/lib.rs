@@ -15,6 +15,7 @@ pub use drydock_dockerignore::context;
 pub mod deploy;
 pub mod detect;
 pub mod error;
+pub mod forward;
 pub use drydock_oci::{digest, fsutil, reference};
 pub mod image;
 pub mod init;

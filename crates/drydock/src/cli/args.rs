@@ -166,11 +166,15 @@ before it became healthy.
 
 --watch: after a change in the build context (what `drydock context` lists;
 files .dockerignore leaves out do not count), once nothing has changed for
-0.6 s, drydock rebuilds and replaces the container, printing the rebuild time
-and the health wait. The old container holds the host port, so it is stopped
-first (the service is down until the new one is healthy) and started again if
-the new one does not come up. A failed build prints the compiler's message and
-the old container keeps serving. Ctrl-C or SIGTERM stops and removes every
+0.15 s, drydock rebuilds and replaces the container, printing the rebuild time
+and the health wait. drydock listens on the host port itself and forwards
+connections to the container serving (published on a loopback port of its
+own), so the new container starts and becomes healthy first, new connections
+switch to it, and the old one drains (SIGTERM, shutdown_grace) and is removed;
+if the new one does not come up, the old one goes on serving. When drydock may
+not listen on the port (below 1024 without CAP_NET_BIND_SERVICE) but the
+engine may, the old container is stopped first, and drydock says so. A failed
+build prints the compiler's message and the old container keeps serving. Ctrl-C or SIGTERM stops and removes every
 container it started: exit 0 when the one serving stopped cleanly, 1 when it
 exited non-zero, 130 when none was serving (interrupted while a new one
 started). A first container that does not become healthy is reported, and the
