@@ -236,11 +236,12 @@ fn explain(e: CompileError, project: &Project, ctx: &BuildContext) -> CompileErr
         {
             hints.push(format!("{} uses cgo (`import \"C\"`), and drydock builds Go with CGO_ENABLED=0 so that the binary is static for a scratch image; remove the cgo dependency (e.g. a pure-Go driver such as modernc.org/sqlite instead of mattn/go-sqlite3), build on a base image with a libc and set CGO_ENABLED = \"1\" under [build.env], or build a static cgo binary yourself and pass it with --binary", cgo.join(", ")));
         }
-        let module_download = output.contains("missing go.sum entry")
-            || output.contains("module lookup disabled")
-            || (output.contains("proxy.golang.org") && output.contains("dial tcp"));
-        if module_download {
+        if output.contains("missing go.sum entry") {
             hints.push("the module has no go.sum entries for its dependencies: run `go mod tidy` where a Go module proxy is reachable and commit go.sum; or build in GOPATH mode against packaged sources with GO111MODULE=off and GOPATH set (e.g. GOPATH=/usr/share/gocode with Debian's golang-*-dev packages)".into());
+        } else if output.contains("module lookup disabled")
+            || (output.contains("proxy.golang.org") && output.contains("dial tcp"))
+        {
+            hints.push("the module's dependencies could not be downloaded (GOPROXY is off, or no Go module proxy is reachable): set GOPROXY to one that is, vendor them (`go mod vendor`; the build then uses vendor/), or build in GOPATH mode against packaged sources with GO111MODULE=off and GOPATH set (e.g. GOPATH=/usr/share/gocode with Debian's golang-*-dev packages)".into());
         }
     }
     let excluded = excluded_sources(project, ctx);
