@@ -620,7 +620,11 @@ fn the_gin_example_go_sum_covers_its_go_mod_and_agrees_with_debians_go_mod_files
             (f.len() >= 2 && f[1].starts_with('v') && f[0].contains('.')).then(|| (f[0], f[1]))
         })
         .collect();
-    assert_eq!(required.len(), 19, "gin and its 18 indirect modules:\n{go_mod}");
+    assert_eq!(
+        required.len(),
+        19,
+        "gin and its 18 indirect modules:\n{go_mod}"
+    );
     for (m, v) in &required {
         go_sum_hash(&dir, m, v);
         go_sum_hash(&dir, m, &format!("{v}/go.mod"));
@@ -630,8 +634,12 @@ fn the_gin_example_go_sum_covers_its_go_mod_and_agrees_with_debians_go_mod_files
         ("github.com/gin-contrib/sse", "v0.1.0"),
         ("gopkg.in/yaml.v2", "v2.4.0"),
     ] {
-        let debian = std::fs::read(Path::new("/usr/share/gocode/src").join(module).join("go.mod"))
-            .unwrap_or_else(|e| panic!("Debian's {module} go.mod (run ./scripts/setup): {e}"));
+        let debian = std::fs::read(
+            Path::new("/usr/share/gocode/src")
+                .join(module)
+                .join("go.mod"),
+        )
+        .unwrap_or_else(|e| panic!("Debian's {module} go.mod (run ./scripts/setup): {e}"));
         assert_eq!(
             go_sum_hash(&dir, module, &format!("{version}/go.mod")),
             go_mod_h1(&debian),
