@@ -301,13 +301,11 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         }
     };
     let several = platforms.len() > 1;
-    if several {
-        if project.build.binary.is_some() {
-            return Err(BuildError::Platforms(
-                "a prebuilt binary (--binary) is for one platform, and this build is for several"
-                    .into(),
-            ));
-        }
+    if several && project.build.binary.is_some() {
+        return Err(BuildError::Platforms(
+            "a prebuilt binary (--binary) is for one platform, and this build is for several"
+                .into(),
+        ));
     }
     // Each platform's SBOM file: NAME.spdx.json alone, NAME-linux-arm64.spdx.json with several.
     let sbom_stem = |p: &Platform| {
