@@ -17,6 +17,7 @@ pub mod detect;
 pub mod error;
 pub use drydock_oci::{digest, fsutil, reference};
 pub mod image;
+pub mod images;
 pub mod init;
 pub mod interrupt;
 pub use drydock_lint as lint;

@@ -55,7 +55,15 @@ sets the creation time (default: the last commit's time, or 1970).
 
 oci:DIR must be missing, empty or an OCI layout (the image is added to it);
 docker-archive:FILE must be missing or a docker archive. Anything else is
-refused before the build starts.")]
+refused before the build starts.
+
+Several images: with [[images]] tables in drydock.toml (cmd/api and
+cmd/worker, two bins of a workspace), build makes each of them into the same
+outputs: one OCI layout holds them all, each under its own name:tag; --push
+REF sends each to REF's repository with the image's name as its last part.
+  drydock build . --output oci:out                   # every image
+  drydock build . --image worker --load docker       # only worker
+  drydock build . --push registry.example.com/team/api:1.4.2   # team/api, team/worker")]
     Build(BuildArgs),
     /// Detect the project and write a commented drydock.toml and a .dockerignore.
     #[command(after_help = "Examples:
@@ -154,6 +162,7 @@ GitHub output too).")]
   drydock run examples/gin-api -e API_TOKEN=dev-token
   drydock run . --engine podman --host-port 18080 -e API_TOKEN
   drydock run . --watch -e API_TOKEN=dev-token
+  drydock run . --image worker      # one of drydock.toml's [[images]]
 
 The container gets the CPU and memory limits of drydock.toml's [resources], a
 read-only root filesystem with a tmpfs /tmp, no capabilities and
@@ -192,6 +201,7 @@ second pull of the same image does not download it again.")]
   drydock bench . --path /api/v1/items --connections 16 --format json
   drydock bench . --modes docker --rate 300 --recommend --write
   drydock bench . --modes compose,swarm --replicas 3 --plot bench.png
+  drydock bench . --image api --modes docker   # one of drydock.toml's [[images]]
 
 Builds the image first (from the cache when nothing changed) and loads it into
 each engine under a tag of bench's own (--tag; NAME:drydock-bench-PID by default),
@@ -391,9 +401,14 @@ pub struct BuildArgs {
     /// Run the compiler even when nothing it reads changed (bypass the rebuild cache).
     #[arg(long)]
     pub no_cache: bool,
-    /// Push the image to a registry, daemonless, as REF (default: the image's tag).
+    /// Push the image to a registry, daemonless, as REF (default: the image's tag). With
+    /// several [[images]], each goes to REF's repository with its own name as the last part.
     #[arg(long, value_name = "REF", num_args = 0..=1, default_missing_value = "")]
     pub push: Option<String>,
+    /// With [[images]] in drydock.toml: build only these (comma-separated or repeated;
+    /// default: all of them).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub image: Vec<String>,
     #[command(flatten)]
     pub registry: RegistryArgs,
     /// Cache directory (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
@@ -520,6 +535,9 @@ pub struct BenchArgs {
     /// With --write: lower values even from a short run.
     #[arg(long, requires = "write")]
     pub force: bool,
+    /// With several [[images]] in drydock.toml: the one to measure.
+    #[arg(long, value_name = "NAME")]
+    pub image: Option<String>,
     /// Also draw the results (latency percentiles and throughput per mode), as SVG or PNG.
     #[arg(long, value_name = "FILE.svg|png")]
     pub plot: Option<PathBuf>,
@@ -601,7 +619,8 @@ pub struct DeployArgs {
     /// Output directory (default: DIR/deploy).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// The image reference to deploy, instead of building it to learn its digest.
+    /// The image reference to deploy, instead of building it to learn its digest. With
+    /// several [[images]], each is REF's repository with its own name as the last part.
     #[arg(long)]
     pub image: Option<String>,
     /// TLS for the Compose bundle's proxy: your own certificate, or a self-signed one for
@@ -705,6 +724,9 @@ pub struct RunArgs {
     /// Cache directory (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// With several [[images]] in drydock.toml: the one to run.
+    #[arg(long, value_name = "NAME")]
+    pub image: Option<String>,
     /// Rebuild and replace the container whenever a file of the build context changes
     /// (files .dockerignore leaves out do not count); a failed build leaves it serving.
     #[arg(long)]

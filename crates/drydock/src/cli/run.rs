@@ -54,6 +54,7 @@ pub fn run(a: RunArgs, ui: &Ui) -> Outcome {
     let overrides = Overrides {
         tag: a.tag,
         no_helper: a.no_helper,
+        image: a.image,
         ..Default::default()
     };
     let built_at = std::time::SystemTime::now();
