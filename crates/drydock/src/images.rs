@@ -34,6 +34,12 @@ pub fn selected(dir: &Path, wanted: &[String]) -> Result<Vec<String>, ProjectErr
     for w in wanted {
         crate::project::select_image(&cfg, Some(w), &shown)?;
     }
+    // Every entry's main package is checked before the first image is built: a mistake in
+    // the last table must not leave the others written.
+    let ctx = crate::context::load(&root, &cfg.context.allow_secrets)?;
+    for e in &cfg.images {
+        crate::project::check_entry_main(e, &root, &ctx, &shown)?;
+    }
     Ok(cfg
         .image_names()
         .into_iter()

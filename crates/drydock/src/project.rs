@@ -768,7 +768,7 @@ pub fn select_image<'a>(
 /// A Go main package an `[[images]]` entry names must be a directory of the build context
 /// holding Go sources: checked here, where drydock.toml's line is known, rather than by the
 /// compiler. (A Rust binary target is checked against `cargo metadata`, see [`in_entry`].)
-fn check_entry_main(
+pub fn check_entry_main(
     e: &config::ImageEntry,
     root: &Path,
     ctx: &BuildContext,
