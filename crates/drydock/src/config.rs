@@ -1343,6 +1343,105 @@ mod tests {
     }
 
     #[test]
+    fn images_tables_take_their_own_keys_over_the_shared_ones() {
+        let text = "port = 8080\n[image]\ntag = \"registry.example.com/team/app:1.4\"\n[health]\npath = \"/healthz\"\ninterval = \"20s\"\n[resources]\ncpu_limit = \"2\"\nmemory_limit = \"512Mi\"\n\n[[images]]\nname = \"api\"\nmain = \"./cmd/api\"\n\n[[images]]\nname = \"worker\"\nmain = \"./cmd/worker\"\nport = 9090\ntag = \"other/worker:2\"\n[images.health]\npath = \"/livez\"\n[images.resources]\nmemory_limit = \"1Gi\"\n";
+        let c = Config::parse(text, Path::new("x")).unwrap();
+        assert_eq!(c.image_names(), ["api", "worker"]);
+        assert_eq!(
+            c.images.iter().map(|i| i.line).collect::<Vec<_>>(),
+            [Some(11), Some(15)]
+        );
+        let api = c.for_image("api").unwrap();
+        assert_eq!(api.name.as_deref(), Some("api"));
+        assert_eq!(api.port, Some(8080), "the shared port");
+        assert_eq!(api.build.main.as_deref(), Some("./cmd/api"));
+        assert_eq!(
+            api.image.tag.as_deref(),
+            Some("registry.example.com/team/api:1.4"),
+            "the shared tag, with the image's name"
+        );
+        assert_eq!(api.health.path.as_deref(), Some("/healthz"));
+        assert_eq!(api.resources.memory_limit, Some(512 << 20));
+        assert!(api.images.is_empty(), "one image, resolved as one");
+        let w = c.for_image("worker").unwrap();
+        assert_eq!(w.port, Some(9090));
+        assert_eq!(w.image.tag.as_deref(), Some("other/worker:2"));
+        assert_eq!(w.health.path.as_deref(), Some("/livez"));
+        assert_eq!(
+            w.health.interval,
+            Some(Duration::from_secs(20)),
+            "keys the entry leaves out are the shared ones"
+        );
+        assert_eq!(w.resources.memory_limit, Some(1 << 30));
+        assert_eq!(w.resources.cpu_limit_milli, Some(2000));
+        assert!(c.for_image("nope").is_none());
+        // Without [[images]], nothing changes.
+        let one = Config::parse("name = \"a\"\n", Path::new("x")).unwrap();
+        assert!(one.images.is_empty());
+    }
+
+    #[test]
+    fn images_tables_mistakes_name_the_line_and_fix() {
+        let invalid = |text: &str| match Config::parse(text, Path::new("drydock.toml")) {
+            Err(ConfigError::Invalid {
+                key,
+                line,
+                problem,
+                fix,
+                ..
+            }) => (key, line, problem, fix),
+            other => panic!("{other:?}"),
+        };
+        let (key, line, problem, _) =
+            invalid("[[images]]\nname = \"a\"\n\n[[images]]\nname = \"a\"\n");
+        assert_eq!((key.as_str(), line), ("images[1].name", Some(4)));
+        assert!(problem.contains("at line 1 names already"), "{problem}");
+        let (key, line, _, fix) = invalid("[[images]]\nmain = \"./cmd/api\"\n");
+        assert_eq!((key.as_str(), line), ("images[0].name", Some(1)));
+        assert!(fix.contains("add name ="), "{fix}");
+        let (key, _, _, _) = invalid("[[images]]\nname = \"Bad Name\"\n");
+        assert_eq!(key, "images[0].name");
+        let (key, line, _, _) = invalid("[[images]]\nname = \"a\"\nport = 0\n");
+        assert_eq!((key.as_str(), line), ("images[0].port", Some(1)));
+        let (key, _, _, _) = invalid("[[images]]\nname = \"a\"\ntag = \"Not A Ref\"\n");
+        assert_eq!(key, "images[0].tag");
+        // Merged, then checked: the entry's timeout against the shared interval.
+        let (key, line, _, _) = invalid(
+            "[health]\ninterval = \"5s\"\n[[images]]\nname = \"a\"\n[images.health]\ntimeout = \"6s\"\n",
+        );
+        assert_eq!((key.as_str(), line), ("images[0].health.timeout", Some(3)));
+        let (key, _, _, _) = invalid(
+            "[[images]]\nname = \"a\"\n[images.resources]\nmemory_request = \"1Gi\"\nmemory_limit = \"1Mi\"\n",
+        );
+        assert_eq!(key, "images[0].resources.memory_limit");
+        // `[[image]]` (the spelling) clashes with [image]: said with its line.
+        let (key, line, _, fix) = invalid("[image]\nuser = \"1\"\n[[image]]\nname = \"a\"\n");
+        assert_eq!((key.as_str(), line), ("[[image]]", Some(3)));
+        assert!(fix.contains("[[images]]"), "{fix}");
+        // The message shows the line after the path.
+        let e = err("[[images]]\nname = \"a\"\n[[images]]\nname = \"a\"\n");
+        assert!(e.starts_with("drydock.toml:3: `images[1].name`"), "{e}");
+        // Unknown keys in an entry: the parser's error, with the line.
+        assert!(matches!(
+            Config::parse("[[images]]\nname = \"a\"\nmian = \"x\"\n", Path::new("x")),
+            Err(ConfigError::Parse { line: Some(3), .. })
+        ));
+    }
+
+    #[test]
+    fn one_reference_names_each_image_by_its_last_component() {
+        assert_eq!(
+            with_last_component("registry.example.com:5000/team/api:1.4", "worker"),
+            "registry.example.com:5000/team/worker:1.4"
+        );
+        assert_eq!(with_last_component("api", "worker"), "worker");
+        assert_eq!(
+            with_last_component("r.io/api@sha256:00", "w"),
+            "r.io/w@sha256:00"
+        );
+    }
+
+    #[test]
     fn good_config_parses() {
         let c = Config::parse("name = \"gin-api\"\nport = 8080\n[image]\nuser = \"1000:1000\"\nassets = [{ src = \"static\", dst = \"/app/static\" }]\n[image.env]\nA = \"b\"\n", Path::new("x")).unwrap();
         assert_eq!(c.port, Some(8080));
