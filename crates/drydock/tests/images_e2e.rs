@@ -134,7 +134,7 @@ fn go_services_init_build_into_one_layout_and_each_runs_its_own_binary() {
         .arg("--output")
         .arg(format!("oci:{}", layout.display()))
         .args(["--load", "docker", "--format", "json"]));
-    let _untag = [want("api"), want("worker")].map(|t| Untag(t));
+    let _untag = [want("api"), want("worker")].map(Untag);
     let report = json(&out);
     let images = report["images"].as_array().expect("one report per image");
     let refs: Vec<&str> = images
