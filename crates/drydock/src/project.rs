@@ -129,6 +129,10 @@ pub struct BuildSpec {
     pub binary: Option<PathBuf>,
     /// `[build] env`: extra environment for the compiler.
     pub env: BTreeMap<String, String>,
+    /// The name of the build stage in drydock's cache (the staged context and, for Rust, its
+    /// target directory): the image's name, or for the images of an `[[images]]` repository
+    /// one stage they share, so that Cargo compiles their dependencies once.
+    pub stage: String,
 }
 
 /// What goes into the image and its config.
@@ -720,6 +724,14 @@ pub fn load(dir: &Path, overrides: &Overrides) -> Result<(Project, BuildContext)
     if let Some(f) = found_above {
         project.assumptions.insert(0, f);
     }
+    if entry.is_some() {
+        let repo = root
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "app".into());
+        project.build.stage = format!("images-{}", sanitize_name(&repo));
+    }
     Ok((project, ctx))
 }
 
@@ -989,6 +1001,7 @@ impl Project {
         check_asset_destinations(&cfg.image.assets, ctx, &name, helper, shown_path)?;
         let health = resolve_health(&cfg.health, &sources, &mut assumptions);
         let min_replicas = cfg.scaling.min_replicas.unwrap_or(2);
+        let stage = name.clone();
         Ok(Project {
             root: root.to_path_buf(),
             config_path,
@@ -1002,6 +1015,7 @@ impl Project {
                 gin,
                 binary,
                 env: cfg.build.env,
+                stage,
             },
             image: ImageSpec {
                 tag,

@@ -36,7 +36,7 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
         linking,
         use_cache,
     } = *job;
-    let guard = cache.stage_dir(&format!("rust-{}", project.name))?;
+    let guard = cache.stage_dir(&format!("rust-{}", project.build.stage))?;
     let src_dir = guard.dir.join("src");
     // A workspace member builds in its workspace: the compiler sees the workspace root (its
     // Cargo.toml, Cargo.lock and the members the package depends on by path), as `cargo build`
