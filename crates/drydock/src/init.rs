@@ -175,9 +175,16 @@ pub fn init(o: &InitOptions) -> Result<InitReport, InitError> {
             if mains.len() < 2 {
                 return Err(e.into());
             }
+            // The shared settings are the repository's: named after its directory.
+            let repo = dir
+                .canonicalize()
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "app".into());
             let first = Overrides {
                 main: Some(mains[0].main.clone()),
                 language: Some(language),
+                name: Some(crate::project::sanitize_name(&repo)),
                 ..overrides.clone()
             };
             let p = Project::resolve(dir, Config::default(), None, &ctx, &first)?;
@@ -186,6 +193,11 @@ pub fn init(o: &InitOptions) -> Result<InitReport, InitError> {
         r => (r?, Vec::new()),
     };
     let sources = detect::sources(&ctx, project.build.language);
+    let mut detection = project.assumptions.clone();
+    if !mains.is_empty() {
+        // The port lines were the first service's: each image's own are added below.
+        detection.retain(|d| !d.starts_with("detected port") && !d.starts_with("assumed port"));
+    }
     let images: Vec<InitImage> = mains
         .iter()
         .map(|m| {
@@ -200,7 +212,11 @@ pub fn init(o: &InitOptions) -> Result<InitReport, InitError> {
                 .collect();
             let port = match o.port {
                 Some(p) => p,
-                None => detect::port(&own).value,
+                None => {
+                    let f = detect::port(&own);
+                    detection.push(format!("{}: {}", m.name, f.how));
+                    f.value
+                }
             };
             InitImage {
                 name: m.name.clone(),
@@ -233,7 +249,7 @@ pub fn init(o: &InitOptions) -> Result<InitReport, InitError> {
             .iter()
             .map(|e| SecretFile::new(e, &sources))
             .collect(),
-        detection: project.assumptions.clone(),
+        detection,
         written: to_write.clone(),
         kept,
         images,

@@ -1272,7 +1272,8 @@ fn read_cargo_bins(path: &Path) -> Result<(String, Vec<String>), ProjectError> {
     Ok((pkg, bins))
 }
 
-fn sanitize_name(raw: &str) -> String {
+/// A directory or binary name as an image name: lowercase, other characters as `-`.
+pub fn sanitize_name(raw: &str) -> String {
     let s: String = raw
         .to_ascii_lowercase()
         .chars()
