@@ -383,4 +383,11 @@ fn cargo_workspace_bins_are_detected_and_built_as_two_images() {
     for ((_, config), name) in in_layout.iter().zip(["api", "worker"]) {
         assert!(config.contains(&format!("/app/{name}")), "{config}");
     }
+    // One build stage for both, so Cargo compiled the workspace's dependencies once.
+    let stages: Vec<String> = std::fs::read_dir(cache.path().join("c/stage"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".lock"))
+        .collect();
+    assert_eq!(stages, ["rust-images-ws"]);
 }
