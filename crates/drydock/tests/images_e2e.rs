@@ -383,6 +383,35 @@ fn cargo_workspace_bins_are_detected_and_built_as_two_images() {
     for ((_, config), name) in in_layout.iter().zip(["api", "worker"]) {
         assert!(config.contains(&format!("/app/{name}")), "{config}");
     }
+    // --push REF sends each image to REF's repository with its own name: team/api and
+    // team/worker, each then pulled back with its own binary.
+    let registry = Registry::start(None);
+    let push = format!("{}/team/api:1", registry.host());
+    let report = json(&run(drydock()
+        .arg("build")
+        .arg(&dir)
+        .arg("--cache-dir")
+        .arg(cache.path().join("c"))
+        .args(["--push", &push, "--format", "json"])));
+    for (i, name) in ["api", "worker"].iter().enumerate() {
+        let pushed = report["images"][i]["pushed"][0]["reference"]
+            .as_str()
+            .unwrap();
+        let want = format!("{}/team/{name}:1@sha256:", registry.host());
+        assert!(pushed.starts_with(&want), "{pushed}");
+        let back = cache.path().join(format!("pulled-{name}"));
+        run_ok(
+            drydock()
+                .arg("pull")
+                .arg(format!("{}/team/{name}:1", registry.host()))
+                .arg("--output")
+                .arg(format!("oci:{}", back.display()))
+                .arg("--cache-dir")
+                .arg(cache.path().join("c")),
+        );
+        let (_, config) = layout_images(&back).remove(0);
+        assert!(config.contains(&format!("/app/{name}")), "{config}");
+    }
     // One build stage for both, so Cargo compiled the workspace's dependencies once.
     let stages: Vec<String> = std::fs::read_dir(cache.path().join("c/stage"))
         .unwrap()
