@@ -167,6 +167,11 @@ pub struct DeploySpec {
     pub scaling: Scaling,
     pub ingress: crate::config::IngressSection,
     pub secrets: Vec<crate::config::SecretRef>,
+    /// The Compose project's name, for an image of several: each bundle sits in its own
+    /// `deploy/NAME/compose/`, and without a name every one of them would be the project
+    /// `compose`, each `docker compose up` replacing the other's containers. `None` for one
+    /// image (the directory's name, as before).
+    pub compose_project: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -731,6 +736,7 @@ pub fn load(dir: &Path, overrides: &Overrides) -> Result<(Project, BuildContext)
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "app".into());
         project.build.stage = format!("images-{}", sanitize_name(&repo));
+        project.deploy.compose_project = Some(project.name.clone());
     }
     Ok((project, ctx))
 }
@@ -1047,6 +1053,7 @@ impl Project {
                 },
                 ingress: cfg.ingress,
                 secrets: cfg.secrets,
+                compose_project: None,
             },
             assumptions,
         })

@@ -221,6 +221,17 @@ fn go_services_init_build_into_one_layout_and_each_runs_its_own_binary() {
                 && compose.contains(&format!("http://127.0.0.1:{port}/healthz")),
             "{compose}"
         );
+        // Each bundle is its own Compose project (every one sits in a directory `compose`).
+        let env = std::fs::read_to_string(d.join("compose/.env")).unwrap();
+        assert!(
+            env.contains(&format!("\nCOMPOSE_PROJECT_NAME={name}\n")),
+            "{env}"
+        );
+        run_ok(
+            std::process::Command::new("docker-compose")
+                .args(["config", "-q"])
+                .current_dir(d.join("compose")),
+        );
     }
 
     // run (and bench) cannot guess which image: exit 2 naming them, before anything is built.
