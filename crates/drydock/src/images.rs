@@ -55,6 +55,16 @@ pub fn reference_for(reference: &str, name: &str) -> String {
     crate::config::with_last_component(reference, name)
 }
 
+/// A reference given on the command line (`--push REF`, `deploy --image REF`) for the image
+/// `name`: [`reference_for`] when the command makes several images, else as given (an empty
+/// `--push`, meaning each image's own tag, stays empty).
+pub fn reference_among(reference: &str, name: Option<&str>, several: bool) -> String {
+    match name {
+        Some(n) if several && !reference.is_empty() => reference_for(reference, n),
+        _ => reference.to_string(),
+    }
+}
+
 /// Outputs that hold or name exactly one image (a docker archive, `docker-daemon:NAME`,
 /// `podman:NAME`) cannot take several: refused before anything is built.
 pub fn check_outputs(outputs: &[String], images: &[String]) -> Result<(), ProjectError> {
@@ -83,9 +93,9 @@ pub fn check_outputs(outputs: &[String], images: &[String]) -> Result<(), Projec
 /// An output for the image `name` of several: a registry reference (`docker://REF`) names
 /// the image's own repository, as `--push REF` does; every other output is shared (an OCI
 /// layout holds them all, each under its own `name:tag`).
-pub fn output_for(spec: &str, name: &str) -> String {
+pub fn output_for(spec: &str, name: Option<&str>, several: bool) -> String {
     match spec.strip_prefix("docker://") {
-        Some(r) => format!("docker://{}", reference_for(r, name)),
+        Some(r) => format!("docker://{}", reference_among(r, name, several)),
         None => spec.to_string(),
     }
 }
@@ -135,10 +145,16 @@ mod tests {
         );
         assert_eq!(reference_for("api:latest", "worker"), "worker:latest");
         assert_eq!(
-            output_for("docker://127.0.0.1:5000/t/api:1", "w"),
+            output_for("docker://127.0.0.1:5000/t/api:1", Some("w"), true),
             "docker://127.0.0.1:5000/t/w:1"
         );
-        assert_eq!(output_for("oci:out", "w"), "oci:out");
+        assert_eq!(
+            output_for("docker://127.0.0.1:5000/t/api:1", Some("w"), false),
+            "docker://127.0.0.1:5000/t/api:1",
+            "one image of [[images]] (--image w) goes where it is told"
+        );
+        assert_eq!(output_for("oci:out", Some("w"), true), "oci:out");
+        assert_eq!(reference_among("", Some("w"), true), "");
     }
 
     #[test]

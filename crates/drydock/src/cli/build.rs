@@ -54,19 +54,15 @@ pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
         &images,
         |name| {
             // Each image's own repository, where an output names one.
-            let per = |s: &str| match name {
-                Some(n) if several && !s.is_empty() => drydock::images::reference_for(s, n),
-                _ => s.to_string(),
-            };
             let output: Vec<String> = a
                 .output
                 .iter()
-                .map(|o| match name {
-                    Some(n) if several => drydock::images::output_for(o, n),
-                    _ => o.clone(),
-                })
+                .map(|o| drydock::images::output_for(o, name, several))
                 .collect();
-            let push = a.push.as_deref().map(per);
+            let push = a
+                .push
+                .as_deref()
+                .map(|r| drydock::images::reference_among(r, name, several));
             let outputs = publish::destinations(&output, push.as_deref(), &a.load, &registry)
                 .map_err(failure)?;
             Ok::<_, Failure>(BuildOptions {

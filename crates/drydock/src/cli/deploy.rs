@@ -26,10 +26,7 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
     };
     let mut reports = Vec::new();
     for name in names {
-        let per = |r: &str| match name {
-            Some(n) if several && !r.is_empty() => drydock::images::reference_for(r, n),
-            _ => r.to_string(),
-        };
+        let per = |r: &str| drydock::images::reference_among(r, name, several);
         let r = deploy_one(&a, name, &targets, &per, several, ui)?;
         reports.push(r);
     }
