@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 
-/// A Gin service answering /healthz and /whoami (its own name) on `port` (or $PORT).
+/// A Gin service answering /healthz and /whoami (its own name) on `port` (or $PORT), and
+/// exiting 0 on SIGTERM.
 fn gin_main(name: &str, port: u16) -> String {
     format!(
         r#"package main
@@ -19,11 +20,19 @@ fn gin_main(name: &str, port: u16) -> String {
 import (
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/gin-gonic/gin"
 )
 
 func main() {{
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, os.Interrupt)
+	go func() {{
+		<-stop
+		os.Exit(0)
+	}}()
 	r := gin.New()
 	r.GET("/healthz", func(c *gin.Context) {{ c.String(http.StatusOK, "ok") }})
 	r.GET("/whoami", func(c *gin.Context) {{ c.String(http.StatusOK, "{name}") }})
@@ -233,6 +242,27 @@ fn go_services_init_build_into_one_layout_and_each_runs_its_own_binary() {
                 .current_dir(d.join("compose")),
         );
     }
+
+    // run --image worker runs the worker, with its own port, until Ctrl-C.
+    let host = free_port();
+    let mut child = drydock()
+        .arg("run")
+        .arg(&dir)
+        .args(["--image", "worker", "--engine", "docker", "--host-port"])
+        .arg(host.to_string())
+        .arg("--cache-dir")
+        .arg(cache.path().join("c"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let answered = wait_http(host, "/whoami", 200, std::time::Duration::from_secs(60));
+    run(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]));
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(answered.as_deref(), Ok("worker"), "{err}");
+    assert_eq!(status.code(), Some(0), "{err}");
 
     // run (and bench) cannot guess which image: exit 2 naming them, before anything is built.
     for cmd in ["run", "bench"] {
