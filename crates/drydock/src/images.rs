@@ -18,7 +18,7 @@ use crate::project::{Overrides, ProjectError};
 use crate::ui::Ui;
 
 /// The `[[images]]` entries a command works on, in drydock.toml's order: those `wanted` names
-/// (every one when it is empty). Empty for a one-image drydock.toml, where naming an image is
+/// (every one when it is empty, or the one whose main package `dir` is). Empty for a one-image drydock.toml, where naming an image is
 /// a usage error; so is a name no entry has, and each error lists the names there are.
 pub fn selected(dir: &Path, wanted: &[String]) -> Result<Vec<String>, ProjectError> {
     let (root, _) = crate::project::find_root(dir)?;
@@ -40,11 +40,35 @@ pub fn selected(dir: &Path, wanted: &[String]) -> Result<Vec<String>, ProjectErr
     for e in &cfg.images {
         crate::project::check_entry_main(e, &root, &ctx, &shown)?;
     }
+    // In the directory of one image's main package (`drydock build cmd/worker`), that image,
+    // as a build there of a one-image project builds the package there.
+    let here = match (dir.canonicalize(), root.canonicalize()) {
+        (Ok(d), Ok(r)) => d
+            .strip_prefix(&r)
+            .ok()
+            .map(|p| p.to_string_lossy().into_owned()),
+        _ => None,
+    }
+    .filter(|p| !p.is_empty());
+    let at_here = |e: &crate::config::ImageEntry| {
+        here.as_deref().is_some_and(|h| {
+            e.main
+                .as_deref()
+                .is_some_and(|m| m.trim_start_matches("./").trim_end_matches('/') == h)
+        })
+    };
+    let only_here = wanted.is_empty() && cfg.images.iter().any(at_here);
     Ok(cfg
-        .image_names()
-        .into_iter()
-        .filter(|n| wanted.is_empty() || wanted.iter().any(|w| w == n))
-        .map(str::to_string)
+        .images
+        .iter()
+        .filter(|e| {
+            if only_here {
+                at_here(e)
+            } else {
+                wanted.is_empty() || wanted.iter().any(|w| *w == e.name)
+            }
+        })
+        .map(|e| e.name.clone())
         .collect())
 }
 

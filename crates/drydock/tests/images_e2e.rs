@@ -195,6 +195,25 @@ fn go_services_init_build_into_one_layout_and_each_runs_its_own_binary() {
     assert_eq!(one.len(), 1);
     assert_eq!(one[0]["reference"], want("worker"));
     assert_eq!(one[0]["binary"]["cached"], true, "nothing changed: {one:?}");
+    // In cmd/worker, the build is worker's; in internal/ (no image's main), every image's.
+    for (at, names) in [
+        ("cmd/worker", vec![want("worker")]),
+        ("internal", vec![want("api"), want("worker")]),
+    ] {
+        let r = json(&run(drydock()
+            .arg("build")
+            .arg(dir.join(at))
+            .arg("--cache-dir")
+            .arg(cache.path().join("c"))
+            .args(["--format", "json"])));
+        let refs: Vec<String> = r["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["reference"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(refs, names, "{at}");
+    }
     let bad = run(drydock().arg("build").arg(&dir).args(["--image", "nope"]));
     let err = String::from_utf8_lossy(&bad.stderr);
     assert_eq!(bad.status.code(), Some(2), "{err}");
