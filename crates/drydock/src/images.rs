@@ -72,6 +72,17 @@ pub fn selected(dir: &Path, wanted: &[String]) -> Result<Vec<String>, ProjectErr
         .collect())
 }
 
+/// The one image a command that runs one (`run`, `bench`) is about: `--image NAME`, else the
+/// image whose main package `dir` is, else none named (which [`crate::project::load`] refuses
+/// with the names when there are several).
+pub fn the_one(dir: &Path, wanted: Option<String>) -> Result<Option<String>, ProjectError> {
+    if wanted.is_some() {
+        return Ok(wanted);
+    }
+    let mut here = selected(dir, &[])?;
+    Ok(if here.len() == 1 { here.pop() } else { None })
+}
+
 /// `reference` for the image `name` of several: its registry, path and tag with `name` as
 /// the last component of the repository (`registry.example.com/team/api:1.4.2` gives
 /// `registry.example.com/team/worker:1.4.2` for `worker`). One `--push REF` names every image.

@@ -160,7 +160,7 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
         ));
     }
     let selected = Overrides {
-        image: a.image.clone(),
+        image: drydock::images::the_one(&a.dir, a.image.clone()).map_err(failure)?,
         ..Overrides::default()
     };
     let (project, _) = drydock::project::load(&a.dir, &selected).map_err(failure)?;
