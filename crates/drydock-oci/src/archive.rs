@@ -153,6 +153,63 @@ impl Publisher for DockerArchive {
     }
 
     fn publish(&self, req: &PublishRequest<'_>) -> Result<Published, PublishError> {
+        let Some(index) = req.index else {
+            return self.write_one(req);
+        };
+        // A docker archive holds images, not indexes, and `docker load` of two images under one
+        // tag keeps the last: a multi-platform build writes one archive per platform, beside
+        // FILE and named after it (app.tar: app-linux-amd64.tar, app-linux-arm64.tar).
+        let per: Vec<(DockerArchive, &crate::Image)> = index
+            .images
+            .iter()
+            .map(|(p, i)| {
+                (
+                    DockerArchive {
+                        file: platform_file(&self.file, p),
+                    },
+                    i,
+                )
+            })
+            .collect();
+        for (a, _) in &per {
+            refuse_foreign_file(&a.file, Some(req.tag))?;
+        }
+        let mut destinations = Vec::new();
+        for (a, image) in &per {
+            let one = PublishRequest {
+                image,
+                index: None,
+                ..*req
+            };
+            destinations.push(a.write_one(&one)?.destination);
+        }
+        Ok(Published {
+            destination: destinations.join(", "),
+            reference: req.tag.clone(),
+            digest: index.digest.clone(),
+            written: crate::publish::Written::Archive,
+        })
+    }
+}
+
+/// The archive of one platform of a multi-platform build: FILE's name with the platform before
+/// its extension (`app.tar` → `app-linux-arm64.tar`, `app` → `app-linux-arm64`).
+pub fn platform_file(file: &std::path::Path, p: &crate::Platform) -> PathBuf {
+    let suffix = p.to_string().replace('/', "-");
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let named = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem}-{suffix}.{ext}"),
+        _ => format!("{name}-{suffix}"),
+    };
+    file.with_file_name(named)
+}
+
+impl DockerArchive {
+    /// Writes `req.image` (never an index) to FILE.
+    fn write_one(&self, req: &PublishRequest<'_>) -> Result<Published, PublishError> {
         refuse_foreign_file(&self.file, Some(req.tag))?;
         let mut inner_err = None;
         // Replacing an archive keeps its mode (write_atomic does): a 0600 archive stays 0600.
@@ -619,6 +676,7 @@ mod tests {
         let tag = Reference::parse("base:1").unwrap();
         DockerArchive { file: file.clone() }
             .publish(&PublishRequest {
+                index: None,
                 store: &store,
                 image: &image,
                 tag: &tag,

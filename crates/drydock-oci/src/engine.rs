@@ -67,7 +67,13 @@ impl Publisher for EngineLoad {
     fn publish(&self, req: &PublishRequest<'_>) -> Result<Published, PublishError> {
         let prog = self.engine.program();
         let tag = self.name.as_ref().unwrap_or(req.tag);
-        let req = PublishRequest { tag, ..*req };
+        // An engine holds one platform's image: the request's image (build.rs gives the engine's own
+        // platform's from a multi-platform build), never the index.
+        let req = PublishRequest {
+            tag,
+            index: None,
+            ..*req
+        };
         let mut child = Command::new(prog)
             .arg("load")
             .stdin(Stdio::piped())

@@ -586,6 +586,7 @@ mod tests {
         let tag = Reference::parse("api:1").unwrap();
         let p = OciLayout { dir: out.clone() }
             .publish(&PublishRequest {
+                index: None,
                 store: &Both(&cache, &base_store),
                 image: &image,
                 tag: &tag,

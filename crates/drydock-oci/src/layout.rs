@@ -144,9 +144,9 @@ impl Publisher for OciLayout {
 
     fn publish(&self, req: &PublishRequest<'_>) -> Result<Published, PublishError> {
         inspect_destination(&self.dir)?;
-        let image = req.image;
-        let mut blobs: Vec<&Digest> = vec![&image.manifest_digest, &image.config_digest];
-        blobs.extend(image.layers.iter().map(|l| &l.digest));
+        let all = req.blobs();
+        let blobs: Vec<&Digest> = all.iter().collect();
+        let (media_type, top, top_size) = req.top();
         // Verify before writing anything, so a corrupt cache never yields an output.
         for d in &blobs {
             req.store.verify(d)?;
@@ -174,13 +174,13 @@ impl Publisher for OciLayout {
                 CONTAINERD_NAME: req.tag.tagged(),
             }),
             None => serde_json::json!({
-                CONTAINERD_NAME: format!("{}@{}", req.tag.name(), image.manifest_digest),
+                CONTAINERD_NAME: format!("{}@{}", req.tag.name(), top),
             }),
         };
         let entry = serde_json::json!({
-            "mediaType": image.format.manifest_media_type(),
-            "digest": image.manifest_digest.as_str(),
-            "size": image.manifest_size,
+            "mediaType": media_type,
+            "digest": top.as_str(),
+            "size": top_size,
             "annotations": annotations,
         });
         let fresh = !matches!(existing, Existing::Layout(_));
@@ -194,8 +194,7 @@ impl Publisher for OciLayout {
                 // The same image without a name again: one entry.
                 None => {
                     m.get("annotations").and_then(|a| a.get(REF_NAME)).is_some()
-                        || m.get("digest").and_then(|d| d.as_str())
-                            != Some(image.manifest_digest.as_str())
+                        || m.get("digest").and_then(|d| d.as_str()) != Some(top.as_str())
                 }
             });
             list.push(entry);
@@ -227,7 +226,7 @@ impl Publisher for OciLayout {
         Ok(Published {
             destination: self.destination(),
             reference: req.tag.clone(),
-            digest: image.manifest_digest.clone(),
+            digest: top.clone(),
             written: crate::publish::Written::Layout,
         })
     }
@@ -659,6 +658,7 @@ mod tests {
             dir: dir.to_path_buf(),
         }
         .publish(&PublishRequest {
+            index: None,
             store,
             image,
             tag: &Reference::parse(tag).unwrap(),

@@ -31,7 +31,7 @@
 //! let tag = Reference::parse("example/base:1").unwrap();
 //! let out = dir.path().join("layout");
 //! let published = OciLayout { dir: out.clone() }
-//!     .publish(&PublishRequest { store: &store, image: &image, tag: &tag, created: 0, sources: &[] })
+//!     .publish(&PublishRequest { store: &store, image: &image, index: None, tag: &tag, created: 0, sources: &[] })
 //!     .unwrap();
 //! assert_eq!(published.digest, image.manifest_digest);
 //!
@@ -49,6 +49,7 @@ pub mod digest;
 pub mod engine;
 pub mod fsutil;
 pub mod image;
+pub mod index;
 pub mod layout;
 pub mod location;
 pub mod platform;
@@ -63,6 +64,7 @@ pub mod store;
 pub use digest::Digest;
 pub use engine::Engine;
 pub use image::{Format, Image, ImageBuilder, ImageError, Layer};
+pub use index::ImageIndex;
 pub use location::Location;
 pub use platform::Platform;
 pub use publish::{PublishError, PublishRequest, Published, Publisher, PushReport, Written};

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use crate::digest::Digest;
 use crate::image::Image;
+use crate::index::ImageIndex;
 use crate::reference::Reference;
 use crate::store::{BlobStore, StoreError};
 
@@ -80,6 +81,10 @@ pub struct PublishRequest<'a> {
     /// Where the image's blobs are.
     pub store: &'a dyn BlobStore,
     pub image: &'a Image,
+    /// A multi-platform build: the index of every platform's image, `image` being one of them
+    /// (the one a place that holds a single image gets: an engine's own platform). A layout and
+    /// a registry store the index; an archive gets one file per platform.
+    pub index: Option<&'a ImageIndex>,
     /// The reference to tag it with, e.g. `gin-api:latest`.
     pub tag: &'a Reference,
     /// Seconds since the epoch, for file times inside archives.
@@ -87,6 +92,39 @@ pub struct PublishRequest<'a> {
     /// Where some of the blobs may already be in a registry (the base image's repository), so
     /// that a push to the same registry can mount them instead of uploading.
     pub sources: &'a [Reference],
+}
+
+impl PublishRequest<'_> {
+    /// What a reference to the written image points at: the index of a multi-platform build,
+    /// else the image's manifest (media type, digest, size).
+    pub fn top(&self) -> (&str, &Digest, u64) {
+        match self.index {
+            Some(i) => (i.media_type, &i.digest, i.size()),
+            None => (
+                self.image.format.manifest_media_type(),
+                &self.image.manifest_digest,
+                self.image.manifest_size,
+            ),
+        }
+    }
+
+    /// Every blob the written image needs, each once, the top manifest or index last.
+    pub fn blobs(&self) -> Vec<Digest> {
+        match self.index {
+            Some(i) => {
+                let mut b = i.blobs();
+                b.push(i.digest.clone());
+                b
+            }
+            None => {
+                let i = self.image;
+                let mut b: Vec<Digest> = i.layers.iter().map(|l| l.digest.clone()).collect();
+                b.push(i.config_digest.clone());
+                b.push(i.manifest_digest.clone());
+                b
+            }
+        }
+    }
 }
 
 /// What a publisher produced: the reference it wrote the image under and the manifest digest,

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use crate::digest::Digest;
 use crate::image::{Image, OCI_INDEX};
+use crate::index::ImageIndex;
 use crate::registry::{push_scopes, Client, Method, RegistryError, Req};
 use crate::store::BlobStore;
 
@@ -36,31 +37,103 @@ pub fn push(
     store: &dyn BlobStore,
     mount_from: &[&str],
 ) -> Result<PushReport, RegistryError> {
-    let scopes = push_scopes(repository, mount_from);
     let mut blobs: Vec<(Digest, u64)> =
         vec![(image.config_digest.clone(), image.config.len() as u64)];
     blobs.extend(image.layers.iter().map(|l| (l.digest.clone(), l.size)));
+    let top = Manifest {
+        media_type: image.format.manifest_media_type(),
+        digest: &image.manifest_digest,
+        bytes: &image.manifest,
+    };
+    push_tree(
+        client,
+        repository,
+        tag,
+        &blobs,
+        &[],
+        &top,
+        store,
+        mount_from,
+    )
+}
+
+/// Pushes a multi-platform image as `repository:tag`: every platform's blobs (each once), each
+/// platform's manifest by its digest, then the index under the tag, so that the tag never
+/// names an index whose manifests are not all there.
+pub fn push_index(
+    client: &Client,
+    repository: &str,
+    tag: &str,
+    index: &ImageIndex,
+    store: &dyn BlobStore,
+    mount_from: &[&str],
+) -> Result<PushReport, RegistryError> {
+    let mut blobs: Vec<(Digest, u64)> = Vec::new();
+    for (_, i) in &index.images {
+        let own = std::iter::once((i.config_digest.clone(), i.config.len() as u64))
+            .chain(i.layers.iter().map(|l| (l.digest.clone(), l.size)));
+        for b in own {
+            if !blobs.iter().any(|(d, _)| *d == b.0) {
+                blobs.push(b);
+            }
+        }
+    }
+    let manifests: Vec<Manifest> = index
+        .images
+        .iter()
+        .map(|(_, i)| Manifest {
+            media_type: i.format.manifest_media_type(),
+            digest: &i.manifest_digest,
+            bytes: &i.manifest,
+        })
+        .collect();
+    let top = Manifest {
+        media_type: index.media_type,
+        digest: &index.digest,
+        bytes: &index.bytes,
+    };
+    push_tree(
+        client, repository, tag, &blobs, &manifests, &top, store, mount_from,
+    )
+}
+
+/// A manifest or index to PUT.
+struct Manifest<'a> {
+    media_type: &'a str,
+    digest: &'a Digest,
+    bytes: &'a [u8],
+}
+
+/// Pushes `blobs` (in parallel), then `manifests` by digest, then `top` as `tag`.
+#[allow(clippy::too_many_arguments)]
+fn push_tree(
+    client: &Client,
+    repository: &str,
+    tag: &str,
+    blobs: &[(Digest, u64)],
+    manifests: &[Manifest],
+    top: &Manifest,
+    store: &dyn BlobStore,
+    mount_from: &[&str],
+) -> Result<PushReport, RegistryError> {
+    let scopes = push_scopes(repository, mount_from);
     // The tag already names this very manifest: its blobs are there (a registry accepts a
     // manifest only when they are), and there is nothing to send.
     let head = Req {
         method: Method::HEAD,
         url: client.url(repository, &format!("manifests/{tag}")),
-        headers: vec![("accept", image.format.manifest_media_type().to_string())],
+        headers: vec![("accept", top.media_type.to_string())],
         body: None,
         scopes: scopes.clone(),
         what: format!("manifest {tag}"),
         repository,
     };
     let r = client.send(&head)?;
-    if r.status == 200
-        && r.header("docker-content-digest").as_deref() == Some(image.manifest_digest.as_str())
+    if r.status == 200 && r.header("docker-content-digest").as_deref() == Some(top.digest.as_str())
     {
         return Ok(PushReport {
-            reference: format!(
-                "{}/{repository}:{tag}@{}",
-                client.registry, image.manifest_digest
-            ),
-            digest: image.manifest_digest.to_string(),
+            reference: format!("{}/{repository}:{tag}@{}", client.registry, top.digest),
+            digest: top.digest.to_string(),
             existing: blobs.iter().map(|(d, _)| d.to_string()).collect(),
             ..PushReport::default()
         });
@@ -116,16 +189,30 @@ pub fn push(
             Outcome::Uploaded(n) => report.uploaded.push((d, n)),
         }
     }
+    for m in manifests {
+        put_checked(client, repository, m.digest.as_str(), m, &scopes)?;
+    }
+    put_checked(client, repository, tag, top, &scopes)?;
+    report.digest = top.digest.to_string();
+    report.reference = format!("{}/{repository}:{tag}@{}", client.registry, top.digest);
+    Ok(report)
+}
+
+/// PUTs `m` as `manifests/<reference>` and checks the digest the registry stored it under.
+fn put_checked(
+    client: &Client,
+    repository: &str,
+    reference: &str,
+    m: &Manifest,
+    scopes: &[String],
+) -> Result<(), RegistryError> {
     let req = Req {
         method: Method::PUT,
-        url: client.url(repository, &format!("manifests/{tag}")),
-        headers: vec![(
-            "content-type",
-            image.format.manifest_media_type().to_string(),
-        )],
-        body: Some(&image.manifest),
-        scopes: scopes.clone(),
-        what: format!("manifest {tag}"),
+        url: client.url(repository, &format!("manifests/{reference}")),
+        headers: vec![("content-type", m.media_type.to_string())],
+        body: Some(m.bytes),
+        scopes: scopes.to_vec(),
+        what: format!("manifest {reference}"),
         repository,
     };
     let r = client.send(&req)?;
@@ -137,19 +224,14 @@ pub fn push(
         ));
     }
     if let Some(d) = r.header("docker-content-digest") {
-        if d != image.manifest_digest.as_str() {
+        if d != m.digest.as_str() {
             return Err(RegistryError::Invalid {
                 registry: client.registry.clone(),
-                problem: format!("stored the manifest as {d}, not {}", image.manifest_digest),
+                problem: format!("stored the manifest as {d}, not {}", m.digest),
             });
         }
     }
-    report.digest = image.manifest_digest.to_string();
-    report.reference = format!(
-        "{}/{repository}:{tag}@{}",
-        client.registry, image.manifest_digest
-    );
-    Ok(report)
+    Ok(())
 }
 
 /// Pushes `artifacts` about `subject` to `repository` (each manifest by its digest), then makes
@@ -558,15 +640,18 @@ impl crate::publish::Publisher for RegistryPush {
                     .map(|s| s.repository()),
             )
             .collect();
-        let report = push(&client, r.repository(), &tag, req.image, req.store, &from)?;
+        let report = match req.index {
+            Some(index) => push_index(&client, r.repository(), &tag, index, req.store, &from)?,
+            None => push(&client, r.repository(), &tag, req.image, req.store, &from)?,
+        };
         // Kept for `attach`, which follows on the same registry.
         if let Ok(mut c) = self.connected.lock() {
             *c = Some(client);
         }
         Ok(crate::publish::Published {
             destination: format!("registry {}", report.reference),
+            digest: req.top().1.clone(),
             reference: r,
-            digest: req.image.manifest_digest.clone(),
             written: crate::publish::Written::Registry(report),
         })
     }

@@ -327,11 +327,15 @@ pub trait ImageSource {
 
     /// The error for an index without an image for `platform`.
     fn no_platform(&self, platform: &Platform, index: &Index) -> ReadError {
-        let _ = index;
+        let has = index.platforms();
         ReadError::location(
             self.describe(),
-            format!("has no image for {platform}"),
-            "choose a platform the image is built for (--platform)",
+            if has.is_empty() {
+                format!("has no image for {platform} (its index lists no platform)")
+            } else {
+                format!("has no image for {platform}; it has {}", has.join(", "))
+            },
+            "choose a platform the image is built for (--platform), or a base built for yours",
         )
     }
 

@@ -291,6 +291,52 @@ pub fn resolve(
     }))
 }
 
+/// The platforms `spec` has images for (`--platform all`): every runnable entry of its index,
+/// or the one platform of a single image; scratch has every platform drydock builds for.
+pub fn platforms(
+    spec: &BaseSpec,
+    written: &str,
+    cache: &Cache,
+    options: &Options,
+) -> Result<Vec<Platform>, BaseError> {
+    let BaseSpec::Image(location) = spec else {
+        return Ok(crate::platforms::SUPPORTED
+            .iter()
+            .filter_map(|p| Platform::parse(p).ok())
+            .collect());
+    };
+    let source = location.reader(&ReadContext {
+        store: cache.blobs(),
+        registry: options,
+    });
+    let bad = |why: String| BaseError::Spec {
+        spec: written.to_string(),
+        problem: why,
+        fix: "name a base image whose platforms can be read, or list the platforms (--platform)"
+            .into(),
+    };
+    let top = source.resolve().map_err(|e| match e {
+        ReadError::Registry(e) => BaseError::Registry(e),
+        ReadError::Store(e) => BaseError::Store(e),
+        e => bad(e.to_string()),
+    })?;
+    match top.manifest {
+        drydock_oci::source::Manifest::Index(i) => Ok(i
+            .platforms()
+            .iter()
+            .filter_map(|p| Platform::parse(p).ok())
+            .collect()),
+        drydock_oci::source::Manifest::Image(_) => {
+            let fetched = source
+                .fetch(&crate::platforms::host(), cache.blobs())
+                .map_err(|e| bad(e.to_string()))?;
+            Ok(vec![
+                ImageBuilder::from_image(cache, &fetched.manifest)?.platform()
+            ])
+        }
+    }
+}
+
 /// Whether the manifest, its config and its layers are all in the cache, intact.
 fn complete(cache: &Cache, manifest: &Digest) -> bool {
     let Ok(b) = ImageBuilder::from_image(cache, manifest) else {
@@ -330,6 +376,8 @@ const KEPT: &[&str] = &[
 const LIB_DIRS: &[&str] = &[
     "lib/x86_64-linux-gnu",
     "usr/lib/x86_64-linux-gnu",
+    "lib/aarch64-linux-gnu",
+    "usr/lib/aarch64-linux-gnu",
     "lib64",
     "usr/lib64",
     "lib",

@@ -49,6 +49,11 @@ pub enum BuildError {
     Sbom(#[from] crate::sbom::SbomError),
     #[error(transparent)]
     Sign(#[from] crate::sign::SignError),
+    #[error(transparent)]
+    Helper(#[from] crate::image::helper::HelperUnavailable),
+    /// The platforms asked for cannot be built as asked.
+    #[error("{0}")]
+    Platforms(String),
 }
 
 /// A project's drydock.toml and context errors stay what they are when a build meets them.
@@ -86,6 +91,8 @@ impl BuildError {
             BuildError::Sbom(e) => return e.fix(),
             BuildError::Sign(e) => return e.fix(),
             BuildError::Layer(e) => return e.fix(),
+            BuildError::Helper(e) => return e.fix(),
+            BuildError::Platforms(_) => "build for one platform (--platform linux/amd64), or leave out what the message names".into(),
             _ => return None,
         })
     }
@@ -108,6 +115,8 @@ pub struct BuildOptions {
     pub sign: Option<p256::ecdsa::SigningKey>,
     /// Run the compiler even when the rebuild cache has a binary for these inputs.
     pub no_cache: bool,
+    /// `--platform` (over `[image] platforms`, else linux/amd64 alone).
+    pub platforms: Option<crate::platforms::PlatformSpec>,
 }
 
 #[derive(Debug, Serialize)]
@@ -135,7 +144,11 @@ pub struct BinaryReport {
 #[derive(Debug, Serialize)]
 pub struct BuildReport {
     pub reference: String,
+    /// The image's digest, or the index's when the build made several platforms.
     pub digest: String,
+    /// The platform the fields below describe (`config_digest`, `layers`, `binary`, `base`):
+    /// the only one, or the machine's own in a multi-platform build.
+    pub platform: String,
     pub config_digest: String,
     pub compressed_size: u64,
     pub created: String,
@@ -163,9 +176,26 @@ pub struct BuildReport {
     /// What each push sent, with the digest reference it produced.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pushed: Vec<drydock_oci::push::PushReport>,
+    /// One entry per platform built, in the index's order (one for a single-platform build,
+    /// whose `digest` is then the image's; with several, `digest` above is the index's).
+    pub platforms: Vec<PlatformReport>,
+    /// The index's media type, for a multi-platform build.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_media_type: Option<&'static str>,
     pub times: StageTimes,
     pub assumptions: Vec<String>,
     pub warnings: Vec<String>,
+}
+
+/// One platform's image in a build.
+#[derive(Debug, Serialize)]
+pub struct PlatformReport {
+    pub platform: String,
+    pub digest: String,
+    pub compressed_size: u64,
+    pub binary: BinaryReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<BaseReport>,
 }
 
 #[derive(Debug, Serialize)]
@@ -178,8 +208,20 @@ pub struct BaseReport {
 
 pub struct Built {
     pub report: BuildReport,
+    /// The image of the machine's own platform (what an engine here runs), or of the first
+    /// platform when the build has no image for it.
     pub image: Image,
     pub project: Project,
+    /// Every platform's image, when the build made several (the image above is one of them).
+    pub index: Option<drydock_oci::ImageIndex>,
+}
+
+/// One platform's part of a build: its base, its binary and its image.
+struct PlatformBuild {
+    platform: Platform,
+    base: Option<crate::base::Base>,
+    compiled: Compiled,
+    image: Image,
 }
 
 pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
@@ -229,87 +271,179 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     let t_context = started.elapsed();
 
     let cache = Cache::open(opts.cache_dir.as_deref())?;
-    let base = {
-        let spec = BaseSpec::parse(&project.image.base, &project.root)?;
-        let step = ui.step(&format!("resolving the base {}", project.image.base));
+    let spec = BaseSpec::parse(&project.image.base, &project.root)?;
+    let platforms = match opts.platforms.as_ref().or(project.image.platforms.as_ref()) {
+        None => crate::platforms::PlatformSpec::default_list(),
+        Some(crate::platforms::PlatformSpec::List(l)) => l.clone(),
+        Some(crate::platforms::PlatformSpec::All) => {
+            let step = ui.step(&format!("listing the platforms of {}", project.image.base));
+            let all = crate::base::platforms(&spec, &project.image.base, &cache, &opts.registry)?;
+            drop(step);
+            let (ours, others): (Vec<_>, Vec<_>) =
+                all.into_iter().partition(crate::platforms::supported);
+            if !others.is_empty() {
+                warnings.push(format!(
+                    "`all` leaves out {} of the base: drydock builds for {} only",
+                    others
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    crate::platforms::SUPPORTED.join(" and ")
+                ));
+                ui.warn(warnings.last().map(String::as_str).unwrap_or_default());
+            }
+            if ours.is_empty() {
+                return Err(BuildError::Platforms(format!(
+                    "the base {} has no platform drydock builds for ({})",
+                    project.image.base,
+                    crate::platforms::SUPPORTED.join(", ")
+                )));
+            }
+            ours
+        }
+    };
+    let several = platforms.len() > 1;
+    if several {
+        if project.build.binary.is_some() {
+            return Err(BuildError::Platforms(
+                "a prebuilt binary (--binary) is for one platform, and this build is for several"
+                    .into(),
+            ));
+        }
+        if attest || sbom_dir.is_some() {
+            return Err(BuildError::Platforms(
+                "SBOMs, provenance and signatures (--sbom, --sbom-dir, --sign, [image] sbom) are made for single-platform builds only, for now".into(),
+            ));
+        }
+    }
+    // Each platform's base, in turn: drydock.lock is read and written by each resolve.
+    let mut bases = Vec::new();
+    for platform in &platforms {
+        let what = if several {
+            format!("resolving the base {} for {platform}", project.image.base)
+        } else {
+            format!("resolving the base {}", project.image.base)
+        };
+        let step = ui.step(&what);
         let b = crate::base::resolve(
             &spec,
             &project.image.base,
-            &Platform::linux_amd64(),
+            platform,
             &cache,
             &project.root,
             opts.refresh_base,
             &opts.registry,
         )?;
         drop(step);
-        b
-    };
+        bases.push(b);
+    }
+    // Each platform's helper, before any compile: a platform without one is refused.
+    if project.image.helper {
+        for platform in &platforms {
+            crate::image::helper::for_platform(platform)?;
+        }
+    }
     let t0 = Instant::now();
-    let linking = if base.is_some() {
-        compile::Linking::DynamicAllowed
-    } else {
-        compile::Linking::StaticOnly
+    // The compiles, side by side: each platform has its own stage and cache entry.
+    let compile_one = |platform: &Platform, base: &Option<crate::base::Base>| {
+        let linking = if base.is_some() {
+            compile::Linking::DynamicAllowed
+        } else {
+            compile::Linking::StaticOnly
+        };
+        compile::compile(&compile::Job {
+            project: &project,
+            ctx: &ctx,
+            cache: &cache,
+            ui,
+            linking,
+            use_cache: !opts.no_cache,
+            platform,
+        })
     };
-    let compiled = compile::compile(&compile::Job {
-        project: &project,
-        ctx: &ctx,
-        cache: &cache,
-        ui,
-        linking,
-        use_cache: !opts.no_cache,
-    })?;
-    if let (Some(b), compile::Linkage::Dynamic) = (&base, compiled.info.kind) {
-        let missing = b.files.missing(
-            compiled.info.interp.as_deref(),
-            &compiled.info.needed,
-            &compiled.info.runpath,
-        );
-        if !missing.is_empty() {
-            return Err(crate::base::BaseError::Libraries {
-                binary: project.name.clone(),
-                base: b.name.clone(),
-                missing,
+    let compiled: Vec<Compiled> = if several {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = platforms
+                .iter()
+                .zip(&bases)
+                .map(|(p, b)| s.spawn(move || compile_one(p, b)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect::<Result<Vec<_>, _>>()
+        })?
+    } else {
+        vec![compile_one(&platforms[0], &bases[0])?]
+    };
+    for (c, b) in compiled.iter().zip(&bases) {
+        if let (Some(b), compile::Linkage::Dynamic) = (b, c.info.kind) {
+            let missing =
+                b.files
+                    .missing(c.info.interp.as_deref(), &c.info.needed, &c.info.runpath);
+            if !missing.is_empty() {
+                return Err(crate::base::BaseError::Libraries {
+                    binary: project.name.clone(),
+                    base: b.name.clone(),
+                    missing,
+                }
+                .into());
             }
-            .into());
         }
     }
     let t_compile = t0.elapsed();
 
     let t0 = Instant::now();
     let meta = SourceMeta::read(dir)?;
-    let go = compiled.info.go.clone();
     if !project.image.helper {
         warnings.push("no helper in the image (helper = false): no init reaping zombies, no GOMAXPROCS/GOMEMLIMIT from the limits, and no HEALTHCHECK, since scratch has nothing to probe with".into());
         ui.warn(warnings.last().map(String::as_str).unwrap_or_default());
     }
     let step = ui.step("assembling layers");
-    let files = app::Files {
-        name: &project.name,
-        helper: project.image.helper,
-        assets: project.asset_entries(&ctx),
-        context_root: &ctx.root,
-        binary: binary_content(&compiled),
-    };
-    let layers = app::layer_specs(files, meta.created, base.as_ref().map(|b| &b.files))
-        .iter()
-        .map(|s| s.build(&cache))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut builds = Vec::new();
+    for ((platform, base), compiled) in platforms.into_iter().zip(bases).zip(compiled) {
+        let image = assemble(
+            &project,
+            &ctx,
+            &cache,
+            &meta,
+            &platform,
+            base.as_ref(),
+            &compiled,
+        )?;
+        builds.push(PlatformBuild {
+            platform,
+            base,
+            compiled,
+            image,
+        });
+    }
     drop(step);
-    let settings = app::settings(&app::Settings {
-        name: &project.name,
-        port: project.port,
-        tag: &project.image.tag,
-        user: project.image.user,
-        env: &project.image.env,
-        labels: &project.image.labels,
-        gin: project.build.gin,
-        helper: project.image.helper.then_some(&project.image.health),
-        go: go.as_ref().map(|g| app::GoRuntime {
-            sets_maxprocs: g.runtime_sets_maxprocs(),
-        }),
-        source: &meta,
-    });
-    let image = image::assemble(&cache, &settings, layers, base.as_ref())?;
+    let index = if several {
+        Some(drydock_oci::ImageIndex::build(
+            &cache,
+            builds
+                .iter()
+                .map(|b| (b.platform.clone(), b.image.oci.clone()))
+                .collect(),
+        )?)
+    } else {
+        None
+    };
+    // The machine's own platform's image is what an engine here loads and runs.
+    let host = crate::platforms::host();
+    let primary = builds
+        .iter()
+        .position(|b| crate::platforms::same(&b.platform, &host))
+        .unwrap_or(0);
+    let PlatformBuild {
+        platform,
+        base,
+        compiled,
+        image,
+    } = &builds[primary];
+    let go = compiled.info.go.clone();
     for r in cache.repairs() {
         ui.warn(&r);
         warnings.push(r);
@@ -319,7 +453,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         let step = ui.step("writing the SBOM");
         let s = crate::sbom::collect(&crate::sbom::collect::Inputs {
             project: &project,
-            compiled: &compiled,
+            compiled,
             go: go.as_ref(),
             base: base.as_ref(),
             digest: image.oci.manifest_digest.to_string(),
@@ -341,12 +475,11 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         (Some(s), true) => crate::attest::artifacts(
             s,
             attached_sboms,
-            &crate::provenance::Parameters::of(&project, attached_sboms),
+            &crate::provenance::Parameters::of(&project, platform, attached_sboms),
             opts.sign.as_ref(),
         ),
         _ => Vec::new(),
     };
-    drop(compiled._stage);
     let t_layers = t0.elapsed();
 
     let t0 = Instant::now();
@@ -364,6 +497,7 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     for p in &opts.outputs {
         let step = ui.step(&format!("writing {}", p.destination()));
         let req = PublishRequest {
+            index: index.as_ref(),
             store: &cache,
             image: &image.oci,
             tag: &project.image.tag,
@@ -395,9 +529,23 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     }
     let t_publish = t0.elapsed();
 
+    let platform_reports: Vec<PlatformReport> = builds
+        .iter()
+        .map(|b| PlatformReport {
+            platform: b.platform.to_string(),
+            digest: b.image.oci.manifest_digest.to_string(),
+            compressed_size: b.image.oci.compressed_size(),
+            binary: binary_report(&b.compiled),
+            base: b.base.as_ref().map(base_report),
+        })
+        .collect();
     let report = BuildReport {
         reference: project.image.tag.tagged(),
-        digest: image.oci.manifest_digest.to_string(),
+        digest: match &index {
+            Some(i) => i.digest.to_string(),
+            None => image.oci.manifest_digest.to_string(),
+        },
+        platform: platform.to_string(),
         config_digest: image.oci.config_digest.to_string(),
         compressed_size: image.oci.compressed_size(),
         created: image::rfc3339(meta.created),
@@ -405,26 +553,16 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         gin: project.build.gin,
         layers: image.layers.clone(),
         helper_size: project.image.helper.then_some(HELPER.len() as u64),
-        binary: BinaryReport {
-            go: go.clone(),
-            path: compiled.binary.clone(),
-            tool: compiled.tool.clone(),
-            command: compiled.command.clone(),
-            cached: compiled.cached,
-            linkage: compiled.info.kind.as_str(),
-            size: compiled.info.size,
-        },
+        binary: binary_report(compiled),
         outputs,
         written,
         sbom,
         attached,
         signed,
         pushed,
-        base: base.as_ref().map(|b| BaseReport {
-            name: b.name.clone(),
-            digest: b.digest.to_string(),
-            how: b.how.clone(),
-        }),
+        base: base.as_ref().map(base_report),
+        platforms: platform_reports,
+        index_media_type: index.as_ref().map(|i| i.media_type),
         times: StageTimes {
             context_ms: t_context.as_millis(),
             compile_ms: t_compile.as_millis(),
@@ -435,11 +573,72 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         assumptions: project.assumptions.clone(),
         warnings,
     };
+    let image = builds.swap_remove(primary).image;
     Ok(Built {
         report,
         image,
         project,
+        index,
     })
+}
+
+fn binary_report(c: &Compiled) -> BinaryReport {
+    BinaryReport {
+        go: c.info.go.clone(),
+        path: c.binary.clone(),
+        tool: c.tool.clone(),
+        command: c.command.clone(),
+        cached: c.cached,
+        linkage: c.info.kind.as_str(),
+        size: c.info.size,
+    }
+}
+
+fn base_report(b: &crate::base::Base) -> BaseReport {
+    BaseReport {
+        name: b.name.clone(),
+        digest: b.digest.to_string(),
+        how: b.how.clone(),
+    }
+}
+
+/// One platform's image: drydock's layers (that platform's helper and binary) on that
+/// platform's base, with the runtime config.
+fn assemble(
+    project: &Project,
+    ctx: &crate::context::BuildContext,
+    cache: &Cache,
+    meta: &SourceMeta,
+    platform: &Platform,
+    base: Option<&crate::base::Base>,
+    compiled: &Compiled,
+) -> Result<Image, BuildError> {
+    let files = app::Files {
+        name: &project.name,
+        helper: project.image.helper,
+        assets: project.asset_entries(ctx),
+        context_root: &ctx.root,
+        binary: binary_content(compiled),
+    };
+    let layers = app::layer_specs(files, meta.created, base.map(|b| &b.files), platform)?
+        .iter()
+        .map(|s| s.build(cache))
+        .collect::<Result<Vec<_>, _>>()?;
+    let settings = app::settings(&app::Settings {
+        name: &project.name,
+        port: project.port,
+        tag: &project.image.tag,
+        user: project.image.user,
+        env: &project.image.env,
+        labels: &project.image.labels,
+        gin: project.build.gin,
+        helper: project.image.helper.then_some(&project.image.health),
+        go: compiled.info.go.as_ref().map(|g| app::GoRuntime {
+            sets_maxprocs: g.runtime_sets_maxprocs(),
+        }),
+        source: meta,
+    });
+    Ok(image::assemble(cache, &settings, layers, base, platform)?)
 }
 
 /// Stores the attestations beside the image `published` names: through the publisher (a

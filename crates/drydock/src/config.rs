@@ -348,6 +348,8 @@ pub struct ImageSection {
     pub helper: Option<bool>,
     /// Which SBOM documents `drydock build --sbom-dir` writes: spdx (default), cyclonedx, both, none.
     pub sbom: Option<SbomFormat>,
+    /// The platforms to build for (`platforms = ["linux/amd64", "linux/arm64"]` or `["all"]`).
+    pub platforms: Option<crate::platforms::PlatformSpec>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -368,6 +370,7 @@ struct RawImage {
     allow_secret_env: Vec<String>,
     helper: Option<bool>,
     sbom: Option<SbomFormat>,
+    platforms: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -510,6 +513,19 @@ impl RawConfig {
         };
         let port = self.check_top(&inv)?;
         let user = self.check_image(&inv)?;
+        let platforms = self
+            .image
+            .platforms
+            .as_ref()
+            .map(|v| crate::platforms::PlatformSpec::parse(v))
+            .transpose()
+            .map_err(|p| {
+                inv.at(
+                    "image.platforms",
+                    p,
+                    "list platforms such as [\"linux/amd64\", \"linux/arm64\"], or [\"all\"] for every platform of the base",
+                )
+            })?;
         let (health, lifecycle) = self.check_health(&inv)?;
         let scaling = self.check_scaling(&inv)?;
         self.check_ingress(&inv)?;
@@ -541,6 +557,7 @@ impl RawConfig {
                 assets: image.assets,
                 helper: image.helper,
                 sbom: image.sbom,
+                platforms,
             },
             context,
             health,

@@ -268,7 +268,7 @@ impl Classify for CompileError {
             CompileError::Cache(e) => e.kind(),
             CompileError::LocalPath(_) => ErrorKind::Input,
             CompileError::Interrupted { .. } => ErrorKind::Interrupted,
-            CompileError::Prebuilt { .. } => ErrorKind::Input,
+            CompileError::Prebuilt { .. } | CompileError::Platform { .. } => ErrorKind::Input,
             _ => ErrorKind::Failed,
         }
     }
@@ -445,6 +445,8 @@ impl Classify for BuildError {
             BuildError::Sbom(crate::sbom::SbomError::Refused { .. }) => ErrorKind::Usage,
             BuildError::Sbom(_) => ErrorKind::Failed,
             BuildError::Sign(e) => e.kind(),
+            // A platform that cannot be built as asked: change what is asked.
+            BuildError::Helper(_) | BuildError::Platforms(_) => ErrorKind::Usage,
         }
     }
     fn path(&self) -> Option<PathBuf> {

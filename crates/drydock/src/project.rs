@@ -150,6 +150,8 @@ pub struct ImageSpec {
     pub helper: bool,
     /// `[image] sbom`: which SBOM `drydock build --sbom-dir` writes unless `--sbom` says.
     pub sbom: Option<crate::config::SbomFormat>,
+    /// `[image] platforms`, unless `--platform` says.
+    pub platforms: Option<crate::platforms::PlatformSpec>,
     pub health: Health,
 }
 
@@ -1036,6 +1038,7 @@ impl Project {
                 assets: cfg.image.assets,
                 helper,
                 sbom: cfg.image.sbom,
+                platforms: cfg.image.platforms,
                 health,
             },
             runtime: RuntimeSpec {

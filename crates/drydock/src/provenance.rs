@@ -37,8 +37,13 @@ pub struct Parameters {
 }
 
 impl Parameters {
-    /// The parameters of a build of `project` that attaches SBOMs of `sbom`'s formats.
-    pub fn of(project: &crate::project::Project, sbom: crate::sbom::SbomFormat) -> Parameters {
+    /// The parameters of a build of `project` for `platform` that attaches SBOMs of `sbom`'s
+    /// formats.
+    pub fn of(
+        project: &crate::project::Project,
+        platform: &drydock_oci::Platform,
+        sbom: crate::sbom::SbomFormat,
+    ) -> Parameters {
         Parameters {
             tag: project.image.tag.tagged(),
             base: project.image.base.clone(),
@@ -47,7 +52,7 @@ impl Parameters {
                 crate::config::Language::Rust => "rust",
             }
             .into(),
-            platform: drydock_oci::Platform::linux_amd64().to_string(),
+            platform: platform.to_string(),
             helper: project.image.helper,
             sbom: [("spdx", sbom.spdx()), ("cyclonedx", sbom.cyclonedx())]
                 .into_iter()

@@ -259,11 +259,25 @@ pub(crate) fn last_logs(engine: Engine, id: &str) -> String {
     .to_string()
 }
 
-/// A container `run` started: its name, its id, and the `logs -f` stream that shows its output.
+/// A container `run` started: its name, its id, the `logs -f` stream that shows its output, and
+/// the host port its service is published on.
 pub(crate) struct Started {
     pub(crate) name: String,
     pub(crate) id: String,
     pub(crate) logs: Option<Child>,
+    pub(crate) host_port: u16,
+    /// Published on a port of its own (a forwarder in front holds the user's port).
+    pub(crate) own_port: bool,
+}
+
+/// Where [`start`] publishes the service port, always on 127.0.0.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Publish {
+    /// The port the user is given (`opts.host_port`).
+    HostPort,
+    /// A free port the engine picks, read back after the start: `run --watch` forwards the
+    /// user's port to it, so two containers can serve at once during a replacement.
+    AnyPort,
 }
 
 /// Starts `name` from `opts.image` with production's limits, the port published on 127.0.0.1
@@ -272,13 +286,17 @@ pub(crate) fn start(
     project: &Project,
     opts: &RunOptions,
     name: &str,
+    publish: Publish,
     ui: &Ui,
 ) -> Result<Started, RunError> {
     let engine = opts.engine;
     let r = &project.runtime.resources;
     let memory = format!("{}b", r.memory_limit);
     let cpus = cpus_flag(r.cpu_limit_milli);
-    let publish = format!("127.0.0.1:{}:{}", opts.host_port, project.port);
+    let published = match publish {
+        Publish::HostPort => format!("127.0.0.1:{}:{}", opts.host_port, project.port),
+        Publish::AnyPort => format!("127.0.0.1::{}", project.port),
+    };
     let mut args: Vec<String> = [
         "run",
         "-d",
@@ -296,7 +314,7 @@ pub(crate) fn start(
         "--cpus",
         &cpus,
         "-p",
-        &publish,
+        &published,
     ]
     .iter()
     .map(|s| s.to_string())
@@ -330,13 +348,63 @@ pub(crate) fn start(
             });
         }
     };
-    ui.note(&format!("started {name} ({}, --cpus {cpus} --memory {}, read-only, no capabilities) on http://127.0.0.1:{}", engine.program(), memory, opts.host_port));
+    let host_port = match publish {
+        Publish::HostPort => opts.host_port,
+        Publish::AnyPort => match published_port(engine, &id, project.port) {
+            Ok(p) => p,
+            Err(e) => {
+                // A container that exited at once has no port any more: say that instead.
+                let (status, code) = state(engine, &id);
+                let e = if status == "running" || status == "created" {
+                    e
+                } else {
+                    RunError::Exited {
+                        name: name.to_string(),
+                        code,
+                        logs: last_logs(engine, &id),
+                    }
+                };
+                let _ = engine_cmd(engine, &["rm", "-f", &id]);
+                return Err(e);
+            }
+        },
+    };
+    let on = match publish {
+        Publish::HostPort => format!("http://127.0.0.1:{host_port}"),
+        Publish::AnyPort => format!(
+            "127.0.0.1:{host_port} (drydock forwards http://127.0.0.1:{} to it)",
+            opts.host_port
+        ),
+    };
+    ui.note(&format!(
+        "started {name} ({}, --cpus {cpus} --memory {}, read-only, no capabilities) on {on}",
+        engine.program(),
+        memory
+    ));
     let logs = follow_logs(engine, &id, None);
     Ok(Started {
         name: name.to_string(),
         id,
         logs,
+        host_port,
+        own_port: publish == Publish::AnyPort,
     })
+}
+
+/// The host port the engine published a container's `port`/tcp on: `docker port` and
+/// `podman port` print `127.0.0.1:49153`.
+fn published_port(engine: Engine, id: &str, port: u16) -> Result<u16, RunError> {
+    let out = engine_cmd(engine, &["port", id, &format!("{port}/tcp")])?;
+    parse_port_line(&out).ok_or_else(|| RunError::Engine {
+        command: format!("{} port {id} {port}/tcp", engine.program()),
+        output: format!("no 127.0.0.1 port in its answer: {out:?}"),
+    })
+}
+
+fn parse_port_line(out: &str) -> Option<u16> {
+    out.lines()
+        .filter_map(|l| l.trim().strip_prefix("127.0.0.1:"))
+        .find_map(|p| p.parse().ok())
 }
 
 /// Streams a container's output (from `since`, in Unix seconds, when given) until it ends.
@@ -389,9 +457,9 @@ pub fn run(project: &Project, opts: &RunOptions, ui: &Ui) -> Result<u8, RunError
     let _handled_here = crate::interrupt::handle_here(stop.clone());
     let engine = opts.engine;
     let name = format!("drydock-{}-{}", project.name, std::process::id());
-    let c = start(project, opts, &name, ui)?;
+    let c = start(project, opts, &name, Publish::HostPort, ui)?;
     let id = c.id.clone();
-    let result = wait_healthy(project, opts, &id, &name, &stop, ui).and_then(|stopped_early| {
+    let result = wait_healthy(project, opts, &c, &stop, ui).and_then(|stopped_early| {
         if stopped_early {
             return Err(RunError::Interrupted { name: name.clone() });
         }
@@ -454,17 +522,25 @@ pub(crate) fn state(engine: Engine, id: &str) -> (String, i64) {
     )
 }
 
-/// Polls the same probe the image's health check runs, inside the container. Returns true when
-/// the user interrupted before the service became healthy.
+/// Polls the same probe the image's health check runs, inside the container; or, for a
+/// container published on a port of its own, the same request from the host through that port,
+/// the way the forwarder will reach it (no `exec` per probe, so it can poll often). Returns
+/// true when the user interrupted before the service became healthy.
 pub(crate) fn wait_healthy(
     project: &Project,
     opts: &RunOptions,
-    id: &str,
-    name: &str,
+    c: &Started,
     stop: &AtomicBool,
     ui: &Ui,
 ) -> Result<bool, RunError> {
     let engine = opts.engine;
+    let (id, name) = (c.id.as_str(), c.name.as_str());
+    let from_host = c.own_port || !project.image.helper;
+    let pause = if c.own_port {
+        Duration::from_millis(50)
+    } else {
+        Duration::from_millis(300)
+    };
     let start = Instant::now();
     let url = format!(
         "http://127.0.0.1:{}{}",
@@ -472,20 +548,26 @@ pub(crate) fn wait_healthy(
     );
     let step = ui.step(&format!("waiting for {url} to answer"));
     let mut probe = String::from("none yet");
+    // Whether the container still runs, asked of the engine at most this often: an `inspect`
+    // costs more than a probe from the host.
+    let mut inspected: Option<Instant> = None;
     loop {
         if stop.load(Ordering::SeqCst) {
             return Ok(true);
         }
-        let (status, code) = state(engine, id);
-        if status != "running" && status != "created" {
-            drop(step);
-            return Err(RunError::Exited {
-                name: name.to_string(),
-                code,
-                logs: last_logs(engine, id),
-            });
+        if inspected.is_none_or(|t| t.elapsed() >= Duration::from_millis(300)) {
+            inspected = Some(Instant::now());
+            let (status, code) = state(engine, id);
+            if status != "running" && status != "created" {
+                drop(step);
+                return Err(RunError::Exited {
+                    name: name.to_string(),
+                    code,
+                    logs: last_logs(engine, id),
+                });
+            }
         }
-        let ok = if project.image.helper {
+        let ok = if !from_host {
             // Its own process group: the terminal's Ctrl-C is drydock's to handle, and must not
             // end a probe in a way that could read as a pass.
             let out = Command::new(engine.program())
@@ -503,7 +585,7 @@ pub(crate) fn wait_healthy(
                 }
             }
         } else {
-            crate::run::host_probe(opts.host_port, &project.image.health.path, &mut probe)
+            host_probe(c.host_port, &project.image.health.path, &mut probe)
         };
         if stop.load(Ordering::SeqCst) {
             return Ok(true);
@@ -522,7 +604,7 @@ pub(crate) fn wait_healthy(
                 port: project.port,
             });
         }
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(pause);
     }
 }
 
@@ -559,6 +641,15 @@ pub fn host_probe(port: u16, path: &str, last: &mut String) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn published_ports_as_the_engines_print_them() {
+        assert_eq!(parse_port_line("127.0.0.1:49153\n"), Some(49153));
+        // Docker 20.10 prints one line per address family when both are bound.
+        assert_eq!(parse_port_line("0.0.0.0:1\n127.0.0.1:40001"), Some(40001));
+        assert_eq!(parse_port_line(""), None);
+        assert_eq!(parse_port_line("127.0.0.1:x"), None);
+    }
 
     #[test]
     fn command_lines_never_show_env_values() {

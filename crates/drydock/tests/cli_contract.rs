@@ -628,7 +628,7 @@ fn go_failures_are_explained() {
         err.contains("main.go uses cgo (`import \"C\"`)") && err.contains("CGO_ENABLED=0"),
         "{err}"
     );
-    // gin-api in module mode, as shipped (no go.sum), with no proxy.
+    // gin-api in module mode, as shipped (its go.sum is the public one), with no proxy.
     let (_t2, gin) = copy_example("gin-api");
     let (c, _, err) = code(
         drydock()
@@ -641,7 +641,9 @@ fn go_failures_are_explained() {
     );
     assert_eq!(c, 1, "{err}");
     assert!(
-        err.contains("go mod tidy") && err.contains("GO111MODULE=off"),
+        err.contains("could not be downloaded")
+            && err.contains("GOPROXY")
+            && err.contains("GO111MODULE=off"),
         "{err}"
     );
     // Sources excluded by .dockerignore: say so.

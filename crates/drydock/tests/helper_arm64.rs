@@ -293,6 +293,7 @@ fn arm64_image(dir: &Path, tag: &str) -> PathBuf {
     let file = std::fs::File::create(&archive).unwrap();
     drydock_oci::archive::write_archive(
         &drydock_oci::publish::PublishRequest {
+            index: None,
             store: &store,
             image: &image,
             tag: &Reference::parse(tag).unwrap(),

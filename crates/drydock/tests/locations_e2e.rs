@@ -39,6 +39,7 @@ fn small_layout(dir: &Path, work: &Path, name: &str) -> String {
         dir: dir.to_path_buf(),
     }
     .publish(&drydock_oci::PublishRequest {
+        index: None,
         store: &store,
         image: &image,
         tag: &Reference::parse(name).unwrap(),

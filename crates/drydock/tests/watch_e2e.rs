@@ -1,14 +1,18 @@
-//! `drydock run --watch` against the Docker Engine: a change in the build context replaces the
-//! container, a burst of saves is one rebuild, a compile error leaves the old one serving,
-//! files .dockerignore leaves out start nothing, and SIGINT removes everything.
+//! `drydock run --watch` against the Docker Engine and podman: a change in the build context
+//! replaces the container start-first (a client hammering the port sees no failed request), a
+//! burst of saves is one rebuild, a compile error leaves the old one serving, files
+//! .dockerignore leaves out start nothing, SIGINT removes everything; a Rust service is
+//! replaced the same way; a port drydock may not listen on makes replacements stop first, and
+//! drydock says so.
 
 mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -38,6 +42,88 @@ fn set_status(main_go: &Path, status: &str) {
     std::fs::write(main_go, src).unwrap();
 }
 
+/// A client sending GET /healthz on a new connection, one after the other, until stopped:
+/// what every request got, in order (the body, or why it failed).
+struct Hammer {
+    stop: Arc<AtomicBool>,
+    seen: Arc<Mutex<Vec<Result<String, String>>>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Hammer {
+    fn start(port: u16) -> Hammer {
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (s, v) = (stop.clone(), seen.clone());
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::SeqCst) {
+                let got = match http_get(port, "/healthz") {
+                    Some((200, body)) => Ok(body),
+                    Some((code, body)) => Err(format!("{code} {body}")),
+                    None => Err("no answer (refused, reset or closed)".into()),
+                };
+                v.lock().unwrap().push(got);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        Hammer { stop, seen, thread }
+    }
+
+    /// Every answer so far, failures asserted away: (requests, answers with `new`).
+    fn none_failed(&self, new: &str, log: &str) -> (usize, usize) {
+        let seen = self.seen.lock().unwrap();
+        let failed: Vec<_> = seen.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert!(
+            failed.is_empty(),
+            "{} of {} requests failed during the replacement, first: {}\n{log}",
+            failed.len(),
+            seen.len(),
+            failed[0]
+        );
+        let new_ones = seen
+            .iter()
+            .filter(|r| r.as_ref().is_ok_and(|b| b.contains(new)))
+            .count();
+        // Once the new answer came, no request reached the old container again.
+        let first = seen
+            .iter()
+            .position(|r| r.as_ref().is_ok_and(|b| b.contains(new)));
+        if let Some(i) = first {
+            assert_eq!(
+                new_ones,
+                seen.len() - i,
+                "an old answer after a new one\n{log}"
+            );
+        }
+        (seen.len(), new_ones)
+    }
+
+    fn finish(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread.join().unwrap();
+    }
+}
+
+/// A failed assertion must not leave drydock running with its containers: on a panic, SIGINT
+/// (drydock then stops and removes them) and a wait for it to end.
+struct StopOnPanic(u32);
+
+impl Drop for StopOnPanic {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let pid = self.0.to_string();
+        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        let start = Instant::now();
+        while Path::new(&format!("/proc/{pid}")).exists()
+            && start.elapsed() < Duration::from_secs(60)
+        {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
 /// `drydock run --watch DIR` in `eng` on `port`: the child, and its stderr so far.
 fn spawn_watch(
     eng: &str,
@@ -50,7 +136,22 @@ fn spawn_watch(
     Arc<Mutex<String>>,
     std::thread::JoinHandle<()>,
 ) {
-    let mut child = drydock()
+    spawn_watch_with(drydock(), eng, dir, cache, port, tag)
+}
+
+fn spawn_watch_with(
+    mut command: Command,
+    eng: &str,
+    dir: &Path,
+    cache: &Path,
+    port: u16,
+    tag: &str,
+) -> (
+    std::process::Child,
+    Arc<Mutex<String>>,
+    std::thread::JoinHandle<()>,
+) {
+    let mut child = command
         .arg("run")
         .arg(dir)
         .args(["--watch", "--engine", eng, "-e", "API_TOKEN=dev"])
@@ -99,8 +200,12 @@ fn wait_or_kill(child: &mut std::process::Child, said: &Mutex<String>) -> std::p
 }
 
 fn unique_tag() -> String {
+    unique_tag_for("gin-api")
+}
+
+fn unique_tag_for(example: &str) -> String {
     format!(
-        "drydock-test/gin-api-watch:w{}",
+        "drydock-test/{example}-watch:w{}",
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -129,6 +234,7 @@ fn watch_cycle(eng: &'static str) {
     let tag = unique_tag();
     let (mut child, said, reader) = spawn_watch(eng, &dir, cache.path(), port, &tag);
     let pid = child.id();
+    let _stop = StopOnPanic(pid);
     let long = Duration::from_secs(300);
     let log = || said.lock().unwrap().clone();
 
@@ -139,19 +245,41 @@ fn watch_cycle(eng: &'static str) {
     );
     let first = healthz(port).unwrap_or_else(|| panic!("healthy at first:\n{}", log()));
     assert!(first.contains("\"ok\""), "{first}");
+    assert!(
+        log().contains("replacements start the new container first"),
+        "{}",
+        log()
+    );
 
-    // A burst of saves: one rebuild, then the new answer.
+    // A burst of saves: one rebuild, then the new answer, while a client hammers the port:
+    // start-first, so not one request fails.
+    let hammer = Hammer::start(port);
+    std::thread::sleep(Duration::from_millis(300));
+    let saved = Instant::now();
     for s in ["ok-v1", "ok-v1b", "ok-v2"] {
         set_status(&main_go, s);
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     }
     eventually("the new answer after the change", long, || {
-        healthz(port).filter(|b| b.contains("ok-v2"))
+        let seen = hammer.seen.lock().unwrap();
+        seen.last()
+            .and_then(|r| r.as_ref().ok())
+            .filter(|b| b.contains("ok-v2"))
+            .map(|_| ())
     });
-    eventually("the rebuild report", long, || {
-        (count(&said, "rebuilt in ") == 1).then_some(())
+    let to_answer = saved.elapsed();
+    eventually("the old container to drain and stop", long, || {
+        (count(&said, "(the previous image) exited with code") == 1).then_some(())
     });
+    std::thread::sleep(Duration::from_millis(300));
     let out = log();
+    let (requests, new_ones) = hammer.none_failed("ok-v2", &out);
+    hammer.finish();
+    assert!(
+        requests > 20 && new_ones > 0,
+        "{requests} requests, {new_ones} new"
+    );
+    eprintln!("{eng}: save -> first answer of the new binary: {to_answer:.2?}, {requests} requests, none failed");
     assert_eq!(
         count(&said, "changed; rebuilding"),
         1,
@@ -159,9 +287,11 @@ fn watch_cycle(eng: &'static str) {
     );
     assert!(
         out.contains("main.go changed; rebuilding")
-            && out.contains("before starting the new image: it holds 127.0.0.1:")
             && out.contains("healthy after ")
-            && !out.contains("exited with code"),
+            && out.contains("now reaches it")
+            && out.contains("drains what it has open")
+            && out.contains("(the previous image) exited with code 0")
+            && !out.contains("before starting the new image"),
         "{out}"
     );
 
@@ -190,23 +320,27 @@ fn watch_cycle(eng: &'static str) {
         (count(&said, "rebuilt in ") == 2).then_some(())
     });
 
-    // A build that compiles but whose service exits at once: the old container (stopped to
-    // free the port) is started again and serves the previous answer.
+    // A build that compiles but whose service exits at once: the old container never stopped,
+    // and serves the previous answer throughout.
     let v3 = std::fs::read_to_string(&main_go).unwrap();
+    let hammer = Hammer::start(port);
     std::fs::write(
         &main_go,
         v3.replacen("func main() {", "func main() {\n\tos.Exit(3)", 1),
     )
     .unwrap();
-    eventually("the old container back", long, || {
-        (count(&said, "is serving again") == 1).then_some(())
+    eventually("the failed start reported", long, || {
+        (count(&said, "the new image did not come up") == 1).then_some(())
     });
     let out = log();
     assert!(
-        out.contains("the new image did not come up") && out.contains("exited with code 3"),
+        out.contains("exited with code 3") && out.contains("keeps serving; the next change"),
         "{out}"
     );
-    let back = healthz(port).unwrap_or_else(|| panic!("the old one answers again:\n{out}"));
+    let (requests, _) = hammer.none_failed("never", &out);
+    hammer.finish();
+    assert!(requests > 0);
+    let back = healthz(port).unwrap_or_else(|| panic!("the old one answers:\n{out}"));
     assert!(back.contains("ok-v3"), "{back}");
     // The source as the serving image was built from: the same image, nothing replaced.
     std::fs::write(&main_go, &v3).unwrap();
@@ -276,6 +410,7 @@ fn watch_sigterm_during_a_rebuild_leaves_nothing() {
     let tag = unique_tag();
     let (mut child, said, reader) = spawn_watch("docker", &dir, cache.path(), port, &tag);
     let pid = child.id();
+    let _stop = StopOnPanic(pid);
     let long = Duration::from_secs(300);
     eventually(
         "the first container to be healthy and watched",
@@ -311,5 +446,154 @@ fn watch_sigterm_during_a_rebuild_leaves_nothing() {
     ]));
     assert!(left.trim().is_empty(), "containers left: {left}\n{out}");
     let _ = run(engine("docker").args(["rmi", "-f", &tag]));
+    eprintln!("{out}");
+}
+
+/// SIGINT, then: drydock ends with 0 and leaves no container named after it.
+fn stop_and_check_clean(
+    eng: &str,
+    example: &str,
+    mut child: std::process::Child,
+    said: &Mutex<String>,
+    reader: std::thread::JoinHandle<()>,
+    image: &str,
+) -> String {
+    let pid = child.id();
+    run_ok(Command::new("kill").args(["-INT", &pid.to_string()]));
+    let status = wait_or_kill(&mut child, said);
+    reader.join().unwrap();
+    let out = said.lock().unwrap().clone();
+    assert_eq!(status.code(), Some(0), "{out}");
+    let left = run_ok(engine(eng).args([
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("name=drydock-{example}-{pid}"),
+    ]));
+    assert!(left.trim().is_empty(), "containers left: {left}\n{out}");
+    let _ = run(engine(eng).args(["rmi", "-f", image]));
+    out
+}
+
+/// A Rust service under --watch, compiled by real cargo: a changed handler is replaced
+/// start-first, with no failed request, and the new binary answers.
+#[test]
+fn watch_replaces_a_rust_service_start_first() {
+    require_tool("docker");
+    require_tool("cargo");
+    let (_t, dir) = copy_example("axum-api");
+    let cache = tempfile::tempdir().unwrap();
+    let main_rs = dir.join("src/main.rs");
+    let port = free_port();
+    let tag = unique_tag_for("axum-api");
+    let (child, said, reader) = spawn_watch("docker", &dir, cache.path(), port, &tag);
+    let _stop = StopOnPanic(child.id());
+    let long = Duration::from_secs(900);
+    eventually(
+        "the first container to be healthy and watched",
+        long,
+        || (count(&said, "watching ") > 0).then_some(()),
+    );
+    let log = || said.lock().unwrap().clone();
+    assert!(
+        healthz(port).is_some_and(|b| b.contains("\"ok\"")),
+        "{}",
+        log()
+    );
+    let hammer = Hammer::start(port);
+    std::thread::sleep(Duration::from_millis(300));
+    let src = std::fs::read_to_string(&main_rs).unwrap();
+    let saved = Instant::now();
+    std::fs::write(
+        &main_rs,
+        src.replacen(
+            r#"json!({"status": "ok"})"#,
+            r#"json!({"status": "ok-rust2"})"#,
+            1,
+        ),
+    )
+    .unwrap();
+    eventually("the new binary's answer", long, || {
+        let seen = hammer.seen.lock().unwrap();
+        seen.last()
+            .and_then(|r| r.as_ref().ok())
+            .filter(|b| b.contains("ok-rust2"))
+            .map(|_| ())
+    });
+    let to_answer = saved.elapsed();
+    eventually("the old container to drain and stop", long, || {
+        (count(&said, "(the previous image) exited with code") == 1).then_some(())
+    });
+    let out = log();
+    let (requests, new_ones) = hammer.none_failed("ok-rust2", &out);
+    hammer.finish();
+    assert!(
+        requests > 20 && new_ones > 0,
+        "{requests} requests, {new_ones} new"
+    );
+    assert!(
+        out.contains("src/main.rs changed; rebuilding") && out.contains("now reaches it"),
+        "{out}"
+    );
+    eprintln!("axum-api: save -> first answer of the new binary: {to_answer:.2?}, {requests} requests, none failed");
+    let out = stop_and_check_clean("docker", "axum-api", child, &said, reader, &tag);
+    eprintln!("{out}");
+}
+
+/// A port below the unprivileged range, with drydock lacking CAP_NET_BIND_SERVICE (dropped
+/// by setpriv) while Docker's daemon may bind it: drydock cannot hold the port, the
+/// container publishes it, and replacements stop first; drydock says so, and why.
+#[test]
+fn watch_stops_first_when_drydock_cannot_hold_the_port() {
+    require_tool("docker");
+    require_tool("go");
+    require_tool("setpriv");
+    let (_t, dir) = copy_example("gin-api");
+    let cache = tempfile::tempdir().unwrap();
+    let main_go = dir.join("main.go");
+    // A free privileged port (the test itself may bind it).
+    let port = (900..1000)
+        .rev()
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .expect("a free port in 900..1000");
+    let tag = unique_tag();
+    let mut setpriv = Command::new("setpriv");
+    test_env(&mut setpriv);
+    setpriv
+        .args(["--bounding-set", "-net_bind_service"])
+        .args(["--inh-caps", "-net_bind_service", "--"])
+        .arg(env!("CARGO_BIN_EXE_drydock"));
+    let (child, said, reader) = spawn_watch_with(setpriv, "docker", &dir, cache.path(), port, &tag);
+    let _stop = StopOnPanic(child.id());
+    let long = Duration::from_secs(300);
+    eventually(
+        "the first container to be healthy and watched",
+        long,
+        || (count(&said, "watching ") > 0).then_some(()),
+    );
+    let log = || said.lock().unwrap().clone();
+    let out = log();
+    assert!(
+        out.contains("replacements stop the old container first")
+            && out.contains(&format!("drydock may not listen on 127.0.0.1:{port}"))
+            && out.contains("need CAP_NET_BIND_SERVICE")
+            && out.contains("so docker publishes it"),
+        "{out}"
+    );
+    assert!(healthz(port).is_some(), "{out}");
+    set_status(&main_go, "ok-stopfirst");
+    eventually("the new answer", long, || {
+        healthz(port).filter(|b| b.contains("ok-stopfirst"))
+    });
+    eventually("the rebuild report", long, || {
+        (count(&said, "rebuilt in ") == 1).then_some(())
+    });
+    let out = log();
+    assert!(
+        out.contains("before starting the new image: drydock may not listen on")
+            && out.contains("(down "),
+        "{out}"
+    );
+    let out = stop_and_check_clean("docker", "gin-api", child, &said, reader, &tag);
     eprintln!("{out}");
 }

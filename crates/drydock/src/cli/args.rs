@@ -43,6 +43,7 @@ pub enum Cmd {
   drydock build . --output oci:out/api --format json
   drydock build . --binary ./dist/api --port 9000 --load podman
   drydock build . --push registry.example.com/team/api:1.4.2
+  drydock build . --platform linux/amd64,linux/arm64 --push registry.example.com/team/api:1.4.2
 
 DIR may be inside the project: its root is the nearest directory above with
 a drydock.toml, else a go.mod or Cargo.toml.
@@ -174,11 +175,15 @@ before it became healthy.
 
 --watch: after a change in the build context (what `drydock context` lists;
 files .dockerignore leaves out do not count), once nothing has changed for
-0.6 s, drydock rebuilds and replaces the container, printing the rebuild time
-and the health wait. The old container holds the host port, so it is stopped
-first (the service is down until the new one is healthy) and started again if
-the new one does not come up. A failed build prints the compiler's message and
-the old container keeps serving. Ctrl-C or SIGTERM stops and removes every
+0.15 s, drydock rebuilds and replaces the container, printing the rebuild time
+and the health wait. drydock listens on the host port itself and forwards
+connections to the container serving (published on a loopback port of its
+own), so the new container starts and becomes healthy first, new connections
+switch to it, and the old one drains (SIGTERM, shutdown_grace) and is removed;
+if the new one does not come up, the old one goes on serving. When drydock may
+not listen on the port (below 1024 without CAP_NET_BIND_SERVICE) but the
+engine may, the old container is stopped first, and drydock says so. A failed
+build prints the compiler's message and the old container keeps serving. Ctrl-C or SIGTERM stops and removes every
 container it started: exit 0 when the one serving stopped cleanly, 1 when it
 exited non-zero, 130 when none was serving (interrupted while a new one
 started). A first container that does not become healthy is reported, and the
@@ -425,8 +430,18 @@ pub struct BuildArgs {
     /// (cosign format; password from DRYDOCK_KEY_PASSWORD or stdin).
     #[arg(long, value_name = "KEY")]
     pub sign: Option<PathBuf>,
+    /// The platforms to build for, comma-separated or repeated (linux/amd64, linux/arm64), or
+    /// `all` (every platform of the base drydock builds for). Several make an image index.
+    /// Default: [image] platforms, else linux/amd64.
+    #[arg(long, value_name = "OS/ARCH,...", value_parser = platform_arg)]
+    pub platform: Vec<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// One `--platform` value, checked alone (the list as a whole is checked by the build).
+fn platform_arg(s: &str) -> Result<String, String> {
+    drydock::platforms::PlatformSpec::parse(&[s]).map(|_| s.to_string())
 }
 
 /// How to reach a registry: shared by build, deploy, pull and login.

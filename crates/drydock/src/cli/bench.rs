@@ -221,6 +221,10 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
             cache_dir: a.cache_dir.clone(),
             refresh_base: false,
             no_cache: false,
+            // What runs here is the machine's own platform's image: only it is built.
+            platforms: Some(drydock::platforms::PlatformSpec::List(vec![
+                drydock::platforms::host(),
+            ])),
             registry: Default::default(),
             sbom: None,
             sbom_dir: None,

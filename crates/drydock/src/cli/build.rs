@@ -36,6 +36,16 @@ pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
         Some(path) => Some(super::sign::private_key(path)?),
         None => None,
     };
+    let platforms = if a.platform.is_empty() {
+        None
+    } else {
+        Some(
+            drydock::platforms::PlatformSpec::parse(&a.platform).map_err(|e| {
+                Failure::new(ErrorKind::Usage, format!("--platform: {e}"))
+                    .with_fix("e.g. --platform linux/amd64,linux/arm64, or --platform all")
+            })?,
+        )
+    };
     let registry = a.registry.options_reporting(ui);
     let overrides = Overrides {
         name: a.name,
@@ -66,6 +76,7 @@ pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
             let outputs = publish::destinations(&output, push.as_deref(), &a.load, &registry)
                 .map_err(failure)?;
             Ok::<_, Failure>(BuildOptions {
+                platforms: platforms.clone(),
                 dir: a.dir.clone(),
                 overrides: drydock::images::overrides_for(&overrides, name),
                 outputs,
@@ -154,6 +165,25 @@ fn print_report(r: &BuildReport, ui: &Ui) {
         ui.bold(&format!("built {}", r.reference)),
         r.digest
     ));
+    if r.platforms.len() > 1 {
+        // One line per platform; the layers and binary below are the first line's.
+        s.push_str(&format!(
+            "  an image index of {} platforms:\n",
+            r.platforms.len()
+        ));
+        for p in &r.platforms {
+            s.push_str(&format!(
+                "    {:<14} {}  image {}, binary {} ({}{})\n",
+                p.platform,
+                p.digest,
+                human(p.compressed_size),
+                human(p.binary.size),
+                p.binary.linkage,
+                if p.binary.cached { ", cached" } else { "" }
+            ));
+        }
+        s.push_str(&format!("  {} (what an engine here runs):\n", r.platform));
+    }
     if let Some(b) = &r.base {
         s.push_str(&format!("  base {}@{} ({})\n", b.name, b.digest, b.how));
     }

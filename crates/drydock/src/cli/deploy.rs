@@ -90,6 +90,7 @@ fn deploy_one(
                     cache_dir: a.cache_dir.clone(),
                     refresh_base: false,
                     no_cache: false,
+                    platforms: None,
                     registry: a.registry.options_reporting(ui),
                     sbom: None,
                     sbom_dir: None,

@@ -73,6 +73,7 @@ pub fn run(a: PullArgs, ui: &Ui) -> Outcome {
     let mut written = Vec::new();
     for p in &outputs {
         let req = PublishRequest {
+            index: None,
             store: &cache,
             image: &image,
             tag: r,

@@ -10,7 +10,8 @@ use drydock::reference::Reference;
 use drydock::ui::{human_bytes as human, Ui};
 use drydock_oci::location::ReadContext;
 use drydock_oci::push::RegistryPush;
-use drydock_oci::{BlobStore, DirStore, Image, Platform};
+use drydock_oci::source::Manifest;
+use drydock_oci::{BlobStore, DirStore, Image, ImageIndex, ImageSource, Platform};
 
 use super::args::{Format, PushArgs};
 use super::{failure, out, out_json, Outcome};
@@ -122,6 +123,32 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
             ..Failure::new(ErrorKind::Input, format!("the image to push: {e}"))
         },
     };
+    // An index of images (a multi-platform build's layout, a registry's index) goes whole:
+    // every platform's image and the index itself, as `drydock build --platform` pushes it.
+    let whole = match &location {
+        Location::Layout { .. } | Location::Registry(_) => {
+            whole_index(source.as_ref()).map_err(input)?
+        }
+        _ => None,
+    };
+    if let Some(index) = &whole {
+        let (events, step) = bar.transfer(&format!("pushing {r}"));
+        let mut options = a.registry.options();
+        options.events = events;
+        let target = RegistryPush::new(Some(r.clone()), options, Vec::new());
+        let published = target
+            .publish(&PublishRequest {
+                index: Some(index),
+                store: source.blobs(),
+                image: &index.images[0].1,
+                tag: &r,
+                created: 0,
+                sources: &[],
+            })
+            .map_err(failure)?;
+        drop(step);
+        return report(published, &a, ui);
+    }
     let selected = source.select(&platform).map_err(input)?;
     let mut digest = selected.manifest;
     if let Location::Archive { file, .. } = &location {
@@ -147,6 +174,7 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
     let target = RegistryPush::new(Some(r.clone()), options, Vec::new());
     let published = target
         .publish(&PublishRequest {
+            index: None,
             store,
             image: &image,
             tag: &r,
@@ -155,6 +183,48 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
         })
         .map_err(failure)?;
     drop(step);
+    report(published, &a, ui)
+}
+
+/// The index `source` names, with each of its images, when it names an index whose every entry
+/// is an image for a platform (an index with attestations or nested indexes in it is pushed
+/// as before: the platform's image).
+fn whole_index(source: &dyn ImageSource) -> Result<Option<ImageIndex>, drydock_oci::ReadError> {
+    let top = source.resolve()?;
+    let Manifest::Index(i) = &top.manifest else {
+        return Ok(None);
+    };
+    let media_type = match i.media_type.as_str() {
+        drydock_oci::image::DOCKER_MANIFEST_LIST => drydock_oci::image::DOCKER_MANIFEST_LIST,
+        _ => drydock_oci::image::OCI_INDEX,
+    };
+    let mut images = Vec::new();
+    for d in &i.manifests {
+        let platform = d.platform_name().and_then(|p| Platform::parse(&p).ok());
+        let (Some(platform), true) = (
+            platform,
+            d.is_runnable() && drydock_oci::source::is_image_manifest(&d.media_type),
+        ) else {
+            return Ok(None);
+        };
+        source.manifest(&d.digest)?;
+        let image = Image::read(source.blobs(), &d.digest).map_err(|e| {
+            drydock_oci::ReadError::location(source.describe(), e.to_string(), "repair the image")
+        })?;
+        images.push((platform, image));
+    }
+    if images.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(ImageIndex {
+        media_type,
+        digest: top.digest,
+        bytes: top.bytes,
+        images,
+    }))
+}
+
+fn report(published: drydock_oci::Published, a: &PushArgs, ui: &Ui) -> Outcome {
     let report = published.pushed().cloned().unwrap_or_default();
     match a.format {
         Format::Json => out_json(&report),

@@ -28,6 +28,10 @@ fn build_and_load(
             cache_dir: cache_dir.clone(),
             refresh_base: false,
             no_cache: false,
+            // What runs here is the machine's own platform's image: only it is built.
+            platforms: Some(drydock::platforms::PlatformSpec::List(vec![
+                drydock::platforms::host(),
+            ])),
             registry: Default::default(),
             sbom: None,
             sbom_dir: None,

@@ -17,8 +17,12 @@ pub enum StaticError {
     },
     #[error("{path} is not a 64-bit ELF executable ({reason})")]
     NotElf { path: PathBuf, reason: String },
-    #[error("{path} is built for {machine}, not x86-64")]
-    WrongMachine { path: PathBuf, machine: String },
+    #[error("{path} is built for {machine}, not {platform}")]
+    WrongMachine {
+        path: PathBuf,
+        machine: String,
+        platform: String,
+    },
     #[error("{path} is dynamically linked (interpreter {interp}{needed}); it cannot run in a scratch image")]
     Dynamic {
         path: PathBuf,
@@ -32,8 +36,8 @@ impl StaticError {
     /// What to do about it, shown after the message (see [`crate::error::Classify::fix`]).
     pub fn fix(&self) -> Option<String> {
         Some(match self {
-            StaticError::NotElf { .. } => "build for linux/amd64 (GOOS=linux GOARCH=amd64, or the x86_64-unknown-linux-* Rust targets)".into(),
-            StaticError::WrongMachine { .. } => "build for linux/amd64".into(),
+            StaticError::NotElf { .. } => "build a 64-bit Linux executable for the image's platform (Go: GOOS=linux GOARCH=amd64 or arm64; Rust: the x86_64- or aarch64-unknown-linux-* targets)".into(),
+            StaticError::WrongMachine { platform, .. } => format!("build it for {platform} (drydock compiles for each platform itself unless --binary names a prebuilt one), or build the image for the binary's platform (--platform)"),
             StaticError::Dynamic { fix, .. } => fix.to_string(),
             _ => return None,
         })
@@ -83,6 +87,52 @@ pub struct StaticInfo {
     pub runpath: Vec<String>,
     /// Go version and build settings, for Go binaries (read from the same bytes).
     pub go: Option<super::goinfo::GoInfo>,
+    /// The ELF header's e_machine.
+    #[serde(skip)]
+    pub machine: elf::Machine,
+}
+
+/// The ELF machine (e_machine) of a platform's executables, with its name for messages; None
+/// for an architecture drydock knows no machine for.
+pub fn machine_of(p: &drydock_oci::Platform) -> Option<(elf::Machine, &'static str)> {
+    Some(match p.architecture.as_str() {
+        "amd64" => (elf::EM_X86_64, "x86-64"),
+        "arm64" => (elf::EM_AARCH64, "aarch64"),
+        "riscv64" => (elf::EM_RISCV, "riscv64"),
+        "ppc64le" => (elf::EM_PPC64, "ppc64le"),
+        "s390x" => (elf::EM_S390, "s390x"),
+        _ => return None,
+    })
+}
+
+fn machine_name(m: elf::Machine) -> String {
+    match m {
+        elf::EM_X86_64 => "x86-64".into(),
+        elf::EM_AARCH64 => "aarch64".into(),
+        elf::EM_RISCV => "riscv64".into(),
+        elf::EM_PPC64 => "ppc64".into(),
+        elf::EM_S390 => "s390x".into(),
+        elf::EM_386 => "i386".into(),
+        elf::EM_ARM => "32-bit arm".into(),
+        m => format!("ELF machine {m:?}"),
+    }
+}
+
+/// Refuses a binary whose ELF machine is not `platform`'s: checked before packaging, so an
+/// image never holds a binary its platform cannot run.
+pub fn check_machine(
+    path: &Path,
+    info: &StaticInfo,
+    platform: &drydock_oci::Platform,
+) -> Result<(), StaticError> {
+    match machine_of(platform) {
+        Some((m, _)) if m == info.machine => Ok(()),
+        _ => Err(StaticError::WrongMachine {
+            path: path.to_path_buf(),
+            machine: machine_name(info.machine),
+            platform: platform.to_string(),
+        }),
+    }
 }
 
 /// The fix to suggest, by language.
@@ -141,12 +191,6 @@ pub fn read_elf(path: &Path, data: &[u8]) -> Result<StaticInfo, StaticError> {
     let endian = file.endian();
     let header = file.elf_header();
     let machine = header.e_machine(endian);
-    if machine != elf::EM_X86_64 {
-        return Err(StaticError::WrongMachine {
-            path: path.to_path_buf(),
-            machine: format!("ELF machine {machine}"),
-        });
-    }
     let etype = header.e_type(endian);
     if etype != elf::ET_EXEC && etype != elf::ET_DYN {
         return Err(not_elf("not an executable".into()));
@@ -206,6 +250,7 @@ pub fn read_elf(path: &Path, data: &[u8]) -> Result<StaticInfo, StaticError> {
         needed,
         runpath,
         go: super::goinfo::read(data),
+        machine,
     })
 }
 
@@ -223,6 +268,31 @@ mod tests {
             "{msg}"
         );
         assert_eq!(err.fix().as_deref(), Some(FIX_ANY));
+    }
+
+    #[test]
+    fn a_binary_for_another_machine_is_refused_naming_both() {
+        let amd64 = drydock_oci::Platform::linux_amd64();
+        let arm64 = drydock_oci::Platform::parse("linux/arm64").unwrap();
+        let ls = read_elf_file(Path::new("/bin/ls")).unwrap();
+        check_machine(Path::new("/bin/ls"), &ls, &amd64).unwrap();
+        let e = check_machine(Path::new("/bin/ls"), &ls, &arm64).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "/bin/ls is built for x86-64, not linux/arm64"
+        );
+        assert!(e.fix().unwrap().contains("linux/arm64"));
+        // The arm64 helper drydock embeds is an aarch64 executable.
+        let helper = crate::image::helper::for_platform(&arm64).unwrap();
+        let h = verify_static_bytes(Path::new("helper"), helper, FIX_ANY).unwrap();
+        check_machine(Path::new("helper"), &h, &arm64).unwrap();
+        let e = check_machine(Path::new("helper"), &h, &amd64).unwrap_err();
+        assert!(
+            e.to_string().contains("built for aarch64, not linux/amd64"),
+            "{e}"
+        );
+        let riscv = drydock_oci::Platform::parse("linux/riscv64").unwrap();
+        assert!(check_machine(Path::new("helper"), &h, &riscv).is_err());
     }
 
     #[test]

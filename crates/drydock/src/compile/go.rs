@@ -26,8 +26,9 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
         ui,
         linking,
         use_cache,
+        platform,
     } = *job;
-    let guard = cache.stage_dir(&format!("go-{}", project.name))?;
+    let guard = cache.stage_dir(&super::stage_name("go", &project.name, platform))?;
     let gopath_mode = !super::gomod::module_mode(
         ctx,
         env_value(project, "GO111MODULE").as_deref(),
@@ -77,9 +78,12 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
         if env_value(project, "CGO_ENABLED").is_none() {
             cmd.env("CGO_ENABLED", "0");
         }
-        cmd.env("GOOS", "linux");
-        if env_value(project, "GOARCH").is_none() {
-            cmd.env("GOARCH", "amd64");
+        // The image's platform decides, over any GOOS/GOARCH in the environment: the binary is
+        // checked against it before packaging.
+        cmd.env("GOOS", &platform.os)
+            .env("GOARCH", &platform.architecture);
+        if let (Some(v), "amd64") = (&platform.variant, platform.architecture.as_str()) {
+            cmd.env("GOAMD64", v);
         }
         if let Some(gp) = &gopath {
             let joined = if user_gopath.is_empty() {
@@ -94,7 +98,15 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
     // The rebuild cache: the same inputs give the same binary, without the compiler.
     let mut files = FileHashes::load(cache);
     let key = if use_cache {
-        fingerprint(project, ctx, cache, &mut files, gopath_mode, linking)
+        fingerprint(
+            project,
+            ctx,
+            cache,
+            &mut files,
+            gopath_mode,
+            linking,
+            platform,
+        )
     } else {
         None
     };
@@ -113,7 +125,7 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
     });
     if let Some(key) = &key {
         if let Some((entry, blob)) = fingerprint::lookup(cache, &mut files, key) {
-            if let Ok(info) = linking.check(&blob, super::elf::FIX_GO) {
+            if let Ok(info) = linking.check(&blob, super::elf::FIX_GO, platform) {
                 files.save();
                 return Ok(Compiled {
                     binary: blob,
@@ -175,7 +187,7 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
             .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
     });
     built?;
-    let info = linking.check(&out, super::elf::FIX_GO)?;
+    let info = linking.check(&out, super::elf::FIX_GO, platform)?;
     let mut digest = None;
     if let Some(key) = &key {
         let outside = match (&gopath, listed) {
@@ -212,6 +224,7 @@ fn fingerprint(
     files: &mut FileHashes,
     gopath_mode: bool,
     linking: Linking,
+    platform: &drydock_oci::Platform,
 ) -> Option<String> {
     if env_value(project, "CGO_ENABLED").as_deref().unwrap_or("0") != "0" {
         return None;
@@ -239,7 +252,7 @@ fn fingerprint(
     h.line(&id);
     h.line(&version);
     h.line(&format!(
-        "{} {} {:?} gopath={gopath_mode} {linking:?}",
+        "{} {} {:?} gopath={gopath_mode} {linking:?} {platform}",
         project.name, project.build.main, project.build.go_module
     ));
     fingerprint::hash_env(&mut h, &project.build.env);

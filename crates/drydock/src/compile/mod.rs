@@ -66,6 +66,13 @@ pub enum CompileError {
     Context(#[from] ContextError),
     #[error(transparent)]
     Cache(#[from] CacheError),
+    /// The toolchain cannot compile for this platform here.
+    #[error("cannot compile for {platform}: {why}")]
+    Platform {
+        platform: String,
+        why: String,
+        fix: String,
+    },
 }
 
 impl CompileError {
@@ -78,6 +85,7 @@ impl CompileError {
             CompileError::Static(e) | CompileError::Prebuilt { source: e, .. } => return e.fix(),
             CompileError::Context(e) => return e.fix(),
             CompileError::Cache(e) => return e.fix(),
+            CompileError::Platform { fix, .. } => fix.clone(),
             _ => return None,
         })
     }
@@ -117,11 +125,34 @@ pub enum Linking {
 }
 
 impl Linking {
-    fn check(self, path: &std::path::Path, fix: &'static str) -> Result<StaticInfo, StaticError> {
-        match self {
+    /// Reads `path`'s linkage, refusing a binary this linking does not allow or whose ELF
+    /// machine is not `platform`'s.
+    fn check(
+        self,
+        path: &std::path::Path,
+        fix: &'static str,
+        platform: &drydock_oci::Platform,
+    ) -> Result<StaticInfo, StaticError> {
+        let info = match self {
             Linking::StaticOnly => verify_static(path, fix),
             Linking::DynamicAllowed => elf::read_elf_file(path),
-        }
+        }?;
+        elf::check_machine(path, &info, platform)?;
+        Ok(info)
+    }
+}
+
+/// The stage directory's name for a project's compile for `platform`: linux/amd64 keeps the
+/// name it always had, so its stage (and Rust's target directory in it) is reused; other
+/// platforms get their own, so platforms compile side by side.
+pub fn stage_name(tool: &str, project: &str, platform: &drydock_oci::Platform) -> String {
+    if *platform == drydock_oci::Platform::linux_amd64() {
+        format!("{tool}-{project}")
+    } else {
+        format!(
+            "{tool}-{project}-{}",
+            platform.to_string().replace('/', "-")
+        )
     }
 }
 
@@ -135,6 +166,8 @@ pub struct Job<'a> {
     pub linking: Linking,
     /// Whether the rebuild cache may stand in for the compiler.
     pub use_cache: bool,
+    /// The platform the binary is for (GOOS/GOARCH, the Rust target).
+    pub platform: &'a drydock_oci::Platform,
 }
 
 pub fn compile(job: &Job) -> Result<Compiled, CompileError> {
@@ -142,11 +175,12 @@ pub fn compile(job: &Job) -> Result<Compiled, CompileError> {
         project,
         ctx,
         linking,
+        platform,
         ..
     } = *job;
     if let Some(bin) = &project.build.binary {
         let info = linking
-            .check(bin, elf::FIX_ANY)
+            .check(bin, elf::FIX_ANY, platform)
             .map_err(|source| CompileError::Prebuilt {
                 path: bin.clone(),
                 source,
@@ -202,11 +236,12 @@ fn explain(e: CompileError, project: &Project, ctx: &BuildContext) -> CompileErr
         {
             hints.push(format!("{} uses cgo (`import \"C\"`), and drydock builds Go with CGO_ENABLED=0 so that the binary is static for a scratch image; remove the cgo dependency (e.g. a pure-Go driver such as modernc.org/sqlite instead of mattn/go-sqlite3), build on a base image with a libc and set CGO_ENABLED = \"1\" under [build.env], or build a static cgo binary yourself and pass it with --binary", cgo.join(", ")));
         }
-        let module_download = output.contains("missing go.sum entry")
-            || output.contains("module lookup disabled")
-            || (output.contains("proxy.golang.org") && output.contains("dial tcp"));
-        if module_download {
+        if output.contains("missing go.sum entry") {
             hints.push("the module has no go.sum entries for its dependencies: run `go mod tidy` where a Go module proxy is reachable and commit go.sum; or build in GOPATH mode against packaged sources with GO111MODULE=off and GOPATH set (e.g. GOPATH=/usr/share/gocode with Debian's golang-*-dev packages)".into());
+        } else if output.contains("module lookup disabled")
+            || (output.contains("proxy.golang.org") && output.contains("dial tcp"))
+        {
+            hints.push("the module's dependencies could not be downloaded (GOPROXY is off, or no Go module proxy is reachable): set GOPROXY to one that is, vendor them (`go mod vendor`; the build then uses vendor/), or build in GOPATH mode against packaged sources with GO111MODULE=off and GOPATH set (e.g. GOPATH=/usr/share/gocode with Debian's golang-*-dev packages)".into());
         }
     }
     let excluded = excluded_sources(project, ctx);

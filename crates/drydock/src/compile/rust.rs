@@ -27,6 +27,58 @@ fn target_installed(triple: &str) -> bool {
         })
 }
 
+/// The Rust target a platform's binary is compiled for, and the linker it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Target {
+    triple: &'static str,
+    /// `None`: the target's default (the host's cc, for the host's own architecture).
+    linker: Option<&'static str>,
+}
+
+/// linux/amd64: the musl target when it is installed, else gnu with `+crt-static` (a
+/// static-pie), both linked by the host's cc. linux/arm64: aarch64-unknown-linux-musl, whose
+/// standard library `rustup target add` gives with musl's C library and start files
+/// (self-contained), linked by rust-lld, the linker every Rust toolchain ships: the host's cc
+/// cannot link aarch64 objects, and no cross gcc is needed. A gnu arm64 target would need
+/// one (its glibc is not shipped), so it is not used. Crates that compile C (the `cc` crate)
+/// still need a C cross compiler for arm64: CC_aarch64_unknown_linux_musl in [build] env.
+fn rust_target(platform: &drydock_oci::Platform) -> Result<Target, CompileError> {
+    match (platform.os.as_str(), platform.architecture.as_str()) {
+        ("linux", "amd64") => Ok(Target {
+            triple: if target_installed("x86_64-unknown-linux-musl") {
+                "x86_64-unknown-linux-musl"
+            } else {
+                "x86_64-unknown-linux-gnu"
+            },
+            linker: None,
+        }),
+        ("linux", "arm64") => {
+            let triple = "aarch64-unknown-linux-musl";
+            if !target_installed(triple) {
+                return Err(CompileError::Platform {
+                    platform: platform.to_string(),
+                    why: format!("the Rust target {triple} is not installed"),
+                    fix: format!("rustup target add {triple}"),
+                });
+            }
+            Ok(Target {
+                triple,
+                linker: Some("rust-lld"),
+            })
+        }
+        _ => Err(CompileError::Platform {
+            platform: platform.to_string(),
+            why: "drydock compiles Rust for linux/amd64 and linux/arm64 only".into(),
+            fix: "build for linux/amd64 or linux/arm64, or pass a prebuilt binary (--binary PATH)"
+                .into(),
+        }),
+    }
+}
+
+fn triple_line(t: &Target) -> String {
+    format!("target {} linker {:?}", t.triple, t.linker)
+}
+
 pub fn build(job: &Job) -> Result<Compiled, CompileError> {
     let Job {
         project,
@@ -35,8 +87,10 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
         ui,
         linking,
         use_cache,
+        platform,
     } = *job;
-    let guard = cache.stage_dir(&format!("rust-{}", project.build.stage))?;
+    let target = rust_target(platform)?;
+    let guard = cache.stage_dir(&super::stage_name("rust", &project.build.stage, platform))?;
     let src_dir = guard.dir.join("src");
     // A workspace member builds in its workspace: the compiler sees the workspace root (its
     // Cargo.toml, Cargo.lock and the members the package depends on by path), as `cargo build`
@@ -53,13 +107,21 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
     // The rebuild cache: the same inputs give the same binary, without the compiler.
     let mut files = FileHashes::load(cache);
     let key = if use_cache {
-        fingerprint(project, ctx, cache, &mut files, &src_dir, linking)
+        fingerprint(
+            project,
+            ctx,
+            cache,
+            &mut files,
+            &src_dir,
+            linking,
+            triple_line(&target),
+        )
     } else {
         None
     };
     if let Some(key) = &key {
         if let Some((entry, blob)) = fingerprint::lookup(cache, &mut files, key) {
-            if let Ok(info) = linking.check(&blob, super::elf::FIX_RUST) {
+            if let Ok(info) = linking.check(&blob, super::elf::FIX_RUST, platform) {
                 files.save();
                 return Ok(Compiled {
                     binary: blob,
@@ -84,11 +146,7 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
             }
         })?;
     }
-    let triple = if target_installed("x86_64-unknown-linux-musl") {
-        "x86_64-unknown-linux-musl"
-    } else {
-        "x86_64-unknown-linux-gnu"
-    };
+    let triple = target.triple;
 
     let mut cmd = Command::new("cargo");
     cmd.args(["build", "--release", "--target", triple]);
@@ -105,6 +163,15 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
         display.push_str(" --locked");
     }
     cmd.envs(&project.build.env);
+    if let Some(linker) = target.linker {
+        let var = format!(
+            "CARGO_TARGET_{}_LINKER",
+            triple.to_uppercase().replace('-', "_")
+        );
+        if env_value(project, &var).is_none() {
+            cmd.env(&var, linker);
+        }
+    }
     let mut rustflags = env_value(project, "RUSTFLAGS").unwrap_or_default();
     // Paths in panic messages and debug info must not depend on where the stage lives.
     rustflags.push_str(&format!(
@@ -126,7 +193,7 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
         .join(triple)
         .join("release")
         .join(&project.build.main);
-    let info = linking.check(&out, super::elf::FIX_RUST)?;
+    let info = linking.check(&out, super::elf::FIX_RUST, platform)?;
     let mut digest = None;
     if let Some(key) = &key {
         let release_dir = target_dir.join(triple).join("release");
@@ -175,6 +242,7 @@ fn fingerprint(
     files: &mut FileHashes,
     src_dir: &Path,
     linking: Linking,
+    target: String,
 ) -> Option<String> {
     if !ctx.contains("Cargo.lock") {
         return None;
@@ -227,6 +295,7 @@ fn fingerprint(
     h.line("rust");
     h.line(&id);
     h.line(&version);
+    h.line(&target);
     h.line(&format!(
         "{} {} {:?} {linking:?} {}",
         project.name,

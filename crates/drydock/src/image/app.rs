@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use super::helper::{helper_layer, HELPER_PATH};
+use super::helper::{helper_layer_for, HELPER_PATH};
 use super::layer::{Content, Entry, EntryKind as LayerKind, LayerSpec};
 use super::{rfc3339, rootfs, Healthcheck, ImageSettings};
 use crate::context::{ContextEntry, EntryKind};
@@ -42,15 +42,16 @@ pub struct Files<'a> {
 }
 
 /// drydock's layers, least to most often changed: root files, the helper, the assets, the
-/// binary. `mtime` is every file's time.
+/// binary. `mtime` is every file's time; the helper is `platform`'s.
 pub fn layer_specs(
     files: Files<'_>,
     mtime: u64,
     base: Option<&crate::base::BaseFiles>,
-) -> Vec<LayerSpec> {
+    platform: &drydock_oci::Platform,
+) -> Result<Vec<LayerSpec>, super::helper::HelperUnavailable> {
     let mut specs = vec![rootfs::root_files_layer(mtime, base)];
     if files.helper {
-        specs.push(helper_layer(mtime));
+        specs.push(helper_layer_for(platform, mtime)?);
     }
     if let Some(assets) = files.assets {
         let mut l = LayerSpec::new("assets", mtime);
@@ -82,7 +83,7 @@ pub fn layer_specs(
         files.binary,
     ));
     specs.push(bin);
-    specs
+    Ok(specs)
 }
 
 /// A Go binary's runtime, for the helper.

@@ -62,11 +62,6 @@ pub fn for_platform(platform: &Platform) -> Result<&'static [u8], HelperUnavaila
     })
 }
 
-/// The helper's layer for linux/amd64.
-pub fn helper_layer(mtime: u64) -> LayerSpec {
-    layer_of(HELPER, mtime)
-}
-
 /// The helper's layer for `platform`.
 pub fn helper_layer_for(platform: &Platform, mtime: u64) -> Result<LayerSpec, HelperUnavailable> {
     Ok(layer_of(for_platform(platform)?, mtime))

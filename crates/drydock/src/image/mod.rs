@@ -79,11 +79,12 @@ pub fn assemble(
     settings: &ImageSettings,
     layers: Vec<BuiltLayer>,
     base: Option<&crate::base::Base>,
+    platform: &Platform,
 ) -> Result<Image, ImageError> {
     let created = rfc3339(settings.created);
     let mut b = match base {
         Some(base) => base.builder.clone(),
-        None => ImageBuilder::scratch(&Platform::linux_amd64()),
+        None => ImageBuilder::scratch(platform),
     };
     b.created(&created);
     for l in &layers {
