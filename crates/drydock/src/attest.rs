@@ -26,11 +26,14 @@ const CREATED: &str = "org.opencontainers.image.created";
 
 /// The artifacts about the image `sbom` describes: each SBOM format asked for, the provenance,
 /// and with a key the SBOM attestations; every DSSE envelope signed by `key` when there is one.
+/// For one platform's image of a multi-platform build, `index` is the index: the statements
+/// name it too.
 pub fn artifacts(
     sbom: &Sbom,
     format: SbomFormat,
     params: &Parameters,
     key: Option<&SigningKey>,
+    index: Option<&drydock_oci::Digest>,
 ) -> Vec<Artifact> {
     let created = BTreeMap::from([(CREATED.to_string(), sbom.created.clone())]);
     let mut out = Vec::new();
@@ -58,7 +61,7 @@ pub fn artifacts(
         });
     }
     let envelope = |predicate_type: &str, predicate: serde_json::Value| {
-        let statement = provenance::statement(sbom, predicate_type, predicate);
+        let statement = provenance::statement(sbom, predicate_type, predicate, index);
         let mut annotations = created.clone();
         annotations.insert(PREDICATE_ANNOTATION.into(), predicate_type.into());
         Artifact {
@@ -332,7 +335,7 @@ mod tests {
 
     #[test]
     fn unsigned_and_signed_sets() {
-        let unsigned = artifacts(&sbom(), SbomFormat::Both, &params(), None);
+        let unsigned = artifacts(&sbom(), SbomFormat::Both, &params(), None, None);
         let kinds: Vec<&str> = unsigned.iter().map(|a| a.artifact_type.as_str()).collect();
         assert_eq!(
             kinds,
@@ -345,11 +348,11 @@ mod tests {
         // Reproducible without a key.
         assert_eq!(
             unsigned,
-            artifacts(&sbom(), SbomFormat::Both, &params(), None)
+            artifacts(&sbom(), SbomFormat::Both, &params(), None, None)
         );
 
         let key = SigningKey::random(&mut rand_core::OsRng);
-        let signed = artifacts(&sbom(), SbomFormat::Spdx, &params(), Some(&key));
+        let signed = artifacts(&sbom(), SbomFormat::Spdx, &params(), Some(&key), None);
         let preds: Vec<Option<&str>> = signed
             .iter()
             .map(|a| predicate_type(&a.annotations))
@@ -368,7 +371,7 @@ mod tests {
             assert_eq!(v["subject"][0]["digest"]["sha256"], "ab".repeat(32));
         }
         // Provenance only, when no SBOM is asked for.
-        let none = artifacts(&sbom(), SbomFormat::None, &params(), None);
+        let none = artifacts(&sbom(), SbomFormat::None, &params(), None, None);
         assert_eq!(none.len(), 1);
     }
 
@@ -379,7 +382,7 @@ mod tests {
         let s = sbom();
         let subject = Digest::parse(&s.digest).unwrap();
         let env = |k: Option<&SigningKey>| {
-            artifacts(&s, SbomFormat::Spdx, &params(), k)
+            artifacts(&s, SbomFormat::Spdx, &params(), k, None)
                 .into_iter()
                 .filter(|a| a.media_type == dsse::MEDIA_TYPE)
                 .map(|a| ("x".to_string(), a.document))

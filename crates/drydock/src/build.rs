@@ -246,9 +246,6 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
     } else {
         crate::sbom::SbomFormat::None
     };
-    if let Some(d) = sbom_dir {
-        crate::sbom::check(d, &project.name, sbom_format)?;
-    }
     let mut warnings = Vec::new();
     if !ctx.secrets_excluded.is_empty() {
         warnings.push(format!(
@@ -311,10 +308,18 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
                     .into(),
             ));
         }
-        if attest || sbom_dir.is_some() {
-            return Err(BuildError::Platforms(
-                "SBOMs, provenance and signatures (--sbom, --sbom-dir, --sign, [image] sbom) are made for single-platform builds only, for now".into(),
-            ));
+    }
+    // Each platform's SBOM file: NAME.spdx.json alone, NAME-linux-arm64.spdx.json with several.
+    let sbom_stem = |p: &Platform| {
+        if several {
+            format!("{}-{}", project.name, p.to_string().replace('/', "-"))
+        } else {
+            project.name.clone()
+        }
+    };
+    if let Some(d) = sbom_dir {
+        for p in &platforms {
+            crate::sbom::check(d, &sbom_stem(p), sbom_format)?;
         }
     }
     // Each platform's base, in turn: drydock.lock is read and written by each resolve.
@@ -443,43 +448,49 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         compiled,
         image,
     } = &builds[primary];
-    let go = compiled.info.go.clone();
     for r in cache.repairs() {
         ui.warn(&r);
         warnings.push(r);
     }
     // The SBOM asks the staged GOPATH build's `go list`, so it comes before the stage goes.
-    let collected = if sbom_dir.is_some() || attest {
+    // One per platform; in a multi-platform build the attestations hang on the index, each
+    // statement naming its platform's image and the index.
+    let mut sbom = Vec::new();
+    let mut artifacts = Vec::new();
+    if sbom_dir.is_some() || attest {
         let step = ui.step("writing the SBOM");
-        let s = crate::sbom::collect(&crate::sbom::collect::Inputs {
-            project: &project,
-            compiled,
-            go: go.as_ref(),
-            base: base.as_ref(),
-            digest: image.oci.manifest_digest.to_string(),
-            created: image::rfc3339(meta.created),
-            revision: meta.revision.clone(),
-            source: meta.source.clone(),
-            cache_dir: Some(cache.root().to_path_buf()),
-        })?;
+        for b in &builds {
+            let s = crate::sbom::collect(&crate::sbom::collect::Inputs {
+                project: &project,
+                compiled: &b.compiled,
+                go: b.compiled.info.go.as_ref(),
+                base: b.base.as_ref(),
+                digest: b.image.oci.manifest_digest.to_string(),
+                created: image::rfc3339(meta.created),
+                revision: meta.revision.clone(),
+                source: meta.source.clone(),
+                cache_dir: Some(cache.root().to_path_buf()),
+            })?;
+            if let Some(d) = sbom_dir {
+                sbom.extend(crate::sbom::write(
+                    &s,
+                    d,
+                    &sbom_stem(&b.platform),
+                    sbom_format,
+                )?);
+            }
+            if attest {
+                artifacts.extend(crate::attest::artifacts(
+                    &s,
+                    attached_sboms,
+                    &crate::provenance::Parameters::of(&project, &b.platform, attached_sboms),
+                    opts.sign.as_ref(),
+                    index.as_ref().map(|i| &i.digest),
+                ));
+            }
+        }
         drop(step);
-        Some(s)
-    } else {
-        None
-    };
-    let sbom = match (sbom_dir, &collected) {
-        (Some(d), Some(s)) => crate::sbom::write(s, d, sbom_format)?,
-        _ => Vec::new(),
-    };
-    let artifacts = match (&collected, attest) {
-        (Some(s), true) => crate::attest::artifacts(
-            s,
-            attached_sboms,
-            &crate::provenance::Parameters::of(&project, platform, attached_sboms),
-            opts.sign.as_ref(),
-        ),
-        _ => Vec::new(),
-    };
+    }
     let t_layers = t0.elapsed();
 
     let t0 = Instant::now();
@@ -509,7 +520,14 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
             let (a, g) = attach(
                 p.as_ref(),
                 &published,
-                &image.oci,
+                match &index {
+                    Some(i) => drydock_oci::attach::Subject {
+                        media_type: i.media_type.to_string(),
+                        digest: i.digest.clone(),
+                        size: i.size(),
+                    },
+                    None => drydock_oci::attach::Subject::of(&image.oci),
+                },
                 &cache,
                 &artifacts,
                 &opts.registry,
@@ -647,7 +665,7 @@ fn assemble(
 fn attach(
     p: &dyn Publisher,
     published: &drydock_oci::Published,
-    image: &drydock_oci::Image,
+    subject: drydock_oci::attach::Subject,
     cache: &Cache,
     artifacts: &[drydock_oci::attach::Artifact],
     options: &drydock_oci::registry::Options,
@@ -659,7 +677,6 @@ fn attach(
     ),
     BuildError,
 > {
-    let subject = drydock_oci::attach::Subject::of(image);
     let registry = match &published.written {
         drydock_oci::Written::Registry(_) => Some(&published.reference),
         _ => None,

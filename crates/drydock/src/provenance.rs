@@ -62,8 +62,15 @@ impl Parameters {
     }
 }
 
-/// An in-toto statement about the image `sbom` describes.
-pub fn statement(sbom: &Sbom, predicate_type: &str, predicate: Value) -> Vec<u8> {
+/// An in-toto statement about the image `sbom` describes, and about `index` too when the image
+/// is one platform's of a multi-platform build (the attestations hang on the index, and
+/// `drydock verify` of its tag finds them naming it).
+pub fn statement(
+    sbom: &Sbom,
+    predicate_type: &str,
+    predicate: Value,
+    index: Option<&drydock_oci::Digest>,
+) -> Vec<u8> {
     let name = sbom
         .image
         .properties
@@ -71,9 +78,13 @@ pub fn statement(sbom: &Sbom, predicate_type: &str, predicate: Value) -> Vec<u8>
         .find(|(k, _)| k == "drydock:image:reference")
         .map(|(_, v)| v.clone())
         .unwrap_or_else(|| sbom.name.clone());
+    let mut subject = vec![json!({"name": name, "digest": {"sha256": sbom.digest_hex()}})];
+    if let Some(i) = index {
+        subject.push(json!({"name": name, "digest": {"sha256": i.hex()}}));
+    }
     let s = json!({
         "_type": STATEMENT_TYPE,
-        "subject": [{"name": name, "digest": {"sha256": sbom.digest_hex()}}],
+        "subject": subject,
         "predicateType": predicate_type,
         "predicate": predicate,
     });
@@ -196,9 +207,29 @@ mod tests {
     }
 
     #[test]
+    fn a_platform_image_statement_also_names_its_index() {
+        let s = sbom();
+        let index = drydock_oci::Digest::parse(&format!("sha256:{}", "cd".repeat(32))).unwrap();
+        let v: Value = serde_json::from_slice(&statement(
+            &s,
+            SLSA_PROVENANCE,
+            predicate(&s, &params()),
+            Some(&index),
+        ))
+        .unwrap();
+        let digests: Vec<&str> = v["subject"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["digest"]["sha256"].as_str().unwrap())
+            .collect();
+        assert_eq!(digests, ["ab".repeat(32), "cd".repeat(32)]);
+    }
+
+    #[test]
     fn the_statement_names_the_image_and_what_the_build_resolved() {
         let s = sbom();
-        let bytes = statement(&s, SLSA_PROVENANCE, predicate(&s, &params()));
+        let bytes = statement(&s, SLSA_PROVENANCE, predicate(&s, &params()), None);
         let v: Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(v["_type"], STATEMENT_TYPE);
         assert_eq!(v["subject"][0]["name"], "127.0.0.1:5000/api:1");
@@ -220,7 +251,7 @@ mod tests {
         // Deterministic.
         assert_eq!(
             bytes,
-            statement(&s, SLSA_PROVENANCE, predicate(&s, &params()))
+            statement(&s, SLSA_PROVENANCE, predicate(&s, &params()), None)
         );
     }
 }

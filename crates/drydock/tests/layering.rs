@@ -34,7 +34,7 @@ keyword
 location
 archive engine layout pull push
 publish source
-attach registry
+attach index registry
 image
 store
 digest fsutil platform reference
@@ -69,7 +69,7 @@ detect
 config
 base
 cache
-interrupt pgroup sign source ui
+forward interrupt pgroup platforms sign source ui
 
 [drydock-helper]
 cgroup probe rt

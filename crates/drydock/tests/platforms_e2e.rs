@@ -510,3 +510,87 @@ fn each_platform_is_cached_on_its_own_and_a_change_recompiles_both() {
     assert_eq!(cached(&changed), [false, false]);
     assert_ne!(changed["digest"], first["digest"]);
 }
+
+/// `--sbom`, `--sbom-dir` and `--sign` with several platforms: one SBOM per platform (its file
+/// named with the platform), the SBOMs and the signed provenance of both platforms attached to
+/// the index (in the layout and in the registry), the index signed; `drydock verify` of the tag
+/// vouches for all three, and each statement names its platform's image and the index.
+#[test]
+fn a_multi_platform_build_is_attested_and_signed_on_its_index() {
+    const PASSWORD: &str = "dd-platforms-Pw-31c9";
+    let registry = Registry::start(None);
+    let (_t, dir) = copy_example("gin-api");
+    let work = tempfile::tempdir().unwrap();
+    let keys = work.path().join("release");
+    run_ok(
+        drydock()
+            .args(["keygen", "--output-key-prefix"])
+            .arg(&keys)
+            .env("DRYDOCK_KEY_PASSWORD", PASSWORD),
+    );
+    let reference = format!("{}/platforms/attested:1", registry.host());
+    let sboms = work.path().join("sbom");
+    let layout = work.path().join("oci");
+    let out = run(drydock()
+        .arg("build")
+        .arg(&dir)
+        .arg("--cache-dir")
+        .arg(work.path().join("cache"))
+        .args(["--platform", BOTH, "--sbom", "spdx", "--push", &reference])
+        .arg("--sbom-dir")
+        .arg(&sboms)
+        .arg("--output")
+        .arg(format!("oci:{}", layout.display()))
+        .arg("--sign")
+        .arg(keys.with_extension("key"))
+        .args(["--format", "json"])
+        .env("DRYDOCK_KEY_PASSWORD", PASSWORD));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let index = report["digest"].as_str().unwrap().to_string();
+    let platforms: Vec<String> = report["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["digest"].as_str().unwrap().to_string())
+        .collect();
+    // One SBOM per platform, each describing its platform's image.
+    for (suffix, digest) in ["linux-amd64", "linux-arm64"].iter().zip(&platforms) {
+        let file = sboms.join(format!("gin-api-{suffix}.spdx.json"));
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file:?}: {e}"));
+        assert!(text.contains(&digest["sha256:".len()..]), "{file:?}");
+    }
+    assert!(!sboms.join("gin-api.spdx.json").exists());
+
+    // The layout lists the artifacts beside the index, naming it as their subject.
+    let top: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let artifacts: Vec<&serde_json::Value> = top["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["annotations"]["dev.drydock.subject"] == index.as_str())
+        .collect();
+    // Two SPDX documents, two provenances, two SPDX attestations.
+    assert_eq!(artifacts.len(), 6, "{top}");
+
+    // verify of the tag: the index's signature, and an SBOM and a provenance that name it.
+    let v = run(drydock()
+        .args(["verify", &reference, "--key"])
+        .arg(keys.with_extension("pub"))
+        .args(["--require", "signature,sbom,provenance", "--format", "json"]));
+    let verdict: serde_json::Value = serde_json::from_slice(&v.stdout).unwrap_or_default();
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{verdict}\n{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    assert_eq!(verdict["verified"], true);
+    // Both platforms' provenances were found (each counted once).
+    assert_eq!(verdict["provenance"]["found"], 2, "{verdict}");
+}

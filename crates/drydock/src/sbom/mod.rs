@@ -275,14 +275,21 @@ fn written_by_drydock(fmt: &str, v: &serde_json::Value) -> bool {
 }
 
 /// Writes the documents atomically into `dir` (created when missing).
-pub fn write(sbom: &Sbom, dir: &Path, format: SbomFormat) -> Result<Vec<Written>, SbomError> {
-    check(dir, &sbom.name, format)?;
+/// Writes `sbom` into `dir` as STEM.spdx.json / STEM.cdx.json (STEM: the image's name, with
+/// its platform in a multi-platform build).
+pub fn write(
+    sbom: &Sbom,
+    dir: &Path,
+    stem: &str,
+    format: SbomFormat,
+) -> Result<Vec<Written>, SbomError> {
+    check(dir, stem, format)?;
     std::fs::create_dir_all(dir).map_err(|source| SbomError::Io {
         path: dir.to_path_buf(),
         source,
     })?;
     let mut out = Vec::new();
-    for (fmt, path) in paths(dir, &sbom.name, format) {
+    for (fmt, path) in paths(dir, stem, format) {
         let mut bytes = if fmt == "spdx" {
             spdx::render(sbom)
         } else {
