@@ -195,6 +195,41 @@ fn go_services_init_build_into_one_layout_and_each_runs_its_own_binary() {
     assert_eq!(one.len(), 1);
     assert_eq!(one[0]["reference"], want("worker"));
     assert_eq!(one[0]["binary"]["cached"], true, "nothing changed: {one:?}");
+    // With --platform, each image is an index of its platforms, under its own name.
+    let multi = cache.path().join("multi");
+    run_ok(
+        drydock()
+            .arg("build")
+            .arg(&dir)
+            .arg("--cache-dir")
+            .arg(cache.path().join("c"))
+            .args(["--platform", "linux/amd64,linux/arm64", "-q", "--output"])
+            .arg(format!("oci:{}", multi.display())),
+    );
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(multi.join("index.json")).unwrap()).unwrap();
+    let entries: Vec<(String, String)> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| {
+            Some((
+                m["annotations"]["org.opencontainers.image.ref.name"]
+                    .as_str()?
+                    .to_string(),
+                m["mediaType"].as_str().unwrap().to_string(),
+            ))
+        })
+        .collect();
+    let index_type = "application/vnd.oci.image.index.v1+json".to_string();
+    assert_eq!(
+        entries,
+        [
+            (want("api"), index_type.clone()),
+            (want("worker"), index_type)
+        ]
+    );
+
     // In cmd/worker, the build is worker's; in internal/ (no image's main), every image's.
     for (at, names) in [
         ("cmd/worker", vec![want("worker")]),
