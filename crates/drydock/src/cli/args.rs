@@ -76,7 +76,10 @@ Detects the language, name, main package or binary, service port, health
 paths, asset folders and the secrets the app reads from its environment, and
 says for each value whether it was detected (and where) or assumed. Writes
 drydock.toml (every key commented) and a .dockerignore suited to the language.
-A file that exists is kept and reported; --force replaces it.")]
+A file that exists is kept and reported; --force replaces it.
+
+Several services (Go: cmd/NAME directories of `package main`; Rust: the bins
+of a Cargo workspace) get one [[images]] table each, with its main and port.")]
     Init(InitArgs),
     /// Write what runs the image: Kubernetes manifests, a Compose bundle behind a TLS proxy,
     /// and a Dockerfile for `docker build`; a Docker Swarm stack on request.
@@ -107,7 +110,11 @@ Compose and Swarm deliver each secret as a file: the app gets <VAR>_FILE (a
 path) instead of <VAR>, and must read it; deploy says so for each secret.
 The HTTP-to-HTTPS redirect names HTTPS_PORT as set when deploy runs (else 443).
 drydock records what it wrote in .drydock-deploy.json: a file edited since
-is kept and reported, and --force replaces it.")]
+is kept and reported, and --force replaces it.
+
+With several [[images]] in drydock.toml, each image gets its own workload in
+DIR/deploy/NAME/ (kubernetes/, compose/ as its own Compose project, …);
+--image REF and --push REF name each image's repository with its own name.")]
     Deploy(DeployArgs),
     /// Check Dockerfiles, their .dockerignore, Kubernetes manifests and Compose files against
     /// the practices.
