@@ -65,7 +65,7 @@ pub fn selected(dir: &Path, wanted: &[String]) -> Result<Vec<String>, ProjectErr
             if only_here {
                 at_here(e)
             } else {
-                wanted.is_empty() || wanted.iter().any(|w| *w == e.name)
+                wanted.is_empty() || wanted.contains(&e.name)
             }
         })
         .map(|e| e.name.clone())
