@@ -35,12 +35,15 @@ pub enum ConfigError {
         line: Option<usize>,
         column: Option<usize>,
     },
-    #[error("{path}: `{key}` {problem}")]
+    #[error("{path}{}: `{key}` {problem}", .line.map(|l| format!(":{l}")).unwrap_or_default())]
     Invalid {
         path: PathBuf,
         key: String,
         problem: String,
         fix: String,
+        /// The 1-based line, when the key belongs to an entry whose line is known (an
+        /// `[[images]]` table).
+        line: Option<usize>,
     },
 }
 
@@ -80,6 +83,41 @@ pub struct Config {
     pub secrets: Vec<SecretRef>,
     pub lint: LintSection,
     pub verify: VerifySection,
+    /// `[[images]]`: several images from one repository, each with its own main package or
+    /// binary, port, health check and resources; everything else is shared. Empty for the
+    /// one-image file.
+    pub images: Vec<ImageEntry>,
+}
+
+/// One `[[images]]` table, checked: its health and resources are already merged over the
+/// top-level `[health]` and `[resources]` (a key the entry leaves out is the shared one).
+#[derive(Debug, Clone)]
+pub struct ImageEntry {
+    pub name: String,
+    /// Go main package (`./cmd/api`) or Rust binary target.
+    pub main: Option<String>,
+    pub port: Option<u16>,
+    /// The image reference; default: the shared `[image] tag` with this image's name as the
+    /// last path component, else `NAME:latest`.
+    pub tag: Option<String>,
+    pub health: HealthSection,
+    pub resources: ResourcesSection,
+    /// Its position among the `[[images]]` tables and the line where it starts, for errors
+    /// about it.
+    pub index: usize,
+    pub line: Option<usize>,
+}
+
+/// `[[images]]` as serde reads it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImageEntry {
+    name: Option<String>,
+    main: Option<String>,
+    port: Option<i64>,
+    tag: Option<String>,
+    health: Option<RawHealth>,
+    resources: Option<RawResources>,
 }
 
 /// drydock.toml as serde reads it, before its values are checked and typed.
@@ -110,6 +148,8 @@ struct RawConfig {
     lint: LintSection,
     #[serde(default)]
     verify: VerifySection,
+    #[serde(default)]
+    images: Vec<RawImageEntry>,
 }
 
 /// `drydock verify`'s policy: which keys may vouch for an image, and what must be there.
@@ -244,7 +284,7 @@ pub struct ResourcesSection {
     pub memory_limit: Option<u64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawResources {
     cpu_request: Option<String>,
@@ -268,7 +308,7 @@ pub struct HealthSection {
     pub retries: Option<u32>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawHealth {
     path: Option<String>,
@@ -367,6 +407,7 @@ impl Config {
 
     /// Reads and checks drydock.toml's text; `path` is for the errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        image_array_spelling(text, path)?;
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let (line, column) = e.span().map(|s| line_column(text, s.start)).unzip();
             ConfigError::Parse {
@@ -376,15 +417,100 @@ impl Config {
                 column,
             }
         })?;
-        raw.check(path)
+        raw.check(path, text)
     }
+
+    /// The names of the `[[images]]` entries, in the file's order.
+    pub fn image_names(&self) -> Vec<&str> {
+        self.images.iter().map(|i| i.name.as_str()).collect()
+    }
+
+    /// The configuration of one `[[images]]` entry: its name, main, port, tag, health and
+    /// resources in place of the shared ones, and no entries left (so the result is a
+    /// one-image config, resolved as one). `None` when there is no entry of that name.
+    pub fn for_image(&self, name: &str) -> Option<Config> {
+        let e = self.images.iter().find(|i| i.name == name)?;
+        let mut c = self.clone();
+        c.images = Vec::new();
+        c.name = Some(e.name.clone());
+        c.port = e.port.or(self.port);
+        if e.main.is_some() {
+            c.build.main = e.main.clone();
+        }
+        c.image.tag = e.tag.clone().or_else(|| {
+            self.image
+                .tag
+                .as_deref()
+                .map(|t| with_last_component(t, &e.name))
+        });
+        c.health = e.health.clone();
+        c.resources = e.resources;
+        Some(c)
+    }
+}
+
+/// `reference` with the last component of its repository replaced by `name` (its registry,
+/// the rest of its path and its tag kept): how one reference names each image of a
+/// repository (`registry.example.com/team/api:1.4` → `registry.example.com/team/worker:1.4`).
+pub fn with_last_component(reference: &str, name: &str) -> String {
+    // The tag follows the last `:` after the last `/` (a registry's port comes before it).
+    let slash = reference.rfind('/').map_or(0, |i| i + 1);
+    let (repo, rest) = match reference[slash..].find([':', '@']) {
+        Some(i) => reference.split_at(slash + i),
+        None => (reference, ""),
+    };
+    format!("{}{name}{rest}", &repo[..slash])
+}
+
+/// TOML cannot hold `image` both as a table (`[image]`, the shared image settings) and as an
+/// array of tables, so the entries are `[[images]]`: an `[[image]]` header says so, with its
+/// line, instead of the parser's "duplicate key" or "invalid type".
+fn image_array_spelling(text: &str, path: &Path) -> Result<(), ConfigError> {
+    let line = text.lines().position(|l| {
+        let t = l.trim_start();
+        t.starts_with("[[") && t[2..].trim_start().starts_with("image") && {
+            let after = t[2..].trim_start()["image".len()..].trim_start();
+            after.starts_with("]]")
+        }
+    });
+    match line {
+        Some(i) => Err(ConfigError::Invalid {
+            path: path.to_path_buf(),
+            key: "[[image]]".into(),
+            problem: "is not a table drydock reads: [image] holds the settings every image shares, so each image of several is an [[images]] table".into(),
+            fix: "write [[images]] (with an s) for each image: name, main, port, tag, [images.health], [images.resources]".into(),
+            line: Some(i + 1),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The 1-based line of each `[[images]]` header, in order (entries written inline, as
+/// `images = [{ … }]`, have none).
+fn image_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            let t = l.trim_start();
+            t.starts_with("[[")
+                && t[2..]
+                    .trim_start()
+                    .strip_prefix("images")
+                    .is_some_and(|a| a.trim_start().starts_with("]]"))
+        })
+        .map(|(i, _)| i + 1)
+        .collect()
 }
 
 impl RawConfig {
     /// Checks every section and types its values; the first problem found is the error, naming
     /// its key.
-    fn check(self, path: &Path) -> Result<Config, ConfigError> {
-        let inv = Invalid { path };
+    fn check(self, path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let inv = Invalid {
+            path,
+            prefix: String::new(),
+            line: None,
+        };
         let port = self.check_top(&inv)?;
         let user = self.check_image(&inv)?;
         let platforms = self
@@ -406,6 +532,7 @@ impl RawConfig {
         self.check_secrets(&inv)?;
         let resources = self.check_resources(&inv)?;
         self.check_env(&inv)?;
+        let images = self.check_images(path, text)?;
         let RawConfig {
             name,
             build,
@@ -441,14 +568,112 @@ impl RawConfig {
             secrets,
             lint,
             verify,
+            images,
         })
+    }
+
+    /// `[[images]]`: each named (validly, once), its port, tag, health and resources checked
+    /// as the top-level ones are, merged over them.
+    fn check_images(&self, path: &Path, text: &str) -> Result<Vec<ImageEntry>, ConfigError> {
+        let lines = image_lines(text);
+        let mut out: Vec<ImageEntry> = Vec::new();
+        for (i, e) in self.images.iter().enumerate() {
+            let line = lines.get(i).copied();
+            let inv = Invalid {
+                path,
+                prefix: format!("images[{i}]."),
+                line,
+            };
+            let Some(name) = &e.name else {
+                return Err(inv.at(
+                    "name",
+                    "is missing: each image needs a name (its image name, binary name and workload name)".into(),
+                    "add name = \"api\" (lowercase letters, digits, `.`, `_` and `-`) to this [[images]] table",
+                ));
+            };
+            if !valid_name(name) {
+                return Err(inv.at(
+                    "name",
+                    format!("is {name:?}, not a valid image name"),
+                    NAME_FIX,
+                ));
+            }
+            if let Some(first) = out.iter().find(|o| &o.name == name) {
+                return Err(inv.at(
+                    "name",
+                    format!(
+                        "is {name:?}, which {} names already",
+                        first
+                            .line
+                            .map_or("another [[images]] table".into(), |l| format!(
+                                "the [[images]] table at line {l}"
+                            ))
+                    ),
+                    "give each image its own name: it names the image, its binary and its workload",
+                ));
+            }
+            if let Some(m) = &e.main {
+                if m.trim().is_empty() {
+                    return Err(inv.at(
+                        "main",
+                        "is empty".into(),
+                        "name the Go main package (e.g. \"./cmd/api\") or the Rust binary target",
+                    ));
+                }
+            }
+            let port = e
+                .port
+                .map(|p| {
+                    validate_port(p).map_err(|p| {
+                        inv.at(
+                            "port",
+                            p,
+                            "use a TCP port between 1 and 65535, e.g. port = 8080",
+                        )
+                    })
+                })
+                .transpose()?;
+            if let Some(tag) = &e.tag {
+                if let Err(err) = crate::reference::Reference::parse(tag) {
+                    return Err(inv.at(
+                        "tag",
+                        format!("is {tag:?}: {err}"),
+                        "write an image reference such as \"registry.example.com/team/api:1.0\"",
+                    ));
+                }
+            }
+            // The entry's keys over the shared ones, then checked as a whole: a timeout is
+            // judged against the interval this image will have.
+            let merged = RawConfig {
+                health: merge_health(&self.health, e.health.as_ref()),
+                resources: merge_resources(&self.resources, e.resources.as_ref()),
+                ..RawConfig::default()
+            };
+            let (health, _) = merged.check_health(&inv)?;
+            let resources = merged.check_resources(&inv)?;
+            out.push(ImageEntry {
+                name: name.clone(),
+                main: e.main.clone(),
+                port,
+                tag: e.tag.clone(),
+                health,
+                resources,
+                index: i,
+                line,
+            });
+        }
+        Ok(out)
     }
 
     /// `name` and `port`.
     fn check_top(&self, inv: &Invalid<'_>) -> Result<Option<u16>, ConfigError> {
         if let Some(name) = &self.name {
             if !valid_name(name) {
-                return Err(inv.at("name", format!("is {name:?}, not a valid image name"), "use lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit"));
+                return Err(inv.at(
+                    "name",
+                    format!("is {name:?}, not a valid image name"),
+                    NAME_FIX,
+                ));
             }
         }
         self.port
@@ -846,6 +1071,10 @@ impl RawConfig {
     }
 }
 
+/// How to write a valid image name.
+const NAME_FIX: &str =
+    "use lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit";
+
 /// The 1-based line and column (in characters) of a byte offset into `text`, as the toml crate
 /// counts them in its messages.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
@@ -861,19 +1090,53 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     )
 }
 
-/// Builds the error for one key of one file.
+/// Builds the error for one key of one file; keys of an `[[images]]` entry carry its prefix
+/// (`images[1].`) and line.
 struct Invalid<'a> {
     path: &'a Path,
+    prefix: String,
+    line: Option<usize>,
 }
 
 impl Invalid<'_> {
     fn at(&self, key: &str, problem: String, fix: &str) -> ConfigError {
         ConfigError::Invalid {
             path: self.path.to_path_buf(),
-            key: key.into(),
+            key: format!("{}{key}", self.prefix),
             problem,
             fix: fix.into(),
+            line: self.line,
         }
+    }
+}
+
+/// An entry's `[images.health]` keys over the shared `[health]`.
+fn merge_health(shared: &RawHealth, own: Option<&RawHealth>) -> RawHealth {
+    let Some(o) = own else {
+        return shared.clone();
+    };
+    let s = shared.clone();
+    RawHealth {
+        path: o.path.clone().or(s.path),
+        ready_path: o.ready_path.clone().or(s.ready_path),
+        interval: o.interval.clone().or(s.interval),
+        timeout: o.timeout.clone().or(s.timeout),
+        start_period: o.start_period.clone().or(s.start_period),
+        retries: o.retries.or(s.retries),
+    }
+}
+
+/// An entry's `[images.resources]` keys over the shared `[resources]`.
+fn merge_resources(shared: &RawResources, own: Option<&RawResources>) -> RawResources {
+    let Some(o) = own else {
+        return shared.clone();
+    };
+    let s = shared.clone();
+    RawResources {
+        cpu_request: o.cpu_request.clone().or(s.cpu_request),
+        cpu_limit: o.cpu_limit.clone().or(s.cpu_limit),
+        memory_request: o.memory_request.clone().or(s.memory_request),
+        memory_limit: o.memory_limit.clone().or(s.memory_limit),
     }
 }
 
@@ -1094,6 +1357,105 @@ mod tests {
         assert_eq!(c.scaling.min_replicas, Some(3));
         assert_eq!(c.scaling.max_replicas, None);
         assert_eq!(c.lifecycle.shutdown_grace, Some(Duration::from_secs(42)));
+    }
+
+    #[test]
+    fn images_tables_take_their_own_keys_over_the_shared_ones() {
+        let text = "port = 8080\n[image]\ntag = \"registry.example.com/team/app:1.4\"\n[health]\npath = \"/healthz\"\ninterval = \"20s\"\n[resources]\ncpu_limit = \"2\"\nmemory_limit = \"512Mi\"\n\n[[images]]\nname = \"api\"\nmain = \"./cmd/api\"\n\n[[images]]\nname = \"worker\"\nmain = \"./cmd/worker\"\nport = 9090\ntag = \"other/worker:2\"\n[images.health]\npath = \"/livez\"\n[images.resources]\nmemory_limit = \"1Gi\"\n";
+        let c = Config::parse(text, Path::new("x")).unwrap();
+        assert_eq!(c.image_names(), ["api", "worker"]);
+        assert_eq!(
+            c.images.iter().map(|i| i.line).collect::<Vec<_>>(),
+            [Some(11), Some(15)]
+        );
+        let api = c.for_image("api").unwrap();
+        assert_eq!(api.name.as_deref(), Some("api"));
+        assert_eq!(api.port, Some(8080), "the shared port");
+        assert_eq!(api.build.main.as_deref(), Some("./cmd/api"));
+        assert_eq!(
+            api.image.tag.as_deref(),
+            Some("registry.example.com/team/api:1.4"),
+            "the shared tag, with the image's name"
+        );
+        assert_eq!(api.health.path.as_deref(), Some("/healthz"));
+        assert_eq!(api.resources.memory_limit, Some(512 << 20));
+        assert!(api.images.is_empty(), "one image, resolved as one");
+        let w = c.for_image("worker").unwrap();
+        assert_eq!(w.port, Some(9090));
+        assert_eq!(w.image.tag.as_deref(), Some("other/worker:2"));
+        assert_eq!(w.health.path.as_deref(), Some("/livez"));
+        assert_eq!(
+            w.health.interval,
+            Some(Duration::from_secs(20)),
+            "keys the entry leaves out are the shared ones"
+        );
+        assert_eq!(w.resources.memory_limit, Some(1 << 30));
+        assert_eq!(w.resources.cpu_limit_milli, Some(2000));
+        assert!(c.for_image("nope").is_none());
+        // Without [[images]], nothing changes.
+        let one = Config::parse("name = \"a\"\n", Path::new("x")).unwrap();
+        assert!(one.images.is_empty());
+    }
+
+    #[test]
+    fn images_tables_mistakes_name_the_line_and_fix() {
+        let invalid = |text: &str| match Config::parse(text, Path::new("drydock.toml")) {
+            Err(ConfigError::Invalid {
+                key,
+                line,
+                problem,
+                fix,
+                ..
+            }) => (key, line, problem, fix),
+            other => panic!("{other:?}"),
+        };
+        let (key, line, problem, _) =
+            invalid("[[images]]\nname = \"a\"\n\n[[images]]\nname = \"a\"\n");
+        assert_eq!((key.as_str(), line), ("images[1].name", Some(4)));
+        assert!(problem.contains("at line 1 names already"), "{problem}");
+        let (key, line, _, fix) = invalid("[[images]]\nmain = \"./cmd/api\"\n");
+        assert_eq!((key.as_str(), line), ("images[0].name", Some(1)));
+        assert!(fix.contains("add name ="), "{fix}");
+        let (key, _, _, _) = invalid("[[images]]\nname = \"Bad Name\"\n");
+        assert_eq!(key, "images[0].name");
+        let (key, line, _, _) = invalid("[[images]]\nname = \"a\"\nport = 0\n");
+        assert_eq!((key.as_str(), line), ("images[0].port", Some(1)));
+        let (key, _, _, _) = invalid("[[images]]\nname = \"a\"\ntag = \"Not A Ref\"\n");
+        assert_eq!(key, "images[0].tag");
+        // Merged, then checked: the entry's timeout against the shared interval.
+        let (key, line, _, _) = invalid(
+            "[health]\ninterval = \"5s\"\n[[images]]\nname = \"a\"\n[images.health]\ntimeout = \"6s\"\n",
+        );
+        assert_eq!((key.as_str(), line), ("images[0].health.timeout", Some(3)));
+        let (key, _, _, _) = invalid(
+            "[[images]]\nname = \"a\"\n[images.resources]\nmemory_request = \"1Gi\"\nmemory_limit = \"1Mi\"\n",
+        );
+        assert_eq!(key, "images[0].resources.memory_limit");
+        // `[[image]]` (the spelling) clashes with [image]: said with its line.
+        let (key, line, _, fix) = invalid("[image]\nuser = \"1\"\n[[image]]\nname = \"a\"\n");
+        assert_eq!((key.as_str(), line), ("[[image]]", Some(3)));
+        assert!(fix.contains("[[images]]"), "{fix}");
+        // The message shows the line after the path.
+        let e = err("[[images]]\nname = \"a\"\n[[images]]\nname = \"a\"\n");
+        assert!(e.starts_with("drydock.toml:3: `images[1].name`"), "{e}");
+        // Unknown keys in an entry: the parser's error, with the line.
+        assert!(matches!(
+            Config::parse("[[images]]\nname = \"a\"\nmian = \"x\"\n", Path::new("x")),
+            Err(ConfigError::Parse { line: Some(3), .. })
+        ));
+    }
+
+    #[test]
+    fn one_reference_names_each_image_by_its_last_component() {
+        assert_eq!(
+            with_last_component("registry.example.com:5000/team/api:1.4", "worker"),
+            "registry.example.com:5000/team/worker:1.4"
+        );
+        assert_eq!(with_last_component("api", "worker"), "worker");
+        assert_eq!(
+            with_last_component("r.io/api@sha256:00", "w"),
+            "r.io/w@sha256:00"
+        );
     }
 
     #[test]

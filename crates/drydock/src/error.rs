@@ -69,6 +69,13 @@ pub struct Failure {
     pub fix: Option<String>,
 }
 
+/// A build's failure, for commands that run several builds (`drydock::images::build`).
+impl From<crate::build::BuildError> for Failure {
+    fn from(e: crate::build::BuildError) -> Failure {
+        Failure::of(&e)
+    }
+}
+
 impl Failure {
     /// A failure with this message and no fix (add one with [`Failure::with_fix`]).
     pub fn new(kind: ErrorKind, message: impl Display) -> Failure {
@@ -145,7 +152,7 @@ impl Classify for ConfigError {
     }
     fn line(&self) -> Option<usize> {
         match self {
-            ConfigError::Parse { line, .. } => *line,
+            ConfigError::Parse { line, .. } | ConfigError::Invalid { line, .. } => *line,
             _ => None,
         }
     }
@@ -193,6 +200,7 @@ impl Classify for ProjectError {
             ProjectError::Config(e) => e.kind(),
             ProjectError::Context(e) => e.kind(),
             ProjectError::Reference(_) | ProjectError::Invalid { .. } => ErrorKind::Config,
+            ProjectError::Image { .. } => ErrorKind::Usage,
             _ => ErrorKind::Input,
         }
     }
@@ -592,6 +600,7 @@ mod tests {
             key: "port".into(),
             problem: "is 0".into(),
             fix: "set a port".into(),
+            line: None,
         };
         let e = crate::build::BuildError::Project(crate::project::ProjectError::Config(inner));
         let f = Failure::of(&e);

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::config::{Config, Language};
 use crate::context::{self, EntryKind};
 use crate::detect;
-use crate::project::{Overrides, Project};
+use crate::project::{Overrides, Project, ProjectError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
@@ -61,6 +61,18 @@ pub struct InitReport {
     pub written: Vec<PathBuf>,
     /// Files that exist and were left alone (no --force).
     pub kept: Vec<PathBuf>,
+    /// The services of a repository with several (`cmd/*` mains, a workspace's bins), each
+    /// written as an `[[images]]` table; empty for one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<InitImage>,
+}
+
+/// One `[[images]]` table init writes.
+#[derive(Debug, Serialize)]
+pub struct InitImage {
+    pub name: String,
+    pub main: String,
+    pub port: u16,
 }
 
 /// A secret as Compose and Swarm deliver it (see `deploy/compose.rs` and `deploy/swarm.rs`):
@@ -151,8 +163,68 @@ pub fn init(o: &InitOptions) -> Result<InitReport, InitError> {
         language: o.language.or(configured),
         ..Overrides::default()
     };
-    let project = Project::resolve(dir, Config::default(), None, &ctx, &overrides)?;
+    // Several services (cmd/api and cmd/worker, two bins of a workspace): one [[images]]
+    // table each, and the shared settings resolved with the first of them.
+    let (project, mains) = match Project::resolve(dir, Config::default(), None, &ctx, &overrides) {
+        Err(e @ (ProjectError::AmbiguousGoMain { .. } | ProjectError::Manifest { .. })) => {
+            let language = match e {
+                ProjectError::AmbiguousGoMain { .. } => Language::Go,
+                _ => Language::Rust,
+            };
+            let mains = crate::project::service_mains(dir, &ctx, language);
+            if mains.len() < 2 {
+                return Err(e.into());
+            }
+            // The shared settings are the repository's: named after its directory.
+            let repo = dir
+                .canonicalize()
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "app".into());
+            let first = Overrides {
+                main: Some(mains[0].main.clone()),
+                language: Some(language),
+                name: Some(crate::project::sanitize_name(&repo)),
+                ..overrides.clone()
+            };
+            let p = Project::resolve(dir, Config::default(), None, &ctx, &first)?;
+            (p, mains)
+        }
+        r => (r?, Vec::new()),
+    };
     let sources = detect::sources(&ctx, project.build.language);
+    let mut detection = project.assumptions.clone();
+    if !mains.is_empty() {
+        // The port lines were the first service's: each image's own are added below.
+        detection.retain(|d| !d.starts_with("detected port") && !d.starts_with("assumed port"));
+    }
+    let images: Vec<InitImage> = mains
+        .iter()
+        .map(|m| {
+            // The port each service listens on, from its own sources.
+            let own: Vec<detect::Source> = sources
+                .iter()
+                .filter(|s| m.dir.is_empty() || s.path.starts_with(&format!("{}/", m.dir)))
+                .map(|s| detect::Source {
+                    path: s.path.clone(),
+                    text: s.text.clone(),
+                })
+                .collect();
+            let port = match o.port {
+                Some(p) => p,
+                None => {
+                    let f = detect::port(&own);
+                    detection.push(format!("{}: {}", m.name, f.how));
+                    f.value
+                }
+            };
+            InitImage {
+                name: m.name.clone(),
+                main: m.main.clone(),
+                port,
+            }
+        })
+        .collect();
     let assets: Vec<String> = ["static", "public", "assets", "web", "templates"]
         .iter()
         .filter(|d| {
@@ -177,9 +249,10 @@ pub fn init(o: &InitOptions) -> Result<InitReport, InitError> {
             .iter()
             .map(|e| SecretFile::new(e, &sources))
             .collect(),
-        detection: project.assumptions.clone(),
+        detection,
         written: to_write.clone(),
         kept,
+        images,
     };
     let toml = render_toml(&report);
     // What we write must be what drydock reads.
@@ -218,20 +291,29 @@ fn render_toml(r: &InitReport) -> String {
     let mut t = format!(
         "# drydock configuration for {name}, written by `drydock init`.\n\
          # Every key is optional: what you delete, drydock detects or defaults.\n\
-         # Unknown keys are errors, so a typo never goes unnoticed. See README.md, \"drydock.toml\".\n\n\
-         name = {qname}\n\
-         port = {port}  # the service port, the only one exposed\n\n\
-         [build]\n\
-         language = {qlang}\n\
-         main = {qmain}  # {main_note}\n\
-         # env = {{ GOFLAGS = \"-mod=vendor\" }}  # extra environment for the compiler\n\n\
+         # Unknown keys are errors, so a typo never goes unnoticed. See README.md, \"drydock.toml\".\n\n",
+        name = r.name,
+    );
+    // Several services: their names, mains and ports are in the [[images]] tables at the end.
+    if r.images.is_empty() {
+        t.push_str(&format!(
+            "name = {qname}\n\
+             port = {port}  # the service port, the only one exposed\n\n\
+             [build]\n\
+             language = {qlang}\n\
+             main = {qmain}  # {main_note}\n",
+            qname = q(&r.name),
+            port = r.port,
+            qlang = q(lang),
+            qmain = q(&r.main),
+        ));
+    } else {
+        t.push_str(&format!("[build]\nlanguage = {}\n", q(lang)));
+    }
+    t.push_str(
+        "# env = { GOFLAGS = \"-mod=vendor\" }  # extra environment for the compiler\n\n\
          [image]\n\
          user = \"65532:65532\"  # numeric and non-root\n",
-        name = r.name,
-        qname = q(&r.name),
-        port = r.port,
-        qlang = q(lang),
-        qmain = q(&r.main),
     );
     if r.assets.is_empty() {
         t.push_str("# assets = [{ src = \"static\", dst = \"/app/static\" }]\n");
@@ -307,6 +389,22 @@ fn render_toml(r: &InitReport) -> String {
                 s.path,
                 q(&r.name),
                 q(&s.key)
+            ));
+        }
+    }
+    if !r.images.is_empty() {
+        t.push_str(&format!(
+            "\n# The {} services of this repository, one image each: `drydock build` builds them all\n\
+             # (--image NAME for one). Each may also have [images.health] and [images.resources],\n\
+             # whose keys replace the shared [health] and [resources] ones for that image.\n",
+            r.images.len()
+        ));
+        for i in &r.images {
+            t.push_str(&format!(
+                "\n[[images]]\nname = {}\nmain = {}  # {main_note}\nport = {}\n",
+                q(&i.name),
+                q(&i.main),
+                i.port
             ));
         }
     }

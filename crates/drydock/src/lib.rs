@@ -18,6 +18,7 @@ pub mod error;
 pub mod forward;
 pub use drydock_oci::{digest, fsutil, reference};
 pub mod image;
+pub mod images;
 pub mod init;
 pub mod interrupt;
 pub use drydock_lint as lint;

@@ -49,6 +49,10 @@ pub enum ProjectError {
     },
     #[error(transparent)]
     Reference(#[from] crate::reference::ReferenceError),
+    /// Which of drydock.toml's `[[images]]` a command is about: none named among several, or
+    /// a name none has.
+    #[error("{message}")]
+    Image { message: String, fix: String },
 }
 
 impl ProjectError {
@@ -62,6 +66,7 @@ impl ProjectError {
             ProjectError::NoDir { .. } => "pass the directory of a Go or Rust service (default: the current directory)".into(),
             ProjectError::TwoLanguages { .. } => "pass --language go (or rust), or set `language = \"go\"` or `language = \"rust\"` under [build] in drydock.toml".into(),
             ProjectError::Binary { fix, .. } => fix.to_string(),
+            ProjectError::Image { fix, .. } => fix.clone(),
             ProjectError::Config(e) => return e.fix(),
             ProjectError::Context(e) => return e.fix(),
             ProjectError::Reference(e) => return e.fix(),
@@ -83,6 +88,9 @@ pub struct Overrides {
     pub no_helper: bool,
     /// The base image (overrides `[image] base`).
     pub base: Option<String>,
+    /// Which `[[images]]` entry of drydock.toml to resolve (`--image`); needed when there
+    /// are several.
+    pub image: Option<String>,
 }
 
 /// A project resolved: drydock.toml over detection, the command line over both. The settings
@@ -121,6 +129,10 @@ pub struct BuildSpec {
     pub binary: Option<PathBuf>,
     /// `[build] env`: extra environment for the compiler.
     pub env: BTreeMap<String, String>,
+    /// The name of the build stage in drydock's cache (the staged context and, for Rust, its
+    /// target directory): the image's name, or for the images of an `[[images]]` repository
+    /// one stage they share, so that Cargo compiles their dependencies once.
+    pub stage: String,
 }
 
 /// What goes into the image and its config.
@@ -157,6 +169,11 @@ pub struct DeploySpec {
     pub scaling: Scaling,
     pub ingress: crate::config::IngressSection,
     pub secrets: Vec<crate::config::SecretRef>,
+    /// The Compose project's name, for an image of several: each bundle sits in its own
+    /// `deploy/NAME/compose/`, and without a name every one of them would be the project
+    /// `compose`, each `docker compose up` replacing the other's containers. `None` for one
+    /// image (the directory's name, as before).
+    pub compose_project: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -680,6 +697,17 @@ pub fn load(dir: &Path, overrides: &Overrides) -> Result<(Project, BuildContext)
     let (root, found_above) = find_root(dir)?;
     let (cfg, cfg_path) = Config::load(&root)?;
     let ctx = context::load(&root, &cfg.context.allow_secrets)?;
+    let shown = cfg_path
+        .clone()
+        .unwrap_or_else(|| root.join(config::FILE_NAME));
+    let entry = select_image(&cfg, overrides.image.as_deref(), &shown)?.cloned();
+    let cfg = match &entry {
+        Some(e) => {
+            check_entry_main(e, &root, &ctx, &shown)?;
+            cfg.for_image(&e.name).unwrap_or(cfg)
+        }
+        None => cfg,
+    };
     let mut overrides = overrides.clone();
     if found_above.is_some() && overrides.main.is_none() && cfg.build.main.is_none() {
         if let (Ok(a), Ok(b)) = (dir.canonicalize(), root.canonicalize()) {
@@ -695,11 +723,134 @@ pub fn load(dir: &Path, overrides: &Overrides) -> Result<(Project, BuildContext)
             }
         }
     }
-    let mut project = Project::resolve(&root, cfg, cfg_path, &ctx, &overrides)?;
+    let mut project =
+        Project::resolve(&root, cfg, cfg_path, &ctx, &overrides).map_err(|e| match &entry {
+            Some(entry) => in_entry(e, entry, &shown),
+            None => e,
+        })?;
     if let Some(f) = found_above {
         project.assumptions.insert(0, f);
     }
+    if entry.is_some() {
+        let repo = root
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "app".into());
+        project.build.stage = format!("images-{}", sanitize_name(&repo));
+        project.deploy.compose_project = Some(project.name.clone());
+    }
     Ok((project, ctx))
+}
+
+/// The `[[images]]` entry a command is about: the one `--image` names, or the only one;
+/// `None` for a one-image drydock.toml. Several and none named, or a name no entry has, is a
+/// usage error listing the names.
+pub fn select_image<'a>(
+    cfg: &'a Config,
+    wanted: Option<&str>,
+    config_path: &Path,
+) -> Result<Option<&'a config::ImageEntry>, ProjectError> {
+    let names = cfg.image_names();
+    let listed = names.join(", ");
+    match (wanted, cfg.images.as_slice()) {
+        (None, []) => Ok(None),
+        (Some(w), []) => Err(ProjectError::Image {
+            message: format!(
+                "--image {w}: {} has no [[images]] tables; it describes one image",
+                config_path.display()
+            ),
+            fix: "leave out --image, or add [[images]] tables to drydock.toml".into(),
+        }),
+        (None, [only]) => Ok(Some(only)),
+        (None, _) => Err(ProjectError::Image {
+            message: format!(
+                "{} describes several images ({listed}): which one?",
+                config_path.display()
+            ),
+            fix: format!("pass --image NAME, one of: {listed}"),
+        }),
+        (Some(w), all) => {
+            all.iter()
+                .find(|e| e.name == w)
+                .map(Some)
+                .ok_or_else(|| ProjectError::Image {
+                    message: format!(
+                        "--image {w}: {} has no image of that name (it has {listed})",
+                        config_path.display()
+                    ),
+                    fix: format!("pass --image NAME, one of: {listed}"),
+                })
+        }
+    }
+}
+
+/// A Go main package an `[[images]]` entry names must be a directory of the build context
+/// holding Go sources: checked here, where drydock.toml's line is known, rather than by the
+/// compiler. (A Rust binary target is checked against `cargo metadata`, see [`in_entry`].)
+pub fn check_entry_main(
+    e: &config::ImageEntry,
+    root: &Path,
+    ctx: &BuildContext,
+    config_path: &Path,
+) -> Result<(), ProjectError> {
+    let Some(main) = e.main.as_deref().filter(|m| m.starts_with('.')) else {
+        return Ok(());
+    };
+    let dir = main
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect::<Vec<_>>()
+        .join("/");
+    let depth = if dir.is_empty() {
+        0
+    } else {
+        dir.matches('/').count() + 1
+    };
+    let mains = go_files(ctx).any(|p| {
+        (dir.is_empty() || p.starts_with(&format!("{dir}/")))
+            && p.matches('/').count() == depth
+            && is_main_package(&root.join(p))
+    });
+    if mains {
+        return Ok(());
+    }
+    let why = if dir.is_empty() || ctx.contains(&dir) {
+        "has no `package main` Go file"
+    } else {
+        "does not exist in the build context"
+    };
+    Err(ConfigError::Invalid {
+        path: config_path.to_path_buf(),
+        key: format!("images[{}].main", e.index),
+        problem: format!("is {main:?}, which {why}"),
+        fix: "name the directory of a Go main package relative to the project, e.g. \"./cmd/api\" (check that .dockerignore does not exclude it)".into(),
+        line: e.line,
+    }
+    .into())
+}
+
+/// A Rust binary target an `[[images]]` entry names that the package does not have is the
+/// entry's mistake: said at its line in drydock.toml.
+fn in_entry(err: ProjectError, e: &config::ImageEntry, config_path: &Path) -> ProjectError {
+    match err {
+        ProjectError::Manifest { message, fix, .. }
+            if message.starts_with("no binary target named") =>
+        {
+            ConfigError::Invalid {
+                path: config_path.to_path_buf(),
+                key: format!("images[{}].main", e.index),
+                problem: format!("names a binary target Cargo does not have: {message}"),
+                fix: fix.replace(
+                    "set `main` under [build] in drydock.toml (or --main)",
+                    "set this entry's main",
+                ),
+                line: e.line,
+            }
+            .into()
+        }
+        other => other,
+    }
 }
 
 impl Project {
@@ -858,6 +1009,7 @@ impl Project {
         check_asset_destinations(&cfg.image.assets, ctx, &name, helper, shown_path)?;
         let health = resolve_health(&cfg.health, &sources, &mut assumptions);
         let min_replicas = cfg.scaling.min_replicas.unwrap_or(2);
+        let stage = name.clone();
         Ok(Project {
             root: root.to_path_buf(),
             config_path,
@@ -871,6 +1023,7 @@ impl Project {
                 gin,
                 binary,
                 env: cfg.build.env,
+                stage,
             },
             image: ImageSpec {
                 tag,
@@ -903,6 +1056,7 @@ impl Project {
                 },
                 ingress: cfg.ingress,
                 secrets: cfg.secrets,
+                compose_project: None,
             },
             assumptions,
         })
@@ -1016,6 +1170,58 @@ fn is_main_package(path: &Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|s| s.lines().any(|l| l.trim() == "package main"))
 }
 
+/// One service main of a repository that holds several: its name, what `main` says (a Go
+/// package `./cmd/api`, a Rust bin), and the directory of its sources (relative to the root).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceMain {
+    pub name: String,
+    pub main: String,
+    pub dir: String,
+}
+
+/// The services of a repository with several, for `drydock init`: for Go, each directory
+/// `cmd/NAME` whose `.go` files are `package main`; for Rust, each bin of the workspace (or
+/// package), from `cargo metadata`. Sorted by name.
+pub fn service_mains(root: &Path, ctx: &BuildContext, language: Language) -> Vec<ServiceMain> {
+    let mut found: Vec<ServiceMain> = match language {
+        Language::Go => go_files(ctx)
+            .filter_map(|p| {
+                let rest = p.strip_prefix("cmd/")?;
+                let (dir, file) = rest.split_once('/')?;
+                (!file.contains('/') && is_main_package(&root.join(p))).then(|| ServiceMain {
+                    name: sanitize_name(dir),
+                    main: format!("./cmd/{dir}"),
+                    dir: format!("cmd/{dir}"),
+                })
+            })
+            .collect(),
+        Language::Rust => match cargo_metadata(root) {
+            Some(Ok((_, bins))) => {
+                let base = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+                bins.into_iter()
+                    .map(|b| {
+                        let member = b
+                            .manifest
+                            .parent()
+                            .and_then(|d| d.strip_prefix(&base).ok())
+                            .map(|d| d.to_string_lossy().into_owned())
+                            .unwrap_or_default();
+                        ServiceMain {
+                            name: sanitize_name(&b.bin),
+                            main: b.bin,
+                            dir: member,
+                        }
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        },
+    };
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    found.dedup();
+    found
+}
+
 fn detect_go_main(root: &Path, ctx: &BuildContext) -> Result<String, ProjectError> {
     let mut dirs: Vec<String> = go_files(ctx)
         .filter(|p| is_main_package(&root.join(p)))
@@ -1076,7 +1282,8 @@ fn read_cargo_bins(path: &Path) -> Result<(String, Vec<String>), ProjectError> {
     Ok((pkg, bins))
 }
 
-fn sanitize_name(raw: &str) -> String {
+/// A directory or binary name as an image name: lowercase, other characters as `-`.
+pub fn sanitize_name(raw: &str) -> String {
     let s: String = raw
         .to_ascii_lowercase()
         .chars()

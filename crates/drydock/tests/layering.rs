@@ -56,6 +56,7 @@ diagnostic error
 cli
 bench
 error
+images
 build deploy init run watch
 attest
 provenance

@@ -56,7 +56,15 @@ sets the creation time (default: the last commit's time, or 1970).
 
 oci:DIR must be missing, empty or an OCI layout (the image is added to it);
 docker-archive:FILE must be missing or a docker archive. Anything else is
-refused before the build starts.")]
+refused before the build starts.
+
+Several images: with [[images]] tables in drydock.toml (cmd/api and
+cmd/worker, two bins of a workspace), build makes each of them into the same
+outputs: one OCI layout holds them all, each under its own name:tag; --push
+REF sends each to REF's repository with the image's name as its last part.
+  drydock build . --output oci:out                   # every image
+  drydock build . --image worker --load docker       # only worker
+  drydock build . --push registry.example.com/team/api:1.4.2   # team/api, team/worker")]
     Build(BuildArgs),
     /// Detect the project and write a commented drydock.toml and a .dockerignore.
     #[command(after_help = "Examples:
@@ -68,7 +76,10 @@ Detects the language, name, main package or binary, service port, health
 paths, asset folders and the secrets the app reads from its environment, and
 says for each value whether it was detected (and where) or assumed. Writes
 drydock.toml (every key commented) and a .dockerignore suited to the language.
-A file that exists is kept and reported; --force replaces it.")]
+A file that exists is kept and reported; --force replaces it.
+
+Several services (Go: cmd/NAME directories of `package main`; Rust: the bins
+of a Cargo workspace) get one [[images]] table each, with its main and port.")]
     Init(InitArgs),
     /// Write what runs the image: Kubernetes manifests, a Compose bundle behind a TLS proxy,
     /// and a Dockerfile for `docker build`; a Docker Swarm stack on request.
@@ -99,7 +110,11 @@ Compose and Swarm deliver each secret as a file: the app gets <VAR>_FILE (a
 path) instead of <VAR>, and must read it; deploy says so for each secret.
 The HTTP-to-HTTPS redirect names HTTPS_PORT as set when deploy runs (else 443).
 drydock records what it wrote in .drydock-deploy.json: a file edited since
-is kept and reported, and --force replaces it.")]
+is kept and reported, and --force replaces it.
+
+With several [[images]] in drydock.toml, each image gets its own workload in
+DIR/deploy/NAME/ (kubernetes/, compose/ as its own Compose project, …);
+--image REF and --push REF name each image's repository with its own name.")]
     Deploy(DeployArgs),
     /// Check Dockerfiles, their .dockerignore, Kubernetes manifests and Compose files against
     /// the practices.
@@ -155,6 +170,7 @@ GitHub output too).")]
   drydock run examples/gin-api -e API_TOKEN=dev-token
   drydock run . --engine podman --host-port 18080 -e API_TOKEN
   drydock run . --watch -e API_TOKEN=dev-token
+  drydock run . --image worker      # one of drydock.toml's [[images]]
 
 The container gets the CPU and memory limits of drydock.toml's [resources], a
 read-only root filesystem with a tmpfs /tmp, no capabilities and
@@ -197,6 +213,7 @@ second pull of the same image does not download it again.")]
   drydock bench . --path /api/v1/items --connections 16 --format json
   drydock bench . --modes docker --rate 300 --recommend --write
   drydock bench . --modes compose,swarm --replicas 3 --plot bench.png
+  drydock bench . --image api --modes docker   # one of drydock.toml's [[images]]
 
 Builds the image first (from the cache when nothing changed) and loads it into
 each engine under a tag of bench's own (--tag; NAME:drydock-bench-PID by default),
@@ -396,9 +413,14 @@ pub struct BuildArgs {
     /// Run the compiler even when nothing it reads changed (bypass the rebuild cache).
     #[arg(long)]
     pub no_cache: bool,
-    /// Push the image to a registry, daemonless, as REF (default: the image's tag).
+    /// Push the image to a registry, daemonless, as REF (default: the image's tag). With
+    /// several [[images]], each goes to REF's repository with its own name as the last part.
     #[arg(long, value_name = "REF", num_args = 0..=1, default_missing_value = "")]
     pub push: Option<String>,
+    /// With [[images]] in drydock.toml: build only these (comma-separated or repeated;
+    /// default: all of them).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub image: Vec<String>,
     #[command(flatten)]
     pub registry: RegistryArgs,
     /// Cache directory (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
@@ -535,6 +557,9 @@ pub struct BenchArgs {
     /// With --write: lower values even from a short run.
     #[arg(long, requires = "write")]
     pub force: bool,
+    /// With several [[images]] in drydock.toml: the one to measure.
+    #[arg(long, value_name = "NAME")]
+    pub image: Option<String>,
     /// Also draw the results (latency percentiles and throughput per mode), as SVG or PNG.
     #[arg(long, value_name = "FILE.svg|png")]
     pub plot: Option<PathBuf>,
@@ -616,7 +641,8 @@ pub struct DeployArgs {
     /// Output directory (default: DIR/deploy).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// The image reference to deploy, instead of building it to learn its digest.
+    /// The image reference to deploy, instead of building it to learn its digest. With
+    /// several [[images]], each is REF's repository with its own name as the last part.
     #[arg(long)]
     pub image: Option<String>,
     /// TLS for the Compose bundle's proxy: your own certificate, or a self-signed one for
@@ -720,6 +746,9 @@ pub struct RunArgs {
     /// Cache directory (default: $DRYDOCK_CACHE_DIR, else $XDG_CACHE_HOME/drydock).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// With several [[images]] in drydock.toml: the one to run.
+    #[arg(long, value_name = "NAME")]
+    pub image: Option<String>,
     /// Rebuild and replace the container whenever a file of the build context changes
     /// (files .dockerignore leaves out do not count); a failed build leaves it serving.
     #[arg(long)]

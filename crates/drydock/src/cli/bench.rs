@@ -148,7 +148,22 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
         .into_iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    let (project, _) = drydock::project::load(&a.dir, &Overrides::default()).map_err(failure)?;
+    // --write edits the shared [resources]; an image of several may have its own.
+    if a.write
+        && !drydock::images::selected(&a.dir, &[])
+            .map_err(failure)?
+            .is_empty()
+    {
+        return Err(usage(
+            "--write puts [resources] into drydock.toml, and with [[images]] each image may have its own [images.resources]: bench does not yet write into an [[images]] table".into(),
+            "run --recommend without --write, and copy the values into that image's [images.resources]",
+        ));
+    }
+    let selected = Overrides {
+        image: drydock::images::the_one(&a.dir, a.image.clone()).map_err(failure)?,
+        ..Overrides::default()
+    };
+    let (project, _) = drydock::project::load(&a.dir, &selected).map_err(failure)?;
     let tag = match &a.tag {
         Some(t) => {
             // The reference's own fix when it gives one: the one closest to the cause.
@@ -200,7 +215,7 @@ pub fn run(a: BenchArgs, ui: &Ui) -> Outcome {
             dir: a.dir.clone(),
             overrides: Overrides {
                 tag: Some(tag.clone()),
-                ..Overrides::default()
+                ..selected
             },
             outputs,
             cache_dir: a.cache_dir.clone(),

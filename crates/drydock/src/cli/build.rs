@@ -1,6 +1,6 @@
 //! `drydock build`.
 
-use drydock::build::{self, BuildOptions, BuildReport};
+use drydock::build::{BuildOptions, BuildReport};
 use drydock::compile::goinfo::{GoInfo, GoModule};
 use drydock::project::Overrides;
 use drydock::publish::{self, Written};
@@ -8,15 +8,29 @@ use drydock::ui::{human_bytes as human, Ui};
 
 use super::args::{BuildArgs, Format};
 use super::{failure, out, out_json, Outcome};
+use drydock::error::{ErrorKind, Failure};
 
 pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
-    let outputs = publish::destinations(
-        &a.output,
-        a.push.as_deref(),
-        &a.load,
-        &a.registry.options_reporting(ui),
-    )
-    .map_err(failure)?;
+    // drydock.toml's [[images]]: which to build (none for a one-image file).
+    let images = drydock::images::selected(&a.dir, &a.image).map_err(failure)?;
+    drydock::images::check_outputs(&a.output, &images).map_err(failure)?;
+    if images.len() > 1 {
+        for (flag, given) in [
+            ("--name", a.name.is_some()),
+            ("--main", a.main.is_some()),
+            ("--port", a.port.is_some()),
+            ("--binary", a.binary.is_some()),
+            ("--tag", a.tag.is_some()),
+        ] {
+            if given {
+                return Err(Failure::new(
+                    ErrorKind::Usage,
+                    format!("{flag} names one image, and this build makes {} ({})", images.len(), images.join(", ")),
+                )
+                .with_fix("build one with --image NAME, or set it in that image's [[images]] table in drydock.toml"));
+            }
+        }
+    }
     // The key is read (and its password asked) before anything is built.
     let sign = match &a.sign {
         Some(path) => Some(super::sign::private_key(path)?),
@@ -27,45 +41,69 @@ pub fn run(a: BuildArgs, ui: &Ui) -> Outcome {
     } else {
         Some(
             drydock::platforms::PlatformSpec::parse(&a.platform).map_err(|e| {
-                drydock::error::Failure::new(
-                    drydock::error::ErrorKind::Usage,
-                    format!("--platform: {e}"),
-                )
-                .with_fix("e.g. --platform linux/amd64,linux/arm64, or --platform all")
+                Failure::new(ErrorKind::Usage, format!("--platform: {e}"))
+                    .with_fix("e.g. --platform linux/amd64,linux/arm64, or --platform all")
             })?,
         )
     };
-    let opts = BuildOptions {
-        platforms,
-        dir: a.dir,
-        overrides: Overrides {
-            name: a.name,
-            port: a.port,
-            main: a.main,
-            language: a.language,
-            binary: a.binary,
-            tag: a.tag,
-            user: a.user,
-            no_helper: a.no_helper,
-            base: a.base,
-        },
-        outputs,
-        cache_dir: a.cache_dir,
-        refresh_base: a.refresh_base,
-        no_cache: a.no_cache,
-        registry: a.registry.options_reporting(ui),
-        sbom: a.sbom,
-        sbom_dir: a.sbom_dir,
-        sign,
+    let registry = a.registry.options_reporting(ui);
+    let overrides = Overrides {
+        name: a.name,
+        port: a.port,
+        main: a.main,
+        language: a.language,
+        binary: a.binary,
+        tag: a.tag,
+        user: a.user,
+        no_helper: a.no_helper,
+        base: a.base,
+        image: None,
     };
-    let built = build::build(opts, ui).map_err(failure)?;
-    match a.format {
-        Format::Json => out_json(&built.report),
-        Format::Text if !ui.quiet => {
-            print_report(&built.report, ui);
+    let several = images.len() > 1;
+    let built = drydock::images::build(
+        &images,
+        |name| {
+            // Each image's own repository, where an output names one.
+            let output: Vec<String> = a
+                .output
+                .iter()
+                .map(|o| drydock::images::output_for(o, name, several))
+                .collect();
+            let push = a
+                .push
+                .as_deref()
+                .map(|r| drydock::images::reference_among(r, name, several));
+            let outputs = publish::destinations(&output, push.as_deref(), &a.load, &registry)
+                .map_err(failure)?;
+            Ok::<_, Failure>(BuildOptions {
+                platforms: platforms.clone(),
+                dir: a.dir.clone(),
+                overrides: drydock::images::overrides_for(&overrides, name),
+                outputs,
+                cache_dir: a.cache_dir.clone(),
+                refresh_base: a.refresh_base,
+                no_cache: a.no_cache,
+                registry: registry.clone(),
+                sbom: a.sbom,
+                sbom_dir: a.sbom_dir.clone(),
+                sign: sign.clone(),
+            })
+        },
+        ui,
+    )?;
+    match (a.format, built.as_slice()) {
+        // One image: the report as it always was.
+        (Format::Json, [one]) if images.is_empty() => out_json(&one.report),
+        (Format::Json, all) => out_json(&serde_json::json!({
+            "images": all.iter().map(|b| &b.report).collect::<Vec<_>>(),
+        })),
+        (Format::Text, all) if !ui.quiet => {
+            for b in all {
+                print_report(&b.report, ui);
+            }
             Ok(0)
         }
-        Format::Text => Ok(0),
+        (Format::Text, _) => Ok(0),
     }
 }
 

@@ -13,12 +13,59 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
     let targets = if a.target.is_empty() {
         vec![Target::K8s, Target::Compose, Target::Dockerfile]
     } else {
-        a.target
+        a.target.clone()
     };
-    let (project, image) = match a.image {
+    // One workload per image: with several [[images]], each gets its own directory
+    // (DIR/deploy/NAME/kubernetes, …), its own object names and its own image.
+    let images = drydock::images::selected(&a.dir, &[]).map_err(failure)?;
+    let several = images.len() > 1;
+    let names: Vec<Option<&str>> = if images.is_empty() {
+        vec![None]
+    } else {
+        images.iter().map(|n| Some(n.as_str())).collect()
+    };
+    let mut reports = Vec::new();
+    for name in names {
+        let per = |r: &str| drydock::images::reference_among(r, name, several);
+        let r = deploy_one(&a, name, &targets, &per, several, ui)?;
+        reports.push(r);
+    }
+    match (a.format, reports.as_slice()) {
+        (Format::Json, [one]) if !several => out_json(one),
+        (Format::Json, all) => out_json(&serde_json::json!({ "images": all })),
+        (Format::Text, all) if !ui.quiet => {
+            let mut s = String::new();
+            for r in all {
+                s.push_str(&format!("image {}\n", r.image));
+                for w in &r.written {
+                    s.push_str(&format!("wrote {}\n", w.display()));
+                }
+            }
+            out(&s);
+            Ok(0)
+        }
+        (Format::Text, _) => Ok(0),
+    }
+}
+
+/// Builds (unless --image gives the reference) and writes the files of one image: the
+/// `[[images]]` entry `name`, or the project's one image.
+fn deploy_one(
+    a: &DeployArgs,
+    name: Option<&str>,
+    targets: &[Target],
+    per: &dyn Fn(&str) -> String,
+    several: bool,
+    ui: &Ui,
+) -> Result<deploy::DeployReport, drydock::error::Failure> {
+    let overrides = Overrides {
+        image: name.map(str::to_string),
+        ..Overrides::default()
+    };
+    let (project, image) = match &a.image {
         Some(img) => {
-            let r = Reference::parse(&img).map_err(failure)?;
-            let (p, _) = drydock::project::load(&a.dir, &Overrides::default()).map_err(failure)?;
+            let r = Reference::parse(&per(img)).map_err(failure)?;
+            let (p, _) = drydock::project::load(&a.dir, &overrides).map_err(failure)?;
             let image = DeployImage {
                 reference: r.to_string(),
                 local: r.to_string(),
@@ -27,9 +74,10 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
             (p, image)
         }
         None => {
+            let push = a.push.as_deref().map(per);
             let outputs = drydock::publish::destinations(
                 &[],
-                a.push.as_deref(),
+                push.as_deref(),
                 &[],
                 &a.registry.options_reporting(ui),
             )
@@ -37,9 +85,9 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
             let b = build::build(
                 BuildOptions {
                     dir: a.dir.clone(),
-                    overrides: Overrides::default(),
+                    overrides,
                     outputs,
-                    cache_dir: a.cache_dir,
+                    cache_dir: a.cache_dir.clone(),
                     refresh_base: false,
                     no_cache: false,
                     platforms: None,
@@ -64,8 +112,11 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
             (b.project, image)
         }
     };
-    let dir = a.out.unwrap_or_else(|| project.root.join("deploy"));
-    let r = deploy::deploy(&project, &image, &targets, &dir, a.tls, a.force).map_err(failure)?;
+    let mut dir = a.out.clone().unwrap_or_else(|| project.root.join("deploy"));
+    if several {
+        dir.push(&project.name);
+    }
+    let r = deploy::deploy(&project, &image, targets, &dir, a.tls, a.force).map_err(failure)?;
     for k in &r.kept {
         ui.warn(&format!("kept {}: {}", k.path.display(), k.why));
     }
@@ -77,16 +128,5 @@ pub fn run(a: DeployArgs, ui: &Ui) -> Outcome {
             ui.note(n);
         }
     }
-    match a.format {
-        Format::Json => out_json(&r),
-        Format::Text if !ui.quiet => {
-            let mut s = format!("image {}\n", r.image);
-            for w in &r.written {
-                s.push_str(&format!("wrote {}\n", w.display()));
-            }
-            out(&s);
-            Ok(0)
-        }
-        Format::Text => Ok(0),
-    }
+    Ok(r)
 }

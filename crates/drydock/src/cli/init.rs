@@ -24,16 +24,26 @@ pub fn run(a: InitArgs, ui: &Ui) -> Outcome {
     if ui.quiet {
         return Ok(0);
     }
-    let mut s = format!(
-        "{} project {} (main {}{})\n",
-        match r.language {
-            drydock::config::Language::Go => "Go",
-            drydock::config::Language::Rust => "Rust",
-        },
-        r.name,
-        r.main,
-        if r.gin { ", Gin" } else { "" },
-    );
+    let language = match r.language {
+        drydock::config::Language::Go => "Go",
+        drydock::config::Language::Rust => "Rust",
+    };
+    let gin = if r.gin { ", Gin" } else { "" };
+    let mut s = if r.images.is_empty() {
+        format!("{language} project {} (main {}{gin})\n", r.name, r.main)
+    } else {
+        format!(
+            "{language} project {} ({} images{gin})\n",
+            r.name,
+            r.images.len()
+        )
+    };
+    for i in &r.images {
+        s.push_str(&format!(
+            "image {} (main {}, port {})\n",
+            i.name, i.main, i.port
+        ));
+    }
     for d in &r.detection {
         s.push_str(&format!("{d}\n"));
     }

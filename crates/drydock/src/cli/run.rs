@@ -58,6 +58,7 @@ pub fn run(a: RunArgs, ui: &Ui) -> Outcome {
     let overrides = Overrides {
         tag: a.tag,
         no_helper: a.no_helper,
+        image: drydock::images::the_one(&a.dir, a.image).map_err(failure)?,
         ..Default::default()
     };
     let built_at = std::time::SystemTime::now();

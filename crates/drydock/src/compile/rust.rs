@@ -90,7 +90,7 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
         platform,
     } = *job;
     let target = rust_target(platform)?;
-    let guard = cache.stage_dir(&super::stage_name("rust", &project.name, platform))?;
+    let guard = cache.stage_dir(&super::stage_name("rust", &project.build.stage, platform))?;
     let src_dir = guard.dir.join("src");
     // A workspace member builds in its workspace: the compiler sees the workspace root (its
     // Cargo.toml, Cargo.lock and the members the package depends on by path), as `cargo build`

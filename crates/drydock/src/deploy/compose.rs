@@ -35,10 +35,20 @@ impl Bundle for Compose {
         });
         head.push_str("# Put certs/tls.crt and certs/tls.key beside this file (`--tls self-signed` writes a development pair),\n# readable by uid 65532");
         head.push_str(&secrets_comment(p, ":\n"));
-        Ok(vec![
+        let mut files = vec![
             GeneratedFile::new("compose/compose.yaml", format!("{head}{yaml}")),
             GeneratedFile::new("compose/nginx.conf", nginx_conf(p, https_port)),
-        ])
+        ];
+        // An image of several: its own Compose project, named in .env (which docker-compose 1
+        // reads too; a top-level `name:` it refuses), since every bundle's directory is
+        // `compose/`, and one project would replace the other's containers.
+        if let Some(project) = &p.deploy.compose_project {
+            files.push(GeneratedFile::new(
+                "compose/.env",
+                format!("# Written by `drydock deploy`: each image of the repository is its own Compose project.\n# Set HTTPS_PORT and HTTP_PORT here too when several bundles run on one host.\nCOMPOSE_PROJECT_NAME={project}\n"),
+            ));
+        }
+        Ok(files)
     }
 
     fn certificates(&self) -> Option<&'static str> {
