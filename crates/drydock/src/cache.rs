@@ -277,6 +277,10 @@ pub struct StageDir {
 /// The lock file every user of the cache holds shared, and `prune` exclusively.
 const LOCK_FILE: &str = "cache.lock";
 
+/// The name prefix of the rebuild cache's dependency lists in `compile/` (a GOPATH build's
+/// packages, `compile::fingerprint::Deps`): they name no binary, and go only when stale.
+pub const DEPS_PREFIX: &str = "deps-";
+
 /// Sets a path's access and modification times to now (best effort).
 fn touch(path: &Path) {
     use std::os::unix::ffi::OsStrExt;
@@ -411,6 +415,10 @@ pub fn prune(
         let Ok(m) = e.metadata() else { continue };
         let name = e.file_name().to_string_lossy().into_owned();
         if name == "files.json" || name == "toolchains.json" {
+            continue;
+        }
+        // A GOPATH build's dependency list (fingerprint::Deps) names no binary.
+        if name.starts_with(DEPS_PREFIX) && !stale(&m) {
             continue;
         }
         let binary = fs::read(&p).ok().and_then(|t| binary_of(&t));

@@ -289,3 +289,92 @@ fn a_file_rewritten_with_the_same_size_and_mtime_is_not_served_stale() {
     let fresh = build(&dir, &t.path().join("fresh"), &env, &[]);
     assert_eq!(changed["digest"], fresh["digest"]);
 }
+
+/// The dependency lists (`deps-*.json`) in the cache's compile directory, with their bytes and
+/// inode (a list written again, atomically, gets a new one).
+fn deps_lists(cache: &Path) -> Vec<(String, Vec<u8>, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out: Vec<_> = std::fs::read_dir(cache.join("compile"))
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("deps-"))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+                e.metadata().unwrap().ino(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A change inside a function body keeps the GOPATH build's dependency list (no `go list`
+/// beside the compiler), and the list stays right: a change to a GOPATH package it names still
+/// recompiles; an import added lists again, and the new package is followed from then on.
+#[test]
+fn a_body_change_reuses_the_gopath_dependency_list_and_it_stays_right() {
+    require_tool("go");
+    let t = tempfile::tempdir().unwrap();
+    let (gopath, dir) = go_project(t.path());
+    let cache = t.path().join("cache");
+    let gp = gopath.to_str().unwrap().to_string();
+    let env = [("GOPATH", gp.as_str()), ("GO111MODULE", "off")];
+    let b = || build(&dir, &cache, &env, &[]);
+    assert!(!cached(&b()));
+    let lists = deps_lists(&cache);
+    assert_eq!(lists.len(), 1, "one dependency list");
+    assert!(String::from_utf8_lossy(&lists[0].1).contains("example.com/greet"));
+
+    // A body change: compiled, and the list is the one recorded (not listed again).
+    let main = dir.join("main.go");
+    let body = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(&main, body.replace("fmt.Println(", "fmt.Print(")).unwrap();
+    assert!(!cached(&b()));
+    assert_eq!(deps_lists(&cache), lists, "the same list, not rewritten");
+    assert!(cached(&b()));
+
+    // The GOPATH package the reused list names: a change recompiles.
+    let greet = gopath.join("src/example.com/greet/greet.go");
+    std::fs::write(
+        &greet,
+        "package greet\n\nfunc Hello() string { return \"hi\" }\n",
+    )
+    .unwrap();
+    assert!(!cached(&b()), "a changed GOPATH package recompiles");
+    assert!(cached(&b()));
+
+    // A new import: the header changed, so the build lists again, and follows the new package.
+    write(
+        &gopath.join("src/example.com/other/other.go"),
+        "package other\n\nfunc N() int { return 1 }\n",
+    );
+    std::fs::write(
+        &main,
+        "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/greet\"\n\t\"example.com/other\"\n)\n\nfunc main() { fmt.Print(greet.Hello(), other.N()) }\n",
+    )
+    .unwrap();
+    assert!(!cached(&b()));
+    assert_eq!(
+        deps_lists(&cache).len(),
+        2,
+        "a second list, for the new imports"
+    );
+    assert!(cached(&b()));
+    write(
+        &gopath.join("src/example.com/other/other.go"),
+        "package other\n\nfunc N() int { return 2 }\n",
+    );
+    assert!(!cached(&b()), "the newly imported package is followed");
+    // A body change after it: the list for these imports is found again (its packages changed
+    // since it was written, so it is listed anew), and still names the new package.
+    let now = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(&main, now.replace("other.N()", "other.N() + 1")).unwrap();
+    assert!(!cached(&b()));
+    write(
+        &gopath.join("src/example.com/other/other.go"),
+        "package other\n\nfunc N() int { return 3 }\n",
+    );
+    assert!(!cached(&b()), "still followed after a reused list");
+}

@@ -123,7 +123,7 @@ impl FileHashes {
 }
 
 /// Lines of text hashed into a fingerprint.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Hasher {
     h: Sha256,
 }
@@ -369,6 +369,92 @@ pub fn lookup(cache: &Cache, files: &mut FileHashes, key: &str) -> Option<(Entry
     Some((entry, blob))
 }
 
+/// What a GOPATH build used outside the context, from its `go list -deps`, kept under a key of
+/// everything that list depends on but the function bodies: the toolchain, the environment,
+/// the context's Go file names and each file's header (build constraints, package clause and
+/// imports; see [`go_header`]). A one-line change inside a function leaves that key as it was,
+/// and when the packages listed are unchanged too (`outside_hash`) the list is the same, so the
+/// next build needs no `go list` beside the compiler.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Deps {
+    pub outside: Vec<Outside>,
+    pub outside_hash: String,
+}
+
+fn deps_path(cache: &Cache, key: &str) -> PathBuf {
+    cache
+        .root()
+        .join("compile")
+        .join(format!("{}{key}.json", crate::cache::DEPS_PREFIX))
+}
+
+/// The dependency list recorded under `key`, when every input it names is as it was.
+pub fn previous_deps(cache: &Cache, files: &mut FileHashes, key: &str) -> Option<Vec<Outside>> {
+    let d: Deps = serde_json::from_slice(&fs::read(deps_path(cache, key)).ok()?).ok()?;
+    (hash_outside(files, &d.outside)? == d.outside_hash).then_some(d.outside)
+}
+
+/// Records a dependency list under `key` (a cache: a failure only costs the next build a
+/// `go list`).
+pub fn remember_deps(cache: &Cache, files: &mut FileHashes, key: &str, outside: &[Outside]) {
+    let Some(outside_hash) = hash_outside(files, outside) else {
+        return;
+    };
+    let d = Deps {
+        outside: outside.to_vec(),
+        outside_hash,
+    };
+    if let Ok(json) = serde_json::to_vec(&d) {
+        let _ = write_atomic(&deps_path(cache, key), |w| w.write_all(&json));
+    }
+}
+
+/// The part of a Go file that decides what it imports: everything up to the end of its last
+/// import declaration (build constraints, the package clause, the imports), or the whole
+/// file when that end cannot be told. Found by text, erring towards more: the last line that
+/// mentions `import` anywhere, and when it opens a parenthesised block, through the first later
+/// line that is only `)`. An import inside the part is never missed; a body change below it
+/// leaves the part as it was.
+pub fn go_header(src: &[u8]) -> &[u8] {
+    let text = String::from_utf8_lossy(src);
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let Some(last) = lines.iter().rposition(|l| l.contains("import")) else {
+        // No import: the package clause and constraints are all there is to it; a file with
+        // none is whole.
+        return match lines
+            .iter()
+            .position(|l| l.trim_start().starts_with("package"))
+        {
+            Some(i) => {
+                &src[..lines[..=i]
+                    .iter()
+                    .map(|l| l.len())
+                    .sum::<usize>()
+                    .min(src.len())]
+            }
+            None => src,
+        };
+    };
+    let opens = lines[last]
+        .split("import")
+        .last()
+        .is_some_and(|rest| rest.contains('(') && !rest.contains(')'));
+    let end = if opens {
+        match lines[last + 1..].iter().position(|l| l.trim() == ")") {
+            Some(i) => last + 1 + i,
+            None => return src,
+        }
+    } else {
+        last
+    };
+    let n: usize = lines[..=end].iter().map(|l| l.len()).sum();
+    if text.len() != src.len() {
+        // Not UTF-8: byte offsets of the lossy text are not the file's.
+        return src;
+    }
+    &src[..n]
+}
+
 /// Stores the binary as a blob and records the entry (both written atomically).
 /// [`record`], a failure said as a note: the build stands, only the next one compiles again.
 #[allow(clippy::too_many_arguments)]
@@ -462,4 +548,39 @@ pub fn restage_changed(files: &mut FileHashes, ctx: &BuildContext, dest: &Path) 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::go_header;
+
+    fn header(src: &str) -> &str {
+        std::str::from_utf8(go_header(src.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn a_go_header_ends_with_the_last_import_and_never_misses_one() {
+        let block = "//go:build linux\n\npackage main\n\nimport (\n\t\"fmt\"\n\t\"x/y\"\n)\n\nfunc main() { fmt.Println(y.Z) }\n";
+        assert_eq!(header(block), &block[..block.find(")\n").unwrap() + 2]);
+        let single = "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println() }\n";
+        assert_eq!(header(single), "package main\n\nimport \"fmt\"\n");
+        let none = "// doc\npackage lib\n\nfunc F() {}\n";
+        assert_eq!(header(none), "// doc\npackage lib\n");
+        // Several declarations: through the last.
+        let two = "package main\n\nimport \"fmt\"\nimport (\n\"os\"\n)\n\nfunc main() {}\n";
+        assert_eq!(
+            header(two),
+            "package main\n\nimport \"fmt\"\nimport (\n\"os\"\n)\n"
+        );
+        // A body mentioning `import` takes the header past it: more, never less.
+        let later =
+            "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"import\")\n}\n";
+        assert!(header(later).contains("fmt.Println(\"import\")"));
+        // An unclosed block: the whole file.
+        let open = "package main\nimport (\n\"fmt\"\nfunc main() {}\n";
+        assert_eq!(header(open), open);
+        // A change below the header leaves it as it was.
+        let changed = single.replace("fmt.Println()", "fmt.Println(1)");
+        assert_eq!(header(&changed), header(single));
+    }
 }

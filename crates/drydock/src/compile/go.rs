@@ -97,18 +97,22 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
 
     // The rebuild cache: the same inputs give the same binary, without the compiler.
     let mut files = FileHashes::load(cache);
-    let key = if use_cache {
-        fingerprint(
-            project,
-            ctx,
-            cache,
-            &mut files,
-            gopath_mode,
-            linking,
-            platform,
-        )
-    } else {
-        None
+    let (key, before_context) = match use_cache
+        .then(|| {
+            fingerprint(
+                project,
+                ctx,
+                cache,
+                &mut files,
+                gopath_mode,
+                linking,
+                platform,
+            )
+        })
+        .flatten()
+    {
+        Some((k, h)) => (Some(k), Some(h)),
+        None => (None, None),
     };
     // GOPATH-mode builds: where and with what environment `go build` runs, so the SBOM can ask
     // `go list` which packages it compiled.
@@ -151,9 +155,18 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
             }
         })?;
     }
-    // In GOPATH mode, what the build used outside the context is listed alongside the build.
-    let lister = match (&key, &gopath) {
-        (Some(_), Some(_)) => {
+    // In GOPATH mode, what the build used outside the context is listed alongside the build,
+    // unless only function bodies changed since a build whose list still holds (see
+    // `fingerprint::Deps`): then that list is the same, and the compiler runs alone.
+    let deps_key = match (&gopath, before_context) {
+        (Some(_), Some(h)) => deps_key(h, ctx),
+        _ => None,
+    };
+    let reused = deps_key
+        .as_deref()
+        .and_then(|k| fingerprint::previous_deps(cache, &mut files, k));
+    let lister = match (&key, &gopath, &reused) {
+        (Some(_), Some(_), None) => {
             let mut l = Command::new("go");
             l.args([
                 "list",
@@ -190,11 +203,18 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
     let info = linking.check(&out, super::elf::FIX_GO, platform)?;
     let mut digest = None;
     if let Some(key) = &key {
-        let outside = match (&gopath, listed) {
-            (None, _) => Some(Vec::new()),
-            (Some(gp), Some(listed)) => Some(gopath_inputs(&listed, gp, &user_gopath)),
+        let outside = match (&gopath, reused, listed) {
+            (None, _, _) => Some(Vec::new()),
+            (Some(_), Some(previous), _) => Some(previous),
+            (Some(gp), None, Some(listed)) => {
+                let o = gopath_inputs(&listed, gp, &user_gopath);
+                if let Some(k) = &deps_key {
+                    fingerprint::remember_deps(cache, &mut files, k, &o);
+                }
+                Some(o)
+            }
             // Without the dependency list, the build cannot be told apart from a stale one.
-            (Some(_), None) => None,
+            (Some(_), None, None) => None,
         };
         if let Some(outside) = outside {
             digest = fingerprint::remember(
@@ -215,8 +235,35 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
     })
 }
 
-/// What the compile depends on, outside the GOPATH packages it used: `None` when it cannot be
-/// fingerprinted safely (cgo, whose C compiler and system headers are not tracked).
+/// The key of a GOPATH build's dependency list: what the fingerprint hashes before the context
+/// (`before_context`), then the context's Go files by name with their headers
+/// ([`fingerprint::go_header`]). `None` when a file cannot be read.
+fn deps_key(before_context: Hasher, ctx: &BuildContext) -> Option<String> {
+    use sha2::{Digest as _, Sha256};
+    let mut h = before_context;
+    h.line("go list -deps");
+    for e in &ctx.entries {
+        if !e.path.ends_with(".go") {
+            continue;
+        }
+        match &e.kind {
+            crate::context::EntryKind::File { .. } => {
+                let src = std::fs::read(ctx.root.join(&e.path)).ok()?;
+                let header = Sha256::digest(fingerprint::go_header(&src));
+                h.line(&format!("{} {}", e.path, hex::encode(header)));
+            }
+            crate::context::EntryKind::Symlink { target } => {
+                h.line(&format!("{} -> {target}", e.path))
+            }
+            crate::context::EntryKind::Dir => h.line(&format!("{}/", e.path)),
+        }
+    }
+    Some(h.finish())
+}
+
+/// What the compile depends on, outside the GOPATH packages it used, and the fingerprint's
+/// state before the context (for [`deps_key`]): `None` when it cannot be fingerprinted safely
+/// (cgo, whose C compiler and system headers are not tracked).
 fn fingerprint(
     project: &Project,
     ctx: &BuildContext,
@@ -225,7 +272,7 @@ fn fingerprint(
     gopath_mode: bool,
     linking: Linking,
     platform: &drydock_oci::Platform,
-) -> Option<String> {
+) -> Option<(String, Hasher)> {
     if env_value(project, "CGO_ENABLED").as_deref().unwrap_or("0") != "0" {
         return None;
     }
@@ -261,8 +308,9 @@ fn fingerprint(
         let sha = files.hash(std::path::Path::new(&w)).ok()?;
         h.line(&format!("gowork {w} {sha:?}"));
     }
+    let before_context = h.clone();
     fingerprint::hash_context(&mut h, files, ctx).ok()?;
-    Some(h.finish())
+    Some((h.finish(), before_context))
 }
 
 /// The package directories a GOPATH build used outside the context (from `go list -deps`),
