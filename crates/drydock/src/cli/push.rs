@@ -131,50 +131,37 @@ pub fn run(a: PushArgs, ui: &Ui) -> Outcome {
         }
         _ => None,
     };
-    if let Some(index) = &whole {
-        let (events, step) = bar.transfer(&format!("pushing {r}"));
-        let mut options = a.registry.options();
-        options.events = events;
-        let target = RegistryPush::new(Some(r.clone()), options, Vec::new());
-        let published = target
-            .publish(&PublishRequest {
-                index: Some(index),
-                store: source.blobs(),
-                image: &index.images[0].1,
-                tag: &r,
-                created: 0,
-                sources: &[],
-            })
-            .map_err(failure)?;
-        drop(step);
-        return report(published, &a, ui);
-    }
-    let selected = source.select(&platform).map_err(input)?;
-    let mut digest = selected.manifest;
-    if let Location::Archive { file, .. } = &location {
-        digest = match as_built(file, &digest, cache.blobs()) {
-            Ok(Some(built)) => built,
-            Ok(None) => digest,
-            Err(why) => {
-                ui.warn(&format!("{}: {why}; pushing its layers uncompressed, under other digests than the build's", file.display()));
-                digest
+    let (store, image): (&dyn BlobStore, Image) = match &whole {
+        Some(index) => (source.blobs(), index.images[0].1.clone()),
+        None => {
+            let selected = source.select(&platform).map_err(input)?;
+            let mut digest = selected.manifest;
+            if let Location::Archive { file, .. } = &location {
+                digest = match as_built(file, &digest, cache.blobs()) {
+                    Ok(Some(built)) => built,
+                    Ok(None) => digest,
+                    Err(why) => {
+                        ui.warn(&format!("{}: {why}; pushing its layers uncompressed, under other digests than the build's", file.display()));
+                        digest
+                    }
+                };
             }
-        };
-    }
-    // An archive's image was imported into the cache, where `as_built` may have added the
-    // build's compressed layers: read it there.
-    let store: &dyn BlobStore = match &location {
-        Location::Archive { .. } => cache.blobs(),
-        _ => source.blobs(),
+            // An archive's image was imported into the cache, where `as_built` may have added
+            // the build's compressed layers: read it there.
+            let store: &dyn BlobStore = match &location {
+                Location::Archive { .. } => cache.blobs(),
+                _ => source.blobs(),
+            };
+            (store, Image::read(store, &digest).map_err(failure)?)
+        }
     };
-    let image = Image::read(store, &digest).map_err(failure)?;
     let (events, step) = bar.transfer(&format!("pushing {r}"));
     let mut options = a.registry.options();
     options.events = events;
     let target = RegistryPush::new(Some(r.clone()), options, Vec::new());
     let published = target
         .publish(&PublishRequest {
-            index: None,
+            index: whole.as_ref(),
             store,
             image: &image,
             tag: &r,
