@@ -92,7 +92,7 @@ impl BuildError {
             BuildError::Sign(e) => return e.fix(),
             BuildError::Layer(e) => return e.fix(),
             BuildError::Helper(e) => return e.fix(),
-            BuildError::Platforms(_) => "build for one platform (--platform linux/amd64), or leave out what the message names".into(),
+            BuildError::Platforms(_) => "build for linux/amd64, linux/arm64 or both (--platform linux/amd64,linux/arm64), and leave out what the message names".into(),
             _ => return None,
         })
     }
@@ -300,6 +300,14 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
             ours
         }
     };
+    // drydock compiles for linux/amd64 and linux/arm64 only (helper or not): anything else is
+    // refused before a base is read or a compiler runs.
+    if let Some(p) = platforms.iter().find(|p| !crate::platforms::supported(p)) {
+        return Err(BuildError::Platforms(format!(
+            "drydock does not build for {p}: it builds for {}",
+            crate::platforms::SUPPORTED.join(" and ")
+        )));
+    }
     let several = platforms.len() > 1;
     if several && project.build.binary.is_some() {
         return Err(BuildError::Platforms(

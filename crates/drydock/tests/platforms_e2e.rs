@@ -438,6 +438,15 @@ fn platforms_that_cannot_be_built_are_refused_with_what_to_do() {
         "has no image for linux/arm64; it has linux/amd64",
     );
     fails(&["--platform", "linux/riscv64"], "linux/riscv64");
+    // Without the helper too: refused before any compile, and nothing staged for it.
+    fails(
+        &["--platform", "windows/amd64", "--no-helper"],
+        "drydock does not build for windows/amd64",
+    );
+    assert!(
+        !cache.join("stage/go-gin-api-windows-amd64").exists(),
+        "no stage for a refused platform"
+    );
     fails(&["--platform", "linux/amd64,linux/amd64"], "named twice");
     fails(&["--platform", "amd64"], "is not a platform");
     // A prebuilt amd64 binary is not an arm64 image.

@@ -378,3 +378,46 @@ fn a_body_change_reuses_the_gopath_dependency_list_and_it_stays_right() {
     );
     assert!(!cached(&b()), "still followed after a reused list");
 }
+
+/// `GOFLAGS=-ldflags=-X=main.version=…` (version stamping, as with ko) reaches the linker after
+/// drydock's own `-s -w`, and a new version is a new binary, never the cached one.
+#[test]
+fn goflags_ldflags_stamp_the_version_and_a_new_one_rebuilds() {
+    require_tool("go");
+    let t = tempfile::tempdir().unwrap();
+    let (gopath, dir) = go_project(t.path());
+    write(
+        &dir.join("main.go"),
+        "package main\n\nimport \"fmt\"\n\nvar version = \"dev\"\n\nfunc main() { fmt.Println(\"version\", version) }\n",
+    );
+    let cache = t.path().join("cache");
+    let gp = gopath.to_str().unwrap().to_string();
+    let stamped = |v: &str| {
+        let flags = format!("-ldflags=-X=main.version={v}");
+        let r = build(
+            &dir,
+            &cache,
+            &[
+                ("GOPATH", gp.as_str()),
+                ("GO111MODULE", "off"),
+                ("GOFLAGS", flags.as_str()),
+            ],
+            &[],
+        );
+        let bin = r["binary"]["path"].as_str().unwrap().to_string();
+        let out = run_ok(&mut Command::new(&bin));
+        (r, out)
+    };
+    let (r, out) = stamped("1.2.3");
+    assert_eq!(out.trim(), "version 1.2.3");
+    assert!(
+        r["binary"]["command"]
+            .as_str()
+            .unwrap()
+            .contains("-ldflags='-s -w -X=main.version=1.2.3'"),
+        "{r}"
+    );
+    let (r, out) = stamped("1.2.4");
+    assert!(!cached(&r));
+    assert_eq!(out.trim(), "version 1.2.4");
+}

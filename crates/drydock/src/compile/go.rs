@@ -65,8 +65,12 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
         })?;
     }
     let out = guard.dir.join("out").join(&project.name);
+    let ldflags = ldflags(env_value(project, "GOFLAGS").as_deref());
+    // The platform is part of the command as it can be run again by hand.
     let display = format!(
-        "go build -trimpath -ldflags='-s -w' -o {} {}",
+        "GOOS={} GOARCH={} go build -trimpath -ldflags='{ldflags}' -o {} {}",
+        platform.os,
+        platform.architecture,
         out.display(),
         project.build.main
     );
@@ -185,7 +189,7 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
         _ => None,
     };
     let mut cmd = Command::new("go");
-    cmd.args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
+    cmd.args(["build", "-trimpath", &format!("-ldflags={ldflags}"), "-o"])
         .arg(&out)
         .arg(&project.build.main);
     env(&mut cmd);
@@ -233,6 +237,25 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
         digest,
         _stage: Some(guard),
     })
+}
+
+/// The linker flags: drydock's `-s -w` (no symbol table or DWARF: a smaller image), then
+/// any `-ldflags` GOFLAGS sets (`GOFLAGS=-ldflags=-X=main.version=1.2.3`, version stamping),
+/// which a command-line `-ldflags` would otherwise silently replace. GOFLAGS has no quoting, so
+/// its `-ldflags` value is one word; the last one counts, as for the go command.
+fn ldflags(goflags: Option<&str>) -> String {
+    let user = goflags.and_then(|f| {
+        f.split_whitespace()
+            .filter_map(|w| {
+                w.strip_prefix("-ldflags=")
+                    .or_else(|| w.strip_prefix("--ldflags="))
+            })
+            .last()
+    });
+    match user {
+        Some(u) if !u.is_empty() => format!("-s -w {u}"),
+        _ => "-s -w".into(),
+    }
 }
 
 /// The key of a GOPATH build's dependency list: what the fingerprint hashes before the context
@@ -342,4 +365,23 @@ fn gopath_inputs(listed: &str, staged: &Path, user_gopath: &str) -> Vec<Outside>
         out.push(Outside::Dir(dir));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ldflags;
+
+    #[test]
+    fn goflags_ldflags_are_kept_after_drydocks_own() {
+        assert_eq!(ldflags(None), "-s -w");
+        assert_eq!(ldflags(Some("-mod=mod -tags=x")), "-s -w");
+        assert_eq!(
+            ldflags(Some("-mod=mod -ldflags=-X=main.version=1.2.3")),
+            "-s -w -X=main.version=1.2.3"
+        );
+        assert_eq!(
+            ldflags(Some("-ldflags=-X=a.b=1 --ldflags=-X=a.b=2")),
+            "-s -w -X=a.b=2"
+        );
+    }
 }
