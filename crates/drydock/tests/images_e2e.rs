@@ -264,11 +264,19 @@ fn go_services_init_build_into_one_layout_and_each_runs_its_own_binary() {
             .arg(&dir)
             .arg("--cache-dir")
             .arg(cache.path().join("c"))
-            .args(["--target", "k8s,compose"]),
+            .args(["--target", "k8s,compose,dockerfile"]),
     );
     assert!(out.contains("wrote"), "{out}");
     for (name, port) in [("api", 8080), ("worker", 9090)] {
         let d = dir.join("deploy").join(name);
+        // The Dockerfile tells the command that builds it from the project's root.
+        let dockerfile = std::fs::read_to_string(d.join("docker/Dockerfile")).unwrap();
+        assert!(
+            dockerfile.contains(&format!(
+                "docker build -f deploy/{name}/docker/Dockerfile -t {name} ."
+            )),
+            "{dockerfile}"
+        );
         let k8s = std::fs::read_to_string(d.join("kubernetes/deployment.yaml")).unwrap();
         assert!(k8s.contains(&format!("  name: {name}\n")), "{k8s}");
         assert!(

@@ -3,6 +3,8 @@
 //! only.
 
 use super::{Bundle, Context, DeployError, GeneratedFile};
+use std::path::Path;
+
 use crate::config::Language;
 use crate::project::Project;
 
@@ -12,7 +14,10 @@ pub struct Dockerfile;
 impl Bundle for Dockerfile {
     fn files(&self, cx: &Context) -> Result<Vec<GeneratedFile>, DeployError> {
         Ok(vec![
-            GeneratedFile::new("docker/Dockerfile", dockerfile(cx.project)),
+            GeneratedFile::new(
+                "docker/Dockerfile",
+                dockerfile(cx.project, &cx.out_from_root.join("docker/Dockerfile")),
+            ),
             // BuildKit reads <Dockerfile>.dockerignore beside the Dockerfile before the
             // context's own .dockerignore.
             GeneratedFile::new(
@@ -173,13 +178,16 @@ pub fn dockerfile_note(p: &Project) -> Option<String> {
     })
 }
 
-pub fn dockerfile(p: &Project) -> String {
+/// The Dockerfile, written at `path` (as the project's root sees it, which is the context
+/// `docker build` gets).
+pub fn dockerfile(p: &Project, path: &Path) -> String {
     let name = &p.name;
     let mut d = format!(
         "# Dockerfile for {name}, written by `drydock deploy`, for teams that build with `docker build`:\n\
-         #   docker build -f deploy/docker/Dockerfile -t {name} .\n\
+         #   docker build -f {} -t {name} .\n\
          # The toolchain stays in the build stage; the image holds the static binary, the assets and\n\
-         # nothing else, and runs as a numeric non-root user.\n"
+         # nothing else, and runs as a numeric non-root user.\n",
+        path.display()
     );
     match p.build.language {
         Language::Go if gopath_mode(p) => {

@@ -64,6 +64,9 @@ pub struct Context<'a> {
     pub image: &'a DeployImage,
     /// See [`https_port`].
     pub https_port: u16,
+    /// The output directory as the project's root sees it (`deploy`, `deploy/worker`), for
+    /// the commands the files tell the user to run from there.
+    pub out_from_root: PathBuf,
 }
 
 /// One file to write, with its mode.
@@ -276,10 +279,16 @@ pub fn deploy(
         Err(_) if force => Record::default(),
         r => r?,
     };
+    // Relative to the project's root when it is inside it, else as given.
+    let out_from_root = match (std::path::absolute(out), std::path::absolute(&p.root)) {
+        (Ok(o), Ok(r)) => o.strip_prefix(&r).map(Path::to_path_buf).unwrap_or(o),
+        _ => out.to_path_buf(),
+    };
     let cx = Context {
         project: p,
         image,
         https_port: https_port()?,
+        out_from_root,
     };
     let mut files = Vec::new();
     for t in targets {
