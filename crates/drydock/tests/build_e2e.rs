@@ -593,6 +593,7 @@ fn context_lists_what_the_build_sees() {
             ".dockerignore",
             "drydock.toml",
             "go.mod",
+            "go.sum",
             "main.go",
             "static",
             "static/index.html"
@@ -605,6 +606,7 @@ fn context_lists_what_the_build_sees() {
     let total: u64 = [
         "drydock.toml",
         "go.mod",
+        "go.sum",
         "main.go",
         ".dockerignore",
         "static/index.html",
@@ -615,7 +617,7 @@ fn context_lists_what_the_build_sees() {
     assert_eq!(v["total_size"], total);
     let text = run_ok(drydock().arg("context").arg(&dir));
     assert!(
-        text.contains("5 files") && text.contains("largest: main.go"),
+        text.contains("6 files") && text.contains("largest: go.sum"),
         "{text}"
     );
 }
