@@ -76,20 +76,6 @@ impl ImageIndex {
         })
     }
 
-    /// The image for `platform` (a missing variant matches any, as in [`Platform::matches`]).
-    pub fn select(&self, platform: &Platform) -> Option<&Image> {
-        self.images
-            .iter()
-            .find(|(p, _)| {
-                let mut v = json!({ "os": p.os, "architecture": p.architecture });
-                if let Some(x) = &p.variant {
-                    v["variant"] = json!(x);
-                }
-                platform.matches(&v)
-            })
-            .map(|(_, i)| i)
-    }
-
     /// Every blob the index needs, each once: the images' layers and configs, their
     /// manifests, in that order (what a copy writes before the index itself).
     pub fn blobs(&self) -> Vec<Digest> {
@@ -114,11 +100,6 @@ impl ImageIndex {
     /// Size of the index blob.
     pub fn size(&self) -> u64 {
         self.bytes.len() as u64
-    }
-
-    /// The platforms, as `os/arch[/variant]`, in order.
-    pub fn platforms(&self) -> Vec<String> {
-        self.images.iter().map(|(p, _)| p.to_string()).collect()
     }
 }
 
@@ -173,19 +154,10 @@ mod tests {
         assert_eq!(m[0]["platform"]["architecture"], "amd64");
         assert_eq!(m[1]["platform"]["architecture"], "arm64");
         assert_eq!(m[1]["digest"], a.images[1].1.manifest_digest.as_str());
-        assert_eq!(
-            a.select(&Platform::parse("linux/arm64/v8").unwrap())
-                .map(|i| &i.manifest_digest),
-            Some(&a.images[1].1.manifest_digest)
-        );
-        assert!(a
-            .select(&Platform::parse("linux/riscv64").unwrap())
-            .is_none());
         // Layers, configs, then manifests; none twice.
         let blobs = a.blobs();
         assert_eq!(blobs.len(), 6);
         assert_eq!(blobs[4], a.images[0].1.manifest_digest);
-        assert_eq!(a.platforms(), ["linux/amd64", "linux/arm64"]);
 
         let twice = ImageIndex::build(
             &store,

@@ -194,15 +194,7 @@ pub fn resolve(
         store: cache.blobs(),
         registry: options,
     });
-    let read_error = |e: ReadError| match e {
-        ReadError::Registry(e) => BaseError::Registry(e),
-        ReadError::Store(e) => BaseError::Store(e),
-        ReadError::Location { location, why, fix } => BaseError::Spec {
-            spec: written.to_string(),
-            problem: format!("{location}: {why}"),
-            fix,
-        },
-    };
+    let read_error = |e: ReadError| read_error(written, e);
     let (digest, how) = match location {
         Location::Registry(r) => {
             let mut lock = Lock::read(root)?;
@@ -309,17 +301,7 @@ pub fn platforms(
         store: cache.blobs(),
         registry: options,
     });
-    let bad = |why: String| BaseError::Spec {
-        spec: written.to_string(),
-        problem: why,
-        fix: "name a base image whose platforms can be read, or list the platforms (--platform)"
-            .into(),
-    };
-    let top = source.resolve().map_err(|e| match e {
-        ReadError::Registry(e) => BaseError::Registry(e),
-        ReadError::Store(e) => BaseError::Store(e),
-        e => bad(e.to_string()),
-    })?;
+    let top = source.resolve().map_err(|e| read_error(written, e))?;
     match top.manifest {
         drydock_oci::source::Manifest::Index(i) => Ok(i
             .platforms()
@@ -329,11 +311,24 @@ pub fn platforms(
         drydock_oci::source::Manifest::Image(_) => {
             let fetched = source
                 .fetch(&crate::platforms::host(), cache.blobs())
-                .map_err(|e| bad(e.to_string()))?;
+                .map_err(|e| read_error(written, e))?;
             Ok(vec![
                 ImageBuilder::from_image(cache, &fetched.manifest)?.platform()
             ])
         }
+    }
+}
+
+/// A reading error about the base written as `written`, as the build reports it.
+fn read_error(written: &str, e: ReadError) -> BaseError {
+    match e {
+        ReadError::Registry(e) => BaseError::Registry(e),
+        ReadError::Store(e) => BaseError::Store(e),
+        ReadError::Location { location, why, fix } => BaseError::Spec {
+            spec: written.to_string(),
+            problem: format!("{location}: {why}"),
+            fix,
+        },
     }
 }
 

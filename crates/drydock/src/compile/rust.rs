@@ -75,10 +75,6 @@ fn rust_target(platform: &drydock_oci::Platform) -> Result<Target, CompileError>
     }
 }
 
-fn triple_line(t: &Target) -> String {
-    format!("target {} linker {:?}", t.triple, t.linker)
-}
-
 pub fn build(job: &Job) -> Result<Compiled, CompileError> {
     let Job {
         project,
@@ -89,7 +85,6 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
         use_cache,
         platform,
     } = *job;
-    let target = rust_target(platform)?;
     let guard = cache.stage_dir(&super::stage_name("rust", &project.build.stage, platform))?;
     let src_dir = guard.dir.join("src");
     // A workspace member builds in its workspace: the compiler sees the workspace root (its
@@ -107,15 +102,7 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
     // The rebuild cache: the same inputs give the same binary, without the compiler.
     let mut files = FileHashes::load(cache);
     let key = if use_cache {
-        fingerprint(
-            project,
-            ctx,
-            cache,
-            &mut files,
-            &src_dir,
-            linking,
-            triple_line(&target),
-        )
+        fingerprint(project, ctx, cache, &mut files, &src_dir, linking, platform)
     } else {
         None
     };
@@ -146,6 +133,9 @@ pub fn build(job: &Job) -> Result<Compiled, CompileError> {
             }
         })?;
     }
+    // Resolved on a miss only: asking rustc which targets are installed costs a process, and a
+    // cache hit needs no target (the toolchain's identity, in the key, covers an added one).
+    let target = rust_target(platform)?;
     let triple = target.triple;
 
     let mut cmd = Command::new("cargo");
@@ -242,7 +232,7 @@ fn fingerprint(
     files: &mut FileHashes,
     src_dir: &Path,
     linking: Linking,
-    target: String,
+    platform: &drydock_oci::Platform,
 ) -> Option<String> {
     if !ctx.contains("Cargo.lock") {
         return None;
@@ -295,7 +285,7 @@ fn fingerprint(
     h.line("rust");
     h.line(&id);
     h.line(&version);
-    h.line(&target);
+    h.line(&format!("platform {platform}"));
     h.line(&format!(
         "{} {} {:?} {linking:?} {}",
         project.name,

@@ -17,9 +17,6 @@ pub const HELPER: &[u8] = match HELPER_X86_64 {
 };
 pub const HELPER_PATH: &str = "/usr/local/bin/drydock-helper";
 
-/// The platforms drydock has a helper for, when built with every Rust target.
-pub const HELPER_PLATFORMS: [&str; 2] = ["linux/amd64", "linux/arm64"];
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HelperUnavailable {
     #[error("this drydock was built without drydock-helper for {platform}: {why}")]
