@@ -11,7 +11,6 @@ use crate::compile::goinfo::GoInfo;
 use crate::compile::{self, Compiled};
 use crate::config::Language;
 use crate::context;
-use crate::image::helper::HELPER;
 use crate::image::layer::{BuiltLayer, Content};
 use crate::image::{self, app, Image};
 use crate::project::{Overrides, Project, ProjectError};
@@ -576,7 +575,12 @@ pub fn build(opts: BuildOptions, ui: &Ui) -> Result<Built, BuildError> {
         language: project.build.language,
         gin: project.build.gin,
         layers: image.layers.clone(),
-        helper_size: project.image.helper.then_some(HELPER.len() as u64),
+        // The helper of the platform the report describes (an arm64 build has the arm64 one).
+        helper_size: project
+            .image
+            .helper
+            .then(|| crate::image::helper::for_platform(platform).map(|h| h.len() as u64))
+            .and_then(Result::ok),
         binary: binary_report(compiled),
         outputs,
         written,
