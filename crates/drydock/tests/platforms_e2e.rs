@@ -486,6 +486,13 @@ fn platforms_that_cannot_be_built_are_refused_with_what_to_do() {
     let r = build_json(&dir, &cache, &[]);
     assert_eq!(r["platform"], "linux/arm64");
     assert_eq!(r["platforms"].as_array().unwrap().len(), 1);
+    let arm64_helper =
+        drydock::image::helper::for_platform(&Platform::parse("linux/arm64").unwrap()).unwrap();
+    assert_eq!(
+        r["helper_size"],
+        arm64_helper.len(),
+        "the arm64 helper's size"
+    );
     // --platform wins over the file.
     let r = build_json(&dir, &cache, &["--platform", "linux/amd64"]);
     assert_eq!(r["platform"], "linux/amd64");
